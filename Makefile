@@ -1,0 +1,35 @@
+# The first command on a fresh machine can be `make run` or `make test`: both install first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-sqlite schema bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/irs seed demo
+	$(BIN)/irs serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/pytest
+
+# Without PostgreSQL: only the SQLite half of the database tests.
+test-sqlite: install
+	IRS_TEST_DATABASES=sqlite $(BIN)/pytest
+
+schema: install
+	$(BIN)/irs export-schema
+
+bench: install
+	$(BIN)/python bench/graphql_throughput.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,52 @@
+"""Alembic environment (async). The URL comes from the caller's config or IRS_DATABASE_URL."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from server.domains.common.columns import UTCDateTime
+from server.models import metadata
+from server.settings import Settings
+
+config = context.config
+
+
+def database_url() -> str:
+    return config.get_main_option("sqlalchemy.url") or Settings().database_url
+
+
+def render_item(type_, obj, autogen_context):
+    """Render our UTC column type as the plain timezone-aware DateTime it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def configure(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async() -> None:
+    engine = create_async_engine(database_url(), poolclass=NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(configure)
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=database_url(), target_metadata=metadata, literal_binds=True,
+                      render_item=render_item)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(run_async())

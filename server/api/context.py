@@ -1,0 +1,151 @@
+"""Per-request GraphQL context and the per-operation unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from ..db import Database
+from ..domains.auth.tokens import TokenPolicy, decode_access_token
+from ..domains.common.actor import Actor
+from ..domains.common.clock import Clock
+from ..domains.common.errors import Unauthenticated
+from ..settings import Settings
+from .request_id import current_request_id
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the app's lifespan owns and every request shares."""
+
+    settings: Settings
+    db: Database
+    tokens: TokenPolicy
+    clock: Clock
+
+
+@dataclass
+class OperationScope:
+    """One GraphQL operation: at most one session, opened on first use, and its loaders."""
+
+    runtime: Runtime
+    write: Callable[[], bool]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    session: AsyncSession | None = None
+    loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+
+_current_scope: ContextVar[OperationScope | None] = ContextVar("irs_operation", default=None)
+
+
+class Context:
+    """Strawberry context: who is calling, and access to the operation's session."""
+
+    def __init__(self, runtime: Runtime, request: Any, authorization: str | None = None) -> None:
+        self.runtime = runtime
+        self.request = request
+        self.request_id = current_request_id()
+        self.connection_params: dict[str, Any] | None = None  # set by the WebSocket handler
+        self._actor: Actor | None = None
+        self._auth_problem: str | None = None
+        self.authenticate(authorization)
+
+    def authenticate(self, authorization: str | None) -> None:
+        """Read ``Bearer <token>``; a bad token is remembered, not raised, until a field needs it."""
+        self._actor, self._auth_problem = None, None
+        if not authorization:
+            return
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            self._auth_problem = "authorization must be 'Bearer <access token>'"
+            return
+        try:
+            self._actor = decode_access_token(self.runtime.tokens, token.strip(), self.runtime.clock.now())
+        except Unauthenticated as problem:
+            self._auth_problem = str(problem)
+
+    @property
+    def actor(self) -> Actor | None:
+        return self._actor
+
+    def require_actor(self) -> Actor:
+        if self._actor is None:
+            raise Unauthenticated(self._auth_problem or "authentication required")
+        return self._actor
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def _scope(self) -> OperationScope:
+        scope = _current_scope.get()
+        if scope is None:
+            raise RuntimeError("no GraphQL operation is running")
+        return scope
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The operation's session, one user at a time.
+
+        GraphQL resolves sibling fields concurrently, and an AsyncSession must
+        not be used concurrently; the lock serialises them.
+        """
+        scope = self._scope()
+        async with scope.lock:
+            if scope.session is None:
+                factory = self.runtime.db.writer if scope.write() else self.runtime.db.reader
+                scope.session = factory()
+            yield scope.session
+
+    def loader(
+        self, load: Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]],
+        default: Any = None,
+    ) -> DataLoader:
+        """A per-operation DataLoader over ``load(session, keys) -> {key: value}``."""
+        scope = self._scope()
+        if load not in scope.loaders:
+            async def batch(keys: list[Any]) -> list[Any]:
+                async with self.db() as session:
+                    found = await load(session, keys)
+                return [found.get(key, default) for key in keys]
+
+            scope.loaders[load] = DataLoader(load_fn=batch)
+        return scope.loaders[load]
+
+
+class UnitOfWork(SchemaExtension):
+    """Opens an operation scope around each operation and closes its session after."""
+
+    async def on_operation(self):
+        context = self.execution_context.context
+        runtime = context.runtime if isinstance(context, Context) else None
+        if runtime is None:
+            yield
+            return
+        execution = self.execution_context
+        scope = OperationScope(runtime, write=lambda: execution.operation_type is OperationType.MUTATION)
+        token = _current_scope.set(scope)
+        try:
+            yield
+        finally:
+            _current_scope.reset(token)
+            await scope.close()
+
+
+def bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})

@@ -1,0 +1,103 @@
+"""Errors as the API shows them.
+
+* Expected business failures are ``UserError`` entries in the mutation payload,
+  one typed ``<Domain>UserError`` per domain with its own code enum.
+* Authentication and authorization failures are top-level errors with
+  ``extensions.code`` UNAUTHENTICATED or FORBIDDEN.
+* Anything unexpected is masked to "Internal error" with the request id, and
+  logged with its traceback under that id.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from ..domains.common.errors import DomainError, Forbidden, Unauthenticated
+from .request_id import current_request_id
+
+logger = logging.getLogger("irs.api")
+
+
+@strawberry.interface(description="An expected failure of a mutation; nothing was written.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, e.g. [\"input\", \"code\"]; null for the whole input."
+    )
+    message: str = strawberry.field(description="What went wrong, in English.")
+
+
+def user_error_type(domain: str, codes: type[Enum]) -> type:
+    """Declare ``<Domain>UserError`` whose ``code`` is the domain's enum."""
+    code_enum = strawberry.enum(codes, description=f"Stable codes of {domain} user errors.")
+
+    @strawberry.type(name=f"{domain}UserError", description=f"A user error of the {domain} domain.")
+    class DomainUserError(UserError):
+        code: code_enum = strawberry.field(description="Stable code for programs to act on.")
+
+    return DomainUserError
+
+
+def to_user_errors(error_type: type, error: DomainError) -> list:
+    return [
+        error_type(field=list(p.field) if p.field else None, code=p.code, message=p.message)
+        for p in error.problems
+    ]
+
+
+Payload = TypeVar("Payload")
+
+
+async def mutate(
+    info: strawberry.Info,
+    payload: Callable[..., Payload],
+    error_type: type,
+    action: Callable[[Any], Awaitable[dict[str, Any]]],
+) -> Payload:
+    """Run ``action(session)`` in the operation's unit of work.
+
+    ``action`` returns the payload's fields; a DomainError becomes the
+    payload's ``errors`` and nothing is written (the service commits only when
+    every check passed).
+    """
+    async with info.context.db() as session:
+        try:
+            fields = await action(session)
+        except DomainError as error:
+            await session.rollback()
+            return payload(errors=to_user_errors(error_type, error))
+    return payload(errors=[], **fields)
+
+
+def _public(error: GraphQLError, code: str, message: str) -> GraphQLError:
+    return GraphQLError(
+        message, nodes=error.nodes, source=error.source, positions=error.positions,
+        path=error.path, extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+def present_error(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error  # GraphQL's own errors (syntax, validation, coercion) and deliberate ones
+    if isinstance(original, Unauthenticated):
+        return _public(error, "UNAUTHENTICATED", str(original) or "authentication required")
+    if isinstance(original, Forbidden):
+        return _public(error, "FORBIDDEN", f"forbidden: {original}")
+    request_id = current_request_id()
+    logger.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
+    masked = _public(error, "INTERNAL", f"Internal error (request id {request_id})")
+    masked.extensions["requestId"] = request_id
+    return masked
+
+
+class ErrorPolicy(SchemaExtension):
+    def on_operation(self):
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            result.errors = [present_error(e) for e in result.errors]

@@ -1,0 +1,196 @@
+"""GraphQL over HTTP, as the GraphQL-over-HTTP specification describes it.
+
+* Media types: ``application/graphql-response+json`` and ``application/json``,
+  answered in the one the client's Accept header prefers (406 if neither).
+* Under ``application/graphql-response+json`` a request error (bad JSON, bad
+  parameters, unparsable or invalid document, variables that do not coerce)
+  is a 400 with no ``data`` entry. Under ``application/json`` the GraphQL
+  request errors are answered with 200 and ``errors``, as the spec recommends
+  for legacy clients; a request that is not well-formed (bad JSON or
+  parameters) is a 400 in both.
+* GET runs queries only: a mutation over GET is a 405 with ``Allow: POST``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from .context import Context
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+ALLOWED_ON = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, OperationType.MUTATION}}
+
+
+class RequestError(Exception):
+    """A request that is not well-formed GraphQL-over-HTTP: always 4xx."""
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    extensions: dict[str, Any] | None
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an Accept header; None when we can offer neither."""
+    if not accept or not accept.strip():
+        return JSON
+    best, best_q = None, 0.0
+    for rank, item in enumerate(accept.split(",")):
+        media, *params = [part.strip() for part in item.split(";")]
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        offered = {GRAPHQL_RESPONSE_JSON: GRAPHQL_RESPONSE_JSON, JSON: JSON,
+                   "application/*": JSON, "*/*": JSON}.get(media.lower())
+        # Prefer the higher q; on a tie the explicit graphql-response type wins.
+        key = (q, offered == GRAPHQL_RESPONSE_JSON, -rank)
+        if offered and q > 0 and (best is None or key > best_key):
+            best, best_q, best_key = offered, q, key
+    return best
+
+
+def _optional_json_object(name: str, value: Any, *, encoded: bool) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if encoded:
+        try:
+            value = json.loads(value)
+        except (TypeError, ValueError):
+            raise RequestError(f"`{name}` must be a JSON-encoded object") from None
+        if value is None:
+            return None
+    if not isinstance(value, dict):
+        raise RequestError(f"`{name}` must be an object")
+    return value
+
+
+def _params(raw: dict[str, Any], *, encoded: bool) -> GraphQLParams:
+    query = raw.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("`query` must be a non-empty string")
+    operation_name = raw.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("`operationName` must be a string")
+    return GraphQLParams(
+        query=query,
+        operation_name=operation_name or None,
+        variables=_optional_json_object("variables", raw.get("variables"), encoded=encoded),
+        extensions=_optional_json_object("extensions", raw.get("extensions"), encoded=encoded),
+    )
+
+
+def _get_params(request: Request) -> GraphQLParams:
+    raw: dict[str, Any] = {}
+    for name in ("query", "operationName", "variables", "extensions"):
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            raise RequestError(f"`{name}` is given more than once")
+        if values:
+            raw[name] = values[0]
+    return _params(raw, encoded=True)
+
+
+async def _post_params(request: Request) -> GraphQLParams:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise RequestError("send the request body as application/json", status=415)
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise RequestError("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError("the request body must be a JSON object")
+    return _params(body, encoded=False)
+
+
+def _is_request_error(result) -> bool:
+    """Failed before execution began: parse, validation or variable coercion."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+
+
+class GraphQLHTTPEndpoint:
+    def __init__(self, schema, graphiql: bool) -> None:
+        self.schema = schema
+        self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql") if graphiql else None
+
+    async def handle(self, request: Request) -> Response:
+        if self._wants_graphiql(request):
+            return HTMLResponse(self.graphiql_html)
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            return self._errors_response(
+                JSON, [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}"}], 406)
+        try:
+            params = _get_params(request) if request.method == "GET" else await _post_params(request)
+            return await self._execute(request, params, media_type)
+        except RequestError as error:
+            return self._errors_response(media_type, [{"message": str(error)}], error.status, error.headers)
+
+    def _wants_graphiql(self, request: Request) -> bool:
+        return (
+            self.graphiql_html is not None and request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def _execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+        context = Context(request.app.state.runtime, request, request.headers.get("authorization"))
+        try:
+            result = await self.schema.execute(
+                params.query, variable_values=params.variables, context_value=context,
+                operation_name=params.operation_name, operation_extensions=params.extensions,
+                allowed_operation_types=ALLOWED_ON[request.method],
+            )
+        except InvalidOperationTypeError as error:
+            if request.method == "GET" and error.operation_type is OperationType.MUTATION:
+                raise RequestError("mutations are sent with POST", 405, {"Allow": "POST"}) from None
+            raise RequestError("subscriptions are served over WebSocket at this path", 405,
+                               {"Allow": "GET, POST"}) from None
+        except CannotGetOperationTypeError:
+            error = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; "
+                                 "set operationName")
+            return self._request_error(media_type, [error.formatted])
+        if _is_request_error(result):
+            return self._request_error(media_type, [e.formatted for e in result.errors])
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [e.formatted for e in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        return JSONResponse(body, media_type=media_type)
+
+    def _request_error(self, media_type: str, errors: list[dict]) -> Response:
+        status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
+        return self._errors_response(media_type, errors, status)
+
+    @staticmethod
+    def _errors_response(media_type: str, errors: list[dict], status: int,
+                         headers: dict[str, str] | None = None) -> Response:
+        return JSONResponse({"errors": errors}, status_code=status, media_type=media_type,
+                            headers=headers)

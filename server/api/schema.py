@@ -1,0 +1,71 @@
+"""The GraphQL schema: every domain's roots merged, with the API's extensions."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry import relay
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from ..domains.auth.graphql.mutations import AuthMutation
+from ..domains.auth.graphql.queries import AuthQuery
+from ..domains.catalog.graphql.mutations import CatalogMutation
+from ..domains.catalog.graphql.queries import CatalogQuery
+from ..domains.livestreams.graphql.mutations import LivestreamMutation
+from ..domains.livestreams.graphql.queries import LivestreamQuery
+from ..domains.staff.graphql.mutations import StaffMutation
+from ..domains.staff.graphql.queries import StaffQuery
+from ..domains.stores.graphql.mutations import StoreMutation
+from ..domains.stores.graphql.queries import StoreQuery
+from ..settings import Settings
+from .context import UnitOfWork
+from .errors import ErrorPolicy, UserError
+from .permissions import authenticated
+from .scalars import SCALAR_MAP
+
+
+@strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
+class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery):
+    node: relay.Node | None = relay.node(
+        extensions=authenticated(), description="Any object by its global id; null if unknown or hidden."
+    )
+
+
+@strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
+class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation):
+    pass
+
+
+class IRSSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Logging is ErrorPolicy's job: it logs the unexpected errors, not every user mistake."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions = [
+        ErrorPolicy,
+        UnitOfWork,
+        ParserCache(maxsize=1024),
+        ValidationCache(maxsize=1024),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+    ]
+    if not settings.introspection:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return IRSSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[UserError],
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=100),
+    )

@@ -1,0 +1,78 @@
+"""The ASGI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from .api.context import Runtime
+from .api.http import GraphQLHTTPEndpoint
+from .api.request_id import RequestIdMiddleware
+from .api.schema import build_schema
+from .api.websocket import GraphQLWebSocket
+from .db import Database
+from .domains.auth.tokens import TokenPolicy
+from .domains.common.clock import Clock, SystemClock
+from .logs import configure_logging
+from .migrate import database_revisions, head_revisions
+from .settings import Settings
+
+logger = logging.getLogger("irs")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and its schema is at the migrations' head."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        async with runtime.db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        current = await database_revisions(runtime.db.engine)
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+        logger.warning("readiness: database unreachable: %s", error)
+        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
+    if current != head_revisions():
+        return JSONResponse({"status": "unavailable", "reason": "migrations not at head",
+                             "current": sorted(current), "head": sorted(head_revisions())}, 503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or Settings()
+    settings.check_production_safety()
+    configure_logging(settings.log_level)
+    schema = build_schema(settings)
+    tokens = TokenPolicy.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        db = Database.connect(settings.database_url)
+        app.state.runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock())
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    routes = [
+        Route("/graphql", GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql)).handle,
+              methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", GraphQLWebSocket(schema)),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and ``irs serve``."""
+    return create_app(Settings())

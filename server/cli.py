@@ -1,0 +1,111 @@
+"""The ``irs`` command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from . import migrate
+from .settings import Settings
+
+
+@click.group(help="IRS: livestream-to-store retail server.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Migrate the database to head, then serve HTTP and WebSocket.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--migrate/--no-migrate", "run_migrations", default=True, show_default=True)
+def serve(host: str, port: int, workers: int, run_migrations: bool) -> None:
+    import uvicorn
+
+    settings = Settings()
+    settings.check_production_safety()
+    if run_migrations:
+        migrate.upgrade(settings.database_url)
+    settings.signing_secret()  # create the development secret once, before workers race for it
+    click.echo(f"IRS serving on http://{host}:{port}/graphql ({settings.env.value}, {workers} worker(s))")
+    uvicorn.run("server.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level.lower())
+
+
+@main.group(help="Database migrations (Alembic).")
+def db() -> None:
+    pass
+
+
+@db.command(help="Upgrade to REVISION (default: head).")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    migrate.upgrade(Settings().database_url, revision)
+
+
+@db.command(help="Downgrade to REVISION (default: one step back; 'base' empties the database).")
+@click.argument("revision", default="-1")
+def downgrade(revision: str) -> None:
+    migrate.downgrade(Settings().database_url, revision)
+
+
+@db.command(help="Print the database's current revision.")
+def current() -> None:
+    from alembic import command
+
+    command.current(migrate.alembic_config(Settings().database_url), verbose=False)
+
+
+@main.group(help="Load data.")
+def seed() -> None:
+    pass
+
+
+@seed.command(help="The demo brand Elegance: 200 stores, staff, catalog, a livestream. Idempotent.")
+def demo() -> None:
+    from .db import Database
+    from .demo.seed import SeedRefused, seed_demo
+    from .domains.common.clock import utcnow
+
+    settings = Settings()
+    if settings.is_production:
+        raise click.ClickException("refused: the demo brand is never seeded when IRS_ENV=production")
+    migrate.upgrade(settings.database_url)
+
+    async def run():
+        database = Database.connect(settings.database_url)
+        try:
+            async with database.writer() as session:
+                return await seed_demo(session, production=settings.is_production, now=utcnow())
+        finally:
+            await database.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except SeedRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    created = ", ".join(f"{n} {what}" for what, n in report.created.items()) or "nothing new"
+    click.echo(f"Demo brand Elegance seeded ({created}).")
+    click.echo("Demo logins (password for every account: elegance2026):")
+    for username, what in report.logins:
+        click.echo(f"  {username:<14} {what}")
+    click.echo("  sNNN.manager / sNNN.guide1..3 exist for every store S001..S200.")
+
+
+@main.command("export-schema", help="Write the GraphQL SDL (default: schema.graphql).")
+@click.option("--output", default="schema.graphql", show_default=True, type=click.Path(path_type=Path))
+def export_schema(output: Path) -> None:
+    output.write_text(schema_sdl())
+    click.echo(f"wrote {output}")
+
+
+def schema_sdl() -> str:
+    from .api.schema import build_schema
+
+    return build_schema(Settings()).as_str() + "\n"
+
+
+if __name__ == "__main__":
+    main()

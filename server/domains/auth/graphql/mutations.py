@@ -1,0 +1,76 @@
+"""Sign-in, token refresh and sign-out."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ....api.errors import mutate
+from ...common.actor import ActorKind
+from ...staff.graphql.types import StaffUser
+from ...staff.services import staff_by_ids
+from .. import services
+from .types import AuthSession, AuthUserError
+
+
+@strawberry.type
+class StaffLoginPayload:
+    session: AuthSession | None = None
+    errors: list[AuthUserError]
+
+
+@strawberry.type
+class TokenRefreshPayload:
+    session: AuthSession | None = None
+    errors: list[AuthUserError]
+
+
+@strawberry.type
+class LogoutPayload:
+    revoked: bool = strawberry.field(default=False, description="False when the token was unknown.")
+    errors: list[AuthUserError]
+
+
+async def _session(db, issued: services.IssuedTokens) -> AuthSession:
+    if issued.actor.kind is not ActorKind.STAFF:
+        raise RuntimeError("only staff sessions exist so far")
+    staff = (await staff_by_ids(db, [issued.actor.id]))[issued.actor.id]
+    return AuthSession(
+        access_token=issued.access_token, access_token_expires_at=issued.access_expires_at,
+        refresh_token=issued.refresh_token, refresh_token_expires_at=issued.refresh_expires_at,
+        viewer=StaffUser.from_row(staff),
+    )
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(description="Sign a staff member in. Five failures in 15 minutes lock the "
+                         "username for 15 minutes (LOGIN_LOCKED).")
+    async def staff_login(self, info: strawberry.Info, username: str, password: str) -> StaffLoginPayload:
+        runtime = info.context.runtime
+
+        async def action(db):
+            issued = await services.staff_login(db, runtime.tokens, runtime.clock, username, password)
+            return {"session": await _session(db, issued)}
+
+        return await mutate(info, StaffLoginPayload, AuthUserError, action)
+
+    @strawberry.mutation(description="Trade a refresh token for a new pair; the old one is spent.")
+    async def token_refresh(self, info: strawberry.Info, refresh_token: str) -> TokenRefreshPayload:
+        runtime = info.context.runtime
+
+        async def action(db):
+            issued = await services.refresh_tokens(db, runtime.tokens, runtime.clock, refresh_token)
+            return {"session": await _session(db, issued)}
+
+        return await mutate(info, TokenRefreshPayload, AuthUserError, action)
+
+    @strawberry.mutation(description="End the session of this refresh token (or every session of its owner).")
+    async def logout(
+        self, info: strawberry.Info, refresh_token: str, everywhere: bool = False
+    ) -> LogoutPayload:
+        runtime = info.context.runtime
+
+        async def action(db):
+            return {"revoked": await services.logout(db, runtime.clock, refresh_token, everywhere=everywhere)}
+
+        return await mutate(info, LogoutPayload, AuthUserError, action)

@@ -1,0 +1,24 @@
+"""Who am I."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ....api.permissions import authenticated
+from ...common.actor import ActorKind
+from ...common.errors import Unauthenticated
+from ...staff.graphql.types import StaffUser
+from ...staff.services import staff_by_ids
+from .types import Viewer
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field(extensions=authenticated(), description="The signed-in viewer.")
+    async def me(self, info: strawberry.Info) -> Viewer:
+        actor = info.context.require_actor()
+        if actor.kind is ActorKind.STAFF:
+            row = await info.context.loader(staff_by_ids).load(actor.id)
+            if row is not None and row.active:
+                return StaffUser.from_row(row)
+        raise Unauthenticated("this account is no longer active")

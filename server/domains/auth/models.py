@@ -1,0 +1,41 @@
+"""Refresh tokens and login throttling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from ..common.clock import utcnow
+from ..common.columns import utc_field
+
+
+class RefreshToken(SQLModel, table=True):
+    """One refresh token, stored as a SHA-256 hash.
+
+    Tokens rotate: each use marks the row used and issues a new one in the same
+    family. Presenting a used token again revokes the whole family (it was stolen
+    or replayed).
+    """
+
+    __tablename__ = "refresh_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    family_id: str = Field(max_length=32, index=True)
+    actor_key: str = Field(max_length=64, index=True, description="e.g. staff:12")
+    issued_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+    used_at: datetime | None = utc_field(nullable=True, default=None)
+    revoked_at: datetime | None = utc_field(nullable=True, default=None)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per username, kept whether or not the username exists."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    window_started_at: datetime = utc_field(default_factory=utcnow)
+    locked_until: datetime | None = utc_field(nullable=True, default=None)

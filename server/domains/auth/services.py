@@ -1,0 +1,164 @@
+"""Sign-in, token rotation, sign-out and the brute-force lock."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.actor import Actor, ActorKind, Role
+from ..common.clock import Clock, utcnow
+from ..common.dialect import insert_ignore
+from ..common.errors import DomainError
+from ..staff.models import StaffUser
+from ..staff.passwords import decoy_hash, hash_password, needs_rehash, verify_password
+from ..staff.services import find_by_username, normalize_username
+from .errors import AuthErrorCode as Code
+from .models import LoginThrottle, RefreshToken
+from .tokens import TokenPolicy, encode_access_token, hash_refresh_secret, new_refresh_secret
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    actor: Actor
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def staff_actor(staff: StaffUser) -> Actor:
+    return Actor(kind=ActorKind.STAFF, id=staff.id, role=Role(staff.role), store_id=staff.store_id)
+
+
+async def _issue(
+    session: AsyncSession, policy: TokenPolicy, actor: Actor, now: datetime, family_id: str | None = None
+) -> IssuedTokens:
+    access, access_expires = encode_access_token(policy, actor, now)
+    secret = new_refresh_secret()
+    refresh = RefreshToken(
+        token_hash=hash_refresh_secret(secret), family_id=family_id or secrets.token_hex(16),
+        actor_key=actor.key, issued_at=now, expires_at=now + policy.refresh_ttl,
+    )
+    session.add(refresh)
+    return IssuedTokens(actor, access, access_expires, secret, refresh.expires_at)
+
+
+async def _locked(session: AsyncSession, username: str, now: datetime) -> bool:
+    row = await session.get(LoginThrottle, username)
+    return row is not None and row.locked_until is not None and row.locked_until > now
+
+
+async def _record_failure(session: AsyncSession, policy: TokenPolicy, username: str, now: datetime):
+    """Count a failure in one statement per step, so concurrent attempts all count."""
+    await session.execute(insert_ignore(session, LoginThrottle, {
+        "username": username, "failures": 0, "window_started_at": now,
+    }))
+    expired = LoginThrottle.window_started_at <= now - policy.failure_window
+    await session.execute(
+        update(LoginThrottle).where(LoginThrottle.username == username).values(
+            failures=sa.case((expired, 1), else_=LoginThrottle.failures + 1),
+            window_started_at=sa.case((expired, now), else_=LoginThrottle.window_started_at),
+        )
+    )
+    await session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.username == username, LoginThrottle.failures >= policy.max_failures)
+        .values(locked_until=now + policy.lock_duration, failures=0, window_started_at=now)
+    )
+
+
+async def staff_login(
+    session: AsyncSession, policy: TokenPolicy, clock: Clock, username: str, password: str
+) -> IssuedTokens:
+    """Sign a staff member in. Unknown usernames fail exactly like wrong passwords."""
+    now = clock.now()
+    name = normalize_username(username or "")[:64]
+    if await _locked(session, name, now):
+        raise DomainError.single(Code.LOGIN_LOCKED, "too many failed sign-ins; try again in a few minutes")
+    staff = await find_by_username(session, name) if name else None
+    password_ok = await verify_password(staff.password_hash if staff else decoy_hash(), password or "")
+    if not (staff and staff.active and password_ok):
+        await _record_failure(session, policy, name, now)
+        await session.commit()
+        raise DomainError.single(Code.INVALID_CREDENTIALS, "wrong username or password")
+    await session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    if needs_rehash(staff.password_hash):
+        staff.password_hash = await hash_password(password)
+    tokens = await _issue(session, policy, staff_actor(staff), now)
+    await session.commit()
+    return tokens
+
+
+async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def _invalid_refresh() -> DomainError:
+    return DomainError.single(Code.INVALID_REFRESH_TOKEN, "refresh token is invalid or expired; sign in again",
+                              ("refreshToken",))
+
+
+async def _current_actor(session: AsyncSession, actor_key: str) -> Actor | None:
+    kind, _, raw_id = actor_key.partition(":")
+    if kind != ActorKind.STAFF.value:
+        return None  # customer sessions arrive with the identity domain
+    staff = await session.get(StaffUser, int(raw_id))
+    return staff_actor(staff) if staff and staff.active else None
+
+
+async def refresh_tokens(
+    session: AsyncSession, policy: TokenPolicy, clock: Clock, refresh_token: str
+) -> IssuedTokens:
+    """Rotate: the presented token is spent, a new pair is issued in the same family."""
+    now = clock.now()
+    statement = select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_secret(refresh_token or ""))
+    row = (await session.exec(statement)).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise _invalid_refresh()
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(used_at=now)
+    )
+    actor = await _current_actor(session, row.actor_key)
+    if spent.rowcount != 1 or actor is None:
+        # Reuse of a spent token means it leaked: end every session of the family.
+        await _revoke_family(session, row.family_id, now)
+        await session.commit()
+        raise _invalid_refresh()
+    tokens = await _issue(session, policy, actor, now, family_id=row.family_id)
+    await session.commit()
+    return tokens
+
+
+async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, everywhere: bool = False) -> bool:
+    """End the session the refresh token belongs to (or all of its owner's). Idempotent."""
+    now = clock.now()
+    statement = select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_secret(refresh_token or ""))
+    row = (await session.exec(statement)).first()
+    if row is None:
+        return False
+    if everywhere:
+        await revoke_sessions(session, row.actor_key, now)
+    else:
+        await _revoke_family(session, row.family_id, now)
+    await session.commit()
+    return True
+
+
+async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime | None = None) -> None:
+    """Revoke every refresh token of an actor (deactivation, password or role change)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.actor_key == actor_key, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )

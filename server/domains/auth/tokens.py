@@ -1,0 +1,84 @@
+"""Access tokens (JWT, short-lived) and refresh-token secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from ..common.actor import Actor, ActorKind, Role
+from ..common.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    secret: str
+    issuer: str = "irs"
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=30)
+    max_failures: int = 5
+    failure_window: timedelta = timedelta(minutes=15)
+    lock_duration: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_settings(cls, settings) -> TokenPolicy:
+        return cls(
+            secret=settings.signing_secret(),
+            issuer=settings.jwt_issuer,
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+            refresh_ttl=timedelta(days=settings.refresh_token_days),
+            max_failures=settings.login_max_failures,
+            failure_window=timedelta(minutes=settings.login_window_minutes),
+            lock_duration=timedelta(minutes=settings.login_lock_minutes),
+        )
+
+
+def encode_access_token(policy: TokenPolicy, actor: Actor, now: datetime) -> tuple[str, datetime]:
+    expires_at = now + policy.access_ttl
+    claims = {
+        "sub": actor.key,
+        "iss": policy.issuer,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "typ": "access",
+        "role": actor.role.value if actor.role else None,
+        "store": actor.store_id,
+    }
+    return jwt.encode(claims, policy.secret, algorithm=ALGORITHM), expires_at
+
+
+def decode_access_token(policy: TokenPolicy, token: str, now: datetime | None = None) -> Actor:
+    try:
+        claims = jwt.decode(
+            token, policy.secret, algorithms=[ALGORITHM], issuer=policy.issuer,
+            options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": now is None},
+        )
+    except jwt.PyJWTError as error:
+        raise Unauthenticated(f"invalid access token: {error}") from None
+    if now is not None and claims["exp"] <= now.timestamp():
+        raise Unauthenticated("access token expired")
+    if claims.get("typ") != "access":
+        raise Unauthenticated("not an access token")
+    kind, _, raw_id = str(claims["sub"]).partition(":")
+    try:
+        return Actor(
+            kind=ActorKind(kind), id=int(raw_id),
+            role=Role(claims["role"]) if claims.get("role") else None,
+            store_id=claims.get("store"),
+        )
+    except ValueError:
+        raise Unauthenticated("malformed access token subject") from None
+
+
+def new_refresh_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_secret(secret: str) -> str:
+    # A 256-bit random secret needs no slow hash: SHA-256 cannot be brute-forced.
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,103 @@
+"""Catalog mutations (HQ_ADMIN)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ....api.errors import mutate
+from ....api.nodes import local_id
+from ....api.permissions import roles
+from ...common.actor import Role
+from .. import services
+from .inputs import ProductCategoryCreateInput, ProductCreateInput, ProductUpdateInput, ServiceCreateInput
+from .types import CatalogUserError, Product, ProductCategory, Service
+
+
+@strawberry.type
+class ProductCategoryCreatePayload:
+    category: ProductCategory | None = None
+    errors: list[CatalogUserError]
+
+
+@strawberry.type
+class ServiceCreatePayload:
+    service: Service | None = None
+    errors: list[CatalogUserError]
+
+
+@strawberry.type
+class ProductCreatePayload:
+    product: Product | None = None
+    errors: list[CatalogUserError]
+
+
+@strawberry.type
+class ProductUpdatePayload:
+    product: Product | None = None
+    errors: list[CatalogUserError]
+
+
+HQ_ONLY = roles(Role.HQ_ADMIN)
+
+
+@strawberry.type
+class CatalogMutation:
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product category.")
+    async def product_category_create(
+        self, info: strawberry.Info, input: ProductCategoryCreateInput
+    ) -> ProductCategoryCreatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            draft = services.NamedDraft(code=input.code, name=input.name)
+            row = await services.create_category(session, actor, draft, input.idempotency_key)
+            return {"category": ProductCategory.from_row(row)}
+
+        return await mutate(info, ProductCategoryCreatePayload, CatalogUserError, action)
+
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a service stores can offer.")
+    async def service_create(self, info: strawberry.Info, input: ServiceCreateInput) -> ServiceCreatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            draft = services.NamedDraft(code=input.code, name=input.name)
+            row = await services.create_service(
+                session, actor, draft, input.duration_minutes, input.idempotency_key)
+            return {"service": Service.from_row(row)}
+
+        return await mutate(info, ServiceCreatePayload, CatalogUserError, action)
+
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product.")
+    async def product_create(self, info: strawberry.Info, input: ProductCreateInput) -> ProductCreatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            draft = services.ProductDraft(
+                sku=input.sku, name=input.name, description=input.description,
+                category_id=local_id(input.category_id, "ProductCategory"),
+                price_amount=input.price.amount, currency=input.price.currency, active=input.active,
+            )
+            row = await services.create_product(
+                session, actor, draft, brand_currency=info.context.settings.brand_currency,
+                idempotency_key=input.idempotency_key)
+            return {"product": Product.from_row(row)}
+
+        return await mutate(info, ProductCreatePayload, CatalogUserError, action)
+
+    @strawberry.mutation(extensions=HQ_ONLY, description="Change a product.")
+    async def product_update(self, info: strawberry.Info, input: ProductUpdateInput) -> ProductUpdatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            changes = services.ProductChanges(
+                name=input.name, description=input.description,
+                category_id=local_id(input.category_id, "ProductCategory"),
+                price_amount=input.price.amount if input.price else None,
+                currency=input.price.currency if input.price else None, active=input.active,
+            )
+            row = await services.update_product(
+                session, actor, local_id(input.id, "Product"), changes,
+                brand_currency=info.context.settings.brand_currency)
+            return {"product": Product.from_row(row)}
+
+        return await mutate(info, ProductUpdatePayload, CatalogUserError, action)

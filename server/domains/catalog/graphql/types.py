@@ -1,0 +1,82 @@
+"""GraphQL types of the catalog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import user_error_type
+from ....api.nodes import load_nodes
+from ....api.scalars import Money
+from .. import services
+from ..errors import CatalogErrorCode
+from ..models import Product as ProductRow
+from ..models import ProductCategory as CategoryRow
+from ..models import Service as ServiceRow
+
+CatalogUserError = user_error_type("Catalog", CatalogErrorCode)
+
+
+@strawberry.type(description="A product category (skincare, makeup, ...).")
+class ProductCategory(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: CategoryRow) -> ProductCategory:
+        return cls(id=row.id, code=row.code, name=row.name)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.categories_by_ids, node_ids, cls.from_row)
+
+
+@strawberry.type(description="Something a store offers by appointment, such as a makeup trial.")
+class Service(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+    duration_minutes: int
+    active: bool
+
+    @classmethod
+    def from_row(cls, row: ServiceRow) -> Service:
+        return cls(id=row.id, code=row.code, name=row.name,
+                   duration_minutes=row.duration_minutes, active=row.active)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.services_by_ids, node_ids, cls.from_row)
+
+
+@strawberry.type(description="A product the brand sells.")
+class Product(relay.Node):
+    id: relay.NodeID[int]
+    sku: str
+    name: str
+    description: str
+    price: Money
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    category_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def category(self, info: strawberry.Info) -> ProductCategory:
+        row = await info.context.loader(services.categories_by_ids).load(self.category_id)
+        return ProductCategory.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: ProductRow) -> Product:
+        return cls(
+            id=row.id, sku=row.sku, name=row.name, description=row.description,
+            price=Money(amount=row.price_amount, currency=row.currency), active=row.active,
+            created_at=row.created_at, updated_at=row.updated_at, category_id=row.category_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.products_by_ids, node_ids, cls.from_row)

@@ -1,0 +1,47 @@
+"""Product categories, products and the in-store services a brand offers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from ..common.clock import utcnow
+from ..common.columns import utc_field
+
+
+class ProductCategory(SQLModel, table=True):
+    __tablename__ = "product_category"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=64)
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class Service(SQLModel, table=True):
+    """Something a store offers by appointment: a makeup trial, a skin analysis."""
+
+    __tablename__ = "service"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=64)
+    duration_minutes: int = 30
+    active: bool = True
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    category_id: int = Field(foreign_key="product_category.id", index=True)
+    price_amount: int = Field(description="minor units (fen)")
+    currency: str = Field(max_length=3)
+    active: bool = True
+    created_at: datetime = utc_field(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow)

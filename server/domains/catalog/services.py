@@ -1,0 +1,209 @@
+"""Catalog use cases: categories, services, products."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.actor import Actor, Role
+from ..common.clock import utcnow
+from ..common.errors import DomainError
+from ..common.idempotency import create_once
+from ..common.validation import Validator, not_found
+from .errors import CatalogErrorCode as Code
+from .models import Product, ProductCategory, Service
+
+CODE_PATTERN = r"[A-Z0-9_]{2,32}"
+SKU_PATTERN = r"[A-Z0-9-]{2,32}"
+MAX_PRICE = 100_000_000_00  # one hundred million yuan, in fen
+
+
+@dataclass(frozen=True)
+class NamedDraft:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    sku: str
+    name: str
+    category_id: int
+    price_amount: int
+    currency: str
+    description: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ProductChanges:
+    name: str | None = None
+    description: str | None = None
+    category_id: int | None = None
+    price_amount: int | None = None
+    currency: str | None = None
+    active: bool | None = None
+
+
+def _check_named(draft: NamedDraft) -> Validator:
+    check = Validator(Code)
+    check.text(("input", "code"), draft.code, max_length=32, pattern=CODE_PATTERN,
+               pattern_hint="2-32 upper-case letters, digits or _")
+    check.text(("input", "name"), draft.name, max_length=64)
+    return check
+
+
+async def _code_taken(session: AsyncSession, model, code: str) -> bool:
+    statement = select(func.count()).select_from(model).where(model.code == code)
+    return (await session.exec(statement)).one() > 0
+
+
+async def create_category(
+    session: AsyncSession, actor: Actor, draft: NamedDraft, idempotency_key: str | None = None
+) -> ProductCategory:
+    actor.require_role(Role.HQ_ADMIN)
+    check = _check_named(draft)
+    check.raise_if_any()
+    code = draft.code.strip()
+
+    async def create() -> int:
+        if await _code_taken(session, ProductCategory, code):
+            raise DomainError.single(Code.DUPLICATE_CODE, f"category {code} exists", ("input", "code"))
+        category = ProductCategory(code=code, name=draft.name.strip())
+        session.add(category)
+        await session.flush()
+        return category.id
+
+    category_id = await create_once(
+        session, actor=actor.key, operation="productCategoryCreate", key=idempotency_key,
+        payload=asdict(draft), codes=Code, create=create,
+    )
+    return await session.get(ProductCategory, category_id)
+
+
+async def create_service(
+    session: AsyncSession, actor: Actor, draft: NamedDraft, duration_minutes: int = 30,
+    idempotency_key: str | None = None,
+) -> Service:
+    actor.require_role(Role.HQ_ADMIN)
+    check = _check_named(draft)
+    check.number_range(("input", "durationMinutes"), duration_minutes, 5, 480)
+    check.raise_if_any()
+    code = draft.code.strip()
+
+    async def create() -> int:
+        if await _code_taken(session, Service, code):
+            raise DomainError.single(Code.DUPLICATE_CODE, f"service {code} exists", ("input", "code"))
+        service = Service(code=code, name=draft.name.strip(), duration_minutes=duration_minutes)
+        session.add(service)
+        await session.flush()
+        return service.id
+
+    service_id = await create_once(
+        session, actor=actor.key, operation="serviceCreate", key=idempotency_key,
+        payload={**asdict(draft), "duration": duration_minutes}, codes=Code, create=create,
+    )
+    return await session.get(Service, service_id)
+
+
+def _check_price(check: Validator, amount: int | None, currency: str | None, brand_currency: str):
+    check.number_range(("input", "price", "amount"), amount, 0, MAX_PRICE)
+    if currency is not None and currency != brand_currency:
+        check.add("INVALID_CURRENCY", f"prices are in {brand_currency}", ("input", "price", "currency"))
+
+
+async def _check_category(session: AsyncSession, check: Validator, category_id: int | None):
+    if category_id is not None and await session.get(ProductCategory, category_id) is None:
+        check.add("UNKNOWN_CATEGORY", "category not found", ("input", "categoryId"))
+
+
+async def create_product(
+    session: AsyncSession, actor: Actor, draft: ProductDraft, *, brand_currency: str,
+    idempotency_key: str | None = None,
+) -> Product:
+    actor.require_role(Role.HQ_ADMIN)
+    check = Validator(Code)
+    sku = check.text(("input", "sku"), draft.sku, max_length=32, pattern=SKU_PATTERN,
+                     pattern_hint="2-32 upper-case letters, digits or -")
+    check.text(("input", "name"), draft.name, max_length=100)
+    check.text(("input", "description"), draft.description, max_length=2000, min_length=0)
+    _check_price(check, draft.price_amount, draft.currency, brand_currency)
+    await _check_category(session, check, draft.category_id)
+    check.raise_if_any()
+
+    async def create() -> int:
+        taken = await session.exec(select(func.count()).where(Product.sku == sku))
+        if taken.one():
+            raise DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("input", "sku"))
+        product = Product(
+            sku=sku, name=draft.name.strip(), description=draft.description.strip(),
+            category_id=draft.category_id, price_amount=draft.price_amount,
+            currency=draft.currency, active=draft.active,
+        )
+        session.add(product)
+        await session.flush()
+        return product.id
+
+    product_id = await create_once(
+        session, actor=actor.key, operation="productCreate", key=idempotency_key,
+        payload=asdict(draft), codes=Code, create=create,
+    )
+    return await session.get(Product, product_id)
+
+
+async def update_product(
+    session: AsyncSession, actor: Actor, product_id: int, changes: ProductChanges, *,
+    brand_currency: str,
+) -> Product:
+    actor.require_role(Role.HQ_ADMIN)
+    product = await session.get(Product, product_id)
+    if product is None:
+        raise not_found(Code, "product", ("input", "id"))
+    check = Validator(Code)
+    check.text(("input", "name"), changes.name, max_length=100, required=False)
+    check.text(("input", "description"), changes.description, max_length=2000,
+               min_length=0, required=False)
+    _check_price(check, changes.price_amount, changes.currency, brand_currency)
+    await _check_category(session, check, changes.category_id)
+    check.raise_if_any()
+    for name, value in asdict(changes).items():
+        if value is not None:
+            setattr(product, name, value.strip() if isinstance(value, str) else value)
+    product.updated_at = utcnow()
+    await session.commit()
+    return product
+
+
+async def products_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Product]:
+    rows = await session.exec(select(Product).where(col(Product.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def categories_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, ProductCategory]:
+    rows = await session.exec(select(ProductCategory).where(col(ProductCategory.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def services_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Service]:
+    rows = await session.exec(select(Service).where(col(Service.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+def product_listing(*, category_id: int | None = None, active: bool | None = None):
+    statement = select(Product)
+    if category_id is not None:
+        statement = statement.where(Product.category_id == category_id)
+    if active is not None:
+        statement = statement.where(Product.active == active)
+    return statement
+
+
+def category_listing():
+    return select(ProductCategory)
+
+
+def service_listing():
+    return select(Service)

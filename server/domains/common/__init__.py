@@ -1,0 +1,1 @@
+"""Building blocks every domain shares: column types, errors, validation, idempotency."""

@@ -1,0 +1,54 @@
+"""Livestream mutations (HQ_ADMIN and LIVESTREAM_OPS)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ....api.errors import mutate
+from ....api.nodes import local_id
+from ....api.permissions import roles
+from .. import services
+from .inputs import LivestreamCreateInput, LivestreamUpdateInput, to_changes, to_draft
+from .types import Livestream, LivestreamUserError
+
+EDITORS = roles(*services.EDITORS)
+
+
+@strawberry.type
+class LivestreamCreatePayload:
+    livestream: Livestream | None = None
+    errors: list[LivestreamUserError]
+
+
+@strawberry.type
+class LivestreamUpdatePayload:
+    livestream: Livestream | None = None
+    errors: list[LivestreamUserError]
+
+
+@strawberry.type
+class LivestreamMutation:
+    @strawberry.mutation(extensions=EDITORS, description="Schedule a livestream.")
+    async def livestream_create(
+        self, info: strawberry.Info, input: LivestreamCreateInput
+    ) -> LivestreamCreatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            row = await services.create_livestream(session, actor, to_draft(input), input.idempotency_key)
+            return {"livestream": Livestream.from_row(row)}
+
+        return await mutate(info, LivestreamCreatePayload, LivestreamUserError, action)
+
+    @strawberry.mutation(extensions=EDITORS, description="Change a livestream, or move its status.")
+    async def livestream_update(
+        self, info: strawberry.Info, input: LivestreamUpdateInput
+    ) -> LivestreamUpdatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            row = await services.update_livestream(
+                session, actor, local_id(input.id, "Livestream"), to_changes(input))
+            return {"livestream": Livestream.from_row(row)}
+
+        return await mutate(info, LivestreamUpdatePayload, LivestreamUserError, action)

@@ -1,0 +1,65 @@
+"""GraphQL types of livestreams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import user_error_type
+from ....api.nodes import load_nodes
+from ...catalog.graphql.types import Product
+from ...catalog.services import products_by_ids
+from ...staff.graphql.types import Team
+from ...staff.services import teams_by_ids
+from .. import services
+from ..errors import LivestreamErrorCode
+from ..models import Channel as ChannelValue
+from ..models import Livestream as LivestreamRow
+from ..models import LivestreamStatus as StatusValue
+
+LivestreamUserError = user_error_type("Livestream", LivestreamErrorCode)
+Channel = strawberry.enum(ChannelValue, description="Where the livestream is broadcast.")
+LivestreamStatus = strawberry.enum(StatusValue, description="SCHEDULED → LIVE → ENDED, or CANCELLED.")
+
+
+@strawberry.type(description="A livestream that sends viewers to stores.")
+class Livestream(relay.Node):
+    id: relay.NodeID[int]
+    title: str
+    host_name: str
+    channel: Channel
+    status: LivestreamStatus
+    scheduled_start: datetime
+    scheduled_end: datetime
+    actual_start: datetime | None
+    actual_end: datetime | None
+    talking_points: list[str] = strawberry.field(description="What guides should say, in order.")
+    created_at: datetime
+    updated_at: datetime
+    team_id: strawberry.Private[int]
+
+    @strawberry.field(description="The ops team running it; sales it drives are credited to it.")
+    async def team(self, info: strawberry.Info) -> Team:
+        return Team.from_row(await info.context.loader(teams_by_ids).load(self.team_id))
+
+    @strawberry.field(description="Featured products, in show order.")
+    async def products(self, info: strawberry.Info) -> list[Product]:
+        ids = await info.context.loader(services.product_ids_by_livestream, default=[]).load(self.id)
+        rows = await info.context.loader(products_by_ids).load_many(ids)
+        return [Product.from_row(r) for r in rows if r]
+
+    @classmethod
+    def from_row(cls, row: LivestreamRow) -> Livestream:
+        return cls(
+            id=row.id, title=row.title, host_name=row.host_name, channel=ChannelValue(row.channel),
+            status=StatusValue(row.status), scheduled_start=row.scheduled_start,
+            scheduled_end=row.scheduled_end, actual_start=row.actual_start, actual_end=row.actual_end,
+            talking_points=list(row.talking_points), created_at=row.created_at,
+            updated_at=row.updated_at, team_id=row.team_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.livestreams_by_ids, node_ids, cls.from_row)

@@ -1,0 +1,193 @@
+"""Livestream use cases for the ops team and HQ."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..catalog.services import products_by_ids
+from ..common.actor import Actor, Role
+from ..common.clock import utcnow
+from ..common.idempotency import create_once
+from ..common.validation import Validator, not_found
+from ..staff.services import teams_by_ids
+from .errors import LivestreamErrorCode as Code
+from .models import Channel, Livestream, LivestreamProduct, LivestreamStatus
+
+EDITORS = (Role.HQ_ADMIN, Role.LIVESTREAM_OPS)
+MAX_TALKING_POINTS = 50
+MAX_TALKING_POINT_LENGTH = 300
+MAX_FEATURED_PRODUCTS = 100
+MAX_DURATION = timedelta(hours=24)
+
+# Which status a livestream may move to, and which timestamp that stamps.
+TRANSITIONS = {
+    LivestreamStatus.SCHEDULED: {LivestreamStatus.LIVE, LivestreamStatus.CANCELLED},
+    LivestreamStatus.LIVE: {LivestreamStatus.ENDED},
+    LivestreamStatus.ENDED: set(),
+    LivestreamStatus.CANCELLED: set(),
+}
+
+
+@dataclass(frozen=True)
+class LivestreamDraft:
+    title: str
+    host_name: str
+    team_id: int
+    channel: Channel
+    scheduled_start: datetime
+    scheduled_end: datetime
+    talking_points: Sequence[str] = field(default_factory=tuple)
+    product_ids: Sequence[int] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class LivestreamChanges:
+    title: str | None = None
+    host_name: str | None = None
+    team_id: int | None = None
+    channel: Channel | None = None
+    scheduled_start: datetime | None = None
+    scheduled_end: datetime | None = None
+    talking_points: Sequence[str] | None = None
+    product_ids: Sequence[int] | None = None
+    status: LivestreamStatus | None = None
+
+
+def _check_text(check: Validator, values, required: bool) -> None:
+    check.text(("input", "title"), values.title, max_length=100, required=required)
+    check.text(("input", "hostName"), values.host_name, max_length=64, required=required)
+    if values.talking_points is not None:
+        check.count(("input", "talkingPoints"), values.talking_points, MAX_TALKING_POINTS)
+        for index, point in enumerate(values.talking_points):
+            check.text(("input", "talkingPoints", str(index)), point,
+                       max_length=MAX_TALKING_POINT_LENGTH)
+
+
+def _check_schedule(check: Validator, start: datetime, end: datetime) -> None:
+    if end <= start:
+        check.add("INVALID_SCHEDULE", "scheduledEnd must be after scheduledStart",
+                  ("input", "scheduledEnd"))
+    elif end - start > MAX_DURATION:
+        check.add("INVALID_SCHEDULE", "a livestream lasts at most 24 hours", ("input", "scheduledEnd"))
+
+
+async def _check_references(session: AsyncSession, check: Validator, team_id, product_ids) -> None:
+    if team_id is not None and not await teams_by_ids(session, [team_id]):
+        check.add("UNKNOWN_TEAM", "team not found", ("input", "teamId"))
+    if product_ids:
+        check.count(("input", "productIds"), product_ids, MAX_FEATURED_PRODUCTS)
+        if len(product_ids) != len(set(product_ids)):
+            check.add("INVALID_VALUE", "a product is listed twice", ("input", "productIds"))
+        elif len(await products_by_ids(session, list(product_ids))) != len(product_ids):
+            check.add("UNKNOWN_PRODUCT", "a product was not found", ("input", "productIds"))
+
+
+async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
+    await session.execute(delete(LivestreamProduct).where(LivestreamProduct.livestream_id == livestream_id))
+    session.add_all(
+        LivestreamProduct(livestream_id=livestream_id, product_id=p, position=i)
+        for i, p in enumerate(product_ids)
+    )
+
+
+async def create_livestream(
+    session: AsyncSession, actor: Actor, draft: LivestreamDraft, idempotency_key: str | None = None
+) -> Livestream:
+    actor.require_role(*EDITORS)
+    check = Validator(Code)
+    _check_text(check, draft, required=True)
+    _check_schedule(check, draft.scheduled_start, draft.scheduled_end)
+    await _check_references(session, check, draft.team_id, draft.product_ids)
+    check.raise_if_any()
+
+    async def create() -> int:
+        livestream = Livestream(
+            title=draft.title.strip(), host_name=draft.host_name.strip(), team_id=draft.team_id,
+            channel=draft.channel.value, scheduled_start=draft.scheduled_start,
+            scheduled_end=draft.scheduled_end,
+            talking_points=[p.strip() for p in draft.talking_points],
+        )
+        session.add(livestream)
+        await session.flush()
+        await _replace_products(session, livestream.id, draft.product_ids)
+        return livestream.id
+
+    livestream_id = await create_once(
+        session, actor=actor.key, operation="livestreamCreate", key=idempotency_key,
+        payload=asdict(draft), codes=Code, create=create,
+    )
+    return await session.get(Livestream, livestream_id)
+
+
+def _apply_status(check: Validator, livestream: Livestream, status: LivestreamStatus | None) -> None:
+    current = LivestreamStatus(livestream.status)
+    if status is None or status is current:
+        return
+    if status not in TRANSITIONS[current]:
+        check.add("INVALID_STATUS_TRANSITION", f"a {current.value} livestream cannot become "
+                  f"{status.value}", ("input", "status"))
+        return
+    livestream.status = status.value
+    if status is LivestreamStatus.LIVE:
+        livestream.actual_start = utcnow()
+    elif status is LivestreamStatus.ENDED:
+        livestream.actual_end = utcnow()
+
+
+async def update_livestream(
+    session: AsyncSession, actor: Actor, livestream_id: int, changes: LivestreamChanges
+) -> Livestream:
+    actor.require_role(*EDITORS)
+    livestream = await session.get(Livestream, livestream_id)
+    if livestream is None:
+        raise not_found(Code, "livestream", ("input", "id"))
+    check = Validator(Code)
+    _check_text(check, changes, required=False)
+    _check_schedule(check, changes.scheduled_start or livestream.scheduled_start,
+                    changes.scheduled_end or livestream.scheduled_end)
+    await _check_references(session, check, changes.team_id, changes.product_ids)
+    _apply_status(check, livestream, changes.status)
+    check.raise_if_any()
+    for name in ("title", "host_name", "team_id", "scheduled_start", "scheduled_end"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(livestream, name, value.strip() if isinstance(value, str) else value)
+    if changes.channel is not None:
+        livestream.channel = changes.channel.value
+    if changes.talking_points is not None:
+        livestream.talking_points = [p.strip() for p in changes.talking_points]
+    if changes.product_ids is not None:
+        await _replace_products(session, livestream.id, changes.product_ids)
+    livestream.updated_at = utcnow()
+    await session.commit()
+    return livestream
+
+
+async def livestreams_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Livestream]:
+    rows = await session.exec(select(Livestream).where(col(Livestream.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def product_ids_by_livestream(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
+    rows = await session.exec(
+        select(LivestreamProduct).where(col(LivestreamProduct.livestream_id).in_(ids))
+        .order_by(LivestreamProduct.position)
+    )
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    for row in rows:
+        result[row.livestream_id].append(row.product_id)
+    return result
+
+
+def livestream_listing(*, status: LivestreamStatus | None = None, team_id: int | None = None):
+    statement = select(Livestream)
+    if status is not None:
+        statement = statement.where(Livestream.status == status.value)
+    if team_id is not None:
+        statement = statement.where(Livestream.team_id == team_id)
+    return statement

@@ -1,0 +1,87 @@
+"""GraphQL types of staff and teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import user_error_type
+from ....api.nodes import load_nodes
+from ...auth.graphql.types import Viewer
+from ...catalog.graphql.types import ProductCategory, Service
+from ...catalog.services import categories_by_ids, services_by_ids
+from ...common.actor import Role as RoleValue
+from ...stores.graphql.types import Store
+from ...stores.services import stores_by_ids
+from .. import services
+from ..errors import StaffErrorCode
+from ..models import StaffUser as StaffRow
+from ..models import Team as TeamRow
+
+StaffUserError = user_error_type("Staff", StaffErrorCode)
+Role = strawberry.enum(RoleValue, description="What a staff member may do.")
+
+
+@strawberry.type(description="A staff account: HQ, store manager, guide, livestream ops or analyst.")
+class StaffUser(relay.Node, Viewer):
+    id: relay.NodeID[int]
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+    store_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The store of a manager or guide; null for HQ roles.")
+    async def store(self, info: strawberry.Info) -> Store | None:
+        if self.store_id is None:
+            return None
+        row = await info.context.loader(stores_by_ids).load(self.store_id)
+        return Store.from_row(row) if row else None
+
+    @strawberry.field(description="Product categories this person is skilled in.")
+    async def skill_categories(self, info: strawberry.Info) -> list[ProductCategory]:
+        category_ids, _ = await info.context.loader(services.skills_by_staff, ([], [])).load(self.id)
+        rows = await info.context.loader(categories_by_ids).load_many(category_ids)
+        return [ProductCategory.from_row(r) for r in rows if r]
+
+    @strawberry.field(description="Services this person can deliver.")
+    async def skill_services(self, info: strawberry.Info) -> list[Service]:
+        _, service_ids = await info.context.loader(services.skills_by_staff, ([], [])).load(self.id)
+        rows = await info.context.loader(services_by_ids).load_many(service_ids)
+        return [Service.from_row(r) for r in rows if r]
+
+    @classmethod
+    def from_row(cls, row: StaffRow) -> StaffUser:
+        return cls(
+            id=row.id, username=row.username, display_name=row.display_name, role=RoleValue(row.role),
+            active=row.active, created_at=row.created_at, store_id=row.store_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.staff_by_ids, node_ids, cls.from_row,
+                                visible=services.can_read_staff)
+
+
+@strawberry.type(description="A livestream operations team.")
+class Team(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    created_at: datetime
+
+    @strawberry.field
+    async def members(self, info: strawberry.Info) -> list[StaffUser]:
+        member_ids = await info.context.loader(services.member_ids_by_team, default=[]).load(self.id)
+        rows = await info.context.loader(services.staff_by_ids).load_many(member_ids)
+        return [StaffUser.from_row(r) for r in rows if r]
+
+    @classmethod
+    def from_row(cls, row: TeamRow) -> Team:
+        return cls(id=row.id, name=row.name, created_at=row.created_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.teams_by_ids, node_ids, cls.from_row)

@@ -1,0 +1,281 @@
+"""Staff and team use cases, with store scope for managers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlmodel import col, delete, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..catalog.services import categories_by_ids, services_by_ids
+from ..common.actor import STORE_ROLES, Actor, Role
+from ..common.clock import utcnow
+from ..common.errors import DomainError, Forbidden
+from ..common.idempotency import create_once
+from ..common.validation import Validator, not_found
+from ..stores.services import stores_by_ids
+from .errors import StaffErrorCode as Code
+from .models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
+from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
+
+USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{2,31}"
+
+
+@dataclass(frozen=True)
+class StaffDraft:
+    username: str
+    password: str
+    display_name: str
+    role: Role
+    store_id: int | None = None
+    category_ids: Sequence[int] = field(default_factory=tuple)
+    service_ids: Sequence[int] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class StaffChanges:
+    display_name: str | None = None
+    password: str | None = None
+    role: Role | None = None
+    store_id: int | None = None
+    category_ids: Sequence[int] | None = None
+    service_ids: Sequence[int] | None = None
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _authorize_staff_write(actor: Actor, role: Role, store_id: int | None) -> None:
+    """HQ admins manage everyone; a manager manages the guides of her own store."""
+    if actor.has_role(Role.HQ_ADMIN):
+        return
+    if actor.has_role(Role.STORE_MANAGER) and role is Role.GUIDE and store_id == actor.store_id:
+        return
+    raise Forbidden("only HQ admins, or managers for guides of their own store")
+
+
+def _check_password(check: Validator, password: str | None) -> None:
+    if password is None:
+        return
+    if len(password) < MIN_PASSWORD_LENGTH:
+        check.add("PASSWORD_TOO_SHORT", f"password needs at least {MIN_PASSWORD_LENGTH} characters",
+                  ("input", "password"))
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        check.add("TOO_LONG", f"password takes at most {MAX_PASSWORD_LENGTH} characters",
+                  ("input", "password"))
+
+
+async def _check_assignment(
+    session: AsyncSession, check: Validator, role: Role, store_id: int | None
+) -> None:
+    if role in STORE_ROLES and store_id is None:
+        check.add("STORE_REQUIRED", f"a {role.value} belongs to a store", ("input", "storeId"))
+    elif role not in STORE_ROLES and store_id is not None:
+        check.add("STORE_NOT_ALLOWED", f"a {role.value} has no store", ("input", "storeId"))
+    elif store_id is not None and not await stores_by_ids(session, [store_id]):
+        check.add("UNKNOWN_STORE", "store not found", ("input", "storeId"))
+
+
+async def _check_skills(session: AsyncSession, check: Validator, categories, services) -> None:
+    if categories and len(await categories_by_ids(session, list(set(categories)))) != len(set(categories)):
+        check.add("UNKNOWN_CATEGORY", "a category was not found", ("input", "categoryIds"))
+    if services and len(await services_by_ids(session, list(set(services)))) != len(set(services)):
+        check.add("UNKNOWN_SERVICE", "a service was not found", ("input", "serviceIds"))
+
+
+async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:
+    if categories is not None:
+        await session.execute(delete(StaffSkillCategory).where(StaffSkillCategory.staff_id == staff_id))
+        session.add_all(StaffSkillCategory(staff_id=staff_id, category_id=c) for c in set(categories))
+    if services is not None:
+        await session.execute(delete(StaffSkillService).where(StaffSkillService.staff_id == staff_id))
+        session.add_all(StaffSkillService(staff_id=staff_id, service_id=s) for s in set(services))
+
+
+async def create_staff(
+    session: AsyncSession, actor: Actor, draft: StaffDraft, idempotency_key: str | None = None
+) -> StaffUser:
+    _authorize_staff_write(actor, draft.role, draft.store_id)
+    check = Validator(Code)
+    username = check.text(("input", "username"), draft.username and normalize_username(draft.username),
+                          max_length=32, min_length=3, pattern=USERNAME_PATTERN,
+                          pattern_hint="3-32 characters: a-z, 0-9, '.', '_' or '-'")
+    check.text(("input", "displayName"), draft.display_name, max_length=64)
+    _check_password(check, draft.password)
+    await _check_assignment(session, check, draft.role, draft.store_id)
+    await _check_skills(session, check, draft.category_ids, draft.service_ids)
+    check.raise_if_any()
+
+    async def create() -> int:
+        taken = await session.exec(select(func.count()).where(StaffUser.username == username))
+        if taken.one():
+            raise DomainError.single(Code.DUPLICATE_USERNAME, "username is taken", ("input", "username"))
+        staff = StaffUser(
+            username=username, password_hash=await hash_password(draft.password),
+            display_name=draft.display_name.strip(), role=draft.role.value, store_id=draft.store_id,
+        )
+        session.add(staff)
+        await session.flush()
+        await _replace_skills(session, staff.id, draft.category_ids, draft.service_ids)
+        return staff.id
+
+    fingerprint = {**asdict(draft), "password": None}  # the password is not kept, even hashed
+    staff_id = await create_once(
+        session, actor=actor.key, operation="staffCreate", key=idempotency_key,
+        payload=fingerprint, codes=Code, create=create,
+    )
+    return await session.get(StaffUser, staff_id)
+
+
+async def _load_for_write(session: AsyncSession, actor: Actor, staff_id: int) -> StaffUser:
+    staff = await session.get(StaffUser, staff_id)
+    if staff is None:
+        raise not_found(Code, "staff member", ("input", "id"))
+    _authorize_staff_write(actor, Role(staff.role), staff.store_id)
+    return staff
+
+
+async def update_staff(
+    session: AsyncSession, actor: Actor, staff_id: int, changes: StaffChanges
+) -> StaffUser:
+    from ..auth.services import revoke_sessions
+
+    staff = await _load_for_write(session, actor, staff_id)
+    role = changes.role or Role(staff.role)
+    store_id = changes.store_id if changes.store_id is not None else staff.store_id
+    if role not in STORE_ROLES and changes.role is not None and changes.store_id is None:
+        store_id = None  # moving to an HQ role leaves the store
+    _authorize_staff_write(actor, role, store_id)
+    check = Validator(Code)
+    check.text(("input", "displayName"), changes.display_name, max_length=64, required=False)
+    _check_password(check, changes.password)
+    await _check_assignment(session, check, role, store_id)
+    await _check_skills(session, check, changes.category_ids, changes.service_ids)
+    check.raise_if_any()
+    if changes.display_name is not None:
+        staff.display_name = changes.display_name.strip()
+    if changes.password is not None:
+        staff.password_hash = await hash_password(changes.password)
+    if changes.password is not None or (role.value, store_id) != (staff.role, staff.store_id):
+        # Tokens carry role and store: make the member sign in again.
+        await revoke_sessions(session, actor_key=f"staff:{staff.id}")
+    staff.role, staff.store_id = role.value, store_id
+    await _replace_skills(session, staff.id, changes.category_ids, changes.service_ids)
+    staff.updated_at = utcnow()
+    await session.commit()
+    return staff
+
+
+async def deactivate_staff(session: AsyncSession, actor: Actor, staff_id: int) -> StaffUser:
+    from ..auth.services import revoke_sessions
+
+    staff = await _load_for_write(session, actor, staff_id)
+    staff.active = False
+    staff.updated_at = utcnow()
+    await revoke_sessions(session, actor_key=f"staff:{staff.id}")
+    await session.commit()
+    return staff
+
+
+async def find_by_username(session: AsyncSession, username: str) -> StaffUser | None:
+    statement = select(StaffUser).where(StaffUser.username == normalize_username(username))
+    return (await session.exec(statement)).first()
+
+
+async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, StaffUser]:
+    rows = await session.exec(select(StaffUser).where(col(StaffUser.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
+    """(category ids, service ids) per staff id."""
+    categories = await session.exec(
+        select(StaffSkillCategory).where(col(StaffSkillCategory.staff_id).in_(staff_ids)))
+    services = await session.exec(
+        select(StaffSkillService).where(col(StaffSkillService.staff_id).in_(staff_ids)))
+    result = {staff_id: ([], []) for staff_id in staff_ids}
+    for row in categories:
+        result[row.staff_id][0].append(row.category_id)
+    for row in services:
+        result[row.staff_id][1].append(row.service_id)
+    return result
+
+
+def can_read_staff(actor: Actor, staff: StaffUser) -> bool:
+    if actor.key == f"staff:{staff.id}" or actor.has_role(Role.HQ_ADMIN, Role.ANALYST):
+        return True
+    return actor.has_role(Role.STORE_MANAGER) and staff.store_id == actor.store_id
+
+
+def staff_listing(actor: Actor, *, store_id: int | None = None, role: Role | None = None):
+    """HQ sees everyone; a manager her store; anyone else only herself."""
+    statement = select(StaffUser)
+    if actor.has_role(Role.HQ_ADMIN, Role.ANALYST):
+        pass
+    elif actor.has_role(Role.STORE_MANAGER):
+        if store_id is not None and store_id != actor.store_id:
+            raise Forbidden("another store")
+        store_id = actor.store_id
+    else:
+        raise Forbidden("staff listing needs HQ_ADMIN, ANALYST or STORE_MANAGER")
+    if store_id is not None:
+        statement = statement.where(StaffUser.store_id == store_id)
+    if role is not None:
+        statement = statement.where(StaffUser.role == role.value)
+    return statement
+
+
+@dataclass(frozen=True)
+class TeamDraft:
+    name: str
+    member_ids: Sequence[int] = field(default_factory=tuple)
+
+
+async def create_team(
+    session: AsyncSession, actor: Actor, draft: TeamDraft, idempotency_key: str | None = None
+) -> Team:
+    actor.require_role(Role.HQ_ADMIN)
+    check = Validator(Code)
+    name = check.text(("input", "name"), draft.name, max_length=64)
+    check.count(("input", "memberIds"), draft.member_ids, 100)
+    members = await staff_by_ids(session, list(set(draft.member_ids)))
+    if len(members) != len(set(draft.member_ids)) or any(
+        m.role != Role.LIVESTREAM_OPS.value or not m.active for m in members.values()
+    ):
+        check.add("INVALID_MEMBER", "members must be active LIVESTREAM_OPS staff", ("input", "memberIds"))
+    check.raise_if_any()
+
+    async def create() -> int:
+        taken = await session.exec(select(func.count()).where(Team.name == name))
+        if taken.one():
+            raise DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("input", "name"))
+        team = Team(name=name)
+        session.add(team)
+        await session.flush()
+        session.add_all(TeamMember(team_id=team.id, staff_id=m) for m in members)
+        return team.id
+
+    team_id = await create_once(
+        session, actor=actor.key, operation="teamCreate", key=idempotency_key,
+        payload=asdict(draft), codes=Code, create=create,
+    )
+    return await session.get(Team, team_id)
+
+
+async def teams_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Team]:
+    rows = await session.exec(select(Team).where(col(Team.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def member_ids_by_team(session: AsyncSession, team_ids: Sequence[int]) -> dict[int, list[int]]:
+    rows = await session.exec(select(TeamMember).where(col(TeamMember.team_id).in_(team_ids)))
+    result: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
+    for row in rows:
+        result[row.team_id].append(row.staff_id)
+    return result
+
+
+def team_listing():
+    return select(Team)

@@ -1,0 +1,48 @@
+"""Store mutations (HQ_ADMIN)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ....api.errors import mutate
+from ....api.nodes import local_id
+from ....api.permissions import roles
+from ...common.actor import Role
+from .. import services
+from .inputs import StoreCreateInput, StoreUpdateInput, to_changes, to_draft
+from .types import Store, StoreUserError
+
+
+@strawberry.type
+class StoreCreatePayload:
+    store: Store | None = None
+    errors: list[StoreUserError]
+
+
+@strawberry.type
+class StoreUpdatePayload:
+    store: Store | None = None
+    errors: list[StoreUserError]
+
+
+@strawberry.type
+class StoreMutation:
+    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Open a store.")
+    async def store_create(self, info: strawberry.Info, input: StoreCreateInput) -> StoreCreatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            row = await services.create_store(session, actor, to_draft(input), input.idempotency_key)
+            return {"store": Store.from_row(row)}
+
+        return await mutate(info, StoreCreatePayload, StoreUserError, action)
+
+    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Change a store.")
+    async def store_update(self, info: strawberry.Info, input: StoreUpdateInput) -> StoreUpdatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            row = await services.update_store(session, actor, local_id(input.id, "Store"), to_changes(input))
+            return {"store": Store.from_row(row)}
+
+        return await mutate(info, StoreUpdatePayload, StoreUserError, action)

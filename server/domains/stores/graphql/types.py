@@ -1,0 +1,81 @@
+"""GraphQL types of stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import user_error_type
+from ....api.nodes import load_nodes
+from ...catalog.graphql.types import Service
+from ...catalog.services import services_by_ids
+from .. import services
+from ..errors import StoreErrorCode
+from ..models import Store as StoreRow
+
+StoreUserError = user_error_type("Store", StoreErrorCode)
+
+
+@strawberry.enum(description="Day of the week, in the store's local time.")
+class Weekday(Enum):
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+
+@strawberry.type(description="Opening hours on one weekday, in store-local time. Days not listed are closed.")
+class OpeningHours:
+    weekday: Weekday
+    opens: dt.time
+    closes: dt.time
+
+
+@strawberry.type(description="A point on Earth, WGS-84.")
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@strawberry.type(description="A physical store (counter) customers visit.")
+class Store(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+    city: str
+    address: str
+    location: GeoPoint
+    timezone: str = strawberry.field(description="IANA time zone; slots and hours are in this zone.")
+    opening_hours: list[OpeningHours]
+    active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @strawberry.field(description="Services the store offers.")
+    async def services(self, info: strawberry.Info) -> list[Service]:
+        service_ids = await info.context.loader(services.service_ids_by_store, default=[]).load(self.id)
+        rows = await info.context.loader(services_by_ids).load_many(service_ids)
+        return [Service.from_row(row) for row in rows if row is not None]
+
+    @classmethod
+    def from_row(cls, row: StoreRow) -> Store:
+        return cls(
+            id=row.id, code=row.code, name=row.name, city=row.city, address=row.address,
+            location=GeoPoint(latitude=row.latitude, longitude=row.longitude),
+            timezone=row.timezone,
+            opening_hours=[
+                OpeningHours(weekday=Weekday(d.weekday), opens=d.opens, closes=d.closes)
+                for d in services.hours_from_json(row.opening_hours)
+            ],
+            active=row.active, created_at=row.created_at, updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, services.stores_by_ids, node_ids, cls.from_row)

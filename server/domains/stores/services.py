@@ -1,0 +1,206 @@
+"""Store use cases: create, update, look up and list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import col, delete, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..catalog.services import services_by_ids
+from ..common.actor import Actor, Role
+from ..common.clock import utcnow
+from ..common.errors import DomainError
+from ..common.idempotency import create_once
+from ..common.validation import Validator, not_found
+from .errors import StoreErrorCode as Code
+from .models import Store, StoreService
+
+STORE_CODE_PATTERN = r"[A-Z0-9-]{2,16}"
+SLOT_GRID_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class DayHours:
+    weekday: int  # Monday = 0
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class StoreDraft:
+    code: str
+    name: str
+    city: str
+    address: str
+    latitude: float
+    longitude: float
+    timezone: str
+    opening_hours: Sequence[DayHours]
+    service_ids: Sequence[int] = field(default_factory=tuple)
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class StoreChanges:
+    name: str | None = None
+    city: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    timezone: str | None = None
+    opening_hours: Sequence[DayHours] | None = None
+    service_ids: Sequence[int] | None = None
+    active: bool | None = None
+
+
+def is_valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _on_grid(moment: time) -> bool:
+    return moment.second == 0 and moment.microsecond == 0 and moment.minute % SLOT_GRID_MINUTES == 0
+
+
+def _check_opening_hours(check: Validator, hours: Sequence[DayHours] | None) -> None:
+    if hours is None:
+        return
+    seen: set[int] = set()
+    for index, day in enumerate(hours):
+        path = ("input", "openingHours", str(index))
+        if day.weekday in seen:
+            check.add("INVALID_OPENING_HOURS", "a weekday is listed twice", path)
+        seen.add(day.weekday)
+        if not (_on_grid(day.opens) and _on_grid(day.closes)):
+            check.add("INVALID_OPENING_HOURS", "times must be on the 30-minute grid", path)
+        elif day.opens >= day.closes:
+            check.add("INVALID_OPENING_HOURS", "opens must be before closes", path)
+
+
+def _check_place(check: Validator, values: StoreDraft | StoreChanges, required: bool) -> None:
+    check.text(("input", "name"), values.name, max_length=100, required=required)
+    check.text(("input", "city"), values.city, max_length=50, required=required)
+    check.text(("input", "address"), values.address, max_length=200, required=required)
+    check.number_range(("input", "latitude"), values.latitude, -90, 90)
+    check.number_range(("input", "longitude"), values.longitude, -180, 180)
+    if values.timezone is not None and not is_valid_timezone(values.timezone):
+        check.add("INVALID_TIMEZONE", "timezone must be an IANA time zone such as Asia/Shanghai",
+                  ("input", "timezone"))
+    _check_opening_hours(check, values.opening_hours)
+
+
+async def _check_services(session: AsyncSession, check: Validator, ids: Sequence[int] | None):
+    if not ids:
+        return
+    check.count(("input", "serviceIds"), ids, 50)
+    known = await services_by_ids(session, list(set(ids)))
+    if len(known) != len(set(ids)):
+        check.add("UNKNOWN_SERVICE", "a service was not found", ("input", "serviceIds"))
+
+
+def hours_to_json(hours: Sequence[DayHours]) -> list[dict]:
+    return [
+        {"weekday": d.weekday, "opens": d.opens.strftime("%H:%M"), "closes": d.closes.strftime("%H:%M")}
+        for d in sorted(hours, key=lambda d: d.weekday)
+    ]
+
+
+def hours_from_json(rows: list[dict]) -> list[DayHours]:
+    return [
+        DayHours(r["weekday"], time.fromisoformat(r["opens"]), time.fromisoformat(r["closes"]))
+        for r in rows
+    ]
+
+
+async def _replace_services(session: AsyncSession, store_id: int, service_ids: Sequence[int]):
+    await session.execute(delete(StoreService).where(StoreService.store_id == store_id))
+    session.add_all(StoreService(store_id=store_id, service_id=s) for s in set(service_ids))
+
+
+async def create_store(
+    session: AsyncSession, actor: Actor, draft: StoreDraft, idempotency_key: str | None = None
+) -> Store:
+    actor.require_role(Role.HQ_ADMIN)
+    check = Validator(Code)
+    code = check.text(("input", "code"), draft.code, max_length=16, pattern=STORE_CODE_PATTERN,
+                      pattern_hint="2-16 upper-case letters, digits or -")
+    _check_place(check, draft, required=True)
+    await _check_services(session, check, draft.service_ids)
+    check.raise_if_any()
+
+    async def create() -> int:
+        taken = await session.exec(select(func.count()).where(Store.code == code))
+        if taken.one():
+            raise DomainError.single(Code.DUPLICATE_CODE, f"store {code} exists", ("input", "code"))
+        store = Store(
+            code=code, name=draft.name.strip(), city=draft.city.strip(),
+            address=draft.address.strip(), latitude=draft.latitude, longitude=draft.longitude,
+            timezone=draft.timezone, opening_hours=hours_to_json(draft.opening_hours),
+            active=draft.active,
+        )
+        session.add(store)
+        await session.flush()
+        await _replace_services(session, store.id, draft.service_ids)
+        return store.id
+
+    store_id = await create_once(
+        session, actor=actor.key, operation="storeCreate", key=idempotency_key,
+        payload=asdict(draft), codes=Code, create=create,
+    )
+    return await session.get(Store, store_id)
+
+
+async def update_store(
+    session: AsyncSession, actor: Actor, store_id: int, changes: StoreChanges
+) -> Store:
+    actor.require_role(Role.HQ_ADMIN)
+    store = await session.get(Store, store_id)
+    if store is None:
+        raise not_found(Code, "store", ("input", "id"))
+    check = Validator(Code)
+    _check_place(check, changes, required=False)
+    await _check_services(session, check, changes.service_ids)
+    check.raise_if_any()
+    for name in ("name", "city", "address", "latitude", "longitude", "timezone", "active"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(store, name, value.strip() if isinstance(value, str) else value)
+    if changes.opening_hours is not None:
+        store.opening_hours = hours_to_json(changes.opening_hours)
+    if changes.service_ids is not None:
+        await _replace_services(session, store.id, changes.service_ids)
+    store.updated_at = utcnow()
+    await session.commit()
+    return store
+
+
+async def stores_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Store]:
+    rows = await session.exec(select(Store).where(col(Store.id).in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def service_ids_by_store(session: AsyncSession, store_ids: Sequence[int]) -> dict[int, list[int]]:
+    rows = await session.exec(
+        select(StoreService).where(col(StoreService.store_id).in_(store_ids))
+        .order_by(StoreService.service_id)
+    )
+    result: dict[int, list[int]] = {store_id: [] for store_id in store_ids}
+    for row in rows:
+        result[row.store_id].append(row.service_id)
+    return result
+
+
+def store_listing(*, city: str | None = None, active: bool | None = None):
+    statement = select(Store)
+    if city is not None:
+        statement = statement.where(Store.city == city)
+    if active is not None:
+        statement = statement.where(Store.active == active)
+    return statement

@@ -1,0 +1,12 @@
+"""Every table, imported once so SQLModel.metadata is complete (Alembic, tests)."""
+
+from sqlmodel import SQLModel
+
+from .domains.auth import models as auth_models  # noqa: F401
+from .domains.catalog import models as catalog_models  # noqa: F401
+from .domains.common import idempotency  # noqa: F401
+from .domains.livestreams import models as livestream_models  # noqa: F401
+from .domains.staff import models as staff_models  # noqa: F401
+from .domains.stores import models as store_models  # noqa: F401
+
+metadata = SQLModel.metadata
