@@ -86,7 +86,7 @@ def demo() -> None:
         report = asyncio.run(run())
     except SeedRefused as refusal:
         raise click.ClickException(str(refusal)) from None
-    created = ", ".join(f"{n} {what}" for what, n in report.created.items()) or "nothing new"
+    created = ", ".join(f"{n} {what}" for what, n in report.created.items() if n) or "nothing new: it was there"
     click.echo(f"Demo brand Elegance seeded ({created}).")
     click.echo("Demo logins (password for every account: elegance2026):")
     for username, what in report.logins:

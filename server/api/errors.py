@@ -95,9 +95,23 @@ def present_error(error: GraphQLError) -> GraphQLError:
     return masked
 
 
+def _present_errors_of(result) -> None:
+    if result is not None and getattr(result, "errors", None):
+        result.errors = [present_error(e) for e in result.errors]
+
+
 class ErrorPolicy(SchemaExtension):
+    """Applies :func:`present_error` to every result, over HTTP and over WebSocket."""
+
+    def __init__(self) -> None:
+        self._streamed = False
+
     def on_operation(self):
         yield
-        result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [present_error(e) for e in result.errors]
+        if not self._streamed:  # streamed results were handled one by one
+            _present_errors_of(self.execution_context.result)
+
+    def on_stream_result(self, result):
+        self._streamed = True
+        _present_errors_of(result)
+        yield

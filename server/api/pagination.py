@@ -35,7 +35,7 @@ class Connection(Generic[Node]):
     async def total_count(self, info: strawberry.Info) -> int:
         count = select(func.count()).select_from(self._statement.order_by(None).subquery())
         async with info.context.db() as session:
-            return (await session.execute(count)).scalar_one()
+            return (await session.exec(count)).scalar_one()
 
 
 def _decode_cursor(after: str | None) -> int | None:

@@ -34,9 +34,14 @@ from .scalars import SCALAR_MAP
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
 class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery):
-    node: relay.Node | None = relay.node(
-        extensions=authenticated(), description="Any object by its global id; null if unknown or hidden."
-    )
+    @strawberry.field(extensions=authenticated(),
+                      description="Any object by its global id; null if unknown or hidden from you.")
+    async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
+        definition = info.schema.get_type_by_name(id.type_name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            return None
+        return await id.resolve_node(info, required=False)
 
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
@@ -51,17 +56,18 @@ class IRSSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    # Factories: strawberry builds fresh extensions per operation (the caches live at module level).
     extensions = [
         ErrorPolicy,
         UnitOfWork,
-        ParserCache(maxsize=1024),
-        ValidationCache(maxsize=1024),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
     ]
     if not settings.introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return IRSSchema(
         query=Query,
         mutation=Mutation,

@@ -55,17 +55,17 @@ async def _locked(session: AsyncSession, username: str, now: datetime) -> bool:
 
 async def _record_failure(session: AsyncSession, policy: TokenPolicy, username: str, now: datetime):
     """Count a failure in one statement per step, so concurrent attempts all count."""
-    await session.execute(insert_ignore(session, LoginThrottle, {
+    await session.exec(insert_ignore(session, LoginThrottle, {
         "username": username, "failures": 0, "window_started_at": now,
     }))
     expired = LoginThrottle.window_started_at <= now - policy.failure_window
-    await session.execute(
+    await session.exec(
         update(LoginThrottle).where(LoginThrottle.username == username).values(
             failures=sa.case((expired, 1), else_=LoginThrottle.failures + 1),
             window_started_at=sa.case((expired, now), else_=LoginThrottle.window_started_at),
         )
     )
-    await session.execute(
+    await session.exec(
         update(LoginThrottle)
         .where(LoginThrottle.username == username, LoginThrottle.failures >= policy.max_failures)
         .values(locked_until=now + policy.lock_duration, failures=0, window_started_at=now)
@@ -86,7 +86,7 @@ async def staff_login(
         await _record_failure(session, policy, name, now)
         await session.commit()
         raise DomainError.single(Code.INVALID_CREDENTIALS, "wrong username or password")
-    await session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    await session.exec(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
     if needs_rehash(staff.password_hash):
         staff.password_hash = await hash_password(password)
     tokens = await _issue(session, policy, staff_actor(staff), now)
@@ -95,7 +95,7 @@ async def staff_login(
 
 
 async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
-    await session.execute(
+    await session.exec(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
@@ -124,7 +124,7 @@ async def refresh_tokens(
     row = (await session.exec(statement)).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise _invalid_refresh()
-    spent = await session.execute(
+    spent = await session.exec(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
         .values(used_at=now)
@@ -157,7 +157,7 @@ async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, eve
 
 async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime | None = None) -> None:
     """Revoke every refresh token of an actor (deactivation, password or role change)."""
-    await session.execute(
+    await session.exec(
         update(RefreshToken)
         .where(RefreshToken.actor_key == actor_key, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())

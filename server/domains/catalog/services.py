@@ -69,9 +69,11 @@ async def create_category(
     check.raise_if_any()
     code = draft.code.strip()
 
+    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"category {code} exists", ("input", "code"))
+
     async def create() -> int:
         if await _code_taken(session, ProductCategory, code):
-            raise DomainError.single(Code.DUPLICATE_CODE, f"category {code} exists", ("input", "code"))
+            raise duplicate
         category = ProductCategory(code=code, name=draft.name.strip())
         session.add(category)
         await session.flush()
@@ -79,7 +81,7 @@ async def create_category(
 
     category_id = await create_once(
         session, actor=actor.key, operation="productCategoryCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create,
+        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
     )
     return await session.get(ProductCategory, category_id)
 
@@ -94,9 +96,11 @@ async def create_service(
     check.raise_if_any()
     code = draft.code.strip()
 
+    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"service {code} exists", ("input", "code"))
+
     async def create() -> int:
         if await _code_taken(session, Service, code):
-            raise DomainError.single(Code.DUPLICATE_CODE, f"service {code} exists", ("input", "code"))
+            raise duplicate
         service = Service(code=code, name=draft.name.strip(), duration_minutes=duration_minutes)
         session.add(service)
         await session.flush()
@@ -104,7 +108,7 @@ async def create_service(
 
     service_id = await create_once(
         session, actor=actor.key, operation="serviceCreate", key=idempotency_key,
-        payload={**asdict(draft), "duration": duration_minutes}, codes=Code, create=create,
+        payload={**asdict(draft), "duration": duration_minutes}, codes=Code, create=create, duplicate=duplicate,
     )
     return await session.get(Service, service_id)
 
@@ -134,10 +138,12 @@ async def create_product(
     await _check_category(session, check, draft.category_id)
     check.raise_if_any()
 
+    duplicate = DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("input", "sku"))
+
     async def create() -> int:
         taken = await session.exec(select(func.count()).where(Product.sku == sku))
         if taken.one():
-            raise DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("input", "sku"))
+            raise duplicate
         product = Product(
             sku=sku, name=draft.name.strip(), description=draft.description.strip(),
             category_id=draft.category_id, price_amount=draft.price_amount,
@@ -149,7 +155,7 @@ async def create_product(
 
     product_id = await create_once(
         session, actor=actor.key, operation="productCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create,
+        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
     )
     return await session.get(Product, product_id)
 

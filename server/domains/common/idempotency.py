@@ -64,34 +64,40 @@ async def create_once(
     payload: Any,
     codes: type[Enum],
     create: Callable[[], Awaitable[int]],
+    duplicate: DomainError | None = None,
 ) -> int:
     """Run ``create`` and commit, unless ``key`` was already used by ``actor``.
 
-    Returns the id of the created (or first created) object.
+    Returns the id of the created (or first created) object. ``create`` checks
+    uniqueness itself; when a concurrent request wins the race anyway, the
+    database's unique constraint fails the commit and ``duplicate`` is raised.
     """
-    if key is None:
-        result_id = await create()
-        await session.commit()
-        return result_id
-    if len(key) > 128 or not key.strip():
-        raise DomainError.single(
-            codes["INVALID_VALUE"], "idempotencyKey must have 1-128 characters",
-            ("input", "idempotencyKey"),
-        )
     fingerprint = request_fingerprint(payload)
-    if (record := await _recorded(session, actor, operation, key)) is not None:
-        return _check_same_request(record, fingerprint, codes)
-    result_id = await create()
-    session.add(IdempotencyRecord(
-        actor=actor, operation=operation, key=key,
-        request_hash=fingerprint, result_id=result_id,
-    ))
+    if key is not None:
+        if len(key) > 128 or not key.strip():
+            raise DomainError.single(
+                codes["INVALID_VALUE"], "idempotencyKey must have 1-128 characters",
+                ("input", "idempotencyKey"),
+            )
+        if (record := await _recorded(session, actor, operation, key)) is not None:
+            return _check_same_request(record, fingerprint, codes)
     try:
+        result_id = await create()
+        if key is not None:
+            session.add(IdempotencyRecord(
+                actor=actor, operation=operation, key=key, request_hash=fingerprint, result_id=result_id,
+            ))
         await session.commit()
-    except IntegrityError:
-        # A concurrent retry with the same key committed first: answer with its result.
+    except IntegrityError as error:
         await session.rollback()
-        if (record := await _recorded(session, actor, operation, key)) is None:
-            raise
-        return _check_same_request(record, fingerprint, codes)
+        # A concurrent retry with the same key committed first: answer with its result.
+        if key is not None and (record := await _recorded(session, actor, operation, key)) is not None:
+            return _check_same_request(record, fingerprint, codes)
+        raise _as_duplicate(error, duplicate) from error
     return result_id
+
+
+def _as_duplicate(error: IntegrityError, duplicate: DomainError | None) -> Exception:
+    is_unique = "unique" in str(error.orig).lower()
+    return duplicate if duplicate is not None and is_unique else error
+

@@ -88,7 +88,7 @@ async def _check_references(session: AsyncSession, check: Validator, team_id, pr
 
 
 async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
-    await session.execute(delete(LivestreamProduct).where(LivestreamProduct.livestream_id == livestream_id))
+    await session.exec(delete(LivestreamProduct).where(LivestreamProduct.livestream_id == livestream_id))
     session.add_all(
         LivestreamProduct(livestream_id=livestream_id, product_id=p, position=i)
         for i, p in enumerate(product_ids)

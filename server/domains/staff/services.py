@@ -87,10 +87,10 @@ async def _check_skills(session: AsyncSession, check: Validator, categories, ser
 
 async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:
     if categories is not None:
-        await session.execute(delete(StaffSkillCategory).where(StaffSkillCategory.staff_id == staff_id))
+        await session.exec(delete(StaffSkillCategory).where(StaffSkillCategory.staff_id == staff_id))
         session.add_all(StaffSkillCategory(staff_id=staff_id, category_id=c) for c in set(categories))
     if services is not None:
-        await session.execute(delete(StaffSkillService).where(StaffSkillService.staff_id == staff_id))
+        await session.exec(delete(StaffSkillService).where(StaffSkillService.staff_id == staff_id))
         session.add_all(StaffSkillService(staff_id=staff_id, service_id=s) for s in set(services))
 
 
@@ -108,10 +108,12 @@ async def create_staff(
     await _check_skills(session, check, draft.category_ids, draft.service_ids)
     check.raise_if_any()
 
+    duplicate = DomainError.single(Code.DUPLICATE_USERNAME, "username is taken", ("input", "username"))
+
     async def create() -> int:
         taken = await session.exec(select(func.count()).where(StaffUser.username == username))
         if taken.one():
-            raise DomainError.single(Code.DUPLICATE_USERNAME, "username is taken", ("input", "username"))
+            raise duplicate
         staff = StaffUser(
             username=username, password_hash=await hash_password(draft.password),
             display_name=draft.display_name.strip(), role=draft.role.value, store_id=draft.store_id,
@@ -124,7 +126,7 @@ async def create_staff(
     fingerprint = {**asdict(draft), "password": None}  # the password is not kept, even hashed
     staff_id = await create_once(
         session, actor=actor.key, operation="staffCreate", key=idempotency_key,
-        payload=fingerprint, codes=Code, create=create,
+        payload=fingerprint, codes=Code, create=create, duplicate=duplicate,
     )
     return await session.get(StaffUser, staff_id)
 
@@ -247,10 +249,12 @@ async def create_team(
         check.add("INVALID_MEMBER", "members must be active LIVESTREAM_OPS staff", ("input", "memberIds"))
     check.raise_if_any()
 
+    duplicate = DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("input", "name"))
+
     async def create() -> int:
         taken = await session.exec(select(func.count()).where(Team.name == name))
         if taken.one():
-            raise DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("input", "name"))
+            raise duplicate
         team = Team(name=name)
         session.add(team)
         await session.flush()
@@ -259,7 +263,7 @@ async def create_team(
 
     team_id = await create_once(
         session, actor=actor.key, operation="teamCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create,
+        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
     )
     return await session.get(Team, team_id)
 

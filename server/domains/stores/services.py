@@ -120,7 +120,7 @@ def hours_from_json(rows: list[dict]) -> list[DayHours]:
 
 
 async def _replace_services(session: AsyncSession, store_id: int, service_ids: Sequence[int]):
-    await session.execute(delete(StoreService).where(StoreService.store_id == store_id))
+    await session.exec(delete(StoreService).where(StoreService.store_id == store_id))
     session.add_all(StoreService(store_id=store_id, service_id=s) for s in set(service_ids))
 
 
@@ -135,10 +135,12 @@ async def create_store(
     await _check_services(session, check, draft.service_ids)
     check.raise_if_any()
 
+    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"store {code} exists", ("input", "code"))
+
     async def create() -> int:
         taken = await session.exec(select(func.count()).where(Store.code == code))
         if taken.one():
-            raise DomainError.single(Code.DUPLICATE_CODE, f"store {code} exists", ("input", "code"))
+            raise duplicate
         store = Store(
             code=code, name=draft.name.strip(), city=draft.city.strip(),
             address=draft.address.strip(), latitude=draft.latitude, longitude=draft.longitude,
@@ -152,7 +154,7 @@ async def create_store(
 
     store_id = await create_once(
         session, actor=actor.key, operation="storeCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create,
+        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
     )
     return await session.get(Store, store_id)
 

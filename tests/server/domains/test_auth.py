@@ -1,0 +1,149 @@
+"""Sign-in, brute-force lock, token rotation and sign-out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import count_rows
+from tests.world import LOGIN, PASSWORD
+
+REFRESH = """
+mutation Refresh($t: String!) {
+  tokenRefresh(refreshToken: $t) { session { accessToken refreshToken } errors { code field message } }
+}"""
+LOGOUT = """
+mutation Logout($t: String!, $all: Boolean! = false) {
+  logout(refreshToken: $t, everywhere: $all) { revoked errors { code } }
+}"""
+ME = "{ me { displayName ... on StaffUser { username role } } }"
+
+
+async def _login(api, username, password=PASSWORD):
+    return (await api.data(LOGIN, {"u": username, "p": password}))["staffLogin"]
+
+
+async def test_login_returns_tokens_that_me_accepts(api, world):
+    result = await _login(api, "sh.guide")
+    assert result["errors"] == []
+    session = result["session"]
+    me = await api.data(ME, token=session["accessToken"])
+    assert me["me"] == {"displayName": "Sh.Guide", "username": "sh.guide", "role": "GUIDE"}
+
+
+async def test_username_is_case_insensitive(api, world):
+    assert (await _login(api, "  SH.Guide "))["errors"] == []
+
+
+async def test_wrong_password_and_unknown_user_fail_alike(api, world):
+    wrong = await _login(api, "sh.guide", "not the password")
+    unknown = await _login(api, "nobody.here", "not the password")
+    assert wrong["session"] is None and unknown["session"] is None
+    assert wrong["errors"] == unknown["errors"] == [
+        {"code": "INVALID_CREDENTIALS", "field": None, "message": "wrong username or password"}]
+
+
+@pytest.mark.parametrize("username", ["sh.guide", "nobody.here"])
+async def test_five_failures_lock_the_username_for_15_minutes(api, world, clock, db, username):
+    for _ in range(5):
+        assert (await _login(api, username, "wrong password!"))["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    locked = await _login(api, username, PASSWORD)
+    assert locked["errors"][0]["code"] == "LOGIN_LOCKED" and locked["session"] is None
+    clock.advance(minutes=14)
+    assert (await _login(api, username, PASSWORD))["errors"][0]["code"] == "LOGIN_LOCKED"
+    clock.advance(minutes=1, seconds=1)
+    after = await _login(api, username, PASSWORD)
+    expected = "INVALID_CREDENTIALS" if username == "nobody.here" else None
+    assert (after["errors"][0]["code"] if after["errors"] else None) == expected
+
+
+async def test_failures_outside_the_window_do_not_add_up(api, world, clock):
+    for _ in range(4):
+        await _login(api, "sh.guide", "wrong password!")
+    clock.advance(minutes=16)
+    await _login(api, "sh.guide", "wrong password!")
+    assert (await _login(api, "sh.guide"))["errors"] == []
+
+
+async def test_success_resets_the_failure_count(api, world):
+    for _ in range(4):
+        await _login(api, "sh.guide", "wrong password!")
+    assert (await _login(api, "sh.guide"))["errors"] == []
+    for _ in range(4):
+        await _login(api, "sh.guide", "wrong password!")
+    assert (await _login(api, "sh.guide"))["errors"] == []
+
+
+async def test_lock_of_one_username_leaves_others_alone(api, world):
+    for _ in range(5):
+        await _login(api, "sh.guide", "wrong password!")
+    assert (await _login(api, "bj.guide"))["errors"] == []
+
+
+async def test_refresh_rotates_and_old_token_is_spent(api, world, db):
+    first = (await _login(api, "sh.guide"))["session"]
+    rotated = (await api.data(REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]
+    assert rotated["errors"] == []
+    assert rotated["session"]["refreshToken"] != first["refreshToken"]
+    assert (await api.data(ME, token=rotated["session"]["accessToken"]))["me"]["username"] == "sh.guide"
+    assert await count_rows(db, "refresh_token") == 2
+
+
+async def test_reusing_a_spent_refresh_token_revokes_the_family(api, world):
+    first = (await _login(api, "sh.guide"))["session"]
+    second = (await api.data(REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]["session"]
+    replay = (await api.data(REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]
+    assert replay["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+    # The thief's replay also ends the legitimate holder's session.
+    legit = (await api.data(REFRESH, {"t": second["refreshToken"]}))["tokenRefresh"]
+    assert legit["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_unknown_and_expired_refresh_tokens_are_refused(api, world, clock):
+    unknown = (await api.data(REFRESH, {"t": "made-up"}))["tokenRefresh"]
+    assert unknown["errors"] == [{"code": "INVALID_REFRESH_TOKEN", "field": ["refreshToken"],
+                                  "message": "refresh token is invalid or expired; sign in again"}]
+    session = (await _login(api, "sh.guide"))["session"]
+    clock.advance(days=31)
+    expired = (await api.data(REFRESH, {"t": session["refreshToken"]}))["tokenRefresh"]
+    assert expired["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_logout_revokes_the_refresh_token(api, world):
+    session = (await _login(api, "sh.guide"))["session"]
+    assert (await api.data(LOGOUT, {"t": session["refreshToken"]}))["logout"] == {"revoked": True, "errors": []}
+    refused = (await api.data(REFRESH, {"t": session["refreshToken"]}))["tokenRefresh"]
+    assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_logout_everywhere_ends_every_session(api, world):
+    phone = (await _login(api, "sh.guide"))["session"]
+    tablet = (await _login(api, "sh.guide"))["session"]
+    await api.data(LOGOUT, {"t": phone["refreshToken"], "all": True})
+    refused = (await api.data(REFRESH, {"t": tablet["refreshToken"]}))["tokenRefresh"]
+    assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_logout_with_unknown_token_says_so(api, world):
+    assert (await api.data(LOGOUT, {"t": "nope"}))["logout"] == {"revoked": False, "errors": []}
+
+
+async def test_access_token_lasts_15_minutes(api, world, clock):
+    token = (await _login(api, "sh.guide"))["session"]["accessToken"]
+    clock.advance(minutes=14, seconds=59)
+    assert (await api.data(ME, token=token))["me"]["username"] == "sh.guide"
+    clock.advance(seconds=2)
+    body = await api(ME, token=token)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_me_without_token_is_unauthenticated(api, world):
+    body = await api(ME)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_token_signed_with_another_secret_is_refused(api, app_factory, world):
+    other = await app_factory(jwt_secret="another-secret-" + "y" * 40)
+    token = (await _login(other, "sh.guide"))["session"]["accessToken"]
+    body = await api(ME, token=token)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

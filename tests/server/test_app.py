@@ -1,0 +1,68 @@
+"""Settings, start-up safety and readiness."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from server.app import create_app
+from server.settings import InsecureSettingsError, Settings
+
+
+def test_defaults_are_development_sqlite_under_var(monkeypatch):
+    for name in ("IRS_ENV", "IRS_DATABASE_URL", "IRS_JWT_SECRET", "IRS_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.env.value == "development"
+    assert settings.database_url == "sqlite+aiosqlite:///var/irs.db"
+    assert settings.redis_url is None and settings.graphiql and settings.introspection
+
+
+def test_settings_come_from_irs_environment_variables(monkeypatch):
+    monkeypatch.setenv("IRS_DATABASE_URL", "postgresql+asyncpg://irs@db/irs")
+    monkeypatch.setenv("IRS_REDIS_URL", "redis://cache:6379/0")
+    settings = Settings()
+    assert settings.database_url == "postgresql+asyncpg://irs@db/irs"
+    assert settings.redis_url == "redis://cache:6379/0"
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path):
+    first = Settings(var_dir=tmp_path).signing_secret()
+    second = Settings(var_dir=tmp_path).signing_secret()
+    assert first == second and len(first) >= 32
+    assert stat.S_IMODE((tmp_path / "jwt_secret").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({}, "IRS_JWT_SECRET"),
+    ({"jwt_secret": "short"}, "IRS_JWT_SECRET"),
+    ({"jwt_secret": "s" * 40, "graphiql": True}, "IRS_GRAPHIQL"),
+    ({"jwt_secret": "s" * 40, "introspection": True}, "IRS_INTROSPECTION"),
+])
+def test_production_refuses_insecure_defaults(tmp_path, overrides, problem):
+    settings = Settings(env="production", var_dir=tmp_path, **overrides)
+    with pytest.raises(InsecureSettingsError, match=problem):
+        create_app(settings)
+    assert not (tmp_path / "jwt_secret").exists()
+
+
+def test_production_turns_graphiql_and_introspection_off_by_default():
+    settings = Settings(env="production", jwt_secret="s" * 40)
+    assert settings.graphiql is False and settings.introspection is False
+    settings.check_production_safety()
+
+
+async def test_readyz_is_503_until_the_database_is_migrated(app_with_url, tmp_path):
+    api = await app_with_url(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    response = await api.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["reason"] == "migrations not at head"
+    assert (await api.client.get("/healthz")).status_code == 200
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(app_with_url):
+    api = await app_with_url("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    response = await api.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["reason"] == "database unreachable"
