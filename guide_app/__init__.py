@@ -1,0 +1,1 @@
+"""The guide app (Kivy); built in its own issue."""
