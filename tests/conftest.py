@@ -100,6 +100,19 @@ async def migrated_url(request, tmp_root) -> AsyncIterator[str]:
         await drop_postgres_database(url)
 
 
+@pytest.fixture(params=BACKENDS)
+async def fresh_url(request, tmp_path) -> AsyncIterator[str]:
+    """An empty database of the backend, for tests that migrate or seed from scratch."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url = await create_postgres_database("irs_fresh")
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
 @pytest.fixture(scope="session")
 async def shared_db(migrated_url) -> AsyncIterator[Database]:
     database = Database.connect(migrated_url)

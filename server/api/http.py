@@ -53,7 +53,7 @@ def negotiate(accept: str | None) -> str | None:
     """The response media type for an Accept header; None when we can offer neither."""
     if not accept or not accept.strip():
         return JSON
-    best, best_q = None, 0.0
+    best, best_key = None, None
     for rank, item in enumerate(accept.split(",")):
         media, *params = [part.strip() for part in item.split(";")]
         q = 1.0
@@ -68,8 +68,8 @@ def negotiate(accept: str | None) -> str | None:
                    "application/*": JSON, "*/*": JSON}.get(media.lower())
         # Prefer the higher q; on a tie the explicit graphql-response type wins.
         key = (q, offered == GRAPHQL_RESPONSE_JSON, -rank)
-        if offered and q > 0 and (best is None or key > best_key):
-            best, best_q, best_key = offered, q, key
+        if offered and q > 0 and (best_key is None or key > best_key):
+            best, best_key = offered, key
     return best
 
 

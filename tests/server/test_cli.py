@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.cli import schema_sdl
 from server.demo import data
-from tests.server.test_migrations import fresh_url  # noqa: F401  (fixture)
 from tests.world import LOGIN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +67,7 @@ def _distance_km(lat1, lng1, lat2, lng2) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
-async def test_seed_demo_builds_the_brand_once(fresh_url, app_with_url):  # noqa: F811
+async def test_seed_demo_builds_the_brand_once(fresh_url, app_with_url):
     first = irs("seed", "demo", IRS_DATABASE_URL=fresh_url)
     assert first.returncode == 0, first.stderr
     assert "200 stores" in first.stdout and "elegance2026" in first.stdout and "admin" in first.stdout

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server import migrate
 from server.models import metadata
-from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
-
-
-@pytest.fixture(params=BACKENDS)
-async def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    url = await create_postgres_database("irs_migrations")
-    yield url
-    await drop_postgres_database(url)
 
 
 async def _differences(url: str) -> list:

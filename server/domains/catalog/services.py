@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.actor import Actor, Role
 from ..common.clock import utcnow
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
+from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
 from .errors import CatalogErrorCode as Code
 from .models import Product, ProductCategory, Service
@@ -184,18 +185,15 @@ async def update_product(
 
 
 async def products_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Product]:
-    rows = await session.exec(select(Product).where(col(Product.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, Product, ids)
 
 
 async def categories_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, ProductCategory]:
-    rows = await session.exec(select(ProductCategory).where(col(ProductCategory.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, ProductCategory, ids)
 
 
 async def services_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Service]:
-    rows = await session.exec(select(Service).where(col(Service.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, Service, ids)
 
 
 def product_listing(*, category_id: int | None = None, active: bool | None = None):

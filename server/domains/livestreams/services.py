@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import col, delete, select
+from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
 from ..common.clock import utcnow
 from ..common.idempotency import create_once
+from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
 from ..staff.services import teams_by_ids
 from .errors import LivestreamErrorCode as Code
@@ -169,19 +170,12 @@ async def update_livestream(
 
 
 async def livestreams_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Livestream]:
-    rows = await session.exec(select(Livestream).where(col(Livestream.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, Livestream, ids)
 
 
 async def product_ids_by_livestream(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = await session.exec(
-        select(LivestreamProduct).where(col(LivestreamProduct.livestream_id).in_(ids))
-        .order_by(LivestreamProduct.position)
-    )
-    result: dict[int, list[int]] = {i: [] for i in ids}
-    for row in rows:
-        result[row.livestream_id].append(row.product_id)
-    return result
+    return await links_by_owner(session, LivestreamProduct, "livestream_id", "product_id", ids,
+                                order_by=LivestreamProduct.position)
 
 
 def livestream_listing(*, status: LivestreamStatus | None = None, team_id: int | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import categories_by_ids, services_by_ids
@@ -13,6 +13,7 @@ from ..common.actor import STORE_ROLES, Actor, Role
 from ..common.clock import utcnow
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
+from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
 from ..stores.services import stores_by_ids
 from .errors import StaffErrorCode as Code
@@ -187,22 +188,14 @@ async def find_by_username(session: AsyncSession, username: str) -> StaffUser | 
 
 
 async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, StaffUser]:
-    rows = await session.exec(select(StaffUser).where(col(StaffUser.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, StaffUser, ids)
 
 
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
     """(category ids, service ids) per staff id."""
-    categories = await session.exec(
-        select(StaffSkillCategory).where(col(StaffSkillCategory.staff_id).in_(staff_ids)))
-    services = await session.exec(
-        select(StaffSkillService).where(col(StaffSkillService.staff_id).in_(staff_ids)))
-    result = {staff_id: ([], []) for staff_id in staff_ids}
-    for row in categories:
-        result[row.staff_id][0].append(row.category_id)
-    for row in services:
-        result[row.staff_id][1].append(row.service_id)
-    return result
+    categories = await links_by_owner(session, StaffSkillCategory, "staff_id", "category_id", staff_ids)
+    services = await links_by_owner(session, StaffSkillService, "staff_id", "service_id", staff_ids)
+    return {staff_id: (categories[staff_id], services[staff_id]) for staff_id in staff_ids}
 
 
 def can_read_staff(actor: Actor, staff: StaffUser) -> bool:
@@ -269,16 +262,11 @@ async def create_team(
 
 
 async def teams_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Team]:
-    rows = await session.exec(select(Team).where(col(Team.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, Team, ids)
 
 
 async def member_ids_by_team(session: AsyncSession, team_ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = await session.exec(select(TeamMember).where(col(TeamMember.team_id).in_(team_ids)))
-    result: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
-    for row in rows:
-        result[row.team_id].append(row.staff_id)
-    return result
+    return await links_by_owner(session, TeamMember, "team_id", "staff_id", team_ids)
 
 
 def team_listing():

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import services_by_ids
@@ -15,6 +15,7 @@ from ..common.actor import Actor, Role
 from ..common.clock import utcnow
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
+from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
 from .errors import StoreErrorCode as Code
 from .models import Store, StoreService
@@ -184,19 +185,11 @@ async def update_store(
 
 
 async def stores_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Store]:
-    rows = await session.exec(select(Store).where(col(Store.id).in_(ids)))
-    return {row.id: row for row in rows}
+    return await rows_by_id(session, Store, ids)
 
 
 async def service_ids_by_store(session: AsyncSession, store_ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = await session.exec(
-        select(StoreService).where(col(StoreService.store_id).in_(store_ids))
-        .order_by(StoreService.service_id)
-    )
-    result: dict[int, list[int]] = {store_id: [] for store_id in store_ids}
-    for row in rows:
-        result[row.store_id].append(row.service_id)
-    return result
+    return await links_by_owner(session, StoreService, "store_id", "service_id", store_ids)
 
 
 def store_listing(*, city: str | None = None, active: bool | None = None):
