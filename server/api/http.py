@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -29,6 +30,7 @@ from .context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+MAX_DOCUMENT_TOKENS = 10_000  # a cheap cap for the pre-parse; the schema's own limit is lower
 ALLOWED_ON = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, OperationType.MUTATION}}
 
 
@@ -127,6 +129,16 @@ async def _post_params(request: Request) -> GraphQLParams:
     return _params(body, encoded=False)
 
 
+@lru_cache(maxsize=1024)
+def _operation_count(query: str) -> int:
+    """Operations in the document; 0 when it does not parse (execution reports that)."""
+    try:
+        document = parse(query, max_tokens=MAX_DOCUMENT_TOKENS)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 def _is_request_error(result) -> bool:
     """Failed before execution began: parse, validation or variable coercion."""
     if isinstance(result, PreExecutionError):
@@ -160,6 +172,9 @@ class GraphQLHTTPEndpoint:
         )
 
     async def _execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+        if params.operation_name is None and _operation_count(params.query) > 1:
+            error = GraphQLError("Must provide operationName: the document has several operations.")
+            return self._request_error(media_type, [error.formatted])
         context = Context(request.app.state.runtime, request, request.headers.get("authorization"))
         try:
             result = await self.schema.execute(
@@ -170,8 +185,8 @@ class GraphQLHTTPEndpoint:
         except InvalidOperationTypeError as error:
             if request.method == "GET" and error.operation_type is OperationType.MUTATION:
                 raise RequestError("mutations are sent with POST", 405, {"Allow": "POST"}) from None
-            raise RequestError("subscriptions are served over WebSocket at this path", 405,
-                               {"Allow": "GET, POST"}) from None
+            raise RequestError("subscriptions are served over WebSocket (graphql-transport-ws) "
+                               "at this path") from None
         except CannotGetOperationTypeError:
             error = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; "
                                  "set operationName")

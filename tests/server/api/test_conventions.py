@@ -248,9 +248,6 @@ async def test_query_within_2000_tokens_is_accepted(api):
     assert await api.data(query) == {"__typename": "Query"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: server/api/schema.py builds QueryDepthLimiter/MaxAliasesLimiter per operation, each with a "
-    "fresh rule class, so ValidationCache's key (schema, document, rules) never repeats"))
 async def test_repeated_query_hits_the_validation_cache(api):
     cache = _get_validate_cache(1024)  # the maxsize build_schema gives ValidationCache
     query = "query CacheProbe { __typename }"

@@ -113,9 +113,6 @@ async def test_unknown_operation_name_is_400(api):
     assert_request_error(await post_json(api, {"query": "query A { __typename }", "operationName": "B"}))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: strawberry's ExecutionContext.operation_name falls back to the first operation's name, so "
-    "http.py never sees the ambiguity and runs the first operation (200) instead of a request error"))
 async def test_several_operations_without_operation_name_is_400(api):
     query = "query A { __typename } query B { __typename }"
     assert_request_error(await post_json(api, {"query": query}))
