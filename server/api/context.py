@@ -16,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from ..db import Database
+from ..domains.auth.services import current_actor
 from ..domains.auth.tokens import TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
 from ..domains.common.clock import Clock
@@ -78,6 +79,21 @@ class Context:
             self._actor = decode_access_token(self.runtime.tokens, token.strip(), self.runtime.clock.now())
         except Unauthenticated as problem:
             self._auth_problem = str(problem)
+
+    async def confirm_actor(self) -> None:
+        """Check the token's holder against the database: still active, current role and store.
+
+        One primary-key read per request, so a deactivated account or a changed
+        role takes effect at once rather than when the access token expires.
+        """
+        if self._actor is None:
+            return
+        async with self.runtime.db.reader() as session:
+            current = await current_actor(session, self._actor.key)
+        if current is None:
+            self._actor, self._auth_problem = None, "this account is no longer active"
+        else:
+            self._actor = current
 
     @property
     def actor(self) -> Actor | None:

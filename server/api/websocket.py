@@ -29,6 +29,7 @@ class GraphQLWebSocket(GraphQL):
         if not isinstance(authorization, str):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "authorization must be a string"})
         context.authenticate(authorization)
+        await context.confirm_actor()
         if context.actor is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "invalid or expired token"})
         return None

@@ -11,7 +11,7 @@ from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.actor import Actor, ActorKind, Role
-from ..common.clock import Clock, utcnow
+from ..common.clock import Clock
 from ..common.dialect import insert_ignore
 from ..common.errors import DomainError
 from ..staff.models import StaffUser
@@ -107,7 +107,8 @@ def _invalid_refresh() -> DomainError:
                               ("refreshToken",))
 
 
-async def _current_actor(session: AsyncSession, actor_key: str) -> Actor | None:
+async def current_actor(session: AsyncSession, actor_key: str) -> Actor | None:
+    """The actor as the database has it now (active, current role and store), or None."""
     kind, _, raw_id = actor_key.partition(":")
     if kind != ActorKind.STAFF.value:
         return None  # customer sessions arrive with the identity domain
@@ -129,7 +130,7 @@ async def refresh_tokens(
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
         .values(used_at=now)
     )
-    actor = await _current_actor(session, row.actor_key)
+    actor = await current_actor(session, row.actor_key)
     if spent.rowcount != 1 or actor is None:
         # Reuse of a spent token means it leaked: end every session of the family.
         await _revoke_family(session, row.family_id, now)
@@ -155,10 +156,10 @@ async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, eve
     return True
 
 
-async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime | None = None) -> None:
+async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime) -> None:
     """Revoke every refresh token of an actor (deactivation, password or role change)."""
     await session.exec(
         update(RefreshToken)
         .where(RefreshToken.actor_key == actor_key, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
+        .values(revoked_at=now)
     )

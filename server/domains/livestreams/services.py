@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
-from ..common.clock import utcnow
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
@@ -125,7 +124,9 @@ async def create_livestream(
     return await session.get(Livestream, livestream_id)
 
 
-def _apply_status(check: Validator, livestream: Livestream, status: LivestreamStatus | None) -> None:
+def _apply_status(
+    check: Validator, livestream: Livestream, status: LivestreamStatus | None, now: datetime
+) -> None:
     current = LivestreamStatus(livestream.status)
     if status is None or status is current:
         return
@@ -135,13 +136,13 @@ def _apply_status(check: Validator, livestream: Livestream, status: LivestreamSt
         return
     livestream.status = status.value
     if status is LivestreamStatus.LIVE:
-        livestream.actual_start = utcnow()
+        livestream.actual_start = now
     elif status is LivestreamStatus.ENDED:
-        livestream.actual_end = utcnow()
+        livestream.actual_end = now
 
 
 async def update_livestream(
-    session: AsyncSession, actor: Actor, livestream_id: int, changes: LivestreamChanges
+    session: AsyncSession, actor: Actor, livestream_id: int, changes: LivestreamChanges, now: datetime
 ) -> Livestream:
     actor.require_role(*EDITORS)
     livestream = await session.get(Livestream, livestream_id)
@@ -152,7 +153,7 @@ async def update_livestream(
     _check_schedule(check, changes.scheduled_start or livestream.scheduled_start,
                     changes.scheduled_end or livestream.scheduled_end)
     await _check_references(session, check, changes.team_id, changes.product_ids)
-    _apply_status(check, livestream, changes.status)
+    _apply_status(check, livestream, changes.status, now)
     check.raise_if_any()
     for name in ("title", "host_name", "team_id", "scheduled_start", "scheduled_end"):
         value = getattr(changes, name)
@@ -164,7 +165,7 @@ async def update_livestream(
         livestream.talking_points = [p.strip() for p in changes.talking_points]
     if changes.product_ids is not None:
         await _replace_products(session, livestream.id, changes.product_ids)
-    livestream.updated_at = utcnow()
+    livestream.updated_at = now
     await session.commit()
     return livestream
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from sqlmodel import delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
-from ..common.clock import utcnow
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
@@ -81,9 +81,9 @@ async def _check_assignment(
 
 async def _check_skills(session: AsyncSession, check: Validator, categories, services) -> None:
     if categories and len(await categories_by_ids(session, list(set(categories)))) != len(set(categories)):
-        check.add("UNKNOWN_CATEGORY", "a category was not found", ("input", "categoryIds"))
+        check.add("UNKNOWN_CATEGORY", "a category was not found", ("input", "skillCategoryIds"))
     if services and len(await services_by_ids(session, list(set(services)))) != len(set(services)):
-        check.add("UNKNOWN_SERVICE", "a service was not found", ("input", "serviceIds"))
+        check.add("UNKNOWN_SERVICE", "a service was not found", ("input", "skillServiceIds"))
 
 
 async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:
@@ -132,16 +132,18 @@ async def create_staff(
     return await session.get(StaffUser, staff_id)
 
 
-async def _load_for_write(session: AsyncSession, actor: Actor, staff_id: int) -> StaffUser:
+async def _load_for_write(
+    session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("input", "id")
+) -> StaffUser:
     staff = await session.get(StaffUser, staff_id)
     if staff is None:
-        raise not_found(Code, "staff member", ("input", "id"))
+        raise not_found(Code, "staff member", path)
     _authorize_staff_write(actor, Role(staff.role), staff.store_id)
     return staff
 
 
 async def update_staff(
-    session: AsyncSession, actor: Actor, staff_id: int, changes: StaffChanges
+    session: AsyncSession, actor: Actor, staff_id: int, changes: StaffChanges, now: datetime
 ) -> StaffUser:
     from ..auth.services import revoke_sessions
 
@@ -163,21 +165,21 @@ async def update_staff(
         staff.password_hash = await hash_password(changes.password)
     if changes.password is not None or (role.value, store_id) != (staff.role, staff.store_id):
         # Tokens carry role and store: make the member sign in again.
-        await revoke_sessions(session, actor_key=f"staff:{staff.id}")
+        await revoke_sessions(session, f"staff:{staff.id}", now)
     staff.role, staff.store_id = role.value, store_id
     await _replace_skills(session, staff.id, changes.category_ids, changes.service_ids)
-    staff.updated_at = utcnow()
+    staff.updated_at = now
     await session.commit()
     return staff
 
 
-async def deactivate_staff(session: AsyncSession, actor: Actor, staff_id: int) -> StaffUser:
+async def deactivate_staff(session: AsyncSession, actor: Actor, staff_id: int, now: datetime) -> StaffUser:
     from ..auth.services import revoke_sessions
 
-    staff = await _load_for_write(session, actor, staff_id)
+    staff = await _load_for_write(session, actor, staff_id, path=("id",))
     staff.active = False
-    staff.updated_at = utcnow()
-    await revoke_sessions(session, actor_key=f"staff:{staff.id}")
+    staff.updated_at = now
+    await revoke_sessions(session, f"staff:{staff.id}", now)
     await session.commit()
     return staff
 

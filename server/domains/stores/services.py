@@ -89,8 +89,8 @@ def _check_place(check: Validator, values: StoreDraft | StoreChanges, required: 
     check.text(("input", "name"), values.name, max_length=100, required=required)
     check.text(("input", "city"), values.city, max_length=50, required=required)
     check.text(("input", "address"), values.address, max_length=200, required=required)
-    check.number_range(("input", "latitude"), values.latitude, -90, 90)
-    check.number_range(("input", "longitude"), values.longitude, -180, 180)
+    check.number_range(("input", "location", "latitude"), values.latitude, -90, 90)
+    check.number_range(("input", "location", "longitude"), values.longitude, -180, 180)
     if values.timezone is not None and not is_valid_timezone(values.timezone):
         check.add("INVALID_TIMEZONE", "timezone must be an IANA time zone such as Asia/Shanghai",
                   ("input", "timezone"))

@@ -147,3 +147,23 @@ async def test_token_signed_with_another_secret_is_refused(api, app_factory, wor
     token = (await _login(other, "sh.guide"))["session"]["accessToken"]
     body = await api(ME, token=token)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+DEACTIVATE = "mutation($id: ID!) { staffDeactivate(id: $id) { staff { active } errors { code } } }"
+MOVE = """mutation($input: StaffUpdateInput!) { staffUpdate(input: $input) { staff { id } errors { code } } }"""
+
+
+async def test_deactivation_ends_an_access_token_at_once(api, world, token_for):
+    guide = (await _login(api, "sh.guide"))["session"]["accessToken"]
+    await api.data(DEACTIVATE, {"id": world.gid("StaffUser", "sh.guide")}, token=await token_for("admin"))
+    body = await api(ME, token=guide)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "no longer active" in body["errors"][0]["message"]
+
+
+async def test_a_role_change_applies_to_an_existing_access_token(api, world, token_for):
+    manager = (await _login(api, "sh.manager"))["session"]["accessToken"]
+    await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.manager"), "role": "GUIDE"}},
+                   token=await token_for("admin"))
+    body = await api("{ staff(first: 5) { totalCount } }", token=manager)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from server.domains.staff.models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
 from tests.conftest import count_rows
-from tests.world import LOGIN, PASSWORD, gid, login
+from tests.world import LOGIN, PASSWORD, gid
 
 ERRORS = "errors { code field message }"
 STAFF = """id username displayName role active store { code } skillCategories { code }
@@ -127,13 +127,9 @@ async def test_staff_create_normalizes_username_to_lower_case(api, world, token_
     pytest.param({"storeId": gid("Store", 999999)}, "UNKNOWN_STORE", ["input", "storeId"], id="store-unknown"),
     pytest.param({"storeId": gid("Team", 1)}, "UNKNOWN_STORE", ["input", "storeId"], id="store-other-type"),
     pytest.param({"skillCategoryIds": [gid("ProductCategory", 999999)]}, "UNKNOWN_CATEGORY",
-                 ["input", "skillCategoryIds"], id="skill-category-unknown",
-                 marks=pytest.mark.xfail(strict=True, reason="BUG: field path is ['input','categoryIds'], "
-                                         "the input field is skillCategoryIds")),
+                 ["input", "skillCategoryIds"], id="skill-category-unknown"),
     pytest.param({"skillServiceIds": [gid("Service", 999999)]}, "UNKNOWN_SERVICE",
-                 ["input", "skillServiceIds"], id="skill-service-unknown",
-                 marks=pytest.mark.xfail(strict=True, reason="BUG: field path is ['input','serviceIds'], "
-                                         "the input field is skillServiceIds")),
+                 ["input", "skillServiceIds"], id="skill-service-unknown"),
 ])
 async def test_staff_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code,
                                                                  field):
@@ -372,8 +368,6 @@ async def test_staff_deactivate_unknown_id_is_not_found(api, world, token_for, d
     assert await counts(db) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: staffDeactivate takes a top-level `id` argument, but its "
-                   "NOT_FOUND error points at ['input','id']; there is no `input` argument")
 async def test_staff_deactivate_not_found_points_at_the_id_argument(api, world, token_for):
     token = await token_for("admin")
     payload = (await api.data(DEACTIVATE, {"id": gid("StaffUser", 999999)}, token))["staffDeactivate"]

@@ -47,8 +47,8 @@ class LivestreamMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            row = await services.update_livestream(
-                session, actor, local_id(input.id, "Livestream"), to_changes(input))
+            row = await services.update_livestream(session, actor, local_id(input.id, "Livestream"),
+                                                   to_changes(input), info.context.runtime.clock.now())
             return {"livestream": Livestream.from_row(row)}
 
         return await mutate(info, LivestreamUpdatePayload, LivestreamUserError, action)

@@ -57,8 +57,8 @@ class StaffMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            row = await services.update_staff(
-                session, actor, local_id(input.id, "StaffUser"), to_staff_changes(input))
+            row = await services.update_staff(session, actor, local_id(input.id, "StaffUser"),
+                                              to_staff_changes(input), info.context.runtime.clock.now())
             return {"staff": StaffUser.from_row(row)}
 
         return await mutate(info, StaffUpdatePayload, StaffUserError, action)
@@ -68,7 +68,8 @@ class StaffMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            row = await services.deactivate_staff(session, actor, local_id(id, "StaffUser"))
+            row = await services.deactivate_staff(session, actor, local_id(id, "StaffUser"),
+                                                  info.context.runtime.clock.now())
             return {"staff": StaffUser.from_row(row)}
 
         return await mutate(info, StaffDeactivatePayload, StaffUserError, action)
