@@ -16,7 +16,7 @@ from .types import Role, StaffUser, Team
 @strawberry.type
 class StaffQuery:
     @strawberry.field(
-        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.STORE_MANAGER),
+        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.STORE_MANAGER, store_scoped=True),
         description="Staff accounts; a store manager sees her own store only.",
     )
     async def staff(
