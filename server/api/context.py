@@ -43,6 +43,7 @@ class OperationScope:
     write: Callable[[], bool]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: AsyncSession | None = None
+    viewer_confirmed: bool = False
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -80,16 +81,32 @@ class Context:
         except Unauthenticated as problem:
             self._auth_problem = str(problem)
 
-    async def confirm_actor(self) -> None:
+    async def confirm_actor(self, session: AsyncSession | None = None) -> None:
         """Check the token's holder against the database: still active, current role and store.
 
-        One primary-key read per request, so a deactivated account or a changed
-        role takes effect at once rather than when the access token expires.
+        One primary-key read, so a deactivated account or a changed role takes
+        effect at once rather than when the access token expires.
         """
         if self._actor is None:
             return
-        async with self.runtime.db.reader() as session:
+        if session is None:
+            async with self.runtime.db.reader() as own_session:
+                current = await current_actor(own_session, self._actor.key)
+        else:
             current = await current_actor(session, self._actor.key)
+        self._apply_confirmation(current)
+
+    async def viewer(self) -> Actor:
+        """The confirmed actor of this operation (checked once per operation, in its session)."""
+        scope = self._scope()
+        if self._actor is not None and not scope.viewer_confirmed:
+            async with self.db() as session:
+                if not scope.viewer_confirmed:  # a sibling field may have done it meanwhile
+                    await self.confirm_actor(session)
+                    scope.viewer_confirmed = True
+        return self.require_actor()
+
+    def _apply_confirmation(self, current: Actor | None) -> None:
         if current is None:
             self._actor, self._auth_problem = None, "this account is no longer active"
         else:
@@ -100,6 +117,7 @@ class Context:
         return self._actor
 
     def require_actor(self) -> Actor:
+        """The actor, for resolvers behind a permission class (which confirmed it via :meth:`viewer`)."""
         if self._actor is None:
             raise Unauthenticated(self._auth_problem or "authentication required")
         return self._actor

@@ -176,7 +176,6 @@ class GraphQLHTTPEndpoint:
             error = GraphQLError("Must provide operationName: the document has several operations.")
             return self._request_error(media_type, [error.formatted])
         context = Context(request.app.state.runtime, request, request.headers.get("authorization"))
-        await context.confirm_actor()
         try:
             result = await self.schema.execute(
                 params.query, variable_values=params.variables, context_value=context,

@@ -4,28 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
+import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
 
-from ..domains.common.actor import Role
+from ..domains.common.actor import Role as RoleValue
 from ..domains.common.errors import Forbidden
 from .nodes import local_id
 
 
+Role = strawberry.enum(RoleValue, description="What a staff member may do.")
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="isAuthenticated",
+                             description="The field needs a signed-in viewer.")
+class IsAuthenticatedDirective:
+    pass
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="hasRole",
+                             description="The field needs a staff member with one of these roles.")
+class HasRoleDirective:
+    roles: list[Role]
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="storeScope",
+                             description="Store roles may only name their own store in this argument.")
+class StoreScopeDirective:
+    argument: str
+
+
 class IsAuthenticated(BasePermission):
     message = "authentication required"
+    _schema_directive = IsAuthenticatedDirective()
 
-    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
-        info.context.require_actor()  # raises Unauthenticated with the reason
+    async def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        await info.context.viewer()  # raises Unauthenticated with the reason
         return True
 
 
 class HasRole(BasePermission):
-    def __init__(self, *roles: Role) -> None:
+    def __init__(self, *roles: RoleValue) -> None:
         self.roles = roles
         self.message = f"requires one of {', '.join(r.value for r in roles)}"
+        self._schema_directive = HasRoleDirective(roles=list(roles))
 
-    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
-        actor = info.context.require_actor()
+    async def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        actor = await info.context.viewer()
         if not actor.has_role(*self.roles):
             raise Forbidden(self.message)
         return True
@@ -40,9 +65,10 @@ class StoreScope(BasePermission):
     def __init__(self, argument: str = "store_id", type_name: str = "Store") -> None:
         self.argument = argument
         self.type_name = type_name
+        self._schema_directive = StoreScopeDirective(argument=strawberry_name(argument))
 
-    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
-        actor = info.context.require_actor()
+    async def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        actor = await info.context.viewer()
         global_id = kwargs.get(self.argument)
         if global_id is not None:
             actor.require_store(local_id(global_id, self.type_name))
@@ -53,7 +79,12 @@ def authenticated() -> list[PermissionExtension]:
     return [PermissionExtension(permissions=[IsAuthenticated()], fail_silently=False)]
 
 
-def roles(*allowed: Role, store_scoped: bool = False) -> list[PermissionExtension]:
+def strawberry_name(python_name: str) -> str:
+    head, *rest = python_name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def roles(*allowed: RoleValue, store_scoped: bool = False) -> list[PermissionExtension]:
     checks: list[BasePermission] = [HasRole(*allowed)]
     if store_scoped:
         checks.append(StoreScope())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,8 +13,18 @@ Row = TypeVar("Row")
 
 
 async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]) -> dict[int, Row]:
-    rows = await session.exec(select(model).where(col(model.id).in_(list(ids))))
-    return {row.id: row for row in rows}
+    """Rows by primary key; rows this session already holds are not read again."""
+    identity_map = session.sync_session.identity_map
+    found: dict[int, Row] = {}
+    for row_id in set(ids):
+        row = identity_map.get(identity_key(model, row_id))
+        if row is not None:
+            found[row_id] = row
+    missing = [row_id for row_id in set(ids) if row_id not in found]
+    if missing:
+        rows = await session.exec(select(model).where(col(model.id).in_(missing)))
+        found.update({row.id: row for row in rows})
+    return found
 
 
 async def links_by_owner(

@@ -9,6 +9,7 @@ from strawberry import relay
 
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
+from ....api.permissions import Role
 from ...auth.graphql.types import Viewer
 from ...catalog.graphql.types import ProductCategory, Service
 from ...catalog.services import categories_by_ids, services_by_ids
@@ -21,7 +22,6 @@ from ..models import StaffUser as StaffRow
 from ..models import Team as TeamRow
 
 StaffUserError = user_error_type("Staff", StaffErrorCode)
-Role = strawberry.enum(RoleValue, description="What a staff member may do.")
 
 
 @strawberry.type(description="A staff account: HQ, store manager, guide, livestream ops or analyst.")
