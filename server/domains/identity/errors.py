@@ -1,0 +1,24 @@
+from ..common.errors import error_codes
+
+IdentityErrorCode = error_codes(
+    "IdentityErrorCode",
+    "DUPLICATE_NAME",
+    "INVALID_IDENTIFIER",
+    "INVALID_PHONE",
+    "INVALID_EMAIL",
+    "NO_IDENTIFIERS",
+    "TOO_MANY_IDENTIFIERS",
+    "CONFLICTING_IDENTIFIERS",
+    "NO_LINKABLE_IDENTIFIER",
+    "PROPERTIES_TOO_LARGE",
+    "FUTURE_EVENT",
+    "UNKNOWN_REFERENCE",
+    "TOO_MANY_EVENTS",
+    "MERGE_ALREADY_UNDONE",
+    "SPLIT_BLOCKED_BY_LATER_MERGE",
+    "PERSON_ERASED",
+    "INVALID_CODE",
+    "CODE_EXPIRED",
+    "TOO_MANY_ATTEMPTS",
+    "VERIFIER_UNAVAILABLE",
+)

@@ -1,0 +1,109 @@
+"""Touchpoint events: their types and the checks each must pass before it is stored."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from .identifiers import IdentifierKey, IdentifierType, InvalidIdentifier, is_blocked, normalize
+
+MAX_EVENTS_PER_CALL = 500
+MAX_IDENTIFIERS = 20
+MAX_PROPERTIES_BYTES = 8 * 1024
+MAX_FUTURE = timedelta(hours=24)
+
+
+class EventType(StrEnum):
+    LIVESTREAM_JOIN = "LIVESTREAM_JOIN"
+    LIVESTREAM_PRODUCT_CLICK = "LIVESTREAM_PRODUCT_CLICK"
+    LIVESTREAM_BOOK_CLICK = "LIVESTREAM_BOOK_CLICK"
+    PRODUCT_VIEW = "PRODUCT_VIEW"
+    CART_ADD = "CART_ADD"
+    COMMUNITY_JOIN = "COMMUNITY_JOIN"
+    POS_PURCHASE = "POS_PURCHASE"
+    STORE_VISIT = "STORE_VISIT"
+    COUPON_CLAIM = "COUPON_CLAIM"
+    UGC_POST = "UGC_POST"
+    PROFILE_UPDATE = "PROFILE_UPDATE"
+    CONSENT_UPDATE = "CONSENT_UPDATE"
+
+
+@dataclass(frozen=True)
+class RawIdentifier:
+    type: IdentifierType
+    value: str
+    namespace: str | None = None
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """An event as a touchpoint (or another domain) sends it."""
+
+    event_id: str
+    type: EventType
+    occurred_at: datetime
+    identifiers: list[RawIdentifier]
+    livestream_id: int | None = None
+    store_id: int | None = None
+    product_id: int | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckedEvent:
+    """An event that passed its checks, with its linkable identifier keys."""
+
+    raw: RawEvent
+    source: str
+    keys: list[IdentifierKey]
+
+
+class EventRejected(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_event(raw: RawEvent, now: datetime, blocked_values: frozenset[str]) -> list[IdentifierKey]:
+    """The event's linkable keys, or EventRejected. References are checked in bulk elsewhere."""
+    if not raw.event_id or len(raw.event_id) > 64:
+        raise EventRejected("INVALID_VALUE", "eventId must have 1-64 characters")
+    if raw.occurred_at.tzinfo is None:
+        raise EventRejected("INVALID_VALUE", "occurredAt needs a time zone")
+    if raw.occurred_at > now + MAX_FUTURE:
+        raise EventRejected("FUTURE_EVENT", "occurredAt is more than 24 hours in the future")
+    if not raw.identifiers:
+        raise EventRejected("NO_IDENTIFIERS", "an event needs at least one identifier")
+    if len(raw.identifiers) > MAX_IDENTIFIERS:
+        raise EventRejected("TOO_MANY_IDENTIFIERS", f"an event takes at most {MAX_IDENTIFIERS} identifiers")
+    if _json_size(raw.properties) > MAX_PROPERTIES_BYTES:
+        raise EventRejected("PROPERTIES_TOO_LARGE", "properties take at most 8 KB of JSON")
+    keys: set[IdentifierKey] = set()
+    for identifier in raw.identifiers:
+        if is_blocked(identifier.type, identifier.value, blocked_values):
+            continue
+        try:
+            keys.add(normalize(identifier.type, identifier.value, identifier.namespace))
+        except InvalidIdentifier as invalid:
+            raise EventRejected(invalid.code, f"{identifier.type.value}: {invalid}") from None
+    _check_limited(keys)
+    if not keys:
+        raise EventRejected("NO_LINKABLE_IDENTIFIER", "every identifier is a placeholder that never links")
+    return sorted(keys)
+
+
+def _check_limited(keys: set[IdentifierKey]) -> None:
+    seen: dict[IdentifierType, str] = {}
+    for key in keys:
+        if key.is_limited and seen.setdefault(key.type, key.value) != key.value:
+            raise EventRejected("CONFLICTING_IDENTIFIERS", f"two different {key.type.value} values in one event")
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    except (TypeError, ValueError):
+        return MAX_PROPERTIES_BYTES + 1

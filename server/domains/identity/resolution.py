@@ -1,0 +1,284 @@
+"""OneID resolution: which person each event belongs to, merging persons where identifiers join them.
+
+A batch is resolved in memory, in arrival order, against the persons its
+identifiers already point at, then written with a handful of bulk statements.
+The rules (README "OneID resolution rules"):
+
+* no identifier known -> a new person; one person matched -> new identifiers
+  attach to her; several -> they merge into the survivor (earliest created,
+  then lowest id), with a merge record;
+* a person holds at most one WECHAT_UNIONID, APP_USER_ID and POS_MEMBER_ID: an
+  event that would break that merges nobody, goes to the person of its
+  highest-priority identifier, links nothing that would break it, and leaves
+  an identity conflict for review;
+* an identifier's ``home_person_id`` is the person it first belonged to; the
+  identifiers and events an event brings get the home of the highest-priority
+  identifier it matched, so a split gives a merged person back what came
+  through her.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .events import CheckedEvent, EventType
+from .identifiers import LIMITED, PRIORITY, IdentifierKey, IdentifierType
+from .models import (
+    CustomerEvent,
+    Identifier,
+    IdentityConflict,
+    Person,
+    PersonConsent,
+    PersonMerge,
+    PersonTrait,
+)
+from .traits import fold
+
+LOOKUP_CHUNK = 2000
+PROJECTED_TYPES = (EventType.PROFILE_UPDATE.value, EventType.CONSENT_UPDATE.value)
+
+
+class StaleRead(Exception):
+    """Persons changed between reading and locking them; the batch is resolved again."""
+
+
+@dataclass
+class PersonState:
+    id: int  # a row id, or a negative placeholder for a person this batch creates
+    order: tuple  # survivor order: earliest created, then lowest id
+    limited: dict[IdentifierType, str] = field(default_factory=dict)
+
+
+@dataclass
+class Workspace:
+    now: datetime
+    actor: str
+    persons: dict[int, PersonState] = field(default_factory=dict)
+    owner: dict[IdentifierKey, tuple[int, int]] = field(default_factory=dict)  # key -> (person, home)
+    parent: dict[int, int] = field(default_factory=dict)  # merged -> survivor
+    new_identifiers: list[tuple[IdentifierKey, int, int]] = field(default_factory=list)
+    merges: list[tuple[int, int, int, list[int]]] = field(default_factory=list)  # survivor, merged, event, via
+    conflicts: list[tuple[int, int, list[int], IdentifierType]] = field(default_factory=list)
+    placed: list[tuple[int, int]] = field(default_factory=list)  # per event: (person, home)
+    created: int = 0
+
+    def root(self, person: int) -> int:
+        while person in self.parent:
+            person = self.parent[person]
+        return person
+
+    def new_person(self) -> int:
+        self.created += 1
+        placeholder = -self.created
+        self.persons[placeholder] = PersonState(placeholder, (self.now, 1, self.created))
+        return placeholder
+
+    def attach(self, key: IdentifierKey, person: int, home: int) -> None:
+        self.owner[key] = (person, home)
+        self.new_identifiers.append((key, person, home))
+        if key.is_limited:
+            self.persons[person].limited[key.type] = key.value
+
+    def place(self, index: int, keys: list[IdentifierKey]) -> None:
+        """Resolve event ``index`` with its linkable ``keys`` (sorted, highest priority first)."""
+        matched = [(key, self.root(self.owner[key][0]), self.owner[key][1]) for key in keys if key in self.owner]
+        unknown = [key for key in keys if key not in self.owner]
+        if not matched:
+            person = self.new_person()
+            for key in unknown:
+                self.attach(key, person, person)
+            self.placed.append((person, person))
+            return
+        candidates = {person for _, person, _ in matched}
+        best_key, best_person, home = min(
+            matched, key=lambda m: (m[0].rank, self.persons[m[1]].order))
+        clash = self._limited_clash(candidates, unknown)
+        if clash is not None:
+            self._place_conflicted(index, best_person, home, candidates, unknown, clash)
+            return
+        survivor = min(candidates, key=lambda p: self.persons[p].order)
+        via = sorted({h for _, p, h in matched if p == survivor})
+        for merged in sorted(candidates - {survivor}, key=lambda p: self.persons[p].order):
+            self.parent[merged] = survivor
+            self.persons[survivor].limited.update(self.persons[merged].limited)
+            self.merges.append((survivor, merged, index, via))
+        for key in unknown:
+            self.attach(key, survivor, home)
+        self.placed.append((survivor, home))
+
+    def _limited_clash(self, candidates: set[int], unknown: list[IdentifierKey]) -> IdentifierType | None:
+        for kind in (t for t in PRIORITY if t in LIMITED):
+            values = {self.persons[p].limited[kind] for p in candidates if kind in self.persons[p].limited}
+            values |= {k.value for k in unknown if k.type is kind}
+            if len(values) > 1:
+                return kind
+        return None
+
+    def _place_conflicted(self, index, person, home, candidates, unknown, clash) -> None:
+        limited = self.persons[person].limited
+        for key in unknown:
+            if not key.is_limited or limited.get(key.type, key.value) == key.value:
+                self.attach(key, person, home)
+        others = sorted(candidates - {person}, key=lambda p: self.persons[p].order)
+        self.conflicts.append((index, person, others, clash))
+        self.placed.append((person, home))
+
+
+async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list[Identifier]:
+    rows: list[Identifier] = []
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start:start + LOOKUP_CHUNK]
+        statement = select(Identifier).where(
+            sa.tuple_(Identifier.type, Identifier.namespace, Identifier.value).in_(
+                [(k.type.value, k.namespace, k.value) for k in chunk]))
+        rows.extend((await session.exec(statement)).all())
+    return rows
+
+
+async def _load(session: AsyncSession, workspace: Workspace, keys: list[IdentifierKey]) -> None:
+    owners = await _owners(session, keys)
+    person_ids = sorted({row.person_id for row in owners})
+    if person_ids and session.get_bind().dialect.name == "postgresql":
+        # Lock the persons this batch may merge, in id order, so concurrent batches queue up.
+        locked = (await session.exec(
+            select(Person).where(col(Person.id).in_(person_ids)).order_by(Person.id).with_for_update())).all()
+        if any(p.merged_into_id is not None for p in locked):
+            raise StaleRead
+        owners = await _owners(session, keys)
+        if {row.person_id for row in owners} - set(person_ids):
+            raise StaleRead
+    persons = (await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all() if person_ids else []
+    for person in persons:
+        workspace.persons[person.id] = PersonState(person.id, (person.created_at, 0, person.id))
+    limited = await session.exec(select(Identifier).where(
+        col(Identifier.person_id).in_(person_ids), col(Identifier.type).in_([t.value for t in LIMITED])))
+    for row in limited:
+        workspace.persons[row.person_id].limited[IdentifierType(row.type)] = row.value
+    for row in owners:
+        key = IdentifierKey(IdentifierType(row.type), row.namespace, row.value)
+        workspace.owner[key] = (row.person_id, row.home_person_id)
+
+
+async def resolve(session: AsyncSession, events: list[CheckedEvent], *, now: datetime, actor: str) -> list[int]:
+    """Store ``events`` (already checked and deduplicated) and return each one's person id.
+
+    Runs in the caller's transaction and does not commit.
+    """
+    workspace = Workspace(now=now, actor=actor)
+    await _load(session, workspace, sorted({k for e in events for k in e.keys}))
+    for index, event in enumerate(events):
+        workspace.place(index, event.keys)
+    real = await _insert_persons(session, workspace)
+    final = {p: real[workspace.root(p)] for p in workspace.persons}
+    await _apply_merges(session, workspace, real, final)
+    await _insert_identifiers(session, workspace, real, final)
+    event_ids = await _insert_events(session, workspace, events, real, final)
+    await _insert_merge_records(session, workspace, real, event_ids)
+    await _insert_conflicts(session, workspace, real, final, event_ids)
+    touched = {final[p] for (p, _), e in zip(workspace.placed, events) if e.raw.type.value in PROJECTED_TYPES}
+    touched |= {final[s] for s, *_ in workspace.merges}
+    await reproject(session, sorted(touched))
+    return [final[p] for p, _ in workspace.placed]
+
+
+async def _insert_persons(session: AsyncSession, workspace: Workspace) -> dict[int, int]:
+    real = {p: p for p in workspace.persons if p > 0}
+    if workspace.created:
+        statement = sa.insert(Person).returning(Person.id, sort_by_parameter_order=True)
+        rows = await session.exec(statement, params=[{"created_at": workspace.now}] * workspace.created)
+        for placeholder, row in zip(range(-1, -workspace.created - 1, -1), rows.all()):
+            real[placeholder] = row.id
+    return real
+
+
+async def _apply_merges(session: AsyncSession, workspace: Workspace, real, final) -> None:
+    if not workspace.merges:
+        return
+    moved_by_root: dict[int, list[int]] = defaultdict(list)
+    for survivor, merged, _, _ in workspace.merges:
+        await session.exec(update(Person).where(Person.id == real[merged]).values(merged_into_id=real[survivor]))
+        moved_by_root[final[merged]].append(real[merged])
+    for root, merged_ids in moved_by_root.items():
+        for model in (Identifier, CustomerEvent):
+            await session.exec(update(model).where(col(model.person_id).in_(merged_ids)).values(person_id=root))
+        await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(merged_ids)))
+        await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(merged_ids)))
+
+
+async def _insert_identifiers(session: AsyncSession, workspace: Workspace, real, final) -> None:
+    rows = [
+        {"person_id": final[person], "home_person_id": real[home], "type": key.type.value,
+         "namespace": key.namespace, "value": key.value, "created_at": workspace.now}
+        for key, person, home in workspace.new_identifiers
+    ]
+    if rows:
+        await session.exec(sa.insert(Identifier), params=rows)
+
+
+async def _insert_events(session, workspace: Workspace, events: list[CheckedEvent], real, final) -> list[int]:
+    rows = []
+    for event, (person, home) in zip(events, workspace.placed):
+        raw = event.raw
+        rows.append({
+            "source": event.source, "event_key": raw.event_id, "type": raw.type.value,
+            "occurred_at": raw.occurred_at, "received_at": workspace.now, "person_id": final[person],
+            "home_person_id": real[home], "livestream_id": raw.livestream_id, "store_id": raw.store_id,
+            "product_id": raw.product_id, "properties": raw.properties,
+        })
+    if not rows:
+        return []
+    statement = sa.insert(CustomerEvent).returning(CustomerEvent.id, sort_by_parameter_order=True)
+    return [row.id for row in (await session.exec(statement, params=rows)).all()]
+
+
+async def _insert_merge_records(session, workspace: Workspace, real, event_ids) -> None:
+    rows = [
+        {"survivor_id": real[s], "merged_id": real[m], "event_id": event_ids[i], "actor": workspace.actor,
+         "via_home_ids": [real[h] for h in via], "created_at": workspace.now}
+        for s, m, i, via in workspace.merges
+    ]
+    if rows:
+        await session.exec(sa.insert(PersonMerge), params=rows)
+
+
+async def _insert_conflicts(session, workspace: Workspace, real, final, event_ids) -> None:
+    rows = [
+        {"event_id": event_ids[i], "person_id": final[p], "other_person_ids": [final[o] for o in others],
+         "identifier_type": kind.value, "created_at": workspace.now}
+        for i, p, others, kind in workspace.conflicts
+    ]
+    if rows:
+        await session.exec(sa.insert(IdentityConflict), params=rows)
+
+
+async def reproject(session: AsyncSession, person_ids: list[int]) -> None:
+    """Recompute traits and consents of these (root) persons from their events."""
+    if not person_ids:
+        return
+    rows = await session.exec(
+        select(CustomerEvent.person_id, CustomerEvent.type, CustomerEvent.occurred_at, CustomerEvent.id,
+               CustomerEvent.properties)
+        .where(col(CustomerEvent.person_id).in_(person_ids), col(CustomerEvent.type).in_(PROJECTED_TYPES)))
+    by_person: dict[int, list[tuple[str, Any, int, dict]]] = defaultdict(list)
+    for person_id, kind, occurred_at, event_id, properties in rows:
+        by_person[person_id].append((kind, occurred_at, event_id, properties or {}))
+    await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(person_ids)))
+    await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(person_ids)))
+    traits, consents = [], []
+    for person_id, events in by_person.items():
+        person_traits, person_consents = fold(events)
+        traits += [{"person_id": person_id, "name": n, "value": v, "occurred_at": at}
+                   for n, (v, at) in person_traits.items()]
+        consents += [{"person_id": person_id, "kind": k, "granted": g, "occurred_at": at}
+                     for k, (g, at) in person_consents.items()]
+    if traits:
+        await session.exec(sa.insert(PersonTrait), params=traits)
+    if consents:
+        await session.exec(sa.insert(PersonConsent), params=consents)

@@ -1,0 +1,377 @@
+"""OneID use cases: sources, ingestion, split, erasure, conflicts."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import col, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..catalog.models import Product
+from ..common.actor import Actor, Role
+from ..common.audit import audit
+from ..common.errors import DomainError, Unauthenticated
+from ..common.idempotency import create_once
+from ..common.lookup import rows_by_id
+from ..common.validation import Validator, not_found
+from ..livestreams.models import Livestream
+from ..stores.models import Store
+from .errors import IdentityErrorCode as Code
+from .events import MAX_EVENTS_PER_CALL, CheckedEvent, EventRejected, RawEvent, check_event
+from .identifiers import DEFAULT_BLOCKED_VALUES, IdentifierKey, IdentifierType
+from .models import (
+    CustomerEvent,
+    ErasureTombstone,
+    Identifier,
+    IdentityConflict,
+    Person,
+    PersonConsent,
+    PersonMerge,
+    PersonTrait,
+    TouchpointSource,
+)
+from .resolution import StaleRead, reproject, resolve
+from .traits import check_projection_event
+
+KEY_PREFIX = "irs_src_"
+MAX_ATTEMPTS = 6
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+class SourceKind(StrEnum):
+    MINI_PROGRAM = "MINI_PROGRAM"
+    APP = "APP"
+    COMMUNITY = "COMMUNITY"
+    LIVESTREAM_PLATFORM = "LIVESTREAM_PLATFORM"
+    POS = "POS"
+    OTHER = "OTHER"
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    DUPLICATE = "DUPLICATE"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class EventResult:
+    event_id: str
+    outcome: Outcome
+    person_id: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityPolicy:
+    """Settings the identity services read."""
+
+    tombstone_salt: bytes
+    blocked_values: frozenset[str] = frozenset(DEFAULT_BLOCKED_VALUES)
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def create_source(
+    session: AsyncSession, actor: Actor, name: str, kind: SourceKind, idempotency_key: str | None = None
+) -> tuple[TouchpointSource, str | None]:
+    """A new source and its API key; the key is shown this once (None on an idempotent replay)."""
+    actor.require_role(Role.HQ_ADMIN)
+    check = Validator(Code)
+    name = check.text(("input", "name"), name, max_length=64)
+    check.raise_if_any()
+    key = _new_key()
+    duplicate = DomainError.single(Code.DUPLICATE_NAME, "a source with this name exists", ("input", "name"))
+
+    async def create() -> int:
+        if (await session.exec(select(func.count()).where(TouchpointSource.name == name))).one():
+            raise duplicate
+        source = TouchpointSource(name=name, kind=kind.value, key_hash=_hash_key(key), key_prefix=key[:12])
+        session.add(source)
+        await session.flush()
+        return source.id
+
+    source_id = await create_once(session, actor=actor.key, operation="sourceCreate", key=idempotency_key,
+                                  payload={"name": name, "kind": kind.value}, codes=Code, create=create,
+                                  duplicate=duplicate)
+    source = await session.get(TouchpointSource, source_id)
+    return source, (key if source.key_hash == _hash_key(key) else None)
+
+
+async def rotate_source_key(session: AsyncSession, actor: Actor, source_id: int, now: datetime):
+    actor.require_role(Role.HQ_ADMIN)
+    source = await session.get(TouchpointSource, source_id)
+    if source is None:
+        raise not_found(Code, "source", ("id",))
+    key = _new_key()
+    source.key_hash, source.key_prefix, source.key_rotated_at = _hash_key(key), key[:12], now
+    await session.commit()
+    return source, key
+
+
+async def disable_source(session: AsyncSession, actor: Actor, source_id: int) -> TouchpointSource:
+    actor.require_role(Role.HQ_ADMIN)
+    source = await session.get(TouchpointSource, source_id)
+    if source is None:
+        raise not_found(Code, "source", ("id",))
+    source.active = False
+    await session.commit()
+    return source
+
+
+async def authenticate_source(session: AsyncSession, api_key: str | None) -> TouchpointSource:
+    if not api_key:
+        raise Unauthenticated("eventsIngest needs the source's API key in the X-Source-Key header")
+    statement = select(TouchpointSource).where(TouchpointSource.key_hash == _hash_key(api_key))
+    source = (await session.exec(statement)).first()
+    if source is None or not source.active:
+        raise Unauthenticated("unknown or disabled source key")
+    return source
+
+
+# --- ingestion -----------------------------------------------------------------------------------
+
+def tombstone_digest(salt: bytes, key: IdentifierKey) -> str:
+    return hmac.new(salt, f"{key.type.value}|{key.namespace}|{key.value}".encode(), hashlib.sha256).hexdigest()
+
+
+async def _known_ids(session: AsyncSession, model, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set((await session.exec(select(model.id).where(col(model.id).in_(ids)))).all())
+
+
+async def _check_references(session: AsyncSession, events: list[RawEvent]) -> dict[int, str]:
+    """Index of each event naming a livestream, store or product that does not exist -> message."""
+    known = {
+        "livestream": await _known_ids(session, Livestream, {e.livestream_id for e in events} - {None}),
+        "store": await _known_ids(session, Store, {e.store_id for e in events} - {None}),
+        "product": await _known_ids(session, Product, {e.product_id for e in events} - {None}),
+    }
+    problems = {}
+    for index, event in enumerate(events):
+        for name, value in (("livestream", event.livestream_id), ("store", event.store_id),
+                            ("product", event.product_id)):
+            if value is not None and value not in known[name]:
+                problems[index] = f"{name} not found"
+    return problems
+
+
+async def _stored_event_keys(session: AsyncSession, source: str, event_ids: Sequence[str]) -> set[str]:
+    if not event_ids:
+        return set()
+    rows = await session.exec(select(CustomerEvent.event_key).where(
+        CustomerEvent.source == source, col(CustomerEvent.event_key).in_(list(event_ids))))
+    return set(rows.all())
+
+
+async def _drop_erased(session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]):
+    """Identifiers erased after an event happened do not link again when it is replayed."""
+    digests = {tombstone_digest(policy.tombstone_salt, k): k for e in checked for k in e.keys}
+    if not digests:
+        return
+    rows = await session.exec(select(ErasureTombstone).where(col(ErasureTombstone.digest).in_(list(digests))))
+    erased = {digests[row.digest]: row.erased_at for row in rows}
+    if erased:
+        for event in checked:
+            event.keys = [k for k in event.keys if not (k in erased and event.raw.occurred_at < erased[k])]
+
+
+async def _screen(session, policy, source: str, events: list[RawEvent], now: datetime):
+    """Per event: a result (duplicate or rejected) or a CheckedEvent to store."""
+    stored = await _stored_event_keys(session, source, [e.event_id for e in events if e.event_id])
+    bad_references = await _check_references(session, events)
+    seen: set[str] = set()
+    screened: list[EventResult | CheckedEvent] = []
+    for index, raw in enumerate(events):
+        if raw.event_id in stored or raw.event_id in seen:
+            screened.append(EventResult(raw.event_id, Outcome.DUPLICATE))
+            continue
+        try:
+            keys = check_event(raw, now, policy.blocked_values)
+            check_projection_event(raw.type, raw.properties)
+            if index in bad_references:
+                raise EventRejected("UNKNOWN_REFERENCE", bad_references[index])
+        except EventRejected as rejected:
+            screened.append(EventResult(raw.event_id, Outcome.REJECTED, code=rejected.code, message=str(rejected)))
+            continue
+        seen.add(raw.event_id)
+        screened.append(CheckedEvent(raw=raw, source=source, keys=keys))
+    checked = [s for s in screened if isinstance(s, CheckedEvent)]
+    await _drop_erased(session, policy, checked)
+    for position, item in enumerate(screened):
+        if isinstance(item, CheckedEvent) and not item.keys:
+            screened[position] = EventResult(item.raw.event_id, Outcome.REJECTED, code="PERSON_ERASED",
+                                             message="the identifiers of this event were erased")
+    return screened
+
+
+def _retryable(error: Exception) -> bool:
+    if isinstance(error, (IntegrityError, StaleRead)):
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, DBAPIError) and sqlstate in RETRYABLE_SQLSTATES
+
+
+async def ingest(
+    session: AsyncSession, policy: IdentityPolicy, source: str, events: list[RawEvent], now: datetime
+) -> list[EventResult]:
+    """Store a batch: valid events are kept even when others are rejected. Commits.
+
+    Concurrent batches that link the same persons may collide (a unique
+    identifier created twice, a deadlock, persons merged meanwhile); the batch
+    is then rolled back and resolved again.
+    """
+    if len(events) > MAX_EVENTS_PER_CALL:
+        raise DomainError.single(Code.TOO_MANY_EVENTS, f"at most {MAX_EVENTS_PER_CALL} events a call", ("events",))
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            screened = await _screen(session, policy, source, events, now)
+            checked = [s for s in screened if isinstance(s, CheckedEvent)]
+            persons = iter(await resolve(session, checked, now=now, actor=source))
+            await session.commit()
+            break
+        except Exception as error:  # noqa: BLE001 - filtered just below
+            await session.rollback()
+            if not _retryable(error) or attempt == MAX_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.005 * (attempt + 1))
+    return [
+        EventResult(s.raw.event_id, Outcome.ACCEPTED, person_id=next(persons)) if isinstance(s, CheckedEvent) else s
+        for s in screened
+    ]
+
+
+async def record_event(session: AsyncSession, policy: IdentityPolicy, source: str, event: RawEvent,
+                       now: datetime) -> int:
+    """For other domains: add one event to a person's timeline inside the caller's transaction.
+
+    Returns the person id. The caller commits (and retries on a conflict).
+    """
+    screened = await _screen(session, policy, source, [event], now)
+    if not isinstance(screened[0], CheckedEvent):
+        raise ValueError(f"event refused: {screened[0]}")
+    return (await resolve(session, [screened[0]], now=now, actor=source))[0]
+
+
+# --- persons -------------------------------------------------------------------------------------
+
+async def root_person(session: AsyncSession, person_id: int) -> Person | None:
+    """The person an id stands for now: merged ids resolve to their survivor (an alias)."""
+    person = await session.get(Person, person_id)
+    for _ in range(100):
+        if person is None or person.merged_into_id is None:
+            return person
+        person = await session.get(Person, person.merged_into_id)
+    raise RuntimeError(f"merge chain of person {person_id} is too long")
+
+
+async def person_by_identifier(session: AsyncSession, key: IdentifierKey) -> Person | None:
+    statement = select(Identifier.person_id).where(
+        Identifier.type == key.type.value, Identifier.namespace == key.namespace, Identifier.value == key.value)
+    person_id = (await session.exec(statement)).first()
+    return await session.get(Person, person_id) if person_id else None
+
+
+async def persons_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
+    return await rows_by_id(session, Person, ids)
+
+
+# --- split ---------------------------------------------------------------------------------------
+
+async def _subtree(session: AsyncSession, person_id: int) -> set[int]:
+    """The person and everyone merged into her, directly or not."""
+    members, frontier = {person_id}, [person_id]
+    while frontier:
+        rows = await session.exec(select(Person.id).where(col(Person.merged_into_id).in_(frontier)))
+        frontier = [r for r in rows.all() if r not in members]
+        members.update(frontier)
+    return members
+
+
+async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: datetime) -> PersonMerge:
+    """Undo a merge: the merged person gets back the identifiers and events that came through her.
+
+    Refused while a later merge into the same person was made only through
+    identifiers the split would take away (split that later merge first).
+    """
+    actor.require_role(Role.HQ_ADMIN)
+    merge = await session.get(PersonMerge, merge_id)
+    if merge is None:
+        raise not_found(Code, "merge", ("mergeId",))
+    if merge.undone_at is not None:
+        raise DomainError.single(Code.MERGE_ALREADY_UNDONE, "this merge was already split", ("mergeId",))
+    root = await root_person(session, merge.survivor_id)
+    leaving = await _subtree(session, merge.merged_id)
+    later = await session.exec(select(PersonMerge).where(
+        PersonMerge.id > merge.id, col(PersonMerge.undone_at).is_(None)))
+    for other in later:
+        if other.via_home_ids and set(other.via_home_ids) <= leaving and other.merged_id not in leaving:
+            raise DomainError.single(
+                Code.SPLIT_BLOCKED_BY_LATER_MERGE,
+                f"merge {other.id} was made through identifiers this split takes away; split it first",
+                ("mergeId",))
+    for model in (Identifier, CustomerEvent):
+        await session.exec(update(model).where(
+            model.person_id == root.id, col(model.home_person_id).in_(leaving)).values(person_id=merge.merged_id))
+    await session.exec(update(Person).where(Person.id == merge.merged_id).values(merged_into_id=None))
+    merge.undone_at, merge.undone_by = now, actor.key
+    await reproject(session, [root.id, merge.merged_id])
+    audit(session, actor.key, "person.split", f"person:{merge.merged_id}", now, merge=merge.id, survivor=root.id)
+    await session.commit()
+    return merge
+
+
+# --- erasure -------------------------------------------------------------------------------------
+
+async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPolicy, person_id: int,
+                       now: datetime) -> Person:
+    """PIPL / GDPR erasure: identifiers, traits, consents and event properties go; ids and facts stay."""
+    actor.require_role(Role.HQ_ADMIN)
+    person = await root_person(session, person_id)
+    if person is None:
+        raise not_found(Code, "customer", ("customerId",))
+    if person.erased_at is not None:
+        raise DomainError.single(Code.PERSON_ERASED, "this customer was already erased", ("customerId",))
+    identifiers = (await session.exec(select(Identifier).where(Identifier.person_id == person.id))).all()
+    for identifier in identifiers:
+        key = IdentifierKey(IdentifierType(identifier.type), identifier.namespace, identifier.value)
+        digest = tombstone_digest(policy.tombstone_salt, key)
+        await session.exec(sa.delete(ErasureTombstone).where(ErasureTombstone.digest == digest))
+        session.add(ErasureTombstone(digest=digest, erased_at=now))
+    members = await _subtree(session, person.id)
+    await session.exec(sa.delete(Identifier).where(Identifier.person_id == person.id))
+    await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(members)))
+    await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(members)))
+    await session.exec(update(CustomerEvent).where(CustomerEvent.person_id == person.id).values(properties={}))
+    await session.exec(update(Person).where(col(Person.id).in_(members)).values(erased_at=now))
+    audit(session, actor.key, "person.erase", f"person:{person.id}", now, identifiers=len(identifiers))
+    await session.commit()
+    await session.refresh(person)
+    return person
+
+
+# --- conflicts -----------------------------------------------------------------------------------
+
+def conflict_listing(*, unresolved_only: bool = True):
+    statement = select(IdentityConflict)
+    if unresolved_only:
+        statement = statement.where(col(IdentityConflict.resolved_at).is_(None))
+    return statement

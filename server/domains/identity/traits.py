@@ -1,0 +1,66 @@
+"""Traits and consents: projections of PROFILE_UPDATE and CONSENT_UPDATE events, latest occurredAt wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from .events import EventRejected, EventType
+
+TRAIT_NAMES = ("name", "gender", "birthday", "city", "skinType", "preferredCategories", "tags")
+LIST_TRAITS = frozenset({"preferredCategories", "tags"})
+CONSENT_KINDS = ("marketingSms", "wechatMessages", "dataProcessing")
+MAX_TEXT = 100
+MAX_LIST = 30
+
+
+def check_trait_values(properties: dict[str, Any]) -> None:
+    """Reject a PROFILE_UPDATE whose known traits are not of the right shape."""
+    for name in TRAIT_NAMES:
+        if name not in properties or properties[name] is None:
+            continue
+        value = properties[name]
+        if name in LIST_TRAITS:
+            if not (isinstance(value, list) and len(value) <= MAX_LIST
+                    and all(isinstance(v, str) and 0 < len(v) <= MAX_TEXT for v in value)):
+                raise EventRejected("INVALID_VALUE", f"{name} must be a list of at most {MAX_LIST} short strings")
+        elif not (isinstance(value, str) and len(value) <= MAX_TEXT):
+            raise EventRejected("INVALID_VALUE", f"{name} must be a string of at most {MAX_TEXT} characters")
+        elif name == "birthday":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise EventRejected("INVALID_VALUE", "birthday must be YYYY-MM-DD") from None
+
+
+def check_consents(properties: dict[str, Any]) -> None:
+    for kind in CONSENT_KINDS:
+        if kind in properties and not isinstance(properties[kind], bool):
+            raise EventRejected("INVALID_VALUE", f"{kind} must be true or false")
+
+
+def check_projection_event(event_type: EventType, properties: dict[str, Any]) -> None:
+    if event_type is EventType.PROFILE_UPDATE:
+        check_trait_values(properties)
+    elif event_type is EventType.CONSENT_UPDATE:
+        check_consents(properties)
+
+
+def fold(events: Iterable[tuple[str, Any, int, dict[str, Any]]]):
+    """(type, occurred_at, id, properties) in any order -> ({trait: (value, at)}, {consent: (granted, at)}).
+
+    The latest occurredAt wins (ties: the later stored event), whatever the order they arrived in.
+    """
+    traits: dict[str, tuple[Any, Any]] = {}
+    consents: dict[str, tuple[bool, Any]] = {}
+    for event_type, occurred_at, _, properties in sorted(events, key=lambda e: (e[1], e[2])):
+        if event_type == EventType.PROFILE_UPDATE:
+            for name in TRAIT_NAMES:
+                if name in properties:
+                    traits[name] = (properties[name], occurred_at)
+        elif event_type == EventType.CONSENT_UPDATE:
+            for kind in CONSENT_KINDS:
+                if kind in properties:
+                    consents[kind] = (bool(properties[kind]), occurred_at)
+    return traits, consents
