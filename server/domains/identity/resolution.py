@@ -188,8 +188,17 @@ async def resolve(session: AsyncSession, events: list[CheckedEvent], *, now: dat
     return [final[p] for p, _ in workspace.placed]
 
 
-async def _insert_persons(session: AsyncSession, workspace: Workspace) -> dict[int, int]:
-    real = {p: p for p in workspace.persons if p > 0}
+class RealIds(dict):
+    """Placeholder -> row id; a row id (a person loaded, or only named as a home) maps to itself."""
+
+    def __missing__(self, person: int) -> int:
+        if person < 0:
+            raise KeyError(person)
+        return person
+
+
+async def _insert_persons(session: AsyncSession, workspace: Workspace) -> RealIds:
+    real = RealIds()
     if workspace.created:
         statement = sa.insert(Person).returning(Person.id, sort_by_parameter_order=True)
         rows = await session.exec(statement, params=[{"created_at": workspace.now}] * workspace.created)
