@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -36,10 +37,23 @@ def configure(connection) -> None:
         context.run_migrations()
 
 
+MIGRATION_LOCK = 7_263_001  # any constant: one migration at a time per database
+
+
 async def run_async() -> None:
     engine = create_async_engine(database_url(), poolclass=NullPool)
     async with engine.connect() as connection:
-        await connection.run_sync(configure)
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            # Several replicas may start `irs serve` (which migrates) at once: they take turns.
+            await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            await connection.commit()
+        try:
+            await connection.run_sync(configure)
+        finally:
+            if postgres:
+                await connection.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                await connection.commit()
     await engine.dispose()
 
 

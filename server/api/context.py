@@ -17,7 +17,7 @@ from strawberry.types.graphql import OperationType
 
 from ..db import Database
 from ..domains.auth.services import current_actor
-from ..domains.auth.tokens import TokenPolicy, decode_access_token
+from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
 from ..domains.common.clock import Clock
 from ..domains.common.errors import Unauthenticated
@@ -64,12 +64,13 @@ class Context:
         self.request_id = current_request_id()
         self.connection_params: dict[str, Any] | None = None  # set by the WebSocket handler
         self._actor: Actor | None = None
+        self._claims: AccessClaims | None = None
         self._auth_problem: str | None = None
         self.authenticate(authorization)
 
     def authenticate(self, authorization: str | None) -> None:
         """Read ``Bearer <token>``; a bad token is remembered, not raised, until a field needs it."""
-        self._actor, self._auth_problem = None, None
+        self._actor, self._claims, self._auth_problem = None, None, None
         if not authorization:
             return
         scheme, _, token = authorization.partition(" ")
@@ -77,9 +78,11 @@ class Context:
             self._auth_problem = "authorization must be 'Bearer <access token>'"
             return
         try:
-            self._actor = decode_access_token(self.runtime.tokens, token.strip(), self.runtime.clock.now())
+            self._claims = decode_access_token(self.runtime.tokens, token.strip(), self.runtime.clock.now())
         except Unauthenticated as problem:
             self._auth_problem = str(problem)
+        else:
+            self._actor = self._claims.actor
 
     async def confirm_actor(self, session: AsyncSession | None = None) -> None:
         """Check the token's holder against the database: still active, current role and store.
@@ -89,11 +92,12 @@ class Context:
         """
         if self._actor is None:
             return
+        issued_at = self._claims.issued_at if self._claims else None
         if session is None:
             async with self.runtime.db.reader() as own_session:
-                current = await current_actor(own_session, self._actor.key)
+                current = await current_actor(own_session, self._actor.key, issued_at)
         else:
-            current = await current_actor(session, self._actor.key)
+            current = await current_actor(session, self._actor.key, issued_at)
         self._apply_confirmation(current)
 
     async def viewer(self) -> Actor:
@@ -108,7 +112,7 @@ class Context:
 
     def _apply_confirmation(self, current: Actor | None) -> None:
         if current is None:
-            self._actor, self._auth_problem = None, "this account is no longer active"
+            self._actor, self._auth_problem = None, "session ended or account deactivated; sign in again"
         else:
             self._actor = current
 
@@ -118,6 +122,9 @@ class Context:
 
     def require_actor(self) -> Actor:
         """The actor, for resolvers behind a permission class (which confirmed it via :meth:`viewer`)."""
+        if self._claims is not None and self.runtime.clock.now() >= self._claims.expires_at:
+            # A WebSocket outlives its token: refuse once the token has expired.
+            self._actor, self._claims, self._auth_problem = None, None, "access token expired"
         if self._actor is None:
             raise Unauthenticated(self._auth_problem or "authentication required")
         return self._actor

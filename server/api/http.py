@@ -30,6 +30,8 @@ from .context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+MAX_BODY_BYTES = 1_000_000
+MAX_QUERY_CHARACTERS = 100_000
 MAX_DOCUMENT_TOKENS = 10_000  # a cheap cap for the pre-parse; the schema's own limit is lower
 ALLOWED_ON = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, OperationType.MUTATION}}
 
@@ -94,6 +96,8 @@ def _params(raw: dict[str, Any], *, encoded: bool) -> GraphQLParams:
     query = raw.get("query")
     if not isinstance(query, str) or not query.strip():
         raise RequestError("`query` must be a non-empty string")
+    if len(query) > MAX_QUERY_CHARACTERS:
+        raise RequestError(f"`query` takes at most {MAX_QUERY_CHARACTERS:,} characters", status=413)
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("`operationName` must be a string")
@@ -121,7 +125,7 @@ async def _post_params(request: Request) -> GraphQLParams:
     if content_type != JSON:
         raise RequestError("send the request body as application/json", status=415)
     try:
-        body = json.loads(await request.body())
+        body = json.loads(await _capped_body(request))
     except ValueError:
         raise RequestError("the request body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -137,6 +141,18 @@ def _operation_count(query: str) -> int:
     except GraphQLError:
         return 0
     return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
+async def _capped_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestError(f"the request body takes at most {MAX_BODY_BYTES:,} bytes", status=413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise RequestError(f"the request body takes at most {MAX_BODY_BYTES:,} bytes", status=413)
+    return bytes(body)
 
 
 def _is_request_error(result) -> bool:

@@ -39,7 +39,8 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery):
     async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
         definition = info.schema.get_type_by_name(id.type_name)
         origin = getattr(definition, "origin", None)
-        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+        is_object_type = definition is not None and not getattr(definition, "is_interface", False)
+        if not (is_object_type and isinstance(origin, type) and issubclass(origin, relay.Node)):
             return None
         return await id.resolve_node(info, required=False)
 

@@ -58,3 +58,32 @@ async def test_racing_creates_of_one_username_make_one_account(api, world, token
     results = await asyncio.gather(*(api.data(STAFF_CREATE, {"input": staff}, token=token) for _ in range(6)))
     assert sum(1 for r in results if r["staffCreate"]["staff"]) == 1
     assert await count_rows(db, "staff_user") == before + 1
+
+
+async def test_parallel_password_guesses_cannot_pass_the_lock(api, world):
+    results = await asyncio.gather(*(api.data(LOGIN, {"u": "sh.guide", "p": f"wrong guess {i}"})
+                                     for i in range(20)))
+    codes = [r["staffLogin"]["errors"][0]["code"] for r in results]
+    assert codes.count("INVALID_CREDENTIALS") <= 5
+    assert codes.count("LOGIN_LOCKED") >= 15
+    locked = await api.data(LOGIN, {"u": "sh.guide", "p": PASSWORD})
+    assert locked["staffLogin"]["errors"][0]["code"] == "LOGIN_LOCKED"
+
+
+LIVESTREAM_CREATE = """mutation($input: LivestreamCreateInput!) {
+  livestreamCreate(input: $input) { livestream { id } errors { code } } }"""
+LIVESTREAM_STATUS = """mutation($id: ID!, $status: LivestreamStatus!) {
+  livestreamUpdate(input: {id: $id, status: $status}) { livestream { status } errors { code } } }"""
+
+
+async def test_racing_status_moves_apply_one_transition(api, world, token_for):
+    token = await token_for("ops")
+    created = await api.data(LIVESTREAM_CREATE, {"input": {
+        "title": "Race", "hostName": "Host", "teamId": world.gid("Team", "team"), "channel": "DOUYIN",
+        "scheduledStart": "2026-12-01T12:00:00Z", "scheduledEnd": "2026-12-01T14:00:00Z"}}, token=token)
+    livestream_id = created["livestreamCreate"]["livestream"]["id"]
+    moves = ["LIVE", "CANCELLED"] * 4
+    results = await asyncio.gather(*(api.data(LIVESTREAM_STATUS, {"id": livestream_id, "status": s}, token=token)
+                                     for s in moves))
+    applied = {s for s, r in zip(moves, results) if r["livestreamUpdate"]["errors"] == []}
+    assert len(applied) == 1

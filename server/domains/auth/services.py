@@ -48,28 +48,33 @@ async def _issue(
     return IssuedTokens(actor, access, access_expires, secret, refresh.expires_at)
 
 
-async def _locked(session: AsyncSession, username: str, now: datetime) -> bool:
-    row = await session.get(LoginThrottle, username)
-    return row is not None and row.locked_until is not None and row.locked_until > now
+async def _reserve_attempt(session: AsyncSession, policy: TokenPolicy, username: str, now: datetime) -> bool:
+    """Count this sign-in attempt as a failure before the password is checked; False when locked.
 
-
-async def _record_failure(session: AsyncSession, policy: TokenPolicy, username: str, now: datetime):
-    """Count a failure in one statement per step, so concurrent attempts all count."""
+    One conditional UPDATE per attempt, committed before the (slow) password
+    check, so concurrent guesses cannot all slip past the lock. A successful
+    sign-in clears the count again.
+    """
     await session.exec(insert_ignore(session, LoginThrottle, {
         "username": username, "failures": 0, "window_started_at": now,
     }))
-    expired = LoginThrottle.window_started_at <= now - policy.failure_window
-    await session.exec(
-        update(LoginThrottle).where(LoginThrottle.username == username).values(
-            failures=sa.case((expired, 1), else_=LoginThrottle.failures + 1),
-            window_started_at=sa.case((expired, now), else_=LoginThrottle.window_started_at),
-        )
-    )
-    await session.exec(
+    fresh_window = sa.or_(LoginThrottle.window_started_at <= now - policy.failure_window,
+                          LoginThrottle.locked_until.is_not(None))
+    failures = sa.case((fresh_window, 1), else_=LoginThrottle.failures + 1)
+    reserved = await session.exec(
         update(LoginThrottle)
-        .where(LoginThrottle.username == username, LoginThrottle.failures >= policy.max_failures)
-        .values(locked_until=now + policy.lock_duration, failures=0, window_started_at=now)
+        .where(LoginThrottle.username == username,
+               sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+        .values(
+            failures=failures,
+            window_started_at=sa.case((fresh_window, now), else_=LoginThrottle.window_started_at),
+            locked_until=sa.case((failures >= policy.max_failures, now + policy.lock_duration), else_=None),
+        )
+        .returning(LoginThrottle.failures)
     )
+    allowed = reserved.first() is not None
+    await session.commit()  # also hands the connection back while argon2 runs
+    return allowed
 
 
 async def staff_login(
@@ -78,13 +83,13 @@ async def staff_login(
     """Sign a staff member in. Unknown usernames fail exactly like wrong passwords."""
     now = clock.now()
     name = normalize_username(username or "")[:64]
-    if await _locked(session, name, now):
+    if not await _reserve_attempt(session, policy, name, now):
         raise DomainError.single(Code.LOGIN_LOCKED, "too many failed sign-ins; try again in a few minutes")
     staff = await find_by_username(session, name) if name else None
-    password_ok = await verify_password(staff.password_hash if staff else decoy_hash(), password or "")
+    password_hash = staff.password_hash if staff else decoy_hash()
+    await session.commit()
+    password_ok = await verify_password(password_hash, password or "")
     if not (staff and staff.active and password_ok):
-        await _record_failure(session, policy, name, now)
-        await session.commit()
         raise DomainError.single(Code.INVALID_CREDENTIALS, "wrong username or password")
     await session.exec(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
     if needs_rehash(staff.password_hash):
@@ -107,13 +112,22 @@ def _invalid_refresh() -> DomainError:
                               ("refreshToken",))
 
 
-async def current_actor(session: AsyncSession, actor_key: str) -> Actor | None:
-    """The actor as the database has it now (active, current role and store), or None."""
+async def current_actor(session: AsyncSession, actor_key: str, issued_at: float | None = None) -> Actor | None:
+    """The actor as the database has it now (active, current role and store), or None.
+
+    With ``issued_at`` (an access token's), None also when her sessions were
+    revoked after the token was issued.
+    """
     kind, _, raw_id = actor_key.partition(":")
     if kind != ActorKind.STAFF.value:
         return None  # customer sessions arrive with the identity domain
     staff = await session.get(StaffUser, int(raw_id))
-    return staff_actor(staff) if staff and staff.active else None
+    if staff is None or not staff.active:
+        return None
+    revoked = staff.sessions_revoked_at
+    if issued_at is not None and revoked is not None and issued_at < revoked.timestamp():
+        return None
+    return staff_actor(staff)
 
 
 async def refresh_tokens(
@@ -157,9 +171,15 @@ async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, eve
 
 
 async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime) -> None:
-    """Revoke every refresh token of an actor (deactivation, password or role change)."""
+    """End every session of an actor (deactivation, password or role change, sign-out everywhere).
+
+    Refresh tokens are revoked, and access tokens issued until now are refused.
+    """
     await session.exec(
         update(RefreshToken)
         .where(RefreshToken.actor_key == actor_key, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    kind, _, raw_id = actor_key.partition(":")
+    if kind == ActorKind.STAFF.value:
+        await session.exec(update(StaffUser).where(StaffUser.id == int(raw_id)).values(sessions_revoked_at=now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -43,7 +43,7 @@ def encode_access_token(policy: TokenPolicy, actor: Actor, now: datetime) -> tup
     claims = {
         "sub": actor.key,
         "iss": policy.issuer,
-        "iat": int(now.timestamp()),
+        "iat": now.timestamp(),  # sub-second, so a revocation in the same second is still seen
         "exp": int(expires_at.timestamp()),
         "typ": "access",
         "role": actor.role.value if actor.role else None,
@@ -52,11 +52,18 @@ def encode_access_token(policy: TokenPolicy, actor: Actor, now: datetime) -> tup
     return jwt.encode(claims, policy.secret, algorithm=ALGORITHM), expires_at
 
 
-def decode_access_token(policy: TokenPolicy, token: str, now: datetime | None = None) -> Actor:
+@dataclass(frozen=True)
+class AccessClaims:
+    actor: Actor
+    issued_at: float
+    expires_at: datetime
+
+
+def decode_access_token(policy: TokenPolicy, token: str, now: datetime | None = None) -> AccessClaims:
     try:
         claims = jwt.decode(
             token, policy.secret, algorithms=[ALGORITHM], issuer=policy.issuer,
-            options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": now is None},
+            options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": now is None, "verify_iat": False},
         )
     except jwt.PyJWTError as error:
         raise Unauthenticated(f"invalid access token: {error}") from None
@@ -66,12 +73,13 @@ def decode_access_token(policy: TokenPolicy, token: str, now: datetime | None = 
         raise Unauthenticated("not an access token")
     kind, _, raw_id = str(claims["sub"]).partition(":")
     try:
-        return Actor(
+        actor = Actor(
             kind=ActorKind(kind), id=int(raw_id),
             role=Role(claims["role"]) if claims.get("role") else None,
             store_id=claims.get("store"),
         )
-    except ValueError:
+        return AccessClaims(actor, float(claims["iat"]), datetime.fromtimestamp(claims["exp"], UTC))
+    except (ValueError, TypeError):
         raise Unauthenticated("malformed access token subject") from None
 
 

@@ -1,5 +1,5 @@
 from ..common.errors import error_codes
 
 CatalogErrorCode = error_codes(
-    "CatalogErrorCode", "DUPLICATE_CODE", "DUPLICATE_SKU", "UNKNOWN_CATEGORY", "INVALID_CURRENCY"
+    "CatalogErrorCode", "DUPLICATE_CODE", "DUPLICATE_SKU", "INVALID_CURRENCY"
 )

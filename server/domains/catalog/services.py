@@ -122,7 +122,7 @@ def _check_price(check: Validator, amount: int | None, currency: str | None, bra
 
 async def _check_category(session: AsyncSession, check: Validator, category_id: int | None):
     if category_id is not None and await session.get(ProductCategory, category_id) is None:
-        check.add("UNKNOWN_CATEGORY", "category not found", ("input", "categoryId"))
+        check.add("NOT_FOUND", "category not found", ("input", "categoryId"))
 
 
 async def create_product(

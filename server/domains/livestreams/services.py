@@ -78,13 +78,13 @@ def _check_schedule(check: Validator, start: datetime, end: datetime) -> None:
 
 async def _check_references(session: AsyncSession, check: Validator, team_id, product_ids) -> None:
     if team_id is not None and not await teams_by_ids(session, [team_id]):
-        check.add("UNKNOWN_TEAM", "team not found", ("input", "teamId"))
+        check.add("NOT_FOUND", "team not found", ("input", "teamId"))
     if product_ids:
         check.count(("input", "productIds"), product_ids, MAX_FEATURED_PRODUCTS)
         if len(product_ids) != len(set(product_ids)):
             check.add("INVALID_VALUE", "a product is listed twice", ("input", "productIds"))
         elif len(await products_by_ids(session, list(product_ids))) != len(product_ids):
-            check.add("UNKNOWN_PRODUCT", "a product was not found", ("input", "productIds"))
+            check.add("NOT_FOUND", "a product was not found", ("input", "productIds"))
 
 
 async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
@@ -145,7 +145,8 @@ async def update_livestream(
     session: AsyncSession, actor: Actor, livestream_id: int, changes: LivestreamChanges, now: datetime
 ) -> Livestream:
     actor.require_role(*EDITORS)
-    livestream = await session.get(Livestream, livestream_id)
+    # Locked: two concurrent status moves must not both pass the transition check.
+    livestream = await session.get(Livestream, livestream_id, with_for_update=True)
     if livestream is None:
         raise not_found(Code, "livestream", ("input", "id"))
     check = Validator(Code)

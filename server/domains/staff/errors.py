@@ -7,8 +7,5 @@ StaffErrorCode = error_codes(
     "PASSWORD_TOO_SHORT",
     "STORE_REQUIRED",
     "STORE_NOT_ALLOWED",
-    "UNKNOWN_STORE",
-    "UNKNOWN_CATEGORY",
-    "UNKNOWN_SERVICE",
     "INVALID_MEMBER",
 )

@@ -12,10 +12,22 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
 
 _hasher = PasswordHasher()
+# Argon2 takes ~50 ms of CPU and 64 MiB: bound how many run at once, so a burst of
+# sign-ins queues instead of exhausting threads and memory.
+MAX_CONCURRENT_HASHES = 4
+_slots: asyncio.Semaphore | None = None
+
+
+def _hash_slots() -> asyncio.Semaphore:
+    global _slots
+    if _slots is None:
+        _slots = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
+    return _slots
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    async with _hash_slots():
+        return await asyncio.to_thread(_hasher.hash, password)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
@@ -25,7 +37,8 @@ async def verify_password(password_hash: str, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(verify)
+    async with _hash_slots():
+        return await asyncio.to_thread(verify)
 
 
 def needs_rehash(password_hash: str) -> bool:

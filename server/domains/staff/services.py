@@ -76,14 +76,14 @@ async def _check_assignment(
     elif role not in STORE_ROLES and store_id is not None:
         check.add("STORE_NOT_ALLOWED", f"a {role.value} has no store", ("input", "storeId"))
     elif store_id is not None and not await stores_by_ids(session, [store_id]):
-        check.add("UNKNOWN_STORE", "store not found", ("input", "storeId"))
+        check.add("NOT_FOUND", "store not found", ("input", "storeId"))
 
 
 async def _check_skills(session: AsyncSession, check: Validator, categories, services) -> None:
     if categories and len(await categories_by_ids(session, list(set(categories)))) != len(set(categories)):
-        check.add("UNKNOWN_CATEGORY", "a category was not found", ("input", "skillCategoryIds"))
+        check.add("NOT_FOUND", "a category was not found", ("input", "skillCategoryIds"))
     if services and len(await services_by_ids(session, list(set(services)))) != len(set(services)):
-        check.add("UNKNOWN_SERVICE", "a service was not found", ("input", "skillServiceIds"))
+        check.add("NOT_FOUND", "a service was not found", ("input", "skillServiceIds"))
 
 
 async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:

@@ -5,5 +5,4 @@ StoreErrorCode = error_codes(
     "DUPLICATE_CODE",
     "INVALID_TIMEZONE",
     "INVALID_OPENING_HOURS",
-    "UNKNOWN_SERVICE",
 )

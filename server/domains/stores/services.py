@@ -79,7 +79,9 @@ def _check_opening_hours(check: Validator, hours: Sequence[DayHours] | None) -> 
         if day.weekday in seen:
             check.add("INVALID_OPENING_HOURS", "a weekday is listed twice", path)
         seen.add(day.weekday)
-        if not (_on_grid(day.opens) and _on_grid(day.closes)):
+        if day.opens.tzinfo is not None or day.closes.tzinfo is not None:
+            check.add("INVALID_OPENING_HOURS", "opening hours are store-local times without an offset", path)
+        elif not (_on_grid(day.opens) and _on_grid(day.closes)):
             check.add("INVALID_OPENING_HOURS", "times must be on the 30-minute grid", path)
         elif day.opens >= day.closes:
             check.add("INVALID_OPENING_HOURS", "opens must be before closes", path)
@@ -103,7 +105,7 @@ async def _check_services(session: AsyncSession, check: Validator, ids: Sequence
     check.count(("input", "serviceIds"), ids, 50)
     known = await services_by_ids(session, list(set(ids)))
     if len(known) != len(set(ids)):
-        check.add("UNKNOWN_SERVICE", "a service was not found", ("input", "serviceIds"))
+        check.add("NOT_FOUND", "a service was not found", ("input", "serviceIds"))
 
 
 def hours_to_json(hours: Sequence[DayHours]) -> list[dict]:

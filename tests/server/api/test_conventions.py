@@ -331,3 +331,17 @@ async def test_readyz_is_ready_at_migrations_head(api):
     response = await api.client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready"}
+
+
+async def test_node_is_null_for_an_interface_name(api, world, token_for):
+    token = await token_for("admin")
+    data = await api.data("query($id: ID!) { node(id: $id) { id } }", {"id": gid("Node", 1)}, token=token)
+    assert data == {"node": None}
+
+
+async def test_team_members_are_hidden_from_store_roles(api, world, token_for):
+    body = await api("{ teams { edges { node { name members { username } } } } }",
+                     token=await token_for("sh.guide"))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    ops = await api.data("{ teams { edges { node { members { username } } } } }", token=await token_for("ops"))
+    assert ops["teams"]["edges"][0]["node"]["members"] == [{"username": "ops"}]

@@ -238,3 +238,17 @@ async def test_sane_incoming_request_id_is_echoed(api):
 async def test_insane_incoming_request_id_is_replaced(api, given):
     response = await post_json(api, {"query": TYPENAME}, **{"x-request-id": given})
     assert response.headers["x-request-id"] not in ("", given)
+
+
+async def test_request_body_over_1_mb_is_413(api):
+    query = "{ __typename }" + " " * 1_000_001
+    response = await api.client.post("/graphql", content=json.dumps({"query": query}),
+                                     headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "errors" in response.json() and "data" not in response.json()
+
+
+async def test_query_over_100k_characters_is_413(api):
+    query = "{ __typename }" + "#" * 100_001
+    response = await api.client.post("/graphql", json={"query": query})
+    assert response.status_code == 413

@@ -38,3 +38,13 @@ async def test_bad_token_in_connection_init_is_refused_with_4403(world, live_ser
         async with Client(transport=_transport(live_server, {"authorization": "Bearer forged"})) as session:
             await session.execute(ME)
     assert "4403" in str(raised.value.__cause__ or raised.value)
+
+
+async def test_socket_refuses_operations_once_the_token_expired(api, world, live_server, clock):
+    token = await login(api, "sh.guide")
+    async with Client(transport=_transport(live_server, {"authorization": f"Bearer {token}"})) as session:
+        assert (await session.execute(ME))["me"]["username"] == "sh.guide"
+        clock.advance(minutes=16)
+        with pytest.raises(TransportQueryError) as raised:
+            await session.execute(ME)
+    assert raised.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"

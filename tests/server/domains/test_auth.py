@@ -158,7 +158,7 @@ async def test_deactivation_ends_an_access_token_at_once(api, world, token_for):
     await api.data(DEACTIVATE, {"id": world.gid("StaffUser", "sh.guide")}, token=await token_for("admin"))
     body = await api(ME, token=guide)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert "no longer active" in body["errors"][0]["message"]
+    assert "account deactivated" in body["errors"][0]["message"]
 
 
 async def test_a_role_change_applies_to_an_existing_access_token(api, world, token_for):
@@ -167,3 +167,22 @@ async def test_a_role_change_applies_to_an_existing_access_token(api, world, tok
                    token=await token_for("admin"))
     body = await api("{ staff(first: 5) { totalCount } }", token=manager)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_logout_everywhere_also_ends_access_tokens(api, world, clock):
+    session = (await _login(api, "sh.guide"))["session"]
+    clock.advance(seconds=1)
+    await api.data(LOGOUT, {"t": session["refreshToken"], "all": True})
+    body = await api(ME, token=session["accessToken"])
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    clock.advance(seconds=1)
+    fresh = (await _login(api, "sh.guide"))["session"]["accessToken"]
+    assert (await api.data(ME, token=fresh))["me"]["username"] == "sh.guide"
+
+
+async def test_a_password_reset_ends_existing_access_tokens(api, world, token_for, clock):
+    guide = (await _login(api, "sh.guide"))["session"]["accessToken"]
+    clock.advance(seconds=1)
+    await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.guide"), "password": "a brand new pw"}},
+                   token=await token_for("admin"))
+    assert (await api(ME, token=guide))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -204,9 +204,9 @@ async def test_product_create_free_and_inactive(api, world, token_for, db):
     pytest.param({"price": {"amount": 45000, "currency": "cny"}}, "INVALID_CURRENCY",
                  ["input", "price", "currency"], id="currency-lower-case"),
     pytest.param({"price": {"amount": -1}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
-    pytest.param({"categoryId": gid("ProductCategory", 999999)}, "UNKNOWN_CATEGORY", ["input", "categoryId"],
+    pytest.param({"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"],
                  id="category-unknown"),
-    pytest.param({"categoryId": gid("Store", 1)}, "UNKNOWN_CATEGORY", ["input", "categoryId"],
+    pytest.param({"categoryId": gid("Store", 1)}, "NOT_FOUND", ["input", "categoryId"],
                  id="category-other-type"),
 ])
 async def test_product_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code,
@@ -282,7 +282,7 @@ async def test_product_update_description_only(api, world, token_for, db):
     pytest.param({"price": {"amount": 100, "currency": "EUR"}}, "INVALID_CURRENCY",
                  ["input", "price", "currency"], id="currency-eur"),
     pytest.param({"price": {"amount": -100}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
-    pytest.param({"categoryId": gid("ProductCategory", 999999)}, "UNKNOWN_CATEGORY", ["input", "categoryId"],
+    pytest.param({"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"],
                  id="category-unknown"),
 ])
 async def test_product_update_rejects_bad_input_and_writes_nothing(api, world, token_for, db, changes, code,

@@ -124,11 +124,11 @@ async def test_staff_create_normalizes_username_to_lower_case(api, world, token_
     pytest.param({"role": "ANALYST"}, "STORE_NOT_ALLOWED", ["input", "storeId"], id="analyst-with-store"),
     pytest.param({"role": "HQ_ADMIN"}, "STORE_NOT_ALLOWED", ["input", "storeId"], id="admin-with-store"),
     pytest.param({"role": "LIVESTREAM_OPS"}, "STORE_NOT_ALLOWED", ["input", "storeId"], id="ops-with-store"),
-    pytest.param({"storeId": gid("Store", 999999)}, "UNKNOWN_STORE", ["input", "storeId"], id="store-unknown"),
-    pytest.param({"storeId": gid("Team", 1)}, "UNKNOWN_STORE", ["input", "storeId"], id="store-other-type"),
-    pytest.param({"skillCategoryIds": [gid("ProductCategory", 999999)]}, "UNKNOWN_CATEGORY",
+    pytest.param({"storeId": gid("Store", 999999)}, "NOT_FOUND", ["input", "storeId"], id="store-unknown"),
+    pytest.param({"storeId": gid("Team", 1)}, "NOT_FOUND", ["input", "storeId"], id="store-other-type"),
+    pytest.param({"skillCategoryIds": [gid("ProductCategory", 999999)]}, "NOT_FOUND",
                  ["input", "skillCategoryIds"], id="skill-category-unknown"),
-    pytest.param({"skillServiceIds": [gid("Service", 999999)]}, "UNKNOWN_SERVICE",
+    pytest.param({"skillServiceIds": [gid("Service", 999999)]}, "NOT_FOUND",
                  ["input", "skillServiceIds"], id="skill-service-unknown"),
 ])
 async def test_staff_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code,
@@ -141,8 +141,8 @@ async def test_staff_create_rejects_bad_input_and_writes_nothing(api, world, tok
 
 
 @pytest.mark.parametrize(("overrides", "code"), [
-    ({"skillCategoryIds": [gid("ProductCategory", 999999)]}, "UNKNOWN_CATEGORY"),
-    ({"skillServiceIds": [gid("Service", 999999)]}, "UNKNOWN_SERVICE"),
+    ({"skillCategoryIds": [gid("ProductCategory", 999999)]}, "NOT_FOUND"),
+    ({"skillServiceIds": [gid("Service", 999999)]}, "NOT_FOUND"),
 ], ids=["category", "service"])
 async def test_staff_create_unknown_skill_writes_nothing(api, world, token_for, db, overrides, code):
     token = await token_for("admin")
@@ -251,7 +251,7 @@ async def test_staff_update_password_reset_ends_sessions(api, world, token_for, 
     pytest.param({"password": "p" * 129}, "TOO_LONG", ["input", "password"], id="password-too-long"),
     pytest.param({"role": "ANALYST", "storeId": "shanghai"}, "STORE_NOT_ALLOWED", ["input", "storeId"],
                  id="hq-role-with-store"),
-    pytest.param({"storeId": gid("Store", 999999)}, "UNKNOWN_STORE", ["input", "storeId"], id="store-unknown"),
+    pytest.param({"storeId": gid("Store", 999999)}, "NOT_FOUND", ["input", "storeId"], id="store-unknown"),
 ])
 async def test_staff_update_rejects_bad_input_and_writes_nothing(api, world, token_for, db, changes, code,
                                                                  field):
@@ -279,7 +279,7 @@ async def test_staff_update_unknown_skill_writes_nothing(api, world, token_for, 
     variables = {"input": {"id": world.gid("StaffUser", "sh.guide"),
                            "skillCategoryIds": [gid("ProductCategory", 999999)]}}
     payload = (await api.data(UPDATE, variables, token))["staffUpdate"]
-    assert [e["code"] for e in payload["errors"]] == ["UNKNOWN_CATEGORY"] and payload["staff"] is None
+    assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"] and payload["staff"] is None
     assert await counts(db) == before
 
 

@@ -9,7 +9,7 @@ from strawberry import relay
 
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
-from ....api.permissions import Role
+from ....api.permissions import Role, roles
 from ...auth.graphql.types import Viewer
 from ...catalog.graphql.types import ProductCategory, Service
 from ...catalog.services import categories_by_ids, services_by_ids
@@ -72,7 +72,8 @@ class Team(relay.Node):
     name: str
     created_at: datetime
 
-    @strawberry.field
+    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.LIVESTREAM_OPS),
+                      description="The team's staff; HQ and livestream ops only.")
     async def members(self, info: strawberry.Info) -> list[StaffUser]:
         member_ids = await info.context.loader(services.member_ids_by_team, default=[]).load(self.id)
         rows = await info.context.loader(services.staff_by_ids).load_many(member_ids)
