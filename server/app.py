@@ -20,6 +20,8 @@ from .api.websocket import GraphQLWebSocket
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.clock import Clock, SystemClock
+from .domains.identity.services import IdentityPolicy
+from .domains.identity.verifiers import Verifiers
 from .logs import configure_logging
 from .migrate import database_revisions, head_revisions
 from .settings import Settings
@@ -53,11 +55,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     configure_logging(settings.log_level)
     schema = build_schema(settings)
     tokens = TokenPolicy.from_settings(settings)
+    identity = IdentityPolicy(tombstone_salt=settings.tombstone_salt(),
+                              blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values))
+    verifiers = Verifiers.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         db = Database.connect(settings.database_url)
-        app.state.runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock())
+        app.state.runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
+                                    identity=identity, verifiers=verifiers)
         try:
             yield
         finally:

@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .domains.identity.identifiers import DEFAULT_BLOCKED_VALUES
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -28,6 +30,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     jwt_secret: SecretStr | None = None
+    identity_salt: SecretStr | None = None
+    identity_blocked_values: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_VALUES))
+    dev_verifiers: bool | None = None
+    wechat_apps: dict[str, SecretStr] = Field(default_factory=dict, description="mini-program appId -> appSecret")
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
     jwt_issuer: str = "irs"
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
@@ -51,6 +59,8 @@ class Settings(BaseSettings):
             self.graphiql = dev
         if self.introspection is None:
             self.introspection = dev
+        if self.dev_verifiers is None:
+            self.dev_verifiers = dev
         return self
 
     @property
@@ -68,15 +78,28 @@ class Settings(BaseSettings):
             problems.append("IRS_GRAPHIQL must be off")
         if self.introspection:
             problems.append("IRS_INTROSPECTION must be off")
+        if self.identity_salt is None or len(self.identity_salt.get_secret_value()) < 32:
+            problems.append("IRS_IDENTITY_SALT must be set (32 characters or more)")
+        if self.dev_verifiers:
+            problems.append("IRS_DEV_VERIFIERS must be off (they accept any SMS code 000000)")
         if problems:
             raise InsecureSettingsError("; ".join(problems))
 
     def signing_secret(self) -> str:
         """The JWT secret; in development one is generated once under var_dir."""
-        if self.jwt_secret is not None:
-            return self.jwt_secret.get_secret_value()
+        if self.jwt_secret is None:
+            self.jwt_secret = SecretStr(self._development_secret("jwt_secret"))
+        return self.jwt_secret.get_secret_value()
+
+    def tombstone_salt(self) -> bytes:
+        """The salt of erasure tombstones; in development one is generated once under var_dir."""
+        if self.identity_salt is None:
+            self.identity_salt = SecretStr(self._development_secret("identity_salt"))
+        return self.identity_salt.get_secret_value().encode()
+
+    def _development_secret(self, name: str) -> str:
         self.check_production_safety()
-        path = self.var_dir / "jwt_secret"
+        path = self.var_dir / name
         if not path.exists():
             self.var_dir.mkdir(parents=True, exist_ok=True)
             try:
@@ -86,6 +109,4 @@ class Settings(BaseSettings):
             else:
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_urlsafe(48))
-        secret = path.read_text().strip()
-        self.jwt_secret = SecretStr(secret)
-        return secret
+        return path.read_text().strip()

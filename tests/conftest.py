@@ -144,7 +144,8 @@ def clock() -> FrozenClock:
 
 
 def make_settings(database_url: str, tmp_root: Path, **overrides) -> Settings:
-    values = dict(database_url=database_url, jwt_secret=TEST_SECRET, var_dir=tmp_root / "var", env="development")
+    values = dict(database_url=database_url, jwt_secret=TEST_SECRET, identity_salt=TEST_SECRET,
+                  var_dir=tmp_root / "var", env="development")
     values.update(overrides)
     return Settings(**values)
 

@@ -21,6 +21,8 @@ from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
 from ..domains.common.clock import Clock
 from ..domains.common.errors import Unauthenticated
+from ..domains.identity.services import IdentityPolicy
+from ..domains.identity.verifiers import Verifiers
 from ..settings import Settings
 from .request_id import current_request_id
 
@@ -33,6 +35,8 @@ class Runtime:
     db: Database
     tokens: TokenPolicy
     clock: Clock
+    identity: IdentityPolicy
+    verifiers: Verifiers
 
 
 @dataclass

@@ -1,12 +1,13 @@
-"""Relay connections over SQL statements: forward keyset pagination by id."""
+"""Relay connections over SQL statements: forward keyset pagination (by id, or newest first)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from strawberry import relay
 from strawberry.relay.utils import from_base64, to_base64
 
@@ -38,16 +39,38 @@ class Connection(Generic[Node]):
             return (await session.exec(count)).scalar_one()
 
 
-def _decode_cursor(after: str | None) -> int | None:
+def _decode_cursor(after: str | None) -> str | None:
     if after is None:
         return None
     try:
         prefix, value = from_base64(after)
-        if prefix != CURSOR_PREFIX:
-            raise ValueError(prefix)
-        return int(value)
     except (ValueError, TypeError):
-        raise bad_input("`after` is not a cursor from this connection") from None
+        value, prefix = None, None
+    if prefix != CURSOR_PREFIX or not value:
+        raise bad_input("`after` is not a cursor from this connection")
+    return value
+
+
+def _by_id(model, statement, after: str | None):
+    if after is not None:
+        try:
+            statement = statement.where(model.id > int(after))
+        except ValueError:
+            raise bad_input("`after` is not a cursor from this connection") from None
+    return statement.order_by(model.id), lambda row: str(row.id)
+
+
+def _newest_first(model, time_column, statement, after: str | None):
+    """Keyset on (time, id) descending: rows that arrive late still sort by when they happened."""
+    if after is not None:
+        moment, _, row_id = after.partition("|")
+        try:
+            at, last_id = datetime.fromisoformat(moment), int(row_id)
+        except ValueError:
+            raise bad_input("`after` is not a cursor from this connection") from None
+        statement = statement.where(or_(time_column < at, and_(time_column == at, model.id < last_id)))
+    return (statement.order_by(time_column.desc(), model.id.desc()),
+            lambda row: f"{getattr(row, time_column.key).isoformat()}|{row.id}")
 
 
 async def paginate(
@@ -57,26 +80,28 @@ async def paginate(
     *,
     first: int | None,
     after: str | None,
+    newest_by: Any = None,
 ) -> Connection:
-    """One page of ``statement`` (a ``select(Model)``) ordered by the model's id."""
+    """One page of ``statement`` (a ``select(Model)``): by id, or newest first by ``newest_by``."""
     first = DEFAULT_PAGE if first is None else first
     if not 0 <= first <= MAX_PAGE:
         raise bad_input(f"`first` must be between 0 and {MAX_PAGE}")
-    after_id = _decode_cursor(after)
+    after_value = _decode_cursor(after)
     model = statement.column_descriptions[0]["entity"]
-    page = statement.order_by(model.id).limit(first + 1)
-    if after_id is not None:
-        page = page.where(model.id > after_id)
+    if newest_by is None:
+        page, cursor_of = _by_id(model, statement, after_value)
+    else:
+        page, cursor_of = _newest_first(model, newest_by, statement, after_value)
     async with info.context.db() as session:
-        rows = list((await session.exec(page)).all())
+        rows = list((await session.exec(page.limit(first + 1))).all())
     has_next = len(rows) > first
     rows = rows[:first]
-    edges = [Edge(node=convert(row), cursor=to_base64(CURSOR_PREFIX, row.id)) for row in rows]
+    edges = [Edge(node=convert(row), cursor=to_base64(CURSOR_PREFIX, cursor_of(row))) for row in rows]
     return Connection(
         edges=edges,
         page_info=relay.PageInfo(
             has_next_page=has_next,
-            has_previous_page=after_id is not None,
+            has_previous_page=after_value is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

@@ -19,6 +19,8 @@ from ..domains.auth.graphql.mutations import AuthMutation
 from ..domains.auth.graphql.queries import AuthQuery
 from ..domains.catalog.graphql.mutations import CatalogMutation
 from ..domains.catalog.graphql.queries import CatalogQuery
+from ..domains.identity.graphql.mutations import IdentityMutation
+from ..domains.identity.graphql.queries import IdentityQuery
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
 from ..domains.livestreams.graphql.queries import LivestreamQuery
 from ..domains.staff.graphql.mutations import StaffMutation
@@ -33,7 +35,7 @@ from .scalars import SCALAR_MAP
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
-class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery):
+class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, IdentityQuery):
     @strawberry.field(extensions=authenticated(),
                       description="Any object by its global id; null if unknown or hidden from you.")
     async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
@@ -46,7 +48,7 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery):
 
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
-class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation):
+class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation, IdentityMutation):
     pass
 
 

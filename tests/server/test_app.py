@@ -34,11 +34,16 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
     assert stat.S_IMODE((tmp_path / "jwt_secret").stat().st_mode) == 0o600
 
 
+SAFE = {"jwt_secret": "s" * 40, "identity_salt": "t" * 40}
+
+
 @pytest.mark.parametrize("overrides, problem", [
-    ({}, "IRS_JWT_SECRET"),
-    ({"jwt_secret": "short"}, "IRS_JWT_SECRET"),
-    ({"jwt_secret": "s" * 40, "graphiql": True}, "IRS_GRAPHIQL"),
-    ({"jwt_secret": "s" * 40, "introspection": True}, "IRS_INTROSPECTION"),
+    ({"identity_salt": "t" * 40}, "IRS_JWT_SECRET"),
+    ({**SAFE, "jwt_secret": "short"}, "IRS_JWT_SECRET"),
+    ({"jwt_secret": "s" * 40}, "IRS_IDENTITY_SALT"),
+    ({**SAFE, "graphiql": True}, "IRS_GRAPHIQL"),
+    ({**SAFE, "introspection": True}, "IRS_INTROSPECTION"),
+    ({**SAFE, "dev_verifiers": True}, "IRS_DEV_VERIFIERS"),
 ])
 def test_production_refuses_insecure_defaults(tmp_path, overrides, problem):
     settings = Settings(env="production", var_dir=tmp_path, **overrides)
@@ -48,8 +53,8 @@ def test_production_refuses_insecure_defaults(tmp_path, overrides, problem):
 
 
 def test_production_turns_graphiql_and_introspection_off_by_default():
-    settings = Settings(env="production", jwt_secret="s" * 40)
-    assert settings.graphiql is False and settings.introspection is False
+    settings = Settings(env="production", **SAFE)
+    assert settings.graphiql is False and settings.introspection is False and settings.dev_verifiers is False
     settings.check_production_safety()
 
 

@@ -119,8 +119,10 @@ async def current_actor(session: AsyncSession, actor_key: str, issued_at: float 
     revoked after the token was issued.
     """
     kind, _, raw_id = actor_key.partition(":")
+    if kind == ActorKind.CUSTOMER.value:
+        return await _current_customer(session, int(raw_id))
     if kind != ActorKind.STAFF.value:
-        return None  # customer sessions arrive with the identity domain
+        return None
     staff = await session.get(StaffUser, int(raw_id))
     if staff is None or not staff.active:
         return None
@@ -128,6 +130,21 @@ async def current_actor(session: AsyncSession, actor_key: str, issued_at: float 
     if issued_at is not None and revoked is not None and issued_at < revoked.timestamp():
         return None
     return staff_actor(staff)
+
+
+async def _current_customer(session: AsyncSession, person_id: int) -> Actor | None:
+    """A customer signs in as a person; if that person was merged since, she is the survivor now."""
+    from ..identity.services import root_person
+
+    person = await root_person(session, person_id)
+    if person is None or person.erased_at is not None:
+        return None
+    return Actor(kind=ActorKind.CUSTOMER, id=person.id)
+
+
+async def issue_tokens(session: AsyncSession, policy: TokenPolicy, actor: Actor, now: datetime) -> IssuedTokens:
+    """A new session for an actor who proved who she is (the caller commits)."""
+    return await _issue(session, policy, actor, now)
 
 
 async def refresh_tokens(

@@ -29,6 +29,7 @@ class EventType(StrEnum):
     UGC_POST = "UGC_POST"
     PROFILE_UPDATE = "PROFILE_UPDATE"
     CONSENT_UPDATE = "CONSENT_UPDATE"
+    CUSTOMER_LOGIN = "CUSTOMER_LOGIN"
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,20 @@ class PersonConsent(SQLModel, table=True):
     occurred_at: datetime = utc_field()
 
 
+class SmsCode(SQLModel, table=True):
+    """A one-time sign-in code sent by SMS, kept only as a hash."""
+
+    __tablename__ = "sms_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=20, index=True)
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+    used_at: datetime | None = utc_field(nullable=True, default=None)
+
+
 class ErasureTombstone(SQLModel, table=True):
     """A salted hash of an erased identifier: older replayed events must not link it again."""
 

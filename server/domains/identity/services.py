@@ -19,14 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..catalog.models import Product
 from ..common.actor import Actor, Role
 from ..common.audit import audit
-from ..common.errors import DomainError, Unauthenticated
+from ..common.errors import DomainError, Forbidden, Unauthenticated
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
 from ..livestreams.models import Livestream
 from ..stores.models import Store
 from .errors import IdentityErrorCode as Code
-from .events import MAX_EVENTS_PER_CALL, CheckedEvent, EventRejected, RawEvent, check_event
+from .events import MAX_EVENTS_PER_CALL, CheckedEvent, EventRejected, EventType, RawEvent, check_event
 from .identifiers import DEFAULT_BLOCKED_VALUES, IdentifierKey, IdentifierType
 from .models import (
     CustomerEvent,
@@ -39,7 +39,7 @@ from .models import (
     PersonTrait,
     TouchpointSource,
 )
-from .resolution import StaleRead, reproject, resolve
+from .resolution import PROJECTED_TYPES, StaleRead, reproject, resolve
 from .traits import check_projection_event
 
 KEY_PREFIX = "irs_src_"
@@ -267,7 +267,7 @@ async def record_event(session: AsyncSession, policy: IdentityPolicy, source: st
     """
     screened = await _screen(session, policy, source, [event], now)
     if not isinstance(screened[0], CheckedEvent):
-        raise ValueError(f"event refused: {screened[0]}")
+        raise EventRejected(screened[0].code or "INVALID_VALUE", screened[0].message or "event refused")
     return (await resolve(session, [screened[0]], now=now, actor=source))[0]
 
 
@@ -375,3 +375,53 @@ def conflict_listing(*, unresolved_only: bool = True):
     if unresolved_only:
         statement = statement.where(col(IdentityConflict.resolved_at).is_(None))
     return statement
+
+
+async def merges_into(session: AsyncSession, person_id: int) -> list[PersonMerge]:
+    rows = await session.exec(select(PersonMerge).where(PersonMerge.survivor_id == person_id).order_by(PersonMerge.id))
+    return list(rows.all())
+
+
+async def record_person_event(session: AsyncSession, person_id: int, source: str, event: RawEvent,
+                              now: datetime) -> int:
+    """Add an event to a known person's timeline (staff edits, other domains). The caller commits."""
+    person = await root_person(session, person_id)
+    if person is None:
+        raise not_found(Code, "customer", ("customerId",))
+    check_projection = event.type.value in PROJECTED_TYPES
+    if check_projection:
+        try:
+            check_projection_event(event.type, event.properties)
+        except EventRejected as rejected:
+            raise DomainError.single(Code[rejected.code], str(rejected), ("input",)) from None
+    session.add(CustomerEvent(
+        source=source, event_key=event.event_id, type=event.type.value, occurred_at=event.occurred_at,
+        received_at=now, person_id=person.id, home_person_id=person.id, livestream_id=event.livestream_id,
+        store_id=event.store_id, product_id=event.product_id, properties=event.properties))
+    await session.flush()
+    if check_projection:
+        await reproject(session, [person.id])
+    return person.id
+
+
+async def update_traits(session: AsyncSession, actor: Actor, person_id: int, properties: dict,
+                        now: datetime) -> int:
+    """Staff edit a profile: recorded as a PROFILE_UPDATE event, so the latest occurredAt still wins."""
+    from .view import access_for
+
+    person = await root_person(session, person_id)
+    if person is None:
+        raise not_found(Code, "customer", ("input", "customerId"))
+    access = await access_for(session, actor, person.id)
+    if access.masked:
+        raise Forbidden("editing a profile needs an unmasked view of the customer")
+    event = RawEvent(event_id=secrets.token_hex(16), type=EventType.PROFILE_UPDATE, occurred_at=now,
+                     identifiers=[], properties=properties)
+    person_id = await record_person_event(session, person.id, actor.key, event, now)
+    audit(session, actor.key, "customer.update_traits", f"person:{person.id}", now, fields=sorted(properties))
+    await session.commit()
+    return person_id
+
+
+def source_listing():
+    return select(TouchpointSource)

@@ -31,13 +31,16 @@ class LogoutPayload:
 
 
 async def _session(db, issued: services.IssuedTokens) -> AuthSession:
-    if issued.actor.kind is not ActorKind.STAFF:
-        raise RuntimeError("only staff sessions exist so far")
-    staff = (await staff_by_ids(db, [issued.actor.id]))[issued.actor.id]
+    if issued.actor.kind is ActorKind.CUSTOMER:
+        from ...identity.graphql.types import Customer  # identity builds on auth: imported late
+
+        viewer = Customer(id=issued.actor.id, masked=False, erased=False)
+    else:
+        viewer = StaffUser.from_row((await staff_by_ids(db, [issued.actor.id]))[issued.actor.id])
     return AuthSession(
         access_token=issued.access_token, access_token_expires_at=issued.access_expires_at,
         refresh_token=issued.refresh_token, refresh_token_expires_at=issued.refresh_expires_at,
-        viewer=StaffUser.from_row(staff),
+        viewer=viewer,
     )
 
 

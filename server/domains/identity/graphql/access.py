@@ -1,0 +1,38 @@
+"""Opening a customer for a viewer: alias resolution, access rules, masking and the audit log."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ...common.audit import audit
+from ...common.errors import Forbidden
+from .. import view
+from ..services import root_person
+from .types import Customer
+
+
+async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none: bool = False) -> Customer | None:
+    """The customer as this viewer may see her; None when unknown.
+
+    A merged id opens the person she was merged into. A viewer who may not see
+    her gets FORBIDDEN (or None, for node(id:)). Unmasked reads by staff are
+    written to the audit log.
+    """
+    actor = await info.context.viewer()
+    async with info.context.db() as session:
+        person = await root_person(session, person_id)
+        if person is None:
+            return None
+        try:
+            access = await view.access_for(session, actor, person.id)
+        except Forbidden:
+            if hidden_as_none:
+                return None
+            raise
+    if access.audited:
+        runtime = info.context.runtime
+        async with runtime.db.writer() as writer:
+            audit(writer, actor.key, "customer.read_unmasked", f"person:{person.id}", runtime.clock.now(),
+                  requestId=info.context.request_id)
+            await writer.commit()
+    return Customer(id=person.id, masked=access.masked, erased=person.erased_at is not None)

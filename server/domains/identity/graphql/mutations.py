@@ -1,0 +1,209 @@
+"""OneID mutations: sources, event ingestion, split, erasure, profile edits, customer sign-in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import mutate
+from ....api.nodes import local_id
+from ....api.permissions import roles
+from ...auth.graphql.types import AuthSession
+from ...auth.services import issue_tokens
+from ...common.actor import Actor, ActorKind
+from ...common.actor import Role as RoleValue
+from .. import login, services
+from .access import open_customer
+from .inputs import CustomerLoginInput, CustomerTraitsInput, EventInput, SourceCreateInput
+from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource
+
+HQ_ADMIN = roles(RoleValue.HQ_ADMIN)
+
+
+@strawberry.type
+class SourceKeyPayload:
+    source: TouchpointSource | None = None
+    api_key: str | None = strawberry.field(
+        default=None, description="Shown once: send it as the X-Source-Key header of eventsIngest.")
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class SourceDisablePayload:
+    source: TouchpointSource | None = None
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class EventsIngestPayload:
+    results: list[EventResult] = strawberry.field(default_factory=list, description="One per event, in order.")
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class PersonSplitPayload:
+    merge: PersonMerge | None = None
+    customer: Customer | None = strawberry.field(default=None, description="The person given back.")
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class PersonErasePayload:
+    customer: Customer | None = None
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class CustomerTraitsUpdatePayload:
+    customer: Customer | None = None
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class SmsCodeRequestPayload:
+    expires_at: datetime | None = strawberry.field(default=None, description="When the code stops working.")
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
+class CustomerLoginPayload:
+    session: AuthSession | None = None
+    errors: list[IdentityUserError]
+
+
+def _result(result: services.EventResult) -> EventResult:
+    return EventResult(
+        event_id=result.event_id, status=result.outcome, code=result.code, message=result.message,
+        customer_id=relay.GlobalID("Customer", str(result.person_id)) if result.person_id else None)
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(extensions=HQ_ADMIN, description="Register a touchpoint system; its API key is shown once.")
+    async def source_create(self, info: strawberry.Info, input: SourceCreateInput) -> SourceKeyPayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            source, key = await services.create_source(session, actor, input.name, input.kind,
+                                                       input.idempotency_key)
+            return {"source": TouchpointSource.from_row(source), "api_key": key}
+
+        return await mutate(info, SourceKeyPayload, IdentityUserError, action)
+
+    @strawberry.mutation(extensions=HQ_ADMIN, description="Give a source a new API key; the old one stops working.")
+    async def source_rotate_key(self, info: strawberry.Info, id: relay.GlobalID) -> SourceKeyPayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            source, key = await services.rotate_source_key(session, actor, local_id(id, "TouchpointSource"),
+                                                           info.context.runtime.clock.now())
+            return {"source": TouchpointSource.from_row(source), "api_key": key}
+
+        return await mutate(info, SourceKeyPayload, IdentityUserError, action)
+
+    @strawberry.mutation(extensions=HQ_ADMIN, description="Stop accepting events from a source.")
+    async def source_disable(self, info: strawberry.Info, id: relay.GlobalID) -> SourceDisablePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            source = await services.disable_source(session, actor, local_id(id, "TouchpointSource"))
+            return {"source": TouchpointSource.from_row(source)}
+
+        return await mutate(info, SourceDisablePayload, IdentityUserError, action)
+
+    @strawberry.mutation(description=(
+        "Touchpoint systems send up to 500 events, authenticated by the X-Source-Key header. Valid events are "
+        "stored even when others in the batch are rejected."))
+    async def events_ingest(self, info: strawberry.Info, events: list[EventInput]) -> EventsIngestPayload:
+        context = info.context
+        runtime = context.runtime
+        async with context.db() as session:
+            source = await services.authenticate_source(session, context.request.headers.get("x-source-key"))
+            await session.rollback()
+
+        async def action(session):
+            results = await services.ingest(session, runtime.identity, f"src:{source.id}",
+                                            [e.to_raw() for e in events], runtime.clock.now())
+            counts = {status: sum(r.outcome is status for r in results) for status in EventStatus}
+            return {"results": [_result(r) for r in results], "accepted": counts[EventStatus.ACCEPTED],
+                    "duplicates": counts[EventStatus.DUPLICATE], "rejected": counts[EventStatus.REJECTED]}
+
+        return await mutate(info, EventsIngestPayload, IdentityUserError, action)
+
+    @strawberry.mutation(extensions=HQ_ADMIN, description=(
+        "Undo a merge: the merged customer comes back with the identifiers and events that came through her."))
+    async def person_split(self, info: strawberry.Info, merge_id: relay.GlobalID) -> PersonSplitPayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            merge = await services.split_merge(session, actor, local_id(merge_id, "PersonMerge"),
+                                               info.context.runtime.clock.now())
+            return {"merge": PersonMerge.from_row(merge)}
+
+        payload = await mutate(info, PersonSplitPayload, IdentityUserError, action)
+        if payload.merge is not None:
+            payload.customer = await open_customer(info, int(payload.merge.merged_id.node_id))
+        return payload
+
+    @strawberry.mutation(extensions=HQ_ADMIN, description=(
+        "Erase a customer (PIPL / GDPR): identifiers, traits, consents and event properties are deleted; her "
+        "pseudonymous id and the facts accounting needs stay. Older replayed events will not link her again."))
+    async def person_erase(self, info: strawberry.Info, customer_id: relay.GlobalID) -> PersonErasePayload:
+        actor = info.context.require_actor()
+        runtime = info.context.runtime
+
+        async def action(session):
+            person = await services.erase_person(session, actor, runtime.identity, local_id(customer_id, "Customer"),
+                                                 runtime.clock.now())
+            return {"customer": Customer(id=person.id, masked=False, erased=True)}
+
+        return await mutate(info, PersonErasePayload, IdentityUserError, action)
+
+    @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE),
+                         description="Staff edit a customer's profile (recorded as a PROFILE_UPDATE event).")
+    async def customer_traits_update(
+        self, info: strawberry.Info, input: CustomerTraitsInput
+    ) -> CustomerTraitsUpdatePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            person_id = await services.update_traits(session, actor, local_id(input.customer_id, "Customer"),
+                                                     input.properties(), info.context.runtime.clock.now())
+            return {"customer": Customer(id=person_id, masked=False, erased=False)}
+
+        return await mutate(info, CustomerTraitsUpdatePayload, IdentityUserError, action)
+
+    @strawberry.mutation(description="Send a sign-in code by SMS (one a minute per phone).")
+    async def customer_sms_code_request(self, info: strawberry.Info, phone: str) -> SmsCodeRequestPayload:
+        runtime = info.context.runtime
+
+        async def action(session):
+            return {"expires_at": await login.request_sms_code(session, runtime.verifiers, phone,
+                                                              runtime.clock.now())}
+
+        return await mutate(info, SmsCodeRequestPayload, IdentityUserError, action)
+
+    @strawberry.mutation(description="A customer signs in from a mini-program; she is resolved through OneID.")
+    async def customer_login(self, info: strawberry.Info, input: CustomerLoginInput) -> CustomerLoginPayload:
+        runtime = info.context.runtime
+
+        async def action(session):
+            now = runtime.clock.now()
+            person_id = await login.customer_login(
+                session, runtime.identity, runtime.verifiers, now, phone=input.phone, sms_code=input.sms_code,
+                wechat_app_id=input.wechat_app_id, wechat_code=input.wechat_code)
+            actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
+            issued = await issue_tokens(session, runtime.tokens, actor, now)
+            await session.commit()
+            return {"session": AuthSession(
+                access_token=issued.access_token, access_token_expires_at=issued.access_expires_at,
+                refresh_token=issued.refresh_token, refresh_token_expires_at=issued.refresh_expires_at,
+                viewer=Customer(id=person_id, masked=False, erased=False))}
+
+        return await mutate(info, CustomerLoginPayload, IdentityUserError, action)
+

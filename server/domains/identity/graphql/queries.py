@@ -1,0 +1,54 @@
+"""OneID queries: the customer 360° view, conflicts and sources."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from ....api.context import bad_input
+from ....api.nodes import local_id
+from ....api.pagination import Connection, paginate
+from ....api.permissions import authenticated, roles
+from ...common.actor import Role as RoleValue
+from .. import services
+from ..identifiers import InvalidIdentifier, normalize
+from .access import open_customer
+from .types import Customer, IdentifierType, IdentityConflict, TouchpointSource
+
+ALL_STAFF = roles(*RoleValue)
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(extensions=authenticated(), description=(
+        "A customer's 360° view. Store roles may open only customers with a booking, task or order at their "
+        "store (else FORBIDDEN); customers only themselves. A merged id opens the surviving customer."))
+    async def customer(self, info: strawberry.Info, id: relay.GlobalID) -> Customer | None:
+        return await open_customer(info, local_id(id, "Customer"))
+
+    @strawberry.field(extensions=ALL_STAFF, description="Find a customer by one of her identifiers.")
+    async def customer_by_identifier(
+        self, info: strawberry.Info, type: IdentifierType, value: str, namespace: str | None = None
+    ) -> Customer | None:
+        try:
+            key = normalize(type, value, namespace)
+        except InvalidIdentifier as invalid:
+            raise bad_input(f"{type.value}: {invalid}") from None
+        async with info.context.db() as session:
+            person = await services.person_by_identifier(session, key)
+        return await open_customer(info, person.id) if person else None
+
+    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST),
+                      description="Events that would have joined customers with different limited identifiers.")
+    async def identity_conflicts(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        unresolved_only: bool = True,
+    ) -> Connection[IdentityConflict]:
+        statement = services.conflict_listing(unresolved_only=unresolved_only)
+        return await paginate(info, statement, IdentityConflict.from_row, first=first, after=after)
+
+    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Touchpoint systems that send events.")
+    async def touchpoint_sources(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[TouchpointSource]:
+        return await paginate(info, services.source_listing(), TouchpointSource.from_row, first=first, after=after)

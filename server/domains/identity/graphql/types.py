@@ -1,0 +1,343 @@
+"""GraphQL types of OneID: the customer 360° view, sources, merges and conflicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from ....api.errors import user_error_type
+from ....api.pagination import Connection, paginate
+from ....api.permissions import roles
+from ....api.scalars import Money
+from ...auth.graphql.types import Viewer
+from ...catalog.graphql.types import Product
+from ...catalog.services import products_by_ids
+from ...common.actor import Role as RoleValue
+from ...livestreams.graphql.types import Livestream
+from ...livestreams.services import livestreams_by_ids
+from ...stores.graphql.types import Store
+from ...stores.services import stores_by_ids
+from .. import view
+from ..errors import IdentityErrorCode
+from ..events import EventType as EventTypeValue
+from ..identifiers import IdentifierType as IdentifierTypeValue
+from ..identifiers import mask_name, mask_phone
+from ..models import CustomerEvent as EventRow
+from ..models import IdentityConflict as ConflictRow
+from ..models import PersonMerge as MergeRow
+from ..models import TouchpointSource as SourceRow
+from ..services import Outcome, SourceKind as SourceKindValue
+from ..services import merges_into
+
+IdentityUserError = user_error_type("Identity", IdentityErrorCode)
+IdentifierType = strawberry.enum(IdentifierTypeValue, description="Kinds of customer identifiers.")
+EventType = strawberry.enum(EventTypeValue, description="What a customer did at a touchpoint.")
+SourceKind = strawberry.enum(SourceKindValue, description="Kinds of touchpoint systems.")
+EventStatus = strawberry.enum(Outcome, name="EventStatus", description="What happened to an ingested event.")
+
+
+def _mask_value(kind: IdentifierTypeValue, value: str) -> str:
+    if kind is IdentifierTypeValue.PHONE:
+        return mask_phone(value)
+    if kind is IdentifierTypeValue.EMAIL:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return value[:3] + "***"
+
+
+@strawberry.type(description="One of a customer's identifiers.")
+class CustomerIdentifier:
+    type: IdentifierType
+    namespace: str = strawberry.field(description="WeChat appId or livestream platform; empty otherwise.")
+    value: str = strawberry.field(description="Masked (138****5678) unless you may see it in full.")
+    created_at: dt.datetime
+
+
+@strawberry.type(description="Profile traits; each is the latest value by occurredAt.")
+class CustomerTraits:
+    name: str | None
+    gender: str | None
+    birthday: str | None = strawberry.field(description="YYYY-MM-DD")
+    city: str | None
+    skin_type: str | None
+    preferred_categories: list[str]
+    tags: list[str]
+    updated_at: dt.datetime | None
+
+
+@strawberry.type(description="A consent decision and when it was made.")
+class Consent:
+    kind: str = strawberry.field(description="marketingSms, wechatMessages or dataProcessing.")
+    granted: bool
+    updated_at: dt.datetime
+
+
+@strawberry.type(description="A product the customer showed interest in, with the reason.")
+class ProductInterest:
+    product: Product
+    score: float = strawberry.field(description="Weighted interactions, halving every 14 days.")
+    reason: str
+
+
+@strawberry.type(description="A product to suggest, and why.")
+class Recommendation:
+    product: Product
+    reason: str
+
+
+@strawberry.type(description="An event on a customer's timeline.")
+class CustomerEvent:
+    id: strawberry.ID
+    event_id: str = strawberry.field(description="The sender's eventId.")
+    source: str
+    type: EventType
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    properties: JSON | None = strawberry.field(description="Null when your view of the customer is masked.")
+    livestream_id: strawberry.Private[int | None]
+    store_id: strawberry.Private[int | None]
+    product_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def livestream(self, info: strawberry.Info) -> Livestream | None:
+        row = await info.context.loader(livestreams_by_ids).load(self.livestream_id) if self.livestream_id else None
+        return Livestream.from_row(row) if row else None
+
+    @strawberry.field
+    async def store(self, info: strawberry.Info) -> Store | None:
+        row = await info.context.loader(stores_by_ids).load(self.store_id) if self.store_id else None
+        return Store.from_row(row) if row else None
+
+    @strawberry.field
+    async def product(self, info: strawberry.Info) -> Product | None:
+        row = await info.context.loader(products_by_ids).load(self.product_id) if self.product_id else None
+        return Product.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: EventRow, masked: bool) -> CustomerEvent:
+        return cls(
+            id=strawberry.ID(relay.to_base64("CustomerEvent", row.id)), event_id=row.event_key,
+            source=row.source, type=EventTypeValue(row.type), occurred_at=row.occurred_at,
+            received_at=row.received_at, properties=None if masked else row.properties,
+            livestream_id=row.livestream_id, store_id=row.store_id, product_id=row.product_id,
+        )
+
+
+@strawberry.type(description="A customer: one person across every touchpoint (OneID), and her 360° view.")
+class Customer(relay.Node, Viewer):
+    id: relay.NodeID[int]
+    masked: bool = strawberry.field(description="True when phone, name and identifiers are masked for you.")
+    erased: bool
+
+    @strawberry.field(description="Name, or masked phone, or a placeholder.")
+    async def display_name(self, info: strawberry.Info) -> str:
+        name = await self.name(info)
+        if name:
+            return name
+        phone = await self.phone(info)
+        return phone or f"顾客 {self.id}"
+
+    @strawberry.field
+    async def name(self, info: strawberry.Info) -> str | None:
+        trait = (await _traits(info, self.id)).get("name")
+        if trait is None or not trait.value:
+            return None
+        return mask_name(trait.value) if self.masked else trait.value
+
+    @strawberry.field(description="Her first phone number, masked unless you may see it.")
+    async def phone(self, info: strawberry.Info) -> str | None:
+        phones = [i for i in await _identifiers(info, self.id) if i.type == IdentifierTypeValue.PHONE.value]
+        if not phones:
+            return None
+        return mask_phone(phones[0].value) if self.masked else phones[0].value
+
+    @strawberry.field
+    async def identifiers(self, info: strawberry.Info) -> list[CustomerIdentifier]:
+        return [
+            CustomerIdentifier(
+                type=IdentifierTypeValue(row.type), namespace=row.namespace, created_at=row.created_at,
+                value=_mask_value(IdentifierTypeValue(row.type), row.value) if self.masked else row.value)
+            for row in await _identifiers(info, self.id)
+        ]
+
+    @strawberry.field
+    async def traits(self, info: strawberry.Info) -> CustomerTraits:
+        traits = await _traits(info, self.id)
+
+        def value(name: str, default: Any = None) -> Any:
+            return traits[name].value if name in traits and traits[name].value is not None else default
+
+        updated = max((t.occurred_at for t in traits.values()), default=None)
+        name = value("name")
+        return CustomerTraits(
+            name=mask_name(name) if name and self.masked else name, gender=value("gender"),
+            birthday=None if self.masked else value("birthday"), city=value("city"),
+            skin_type=value("skinType"), preferred_categories=value("preferredCategories", []),
+            tags=value("tags", []), updated_at=updated,
+        )
+
+    @strawberry.field
+    async def tags(self, info: strawberry.Info) -> list[str]:
+        trait = (await _traits(info, self.id)).get("tags")
+        return list(trait.value or []) if trait else []
+
+    @strawberry.field
+    async def consents(self, info: strawberry.Info) -> list[Consent]:
+        rows = await info.context.loader(view.consents_of, default=[]).load(self.id)
+        return [Consent(kind=r.kind, granted=r.granted, updated_at=r.occurred_at) for r in rows]
+
+    @strawberry.field(description="Her events, newest first (by when they happened).")
+    async def timeline(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        types: list[EventType] | None = None,
+    ) -> Connection[CustomerEvent]:
+        statement = view.timeline_statement(self.id, types)
+        return await paginate(info, statement, lambda row: CustomerEvent.from_row(row, self.masked),
+                              first=first, after=after, newest_by=EventRow.occurred_at)
+
+    @strawberry.field(description="Livestreams she joined, most recent first.")
+    async def livestreams_watched(self, info: strawberry.Info) -> list[Livestream]:
+        async with info.context.db() as session:
+            ids = await view.livestreams_watched(session, self.id)
+        rows = await info.context.loader(livestreams_by_ids).load_many(ids)
+        return [Livestream.from_row(r) for r in rows if r]
+
+    @strawberry.field(description="Products ranked by her interactions, with recency decay, explained.")
+    async def products_of_interest(self, info: strawberry.Info, first: int = 10) -> list[ProductInterest]:
+        async with info.context.db() as session:
+            interests = await view.interests_of(session, self.id, info.context.runtime.clock.now(), min(first, 50))
+        rows = await info.context.loader(products_by_ids).load_many([i.product_id for i in interests])
+        return [ProductInterest(product=Product.from_row(r), score=i.score, reason=i.reason)
+                for i, r in zip(interests, rows) if r]
+
+    @strawberry.field(description="Suggestions: her top interests not yet bought, then what similar buyers bought.")
+    async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
+        first = min(first, 20)
+        now = info.context.runtime.clock.now()
+        async with info.context.db() as session:
+            interests = await view.interests_of(session, self.id, now, first * 2)
+            peers = await view.co_purchases(session, self.id, first)
+        picks: list[tuple[int, str]] = [
+            (i.product_id, f"interested: {i.reason}") for i in interests if "purchase" not in i.reason][:first]
+        taken = {p for p, _ in picks}
+        picks += [(p, f"bought by {n} customer{'s' if n > 1 else ''} who bought what she bought")
+                  for p, n in peers if p not in taken]
+        picks = picks[:first]
+        rows = await info.context.loader(products_by_ids).load_many([p for p, _ in picks])
+        return [Recommendation(product=Product.from_row(r), reason=reason) for (_, reason), r in zip(picks, rows) if r]
+
+    @strawberry.field
+    async def event_count(self, info: strawberry.Info) -> int:
+        return (await _summary(info, self.id)).event_count
+
+    @strawberry.field
+    async def first_seen_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await _summary(info, self.id)).first_seen_at
+
+    @strawberry.field
+    async def last_seen_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await _summary(info, self.id)).last_seen_at
+
+    @strawberry.field(description="Her last store visit or in-store purchase.")
+    async def last_visit_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await _summary(info, self.id)).last_visit_at
+
+    @strawberry.field
+    async def purchase_count(self, info: strawberry.Info) -> int:
+        return (await _summary(info, self.id)).purchase_count
+
+    @strawberry.field(description="Sum of her purchases (POS purchase events' amount, in fen).")
+    async def lifetime_value(self, info: strawberry.Info) -> Money:
+        return Money(amount=(await _summary(info, self.id)).lifetime_value,
+                     currency=info.context.settings.brand_currency)
+
+    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Persons merged into her (for personSplit).")
+    async def merges(self, info: strawberry.Info) -> list[PersonMerge]:
+        async with info.context.db() as session:
+            rows = await merges_into(session, self.id)
+        return [PersonMerge.from_row(r) for r in rows]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        from .access import open_customer  # access builds Customers: imported late
+
+        return [await open_customer(info, int(i) if str(i).isdigit() else -1, hidden_as_none=True)
+                for i in node_ids]
+
+
+async def _identifiers(info, person_id: int):
+    return await info.context.loader(view.identifiers_of, default=[]).load(person_id)
+
+
+async def _traits(info, person_id: int):
+    return await info.context.loader(view.traits_of, default={}).load(person_id)
+
+
+async def _summary(info, person_id: int) -> view.Summary:
+    return await info.context.loader(view.summaries_of).load(person_id)
+
+
+def _customer_ref(person_id: int) -> relay.GlobalID:
+    return relay.GlobalID("Customer", str(person_id))
+
+
+@strawberry.type(description="A merge of one person into another; personSplit undoes it.")
+class PersonMerge(relay.Node):
+    id: relay.NodeID[int]
+    survivor_id: relay.GlobalID
+    merged_id: relay.GlobalID = strawberry.field(description="Resolves to the survivor while the merge stands.")
+    actor: str
+    created_at: dt.datetime
+    undone_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: MergeRow) -> PersonMerge:
+        return cls(id=row.id, survivor_id=_customer_ref(row.survivor_id), merged_id=_customer_ref(row.merged_id),
+                   actor=row.actor, created_at=row.created_at, undone_at=row.undone_at)
+
+
+@strawberry.type(description="An event that would have joined persons with different values of a limited type.")
+class IdentityConflict(relay.Node):
+    id: relay.NodeID[int]
+    customer_id: relay.GlobalID = strawberry.field(description="Where the event went.")
+    other_customer_ids: list[relay.GlobalID]
+    identifier_type: IdentifierType
+    created_at: dt.datetime
+    event_row: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: ConflictRow) -> IdentityConflict:
+        return cls(id=row.id, customer_id=_customer_ref(row.person_id),
+                   other_customer_ids=[_customer_ref(p) for p in row.other_person_ids],
+                   identifier_type=IdentifierTypeValue(row.identifier_type), created_at=row.created_at,
+                   event_row=row.event_id)
+
+
+@strawberry.type(description="A touchpoint system that sends events with its API key.")
+class TouchpointSource(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    kind: SourceKind
+    key_prefix: str = strawberry.field(description="The key's first characters, to tell keys apart.")
+    active: bool
+    created_at: dt.datetime
+    key_rotated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: SourceRow) -> TouchpointSource:
+        return cls(id=row.id, name=row.name, kind=SourceKindValue(row.kind), key_prefix=row.key_prefix,
+                   active=row.active, created_at=row.created_at, key_rotated_at=row.key_rotated_at)
+
+
+@strawberry.type(description="What happened to one ingested event.")
+class EventResult:
+    event_id: str
+    status: EventStatus
+    customer_id: relay.GlobalID | None
+    code: IdentityErrorCode | None = strawberry.field(description="Why it was rejected.")
+    message: str | None
+

@@ -1,0 +1,113 @@
+"""Customer sign-in for mini-programs: by WeChat login code, or by phone and SMS code."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.errors import DomainError
+from .errors import IdentityErrorCode as Code
+from .events import EventRejected, EventType, RawEvent, RawIdentifier
+from .identifiers import IdentifierType, InvalidIdentifier, normalize
+from .models import SmsCode
+from .services import IdentityPolicy, record_event
+from .verifiers import DEV_SMS_CODE, VerificationFailed, Verifiers, VerifierUnavailable
+
+CODE_LIFETIME = timedelta(minutes=5)
+RESEND_AFTER = timedelta(seconds=60)
+MAX_CODE_ATTEMPTS = 5
+LOGIN_SOURCE = "customer-login"
+
+
+def _phone(value: str, path: tuple[str, ...]) -> str:
+    try:
+        return normalize(IdentifierType.PHONE, value).value
+    except InvalidIdentifier as invalid:
+        raise DomainError.single(Code[invalid.code], str(invalid), path) from None
+
+
+def _code_hash(phone: str, code: str) -> str:
+    return hashlib.sha256(f"{phone}|{code}".encode()).hexdigest()
+
+
+async def request_sms_code(session: AsyncSession, verifiers: Verifiers, phone: str, now: datetime) -> datetime:
+    """Send a six-digit code; returns when it expires. One code a minute per phone."""
+    number = _phone(phone, ("phone",))
+    if verifiers.sms is None:
+        raise DomainError.single(Code.VERIFIER_UNAVAILABLE, "SMS sign-in is not configured")
+    latest = (await session.exec(select(SmsCode).where(SmsCode.phone == number)
+                                 .order_by(col(SmsCode.created_at).desc()).limit(1))).first()
+    if latest is not None and latest.created_at > now - RESEND_AFTER:
+        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "a code was sent less than a minute ago", ("phone",))
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.add(SmsCode(phone=number, code_hash=_code_hash(number, code), created_at=now,
+                        expires_at=now + CODE_LIFETIME))
+    await session.commit()
+    try:
+        await verifiers.sms.send(number, f"【Elegance】验证码 {code}，5 分钟内有效。")
+    except VerifierUnavailable as error:
+        raise DomainError.single(Code.VERIFIER_UNAVAILABLE, str(error)) from None
+    return now + CODE_LIFETIME
+
+
+async def _check_sms_code(session: AsyncSession, verifiers: Verifiers, phone: str, code: str, now: datetime):
+    if verifiers.accept_dev_sms_code and code == DEV_SMS_CODE:
+        return
+    latest = (await session.exec(select(SmsCode).where(SmsCode.phone == phone, col(SmsCode.used_at).is_(None))
+                                 .order_by(col(SmsCode.created_at).desc()).limit(1))).first()
+    if latest is None or latest.expires_at <= now:
+        raise DomainError.single(Code.CODE_EXPIRED, "no valid code for this phone; request a new one", ("smsCode",))
+    if latest.attempts >= MAX_CODE_ATTEMPTS:
+        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "too many wrong codes; request a new one", ("smsCode",))
+    if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code or "")):
+        await session.exec(update(SmsCode).where(SmsCode.id == latest.id).values(attempts=SmsCode.attempts + 1))
+        await session.commit()
+        raise DomainError.single(Code.INVALID_CODE, "wrong code", ("smsCode",))
+    spent = await session.exec(update(SmsCode).where(SmsCode.id == latest.id, col(SmsCode.used_at).is_(None))
+                               .values(used_at=now))
+    if spent.rowcount != 1:
+        raise DomainError.single(Code.INVALID_CODE, "this code was already used", ("smsCode",))
+
+
+async def _wechat_identifiers(verifiers: Verifiers, app_id: str, code: str) -> list[RawIdentifier]:
+    if verifiers.wechat is None:
+        raise DomainError.single(Code.VERIFIER_UNAVAILABLE, "WeChat sign-in is not configured")
+    try:
+        identity = await verifiers.wechat.exchange(app_id, code)
+    except VerificationFailed as failed:
+        raise DomainError.single(Code.INVALID_CODE, str(failed), ("wechatCode",)) from None
+    except VerifierUnavailable as error:
+        raise DomainError.single(Code.VERIFIER_UNAVAILABLE, str(error)) from None
+    identifiers = [RawIdentifier(IdentifierType.WECHAT_OPENID, identity.openid, app_id)]
+    if identity.unionid:
+        identifiers.append(RawIdentifier(IdentifierType.WECHAT_UNIONID, identity.unionid))
+    return identifiers
+
+
+async def customer_login(
+    session: AsyncSession, policy: IdentityPolicy, verifiers: Verifiers, now: datetime, *,
+    phone: str | None = None, sms_code: str | None = None,
+    wechat_app_id: str | None = None, wechat_code: str | None = None,
+) -> int:
+    """Verify the customer and resolve her through OneID; returns her person id (not committed)."""
+    if (phone is None) == (wechat_code is None):
+        raise DomainError.single(Code.INVALID_VALUE, "sign in with phone and smsCode, or with wechatAppId and "
+                                 "wechatCode")
+    if phone is not None:
+        number = _phone(phone, ("phone",))
+        await _check_sms_code(session, verifiers, number, sms_code or "", now)
+        identifiers = [RawIdentifier(IdentifierType.PHONE, number)]
+    else:
+        identifiers = await _wechat_identifiers(verifiers, wechat_app_id or "", wechat_code)
+    event = RawEvent(event_id=uuid.uuid4().hex, type=EventType.CUSTOMER_LOGIN, occurred_at=now,
+                     identifiers=identifiers)
+    try:
+        return await record_event(session, policy, LOGIN_SOURCE, event, now)
+    except EventRejected as rejected:
+        raise DomainError.single(Code[rejected.code], f"cannot sign in with this identifier: {rejected}") from None

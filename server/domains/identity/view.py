@@ -1,0 +1,205 @@
+"""The customer 360° view: who may open it, what is masked, and the derived insights.
+
+Every function runs a fixed number of statements whatever the length of the
+customer's history (the 360° benchmark and a test hold it to that).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.actor import Actor, ActorKind, Role
+from ..common.errors import Forbidden
+from .events import EventType
+from .models import CustomerEvent, Identifier, PersonConsent, PersonTrait
+
+HQ_READERS = (Role.HQ_ADMIN, Role.ANALYST, Role.LIVESTREAM_OPS)
+UNMASKED_HQ = (Role.HQ_ADMIN,)
+INTEREST_WEIGHTS = {
+    EventType.PRODUCT_VIEW: 1.0, EventType.LIVESTREAM_PRODUCT_CLICK: 2.0, EventType.CART_ADD: 3.0,
+    EventType.LIVESTREAM_BOOK_CLICK: 3.0, EventType.POS_PURCHASE: 4.0, EventType.UGC_POST: 2.0,
+}
+INTEREST_HALF_LIFE_DAYS = 14.0
+INTEREST_HORIZON = timedelta(days=180)
+# Events that put a customer in a store's care: she was there, or bought there.
+STORE_RELATIONSHIP_TYPES = (EventType.STORE_VISIT.value, EventType.POS_PURCHASE.value,
+                            EventType.LIVESTREAM_BOOK_CLICK.value)
+
+
+@dataclass(frozen=True)
+class Access:
+    """How a viewer may see one customer."""
+
+    masked: bool
+    audited: bool
+
+
+async def has_store_relationship(session: AsyncSession, person_id: int, store_id: int) -> bool:
+    statement = select(CustomerEvent.id).where(
+        CustomerEvent.person_id == person_id, CustomerEvent.store_id == store_id,
+        col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES)).limit(1)
+    return (await session.exec(statement)).first() is not None
+
+
+async def access_for(session: AsyncSession, actor: Actor, person_id: int) -> Access:
+    """HQ roles always (masked but for HQ admins); store roles only for their store's customers."""
+    if actor.kind is ActorKind.CUSTOMER:
+        if actor.id != person_id:
+            raise Forbidden("customers read only their own data")
+        return Access(masked=False, audited=False)
+    if actor.has_role(*HQ_READERS):
+        unmasked = actor.has_role(*UNMASKED_HQ)
+        return Access(masked=not unmasked, audited=unmasked)
+    if actor.store_id is not None and await has_store_relationship(session, person_id, actor.store_id):
+        return Access(masked=False, audited=True)
+    raise Forbidden("this customer has no booking, task or order at your store")
+
+
+async def identifiers_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, list[Identifier]]:
+    rows = await session.exec(select(Identifier).where(col(Identifier.person_id).in_(person_ids))
+                              .order_by(Identifier.type, Identifier.id))
+    result: dict[int, list[Identifier]] = {p: [] for p in person_ids}
+    for row in rows:
+        result[row.person_id].append(row)
+    return result
+
+
+async def traits_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, dict[str, PersonTrait]]:
+    rows = await session.exec(select(PersonTrait).where(col(PersonTrait.person_id).in_(person_ids)))
+    result: dict[int, dict[str, PersonTrait]] = {p: {} for p in person_ids}
+    for row in rows:
+        result[row.person_id][row.name] = row
+    return result
+
+
+async def consents_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, list[PersonConsent]]:
+    rows = await session.exec(select(PersonConsent).where(col(PersonConsent.person_id).in_(person_ids))
+                              .order_by(PersonConsent.kind))
+    result: dict[int, list[PersonConsent]] = {p: [] for p in person_ids}
+    for row in rows:
+        result[row.person_id].append(row)
+    return result
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Facts drawn from the timeline with one aggregate query."""
+
+    event_count: int
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    last_visit_at: datetime | None
+    purchase_count: int
+    lifetime_value: int  # fen, from POS purchases until orders land
+
+
+async def summaries_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Summary]:
+    visit = col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES[:2])
+    purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
+    rows = await session.exec(
+        select(CustomerEvent.person_id, func.count(), func.min(CustomerEvent.occurred_at),
+               func.max(CustomerEvent.occurred_at),
+               func.max(_when(visit, CustomerEvent.occurred_at)),
+               func.sum(_when(purchase, 1, 0)))
+        .where(col(CustomerEvent.person_id).in_(person_ids)).group_by(CustomerEvent.person_id))
+    amounts = await _purchase_amounts(session, person_ids)
+    result = {p: Summary(0, None, None, None, 0, 0) for p in person_ids}
+    for person_id, count, first, last, last_visit, purchases in rows:
+        result[person_id] = Summary(count, first, last, last_visit, int(purchases or 0), amounts.get(person_id, 0))
+    return result
+
+
+def _when(condition, value, otherwise=None):
+    return case((condition, value), else_=otherwise)
+
+
+async def _purchase_amounts(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, int]:
+    rows = await session.exec(select(CustomerEvent.person_id, CustomerEvent.properties).where(
+        col(CustomerEvent.person_id).in_(person_ids), CustomerEvent.type == EventType.POS_PURCHASE.value))
+    totals: dict[int, int] = defaultdict(int)
+    for person_id, properties in rows:
+        amount = (properties or {}).get("amount")
+        if isinstance(amount, int) and amount > 0:
+            totals[person_id] += amount
+    return totals
+
+
+@dataclass(frozen=True)
+class Interest:
+    product_id: int
+    score: float
+    reason: str
+
+
+_VERBS = {
+    EventType.PRODUCT_VIEW: "view", EventType.LIVESTREAM_PRODUCT_CLICK: "livestream click",
+    EventType.CART_ADD: "cart add", EventType.LIVESTREAM_BOOK_CLICK: "booking click",
+    EventType.POS_PURCHASE: "purchase", EventType.UGC_POST: "post",
+}
+
+
+async def interests_of(session: AsyncSession, person_id: int, now: datetime, limit: int = 10) -> list[Interest]:
+    """Products ranked by weighted interactions, each halving in weight every 14 days."""
+    rows = await session.exec(select(CustomerEvent.product_id, CustomerEvent.type, CustomerEvent.occurred_at).where(
+        CustomerEvent.person_id == person_id, col(CustomerEvent.product_id).is_not(None),
+        col(CustomerEvent.type).in_([t.value for t in INTEREST_WEIGHTS]),
+        CustomerEvent.occurred_at >= now - INTEREST_HORIZON))
+    scores: dict[int, float] = defaultdict(float)
+    counts: dict[int, dict[EventType, int]] = defaultdict(lambda: defaultdict(int))
+    latest: dict[int, datetime] = {}
+    for product_id, kind, occurred_at in rows:
+        kind = EventType(kind)
+        age_days = max((now - occurred_at).total_seconds() / 86400, 0.0)
+        scores[product_id] += INTEREST_WEIGHTS[kind] * math.pow(0.5, age_days / INTEREST_HALF_LIFE_DAYS)
+        counts[product_id][kind] += 1
+        latest[product_id] = max(latest.get(product_id, occurred_at), occurred_at)
+    ranked = sorted(scores, key=lambda p: (-scores[p], p))[:limit]
+    return [Interest(p, round(scores[p], 3), _explain(counts[p], latest[p], now)) for p in ranked]
+
+
+def _explain(counts: dict[EventType, int], latest: datetime, now: datetime) -> str:
+    parts = [f"{n} {_VERBS[k]}{'s' if n > 1 else ''}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    days = max((now - latest).days, 0)
+    when = "today" if days == 0 else f"{days} day{'s' if days > 1 else ''} ago"
+    return f"{', '.join(parts)}; last {when}"
+
+
+async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) -> list[tuple[int, int]]:
+    """(product, buyers): bought by people who bought what she bought, that she has not."""
+    bought = select(CustomerEvent.product_id).where(
+        CustomerEvent.person_id == person_id, CustomerEvent.type == EventType.POS_PURCHASE.value,
+        col(CustomerEvent.product_id).is_not(None))
+    peers = select(CustomerEvent.person_id).where(
+        CustomerEvent.type == EventType.POS_PURCHASE.value, col(CustomerEvent.product_id).in_(bought),
+        CustomerEvent.person_id != person_id)
+    rows = await session.exec(
+        select(CustomerEvent.product_id, func.count(func.distinct(CustomerEvent.person_id)).label("buyers"))
+        .where(CustomerEvent.type == EventType.POS_PURCHASE.value, col(CustomerEvent.person_id).in_(peers),
+               col(CustomerEvent.product_id).is_not(None), col(CustomerEvent.product_id).not_in(bought))
+        .group_by(CustomerEvent.product_id).order_by(func.count(func.distinct(CustomerEvent.person_id)).desc(),
+                                                     CustomerEvent.product_id).limit(limit))
+    return [(product_id, buyers) for product_id, buyers in rows]
+
+
+async def livestreams_watched(session: AsyncSession, person_id: int) -> list[int]:
+    rows = await session.exec(
+        select(CustomerEvent.livestream_id, func.max(CustomerEvent.occurred_at).label("last"))
+        .where(CustomerEvent.person_id == person_id, col(CustomerEvent.livestream_id).is_not(None),
+               CustomerEvent.type == EventType.LIVESTREAM_JOIN.value)
+        .group_by(CustomerEvent.livestream_id).order_by(func.max(CustomerEvent.occurred_at).desc()))
+    return [livestream_id for livestream_id, _ in rows]
+
+
+def timeline_statement(person_id: int, types: Sequence[EventType] | None = None):
+    statement = select(CustomerEvent).where(CustomerEvent.person_id == person_id)
+    if types:
+        statement = statement.where(col(CustomerEvent.type).in_([t.value for t in types]))
+    return statement
