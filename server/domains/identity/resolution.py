@@ -131,36 +131,56 @@ class Workspace:
         self.placed.append((person, home))
 
 
-async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list[Identifier]:
-    rows: list[Identifier] = []
+OWNER_COLUMNS = (Identifier.person_id, Identifier.home_person_id, Identifier.type, Identifier.namespace,
+                 Identifier.value)
+
+
+async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list:
+    """Plain rows, not ORM objects: a re-read after waiting for a lock must see the new owners
+    (the identity map would hand back the objects as first loaded)."""
+    rows: list = []
     for start in range(0, len(keys), LOOKUP_CHUNK):
         chunk = keys[start:start + LOOKUP_CHUNK]
-        statement = select(Identifier).where(
+        statement = select(*OWNER_COLUMNS).where(
             sa.tuple_(Identifier.type, Identifier.namespace, Identifier.value).in_(
                 [(k.type.value, k.namespace, k.value) for k in chunk]))
         rows.extend((await session.exec(statement)).all())
     return rows
 
 
-async def _load(session: AsyncSession, workspace: Workspace, keys: list[IdentifierKey]) -> None:
-    owners = await _owners(session, keys)
-    person_ids = sorted({row.person_id for row in owners})
-    if person_ids and session.get_bind().dialect.name == "postgresql":
-        # Lock the persons this batch may merge, in id order, so concurrent batches queue up.
-        locked = (await session.exec(
-            select(Person).where(col(Person.id).in_(person_ids)).order_by(Person.id).with_for_update())).all()
-        if any(p.merged_into_id is not None for p in locked):
-            raise StaleRead
+async def _lock_owners(session: AsyncSession, keys: list[IdentifierKey]) -> list[Identifier]:
+    """Lock the persons the keys belong to, until what we locked is what they belong to.
+
+    An identifier only changes hands in a transaction that holds both persons'
+    locks, so once every current owner is locked the picture stays still. A
+    person merged away while we waited shows up as her survivor on the next
+    read, which we lock too (deadlocks from that are retried by the caller).
+    """
+    locked: set[int] = set()
+    for _ in range(20):
         owners = await _owners(session, keys)
-        if {row.person_id for row in owners} - set(person_ids):
-            raise StaleRead
-    persons = (await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all() if person_ids else []
-    for person in persons:
-        workspace.persons[person.id] = PersonState(person.id, (person.created_at, 0, person.id))
-    limited = await session.exec(select(Identifier).where(
+        missing = sorted({row.person_id for row in owners} - locked)
+        if not missing:
+            return owners
+        await session.exec(select(Person.id).where(col(Person.id).in_(missing)).order_by(Person.id)
+                           .with_for_update())
+        locked.update(missing)
+    raise StaleRead
+
+
+async def _load(session: AsyncSession, workspace: Workspace, keys: list[IdentifierKey]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        owners = await _lock_owners(session, keys)
+    else:
+        owners = await _owners(session, keys)  # SQLite: BEGIN IMMEDIATE already runs writers one at a time
+    person_ids = sorted({row.person_id for row in owners})
+    persons = await session.exec(select(Person.id, Person.created_at).where(col(Person.id).in_(person_ids)))
+    for person_id, created_at in persons:
+        workspace.persons[person_id] = PersonState(person_id, (created_at, 0, person_id))
+    limited = await session.exec(select(Identifier.person_id, Identifier.type, Identifier.value).where(
         col(Identifier.person_id).in_(person_ids), col(Identifier.type).in_([t.value for t in LIMITED])))
-    for row in limited:
-        workspace.persons[row.person_id].limited[IdentifierType(row.type)] = row.value
+    for person_id, kind, value in limited:
+        workspace.persons[person_id].limited[IdentifierType(kind)] = value
     for row in owners:
         key = IdentifierKey(IdentifierType(row.type), row.namespace, row.value)
         workspace.owner[key] = (row.person_id, row.home_person_id)

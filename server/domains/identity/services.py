@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import random
 import hmac
 import secrets
 from collections.abc import Sequence
@@ -42,8 +44,10 @@ from .models import (
 from .resolution import PROJECTED_TYPES, StaleRead, reproject, resolve
 from .traits import check_projection_event
 
+logger = logging.getLogger("irs.identity")
+
 KEY_PREFIX = "irs_src_"
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 12
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
@@ -252,7 +256,8 @@ async def ingest(
             await session.rollback()
             if not _retryable(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
-            await asyncio.sleep(0.005 * (attempt + 1))
+            logger.info("identity batch from %s collided (%s); resolving it again", source, type(error).__name__)
+            await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # jitter: colliders spread out
     return [
         EventResult(s.raw.event_id, Outcome.ACCEPTED, person_id=next(persons)) if isinstance(s, CheckedEvent) else s
         for s in screened
