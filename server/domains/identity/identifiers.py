@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import StrEnum
 
 import phonenumbers
@@ -58,6 +59,7 @@ class IdentifierKey:
         return self.type in LIMITED
 
 
+@lru_cache(maxsize=65536)  # touchpoints send the same identifiers over and over; parsing phones is not free
 def normalize(kind: IdentifierType, value: str, namespace: str | None = None, region: str = "CN") -> IdentifierKey:
     """The canonical key, or InvalidIdentifier."""
     value = (value or "").strip()

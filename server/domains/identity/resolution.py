@@ -228,17 +228,22 @@ async def _insert_persons(session: AsyncSession, workspace: Workspace) -> RealId
 
 
 async def _apply_merges(session: AsyncSession, workspace: Workspace, real, final) -> None:
+    """Point each merged person at her survivor and move what she holds to the final root (batched)."""
     if not workspace.merges:
         return
-    moved_by_root: dict[int, list[int]] = defaultdict(list)
-    for survivor, merged, _, _ in workspace.merges:
-        await session.exec(update(Person).where(Person.id == real[merged]).values(merged_into_id=real[survivor]))
-        moved_by_root[final[merged]].append(real[merged])
-    for root, merged_ids in moved_by_root.items():
-        for model in (Identifier, CustomerEvent):
-            await session.exec(update(model).where(col(model.person_id).in_(merged_ids)).values(person_id=root))
-        await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(merged_ids)))
-        await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(merged_ids)))
+    pointers = [{"merged": real[m], "survivor": real[s]} for s, m, _, _ in workspace.merges]
+    await session.exec(
+        sa.update(Person.__table__).where(Person.__table__.c.id == sa.bindparam("merged"))
+        .values(merged_into_id=sa.bindparam("survivor")), params=pointers)
+    moves = [{"old": real[m], "new": final[m]} for _, m, _, _ in workspace.merges]
+    for model in (Identifier, CustomerEvent):
+        table = model.__table__
+        await session.exec(
+            sa.update(table).where(table.c.person_id == sa.bindparam("old")).values(person_id=sa.bindparam("new")),
+            params=moves)
+    merged_ids = [move["old"] for move in moves]
+    await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(merged_ids)))
+    await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(merged_ids)))
 
 
 async def _insert_identifiers(session: AsyncSession, workspace: Workspace, real, final) -> None:
