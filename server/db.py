@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,10 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor.execute("SELECT power(2, 1)")
+        except Exception:  # noqa: BLE001 - SQLite built without its math functions
+            dbapi_connection.create_function("power", 2, math.pow, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

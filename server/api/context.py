@@ -157,6 +157,11 @@ class Context:
                 scope.session = factory()
             yield scope.session
 
+    @property
+    def operation_writes(self) -> bool:
+        """True inside a mutation (its session is the writer)."""
+        return self._scope().write()
+
     def loader(
         self, load: Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]],
         default: Any = None,

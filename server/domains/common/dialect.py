@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
+
+
+UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
+def age_in_days(session, column, now: datetime):
+    """Days from ``column`` (a UTC timestamp) to ``now``, as a SQL float expression."""
+    if session.get_bind().dialect.name == "postgresql":
+        return (now.timestamp() - func.extract("epoch", column)) / 86400.0
+    # SQLite keeps naive UTC text; julianday() reads it.
+    return (now.timestamp() / 86400.0 + UNIX_EPOCH_JULIAN_DAY) - func.julianday(column)
 
 
 def insert_ignore(session, model, values: dict[str, Any]):

@@ -15,7 +15,8 @@ from ..common.errors import DomainError
 from .errors import IdentityErrorCode as Code
 from .events import EventRejected, EventType, RawEvent, RawIdentifier
 from .identifiers import IdentifierType, InvalidIdentifier, normalize
-from .models import SmsCode
+from ..common.dialect import insert_ignore
+from .models import SmsCode, SmsThrottle
 from .services import IdentityPolicy, record_event
 from .verifiers import DEV_SMS_CODE, VerificationFailed, Verifiers, VerifierUnavailable
 
@@ -41,9 +42,11 @@ async def request_sms_code(session: AsyncSession, verifiers: Verifiers, phone: s
     number = _phone(phone, ("phone",))
     if verifiers.sms is None:
         raise DomainError.single(Code.VERIFIER_UNAVAILABLE, "SMS sign-in is not configured")
-    latest = (await session.exec(select(SmsCode).where(SmsCode.phone == number)
-                                 .order_by(col(SmsCode.created_at).desc()).limit(1))).first()
-    if latest is not None and latest.created_at > now - RESEND_AFTER:
+    await session.exec(insert_ignore(session, SmsThrottle, {"phone": number, "last_sent_at": now - RESEND_AFTER}))
+    claimed = await session.exec(update(SmsThrottle).where(
+        SmsThrottle.phone == number, SmsThrottle.last_sent_at <= now - RESEND_AFTER).values(last_sent_at=now))
+    if claimed.rowcount != 1:  # one statement decides, so concurrent requests send one SMS
+        await session.rollback()
         raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "a code was sent less than a minute ago", ("phone",))
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(SmsCode(phone=number, code_hash=_code_hash(number, code), created_at=now,
@@ -63,11 +66,14 @@ async def _check_sms_code(session: AsyncSession, verifiers: Verifiers, phone: st
                                  .order_by(col(SmsCode.created_at).desc()).limit(1))).first()
     if latest is None or latest.expires_at <= now:
         raise DomainError.single(Code.CODE_EXPIRED, "no valid code for this phone; request a new one", ("smsCode",))
-    if latest.attempts >= MAX_CODE_ATTEMPTS:
+    # Count the attempt before comparing, in one conditional statement: parallel guesses cannot pass the limit.
+    counted = await session.exec(update(SmsCode).where(
+        SmsCode.id == latest.id, SmsCode.attempts < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
+        .values(attempts=SmsCode.attempts + 1))
+    await session.commit()
+    if counted.rowcount != 1:
         raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "too many wrong codes; request a new one", ("smsCode",))
     if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code or "")):
-        await session.exec(update(SmsCode).where(SmsCode.id == latest.id).values(attempts=SmsCode.attempts + 1))
-        await session.commit()
         raise DomainError.single(Code.INVALID_CODE, "wrong code", ("smsCode",))
     spent = await session.exec(update(SmsCode).where(SmsCode.id == latest.id, col(SmsCode.used_at).is_(None))
                                .values(used_at=now))

@@ -150,6 +150,15 @@ class SmsCode(SQLModel, table=True):
     used_at: datetime | None = utc_field(nullable=True, default=None)
 
 
+class SmsThrottle(SQLModel, table=True):
+    """When a code was last sent to a phone: one a minute, enforced by a conditional update."""
+
+    __tablename__ = "sms_throttle"
+
+    phone: str = Field(primary_key=True, max_length=20)
+    last_sent_at: datetime = utc_field()
+
+
 class ErasureTombstone(SQLModel, table=True):
     """A salted hash of an erased identifier: older replayed events must not link it again."""
 

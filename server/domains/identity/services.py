@@ -212,7 +212,7 @@ async def _screen(session, policy, source: str, events: list[RawEvent], now: dat
             keys = check_event(raw, now, policy.blocked_values)
             check_projection_event(raw.type, raw.properties)
             if index in bad_references:
-                raise EventRejected("UNKNOWN_REFERENCE", bad_references[index])
+                raise EventRejected("NOT_FOUND", bad_references[index])
         except EventRejected as rejected:
             screened.append(EventResult(raw.event_id, Outcome.REJECTED, code=rejected.code, message=str(rejected)))
             continue

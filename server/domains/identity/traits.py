@@ -40,11 +40,20 @@ def check_consents(properties: dict[str, Any]) -> None:
             raise EventRejected("INVALID_VALUE", f"{kind} must be true or false")
 
 
+def check_purchase(properties: dict[str, Any]) -> None:
+    amount = properties.get("amount")
+    if amount is not None and not (isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
+        raise EventRejected("INVALID_VALUE", "amount must be a whole number of fen, 0 or more")
+
+
 def check_projection_event(event_type: EventType, properties: dict[str, Any]) -> None:
+    """Properties that the timeline's projections and summaries read must have the right shape."""
     if event_type is EventType.PROFILE_UPDATE:
         check_trait_values(properties)
     elif event_type is EventType.CONSENT_UPDATE:
         check_consents(properties)
+    elif event_type is EventType.POS_PURCHASE:
+        check_purchase(properties)
 
 
 def fold(events: Iterable[tuple[str, Any, int, dict[str, Any]]]):

@@ -6,17 +6,16 @@ customer's history (the 360° benchmark and a test hold it to that).
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.actor import Actor, ActorKind, Role
+from ..common.dialect import age_in_days
 from ..common.errors import Forbidden
 from .events import EventType
 from .models import CustomerEvent, Identifier, PersonConsent, PersonTrait
@@ -104,32 +103,26 @@ class Summary:
 async def summaries_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Summary]:
     visit = col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES[:2])
     purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
+    amount = CustomerEvent.properties["amount"].as_integer()  # checked to be an integer at ingestion
     rows = await session.exec(
         select(CustomerEvent.person_id, func.count(), func.min(CustomerEvent.occurred_at),
-               func.max(CustomerEvent.occurred_at),
-               func.max(_when(visit, CustomerEvent.occurred_at)),
-               func.sum(_when(purchase, 1, 0)))
+               func.max(CustomerEvent.occurred_at), func.max(case((visit, CustomerEvent.occurred_at))),
+               func.sum(case((purchase, 1), else_=0)), func.sum(case((purchase, amount), else_=0)))
         .where(col(CustomerEvent.person_id).in_(person_ids)).group_by(CustomerEvent.person_id))
-    amounts = await _purchase_amounts(session, person_ids)
     result = {p: Summary(0, None, None, None, 0, 0) for p in person_ids}
-    for person_id, count, first, last, last_visit, purchases in rows:
-        result[person_id] = Summary(count, first, last, last_visit, int(purchases or 0), amounts.get(person_id, 0))
+    for person_id, count, first, last, last_visit, purchases, value in rows:
+        result[person_id] = Summary(count, _aware(first), _aware(last), _aware(last_visit), int(purchases or 0),
+                                    int(value or 0))
     return result
 
 
-def _when(condition, value, otherwise=None):
-    return case((condition, value), else_=otherwise)
-
-
-async def _purchase_amounts(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, int]:
-    rows = await session.exec(select(CustomerEvent.person_id, CustomerEvent.properties).where(
-        col(CustomerEvent.person_id).in_(person_ids), CustomerEvent.type == EventType.POS_PURCHASE.value))
-    totals: dict[int, int] = defaultdict(int)
-    for person_id, properties in rows:
-        amount = (properties or {}).get("amount")
-        if isinstance(amount, int) and amount > 0:
-            totals[person_id] += amount
-    return totals
+def _aware(moment):
+    """Aggregates bypass the column type: SQLite hands back naive UTC (as text)."""
+    if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -147,22 +140,23 @@ _VERBS = {
 
 
 async def interests_of(session: AsyncSession, person_id: int, now: datetime, limit: int = 10) -> list[Interest]:
-    """Products ranked by weighted interactions, each halving in weight every 14 days."""
-    rows = await session.exec(select(CustomerEvent.product_id, CustomerEvent.type, CustomerEvent.occurred_at).where(
-        CustomerEvent.person_id == person_id, col(CustomerEvent.product_id).is_not(None),
-        col(CustomerEvent.type).in_([t.value for t in INTEREST_WEIGHTS]),
-        CustomerEvent.occurred_at >= now - INTEREST_HORIZON))
-    scores: dict[int, float] = defaultdict(float)
-    counts: dict[int, dict[EventType, int]] = defaultdict(lambda: defaultdict(int))
-    latest: dict[int, datetime] = {}
-    for product_id, kind, occurred_at in rows:
-        kind = EventType(kind)
-        age_days = max((now - occurred_at).total_seconds() / 86400, 0.0)
-        scores[product_id] += INTEREST_WEIGHTS[kind] * math.pow(0.5, age_days / INTEREST_HALF_LIFE_DAYS)
-        counts[product_id][kind] += 1
-        latest[product_id] = max(latest.get(product_id, occurred_at), occurred_at)
-    ranked = sorted(scores, key=lambda p: (-scores[p], p))[:limit]
-    return [Interest(p, round(scores[p], 3), _explain(counts[p], latest[p], now)) for p in ranked]
+    """Products ranked by weighted interactions, each halving in weight every 14 days (summed in SQL)."""
+    kinds = list(INTEREST_WEIGHTS)
+    weight = case(*((CustomerEvent.type == k.value, w) for k, w in INTEREST_WEIGHTS.items()), else_=0.0)
+    decay = func.power(0.5, age_in_days(session, CustomerEvent.occurred_at, now) / INTEREST_HALF_LIFE_DAYS)
+    score = func.sum(weight * decay).label("score")
+    per_kind = [func.sum(case((CustomerEvent.type == k.value, 1), else_=0)) for k in kinds]
+    rows = await session.exec(
+        select(CustomerEvent.product_id, score, func.max(CustomerEvent.occurred_at), *per_kind)
+        .where(CustomerEvent.person_id == person_id, col(CustomerEvent.product_id).is_not(None),
+               col(CustomerEvent.type).in_([k.value for k in kinds]),
+               CustomerEvent.occurred_at >= now - INTEREST_HORIZON)
+        .group_by(CustomerEvent.product_id).order_by(score.desc(), CustomerEvent.product_id).limit(limit))
+    interests = []
+    for product_id, total, latest, *counts in rows:
+        by_kind = {k: int(n) for k, n in zip(kinds, counts) if n}
+        interests.append(Interest(product_id, round(float(total), 3), _explain(by_kind, _aware(latest), now)))
+    return interests
 
 
 def _explain(counts: dict[EventType, int], latest: datetime, now: datetime) -> str:

@@ -11,6 +11,22 @@ from ..services import root_person
 from .types import Customer
 
 
+async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> None:
+    """A read commits its audit entry in a short transaction of its own; a mutation adds it to its own
+    (on SQLite a second writer would wait for the mutation's)."""
+    runtime = info.context.runtime
+    entry = dict(actor=actor_key, action="customer.read_unmasked", subject=f"person:{person_id}",
+                 at=runtime.clock.now(), requestId=info.context.request_id)
+    if info.context.operation_writes:
+        async with info.context.db() as session:
+            audit(session, **entry)
+            await session.commit()
+        return
+    async with runtime.db.writer() as writer:
+        audit(writer, **entry)
+        await writer.commit()
+
+
 async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none: bool = False) -> Customer | None:
     """The customer as this viewer may see her; None when unknown.
 
@@ -30,9 +46,5 @@ async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none
                 return None
             raise
     if access.audited:
-        runtime = info.context.runtime
-        async with runtime.db.writer() as writer:
-            audit(writer, actor.key, "customer.read_unmasked", f"person:{person.id}", runtime.clock.now(),
-                  requestId=info.context.request_id)
-            await writer.commit()
+        await _audit_read(info, actor.key, person.id)
     return Customer(id=person.id, masked=access.masked, erased=person.erased_at is not None)

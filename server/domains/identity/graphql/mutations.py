@@ -15,7 +15,6 @@ from ...auth.services import issue_tokens
 from ...common.actor import Actor, ActorKind
 from ...common.actor import Role as RoleValue
 from .. import login, services
-from .access import open_customer
 from .inputs import CustomerLoginInput, CustomerTraitsInput, EventInput, SourceCreateInput
 from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource
 
@@ -124,10 +123,11 @@ class IdentityMutation:
         runtime = context.runtime
         async with context.db() as session:
             source = await services.authenticate_source(session, context.request.headers.get("x-source-key"))
-            await session.rollback()
+            source_tag = f"src:{source.id}"
+            await session.rollback()  # ingest runs its own transactions (and retries them)
 
         async def action(session):
-            results = await services.ingest(session, runtime.identity, f"src:{source.id}",
+            results = await services.ingest(session, runtime.identity, source_tag,
                                             [e.to_raw() for e in events], runtime.clock.now())
             counts = {status: sum(r.outcome is status for r in results) for status in EventStatus}
             return {"results": [_result(r) for r in results], "accepted": counts[EventStatus.ACCEPTED],
@@ -146,8 +146,8 @@ class IdentityMutation:
             return {"merge": PersonMerge.from_row(merge)}
 
         payload = await mutate(info, PersonSplitPayload, IdentityUserError, action)
-        if payload.merge is not None:
-            payload.customer = await open_customer(info, int(payload.merge.merged_id.node_id))
+        if payload.merge is not None:  # HQ admins see customers unmasked; the split itself is audited
+            payload.customer = Customer(id=int(payload.merge.merged_id.node_id), masked=False, erased=False)
         return payload
 
     @strawberry.mutation(extensions=HQ_ADMIN, description=(

@@ -46,7 +46,7 @@ def _mask_value(kind: IdentifierTypeValue, value: str) -> str:
     if kind is IdentifierTypeValue.EMAIL:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
-    return value[:3] + "***"
+    return value[:min(3, len(value) // 3)] + "***"  # never the whole of a short value
 
 
 @strawberry.type(description="One of a customer's identifiers.")
