@@ -23,9 +23,10 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         return _create_sqlite_engine(database_url, echo=echo)
     return create_async_engine(
         database_url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
-        # asyncpg prepares statements; PostgreSQL's JIT then compiles generic plans of
-        # short OLTP queries (an IN list of 500 keys) for ~100 ms each. Our queries never gain from it.
-        connect_args={"server_settings": {"jit": "off"}},
+        # asyncpg prepares statements, and PostgreSQL may settle on a generic plan made while a
+        # table was still small (a sequential scan, kept as the table grows) and JIT-compile plans
+        # of short OLTP queries for ~100 ms. Plan each execution for its parameters, without JIT.
+        connect_args={"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}},
     )
 
 

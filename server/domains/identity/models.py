@@ -66,6 +66,7 @@ class CustomerEvent(SQLModel, table=True):
         # event_key leads: the duplicate check looks up 500 keys of one source at a time.
         sa.UniqueConstraint("event_key", "source"),
         sa.Index("ix_customer_event_person_time", "person_id", "occurred_at", "id"),
+        sa.Index("ix_customer_event_product_time", "product_id", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -78,7 +79,7 @@ class CustomerEvent(SQLModel, table=True):
     home_person_id: int = Field(foreign_key="person.id", index=True)
     livestream_id: int | None = Field(default=None, foreign_key="livestream.id", index=True)
     store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
-    product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
     properties: dict[str, Any] = json_field(default_factory=dict)
 
 

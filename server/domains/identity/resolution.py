@@ -138,13 +138,13 @@ OWNER_COLUMNS = (Identifier.person_id, Identifier.home_person_id, Identifier.typ
 async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list:
     """Plain rows, not ORM objects: a re-read after waiting for a lock must see the new owners
     (the identity map would hand back the objects as first loaded)."""
+    wanted = {(k.type.value, k.namespace, k.value) for k in keys}
+    values = sorted({k.value for k in keys})
     rows: list = []
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        chunk = keys[start:start + LOOKUP_CHUNK]
-        statement = select(*OWNER_COLUMNS).where(
-            sa.tuple_(Identifier.type, Identifier.namespace, Identifier.value).in_(
-                [(k.type.value, k.namespace, k.value) for k in chunk]))
-        rows.extend((await session.exec(statement)).all())
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        # By value alone (the index's leading column): a row-value IN list makes PostgreSQL scan.
+        statement = select(*OWNER_COLUMNS).where(col(Identifier.value).in_(values[start:start + LOOKUP_CHUNK]))
+        rows.extend(r for r in (await session.exec(statement)).all() if (r.type, r.namespace, r.value) in wanted)
     return rows
 
 

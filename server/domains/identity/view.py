@@ -167,17 +167,25 @@ def _explain(counts: dict[EventType, int], latest: datetime, now: datetime) -> s
 
 
 async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) -> list[tuple[int, int]]:
-    """(product, buyers): bought by people who bought what she bought, that she has not."""
-    bought = select(CustomerEvent.product_id).where(
-        CustomerEvent.person_id == person_id, CustomerEvent.type == EventType.POS_PURCHASE.value,
-        col(CustomerEvent.product_id).is_not(None))
-    peers = select(CustomerEvent.person_id).where(
-        CustomerEvent.type == EventType.POS_PURCHASE.value, col(CustomerEvent.product_id).in_(bought),
-        CustomerEvent.person_id != person_id)
+    """(product, buyers): bought by people who recently bought what she bought, that she has not.
+
+    Bounded whatever the history: her 20 latest purchases, the 1,000 latest purchases of those products.
+    """
+    purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
+    recent_own = (select(CustomerEvent.product_id).where(
+        CustomerEvent.person_id == person_id, purchase, col(CustomerEvent.product_id).is_not(None))
+        .order_by(col(CustomerEvent.occurred_at).desc()).limit(20).subquery())
+    bought = select(recent_own.c.product_id)
+    recent_buyers = (select(CustomerEvent.person_id).where(
+        purchase, col(CustomerEvent.product_id).in_(bought), CustomerEvent.person_id != person_id)
+        .order_by(col(CustomerEvent.occurred_at).desc()).limit(1000).subquery())
+    peers = select(recent_buyers.c.person_id)
+    all_bought = select(CustomerEvent.product_id).where(
+        CustomerEvent.person_id == person_id, purchase, col(CustomerEvent.product_id).is_not(None))
     rows = await session.exec(
         select(CustomerEvent.product_id, func.count(func.distinct(CustomerEvent.person_id)).label("buyers"))
-        .where(CustomerEvent.type == EventType.POS_PURCHASE.value, col(CustomerEvent.person_id).in_(peers),
-               col(CustomerEvent.product_id).is_not(None), col(CustomerEvent.product_id).not_in(bought))
+        .where(purchase, col(CustomerEvent.person_id).in_(peers),
+               col(CustomerEvent.product_id).is_not(None), col(CustomerEvent.product_id).not_in(all_bought))
         .group_by(CustomerEvent.product_id).order_by(func.count(func.distinct(CustomerEvent.person_id)).desc(),
                                                      CustomerEvent.product_id).limit(limit))
     return [(product_id, buyers) for product_id, buyers in rows]
