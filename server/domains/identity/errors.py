@@ -20,4 +20,5 @@ IdentityErrorCode = error_codes(
     "CODE_EXPIRED",
     "TOO_MANY_ATTEMPTS",
     "VERIFIER_UNAVAILABLE",
+    "NOT_A_GUIDE",
 )

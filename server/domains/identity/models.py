@@ -36,6 +36,8 @@ class Person(SQLModel, table=True):
     created_at: datetime = utc_field(default_factory=utcnow)
     merged_into_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     erased_at: datetime | None = utc_field(nullable=True, default=None)
+    # Her own guide (专属导购): dispatch gives her bookings to this guide first.
+    relationship_guide_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
 
 
 class Identifier(SQLModel, table=True):

@@ -430,3 +430,27 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
 
 def source_listing():
     return select(TouchpointSource)
+
+
+async def set_relationship_guide(session: AsyncSession, actor: Actor, person_id: int, guide_id: int | None,
+                                 now: datetime) -> Person:
+    """Give a customer her own guide (or none). HQ admins for anyone; managers with a guide of their store."""
+    from ..staff.models import StaffUser
+    from .view import access_for
+
+    actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
+    person = await root_person(session, person_id)
+    if person is None:
+        raise not_found(Code, "customer", ("input", "customerId"))
+    await access_for(session, actor, person.id)  # a manager must know her through the store
+    if guide_id is not None:
+        guide = await session.get(StaffUser, guide_id)
+        if guide is None:
+            raise not_found(Code, "guide", ("input", "guideId"))
+        if guide.role != Role.GUIDE.value or not guide.active:
+            raise DomainError.single(Code.NOT_A_GUIDE, "only an active guide can be her guide", ("input", "guideId"))
+        actor.require_store(guide.store_id)
+    person.relationship_guide_id = guide_id
+    audit(session, actor.key, "customer.relationship_guide", f"person:{person.id}", now, guide=guide_id)
+    await session.commit()
+    return person

@@ -64,6 +64,12 @@ class CustomerTraitsUpdatePayload:
 
 
 @strawberry.type
+class CustomerRelationshipGuideSetPayload:
+    customer: Customer | None = None
+    errors: list[IdentityUserError]
+
+
+@strawberry.type
 class SmsCodeRequestPayload:
     expires_at: datetime | None = strawberry.field(default=None, description="When the code stops working.")
     errors: list[IdentityUserError]
@@ -177,6 +183,21 @@ class IdentityMutation:
             return {"customer": Customer(id=person_id, masked=False, erased=False)}
 
         return await mutate(info, CustomerTraitsUpdatePayload, IdentityUserError, action)
+
+    @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER),
+                         description="Give a customer her own guide (null to clear); managers for their store.")
+    async def customer_relationship_guide_set(
+        self, info: strawberry.Info, customer_id: relay.GlobalID, guide_id: relay.GlobalID | None = None
+    ) -> CustomerRelationshipGuideSetPayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            person = await services.set_relationship_guide(
+                session, actor, local_id(customer_id, "Customer"), local_id(guide_id, "StaffUser"),
+                info.context.runtime.clock.now())
+            return {"customer": Customer(id=person.id, masked=False, erased=person.erased_at is not None)}
+
+        return await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action)
 
     @strawberry.mutation(description="Send a sign-in code by SMS (one a minute per phone).")
     async def customer_sms_code_request(self, info: strawberry.Info, phone: str) -> SmsCodeRequestPayload:

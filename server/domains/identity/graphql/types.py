@@ -18,6 +18,8 @@ from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
 from ...common.actor import Role as RoleValue
 from ...livestreams.graphql.types import Livestream
+from ...staff.graphql.types import StaffUser
+from ...staff.services import staff_by_ids
 from ...livestreams.services import livestreams_by_ids
 from ...stores.graphql.types import Store
 from ...stores.services import stores_by_ids
@@ -31,7 +33,7 @@ from ..models import IdentityConflict as ConflictRow
 from ..models import PersonMerge as MergeRow
 from ..models import TouchpointSource as SourceRow
 from ..services import Outcome, SourceKind as SourceKindValue
-from ..services import merges_into
+from ..services import merges_into, persons_by_ids
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
 IdentifierType = strawberry.enum(IdentifierTypeValue, description="Kinds of customer identifiers.")
@@ -254,6 +256,14 @@ class Customer(relay.Node, Viewer):
     async def lifetime_value(self, info: strawberry.Info) -> Money:
         return Money(amount=(await _summary(info, self.id)).lifetime_value,
                      currency=info.context.settings.brand_currency)
+
+    @strawberry.field(description="Her own guide (专属导购), who gets her bookings first.")
+    async def relationship_guide(self, info: strawberry.Info) -> StaffUser | None:
+        person = await info.context.loader(persons_by_ids).load(self.id)
+        if person is None or person.relationship_guide_id is None:
+            return None
+        row = await info.context.loader(staff_by_ids).load(person.relationship_guide_id)
+        return StaffUser.from_row(row) if row else None
 
     @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Persons merged into her (for personSplit).")
     async def merges(self, info: strawberry.Info) -> list[PersonMerge]:
