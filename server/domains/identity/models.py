@@ -77,10 +77,12 @@ class CustomerEvent(SQLModel, table=True):
     type: str = enum_field()
     occurred_at: datetime = utc_field()
     received_at: datetime = utc_field(default_factory=utcnow)
+    # Few indexes on purpose: every one costs each of the ~thousands of inserts a second. Reads go
+    # through the person's index (timeline, split, store relationship) or product/time.
     person_id: int = Field(foreign_key="person.id")
-    home_person_id: int = Field(foreign_key="person.id", index=True)
-    livestream_id: int | None = Field(default=None, foreign_key="livestream.id", index=True)
-    store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
+    home_person_id: int = Field(foreign_key="person.id")
+    livestream_id: int | None = Field(default=None, foreign_key="livestream.id")
+    store_id: int | None = Field(default=None, foreign_key="store.id")
     product_id: int | None = Field(default=None, foreign_key="product.id")
     properties: dict[str, Any] = json_field(default_factory=dict)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -134,6 +135,7 @@ class Customer(relay.Node, Viewer):
     id: relay.NodeID[int]
     masked: bool = strawberry.field(description="True when phone, name and identifiers are masked for you.")
     erased: bool
+    _interest_task: strawberry.Private[asyncio.Future | None] = None
 
     @strawberry.field(description="Name, or masked phone, or a placeholder.")
     async def display_name(self, info: strawberry.Info) -> str:
@@ -208,20 +210,28 @@ class Customer(relay.Node, Viewer):
         rows = await info.context.loader(livestreams_by_ids).load_many(ids)
         return [Livestream.from_row(r) for r in rows if r]
 
+    async def _interests(self, info: strawberry.Info) -> list[view.Interest]:
+        """Computed once per Customer object: productsOfInterest and recommendations share it."""
+        if self._interest_task is None:
+            async def compute() -> list[view.Interest]:
+                async with info.context.db() as session:
+                    return await view.interests_of(session, self.id, info.context.runtime.clock.now(), 50)
+
+            self._interest_task = asyncio.ensure_future(compute())
+        return await self._interest_task
+
     @strawberry.field(description="Products ranked by her interactions, with recency decay, explained.")
     async def products_of_interest(self, info: strawberry.Info, first: int = 10) -> list[ProductInterest]:
-        async with info.context.db() as session:
-            interests = await view.interests_of(session, self.id, info.context.runtime.clock.now(), min(first, 50))
+        interests = (await self._interests(info))[:max(0, min(first, 50))]
         rows = await info.context.loader(products_by_ids).load_many([i.product_id for i in interests])
         return [ProductInterest(product=Product.from_row(r), score=i.score, reason=i.reason)
                 for i, r in zip(interests, rows) if r]
 
     @strawberry.field(description="Suggestions: her top interests not yet bought, then what similar buyers bought.")
     async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
-        first = min(first, 20)
-        now = info.context.runtime.clock.now()
+        first = max(0, min(first, 20))
+        interests = (await self._interests(info))[:first * 2]
         async with info.context.db() as session:
-            interests = await view.interests_of(session, self.id, now, first * 2)
             peers = await view.co_purchases(session, self.id, first)
         picks: list[tuple[int, str]] = [
             (i.product_id, f"interested: {i.reason}") for i in interests if "purchase" not in i.reason][:first]
