@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite schema bench clean
+.PHONY: install run test test-sqlite schema bench bench-identity clean
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ schema: install
 
 bench: install
 	$(BIN)/python bench/graphql_throughput.py
+
+bench-identity: install
+	$(BIN)/python bench/identity_ingest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -167,19 +167,20 @@ def _explain(counts: dict[EventType, int], latest: datetime, now: datetime) -> s
 
 
 async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) -> list[tuple[int, int]]:
-    """(product, buyers): bought by people who recently bought what she bought, that she has not.
+    """(product, buyers): bought by people who bought what she bought, that she has not.
 
-    Bounded whatever the history: her 5 latest purchases, the 300 latest purchases of those products.
+    Bounded whatever the history: her 5 latest purchases, 300 purchases of those products by others.
     """
     purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
     recent_own = (select(CustomerEvent.product_id).where(
         CustomerEvent.person_id == person_id, purchase, col(CustomerEvent.product_id).is_not(None))
         .order_by(col(CustomerEvent.occurred_at).desc()).limit(5).subquery())
     bought = select(recent_own.c.product_id)
-    recent_buyers = (select(CustomerEvent.person_id).where(
+    # Any 300 purchases of those products (no ordering: the scan stops early on a large history).
+    some_buyers = (select(CustomerEvent.person_id).where(
         purchase, col(CustomerEvent.product_id).in_(bought), CustomerEvent.person_id != person_id)
-        .order_by(col(CustomerEvent.occurred_at).desc()).limit(300).subquery())
-    peers = select(recent_buyers.c.person_id)
+        .limit(300).subquery())
+    peers = select(some_buyers.c.person_id)
     all_bought = select(CustomerEvent.product_id).where(
         CustomerEvent.person_id == person_id, purchase, col(CustomerEvent.product_id).is_not(None))
     rows = await session.exec(
