@@ -19,6 +19,7 @@ The rules (README "OneID resolution rules"):
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -268,8 +269,30 @@ async def _insert_events(session, workspace: Workspace, events: list[CheckedEven
         })
     if not rows:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        return await _copy_events(session, rows)
     statement = sa.insert(CustomerEvent).returning(CustomerEvent.id, sort_by_parameter_order=True)
     return [row.id for row in (await session.exec(statement, params=rows)).all()]
+
+
+EVENT_COLUMNS = ("id", "source", "event_key", "type", "occurred_at", "received_at", "person_id",
+                 "home_person_id", "livestream_id", "store_id", "product_id", "properties")
+
+
+async def _copy_events(session: AsyncSession, rows: list[dict]) -> list[int]:
+    """PostgreSQL: take the ids from the sequence, then COPY the rows (several times faster than INSERT)."""
+    ids = list((await session.exec(sa.text(
+        "SELECT nextval(pg_get_serial_sequence('customer_event', 'id')) FROM generate_series(1, :n)"),
+        params={"n": len(rows)})).scalars())
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    records = [
+        (event_id, r["source"], r["event_key"], r["type"], r["occurred_at"], r["received_at"], r["person_id"],
+         r["home_person_id"], r["livestream_id"], r["store_id"], r["product_id"], json.dumps(r["properties"]))
+        for event_id, r in zip(ids, rows)
+    ]
+    await driver.copy_records_to_table("customer_event", records=records, columns=list(EVENT_COLUMNS))
+    return ids
 
 
 async def _insert_merge_records(session, workspace: Workspace, real, event_ids) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,7 +48,7 @@ logger = logging.getLogger("irs.identity")
 
 KEY_PREFIX = "irs_src_"
 MAX_ATTEMPTS = 12
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+RETRYABLE_SQLSTATES = {"23505", "40001", "40P01"}  # unique violation, serialization failure, deadlock
 
 
 class SourceKind(StrEnum):
@@ -228,10 +228,11 @@ async def _screen(session, policy, source: str, events: list[RawEvent], now: dat
 
 
 def _retryable(error: Exception) -> bool:
+    """Collisions with a concurrent batch: resolved again. (COPY raises the driver's own errors.)"""
     if isinstance(error, (IntegrityError, StaleRead)):
         return True
-    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
-    return isinstance(error, DBAPIError) and sqlstate in RETRYABLE_SQLSTATES
+    sqlstate = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
+    return sqlstate in RETRYABLE_SQLSTATES
 
 
 async def ingest(
