@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
 
 from server.domains.catalog.models import Product, ProductCategory, Service
 from tests.conftest import count_rows
 from tests.world import gid
+
+from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 PRODUCT = "id sku name description price { amount currency } active category { code }"
@@ -32,28 +33,12 @@ def product_input(world, **overrides) -> dict:
 
 
 async def counts(db) -> dict[str, int]:
-    return {table: await count_rows(db, table) for table in TABLES}
-
-
-async def fetch(db, model, **where) -> list:
-    async with db.reader() as session:
-        return list((await session.exec(select(model).filter_by(**where))).all())
+    return await count_tables(db, TABLES)
 
 
 async def product_row(db, sku: str) -> dict:
     (row,) = await fetch(db, Product, sku=sku)
     return row.model_dump()
-
-
-def assert_user_error(payload: dict, code: str, field: list[str] | None, obj: str) -> None:
-    assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)], payload["errors"]
-    assert payload[obj] is None
-
-
-async def assert_forbidden(api, query: str, variables: dict, token: str) -> None:
-    body = await api(query, variables, token)
-    assert body.get("data") is None, body
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
 
 
 # productCategoryCreate -----------------------------------------------------------------------

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
 
 from server.domains.livestreams.models import Livestream, LivestreamProduct
 from tests.conftest import count_rows
 from tests.world import gid
+
+from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 LIVESTREAM = """id title hostName channel status scheduledStart scheduledEnd actualStart actualEnd
@@ -46,12 +49,7 @@ def livestream_input(world, **overrides) -> dict:
 
 
 async def counts(db) -> dict[str, int]:
-    return {table: await count_rows(db, table) for table in TABLES}
-
-
-async def fetch(db, model, **where) -> list:
-    async with db.reader() as session:
-        return list((await session.exec(select(model).filter_by(**where))).all())
+    return await count_tables(db, TABLES)
 
 
 async def livestream_row(db, row_id: int) -> dict:
@@ -59,15 +57,7 @@ async def livestream_row(db, row_id: int) -> dict:
     return row.model_dump()
 
 
-def assert_user_error(payload: dict, code: str, field: list[str] | None) -> None:
-    assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)], payload["errors"]
-    assert payload["livestream"] is None
-
-
-async def assert_forbidden(api, query: str, variables: dict, token: str) -> None:
-    body = await api(query, variables, token)
-    assert body.get("data") is None, body
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+assert_user_error = partial(assert_user_error, obj="livestream")
 
 
 async def new_livestream(api, world, token, **overrides) -> dict:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from sqlmodel import select
 
 from server.domains.stores.models import Store, StoreService
 from tests.conftest import count_rows
 from tests.world import gid
+
+from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 STORE = """id code name city address location { latitude longitude } timezone
@@ -33,12 +36,7 @@ def store_input(**overrides) -> dict:
 
 
 async def counts(db) -> dict[str, int]:
-    return {table: await count_rows(db, table) for table in TABLES}
-
-
-async def fetch(db, model, **where) -> list:
-    async with db.reader() as session:
-        return list((await session.exec(select(model).filter_by(**where))).all())
+    return await count_tables(db, TABLES)
 
 
 async def store_row(db, code: str) -> dict:
@@ -46,15 +44,7 @@ async def store_row(db, code: str) -> dict:
     return row.model_dump()
 
 
-def assert_user_error(payload: dict, code: str, field: list[str] | None) -> None:
-    assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)], payload["errors"]
-    assert payload["store"] is None
-
-
-async def assert_forbidden(api, query: str, variables: dict, token: str) -> None:
-    body = await api(query, variables, token)
-    assert body.get("data") is None, body
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+assert_user_error = partial(assert_user_error, obj="store")
 
 
 # storeCreate ---------------------------------------------------------------------------------
