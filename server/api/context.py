@@ -49,8 +49,15 @@ class OperationScope:
     session: AsyncSession | None = None
     viewer_confirmed: bool = False
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
+    side_writes: list[asyncio.Task] = field(default_factory=list)
 
     async def close(self) -> None:
+        try:
+            await asyncio.gather(*self.side_writes)
+        finally:
+            await self._close_session()
+
+    async def _close_session(self) -> None:
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -156,6 +163,15 @@ class Context:
                 factory = self.runtime.db.writer if scope.write() else self.runtime.db.reader
                 scope.session = factory()
             yield scope.session
+
+    def write_beside(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Run ``write`` (its own short transaction) while the operation goes on.
+
+        The operation does not finish, nor answer, before it has committed, and
+        its failure fails the operation; meanwhile the commit's disk flush
+        overlaps the operation's reads instead of delaying them.
+        """
+        self._scope().side_writes.append(asyncio.ensure_future(write()))
 
     @property
     def operation_writes(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -31,9 +31,12 @@ class Connection(Generic[Node]):
     edges: list[Edge[Node]]
     page_info: relay.PageInfo
     _statement: strawberry.Private[Any]
+    _total: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field(description="How many items match, over all pages.")
     async def total_count(self, info: strawberry.Info) -> int:
+        if self._total is not None:
+            return await self._total()
         count = select(func.count()).select_from(self._statement.order_by(None).subquery())
         async with info.context.db() as session:
             return (await session.exec(count)).scalar_one()
@@ -81,8 +84,12 @@ async def paginate(
     first: int | None,
     after: str | None,
     newest_by: Any = None,
+    total: Callable[[], Awaitable[int]] | None = None,
 ) -> Connection:
-    """One page of ``statement`` (a ``select(Model)``): by id, or newest first by ``newest_by``."""
+    """One page of ``statement`` (a ``select(Model)``): by id, or newest first by ``newest_by``.
+
+    ``total`` answers totalCount when the caller knows it already (else a count query does).
+    """
     first = DEFAULT_PAGE if first is None else first
     if not 0 <= first <= MAX_PAGE:
         raise bad_input(f"`first` must be between 0 and {MAX_PAGE}")
@@ -106,4 +113,5 @@ async def paginate(
             end_cursor=edges[-1].cursor if edges else None,
         ),
         _statement=statement,
+        _total=total,
     )

@@ -104,6 +104,8 @@ def _check_limited(keys: set[IdentifierKey]) -> None:
 
 
 def _json_size(value: Any) -> int:
+    if not value:
+        return 2
     try:
         return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     except (TypeError, ValueError):

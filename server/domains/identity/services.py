@@ -8,6 +8,7 @@ import logging
 import random
 import hmac
 import secrets
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..catalog.models import Product
 from ..common.actor import Actor, Role
 from ..common.audit import audit
+from ..common.dialect import is_in
 from ..common.errors import DomainError, Forbidden, Unauthenticated
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
@@ -152,14 +154,15 @@ async def authenticate_source(session: AsyncSession, api_key: str | None) -> Tou
 
 # --- ingestion -----------------------------------------------------------------------------------
 
+@lru_cache(maxsize=65536)  # a batch names the same identifiers over and over
 def tombstone_digest(salt: bytes, key: IdentifierKey) -> str:
-    return hmac.new(salt, f"{key.type.value}|{key.namespace}|{key.value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(salt, f"{key.type.value}|{key.namespace}|{key.value}".encode(), "sha256").hex()
 
 
 async def _known_ids(session: AsyncSession, model, ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    return set((await session.exec(select(model.id).where(col(model.id).in_(ids)))).all())
+    return set((await session.exec(select(model.id).where(is_in(session, model.id, ids)))).all())
 
 
 async def _check_references(session: AsyncSession, events: list[RawEvent]) -> dict[int, str]:
@@ -182,7 +185,7 @@ async def _stored_event_keys(session: AsyncSession, source: str, event_ids: Sequ
     if not event_ids:
         return set()
     rows = await session.exec(select(CustomerEvent.event_key).where(
-        CustomerEvent.source == source, col(CustomerEvent.event_key).in_(list(event_ids))))
+        CustomerEvent.source == source, is_in(session, CustomerEvent.event_key, event_ids)))
     return set(rows.all())
 
 
@@ -191,7 +194,7 @@ async def _drop_erased(session: AsyncSession, policy: IdentityPolicy, checked: l
     digests = {tombstone_digest(policy.tombstone_salt, k): k for e in checked for k in e.keys}
     if not digests:
         return
-    rows = await session.exec(select(ErasureTombstone).where(col(ErasureTombstone.digest).in_(list(digests))))
+    rows = await session.exec(select(ErasureTombstone).where(is_in(session, ErasureTombstone.digest, digests)))
     erased = {digests[row.digest]: row.erased_at for row in rows}
     if erased:
         for event in checked:

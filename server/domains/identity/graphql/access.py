@@ -12,8 +12,8 @@ from .types import Customer
 
 
 async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> None:
-    """A read commits its audit entry in a short transaction of its own; a mutation adds it to its own
-    (on SQLite a second writer would wait for the mutation's)."""
+    """A read commits its audit entry in a short transaction of its own, beside the read; a mutation
+    adds it to its own (on SQLite a second writer would wait for the mutation's)."""
     runtime = info.context.runtime
     entry = dict(actor=actor_key, action="customer.read_unmasked", subject=f"person:{person_id}",
                  at=runtime.clock.now(), requestId=info.context.request_id)
@@ -22,9 +22,13 @@ async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> 
             audit(session, **entry)
             await session.commit()
         return
-    async with runtime.db.writer() as writer:
-        audit(writer, **entry)
-        await writer.commit()
+
+    async def write() -> None:
+        async with runtime.db.writer() as writer:
+            audit(writer, **entry)
+            await writer.commit()
+
+    info.context.write_beside(write)
 
 
 async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none: bool = False) -> Customer | None:
