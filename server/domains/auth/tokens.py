@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -60,15 +62,24 @@ class AccessClaims:
 
 
 def decode_access_token(policy: TokenPolicy, token: str, now: datetime | None = None) -> AccessClaims:
+    claims = _verified(policy.secret, policy.issuer, token)
+    moment = now.timestamp() if now is not None else time.time()
+    if claims.expires_at.timestamp() <= moment:
+        raise Unauthenticated("access token expired")
+    return claims
+
+
+@lru_cache(maxsize=8192)
+def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
+    """Signature and shape, checked once per token (a client sends the same one for minutes);
+    expiry is checked on every use by the caller."""
     try:
         claims = jwt.decode(
-            token, policy.secret, algorithms=[ALGORITHM], issuer=policy.issuer,
-            options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": now is None, "verify_iat": False},
+            token, secret, algorithms=[ALGORITHM], issuer=issuer,
+            options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as error:
         raise Unauthenticated(f"invalid access token: {error}") from None
-    if now is not None and claims["exp"] <= now.timestamp():
-        raise Unauthenticated("access token expired")
     if claims.get("typ") != "access":
         raise Unauthenticated("not an access token")
     kind, _, raw_id = str(claims["sub"]).partition(":")
