@@ -115,3 +115,13 @@ class ErrorPolicy(SchemaExtension):
         self._streamed = True
         _present_errors_of(result)
         yield
+
+
+def query_problem(error: DomainError) -> GraphQLError:
+    """A DomainError raised while answering a query (queries have no payload): a top-level error
+    with code BAD_USER_INPUT, the domain's code as ``reason`` and the offending argument."""
+    problem = error.problems[0]
+    extensions = {"code": "BAD_USER_INPUT", "reason": problem.code.name}
+    if problem.field:
+        extensions["field"] = list(problem.field)
+    return GraphQLError(str(error), extensions=extensions)

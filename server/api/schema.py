@@ -17,12 +17,16 @@ from strawberry.schema.config import StrawberryConfig
 
 from ..domains.auth.graphql.mutations import AuthMutation
 from ..domains.auth.graphql.queries import AuthQuery
+from ..domains.bookings.graphql.mutations import BookingMutation
+from ..domains.bookings.graphql.queries import BookingQuery
 from ..domains.catalog.graphql.mutations import CatalogMutation
 from ..domains.catalog.graphql.queries import CatalogQuery
 from ..domains.identity.graphql.mutations import IdentityMutation
 from ..domains.identity.graphql.queries import IdentityQuery
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
 from ..domains.livestreams.graphql.queries import LivestreamQuery
+from ..domains.schedule.graphql.mutations import ScheduleMutation
+from ..domains.schedule.graphql.queries import ScheduleQuery
 from ..domains.staff.graphql.mutations import StaffMutation
 from ..domains.staff.graphql.queries import StaffQuery
 from ..domains.stores.graphql.mutations import StoreMutation
@@ -35,7 +39,8 @@ from .scalars import SCALAR_MAP
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
-class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, IdentityQuery):
+class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, IdentityQuery, ScheduleQuery,
+            BookingQuery):
     @strawberry.field(extensions=authenticated(),
                       description="Any object by its global id; null if unknown or hidden from you.")
     async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
@@ -48,7 +53,8 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, Id
 
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
-class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation, IdentityMutation):
+class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation, IdentityMutation,
+               ScheduleMutation, BookingMutation):
     pass
 
 

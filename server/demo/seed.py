@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..domains.catalog.models import Product, ProductCategory, Service
 from ..domains.common.actor import Role
 from ..domains.livestreams.models import Channel, Livestream, LivestreamProduct
+from ..domains.schedule.models import ShiftPattern
 from ..domains.staff.models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
 from ..domains.staff.passwords import hash_password
 from ..domains.stores.models import Store, StoreService
@@ -140,6 +141,24 @@ async def _seed_staff(session, report, stores, categories, services, password_ha
     return {s.username: s for s in (await session.exec(select(StaffUser))).all()}
 
 
+# Each demo guide's weekly shift (store-local) and her day off, so every store has guides on shift all day.
+DEMO_SHIFTS = {1: ("10:00", "18:00"), 2: ("14:00", "22:00"), 3: ("12:00", "20:00")}
+
+
+async def _seed_shifts(session, report, staff) -> None:
+    has_shifts = set((await session.exec(select(ShiftPattern.staff_id).distinct())).all())
+    rows = []
+    for username, guide in staff.items():
+        if guide.role != Role.GUIDE.value or guide.id in has_shifts:
+            continue
+        number = int(username.rsplit("guide", 1)[1])
+        starts, ends = DEMO_SHIFTS[(number - 1) % len(DEMO_SHIFTS) + 1]
+        rows += [ShiftPattern(staff_id=guide.id, store_id=guide.store_id, weekday=day, starts=starts, ends=ends)
+                 for day in range(7) if (day + number) % 7 != 0]
+    session.add_all(rows)
+    report.count("weekly shifts", len(rows))
+
+
 async def _seed_livestream(session, report, staff, now: datetime) -> None:
     team = (await session.exec(select(Team).where(Team.name == "Elegance Live"))).first()
     if team is None:
@@ -174,6 +193,7 @@ async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -
     # One hash for every demo account: argon2 is slow on purpose, 800 of them would take minutes.
     password_hash = await hash_password(data.DEMO_PASSWORD)
     staff = await _seed_staff(session, report, stores, categories, services, password_hash)
+    await _seed_shifts(session, report, staff)
     await _seed_livestream(session, report, staff, now)
     await session.commit()
     report.logins = [

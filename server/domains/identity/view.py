@@ -42,6 +42,11 @@ class Access:
 
 
 async def has_store_relationship(session: AsyncSession, person_id: int, store_id: int) -> bool:
+    """She has a booking at the store, or visited or bought there (her timeline says so)."""
+    from ..bookings.services import has_booking_at  # bookings builds on identity: imported when used
+
+    if await has_booking_at(session, person_id, store_id):
+        return True
     statement = select(CustomerEvent.id).where(
         CustomerEvent.person_id == person_id, CustomerEvent.store_id == store_id,
         col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES)).limit(1)

@@ -1,0 +1,50 @@
+"""Booking mutations: customers for themselves, store staff on a customer's behalf."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ....api.errors import mutate
+from ....api.nodes import local_id
+from ....api.permissions import authenticated
+from .. import services
+from .inputs import BookingCancelInput, BookingCreateInput, to_request
+from .types import Booking, BookingUserError
+
+
+@strawberry.type
+class BookingCreatePayload:
+    booking: Booking | None = None
+    errors: list[BookingUserError]
+
+
+@strawberry.type
+class BookingCancelPayload:
+    booking: Booking | None = None
+    errors: list[BookingUserError]
+
+
+@strawberry.type
+class BookingMutation:
+    @strawberry.mutation(extensions=authenticated(), description="Book a store visit in a slot with free seats.")
+    async def booking_create(self, info: strawberry.Info, input: BookingCreateInput) -> BookingCreatePayload:
+        actor = await info.context.viewer()
+        now = info.context.runtime.clock.now()
+
+        async def action(session):
+            row = await services.create_booking(session, actor, to_request(input), input.idempotency_key, now)
+            return {"booking": Booking.from_row(row)}
+
+        return await mutate(info, BookingCreatePayload, BookingUserError, action)
+
+    @strawberry.mutation(extensions=authenticated(), description="Cancel a confirmed booking (her own, or at "
+                                                                 "your store); the seat is freed.")
+    async def booking_cancel(self, info: strawberry.Info, input: BookingCancelInput) -> BookingCancelPayload:
+        actor = await info.context.viewer()
+        now = info.context.runtime.clock.now()
+
+        async def action(session):
+            row = await services.cancel_booking(session, actor, local_id(input.id, "Booking"), input.reason, now)
+            return {"booking": Booking.from_row(row)}
+
+        return await mutate(info, BookingCancelPayload, BookingUserError, action)

@@ -1,0 +1,67 @@
+"""Store-visit bookings and the seat count of every slot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ..common.clock import utcnow
+from ..common.columns import enum_field, utc_field
+
+
+class SlotLedger(SQLModel, table=True):
+    """Seats taken in one slot of one store: the counter the capacity check updates atomically."""
+
+    __tablename__ = "slot_ledger"
+    __table_args__ = (sa.UniqueConstraint("store_id", "slot_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    slot_start: datetime = utc_field()
+    booked: int = 0
+
+
+class CustomerBookingCount(SQLModel, table=True):
+    """Upcoming (CONFIRMED) bookings of a customer: the counter the per-customer limit updates atomically."""
+
+    __tablename__ = "customer_booking_count"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    upcoming: int = 0
+
+
+class Booking(SQLModel, table=True):
+    __tablename__ = "booking"
+    __table_args__ = (
+        sa.Index("ix_booking_store_slot", "store_id", "slot_start"),
+        sa.Index("ix_booking_person_slot", "person_id", "slot_start"),
+        sa.Index("ix_booking_status_slot_end", "status", "slot_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    store_id: int = Field(foreign_key="store.id")
+    slot_start: datetime = utc_field()
+    slot_end: datetime = utc_field()
+    status: str = enum_field()
+    source: str = enum_field(description="LIVESTREAM, DIRECT or STAFF")
+    channel: str | None = Field(default=None, max_length=32, description="the livestream's channel")
+    livestream_id: int | None = Field(default=None, foreign_key="livestream.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    note: str = Field(default="", max_length=500)
+    created_by: str = Field(max_length=64, description="actor key: the customer, or the staff member")
+    checked_in_at: datetime | None = utc_field(nullable=True, default=None)
+    cancelled_at: datetime | None = utc_field(nullable=True, default=None)
+    cancelled_by: str | None = Field(default=None, max_length=64)
+    cancel_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow)
+
+
+class BookingProduct(SQLModel, table=True):
+    __tablename__ = "booking_product"
+
+    booking_id: int = Field(foreign_key="booking.id", primary_key=True, ondelete="CASCADE")
+    product_id: int = Field(foreign_key="product.id", primary_key=True)

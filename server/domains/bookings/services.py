@@ -1,0 +1,324 @@
+"""Booking a store visit: the checks, the atomic seat and per-customer counters, and the timeline event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..catalog.services import products_by_ids, services_by_ids
+from ..common.actor import Actor, ActorKind, Role
+from ..common.dialect import insert_ignore, is_in
+from ..common.errors import DomainError, Forbidden
+from ..common.idempotency import create_once
+from ..common.lookup import rows_by_id
+from ..common.validation import Validator, not_found
+from ..identity.events import EventType, RawEvent
+from ..identity.services import record_person_event, root_person
+from ..livestreams.models import Livestream
+from ..schedule.grid import local_day, opening_interval
+from ..schedule.services import MAX_DAYS_ASKED, SlotCapacity, days_between, settings_of, slot_capacities
+from ..stores.models import Store
+from ..stores.services import service_ids_by_store
+from .errors import BookingErrorCode as Code
+from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
+
+MAX_UPCOMING_PER_CUSTOMER = 3
+MAX_NOTE = 500
+MAX_PRODUCTS = 20
+BOOKING_EVENT_SOURCE = "bookings"
+# Who may book for a customer: her store's staff, and HQ admins anywhere.
+STAFF_BOOKERS = (Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "CONFIRMED"
+    CHECKED_IN = "CHECKED_IN"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+    CANCELLED = "CANCELLED"
+
+
+class BookingSource(StrEnum):
+    LIVESTREAM = "LIVESTREAM"  # booked from a livestream
+    DIRECT = "DIRECT"  # by the customer, outside a livestream
+    STAFF = "STAFF"  # by staff on the customer's behalf
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    store_id: int
+    slot_start: datetime
+    livestream_id: int | None = None
+    product_ids: Sequence[int] = field(default_factory=tuple)
+    service_id: int | None = None
+    note: str = ""
+    customer_id: int | None = None  # staff booking on a customer's behalf
+
+
+def _fingerprint(request: BookingRequest, person_id: int) -> dict:
+    return {"store": request.store_id, "slot": request.slot_start.isoformat(), "livestream": request.livestream_id,
+            "products": sorted(set(request.product_ids)), "service": request.service_id, "note": request.note,
+            "person": person_id}
+
+
+async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) -> int:
+    """The person the booking is for."""
+    if actor.kind is ActorKind.CUSTOMER:
+        if request.customer_id not in (None, actor.id):
+            raise Forbidden("customers book for themselves")
+        person_id = actor.id
+    else:
+        actor.require_role(*STAFF_BOOKERS)
+        actor.require_store(request.store_id)
+        if request.customer_id is None:
+            raise DomainError.single(Code.REQUIRED, "staff book on behalf of a customer: give customerId",
+                                     ("input", "customerId"))
+        person_id = request.customer_id
+    person = await root_person(session, person_id)
+    if person is None or person.erased_at is not None:
+        raise not_found(Code, "customer", ("input", "customerId"))
+    return person.id
+
+
+async def _check_references(session: AsyncSession, request: BookingRequest) -> tuple[Store, Livestream | None]:
+    check = Validator(Code)
+    check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False)
+    check.count(("input", "productIds"), request.product_ids, MAX_PRODUCTS)
+    if request.slot_start.tzinfo is None:
+        check.add("INVALID_VALUE", "slotStart needs a time zone", ("input", "slotStart"))
+    check.raise_if_any()
+    store = await session.get(Store, request.store_id)
+    if store is None or not store.active:
+        raise not_found(Code, "store", ("input", "storeId"))
+    livestream = None
+    if request.livestream_id is not None:
+        livestream = await session.get(Livestream, request.livestream_id)
+        if livestream is None:
+            check.add("NOT_FOUND", "livestream not found", ("input", "livestreamId"))
+    if request.service_id is not None:
+        service = (await services_by_ids(session, [request.service_id])).get(request.service_id)
+        if service is None or not service.active:
+            check.add("NOT_FOUND", "service not found", ("input", "serviceId"))
+        elif request.service_id not in (await service_ids_by_store(session, [store.id])).get(store.id, []):
+            check.add("SERVICE_NOT_OFFERED", "this store does not offer the service", ("input", "serviceId"))
+    products = set(request.product_ids)
+    if products and len(await products_by_ids(session, list(products))) != len(products):
+        check.add("NOT_FOUND", "a product was not found", ("input", "productIds"))
+    check.raise_if_any()
+    return store, livestream
+
+
+async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: datetime) -> SlotCapacity:
+    """The slot starting at ``slot_start``, or the reason it cannot be booked."""
+    path = ("input", "slotStart")
+    if slot_start <= now:
+        raise DomainError.single(Code.SLOT_IN_PAST, "this slot has started or passed", path)
+    day = local_day(slot_start, store.timezone)
+    interval = opening_interval(store.opening_hours, day)
+    local = slot_start.astimezone(ZoneInfo(store.timezone)).time()
+    if interval is None or not interval[0] <= local < interval[1]:
+        raise DomainError.single(Code.STORE_CLOSED, "the store is closed at that time", path)
+    slot = next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == slot_start), None)
+    if slot is None:
+        raise DomainError.single(Code.SLOT_NOT_ALIGNED, "slotStart is not the start of a slot", path)
+    settings = await settings_of(session, store.id)
+    if slot_start < now + timedelta(minutes=settings.lead_minutes):
+        raise DomainError.single(Code.SLOT_TOO_SOON,
+                                 f"slots close {settings.lead_minutes} minutes before they start", path)
+    return slot
+
+
+async def _take_one(session: AsyncSession, statement, code: Code, message: str, path) -> None:
+    """Run a conditional ``UPDATE … WHERE used < cap``; no row changed means the limit is reached."""
+    if (await session.exec(statement)).rowcount != 1:
+        raise DomainError.single(code, message, path)
+
+
+async def _take_customer_place(session: AsyncSession, person_id: int) -> None:
+    await session.exec(insert_ignore(session, CustomerBookingCount, {"person_id": person_id, "upcoming": 0}))
+    counter = CustomerBookingCount.__table__
+    await _take_one(
+        session,
+        sa.update(counter).where(counter.c.person_id == person_id, counter.c.upcoming < MAX_UPCOMING_PER_CUSTOMER)
+        .values(upcoming=counter.c.upcoming + 1),
+        Code.TOO_MANY_ACTIVE_BOOKINGS, f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
+        ("input",))
+
+
+async def _take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
+    await session.exec(insert_ignore(session, SlotLedger, {"store_id": store_id, "slot_start": slot_start,
+                                                            "booked": 0}))
+    ledger = SlotLedger.__table__
+    await _take_one(
+        session,
+        sa.update(ledger).where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start,
+                                ledger.c.booked < capacity).values(booked=ledger.c.booked + 1),
+        Code.SLOT_FULL, "this slot is fully booked", ("input", "slotStart"))
+
+
+async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:
+    ledger = SlotLedger.__table__
+    await session.exec(sa.update(ledger).where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start,
+                                               ledger.c.booked > 0).values(booked=ledger.c.booked - 1))
+
+
+async def release_customer_place(session: AsyncSession, person_id: int) -> None:
+    counter = CustomerBookingCount.__table__
+    await session.exec(sa.update(counter).where(counter.c.person_id == person_id, counter.c.upcoming > 0)
+                       .values(upcoming=counter.c.upcoming - 1))
+
+
+async def create_booking(session: AsyncSession, actor: Actor, request: BookingRequest, idempotency_key: str | None,
+                         now: datetime) -> Booking:
+    """Book a seat in a slot for a customer. Commits; a retry with the same key returns the same booking."""
+    person_id = await _booker(session, actor, request)
+    store, livestream = await _check_references(session, request)
+
+    async def create() -> int:
+        slot = await _slot(session, store, request.slot_start, now)
+        await _take_customer_place(session, person_id)
+        await _take_seat(session, store.id, slot.slot.start, slot.capacity)
+        source = (BookingSource.STAFF if actor.is_staff else
+                  BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT)
+        booking = Booking(
+            person_id=person_id, store_id=store.id, slot_start=slot.slot.start, slot_end=slot.slot.end,
+            status=BookingStatus.CONFIRMED.value, source=source.value,
+            channel=livestream.channel if livestream else None, livestream_id=request.livestream_id,
+            service_id=request.service_id, note=(request.note or "").strip(), created_by=actor.key,
+            created_at=now, updated_at=now)
+        session.add(booking)
+        await session.flush()
+        session.add_all([BookingProduct(booking_id=booking.id, product_id=p) for p in sorted(set(request.product_ids))])
+        await _record_booking_event(session, booking, request, now)
+        return booking.id
+
+    booking_id = await create_once(session, actor=actor.key, operation="bookingCreate", key=idempotency_key,
+                                   payload=_fingerprint(request, person_id), codes=Code, create=create)
+    return await session.get(Booking, booking_id)
+
+
+async def _record_booking_event(session: AsyncSession, booking: Booking, request: BookingRequest,
+                                now: datetime) -> None:
+    """The booking on her timeline: a LIVESTREAM_BOOK_CLICK when it came from a livestream."""
+    if booking.livestream_id is None:
+        return
+    products = sorted(set(request.product_ids))
+    await record_person_event(session, booking.person_id, BOOKING_EVENT_SOURCE, RawEvent(
+        event_id=f"booking:{booking.id}", type=EventType.LIVESTREAM_BOOK_CLICK, occurred_at=now, identifiers=[],
+        livestream_id=booking.livestream_id, store_id=booking.store_id,
+        product_id=products[0] if products else None,
+        properties={"bookingId": booking.id, "slotStart": booking.slot_start.isoformat()}), now)
+
+
+async def cancel_booking(session: AsyncSession, actor: Actor, booking_id: int, reason: str | None,
+                         now: datetime) -> Booking:
+    """The customer or the store cancels a CONFIRMED booking: the seat and her place are freed."""
+    booking = await session.get(Booking, booking_id, with_for_update=True)
+    if booking is None:
+        raise not_found(Code, "booking", ("input", "id"))
+    if actor.kind is ActorKind.CUSTOMER:
+        if booking.person_id != actor.id:
+            raise Forbidden("not your booking")
+    else:
+        actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
+        actor.require_store(booking.store_id)
+    check = Validator(Code)
+    reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False)
+    check.raise_if_any()
+    if booking.status != BookingStatus.CONFIRMED.value:
+        raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be cancelled", ("input", "id"))
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancelled_at, booking.cancelled_by, booking.cancel_reason = now, actor.key, reason or None
+    booking.updated_at = now
+    await release_seat(session, booking.store_id, booking.slot_start)
+    await release_customer_place(session, booking.person_id)
+    await session.commit()
+    return booking
+
+
+async def bookings_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Booking]:
+    return await rows_by_id(session, Booking, ids)
+
+
+async def product_ids_by_booking(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
+    rows = await session.exec(select(BookingProduct).where(col(BookingProduct.booking_id).in_(list(ids)))
+                              .order_by(BookingProduct.product_id))
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    for row in rows:
+        result[row.booking_id].append(row.product_id)
+    return result
+
+
+async def seats_taken(session: AsyncSession, store_id: int, starts: Sequence[datetime]) -> dict[datetime, int]:
+    if not starts:
+        return {}
+    rows = await session.exec(select(SlotLedger.slot_start, SlotLedger.booked).where(
+        SlotLedger.store_id == store_id, col(SlotLedger.slot_start).in_(list(starts))))
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class OpenSlot:
+    slot: SlotCapacity
+    remaining: int
+
+
+async def available_slots(session: AsyncSession, store_id: int, first_day, last_day, service_id: int | None,
+                          now: datetime) -> list[OpenSlot]:
+    """Bookable slots of the store between two local dates: not past, not within the lead time."""
+    check = Validator(Code)
+    if last_day < first_day:
+        check.add("INVALID_VALUE", "to is before from", ("to",))
+    elif (last_day - first_day).days >= MAX_DAYS_ASKED:
+        check.add("OUT_OF_RANGE", f"ask for at most {MAX_DAYS_ASKED} days at a time", ("to",))
+    check.raise_if_any()
+    store = await session.get(Store, store_id)
+    if store is None or not store.active:
+        raise not_found(Code, "store", ("storeId",))
+    if service_id is not None and service_id not in (await service_ids_by_store(session, [store_id])).get(store_id, []):
+        raise DomainError.single(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("serviceId",))
+    settings = await settings_of(session, store_id)
+    opens_after = now + timedelta(minutes=settings.lead_minutes)
+    slots = [s for s in await slot_capacities(session, store, days_between(first_day, last_day))
+             if s.slot.start >= opens_after]
+    taken = await seats_taken(session, store_id, [s.slot.start for s in slots])
+    return [OpenSlot(s, max(s.capacity - taken.get(s.slot.start, 0), 0)) for s in slots]
+
+
+async def has_booking_at(session: AsyncSession, person_id: int, store_id: int) -> bool:
+    """Any booking of hers at the store, whatever its state: the store has received or expects her."""
+    statement = select(Booking.id).where(Booking.person_id == person_id, Booking.store_id == store_id).limit(1)
+    return (await session.exec(statement)).first() is not None
+
+
+async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
+    """OneID merged persons (merged id -> survivor): their bookings and upcoming counts go with them.
+
+    The count may then exceed the limit; that only stops her booking more until some pass.
+    """
+    merged = sorted(root_of)
+    if not await _any_booking_by(session, merged):
+        return
+    for old, new in root_of.items():
+        await session.exec(sa.update(Booking.__table__).where(Booking.__table__.c.person_id == old)
+                           .values(person_id=new))
+        moved = await session.get(CustomerBookingCount, old)
+        if moved is None or not moved.upcoming:
+            continue
+        await session.exec(insert_ignore(session, CustomerBookingCount, {"person_id": new, "upcoming": 0}))
+        counter = CustomerBookingCount.__table__
+        await session.exec(sa.update(counter).where(counter.c.person_id == new)
+                           .values(upcoming=counter.c.upcoming + moved.upcoming))
+        moved.upcoming = 0
+
+
+async def _any_booking_by(session: AsyncSession, person_ids: Sequence[int]) -> bool:
+    statement = select(Booking.id).where(is_in(session, Booking.person_id, person_ids)).limit(1)
+    return (await session.exec(statement)).first() is not None

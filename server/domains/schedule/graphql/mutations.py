@@ -1,0 +1,115 @@
+"""Shift and slot-settings mutations (store managers for their store, HQ admins for all)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import mutate
+from ....api.nodes import local_id
+from ....api.permissions import roles
+from ...common.actor import Role
+from .. import services
+from ..services import ExceptionKind, WeeklyShift
+from .inputs import ShiftExceptionAddInput, SlotCapacityOverrideInput, SlotSettingsUpdateInput, WeeklyShiftInput
+from .types import ScheduleUserError, Shift, ShiftException, SlotSettings
+
+MANAGERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER)
+
+
+@strawberry.type
+class ShiftsSetPayload:
+    shifts: list[Shift] | None = None
+    errors: list[ScheduleUserError]
+
+
+@strawberry.type
+class ShiftExceptionAddPayload:
+    shift_exception: ShiftException | None = None
+    errors: list[ScheduleUserError]
+
+
+@strawberry.type
+class ShiftExceptionRemovePayload:
+    removed_id: relay.GlobalID | None = None
+    errors: list[ScheduleUserError]
+
+
+@strawberry.type
+class SlotSettingsUpdatePayload:
+    settings: SlotSettings | None = None
+    errors: list[ScheduleUserError]
+
+
+@strawberry.type
+class SlotCapacityOverridePayload:
+    ok: bool = False
+    errors: list[ScheduleUserError]
+
+
+@strawberry.type
+class ScheduleMutation:
+    @strawberry.mutation(extensions=MANAGERS, description="Replace a guide's weekly shifts.")
+    async def shifts_set(self, info: strawberry.Info, staff_id: relay.GlobalID,
+                         shifts: list[WeeklyShiftInput]) -> ShiftsSetPayload:
+        actor = info.context.require_actor()
+        weekly = [WeeklyShift(s.weekday.value, s.starts, s.ends) for s in shifts]
+
+        async def action(session):
+            rows = await services.set_weekly_shifts(session, actor, local_id(staff_id, "StaffUser"), weekly)
+            return {"shifts": [Shift.from_row(r) for r in rows]}
+
+        return await mutate(info, ShiftsSetPayload, ScheduleUserError, action)
+
+    @strawberry.mutation(extensions=MANAGERS, description="Leave or an extra shift for a guide on one date.")
+    async def shift_exception_add(self, info: strawberry.Info,
+                                  input: ShiftExceptionAddInput) -> ShiftExceptionAddPayload:
+        actor = info.context.require_actor()
+        now = info.context.runtime.clock.now()
+
+        async def action(session):
+            row = await services.add_shift_exception(
+                session, actor, local_id(input.staff_id, "StaffUser"), input.day, ExceptionKind(input.kind.value),
+                input.starts, input.ends, input.note, now)
+            return {"shift_exception": ShiftException.from_row(row)}
+
+        return await mutate(info, ShiftExceptionAddPayload, ScheduleUserError, action)
+
+    @strawberry.mutation(extensions=MANAGERS, description="Remove a shift exception.")
+    async def shift_exception_remove(self, info: strawberry.Info,
+                                     id: relay.GlobalID) -> ShiftExceptionRemovePayload:
+        actor = info.context.require_actor()
+
+        async def action(session):
+            await services.remove_shift_exception(session, actor, local_id(id, "ShiftException"))
+            return {"removed_id": id}
+
+        return await mutate(info, ShiftExceptionRemovePayload, ScheduleUserError, action)
+
+    @strawberry.mutation(extensions=MANAGERS, description="Change how a store's slots are cut and filled.")
+    async def slot_settings_update(self, info: strawberry.Info,
+                                   input: SlotSettingsUpdateInput) -> SlotSettingsUpdatePayload:
+        actor = info.context.require_actor()
+        now = info.context.runtime.clock.now()
+
+        async def action(session):
+            row = await services.update_settings(
+                session, actor, local_id(input.store_id, "Store"), slot_minutes=input.slot_minutes,
+                guide_capacity=input.guide_capacity, lead_minutes=input.lead_minutes, now=now)
+            return {"settings": SlotSettings.from_row(row)}
+
+        return await mutate(info, SlotSettingsUpdatePayload, ScheduleUserError, action)
+
+    @strawberry.mutation(extensions=MANAGERS, description="Set (or clear) the per-slot capacity of a store on a date.")
+    async def slot_capacity_override_set(self, info: strawberry.Info,
+                                         input: SlotCapacityOverrideInput) -> SlotCapacityOverridePayload:
+        actor = info.context.require_actor()
+        now = info.context.runtime.clock.now()
+
+        async def action(session):
+            await services.set_capacity_override(session, actor, local_id(input.store_id, "Store"), input.day,
+                                                 input.capacity, now)
+            return {"ok": True}
+
+        return await mutate(info, SlotCapacityOverridePayload, ScheduleUserError, action)
+

@@ -1,0 +1,78 @@
+"""GraphQL types of shifts and slot settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from ....api.errors import user_error_type
+from ....api.nodes import load_nodes
+from ...common.errors import Forbidden
+from ...stores.graphql.types import Weekday
+from ..errors import ScheduleErrorCode
+from ..grid import parse_hhmm
+from ..services import exceptions_by_ids
+from ..models import ShiftException as ExceptionRow
+from ..models import ShiftPattern, SlotSettings as SettingsRow
+
+ScheduleUserError = user_error_type("Schedule", ScheduleErrorCode)
+
+
+@strawberry.enum(description="A dated change to a guide's weekly shifts.")
+class ShiftExceptionKind(Enum):
+    LEAVE = "LEAVE"
+    EXTRA = "EXTRA"
+
+
+@strawberry.type(description="A guide's weekly shift, in store-local time.")
+class Shift:
+    weekday: Weekday
+    starts: dt.time
+    ends: dt.time
+
+    @classmethod
+    def from_row(cls, row: ShiftPattern) -> Shift:
+        return cls(weekday=Weekday(row.weekday), starts=parse_hhmm(row.starts), ends=parse_hhmm(row.ends))
+
+
+@strawberry.type(description="Leave (the whole day when it has no times) or an extra shift on one date.")
+class ShiftException(relay.Node):
+    id: relay.NodeID[int]
+    day: dt.date
+    kind: ShiftExceptionKind
+    starts: dt.time | None
+    ends: dt.time | None
+    note: str
+
+    @classmethod
+    def from_row(cls, row: ExceptionRow) -> ShiftException:
+        return cls(id=row.id, day=row.day, kind=ShiftExceptionKind(row.kind),
+                   starts=parse_hhmm(row.starts) if row.starts else None,
+                   ends=parse_hhmm(row.ends) if row.ends else None, note=row.note)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, exceptions_by_ids, node_ids, cls.from_row,
+                                visible=lambda actor, row: actor.is_staff and _sees_store(actor, row.store_id))
+
+
+def _sees_store(actor, store_id: int) -> bool:
+    try:
+        actor.require_store(store_id)
+    except Forbidden:
+        return False
+    return True
+
+
+@strawberry.type(description="How a store's bookable slots are cut and filled.")
+class SlotSettings:
+    slot_minutes: int = strawberry.field(description="Length of a slot.")
+    guide_capacity: int = strawberry.field(description="Customers one guide on shift receives in a slot.")
+    lead_minutes: int = strawberry.field(description="Booking closes this long before a slot starts.")
+
+    @classmethod
+    def from_row(cls, row: SettingsRow) -> SlotSettings:
+        return cls(slot_minutes=row.slot_minutes, guide_capacity=row.guide_capacity, lead_minutes=row.lead_minutes)

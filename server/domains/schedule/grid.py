@@ -1,0 +1,62 @@
+"""The slot grid: pure time arithmetic in a store's local time (no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[time, time]
+
+
+@dataclass(frozen=True)
+class Slot:
+    day: date  # store-local
+    local_start: time
+    local_end: time
+    start: datetime  # UTC
+    end: datetime  # UTC
+
+
+def parse_hhmm(value: str) -> time:
+    return time.fromisoformat(value)
+
+
+def opening_interval(opening_hours: list[dict], day: date) -> Interval | None:
+    """The store's hours on ``day`` (a local date), or None on a closed day."""
+    for hours in opening_hours:
+        if hours["weekday"] == day.weekday():
+            return parse_hhmm(hours["opens"]), parse_hhmm(hours["closes"])
+    return None
+
+
+def day_slots(opening_hours: list[dict], timezone: str, day: date, slot_minutes: int) -> list[Slot]:
+    """Slots of ``slot_minutes`` from opening until the last that ends by closing."""
+    interval = opening_interval(opening_hours, day)
+    if interval is None:
+        return []
+    zone = ZoneInfo(timezone)
+    opens = datetime.combine(day, interval[0], tzinfo=zone)
+    closes = datetime.combine(day, interval[1], tzinfo=zone)
+    step = timedelta(minutes=slot_minutes)
+    slots, start = [], opens
+    while start + step <= closes:
+        end = start + step
+        slots.append(Slot(day, start.time(), end.time(), start.astimezone(UTC), end.astimezone(UTC)))
+        start += step
+    return slots
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def covered(intervals: list[Interval], leave: list[Interval], start: time, end: time) -> bool:
+    """Whether [start, end) lies inside one working interval and overlaps no leave."""
+    if any(l_start < end and start < l_end for l_start, l_end in leave):
+        return False
+    return any(w_start <= start and end <= w_end for w_start, w_end in intervals)
+
+
+def minutes_of(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
