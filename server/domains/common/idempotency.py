@@ -88,11 +88,14 @@ async def create_once(
                 actor=actor, operation=operation, key=key, request_hash=fingerprint, result_id=result_id,
             ))
         await session.commit()
-    except IntegrityError as error:
+    except (IntegrityError, DomainError) as error:
         await session.rollback()
-        # A concurrent retry with the same key committed first: answer with its result.
+        # A concurrent retry with the same key committed first (its unique record stopped us, or what
+        # it took made our attempt fail: the last seat, say): answer with its result.
         if key is not None and (record := await _recorded(session, actor, operation, key)) is not None:
             return _check_same_request(record, fingerprint, codes)
+        if isinstance(error, DomainError):
+            raise
         raise _as_duplicate(error, duplicate) from error
     return result_id
 
