@@ -5,11 +5,12 @@ from sqlmodel import SQLModel
 from .domains.auth import models as auth_models  # noqa: F401
 from .domains.bookings import models as booking_models  # noqa: F401
 from .domains.catalog import models as catalog_models  # noqa: F401
-from .domains.common import audit, idempotency  # noqa: F401
+from .domains.common import audit, idempotency, outbox  # noqa: F401
 from .domains.identity import models as identity_models  # noqa: F401
 from .domains.livestreams import models as livestream_models  # noqa: F401
 from .domains.schedule import models as schedule_models  # noqa: F401
 from .domains.staff import models as staff_models  # noqa: F401
 from .domains.stores import models as store_models  # noqa: F401
+from .domains.tasks import models as task_models  # noqa: F401
 
 metadata = SQLModel.metadata

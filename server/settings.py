@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
     brand_currency: str = "CNY"
+    task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")
+    task_reminder_minutes: int = Field(default=60, ge=5, le=24 * 60, description="reminders this long before a slot")
+    no_show_minutes: int = Field(default=30, ge=0, le=24 * 60, description="after slot end, unchecked -> NO_SHOW")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ from ..domains.common.clock import Clock
 from ..domains.common.errors import Unauthenticated
 from ..domains.identity.services import IdentityPolicy
 from ..domains.identity.verifiers import Verifiers
+from ..domains.tasks.services import TaskPolicy
 from ..settings import Settings
 from .request_id import current_request_id
 
@@ -37,6 +38,11 @@ class Runtime:
     clock: Clock
     identity: IdentityPolicy
     verifiers: Verifiers
+
+    @property
+    def task_policy(self) -> TaskPolicy:
+        return TaskPolicy(ack_sla_minutes=self.settings.task_ack_sla_minutes,
+                          reminder_minutes=self.settings.task_reminder_minutes)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -18,14 +18,18 @@ from ..common.dialect import insert_ignore, is_in
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
+from ..common.outbox import ALL_BOOKINGS_TOPIC, emit, livestream_bookings_topic
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
+from ..identity.models import Person
 from ..identity.services import record_person_event, root_person
 from ..livestreams.models import Livestream
 from ..schedule.grid import local_day, opening_interval
 from ..schedule.services import MAX_DAYS_ASKED, SlotCapacity, days_between, settings_of, slot_capacities
 from ..stores.models import Store
 from ..stores.services import service_ids_by_store
+from ..tasks.dispatch import Need
+from ..tasks.services import Reception, TaskPolicy, cancel_for_booking, create_reception
 from .errors import BookingErrorCode as Code
 from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
 
@@ -176,7 +180,7 @@ async def release_customer_place(session: AsyncSession, person_id: int) -> None:
 
 
 async def create_booking(session: AsyncSession, actor: Actor, request: BookingRequest, idempotency_key: str | None,
-                         now: datetime) -> Booking:
+                         now: datetime, policy: TaskPolicy = TaskPolicy()) -> Booking:
     """Book a seat in a slot for a customer. Commits; a retry with the same key returns the same booking."""
     person_id = await _booker(session, actor, request)
     store, livestream = await _check_references(session, request)
@@ -197,11 +201,41 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
         await session.flush()
         session.add_all([BookingProduct(booking_id=booking.id, product_id=p) for p in sorted(set(request.product_ids))])
         await _record_booking_event(session, booking, request, now)
+        await create_reception(session, await _reception(session, booking, store, slot, request), policy, now)
+        _announce_booking(session, booking, store, now)
         return booking.id
 
     booking_id = await create_once(session, actor=actor.key, operation="bookingCreate", key=idempotency_key,
                                    payload=_fingerprint(request, person_id), codes=Code, create=create)
     return await session.get(Booking, booking_id)
+
+
+async def _reception(session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity,
+                     request: BookingRequest) -> Reception:
+    person = await session.get(Person, booking.person_id)
+    products = await products_by_ids(session, sorted(set(request.product_ids)))
+    day = slot.slot.day
+    zone = ZoneInfo(store.timezone)
+    need = Need(
+        store_id=store.id, slot_start=booking.slot_start,
+        day_start=datetime.combine(day, time.min, zone).astimezone(UTC),
+        day_end=datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC),
+        candidates=slot.guide_ids, guide_capacity=(await settings_of(session, store.id)).guide_capacity,
+        relationship_guide_id=person.relationship_guide_id if person else None,
+        category_ids=frozenset(p.category_id for p in products.values() if p.category_id),
+        service_id=booking.service_id)
+    return Reception(booking_id=booking.id, person_id=booking.person_id, store_id=store.id,
+                     slot_start=booking.slot_start, from_livestream=booking.livestream_id is not None, need=need)
+
+
+def _announce_booking(session: AsyncSession, booking: Booking, store: Store, now: datetime) -> None:
+    """For bookingFeed: every new booking, with its store and city."""
+    message = {"bookingId": booking.id, "storeId": store.id, "storeName": store.name, "city": store.city,
+               "slotStart": booking.slot_start.isoformat(), "livestreamId": booking.livestream_id,
+               "source": booking.source}
+    emit(session, ALL_BOOKINGS_TOPIC, "BOOKED", message, now)
+    if booking.livestream_id is not None:
+        emit(session, livestream_bookings_topic(booking.livestream_id), "BOOKED", message, now)
 
 
 async def _record_booking_event(session: AsyncSession, booking: Booking, request: BookingRequest,
@@ -239,6 +273,7 @@ async def cancel_booking(session: AsyncSession, actor: Actor, booking_id: int, r
     booking.updated_at = now
     await release_seat(session, booking.store_id, booking.slot_start)
     await release_customer_place(session, booking.person_id)
+    await cancel_for_booking(session, booking.id, actor.key, now)
     await session.commit()
     return booking
 

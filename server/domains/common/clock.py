@@ -17,3 +17,13 @@ class SystemClock:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aggregate_time(moment: datetime | str | None) -> datetime | None:
+    """A UTC timestamp from an aggregate (min/max), which bypasses the column type: SQLite hands
+    back naive UTC text."""
+    if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC)

@@ -15,6 +15,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.actor import Actor, ActorKind, Role
+from ..common.clock import aggregate_time
 from ..common.dialect import age_in_days
 from ..common.errors import Forbidden
 from .events import EventType
@@ -121,13 +122,7 @@ async def summaries_of(session: AsyncSession, person_ids: Sequence[int]) -> dict
     return result
 
 
-def _aware(moment):
-    """Aggregates bypass the column type: SQLite hands back naive UTC (as text)."""
-    if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
-        return moment
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC)
+_aware = aggregate_time
 
 
 @dataclass(frozen=True)
@@ -211,3 +206,9 @@ def timeline_statement(person_id: int, types: Sequence[EventType] | None = None)
     if types:
         statement = statement.where(col(CustomerEvent.type).in_([t.value for t in types]))
     return statement
+
+
+async def has_any_event(session: AsyncSession, person_id: int, types: Sequence[str]) -> bool:
+    statement = select(CustomerEvent.id).where(CustomerEvent.person_id == person_id,
+                                               col(CustomerEvent.type).in_(list(types))).limit(1)
+    return (await session.exec(statement)).first() is not None

@@ -32,7 +32,8 @@ class BookingMutation:
         now = info.context.runtime.clock.now()
 
         async def action(session):
-            row = await services.create_booking(session, actor, to_request(input), input.idempotency_key, now)
+            row = await services.create_booking(session, actor, to_request(input), input.idempotency_key, now,
+                                               info.context.runtime.task_policy)
             return {"booking": Booking.from_row(row)}
 
         return await mutate(info, BookingCreatePayload, BookingUserError, action)

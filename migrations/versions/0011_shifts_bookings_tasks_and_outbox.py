@@ -1,8 +1,8 @@
-"""shifts slots and bookings
+"""shifts bookings tasks and outbox
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-11-27 08:01:18.293320
+Create Date: 2026-11-27 08:08:44.532369
 """
 from collections.abc import Sequence
 
@@ -18,6 +18,28 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_published_id', ['published_at', 'id'], unique=False)
+
+    op.create_table('sop_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_type', sa.String(length=32), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('steps', sa.JSON(), nullable=False),
+    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sop_template')),
+    sa.UniqueConstraint('customer_type', name=op.f('uq_sop_template_customer_type'))
+    )
     op.create_table('slot_capacity_override',
     sa.Column('store_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -121,9 +143,79 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_booking_product_product_id_product')),
     sa.PrimaryKeyConstraint('booking_id', 'product_id', name=op.f('pk_booking_product'))
     )
+    op.create_table('task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('assignment_reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('priority', sa.String(length=32), nullable=False),
+    sa.Column('customer_type', sa.String(length=32), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ack_due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('escalations', sa.Integer(), nullable=False),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assignee_id'], ['staff_user.id'], name=op.f('fk_task_assignee_id_staff_user')),
+    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_task_booking_id_booking')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_task_person_id_person')),
+    sa.ForeignKeyConstraint(['store_id'], ['store.id'], name=op.f('fk_task_store_id_store')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_task_booking_id'))
+    )
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.create_index('ix_task_assignee_updated', ['assignee_id', 'updated_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_task_status_ack_due', ['status', 'ack_due_at'], unique=False)
+        batch_op.create_index('ix_task_store_status', ['store_id', 'status'], unique=False)
+
+    op.create_table('task_history',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['assignee_id'], ['staff_user.id'], name=op.f('fk_task_history_assignee_id_staff_user')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_task_history_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_history'))
+    )
+    with op.batch_alter_table('task_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_history_task_id'), ['task_id'], unique=False)
+
+    op.create_table('task_step',
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('guidance', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_task_step_task_id_task'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('task_id', 'position', name=op.f('pk_task_step'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('task_step')
+    with op.batch_alter_table('task_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_history_task_id'))
+
+    op.drop_table('task_history')
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_store_status')
+        batch_op.drop_index('ix_task_status_ack_due')
+        batch_op.drop_index(batch_op.f('ix_task_person_id'))
+        batch_op.drop_index('ix_task_assignee_updated')
+
+    op.drop_table('task')
     op.drop_table('booking_product')
     op.drop_table('customer_booking_count')
     with op.batch_alter_table('booking', schema=None) as batch_op:
@@ -146,3 +238,8 @@ def downgrade() -> None:
     op.drop_table('store_slot_settings')
     op.drop_table('slot_ledger')
     op.drop_table('slot_capacity_override')
+    op.drop_table('sop_template')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_published_id')
+
+    op.drop_table('outbox')

@@ -1,0 +1,110 @@
+"""Choosing the guide for a reception.
+
+Candidates are the store's guides on shift over the whole slot with a free
+seat in it. Order: (1) her relationship guide, (2) most skills matching the
+booked products' categories and service, (3) fewest tasks that local day,
+(4) least recently assigned, then the lowest id. The reason names what
+decided, so a manager can see why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.clock import aggregate_time
+from ..staff.services import skills_by_staff
+from .models import Task
+
+OPEN_STATES = ("OPEN", "ACKNOWLEDGED", "IN_PROGRESS")
+
+
+@dataclass(frozen=True)
+class Need:
+    """What the reception needs of a guide."""
+
+    store_id: int
+    slot_start: datetime
+    day_start: datetime  # the slot's store-local day, in UTC
+    day_end: datetime
+    candidates: Sequence[int]  # guides on shift over the slot
+    guide_capacity: int
+    relationship_guide_id: int | None
+    category_ids: frozenset[int]
+    service_id: int | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    guide_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Standing:
+    guide_id: int
+    relationship: bool
+    skills: int
+    today: int
+    last_assigned: datetime | None
+
+
+async def choose_guide(session: AsyncSession, need: Need, exclude: Sequence[int] = ()) -> Choice:
+    pool = [g for g in need.candidates if g not in set(exclude)]
+    if not pool:
+        return Choice(None, "no guide on shift over this slot" + (" besides those tried" if exclude else ""))
+    busy = await _tasks_in_slot(session, pool, need.slot_start)
+    free = [g for g in pool if busy.get(g, 0) < need.guide_capacity]
+    if not free:
+        return Choice(None, "every guide on shift is already receiving someone in this slot")
+    standings = await _standings(session, free, need)
+    ranked = sorted(standings, key=_rank)
+    return Choice(ranked[0].guide_id, _explain(ranked, need))
+
+
+def _rank(s: _Standing):
+    never = s.last_assigned is None
+    return (not s.relationship, -s.skills, s.today, not never, s.last_assigned.timestamp() if s.last_assigned else 0,
+            s.guide_id)
+
+
+def _explain(ranked: list[_Standing], need: Need) -> str:
+    best = ranked[0]
+    wanted = len(need.category_ids) + (1 if need.service_id else 0)
+    if best.relationship:
+        return "her relationship guide"
+    if len(ranked) == 1:
+        return "the only guide on shift with a free seat"
+    runner_up = ranked[1]
+    if best.skills != runner_up.skills:
+        return f"best skill match ({best.skills} of {wanted})"
+    if best.today != runner_up.today:
+        return f"fewest tasks that day ({best.today})"
+    return "never assigned before" if best.last_assigned is None else "least recently assigned"
+
+
+async def _tasks_in_slot(session: AsyncSession, guides: Sequence[int], slot_start: datetime) -> dict[int, int]:
+    rows = await session.exec(select(Task.assignee_id, func.count()).where(
+        col(Task.assignee_id).in_(list(guides)), Task.due_at == slot_start, col(Task.status).in_(OPEN_STATES))
+        .group_by(Task.assignee_id))
+    return dict(rows.all())
+
+
+async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -> list[_Standing]:
+    skills = await skills_by_staff(session, guides)
+    today = dict((await session.exec(select(Task.assignee_id, func.count()).where(
+        col(Task.assignee_id).in_(list(guides)), Task.due_at >= need.day_start, Task.due_at < need.day_end,
+        Task.status != "CANCELLED").group_by(Task.assignee_id))).all())
+    last = dict((await session.exec(select(Task.assignee_id, func.max(Task.assigned_at)).where(
+        col(Task.assignee_id).in_(list(guides))).group_by(Task.assignee_id))).all())
+    standings = []
+    for guide in guides:
+        categories, services = skills[guide]
+        matches = len(need.category_ids & set(categories)) + (1 if need.service_id in services else 0)
+        standings.append(_Standing(guide, guide == need.relationship_guide_id, matches, today.get(guide, 0),
+                                   aggregate_time(last.get(guide))))
+    return standings

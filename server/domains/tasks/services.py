@@ -1,0 +1,294 @@
+"""Reception tasks: created with a booking, dispatched to a guide, worked through an SOP, escalated on SLA."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.actor import Actor, Role
+from ..common.errors import DomainError, Forbidden
+from ..common.lookup import rows_by_id
+from ..common.outbox import emit, staff_topic, store_queue_topic
+from ..common.validation import Validator, not_found
+from ..identity.view import has_any_event, summaries_of
+from ..staff.models import StaffUser
+from .dispatch import Choice, Need, choose_guide
+from .errors import TaskErrorCode as Code
+from .models import SopTemplate, Task, TaskHistory, TaskStep
+from .sop import DEFAULT_STEPS, CustomerType
+
+SYSTEM = "system"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "OPEN"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+class TaskPriority(StrEnum):
+    HIGH = "HIGH"
+    NORMAL = "NORMAL"
+
+
+class TaskKind(StrEnum):
+    RECEPTION = "RECEPTION"
+
+
+class TaskAction(StrEnum):
+    CREATED = "CREATED"
+    ASSIGNED = "ASSIGNED"
+    QUEUED = "QUEUED"  # no guide could take it: it waits in the store queue
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    STARTED = "STARTED"
+    STEP_DONE = "STEP_DONE"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+    ESCALATED = "ESCALATED"
+    REASSIGNED = "REASSIGNED"
+    REMINDED = "REMINDED"
+
+
+@dataclass(frozen=True)
+class TaskPolicy:
+    ack_sla_minutes: int = 10
+    reminder_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class Reception:
+    """What a booking tells the task service."""
+
+    booking_id: int
+    person_id: int
+    store_id: int
+    slot_start: datetime
+    from_livestream: bool
+    need: Need
+
+
+# --- creation ------------------------------------------------------------------------------------
+
+async def customer_type_of(session: AsyncSession, person_id: int, from_livestream: bool) -> CustomerType:
+    if from_livestream:
+        return CustomerType.LIVESTREAM_REFERRAL
+    summary = (await summaries_of(session, [person_id]))[person_id]
+    if summary.purchase_count or summary.last_visit_at:
+        return CustomerType.RETURNING_CUSTOMER
+    if await has_any_event(session, person_id, ["COMMUNITY_JOIN"]):
+        return CustomerType.COMMUNITY_EVENT
+    return CustomerType.WALK_IN
+
+
+async def sop_steps(session: AsyncSession, customer_type: CustomerType) -> list[dict]:
+    template = (await session.exec(select(SopTemplate).where(
+        SopTemplate.customer_type == customer_type.value))).first()
+    return template.steps if template else DEFAULT_STEPS[customer_type]
+
+
+async def create_reception(session: AsyncSession, reception: Reception, policy: TaskPolicy, now: datetime) -> Task:
+    """The booking's RECEPTION task, dispatched; in the caller's transaction (the caller commits)."""
+    customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
+    task = Task(kind=TaskKind.RECEPTION.value, store_id=reception.store_id, booking_id=reception.booking_id,
+                person_id=reception.person_id, assignment_reason="", status=TaskStatus.OPEN.value,
+                priority=(TaskPriority.HIGH if reception.from_livestream else TaskPriority.NORMAL).value,
+                customer_type=customer_type.value, due_at=reception.slot_start, created_at=now, updated_at=now)
+    session.add(task)
+    await session.flush()
+    session.add_all(TaskStep(task_id=task.id, position=n, title=s["title"], guidance=s.get("guidance", ""),
+                             required=bool(s.get("required", True)))
+                    for n, s in enumerate(await sop_steps(session, customer_type)))
+    _history(session, task, SYSTEM, TaskAction.CREATED, now)
+    await _assign(session, task, await choose_guide(session, reception.need), policy, now, TaskAction.ASSIGNED)
+    return task
+
+
+async def _assign(session: AsyncSession, task: Task, choice: Choice, policy: TaskPolicy, now: datetime,
+                  action: TaskAction, actor: str = SYSTEM) -> None:
+    previous = task.assignee_id
+    task.assignee_id, task.assignment_reason, task.updated_at = choice.guide_id, choice.reason, now
+    task.assigned_at = now if choice.guide_id else None
+    task.ack_due_at = now + timedelta(minutes=policy.ack_sla_minutes) if choice.guide_id else None
+    if task.status == TaskStatus.ACKNOWLEDGED.value:
+        task.status = TaskStatus.OPEN.value  # the new guide has not acknowledged it yet
+    _history(session, task, actor, action if choice.guide_id else TaskAction.QUEUED, now, note=choice.reason)
+    await session.flush()
+    event = "CREATED" if action is TaskAction.ASSIGNED else action.value
+    if choice.guide_id:
+        emit(session, staff_topic(choice.guide_id), event, _message(task), now)
+    if previous and previous != choice.guide_id:
+        emit(session, staff_topic(previous), "REMOVED", _message(task), now)
+    emit(session, store_queue_topic(task.store_id), event, _message(task), now)
+
+
+def _message(task: Task) -> dict:
+    return {"taskId": task.id, "storeId": task.store_id, "assigneeId": task.assignee_id, "status": task.status,
+            "priority": task.priority, "bookingId": task.booking_id}
+
+
+def _history(session: AsyncSession, task: Task, actor: str, action: TaskAction, now: datetime,
+             note: str = "") -> None:
+    session.add(TaskHistory(task_id=task.id, at=now, actor=actor, action=action.value, status=task.status,
+                            assignee_id=task.assignee_id, note=note[:200]))
+
+
+# --- the guide's work ----------------------------------------------------------------------------
+
+async def _task_for_update(session: AsyncSession, task_id: int) -> Task:
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None:
+        raise not_found(Code, "task", ("id",))
+    return task
+
+
+def _require_assignee(actor: Actor, task: Task) -> None:
+    actor.require_store(task.store_id)
+    if actor.has_role(Role.GUIDE) and task.assignee_id != actor.id:
+        raise DomainError.single(Code.NOT_ASSIGNED_TO_YOU, "this task is assigned to another guide", ("id",))
+
+
+def _move(session, task: Task, actor: Actor, allowed: Sequence[TaskStatus], to: TaskStatus, action: TaskAction,
+          now: datetime) -> None:
+    if task.status not in {s.value for s in allowed}:
+        raise DomainError.single(Code.INVALID_STATE, f"a {task.status} task cannot be {action.value.lower()}",
+                                 ("id",))
+    task.status, task.updated_at = to.value, now
+    _history(session, task, actor.key, action, now)
+    _announce(session, task, action, now)
+
+
+def _announce(session, task: Task, action: TaskAction, now: datetime) -> None:
+    if task.assignee_id:
+        emit(session, staff_topic(task.assignee_id), "UPDATED", _message(task) | {"action": action.value}, now)
+    emit(session, store_queue_topic(task.store_id), "UPDATED", _message(task) | {"action": action.value}, now)
+
+
+async def acknowledge(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
+    task = await _task_for_update(session, task_id)
+    _require_assignee(actor, task)
+    if task.assignee_id is None:
+        raise DomainError.single(Code.INVALID_STATE, "a queued task is assigned before it is acknowledged", ("id",))
+    _move(session, task, actor, [TaskStatus.OPEN], TaskStatus.ACKNOWLEDGED, TaskAction.ACKNOWLEDGED, now)
+    task.ack_due_at = None
+    await session.commit()
+    return task
+
+
+async def start(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
+    """The customer is here: reception begins (check-in does this too)."""
+    task = await _task_for_update(session, task_id)
+    _require_assignee(actor, task)
+    await begin(session, task, actor, now)
+    await session.commit()
+    return task
+
+
+async def begin(session: AsyncSession, task: Task, actor: Actor, now: datetime) -> None:
+    """IN_PROGRESS within the caller's transaction (a check-in acknowledges on the way)."""
+    _move(session, task, actor, [TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED], TaskStatus.IN_PROGRESS,
+          TaskAction.STARTED, now)
+    task.ack_due_at = None
+
+
+async def complete_step(session: AsyncSession, actor: Actor, task_id: int, position: int, now: datetime) -> Task:
+    task = await _task_for_update(session, task_id)
+    _require_assignee(actor, task)
+    if task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
+        raise DomainError.single(Code.INVALID_STATE, f"the task is {task.status}", ("taskId",))
+    step = await session.get(TaskStep, (task.id, position))
+    if step is None:
+        raise not_found(Code, "step", ("position",))
+    if step.done_at is None:
+        step.done_at, step.done_by = now, actor.key
+        task.updated_at = now
+        _history(session, task, actor.key, TaskAction.STEP_DONE, now, note=step.title)
+        _announce(session, task, TaskAction.STEP_DONE, now)
+    await session.commit()
+    return task
+
+
+async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
+    task = await _task_for_update(session, task_id)
+    _require_assignee(actor, task)
+    open_steps = (await session.exec(select(TaskStep.title).where(
+        TaskStep.task_id == task.id, TaskStep.required, col(TaskStep.done_at).is_(None))
+        .order_by(TaskStep.position))).all()
+    if open_steps:
+        raise DomainError.single(Code.REQUIRED_STEPS_OPEN, f"required steps still open: {', '.join(open_steps)}",
+                                 ("id",))
+    _move(session, task, actor, [TaskStatus.IN_PROGRESS], TaskStatus.DONE, TaskAction.DONE, now)
+    await session.commit()
+    return task
+
+
+async def cancel_for_booking(session: AsyncSession, booking_id: int, actor_key: str, now: datetime) -> None:
+    """The booking was cancelled: so is its task (in the caller's transaction)."""
+    task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
+    if task is None or task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
+        return
+    task.status, task.updated_at, task.ack_due_at = TaskStatus.CANCELLED.value, now, None
+    _history(session, task, actor_key, TaskAction.CANCELLED, now)
+    _announce(session, task, TaskAction.CANCELLED, now)
+
+
+async def reassign(session: AsyncSession, actor: Actor, task_id: int, guide_id: int, policy: TaskPolicy,
+                   now: datetime) -> Task:
+    """A manager gives the task to another guide of the store."""
+    actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
+    task = await _task_for_update(session, task_id)
+    actor.require_store(task.store_id)
+    guide = await session.get(StaffUser, guide_id)
+    if guide is None or not guide.active or guide.role != Role.GUIDE.value or guide.store_id != task.store_id:
+        raise DomainError.single(Code.NOT_A_CANDIDATE, "the new assignee must be an active guide of the store",
+                                 ("guideId",))
+    if task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
+        raise DomainError.single(Code.INVALID_STATE, f"a {task.status} task cannot be reassigned", ("id",))
+    await _assign(session, task, Choice(guide.id, f"reassigned by {actor.key}"), policy, now,
+                  TaskAction.REASSIGNED, actor.key)
+    await session.commit()
+    return task
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+async def tasks_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Task]:
+    return await rows_by_id(session, Task, ids)
+
+
+async def steps_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, list[TaskStep]]:
+    rows = await session.exec(select(TaskStep).where(col(TaskStep.task_id).in_(list(task_ids)))
+                              .order_by(TaskStep.task_id, TaskStep.position))
+    result: dict[int, list[TaskStep]] = {i: [] for i in task_ids}
+    for row in rows:
+        result[row.task_id].append(row)
+    return result
+
+
+async def history_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, list[TaskHistory]]:
+    rows = await session.exec(select(TaskHistory).where(col(TaskHistory.task_id).in_(list(task_ids)))
+                              .order_by(TaskHistory.task_id, TaskHistory.id))
+    result: dict[int, list[TaskHistory]] = {i: [] for i in task_ids}
+    for row in rows:
+        result[row.task_id].append(row)
+    return result
+
+
+def can_read_task(actor: Actor, task: Task) -> bool:
+    try:
+        actor.require_store(task.store_id)
+    except Forbidden:
+        return False
+    return actor.is_staff
+
+
+def check_step_position(position: int) -> None:
+    check = Validator(Code)
+    check.number_range(("position",), position, 0, 100)
+    check.raise_if_any()
