@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-11-27 08:08:44.532369
+Create Date: 2026-11-27 08:11:05.267238
 """
 from collections.abc import Sequence
 
@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('livestream_id', sa.Integer(), nullable=True),
     sa.Column('service_id', sa.Integer(), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('qr_nonce', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),

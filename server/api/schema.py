@@ -31,6 +31,8 @@ from ..domains.staff.graphql.mutations import StaffMutation
 from ..domains.staff.graphql.queries import StaffQuery
 from ..domains.stores.graphql.mutations import StoreMutation
 from ..domains.stores.graphql.queries import StoreQuery
+from ..domains.tasks.graphql.mutations import TaskMutation
+from ..domains.tasks.graphql.queries import TaskQuery
 from ..settings import Settings
 from .context import UnitOfWork
 from .errors import ErrorPolicy, UserError
@@ -40,7 +42,7 @@ from .scalars import SCALAR_MAP
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
 class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, IdentityQuery, ScheduleQuery,
-            BookingQuery):
+            BookingQuery, TaskQuery):
     @strawberry.field(extensions=authenticated(),
                       description="Any object by its global id; null if unknown or hidden from you.")
     async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
@@ -54,7 +56,7 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, Id
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
 class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation, IdentityMutation,
-               ScheduleMutation, BookingMutation):
+               ScheduleMutation, BookingMutation, TaskMutation):
     pass
 
 

@@ -10,4 +10,6 @@ BookingErrorCode = error_codes(
     "SERVICE_NOT_OFFERED",
     "TOO_MANY_ACTIVE_BOOKINGS",
     "INVALID_STATE",
+    "INVALID_QR_TOKEN",
+    "ALREADY_CHECKED_IN",
 )

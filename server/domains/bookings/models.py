@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -51,6 +52,8 @@ class Booking(SQLModel, table=True):
     livestream_id: int | None = Field(default=None, foreign_key="livestream.id", index=True)
     service_id: int | None = Field(default=None, foreign_key="service.id")
     note: str = Field(default="", max_length=500)
+    qr_nonce: str = Field(default_factory=lambda: secrets.token_urlsafe(12), max_length=32,
+                          description="in the signed QR token: a forged or replaced code does not match")
     created_by: str = Field(max_length=64, description="actor key: the customer, or the staff member")
     checked_in_at: datetime | None = utc_field(nullable=True, default=None)
     cancelled_at: datetime | None = utc_field(nullable=True, default=None)

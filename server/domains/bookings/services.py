@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..auth.tokens import TokenPolicy
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
 from ..common.dialect import insert_ignore, is_in
@@ -29,7 +30,8 @@ from ..schedule.services import MAX_DAYS_ASKED, SlotCapacity, days_between, sett
 from ..stores.models import Store
 from ..stores.services import service_ids_by_store
 from ..tasks.dispatch import Need
-from ..tasks.services import Reception, TaskPolicy, cancel_for_booking, create_reception
+from ..tasks.services import Reception, TaskPolicy, cancel_for_booking, create_reception, start_for_booking
+from . import qr
 from .errors import BookingErrorCode as Code
 from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
 
@@ -357,3 +359,56 @@ async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
 async def _any_booking_by(session: AsyncSession, person_ids: Sequence[int]) -> bool:
     statement = select(Booking.id).where(is_in(session, Booking.person_id, person_ids)).limit(1)
     return (await session.exec(statement)).first() is not None
+
+
+async def check_in(session: AsyncSession, actor: Actor, *, booking_id: int | None, qr_token: str | None,
+                   tokens: TokenPolicy, now: datetime) -> Booking:
+    """Store staff check her in, by scanning her QR code or by looking the booking up.
+
+    Single use: only a CONFIRMED booking moves to CHECKED_IN, in one conditional
+    UPDATE, so a second scan (or two guides at once) is refused. Her visit goes
+    on her timeline and her reception task starts.
+    """
+    actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
+    booking_id, nonce = _check_in_target(booking_id, qr_token, tokens, now)
+    booking = await session.get(Booking, booking_id)
+    if booking is None or (nonce is not None and nonce != booking.qr_nonce):
+        raise _bad_qr("this QR code does not belong to a booking") if nonce else not_found(Code, "booking",
+                                                                                              ("input", "bookingId"))
+    actor.require_store(booking.store_id)
+    table = Booking.__table__
+    moved = await session.exec(sa.update(table).where(table.c.id == booking.id,
+                                                      table.c.status == BookingStatus.CONFIRMED.value)
+                               .values(status=BookingStatus.CHECKED_IN.value, checked_in_at=now, updated_at=now))
+    if moved.rowcount != 1:
+        await session.refresh(booking)
+        code = Code.ALREADY_CHECKED_IN if booking.status == BookingStatus.CHECKED_IN.value else Code.INVALID_STATE
+        raise DomainError.single(code, f"the booking is {booking.status}", ("input",))
+    await session.refresh(booking)
+    await release_customer_place(session, booking.person_id)
+    await record_person_event(session, booking.person_id, BOOKING_EVENT_SOURCE, RawEvent(
+        event_id=f"booking:{booking.id}:visit", type=EventType.STORE_VISIT, occurred_at=now, identifiers=[],
+        livestream_id=booking.livestream_id, store_id=booking.store_id,
+        properties={"bookingId": booking.id}), now)
+    await start_for_booking(session, booking.id, actor, now)
+    await session.commit()
+    return booking
+
+
+def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
+    if (booking_id is None) == (qr_token is None):
+        raise DomainError.single(Code.INVALID_VALUE, "give either qrToken or bookingId", ("input",))
+    if qr_token is None:
+        return booking_id, None
+    try:
+        return qr.decode(tokens, qr_token, now)
+    except qr.InvalidQrToken as invalid:
+        raise _bad_qr(str(invalid)) from None
+
+
+def _bad_qr(message: str) -> DomainError:
+    return DomainError.single(Code.INVALID_QR_TOKEN, message, ("input", "qrToken"))
+
+
+def qr_token_of(booking: Booking, tokens: TokenPolicy) -> str:
+    return qr.encode(tokens, booking.id, booking.qr_nonce, booking.slot_end)

@@ -292,3 +292,44 @@ def check_step_position(position: int) -> None:
     check = Validator(Code)
     check.number_range(("position",), position, 0, 100)
     check.raise_if_any()
+
+
+# --- SOP templates (HQ) --------------------------------------------------------------------------
+
+MAX_SOP_STEPS = 20
+
+
+async def set_sop_template(session: AsyncSession, actor: Actor, customer_type: CustomerType, name: str,
+                           steps: Sequence[dict], now: datetime) -> SopTemplate:
+    """Replace the SOP of a customer type; tasks created from now on follow it."""
+    actor.require_role(Role.HQ_ADMIN)
+    check = Validator(Code)
+    name = check.text(("input", "name"), name, max_length=64)
+    if not steps:
+        check.add("REQUIRED", "an SOP has at least one step", ("input", "steps"))
+    check.count(("input", "steps"), steps, MAX_SOP_STEPS)
+    clean = []
+    for index, raw in enumerate(steps):
+        path = ("input", "steps", str(index))
+        title = check.text((*path, "title"), raw["title"], max_length=100)
+        guidance = check.text((*path, "guidance"), raw.get("guidance", ""), max_length=500, min_length=0,
+                              required=False)
+        clean.append({"title": title, "guidance": guidance or "", "required": bool(raw.get("required", True))})
+    check.raise_if_any()
+    template = (await session.exec(select(SopTemplate).where(
+        SopTemplate.customer_type == customer_type.value))).first()
+    if template is None:
+        template = SopTemplate(customer_type=customer_type.value, name=name, steps=clean, updated_by=actor.key,
+                               updated_at=now)
+    else:
+        template.name, template.steps, template.updated_by, template.updated_at = name, clean, actor.key, now
+    session.add(template)
+    await session.commit()
+    return template
+
+
+async def start_for_booking(session: AsyncSession, booking_id: int, actor: Actor, now: datetime) -> None:
+    """She was checked in: her reception is under way (in the caller's transaction)."""
+    task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
+    if task is not None and task.status in (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value):
+        await begin(session, task, actor, now)

@@ -39,3 +39,9 @@ def to_request(data: BookingCreateInput) -> BookingRequest:
 class BookingCancelInput:
     id: relay.GlobalID
     reason: str | None = strawberry.field(default=None, description="At most 200 characters.")
+
+
+@strawberry.input(description="Check a customer in: scan her QR code, or look the booking up. Give one.")
+class BookingCheckInInput:
+    qr_token: str | None = None
+    booking_id: relay.GlobalID | None = None

@@ -6,9 +6,10 @@ import strawberry
 
 from ....api.errors import mutate
 from ....api.nodes import local_id
-from ....api.permissions import authenticated
+from ....api.permissions import authenticated, roles
+from ...common.actor import Role
 from .. import services
-from .inputs import BookingCancelInput, BookingCreateInput, to_request
+from .inputs import BookingCancelInput, BookingCheckInInput, BookingCreateInput, to_request
 from .types import Booking, BookingUserError
 
 
@@ -20,6 +21,12 @@ class BookingCreatePayload:
 
 @strawberry.type
 class BookingCancelPayload:
+    booking: Booking | None = None
+    errors: list[BookingUserError]
+
+
+@strawberry.type
+class BookingCheckInPayload:
     booking: Booking | None = None
     errors: list[BookingUserError]
 
@@ -49,3 +56,17 @@ class BookingMutation:
             return {"booking": Booking.from_row(row)}
 
         return await mutate(info, BookingCancelPayload, BookingUserError, action)
+
+    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE),
+                         description="She is here: CONFIRMED → CHECKED_IN, her visit on her timeline, her "
+                                     "reception task started.")
+    async def booking_check_in(self, info: strawberry.Info, input: BookingCheckInInput) -> BookingCheckInPayload:
+        actor = info.context.require_actor()
+        runtime = info.context.runtime
+
+        async def action(session):
+            row = await services.check_in(session, actor, booking_id=local_id(input.booking_id, "Booking"),
+                                          qr_token=input.qr_token, tokens=runtime.tokens, now=runtime.clock.now())
+            return {"booking": Booking.from_row(row)}
+
+        return await mutate(info, BookingCheckInPayload, BookingUserError, action)

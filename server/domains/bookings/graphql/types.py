@@ -86,6 +86,15 @@ class Booking(relay.Node):
     updated_at: dt.datetime
     _row: strawberry.Private[BookingRow]
 
+    @strawberry.field(description="For her only, while the booking is CONFIRMED: the signed code the guide "
+                                  "scans at check-in (single use).")
+    async def qr_token(self, info: strawberry.Info) -> str | None:
+        actor = await info.context.viewer()
+        if actor.kind is not ActorKind.CUSTOMER or actor.id != self._row.person_id or \
+                self._row.status != BookingStatus.CONFIRMED.value:
+            return None
+        return services.qr_token_of(self._row, info.context.runtime.tokens)
+
     @strawberry.field
     async def store(self, info: strawberry.Info) -> Store:
         return Store.from_row(await info.context.loader(stores_by_ids).load(self._row.store_id))

@@ -1,0 +1,128 @@
+"""From booking to a finished reception: dispatch, the guide's task, check-in by QR, the SOP."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.server.domains.common import assert_forbidden, assert_user_error
+from tests.conftest import count_rows
+
+from .helpers import SHANGHAI, book, customer, give_shifts, next_local
+
+MONDAY = 0
+MY_TASKS = """query { myTaskList { edges { node { id status priority customerType assignmentReason dueAt
+  steps { position title required doneAt } customer { masked phone }
+  booking { id status slotStart } } } } }"""
+ACK = "mutation($id: ID!) { taskAcknowledge(id: $id) { task { status ackDueAt } errors { code } } }"
+STEP = """mutation($id: ID!, $p: Int!) { taskStepComplete(taskId: $id, position: $p) {
+  task { steps { doneAt } } errors { code } } }"""
+DONE = "mutation($id: ID!) { taskComplete(id: $id) { task { status } errors { code field message } } }"
+CHECK_IN = """mutation($input: BookingCheckInInput!) { bookingCheckIn(input: $input) {
+  booking { status checkedInAt } errors { code field } } }"""
+QR = "query($id: ID!) { node(id: $id) { ... on Booking { qrToken status } } }"
+
+
+@pytest.fixture
+async def booked(api, db, world, clock):
+    """A customer booked Monday 15:00 in Shanghai, where one guide is on shift."""
+    await give_shifts(db, world)
+    token, customer_id = await customer(api)
+    payload = await book(api, token, world, next_local(clock, MONDAY, 15))
+    assert payload["errors"] == []
+    return token, payload["booking"]["id"]
+
+
+async def my_task(api, guide: str) -> dict:
+    [edge] = (await api.data(MY_TASKS, token=guide))["myTaskList"]["edges"]
+    return edge["node"]
+
+
+async def test_the_booking_becomes_a_task_for_the_guide_on_shift(api, booked, token_for):
+    task = await my_task(api, await token_for("sh.guide"))
+    assert task["status"] == "OPEN" and task["priority"] == "NORMAL" and task["customerType"] == "WALK_IN"
+    assert task["assignmentReason"] == "the only guide on shift with a free seat"
+    assert task["booking"]["id"] == booked[1]
+    assert task["customer"] == {"masked": False, "phone": "+8613812345678"}  # she has a booking at his store
+    assert [s["required"] for s in task["steps"]] == [True, True, True, False]
+
+
+async def test_a_task_no_guide_can_take_waits_in_the_store_queue(api, db, world, booked, clock, token_for):
+    manager = await token_for("sh.manager")
+    slot = next_local(clock, MONDAY, 15)
+    override = """mutation($input: SlotCapacityOverrideInput!) { slotCapacityOverrideSet(input: $input) {
+      ok errors { code } } }"""
+    day = slot.astimezone(SHANGHAI).date().isoformat()
+    assert (await api.data(override, {"input": {"storeId": world.gid("Store", "shanghai"), "day": day,
+                                                "capacity": 2}}, manager))["slotCapacityOverrideSet"]["ok"]
+    second, _ = await customer(api, "13912345678")
+    assert (await book(api, second, world, slot))["errors"] == []
+    queue = """query($s: ID!) { storeTasks(storeId: $s, unassignedOnly: true) { edges { node {
+      assignee { id } assignmentReason history { action } } } } }"""
+    [edge] = (await api.data(queue, {"s": world.gid("Store", "shanghai")}, manager))["storeTasks"]["edges"]
+    assert edge["node"]["assignee"] is None
+    assert edge["node"]["assignmentReason"] == "every guide on shift is already receiving someone in this slot"
+    assert [h["action"] for h in edge["node"]["history"]] == ["CREATED", "QUEUED"]
+
+
+async def test_reception_from_acknowledge_to_done(api, db, booked, token_for):
+    guide = await token_for("sh.guide")
+    customer_token, booking_id = booked
+    task = await my_task(api, guide)
+    assert (await api.data(ACK, {"id": task["id"]}, guide))["taskAcknowledge"] == {
+        "task": {"status": "ACKNOWLEDGED", "ackDueAt": None}, "errors": []}
+    qr = (await api.data(QR, {"id": booking_id}, customer_token))["node"]["qrToken"]
+    checked = (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]
+    assert checked["errors"] == [] and checked["booking"]["status"] == "CHECKED_IN"
+    assert (await my_task(api, guide))["status"] == "IN_PROGRESS"
+    early = (await api.data(DONE, {"id": task["id"]}, guide))["taskComplete"]
+    assert_user_error(early, "REQUIRED_STEPS_OPEN", ["id"], "task")
+    for position in (0, 1, 2):  # the required ones
+        assert (await api.data(STEP, {"id": task["id"], "p": position}, guide))["taskStepComplete"]["errors"] == []
+    assert (await api.data(DONE, {"id": task["id"]}, guide))["taskComplete"]["task"]["status"] == "DONE"
+    async with db.engine.connect() as connection:
+        kinds = (await connection.execute(sa.text(
+            "SELECT type FROM customer_event WHERE source = 'bookings'"))).scalars().all()
+        actions = (await connection.execute(sa.text("SELECT action FROM task_history ORDER BY id"))).scalars().all()
+    assert kinds == ["STORE_VISIT"]
+    assert actions == ["CREATED", "ASSIGNED", "ACKNOWLEDGED", "STARTED", "STEP_DONE", "STEP_DONE", "STEP_DONE",
+                       "DONE"]
+
+
+async def test_a_qr_code_checks_in_once(api, db, booked, token_for):
+    guide = await token_for("sh.guide")
+    qr = (await api.data(QR, {"id": booked[1]}, booked[0]))["node"]["qrToken"]
+    assert (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]["errors"] == []
+    again = (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]
+    assert_user_error(again, "ALREADY_CHECKED_IN", ["input"], "booking")
+    async with db.engine.connect() as connection:
+        visits = (await connection.execute(sa.text(
+            "SELECT count(*) FROM customer_event WHERE type = 'STORE_VISIT'"))).scalar_one()
+    assert visits == 1
+
+
+async def test_a_forged_qr_code_is_refused_with_nothing_written(api, db, booked, token_for):
+    guide = await token_for("sh.guide")
+    qr = (await api.data(QR, {"id": booked[1]}, booked[0]))["node"]["qrToken"]
+    forged = qr[:-4] + ("AAAA" if not qr.endswith("AAAA") else "BBBB")
+    before = await count_rows(db, "customer_event")
+    payload = (await api.data(CHECK_IN, {"input": {"qrToken": forged}}, guide))["bookingCheckIn"]
+    assert_user_error(payload, "INVALID_QR_TOKEN", ["input", "qrToken"], "booking")
+    assert await count_rows(db, "customer_event") == before
+
+
+async def test_staff_see_no_qr_code_and_another_store_cannot_check_her_in(api, booked, token_for):
+    guide = await token_for("sh.guide")
+    assert (await api.data(QR, {"id": booked[1]}, guide))["node"]["qrToken"] is None
+    await assert_forbidden(api, CHECK_IN, {"input": {"bookingId": booked[1]}}, await token_for("bj.guide"))
+
+
+async def test_another_guide_cannot_work_the_task(api, db, world, booked, token_for):
+    task = await my_task(api, await token_for("sh.guide"))
+    await assert_forbidden(api, ACK, {"id": task["id"]}, await token_for("bj.guide"))
+
+
+async def test_cancelling_the_booking_cancels_the_task(api, booked, token_for):
+    cancel = """mutation($id: ID!) { bookingCancel(input: {id: $id}) { errors { code } } }"""
+    assert (await api.data(cancel, {"id": booked[1]}, booked[0]))["bookingCancel"]["errors"] == []
+    assert (await my_task(api, await token_for("sh.guide")))["status"] == "CANCELLED"
