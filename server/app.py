@@ -17,6 +17,7 @@ from .api.http import GraphQLHTTPEndpoint
 from .api.request_id import RequestIdMiddleware
 from .api.schema import build_schema
 from .api.websocket import GraphQLWebSocket
+from .bus import OutboxRelay, create_bus
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.clock import Clock, SystemClock
@@ -62,11 +63,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         db = Database.connect(settings.database_url)
-        app.state.runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
-                                    identity=identity, verifiers=verifiers)
+        bus = create_bus(settings.redis_url, settings.bus_channel_prefix)
+        await bus.start()
+        runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
+                          identity=identity, verifiers=verifiers, bus=bus)
+        relay = OutboxRelay(db, bus, runtime.clock)
+        await relay.start()
+        app.state.runtime, app.state.relay = runtime, relay
         try:
             yield
         finally:
+            await relay.close()
+            await bus.close()
             await db.dispose()
 
     routes = [

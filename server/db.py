@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 WRITE_OPTION = "irs_write"
+# What the store distance (haversine) and ranking queries use, for SQLite builds without them.
+_SQLITE_MATH = (("power", 2, math.pow), ("sin", 1, math.sin), ("cos", 1, math.cos), ("asin", 1, math.asin),
+                ("sqrt", 1, math.sqrt), ("radians", 1, math.radians))
 
 
 def is_sqlite(url: str) -> bool:
@@ -53,9 +58,10 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         try:
-            cursor.execute("SELECT power(2, 1)")
+            cursor.execute("SELECT power(2, 1), sin(1), cos(1), asin(1), sqrt(1), radians(1)")
         except Exception:  # noqa: BLE001 - SQLite built without its math functions
-            dbapi_connection.create_function("power", 2, math.pow, deterministic=True)
+            for name, arity, function in _SQLITE_MATH:
+                dbapi_connection.create_function(name, arity, function, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -68,24 +74,49 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     return engine
 
 
+OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by common.outbox.emit
+
+
 @dataclass(frozen=True)
 class Database:
-    """The engine plus a session factory for writing and one for reading."""
+    """The engine plus a session factory for writing and one for reading.
+
+    ``commit_listeners`` are called after a writer session that wrote outbox
+    rows commits (the relay publishes them at once).
+    """
 
     engine: AsyncEngine
     writer: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
+    commit_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def connect(cls, database_url: str, *, echo: bool = False) -> Database:
         engine = create_engine(database_url, echo=echo)
         read_engine = engine.execution_options(**{WRITE_OPTION: False})
+        listeners: list[Callable[[], None]] = []
+
+        class WriterSession(Session):
+            """This database's writer sessions (the after-commit hook is per database)."""
+
+        @event.listens_for(WriterSession, "after_commit")
+        def _after_commit(session) -> None:
+            if session.info.pop(OUTBOX_WRITTEN, False):
+                for listener in list(listeners):
+                    listener()
+
+        @event.listens_for(WriterSession, "after_rollback")
+        def _after_rollback(session) -> None:
+            session.info.pop(OUTBOX_WRITTEN, None)
+
         return cls(
             engine=engine,
-            writer=async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False),
+            writer=async_sessionmaker(engine, class_=AsyncSession, sync_session_class=WriterSession,
+                                      expire_on_commit=False),
             reader=async_sessionmaker(
                 read_engine, class_=AsyncSession, expire_on_commit=False
             ),
+            commit_listeners=listeners,
         )
 
     @property

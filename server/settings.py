@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str | None = None
+    bus_channel_prefix: str = Field(default="irs:", description="Redis pub/sub channels start with this")
     jwt_secret: SecretStr | None = None
     identity_salt: SecretStr | None = None
     identity_blocked_values: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_VALUES))

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from ..bus import Bus
 from ..db import Database
 from ..domains.auth.services import current_actor
 from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
@@ -38,6 +39,7 @@ class Runtime:
     clock: Clock
     identity: IdentityPolicy
     verifiers: Verifiers
+    bus: Bus
 
     @property
     def task_policy(self) -> TaskPolicy:
@@ -169,6 +171,14 @@ class Context:
                 factory = self.runtime.db.writer if scope.write() else self.runtime.db.reader
                 scope.session = factory()
             yield scope.session
+
+    async def renew_session(self) -> None:
+        """Give back the operation's session and forget loaded rows (a subscription between two
+        events holds no connection, and reads fresh data for the next one)."""
+        scope = self._scope()
+        async with scope.lock:
+            await scope._close_session()
+            scope.loaders.clear()
 
     def write_beside(self, write: Callable[[], Awaitable[None]]) -> None:
         """Run ``write`` (its own short transaction) while the operation goes on.

@@ -19,6 +19,7 @@ from ..domains.auth.graphql.mutations import AuthMutation
 from ..domains.auth.graphql.queries import AuthQuery
 from ..domains.bookings.graphql.mutations import BookingMutation
 from ..domains.bookings.graphql.queries import BookingQuery
+from ..domains.bookings.graphql.subscriptions import BookingSubscription
 from ..domains.catalog.graphql.mutations import CatalogMutation
 from ..domains.catalog.graphql.queries import CatalogQuery
 from ..domains.identity.graphql.mutations import IdentityMutation
@@ -33,6 +34,7 @@ from ..domains.stores.graphql.mutations import StoreMutation
 from ..domains.stores.graphql.queries import StoreQuery
 from ..domains.tasks.graphql.mutations import TaskMutation
 from ..domains.tasks.graphql.queries import TaskQuery
+from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
 from .errors import ErrorPolicy, UserError
@@ -57,6 +59,12 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, Id
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
 class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation, IdentityMutation,
                ScheduleMutation, BookingMutation, TaskMutation):
+    pass
+
+
+@strawberry.type(description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
+                             "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:)).")
+class Subscription(TaskSubscription, BookingSubscription):
     pass
 
 
@@ -87,6 +95,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return IRSSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[UserError],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=100),

@@ -33,7 +33,7 @@ class OutboxMessage(SQLModel, table=True):
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
     """Add a message to the caller's unit of work (published after it commits)."""
     session.add(OutboxMessage(topic=topic, event=event, payload=payload, created_at=now))
-    session.info["outbox_written"] = True
+    session.info["outbox_written"] = True  # server.db.OUTBOX_WRITTEN: wakes the relay after commit
 
 
 def staff_topic(staff_id: int) -> str:

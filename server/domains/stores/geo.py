@@ -6,7 +6,7 @@ forward transform (WGS-84 -> GCJ-02) has a closed form; the inverse has none, so
 :func:`gcj02_to_wgs84` iterates the forward transform until it lands on the input
 (it converges to well under a centimetre in a few steps).
 
-"Mainland China" is approximated by a hand-made outline of about 150 vertices,
+"Mainland China" is approximated by a hand-made outline of about 200 vertices,
 minus outlines of Hong Kong and Macau (see :data:`MAINLAND_OUTLINE`).
 """
 
@@ -54,7 +54,7 @@ MAINLAND_OUTLINE: Outline = (
     (108.6, 18.45), (108.55, 19.2), (108.0, 21.5),
     # Vietnam, Laos, Myanmar
     (107.35, 21.6), (106.75, 22.0), (106.7, 22.45), (106.3, 22.85), (105.85, 22.95), (105.3, 23.35),
-    (104.8, 23.15), (104.3, 22.7), (104.0, 22.52), (103.3, 22.8), (102.5, 22.75), (102.15, 22.4),
+    (104.8, 23.15), (104.3, 22.7), (104.0, 22.47), (103.3, 22.8), (102.5, 22.75), (102.15, 22.4),
     (101.85, 22.0), (101.75, 21.15), (101.15, 21.55), (100.5, 21.45), (100.1, 21.7), (99.95, 22.05),
     (99.2, 22.1), (99.55, 22.9), (99.5, 23.1), (98.9, 23.2), (98.7, 23.95), (97.7, 23.9),
     (97.5, 24.2), (97.7, 24.8), (98.2, 25.4), (98.7, 25.9), (98.75, 26.7), (98.7, 27.5),
@@ -62,8 +62,8 @@ MAINLAND_OUTLINE: Outline = (
     # India (the line of actual control), Bhutan, Sikkim and the Chumbi valley, Nepal
     (96.6, 28.9), (95.4, 29.1), (94.6, 29.3), (93.9, 28.7), (92.6, 27.9), (91.6, 27.95),
     (90.5, 28.25), (89.6, 28.2), (89.1, 27.55), (88.95, 27.3), (88.85, 27.5), (88.75, 27.95),
-    (88.1, 27.9), (87.0, 27.95), (86.0, 28.0), (85.1, 28.5), (84.2, 28.9), (83.3, 29.4),
-    (82.2, 30.1), (81.2, 30.3), (80.2, 30.8),
+    (88.1, 27.9), (87.0, 27.95), (86.1, 27.9), (85.1, 28.5), (84.2, 28.9), (83.3, 29.4),
+    (82.0, 30.45), (81.35, 30.15), (80.95, 30.23), (80.2, 30.8),
     # India again (Ladakh, Aksai Chin), Pakistan, Afghanistan, Tajikistan, Kyrgyzstan
     (79.3, 31.3), (78.7, 31.9), (78.5, 32.6), (79.4, 32.6), (78.4, 33.6), (79.0, 34.3),
     (78.1, 35.4), (77.8, 35.5), (76.5, 35.9), (75.6, 36.8), (74.8, 37.05), (75.0, 37.4),

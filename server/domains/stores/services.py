@@ -1,13 +1,15 @@
-"""Store use cases: create, update, look up and list."""
+"""Store use cases: create, update, look up, list, and find the nearest."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import delete, func, select
+import sqlalchemy as sa
+from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import services_by_ids
@@ -17,7 +19,9 @@ from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
+from ..schedule.grid import opening_interval
 from .errors import StoreErrorCode as Code
+from .geo import EARTH_RADIUS_M, bounding_box
 from .models import Store, StoreService
 
 STORE_CODE_PATTERN = r"[A-Z0-9-]{2,16}"
@@ -201,3 +205,76 @@ def store_listing(*, city: str | None = None, active: bool | None = None):
     if active is not None:
         statement = statement.where(Store.active == active)
     return statement
+
+
+# --- nearest stores ------------------------------------------------------------------------------
+
+MAX_NEARBY = 50
+MAX_NEARBY_PRODUCTS = 20
+# Search radii, widened until enough stores are found; None is the whole world.
+SEARCH_RADII_M = (50_000, 500_000, None)
+
+
+@dataclass(frozen=True)
+class NearbyStore:
+    store: Store
+    distance_m: float
+    open_now: bool
+
+
+def is_open(store: Store, now: datetime) -> bool:
+    """Whether ``now`` falls in the store's opening hours of its local day."""
+    local = now.astimezone(ZoneInfo(store.timezone))
+    hours = opening_interval(store.opening_hours, local.date())
+    return hours is not None and hours[0] <= local.time() < hours[1]
+
+
+def distance_sql(session: AsyncSession, lat: float, lng: float):
+    """Haversine distance in metres from (lat, lng) to each store, as a SQL expression."""
+    lat_rad, lng_rad = func.radians(Store.latitude), func.radians(Store.longitude)
+    phi, lam = math.radians(lat), math.radians(lng)
+    h = (func.power(func.sin((lat_rad - phi) / 2.0), 2)
+         + math.cos(phi) * func.cos(lat_rad) * func.power(func.sin((lng_rad - lam) / 2.0), 2))
+    # Rounding can push h a hair above 1 for antipodal points, out of asin's domain.
+    at_most = func.least if session.get_bind().dialect.name == "postgresql" else func.min
+    return 2 * EARTH_RADIUS_M * func.asin(func.sqrt(at_most(h, 1.0)))
+
+
+def _nearby_query(session: AsyncSession, lat: float, lng: float, limit: int, service_id: int | None,
+                  radius_m: float | None):
+    distance = distance_sql(session, lat, lng)
+    labelled = distance.label("distance")
+    statement = select(Store, labelled).where(col(Store.active))
+    if service_id is not None:
+        statement = statement.where(sa.exists().where(StoreService.store_id == Store.id,
+                                                      StoreService.service_id == service_id))
+    if radius_m is not None:
+        box = bounding_box(lat, lng, radius_m)
+        statement = statement.where(col(Store.latitude).between(box.min_lat, box.max_lat),
+                                    col(Store.longitude).between(box.min_lng, box.max_lng),
+                                    distance <= radius_m)
+    return statement.order_by(labelled, Store.id).limit(limit)
+
+
+async def nearby_stores(
+    session: AsyncSession, lat: float, lng: float, *, limit: int, service_id: int | None, now: datetime,
+    product_ids: Sequence[int] = (),
+) -> list[NearbyStore]:
+    """The ``limit`` active stores nearest to a WGS-84 point (offering ``service_id`` if given).
+
+    A bounding box on ix_store_lat_lng narrows each search; the box grows
+    (50 km, 500 km, the world) until ``limit`` stores lie within its radius.
+    ``product_ids`` are checked but not used until inventory lands.
+    """
+    check = Validator(Code)
+    check.number_range(("location", "latitude"), lat, -90, 90)
+    check.number_range(("location", "longitude"), lng, -180, 180)
+    check.number_range(("first",), limit, 1, MAX_NEARBY)
+    check.count(("productIds",), product_ids, MAX_NEARBY_PRODUCTS)
+    check.raise_if_any()
+    rows = []
+    for radius_m in SEARCH_RADII_M:
+        rows = (await session.exec(_nearby_query(session, lat, lng, limit, service_id, radius_m))).all()
+        if len(rows) >= limit:
+            break
+    return [NearbyStore(store, distance, is_open(store, now)) for store, distance in rows]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 
 import strawberry
 from strawberry import relay
 
 from ....api.nodes import local_ids
 from .. import services
+from ..geo import gcj02_to_wgs84
 from .types import Weekday
 
 
@@ -23,6 +25,27 @@ class OpeningHoursInput:
 class GeoPointInput:
     latitude: float
     longitude: float
+
+
+@strawberry.enum(description="The datum of a coordinate.")
+class CoordSystem(Enum):
+    WGS84 = strawberry.enum_value("WGS84", description="GPS, and maps outside mainland China.")
+    GCJ02 = strawberry.enum_value("GCJ02", description="Maps in mainland China (WeChat, Amap, Tencent): "
+                                                       "WGS-84 shifted by 100-700 m.")
+
+
+@strawberry.input(description="Where the customer is. GCJ-02 is converted to WGS-84; outside mainland China "
+                              "(Hong Kong, Macau, Taiwan, abroad) the two are the same point.")
+class LocationInput:
+    latitude: float = strawberry.field(description="-90 to 90.")
+    longitude: float = strawberry.field(description="-180 to 180.")
+    coord_system: CoordSystem = CoordSystem.WGS84
+
+
+def to_wgs84(location: LocationInput) -> tuple[float, float]:
+    if location.coord_system is CoordSystem.GCJ02:
+        return gcj02_to_wgs84(location.latitude, location.longitude)
+    return location.latitude, location.longitude
 
 
 @strawberry.input

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
-from ....api.nodes import local_id
+from ....api.errors import query_problem
+from ....api.nodes import local_id, local_ids
 from ....api.pagination import Connection, paginate
 from ....api.permissions import authenticated
+from ...common.errors import DomainError
 from .. import services
-from .types import Store
+from .inputs import LocationInput, to_wgs84
+from .types import NearbyStore, Store
 
 
 @strawberry.type
@@ -26,3 +31,23 @@ class StoreQuery:
     async def store(self, info: strawberry.Info, id: relay.GlobalID) -> Store | None:
         row = await info.context.loader(services.stores_by_ids).load(local_id(id, "Store"))
         return Store.from_row(row) if row else None
+
+    @strawberry.field(extensions=authenticated(), description="Active stores nearest to a location, nearest first.")
+    async def nearby_stores(
+        self, info: strawberry.Info, location: LocationInput,
+        first: Annotated[int, strawberry.argument(description="How many stores, 1 to 50.")] = 10,
+        service_id: Annotated[relay.GlobalID | None, strawberry.argument(
+            description="Only stores offering this service.")] = None,
+        product_ids: Annotated[list[relay.GlobalID] | None, strawberry.argument(
+            description="Products she wants to see (at most 20), for productsInStock.")] = None,
+    ) -> list[NearbyStore]:
+        latitude, longitude = to_wgs84(location)
+        service = local_id(service_id, "Service")
+        async with info.context.db() as session:
+            try:
+                found = await services.nearby_stores(
+                    session, latitude, longitude, limit=first, service_id=service,
+                    product_ids=local_ids(product_ids, "Product") or (), now=info.context.runtime.clock.now())
+            except DomainError as error:
+                raise query_problem(error) from None
+        return [NearbyStore.from_result(f, service) for f in found]

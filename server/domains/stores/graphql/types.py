@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,11 @@ from ...catalog.services import services_by_ids
 from .. import services
 from ..errors import StoreErrorCode
 from ..models import Store as StoreRow
+
+if TYPE_CHECKING:
+    from ...bookings.graphql.types import TimeSlot
+
+NEXT_SLOT_DAYS = 7
 
 StoreUserError = user_error_type("Store", StoreErrorCode)
 
@@ -79,3 +85,36 @@ class Store(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
         return await load_nodes(info, services.stores_by_ids, node_ids, cls.from_row)
+
+
+@strawberry.type(description="A store near a location, with what a customer choosing where to go needs.")
+class NearbyStore:
+    store: Store
+    distance_meters: int = strawberry.field(description="Great-circle distance from the location, in metres.")
+    open_now: bool = strawberry.field(description="Whether the store is open now, by its local opening hours.")
+    products_in_stock: bool | None = strawberry.field(
+        default=None, description="Whether the productIds asked about are in stock here. Always null for now: "
+                                  "store inventory comes in a later release.")
+    _service_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The first slot with a free seat, from now to the 7th store-local day; null if "
+                                  "none.")
+    async def next_free_slot(self, info: strawberry.Info) -> Annotated[
+            TimeSlot, strawberry.lazy("server.domains.bookings.graphql.types")] | None:
+        # Bookings build on stores (their types import this module): import them when first asked.
+        from ...bookings.graphql.types import TimeSlot
+        from ...bookings.services import available_slots
+        from ...schedule.grid import local_day
+
+        now = info.context.runtime.clock.now()
+        today = local_day(now, self.store.timezone)
+        async with info.context.db() as session:
+            slots = await available_slots(session, self.store.id, today, today + dt.timedelta(days=NEXT_SLOT_DAYS - 1),
+                                          self._service_id, now)
+        free = next((slot for slot in slots if slot.remaining > 0), None)
+        return TimeSlot.from_open_slot(free) if free else None
+
+    @classmethod
+    def from_result(cls, found: services.NearbyStore, service_id: int | None) -> NearbyStore:
+        return cls(store=Store.from_row(found.store), distance_meters=round(found.distance_m),
+                   open_now=found.open_now, _service_id=service_id)

@@ -1,0 +1,197 @@
+"""The event bus that feeds subscriptions, and the relay that moves the outbox onto it.
+
+Two buses, one interface: in-process (one server process) and Redis pub/sub
+(several replicas: every replica receives every message and hands it to its own
+WebSocket clients). The relay publishes outbox rows after their transaction
+commits: woken at once by the committing process, and by a periodic sweep that
+sends what a crashed process left behind. Delivery is at least once; clients
+key on the task id and catch up with ``myTaskList(updatedAfter:)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from .db import Database
+from .domains.common.clock import Clock
+from .domains.common.outbox import OutboxMessage
+
+logger = logging.getLogger("irs.bus")
+
+SUBSCRIBER_BUFFER = 1000
+RELAY_BATCH = 500
+SWEEP_SECONDS = 2.0
+CHANNEL_PREFIX = "irs:"
+
+
+class Bus(Protocol):
+    async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(self, topic: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalFanout:
+    """Subscribers of this process, by topic, each with a bounded queue."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)
+
+    def deliver(self, topic: str, message: dict[str, Any]) -> None:
+        for queue in list(self._queues.get(topic, ())):
+            if queue.full():  # a stalled client: drop its oldest, it will catch up with a query
+                queue.get_nowait()
+                logger.warning("subscriber of %s is behind; dropped its oldest message", topic)
+            queue.put_nowait(message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
+        self._queues[topic].add(queue)
+
+        async def messages() -> AsyncIterator[dict[str, Any]]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield messages()
+        finally:
+            self._queues[topic].discard(queue)
+            if not self._queues[topic]:
+                del self._queues[topic]
+
+
+class InProcessBus(LocalFanout):
+    """One process: publishing is delivering."""
+
+    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+        self.deliver(topic, message)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisBus(LocalFanout):
+    """Several replicas: publish to Redis; one pattern subscription per process fans messages out locally."""
+
+    def __init__(self, url: str, prefix: str = CHANNEL_PREFIX) -> None:
+        super().__init__()
+        from redis.asyncio import Redis
+
+        self._redis, self._prefix = Redis.from_url(url), prefix
+        self._listener: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+
+    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+        await self._redis.publish(self._prefix + topic, json.dumps(message))
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen())
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.psubscribe(self._prefix + "*")
+                    self._ready.set()
+                    async for item in pubsub.listen():
+                        if item["type"] == "pmessage":
+                            topic = item["channel"].decode()[len(self._prefix):]
+                            self.deliver(topic, json.loads(item["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis restarted or the network blinked: listen again
+                logger.exception("Redis subscription lost; reconnecting")
+                await asyncio.sleep(1)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._redis.aclose()
+
+
+def create_bus(redis_url: str | None, prefix: str = CHANNEL_PREFIX) -> Bus:
+    return RedisBus(redis_url, prefix) if redis_url else InProcessBus()
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows, oldest first, and marks them published.
+
+    On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``: replicas
+    relaying at the same time take different rows, so none is sent twice by
+    two relays. SQLite has one writer at a time anyway.
+    """
+
+    def __init__(self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS) -> None:
+        self.db, self.bus, self.clock, self.sweep_seconds = db, bus, clock, sweep_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        """A transaction that wrote outbox rows has committed."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self.db.commit_listeners.append(self.wake)
+        self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.db.commit_listeners.remove(self.wake)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_seconds)
+            self._wake.clear()
+            try:
+                while await self.relay_once() == RELAY_BATCH:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep relaying; the rows stay pending until it works
+                logger.exception("outbox relay failed; retrying at the next sweep")
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; returns how many."""
+        async with self.db.writer() as session:
+            statement = (select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
+                         .order_by(OutboxMessage.id).limit(RELAY_BATCH))
+            if not self.db.is_sqlite:
+                statement = statement.with_for_update(skip_locked=True)
+            rows = list((await session.exec(statement)).all())
+            if not rows:
+                await session.rollback()
+                return 0
+            for row in rows:
+                await self.bus.publish(row.topic, {"event": row.event, **row.payload})
+            await session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in rows]))
+                               .values(published_at=self._now()))
+            await session.commit()
+            return len(rows)
+
+    def _now(self) -> datetime:
+        return self.clock.now()

@@ -1,0 +1,61 @@
+"""Live task events for guides and store managers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from ....api.live import live_messages
+from ....api.nodes import local_id
+from ....api.permissions import roles
+from ...common.actor import Role
+from ...common.outbox import staff_topic, store_queue_topic
+from .. import services
+from .types import Task
+
+
+@strawberry.enum(description="What happened to a task.")
+class TaskEventKind(Enum):
+    CREATED = strawberry.enum_value("CREATED", description="A new task for you (or the queue).")
+    UPDATED = strawberry.enum_value("UPDATED", description="Its state, steps or booking changed.")
+    ESCALATED = strawberry.enum_value("ESCALATED", description="Not acknowledged in time; moved to another guide.")
+    REMINDER = strawberry.enum_value("REMINDER", description="Her slot starts soon.")
+    REMOVED = strawberry.enum_value("REMOVED", description="It was given to someone else.")
+    REASSIGNED = strawberry.enum_value("REASSIGNED", description="A manager gave it to you.")
+
+
+@strawberry.type(description="A task event, with the task as it is now.")
+class TaskEvent:
+    kind: TaskEventKind
+    task: Task
+
+
+async def _task_events(info: strawberry.Info, topic: str) -> AsyncGenerator[TaskEvent, None]:
+    async for message in live_messages(info, topic):
+        async with info.context.db() as session:
+            row = (await services.tasks_by_ids(session, [message["taskId"]])).get(message["taskId"])
+        if row is not None:
+            yield TaskEvent(kind=TaskEventKind(message["event"]), task=Task.from_row(row))
+
+
+@strawberry.type
+class TaskSubscription:
+    @strawberry.subscription(extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
+                             description="Your tasks as they are created, change, escalate or come due. After a "
+                                         "reconnect, catch up with myTaskList(updatedAfter:).")
+    async def my_tasks(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:
+        actor = info.context.require_actor()
+        async for event in _task_events(info, staff_topic(actor.id)):
+            yield event
+
+    @strawberry.subscription(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
+                             description="Every task event of a store: new, queued, escalated, done.")
+    async def store_queue(self, info: strawberry.Info, store_id: relay.GlobalID) -> AsyncGenerator[TaskEvent, None]:
+        actor = info.context.require_actor()
+        store = local_id(store_id, "Store")
+        actor.require_store(store)
+        async for event in _task_events(info, store_queue_topic(store)):
+            yield event

@@ -1,0 +1,127 @@
+"""Real time: a booking reaches the assigned guide's myTasks socket, on one server or across two via Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
+
+from server.app import create_app
+from tests.conftest import make_settings
+from tests.world import login
+
+from .helpers import BOOK, booking_input, give_shifts, next_local
+
+MY_TASKS = gql("""subscription { myTasks { kind task { id status priority customer { phone } booking { id } } } }""")
+FEED = gql("""subscription { bookingFeed { id store { city } } }""")
+CUSTOMER_LOGIN = """mutation { customerLogin(input: {phone: "13812345678", smsCode: "000000"}) {
+  session { accessToken } } }"""
+REDIS_URL = "redis://127.0.0.1:6379/0"
+MONDAY = 0
+
+
+@contextlib.asynccontextmanager
+async def serve(url: str, tmp_root, clock, **overrides):
+    """The app on a real uvicorn server on a free port; yields its address."""
+    import uvicorn
+
+    app = create_app(make_settings(url, tmp_root, **overrides), clock=clock)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(250):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    assert server.started
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def socket_for(address: str, token: str) -> Client:
+    return Client(transport=WebsocketsTransport(
+        url=f"ws://{address}/graphql", init_payload={"authorization": f"Bearer {token}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]))
+
+
+async def graphql(address: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=f"http://{address}") as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                     headers=headers)
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def first_event(client: Client, document) -> dict:
+    async with client as session:
+        async for event in session.subscribe(document):
+            return event
+
+
+async def book_through(address: str, world, clock) -> str:
+    customer = (await graphql(address, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
+    payload = (await graphql(address, BOOK, {"input": booking_input(world, next_local(clock, MONDAY, 15))},
+                             customer))["bookingCreate"]
+    assert payload["errors"] == [], payload
+    return payload["booking"]["id"]
+
+
+async def subscribed_then(client: Client, document, action):
+    """Start the subscription, wait until the server has it, run ``action``, return the first event."""
+    listener = asyncio.create_task(first_event(client, document))
+    await asyncio.sleep(0.5)  # the subscription is registered before the booking is made
+    booking_id = await action()
+    event = await asyncio.wait_for(listener, timeout=10)
+    return booking_id, event
+
+
+async def test_a_booking_reaches_the_guides_socket(db, world, api, tmp_root, clock):
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with serve(url, tmp_root, clock) as address:
+        guide = await login(api, "sh.guide")
+        booking_id, event = await subscribed_then(socket_for(address, guide), MY_TASKS,
+                                                  lambda: book_through(address, world, clock))
+    assert event["myTasks"]["kind"] == "CREATED"
+    assert event["myTasks"]["task"]["booking"]["id"] == booking_id
+    assert event["myTasks"]["task"]["customer"]["phone"] == "+8613812345678"
+
+
+async def test_ops_see_the_booking_feed(db, world, api, tmp_root, clock):
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with serve(url, tmp_root, clock) as address:
+        ops = await login(api, "ops")
+        booking_id, event = await subscribed_then(socket_for(address, ops), FEED,
+                                                  lambda: book_through(address, world, clock))
+    assert event["bookingFeed"] == {"id": booking_id, "store": {"city": "上海"}}
+
+
+async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock):
+    """The guide is connected to server A; the customer books through server B."""
+    try:
+        await aioredis.from_url(REDIS_URL).ping()
+    except OSError:
+        pytest.fail("Redis must run on 127.0.0.1:6379 for this test (see DESIGN.md)")
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    isolated = {"redis_url": REDIS_URL, "bus_channel_prefix": f"irs-test-{uuid.uuid4().hex[:8]}:"}
+    async with serve(url, tmp_root, clock, **isolated) as a, serve(url, tmp_root, clock, **isolated) as b:
+        guide = await login(api, "sh.guide")
+        booking_id, event = await subscribed_then(socket_for(a, guide), MY_TASKS,
+                                                  lambda: book_through(b, world, clock))
+    assert event["myTasks"]["task"]["booking"]["id"] == booking_id
