@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
@@ -19,6 +20,8 @@ from .api.schema import build_schema
 from .api.websocket import GraphQLWebSocket
 from .bus import OutboxRelay, create_bus
 from .db import Database
+from .domains.messaging.channels import channels_from_settings
+from .scheduler import Scheduler, standard_jobs
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.clock import Clock, SystemClock
 from .domains.identity.services import IdentityPolicy
@@ -69,10 +72,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                           identity=identity, verifiers=verifiers, bus=bus)
         relay = OutboxRelay(db, bus, runtime.clock)
         await relay.start()
-        app.state.runtime, app.state.relay = runtime, relay
+        channels = channels_from_settings(settings, verifiers.sms)
+        jobs = standard_jobs(runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels,
+                             settings.brand_name)
+        scheduler = Scheduler(db, runtime.clock, jobs)
+        if settings.scheduler:
+            scheduler.start()
+        app.state.runtime, app.state.relay, app.state.scheduler = runtime, relay, scheduler
+        app.state.message_channels = channels
         try:
             yield
         finally:
+            await scheduler.close()
             await relay.close()
             await bus.close()
             await db.dispose()

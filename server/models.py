@@ -8,6 +8,7 @@ from .domains.catalog import models as catalog_models  # noqa: F401
 from .domains.common import audit, idempotency, outbox  # noqa: F401
 from .domains.identity import models as identity_models  # noqa: F401
 from .domains.livestreams import models as livestream_models  # noqa: F401
+from .domains.messaging import models as messaging_models  # noqa: F401
 from .domains.schedule import models as schedule_models  # noqa: F401
 from .domains.staff import models as staff_models  # noqa: F401
 from .domains.stores import models as store_models  # noqa: F401

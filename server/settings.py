@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
     brand_currency: str = "CNY"
+    brand_name: str = Field(default="Elegance", description="signs messages to customers")
+    scheduler: bool = Field(default=True, description="run background jobs in this process")
+    wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")
+    wechat_reminder_template_id: str | None = None
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")
     task_reminder_minutes: int = Field(default=60, ge=5, le=24 * 60, description="reminders this long before a slot")
     no_show_minutes: int = Field(default=30, ge=0, le=24 * 60, description="after slot end, unchecked -> NO_SHOW")

@@ -144,8 +144,9 @@ def clock() -> FrozenClock:
 
 
 def make_settings(database_url: str, tmp_root: Path, **overrides) -> Settings:
+    # Tests run the background jobs themselves (app.state.scheduler.run_once()) after moving the clock.
     values = dict(database_url=database_url, jwt_secret=TEST_SECRET, identity_salt=TEST_SECRET,
-                  var_dir=tmp_root / "var", env="development")
+                  var_dir=tmp_root / "var", env="development", scheduler=False)
     values.update(overrides)
     return Settings(**values)
 

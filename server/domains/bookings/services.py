@@ -214,20 +214,32 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
 
 async def _reception(session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity,
                      request: BookingRequest) -> Reception:
+    need = await need_of(session, booking, store, slot, sorted(set(request.product_ids)))
+    return Reception(booking_id=booking.id, person_id=booking.person_id, store_id=store.id,
+                     slot_start=booking.slot_start, from_livestream=booking.livestream_id is not None, need=need)
+
+
+async def need_of(session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity,
+                  product_ids: Sequence[int]) -> Need:
+    """What dispatch needs to choose a guide for this booking's reception."""
     person = await session.get(Person, booking.person_id)
-    products = await products_by_ids(session, sorted(set(request.product_ids)))
-    day = slot.slot.day
+    products = await products_by_ids(session, product_ids)
     zone = ZoneInfo(store.timezone)
-    need = Need(
+    return Need(
         store_id=store.id, slot_start=booking.slot_start,
-        day_start=datetime.combine(day, time.min, zone).astimezone(UTC),
-        day_end=datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC),
+        day_start=datetime.combine(slot.slot.day, time.min, zone).astimezone(UTC),
+        day_end=datetime.combine(slot.slot.day + timedelta(days=1), time.min, zone).astimezone(UTC),
         candidates=slot.guide_ids, guide_capacity=(await settings_of(session, store.id)).guide_capacity,
         relationship_guide_id=person.relationship_guide_id if person else None,
         category_ids=frozenset(p.category_id for p in products.values() if p.category_id),
         service_id=booking.service_id)
-    return Reception(booking_id=booking.id, person_id=booking.person_id, store_id=store.id,
-                     slot_start=booking.slot_start, from_livestream=booking.livestream_id is not None, need=need)
+
+
+async def slot_of(session: AsyncSession, store: Store, booking: Booking) -> SlotCapacity | None:
+    """The booking's slot as the shifts are now (None when the grid changed under it)."""
+    day = local_day(booking.slot_start, store.timezone)
+    return next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == booking.slot_start),
+                None)
 
 
 def _announce_booking(session: AsyncSession, booking: Booking, store: Store, now: datetime) -> None:

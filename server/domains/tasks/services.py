@@ -333,3 +333,62 @@ async def start_for_booking(session: AsyncSession, booking_id: int, actor: Actor
     task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
     if task is not None and task.status in (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value):
         await begin(session, task, actor, now)
+
+
+# --- jobs (called by the scheduler, one transaction per batch) -----------------------------------
+
+CLAIM_BATCH = 200
+
+
+def claim(statement, session: AsyncSession):
+    """Rows for one replica: on PostgreSQL others skip what this one holds."""
+    if session.get_bind().dialect.name == "postgresql":
+        return statement.with_for_update(skip_locked=True)
+    return statement
+
+
+async def overdue_tasks(session: AsyncSession, now: datetime) -> list[Task]:
+    """Assigned tasks nobody acknowledged in time."""
+    statement = (select(Task).where(Task.status == TaskStatus.OPEN.value, col(Task.assignee_id).is_not(None),
+                                    col(Task.ack_due_at).is_not(None), Task.ack_due_at <= now)
+                 .order_by(Task.ack_due_at).limit(CLAIM_BATCH))
+    return list((await session.exec(claim(statement, session))).all())
+
+
+async def previous_assignees(session: AsyncSession, task_id: int) -> set[int]:
+    rows = await session.exec(select(TaskHistory.assignee_id).where(
+        TaskHistory.task_id == task_id, col(TaskHistory.assignee_id).is_not(None)).distinct())
+    return set(rows.all())
+
+
+async def escalate(session: AsyncSession, task: Task, choice: Choice, policy: TaskPolicy, now: datetime) -> None:
+    """Not acknowledged in time: the store's managers hear of it (storeQueue) and the next candidate
+    gets it, or the store queue when there is none. The earlier guide stays in the history."""
+    late = task.assignee_id
+    task.escalations += 1
+    _history(session, task, SYSTEM, TaskAction.ESCALATED, now, note=f"not acknowledged by staff:{late}")
+    await _assign(session, task, choice, policy, now, TaskAction.ESCALATED)  # tells the store queue too
+
+
+async def tasks_to_remind(session: AsyncSession, now: datetime, policy: TaskPolicy) -> list[Task]:
+    """Assigned tasks whose customer is due within the reminder lead and that were not reminded yet."""
+    statement = (select(Task).where(col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value]),
+                                    col(Task.assignee_id).is_not(None), col(Task.reminded_at).is_(None),
+                                    Task.due_at > now, Task.due_at <= now + timedelta(minutes=policy.reminder_minutes))
+                 .order_by(Task.due_at).limit(CLAIM_BATCH))
+    return list((await session.exec(claim(statement, session))).all())
+
+
+def remind(session: AsyncSession, task: Task, now: datetime) -> None:
+    task.reminded_at = now
+    _history(session, task, SYSTEM, TaskAction.REMINDED, now)
+    emit(session, staff_topic(task.assignee_id), "REMINDER", _message(task), now)
+
+
+async def cancel_for_no_show(session: AsyncSession, booking_id: int, now: datetime) -> None:
+    task = (await session.exec(select(Task).where(Task.booking_id == booking_id))).first()
+    if task is None or task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
+        return
+    task.status, task.updated_at, task.ack_due_at = TaskStatus.CANCELLED.value, now, None
+    _history(session, task, SYSTEM, TaskAction.CANCELLED, now, note="no-show")
+    _announce(session, task, TaskAction.CANCELLED, now)

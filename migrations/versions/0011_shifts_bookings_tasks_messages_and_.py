@@ -1,8 +1,8 @@
-"""shifts bookings tasks and outbox
+"""shifts bookings tasks messages and outbox
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-11-27 08:11:05.267238
+Create Date: 2026-11-27 08:15:46.209422
 """
 from collections.abc import Sequence
 
@@ -137,6 +137,26 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_customer_booking_count_person_id_person')),
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_customer_booking_count'))
     )
+    op.create_table('outbound_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_outbound_message_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_message')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbound_message_dedupe_key'))
+    )
+    with op.batch_alter_table('outbound_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbound_message_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_outbound_message_status_id', ['status', 'id'], unique=False)
+
     op.create_table('booking_product',
     sa.Column('booking_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
@@ -218,6 +238,11 @@ def downgrade() -> None:
 
     op.drop_table('task')
     op.drop_table('booking_product')
+    with op.batch_alter_table('outbound_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_message_status_id')
+        batch_op.drop_index(batch_op.f('ix_outbound_message_person_id'))
+
+    op.drop_table('outbound_message')
     op.drop_table('customer_booking_count')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_index('ix_booking_store_slot')

@@ -1,0 +1,69 @@
+"""Background work on bookings and their tasks, run by the scheduler (server/scheduler.py).
+
+Each job handles one batch in one transaction and claims its rows with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas running the same job at
+the same moment never handle a row twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..messaging.services import MessageKind, queue
+from ..stores.models import Store
+from ..tasks import services as tasks
+from ..tasks.dispatch import Choice, choose_guide
+from .models import Booking, BookingProduct
+from .services import BookingStatus, need_of, release_customer_place, slot_of
+
+async def escalate_overdue_tasks(session: AsyncSession, policy: tasks.TaskPolicy, now: datetime) -> int:
+    overdue = await tasks.overdue_tasks(session, now)
+    for task in overdue:
+        await tasks.escalate(session, task, await _next_guide(session, task), policy, now)
+    await session.commit()
+    return len(overdue)
+
+
+async def _next_guide(session: AsyncSession, task) -> Choice:
+    booking = await session.get(Booking, task.booking_id) if task.booking_id else None
+    store = await session.get(Store, task.store_id)
+    slot = await slot_of(session, store, booking) if booking else None
+    if slot is None:
+        return Choice(None, "escalated: the slot is no longer on the store's grid")
+    products = (await session.exec(select(BookingProduct.product_id).where(
+        BookingProduct.booking_id == booking.id))).all()
+    need = await need_of(session, booking, store, slot, list(products))
+    choice = await choose_guide(session, need, exclude=await tasks.previous_assignees(session, task.id))
+    return Choice(choice.guide_id, f"escalated: {choice.reason}")
+
+
+async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) -> int:
+    """CONFIRMED bookings whose slot ended more than ``grace`` ago. Cancelled ones are never no-shows."""
+    statement = (select(Booking).where(Booking.status == BookingStatus.CONFIRMED.value,
+                                       Booking.slot_end <= now - grace)
+                 .order_by(Booking.slot_end).limit(tasks.CLAIM_BATCH))
+    late = list((await session.exec(tasks.claim(statement, session))).all())
+    for booking in late:
+        booking.status, booking.updated_at = BookingStatus.NO_SHOW.value, now
+        await release_customer_place(session, booking.person_id)
+        await tasks.cancel_for_no_show(session, booking.id, now)
+    await session.commit()
+    return len(late)
+
+
+async def send_reminders(session: AsyncSession, policy: tasks.TaskPolicy, brand: str, now: datetime) -> int:
+    """An hour (reminder_minutes) before the slot: the guide's task says so, and she gets a message."""
+    due = await tasks.tasks_to_remind(session, now, policy)
+    for task in due:
+        tasks.remind(session, task, now)
+        booking = await session.get(Booking, task.booking_id) if task.booking_id else None
+        if booking is not None and booking.status == BookingStatus.CONFIRMED.value:
+            store = await session.get(Store, booking.store_id)
+            await queue(session, booking.person_id, MessageKind.BOOKING_REMINDER, f"booking:{booking.id}:remind",
+                        {"bookingId": booking.id, "storeName": store.name, "timezone": store.timezone,
+                         "slotStart": booking.slot_start.isoformat(), "brand": brand}, now)
+    await session.commit()
+    return len(due)
