@@ -30,7 +30,14 @@ from ..schedule.services import MAX_DAYS_ASKED, SlotCapacity, days_between, sett
 from ..stores.models import Store
 from ..stores.services import service_ids_by_store
 from ..tasks.dispatch import Need
-from ..tasks.services import Reception, TaskPolicy, cancel_for_booking, create_reception, start_for_booking
+from ..tasks.services import (
+    Reception,
+    TaskPolicy,
+    cancel_for_booking,
+    create_reception,
+    move_reception,
+    start_for_booking,
+)
 from . import qr
 from .errors import BookingErrorCode as Code
 from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
@@ -271,12 +278,7 @@ async def cancel_booking(session: AsyncSession, actor: Actor, booking_id: int, r
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
         raise not_found(Code, "booking", ("input", "id"))
-    if actor.kind is ActorKind.CUSTOMER:
-        if booking.person_id != actor.id:
-            raise Forbidden("not your booking")
-    else:
-        actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
-        actor.require_store(booking.store_id)
+    _authorize_change(actor, booking)
     check = Validator(Code)
     reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False)
     check.raise_if_any()
@@ -424,3 +426,44 @@ def _bad_qr(message: str) -> DomainError:
 
 def qr_token_of(booking: Booking, tokens: TokenPolicy) -> str:
     return qr.encode(tokens, booking.id, booking.qr_nonce, booking.slot_end)
+
+
+async def reschedule_booking(session: AsyncSession, actor: Actor, booking_id: int, slot_start: datetime,
+                             policy: TaskPolicy, now: datetime) -> Booking:
+    """Move a CONFIRMED booking to another slot of its store, atomically: the old seat is given back
+    only if the new one is taken (one transaction; seats are locked in slot order, so two customers
+    swapping slots cannot deadlock). Her task follows; its guide changes only if not on shift then."""
+    booking = await session.get(Booking, booking_id, with_for_update=True)
+    if booking is None:
+        raise not_found(Code, "booking", ("input", "id"))
+    _authorize_change(actor, booking)
+    if booking.status != BookingStatus.CONFIRMED.value:
+        raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be moved", ("input", "id"))
+    if slot_start.tzinfo is None:
+        raise DomainError.single(Code.INVALID_VALUE, "slotStart needs a time zone", ("input", "slotStart"))
+    if slot_start == booking.slot_start:
+        return booking
+    store = await session.get(Store, booking.store_id)
+    slot = await _slot(session, store, slot_start, now)
+    old_start = booking.slot_start
+    for start in sorted([old_start, slot.slot.start]):
+        if start == old_start:
+            await release_seat(session, store.id, old_start)
+        else:
+            await _take_seat(session, store.id, start, slot.capacity)
+    booking.slot_start, booking.slot_end, booking.updated_at = slot.slot.start, slot.slot.end, now
+    products = (await session.exec(select(BookingProduct.product_id).where(
+        BookingProduct.booking_id == booking.id))).all()
+    await move_reception(session, booking.id, await need_of(session, booking, store, slot, list(products)),
+                         policy, now, actor.key)
+    await session.commit()
+    return booking
+
+
+def _authorize_change(actor: Actor, booking: Booking) -> None:
+    if actor.kind is ActorKind.CUSTOMER:
+        if booking.person_id != actor.id:
+            raise Forbidden("not your booking")
+        return
+    actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
+    actor.require_store(booking.store_id)

@@ -392,3 +392,27 @@ async def cancel_for_no_show(session: AsyncSession, booking_id: int, now: dateti
     task.status, task.updated_at, task.ack_due_at = TaskStatus.CANCELLED.value, now, None
     _history(session, task, SYSTEM, TaskAction.CANCELLED, now, note="no-show")
     _announce(session, task, TaskAction.CANCELLED, now)
+
+
+async def move_reception(session: AsyncSession, booking_id: int, need: Need, policy: TaskPolicy, now: datetime,
+                         actor_key: str) -> None:
+    """Her booking moved to another slot: the task is due then; its guide stays if on shift with a free
+    seat then, else dispatch chooses again (in the caller's transaction)."""
+    task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
+    if task is None or task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
+        return
+    task.due_at, task.updated_at, task.reminded_at = need.slot_start, now, None
+    if task.assignee_id is not None and task.assignee_id in need.candidates:
+        busy = await _tasks_in_slot_excluding(session, task.assignee_id, need.slot_start, task.id)
+        if busy < need.guide_capacity:
+            _history(session, task, actor_key, TaskAction.REASSIGNED, now, note="moved to another slot")
+            _announce(session, task, TaskAction.REASSIGNED, now)
+            return
+    await _assign(session, task, await choose_guide(session, need), policy, now, TaskAction.REASSIGNED, actor_key)
+
+
+async def _tasks_in_slot_excluding(session: AsyncSession, guide_id: int, slot_start: datetime, task_id: int) -> int:
+    rows = await session.exec(select(Task.id).where(
+        Task.assignee_id == guide_id, Task.due_at == slot_start, Task.id != task_id,
+        col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value])))
+    return len(rows.all())

@@ -154,3 +154,40 @@ async def test_bad_requests_are_refused_with_nothing_written(api, db, ready, clo
     payload = (await api.data(BOOK, {"input": inputs[case]}, token))["bookingCreate"]
     assert_user_error(payload, code, field, "booking")
     assert await written(db) == before
+
+
+RESCHEDULE = """mutation($input: BookingRescheduleInput!) { bookingReschedule(input: $input) {
+  booking { slotStart status } errors { code field } } }"""
+
+
+async def seats(db) -> dict:
+    async with db.engine.connect() as connection:
+        rows = (await connection.execute(sa.text("SELECT slot_start, booked FROM slot_ledger"))).all()
+    return {str(start)[:16]: booked for start, booked in rows}
+
+
+async def test_rescheduling_moves_the_seat_and_the_task(api, db, ready, clock):
+    token, _ = await customer(api)
+    old = next_local(clock, MONDAY, 15)
+    booking = (await book(api, token, ready, old))["booking"]
+    new = old + timedelta(hours=2)
+    moved = (await api.data(RESCHEDULE, {"input": {"id": booking["id"], "slotStart": iso(new)}}, token))
+    assert moved["bookingReschedule"] == {"booking": {"slotStart": iso(new), "status": "CONFIRMED"}, "errors": []}
+    assert sorted((await seats(db)).values()) == [0, 1]
+    async with db.engine.connect() as connection:
+        due = (await connection.execute(sa.text("SELECT due_at FROM task"))).scalar_one()
+    assert str(due)[:16] == str(new.replace(tzinfo=None))[:16] or due == new
+
+
+async def test_a_reschedule_to_a_full_slot_keeps_the_old_seat(api, db, ready, clock):
+    token, _ = await customer(api)
+    other, _ = await customer(api, "13912345678")
+    old, full = next_local(clock, MONDAY, 15), next_local(clock, MONDAY, 16)
+    booking = (await book(api, token, ready, old))["booking"]
+    assert (await book(api, other, ready, full))["errors"] == []
+    before = await seats(db)
+    moved = (await api.data(RESCHEDULE, {"input": {"id": booking["id"], "slotStart": iso(full)}}, token))
+    assert_user_error(moved["bookingReschedule"], "SLOT_FULL", ["input", "slotStart"], "booking")
+    assert await seats(db) == before
+    [row] = [b for b in await fetch(db, Booking) if b.slot_start == old]
+    assert row.status == "CONFIRMED"

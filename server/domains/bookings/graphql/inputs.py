@@ -45,3 +45,9 @@ class BookingCancelInput:
 class BookingCheckInInput:
     qr_token: str | None = None
     booking_id: relay.GlobalID | None = None
+
+
+@strawberry.input(description="Move a confirmed booking to another slot of the same store.")
+class BookingRescheduleInput:
+    id: relay.GlobalID
+    slot_start: dt.datetime

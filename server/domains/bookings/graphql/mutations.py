@@ -9,7 +9,13 @@ from ....api.nodes import local_id
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
 from .. import services
-from .inputs import BookingCancelInput, BookingCheckInInput, BookingCreateInput, to_request
+from .inputs import (
+    BookingCancelInput,
+    BookingCheckInInput,
+    BookingCreateInput,
+    BookingRescheduleInput,
+    to_request,
+)
 from .types import Booking, BookingUserError
 
 
@@ -21,6 +27,12 @@ class BookingCreatePayload:
 
 @strawberry.type
 class BookingCancelPayload:
+    booking: Booking | None = None
+    errors: list[BookingUserError]
+
+
+@strawberry.type
+class BookingReschedulePayload:
     booking: Booking | None = None
     errors: list[BookingUserError]
 
@@ -70,3 +82,17 @@ class BookingMutation:
             return {"booking": Booking.from_row(row)}
 
         return await mutate(info, BookingCheckInPayload, BookingUserError, action)
+
+    @strawberry.mutation(extensions=authenticated(), description="Move a confirmed booking to another slot: the "
+                                                                 "old seat is freed only if the new one is taken.")
+    async def booking_reschedule(self, info: strawberry.Info,
+                                 input: BookingRescheduleInput) -> BookingReschedulePayload:
+        actor = await info.context.viewer()
+        runtime = info.context.runtime
+
+        async def action(session):
+            row = await services.reschedule_booking(session, actor, local_id(input.id, "Booking"), input.slot_start,
+                                                    runtime.task_policy, runtime.clock.now())
+            return {"booking": Booking.from_row(row)}
+
+        return await mutate(info, BookingReschedulePayload, BookingUserError, action)
