@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from server.bus import OutboxRelay
 from server.domains.common.outbox import OutboxMessage
-from server.domains.staff.models import StaffUser
 from tests.conftest import count_rows
 
 from .helpers import book, customer, give_shifts, next_local
@@ -27,20 +26,6 @@ async def scalar(db, sql: str, **params):
 async def rows(db, sql: str, **params) -> list:
     async with db.engine.connect() as connection:
         return list((await connection.execute(sa.text(sql), params)).all())
-
-
-@pytest.fixture
-async def two_guides(db, world):
-    """Shanghai's guide plus a second one, both on shift all day."""
-    async with db.writer() as session:
-        other = StaffUser(username="sh.guide2", display_name="Guide Two", role="GUIDE",
-                          store_id=world.ids["shanghai"], password_hash="x")
-        session.add(other)
-        await session.commit()
-        world.ids["sh.guide2"] = other.id
-    await give_shifts(db, world, "sh.guide")
-    await give_shifts(db, world, "sh.guide2")
-    return world
 
 
 async def run_jobs(api) -> dict[str, int]:

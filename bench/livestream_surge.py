@@ -1,0 +1,363 @@
+"""The seed's livestream surge: 5,000 viewers book a store visit while 600 guides wait on their phones.
+
+One livestream, the 200 demo stores, 600 guides each holding a `myTasks`
+WebSocket, 5,000 customers each booking once over HTTP at concurrency 64,
+against a real server process (uvicorn) on PostgreSQL with the Redis bus.
+Each customer books a slot that availableSlots showed free at her store (as
+the mini-program would), so every booking should succeed; a second, smaller
+wave then races for already-full evening slots to prove nothing overbooks.
+Afterwards the same transaction is replayed by pgbench on the same machine for
+the database's ceiling. Prints one JSON line.
+
+    .venv/bin/python bench/livestream_surge.py       # needs PostgreSQL and Redis on 127.0.0.1
+    IRS_SURGE_CUSTOMERS=1000 IRS_SURGE_WORKERS=2 ...  # a smaller run, or more server processes
+
+Latency of a task reaching its guide is measured from the moment the booking's
+HTTP response reached the client (the booking had committed by then: a lower
+bound of commit-to-guide) and from the moment the request was sent (an upper
+bound).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+import websockets
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from server.domains.auth.tokens import TokenPolicy, encode_access_token  # noqa: E402
+from server.domains.common.actor import Actor, ActorKind, Role  # noqa: E402
+
+ADMIN_URL = os.environ.get("IRS_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("IRS_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+CUSTOMERS = int(os.environ.get("IRS_SURGE_CUSTOMERS", "5000"))
+CONCURRENCY = int(os.environ.get("IRS_SURGE_CONCURRENCY", "64"))
+WORKERS = int(os.environ.get("IRS_SURGE_WORKERS", "1"))
+RACERS = 500
+SECRET = "surge-bench-secret-" + "x" * 32
+BOOK = """mutation($input: BookingCreateInput!) { bookingCreate(input: $input) {
+  booking { id } errors { code } } }"""
+SLOTS = """query($store: ID!, $day: Date!) { availableSlots(storeId: $store, from: $day, to: $day) {
+  start remaining } }"""
+MY_TASKS = "subscription { myTasks { kind task { id assignee { id } booking { id } } } }"
+
+
+def gid(kind: str, value: int) -> str:
+    import base64
+
+    return base64.b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(int(len(ordered) * share), len(ordered) - 1)] * 1000, 1) if ordered else None
+
+
+async def create_database() -> str:
+    admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"irs_surge_{uuid.uuid4().hex[:8]}"
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return sa.engine.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(url: str) -> None:
+    admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_env(url: str) -> dict:
+    return {**os.environ, "IRS_DATABASE_URL": url, "IRS_REDIS_URL": REDIS_URL, "IRS_JWT_SECRET": SECRET,
+            "IRS_IDENTITY_SALT": SECRET, "IRS_LOG_LEVEL": "WARNING", "IRS_SCHEDULER": "false",
+            "IRS_BUS_CHANNEL_PREFIX": f"irs-surge-{uuid.uuid4().hex[:6]}:"}
+
+
+async def prepare(url: str) -> dict:
+    """Seed the demo, add the customers, and read the guides, stores and livestream."""
+    subprocess.run([sys.executable, "-m", "server.cli", "seed", "demo"], env=server_env(url), cwd=ROOT, check=True,
+                   capture_output=True)
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text(
+            "INSERT INTO person (created_at) SELECT now() FROM generate_series(1, :n)"), {"n": CUSTOMERS + RACERS})
+        persons = list((await connection.execute(sa.text("SELECT id FROM person ORDER BY id"))).scalars())
+        guides = list((await connection.execute(sa.text(
+            "SELECT id, store_id FROM staff_user WHERE role = 'GUIDE' ORDER BY id"))).all())
+        stores = list((await connection.execute(sa.text("SELECT id FROM store ORDER BY id"))).scalars())
+        livestream = (await connection.execute(sa.text("SELECT id FROM livestream LIMIT 1"))).scalar_one()
+    await engine.dispose()
+    return {"persons": persons, "guides": guides, "stores": stores, "livestream": livestream}
+
+
+def tokens_for(world: dict) -> tuple[list[str], dict[int, str]]:
+    policy = TokenPolicy(secret=SECRET, access_ttl=timedelta(hours=2))
+    now = datetime.now(UTC)
+    customers = [encode_access_token(policy, Actor(ActorKind.CUSTOMER, p), now)[0] for p in world["persons"]]
+    guides = {g: encode_access_token(policy, Actor(ActorKind.STAFF, g, Role.GUIDE, s), now)[0]
+              for g, s in world["guides"]}
+    return customers, guides
+
+
+def next_weekday(weekday: int) -> str:
+    """A day every demo guide works (Monday-Thursday), at least two days ahead, as store-local date."""
+    day = datetime.now(UTC).date() + timedelta(days=2)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day.isoformat()
+
+
+async def free_seats(client: httpx.AsyncClient, token: str, stores: list[int], day: str):
+    """Every free seat of the day, one entry per seat: (store, slot start); and each slot's capacity."""
+    seats, capacity = [], {}
+    for store in stores:
+        body = (await client.post("/graphql", json={"query": SLOTS, "variables": {
+            "store": gid("Store", store), "day": day}}, headers={"authorization": f"Bearer {token}"})).json()
+        for slot in body["data"]["availableSlots"]:
+            seats += [(store, slot["start"])] * slot["remaining"]
+            capacity[(store, slot["start"])] = slot["remaining"]
+    return seats, capacity
+
+
+class Guides:
+    """600 sockets, each subscribed to myTasks; records when each booking's task arrives and to whom."""
+
+    def __init__(self, address: str, tokens: dict[int, str]) -> None:
+        self.address, self.tokens = address, tokens
+        self.arrivals: dict[str, tuple[float, int]] = {}
+        self.ready = 0
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen(g, t)) for g, t in self.tokens.items()]
+        for _ in range(600):
+            if self.ready == len(self.tokens):
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"only {self.ready} of {len(self.tokens)} guides subscribed")
+
+    async def _listen(self, guide_id: int, token: str) -> None:
+        async with websockets.connect(f"ws://{self.address}/graphql", subprotocols=["graphql-transport-ws"],
+                                      max_size=2**22, open_timeout=60) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": MY_TASKS}}))
+            await asyncio.sleep(0.5)  # let the server register the subscription
+            self.ready += 1
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+                elif message["type"] == "next" and message["payload"].get("data"):
+                    task = message["payload"]["data"]["myTasks"]["task"]
+                    if task["booking"]:
+                        self.arrivals.setdefault(task["booking"]["id"], (time.perf_counter(), guide_id))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def book_all(client: httpx.AsyncClient, jobs: list[tuple[str, dict]]) -> list[dict]:
+    """Run the bookings at CONCURRENCY; per booking: sent, answered, booking id or error code."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+    results: list[dict] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            token, booking_input = queue.get_nowait()
+            sent = time.perf_counter()
+            response = await client.post("/graphql", json={"query": BOOK, "variables": {"input": booking_input}},
+                                         headers={"authorization": f"Bearer {token}"})
+            answered = time.perf_counter()
+            payload = response.json()["data"]["bookingCreate"]
+            results.append({"sent": sent, "answered": answered,
+                            "booking": payload["booking"]["id"] if payload["booking"] else None,
+                            "error": payload["errors"][0]["code"] if payload["errors"] else None})
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return results
+
+
+async def overbooked(url: str, capacity: dict) -> dict:
+    """Slots holding more bookings than their capacity, and ledger counts that disagree with the bookings."""
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        counts = (await connection.execute(sa.text(
+            "SELECT store_id, slot_start, count(*) FROM booking WHERE status <> 'CANCELLED' GROUP BY 1, 2"))).all()
+        ledger = dict(((store, start), booked) for store, start, booked in (await connection.execute(sa.text(
+            "SELECT store_id, slot_start, booked FROM slot_ledger"))).all())
+        assignees = dict((await connection.execute(sa.text("SELECT booking_id, assignee_id FROM task"))).all())
+    await engine.dispose()
+    by_iso = {(store, _iso(start)): n for store, start, n in counts}
+    over = sum(1 for key, n in by_iso.items() if n > capacity.get(key, 0))
+    mismatched = sum(1 for store, start, n in counts if ledger.get((store, start)) != n)
+    return {"over_capacity": over, "ledger_mismatches": mismatched, "assignees": assignees}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def pgbench_ceiling(url: str) -> float | None:
+    """The booking transaction's statements, replayed by pgbench at the same concurrency."""
+    parsed = sa.engine.make_url(url)
+    script = """
+\\set store random(1, 200)
+\\set person random(1, 5000)
+\\set slot random(0, 23)
+BEGIN;
+SELECT id, relationship_guide_id FROM person WHERE id = :person;
+SELECT id, timezone, opening_hours FROM store WHERE id = :store;
+SELECT staff_id, weekday, starts, ends FROM shift_pattern WHERE store_id = :store AND weekday = 1;
+INSERT INTO customer_booking_count (person_id, upcoming) VALUES (:person, 0) ON CONFLICT DO NOTHING;
+UPDATE customer_booking_count SET upcoming = upcoming + 1 WHERE person_id = :person AND upcoming < 1000000;
+INSERT INTO slot_ledger (store_id, slot_start, booked) VALUES (:store, now() + (:slot || ' hours')::interval, 0)
+  ON CONFLICT DO NOTHING;
+UPDATE slot_ledger SET booked = booked + 1 WHERE store_id = :store
+  AND slot_start = now() + (:slot || ' hours')::interval AND booked < 1000000;
+INSERT INTO booking (person_id, store_id, slot_start, slot_end, status, source, note, qr_nonce, created_by,
+  created_at, updated_at) VALUES (:person, :store, now(), now(), 'CONFIRMED', 'LIVESTREAM', '', 'n', 'b', now(),
+  now()) RETURNING id;
+INSERT INTO task (kind, store_id, person_id, assignment_reason, status, priority, customer_type, due_at,
+  escalations, created_at, updated_at) VALUES ('RECEPTION', :store, :person, 'r', 'OPEN', 'HIGH',
+  'LIVESTREAM_REFERRAL', now(), 0, now(), now()) RETURNING id;
+INSERT INTO task_history (task_id, at, actor, action, status, note) VALUES (currval('task_id_seq'), now(),
+  'system', 'CREATED', 'OPEN', '');
+INSERT INTO outbox (topic, event, payload, created_at) VALUES ('tasks.staff:1', 'CREATED', '{}', now()),
+  ('tasks.store:1', 'CREATED', '{}', now()), ('bookings.all', 'BOOKED', '{}', now());
+COMMIT;
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+    try:
+        output = subprocess.run(
+            ["pgbench", "-n", "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U",
+             parsed.username or "postgres", "-c", str(CONCURRENCY), "-j", "2", "-T", "10", "-f", handle.name,
+             parsed.database], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"pgbench failed: {error}", file=sys.stderr)
+        return None
+    finally:
+        os.unlink(handle.name)
+    line = next(line for line in output.splitlines() if line.startswith("tps"))
+    return float(line.split("=")[1].split()[0])
+
+
+async def main() -> None:
+    url = await create_database()
+    server = None
+    try:
+        world = await prepare(url)
+        customer_tokens, guide_tokens = tokens_for(world)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
+             str(WORKERS), "--no-migrate"], env=server_env(url), cwd=ROOT)
+        address = f"127.0.0.1:{port}"
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        async with httpx.AsyncClient(base_url=f"http://{address}", timeout=60, limits=limits) as client:
+            for _ in range(200):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            day = next_weekday(0)
+            seats, capacity = await free_seats(client, customer_tokens[0], world["stores"], day)
+            random.Random(7).shuffle(seats)
+            livestream = gid("Livestream", world["livestream"])
+            jobs = [(customer_tokens[i], {"storeId": gid("Store", store), "slotStart": start, "livestreamId": livestream,
+                                          "idempotencyKey": f"surge-{i}"})
+                    for i, (store, start) in enumerate(seats[:CUSTOMERS])]
+            guides = Guides(address, guide_tokens)
+            await guides.start()
+            started = time.perf_counter()
+            results = await book_all(client, jobs)
+            elapsed = time.perf_counter() - started
+            await asyncio.sleep(3)  # the last notifications
+            # A second wave: 500 more customers race for 50 slots the first wave booked.
+            targets = random.Random(8).sample(sorted({seat for seat in seats[:CUSTOMERS]}), 50)
+            race = [(customer_tokens[CUSTOMERS + i], {"storeId": gid("Store", targets[i % 50][0]),
+                                                     "slotStart": targets[i % 50][1]}) for i in range(RACERS)]
+            race_results = await book_all(client, race)
+            await guides.close()
+        checks = await overbooked(url, capacity)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    ceiling = pgbench_ceiling(url)
+    await drop_database(url)
+
+    booked = [r for r in results if r["booking"]]
+    latencies = [r["answered"] - r["sent"] for r in results]
+    delivered = [(guides.arrivals[r["booking"]], r) for r in booked if r["booking"] in guides.arrivals]
+    to_assignee = sum(1 for (at, guide), r in delivered
+                      if checks["assignees"].get(int(_local(r["booking"]))) == guide)
+    after_commit = [at - r["answered"] for (at, _), r in delivered]
+    after_request = [at - r["sent"] for (at, _), r in delivered]
+    rate = len(booked) / elapsed
+    print(json.dumps({
+        "bench": "livestream_surge", "database": "postgresql", "bus": "redis", "server_workers": WORKERS,
+        "cpus": os.cpu_count(), "customers": len(jobs), "concurrency": CONCURRENCY, "guides_connected": guides.ready,
+        "booked": len(booked), "errors": _codes(results), "seconds": round(elapsed, 1),
+        "bookings_per_s": round(rate), "latency_ms": {"p50": percentile(latencies, 0.5),
+                                                      "p95": percentile(latencies, 0.95),
+                                                      "p99": percentile(latencies, 0.99)},
+        "tasks_delivered_to_assignee": f"{to_assignee} of {len(booked)}",
+        "notify_ms_after_response": {"p50": percentile(after_commit, 0.5), "p99": percentile(after_commit, 0.99)},
+        "notify_ms_after_request": {"p50": percentile(after_request, 0.5), "p99": percentile(after_request, 0.99)},
+        "race_for_full_slots": {"attempts": RACERS, "outcomes": _codes(race_results, ok="BOOKED")},
+        "overbooked_slots": checks["over_capacity"], "ledger_mismatches": checks["ledger_mismatches"],
+        "pgbench_same_transaction_tps": ceiling,
+        "ratio_to_pgbench": round(rate / ceiling, 2) if ceiling else None,
+    }))
+
+
+def _local(global_id: str) -> str:
+    import base64
+
+    return base64.b64decode(global_id).decode().split(":")[1]
+
+
+def _codes(results: list[dict], ok: str | None = None) -> dict:
+    counts: dict[str, int] = {}
+    for r in results:
+        key = r["error"] or ok
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
