@@ -30,8 +30,9 @@ def serve(host: str, port: int, workers: int, run_migrations: bool) -> None:
         migrate.upgrade(settings.database_url)
     settings.signing_secret()  # create the development secret once, before workers race for it
     click.echo(f"IRS serving on http://{host}:{port}/graphql ({settings.env.value}, {workers} worker(s))")
+    # On SIGTERM, guides' sockets get 10 s to close; they reconnect to another replica and catch up.
     uvicorn.run("server.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), timeout_graceful_shutdown=10)
 
 
 @main.group(help="Database migrations (Alembic).")
