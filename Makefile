@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite schema bench bench-identity clean
+.PHONY: install run test test-sqlite schema bench bench-identity bench-surge bench-nearby clean
 
 install: $(STAMP)
 
@@ -33,6 +33,12 @@ bench: install
 
 bench-identity: install
 	$(BIN)/python bench/identity_ingest.py
+
+bench-surge: install
+	$(BIN)/python bench/livestream_surge.py
+
+bench-nearby: install
+	$(BIN)/python bench/nearby_stores.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
