@@ -19,14 +19,18 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .db import Database
+from .domains.auth.services import purge_refresh_tokens
 from .domains.bookings import jobs as booking_jobs
 from .domains.common.clock import Clock
+from .domains.common.outbox import purge_published
+from .domains.identity.services import purge_sms_codes
 from .domains.messaging.channels import MessageChannel
 from .domains.messaging.services import send_pending
 from .domains.tasks.services import TaskPolicy
 
 logger = logging.getLogger("irs.scheduler")
 TICK_SECONDS = 1.0
+RETENTION = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,16 @@ def standard_jobs(policy: TaskPolicy, no_show_grace: timedelta, channels: Sequen
         Job("send_reminders", 30, lambda s, now: booking_jobs.send_reminders(s, policy, brand, now)),
         Job("mark_no_shows", 60, lambda s, now: booking_jobs.mark_no_shows(s, no_show_grace, now)),
         Job("send_customer_messages", 10, lambda s, now: send_pending(s, channels, now)),
+        Job("purge_expired", 3600, lambda s, now: purge_expired(s, now - RETENTION)),
     ]
+
+
+async def purge_expired(session: AsyncSession, before: datetime) -> int:
+    """Published outbox rows, expired sign-in codes and refresh tokens, older than a day."""
+    purged = (await purge_published(session, before) + await purge_sms_codes(session, before)
+              + await purge_refresh_tokens(session, before))
+    await session.commit()
+    return purged
 
 
 class Scheduler:

@@ -14,6 +14,7 @@ from ..common.actor import Actor, ActorKind, Role
 from ..common.clock import Clock
 from ..common.dialect import insert_ignore
 from ..common.errors import DomainError
+from ..common.housekeeping import purge
 from ..staff.models import StaffUser
 from ..staff.passwords import decoy_hash, hash_password, needs_rehash, verify_password
 from ..staff.services import find_by_username, normalize_username
@@ -200,3 +201,8 @@ async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime) 
     kind, _, raw_id = actor_key.partition(":")
     if kind == ActorKind.STAFF.value:
         await session.exec(update(StaffUser).where(StaffUser.id == int(raw_id)).values(sessions_revoked_at=now))
+
+
+async def purge_refresh_tokens(session: AsyncSession, before: datetime) -> int:
+    """Refresh tokens that expired before ``before`` (they are refused either way)."""
+    return await purge(session, RefreshToken, RefreshToken.expires_at < before)

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .clock import utcnow
 from .columns import json_field, utc_field
+from .housekeeping import purge
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -49,3 +50,8 @@ def livestream_bookings_topic(livestream_id: int) -> str:
 
 
 ALL_BOOKINGS_TOPIC = "bookings.all"
+
+
+async def purge_published(session: AsyncSession, before: datetime) -> int:
+    """Messages published before ``before`` (subscribers had them; late clients catch up by query)."""
+    return await purge(session, OutboxMessage, OutboxMessage.published_at < before)

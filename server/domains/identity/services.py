@@ -24,6 +24,7 @@ from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.dialect import is_in
 from ..common.errors import DomainError, Forbidden, Unauthenticated
+from ..common.housekeeping import purge
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
@@ -41,6 +42,7 @@ from .models import (
     PersonConsent,
     PersonMerge,
     PersonTrait,
+    SmsCode,
     TouchpointSource,
 )
 from .resolution import PROJECTED_TYPES, StaleRead, reproject, resolve
@@ -458,3 +460,8 @@ async def set_relationship_guide(session: AsyncSession, actor: Actor, person_id:
     audit(session, actor.key, "customer.relationship_guide", f"person:{person.id}", now, guide=guide_id)
     await session.commit()
     return person
+
+
+async def purge_sms_codes(session: AsyncSession, before: datetime) -> int:
+    """Sign-in codes that expired before ``before``."""
+    return await purge(session, SmsCode, SmsCode.expires_at < before)

@@ -331,8 +331,12 @@ async def set_sop_template(session: AsyncSession, actor: Actor, customer_type: C
 async def start_for_booking(session: AsyncSession, booking_id: int, actor: Actor, now: datetime) -> None:
     """She was checked in: her reception is under way (in the caller's transaction)."""
     task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
-    if task is not None and task.status in (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value):
-        await begin(session, task, actor, now)
+    if task is None or task.status not in (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value):
+        return
+    if task.assignee_id is None and actor.has_role(Role.GUIDE):  # from the store queue: she is his now
+        await _assign(session, task, Choice(actor.id, "checked her in from the store queue"), TaskPolicy(), now,
+                      TaskAction.ASSIGNED, actor.key)
+    await begin(session, task, actor, now)
 
 
 # --- jobs (called by the scheduler, one transaction per batch) -----------------------------------

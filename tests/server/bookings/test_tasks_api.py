@@ -71,3 +71,22 @@ async def test_a_bad_sop_is_refused_and_only_hq_may_set_one(api, token_for):
     assert_user_error(long, "TOO_LONG", ["input", "steps", "0", "title"], "template")
     await assert_forbidden(api, SOP_SET, {"input": {"customerType": "WALK_IN", "name": "x",
                                                     "steps": [{"title": "a"}]}}, await token_for("sh.manager"))
+
+
+async def test_a_guide_checking_in_a_queued_customer_takes_her_task(api, db, booked, clock, token_for, world):
+    from .helpers import SHANGHAI
+
+    manager = await token_for("sh.manager")
+    slot = next_local(clock, MONDAY, 15)
+    override = """mutation($input: SlotCapacityOverrideInput!) { slotCapacityOverrideSet(input: $input) { ok } }"""
+    await api.data(override, {"input": {"storeId": world.gid("Store", "shanghai"),
+                                        "day": slot.astimezone(SHANGHAI).date().isoformat(), "capacity": 2}}, manager)
+    token, _ = await customer(api, "13912345678")
+    queued = (await book(api, token, world, slot))["booking"]["id"]
+    check_in = """mutation($id: ID!) { bookingCheckIn(input: {bookingId: $id}) { errors { code } } }"""
+    guide = await token_for("sh.guide")
+    assert (await api.data(check_in, {"id": queued}, guide))["bookingCheckIn"]["errors"] == []
+    tasks = """query { myTaskList { edges { node { status assignmentReason booking { id } } } } }"""
+    mine = {e["node"]["booking"]["id"]: e["node"] for e in (await api.data(tasks, token=guide))["myTaskList"]["edges"]}
+    assert mine[queued] == {"status": "IN_PROGRESS", "assignmentReason": "checked her in from the store queue",
+                            "booking": {"id": queued}}
