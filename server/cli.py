@@ -92,7 +92,9 @@ def demo() -> None:
     click.echo("Demo logins (password for every account: elegance2026):")
     for username, what in report.logins:
         click.echo(f"  {username:<14} {what}")
-    click.echo("  sNNN.manager / sNNN.guide1..3 exist for every store S001..S200.")
+    click.echo("  sNNN.manager / sNNN.guide1..3 exist for every store S001..S200; every guide has weekly shifts.")
+    click.echo("Customers sign in with customerLogin(input: {phone: <any mobile>, smsCode: \"000000\"}) "
+               "(development only).")
 
 
 @main.command("export-schema", help="Write the GraphQL SDL (default: schema.graphql).")
