@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await bus.start()
         runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
                           identity=identity, verifiers=verifiers, bus=bus)
-        relay = OutboxRelay(db, bus, runtime.clock)
+        relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
         await relay.start()
         channels = channels_from_settings(settings, verifiers.sms)
         jobs = standard_jobs(runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels,

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     brand_currency: str = "CNY"
     brand_name: str = Field(default="Elegance", description="signs messages to customers")
     scheduler: bool = Field(default=True, description="run background jobs in this process")
+    outbox_sweep_seconds: float = Field(default=2.0, gt=0, description="how often the relay looks for rows "
+                                        "a crashed process left (commits wake it at once)")
     wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")
     wechat_reminder_template_id: str | None = None
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")

@@ -144,9 +144,10 @@ def clock() -> FrozenClock:
 
 
 def make_settings(database_url: str, tmp_root: Path, **overrides) -> Settings:
-    # Tests run the background jobs themselves (app.state.scheduler.run_once()) after moving the clock.
+    # Tests run the background jobs themselves (app.state.scheduler.run_once()) after moving the clock,
+    # and the relay publishes on commit only: no sweep adds statements to a test counting them.
     values = dict(database_url=database_url, jwt_secret=TEST_SECRET, identity_salt=TEST_SECRET,
-                  var_dir=tmp_root / "var", env="development", scheduler=False)
+                  var_dir=tmp_root / "var", env="development", scheduler=False, outbox_sweep_seconds=3600)
     values.update(overrides)
     return Settings(**values)
 
