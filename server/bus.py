@@ -50,6 +50,10 @@ class LocalFanout:
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)
 
+    def subscribers(self, topic: str) -> int:
+        """How many subscriptions of this process listen to ``topic``."""
+        return len(self._queues.get(topic, ()))
+
     def deliver(self, topic: str, message: dict[str, Any]) -> None:
         for queue in list(self._queues.get(topic, ())):
             if queue.full():  # a stalled client: drop its oldest, it will catch up with a query

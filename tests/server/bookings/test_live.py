@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 import uuid
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
 from server.app import create_app
+from server.domains.common.outbox import ALL_BOOKINGS_TOPIC, staff_topic
 from tests.conftest import make_settings
 from tests.world import login
 
@@ -25,6 +27,15 @@ CUSTOMER_LOGIN = """mutation { customerLogin(input: {phone: "13812345678", smsCo
   session { accessToken } } }"""
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MONDAY = 0
+
+
+@dataclass
+class Served:
+    address: str
+    app: object
+
+    def listening(self, topic: str) -> bool:
+        return self.app.state.runtime.bus.subscribers(topic) > 0
 
 
 @contextlib.asynccontextmanager
@@ -44,7 +55,7 @@ async def serve(url: str, tmp_root, clock, **overrides):
         await asyncio.sleep(0.02)
     assert server.started
     try:
-        yield f"127.0.0.1:{port}"
+        yield Served(f"127.0.0.1:{port}", app)
     finally:
         server.should_exit = True
         await task
@@ -80,10 +91,14 @@ async def book_through(address: str, world, clock) -> str:
     return payload["booking"]["id"]
 
 
-async def subscribed_then(client: Client, document, action):
-    """Start the subscription, wait until the server has it, run ``action``, return the first event."""
+async def subscribed_then(client: Client, document, server: Served, topic: str, action):
+    """Start the subscription, wait until the server holds it, run ``action``, return the first event."""
     listener = asyncio.create_task(first_event(client, document))
-    await asyncio.sleep(0.5)  # the subscription is registered before the booking is made
+    for _ in range(500):
+        if server.listening(topic):
+            break
+        await asyncio.sleep(0.02)
+    assert server.listening(topic), f"the subscription to {topic} never arrived"
     booking_id = await action()
     event = await asyncio.wait_for(listener, timeout=10)
     return booking_id, event
@@ -92,10 +107,11 @@ async def subscribed_then(client: Client, document, action):
 async def test_a_booking_reaches_the_guides_socket(db, world, api, tmp_root, clock):
     await give_shifts(db, world)
     url = db.engine.url.render_as_string(hide_password=False)
-    async with serve(url, tmp_root, clock) as address:
+    async with serve(url, tmp_root, clock) as server:
         guide = await login(api, "sh.guide")
-        booking_id, event = await subscribed_then(socket_for(address, guide), MY_TASKS,
-                                                  lambda: book_through(address, world, clock))
+        booking_id, event = await subscribed_then(socket_for(server.address, guide), MY_TASKS, server,
+                                                  staff_topic(world.ids["sh.guide"]),
+                                                  lambda: book_through(server.address, world, clock))
     assert event["myTasks"]["kind"] == "CREATED"
     assert event["myTasks"]["task"]["booking"]["id"] == booking_id
     assert event["myTasks"]["task"]["customer"]["phone"] == "+8613812345678"
@@ -104,10 +120,11 @@ async def test_a_booking_reaches_the_guides_socket(db, world, api, tmp_root, clo
 async def test_ops_see_the_booking_feed(db, world, api, tmp_root, clock):
     await give_shifts(db, world)
     url = db.engine.url.render_as_string(hide_password=False)
-    async with serve(url, tmp_root, clock) as address:
+    async with serve(url, tmp_root, clock) as server:
         ops = await login(api, "ops")
-        booking_id, event = await subscribed_then(socket_for(address, ops), FEED,
-                                                  lambda: book_through(address, world, clock))
+        booking_id, event = await subscribed_then(socket_for(server.address, ops), FEED, server,
+                                                  ALL_BOOKINGS_TOPIC,
+                                                  lambda: book_through(server.address, world, clock))
     assert event["bookingFeed"] == {"id": booking_id, "store": {"city": "上海"}}
 
 
@@ -122,6 +139,7 @@ async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock)
     isolated = {"redis_url": REDIS_URL, "bus_channel_prefix": f"irs-test-{uuid.uuid4().hex[:8]}:"}
     async with serve(url, tmp_root, clock, **isolated) as a, serve(url, tmp_root, clock, **isolated) as b:
         guide = await login(api, "sh.guide")
-        booking_id, event = await subscribed_then(socket_for(a, guide), MY_TASKS,
-                                                  lambda: book_through(b, world, clock))
+        booking_id, event = await subscribed_then(socket_for(a.address, guide), MY_TASKS, a,
+                                                  staff_topic(world.ids["sh.guide"]),
+                                                  lambda: book_through(b.address, world, clock))
     assert event["myTasks"]["task"]["booking"]["id"] == booking_id
