@@ -313,9 +313,7 @@ async def main() -> None:
             await guides.close()
         checks = await overbooked(url, capacity)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        stop_seconds = stop(server)
     ceiling = pgbench_ceiling(url)
     await drop_database(url)
 
@@ -339,9 +337,24 @@ async def main() -> None:
         "notify_ms_after_request": {"p50": percentile(after_request, 0.5), "p99": percentile(after_request, 0.99)},
         "race_for_full_slots": {"attempts": RACERS, "outcomes": _codes(race_results, ok="BOOKED")},
         "overbooked_slots": checks["over_capacity"], "ledger_mismatches": checks["ledger_mismatches"],
-        "pgbench_same_transaction_tps": ceiling,
+        "pgbench_same_transaction_tps": ceiling, "server_stop_seconds": stop_seconds,
         "ratio_to_pgbench": round(rate / ceiling, 2) if ceiling else None,
     }))
+
+
+def stop(server: subprocess.Popen | None) -> float | None:
+    """SIGTERM, as an orchestrator would; killed after 30 s (reported: shutdown must stay bounded)."""
+    if server is None:
+        return None
+    started = time.perf_counter()
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+        return None
+    return round(time.perf_counter() - started, 1)
 
 
 def _local(global_id: str) -> str:
