@@ -184,6 +184,15 @@ class Guides:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+async def post_with_retry(client: httpx.AsyncClient, body: dict, headers: dict) -> httpx.Response:
+    """A pooled connection the server closed while idle fails once; retried (every booking carries an
+    idempotency key, so a retry never books twice)."""
+    try:
+        return await client.post("/graphql", json=body, headers=headers)
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        return await client.post("/graphql", json=body, headers=headers)
+
+
 async def book_all(client: httpx.AsyncClient, jobs: list[tuple[str, dict]]) -> list[dict]:
     """Run the bookings at CONCURRENCY; per booking: sent, answered, booking id or error code."""
     queue: asyncio.Queue = asyncio.Queue()
@@ -195,8 +204,8 @@ async def book_all(client: httpx.AsyncClient, jobs: list[tuple[str, dict]]) -> l
         while not queue.empty():
             token, booking_input = queue.get_nowait()
             sent = time.perf_counter()
-            response = await client.post("/graphql", json={"query": BOOK, "variables": {"input": booking_input}},
-                                         headers={"authorization": f"Bearer {token}"})
+            response = await post_with_retry(client, {"query": BOOK, "variables": {"input": booking_input}},
+                                             {"authorization": f"Bearer {token}"})
             answered = time.perf_counter()
             payload = response.json()["data"]["bookingCreate"]
             results.append({"sent": sent, "answered": answered,
@@ -264,7 +273,7 @@ COMMIT;
              parsed.username or "postgres", "-c", str(CONCURRENCY), "-j", "2", "-T", "10", "-f", handle.name,
              parsed.database], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as error:
-        print(f"pgbench failed: {error}", file=sys.stderr)
+        print(f"pgbench failed: {error}: {getattr(error, 'stderr', '')[-500:]}", file=sys.stderr)
         return None
     finally:
         os.unlink(handle.name)
@@ -308,7 +317,8 @@ async def main() -> None:
             # A second wave: 500 more customers race for 50 slots the first wave booked.
             targets = random.Random(8).sample(sorted({seat for seat in seats[:CUSTOMERS]}), 50)
             race = [(customer_tokens[CUSTOMERS + i], {"storeId": gid("Store", targets[i % 50][0]),
-                                                     "slotStart": targets[i % 50][1]}) for i in range(RACERS)]
+                                                     "slotStart": targets[i % 50][1],
+                                                     "idempotencyKey": f"race-{i}"}) for i in range(RACERS)]
             race_results = await book_all(client, race)
             await guides.close()
         checks = await overbooked(url, capacity)
