@@ -42,10 +42,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.identity_ingest import create_database, drop_database  # noqa: E402
 from server.domains.auth.tokens import TokenPolicy, encode_access_token  # noqa: E402
 from server.domains.common.actor import Actor, ActorKind, Role  # noqa: E402
 
-ADMIN_URL = os.environ.get("IRS_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("IRS_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 CUSTOMERS = int(os.environ.get("IRS_SURGE_CUSTOMERS", "5000"))
 CONCURRENCY = int(os.environ.get("IRS_SURGE_CONCURRENCY", "64"))
@@ -68,22 +68,6 @@ def gid(kind: str, value: int) -> str:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(int(len(ordered) * share), len(ordered) - 1)] * 1000, 1) if ordered else None
-
-
-async def create_database() -> str:
-    admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"irs_surge_{uuid.uuid4().hex[:8]}"
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return sa.engine.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(url: str) -> None:
-    admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 def free_port() -> int:
