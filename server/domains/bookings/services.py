@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..auth.tokens import TokenPolicy
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
-from ..common.dialect import insert_ignore, is_in
+from ..common.dialect import increment_below, insert_ignore, is_in
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
@@ -81,8 +81,8 @@ def _fingerprint(request: BookingRequest, person_id: int) -> dict:
             "person": person_id}
 
 
-async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) -> int:
-    """The person the booking is for."""
+async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) -> Person:
+    """The person the booking is for (the caller keeps her: later steps find her in the session)."""
     if actor.kind is ActorKind.CUSTOMER:
         if request.customer_id not in (None, actor.id):
             raise Forbidden("customers book for themselves")
@@ -97,7 +97,7 @@ async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) 
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
         raise not_found(Code, "customer", ("input", "customerId"))
-    return person.id
+    return person
 
 
 async def _check_references(session: AsyncSession, request: BookingRequest) -> tuple[Store, Livestream | None]:
@@ -148,32 +148,19 @@ async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: 
     return slot
 
 
-async def _take_one(session: AsyncSession, statement, code: Code, message: str, path) -> None:
-    """Run a conditional ``UPDATE … WHERE used < cap``; no row changed means the limit is reached."""
-    if (await session.exec(statement)).rowcount != 1:
-        raise DomainError.single(code, message, path)
-
-
 async def _take_customer_place(session: AsyncSession, person_id: int) -> None:
-    await session.exec(insert_ignore(session, CustomerBookingCount, {"person_id": person_id, "upcoming": 0}))
-    counter = CustomerBookingCount.__table__
-    await _take_one(
-        session,
-        sa.update(counter).where(counter.c.person_id == person_id, counter.c.upcoming < MAX_UPCOMING_PER_CUSTOMER)
-        .values(upcoming=counter.c.upcoming + 1),
-        Code.TOO_MANY_ACTIVE_BOOKINGS, f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
-        ("input",))
+    taken = await session.exec(increment_below(session, CustomerBookingCount, {"person_id": person_id}, "upcoming",
+                                               MAX_UPCOMING_PER_CUSTOMER))
+    if taken.rowcount != 1:
+        raise DomainError.single(Code.TOO_MANY_ACTIVE_BOOKINGS,
+                                 f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer", ("input",))
 
 
 async def _take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
-    await session.exec(insert_ignore(session, SlotLedger, {"store_id": store_id, "slot_start": slot_start,
-                                                            "booked": 0}))
-    ledger = SlotLedger.__table__
-    await _take_one(
-        session,
-        sa.update(ledger).where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start,
-                                ledger.c.booked < capacity).values(booked=ledger.c.booked + 1),
-        Code.SLOT_FULL, "this slot is fully booked", ("input", "slotStart"))
+    taken = capacity > 0 and (await session.exec(increment_below(
+        session, SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity))).rowcount == 1
+    if not taken:
+        raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("input", "slotStart"))
 
 
 async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:
@@ -191,23 +178,27 @@ async def release_customer_place(session: AsyncSession, person_id: int) -> None:
 async def create_booking(session: AsyncSession, actor: Actor, request: BookingRequest, idempotency_key: str | None,
                          now: datetime, policy: TaskPolicy = TaskPolicy()) -> Booking:
     """Book a seat in a slot for a customer. Commits; a retry with the same key returns the same booking."""
-    person_id = await _booker(session, actor, request)
+    # The session's identity map holds rows weakly: keeping the person and the booking referenced
+    # here spares the later steps (timeline, dispatch, the answer) reading them again.
+    person = await _booker(session, actor, request)
     store, livestream = await _check_references(session, request)
+    created: list[Booking] = []
 
     async def create() -> int:
         slot = await _slot(session, store, request.slot_start, now)
-        await _take_customer_place(session, person_id)
+        await _take_customer_place(session, person.id)
         await _take_seat(session, store.id, slot.slot.start, slot.capacity)
         source = (BookingSource.STAFF if actor.is_staff else
                   BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT)
         booking = Booking(
-            person_id=person_id, store_id=store.id, slot_start=slot.slot.start, slot_end=slot.slot.end,
+            person_id=person.id, store_id=store.id, slot_start=slot.slot.start, slot_end=slot.slot.end,
             status=BookingStatus.CONFIRMED.value, source=source.value,
             channel=livestream.channel if livestream else None, livestream_id=request.livestream_id,
             service_id=request.service_id, note=(request.note or "").strip(), created_by=actor.key,
             created_at=now, updated_at=now)
         session.add(booking)
         await session.flush()
+        created.append(booking)
         session.add_all([BookingProduct(booking_id=booking.id, product_id=p) for p in sorted(set(request.product_ids))])
         await _record_booking_event(session, booking, request, now)
         await create_reception(session, await _reception(session, booking, store, slot, request), policy, now)
@@ -215,8 +206,8 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
         return booking.id
 
     booking_id = await create_once(session, actor=actor.key, operation="bookingCreate", key=idempotency_key,
-                                   payload=_fingerprint(request, person_id), codes=Code, create=create)
-    return await session.get(Booking, booking_id)
+                                   payload=_fingerprint(request, person.id), codes=Code, create=create)
+    return created[0] if created and created[0].id == booking_id else await session.get(Booking, booking_id)
 
 
 async def _reception(session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity,

@@ -29,6 +29,22 @@ def insert_ignore(session, model, values: dict[str, Any]):
     return insert(model).values(**values).on_conflict_do_nothing()
 
 
+def increment_below(session, model, key: dict[str, Any], counter: str, limit: int):
+    """Add one to ``counter`` of the row at ``key`` (created at 1) only while it is below ``limit``.
+
+    One conditional statement: under concurrency the database decides, and
+    ``rowcount`` is 0 when the limit was reached. ``limit`` must be at least 1.
+    """
+    if limit < 1:
+        raise ValueError("increment_below needs a limit of at least 1")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    statement = insert(table).values(**key, **{counter: 1})
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={counter: table.c[counter] + 1}, where=table.c[counter] < limit)
+
+
 def is_in(session, column, values: Iterable[Any]):
     """``column IN values``; on PostgreSQL spelt ``column = ANY(:array)``.
 

@@ -50,7 +50,11 @@ class SlotCapacity:
 # --- settings ------------------------------------------------------------------------------------
 
 async def settings_of(session: AsyncSession, store_id: int) -> SlotSettings:
-    return await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
+    """The store's slot settings, read once per session (most stores have no row: the defaults)."""
+    known = session.info.setdefault("slot_settings", {})
+    if store_id not in known:
+        known[store_id] = await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
+    return known[store_id]
 
 
 async def update_settings(session: AsyncSession, actor: Actor, store_id: int, *, slot_minutes: int | None,
@@ -66,6 +70,7 @@ async def update_settings(session: AsyncSession, actor: Actor, store_id: int, *,
     check.number_range(("input", "leadMinutes"), lead_minutes, 0, MAX_LEAD_MINUTES)
     check.raise_if_any()
     settings = await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
+    session.info.pop("slot_settings", None)
     for name, value in (("slot_minutes", slot_minutes), ("guide_capacity", guide_capacity),
                         ("lead_minutes", lead_minutes)):
         if value is not None:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlmodel import delete, func, select
+import sqlalchemy as sa
+from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..catalog.services import categories_by_ids, services_by_ids
@@ -195,9 +196,15 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, S
 
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
     """(category ids, service ids) per staff id."""
-    categories = await links_by_owner(session, StaffSkillCategory, "staff_id", "category_id", staff_ids)
-    services = await links_by_owner(session, StaffSkillService, "staff_id", "service_id", staff_ids)
-    return {staff_id: (categories[staff_id], services[staff_id]) for staff_id in staff_ids}
+    ids = list(staff_ids)
+    categories = sa.select(StaffSkillCategory.staff_id, StaffSkillCategory.category_id, sa.literal("category"))
+    services = sa.select(StaffSkillService.staff_id, StaffSkillService.service_id, sa.literal("service"))
+    both = sa.union_all(categories.where(col(StaffSkillCategory.staff_id).in_(ids)),
+                        services.where(col(StaffSkillService.staff_id).in_(ids))).order_by(sa.literal_column("2"))
+    skills: dict[int, tuple[list[int], list[int]]] = {staff_id: ([], []) for staff_id in staff_ids}
+    for staff_id, target, kind in (await session.exec(both)).all():
+        skills[staff_id][0 if kind == "category" else 1].append(target)
+    return skills
 
 
 def can_read_staff(actor: Actor, staff: StaffUser) -> bool:

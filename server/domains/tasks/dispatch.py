@@ -57,12 +57,11 @@ async def choose_guide(session: AsyncSession, need: Need, exclude: Sequence[int]
     pool = [g for g in need.candidates if g not in set(exclude)]
     if not pool:
         return Choice(None, "no guide on shift over this slot" + (" besides those tried" if exclude else ""))
-    busy = await _tasks_in_slot(session, pool, need.slot_start)
-    free = [g for g in pool if busy.get(g, 0) < need.guide_capacity]
+    loads = await _loads(session, pool, need)
+    free = [g for g in pool if loads[g].in_slot < need.guide_capacity]
     if not free:
         return Choice(None, "every guide on shift is already receiving someone in this slot")
-    standings = await _standings(session, free, need)
-    ranked = sorted(standings, key=_rank)
+    ranked = sorted(await _standings(session, free, need, loads), key=_rank)
     return Choice(ranked[0].guide_id, _explain(ranked, need))
 
 
@@ -87,24 +86,33 @@ def _explain(ranked: list[_Standing], need: Need) -> str:
     return "never assigned before" if best.last_assigned is None else "least recently assigned"
 
 
-async def _tasks_in_slot(session: AsyncSession, guides: Sequence[int], slot_start: datetime) -> dict[int, int]:
-    rows = await session.exec(select(Task.assignee_id, func.count()).where(
-        col(Task.assignee_id).in_(list(guides)), Task.due_at == slot_start, col(Task.status).in_(OPEN_STATES))
-        .group_by(Task.assignee_id))
-    return dict(rows.all())
+@dataclass(frozen=True)
+class _Load:
+    in_slot: int  # open tasks due at the slot's start
+    today: int  # tasks (not cancelled) that local day
+    last_assigned: datetime | None
 
 
-async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -> list[_Standing]:
+async def _loads(session: AsyncSession, guides: Sequence[int], need: Need) -> dict[int, _Load]:
+    """Each guide's load, in one pass over her tasks."""
+    in_slot = func.count().filter(Task.due_at == need.slot_start, col(Task.status).in_(OPEN_STATES))
+    today = func.count().filter(Task.due_at >= need.day_start, Task.due_at < need.day_end,
+                                Task.status != "CANCELLED")
+    rows = await session.exec(select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
+                              .where(col(Task.assignee_id).in_(list(guides))).group_by(Task.assignee_id))
+    loads = {guide: _Load(0, 0, None) for guide in guides}
+    for guide, slot_count, day_count, last in rows.all():
+        loads[guide] = _Load(slot_count, day_count, aggregate_time(last))
+    return loads
+
+
+async def _standings(session: AsyncSession, guides: Sequence[int], need: Need,
+                     loads: dict[int, _Load]) -> list[_Standing]:
     skills = await skills_by_staff(session, guides)
-    today = dict((await session.exec(select(Task.assignee_id, func.count()).where(
-        col(Task.assignee_id).in_(list(guides)), Task.due_at >= need.day_start, Task.due_at < need.day_end,
-        Task.status != "CANCELLED").group_by(Task.assignee_id))).all())
-    last = dict((await session.exec(select(Task.assignee_id, func.max(Task.assigned_at)).where(
-        col(Task.assignee_id).in_(list(guides))).group_by(Task.assignee_id))).all())
     standings = []
     for guide in guides:
         categories, services = skills[guide]
         matches = len(need.category_ids & set(categories)) + (1 if need.service_id in services else 0)
-        standings.append(_Standing(guide, guide == need.relationship_guide_id, matches, today.get(guide, 0),
-                                   aggregate_time(last.get(guide))))
+        standings.append(_Standing(guide, guide == need.relationship_guide_id, matches, loads[guide].today,
+                                   loads[guide].last_assigned))
     return standings

@@ -96,30 +96,42 @@ async def sop_steps(session: AsyncSession, customer_type: CustomerType) -> list[
 async def create_reception(session: AsyncSession, reception: Reception, policy: TaskPolicy, now: datetime) -> Task:
     """The booking's RECEPTION task, dispatched; in the caller's transaction (the caller commits)."""
     customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
+    choice = await choose_guide(session, reception.need)
     task = Task(kind=TaskKind.RECEPTION.value, store_id=reception.store_id, booking_id=reception.booking_id,
                 person_id=reception.person_id, assignment_reason="", status=TaskStatus.OPEN.value,
                 priority=(TaskPriority.HIGH if reception.from_livestream else TaskPriority.NORMAL).value,
                 customer_type=customer_type.value, due_at=reception.slot_start, created_at=now, updated_at=now)
+    _apply_choice(task, choice, policy, now)
     session.add(task)
     await session.flush()
     session.add_all(TaskStep(task_id=task.id, position=n, title=s["title"], guidance=s.get("guidance", ""),
                              required=bool(s.get("required", True)))
                     for n, s in enumerate(await sop_steps(session, customer_type)))
-    _history(session, task, SYSTEM, TaskAction.CREATED, now)
-    await _assign(session, task, await choose_guide(session, reception.need), policy, now, TaskAction.ASSIGNED)
+    _history(session, task, SYSTEM, TaskAction.CREATED, now, assignee_id=None)
+    _record_assignment(session, task, None, choice, TaskAction.ASSIGNED, now, SYSTEM)
     return task
 
 
 async def _assign(session: AsyncSession, task: Task, choice: Choice, policy: TaskPolicy, now: datetime,
                   action: TaskAction, actor: str = SYSTEM) -> None:
     previous = task.assignee_id
+    _apply_choice(task, choice, policy, now)
+    _record_assignment(session, task, previous, choice, action, now, actor)
+    await session.flush()
+
+
+def _apply_choice(task: Task, choice: Choice, policy: TaskPolicy, now: datetime) -> None:
     task.assignee_id, task.assignment_reason, task.updated_at = choice.guide_id, choice.reason, now
     task.assigned_at = now if choice.guide_id else None
     task.ack_due_at = now + timedelta(minutes=policy.ack_sla_minutes) if choice.guide_id else None
     if task.status == TaskStatus.ACKNOWLEDGED.value:
         task.status = TaskStatus.OPEN.value  # the new guide has not acknowledged it yet
+
+
+def _record_assignment(session: AsyncSession, task: Task, previous: int | None, choice: Choice,
+                       action: TaskAction, now: datetime, actor: str) -> None:
+    """History, and the news for the new guide, the previous one and the store queue."""
     _history(session, task, actor, action if choice.guide_id else TaskAction.QUEUED, now, note=choice.reason)
-    await session.flush()
     event = "CREATED" if action is TaskAction.ASSIGNED else action.value
     if choice.guide_id:
         emit(session, staff_topic(choice.guide_id), event, _message(task), now)
@@ -133,10 +145,14 @@ def _message(task: Task) -> dict:
             "priority": task.priority, "bookingId": task.booking_id}
 
 
+_CURRENT = object()
+
+
 def _history(session: AsyncSession, task: Task, actor: str, action: TaskAction, now: datetime,
-             note: str = "") -> None:
+             note: str = "", assignee_id: int | None | object = _CURRENT) -> None:
     session.add(TaskHistory(task_id=task.id, at=now, actor=actor, action=action.value, status=task.status,
-                            assignee_id=task.assignee_id, note=note[:200]))
+                            assignee_id=task.assignee_id if assignee_id is _CURRENT else assignee_id,
+                            note=note[:200]))
 
 
 # --- the guide's work ----------------------------------------------------------------------------
