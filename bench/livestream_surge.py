@@ -11,6 +11,7 @@ the database's ceiling. Prints one JSON line.
 
     .venv/bin/python bench/livestream_surge.py       # needs PostgreSQL and Redis on 127.0.0.1
     IRS_SURGE_CUSTOMERS=1000 IRS_SURGE_WORKERS=2 ...  # a smaller run, or more server processes
+    IRS_SURGE_PROFILE=/tmp/surge.txt ...              # py-spy's collapsed stacks of the server (one worker)
 
 Latency of a task reaching its guide is measured from the moment the booking's
 HTTP response reached the client (the booking had committed by then: a lower
@@ -24,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -51,6 +53,7 @@ CUSTOMERS = int(os.environ.get("IRS_SURGE_CUSTOMERS", "5000"))
 CONCURRENCY = int(os.environ.get("IRS_SURGE_CONCURRENCY", "64"))
 WORKERS = int(os.environ.get("IRS_SURGE_WORKERS", "1"))
 RACERS = 500
+PROFILE = os.environ.get("IRS_SURGE_PROFILE")  # a file: py-spy samples the server during the first wave
 SECRET = "surge-bench-secret-" + "x" * 32
 BOOK = """mutation($input: BookingCreateInput!) { bookingCreate(input: $input) {
   booking { id } errors { code } } }"""
@@ -220,12 +223,12 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def pgbench_ceiling(url: str) -> float | None:
+def pgbench_ceiling(url: str, persons: list[int]) -> float | None:
     """The booking transaction's statements, replayed by pgbench at the same concurrency."""
     parsed = sa.engine.make_url(url)
     script = """
 \\set store random(1, 200)
-\\set person random(1, 5000)
+\\set person random(:first_person, :last_person)
 \\set slot random(0, 23)
 BEGIN;
 SELECT id, relationship_guide_id FROM person WHERE id = :person;
@@ -254,7 +257,8 @@ COMMIT;
     try:
         output = subprocess.run(
             ["pgbench", "-n", "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U",
-             parsed.username or "postgres", "-c", str(CONCURRENCY), "-j", "2", "-T", "10", "-f", handle.name,
+             parsed.username or "postgres", "-D", f"first_person={min(persons)}",
+             "-D", f"last_person={max(persons)}", "-c", str(CONCURRENCY), "-j", "2", "-T", "10", "-f", handle.name,
              parsed.database], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as error:
         print(f"pgbench failed: {error}: {getattr(error, 'stderr', '')[-500:]}", file=sys.stderr)
@@ -294,9 +298,11 @@ async def main() -> None:
                     for i, (store, start) in enumerate(seats[:CUSTOMERS])]
             guides = Guides(address, guide_tokens)
             await guides.start()
+            profiler = start_profiler(server.pid)
             started = time.perf_counter()
             results = await book_all(client, jobs)
             elapsed = time.perf_counter() - started
+            stop_profiler(profiler)
             await asyncio.sleep(3)  # the last notifications
             # A second wave: 500 more customers race for 50 slots the first wave booked.
             targets = random.Random(8).sample(sorted({seat for seat in seats[:CUSTOMERS]}), 50)
@@ -308,7 +314,7 @@ async def main() -> None:
         checks = await overbooked(url, capacity)
     finally:
         stop_seconds = stop(server)
-    ceiling = pgbench_ceiling(url)
+    ceiling = pgbench_ceiling(url, world["persons"])
     await drop_database(url)
 
     booked = [r for r in results if r["booking"]]
@@ -334,6 +340,19 @@ async def main() -> None:
         "pgbench_same_transaction_tps": ceiling, "server_stop_seconds": stop_seconds,
         "ratio_to_pgbench": round(rate / ceiling, 2) if ceiling else None,
     }))
+
+
+def start_profiler(pid: int) -> subprocess.Popen | None:
+    if not PROFILE:
+        return None
+    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--format",
+                             "raw", "--rate", "200", "--output", PROFILE], stdout=subprocess.DEVNULL)
+
+
+def stop_profiler(profiler: subprocess.Popen | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=60)
 
 
 def stop(server: subprocess.Popen | None) -> float | None:
