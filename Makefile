@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite schema bench bench-identity bench-surge bench-nearby clean
+.PHONY: install run app test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby clean
 
 install: $(STAMP)
 
@@ -18,8 +18,15 @@ run: install
 	$(BIN)/irs seed demo
 	$(BIN)/irs serve --host 127.0.0.1 --port 8000
 
+# The guide app against IRS_SERVER_URL (default http://127.0.0.1:8000; start it with `make run`).
+app: install
+	$(BIN)/python -m guide_app
+
 test: install
 	$(BIN)/pytest
+
+test-guide-app: install
+	$(BIN)/pytest tests/guide_app -q
 
 # Without PostgreSQL: only the SQLite half of the database tests.
 test-sqlite: install

@@ -1,0 +1,130 @@
+"""The ``myTasks`` subscription, kept open: reconnects with backoff and catches up after each reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from gql import Client, GraphQLRequest
+from gql.transport.websockets import WebsocketsTransport
+
+from .client import GuideApi
+from .documents import document
+from .errors import SessionExpired
+
+log = logging.getLogger("guide_app.live")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential delays between reconnects, with jitter, capped."""
+
+    first: float = 1.0
+    maximum: float = 30.0
+    factor: float = 2.0
+
+    def delay(self, failures: int) -> float:
+        base = min(self.maximum, self.first * self.factor ** max(failures - 1, 0))
+        return base * random.uniform(0.75, 1.0)
+
+
+@dataclass
+class LiveHandlers:
+    """What the inbox wants to hear about."""
+
+    on_event: Callable[[str, dict], Awaitable[None]]
+    on_connected: Callable[[], Awaitable[None]]  # the catch-up query runs here
+    on_disconnected: Callable[[str], Awaitable[None]]
+    on_session_expired: Callable[[], Awaitable[None]]
+
+
+class LiveTasks:
+    """One task that holds the WebSocket while the guide is signed in."""
+
+    def __init__(self, api: GuideApi, handlers: LiveHandlers, *, backoff: Backoff = Backoff(),
+                 ping_interval: float = 20.0) -> None:
+        self.api = api
+        self.handlers = handlers
+        self.backoff = backoff
+        self.ping_interval = ping_interval
+        self.connected = False
+        self._offline_announced = False
+        self._runner: asyncio.Task | None = None
+        self._client: Client | None = None
+
+    def start(self) -> None:
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name="guide-live-tasks")
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+            try:
+                await runner
+            except asyncio.CancelledError:
+                pass
+        self.connected = False
+
+    async def drop_connection(self) -> None:
+        """Close the socket as a network loss would (the loop reconnects)."""
+        if self._client is not None and self._client.transport is not None:
+            await self._client.transport.close()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._connect_and_listen()
+                failures = 0  # the server closed a healthy socket: reconnect at once
+                reason = "closed by the server"
+            except SessionExpired:
+                self.connected = False
+                await self.handlers.on_session_expired()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any failure of the socket means: reconnect
+                failures += 1
+                reason = f"{type(error).__name__}: {error}"
+            if self.connected or not self._offline_announced:
+                self.connected, self._offline_announced = False, True
+                await self.handlers.on_disconnected(reason)
+            log.info("live tasks disconnected (%s); retry #%d", reason, failures)
+            await asyncio.sleep(self.backoff.delay(failures) if failures else 0)
+
+    async def _connect_and_listen(self) -> None:
+        token = await self.api.fresh_access_token()
+        transport = WebsocketsTransport(
+            url=self.api.ws_url, init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL], connect_timeout=10,
+            ping_interval=self.ping_interval, pong_timeout=self.ping_interval / 2)
+        self._client = Client(transport=transport)
+        try:
+            async with self._client as session:
+                events = session.subscribe(GraphQLRequest(document("MyTasks")))
+                listener = asyncio.create_task(self._forward(events))
+                await asyncio.sleep(0)  # the subscribe message goes out before the catch-up
+                self.connected, self._offline_announced = True, False
+                await self._catch_up(listener)
+                await listener
+        finally:
+            self._client = None
+
+    async def _catch_up(self, listener: asyncio.Task) -> None:
+        try:
+            await self.handlers.on_connected()
+        except BaseException:
+            listener.cancel()
+            raise
+
+    async def _forward(self, events) -> None:
+        try:
+            async for data in events:
+                event = data["myTasks"]
+                await self.handlers.on_event(event["kind"], event["task"])
+        finally:
+            await events.aclose()

@@ -1,0 +1,77 @@
+"""The Kivy app on asyncio: the shell, the presenters, the session kept on the device."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from kivy.app import App
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.window import Window
+
+from .api.client import GuideApi
+from .api.tokens import JsonTokenStore
+from .config import server_url
+from .fonts import find_cjk_font
+from .i18n import _, use_language
+from .platform_services import PlyerNotifier
+from .presenters.session import SessionPresenter
+from .screens import load_layouts
+from .screens.customer import CustomerScreen  # noqa: F401 - registers the class for the .kv files
+from .screens.inbox import InboxScreen  # noqa: F401
+from .screens.reception import ReceptionScreen  # noqa: F401
+from .screens.shell import Shell
+from .screens.signin import SignInScreen  # noqa: F401
+
+log = logging.getLogger("guide_app")
+
+
+def use_cjk_font() -> str | None:
+    """Make a CJK font Kivy's default for every label and text input."""
+    font = find_cjk_font()
+    if font is None:
+        log.warning("no CJK font found: Chinese text will show as boxes (install fonts-noto-cjk)")
+        return None
+    LabelBase.register(DEFAULT_FONT, font)
+    return font
+
+
+class GuideApp(App):
+    """``session`` is the presenter the screens draw; ``api`` its server connection."""
+
+    def __init__(self, server: str | None = None, data_dir: Path | None = None, notifier=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.server = server or server_url()
+        self.data_dir = data_dir
+        self.notifier = notifier or PlyerNotifier()
+        self.session: SessionPresenter | None = None
+        self.shell: Shell | None = None
+
+    def build(self):
+        use_language()
+        self.title = _("IRS store guide")
+        self.font = use_cjk_font()
+        Window.clearcolor = (1, 1, 1, 1)
+        load_layouts()
+        store = JsonTokenStore(Path(self.data_dir or self.user_data_dir) / "session.json")
+        self.session = SessionPresenter(GuideApi(self.server, store), self.notifier)
+        self.shell = Shell()
+        self.shell.bind_presenter(self.session)
+        return self.shell
+
+    async def async_run(self, async_lib=None):
+        """Start the session once the loop runs; close the connections when the window closes."""
+        starting = asyncio.ensure_future(self._start_session())
+        try:
+            await super().async_run(async_lib=async_lib)
+        finally:
+            starting.cancel()
+            if self.session is not None:
+                await self.session.inbox.stop()
+                await self.session.api.close()
+
+    async def _start_session(self) -> None:
+        while self.session is None:  # build() runs inside async_run
+            await asyncio.sleep(0.01)
+        await self.session.run(self.session.start())

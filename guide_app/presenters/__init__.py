@@ -1,0 +1,1 @@
+"""Screen state and logic in plain Python (no Kivy): tested against a real server."""

@@ -1,0 +1,64 @@
+"""Dates, statuses and event types as the guide reads them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..api.tokens import parse_instant
+from ..i18n import N_, _
+
+TASK_STATUS = {
+    "OPEN": N_("New"),
+    "ACKNOWLEDGED": N_("Acknowledged"),
+    "IN_PROGRESS": N_("In reception"),
+    "DONE": N_("Done"),
+    "CANCELLED": N_("Cancelled"),
+}
+EVENT_TYPE = {
+    "LIVESTREAM_JOIN": N_("Watched a livestream"),
+    "LIVESTREAM_PRODUCT_CLICK": N_("Clicked a product in a livestream"),
+    "LIVESTREAM_BOOK_CLICK": N_("Booked a visit from a livestream"),
+    "PRODUCT_VIEW": N_("Viewed a product"),
+    "CART_ADD": N_("Added to cart"),
+    "COMMUNITY_JOIN": N_("Joined a community"),
+    "POS_PURCHASE": N_("Bought in store"),
+    "STORE_VISIT": N_("Visited a store"),
+    "COUPON_CLAIM": N_("Claimed a coupon"),
+    "UGC_POST": N_("Shared a post"),
+    "PROFILE_UPDATE": N_("Profile updated"),
+    "CONSENT_UPDATE": N_("Consent updated"),
+    "CUSTOMER_LOGIN": N_("Signed in"),
+}
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def local(instant: str | datetime, timezone: str | None) -> datetime:
+    moment = parse_instant(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(zone(timezone))
+
+
+def day_and_time(instant: str | None, timezone: str | None) -> str:
+    if not instant:
+        return ""
+    moment = local(instant, timezone)
+    return _("{month}/{day} {time}").format(month=moment.month, day=moment.day, time=moment.strftime("%H:%M"))
+
+
+def task_status(status: str) -> str:
+    return _(TASK_STATUS.get(status, status))
+
+
+def event_type(kind: str) -> str:
+    return _(EVENT_TYPE.get(kind, kind))
+
+
+def money(amount: int, currency: str) -> str:
+    symbol = "¥" if currency == "CNY" else f"{currency} "
+    return f"{symbol}{amount // 100:,}.{amount % 100:02d}"

@@ -1,0 +1,205 @@
+"""The task inbox: live through ``myTasks``, caught up after every reconnect, sorted by slot time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..api.client import GuideApi, utcnow
+from ..api.errors import Offline
+from ..api.live import Backoff, LiveHandlers, LiveTasks
+from ..api.tokens import parse_instant
+from ..i18n import N_, _
+from .base import RECOVERABLE, Presenter
+from .formatting import day_and_time, local, task_status
+from .messages import user_errors_message
+from .notifier import Notifier
+
+ACTIVE = ["OPEN", "ACKNOWLEDGED", "IN_PROGRESS"]
+FILTERS = {"all": N_("All"), "today": N_("Today"), "open": N_("Open"), "escalated": N_("Escalated")}
+PAGE_SIZE = 100
+# Catch-up asks from a little before the newest change it saw: replicas' clocks differ slightly,
+# and several changes can share one instant. Tasks are merged by id, so overlap costs nothing.
+CATCH_UP_OVERLAP = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of the inbox."""
+
+    id: str
+    customer: str
+    slot: str
+    status: str
+    high_priority: bool
+    escalated: bool
+    can_acknowledge: bool
+    livestream: str
+
+
+def task_row(task: dict) -> TaskRow:
+    timezone = (task.get("store") or {}).get("timezone")
+    livestream = ((task.get("booking") or {}).get("livestream") or {}).get("title", "")
+    return TaskRow(id=task["id"], customer=(task.get("customer") or {}).get("displayName") or _("Customer"),
+                   slot=day_and_time(task["dueAt"], timezone), status=task_status(task["status"]),
+                   high_priority=task["priority"] == "HIGH", escalated=task["escalated"],
+                   can_acknowledge=task["status"] == "OPEN", livestream=livestream)
+
+
+class InboxPresenter(Presenter):
+    def __init__(self, api: GuideApi, notifier: Notifier, on_session_expired: Callable[[], Awaitable[None]], *,
+                 clock: Callable[[], datetime] = utcnow, backoff: Backoff = Backoff()) -> None:
+        super().__init__()
+        self.api = api
+        self.notifier = notifier
+        self.clock = clock
+        self.tasks: dict[str, dict] = {}
+        self.filter = "all"
+        self.banner = ""
+        self.offline = False
+        self.task_listeners: list[Callable[[dict], None]] = []  # other screens showing the same tasks
+        self.live = LiveTasks(api, LiveHandlers(on_event=self.on_live_event, on_connected=self.catch_up,
+                                                on_disconnected=self.went_offline,
+                                                on_session_expired=on_session_expired), backoff=backoff)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.refresh()
+        self.live.start()
+
+    async def stop(self) -> None:
+        await self.live.stop()
+        self.tasks.clear()
+        self.banner = self.message = ""
+
+    # --- loading -----------------------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Reload every active task (the manual refresh)."""
+        self.busy = True
+        self.changed()
+        try:
+            tasks = await self._pages({"status": ACTIVE})
+        except RECOVERABLE as error:
+            self.busy, self.offline = False, isinstance(error, Offline)
+            self.fail(error)
+            return
+        self.tasks = {task["id"]: task for task in tasks}
+        self.busy, self.offline, self.message = False, False, ""
+        self.changed()
+
+    async def catch_up(self) -> None:
+        """After a (re)connect: what changed while the socket was down. Offline propagates (retry)."""
+        newest = self.newest_change()
+        if newest is None:
+            tasks = await self._pages({"status": ACTIVE})
+        else:
+            tasks = await self._pages({"updatedAfter": (newest - CATCH_UP_OVERLAP).isoformat()})
+        for task in tasks:
+            self._merge(task, announce=True)
+        if self.offline:
+            self.offline, self.message = False, ""
+        self.changed()
+
+    async def _pages(self, variables: dict) -> list[dict]:
+        tasks, after = [], None
+        while True:
+            page = (await self.api.query("MyTaskList", {**variables, "first": PAGE_SIZE, "after": after}))
+            connection = page["myTaskList"]
+            tasks.extend(edge["node"] for edge in connection["edges"])
+            if not connection["pageInfo"]["hasNextPage"]:
+                return tasks
+            after = connection["pageInfo"]["endCursor"]
+
+    def newest_change(self) -> datetime | None:
+        return max((parse_instant(t["updatedAt"]) for t in self.tasks.values()), default=None)
+
+    # --- live --------------------------------------------------------------------------------------
+
+    async def on_live_event(self, kind: str, task: dict) -> None:
+        if kind == "REMOVED":
+            self.tasks.pop(task["id"], None)
+        else:
+            self._merge(task, announce=True)
+        for listener in self.task_listeners:
+            listener(task)
+        self.changed()
+
+    async def went_offline(self, reason: str) -> None:
+        self.offline = True
+        self.changed()
+
+    def _merge(self, task: dict, *, announce: bool) -> None:
+        known = self.tasks.get(task["id"])
+        if known is not None and parse_instant(known["updatedAt"]) > parse_instant(task["updatedAt"]):
+            return  # an older copy (delivery is at least once, and not ordered across catch-up and socket)
+        self.tasks[task["id"]] = task
+        if known is None and announce and task["priority"] == "HIGH" and task["status"] == "OPEN":
+            self._alert(task)
+
+    def _alert(self, task: dict) -> None:
+        row = task_row(task)
+        self.banner = _("New livestream customer: {customer}, {slot}").format(customer=row.customer, slot=row.slot)
+        self.notifier.notify(_("New high-priority task"), self.banner)
+        self.notifier.vibrate()
+
+    def dismiss_banner(self) -> None:
+        self.banner = ""
+        self.changed()
+
+    # --- the list ----------------------------------------------------------------------------------
+
+    def set_filter(self, name: str) -> None:
+        if name not in FILTERS:
+            raise ValueError(f"unknown filter {name!r}")
+        self.filter = name
+        self.changed()
+
+    def rows(self) -> list[TaskRow]:
+        chosen = [task for task in self.tasks.values() if self._shown(task)]
+        return [task_row(task) for task in sorted(chosen, key=lambda t: (t["dueAt"], t["id"]))]
+
+    def _shown(self, task: dict) -> bool:
+        if self.filter == "open":
+            return task["status"] in ACTIVE
+        if self.filter == "escalated":
+            return task["escalated"]
+        if self.filter == "today":
+            timezone = (task.get("store") or {}).get("timezone")
+            return local(task["dueAt"], timezone).date() == local(self.clock(), timezone).date()
+        return True
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    async def acknowledge(self, task_id: str) -> bool:
+        try:
+            payload = (await self.api.mutate("TaskAcknowledge", {"id": task_id}))["taskAcknowledge"]
+        except RECOVERABLE as error:
+            self.fail(error)
+            return False
+        if payload["errors"]:
+            await self._reload_task(task_id)
+            self.message = user_errors_message(payload["errors"])
+            self.changed()
+            return self.tasks.get(task_id, {}).get("status") == "ACKNOWLEDGED"  # a retry that had landed
+        self._merge(payload["task"], announce=False)
+        self.message = ""
+        self.changed()
+        return True
+
+    async def _reload_task(self, task_id: str) -> None:
+        try:
+            task = (await self.api.query("TaskDetail", {"id": task_id}))["node"]
+        except RECOVERABLE:
+            return
+        if task is None:
+            self.tasks.pop(task_id, None)
+        else:
+            self._merge(task, announce=False)
+
+    def apply(self, task: dict) -> None:
+        """A change made elsewhere in the app (the reception screen)."""
+        self._merge(task, announce=False)
+        self.changed()

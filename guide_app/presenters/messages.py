@@ -1,0 +1,43 @@
+"""Server codes and failures as messages the guide reads (zh-CN, English fallback)."""
+
+from __future__ import annotations
+
+from ..api.errors import ApiError, Offline, ServerError, SessionExpired
+from ..i18n import N_, _
+
+# Marked for translation here, looked up when shown (the language can change at run time).
+USER_ERROR_MESSAGES = {
+    "INVALID_CREDENTIALS": N_("Wrong username or password."),
+    "LOGIN_LOCKED": N_("Too many failed sign-ins: this account is locked for 15 minutes. Try again later."),
+    "INVALID_REFRESH_TOKEN": N_("Your session has expired. Please sign in again."),
+    "REQUIRED_STEPS_OPEN": N_("Finish the required steps first."),
+    "INVALID_STATE": N_("This task has changed meanwhile; it has been reloaded."),
+    "NOT_ASSIGNED_TO_YOU": N_("This task is now assigned to another guide."),
+    "INVALID_QR_TOKEN": N_("This QR code is not valid or has expired."),
+    "ALREADY_CHECKED_IN": N_("This customer is already checked in."),
+    "NOT_FOUND": N_("Not found: it may have been cancelled."),
+    "REQUIRED": N_("This field is required."),
+    "INVALID_VALUE": N_("This value is not valid."),
+}
+
+
+def user_error_message(error: dict) -> str:
+    """One mutation UserError as a sentence; unknown codes show the server's English message."""
+    known = USER_ERROR_MESSAGES.get(error.get("code", ""))
+    if known:
+        return _(known)
+    return _("The server refused: {message}").format(message=error.get("message", ""))
+
+
+def user_errors_message(errors: list[dict]) -> str:
+    return " ".join(user_error_message(error) for error in errors)
+
+
+def failure_message(error: ApiError) -> str:
+    if isinstance(error, Offline):
+        return _("Cannot reach the server. Check the network and try again.")
+    if isinstance(error, SessionExpired):
+        return _("Your session has expired. Please sign in again.")
+    if isinstance(error, ServerError) and error.code == "FORBIDDEN":
+        return _("You are not allowed to see this.")
+    return _("The server had a problem ({detail}). Please try again.").format(detail=error.message)

@@ -1,0 +1,192 @@
+"""Reception (the task's detail): who she is, the SOP to tick, check-in by QR code, completion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..api.client import GuideApi
+from ..i18n import _
+from .base import RECOVERABLE, Presenter
+from .formatting import day_and_time, task_status
+from .messages import user_errors_message
+
+# The check-in answers that mean "she is in" when a retry or a second scan repeats a check-in.
+ALREADY_IN = {"ALREADY_CHECKED_IN"}
+
+
+@dataclass(frozen=True)
+class StepRow:
+    position: int
+    title: str
+    guidance: str
+    required: bool
+    done: bool
+
+
+class ReceptionPresenter(Presenter):
+    def __init__(self, api: GuideApi, task_id: str, on_task_changed: Callable[[dict], None] = lambda task: None):
+        super().__init__()
+        self.api = api
+        self.task_id = task_id
+        self.on_task_changed = on_task_changed
+        self.task: dict | None = None
+        self.qr_code = ""
+        self.notice = ""
+
+    # --- loading -----------------------------------------------------------------------------------
+
+    async def load(self) -> bool:
+        self.busy = True
+        self.changed()
+        try:
+            task = (await self.api.query("TaskDetail", {"id": self.task_id}))["node"]
+        except RECOVERABLE as error:
+            self.busy = False
+            self.fail(error)
+            return False
+        self.busy = False
+        if task is None:
+            self.message = _("Not found: it may have been cancelled.")
+        else:
+            self._take(task)
+        self.changed()
+        return task is not None
+
+    def _take(self, task: dict) -> None:
+        """Keep the detail-only fields (interests, visits) when a mutation answers the shorter task."""
+        previous = (self.task or {}).get("customer") or {}
+        customer = {**previous, **(task.get("customer") or {})} if task.get("customer") else None
+        self.task = {**task, "customer": customer}
+        self.on_task_changed(self.task)
+
+    def apply(self, task: dict) -> None:
+        """The same task changed elsewhere (a live event)."""
+        if task["id"] == self.task_id and self.task is not None:
+            self._take(task)
+            self.changed()
+
+    # --- what the screen shows ---------------------------------------------------------------------
+
+    @property
+    def customer(self) -> dict:
+        return (self.task or {}).get("customer") or {}
+
+    @property
+    def booking(self) -> dict:
+        return (self.task or {}).get("booking") or {}
+
+    @property
+    def customer_name(self) -> str:
+        return self.customer.get("displayName") or _("Customer")
+
+    @property
+    def phone(self) -> str:
+        phone = self.customer.get("phone") or _("No phone")
+        return _("{phone} (masked)").format(phone=phone) if self.customer.get("masked") else phone
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.customer.get("tags") or [])
+
+    @property
+    def livestream_title(self) -> str:
+        return (self.booking.get("livestream") or {}).get("title", "")
+
+    @property
+    def talking_points(self) -> list[str]:
+        return list((self.booking.get("livestream") or {}).get("talkingPoints") or [])
+
+    @property
+    def products(self) -> list[str]:
+        wanted = [p["name"] for p in self.booking.get("products") or []]
+        interests = [i["product"]["name"] for i in self.customer.get("productsOfInterest") or []]
+        return wanted + [name for name in interests if name not in wanted]
+
+    @property
+    def slot(self) -> str:
+        return day_and_time(self.booking.get("slotStart"), ((self.task or {}).get("store") or {}).get("timezone"))
+
+    @property
+    def status(self) -> str:
+        return task_status((self.task or {}).get("status", ""))
+
+    @property
+    def checked_in(self) -> bool:
+        return self.booking.get("status") in ("CHECKED_IN", "COMPLETED")
+
+    @property
+    def steps(self) -> list[StepRow]:
+        return [StepRow(s["position"], s["title"], s["guidance"], s["required"], s["doneAt"] is not None)
+                for s in (self.task or {}).get("steps") or []]
+
+    @property
+    def open_required_steps(self) -> list[str]:
+        return [step.title for step in self.steps if step.required and not step.done]
+
+    @property
+    def finished(self) -> bool:
+        return (self.task or {}).get("status") in ("DONE", "CANCELLED")
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    async def tick(self, position: int) -> bool:
+        return await self._task_mutation("TaskStepComplete", "taskStepComplete",
+                                         {"taskId": self.task_id, "position": position})
+
+    def edit_code(self, code: str) -> None:
+        self.qr_code = code
+
+    async def check_in(self) -> bool:
+        """Check her in with the scanned (or typed) QR code; the code stays when it is refused."""
+        code = self.qr_code.strip()
+        if not code:
+            self.message = _("Scan her QR code or type it in.")
+            self.changed()
+            return False
+        try:
+            payload = (await self.api.mutate("BookingCheckIn", {"qrToken": code}))["bookingCheckIn"]
+        except RECOVERABLE as error:
+            self.fail(error)
+            return False
+        refused = [e for e in payload["errors"] if e["code"] not in ALREADY_IN]
+        if refused:
+            self.message = user_errors_message(refused)
+            self.changed()
+            return False
+        booking = payload["booking"]
+        if booking is not None and booking["id"] != self.booking.get("id"):
+            self.notice = _("Checked in, but this code belongs to another customer's booking.")
+        else:
+            self.notice = _("Checked in.")
+        self.qr_code, self.message = "", ""
+        await self.load()
+        return True
+
+    async def complete(self) -> bool:
+        if self.open_required_steps:
+            self.message = _("Finish the required steps first: {steps}").format(
+                steps=", ".join(self.open_required_steps))
+            self.changed()
+            return False
+        return await self._task_mutation("TaskComplete", "taskComplete", {"id": self.task_id})
+
+    async def _task_mutation(self, operation: str, field: str, variables: dict) -> bool:
+        self.busy = True
+        self.changed()
+        try:
+            payload = (await self.api.mutate(operation, variables))[field]
+        except RECOVERABLE as error:
+            self.busy = False
+            self.fail(error)
+            return False
+        self.busy = False
+        if payload["errors"]:
+            await self.load()  # the task changed meanwhile (or a lost answer's retry): show it as it is
+            self.message = user_errors_message(payload["errors"])
+            self.changed()
+            return False
+        self._take(payload["task"])
+        self.message = ""
+        self.changed()
+        return True

@@ -1,0 +1,117 @@
+"""The signed-in guide's session: which screen is up, and what happens when the session ends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from ..api.client import GuideApi, utcnow
+from ..api.errors import Offline, SessionExpired
+from ..api.live import Backoff
+from ..i18n import N_, _
+from .base import Presenter
+from .customer import CustomerPresenter
+from .inbox import InboxPresenter
+from .notifier import Notifier
+from .reception import ReceptionPresenter
+from .signin import SignInPresenter
+
+log = logging.getLogger("guide_app")
+
+# Bottom navigation: the checkout and performance screens come in later issues.
+TABS = [("inbox", N_("Tasks"), True), ("checkout", N_("Checkout"), False),
+        ("performance", N_("Performance"), False)]
+
+
+class SessionPresenter(Presenter):
+    def __init__(self, api: GuideApi, notifier: Notifier, *, clock: Callable[[], datetime] = utcnow,
+                 backoff: Backoff = Backoff()) -> None:
+        super().__init__()
+        self.api = api
+        self.screen = "signin"
+        self.signin = SignInPresenter(api, self._signed_in)
+        self.inbox = InboxPresenter(api, notifier, self.session_expired, clock=clock, backoff=backoff)
+        self.inbox.task_listeners.append(self._forward_to_reception)
+        self.reception: ReceptionPresenter | None = None
+        self.customer: CustomerPresenter | None = None
+
+    def _viewer(self) -> dict:
+        tokens = self.api.tokens
+        return tokens.viewer if tokens else {}
+
+    @property
+    def viewer_name(self) -> str:
+        return self._viewer().get("displayName", "")
+
+    def _forward_to_reception(self, task: dict) -> None:
+        if self.reception is not None:
+            self.reception.apply(task)
+
+    async def start(self) -> None:
+        """Resume a session kept on the device, else show sign-in."""
+        if not self.api.signed_in:
+            self._show("signin")
+            return
+        await self.run(self._resume())
+
+    async def _resume(self) -> None:
+        try:
+            await self.api.fresh_access_token()
+        except Offline:
+            pass  # signed in, but offline: the inbox says so and the socket keeps trying
+        await self._signed_in()
+
+    async def _signed_in(self) -> None:
+        self.signin.username = self._viewer().get("username") or self.signin.username
+        self._show("inbox")
+        await self.inbox.start()
+
+    async def session_expired(self) -> None:
+        await self.inbox.stop()
+        self.api.store.clear()
+        self.reception = self.customer = None
+        self.signin.session_expired()
+        self._show("signin")
+
+    async def sign_out(self) -> None:
+        await self.inbox.stop()
+        await self.api.sign_out()
+        self.reception = self.customer = None
+        self.signin.password, self.signin.message = "", ""
+        self._show("signin")
+
+    # --- navigation --------------------------------------------------------------------------------
+
+    async def open_reception(self, task_id: str) -> ReceptionPresenter:
+        self.reception = ReceptionPresenter(self.api, task_id, on_task_changed=self.inbox.apply)
+        self._show("reception")
+        await self.run(self.reception.load())
+        return self.reception
+
+    async def open_customer(self, customer_id: str, timezone: str | None = None) -> CustomerPresenter:
+        self.customer = CustomerPresenter(self.api, customer_id, timezone)
+        self._show("customer")
+        await self.run(self.customer.load())
+        return self.customer
+
+    def go(self, screen: str) -> None:
+        self._show(screen)
+
+    def _show(self, screen: str) -> None:
+        self.screen = screen
+        self.changed()
+
+    # --- running actions ---------------------------------------------------------------------------
+
+    async def run(self, action: Awaitable):
+        """Run a screen's action: a spent session leads back to sign-in; nothing else crashes the app."""
+        try:
+            return await action
+        except SessionExpired:
+            await self.session_expired()
+        except Exception:  # noqa: BLE001 - a bug must not close the guide's app mid-shift
+            log.exception("unexpected failure in a screen action")
+            self.message = _("Something went wrong. Please try again.")
+            self.changed()
+        return None

@@ -1,0 +1,60 @@
+"""The frame around the screens: offline and new-task banners, and the bottom navigation."""
+
+from __future__ import annotations
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+
+from ..i18n import _
+from ..presenters.session import TABS, SessionPresenter
+from .widgets import run, show
+
+
+class Shell(BoxLayout):
+    session: SessionPresenter | None = None
+
+    def bind_presenter(self, session: SessionPresenter) -> None:
+        self.session = session
+        self._build_tabs()
+        ids = self.ids
+        ids.signin.bind_presenter(session.signin)
+        ids.inbox.bind_presenter(session.inbox)
+        session.subscribe(lambda _: self.redraw())
+        session.inbox.subscribe(lambda _: self.redraw_banners())
+        self.redraw()
+
+    def _build_tabs(self) -> None:
+        nav = self.ids.nav
+        nav.clear_widgets()
+        for name, label, available in TABS:
+            text = _(label) if available else _("{tab} (soon)").format(tab=_(label))
+            tab = Button(text=text, disabled=not available, halign="center", font_size="13sp")
+            tab.bind(on_release=lambda _button, screen=name: self.session.go(screen))
+            nav.add_widget(tab)
+        sign_out = Button(text=_("Sign out"), font_size="13sp")
+        sign_out.bind(on_release=lambda _button: run(self.session.sign_out()))
+        nav.add_widget(sign_out)
+
+    def redraw(self) -> None:
+        session = self.session
+        if session.reception is not None and self.ids.reception.presenter is not session.reception:
+            self.ids.reception.bind_presenter(session.reception)
+        if session.customer is not None and self.ids.customer.presenter is not session.customer:
+            self.ids.customer.bind_presenter(session.customer)
+        if self.ids.screens.current != session.screen:
+            self.ids.screens.current = session.screen
+        show(self.ids.nav, session.screen != "signin")
+        self.ids.failure.text = session.message
+        show(self.ids.failure, bool(session.message))
+        self.redraw_banners()
+
+    def redraw_banners(self) -> None:
+        inbox, signed_in = self.session.inbox, self.session.screen != "signin"
+        self.ids.offline.text = _("Offline: reconnecting…") if inbox.offline else ""
+        show(self.ids.offline, signed_in and inbox.offline)
+        self.ids.alert.text = inbox.banner
+        show(self.ids.alert, signed_in and bool(inbox.banner))
+
+    def open_alert(self) -> None:
+        self.session.inbox.dismiss_banner()
+        self.session.go("inbox")

@@ -1,0 +1,202 @@
+"""The guide app against the real server: uvicorn on a free port, on SQLite, with the tests' world.
+
+The server can be stopped and started again on the same port, as a phone sees a server (or its
+network) go away mid-shift.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import pytest
+import uvicorn
+
+from guide_app.api.client import GuideApi, RetryPolicy
+from guide_app.api.live import Backoff
+from guide_app.api.tokens import MemoryTokenStore
+from guide_app.i18n import use_language
+from guide_app.presenters.notifier import RecordingNotifier
+from guide_app.presenters.session import SessionPresenter
+from server import migrate
+from server.app import create_app
+from server.db import Database
+from server.domains.common.outbox import staff_topic
+from tests.conftest import empty_tables, make_settings
+from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
+from tests.world import PASSWORD, build_world
+
+MONDAY = 0
+QUICK_RETRY = RetryPolicy(attempts=2, first_delay=0.05)
+QUICK_BACKOFF = Backoff(first=0.05, maximum=0.3)
+
+
+@pytest.fixture(scope="session")
+async def guide_database(tmp_root):
+    """One migrated SQLite database for the guide app's tests (the server's own tests cover PostgreSQL)."""
+    url = f"sqlite+aiosqlite:///{tmp_root / 'guide_app.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    database = Database.connect(url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def world(guide_database):
+    await empty_tables(guide_database)
+    built = await build_world(guide_database)
+    await give_shifts(guide_database, built, "sh.guide")
+    return built
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """The IRS app on uvicorn; ``stop()`` and ``start()`` again keep its address."""
+
+    def __init__(self, url: str, tmp_root, clock, port: int | None = None) -> None:
+        self.url, self.tmp_root, self.clock = url, tmp_root, clock
+        self.port = port or free_port()
+        self.app = None
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.app = create_app(make_settings(self.url, self.tmp_root), clock=self.clock)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                     log_level="warning", lifespan="on"))
+        self._task = asyncio.create_task(self._server.serve())
+        for _ in range(250):
+            if self._server.started:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("uvicorn did not start")
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            await self._task
+            self._server = None
+
+    def listening(self, topic: str) -> bool:
+        return self.app is not None and self.app.state.runtime.bus.subscribers(topic) > 0
+
+    async def graphql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(base_url=self.address) as client:
+            response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                         headers=headers)
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+
+@pytest.fixture
+async def start_server(guide_database, tmp_root, clock):
+    started: list[Server] = []
+
+    async def start(port: int | None = None) -> Server:
+        server = Server(guide_database.engine.url.render_as_string(hide_password=False), tmp_root, clock, port)
+        await server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in reversed(started):
+        await server.stop()
+
+
+@pytest.fixture
+async def server(start_server, world) -> Server:
+    return await start_server()
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    use_language("zh_CN")
+
+
+@pytest.fixture
+async def make_session(clock):
+    sessions: list[SessionPresenter] = []
+
+    async def make(server_url: str, store=None) -> SessionPresenter:
+        api = GuideApi(server_url, store or MemoryTokenStore(), clock=clock.now, retry=QUICK_RETRY)
+        session = SessionPresenter(api, RecordingNotifier(), clock=clock.now, backoff=QUICK_BACKOFF)
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        await session.inbox.stop()
+        await session.api.close()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0, what: str = "the condition") -> None:
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+async def signed_in_guide(session: SessionPresenter, server: Server, world, username: str = "sh.guide") -> None:
+    """Sign in through the sign-in presenter, then wait until the server holds her myTasks socket."""
+    session.signin.edit(username=username, password=PASSWORD)
+    assert await session.signin.sign_in(), session.signin.message
+    await eventually(lambda: server.listening(staff_topic(world.ids[username])), what="the myTasks subscription")
+
+
+# --- the customer's side, through the same API a mini-program uses ---------------------------------
+
+CUSTOMER_LOGIN = """mutation($phone: String!) { customerLogin(input: {phone: $phone, smsCode: "000000"}) {
+  session { accessToken } errors { code } } }"""
+STAFF_LOGIN = """mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) {
+  session { accessToken } errors { code } } }"""
+LIVESTREAM_CREATE = """mutation($input: LivestreamCreateInput!) { livestreamCreate(input: $input) {
+  livestream { id } errors { code message } } }"""
+QR = "query($id: ID!) { node(id: $id) { ... on Booking { qrToken } } }"
+
+
+@dataclass
+class Booked:
+    booking_id: str
+    customer_token: str
+
+    async def qr_token(self, server: Server) -> str:
+        return (await server.graphql(QR, {"id": self.booking_id}, self.customer_token))["node"]["qrToken"]
+
+
+async def livestream(server: Server, world, clock) -> str:
+    admin = (await server.graphql(STAFF_LOGIN, {"u": "admin", "p": PASSWORD}))["staffLogin"]["session"]
+    start = clock.now().replace(microsecond=0)
+    payload = (await server.graphql(LIVESTREAM_CREATE, {"input": {
+        "title": "双十一美妆专场", "hostName": "小美", "teamId": world.gid("Team", "team"), "channel": "DOUYIN",
+        "scheduledStart": start.isoformat(), "scheduledEnd": (start + timedelta(hours=2)).isoformat(),
+        "talkingPoints": ["精华买一送一", "唇膏限量色"],
+        "productIds": [world.gid("Product", "serum"), world.gid("Product", "lipstick")]}},
+        admin["accessToken"]))["livestreamCreate"]
+    assert payload["errors"] == [], payload
+    return payload["livestream"]["id"]
+
+
+async def customer_books(server: Server, world, clock, *, phone: str = "13812345678", hour: int = 15,
+                         livestream_id: str | None = None) -> Booked:
+    token = (await server.graphql(CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
+    extra = {"livestreamId": livestream_id, "productIds": [world.gid("Product", "serum")]} if livestream_id else {}
+    payload = (await server.graphql(BOOK, {"input": booking_input(world, next_local(clock, MONDAY, hour), **extra)},
+                                    token))["bookingCreate"]
+    assert payload["errors"] == [], payload
+    return Booked(payload["booking"]["id"], token)

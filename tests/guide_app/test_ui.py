@@ -1,0 +1,169 @@
+"""The Kivy screens, drawn offscreen (SDL offscreen + Mesa) with data from a real server.
+
+Each screen is rendered, its key widgets are checked for their Chinese text, and a screenshot is
+written to tests/artifacts/guide_app/. Kivy makes one window per process, so the screens are
+visited in one test, the way a guide goes through them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guide_app.fonts import find_cjk_font
+from guide_app.presenters.notifier import RecordingNotifier
+from tests.conftest import IN_CI
+from tests.world import PASSWORD
+
+from .conftest import customer_books, eventually, livestream
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "guide_app"
+UI_ENVIRONMENT = {"SDL_VIDEODRIVER": "offscreen", "KIVY_WINDOW": "sdl2", "KIVY_NO_ARGS": "1",
+                  "KIVY_LOG_MODE": "PYTHON", "KIVY_NO_FILELOG": "1", "KIVY_NO_CONSOLELOG": "1"}
+PROBE = ("from kivy.core.window import Window\n"
+         "assert Window is not None, 'Kivy could not create a window'\n"
+         "from kivy.graphics.opengl import glGetString, GL_VERSION\n"
+         "print(glGetString(GL_VERSION))\n")
+
+
+def display_problem(environment: dict) -> str | None:
+    """Why no offscreen GL window can be made here (None when it can), asked of a child process."""
+    if find_cjk_font() is None:
+        return "no CJK font (install fonts-noto-cjk or fonts-wqy-zenhei)"
+    probe = subprocess.run([sys.executable, "-c", PROBE], env={**os.environ, **environment},
+                           capture_output=True, text=True, timeout=120)
+    if probe.returncode != 0:
+        return (probe.stderr.strip().splitlines() or ["unknown failure"])[-1]
+    return None
+
+
+@pytest.fixture(scope="module")
+def kivy_environment(tmp_path_factory):
+    environment = {**UI_ENVIRONMENT, "KIVY_HOME": str(tmp_path_factory.mktemp("kivy_home"))}
+    problem = display_problem(environment)
+    if problem:
+        if IN_CI:
+            pytest.fail(f"the UI tests need an offscreen GL window (.ci/run installs it): {problem}")
+        pytest.skip(f"no offscreen display/GL backend on this machine: {problem}")
+    os.environ.update(environment)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return environment
+
+
+async def frames(seconds: float = 0.3) -> None:
+    """Let Kivy lay out and draw (its clock runs on the same asyncio loop)."""
+    await asyncio.sleep(seconds)
+
+
+def texts(widget) -> list[str]:
+    found = []
+    for child in widget.walk(restrict=True):
+        text = getattr(child, "text", None)
+        if isinstance(text, str) and text and getattr(child, "opacity", 1) > 0:
+            found.append(text)
+    return found
+
+
+def screenshot(name: str) -> Path:
+    from kivy.core.window import Window
+
+    target = ARTIFACTS / f"{name}.png"
+    target.unlink(missing_ok=True)
+    written = Path(Window.screenshot(name=str(target)))
+    written.replace(target)
+    return target
+
+
+async def test_each_screen_renders_with_server_data(kivy_environment, server, world, clock, tmp_path):
+    from guide_app.main import configure_window
+
+    configure_window()
+    from guide_app.app import GuideApp
+
+    show = await livestream(server, world, clock)
+    booked = await customer_books(server, world, clock, livestream_id=show)
+    app = GuideApp(server=server.address, data_dir=tmp_path, notifier=RecordingNotifier())
+    running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
+    try:
+        await eventually(lambda: app.shell is not None and app.session.screen == "signin", what="the app")
+        await visit_sign_in(app)
+        await visit_inbox(app, server, world, clock, show)
+        await visit_reception(app, server, booked)
+        await visit_customer(app)
+    finally:
+        app.stop()
+        await asyncio.wait_for(running, timeout=20)
+
+
+async def visit_sign_in(app) -> None:
+    from kivy.core.window import Window
+
+    screen = app.shell.ids.signin
+    await frames()
+    assert Window.size == (360, 780)
+    assert {"IRS 导购", "登录", "使用员工账号登录"} <= set(texts(screen))
+    assert app.font and Path(app.font).is_file()
+    screenshot("1-signin")
+    screen.ids.username.text, screen.ids.password.text = "sh.guide", "not her password"
+    screen.submit()
+    await eventually(lambda: screen.ids.message.text == "用户名或密码错误。", what="the wrong-password message")
+    await frames()
+    assert screen.ids.username.text == "sh.guide" and screen.ids.password.text == "not her password"
+    screenshot("2-signin-wrong-password")
+    screen.ids.password.text = PASSWORD
+    screen.submit()
+    await eventually(lambda: app.session.screen == "inbox" and app.session.inbox.rows(), what="the inbox")
+
+
+async def visit_inbox(app, server, world, clock, show) -> None:
+    screen = app.shell.ids.inbox
+    await eventually(lambda: app.session.inbox.live.connected, what="the live socket")
+    await customer_books(server, world, clock, phone="13912345678", hour=16, livestream_id=show)
+    await eventually(lambda: len(screen.ids.rows.children) == 2, what="the live task's row")
+    await frames()
+    shown = set(texts(app.shell))
+    assert {"全部", "今天", "未完成", "已升级", "刷新", "确认", "接待", "高", "任务", "退出登录"} <= shown
+    assert "收银\n（即将推出）" in shown and "业绩\n（即将推出）" in shown
+    assert app.shell.ids.alert.text.startswith("新的直播顾客：")
+    assert any(text.endswith("15:00  +8613812345678") or "15:00" in text for text in shown)
+    screenshot("3-inbox-new-task")
+    screen.ids.rows.children[-1].acknowledge()  # rows are added in slot order; Kivy keeps children reversed
+    await eventually(lambda: "已确认" in screen.ids.rows.children[-1].subtitle, what="the acknowledgement")
+    app.shell.open_alert()
+    await frames()
+
+
+async def visit_reception(app, server, booked) -> None:
+    app.shell.ids.inbox.ids.rows.children[-1].open()
+    await eventually(lambda: app.session.screen == "reception" and app.session.reception.task, what="reception")
+    screen = app.shell.ids.reception
+    await frames()
+    shown = set(texts(screen))
+    assert {"接待清单", "签到", "完成接待", "档案", "< 任务", "• 精华买一送一"} <= shown
+    assert "来自直播：双十一美妆专场" in shown and "到店问候 （必做）" in shown
+    screenshot("4-reception")
+    for step in [s for s in screen.ids.steps.children if "必做" in s.title]:
+        step.tick()
+    screen.ids.code.text = await booked.qr_token(server)
+    screen.check_in()
+    await eventually(lambda: screen.ids.notice.text == "已签到。", what="the check-in")
+    await eventually(lambda: not app.session.reception.open_required_steps, what="the ticks")
+    await frames()
+    screenshot("5-reception-checked-in")
+
+
+async def visit_customer(app) -> None:
+    app.shell.ids.reception.open_customer()
+    await eventually(lambda: app.session.screen == "customer" and app.session.customer.customer, what="360°")
+    screen = app.shell.ids.customer
+    await frames()
+    shown = set(texts(screen))
+    assert {"顾客 360°", "时间线（3）", "< 返回"} <= shown
+    assert "电话：+8613812345678" in shown
+    assert any("到店" in text for text in shown)
+    screenshot("6-customer-360")
