@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await db.dispose()
 
     routes = [
-        Route("/graphql", GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql)).handle,
+        Route("/graphql", GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql),
+                                    concurrency=settings.http_concurrency).handle,
               methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLWebSocket(schema)),
         Route("/healthz", healthz),

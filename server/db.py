@@ -23,11 +23,12 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 10,
+                  max_overflow: int = 20) -> AsyncEngine:
     if is_sqlite(database_url):
         return _create_sqlite_engine(database_url, echo=echo)
     return create_async_engine(
-        database_url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        database_url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
         # asyncpg prepares statements, and PostgreSQL may settle on a generic plan made while a
         # table was still small (a sequential scan, kept as the table grows) and JIT-compile plans
         # of short OLTP queries for ~100 ms. Plan each execution for its parameters, without JIT.
@@ -75,6 +76,7 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
 
 
 OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by common.outbox.emit
+LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 3, 5
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,27 @@ class Database:
 
     ``commit_listeners`` are called after a writer session that wrote outbox
     rows commits (the relay publishes them at once).
+
+    ``live_writer`` (the outbox relay) and ``live_reader`` (subscriptions
+    loading what an event names) have a small pool of their own on
+    PostgreSQL: under a surge of requests that holds every connection of the
+    main pool, news still goes out at once instead of queueing behind them.
     """
 
     engine: AsyncEngine
     writer: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
+    live_writer: async_sessionmaker[AsyncSession]
+    live_reader: async_sessionmaker[AsyncSession]
     commit_listeners: list[Callable[[], None]] = field(default_factory=list)
+    live_engine: AsyncEngine | None = None  # None: live sessions share ``engine`` (SQLite)
 
     @classmethod
     def connect(cls, database_url: str, *, echo: bool = False) -> Database:
         engine = create_engine(database_url, echo=echo)
         read_engine = engine.execution_options(**{WRITE_OPTION: False})
+        live_engine = None if is_sqlite(database_url) else create_engine(
+            database_url, echo=echo, pool_size=LIVE_POOL_SIZE, max_overflow=LIVE_POOL_OVERFLOW)
         listeners: list[Callable[[], None]] = []
 
         class WriterSession(Session):
@@ -116,7 +128,12 @@ class Database:
             reader=async_sessionmaker(
                 read_engine, class_=AsyncSession, expire_on_commit=False
             ),
+            live_writer=async_sessionmaker(live_engine or engine, class_=AsyncSession, expire_on_commit=False),
+            live_reader=async_sessionmaker(
+                live_engine.execution_options(**{WRITE_OPTION: False}) if live_engine else read_engine,
+                class_=AsyncSession, expire_on_commit=False),
             commit_listeners=listeners,
+            live_engine=live_engine,
         )
 
     @property
@@ -125,3 +142,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.live_engine is not None:
+            await self.live_engine.dispose()

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="run background jobs in this process")
     outbox_sweep_seconds: float = Field(default=2.0, gt=0, description="how often the relay looks for rows "
                                         "a crashed process left (commits wake it at once)")
+    http_concurrency: int = Field(default=8, ge=1, description="GraphQL operations over HTTP a process runs at "
+                                  "once; more wait their turn, so a surge cannot starve live notifications")
     wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")
     wechat_reminder_template_id: str | None = None
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")

@@ -53,6 +53,7 @@ class OperationScope:
 
     runtime: Runtime
     write: Callable[[], bool]
+    live: Callable[[], bool] = lambda: False  # a subscription: its reads take the live pool
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: AsyncSession | None = None
     viewer_confirmed: bool = False
@@ -168,7 +169,8 @@ class Context:
         scope = self._scope()
         async with scope.lock:
             if scope.session is None:
-                factory = self.runtime.db.writer if scope.write() else self.runtime.db.reader
+                factory = (self.runtime.db.writer if scope.write() else
+                           self.runtime.db.live_reader if scope.live() else self.runtime.db.reader)
                 scope.session = factory()
             yield scope.session
 
@@ -220,7 +222,8 @@ class UnitOfWork(SchemaExtension):
             yield
             return
         execution = self.execution_context
-        scope = OperationScope(runtime, write=lambda: execution.operation_type is OperationType.MUTATION)
+        scope = OperationScope(runtime, write=lambda: execution.operation_type is OperationType.MUTATION,
+                               live=lambda: execution.operation_type is OperationType.SUBSCRIPTION)
         token = _current_scope.set(scope)
         try:
             yield

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -163,9 +165,13 @@ def _is_request_error(result) -> bool:
 
 
 class GraphQLHTTPEndpoint:
-    def __init__(self, schema, graphiql: bool) -> None:
+    def __init__(self, schema, graphiql: bool, concurrency: int = 8) -> None:
         self.schema = schema
         self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql") if graphiql else None
+        # Operations beyond this wait here, holding no connection: with every request in
+        # flight at once, each turn of the event loop grows long and live notifications
+        # (a few turns each) reach guides seconds late.
+        self.admission = asyncio.Semaphore(concurrency)
 
     async def handle(self, request: Request) -> Response:
         if self._wants_graphiql(request):
@@ -176,7 +182,8 @@ class GraphQLHTTPEndpoint:
                 JSON, [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}"}], 406)
         try:
             params = _get_params(request) if request.method == "GET" else await _post_params(request)
-            return await self._execute(request, params, media_type)
+            async with self.admission:
+                return await self._execute(request, params, media_type)
         except RequestError as error:
             return self._errors_response(media_type, [{"message": str(error)}], error.status, error.headers)
 

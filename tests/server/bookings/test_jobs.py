@@ -123,6 +123,10 @@ class CountingBus:
         self.seen[(topic, message["event"], message.get("taskId"), message.get("bookingId"))] += 1
         await asyncio.sleep(0)
 
+    async def publish_many(self, messages) -> None:
+        for topic, message in messages:
+            await self.publish(topic, message)
+
 
 async def test_rows_left_by_a_dead_relay_are_sent_and_replicas_never_send_one_twice(db, world, clock):
     async with db.writer() as session:
