@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -12,6 +12,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.actor import Actor, Role
+from ..common.dialect import is_in
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
@@ -50,11 +51,19 @@ class SlotCapacity:
 # --- settings ------------------------------------------------------------------------------------
 
 async def settings_of(session: AsyncSession, store_id: int) -> SlotSettings:
-    """The store's slot settings, read once per session (most stores have no row: the defaults)."""
+    """The store's slot settings (see :func:`settings_by_store`)."""
+    return (await settings_by_store(session, [store_id]))[store_id]
+
+
+async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -> dict[int, SlotSettings]:
+    """Slot settings of each store, read once per session (most stores have no row: the defaults)."""
     known = session.info.setdefault("slot_settings", {})
-    if store_id not in known:
-        known[store_id] = await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
-    return known[store_id]
+    missing = sorted(set(store_ids) - known.keys())
+    if missing:
+        rows = await session.exec(select(SlotSettings).where(is_in(session, SlotSettings.store_id, missing)))
+        found = {row.store_id: row for row in rows}
+        known.update({store_id: found.get(store_id) or SlotSettings(store_id=store_id) for store_id in missing})
+    return {store_id: known[store_id] for store_id in store_ids}
 
 
 async def update_settings(session: AsyncSession, actor: Actor, store_id: int, *, slot_minutes: int | None,
@@ -202,54 +211,90 @@ async def exceptions_of(session: AsyncSession, staff_id: int, start: date, end: 
 
 # --- capacity ------------------------------------------------------------------------------------
 
-async def _duty(session: AsyncSession, store_id: int, days: Sequence[date]):
-    """Per day: {guide: (working intervals, leave intervals)} of the store's active guides."""
-    guides = select(StaffUser.id).where(StaffUser.store_id == store_id, StaffUser.active,
-                                        StaffUser.role == Role.GUIDE.value)
-    patterns = await session.exec(select(ShiftPattern).where(
-        ShiftPattern.store_id == store_id, col(ShiftPattern.staff_id).in_(guides),
-        col(ShiftPattern.weekday).in_({d.weekday() for d in days})))
-    exceptions = await session.exec(select(ShiftException).where(
-        ShiftException.store_id == store_id, col(ShiftException.staff_id).in_(guides),
-        col(ShiftException.day).in_(list(days))))
-    by_weekday: dict[int, list[ShiftPattern]] = defaultdict(list)
+GuideDuty = dict[int, tuple[list[Interval], list[Interval]]]  # guide -> (working intervals, leave intervals)
+
+
+async def _duty_by_store(session: AsyncSession,
+                         days_by_store: Mapping[int, Sequence[date]]) -> dict[int, dict[date, GuideDuty]]:
+    """Per store, per day: the duty of the store's active guides."""
+    all_days = {day for days in days_by_store.values() for day in days}
+    patterns = await _guide_rows(session, ShiftPattern, list(days_by_store), ShiftPattern.weekday,
+                                 {day.weekday() for day in all_days})
+    exceptions = await _guide_rows(session, ShiftException, list(days_by_store), ShiftException.day, all_days)
+    return {store_id: {day: _guide_duty(patterns[store_id, day.weekday()], exceptions[store_id, day])
+                       for day in days}
+            for store_id, days in days_by_store.items()}
+
+
+async def _guide_rows(session: AsyncSession, model: type[ShiftPattern] | type[ShiftException],
+                      store_ids: Sequence[int], when, values: Collection) -> dict[tuple, list]:
+    """(store, ``when`` value) -> rows of ``model`` with ``when`` among ``values``, at these stores, of
+    guides active at that same store."""
+    guide = (StaffUser.id == model.staff_id) & (StaffUser.store_id == model.store_id)
+    statement = select(model).join(StaffUser, guide).where(
+        is_in(session, model.store_id, store_ids), is_in(session, when, sorted(values)),
+        col(StaffUser.active), StaffUser.role == Role.GUIDE.value)
+    rows: dict[tuple, list] = defaultdict(list)
+    for row in await session.exec(statement):
+        rows[row.store_id, getattr(row, when.key)].append(row)
+    return rows
+
+
+def _guide_duty(patterns: Sequence[ShiftPattern], exceptions: Sequence[ShiftException]) -> GuideDuty:
+    """One day's duty: the weekly patterns of the day, then its dated exceptions."""
+    duty: GuideDuty = defaultdict(lambda: ([], []))
     for pattern in patterns:
-        by_weekday[pattern.weekday].append(pattern)
-    by_day: dict[date, list[ShiftException]] = defaultdict(list)
+        duty[pattern.staff_id][0].append((parse_hhmm(pattern.starts), parse_hhmm(pattern.ends)))
     for exception in exceptions:
-        by_day[exception.day].append(exception)
-    duty: dict[date, dict[int, tuple[list[Interval], list[Interval]]]] = {}
-    for day in days:
-        guides_today: dict[int, tuple[list[Interval], list[Interval]]] = defaultdict(lambda: ([], []))
-        for pattern in by_weekday[day.weekday()]:
-            guides_today[pattern.staff_id][0].append((parse_hhmm(pattern.starts), parse_hhmm(pattern.ends)))
-        for exception in by_day[day]:
-            interval = ((parse_hhmm(exception.starts), parse_hhmm(exception.ends)) if exception.starts
-                        else (time.min, time.max))
-            guides_today[exception.staff_id][0 if exception.kind == ExceptionKind.EXTRA else 1].append(interval)
-        duty[day] = dict(guides_today)
-    return duty
+        interval = ((parse_hhmm(exception.starts), parse_hhmm(exception.ends)) if exception.starts
+                    else (time.min, time.max))
+        duty[exception.staff_id][0 if exception.kind == ExceptionKind.EXTRA else 1].append(interval)
+    return dict(duty)
+
+
+async def _overrides_by_store(session: AsyncSession,
+                              days_by_store: Mapping[int, Sequence[date]]) -> dict[tuple[int, date], int]:
+    """(store, day) -> the capacity the store set for that date."""
+    all_days = sorted({day for days in days_by_store.values() for day in days})
+    rows = await session.exec(select(CapacityOverride).where(
+        is_in(session, CapacityOverride.store_id, list(days_by_store)),
+        is_in(session, CapacityOverride.day, all_days)))
+    return {(row.store_id, row.day): row.capacity for row in rows}
 
 
 async def slot_capacities(session: AsyncSession, store: Store, days: Sequence[date]) -> list[SlotCapacity]:
-    """Every slot of the store on these local days, with its capacity and the guides covering it.
+    """Every slot of the store on these local days (see :func:`slot_capacities_by_store`)."""
+    return (await slot_capacities_by_store(session, [(store, days)]))[store.id]
+
+
+async def slot_capacities_by_store(session: AsyncSession, wanted: Sequence[tuple[Store, Sequence[date]]]
+                                   ) -> dict[int, list[SlotCapacity]]:
+    """Per store (each listed once): every slot on its local days, in the order of the days, with its
+    capacity and the guides covering it. A few statements whatever the number of stores.
 
     Capacity = guides on shift over the whole slot x per-guide capacity, unless
     the store overrides it for that date.
     """
-    settings = await settings_of(session, store.id)
-    duty = await _duty(session, store.id, days)
-    overrides = {row.day: row.capacity for row in await session.exec(select(CapacityOverride).where(
-        CapacityOverride.store_id == store.id, col(CapacityOverride.day).in_(list(days))))}
-    result = []
-    for day in days:
-        for slot in day_slots(store.opening_hours, store.timezone, day, settings.slot_minutes):
-            end = slot.local_end if slot.local_end > slot.local_start else time.max
-            guides = tuple(sorted(g for g, (work, leave) in duty[day].items()
-                                  if covered(work, leave, slot.local_start, end)))
-            capacity = overrides.get(day, len(guides) * settings.guide_capacity)
-            result.append(SlotCapacity(slot, capacity, guides))
-    return result
+    if not wanted:
+        return {}
+    days_by_store = {store.id: list(days) for store, days in wanted}
+    settings = await settings_by_store(session, list(days_by_store))
+    duty = await _duty_by_store(session, days_by_store)
+    overrides = await _overrides_by_store(session, days_by_store)
+    return {store.id: [_slot_capacity(slot, duty[store.id][day], overrides.get((store.id, day)),
+                                      settings[store.id].guide_capacity)
+                       for day in days for slot in _day_slots(store, day, settings[store.id])]
+            for store, days in wanted}
+
+
+def _day_slots(store: Store, day: date, settings: SlotSettings) -> list[Slot]:
+    return day_slots(store.opening_hours, store.timezone, day, settings.slot_minutes)
+
+
+def _slot_capacity(slot: Slot, duty: GuideDuty, override: int | None, guide_capacity: int) -> SlotCapacity:
+    end = slot.local_end if slot.local_end > slot.local_start else time.max
+    guides = tuple(sorted(g for g, (work, leave) in duty.items() if covered(work, leave, slot.local_start, end)))
+    return SlotCapacity(slot, len(guides) * guide_capacity if override is None else override, guides)
 
 
 def days_between(start: date, end: date) -> list[date]:

@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlmodel import select
 
 from server.domains.bookings.models import SlotLedger
+from server.domains.bookings.services import FreeSlotAsked, next_free_slots
+from server.domains.common.actor import Role
+from server.domains.schedule.models import CapacityOverride, ShiftException, ShiftPattern
+from server.domains.staff.models import StaffUser
 from server.domains.stores import geo
 from server.domains.stores.models import Store, StoreService
 from server.domains.stores.services import DayHours, hours_to_json
 from tests.conftest import count_rows
-from tests.server.bookings.helpers import SHANGHAI, customer, give_shifts
+from tests.server.bookings.helpers import SHANGHAI, SLOTS, customer, give_shifts
 from tests.world import gid
 
 NEARBY = """query($location: LocationInput!, $first: Int! = 10, $service: ID, $products: [ID!]) {
   nearbyStores(location: $location, first: $first, serviceId: $service, productIds: $products) {
     store { code } distanceMeters openNow productsInStock } }"""
 
-WITH_SLOT = """query($location: LocationInput!, $first: Int! = 10) {
-  nearbyStores(location: $location, first: $first) {
+WITH_SLOT = """query($location: LocationInput!, $first: Int! = 10, $service: ID) {
+  nearbyStores(location: $location, first: $first, serviceId: $service) {
     store { code } nextFreeSlot { start localDate localTime capacity remaining } } }"""
 
 PEOPLES_SQUARE = (31.2304, 121.4737)  # WGS-84
 MONDAY_NOON = datetime(2030, 1, 7, 12, 0, tzinfo=SHANGHAI)  # the world's stores open 10:00-22:00, Mon-Sat
+WEDNESDAY = 2
+SLOT_FIELDS = ("start", "localDate", "localTime", "capacity", "remaining")  # WITH_SLOT's
 
 
 def where(lat: float, lng: float, system: str = "WGS84") -> dict:
@@ -230,29 +236,115 @@ async def test_next_free_slot_is_null_without_guides_on_shift(api, db, world, to
     assert [s["nextFreeSlot"] for s in data["nearbyStores"]] == [None, None]
 
 
-async def test_each_more_store_costs_the_same_few_statements(api, db, world, token_for, clock):
-    await give_shifts(db, world)
+async def add_guide(db, store_id: int, username: str, weekdays=range(7), starts: str = "10:00",
+                    ends: str = "22:00", shift_store_id: int | None = None) -> int:
+    """A guide of the store with a weekly shift on these weekdays (kept at ``shift_store_id`` if given)."""
+    async with db.writer() as session:
+        guide = StaffUser(username=username, display_name=username, role=Role.GUIDE.value, store_id=store_id,
+                          password_hash="!")
+        session.add(guide)
+        await session.flush()
+        session.add_all(ShiftPattern(staff_id=guide.id, store_id=shift_store_id or store_id, weekday=day,
+                                     starts=starts, ends=ends) for day in weekdays)
+        await session.commit()
+        return guide.id
+
+
+def local_slots(found: list[dict]) -> dict[str, tuple[str, str] | None]:
+    """Store code -> (local date, local time) of its next free slot."""
+    return {f["store"]["code"]: f["nextFreeSlot"] and (f["nextFreeSlot"]["localDate"], f["nextFreeSlot"]["localTime"])
+            for f in found}
+
+
+class StatementCounter:
+    """Counts the SQL statements the app's engine runs while active."""
+
+    def __init__(self, api) -> None:
+        self.engine = api.app.state.runtime.db.engine.sync_engine
+        self.count = 0
+
+    def _seen(self, *_args) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.mark.parametrize("service", [None, "trial"])
+async def test_next_free_slot_statements_do_not_grow_with_the_stores(api, db, world, token_for, clock, service):
+    await give_shifts(db, world)  # S001, the nearest, has a free slot today
     clock.current = MONDAY_NOON.astimezone(UTC)
-    for n in range(3):
-        await add_store(db, f"EXTRA{n}", *moved(*PEOPLES_SQUARE, 1000 * (n + 1), 0))
+    for n in range(7):  # half with a guide on Wednesdays only, half with nobody: the week's two windows run
+        store_id = await add_store(db, f"EXTRA{n}", *moved(*PEOPLES_SQUARE, 1000 * (n + 1), 0),
+                                   service_ids=[world.ids["trial"]])
+        if n % 2 == 0:
+            await add_guide(db, store_id, f"extra{n}.guide", weekdays=[WEDNESDAY])
     token = await token_for("admin")
-    statements = []
+    variables = {"location": where(*PEOPLES_SQUARE), "service": world.gid("Service", service) if service else None}
+    costs = {}
+    for first in (2, 5, 8):
+        with StatementCounter(api) as statements:
+            found = (await api.data(WITH_SLOT, {**variables, "first": first}, token))["nearbyStores"]
+        costs[first] = statements.count
+        assert len(found) == first
+    assert len(set(costs.values())) == 1, costs
+    assert local_slots(found) == {"S001": ("2030-01-07", "12:30:00"),
+                                  **{f"EXTRA{n}": ("2030-01-09", "10:00:00") if n % 2 == 0 else None
+                                     for n in range(7)}}
 
-    def count(*_args):
-        statements.append(1)
 
-    costs = []
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        for first in (1, 2, 3, 4):
-            statements.clear()
-            await api.data(WITH_SLOT, {"location": where(*PEOPLES_SQUARE), "first": first}, token)
-            costs.append(len(statements))
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    per_store = {b - a for a, b in zip(costs, costs[1:])}
-    # The extra stores have no guide: both availability look-ups (this week's two windows) run.
-    assert len(per_store) == 1 and per_store.pop() <= 12, costs
+async def test_next_free_slot_of_each_store_is_the_first_free_of_its_available_slots(api, db, world, token_for,
+                                                                                     clock):
+    await give_shifts(db, world)  # every day 10:00-22:00 at S001, whose 12:30 slot is taken
+    clock.current = MONDAY_NOON.astimezone(UTC)
+    shanghai, monday = world.ids["shanghai"], MONDAY_NOON.date()
+    stores = {code: await add_store(db, code, *moved(*PEOPLES_SQUARE, 1000 * (n + 1), 0))
+              for n, code in enumerate(["FULL", "LEAVE", "EXTRA", "NOBODY"])}
+    for code in ("FULL", "LEAVE"):
+        await add_guide(db, stores[code], f"{code.lower()}.guide")
+    extra_guide = await add_guide(db, stores["EXTRA"], "extra.guide", weekdays=[])
+    # A guide moved to FULL: his old shifts at NOBODY count nowhere.
+    await add_guide(db, stores["FULL"], "moved.guide", shift_store_id=stores["NOBODY"])
+    async with db.writer() as session:
+        session.add(SlotLedger(store_id=shanghai, booked=1, slot_start=MONDAY_NOON.replace(minute=30).astimezone(UTC)))
+        session.add_all(CapacityOverride(store_id=stores["FULL"], day=monday + timedelta(days=n), capacity=0)
+                        for n in (0, 1))  # FULL takes nobody today and tomorrow
+        session.add(ShiftException(staff_id=await _guide_id(session, "leave.guide"), store_id=stores["LEAVE"],
+                                   day=monday, kind="LEAVE", starts="12:00", ends="18:00"))
+        session.add(ShiftException(staff_id=extra_guide, store_id=stores["EXTRA"], day=monday + timedelta(days=3),
+                                   kind="EXTRA", starts="14:00", ends="16:00"))
+        await session.commit()
+    token = await token_for("admin")
+    found = (await api.data(WITH_SLOT, {"location": where(*PEOPLES_SQUARE), "first": 5}, token))["nearbyStores"]
+    assert local_slots(found) == {"S001": ("2030-01-07", "13:00:00"), "FULL": ("2030-01-09", "10:00:00"),
+                                  "LEAVE": ("2030-01-07", "18:00:00"), "EXTRA": ("2030-01-10", "14:00:00"),
+                                  "NOBODY": None}
+    for store_code, store_id in {"S001": shanghai, **stores}.items():
+        week = {"store": gid("Store", store_id), "from": str(monday), "to": str(monday + timedelta(days=6))}
+        slots = (await api.data(SLOTS, week, token))["availableSlots"]
+        first_free = next(({k: s[k] for k in SLOT_FIELDS} for s in slots if s["remaining"] > 0), None)
+        assert next(f["nextFreeSlot"] for f in found if f["store"]["code"] == store_code) == first_free, store_code
+
+
+async def _guide_id(session, username: str) -> int:
+    return (await session.exec(select(StaffUser.id).where(StaffUser.username == username))).one()
+
+
+async def test_next_free_slots_refuses_as_available_slots_does(db, world, clock):
+    clock.current = MONDAY_NOON.astimezone(UTC)
+    closed = await add_store(db, "GONE", *PEOPLES_SQUARE, active=False)
+    trial, now = world.ids["trial"], clock.now()
+    asks = [FreeSlotAsked(world.ids["shanghai"], trial, now), FreeSlotAsked(world.ids["beijing"], trial, now),
+            FreeSlotAsked(closed, None, now), FreeSlotAsked(999_999, None, now)]
+    async with db.reader() as session:
+        found = await next_free_slots(session, asks)
+    assert found[asks[0]] is None  # offered, but nobody on shift
+    assert [[p.code.name for p in found[ask].problems] for ask in asks[1:]] == [
+        ["SERVICE_NOT_OFFERED"], ["NOT_FOUND"], ["NOT_FOUND"]]
 
 
 # --- bad input -----------------------------------------------------------------------------------

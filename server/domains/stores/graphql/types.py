@@ -13,17 +13,12 @@ from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Service
 from ...catalog.services import services_by_ids
-from ...schedule.grid import local_day
 from .. import services
 from ..errors import StoreErrorCode
 from ..models import Store as StoreRow
 
 if TYPE_CHECKING:
     from ...bookings.graphql.types import TimeSlot
-
-# nextFreeSlot looks at the next 7 store-local days, today and tomorrow first: they nearly always
-# have a free slot (even late in the evening), and each day looked at costs slot arithmetic.
-NEXT_SLOT_WINDOWS = ((0, 1), (2, 6))  # day offsets from today, inclusive
 
 StoreUserError = user_error_type("Store", StoreErrorCode)
 
@@ -100,7 +95,7 @@ class NearbyStore:
                                   "store inventory comes in a later release.")
     _service_id: strawberry.Private[int | None] = None
     # Held so the session's identity map (weakly referencing) still has the row when
-    # nextFreeSlot looks the store up: one statement fewer per store.
+    # nextFreeSlot looks the stores up: no statement to read them again.
     _row: strawberry.Private[StoreRow | None] = None
 
     @strawberry.field(description="The first slot with a free seat, from now to the 7th store-local day; null if "
@@ -109,18 +104,12 @@ class NearbyStore:
             TimeSlot, strawberry.lazy("server.domains.bookings.graphql.types")] | None:
         # Bookings build on stores (their types import this module): import them when first asked.
         from ...bookings.graphql.types import TimeSlot
-        from ...bookings.services import available_slots
+        from ...bookings.services import FreeSlotAsked, next_free_slots
 
-        now = info.context.runtime.clock.now()
-        today = local_day(now, self.store.timezone)
-        for first, last in NEXT_SLOT_WINDOWS:
-            async with info.context.db() as session:
-                slots = await available_slots(session, self.store.id, today + dt.timedelta(days=first),
-                                              today + dt.timedelta(days=last), self._service_id, now)
-            free = next((slot for slot in slots if slot.remaining > 0), None)
-            if free:
-                return TimeSlot.from_open_slot(free)
-        return None
+        # One loader for every store of the list: its statements do not grow with the stores.
+        ask = FreeSlotAsked(self.store.id, self._service_id, info.context.runtime.clock.now())
+        free = await info.context.loader(next_free_slots).load(ask)
+        return TimeSlot.from_open_slot(free) if free else None
 
     @classmethod
     def from_result(cls, found: services.NearbyStore, service_id: int | None) -> NearbyStore:
