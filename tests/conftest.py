@@ -221,26 +221,13 @@ async def count_rows(database: Database, table: str) -> int:
 
 @pytest.fixture
 async def live_server(db, tmp_root, clock):
-    """The app on a real uvicorn server on a free port (for WebSocket tests)."""
-    import socket
+    """The app on a real uvicorn server on a free port (for WebSocket tests): its host:port."""
+    from tests.live_server import LiveServer
 
-    import uvicorn
-
-    settings = make_settings(db.engine.url.render_as_string(hide_password=False), tmp_root)
-    app = create_app(settings, clock=clock)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    server = LiveServer(db.engine.url.render_as_string(hide_password=False), tmp_root, clock)
+    await server.start()
+    yield server.address
+    await server.stop()
 
 
 @pytest.fixture

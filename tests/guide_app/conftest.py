@@ -7,14 +7,11 @@ network) go away mid-shift.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import httpx
 import pytest
-import uvicorn
 
 from guide_app.api.client import GuideApi, RetryPolicy
 from guide_app.api.live import Backoff
@@ -23,10 +20,10 @@ from guide_app.i18n import use_language
 from guide_app.presenters.notifier import RecordingNotifier
 from guide_app.presenters.session import SessionPresenter
 from server import migrate
-from server.app import create_app
 from server.db import Database
 from server.domains.common.outbox import staff_topic
-from tests.conftest import empty_tables, make_settings
+from tests.conftest import empty_tables
+from tests.live_server import LiveServer
 from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
 from tests.world import PASSWORD, build_world
 
@@ -53,62 +50,12 @@ async def world(guide_database):
     return built
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """The IRS app on uvicorn; ``stop()`` and ``start()`` again keep its address."""
-
-    def __init__(self, url: str, tmp_root, clock, port: int | None = None) -> None:
-        self.url, self.tmp_root, self.clock = url, tmp_root, clock
-        self.port = port or free_port()
-        self.app = None
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task | None = None
-
-    @property
-    def address(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.app = create_app(make_settings(self.url, self.tmp_root), clock=self.clock)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                     log_level="warning", lifespan="on"))
-        self._task = asyncio.create_task(self._server.serve())
-        for _ in range(250):
-            if self._server.started:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("uvicorn did not start")
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            await self._task
-            self._server = None
-
-    def listening(self, topic: str) -> bool:
-        return self.app is not None and self.app.state.runtime.bus.subscribers(topic) > 0
-
-    async def graphql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        async with httpx.AsyncClient(base_url=self.address) as client:
-            response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                         headers=headers)
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
-
 @pytest.fixture
 async def start_server(guide_database, tmp_root, clock):
-    started: list[Server] = []
+    started: list[LiveServer] = []
 
-    async def start(port: int | None = None) -> Server:
-        server = Server(guide_database.engine.url.render_as_string(hide_password=False), tmp_root, clock, port)
+    async def start(port: int | None = None) -> LiveServer:
+        server = LiveServer(guide_database.engine.url.render_as_string(hide_password=False), tmp_root, clock, port)
         await server.start()
         started.append(server)
         return server
@@ -119,7 +66,7 @@ async def start_server(guide_database, tmp_root, clock):
 
 
 @pytest.fixture
-async def server(start_server, world) -> Server:
+async def server(start_server, world) -> LiveServer:
     return await start_server()
 
 

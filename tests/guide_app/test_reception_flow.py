@@ -7,7 +7,7 @@ from .conftest import customer_books, eventually, livestream, signed_in_guide
 
 async def test_a_livestream_booking_goes_from_the_live_inbox_to_a_finished_reception(
         server, world, clock, make_session):
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     inbox = session.inbox
     assert session.screen == "inbox" and inbox.rows() == []
@@ -49,7 +49,7 @@ async def test_a_livestream_booking_goes_from_the_live_inbox_to_a_finished_recep
 
 
 async def test_the_customer_360_pages_through_her_timeline(server, world, clock, make_session):
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     booked = await customer_books(server, world, clock, livestream_id=await livestream(server, world, clock))
     await eventually(lambda: len(session.inbox.rows()) == 1, what="the task")
@@ -71,7 +71,7 @@ async def test_the_timeline_is_read_a_page_at_a_time(server, world, clock, make_
     from guide_app.presenters import customer as customer_module
 
     monkeypatch.setattr(customer_module, "TIMELINE_PAGE", 2)
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     booked = await customer_books(server, world, clock, livestream_id=await livestream(server, world, clock))
     await eventually(lambda: len(session.inbox.rows()) == 1, what="the task")

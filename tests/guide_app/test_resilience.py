@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from guide_app.api.tokens import JsonTokenStore
 from server.domains.common.outbox import staff_topic
+from tests.live_server import free_port
 
-from .conftest import customer_books, eventually, free_port, livestream, signed_in_guide
+from .conftest import customer_books, eventually, livestream, signed_in_guide
 
 LOGOUT_EVERYWHERE = """mutation($t: String!) { logout(refreshToken: $t, everywhere: true) { revoked } }"""
 STAFF_LOGIN = """mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) {
@@ -13,7 +14,7 @@ STAFF_LOGIN = """mutation($u: String!, $p: String!) { staffLogin(username: $u, p
 
 
 async def test_a_wrong_password_says_so_and_keeps_what_she_typed(server, make_session):
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     session.signin.edit(username="sh.guide", password="not her password")
     assert not await session.signin.sign_in()
     assert session.signin.message == "用户名或密码错误。"
@@ -24,7 +25,7 @@ async def test_a_wrong_password_says_so_and_keeps_what_she_typed(server, make_se
 async def test_a_locked_account_says_it_is_locked(server, make_session):
     from tests.world import PASSWORD
 
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     for attempt in range(5):
         session.signin.edit(username="sh.guide", password=f"wrong {attempt}")
         assert not await session.signin.sign_in()
@@ -50,7 +51,7 @@ async def test_an_unreachable_server_keeps_her_input(make_session):
 
 
 async def test_the_access_token_is_refreshed_before_it_expires(server, world, clock, make_session):
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     first = session.api.tokens
     clock.advance(minutes=14)  # within the 2-minute margin of its 15 minutes
@@ -65,7 +66,7 @@ async def test_the_access_token_is_refreshed_before_it_expires(server, world, cl
 
 async def test_an_expired_refresh_token_leads_back_to_sign_in(server, world, clock, make_session, tmp_path):
     store = JsonTokenStore(tmp_path / "session.json")
-    session = await make_session(server.address, store)
+    session = await make_session(server.base_url, store)
     await signed_in_guide(session, server, world)
     assert store.load() is not None
     clock.advance(days=31)
@@ -78,7 +79,7 @@ async def test_an_expired_refresh_token_leads_back_to_sign_in(server, world, clo
 async def test_a_session_ended_on_another_device_leads_back_to_sign_in(server, world, clock, make_session):
     from tests.world import PASSWORD
 
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     clock.advance(seconds=1)  # the revocation is after her token was issued
     other = (await server.graphql(STAFF_LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]
@@ -89,16 +90,16 @@ async def test_a_session_ended_on_another_device_leads_back_to_sign_in(server, w
 
 async def test_a_kept_session_resumes_after_a_restart_of_the_app(server, world, make_session, tmp_path):
     store = JsonTokenStore(tmp_path / "session.json")
-    first = await make_session(server.address, store)
+    first = await make_session(server.base_url, store)
     await signed_in_guide(first, server, world)
     await first.inbox.stop()
-    again = await make_session(server.address, JsonTokenStore(tmp_path / "session.json"))
+    again = await make_session(server.base_url, JsonTokenStore(tmp_path / "session.json"))
     await again.start()
     assert again.screen == "inbox" and again.viewer_name == "Sh.Guide"
 
 
 async def test_sign_out_revokes_the_session(server, world, make_session):
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     refresh_token = session.api.tokens.refresh_token
     await session.sign_out()
@@ -109,7 +110,7 @@ async def test_sign_out_revokes_the_session(server, world, make_session):
 
 
 async def test_user_errors_show_in_chinese_and_keep_the_typed_code(server, world, clock, make_session):
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     await customer_books(server, world, clock)
     await eventually(lambda: len(session.inbox.rows()) == 1, what="the task")
@@ -130,7 +131,7 @@ async def test_user_errors_show_in_chinese_and_keep_the_typed_code(server, world
 
 async def test_a_server_refusing_the_rules_is_shown_not_crashed(server, world, clock, make_session):
     """taskComplete before check-in: the local check passes (steps ticked) and the server says INVALID_STATE."""
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     await customer_books(server, world, clock)
     await eventually(lambda: len(session.inbox.rows()) == 1, what="the task")
@@ -143,7 +144,7 @@ async def test_a_server_refusing_the_rules_is_shown_not_crashed(server, world, c
 
 async def test_the_socket_dropped_mid_shift_loses_no_task(start_server, world, clock, make_session):
     server = await start_server()
-    session = await make_session(server.address)
+    session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     inbox = session.inbox
     show = await livestream(server, world, clock)

@@ -87,7 +87,7 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
 
     show = await livestream(server, world, clock)
     booked = await customer_books(server, world, clock, livestream_id=show)
-    app = GuideApp(server=server.address, data_dir=tmp_path, notifier=RecordingNotifier())
+    app = GuideApp(server=server.base_url, data_dir=tmp_path, notifier=RecordingNotifier())
     running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
     try:
         await eventually(lambda: app.shell is not None and app.session.screen == "signin", what="the app")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -14,9 +12,8 @@ import redis.asyncio as aioredis
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
-from server.app import create_app
 from server.domains.common.outbox import ALL_BOOKINGS_TOPIC, staff_topic
-from tests.conftest import make_settings
+from tests.live_server import LiveServer
 from tests.world import login
 
 from .helpers import BOOK, booking_input, give_shifts, next_local
@@ -29,36 +26,14 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 MONDAY = 0
 
 
-@dataclass
-class Served:
-    address: str
-    app: object
-
-    def listening(self, topic: str) -> bool:
-        return self.app.state.runtime.bus.subscribers(topic) > 0
-
-
 @contextlib.asynccontextmanager
 async def serve(url: str, tmp_root, clock, **overrides):
-    """The app on a real uvicorn server on a free port; yields its address."""
-    import uvicorn
-
-    app = create_app(make_settings(url, tmp_root, **overrides), clock=clock)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(250):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started
+    server = LiveServer(url, tmp_root, clock, **overrides)
+    await server.start()
     try:
-        yield Served(f"127.0.0.1:{port}", app)
+        yield server
     finally:
-        server.should_exit = True
-        await task
+        await server.stop()
 
 
 def socket_for(address: str, token: str) -> Client:
@@ -91,7 +66,7 @@ async def book_through(address: str, world, clock) -> str:
     return payload["booking"]["id"]
 
 
-async def subscribed_then(client: Client, document, server: Served, topic: str, action):
+async def subscribed_then(client: Client, document, server: LiveServer, topic: str, action):
     """Start the subscription, wait until the server holds it, run ``action``, return the first event."""
     listener = asyncio.create_task(first_event(client, document))
     for _ in range(500):

@@ -1,0 +1,69 @@
+"""The IRS app on a real uvicorn server on a free port: for WebSocket tests and the guide app's tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import uvicorn
+
+from server.app import create_app
+from tests.conftest import make_settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """``stop()`` then ``start()`` again keeps the port: a replica that restarts at the same address."""
+
+    def __init__(self, url: str, tmp_root, clock, port: int | None = None, **settings_overrides) -> None:
+        self.url, self.tmp_root, self.clock = url, tmp_root, clock
+        self.port = port or free_port()
+        self.settings_overrides = settings_overrides
+        self.app = None
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def address(self) -> str:
+        """host:port"""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.address}"
+
+    async def start(self) -> None:
+        self.app = create_app(make_settings(self.url, self.tmp_root, **self.settings_overrides), clock=self.clock)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                     log_level="warning", lifespan="on"))
+        self._task = asyncio.create_task(self._server.serve())
+        for _ in range(250):
+            if self._server.started:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("uvicorn did not start")
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            await self._task
+            self._server = None
+
+    def listening(self, topic: str) -> bool:
+        """Whether a subscription of this server holds ``topic`` (so a test need not sleep)."""
+        return self.app is not None and self.app.state.runtime.bus.subscribers(topic) > 0
+
+    async def graphql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(base_url=self.base_url) as client:
+            response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                         headers=headers)
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
