@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from ..i18n import _
 from .base import RECOVERABLE, Presenter
 from .formatting import day_and_time, task_status
 from .messages import user_errors_message
+from .scanning import decode_qr, decoder_available
 
 # The check-in answers that mean "she is in" when a retry or a second scan repeats a check-in.
 ALREADY_IN = {"ALREADY_CHECKED_IN"}
@@ -33,6 +35,9 @@ class ReceptionPresenter(Presenter):
         self.task: dict | None = None
         self.qr_code = ""
         self.notice = ""
+        self.camera = False  # the screen says whether this device has a camera it can open
+        self.scanning = False
+        self._decoding = False
 
     # --- loading -----------------------------------------------------------------------------------
 
@@ -136,6 +141,60 @@ class ReceptionPresenter(Presenter):
 
     def edit_code(self, code: str) -> None:
         self.qr_code = code
+
+    # --- scanning her QR with the camera (code entry always stays) ---------------------------------
+
+    def set_camera(self, available: bool) -> None:
+        self.camera = available
+        if not self.can_scan:
+            self.scanning = False
+        self.changed()
+
+    @property
+    def can_scan(self) -> bool:
+        return self.camera and decoder_available()
+
+    @property
+    def scan_note(self) -> str:
+        """Why there is no scan button (empty when there is one)."""
+        if self.can_scan:
+            return ""
+        if not self.camera:
+            return _("No camera here: type in her QR code.")
+        return _("This build cannot read QR codes: type in her QR code.")
+
+    def start_scan(self) -> bool:
+        if not self.can_scan:
+            self.message = self.scan_note
+            self.changed()
+            return False
+        self.scanning, self.message, self.notice = True, "", ""
+        self.changed()
+        return True
+
+    def stop_scan(self, message: str = "") -> None:
+        self.scanning = False
+        self.message = message
+        self.changed()
+
+    async def scan_frame(self, pixels: bytes, size: tuple[int, int], pixel_format: str = "rgba") -> bool:
+        """Look for her QR code in a camera frame; when there is one, stop scanning and check her in.
+
+        Frames that come while one is being decoded are skipped (the camera keeps sending them).
+        """
+        if not self.scanning or self._decoding:
+            return False
+        self._decoding = True
+        try:
+            code = await asyncio.to_thread(decode_qr, pixels, size, pixel_format)
+        finally:
+            self._decoding = False
+        if code is None or not self.scanning:
+            return False
+        self.scanning = False
+        self.edit_code(code)
+        self.changed()
+        return await self.check_in()
 
     async def check_in(self) -> bool:
         """Check her in with the scanned (or typed) QR code; the code stays when it is refused."""

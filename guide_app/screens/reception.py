@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from ..camera import camera_available, frame_of, release, with_camera_permission
 from ..i18n import _
 from ..presenters.reception import ReceptionPresenter, StepRow
 from .widgets import WrappedLabel, run, show
@@ -28,13 +30,21 @@ class StepWidget(BoxLayout):
         run(presenter.tick(self.position))
 
 
+# How often a frame is taken from the camera and searched for her QR code while scanning.
+SCAN_INTERVAL = 0.3
+
+
 class ReceptionScreen(Screen):
     presenter: ReceptionPresenter | None = None
+    camera = None  # the kivy.uix.camera.Camera widget while scanning
+    _scan_event = None
 
     def bind_presenter(self, presenter: ReceptionPresenter) -> None:
+        if self.presenter is not None:
+            self.presenter.stop_scan()
         self.presenter = presenter
         presenter.subscribe(lambda _: self.redraw())
-        self.redraw()
+        presenter.set_camera(camera_available())  # redraws
 
     def redraw(self) -> None:
         p = self.presenter
@@ -53,7 +63,13 @@ class ReceptionScreen(Screen):
         self._fill(ids.talking_points, [WrappedLabel(text=f"• {point}") for point in p.talking_points])
         self._fill(ids.steps, [StepWidget.of(step) for step in p.steps])
         ids.code.text = p.qr_code
-        show(ids.check_in_box, not p.checked_in and not p.finished)
+        open_for_check_in = not p.checked_in and not p.finished
+        show(ids.check_in_box, open_for_check_in)
+        show(ids.scan, open_for_check_in and p.can_scan)
+        ids.scan.text = _("Stop scanning") if p.scanning else _("Scan to check in")
+        ids.scan_note.text = p.scan_note if open_for_check_in else ""
+        show(ids.scan_note, bool(ids.scan_note.text))
+        self._show_camera(p.scanning and open_for_check_in)
         ids.complete.disabled = p.finished or p.busy
         ids.message.text, ids.notice.text = p.message, p.notice
         show(ids.message, bool(p.message))
@@ -68,6 +84,56 @@ class ReceptionScreen(Screen):
     def check_in(self) -> None:
         self.presenter.edit_code(self.ids.code.text)
         run(self.presenter.check_in())
+
+    # --- scanning: the camera runs while the presenter scans; a frame every SCAN_INTERVAL ----------
+
+    def toggle_scan(self) -> None:
+        p = self.presenter
+        if p.scanning:
+            p.stop_scan()
+            return
+        with_camera_permission(self._permission_answered)
+
+    def _permission_answered(self, granted: bool) -> None:
+        if granted:
+            self.presenter.start_scan()
+        else:
+            self.presenter.stop_scan(_("The camera is not allowed: type in her QR code."))
+
+    def _show_camera(self, scanning: bool) -> None:
+        box = self.ids.camera_box
+        if scanning and self.camera is None:
+            from kivy.uix.camera import Camera
+
+            try:
+                self.camera = Camera(play=True, resolution=(640, 480), allow_stretch=True)
+            except Exception:  # noqa: BLE001 - busy or gone since the probe: code entry stays
+                self.camera = None
+                Clock.schedule_once(lambda _dt: self.presenter.stop_scan(
+                    _("The camera could not be opened: type in her QR code.")))
+                return
+            box.add_widget(self.camera)
+            self._scan_event = Clock.schedule_interval(self._scan_tick, SCAN_INTERVAL)
+        elif not scanning and self.camera is not None:
+            if self._scan_event is not None:
+                self._scan_event.cancel()
+                self._scan_event = None
+            release(self.camera)
+            box.remove_widget(self.camera)
+            self.camera = None
+        show(box, self.camera is not None)
+
+    def _scan_tick(self, _dt) -> None:
+        if self.camera is None or self.presenter is None:
+            return
+        frame = frame_of(self.camera)
+        if frame is not None:
+            pixels, size, pixel_format = frame
+            run(self.presenter.scan_frame(pixels, size, pixel_format))
+
+    def on_leave(self, *args) -> None:
+        if self.presenter is not None and self.presenter.scanning:
+            self.presenter.stop_scan()
 
     def complete(self) -> None:
         run(self.presenter.complete())

@@ -79,11 +79,16 @@ def screenshot(name: str) -> Path:
     return target
 
 
-async def test_each_screen_renders_with_server_data(kivy_environment, server, world, clock, tmp_path):
+async def test_each_screen_renders_with_server_data(kivy_environment, server, world, clock, tmp_path, monkeypatch):
     from guide_app.main import configure_window
 
     configure_window()
     from guide_app.app import GuideApp
+    from guide_app.camera import camera_available
+    from guide_app.screens import reception as reception_screen
+
+    assert camera_available() in (True, False)  # the real probe answers (no camera on CI machines)
+    monkeypatch.setattr(reception_screen, "camera_available", lambda: False)  # the same on every machine
 
     show = await livestream(server, world, clock)
     booked = await customer_books(server, world, clock, livestream_id=show)
@@ -146,15 +151,72 @@ async def visit_reception(app, server, booked) -> None:
     shown = set(texts(screen))
     assert {"接待清单", "签到", "完成接待", "档案", "< 任务", "• 精华买一送一"} <= shown
     assert "来自直播：双十一美妆专场" in shown and "到店问候 （必做）" in shown
+    # Without a camera: no scan button, a note saying why, and code entry as always.
+    assert "扫码签到" not in shown and screen.ids.scan.disabled
+    assert "此设备没有可用的摄像头：请输入核销码。" in shown
+    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and "核销码" == screen.ids.code.hint_text
     screenshot("4-reception")
     for step in [s for s in screen.ids.steps.children if "必做" in s.title]:
         step.tick()
+    await visit_scanning(screen, app.session.reception)
     screen.ids.code.text = await booked.qr_token(server)
     screen.check_in()
     await eventually(lambda: screen.ids.notice.text == "已签到。", what="the check-in")
     await eventually(lambda: not app.session.reception.open_required_steps, what="the ticks")
     await frames()
     screenshot("5-reception-checked-in")
+
+
+class FakeTexture:
+    def __init__(self, text: str | None) -> None:
+        from .test_scanning import FRAME, camera_frame
+
+        self.size, self.pixels = FRAME, camera_frame(text)
+
+
+def fake_camera_widget(frames: list):
+    """Stands in for kivy.uix.camera.Camera: its texture shows the next of ``frames`` at each read."""
+    from kivy.properties import BooleanProperty
+    from kivy.uix.widget import Widget
+
+    class FakeCamera(Widget):
+        play = BooleanProperty(False)
+
+        def __init__(self, **kwargs) -> None:
+            kwargs.pop("resolution", None), kwargs.pop("allow_stretch", None)
+            super().__init__(**kwargs)
+
+        @property
+        def texture(self):
+            return FakeTexture(frames.pop(0) if len(frames) > 1 else frames[0])
+
+    return FakeCamera
+
+
+async def visit_scanning(screen, presenter) -> None:
+    """With a camera: the scan button, the camera while scanning, a read code filled in and checked."""
+    import kivy.uix.camera
+
+    shown_camera = fake_camera_widget([None, None, "NOT-A-BOOKING-QR"])
+    original = kivy.uix.camera.Camera
+    kivy.uix.camera.Camera = shown_camera
+    try:
+        presenter.set_camera(True)
+        await frames()
+        shown = set(texts(screen))
+        assert "扫码签到" in shown and "此设备没有可用的摄像头：请输入核销码。" not in shown
+        screen.toggle_scan()
+        await frames(0.1)
+        assert presenter.scanning and isinstance(screen.camera, shown_camera) and screen.camera.play
+        assert screen.ids.scan.text == "停止扫码" and screen.ids.camera_box.height > 0
+        screenshot("4b-reception-scanning")
+        await eventually(lambda: not presenter.scanning, what="the code read from the camera")
+        await eventually(lambda: screen.ids.message.text == "二维码无效或已过期。", what="the refusal")
+        assert screen.camera is None and screen.ids.camera_box.children == []  # the camera stopped
+        assert screen.ids.code.text == "NOT-A-BOOKING-QR" and screen.ids.scan.text == "扫码签到"
+    finally:
+        kivy.uix.camera.Camera = original
+        presenter.set_camera(False)
 
 
 async def visit_customer(app) -> None:
