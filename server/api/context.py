@@ -49,13 +49,19 @@ class Runtime:
 
 @dataclass
 class OperationScope:
-    """One GraphQL operation: at most one session, opened on first use, and its loaders."""
+    """One GraphQL operation: its session, opened on first use, and its loaders.
+
+    A query may open a second session, for heavier reads that run beside the others
+    (:meth:`Context.db_beside`); mutations and subscriptions have only one.
+    """
 
     runtime: Runtime
     write: Callable[[], bool]
     live: Callable[[], bool] = lambda: False  # a subscription: its reads take the live pool
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: AsyncSession | None = None
+    beside_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    beside_session: AsyncSession | None = None
     viewer_confirmed: bool = False
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     side_writes: list[asyncio.Task] = field(default_factory=list)
@@ -67,9 +73,14 @@ class OperationScope:
             await self._close_session()
 
     async def _close_session(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
+        session, beside = self.session, self.beside_session
+        self.session = self.beside_session = None
+        try:
+            if session is not None:
+                await session.close()
+        finally:
+            if beside is not None:
+                await beside.close()
 
 
 _current_scope: ContextVar[OperationScope | None] = ContextVar("irs_operation", default=None)
@@ -173,6 +184,23 @@ class Context:
                            self.runtime.db.live_reader if scope.live() else self.runtime.db.reader)
                 scope.session = factory()
             yield scope.session
+
+    @asynccontextmanager
+    async def db_beside(self) -> AsyncIterator[AsyncSession]:
+        """In a query, a second session (one user at a time) for heavier reads, which then run on
+        their own connection while the others go on with :meth:`db`. Elsewhere it is :meth:`db`'s
+        session: a mutation's reads must see its own writes, and a subscription keeps to one
+        connection of the small live pool.
+        """
+        scope = self._scope()
+        if scope.write() or scope.live():
+            async with self.db() as session:
+                yield session
+            return
+        async with scope.beside_lock:
+            if scope.beside_session is None:
+                scope.beside_session = self.runtime.db.reader()
+            yield scope.beside_session
 
     async def renew_session(self) -> None:
         """Give back the operation's session and forget loaded rows (a subscription between two

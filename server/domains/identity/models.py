@@ -60,6 +60,9 @@ class Identifier(SQLModel, table=True):
     created_at: datetime = utc_field(default_factory=utcnow)
 
 
+_PURCHASES_ONLY = "type = 'POS_PURCHASE'"
+
+
 class CustomerEvent(SQLModel, table=True):
     """Something a person did at a touchpoint: the timeline of the 360° view."""
 
@@ -69,6 +72,12 @@ class CustomerEvent(SQLModel, table=True):
         sa.UniqueConstraint("event_key", "source"),
         sa.Index("ix_customer_event_person_time", "person_id", "occurred_at", "id"),
         sa.Index("ix_customer_event_product_time", "product_id", "occurred_at"),
+        # Purchases only (a few of the events): who bought a product, and what a person bought,
+        # without reading her whole timeline or every event of the product (the 360° co-purchases).
+        sa.Index("ix_customer_event_purchase_product", "product_id", "person_id",
+                 postgresql_where=sa.text(_PURCHASES_ONLY), sqlite_where=sa.text(_PURCHASES_ONLY)),
+        sa.Index("ix_customer_event_purchase_person", "person_id", "product_id",
+                 postgresql_where=sa.text(_PURCHASES_ONLY), sqlite_where=sa.text(_PURCHASES_ONLY)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

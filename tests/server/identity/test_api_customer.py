@@ -288,6 +288,22 @@ async def test_timeline_filters_by_type(api, db, world, token_for):
     assert timeline["totalCount"] == 2
 
 
+TIMELINE_LINKS = """query($id: ID!) { customer(id: $id) { timeline(first: 5) { edges { node {
+  eventId ...Links ... on CustomerEvent { livestream { title } } } } } } }
+fragment Links on CustomerEvent { product { sku } store { name } }"""
+
+
+async def test_timeline_links_asked_through_fragments_are_resolved(api, db, world, token_for):
+    livestream = await create_livestream(api, token_for, world, "直播")
+    pid = await person(db, visit("b1", PHONE, kind=EventType.POS_PURCHASE, store_id=world.ids["shanghai"],
+                                 product_id=world.ids["serum"], minutes=2),
+                       event("j1", PHONE, kind=EventType.LIVESTREAM_JOIN, livestream_id=livestream, minutes=1))
+    customer = (await api.data(TIMELINE_LINKS, {"id": cid(pid)}, await token_for("admin")))["customer"]
+    assert [e["node"] for e in customer["timeline"]["edges"]] == [
+        {"eventId": "b1", "product": {"sku": "SERUM-01"}, "store": {"name": "上海店"}, "livestream": None},
+        {"eventId": "j1", "product": None, "store": None, "livestream": {"title": "直播"}}]
+
+
 async def test_livestreams_watched_most_recent_first(api, db, world, token_for):
     first = await create_livestream(api, token_for, world, "秋季新品")
     second = await create_livestream(api, token_for, world, "双十一")
@@ -344,6 +360,26 @@ async def test_recommendations_are_interests_not_bought_then_co_purchases(api, d
     assert bought == [{"product": {"sku": "LIP-01"}, "reason": "bought by 1 customer who bought what she bought"}]
     browsed = (await api.data(INTERESTS, {"id": cid(browser)}, token))["customer"]["recommendations"]
     assert browsed == [{"product": {"sku": "LIP-01"}, "reason": "interested: 1 view; last today"}]
+
+
+TRAITS_UPDATE = """mutation($input: CustomerTraitsInput!) { customerTraitsUpdate(input: $input) {
+  customer { eventCount timeline(first: 1) { totalCount } livestreamsWatched { title }
+             productsOfInterest { product { sku } } recommendations { product { sku } } }
+  errors { code } } }"""
+
+
+async def test_a_mutation_payload_shows_the_insights(api, db, world, token_for):
+    serum, lipstick, shanghai = world.ids["serum"], world.ids["lipstick"], world.ids["shanghai"]
+    buy = EventType.POS_PURCHASE
+    pid = await person(db, visit("a1", PHONE, kind=buy, store_id=shanghai, product_id=serum, minutes=60))
+    await person(db, visit("b1", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=serum),
+                 visit("b2", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=lipstick))
+    payload = (await api.data(TRAITS_UPDATE, {"input": {"customerId": cid(pid), "city": "杭州"}},
+                              await token_for("admin")))["customerTraitsUpdate"]
+    assert payload["errors"] == []
+    assert payload["customer"] == {  # the profile edit is an event of her timeline too
+        "eventCount": 2, "timeline": {"totalCount": 2}, "livestreamsWatched": [],
+        "productsOfInterest": [{"product": {"sku": "SERUM-01"}}], "recommendations": [{"product": {"sku": "LIP-01"}}]}
 
 
 async def test_summary_counts_visits_purchases_and_lifetime_value(api, db, world, token_for):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.types.nodes import FragmentSpread, InlineFragment
 
 from ....api.errors import user_error_type
 from ....api.pagination import Connection, paginate
@@ -37,6 +39,8 @@ from ..services import Outcome, SourceKind as SourceKindValue
 from ..services import merges_into, persons_by_ids
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
+MAX_INTERESTS = 50
+MAX_RECOMMENDATIONS = 20
 IdentifierType = strawberry.enum(IdentifierTypeValue, description="Kinds of customer identifiers.")
 EventType = strawberry.enum(EventTypeValue, description="What a customer did at a touchpoint.")
 SourceKind = strawberry.enum(SourceKindValue, description="Kinds of touchpoint systems.")
@@ -101,33 +105,56 @@ class CustomerEvent:
     occurred_at: dt.datetime
     received_at: dt.datetime
     properties: JSON | None = strawberry.field(description="Null when your view of the customer is masked.")
-    livestream_id: strawberry.Private[int | None]
-    store_id: strawberry.Private[int | None]
-    product_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def livestream(self, info: strawberry.Info) -> Livestream | None:
-        row = await info.context.loader(livestreams_by_ids).load(self.livestream_id) if self.livestream_id else None
-        return Livestream.from_row(row) if row else None
-
-    @strawberry.field
-    async def store(self, info: strawberry.Info) -> Store | None:
-        row = await info.context.loader(stores_by_ids).load(self.store_id) if self.store_id else None
-        return Store.from_row(row) if row else None
-
-    @strawberry.field
-    async def product(self, info: strawberry.Info) -> Product | None:
-        row = await info.context.loader(products_by_ids).load(self.product_id) if self.product_id else None
-        return Product.from_row(row) if row else None
+    # Loaded for the whole page by Customer.timeline: a node resolves without a coroutine of its own.
+    livestream: Livestream | None = None
+    store: Store | None = None
+    product: Product | None = None
 
     @classmethod
-    def from_row(cls, row: EventRow, masked: bool) -> CustomerEvent:
+    def from_row(cls, row: Any, masked: bool, links: TimelineLinks) -> CustomerEvent:
+        """From a row of view.TIMELINE_COLUMNS."""
         return cls(
             id=strawberry.ID(relay.to_base64("CustomerEvent", row.id)), event_id=row.event_key,
             source=row.source, type=EventTypeValue(row.type), occurred_at=row.occurred_at,
             received_at=row.received_at, properties=None if masked else row.properties,
-            livestream_id=row.livestream_id, store_id=row.store_id, product_id=row.product_id,
+            livestream=links.livestreams.get(row.livestream_id), store=links.stores.get(row.store_id),
+            product=links.products.get(row.product_id),
         )
+
+
+@dataclass(frozen=True)
+class TimelineLinks:
+    """What the events of a timeline page link to, by id (only what the query asks for)."""
+
+    livestreams: dict[int, Livestream]
+    stores: dict[int, Store]
+    products: dict[int, Product]
+
+    @classmethod
+    async def load(cls, info: strawberry.Info, rows: list[Any], asked: set[str]) -> TimelineLinks:
+        async def linked(field: str, load, convert, ids) -> dict[int, Any]:
+            ids = sorted({i for i in ids if i is not None}) if field in asked else []
+            found = await info.context.loader(load).load_many(ids) if ids else []
+            return {i: convert(row) for i, row in zip(ids, found) if row}
+
+        livestreams, stores, products = await asyncio.gather(
+            linked("livestream", livestreams_by_ids, Livestream.from_row, [r.livestream_id for r in rows]),
+            linked("store", stores_by_ids, Store.from_row, [r.store_id for r in rows]),
+            linked("product", products_by_ids, Product.from_row, [r.product_id for r in rows]))
+        return cls(livestreams, stores, products)
+
+
+def _fields_at(selections: list, path: tuple[str, ...]) -> set[str]:
+    """Names of the fields selected at ``path`` below ``selections`` (through fragments)."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, (FragmentSpread, InlineFragment)):
+            names |= _fields_at(selection.selections, path)
+        elif not path:
+            names.add(selection.name)
+        elif selection.name == path[0]:
+            names |= _fields_at(selection.selections, path[1:])
+    return names
 
 
 @strawberry.type(description="A customer: one person across every touchpoint (OneID), and her 360° view.")
@@ -191,7 +218,7 @@ class Customer(relay.Node, Viewer):
 
     @strawberry.field
     async def consents(self, info: strawberry.Info) -> list[Consent]:
-        rows = await info.context.loader(view.consents_of, default=[]).load(self.id)
+        rows = (await _profile(info, self.id)).consents
         return [Consent(kind=r.kind, granted=r.granted, updated_at=r.occurred_at) for r in rows]
 
     @strawberry.field(description="Her events, newest first (by when they happened).")
@@ -204,40 +231,48 @@ class Customer(relay.Node, Viewer):
         async def whole_history() -> int:  # the summary counts it already
             return (await _summary(info, self.id)).event_count
 
-        return await paginate(info, statement, lambda row: CustomerEvent.from_row(row, self.masked),
-                              first=first, after=after, newest_by=EventRow.occurred_at,
-                              total=None if types else whole_history)
+        page = await paginate(info, statement, lambda row: row, first=first, after=after,
+                              newest_by=EventRow.occurred_at, total=None if types else whole_history)
+        rows = [edge.node for edge in page.edges]
+        asked = _fields_at(info.selected_fields, (info.field_name, "edges", "node"))
+        links = await TimelineLinks.load(info, rows, asked)
+        for edge, row in zip(page.edges, rows):
+            edge.node = CustomerEvent.from_row(row, self.masked, links)
+        return page
 
     @strawberry.field(description="Livestreams she joined, most recent first.")
     async def livestreams_watched(self, info: strawberry.Info) -> list[Livestream]:
-        async with info.context.db() as session:
-            ids = await view.livestreams_watched(session, self.id)
+        ids = (await _activity(info, self.id)).livestreams
         rows = await info.context.loader(livestreams_by_ids).load_many(ids)
         return [Livestream.from_row(r) for r in rows if r]
 
     async def _interests(self, info: strawberry.Info) -> list[view.Interest]:
-        """Computed once per Customer object: productsOfInterest and recommendations share it."""
+        """Read once per Customer object: productsOfInterest and recommendations share it."""
         if self._interest_task is None:
-            async def compute() -> list[view.Interest]:
-                async with info.context.db() as session:
-                    return await view.interests_of(session, self.id, info.context.runtime.clock.now(), 50)
+            async def read() -> list[view.Interest]:
+                async with info.context.db_beside() as session:
+                    return await view.interests_of(session, self.id, info.context.runtime.clock.now(),
+                                                   MAX_INTERESTS)
 
-            self._interest_task = asyncio.ensure_future(compute())
+            self._interest_task = asyncio.ensure_future(read())
         return await self._interest_task
+
+    async def _co_purchases(self, info: strawberry.Info, first: int) -> list[tuple[int, int]]:
+        async with info.context.db_beside() as session:
+            return await view.co_purchases(session, self.id, first)
 
     @strawberry.field(description="Products ranked by her interactions, with recency decay, explained.")
     async def products_of_interest(self, info: strawberry.Info, first: int = 10) -> list[ProductInterest]:
-        interests = (await self._interests(info))[:max(0, min(first, 50))]
+        interests = (await self._interests(info))[:max(0, min(first, MAX_INTERESTS))]
         rows = await info.context.loader(products_by_ids).load_many([i.product_id for i in interests])
         return [ProductInterest(product=Product.from_row(r), score=i.score, reason=i.reason)
                 for i, r in zip(interests, rows) if r]
 
     @strawberry.field(description="Suggestions: her top interests not yet bought, then what similar buyers bought.")
     async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
-        first = max(0, min(first, 20))
-        interests = (await self._interests(info))[:first * 2]
-        async with info.context.db() as session:
-            peers = await view.co_purchases(session, self.id, first)
+        first = max(0, min(first, MAX_RECOMMENDATIONS))
+        interests, peers = await asyncio.gather(self._interests(info), self._co_purchases(info, first))
+        interests = interests[:first * 2]
         picks: list[tuple[int, str]] = [
             (i.product_id, f"interested: {i.reason}") for i in interests if "purchase" not in i.reason][:first]
         taken = {p for p, _ in picks}
@@ -294,16 +329,24 @@ class Customer(relay.Node, Viewer):
                 for i in node_ids]
 
 
-async def _identifiers(info, person_id: int):
-    return await info.context.loader(view.identifiers_of, default=[]).load(person_id)
+async def _profile(info, person_id: int) -> view.Profile:
+    return await info.context.loader(view.profiles_of).load(person_id)
 
 
-async def _traits(info, person_id: int):
-    return await info.context.loader(view.traits_of, default={}).load(person_id)
+async def _identifiers(info, person_id: int) -> list[view.IdentifierRow]:
+    return (await _profile(info, person_id)).identifiers
+
+
+async def _traits(info, person_id: int) -> dict[str, view.TraitRow]:
+    return (await _profile(info, person_id)).traits
+
+
+async def _activity(info, person_id: int) -> view.Activity:
+    return await info.context.loader(view.activities_of).load(person_id)
 
 
 async def _summary(info, person_id: int) -> view.Summary:
-    return await info.context.loader(view.summaries_of).load(person_id)
+    return (await _activity(info, person_id)).summary
 
 
 def _customer_ref(person_id: int) -> relay.GlobalID:
