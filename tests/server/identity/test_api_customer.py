@@ -348,12 +348,19 @@ async def test_products_of_interest_decay_with_age(api, db, world, token_for):
         {"product": {"sku": "LIP-01"}, "score": 0.5, "reason": "1 purchase; last 42 days ago"}]
 
 
-async def test_recommendations_are_interests_not_bought_then_co_purchases(api, db, world, token_for):
+async def serum_buyer_and_a_co_buyer(db, world) -> int:
+    """She bought the serum; another customer bought the serum and the lipstick. Returns her id."""
     serum, lipstick, shanghai = world.ids["serum"], world.ids["lipstick"], world.ids["shanghai"]
     buy = EventType.POS_PURCHASE
     buyer = await person(db, visit("a1", PHONE, kind=buy, store_id=shanghai, product_id=serum, minutes=60))
     await person(db, visit("b1", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=serum),
                  visit("b2", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=lipstick))
+    return buyer
+
+
+async def test_recommendations_are_interests_not_bought_then_co_purchases(api, db, world, token_for):
+    lipstick = world.ids["lipstick"]
+    buyer = await serum_buyer_and_a_co_buyer(db, world)
     browser = await person(db, event("c1", "phone:13712345678", product_id=lipstick, minutes=60))
     token = await token_for("admin")
     bought = (await api.data(INTERESTS, {"id": cid(buyer)}, token))["customer"]["recommendations"]
@@ -369,11 +376,7 @@ TRAITS_UPDATE = """mutation($input: CustomerTraitsInput!) { customerTraitsUpdate
 
 
 async def test_a_mutation_payload_shows_the_insights(api, db, world, token_for):
-    serum, lipstick, shanghai = world.ids["serum"], world.ids["lipstick"], world.ids["shanghai"]
-    buy = EventType.POS_PURCHASE
-    pid = await person(db, visit("a1", PHONE, kind=buy, store_id=shanghai, product_id=serum, minutes=60))
-    await person(db, visit("b1", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=serum),
-                 visit("b2", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=lipstick))
+    pid = await serum_buyer_and_a_co_buyer(db, world)
     payload = (await api.data(TRAITS_UPDATE, {"input": {"customerId": cid(pid), "city": "杭州"}},
                               await token_for("admin")))["customerTraitsUpdate"]
     assert payload["errors"] == []
