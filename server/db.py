@@ -76,7 +76,7 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
 
 
 OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by common.outbox.emit
-LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 3, 5
+LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 8, 0
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import stat
 
 import pytest
 
-from server.app import create_app
+from server.app import GC_YOUNG_THRESHOLD, create_app, create_app_from_env
 from server.settings import InsecureSettingsError, Settings
 
 
@@ -71,3 +72,16 @@ async def test_readyz_is_503_when_the_database_is_unreachable(app_with_url):
     response = await api.client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["reason"] == "database unreachable"
+
+
+def test_a_serving_process_tunes_its_garbage_collector(monkeypatch, tmp_path):
+    monkeypatch.setenv("IRS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'irs.db'}")
+    monkeypatch.setenv("IRS_VAR_DIR", str(tmp_path))
+    before = gc.get_threshold()
+    try:
+        create_app_from_env()
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > 0  # start-up's long-lived objects are out of the collector's sight
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
