@@ -30,6 +30,7 @@ DURATION = float(os.environ.get("IRS_BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("IRS_BENCH_CONCURRENCY", "32"))
 
 SCENARIOS = {
+    "typename": ("{ __typename }", {}),  # the stack's floor: HTTP, GraphQL, the unit of work; no statement
     "me": ("{ me { displayName ... on StaffUser { role store { code } } } }", {}),
     "stores_page_20": ("query($c: String) { stores(first: 20, city: $c) { totalCount edges { node { code name "
                        "location { latitude longitude } services { code } } } } }", {"c": "上海"}),
