@@ -44,7 +44,8 @@ def standard_jobs(policy: TaskPolicy, no_show_grace: timedelta, channels: Sequen
                   brand: str) -> list[Job]:
     return [
         Job("escalate_overdue_tasks", 10, lambda s, now: booking_jobs.escalate_overdue_tasks(s, policy, now)),
-        Job("send_reminders", 30, lambda s, now: booking_jobs.send_reminders(s, policy, brand, now)),
+        Job("remind_guides", 30, lambda s, now: booking_jobs.remind_guides(s, policy, now)),
+        Job("remind_customers", 30, lambda s, now: booking_jobs.remind_customers(s, policy, brand, now)),
         Job("mark_no_shows", 60, lambda s, now: booking_jobs.mark_no_shows(s, no_show_grace, now)),
         Job("send_customer_messages", 10, lambda s, now: send_pending(s, channels, now)),
         Job("purge_expired", 3600, lambda s, now: purge_expired(s, now - RETENTION)),

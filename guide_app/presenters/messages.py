@@ -12,6 +12,7 @@ USER_ERROR_MESSAGES = {
     "INVALID_REFRESH_TOKEN": N_("Your session has expired. Please sign in again."),
     "REQUIRED_STEPS_OPEN": N_("Finish the required steps first."),
     "INVALID_STATE": N_("This task has changed meanwhile; it has been reloaded."),
+    "NOT_CHECKED_IN": N_("Check the customer in first."),
     "NOT_ASSIGNED_TO_YOU": N_("This task is now assigned to another guide."),
     "INVALID_QR_TOKEN": N_("This QR code is not valid or has expired."),
     "ALREADY_CHECKED_IN": N_("This customer is already checked in."),

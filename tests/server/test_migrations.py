@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server import migrate
+from server.domains.identity.models import Person
+from server.domains.stores.models import Store
 from server.models import metadata
+
+WHEN = datetime(2026, 11, 27, 8, tzinfo=UTC)
 
 
 async def _differences(url: str) -> list:
@@ -45,3 +51,31 @@ async def test_downgrade_base_then_upgrade_head(fresh_url):
     assert await _revisions(fresh_url) == frozenset()
     await asyncio.to_thread(migrate.upgrade, fresh_url)
     assert await _differences(fresh_url) == []
+
+
+async def test_0013_marks_bookings_already_reminded_under_the_old_key(fresh_url):
+    """Reminders queued before 0013 were keyed booking:<id>:remind: nobody is reminded twice after it."""
+    await asyncio.to_thread(migrate.upgrade, fresh_url, "0012")
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(Person.__table__).values(id=1, created_at=WHEN))
+            await connection.execute(sa.insert(Store.__table__).values(
+                id=1, code="S001", name="上海店", city="上海", address="1 号", latitude=31.2, longitude=121.4,
+                timezone="Asia/Shanghai", opening_hours=[], active=True, created_at=WHEN, updated_at=WHEN))
+            for booking_id in (1, 2):
+                await connection.execute(sa.text(
+                    "INSERT INTO booking (id, person_id, store_id, slot_start, slot_end, status, source, note, "
+                    "qr_nonce, created_by, created_at, updated_at) VALUES (:id, 1, 1, :at, :at, 'CONFIRMED', "
+                    "'DIRECT', '', :nonce, 'customer:1', :at, :at)"), {"id": booking_id, "at": WHEN,
+                                                                        "nonce": f"n{booking_id}"})
+            await connection.execute(sa.text(
+                "INSERT INTO outbound_message (person_id, kind, dedupe_key, params, status, attempts, created_at) "
+                "VALUES (1, 'BOOKING_REMINDER', 'booking:1:remind', '{}', 'SENT', 1, :at)"), {"at": WHEN})
+        await asyncio.to_thread(migrate.upgrade, fresh_url)
+        async with engine.connect() as connection:
+            reminded = (await connection.execute(sa.text(
+                "SELECT id, customer_reminded_at IS NOT NULL FROM booking ORDER BY id"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in reminded] == [(1, True), (2, False)]

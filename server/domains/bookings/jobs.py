@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..messaging.services import MessageKind, queue
@@ -17,7 +17,7 @@ from ..stores.models import Store
 from ..tasks import services as tasks
 from ..tasks.dispatch import Choice, choose_guide
 from .models import Booking, BookingProduct
-from .services import BookingStatus, need_of, release_customer_place, slot_of
+from .services import BookingStatus, need_of, release_customer_place, reminder_key, slot_of
 
 async def escalate_overdue_tasks(session: AsyncSession, policy: tasks.TaskPolicy, now: datetime) -> int:
     overdue = await tasks.overdue_tasks(session, now)
@@ -54,16 +54,28 @@ async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) 
     return len(late)
 
 
-async def send_reminders(session: AsyncSession, policy: tasks.TaskPolicy, brand: str, now: datetime) -> int:
-    """An hour (reminder_minutes) before the slot: the guide's task says so, and she gets a message."""
+async def remind_guides(session: AsyncSession, policy: tasks.TaskPolicy, now: datetime) -> int:
+    """An hour (reminder_minutes) before the slot, the guide holding the task is reminded."""
     due = await tasks.tasks_to_remind(session, now, policy)
     for task in due:
         tasks.remind(session, task, now)
-        booking = await session.get(Booking, task.booking_id) if task.booking_id else None
-        if booking is not None and booking.status == BookingStatus.CONFIRMED.value:
-            store = await session.get(Store, booking.store_id)
-            await queue(session, booking.person_id, MessageKind.BOOKING_REMINDER, f"booking:{booking.id}:remind",
-                        {"bookingId": booking.id, "storeName": store.name, "timezone": store.timezone,
-                         "slotStart": booking.slot_start.isoformat(), "brand": brand}, now)
+    await session.commit()
+    return len(due)
+
+
+async def remind_customers(session: AsyncSession, policy: tasks.TaskPolicy, brand: str, now: datetime) -> int:
+    """An hour (reminder_minutes) before her slot she gets a message: once per slot she is booked
+    for (a rescheduled booking is reminded of its new time), whether or not a guide has her task."""
+    statement = (select(Booking).where(Booking.status == BookingStatus.CONFIRMED.value,
+                                       col(Booking.customer_reminded_at).is_(None), Booking.slot_start > now,
+                                       Booking.slot_start <= now + timedelta(minutes=policy.reminder_minutes))
+                 .order_by(Booking.slot_start).limit(tasks.CLAIM_BATCH))
+    due = list((await session.exec(tasks.claim(statement, session))).all())
+    for booking in due:
+        booking.customer_reminded_at = now
+        store = await session.get(Store, booking.store_id)
+        await queue(session, booking.person_id, MessageKind.BOOKING_REMINDER, reminder_key(booking),
+                    {"bookingId": booking.id, "storeName": store.name, "timezone": store.timezone,
+                     "slotStart": booking.slot_start.isoformat(), "brand": brand}, now)
     await session.commit()
     return len(due)

@@ -39,6 +39,7 @@ class Booking(SQLModel, table=True):
         sa.Index("ix_booking_store_slot", "store_id", "slot_start"),
         sa.Index("ix_booking_person_slot", "person_id", "slot_start"),
         sa.Index("ix_booking_status_slot_end", "status", "slot_end"),
+        sa.Index("ix_booking_status_slot_start", "status", "slot_start"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,6 +57,9 @@ class Booking(SQLModel, table=True):
                           description="in the signed QR token: a forged or replaced code does not match")
     created_by: str = Field(max_length=64, description="actor key: the customer, or the staff member")
     checked_in_at: datetime | None = utc_field(nullable=True, default=None)
+    completed_at: datetime | None = utc_field(nullable=True, default=None)
+    customer_reminded_at: datetime | None = utc_field(
+        nullable=True, default=None, description="her reminder for the current slot was queued (reset on reschedule)")
     cancelled_at: datetime | None = utc_field(nullable=True, default=None)
     cancelled_by: str | None = Field(default=None, max_length=64)
     cancel_reason: str | None = Field(default=None, max_length=200)

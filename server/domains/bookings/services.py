@@ -26,6 +26,7 @@ from ..identity.events import EventType, RawEvent
 from ..identity.models import Person
 from ..identity.services import record_person_event, root_person
 from ..livestreams.models import Livestream
+from ..messaging.services import withdraw
 from ..schedule.grid import local_day, opening_interval
 from ..schedule.services import (
     MAX_DAYS_ASKED,
@@ -43,10 +44,13 @@ from ..tasks.services import (
     Reception,
     TaskPolicy,
     cancel_for_booking,
+    complete,
     create_reception,
     move_reception,
     start_for_booking,
 )
+from ..tasks.errors import TaskErrorCode
+from ..tasks.models import Task
 from . import qr
 from .errors import BookingErrorCode as Code
 from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
@@ -289,9 +293,15 @@ async def cancel_booking(session: AsyncSession, actor: Actor, booking_id: int, r
     booking.updated_at = now
     await release_seat(session, booking.store_id, booking.slot_start)
     await release_customer_place(session, booking.person_id)
+    await withdraw(session, reminder_key(booking))
     await cancel_for_booking(session, booking.id, actor.key, now)
     await session.commit()
     return booking
+
+
+def reminder_key(booking: Booking) -> str:
+    """Her reminder of this booking's current slot: one message per booking and slot."""
+    return f"booking:{booking.id}:remind:{booking.slot_start.isoformat()}"
 
 
 async def bookings_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Booking]:
@@ -510,6 +520,26 @@ async def check_in(session: AsyncSession, actor: Actor, *, booking_id: int | Non
     return booking
 
 
+async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
+    """The guide finishes her reception: the task is DONE and her booking COMPLETED, together.
+
+    A booked customer must have been checked in first (the reception may have
+    been started by hand, with taskStart): otherwise her booking would stay
+    CONFIRMED and later count as a no-show although she came.
+    """
+    task = await complete(session, actor, task_id, now)
+    if task.booking_id is not None:
+        table = Booking.__table__
+        moved = await session.exec(sa.update(table).where(table.c.id == task.booking_id,
+                                                          table.c.status == BookingStatus.CHECKED_IN.value)
+                                   .values(status=BookingStatus.COMPLETED.value, completed_at=now, updated_at=now))
+        if moved.rowcount != 1:
+            raise DomainError.single(TaskErrorCode.NOT_CHECKED_IN,
+                                     "check the customer in before completing her reception", ("id",))
+    await session.commit()
+    return task
+
+
 def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
     if (booking_id is None) == (qr_token is None):
         raise DomainError.single(Code.INVALID_VALUE, "give either qrToken or bookingId", ("input",))
@@ -552,7 +582,9 @@ async def reschedule_booking(session: AsyncSession, actor: Actor, booking_id: in
             await release_seat(session, store.id, old_start)
         else:
             await _take_seat(session, store.id, start, slot.capacity)
+    await withdraw(session, reminder_key(booking))  # a reminder of the old time must not go out now
     booking.slot_start, booking.slot_end, booking.updated_at = slot.slot.start, slot.slot.end, now
+    booking.customer_reminded_at = None  # she is reminded of the new time
     products = (await session.exec(select(BookingProduct.product_id).where(
         BookingProduct.booking_id == booking.id))).all()
     await move_reception(session, booking.id, await need_of(session, booking, store, slot, list(products)),

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +31,7 @@ class MessageStatus(StrEnum):
     SENT = "SENT"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"  # no channel reaches her
+    WITHDRAWN = "WITHDRAWN"  # no longer true before it went out (e.g. the booking moved or was cancelled)
 
 
 async def queue(session: AsyncSession, person_id: int, kind: MessageKind, dedupe_key: str, params: dict[str, Any],
@@ -38,6 +40,14 @@ async def queue(session: AsyncSession, person_id: int, kind: MessageKind, dedupe
     await session.exec(insert_ignore(session, OutboundMessage, {
         "person_id": person_id, "kind": kind.value, "dedupe_key": dedupe_key, "params": params,
         "status": MessageStatus.PENDING.value, "attempts": 0, "created_at": now}))
+
+
+async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
+    """In the caller's transaction: the message with this key is not sent if it has not gone yet."""
+    table = OutboundMessage.__table__
+    await session.exec(sa.update(table).where(table.c.dedupe_key == dedupe_key,
+                                              table.c.status == MessageStatus.PENDING.value)
+                       .values(status=MessageStatus.WITHDRAWN.value))
 
 
 def render(message: OutboundMessage) -> Rendered:

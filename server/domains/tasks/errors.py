@@ -6,4 +6,5 @@ TaskErrorCode = error_codes(
     "REQUIRED_STEPS_OPEN",
     "NOT_ASSIGNED_TO_YOU",
     "NOT_A_CANDIDATE",
+    "NOT_CHECKED_IN",
 )

@@ -231,6 +231,8 @@ async def complete_step(session: AsyncSession, actor: Actor, task_id: int, posit
 
 
 async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
+    """DONE once every required step is ticked; in the caller's transaction (see
+    ``bookings.services.complete_reception``, which also completes her booking)."""
     task = await _task_for_update(session, task_id)
     _require_assignee(actor, task)
     open_steps = (await session.exec(select(TaskStep.title).where(
@@ -240,7 +242,6 @@ async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datet
         raise DomainError.single(Code.REQUIRED_STEPS_OPEN, f"required steps still open: {', '.join(open_steps)}",
                                  ("id",))
     _move(session, task, actor, [TaskStatus.IN_PROGRESS], TaskStatus.DONE, TaskAction.DONE, now)
-    await session.commit()
     return task
 
 
@@ -400,7 +401,7 @@ async def tasks_to_remind(session: AsyncSession, now: datetime, policy: TaskPoli
 
 
 def remind(session: AsyncSession, task: Task, now: datetime) -> None:
-    task.reminded_at = now
+    task.reminded_at = task.updated_at = now  # updated: a guide offline now catches up with updatedAfter
     _history(session, task, SYSTEM, TaskAction.REMINDED, now)
     emit(session, staff_topic(task.assignee_id), "REMINDER", _message(task), now)
 

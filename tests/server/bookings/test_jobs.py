@@ -13,7 +13,7 @@ from server.bus import OutboxRelay
 from server.domains.common.outbox import OutboxMessage
 from tests.conftest import count_rows
 
-from .helpers import book, customer, give_shifts, next_local
+from .helpers import SHANGHAI, book, customer, give_shifts, iso, next_local
 
 MONDAY = 0
 
@@ -75,10 +75,11 @@ async def test_an_hour_before_the_guide_is_reminded_and_she_gets_a_message(api, 
     await book(api, token, two_guides, slot)
     await _acknowledge_all(db)
     clock.current = slot - timedelta(minutes=61)
-    assert (await run_jobs(api))["send_reminders"] == 0
+    ran = await run_jobs(api)
+    assert (ran["remind_guides"], ran["remind_customers"]) == (0, 0)
     clock.current = slot - timedelta(minutes=59)
     ran = await run_jobs(api)
-    assert ran["send_reminders"] == 1
+    assert (ran["remind_guides"], ran["remind_customers"]) == (1, 1)
     assert await rows(db, "SELECT event FROM outbox WHERE event = 'REMINDER'") == [("REMINDER",)]
     assert (await run_jobs(api))["send_customer_messages"] == 0  # sent in the same run, once
     assert await rows(db, "SELECT kind, status, channel FROM outbound_message") == [
@@ -87,6 +88,69 @@ async def test_an_hour_before_the_guide_is_reminded_and_she_gets_a_message(api, 
     assert recipient.phone == "+8613812345678" and "上海店" in message.text and "15:00" in message.text
     await run_jobs(api)
     assert await count_rows(db, "outbound_message") == 1
+
+
+RESCHEDULE = """mutation($input: BookingRescheduleInput!) { bookingReschedule(input: $input) {
+  booking { slotStart } errors { code } } }"""
+CANCEL = """mutation($input: BookingCancelInput!) { bookingCancel(input: $input) { errors { code } } }"""
+
+
+async def test_a_rescheduled_booking_is_reminded_of_its_new_time(api, db, two_guides, clock):
+    token, _ = await customer(api)
+    first, later = next_local(clock, MONDAY, 15), next_local(clock, MONDAY, 17)
+    booking_id = (await book(api, token, two_guides, first))["booking"]["id"]
+    clock.current = first - timedelta(minutes=59)
+    await run_jobs(api)  # reminded of 15:00, and sent
+    token, _ = await customer(api)  # signed in again: days went by on the test clock
+    moved = (await api.data(RESCHEDULE, {"input": {"id": booking_id, "slotStart": iso(later)}}, token))
+    assert moved["bookingReschedule"]["errors"] == []
+    clock.current = later - timedelta(minutes=59)
+    assert (await run_jobs(api))["remind_customers"] == 1
+    sent = [message.text for _, message in api.app.state.message_channels[0].sent]
+    assert len(sent) == 2 and "15:00" in sent[0] and "17:00" in sent[1]
+    await run_jobs(api)
+    assert await count_rows(db, "outbound_message") == 2
+
+
+async def test_a_reminder_not_sent_yet_is_withdrawn_when_the_booking_moves_or_is_cancelled(api, db, two_guides,
+                                                                                         clock):
+    token, _ = await customer(api)
+    first, later = next_local(clock, MONDAY, 15), next_local(clock, MONDAY, 17)
+    moving = (await book(api, token, two_guides, first))["booking"]["id"]
+    other, _ = await customer(api, "13912345678")
+    cancelled = (await book(api, other, two_guides, first))["booking"]["id"]
+    clock.current = first - timedelta(minutes=59)
+    async with db.writer() as session:  # queue the reminders without sending them
+        from server.domains.bookings.jobs import remind_customers
+        from server.domains.tasks.services import TaskPolicy
+
+        assert await remind_customers(session, TaskPolicy(), "Elegance", clock.now()) == 2
+    token, _ = await customer(api)  # signed in again: days went by on the test clock
+    other, _ = await customer(api, "13912345678")
+    assert (await api.data(RESCHEDULE, {"input": {"id": moving, "slotStart": iso(later)}}, token)
+            )["bookingReschedule"]["errors"] == []
+    assert (await api.data(CANCEL, {"input": {"id": cancelled, "reason": "改天"}}, other))["bookingCancel"][
+        "errors"] == []
+    assert (await run_jobs(api))["send_customer_messages"] == 0
+    assert api.app.state.message_channels[0].sent == []
+    assert sorted(await rows(db, "SELECT status FROM outbound_message")) == [("WITHDRAWN",), ("WITHDRAWN",)]
+
+
+async def test_a_customer_waiting_in_the_store_queue_is_reminded_too(api, db, world, clock, token_for):
+    slot = next_local(clock, MONDAY, 15)
+    day = slot.astimezone(SHANGHAI).date().isoformat()
+    override = """mutation($input: SlotCapacityOverrideInput!) { slotCapacityOverrideSet(input: $input) {
+      ok errors { code } } }"""  # seats, but no guide on shift: her task waits in the store queue
+    assert (await api.data(override, {"input": {"storeId": world.gid("Store", "shanghai"), "day": day,
+                                                "capacity": 1}}, await token_for("sh.manager"))
+            )["slotCapacityOverrideSet"]["ok"]
+    token, _ = await customer(api)
+    assert (await book(api, token, world, slot))["errors"] == []
+    assert await scalar(db, "SELECT assignee_id FROM task") is None
+    clock.current = slot - timedelta(minutes=59)
+    ran = await run_jobs(api)
+    assert (ran["remind_guides"], ran["remind_customers"]) == (0, 1)
+    assert await rows(db, "SELECT status FROM outbound_message") == [("SENT",)]
 
 
 async def _acknowledge_all(db) -> None:

@@ -21,6 +21,8 @@ DONE = "mutation($id: ID!) { taskComplete(id: $id) { task { status } errors { co
 CHECK_IN = """mutation($input: BookingCheckInInput!) { bookingCheckIn(input: $input) {
   booking { status checkedInAt } errors { code field } } }"""
 QR = "query($id: ID!) { node(id: $id) { ... on Booking { qrToken status } } }"
+BOOKING = "query($id: ID!) { node(id: $id) { ... on Booking { status completedAt } } }"
+START = "mutation($id: ID!) { taskStart(id: $id) { task { status } errors { code } } }"
 
 
 @pytest.fixture
@@ -80,6 +82,8 @@ async def test_reception_from_acknowledge_to_done(api, db, booked, token_for):
     for position in (0, 1, 2):  # the required ones
         assert (await api.data(STEP, {"id": task["id"], "p": position}, guide))["taskStepComplete"]["errors"] == []
     assert (await api.data(DONE, {"id": task["id"]}, guide))["taskComplete"]["task"]["status"] == "DONE"
+    booking = (await api.data(BOOKING, {"id": booking_id}, guide))["node"]
+    assert booking["status"] == "COMPLETED" and booking["completedAt"] is not None
     async with db.engine.connect() as connection:
         kinds = (await connection.execute(sa.text(
             "SELECT type FROM customer_event WHERE source = 'bookings'"))).scalars().all()
@@ -87,6 +91,23 @@ async def test_reception_from_acknowledge_to_done(api, db, booked, token_for):
     assert kinds == ["STORE_VISIT"]
     assert actions == ["CREATED", "ASSIGNED", "ACKNOWLEDGED", "STARTED", "STEP_DONE", "STEP_DONE", "STEP_DONE",
                        "DONE"]
+
+
+async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in(api, db, booked, token_for):
+    guide = await token_for("sh.guide")
+    task = await my_task(api, guide)
+    assert (await api.data(START, {"id": task["id"]}, guide))["taskStart"]["errors"] == []
+    for position in (0, 1, 2):
+        assert (await api.data(STEP, {"id": task["id"], "p": position}, guide))["taskStepComplete"]["errors"] == []
+    history = await count_rows(db, "task_history")
+    refused = (await api.data(DONE, {"id": task["id"]}, guide))["taskComplete"]
+    assert_user_error(refused, "NOT_CHECKED_IN", ["id"], "task")
+    assert (await my_task(api, guide))["status"] == "IN_PROGRESS" and await count_rows(db, "task_history") == history
+    assert (await api.data(BOOKING, {"id": booked[1]}, guide))["node"] == {"status": "CONFIRMED", "completedAt": None}
+    checked = (await api.data(CHECK_IN, {"input": {"bookingId": booked[1]}}, guide))["bookingCheckIn"]
+    assert checked["errors"] == []
+    assert (await api.data(DONE, {"id": task["id"]}, guide))["taskComplete"]["task"]["status"] == "DONE"
+    assert (await api.data(BOOKING, {"id": booked[1]}, guide))["node"]["status"] == "COMPLETED"
 
 
 async def test_a_qr_code_checks_in_once(api, db, booked, token_for):

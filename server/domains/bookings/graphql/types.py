@@ -80,6 +80,7 @@ class Booking(relay.Node):
     slot_end: dt.datetime
     note: str
     checked_in_at: dt.datetime | None
+    completed_at: dt.datetime | None = strawberry.field(description="When her reception was completed.")
     cancelled_at: dt.datetime | None
     cancel_reason: str | None
     created_at: dt.datetime
@@ -127,7 +128,8 @@ class Booking(relay.Node):
     def from_row(cls, row: BookingRow) -> Booking:
         return cls(id=row.id, status=BookingStatus(row.status), source=BookingSource(row.source),
                    channel=row.channel, slot_start=row.slot_start, slot_end=row.slot_end, note=row.note,
-                   checked_in_at=row.checked_in_at, cancelled_at=row.cancelled_at, cancel_reason=row.cancel_reason,
+                   checked_in_at=row.checked_in_at, completed_at=row.completed_at, cancelled_at=row.cancelled_at,
+                   cancel_reason=row.cancel_reason,
                    created_at=row.created_at, updated_at=row.updated_at, _row=row)
 
     @classmethod

@@ -8,6 +8,7 @@ from strawberry import relay
 from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import roles
+from ...bookings.services import complete_reception
 from ...common.actor import Role
 from .. import services
 from ..sop import CustomerType as CustomerTypeValue
@@ -53,8 +54,9 @@ class TaskMutation:
         resolver=_task_action(services.start), extensions=STORE_STAFF,
         description="The customer is here: reception begins (checking her in does this too).")
     task_complete = strawberry.mutation(
-        resolver=_task_action(services.complete), extensions=STORE_STAFF,
-        description="Reception done; refused while a required SOP step is open.")
+        resolver=_task_action(complete_reception), extensions=STORE_STAFF,
+        description="Reception done: the task is DONE and her booking COMPLETED. Refused while a required "
+                    "SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN).")
 
     @strawberry.mutation(extensions=STORE_STAFF, description="Tick one SOP step.")
     async def task_step_complete(self, info: strawberry.Info, task_id: relay.GlobalID, position: int) -> TaskPayload:
