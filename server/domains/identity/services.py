@@ -43,10 +43,11 @@ from .models import (
     PersonMerge,
     PersonTrait,
     SmsCode,
+    SmsThrottle,
     TouchpointSource,
 )
 from .resolution import PROJECTED_TYPES, StaleRead, reproject, resolve
-from .traits import check_projection_event
+from .traits import ACCOUNTING_PROPERTIES, check_projection_event
 
 logger = logging.getLogger("irs.identity")
 
@@ -368,15 +369,31 @@ async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPoli
         await session.exec(sa.delete(ErasureTombstone).where(ErasureTombstone.digest == digest))
         session.add(ErasureTombstone(digest=digest, erased_at=now))
     members = await _subtree(session, person.id)
+    phones = [i.value for i in identifiers if i.type == IdentifierType.PHONE.value]
     await session.exec(sa.delete(Identifier).where(Identifier.person_id == person.id))
     await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(members)))
     await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(members)))
-    await session.exec(update(CustomerEvent).where(CustomerEvent.person_id == person.id).values(properties={}))
+    await session.exec(sa.delete(SmsCode).where(col(SmsCode.phone).in_(phones)))
+    await session.exec(sa.delete(SmsThrottle).where(col(SmsThrottle.phone).in_(phones)))
+    await _erase_event_properties(session, person.id)
     await session.exec(update(Person).where(col(Person.id).in_(members)).values(erased_at=now))
     audit(session, actor.key, "person.erase", f"person:{person.id}", now, identifiers=len(identifiers))
     await session.commit()
     await session.refresh(person)
     return person
+
+
+async def _erase_event_properties(session: AsyncSession, person_id: int) -> None:
+    """Every event's properties go, but for the facts accounting needs (a purchase's amount)."""
+    purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
+    await session.exec(update(CustomerEvent).where(CustomerEvent.person_id == person_id, ~purchase)
+                       .values(properties={}))
+    purchases = await session.exec(select(CustomerEvent.id, CustomerEvent.properties).where(
+        CustomerEvent.person_id == person_id, purchase))
+    for event_id, properties in purchases.all():
+        kept = {key: properties[key] for key in ACCOUNTING_PROPERTIES if key in (properties or {})}
+        if kept != properties:
+            await session.exec(update(CustomerEvent).where(CustomerEvent.id == event_id).values(properties=kept))
 
 
 # --- conflicts -----------------------------------------------------------------------------------
@@ -423,6 +440,11 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     person = await root_person(session, person_id)
     if person is None:
         raise not_found(Code, "customer", ("input", "customerId"))
+    if person.erased_at is not None:
+        raise DomainError.single(Code.PERSON_ERASED, "this customer was erased: no personal data is kept",
+                                 ("input", "customerId"))
+    if not properties:
+        raise DomainError.single(Code.REQUIRED, "give at least one trait to change", ("input",))
     access = await access_for(session, actor, person.id)
     if access.masked:
         raise Forbidden("editing a profile needs an unmasked view of the customer")

@@ -40,6 +40,10 @@ def check_consents(properties: dict[str, Any]) -> None:
             raise EventRejected("INVALID_VALUE", f"{kind} must be true or false")
 
 
+# What erasure keeps of a purchase: accounting needs the amounts, not who she is.
+ACCOUNTING_PROPERTIES = ("amount", "currency")
+
+
 def check_purchase(properties: dict[str, Any]) -> None:
     amount = properties.get("amount")
     if amount is not None and not (isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):

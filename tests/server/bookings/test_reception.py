@@ -110,6 +110,23 @@ async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in
     assert (await api.data(BOOKING, {"id": booked[1]}, guide))["node"]["status"] == "COMPLETED"
 
 
+async def test_the_customer_view_lists_her_bookings(api, world, booked, clock, token_for):
+    token, booking_id = booked
+    second = (await book(api, token, world, next_local(clock, MONDAY, 17)))["booking"]["id"]
+    query = """query($id: ID!, $status: BookingStatus) { customer(id: $id) {
+      bookings(status: $status) { totalCount edges { node { id status store { code } } } } } }"""
+    me = (await api.data("query { me { ... on Customer { id } } }", token=token))["me"]["id"]
+    guide = await token_for("sh.guide")
+    listed = (await api.data(query, {"id": me}, guide))["customer"]["bookings"]
+    assert listed["totalCount"] == 2
+    assert [e["node"]["id"] for e in listed["edges"]] == [second, booking_id]  # newest slot first
+    assert {e["node"]["store"]["code"] for e in listed["edges"]} == {"S001"}
+    cancel = """mutation($input: BookingCancelInput!) { bookingCancel(input: $input) { errors { code } } }"""
+    assert (await api.data(cancel, {"input": {"id": second}}, token))["bookingCancel"]["errors"] == []
+    confirmed = (await api.data(query, {"id": me, "status": "CONFIRMED"}, token))["customer"]["bookings"]
+    assert [e["node"]["id"] for e in confirmed["edges"]] == [booking_id]  # she reads her own too
+
+
 async def test_a_qr_code_checks_in_once(api, db, booked, token_for):
     guide = await token_for("sh.guide")
     qr = (await api.data(QR, {"id": booked[1]}, booked[0]))["node"]["qrToken"]

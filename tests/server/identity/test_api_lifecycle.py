@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -33,6 +34,8 @@ TRAITS_UPDATE = """
 mutation Traits($input: CustomerTraitsInput!) {
   customerTraitsUpdate(input: $input) { customer { id traits { city tags } } errors { code field } }
 }"""
+SMS_CODE = "mutation($phone: String!) { customerSmsCodeRequest(phone: $phone) { errors { code } } }"
+FIGURES = "query($id: ID!) { customer(id: $id) { purchaseCount lifetimeValue { amount } } }"
 CONFLICTS = """
 { identityConflicts { edges { node { customerId otherCustomerIds identifierType } } } }"""
 P1, P2, P3 = "phone:13812345678", "phone:13912345678", "phone:13712345678"
@@ -224,6 +227,16 @@ async def test_hq_admin_edits_traits_and_it_is_audit_logged(api, key, admin, db)
     assert payload["errors"] == [] and payload["customer"]["traits"] == {"city": "杭州", "tags": ["vip"]}
     assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'customer.update_traits' "
                             "AND subject = :s", s=f"person:{person_id(ann)}") == 1
+    # The payload shows her unmasked: a read like any other, in the audit log.
+    assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'customer.read_unmasked' "
+                            "AND subject = :s", s=f"person:{person_id(ann)}") == 1
+
+
+async def test_an_edit_changing_nothing_is_refused_and_writes_nothing(api, key, admin, db):
+    ann = (await ingest(api, key, ev("e1", P1)))["results"][0]["customerId"]
+    refused = (await api.data(TRAITS_UPDATE, {"input": {"customerId": ann}}, admin))["customerTraitsUpdate"]
+    assert refused == {"customer": None, "errors": [{"code": "REQUIRED", "field": ["input"]}]}
+    assert await count_rows(db, "customer_event") == 1 and await count_rows(db, "audit_log") == 0
 
 
 async def test_analyst_may_not_edit_traits(api, key, token_for, db):
@@ -241,7 +254,11 @@ async def erased_customer(api, key, admin, clock) -> str:
                         profile("p1", P1, "email:ann@example.com", at=clock.now() - timedelta(hours=2), name="Ann"),
                         ev("c1", P1, type="CONSENT_UPDATE", at=clock.now() - timedelta(hours=2),
                            properties={"marketingSms": True}),
-                        ev("v1", P1, properties={"page": "serum"})))["results"][0]["customerId"]
+                        ev("v1", P1, properties={"page": "serum"}),
+                        ev("b1", P1, type="POS_PURCHASE", properties={"amount": 89000, "currency": "CNY",
+                                                                      "cashier": "Li"})))["results"][0]["customerId"]
+    sent = (await api.data(SMS_CODE, {"phone": "13812345678"}))["customerSmsCodeRequest"]
+    assert sent["errors"] == []
     result = (await api.data(ERASE, {"id": ann}, admin))["personErase"]
     assert result == {"customer": {"id": ann, "erased": True}, "errors": []}
     return ann
@@ -253,13 +270,28 @@ async def test_erasure_deletes_personal_data_and_keeps_the_facts(api, key, admin
     assert await count_rows(db, "identifier") == 0
     assert await count_rows(db, "person_trait") == 0 and await count_rows(db, "person_consent") == 0
     assert await scalar(db, "SELECT erased_at FROM person WHERE id = :p", p=pid) is not None
-    assert await event_keys_of(db, pid) == {"p1", "c1", "v1"}
+    assert await event_keys_of(db, pid) == {"p1", "c1", "v1", "b1"}
     async with db.engine.connect() as connection:
-        properties = (await connection.execute(sa.text("SELECT properties FROM customer_event"))).scalars().all()
-    assert all(p in ({}, "{}") for p in properties), properties
+        properties = dict((await connection.execute(sa.text(
+            "SELECT event_key, properties FROM customer_event"))).all())
+    kept = {key: value if isinstance(value, dict) else json.loads(value) for key, value in properties.items()}
+    # Accounting keeps the purchase's amount; who she is (and who served her) goes.
+    assert kept == {"p1": {}, "c1": {}, "v1": {}, "b1": {"amount": 89000, "currency": "CNY"}}
+    assert await count_rows(db, "sms_code") == 0 and await count_rows(db, "sms_throttle") == 0
+    figures = (await api.data(FIGURES, {"id": ann}, admin))["customer"]
+    assert figures == {"purchaseCount": 1, "lifetimeValue": {"amount": 89000}}
     assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'person.erase' AND subject = :s",
                         s=f"person:{pid}") == 1
     assert (await customer(api, admin, ann))["erased"] is True
+
+
+async def test_an_erased_customer_gets_no_personal_data_again(api, key, admin, db, clock):
+    ann = await erased_customer(api, key, admin, clock)
+    events = await count_rows(db, "customer_event")
+    refused = (await api.data(TRAITS_UPDATE, {"input": {"customerId": ann, "city": "上海"}}, admin)
+               )["customerTraitsUpdate"]
+    assert refused == {"customer": None, "errors": [{"code": "PERSON_ERASED", "field": ["input", "customerId"]}]}
+    assert await count_rows(db, "person_trait") == 0 and await count_rows(db, "customer_event") == events
 
 
 async def test_replayed_old_event_does_not_link_an_erased_customer_again(api, key, admin, db, clock):

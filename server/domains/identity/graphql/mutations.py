@@ -15,6 +15,7 @@ from ...auth.services import issue_tokens
 from ...common.actor import Actor, ActorKind
 from ...common.actor import Role as RoleValue
 from .. import login, services
+from .access import open_customer
 from .inputs import CustomerLoginInput, CustomerTraitsInput, EventInput, SourceCreateInput
 from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource
 
@@ -152,8 +153,8 @@ class IdentityMutation:
             return {"merge": PersonMerge.from_row(merge)}
 
         payload = await mutate(info, PersonSplitPayload, IdentityUserError, action)
-        if payload.merge is not None:  # HQ admins see customers unmasked; the split itself is audited
-            payload.customer = Customer(id=int(payload.merge.merged_id.node_id), masked=False, erased=False)
+        if payload.merge is not None:
+            payload.customer = await open_customer(info, int(payload.merge.merged_id.node_id), hidden_as_none=True)
         return payload
 
     @strawberry.mutation(extensions=HQ_ADMIN, description=(
@@ -180,9 +181,10 @@ class IdentityMutation:
         async def action(session):
             person_id = await services.update_traits(session, actor, local_id(input.customer_id, "Customer"),
                                                      input.properties(), info.context.runtime.clock.now())
-            return {"customer": Customer(id=person_id, masked=False, erased=False)}
+            return {"customer": Customer(id=person_id, masked=True, erased=False)}
 
-        return await mutate(info, CustomerTraitsUpdatePayload, IdentityUserError, action)
+        return await _as_the_viewer_sees_her(info, await mutate(info, CustomerTraitsUpdatePayload, IdentityUserError,
+                                                                action))
 
     @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER),
                          description="Give a customer her own guide (null to clear); managers for their store.")
@@ -195,9 +197,10 @@ class IdentityMutation:
             person = await services.set_relationship_guide(
                 session, actor, local_id(customer_id, "Customer"), local_id(guide_id, "StaffUser"),
                 info.context.runtime.clock.now())
-            return {"customer": Customer(id=person.id, masked=False, erased=person.erased_at is not None)}
+            return {"customer": Customer(id=person.id, masked=True, erased=person.erased_at is not None)}
 
-        return await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action)
+        return await _as_the_viewer_sees_her(
+            info, await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action))
 
     @strawberry.mutation(description="Send a sign-in code by SMS (one a minute per phone).")
     async def customer_sms_code_request(self, info: strawberry.Info, phone: str) -> SmsCodeRequestPayload:
@@ -228,3 +231,10 @@ class IdentityMutation:
 
         return await mutate(info, CustomerLoginPayload, IdentityUserError, action)
 
+
+async def _as_the_viewer_sees_her(info: strawberry.Info, payload):
+    """The payload's customer opened like a query opens her: masked by the same rules, and an
+    unmasked read written to the audit log."""
+    if payload.customer is not None:
+        payload.customer = await open_customer(info, payload.customer.id, hidden_as_none=True)
+    return payload

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
+from sqlmodel import select
 from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment
 
@@ -37,6 +38,11 @@ from ..models import PersonMerge as MergeRow
 from ..models import TouchpointSource as SourceRow
 from ..services import Outcome, SourceKind as SourceKindValue
 from ..services import merges_into, persons_by_ids
+
+if TYPE_CHECKING:
+    from ...bookings.graphql.types import Booking, BookingStatus
+
+BOOKING_TYPES = "server.domains.bookings.graphql.types"
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
 MAX_INTERESTS = 50
@@ -306,6 +312,21 @@ class Customer(relay.Node, Viewer):
     async def lifetime_value(self, info: strawberry.Info) -> Money:
         return Money(amount=(await _summary(info, self.id)).lifetime_value,
                      currency=info.context.settings.brand_currency)
+
+    @strawberry.field(description="Her store visits, newest slot first (they follow her through OneID merges).")
+    async def bookings(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        status: Annotated[BookingStatus, strawberry.lazy(BOOKING_TYPES)] | None = None,
+    ) -> Connection[Annotated[Booking, strawberry.lazy(BOOKING_TYPES)]]:
+        # Bookings build on customers (their types import this module): import them when first asked.
+        from ...bookings.graphql.types import Booking
+        from ...bookings.models import Booking as BookingRow
+
+        statement = select(BookingRow).where(BookingRow.person_id == self.id)
+        if status is not None:
+            statement = statement.where(BookingRow.status == status.value)
+        return await paginate(info, statement, Booking.from_row, first=first, after=after,
+                              newest_by=BookingRow.slot_start)
 
     @strawberry.field(description="Her own guide (专属导购), who gets her bookings first.")
     async def relationship_guide(self, info: strawberry.Info) -> StaffUser | None:
