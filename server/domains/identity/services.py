@@ -295,6 +295,21 @@ async def root_person(session: AsyncSession, person_id: int) -> Person | None:
     raise RuntimeError(f"merge chain of person {person_id} is too long")
 
 
+async def locked_root_person(session: AsyncSession, person_id: int) -> Person | None:
+    """:func:`root_person`, locked as ingestion locks the persons it links (PostgreSQL): while we hold
+    her, no identifier is attached to her or taken from her. A person merged away while we waited
+    is followed to her survivor."""
+    for _ in range(20):
+        person = await root_person(session, person_id)
+        if person is None:
+            return None
+        statement = select(Person).where(Person.id == person.id).with_for_update()
+        locked = (await session.exec(statement.execution_options(populate_existing=True))).one()
+        if locked.merged_into_id is None:
+            return locked
+    raise StaleRead
+
+
 async def person_by_identifier(session: AsyncSession, key: IdentifierKey) -> Person | None:
     statement = select(Identifier.person_id).where(
         Identifier.type == key.type.value, Identifier.namespace == key.namespace, Identifier.value == key.value)
@@ -328,9 +343,11 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     merge = await session.get(PersonMerge, merge_id)
     if merge is None:
         raise not_found(Code, "merge", ("mergeId",))
+    root = await locked_root_person(session, merge.survivor_id)
+    await session.refresh(merge, with_for_update=True)  # two admins splitting it at once: one wins
+    await session.exec(select(Person.id).where(Person.id == merge.merged_id).with_for_update())  # she gets ids back
     if merge.undone_at is not None:
         raise DomainError.single(Code.MERGE_ALREADY_UNDONE, "this merge was already split", ("mergeId",))
-    root = await root_person(session, merge.survivor_id)
     leaving = await _subtree(session, merge.merged_id)
     later = await session.exec(select(PersonMerge).where(
         PersonMerge.id > merge.id, col(PersonMerge.undone_at).is_(None)))
@@ -357,7 +374,7 @@ async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPoli
                        now: datetime) -> Person:
     """PIPL / GDPR erasure: identifiers, traits, consents and event properties go; ids and facts stay."""
     actor.require_role(Role.HQ_ADMIN)
-    person = await root_person(session, person_id)
+    person = await locked_root_person(session, person_id)
     if person is None:
         raise not_found(Code, "customer", ("customerId",))
     if person.erased_at is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 
@@ -163,6 +164,15 @@ async def test_split_twice_is_refused(api, key, admin, db):
     assert (await split(api, admin, merge))["errors"] == []
     again = await split(api, admin, merge)
     assert [e["code"] for e in again["errors"]] == ["MERGE_ALREADY_UNDONE"]
+    assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'person.split'") == 1
+
+
+async def test_two_admins_splitting_at_once_split_once(api, key, admin, db):
+    ann, bea = await two_merged(api, key)
+    merge = await merge_gid(db, person_id(ann), person_id(bea))
+    results = await asyncio.gather(*(split(api, admin, merge) for _ in range(4)))
+    assert sorted(tuple(e["code"] for e in r["errors"]) for r in results) == [
+        (), ("MERGE_ALREADY_UNDONE",), ("MERGE_ALREADY_UNDONE",), ("MERGE_ALREADY_UNDONE",)]
     assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'person.split'") == 1
 
 

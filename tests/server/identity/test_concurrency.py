@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import timedelta
 
-from server.domains.identity.services import Outcome
+from server.domains.common.actor import Actor, ActorKind, Role
+from server.domains.identity.services import Outcome, erase_person
 
-from .helpers import event, grouping, scalar, send
+from .helpers import POLICY, T0, event, grouping, scalar, send
 
 CHAINS = 6
 LINKS = 8
+PHONE = "phone:13812345678"
+RACERS = 12
 
 
 def chain_events(chain: int) -> list:
@@ -46,3 +50,22 @@ async def _run_batches(db, batches, source):
     for batch in batches:
         results.extend(await send(db, *batch, source=source))
     return results
+
+
+async def test_an_erasure_racing_ingests_leaves_no_identifier_on_her(db):
+    """Erasure locks her as ingestion does: an identifier attached meanwhile is erased with the rest,
+    or goes to a new customer, never stays on the erased one."""
+    [ann] = await send(db, event("a0", PHONE))
+    admin = Actor(kind=ActorKind.STAFF, id=1, role=Role.HQ_ADMIN)
+
+    async def erase() -> None:
+        async with db.writer() as session:
+            await erase_person(session, admin, POLICY, ann.person_id, T0 + timedelta(hours=1))
+
+    racers = [send(db, event(f"r{n}", PHONE, f"email:n{n}@example.com", minutes=90), source=f"src:r{n}",
+                   now=T0 + timedelta(hours=2)) for n in range(RACERS)]
+    results = await asyncio.wait_for(asyncio.gather(*racers[:RACERS // 2], erase(), *racers[RACERS // 2:]),
+                                     timeout=60)
+    assert all(r.outcome is Outcome.ACCEPTED for batch in results if batch for r in batch)
+    assert await scalar(db, "SELECT count(*) FROM identifier WHERE person_id = :p", p=ann.person_id) == 0
+    assert await scalar(db, "SELECT count(*) FROM identifier WHERE type = 'EMAIL'") <= RACERS
