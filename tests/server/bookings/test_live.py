@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 import uuid
 
 import httpx
@@ -12,9 +14,11 @@ import redis.asyncio as aioredis
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from server.domains.common.clock import SystemClock
 from server.domains.common.outbox import ALL_BOOKINGS_TOPIC, staff_topic
-from tests.live_server import LiveServer
-from tests.world import login
+from tests.conftest import TEST_SECRET
+from tests.live_server import LiveServer, free_port
+from tests.world import LOGIN, PASSWORD, login
 
 from .helpers import BOOK, booking_input, give_shifts, next_local
 
@@ -118,3 +122,54 @@ async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock)
                                                   staff_topic(world.ids["sh.guide"]),
                                                   lambda: book_through(b.address, world, clock))
     assert event["myTasks"]["task"]["booking"]["id"] == booking_id
+
+
+@contextlib.asynccontextmanager
+async def server_process(url: str, var_dir, prefix: str):
+    """``irs serve`` in a process of its own, as a replica runs (real clock, the Redis bus)."""
+    port = free_port()
+    env = {**os.environ, "IRS_DATABASE_URL": url, "IRS_REDIS_URL": REDIS_URL, "IRS_BUS_CHANNEL_PREFIX": prefix,
+           "IRS_JWT_SECRET": TEST_SECRET, "IRS_IDENTITY_SALT": TEST_SECRET, "IRS_VAR_DIR": str(var_dir),
+           "IRS_ENV": "development", "IRS_SCHEDULER": "false", "IRS_LOG_LEVEL": "WARNING"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.cli", "serve", "--no-migrate", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    address = f"127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{address}") as client:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("irs serve did not become ready")
+        yield address
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=20)
+
+
+async def test_across_two_server_processes_through_redis(db, world, tmp_root):
+    """Two OS processes: the guide's socket is on A, the customer books through B."""
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    prefix = f"irs-test-{uuid.uuid4().hex[:8]}:"
+    now = SystemClock()  # the processes run on the real clock
+    async with server_process(url, tmp_root / "a", prefix) as a, server_process(url, tmp_root / "b", prefix) as b:
+        guide = (await graphql(a, LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]["accessToken"]
+        customer = (await graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
+        listener = asyncio.create_task(first_event(socket_for(a, guide), MY_TASKS))
+        booked = []
+        # Nothing outside A tells when its subscription is in place: book until the socket hears one
+        # (a customer holds at most three upcoming bookings: three tries).
+        for hour in (15, 16, 17):
+            payload = (await graphql(b, BOOK, {"input": booking_input(world, next_local(now, MONDAY, hour))},
+                                     customer))["bookingCreate"]
+            assert payload["errors"] == [], payload
+            booked.append(payload["booking"]["id"])
+            done, _ = await asyncio.wait({listener}, timeout=3)
+            if done:
+                break
+        event = await asyncio.wait_for(listener, timeout=10)
+    assert event["myTasks"]["kind"] == "CREATED" and event["myTasks"]["task"]["booking"]["id"] in booked
