@@ -29,8 +29,8 @@ Outline = Sequence[tuple[float, float]]  # (longitude, latitude) vertices, as in
 # Mainland China, clockwise from the Amur in the far north. Accurate to roughly 10-30 km along
 # land borders (where the 100-700 m GCJ-02 offset hardly matters) and drawn through the Taiwan
 # Strait, so Taiwan and Penghu fall outside. Known approximations: towns facing China across a
-# border river (Blagoveshchensk, Sinuiju, Manpo, Zabaikalsk) count as inside, and so do the
-# Taiwan-administered Kinmen and Matsu islands a few kilometres off Fujian. Hainan is inside;
+# border river (Blagoveshchensk, Sinuiju, Manpo, Zabaikalsk) count as inside; the
+# Taiwan-administered Kinmen and Matsu islands off Fujian are cut out below. Hainan is inside;
 # the South China Sea islands are not.
 MAINLAND_OUTLINE: Outline = (
     # Russia: the Amur, the Ussuri, Lake Khanka, Primorye
@@ -94,6 +94,17 @@ MACAU_OUTLINE: Outline = (
 )
 
 
+# Taiwan-administered islands a few kilometres off Fujian, to within ~1 km: Kinmen with Lieyu
+# (east of Xiamen island, south of Dadeng), and Matsu's Nangan-Beigan, Juguang and Dongyin groups.
+TAIWAN_HELD_ISLANDS: Sequence[Outline] = (
+    ((118.215, 24.395), (118.215, 24.46), (118.27, 24.47), (118.30, 24.535), (118.40, 24.54), (118.44, 24.51),
+     (118.49, 24.46), (118.47, 24.40), (118.40, 24.38), (118.30, 24.39)),
+    ((119.89, 26.13), (119.89, 26.26), (120.04, 26.26), (120.04, 26.13)),
+    ((119.92, 25.93), (119.92, 26.00), (120.00, 26.00), (120.00, 25.93)),
+    ((120.44, 26.34), (120.44, 26.40), (120.53, 26.40), (120.53, 26.34)),
+)
+
+
 def _inside(outline: Outline, lat: float, lng: float) -> bool:
     """Even-odd ray casting on the (longitude, latitude) plane."""
     inside = False
@@ -104,11 +115,12 @@ def _inside(outline: Outline, lat: float, lng: float) -> bool:
 
 
 def in_mainland_china(lat: float, lng: float) -> bool:
-    """Whether GCJ-02 applies at this point: mainland China, not Hong Kong, Macau or Taiwan."""
+    """Whether GCJ-02 applies at this point: mainland China, not Hong Kong, Macau or Taiwan (with
+    Kinmen and Matsu)."""
     if not (18.0 <= lat <= 53.6 and 73.5 <= lng <= 135.1):
         return False
-    return (_inside(MAINLAND_OUTLINE, lat, lng) and not _inside(HONG_KONG_OUTLINE, lat, lng)
-            and not _inside(MACAU_OUTLINE, lat, lng))
+    excluded = (HONG_KONG_OUTLINE, MACAU_OUTLINE, *TAIWAN_HELD_ISLANDS)
+    return _inside(MAINLAND_OUTLINE, lat, lng) and not any(_inside(o, lat, lng) for o in excluded)
 
 
 def _offset_lat(x: float, y: float) -> float:

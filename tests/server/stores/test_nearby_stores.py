@@ -93,6 +93,8 @@ def test_gcj02_round_trip_is_within_a_metre(point):
     (22.282, 114.158), (22.391, 113.974), (22.501, 114.128),  # Hong Kong: Central, Tuen Mun, Sheung Shui
     (22.193, 113.539), (22.147, 113.560),  # Macau: the peninsula, Cotai
     (25.033, 121.565), (22.620, 120.300), (23.570, 119.570),  # Taipei, Kaohsiung, Penghu
+    (24.430, 118.320), (24.430, 118.240), (26.160, 119.950), (26.220, 119.990), (25.970, 119.950),
+    (26.370, 120.490),  # Kinmen, Lieyu, Matsu: Nangan, Beigan, Juguang, Dongyin
     (37.570, 126.980), (35.700, 139.700), (43.100, 131.900), (47.900, 106.900), (21.030, 105.850),  # neighbours
     (48.860, 2.350), (-33.870, 151.200), (90.0, 0.0),
 ])
@@ -106,6 +108,7 @@ def test_no_shift_outside_mainland_china(point):
     (22.535, 114.055), (22.530, 113.930), (22.580, 114.270),  # Shenzhen: Futian, Nanshan, Yantian (facing HK)
     (22.222, 113.550), (22.130, 113.530),  # Zhuhai: Gongbei and Hengqin (facing Macau)
     (24.480, 118.090), (26.070, 119.300),  # Xiamen, Fuzhou (facing Taiwan)
+    (24.500, 118.190), (24.560, 118.330), (26.330, 119.890),  # facing Kinmen and Matsu: Huangcuo, Dadeng, Huangqi
     (20.030, 110.330), (52.970, 122.530), (39.470, 75.990), (49.600, 117.430), (27.480, 88.930),
 ])
 def test_mainland_points_next_to_the_borders_are_shifted(point):
