@@ -153,6 +153,20 @@ async def test_a_customer_waiting_in_the_store_queue_is_reminded_too(api, db, wo
     assert await rows(db, "SELECT status FROM outbound_message") == [("SENT",)]
 
 
+async def test_replicas_running_the_jobs_at_once_handle_each_task_once(api, db, two_guides, clock):
+    """Three schedulers (as three replicas would) escalate six overdue tasks: each exactly once."""
+    for phone in ("13812345678", "13912345678"):  # two guides: two seats a slot
+        token, _ = await customer(api, phone)
+        for hour in (15, 16, 17):
+            assert (await book(api, token, two_guides, next_local(clock, MONDAY, hour)))["errors"] == []
+    clock.advance(minutes=11)
+    scheduler = api.app.state.scheduler
+    runs = await asyncio.gather(*(scheduler.run_once() for _ in range(3)))
+    assert sum(run["escalate_overdue_tasks"] for run in runs) == 6
+    assert await rows(db, "SELECT DISTINCT escalations FROM task") == [(1,)]
+    assert await scalar(db, "SELECT count(*) FROM task_history WHERE note LIKE 'not acknowledged by%'") == 6
+
+
 async def _acknowledge_all(db) -> None:
     async with db.writer() as session:
         await session.exec(sa.text("UPDATE task SET status = 'ACKNOWLEDGED', ack_due_at = NULL WHERE status = 'OPEN'"))
