@@ -119,14 +119,15 @@ async def _store(session: AsyncSession, store_id: int) -> Store:
     return store
 
 
-async def _guide(session: AsyncSession, actor: Actor, staff_id: int) -> StaffUser:
+async def _guide(session: AsyncSession, actor: Actor, staff_id: int,
+                 path: tuple[str, ...] = ("input", "staffId")) -> StaffUser:
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     guide = await session.get(StaffUser, staff_id)
     if guide is None:
-        raise not_found(Code, "staff member", ("input", "staffId"))
+        raise not_found(Code, "staff member", path)
     actor.require_store(guide.store_id)
     if guide.role != Role.GUIDE.value or guide.store_id is None:
-        raise DomainError.single(Code.NOT_A_GUIDE, "shifts are for guides of a store", ("input", "staffId"))
+        raise DomainError.single(Code.NOT_A_GUIDE, "shifts are for guides of a store", path)
     return guide
 
 
@@ -144,16 +145,16 @@ def _check_interval(check: Validator, path: tuple[str, ...], starts: time | None
 
 async def set_weekly_shifts(session: AsyncSession, actor: Actor, staff_id: int,
                             shifts: Sequence[WeeklyShift]) -> list[ShiftPattern]:
-    """Replace the guide's weekly pattern."""
-    guide = await _guide(session, actor, staff_id)
+    """Replace the guide's weekly pattern (shiftsSet's arguments are staffId and shifts: errors point there)."""
+    guide = await _guide(session, actor, staff_id, ("staffId",))
     check = Validator(Code)
-    check.count(("input", "shifts"), shifts, MAX_SHIFTS_A_WEEK)
+    check.count(("shifts",), shifts, MAX_SHIFTS_A_WEEK)
     for index, shift in enumerate(shifts):
-        path = ("input", "shifts", str(index))
+        path = ("shifts", str(index))
         check.number_range((*path, "weekday"), shift.weekday, 0, 6)
         _check_interval(check, path, shift.starts, shift.ends)
     for first, second in _overlapping(shifts):
-        check.add("INVALID_SHIFT", "two shifts of one weekday overlap", ("input", "shifts", str(second)))
+        check.add("INVALID_SHIFT", "two shifts of one weekday overlap", ("shifts", str(second)))
     check.raise_if_any()
     await session.exec(delete(ShiftPattern).where(ShiftPattern.staff_id == staff_id))
     rows = [ShiftPattern(staff_id=staff_id, store_id=guide.store_id, weekday=s.weekday,
@@ -191,7 +192,7 @@ async def remove_shift_exception(session: AsyncSession, actor: Actor, exception_
     row = await session.get(ShiftException, exception_id)
     if row is None:
         raise not_found(Code, "shift exception", ("id",))
-    await _guide(session, actor, row.staff_id)
+    await _guide(session, actor, row.staff_id, ("id",))
     await session.delete(row)
     await session.commit()
 

@@ -157,17 +157,17 @@ def _history(session: AsyncSession, task: Task, actor: str, action: TaskAction, 
 
 # --- the guide's work ----------------------------------------------------------------------------
 
-async def _task_for_update(session: AsyncSession, task_id: int) -> Task:
+async def _task_for_update(session: AsyncSession, task_id: int, path: tuple[str, ...] = ("id",)) -> Task:
     task = await session.get(Task, task_id, with_for_update=True)
     if task is None:
-        raise not_found(Code, "task", ("id",))
+        raise not_found(Code, "task", path)
     return task
 
 
-def _require_assignee(actor: Actor, task: Task) -> None:
+def _require_assignee(actor: Actor, task: Task, path: tuple[str, ...] = ("id",)) -> None:
     actor.require_store(task.store_id)
     if actor.has_role(Role.GUIDE) and task.assignee_id != actor.id:
-        raise DomainError.single(Code.NOT_ASSIGNED_TO_YOU, "this task is assigned to another guide", ("id",))
+        raise DomainError.single(Code.NOT_ASSIGNED_TO_YOU, "this task is assigned to another guide", path)
 
 
 def _move(session, task: Task, actor: Actor, allowed: Sequence[TaskStatus], to: TaskStatus, action: TaskAction,
@@ -214,8 +214,8 @@ async def begin(session: AsyncSession, task: Task, actor: Actor, now: datetime) 
 
 
 async def complete_step(session: AsyncSession, actor: Actor, task_id: int, position: int, now: datetime) -> Task:
-    task = await _task_for_update(session, task_id)
-    _require_assignee(actor, task)
+    task = await _task_for_update(session, task_id, ("taskId",))  # taskStepComplete(taskId:, position:)
+    _require_assignee(actor, task, ("taskId",))
     if task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
         raise DomainError.single(Code.INVALID_STATE, f"the task is {task.status}", ("taskId",))
     step = await session.get(TaskStep, (task.id, position))

@@ -1,0 +1,147 @@
+"""Live feeds over a real WebSocket: a store's queue for its manager, and one livestream's bookings."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import timedelta
+
+import httpx
+import pytest
+from gql import Client, GraphQLRequest, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
+
+from server.bus import InProcessBus, OutboxRelay
+from server.domains.common.outbox import livestream_bookings_topic, store_queue_topic
+from tests.live_server import LiveServer
+from tests.world import login
+
+from .helpers import BOOK, booking_input, give_shifts, iso, next_local
+
+MONDAY = 0
+STORE_QUEUE = gql("""subscription($s: ID!) { storeQueue(storeId: $s) {
+  kind task { status assignee { username } booking { id } } } }""")
+FEED = gql("""subscription($l: ID) { bookingFeed(livestreamId: $l) {
+  id source livestream { title } store { city } } }""")
+CUSTOMER_LOGIN = """mutation($phone: String!) { customerLogin(input: {phone: $phone, smsCode: "000000"}) {
+  session { accessToken } } }"""
+LIVESTREAM_CREATE = """mutation($input: LivestreamCreateInput!) { livestreamCreate(input: $input) {
+  livestream { id } errors { code } } }"""
+
+
+@pytest.fixture
+async def server(db, world, tmp_root, clock):
+    """The app on a real server, the Shanghai guide on shift all day."""
+    await give_shifts(db, world)
+    live = LiveServer(db.engine.url.render_as_string(hide_password=False), tmp_root, clock)
+    await live.start()
+    yield live
+    await live.stop()
+
+
+def socket_for(server: LiveServer, token: str) -> Client:
+    return Client(transport=WebsocketsTransport(
+        url=f"ws://{server.address}/graphql", init_payload={"authorization": f"Bearer {token}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]))
+
+
+async def graphql(server: LiveServer, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                     headers=headers)
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def book_through(server: LiveServer, world, phone: str, slot, **extra) -> str:
+    customer = (await graphql(server, CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
+    payload = (await graphql(server, BOOK, {"input": booking_input(world, slot, **extra)}, customer))["bookingCreate"]
+    assert payload["errors"] == [], payload
+    return payload["booking"]["id"]
+
+
+async def first_event_after(client: Client, document, variables: dict, server: LiveServer, topic: str, action):
+    """Subscribe, wait until the server holds the subscription, run ``action``; (its result, the first event)."""
+
+    async def first_event():
+        async with client as session:
+            async for event in session.subscribe(GraphQLRequest(document, variable_values=variables)):
+                return event
+
+    listener = asyncio.create_task(first_event())
+    for _ in range(500):
+        if server.listening(topic) or listener.done():
+            break
+        await asyncio.sleep(0.02)
+    if listener.done():
+        listener.result()  # the subscription was refused: raise why
+    assert server.listening(topic), f"the subscription to {topic} never arrived"
+    result = await action()
+    return result, await asyncio.wait_for(listener, timeout=10)
+
+
+async def create_livestream(server: LiveServer, world, token: str, title: str, clock) -> str:
+    start = clock.now() + timedelta(hours=1)
+    created = (await graphql(server, LIVESTREAM_CREATE, {"input": {
+        "title": title, "hostName": "Lily", "teamId": world.gid("Team", "team"), "channel": "DOUYIN",
+        "scheduledStart": iso(start), "scheduledEnd": iso(start + timedelta(hours=2))}}, token))["livestreamCreate"]
+    assert created["errors"] == []
+    return created["livestream"]["id"]
+
+
+def local_id(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().split(":")[1])
+
+
+async def test_a_manager_hears_of_a_new_booking_on_the_store_queue(server, world, api, clock):
+    manager = await login(api, "sh.manager")
+    booking_id, event = await first_event_after(
+        socket_for(server, manager), STORE_QUEUE, {"s": world.gid("Store", "shanghai")}, server,
+        store_queue_topic(world.ids["shanghai"]),
+        lambda: book_through(server, world, "13812345678", next_local(clock, MONDAY, 15)))
+    assert event["storeQueue"] == {"kind": "CREATED", "task": {
+        "status": "OPEN", "assignee": {"username": "sh.guide"}, "booking": {"id": booking_id}}}
+
+
+async def test_another_stores_manager_is_refused_the_store_queue(server, world, api):
+    manager = await login(api, "bj.manager")
+    with pytest.raises(TransportQueryError) as refused:
+        async with socket_for(server, manager) as session:
+            request = GraphQLRequest(STORE_QUEUE, variable_values={"s": world.gid("Store", "shanghai")})
+            async for _ in session.subscribe(request):
+                pytest.fail("a Beijing manager received a Shanghai task event")
+    assert [e["extensions"]["code"] for e in refused.value.errors] == ["FORBIDDEN"]
+    assert not server.listening(store_queue_topic(world.ids["shanghai"]))
+
+
+async def test_a_livestreams_booking_feed_carries_only_its_own_bookings(server, world, api, clock):
+    ops = await login(api, "ops")
+    watched = await create_livestream(server, world, ops, "双十一直播", clock)
+    other = await create_livestream(server, world, ops, "新品发布", clock)
+
+    async def three_bookings() -> str:
+        await book_through(server, world, "13812345678", next_local(clock, MONDAY, 15), livestreamId=other)
+        await book_through(server, world, "13912345678", next_local(clock, MONDAY, 16))  # not from a livestream
+        return await book_through(server, world, "13712345678", next_local(clock, MONDAY, 17), livestreamId=watched)
+
+    booking_id, event = await first_event_after(socket_for(server, ops), FEED, {"l": watched}, server,
+                                                livestream_bookings_topic(local_id(watched)), three_bookings)
+    assert event["bookingFeed"] == {"id": booking_id, "source": "LIVESTREAM", "livestream": {"title": "双十一直播"},
+                                    "store": {"city": "上海"}}
+
+
+async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):
+    """A commit wakes the outbox relay in the same instant shutdown cancels it: close() must return."""
+    relay = OutboxRelay(db, InProcessBus(), clock, sweep_seconds=3600)
+    await relay.start()
+    await asyncio.sleep(0.05)  # it waits for a commit
+    relay.wake()  # a commit, just as the server stops
+    closing = asyncio.create_task(relay.close())
+    done, _ = await asyncio.wait({closing}, timeout=2)
+    if not done:  # stop it for good: a second cancellation reaches it
+        relay._task.cancel()
+        await asyncio.wait({closing}, timeout=5)
+    assert done, "OutboxRelay.close() hung"
