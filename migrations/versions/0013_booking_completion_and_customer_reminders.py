@@ -3,7 +3,8 @@
 Bookings record when their reception was completed, and whether her reminder of
 the current slot was queued (reset when the booking moves). Reminders queued
 before this revision were keyed "booking:<id>:remind": those bookings are
-marked reminded, so nobody gets the same reminder twice after the upgrade.
+marked reminded, so nobody gets the same reminder twice after the upgrade; bookings
+whose reception task was already DONE become COMPLETED.
 
 Revision ID: 0013
 Revises: 0012
@@ -29,6 +30,10 @@ def upgrade() -> None:
     op.execute(sa.text("UPDATE booking SET customer_reminded_at = (SELECT m.created_at FROM outbound_message m "
                        "WHERE m.dedupe_key = 'booking:' || booking.id || :suffix) WHERE status = 'CONFIRMED'")
                .bindparams(suffix=":remind"))
+    # Receptions finished before this revision left their booking CHECKED_IN: complete them.
+    op.execute("UPDATE booking SET status = 'COMPLETED', completed_at = (SELECT max(t.updated_at) FROM task t "
+               "WHERE t.booking_id = booking.id AND t.status = 'DONE') WHERE status = 'CHECKED_IN' AND EXISTS "
+               "(SELECT 1 FROM task t WHERE t.booking_id = booking.id AND t.status = 'DONE')")
 
 
 def downgrade() -> None:

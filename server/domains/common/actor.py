@@ -17,6 +17,7 @@ class Role(StrEnum):
 
 
 STORE_ROLES = frozenset({Role.STORE_MANAGER, Role.GUIDE})
+HQ_ROLES = (Role.HQ_ADMIN, Role.ANALYST, Role.LIVESTREAM_OPS)  # act on every store
 
 
 class ActorKind(StrEnum):
@@ -48,7 +49,7 @@ class Actor:
 
     def require_store(self, store_id: int | None) -> None:
         """HQ roles act on every store; store roles only on their own."""
-        if self.has_role(Role.HQ_ADMIN, Role.ANALYST, Role.LIVESTREAM_OPS):
+        if self.has_role(*HQ_ROLES):
             return
         if store_id is None or self.store_id != store_id:
             raise Forbidden("another store")

@@ -192,16 +192,36 @@ async def _stored_event_keys(session: AsyncSession, source: str, event_ids: Sequ
     return set(rows.all())
 
 
-async def _drop_erased(session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]):
-    """Identifiers erased after an event happened do not link again when it is replayed."""
+async def _erased_keys(session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]
+                       ) -> dict[IdentifierKey, datetime]:
+    """The events' identifiers that were erased, and when."""
     digests = {tombstone_digest(policy.tombstone_salt, k): k for e in checked for k in e.keys}
     if not digests:
-        return
+        return {}
     rows = await session.exec(select(ErasureTombstone).where(is_in(session, ErasureTombstone.digest, digests)))
-    erased = {digests[row.digest]: row.erased_at for row in rows}
+    return {digests[row.digest]: row.erased_at for row in rows}
+
+
+def _replayed(event: CheckedEvent, erased: dict[IdentifierKey, datetime]) -> list[IdentifierKey]:
+    return [k for k in event.keys if k in erased and event.raw.occurred_at < erased[k]]
+
+
+async def _drop_erased(session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]):
+    """Identifiers erased after an event happened do not link again when it is replayed."""
+    erased = await _erased_keys(session, policy, checked)
     if erased:
         for event in checked:
-            event.keys = [k for k in event.keys if not (k in erased and event.raw.occurred_at < erased[k])]
+            dropped = _replayed(event, erased)
+            event.keys = [k for k in event.keys if k not in dropped]
+
+
+async def _check_no_erasure_meanwhile(session: AsyncSession, policy: IdentityPolicy,
+                                      checked: list[CheckedEvent]) -> None:
+    """An erasure that committed after the batch was screened (PostgreSQL, READ COMMITTED): screen it
+    again, or a replayed older event would give her erased identifiers to a new person."""
+    erased = await _erased_keys(session, policy, checked)
+    if erased and any(_replayed(event, erased) for event in checked):
+        raise StaleRead
 
 
 async def _screen(session, policy, source: str, events: list[RawEvent], now: datetime):
@@ -257,6 +277,7 @@ async def ingest(
             screened = await _screen(session, policy, source, events, now)
             checked = [s for s in screened if isinstance(s, CheckedEvent)]
             persons = iter(await resolve(session, checked, now=now, actor=source))
+            await _check_no_erasure_meanwhile(session, policy, checked)
             await session.commit()
             break
         except Exception as error:  # noqa: BLE001 - filtered just below
@@ -280,7 +301,9 @@ async def record_event(session: AsyncSession, policy: IdentityPolicy, source: st
     screened = await _screen(session, policy, source, [event], now)
     if not isinstance(screened[0], CheckedEvent):
         raise EventRejected(screened[0].code or "INVALID_VALUE", screened[0].message or "event refused")
-    return (await resolve(session, [screened[0]], now=now, actor=source))[0]
+    person_id = (await resolve(session, [screened[0]], now=now, actor=source))[0]
+    await _check_no_erasure_meanwhile(session, policy, [screened[0]])
+    return person_id
 
 
 # --- persons -------------------------------------------------------------------------------------
@@ -457,14 +480,14 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     person = await root_person(session, person_id)
     if person is None:
         raise not_found(Code, "customer", ("input", "customerId"))
+    access = await access_for(session, actor, person.id)  # first: the answers below say things about her
+    if access.masked:
+        raise Forbidden("editing a profile needs an unmasked view of the customer")
     if person.erased_at is not None:
         raise DomainError.single(Code.PERSON_ERASED, "this customer was erased: no personal data is kept",
                                  ("input", "customerId"))
     if not properties:
         raise DomainError.single(Code.REQUIRED, "give at least one trait to change", ("input",))
-    access = await access_for(session, actor, person.id)
-    if access.masked:
-        raise Forbidden("editing a profile needs an unmasked view of the customer")
     event = RawEvent(event_id=secrets.token_hex(16), type=EventType.PROFILE_UPDATE, occurred_at=now,
                      identifiers=[], properties=properties)
     person_id = await record_person_event(session, person.id, actor.key, event, now)

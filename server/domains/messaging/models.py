@@ -24,7 +24,7 @@ class OutboundMessage(SQLModel, table=True):
     kind: str = enum_field(description="e.g. BOOKING_REMINDER")
     dedupe_key: str = Field(max_length=100, unique=True, description="one message per purpose, e.g. booking:7:remind:<slot start>")
     params: dict[str, Any] = json_field(default_factory=dict)
-    status: str = enum_field(description="PENDING, SENT, FAILED, SKIPPED or WITHDRAWN")
+    status: str = enum_field(description="PENDING, SENT, FAILED or SKIPPED")
     channel: str | None = Field(default=None, max_length=32, description="the channel that took it")
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)

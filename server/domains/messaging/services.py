@@ -31,7 +31,6 @@ class MessageStatus(StrEnum):
     SENT = "SENT"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"  # no channel reaches her
-    WITHDRAWN = "WITHDRAWN"  # no longer true before it went out (e.g. the booking moved or was cancelled)
 
 
 async def queue(session: AsyncSession, person_id: int, kind: MessageKind, dedupe_key: str, params: dict[str, Any],
@@ -43,11 +42,12 @@ async def queue(session: AsyncSession, person_id: int, kind: MessageKind, dedupe
 
 
 async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
-    """In the caller's transaction: the message with this key is not sent if it has not gone yet."""
+    """In the caller's transaction: the message with this key is dropped if it has not gone yet (no
+    longer true: the booking moved or was cancelled). Its key is free again: moved back, she is
+    reminded of that time."""
     table = OutboundMessage.__table__
-    await session.exec(sa.update(table).where(table.c.dedupe_key == dedupe_key,
-                                              table.c.status == MessageStatus.PENDING.value)
-                       .values(status=MessageStatus.WITHDRAWN.value))
+    await session.exec(sa.delete(table).where(table.c.dedupe_key == dedupe_key,
+                                              table.c.status == MessageStatus.PENDING.value))
 
 
 def render(message: OutboundMessage) -> Rendered:

@@ -133,7 +133,27 @@ async def test_a_reminder_not_sent_yet_is_withdrawn_when_the_booking_moves_or_is
         "errors"] == []
     assert (await run_jobs(api))["send_customer_messages"] == 0
     assert api.app.state.message_channels[0].sent == []
-    assert sorted(await rows(db, "SELECT status FROM outbound_message")) == [("WITHDRAWN",), ("WITHDRAWN",)]
+    assert await count_rows(db, "outbound_message") == 0
+
+
+async def test_a_booking_moved_away_and_back_before_its_reminder_went_out_is_reminded(api, db, two_guides, clock):
+    token, _ = await customer(api)
+    first, later = next_local(clock, MONDAY, 15), next_local(clock, MONDAY, 17)
+    booking = (await book(api, token, two_guides, first))["booking"]["id"]
+    clock.current = first - timedelta(minutes=59)
+    async with db.writer() as session:  # her 15:00 reminder is queued, not sent yet
+        from server.domains.bookings.jobs import remind_customers
+        from server.domains.tasks.services import TaskPolicy
+
+        assert await remind_customers(session, TaskPolicy(), "Elegance", clock.now()) == 1
+    token, _ = await customer(api)
+    for slot in (later, first):
+        moved = await api.data(RESCHEDULE, {"input": {"id": booking, "slotStart": iso(slot)}}, token)
+        assert moved["bookingReschedule"]["errors"] == []
+    ran = await run_jobs(api)
+    assert (ran["remind_customers"], ran["send_customer_messages"]) == (1, 1)
+    [(_, message)] = api.app.state.message_channels[0].sent
+    assert "15:00" in message.text
 
 
 async def test_a_customer_waiting_in_the_store_queue_is_reminded_too(api, db, world, clock, token_for):

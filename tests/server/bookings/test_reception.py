@@ -110,21 +110,24 @@ async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in
     assert (await api.data(BOOKING, {"id": booked[1]}, guide))["node"]["status"] == "COMPLETED"
 
 
-async def test_the_customer_view_lists_her_bookings(api, world, booked, clock, token_for):
+async def test_the_customer_view_lists_her_bookings_each_store_its_own(api, db, world, booked, clock, token_for):
     token, booking_id = booked
+    await give_shifts(db, world, "bj.guide")
     second = (await book(api, token, world, next_local(clock, MONDAY, 17)))["booking"]["id"]
+    beijing = (await book(api, token, world, next_local(clock, MONDAY, 15),
+                          storeId=world.gid("Store", "beijing"), note="private note"))["booking"]["id"]
     query = """query($id: ID!, $status: BookingStatus) { customer(id: $id) {
       bookings(status: $status) { totalCount edges { node { id status store { code } } } } } }"""
     me = (await api.data("query { me { ... on Customer { id } } }", token=token))["me"]["id"]
-    guide = await token_for("sh.guide")
-    listed = (await api.data(query, {"id": me}, guide))["customer"]["bookings"]
-    assert listed["totalCount"] == 2
-    assert [e["node"]["id"] for e in listed["edges"]] == [second, booking_id]  # newest slot first
-    assert {e["node"]["store"]["code"] for e in listed["edges"]} == {"S001"}
+    in_shanghai = (await api.data(query, {"id": me}, await token_for("sh.guide")))["customer"]["bookings"]
+    assert in_shanghai["totalCount"] == 2
+    assert [e["node"]["id"] for e in in_shanghai["edges"]] == [second, booking_id]  # newest slot first
+    everywhere = (await api.data(query, {"id": me}, await token_for("admin")))["customer"]["bookings"]
+    assert {e["node"]["id"] for e in everywhere["edges"]} == {booking_id, second, beijing}
     cancel = """mutation($input: BookingCancelInput!) { bookingCancel(input: $input) { errors { code } } }"""
     assert (await api.data(cancel, {"input": {"id": second}}, token))["bookingCancel"]["errors"] == []
     confirmed = (await api.data(query, {"id": me, "status": "CONFIRMED"}, token))["customer"]["bookings"]
-    assert [e["node"]["id"] for e in confirmed["edges"]] == [booking_id]  # she reads her own too
+    assert {e["node"]["id"] for e in confirmed["edges"]} == {booking_id, beijing}  # she reads all of hers
 
 
 async def test_a_qr_code_checks_in_once(api, db, booked, token_for):

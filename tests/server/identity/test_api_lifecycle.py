@@ -295,9 +295,11 @@ async def test_erasure_deletes_personal_data_and_keeps_the_facts(api, key, admin
     assert (await customer(api, admin, ann))["erased"] is True
 
 
-async def test_an_erased_customer_gets_no_personal_data_again(api, key, admin, db, clock):
+async def test_an_erased_customer_gets_no_personal_data_again(api, key, admin, db, clock, token_for):
     ann = await erased_customer(api, key, admin, clock)
     events = await count_rows(db, "customer_event")
+    stranger = await api(TRAITS_UPDATE, {"input": {"customerId": ann, "city": "上海"}}, await token_for("sh.guide"))
+    assert top_level_code(stranger) == "FORBIDDEN"  # not PERSON_ERASED: that would tell her story
     refused = (await api.data(TRAITS_UPDATE, {"input": {"customerId": ann, "city": "上海"}}, admin)
                )["customerTraitsUpdate"]
     assert refused == {"customer": None, "errors": [{"code": "PERSON_ERASED", "field": ["input", "customerId"]}]}

@@ -68,4 +68,23 @@ async def test_an_erasure_racing_ingests_leaves_no_identifier_on_her(db):
                                      timeout=60)
     assert all(r.outcome is Outcome.ACCEPTED for batch in results if batch for r in batch)
     assert await scalar(db, "SELECT count(*) FROM identifier WHERE person_id = :p", p=ann.person_id) == 0
-    assert await scalar(db, "SELECT count(*) FROM identifier WHERE type = 'EMAIL'") <= RACERS
+
+
+async def test_replayed_older_events_racing_an_erasure_never_bring_her_phone_back(db):
+    """Events from before the erasure, arriving while it runs: attached and erased with her, or
+    refused by its tombstones afterwards; no new customer ever holds her phone."""
+    [ann] = await send(db, event("a0", PHONE))
+    admin = Actor(kind=ActorKind.STAFF, id=1, role=Role.HQ_ADMIN)
+
+    async def erase() -> None:
+        async with db.writer() as session:
+            await erase_person(session, admin, POLICY, ann.person_id, T0 + timedelta(hours=1))
+
+    replays = [send(db, event(f"old{n}", PHONE, minutes=30), source=f"src:o{n}", now=T0 + timedelta(hours=2))
+               for n in range(RACERS)]
+    results = await asyncio.wait_for(asyncio.gather(*replays[:RACERS // 2], erase(), *replays[RACERS // 2:]),
+                                     timeout=60)
+    outcomes = {r.outcome for batch in results if batch for r in batch}
+    assert outcomes <= {Outcome.ACCEPTED, Outcome.REJECTED}
+    assert await scalar(db, "SELECT count(*) FROM identifier WHERE type = 'PHONE'") == 0
+    assert await scalar(db, "SELECT count(*) FROM person") == 1

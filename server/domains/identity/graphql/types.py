@@ -20,6 +20,7 @@ from ....api.scalars import Money
 from ...auth.graphql.types import Viewer
 from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
+from ...common.actor import HQ_ROLES, ActorKind
 from ...common.actor import Role as RoleValue
 from ...livestreams.graphql.types import Livestream
 from ...staff.graphql.types import StaffUser
@@ -313,7 +314,8 @@ class Customer(relay.Node, Viewer):
         return Money(amount=(await _summary(info, self.id)).lifetime_value,
                      currency=info.context.settings.brand_currency)
 
-    @strawberry.field(description="Her store visits, newest slot first (they follow her through OneID merges).")
+    @strawberry.field(description="Her store visits, newest slot first (they follow her through OneID merges). "
+                                  "Store staff see those at their own store.")
     async def bookings(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         status: Annotated[BookingStatus, strawberry.lazy(BOOKING_TYPES)] | None = None,
@@ -323,6 +325,9 @@ class Customer(relay.Node, Viewer):
         from ...bookings.models import Booking as BookingRow
 
         statement = select(BookingRow).where(BookingRow.person_id == self.id)
+        actor = await info.context.viewer()
+        if actor.kind is ActorKind.STAFF and not actor.has_role(*HQ_ROLES):
+            statement = statement.where(BookingRow.store_id == actor.store_id)
         if status is not None:
             statement = statement.where(BookingRow.status == status.value)
         return await paginate(info, statement, Booking.from_row, first=first, after=after,
