@@ -128,6 +128,10 @@ async def test_the_customer_view_lists_her_bookings_each_store_its_own(api, db, 
     assert (await api.data(cancel, {"input": {"id": second}}, token))["bookingCancel"]["errors"] == []
     confirmed = (await api.data(query, {"id": me, "status": "CONFIRMED"}, token))["customer"]["bookings"]
     assert {e["node"]["id"] for e in confirmed["edges"]} == {booking_id, beijing}  # she reads all of hers
+    signed_in = """mutation { customerLogin(input: {phone: "13812345678", smsCode: "000000"}) {
+      session { viewer { ... on Customer { bookings { totalCount } } } } errors { code } } }"""
+    answer = (await api.data(signed_in))["customerLogin"]  # the sign-in answer shows her: no actor yet
+    assert answer["session"]["viewer"]["bookings"]["totalCount"] == 3
 
 
 async def test_a_qr_code_checks_in_once(api, db, booked, token_for):
