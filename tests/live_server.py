@@ -60,10 +60,15 @@ class LiveServer:
         return self.app is not None and self.app.state.runtime.bus.subscribers(topic) > 0
 
     async def graphql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        async with httpx.AsyncClient(base_url=self.base_url) as client:
-            response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                         headers=headers)
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]
+        return await call_graphql(self.address, query, variables, token)
+
+
+async def call_graphql(address: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    """One call to any server at host:port (a LiveServer, or an `irs serve` process); its data."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=f"http://{address}") as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                     headers=headers)
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]

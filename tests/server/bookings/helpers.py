@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from server.domains.schedule.models import ShiftPattern
+from server.domains.staff.models import StaffUser
 from tests.world import gid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -39,6 +40,17 @@ async def give_shifts(db, world, username: str = "sh.guide", starts: str = "10:0
         session.add_all(ShiftPattern(staff_id=world.ids[username], store_id=world.ids[_store_of(username)],
                                      weekday=day, starts=starts, ends=ends) for day in weekdays)
         await session.commit()
+
+
+async def add_shanghai_guide(db, world, username: str, display_name: str) -> None:
+    """Another guide at Shanghai (no password: dispatch is what the tests watch), on shift all day."""
+    async with db.writer() as session:
+        guide = StaffUser(username=username, display_name=display_name, role="GUIDE",
+                          store_id=world.ids["shanghai"], password_hash="x")
+        session.add(guide)
+        await session.commit()
+        world.ids[username] = guide.id
+    await give_shifts(db, world, username)
 
 
 def _store_of(username: str) -> str:

@@ -8,10 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from server.domains.common.outbox import store_queue_topic
-from server.domains.staff.models import StaffUser
 from tests.world import gid
 
-from .helpers import book, customer, give_shifts, next_local
+from .helpers import add_shanghai_guide, book, customer, next_local
 
 MONDAY = 0
 ACK_SLA_MINUTES = 10
@@ -22,15 +21,8 @@ QUEUE = """query($s: ID!) { storeTasks(storeId: $s, unassignedOnly: true) { edge
 @pytest.fixture
 async def three_guides(db, two_guides):
     """Shanghai's guide, sh.guide2 and sh.guide3, all on shift all day."""
-    world = two_guides
-    async with db.writer() as session:
-        third = StaffUser(username="sh.guide3", display_name="Guide Three", role="GUIDE",
-                          store_id=world.ids["shanghai"], password_hash="x")
-        session.add(third)
-        await session.commit()
-        world.ids["sh.guide3"] = third.id
-    await give_shifts(db, world, "sh.guide3")
-    return world
+    await add_shanghai_guide(db, two_guides, "sh.guide3", "Guide Three")
+    return two_guides
 
 
 async def rows(db, sql: str, **params) -> list:

@@ -11,16 +11,16 @@ import uuid
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from gql import Client, gql
-from gql.transport.websockets import WebsocketsTransport
+from gql import gql
 
 from server.domains.common.clock import SystemClock
 from server.domains.common.outbox import ALL_BOOKINGS_TOPIC, staff_topic
 from tests.conftest import TEST_SECRET
-from tests.live_server import LiveServer, free_port
+from tests.live_server import LiveServer, call_graphql, free_port
 from tests.world import LOGIN, PASSWORD, login
 
 from .helpers import BOOK, booking_input, give_shifts, next_local
+from .live import first_event, socket_for, subscribed_then
 
 MY_TASKS = gql("""subscription { myTasks { kind task { id status priority customer { phone } booking { id } } } }""")
 FEED = gql("""subscription { bookingFeed { id store { city } } }""")
@@ -40,47 +40,12 @@ async def serve(url: str, tmp_root, clock, **overrides):
         await server.stop()
 
 
-def socket_for(address: str, token: str) -> Client:
-    return Client(transport=WebsocketsTransport(
-        url=f"ws://{address}/graphql", init_payload={"authorization": f"Bearer {token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]))
-
-
-async def graphql(address: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(base_url=f"http://{address}") as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                     headers=headers)
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-async def first_event(client: Client, document) -> dict:
-    async with client as session:
-        async for event in session.subscribe(document):
-            return event
-
-
 async def book_through(address: str, world, clock) -> str:
-    customer = (await graphql(address, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
-    payload = (await graphql(address, BOOK, {"input": booking_input(world, next_local(clock, MONDAY, 15))},
+    customer = (await call_graphql(address, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
+    payload = (await call_graphql(address, BOOK, {"input": booking_input(world, next_local(clock, MONDAY, 15))},
                              customer))["bookingCreate"]
     assert payload["errors"] == [], payload
     return payload["booking"]["id"]
-
-
-async def subscribed_then(client: Client, document, server: LiveServer, topic: str, action):
-    """Start the subscription, wait until the server holds it, run ``action``, return the first event."""
-    listener = asyncio.create_task(first_event(client, document))
-    for _ in range(500):
-        if server.listening(topic):
-            break
-        await asyncio.sleep(0.02)
-    assert server.listening(topic), f"the subscription to {topic} never arrived"
-    booking_id = await action()
-    event = await asyncio.wait_for(listener, timeout=10)
-    return booking_id, event
 
 
 async def test_a_booking_reaches_the_guides_socket(db, world, api, tmp_root, clock):
@@ -157,14 +122,14 @@ async def test_across_two_server_processes_through_redis(db, world, tmp_root):
     prefix = f"irs-test-{uuid.uuid4().hex[:8]}:"
     now = SystemClock()  # the processes run on the real clock
     async with server_process(url, tmp_root / "a", prefix) as a, server_process(url, tmp_root / "b", prefix) as b:
-        guide = (await graphql(a, LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]["accessToken"]
-        customer = (await graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
+        guide = (await call_graphql(a, LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]["accessToken"]
+        customer = (await call_graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
         listener = asyncio.create_task(first_event(socket_for(a, guide), MY_TASKS))
         booked = []
         # Nothing outside A tells when its subscription is in place: book until the socket hears one
         # (a customer holds at most three upcoming bookings: three tries).
         for hour in (15, 16, 17):
-            payload = (await graphql(b, BOOK, {"input": booking_input(world, next_local(now, MONDAY, hour))},
+            payload = (await call_graphql(b, BOOK, {"input": booking_input(world, next_local(now, MONDAY, hour))},
                                      customer))["bookingCreate"]
             assert payload["errors"] == [], payload
             booked.append(payload["booking"]["id"])

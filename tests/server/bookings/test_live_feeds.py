@@ -6,11 +6,9 @@ import asyncio
 import base64
 from datetime import timedelta
 
-import httpx
 import pytest
-from gql import Client, GraphQLRequest, gql
+from gql import GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
-from gql.transport.websockets import WebsocketsTransport
 
 from server.bus import InProcessBus, OutboxRelay
 from server.domains.common.outbox import livestream_bookings_topic, store_queue_topic
@@ -18,6 +16,7 @@ from tests.live_server import LiveServer
 from tests.world import login
 
 from .helpers import BOOK, booking_input, give_shifts, iso, next_local
+from .live import socket_for, subscribed_then
 
 MONDAY = 0
 STORE_QUEUE = gql("""subscription($s: ID!) { storeQueue(storeId: $s) {
@@ -40,52 +39,16 @@ async def server(db, world, tmp_root, clock):
     await live.stop()
 
 
-def socket_for(server: LiveServer, token: str) -> Client:
-    return Client(transport=WebsocketsTransport(
-        url=f"ws://{server.address}/graphql", init_payload={"authorization": f"Bearer {token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]))
-
-
-async def graphql(server: LiveServer, query: str, variables: dict | None = None, token: str | None = None) -> dict:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(base_url=server.base_url) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                     headers=headers)
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 async def book_through(server: LiveServer, world, phone: str, slot, **extra) -> str:
-    customer = (await graphql(server, CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
-    payload = (await graphql(server, BOOK, {"input": booking_input(world, slot, **extra)}, customer))["bookingCreate"]
+    customer = (await server.graphql(CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
+    payload = (await server.graphql(BOOK, {"input": booking_input(world, slot, **extra)}, customer))["bookingCreate"]
     assert payload["errors"] == [], payload
     return payload["booking"]["id"]
 
 
-async def first_event_after(client: Client, document, variables: dict, server: LiveServer, topic: str, action):
-    """Subscribe, wait until the server holds the subscription, run ``action``; (its result, the first event)."""
-
-    async def first_event():
-        async with client as session:
-            async for event in session.subscribe(GraphQLRequest(document, variable_values=variables)):
-                return event
-
-    listener = asyncio.create_task(first_event())
-    for _ in range(500):
-        if server.listening(topic) or listener.done():
-            break
-        await asyncio.sleep(0.02)
-    if listener.done():
-        listener.result()  # the subscription was refused: raise why
-    assert server.listening(topic), f"the subscription to {topic} never arrived"
-    result = await action()
-    return result, await asyncio.wait_for(listener, timeout=10)
-
-
 async def create_livestream(server: LiveServer, world, token: str, title: str, clock) -> str:
     start = clock.now() + timedelta(hours=1)
-    created = (await graphql(server, LIVESTREAM_CREATE, {"input": {
+    created = (await server.graphql(LIVESTREAM_CREATE, {"input": {
         "title": title, "hostName": "Lily", "teamId": world.gid("Team", "team"), "channel": "DOUYIN",
         "scheduledStart": iso(start), "scheduledEnd": iso(start + timedelta(hours=2))}}, token))["livestreamCreate"]
     assert created["errors"] == []
@@ -98,10 +61,10 @@ def local_id(global_id: str) -> int:
 
 async def test_a_manager_hears_of_a_new_booking_on_the_store_queue(server, world, api, clock):
     manager = await login(api, "sh.manager")
-    booking_id, event = await first_event_after(
-        socket_for(server, manager), STORE_QUEUE, {"s": world.gid("Store", "shanghai")}, server,
-        store_queue_topic(world.ids["shanghai"]),
-        lambda: book_through(server, world, "13812345678", next_local(clock, MONDAY, 15)))
+    booking_id, event = await subscribed_then(
+        socket_for(server.address, manager), STORE_QUEUE, server, store_queue_topic(world.ids["shanghai"]),
+        lambda: book_through(server, world, "13812345678", next_local(clock, MONDAY, 15)),
+        {"s": world.gid("Store", "shanghai")})
     assert event["storeQueue"] == {"kind": "CREATED", "task": {
         "status": "OPEN", "assignee": {"username": "sh.guide"}, "booking": {"id": booking_id}}}
 
@@ -109,7 +72,7 @@ async def test_a_manager_hears_of_a_new_booking_on_the_store_queue(server, world
 async def test_another_stores_manager_is_refused_the_store_queue(server, world, api):
     manager = await login(api, "bj.manager")
     with pytest.raises(TransportQueryError) as refused:
-        async with socket_for(server, manager) as session:
+        async with socket_for(server.address, manager) as session:
             request = GraphQLRequest(STORE_QUEUE, variable_values={"s": world.gid("Store", "shanghai")})
             async for _ in session.subscribe(request):
                 pytest.fail("a Beijing manager received a Shanghai task event")
@@ -127,8 +90,9 @@ async def test_a_livestreams_booking_feed_carries_only_its_own_bookings(server, 
         await book_through(server, world, "13912345678", next_local(clock, MONDAY, 16))  # not from a livestream
         return await book_through(server, world, "13712345678", next_local(clock, MONDAY, 17), livestreamId=watched)
 
-    booking_id, event = await first_event_after(socket_for(server, ops), FEED, {"l": watched}, server,
-                                                livestream_bookings_topic(local_id(watched)), three_bookings)
+    booking_id, event = await subscribed_then(socket_for(server.address, ops), FEED, server,
+                                              livestream_bookings_topic(local_id(watched)), three_bookings,
+                                              {"l": watched})
     assert event["bookingFeed"] == {"id": booking_id, "source": "LIVESTREAM", "livestream": {"title": "双十一直播"},
                                     "store": {"city": "上海"}}
 
