@@ -247,3 +247,9 @@ async def app_with_url(tmp_root, clock):
     for lifespan, client in reversed(stack):
         await client.aclose()
         await lifespan.__aexit__(None, None, None)
+
+
+def answered_nothing(body: dict) -> bool:
+    """Every root field of the answer is null (a refused root field answers null beside its error)."""
+    data = body.get("data")
+    return data is None or all(value is None for value in data.values())

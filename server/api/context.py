@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -27,6 +28,8 @@ from ..domains.identity.verifiers import Verifiers
 from ..domains.tasks.services import TaskPolicy
 from ..settings import Settings
 from .request_id import current_request_id
+
+logger = logging.getLogger("irs.api")
 
 
 @dataclass(frozen=True)
@@ -66,21 +69,65 @@ class OperationScope:
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     side_writes: list[asyncio.Task] = field(default_factory=list)
 
+    closed: bool = False
+
     async def close(self) -> None:
+        """Wait for the side writes, then give back the sessions once nobody uses them.
+
+        The locks are taken first: a DataLoader batch runs in a task of its own and may
+        still be reading when the operation ends. Closing never fails the operation.
+        """
         try:
             await asyncio.gather(*self.side_writes)
         finally:
-            await self._close_session()
+            async with self.lock, self.beside_lock:
+                self.closed = True
+                await self._close_session()
 
     async def _close_session(self) -> None:
         session, beside = self.session, self.beside_session
         self.session = self.beside_session = None
-        try:
-            if session is not None:
-                await session.close()
-        finally:
-            if beside is not None:
-                await beside.close()
+        for each in (session, beside):
+            if each is not None:
+                await release(each)
+
+    def open_session(self, make: Callable[[], AsyncSession]) -> AsyncSession:
+        if self.closed:
+            raise RuntimeError("the GraphQL operation has finished")
+        return make()
+
+
+async def release(session: AsyncSession) -> None:
+    """Close a session; if its connection is broken, discard the connection instead of raising."""
+    try:
+        await session.close()
+    except Exception:  # noqa: BLE001 - a broken connection must not fail an answered operation
+        logger.warning("closing a session failed (request %s); its connection is discarded",
+                       current_request_id(), exc_info=True)
+        await discard(session)
+
+
+async def discard(session: AsyncSession) -> None:
+    """Throw the session's connection away (a statement was cancelled mid-flight: its state is unknown)."""
+    try:
+        await session.invalidate()
+    except Exception:  # noqa: BLE001 - the pool replaces an invalidated connection either way
+        logger.warning("invalidating a session's connection failed", exc_info=True)
+
+
+@asynccontextmanager
+async def _guarded(holder: OperationScope, attribute: str) -> AsyncIterator[AsyncSession]:
+    """Lend the scope's session; a user cancelled while holding it (GraphQL cancels a field's
+    siblings when it fails) leaves it in an unknown state, so it is discarded and the next
+    user opens a fresh one."""
+    session = getattr(holder, attribute)
+    try:
+        yield session
+    except asyncio.CancelledError:
+        if getattr(holder, attribute) is session:
+            setattr(holder, attribute, None)
+            await discard(session)
+        raise
 
 
 _current_scope: ContextVar[OperationScope | None] = ContextVar("irs_operation", default=None)
@@ -182,8 +229,9 @@ class Context:
             if scope.session is None:
                 factory = (self.runtime.db.writer if scope.write() else
                            self.runtime.db.live_reader if scope.live() else self.runtime.db.reader)
-                scope.session = factory()
-            yield scope.session
+                scope.session = scope.open_session(factory)
+            async with _guarded(scope, "session") as session:
+                yield session
 
     @asynccontextmanager
     async def db_beside(self) -> AsyncIterator[AsyncSession]:
@@ -199,8 +247,9 @@ class Context:
             return
         async with scope.beside_lock:
             if scope.beside_session is None:
-                scope.beside_session = self.runtime.db.reader()
-            yield scope.beside_session
+                scope.beside_session = scope.open_session(self.runtime.db.reader)
+            async with _guarded(scope, "beside_session") as session:
+                yield session
 
     async def renew_session(self) -> None:
         """Give back the operation's session and forget loaded rows (a subscription between two

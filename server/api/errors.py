@@ -95,9 +95,11 @@ def present_error(error: GraphQLError) -> GraphQLError:
     return masked
 
 
-def _present_errors_of(result) -> None:
+def present_errors_of(result):
+    """The result with :func:`present_error` applied to its errors (idempotent)."""
     if result is not None and getattr(result, "errors", None):
         result.errors = [present_error(e) for e in result.errors]
+    return result
 
 
 class ErrorPolicy(SchemaExtension):
@@ -109,11 +111,11 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self):
         yield
         if not self._streamed:  # streamed results were handled one by one
-            _present_errors_of(self.execution_context.result)
+            present_errors_of(self.execution_context.result)
 
     def on_stream_result(self, result):
         self._streamed = True
-        _present_errors_of(result)
+        present_errors_of(result)
         yield
 
 

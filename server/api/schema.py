@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
 import strawberry
+from graphql import GraphQLNonNull, GraphQLSchema
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
@@ -14,6 +18,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
 
 from ..domains.auth.graphql.mutations import AuthMutation
 from ..domains.auth.graphql.queries import AuthQuery
@@ -37,7 +42,7 @@ from ..domains.tasks.graphql.queries import TaskQuery
 from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
-from .errors import ErrorPolicy, UserError
+from .errors import ErrorPolicy, UserError, present_errors_of
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
 
@@ -69,8 +74,44 @@ class Subscription(TaskSubscription, BookingSubscription):
 
 
 class IRSSchema(strawberry.Schema):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        nullable_root_fields(self._schema)
+
     def process_errors(self, errors, execution_context=None) -> None:
         """Logging is ErrorPolicy's job: it logs the unexpected errors, not every user mistake."""
+
+    async def execute(self, *args, **kwargs) -> ExecutionResult:
+        """Errors raised outside resolvers (an extension's hook, closing the unit of work) skip
+        ErrorPolicy: they are masked here, so no driver message ever reaches a client."""
+        return present_errors_of(await super().execute(*args, **kwargs))
+
+    async def subscribe(self, *args, **kwargs):
+        """The same for subscriptions: each streamed result, and a refusal before the first."""
+        result = await super().subscribe(*args, **kwargs)
+        if not isinstance(result, AsyncIterator):
+            return present_errors_of(result)
+
+        async def each_masked():
+            async with aclosing(result) as stream:
+                async for item in stream:
+                    yield present_errors_of(item)
+
+        return each_masked()
+
+
+def nullable_root_fields(schema: GraphQLSchema) -> None:
+    """Every query and mutation root field may answer null.
+
+    A root field that is refused (FORBIDDEN, UNAUTHENTICATED, BAD_USER_INPUT) or fails then
+    answers null with its error, and its siblings are still answered; were it non-null, GraphQL
+    would null the whole ``data`` and cancel the siblings mid-flight (a mutation that had
+    already committed would lose its answer).
+    """
+    for root in filter(None, (schema.query_type, schema.mutation_type)):
+        for field in root.fields.values():
+            if isinstance(field.type, GraphQLNonNull):
+                field.type = field.type.of_type
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -8,7 +8,7 @@ import pytest
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from server.domains.stores.graphql import queries as store_queries
-from tests.conftest import count_rows
+from tests.conftest import answered_nothing, count_rows
 from tests.world import gid
 
 GQL = "application/graphql-response+json"
@@ -76,7 +76,7 @@ async def test_connection_pages_forward_with_after_end_cursor(api, world, token_
 @pytest.mark.parametrize("first", [101, -1])
 async def test_connection_page_size_out_of_range_is_bad_user_input(api, world, token_for, first):
     body = await api(STORES, {"first": first}, await token_for("admin"))
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert error_code(body) == "BAD_USER_INPUT"
     assert body["errors"][0]["path"] == ["stores"]
 
@@ -89,7 +89,7 @@ async def test_connection_first_100_is_allowed(api, world, token_for):
 @pytest.mark.parametrize("after", ["garbage", gid("Store", 1), "!!!"])
 async def test_connection_garbage_cursor_is_bad_user_input(api, world, token_for, after):
     body = await api(STORES, {"first": 1, "after": after}, await token_for("admin"))
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert error_code(body) == "BAD_USER_INPUT"
 
 
@@ -122,14 +122,14 @@ async def test_node_hides_staff_a_guide_may_not_see(api, world, token_for):
 
 async def test_missing_token_is_unauthenticated(api, world):
     body = await api(STORES, {"first": 1})
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert error_code(body) == "UNAUTHENTICATED"
 
 
 @pytest.mark.parametrize("authorization", ["Bearer garbage", "Bearer a.b.c", "Basic YWRtaW46eA==", "Bearer "])
 async def test_garbage_token_is_unauthenticated(api, world, authorization):
     body = await api(STORES, {"first": 1}, authorization=authorization)
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert error_code(body) == "UNAUTHENTICATED"
 
 
@@ -138,7 +138,7 @@ async def test_expired_token_is_unauthenticated(api, world, token_for, clock):
     assert (await api.data(STORES, {"first": 1}, token))["stores"]["totalCount"] == 2
     clock.advance(minutes=16)
     body = await api(STORES, {"first": 1}, token)
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert error_code(body) == "UNAUTHENTICATED"
     assert "expired" in body["errors"][0]["message"]
 
@@ -146,7 +146,7 @@ async def test_expired_token_is_unauthenticated(api, world, token_for, clock):
 async def test_guide_creating_a_store_is_forbidden_and_writes_nothing(api, world, token_for, db):
     before = await count_rows(db, "store")
     body = await api(STORE_CREATE, {"input": NEW_STORE}, await token_for("sh.guide"))
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert error_code(body) == "FORBIDDEN"
     assert await count_rows(db, "store") == before == 2
 
@@ -172,7 +172,7 @@ async def test_unexpected_exception_is_masked_with_request_id_and_logged(api, wo
     assert response.status_code == 200
     request_id = response.headers["x-request-id"]
     body = response.json()
-    assert body["data"] is None
+    assert answered_nothing(body)
     error = body["errors"][0]
     assert error["message"] == f"Internal error (request id {request_id})"
     assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}

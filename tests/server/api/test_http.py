@@ -210,7 +210,7 @@ async def test_field_error_during_execution_is_200_with_data(api, accept):
     assert response.status_code == 200
     assert media_type(response) == accept
     body = response.json()
-    assert "data" in body and body["data"] is None
+    assert body["data"] == {"me": None}
     assert body["errors"][0]["path"] == ["me"]
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from server.domains.schedule.models import ShiftException
 from tests.world import gid
+from tests.conftest import answered_nothing
 
 from .helpers import SHANGHAI, SLOTS, book, customer, give_shifts, next_local
 
@@ -281,6 +282,6 @@ async def test_another_stores_manager_and_a_guide_may_not_change_the_schedule(ap
         token = await token_for(username)
         for query, variables in attempts:
             body = await api(query, variables, token)
-            assert body.get("data") is None, body
+            assert answered_nothing(body), body
             assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (username, query, body)
     assert await schedule_rows(db) == before

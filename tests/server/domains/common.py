@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from tests.conftest import count_rows
+from tests.conftest import answered_nothing, count_rows
 
 
 async def count_tables(db, tables) -> dict[str, int]:
@@ -24,5 +24,5 @@ def assert_user_error(payload: dict, code: str, field: list[str] | None, obj: st
 
 async def assert_forbidden(api, query: str, variables: dict, token: str) -> None:
     body = await api(query, variables, token)
-    assert body.get("data") is None, body
+    assert answered_nothing(body), body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import count_rows
+from tests.conftest import answered_nothing, count_rows
 from tests.world import LOGIN, PASSWORD
 
 REFRESH = """
@@ -138,7 +138,7 @@ async def test_access_token_lasts_15_minutes(api, world, clock):
 
 async def test_me_without_token_is_unauthenticated(api, world):
     body = await api(ME)
-    assert body["data"] is None
+    assert answered_nothing(body)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 

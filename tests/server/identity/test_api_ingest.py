@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import count_rows
+from tests.conftest import answered_nothing, count_rows
 from tests.world import gid
 
 from .helpers import scalar
@@ -145,7 +145,7 @@ async def test_touchpoint_sources_lists_every_source(api, admin):
 @pytest.mark.parametrize("sent", [None, "", "irs_src_not-a-real-key"], ids=["missing", "empty", "wrong"])
 async def test_ingest_without_a_valid_source_key_is_unauthenticated(api, key, db, sent):
     body = await ingest_raw(api, sent, ev("e1", "phone:13812345678"))
-    assert top_level_code(body) == "UNAUTHENTICATED" and body["data"] is None
+    assert top_level_code(body) == "UNAUTHENTICATED" and answered_nothing(body)
     assert await nothing_written(db)
 
 

@@ -17,7 +17,7 @@ from server.domains.staff.models import StaffUser
 from server.domains.stores import geo
 from server.domains.stores.models import Store, StoreService
 from server.domains.stores.services import DayHours, hours_to_json
-from tests.conftest import count_rows
+from tests.conftest import answered_nothing, count_rows
 from tests.server.bookings.helpers import SHANGHAI, SLOTS, customer, give_shifts
 from tests.world import gid
 
@@ -66,7 +66,7 @@ def codes(found: list[dict]) -> list[str]:
 
 
 def bad_input(body: dict) -> dict:
-    assert body["data"] is None, body
+    assert answered_nothing(body), body
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     return error["extensions"]
@@ -206,7 +206,7 @@ async def test_customers_may_ask(api, world):
 
 async def test_anonymous_callers_are_refused(api, world):
     body = await api(NEARBY, {"location": where(*PEOPLES_SQUARE)})
-    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert answered_nothing(body) and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 # --- next free slot ------------------------------------------------------------------------------
