@@ -12,6 +12,9 @@ from server.app import create_app
 from tests.conftest import make_settings
 
 
+STARTUP_SECONDS = 60
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -43,11 +46,13 @@ class LiveServer:
         self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                                      log_level="warning", lifespan="on"))
         self._task = asyncio.create_task(self._server.serve())
-        for _ in range(250):
-            if self._server.started:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("uvicorn did not start")
+        # Generous: a machine under load (CI beside other work) may take seconds to start one.
+        async with asyncio.timeout(STARTUP_SECONDS):
+            while not self._server.started:
+                if self._task.done():
+                    self._task.result()  # it failed to start: raise why
+                    raise AssertionError("uvicorn stopped before it started")
+                await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         if self._server is not None:
