@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -99,18 +100,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/graphql", GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql),
                                     concurrency=settings.http_concurrency).handle,
               methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", GraphQLWebSocket(schema)),
+        WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins)),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
 
 
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-request-id", "x-source-key"]
+
+
 def middleware(settings: Settings) -> list[Middleware]:
-    """Outermost first: a request id on every answer, then the client address a trusted proxy forwarded."""
+    """Outermost first: a request id on every answer (preflights too), the client address a trusted
+    proxy forwarded, then CORS for the allowed origins."""
     stack = [Middleware(RequestIdMiddleware)]
     if settings.trusted_proxies:
         stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
+    stack.append(Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                            allow_headers=CORS_REQUEST_HEADERS, expose_headers=["X-Request-ID"], max_age=600))
     return stack
 
 

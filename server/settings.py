@@ -10,12 +10,17 @@ from enum import StrEnum
 from pathlib import Path
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .domains.identity.identifiers import DEFAULT_BLOCKED_VALUES
+
+
+DEVELOPMENT_ORIGINS = tuple(f"http://{host}:{port}" for host in ("localhost", "127.0.0.1")
+                            for port in (3000, 5173, 8080))
 
 
 class Environment(StrEnum):
@@ -45,6 +50,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "irs"
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    cors_origins: Annotated[list[str] | None, NoDecode] = Field(default=None, description=(
+        "exact origins (scheme://host[:port]) whose pages may call the API (CORS) and open its WebSocket; "
+        "comma-separated or a JSON list. Default: none in production, localhost dev ports in development"))
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
         "addresses or networks of reverse proxies whose X-Forwarded-For names the client; default none: "
         "the client address is the socket peer"))
@@ -81,7 +89,7 @@ class Settings(BaseSettings):
     no_show_minutes: int = Field(default=30, ge=0, le=24 * 60, description="after slot end, unchecked -> NO_SHOW")
     log_level: str = "INFO"
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _list_from_text(cls, value):
         """A list from the environment: a JSON list, or comma-separated values."""
@@ -89,6 +97,16 @@ class Settings(BaseSettings):
             text = value.strip()
             return json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str] | None) -> list[str] | None:
+        for origin in origins or []:
+            parts = urlsplit(origin)
+            if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query
+                    or parts.fragment or parts.username or origin != origin.strip().lower().rstrip("/")):
+                raise ValueError(f"{origin!r} is not an exact origin like https://h5.example.com (no '*', no path)")
+        return origins
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -107,6 +125,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
+        if self.cors_origins is None:
+            self.cors_origins = [] if self.is_production else list(DEVELOPMENT_ORIGINS)
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'irs.db'}"
         dev = self.env is Environment.DEVELOPMENT
