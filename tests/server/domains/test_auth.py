@@ -48,13 +48,14 @@ async def test_wrong_password_and_unknown_user_fail_alike(api, world):
 
 
 @pytest.mark.parametrize("username", ["sh.guide", "nobody.here"])
-async def test_five_failures_lock_the_username_at_that_address(api, world, username):
+async def test_five_failures_lock_the_username_at_that_address(api, world, db, username):
     for _ in range(5):
         assert (await _login(api, username, "wrong password!"))["errors"][0]["code"] == "INVALID_CREDENTIALS"
     locked = await _login(api, username, PASSWORD)
     assert locked["session"] is None
     [error] = locked["errors"]
     assert error["code"] == "LOGIN_LOCKED" and 0 < error["retryAfter"] <= 15 * 60
+    assert await count_rows(db, "refresh_token") == 0
 
 
 @pytest.mark.parametrize("username", ["sh.guide", "nobody.here"])
