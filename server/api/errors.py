@@ -30,8 +30,8 @@ class UserError:
     )
     message: str = strawberry.field(description="What went wrong, in English.")
     retry_after: int | None = strawberry.field(
-        default=None, description="When a limit refused (RATE_LIMITED, LOGIN_LOCKED, TOO_MANY_ATTEMPTS): seconds "
-                                  "to wait before trying again; null otherwise.")
+        default=None, description="When waiting cures the refusal (RATE_LIMITED, LOGIN_LOCKED, some "
+                                  "TOO_MANY_ATTEMPTS): seconds to wait before trying again; null otherwise.")
 
 
 def user_error_type(domain: str, codes: type[Enum]) -> type:

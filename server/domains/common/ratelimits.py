@@ -20,7 +20,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 
 class RateLimited(Exception):
-    """A limit refused this hit; nothing was counted for the limits after it."""
+    """A limit refused this hit (a refused hit is not counted)."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"rate limited; retry after {retry_after} s")

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from limits import RateLimitItem
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,7 +71,7 @@ async def request_sms_code(session: AsyncSession, verifiers: Verifiers, limits: 
     return now + CODE_LIFETIME
 
 
-async def _within(limits: AbuseLimits, rate, key: str, message: str,
+async def _within(limits: AbuseLimits, rate: RateLimitItem, key: str, message: str,
                   field: tuple[str, ...] | None = None) -> None:
     try:
         await limits.take(rate, key)
