@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
+from server.settings import Settings
 from tests.conftest import calling_from, count_rows
 from tests.server.bookings.helpers import book, customer, give_shifts, next_local
 from tests.server.identity.test_api_ingest import create_source, ev
@@ -173,3 +176,21 @@ async def test_parallel_password_guesses_through_two_servers_cannot_pass_the_loc
     assert codes.count("INVALID_CREDENTIALS") == 5 and codes.count("LOGIN_LOCKED") == 7
     locked = await servers[1].data(LOGIN, {"u": "sh.guide", "p": PASSWORD})
     assert locked["staffLogin"]["errors"][0]["code"] == "LOGIN_LOCKED"
+
+
+# settings --------------------------------------------------------------------------------------
+
+def test_limits_and_proxies_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("IRS_LIMIT_BOOKINGS_PER_CUSTOMER", "3/minute")
+    monkeypatch.setenv("IRS_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")
+    settings = Settings()
+    assert settings.limit_bookings_per_customer == "3/minute"
+    assert settings.trusted_proxies == ["10.0.0.0/8", "192.168.1.7"]
+
+
+@pytest.mark.parametrize("setting, value", [("limit_sms_codes_per_phone", "lots"),
+                                            ("limit_sign_in_per_address", "5 per fortnight"),
+                                            ("trusted_proxies", ["*"]), ("trusted_proxies", ["proxy.internal"])])
+def test_a_malformed_limit_or_proxy_is_refused_at_start(setting, value):
+    with pytest.raises(ValueError, match=setting):
+        Settings(**{setting: value})
