@@ -10,9 +10,11 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .api.context import Runtime
 from .api.http import GraphQLHTTPEndpoint
@@ -25,6 +27,7 @@ from .domains.messaging.channels import channels_from_settings
 from .scheduler import Scheduler, standard_jobs
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.clock import Clock, SystemClock
+from .domains.common.ratelimits import AbuseLimits, Limiter
 from .domains.identity.services import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .logs import configure_logging
@@ -70,8 +73,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db = Database.connect(settings.database_url)
         bus = create_bus(settings.redis_url, settings.bus_channel_prefix)
         await bus.start()
+        limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
         runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
-                          identity=identity, verifiers=verifiers, bus=bus)
+                          identity=identity, verifiers=verifiers, bus=bus,
+                          limits=AbuseLimits.from_settings(settings, limiter))
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
         await relay.start()
         channels = channels_from_settings(settings, verifiers.sms)
@@ -88,17 +93,32 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await scheduler.close()
             await relay.close()
             await bus.close()
+            await limiter.close()
             await db.dispose()
 
     routes = [
         Route("/graphql", GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql),
                                     concurrency=settings.http_concurrency).handle,
               methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", GraphQLWebSocket(schema)),
+        WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins)),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
+
+
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-request-id", "x-source-key"]
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: a request id on every answer (preflights too), the client address a trusted
+    proxy forwarded, then CORS for the allowed origins."""
+    stack = [Middleware(RequestIdMiddleware)]
+    if settings.trusted_proxies:
+        stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
+    stack.append(Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                            allow_headers=CORS_REQUEST_HEADERS, expose_headers=["X-Request-ID"], max_age=600))
+    return stack
 
 
 def create_app_from_env() -> Starlette:

@@ -32,7 +32,8 @@ def serve(host: str, port: int, workers: int, run_migrations: bool) -> None:
     click.echo(f"IRS serving on http://{host}:{port}/graphql ({settings.env.value}, {workers} worker(s))")
     # On SIGTERM, guides' sockets get 10 s to close; they reconnect to another replica and catch up.
     uvicorn.run("server.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), timeout_graceful_shutdown=10)
+                log_level=settings.log_level.lower(), timeout_graceful_shutdown=10,
+                proxy_headers=False)  # the app believes X-Forwarded-For from IRS_TRUSTED_PROXIES only
 
 
 @main.group(help="Database migrations (Alembic).")

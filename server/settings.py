@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from limits import parse as parse_rate
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .domains.identity.identifiers import DEFAULT_BLOCKED_VALUES
+
+
+DEVELOPMENT_ORIGINS = tuple(f"http://{host}:{port}" for host in ("localhost", "127.0.0.1")
+                            for port in (3000, 5173, 8080))
 
 
 class Environment(StrEnum):
@@ -40,9 +50,26 @@ class Settings(BaseSettings):
     jwt_issuer: str = "irs"
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    login_max_failures: int = 5
-    login_window_minutes: int = 15
-    login_lock_minutes: int = 15
+    cors_origins: Annotated[list[str] | None, NoDecode] = Field(default=None, description=(
+        "exact origins (scheme://host[:port]) whose pages may call the API (CORS) and open its WebSocket; "
+        "comma-separated or a JSON list. Default: none in production, localhost dev ports in development"))
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
+        "addresses or networks of reverse proxies whose X-Forwarded-For names the client; default none: "
+        "the client address is the socket peer"))
+    rate_limit_key_prefix: str = Field(default="irs:limits", description="Redis keys of abuse limits")
+    # Abuse limits, in the notation of the `limits` library ("5 per 15 minutes", "10/day").
+    limit_sign_in_per_address: str = Field(default="5 per 15 minutes", description=(
+        "staffLogin attempts per username from one client address (a success clears them)"))
+    limit_sign_in_per_username: str = Field(default="50 per 15 minutes", description=(
+        "staffLogin attempts per username from all addresses together"))
+    limit_sms_requests_per_address: str = Field(default="20 per hour", description=(
+        "customerSmsCodeRequest calls per client address"))
+    limit_sms_codes_per_phone: str = Field(default="10 per day", description="SMS codes sent per phone")
+    limit_sms_checks_per_phone: str = Field(default="10 per day", description=(
+        "SMS codes tried per phone, across resends (a success clears them)"))
+    limit_bookings_per_customer: str = Field(default="10 per minute", description="bookingCreate per customer")
+    limit_ingest_calls_per_source: str = Field(default="120 per minute", description=(
+        "eventsIngest calls per touchpoint source (each up to 500 events)"))
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 2000
@@ -62,8 +89,44 @@ class Settings(BaseSettings):
     no_show_minutes: int = Field(default=30, ge=0, le=24 * 60, description="after slot end, unchecked -> NO_SHOW")
     log_level: str = "INFO"
 
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _list_from_text(cls, value):
+        """A list from the environment: a JSON list, or comma-separated values."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str] | None) -> list[str] | None:
+        for origin in origins or []:
+            parts = urlsplit(origin)
+            if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query
+                    or parts.fragment or parts.username or origin != origin.strip().lower().rstrip("/")):
+                raise ValueError(f"{origin!r} is not an exact origin like https://h5.example.com (no '*', no path)")
+        return origins
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad entry
+        return proxies
+
+    @field_validator("limit_sign_in_per_address", "limit_sign_in_per_username", "limit_sms_requests_per_address",
+                     "limit_sms_codes_per_phone", "limit_sms_checks_per_phone", "limit_bookings_per_customer",
+                     "limit_ingest_calls_per_source")
+    @classmethod
+    def _rate(cls, rate: str) -> str:
+        parse_rate(rate)  # a ValueError says what the notation is
+        return rate
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
+        if self.cors_origins is None:
+            self.cors_origins = [] if self.is_production else list(DEVELOPMENT_ORIGINS)
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'irs.db'}"
         dev = self.env is Environment.DEVELOPMENT

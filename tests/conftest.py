@@ -9,6 +9,7 @@ IRS_TEST_DATABASES=sqlite limits a local run to SQLite.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -212,6 +213,34 @@ def token_for(api, world):
         return cache[username]
 
     return get
+
+
+@contextlib.asynccontextmanager
+async def calling_from(api: Api, address: str) -> AsyncIterator[Api]:
+    """The same app, called from another client address (the socket peer the app sees)."""
+    transport = httpx.ASGITransport(app=api.app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://irs.test") as client:
+        yield Api(client=client, app=api.app)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+async def shared_redis() -> dict:
+    """Settings for apps that share Redis (the bus and the abuse limits) under keys of this test only."""
+    from redis import asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except OSError:
+        pytest.fail("Redis must run on 127.0.0.1:6379 for this test (see DESIGN.md)")
+    finally:
+        await client.aclose()
+    tag = uuid.uuid4().hex[:10]
+    return {"redis_url": REDIS_URL, "bus_channel_prefix": f"irs-test-{tag}:",
+            "rate_limit_key_prefix": f"irs-test-{tag}:limits"}
 
 
 async def count_rows(database: Database, table: str) -> int:

@@ -23,6 +23,7 @@ from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
 from ..domains.common.clock import Clock
 from ..domains.common.errors import Unauthenticated
+from ..domains.common.ratelimits import AbuseLimits
 from ..domains.identity.services import IdentityPolicy
 from ..domains.identity.verifiers import Verifiers
 from ..domains.tasks.services import TaskPolicy
@@ -43,6 +44,7 @@ class Runtime:
     identity: IdentityPolicy
     verifiers: Verifiers
     bus: Bus
+    limits: AbuseLimits
 
     @property
     def task_policy(self) -> TaskPolicy:
@@ -210,6 +212,12 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    @property
+    def client_address(self) -> str:
+        """The caller's address: the socket peer, or what a trusted proxy forwarded (IRS_TRUSTED_PROXIES)."""
+        client = getattr(self.request, "client", None)
+        return client.host if client is not None and client.host else "unknown"
 
     def _scope(self) -> OperationScope:
         scope = _current_scope.get()

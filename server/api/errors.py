@@ -29,6 +29,9 @@ class UserError:
         description="Path to the input field at fault, e.g. [\"input\", \"code\"]; null for the whole input."
     )
     message: str = strawberry.field(description="What went wrong, in English.")
+    retry_after: int | None = strawberry.field(
+        default=None, description="When waiting cures the refusal (RATE_LIMITED, LOGIN_LOCKED, some "
+                                  "TOO_MANY_ATTEMPTS): seconds to wait before trying again; null otherwise.")
 
 
 def user_error_type(domain: str, codes: type[Enum]) -> type:
@@ -44,7 +47,8 @@ def user_error_type(domain: str, codes: type[Enum]) -> type:
 
 def to_user_errors(error_type: type, error: DomainError) -> list:
     return [
-        error_type(field=list(p.field) if p.field else None, code=p.code, message=p.message)
+        error_type(field=list(p.field) if p.field else None, code=p.code, message=p.message,
+                   retry_after=p.retry_after)
         for p in error.problems
     ]
 

@@ -14,8 +14,11 @@ from .context import Context
 class GraphQLWebSocket(GraphQL):
     """Strawberry's ASGI app, used for WebSocket connections only."""
 
-    def __init__(self, schema) -> None:
-        super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+    def __init__(self, schema, allowed_origins: list[str] = ()) -> None:
+        # Strawberry refuses (HTTP 403) a handshake whose Origin is another site unless it is allowed
+        # here (cross-site WebSocket hijacking); no Origin (native apps) and the same origin pass.
+        super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         allowed_origins=allowed_origins)
 
     async def get_context(self, request, response) -> Context:
         return Context(request.app.state.runtime, request)

@@ -1,4 +1,4 @@
-"""Refresh tokens and login throttling."""
+"""Refresh tokens."""
 
 from __future__ import annotations
 
@@ -29,13 +29,3 @@ class RefreshToken(SQLModel, table=True):
     used_at: datetime | None = utc_field(nullable=True, default=None)
     revoked_at: datetime | None = utc_field(nullable=True, default=None)
 
-
-class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins per username, kept whether or not the username exists."""
-
-    __tablename__ = "login_throttle"
-
-    username: str = Field(primary_key=True, max_length=64)
-    failures: int = 0
-    window_started_at: datetime = utc_field(default_factory=utcnow)
-    locked_until: datetime | None = utc_field(nullable=True, default=None)

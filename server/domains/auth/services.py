@@ -6,20 +6,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.actor import Actor, ActorKind, Role
 from ..common.clock import Clock
-from ..common.dialect import insert_ignore
 from ..common.errors import DomainError
 from ..common.housekeeping import purge
+from ..common.ratelimits import AbuseLimits, RateLimited
 from ..staff.models import StaffUser
 from ..staff.passwords import decoy_hash, hash_password, needs_rehash, verify_password
 from ..staff.services import find_by_username, normalize_username
 from .errors import AuthErrorCode as Code
-from .models import LoginThrottle, RefreshToken
+from .models import RefreshToken
 from .tokens import TokenPolicy, encode_access_token, hash_refresh_secret, new_refresh_secret
 
 
@@ -49,50 +48,37 @@ async def _issue(
     return IssuedTokens(actor, access, access_expires, secret, refresh.expires_at)
 
 
-async def _reserve_attempt(session: AsyncSession, policy: TokenPolicy, username: str, now: datetime) -> bool:
-    """Count this sign-in attempt as a failure before the password is checked; False when locked.
+async def _reserve_attempt(limits: AbuseLimits, username: str, address: str) -> None:
+    """Count this sign-in attempt before the password is checked; LOGIN_LOCKED when over a limit.
 
-    One conditional UPDATE per attempt, committed before the (slow) password
-    check, so concurrent guesses cannot all slip past the lock. A successful
-    sign-in clears the count again.
+    Per username and client address, so a stranger's guesses lock out the stranger, not her;
+    and per username across all addresses, a higher ceiling against guesses spread over many.
+    Each count is one atomic step of the shared counter, so parallel guesses cannot slip past.
+    A successful sign-in clears the count of her address.
     """
-    await session.exec(insert_ignore(session, LoginThrottle, {
-        "username": username, "failures": 0, "window_started_at": now,
-    }))
-    fresh_window = sa.or_(LoginThrottle.window_started_at <= now - policy.failure_window,
-                          LoginThrottle.locked_until.is_not(None))
-    failures = sa.case((fresh_window, 1), else_=LoginThrottle.failures + 1)
-    reserved = await session.exec(
-        update(LoginThrottle)
-        .where(LoginThrottle.username == username,
-               sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
-        .values(
-            failures=failures,
-            window_started_at=sa.case((fresh_window, now), else_=LoginThrottle.window_started_at),
-            locked_until=sa.case((failures >= policy.max_failures, now + policy.lock_duration), else_=None),
-        )
-        .returning(LoginThrottle.failures)
-    )
-    allowed = reserved.first() is not None
-    await session.commit()  # also hands the connection back while argon2 runs
-    return allowed
+    try:
+        await limits.take(limits.sign_in_per_address, username, address)
+        await limits.take(limits.sign_in_per_username, username)
+    except RateLimited as limited:
+        raise DomainError.single(Code.LOGIN_LOCKED, "too many failed sign-ins; try again in a few minutes",
+                                 retry_after=limited.retry_after) from None
 
 
 async def staff_login(
-    session: AsyncSession, policy: TokenPolicy, clock: Clock, username: str, password: str
+    session: AsyncSession, policy: TokenPolicy, clock: Clock, limits: AbuseLimits, address: str,
+    username: str, password: str,
 ) -> IssuedTokens:
-    """Sign a staff member in. Unknown usernames fail exactly like wrong passwords."""
+    """Sign a staff member in from a client address. Unknown usernames fail exactly like wrong passwords."""
     now = clock.now()
     name = normalize_username(username or "")[:64]
-    if not await _reserve_attempt(session, policy, name, now):
-        raise DomainError.single(Code.LOGIN_LOCKED, "too many failed sign-ins; try again in a few minutes")
+    await _reserve_attempt(limits, name, address)
     staff = await find_by_username(session, name) if name else None
     password_hash = staff.password_hash if staff else decoy_hash()
     await session.commit()
     password_ok = await verify_password(password_hash, password or "")
     if not (staff and staff.active and password_ok):
         raise DomainError.single(Code.INVALID_CREDENTIALS, "wrong username or password")
-    await session.exec(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    await limits.forget(limits.sign_in_per_address, name, address)
     if needs_rehash(staff.password_hash):
         staff.password_hash = await hash_password(password)
     tokens = await _issue(session, policy, staff_actor(staff), now)

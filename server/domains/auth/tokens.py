@@ -23,9 +23,6 @@ class TokenPolicy:
     issuer: str = "irs"
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=30)
-    max_failures: int = 5
-    failure_window: timedelta = timedelta(minutes=15)
-    lock_duration: timedelta = timedelta(minutes=15)
 
     @classmethod
     def from_settings(cls, settings) -> TokenPolicy:
@@ -34,9 +31,6 @@ class TokenPolicy:
             issuer=settings.jwt_issuer,
             access_ttl=timedelta(minutes=settings.access_token_minutes),
             refresh_ttl=timedelta(days=settings.refresh_token_days),
-            max_failures=settings.login_max_failures,
-            failure_window=timedelta(minutes=settings.login_window_minutes),
-            lock_duration=timedelta(minutes=settings.login_lock_minutes),
         )
 
 

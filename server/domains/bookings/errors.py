@@ -12,4 +12,5 @@ BookingErrorCode = error_codes(
     "INVALID_STATE",
     "INVALID_QR_TOKEN",
     "ALREADY_CHECKED_IN",
+    "RATE_LIMITED",
 )

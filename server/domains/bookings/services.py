@@ -21,6 +21,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.outbox import ALL_BOOKINGS_TOPIC, emit, livestream_bookings_topic
+from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.models import Person
@@ -189,11 +190,19 @@ async def release_customer_place(session: AsyncSession, person_id: int) -> None:
 
 
 async def create_booking(session: AsyncSession, actor: Actor, request: BookingRequest, idempotency_key: str | None,
-                         now: datetime, policy: TaskPolicy = TaskPolicy()) -> Booking:
-    """Book a seat in a slot for a customer. Commits; a retry with the same key returns the same booking."""
+                         now: datetime, limits: AbuseLimits, policy: TaskPolicy = TaskPolicy()) -> Booking:
+    """Book a seat in a slot for a customer. Commits; a retry with the same key returns the same booking.
+
+    Calls per customer are limited (RATE_LIMITED), whoever books for her, retries included.
+    """
     # The session's identity map holds rows weakly: keeping the person and the booking referenced
     # here spares the later steps (timeline, dispatch, the answer) reading them again.
     person = await _booker(session, actor, request)
+    try:
+        await limits.take(limits.bookings_per_customer, f"customer:{person.id}")
+    except RateLimited as limited:
+        raise DomainError.single(Code.RATE_LIMITED, "too many bookings for this customer; try again later",
+                                 ("input",), retry_after=limited.retry_after) from None
     store, livestream = await _check_references(session, request)
     created: list[Booking] = []
 

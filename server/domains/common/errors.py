@@ -36,6 +36,7 @@ class Problem:
     code: Enum
     message: str
     field: tuple[str, ...] | None = None
+    retry_after: int | None = None  # seconds, when a limit refused
 
 
 @dataclass
@@ -43,8 +44,9 @@ class DomainError(Exception):
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def single(cls, code: Enum, message: str, field: tuple[str, ...] | None = None):
-        return cls([Problem(code, message, field)])
+    def single(cls, code: Enum, message: str, field: tuple[str, ...] | None = None, *,
+               retry_after: int | None = None):
+        return cls([Problem(code, message, field, retry_after)])
 
     def __str__(self) -> str:
         return "; ".join(f"{p.code.name}: {p.message}" for p in self.problems)

@@ -21,4 +21,5 @@ IdentityErrorCode = error_codes(
     "TOO_MANY_ATTEMPTS",
     "VERIFIER_UNAVAILABLE",
     "NOT_A_GUIDE",
+    "RATE_LIMITED",
 )

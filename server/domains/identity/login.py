@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from limits import RateLimitItem
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.errors import DomainError
+from ..common.ratelimits import AbuseLimits, RateLimited
 from .errors import IdentityErrorCode as Code
 from .events import EventRejected, EventType, RawEvent, RawIdentifier
 from .identifiers import IdentifierType, InvalidIdentifier, normalize
@@ -37,17 +40,26 @@ def _code_hash(phone: str, code: str) -> str:
     return hashlib.sha256(f"{phone}|{code}".encode()).hexdigest()
 
 
-async def request_sms_code(session: AsyncSession, verifiers: Verifiers, phone: str, now: datetime) -> datetime:
-    """Send a six-digit code; returns when it expires. One code a minute per phone."""
+async def request_sms_code(session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, address: str,
+                           phone: str, now: datetime) -> datetime:
+    """Send a six-digit code; returns when it expires. One code a minute per phone, and the abuse
+    limits: requests per client address, codes per phone."""
     number = _phone(phone, ("phone",))
     if verifiers.sms is None:
         raise DomainError.single(Code.VERIFIER_UNAVAILABLE, "SMS sign-in is not configured")
+    await _within(limits, limits.sms_requests_per_address, address, "too many code requests from this address")
     await session.exec(insert_ignore(session, SmsThrottle, {"phone": number, "last_sent_at": now - RESEND_AFTER}))
     claimed = await session.exec(update(SmsThrottle).where(
         SmsThrottle.phone == number, SmsThrottle.last_sent_at <= now - RESEND_AFTER).values(last_sent_at=now))
     if claimed.rowcount != 1:  # one statement decides, so concurrent requests send one SMS
         await session.rollback()
-        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "a code was sent less than a minute ago", ("phone",))
+        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "a code was sent less than a minute ago", ("phone",),
+                                 retry_after=await _resend_wait(session, number, now))
+    try:
+        await _within(limits, limits.sms_codes_per_phone, number, "too many codes sent to this phone", ("phone",))
+    except DomainError:
+        await session.rollback()
+        raise
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(SmsCode(phone=number, code_hash=_code_hash(number, code), created_at=now,
                         expires_at=now + CODE_LIFETIME))
@@ -59,13 +71,34 @@ async def request_sms_code(session: AsyncSession, verifiers: Verifiers, phone: s
     return now + CODE_LIFETIME
 
 
-async def _check_sms_code(session: AsyncSession, verifiers: Verifiers, phone: str, code: str, now: datetime):
+async def _within(limits: AbuseLimits, rate: RateLimitItem, key: str, message: str,
+                  field: tuple[str, ...] | None = None) -> None:
+    try:
+        await limits.take(rate, key)
+    except RateLimited as limited:
+        raise DomainError.single(Code.RATE_LIMITED, f"{message}; try again later", field,
+                                 retry_after=limited.retry_after) from None
+
+
+async def _resend_wait(session: AsyncSession, phone: str, now: datetime) -> int:
+    last_sent = (await session.exec(select(SmsThrottle.last_sent_at).where(SmsThrottle.phone == phone))).first()
+    return max(1, math.ceil((last_sent + RESEND_AFTER - now).total_seconds())) if last_sent else 1
+
+
+async def _check_sms_code(session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, phone: str, code: str,
+                          now: datetime):
     if verifiers.accept_dev_sms_code and code == DEV_SMS_CODE:
         return
     latest = (await session.exec(select(SmsCode).where(SmsCode.phone == phone, col(SmsCode.used_at).is_(None))
                                  .order_by(col(SmsCode.created_at).desc()).limit(1))).first()
     if latest is None or latest.expires_at <= now:
         raise DomainError.single(Code.CODE_EXPIRED, "no valid code for this phone; request a new one", ("smsCode",))
+    # Codes tried per phone, across resends (a new code does not start the count again).
+    try:
+        await limits.take(limits.sms_checks_per_phone, phone)
+    except RateLimited as limited:
+        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "too many codes tried for this phone; try again later",
+                                 ("smsCode",), retry_after=limited.retry_after) from None
     # Count the attempt before comparing, in one conditional statement: parallel guesses cannot pass the limit.
     counted = await session.exec(update(SmsCode).where(
         SmsCode.id == latest.id, SmsCode.attempts < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
@@ -79,6 +112,7 @@ async def _check_sms_code(session: AsyncSession, verifiers: Verifiers, phone: st
                                .values(used_at=now))
     if spent.rowcount != 1:
         raise DomainError.single(Code.INVALID_CODE, "this code was already used", ("smsCode",))
+    await limits.forget(limits.sms_checks_per_phone, phone)
 
 
 async def _wechat_identifiers(verifiers: Verifiers, app_id: str, code: str) -> list[RawIdentifier]:
@@ -97,7 +131,7 @@ async def _wechat_identifiers(verifiers: Verifiers, app_id: str, code: str) -> l
 
 
 async def customer_login(
-    session: AsyncSession, policy: IdentityPolicy, verifiers: Verifiers, now: datetime, *,
+    session: AsyncSession, policy: IdentityPolicy, verifiers: Verifiers, limits: AbuseLimits, now: datetime, *,
     phone: str | None = None, sms_code: str | None = None,
     wechat_app_id: str | None = None, wechat_code: str | None = None,
 ) -> int:
@@ -107,7 +141,7 @@ async def customer_login(
                                  "wechatCode")
     if phone is not None:
         number = _phone(phone, ("phone",))
-        await _check_sms_code(session, verifiers, number, sms_code or "", now)
+        await _check_sms_code(session, verifiers, limits, number, sms_code or "", now)
         identifiers = [RawIdentifier(IdentifierType.PHONE, number)]
     else:
         identifiers = await _wechat_identifiers(verifiers, wechat_app_id or "", wechat_code)

@@ -27,6 +27,7 @@ from ..common.errors import DomainError, Forbidden, Unauthenticated
 from ..common.housekeeping import purge
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
+from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.validation import Validator, not_found
 from ..livestreams.models import Livestream
 from ..stores.models import Store
@@ -259,6 +260,15 @@ def _retryable(error: Exception) -> bool:
         return True
     sqlstate = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
     return sqlstate in RETRYABLE_SQLSTATES
+
+
+async def admit_batch(limits: AbuseLimits, source: str) -> None:
+    """Count one eventsIngest call of a source; RATE_LIMITED (nothing stored) when over its limit."""
+    try:
+        await limits.take(limits.ingest_calls_per_source, source)
+    except RateLimited as limited:
+        raise DomainError.single(Code.RATE_LIMITED, "too many eventsIngest calls from this source; retry later",
+                                 retry_after=limited.retry_after) from None
 
 
 async def ingest(

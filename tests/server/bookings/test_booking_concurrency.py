@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from server.domains.bookings.services import BookingRequest, create_booking
 from server.domains.common.actor import Actor, ActorKind
 from server.domains.common.errors import DomainError
+from server.domains.common.ratelimits import AbuseLimits, Limiter
 from server.domains.identity.models import Person
 from server.domains.schedule.models import CapacityOverride
+from server.settings import Settings
 from tests.conftest import count_rows
 
 from .helpers import SHANGHAI, give_shifts, next_local
@@ -27,11 +29,15 @@ async def persons(db, n: int) -> list[int]:
         return [row.id for row in rows]
 
 
+# These races test the database's limits: the per-customer rate limit is set out of their way.
+LIMITS = AbuseLimits.from_settings(Settings(limit_bookings_per_customer="1000 per minute"), Limiter.connect(None, ""))
+
+
 async def attempt(db, person_id: int, request: BookingRequest, now, key: str | None = None) -> str:
     actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
     async with db.writer() as session:
         try:
-            await create_booking(session, actor, request, key, now)
+            await create_booking(session, actor, request, key, now, LIMITS)
         except DomainError as error:
             return error.problems[0].code.name
     return "OK"

@@ -46,13 +46,15 @@ async def _session(db, issued: services.IssuedTokens) -> AuthSession:
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Sign a staff member in. Five failures in 15 minutes lock the "
-                         "username for 15 minutes (LOGIN_LOCKED).")
+    @strawberry.mutation(description="Sign a staff member in. Five failed attempts in 15 minutes from one address "
+                         "lock the username there (LOGIN_LOCKED, with retryAfter); 50 from all addresses lock it "
+                         "everywhere (limits configurable).")
     async def staff_login(self, info: strawberry.Info, username: str, password: str) -> StaffLoginPayload:
         runtime = info.context.runtime
 
         async def action(db):
-            issued = await services.staff_login(db, runtime.tokens, runtime.clock, username, password)
+            issued = await services.staff_login(db, runtime.tokens, runtime.clock, runtime.limits,
+                                                info.context.client_address, username, password)
             return {"session": await _session(db, issued)}
 
         return await mutate(info, StaffLoginPayload, AuthUserError, action)

@@ -45,14 +45,15 @@ class BookingCheckInPayload:
 
 @strawberry.type
 class BookingMutation:
-    @strawberry.mutation(extensions=authenticated(), description="Book a store visit in a slot with free seats.")
+    @strawberry.mutation(extensions=authenticated(), description="Book a store visit in a slot with free seats. Calls per customer "
+                                                                 "are limited (RATE_LIMITED, with retryAfter).")
     async def booking_create(self, info: strawberry.Info, input: BookingCreateInput) -> BookingCreatePayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session):
             row = await services.create_booking(session, actor, to_request(input), input.idempotency_key, now,
-                                               info.context.runtime.task_policy)
+                                               info.context.runtime.limits, info.context.runtime.task_policy)
             return {"booking": Booking.from_row(row)}
 
         return await mutate(info, BookingCreatePayload, BookingUserError, action)

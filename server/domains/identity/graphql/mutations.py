@@ -124,7 +124,8 @@ class IdentityMutation:
 
     @strawberry.mutation(description=(
         "Touchpoint systems send up to 500 events, authenticated by the X-Source-Key header. Valid events are "
-        "stored even when others in the batch are rejected."))
+        "stored even when others in the batch are rejected. Calls per source are limited: over the limit the "
+        "whole batch is refused (RATE_LIMITED, with retryAfter) and nothing is stored."))
     async def events_ingest(self, info: strawberry.Info, events: list[EventInput]) -> EventsIngestPayload:
         context = info.context
         runtime = context.runtime
@@ -134,6 +135,7 @@ class IdentityMutation:
             await session.rollback()  # ingest runs its own transactions (and retries them)
 
         async def action(session):
+            await services.admit_batch(runtime.limits, source_tag)
             results = await services.ingest(session, runtime.identity, source_tag,
                                             [e.to_raw() for e in events], runtime.clock.now())
             counts = {status: sum(r.outcome is status for r in results) for status in EventStatus}
@@ -202,12 +204,15 @@ class IdentityMutation:
         return await _as_the_viewer_sees_her(
             info, await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action))
 
-    @strawberry.mutation(description="Send a sign-in code by SMS (one a minute per phone).")
+    @strawberry.mutation(description="Send a sign-in code by SMS: one a minute per phone (TOO_MANY_ATTEMPTS), "
+                                     "and a cap of codes per phone and of requests per client address "
+                                     "(RATE_LIMITED, with retryAfter).")
     async def customer_sms_code_request(self, info: strawberry.Info, phone: str) -> SmsCodeRequestPayload:
         runtime = info.context.runtime
 
         async def action(session):
-            return {"expires_at": await login.request_sms_code(session, runtime.verifiers, phone,
+            return {"expires_at": await login.request_sms_code(session, runtime.verifiers, runtime.limits,
+                                                              info.context.client_address, phone,
                                                               runtime.clock.now())}
 
         return await mutate(info, SmsCodeRequestPayload, IdentityUserError, action)
@@ -219,7 +224,8 @@ class IdentityMutation:
         async def action(session):
             now = runtime.clock.now()
             person_id = await login.customer_login(
-                session, runtime.identity, runtime.verifiers, now, phone=input.phone, sms_code=input.sms_code,
+                session, runtime.identity, runtime.verifiers, runtime.limits, now, phone=input.phone,
+                sms_code=input.sms_code,
                 wechat_app_id=input.wechat_app_id, wechat_code=input.wechat_code)
             actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
             issued = await issue_tokens(session, runtime.tokens, actor, now)
