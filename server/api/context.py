@@ -148,6 +148,17 @@ class Context:
         else:
             self._actor = current
 
+    async def session_ended(self) -> bool:
+        """Whether the database says this token's session is over (then refuse from now on).
+        False once the token expired: operations are refused then, but the session may go on."""
+        if self._claims is None:
+            return False
+        async with self.runtime.db.live_reader() as session:
+            current = await current_actor(session, self._claims.actor.key, self._claims.session_id)
+        if current is None:
+            self.end_session()
+        return current is None
+
     def end_session(self) -> None:
         """Her session ended (told by the bus, or found in the database): refuse from now on."""
         self._actor, self._auth_problem = None, "session ended or account deactivated; sign in again"

@@ -44,22 +44,35 @@ class RevocableConnection(BaseGraphQLTransportWSHandler[Context, None]):
             self._watcher = asyncio.create_task(self._close_on_revocation(account))
 
     async def _close_on_revocation(self, account: str) -> None:
+        """Listen for her revocations; re-read the session first (one committed before we listened)
+        and now and then (a message lost while Redis reconnected)."""
         context = self.context
+        recheck = context.settings.socket_session_check_seconds
         try:
             async with context.runtime.bus.subscribe(account_topic(account)) as messages:
-                await context.confirm_actor()  # a revocation committed before we listened
-                if context.actor is None:
-                    await self._end_session()
-                    return
-                async for message in messages:
-                    if message.get("event") == SESSIONS_REVOKED and context.ends_my_session(message):
-                        await self._end_session()
-                        return
+                heard = asyncio.create_task(self._revocation_in(messages))
+                try:
+                    while not await context.session_ended():
+                        done, _ = await asyncio.wait({heard}, timeout=recheck)
+                        if done:
+                            heard.result()  # a failure of the listener is raised here
+                            break
+                finally:
+                    heard.cancel()
+            await self._end_session()
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a dropped socket must not lose the session check silently
+        except Exception:  # noqa: BLE001 - unable to check the session: do not keep it open unchecked
             logger.exception("watching the session of %s failed; closing the connection", account)
             await self._close(INTERNAL_ERROR, "Internal error")
+
+    async def _revocation_in(self, messages) -> None:
+        """Returns when a message ends this connection's session, which it ends at once: a subscription
+        event delivered right after the revocation is refused, not sent."""
+        async for message in messages:
+            if message.get("event") == SESSIONS_REVOKED and self.context.ends_my_session(message):
+                self.context.end_session()
+                return
 
     async def _end_session(self) -> None:
         self.context.end_session()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from gql import Client, gql
 from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.live_server import call_graphql, close_of, graphql_socket, still_open, subscribe
+from server.domains.auth.models import RefreshToken
+from tests.live_server import LiveServer, call_graphql, close_of, graphql_socket, still_open, subscribe
 from tests.world import LOGIN, PASSWORD, login
 
 ME = gql("{ me { displayName ... on StaffUser { username } } }")
@@ -100,3 +102,21 @@ async def test_a_socket_opened_with_an_ended_sessions_token_is_refused(world, li
         async with Client(transport=_transport(live_server, {"authorization": f"Bearer {session['accessToken']}"})):
             pass
     assert "4403" in str(raised.value.__cause__ or raised.value)
+
+
+async def test_a_lost_revocation_message_is_made_up_for_by_the_periodic_check(db, world, tmp_root, clock):
+    """The session ends in the database without a word on the bus (as when Redis drops a message)."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    server = LiveServer(url, tmp_root, clock, socket_session_check_seconds=0.5)
+    await server.start()
+    try:
+        session = await _sign_in(server.address, "sh.guide")
+        async with graphql_socket(server.address, session["accessToken"]) as socket_:
+            await subscribe(socket_, MY_TASKS)
+            assert await still_open(socket_)
+            async with db.writer() as writer:
+                await writer.exec(sa.update(RefreshToken).values(revoked_at=clock.now()))
+                await writer.commit()
+            assert await close_of(socket_, within=5) == SESSION_ENDED
+    finally:
+        await server.stop()
