@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="run background jobs in this process")
     outbox_sweep_seconds: float = Field(default=2.0, gt=0, description="how often the relay looks for rows "
                                         "a crashed process left (commits wake it at once)")
+    socket_session_check_seconds: float = Field(default=60.0, gt=0, description="how often an open WebSocket "
+                                                "re-reads its session, in case a revocation message was lost")
     http_concurrency: int = Field(default=8, ge=1, description="GraphQL operations over HTTP a process runs at "
                                   "once; more wait their turn, so a surge cannot starve live notifications")
     wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import socket
 
 import httpx
 import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from server.app import create_app
 from tests.conftest import make_settings
@@ -77,3 +81,51 @@ async def call_graphql(address: str, query: str, variables: dict | None = None, 
     body = response.json()
     assert "errors" not in body, body
     return body["data"]
+
+
+@contextlib.asynccontextmanager
+async def graphql_socket(address: str, token: str):
+    """A raw graphql-transport-ws connection, acknowledged (to see exactly how the server closes it)."""
+    async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as socket_:
+        await socket_.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+        assert json.loads(await socket_.recv())["type"] == "connection_ack"
+        yield socket_
+
+
+async def subscribe(socket_: ClientConnection, query: str, variables: dict | None = None, id_: str = "1") -> None:
+    await socket_.send(json.dumps({"id": id_, "type": "subscribe",
+                                   "payload": {"query": query, "variables": variables or {}}}))
+
+
+async def next_payload(socket_: ClientConnection, timeout: float = 10) -> dict:
+    """The next ``next`` message's payload (data and errors)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await socket_.recv())
+            if message["type"] == "next":
+                return message["payload"]
+            assert message["type"] in ("ping", "pong"), message
+
+
+async def still_open(socket_: ClientConnection) -> bool:
+    """Whether the server still answers a protocol ping."""
+    try:
+        await socket_.send(json.dumps({"type": "ping"}))
+        async with asyncio.timeout(5):
+            while json.loads(await socket_.recv())["type"] != "pong":
+                pass
+    except ConnectionClosed:
+        return False
+    return True
+
+
+async def close_of(socket_: ClientConnection, within: float) -> tuple[int | None, str | None]:
+    """Wait for the server to close the socket: (close code, reason); AssertionError if it stays open."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                await socket_.recv()
+    except ConnectionClosed:
+        return socket_.close_code, socket_.close_reason
+    except TimeoutError:
+        raise AssertionError(f"the socket is still open after {within} s") from None

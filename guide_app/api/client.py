@@ -106,6 +106,13 @@ class GuideApi:
             return tokens.access_token
         return (await self._refresh(tokens)).access_token
 
+    async def renew_access_token(self) -> str:
+        """A new access token now, whatever the current one's age (the server refused it early)."""
+        tokens = self.tokens
+        if tokens is None:
+            raise SessionExpired("not signed in")
+        return (await self._refresh(tokens)).access_token
+
     async def _refresh(self, seen: Tokens) -> Tokens:
         """Trade the refresh token once, even when several callers ask at the same moment."""
         async with self._refreshing:

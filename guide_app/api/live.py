@@ -18,6 +18,15 @@ from .errors import SessionExpired
 log = logging.getLogger("guide_app.live")
 
 
+SESSION_REFUSED = 4403  # the server's close code for a token or session it no longer accepts
+
+
+def _session_refused(error: BaseException) -> bool:
+    """Whether the server closed the socket with 4403 (the socket's error wraps the close)."""
+    received = getattr(error.__cause__, "rcvd", None)
+    return received is not None and received.code == SESSION_REFUSED
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Exponential delays between reconnects, with jitter, capped."""
@@ -90,6 +99,15 @@ class LiveTasks:
             except Exception as error:  # noqa: BLE001 - any failure of the socket means: reconnect
                 failures += 1
                 reason = f"{type(error).__name__}: {error}"
+                if _session_refused(error):
+                    try:  # her session may have ended elsewhere: a revoked one cannot be renewed
+                        await self.api.renew_access_token()
+                    except SessionExpired:
+                        self.connected = False
+                        await self.handlers.on_session_expired()
+                        return
+                    except Exception:  # noqa: BLE001 - offline: the next attempt asks again
+                        pass
             if self.connected or not self._offline_announced:
                 self.connected, self._offline_announced = False, True
                 await self.handlers.on_disconnected(reason)

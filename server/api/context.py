@@ -167,17 +167,18 @@ class Context:
     async def confirm_actor(self, session: AsyncSession | None = None) -> None:
         """Check the token's holder against the database: still active, current role and store.
 
-        One primary-key read, so a deactivated account or a changed role takes
-        effect at once rather than when the access token expires.
+        One statement (the account by primary key, and whether the token's session
+        was ended), so a deactivated account, a changed role or an ended session
+        takes effect at once rather than when the access token expires.
         """
         if self._actor is None:
             return
-        issued_at = self._claims.issued_at if self._claims else None
+        session_id = self._claims.session_id if self._claims else None
         if session is None:
             async with self.runtime.db.reader() as own_session:
-                current = await current_actor(own_session, self._actor.key, issued_at)
+                current = await current_actor(own_session, self._actor.key, session_id)
         else:
-            current = await current_actor(session, self._actor.key, issued_at)
+            current = await current_actor(session, self._actor.key, session_id)
         self._apply_confirmation(current)
 
     async def viewer(self) -> Actor:
@@ -192,9 +193,34 @@ class Context:
 
     def _apply_confirmation(self, current: Actor | None) -> None:
         if current is None:
-            self._actor, self._auth_problem = None, "session ended or account deactivated; sign in again"
+            self.end_session()
         else:
             self._actor = current
+
+    async def session_ended(self) -> bool:
+        """Whether the database says this token's session is over (then refuse from now on).
+        False once the token expired: operations are refused then, but the session may go on."""
+        if self._claims is None:
+            return False
+        async with self.runtime.db.live_reader() as session:
+            current = await current_actor(session, self._claims.actor.key, self._claims.session_id)
+        if current is None:
+            self.end_session()
+        return current is None
+
+    def end_session(self) -> None:
+        """Her session ended (told by the bus, or found in the database): refuse from now on."""
+        self._actor, self._auth_problem = None, "session ended or account deactivated; sign in again"
+
+    def ends_my_session(self, revocation: dict[str, Any]) -> bool:
+        """Whether a SESSIONS_REVOKED message of this account ends this context's session."""
+        ended = revocation.get("sessionId")
+        return self._claims is not None and (ended is None or ended == self._claims.session_id)
+
+    @property
+    def account_key(self) -> str | None:
+        """Whose token this context was authenticated with (kept after her session ends)."""
+        return self._claims.actor.key if self._claims is not None else None
 
     @property
     def actor(self) -> Actor | None:

@@ -88,6 +88,19 @@ async def test_a_session_ended_on_another_device_leads_back_to_sign_in(server, w
     assert session.screen == "signin" and session.signin.message == "登录已过期，请重新登录。"
 
 
+async def test_a_session_ended_elsewhere_closes_the_live_inbox_and_leads_back_to_sign_in(
+        server, world, make_session):
+    """No request of hers needed: the server closes her socket (4403) and the app finds the session gone."""
+    from tests.world import PASSWORD
+
+    session = await make_session(server.base_url)
+    await signed_in_guide(session, server, world)
+    other = (await server.graphql(STAFF_LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]
+    await server.graphql(LOGOUT_EVERYWHERE, {"t": other["refreshToken"]})
+    await eventually(lambda: session.screen == "signin", what="the way back to sign-in")
+    assert session.signin.message == "登录已过期，请重新登录。" and not session.api.signed_in
+
+
 async def test_a_kept_session_resumes_after_a_restart_of_the_app(server, world, make_session, tmp_path):
     store = JsonTokenStore(tmp_path / "session.json")
     first = await make_session(server.base_url, store)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ..common.clock import utcnow
 from ..common.columns import utc_field
+
+_REVOKED = "revoked_at IS NOT NULL"
 
 
 class RefreshToken(SQLModel, table=True):
@@ -19,6 +22,9 @@ class RefreshToken(SQLModel, table=True):
     """
 
     __tablename__ = "refresh_token"
+    # Every request checks that its access token's session (family) was not ended: a probe of this index.
+    __table_args__ = (sa.Index("ix_refresh_token_revoked_family", "family_id",
+                               postgresql_where=sa.text(_REVOKED), sqlite_where=sa.text(_REVOKED)),)
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +14,7 @@ from ..common.actor import Actor, ActorKind, Role
 from ..common.clock import Clock
 from ..common.errors import DomainError
 from ..common.housekeeping import purge
+from ..common.outbox import SESSIONS_REVOKED, account_topic, emit
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..staff.models import StaffUser
 from ..staff.passwords import decoy_hash, hash_password, needs_rehash, verify_password
@@ -38,10 +40,11 @@ def staff_actor(staff: StaffUser) -> Actor:
 async def _issue(
     session: AsyncSession, policy: TokenPolicy, actor: Actor, now: datetime, family_id: str | None = None
 ) -> IssuedTokens:
-    access, access_expires = encode_access_token(policy, actor, now)
+    family_id = family_id or secrets.token_hex(16)
+    access, access_expires = encode_access_token(policy, actor, family_id, now)
     secret = new_refresh_secret()
     refresh = RefreshToken(
-        token_hash=hash_refresh_secret(secret), family_id=family_id or secrets.token_hex(16),
+        token_hash=hash_refresh_secret(secret), family_id=family_id,
         actor_key=actor.key, issued_at=now, expires_at=now + policy.refresh_ttl,
     )
     session.add(refresh)
@@ -86,12 +89,23 @@ async def staff_login(
     return tokens
 
 
-async def _revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+async def _revoke_family(session: AsyncSession, actor_key: str, family_id: str, now: datetime) -> None:
+    """End one session: its refresh tokens, its access tokens and its open sockets, on every replica."""
     await session.exec(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    _announce_revocation(session, actor_key, family_id, now)
+
+
+def _announce_revocation(session: AsyncSession, actor_key: str, family_id: str | None, now: datetime) -> None:
+    emit(session, account_topic(actor_key), SESSIONS_REVOKED, {"actorKey": actor_key, "sessionId": family_id}, now)
+
+
+def _session_ended(family_id: str) -> sa.Exists:
+    """Whether a session was ended: a revoked refresh token of the family (one probe of a partial index)."""
+    return sa.exists().where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
 
 
 def _invalid_refresh() -> DomainError:
@@ -99,22 +113,26 @@ def _invalid_refresh() -> DomainError:
                               ("refreshToken",))
 
 
-async def current_actor(session: AsyncSession, actor_key: str, issued_at: float | None = None) -> Actor | None:
+async def current_actor(session: AsyncSession, actor_key: str, session_id: str | None = None) -> Actor | None:
     """The actor as the database has it now (active, current role and store), or None.
 
-    With ``issued_at`` (an access token's), None also when her sessions were
-    revoked after the token was issued.
+    With ``session_id`` (an access token's), None also when that session was
+    ended (sign-out, a replayed refresh token, or every session revoked). For
+    staff this is one statement: the account by primary key and an index probe.
     """
     kind, _, raw_id = actor_key.partition(":")
     if kind == ActorKind.CUSTOMER.value:
+        if session_id is not None and (await session.exec(sa.select(_session_ended(session_id)))).one()[0]:
+            return None
         return await _current_customer(session, int(raw_id))
     if kind != ActorKind.STAFF.value:
         return None
-    staff = await session.get(StaffUser, int(raw_id))
-    if staff is None or not staff.active:
+    ended = _session_ended(session_id) if session_id is not None else sa.false()
+    row = (await session.exec(select(StaffUser, ended).where(StaffUser.id == int(raw_id)))).first()
+    if row is None:
         return None
-    revoked = staff.sessions_revoked_at
-    if issued_at is not None and revoked is not None and issued_at < revoked.timestamp():
+    staff, session_is_over = row
+    if session_is_over or not staff.active:
         return None
     return staff_actor(staff)
 
@@ -150,8 +168,8 @@ async def refresh_tokens(
     )
     actor = await current_actor(session, row.actor_key)
     if spent.rowcount != 1 or actor is None:
-        # Reuse of a spent token means it leaked: end every session of the family.
-        await _revoke_family(session, row.family_id, now)
+        # Reuse of a spent token means it leaked: end the whole session (every token of the family).
+        await _revoke_family(session, row.actor_key, row.family_id, now)
         await session.commit()
         raise _invalid_refresh()
     tokens = await _issue(session, policy, actor, now, family_id=row.family_id)
@@ -169,7 +187,7 @@ async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, eve
     if everywhere:
         await revoke_sessions(session, row.actor_key, now)
     else:
-        await _revoke_family(session, row.family_id, now)
+        await _revoke_family(session, row.actor_key, row.family_id, now)
     await session.commit()
     return True
 
@@ -177,16 +195,16 @@ async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, eve
 async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime) -> None:
     """End every session of an actor (deactivation, password or role change, sign-out everywhere).
 
-    Refresh tokens are revoked, and access tokens issued until now are refused.
+    Every refresh token is revoked, which ends the access tokens of their
+    sessions, and every replica closes her open sockets (in the caller's
+    transaction, through the outbox).
     """
     await session.exec(
         update(RefreshToken)
         .where(RefreshToken.actor_key == actor_key, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    kind, _, raw_id = actor_key.partition(":")
-    if kind == ActorKind.STAFF.value:
-        await session.exec(update(StaffUser).where(StaffUser.id == int(raw_id)).values(sessions_revoked_at=now))
+    _announce_revocation(session, actor_key, None, now)
 
 
 async def purge_refresh_tokens(session: AsyncSession, before: datetime) -> int:

@@ -34,12 +34,16 @@ class TokenPolicy:
         )
 
 
-def encode_access_token(policy: TokenPolicy, actor: Actor, now: datetime) -> tuple[str, datetime]:
+def encode_access_token(
+    policy: TokenPolicy, actor: Actor, session_id: str, now: datetime
+) -> tuple[str, datetime]:
+    """``session_id`` is the refresh-token family the token belongs to: ending that session ends it."""
     expires_at = now + policy.access_ttl
     claims = {
         "sub": actor.key,
+        "sid": session_id,
         "iss": policy.issuer,
-        "iat": now.timestamp(),  # sub-second, so a revocation in the same second is still seen
+        "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
         "typ": "access",
         "role": actor.role.value if actor.role else None,
@@ -51,7 +55,7 @@ def encode_access_token(policy: TokenPolicy, actor: Actor, now: datetime) -> tup
 @dataclass(frozen=True)
 class AccessClaims:
     actor: Actor
-    issued_at: float
+    session_id: str
     expires_at: datetime
 
 
@@ -70,12 +74,14 @@ def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=issuer,
-            options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["sub", "sid", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as error:
         raise Unauthenticated(f"invalid access token: {error}") from None
     if claims.get("typ") != "access":
         raise Unauthenticated("not an access token")
+    if not isinstance(claims["sid"], str):
+        raise Unauthenticated("malformed access token session")
     kind, _, raw_id = str(claims["sub"]).partition(":")
     try:
         actor = Actor(
@@ -83,7 +89,7 @@ def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
             role=Role(claims["role"]) if claims.get("role") else None,
             store_id=claims.get("store"),
         )
-        return AccessClaims(actor, float(claims["iat"]), datetime.fromtimestamp(claims["exp"], UTC))
+        return AccessClaims(actor, claims["sid"], datetime.fromtimestamp(claims["exp"], UTC))
     except (ValueError, TypeError):
         raise Unauthenticated("malformed access token subject") from None
 

@@ -51,6 +51,13 @@ def livestream_bookings_topic(livestream_id: int) -> str:
 
 ALL_BOOKINGS_TOPIC = "bookings.all"
 
+SESSIONS_REVOKED = "SESSIONS_REVOKED"  # payload: actorKey, sessionId (None: every session of the account)
+
+
+def account_topic(actor_key: str) -> str:
+    """Changes to one account's sessions; each of her open sockets listens to it."""
+    return f"accounts.{actor_key}"
+
 
 async def purge_published(session: AsyncSession, before: datetime) -> int:
     """Messages published before ``before`` (subscribers had them; late clients catch up by query)."""

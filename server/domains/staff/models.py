@@ -20,8 +20,6 @@ class StaffUser(SQLModel, table=True):
     role: str = enum_field(index=True)
     store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
     active: bool = True
-    # Access tokens issued before this are refused (sign-out everywhere, password reset, role change).
-    sessions_revoked_at: datetime | None = utc_field(nullable=True, default=None)
     created_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from gql import Client, gql
 from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.world import login
+from server.domains.auth.models import RefreshToken
+from tests.live_server import LiveServer, call_graphql, close_of, graphql_socket, still_open, subscribe
+from tests.world import LOGIN, PASSWORD, login
 
 ME = gql("{ me { displayName ... on StaffUser { username } } }")
 
@@ -48,3 +51,72 @@ async def test_socket_refuses_operations_once_the_token_expired(api, world, live
         with pytest.raises(TransportQueryError) as raised:
             await session.execute(ME)
     assert raised.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+MY_TASKS = "subscription { myTasks { kind } }"
+REFRESH = """mutation($t: String!) { tokenRefresh(refreshToken: $t) {
+  session { accessToken refreshToken } errors { code } } }"""
+LOGOUT = """mutation($t: String!, $all: Boolean! = false) { logout(refreshToken: $t, everywhere: $all) { revoked } }"""
+SESSION_ENDED = (4403, "session ended; sign in again")
+
+
+async def _sign_in(address: str, username: str) -> dict:
+    return (await call_graphql(address, LOGIN, {"u": username, "p": PASSWORD}))["staffLogin"]["session"]
+
+
+async def test_logout_closes_that_sessions_socket_with_4403(world, live_server):
+    phone, tablet = await _sign_in(live_server, "sh.guide"), await _sign_in(live_server, "sh.guide")
+    async with graphql_socket(live_server, phone["accessToken"]) as on_phone, \
+            graphql_socket(live_server, tablet["accessToken"]) as on_tablet:
+        await subscribe(on_phone, MY_TASKS)
+        await subscribe(on_tablet, MY_TASKS)
+        assert (await call_graphql(live_server, LOGOUT, {"t": phone["refreshToken"]}))["logout"]["revoked"]
+        assert await close_of(on_phone, within=5) == SESSION_ENDED
+        assert await still_open(on_tablet)  # her other session goes on
+
+
+async def test_replaying_a_spent_refresh_token_closes_that_sessions_socket(world, live_server):
+    first = await _sign_in(live_server, "sh.guide")
+    second = (await call_graphql(live_server, REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]["session"]
+    other_device = await _sign_in(live_server, "sh.guide")
+    async with graphql_socket(live_server, second["accessToken"]) as socket_, \
+            graphql_socket(live_server, other_device["accessToken"]) as other_socket:
+        await subscribe(socket_, MY_TASKS)
+        replay = (await call_graphql(live_server, REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]
+        assert replay["errors"] == [{"code": "INVALID_REFRESH_TOKEN"}]
+        assert await close_of(socket_, within=5) == SESSION_ENDED
+        assert await still_open(other_socket)
+
+
+async def test_logout_everywhere_closes_a_socket_without_subscriptions_too(world, live_server):
+    session = await _sign_in(live_server, "sh.guide")
+    async with graphql_socket(live_server, session["accessToken"]) as socket_:
+        await call_graphql(live_server, LOGOUT, {"t": session["refreshToken"], "all": True})
+        assert await close_of(socket_, within=5) == SESSION_ENDED
+
+
+async def test_a_socket_opened_with_an_ended_sessions_token_is_refused(world, live_server):
+    session = await _sign_in(live_server, "sh.guide")
+    await call_graphql(live_server, LOGOUT, {"t": session["refreshToken"]})
+    with pytest.raises(TransportConnectionFailed) as raised:
+        async with Client(transport=_transport(live_server, {"authorization": f"Bearer {session['accessToken']}"})):
+            pass
+    assert "4403" in str(raised.value.__cause__ or raised.value)
+
+
+async def test_a_lost_revocation_message_is_made_up_for_by_the_periodic_check(db, world, tmp_root, clock):
+    """The session ends in the database without a word on the bus (as when Redis drops a message)."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    server = LiveServer(url, tmp_root, clock, socket_session_check_seconds=0.5)
+    await server.start()
+    try:
+        session = await _sign_in(server.address, "sh.guide")
+        async with graphql_socket(server.address, session["accessToken"]) as socket_:
+            await subscribe(socket_, MY_TASKS)
+            assert await still_open(socket_)
+            async with db.writer() as writer:
+                await writer.exec(sa.update(RefreshToken).values(revoked_at=clock.now()))
+                await writer.commit()
+            assert await close_of(socket_, within=5) == SESSION_ENDED
+    finally:
+        await server.stop()

@@ -212,12 +212,16 @@ async def test_deactivation_ends_an_access_token_at_once(api, world, token_for):
     assert "account deactivated" in body["errors"][0]["message"]
 
 
-async def test_a_role_change_applies_to_an_existing_access_token(api, world, token_for):
+async def test_a_role_change_ends_an_existing_access_token(api, world, token_for):
+    """Even one issued in the same instant (the test clock stands still)."""
     manager = (await _login(api, "sh.manager"))["session"]["accessToken"]
     await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.manager"), "role": "GUIDE"}},
                    token=await token_for("admin"))
     body = await api("{ staff(first: 5) { totalCount } }", token=manager)
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    again = (await _login(api, "sh.manager"))["session"]["accessToken"]
+    body = await api("{ staff(first: 5) { totalCount } }", token=again)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # she signs in again, as a guide
 
 
 async def test_logout_everywhere_also_ends_access_tokens(api, world, clock):
@@ -237,3 +241,69 @@ async def test_a_password_reset_ends_existing_access_tokens(api, world, token_fo
     await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.guide"), "password": "a brand new pw"}},
                    token=await token_for("admin"))
     assert (await api(ME, token=guide))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def _unauthenticated(body: dict) -> bool:
+    return body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_replaying_a_spent_refresh_token_ends_that_sessions_access_tokens(api, world):
+    first = (await _login(api, "sh.guide"))["session"]
+    second = (await api.data(REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]["session"]
+    other_device = (await _login(api, "sh.guide"))["session"]
+    assert (await api.data(REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]["session"] is None
+    for stolen_or_legit in (first["accessToken"], second["accessToken"]):
+        body = await api(ME, token=stolen_or_legit)
+        assert _unauthenticated(body) and "session ended" in body["errors"][0]["message"]
+    # Only that session ended: the same guide on another device goes on.
+    assert (await api.data(ME, token=other_device["accessToken"]))["me"]["username"] == "sh.guide"
+
+
+async def test_logout_ends_that_sessions_access_token_at_once(api, world):
+    phone = (await _login(api, "sh.guide"))["session"]
+    tablet = (await _login(api, "sh.guide"))["session"]
+    await api.data(LOGOUT, {"t": phone["refreshToken"]})
+    assert _unauthenticated(await api(ME, token=phone["accessToken"]))
+    assert (await api.data(ME, token=tablet["accessToken"]))["me"]["username"] == "sh.guide"
+
+
+async def test_logout_everywhere_ends_a_token_issued_in_the_same_instant(api, world, clock):
+    """The test clock stands still: the token and the revocation share one timestamp."""
+    session = (await _login(api, "sh.guide"))["session"]
+    await api.data(LOGOUT, {"t": session["refreshToken"], "all": True})
+    assert _unauthenticated(await api(ME, token=session["accessToken"]))
+    fresh = (await _login(api, "sh.guide"))["session"]["accessToken"]
+    assert (await api.data(ME, token=fresh))["me"]["username"] == "sh.guide"
+
+
+async def test_a_store_change_ends_an_existing_access_token(api, world, token_for):
+    manager = (await _login(api, "sh.manager"))["session"]["accessToken"]
+    await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.manager"), "storeId": world.gid(
+        "Store", "beijing")}}, token=await token_for("admin"))
+    assert _unauthenticated(await api(ME, token=manager))
+
+
+CUSTOMER_LOGIN = """mutation { customerLogin(input: {phone: "13812345678", smsCode: "000000"}) {
+  session { accessToken refreshToken } errors { code } } }"""
+CUSTOMER_ME = "{ me { ... on Customer { phone } } }"
+
+
+async def test_a_customers_replayed_refresh_token_ends_her_access_tokens(api, world):
+    first = (await api.data(CUSTOMER_LOGIN))["customerLogin"]["session"]
+    second = (await api.data(REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]["session"]
+    assert (await api.data(CUSTOMER_ME, token=second["accessToken"]))["me"]["phone"] == "+8613812345678"
+    await api.data(REFRESH, {"t": first["refreshToken"]})
+    assert _unauthenticated(await api(CUSTOMER_ME, token=second["accessToken"]))
+
+
+async def test_an_access_token_without_a_session_is_refused(api, world, clock):
+    """Signed with the right secret, but naming no session (as tokens issued before sessions were checked)."""
+    import jwt
+
+    from tests.conftest import TEST_SECRET
+
+    now = clock.now().timestamp()
+    claims = {"sub": f"staff:{world.ids['sh.guide']}", "iss": "irs", "iat": now, "exp": int(now) + 600,
+              "typ": "access", "role": "GUIDE", "store": world.ids["shanghai"]}
+    body = await api(ME, token=jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+    assert _unauthenticated(body)
