@@ -244,7 +244,7 @@ async def test_a_password_reset_ends_existing_access_tokens(api, world, token_fo
 
 
 def _unauthenticated(body: dict) -> bool:
-    return body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    return answered_nothing(body) and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_replaying_a_spent_refresh_token_ends_that_sessions_access_tokens(api, world):
