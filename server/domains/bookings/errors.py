@@ -12,4 +12,7 @@ BookingErrorCode = error_codes(
     "INVALID_STATE",
     "INVALID_QR_TOKEN",
     "ALREADY_CHECKED_IN",
+    "OVERLAPPING_BOOKING",
+    "CHECK_IN_TOO_EARLY",
+    "CHECK_IN_TOO_LATE",
 )
