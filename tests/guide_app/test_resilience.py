@@ -130,7 +130,8 @@ async def test_user_errors_show_in_chinese_and_keep_the_typed_code(server, world
 
 
 async def test_a_server_refusing_the_rules_is_shown_not_crashed(server, world, clock, make_session):
-    """taskComplete before check-in: the local check passes (steps ticked) and the server says INVALID_STATE."""
+    """taskComplete before check-in: the local check passes (steps ticked, which acknowledged the task) and
+    the server says INVALID_STATE."""
     session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     await customer_books(server, world, clock)
@@ -139,7 +140,7 @@ async def test_a_server_refusing_the_rules_is_shown_not_crashed(server, world, c
     for step in reception.steps:
         assert await reception.tick(step.position)
     assert not await reception.complete()
-    assert reception.message == "任务状态已变化，已为你刷新。" and reception.status == "新任务"
+    assert reception.message == "任务状态已变化，已为你刷新。" and reception.status == "已确认"
 
 
 async def test_the_socket_dropped_mid_shift_loses_no_task(start_server, world, clock, make_session):
