@@ -22,6 +22,7 @@ from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.outbox import ALL_BOOKINGS_TOPIC, emit, livestream_bookings_topic
 from ..common.validation import Validator, not_found
+from ..identity.erasure import on_erasure
 from ..identity.events import EventType, RawEvent
 from ..identity.models import Person
 from ..identity.services import record_person_event, root_person
@@ -505,6 +506,15 @@ async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
         moved.upcoming = 0
 
 
+@on_erasure("bookings")
+async def forget_free_text(session: AsyncSession, person_ids: Collection[int], now: datetime) -> None:
+    """An erased customer's bookings keep their facts (store, slot, state), not what was written about
+    them: her note and the reason given when one was cancelled."""
+    table = Booking.__table__
+    await session.exec(sa.update(table).where(is_in(session, table.c.person_id, person_ids))
+                       .values(note="", cancel_reason=None))
+
+
 async def _any_booking_by(session: AsyncSession, person_ids: Sequence[int]) -> bool:
     statement = select(Booking.id).where(is_in(session, Booking.person_id, person_ids)).limit(1)
     return (await session.exec(statement)).first() is not None
@@ -588,7 +598,8 @@ def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) ->
     if now < opens:
         return DomainError.single(Code.CHECK_IN_TOO_EARLY, f"check-in opens at {_iso(opens)}, "
                                   f"{_minutes(window.opens_before)} minutes before the slot", ("input",))
-    return DomainError.single(Code.CHECK_IN_TOO_LATE, f"check-in closed at {_iso(booking.slot_end + window.closes_after)}, "
+    closed = booking.slot_end + window.closes_after
+    return DomainError.single(Code.CHECK_IN_TOO_LATE, f"check-in closed at {_iso(closed)}, "
                               f"{_minutes(window.closes_after)} minutes after the slot ended", ("input",))
 
 
