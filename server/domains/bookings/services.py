@@ -224,8 +224,9 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
     async def create() -> int:
         slot = await _slot(session, store, request.slot_start, now)
         await _take_customer_place(session, person.id)  # locks her counter row
-        await _refuse_overlap(session, person.id, slot.slot.start, slot.slot.end)
         await _take_seat(session, store.id, slot.slot.start, slot.capacity)
+        # After the seat: in a surge at one slot most attempts stop at SLOT_FULL without this read.
+        await _refuse_overlap(session, person.id, slot.slot.start, slot.slot.end)
         source = (BookingSource.STAFF if actor.is_staff else
                   BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT)
         booking = Booking(
