@@ -29,10 +29,6 @@ def on_erasure(domain: str) -> Callable[[ErasureHandler], ErasureHandler]:
     return register
 
 
-def registered_domains() -> list[str]:
-    return sorted(_handlers)
-
-
 async def forget(session: AsyncSession, person_ids: Collection[int], now: datetime) -> None:
     for domain in sorted(_handlers):
         await _handlers[domain](session, person_ids, now)
