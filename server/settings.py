@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")
     task_reminder_minutes: int = Field(default=60, ge=5, le=24 * 60, description="reminders this long before a slot")
     no_show_minutes: int = Field(default=30, ge=0, le=24 * 60, description="after slot end, unchecked -> NO_SHOW")
+    check_in_opens_minutes: int = Field(default=60, ge=0, le=24 * 60, description="check-in opens this long "
+                                        "before the slot starts (it closes at the no-show time)")
     log_level: str = "INFO"
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")

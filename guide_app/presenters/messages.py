@@ -16,6 +16,8 @@ USER_ERROR_MESSAGES = {
     "NOT_ASSIGNED_TO_YOU": N_("This task is now assigned to another guide."),
     "INVALID_QR_TOKEN": N_("This QR code is not valid or has expired."),
     "ALREADY_CHECKED_IN": N_("This customer is already checked in."),
+    "CHECK_IN_TOO_EARLY": N_("Check-in has not opened yet: try again closer to the booked time."),
+    "CHECK_IN_TOO_LATE": N_("Check-in has closed: the customer missed her booked time."),
     "NOT_FOUND": N_("Not found: it may have been cancelled."),
     "REQUIRED": N_("This field is required."),
     "INVALID_VALUE": N_("This value is not valid."),

@@ -45,6 +45,7 @@ from .context import UnitOfWork
 from .errors import ErrorPolicy, UserError, present_errors_of
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
+from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
@@ -125,11 +126,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Factories: strawberry builds fresh extensions per operation (the caches live at module level).
+    # Without introspection, errors give no "Did you mean …?" hints either: they would reveal the schema.
+    hints = settings.introspection
     extensions = [
         ErrorPolicy,
         UnitOfWork,
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
+        (lambda: ValidationCache(maxsize=1024)) if hints else SuggestionFreeValidationCache,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
     ]
@@ -140,4 +143,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[UserError],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=100),
+        execution_context_class=None if hints else SuggestionFreeExecution,
     )

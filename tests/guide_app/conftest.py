@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -22,14 +22,25 @@ from guide_app.presenters.session import SessionPresenter
 from server import migrate
 from server.db import Database
 from server.domains.common.outbox import staff_topic
-from tests.conftest import empty_tables
+from tests.conftest import FrozenClock, empty_tables
 from tests.live_server import LiveServer
-from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
+from tests.server.bookings.helpers import BOOK, SHANGHAI, booking_input, give_shifts, next_local
 from tests.world import PASSWORD, build_world
 
 MONDAY = 0
 QUICK_RETRY = RetryPolicy(attempts=2, first_delay=0.05)
 QUICK_BACKOFF = Backoff(first=0.05, maximum=0.3)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A Monday, 14:20 in Shanghai: customers book this afternoon's slots, and the guide can check in
+    the 15:00 one (check-in opens an hour before the slot)."""
+    return FrozenClock(next_local(FrozenClock(), MONDAY, 14, 20))
+
+
+def this_afternoon(clock, hour: int) -> datetime:
+    return datetime.combine(clock.now().astimezone(SHANGHAI).date(), time(hour), SHANGHAI).astimezone(UTC)
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +154,7 @@ async def customer_books(server: Server, world, clock, *, phone: str = "13812345
                          livestream_id: str | None = None) -> Booked:
     token = (await server.graphql(CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
     extra = {"livestreamId": livestream_id, "productIds": [world.gid("Product", "serum")]} if livestream_id else {}
-    payload = (await server.graphql(BOOK, {"input": booking_input(world, next_local(clock, MONDAY, hour), **extra)},
+    payload = (await server.graphql(BOOK, {"input": booking_input(world, this_afternoon(clock, hour), **extra)},
                                     token))["bookingCreate"]
     assert payload["errors"] == [], payload
     return Booked(payload["booking"]["id"], token)

@@ -142,8 +142,23 @@ async def test_user_errors_show_in_chinese_and_keep_the_typed_code(server, world
     assert len(session.inbox.tasks) == 1
 
 
+async def test_a_check_in_before_the_window_says_so_in_chinese_and_keeps_the_code(server, world, clock,
+                                                                                  make_session):
+    session = await make_session(server.base_url)
+    await signed_in_guide(session, server, world)
+    booked = await customer_books(server, world, clock, hour=17)  # check-in opens at 16:00; it is 14:20
+    await eventually(lambda: len(session.inbox.rows()) == 1, what="the task")
+    reception = await session.open_reception(session.inbox.rows()[0].id)
+    code = await booked.qr_token(server)
+    reception.edit_code(code)
+    assert not await reception.check_in()
+    assert reception.message == "签到尚未开放，请在临近预约时间时再签到。" and reception.qr_code == code
+    assert not reception.checked_in
+
+
 async def test_a_server_refusing_the_rules_is_shown_not_crashed(server, world, clock, make_session):
-    """taskComplete before check-in: the local check passes (steps ticked) and the server says INVALID_STATE."""
+    """taskComplete before check-in: the local check passes (steps ticked, which acknowledged the task) and
+    the server says INVALID_STATE."""
     session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     await customer_books(server, world, clock)
@@ -152,7 +167,7 @@ async def test_a_server_refusing_the_rules_is_shown_not_crashed(server, world, c
     for step in reception.steps:
         assert await reception.tick(step.position)
     assert not await reception.complete()
-    assert reception.message == "任务状态已变化，已为你刷新。" and reception.status == "新任务"
+    assert reception.message == "任务状态已变化，已为你刷新。" and reception.status == "已确认"
 
 
 async def test_the_socket_dropped_mid_shift_loses_no_task(start_server, world, clock, make_session):

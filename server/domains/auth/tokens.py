@@ -76,8 +76,8 @@ def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
             token, secret, algorithms=[ALGORITHM], issuer=issuer,
             options={"require": ["sub", "sid", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False},
         )
-    except jwt.PyJWTError as error:
-        raise Unauthenticated(f"invalid access token: {error}") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("invalid access token") from None  # the decoder's words stay here
     if claims.get("typ") != "access":
         raise Unauthenticated("not an access token")
     if not isinstance(claims["sid"], str):

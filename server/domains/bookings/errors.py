@@ -13,4 +13,7 @@ BookingErrorCode = error_codes(
     "INVALID_QR_TOKEN",
     "ALREADY_CHECKED_IN",
     "RATE_LIMITED",
+    "OVERLAPPING_BOOKING",
+    "CHECK_IN_TOO_EARLY",
+    "CHECK_IN_TOO_LATE",
 )

@@ -16,13 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..auth.tokens import TokenPolicy
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
-from ..common.dialect import increment_below, insert_ignore, is_in
+from ..common.dialect import increment_below, insert_ignore, is_in, lock_counter
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.outbox import ALL_BOOKINGS_TOPIC, emit, livestream_bookings_topic
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.validation import Validator, not_found
+from ..identity.erasure import on_erasure
 from ..identity.events import EventType, RawEvent
 from ..identity.models import Person
 from ..identity.services import record_person_event, root_person
@@ -70,6 +71,10 @@ class BookingStatus(StrEnum):
     COMPLETED = "COMPLETED"
     NO_SHOW = "NO_SHOW"
     CANCELLED = "CANCELLED"
+
+
+# Bookings that hold her at a store at their time: no other may overlap them.
+HOLDING_STATUSES = (BookingStatus.CONFIRMED.value, BookingStatus.CHECKED_IN.value)
 
 
 class BookingSource(StrEnum):
@@ -170,6 +175,25 @@ async def _take_customer_place(session: AsyncSession, person_id: int) -> None:
                                  f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer", ("input",))
 
 
+async def _hold_customer(session: AsyncSession, person_id: int) -> None:
+    """Lock her counter row: her other booking changes wait until this transaction ends, so the
+    overlap check that follows sees what they committed."""
+    await session.exec(lock_counter(session, CustomerBookingCount, {"person_id": person_id}, "upcoming"))
+
+
+async def _refuse_overlap(session: AsyncSession, person_id: int, start: datetime, end: datetime,
+                          moving: int | None = None) -> None:
+    """She cannot be in two places at once: her other CONFIRMED or CHECKED_IN booking whose
+    [start, end) meets this one, at any store, refuses it. Call it holding her counter row."""
+    statement = select(Booking.id).where(Booking.person_id == person_id, col(Booking.status).in_(HOLDING_STATUSES),
+                                         Booking.slot_start < end, Booking.slot_end > start)
+    if moving is not None:
+        statement = statement.where(Booking.id != moving)
+    if (await session.exec(statement.limit(1))).first() is not None:
+        raise DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time",
+                                 ("input", "slotStart"))
+
+
 async def _take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
     taken = capacity > 0 and (await session.exec(increment_below(
         session, SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity))).rowcount == 1
@@ -208,8 +232,10 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
 
     async def create() -> int:
         slot = await _slot(session, store, request.slot_start, now)
-        await _take_customer_place(session, person.id)
+        await _take_customer_place(session, person.id)  # locks her counter row
         await _take_seat(session, store.id, slot.slot.start, slot.capacity)
+        # After the seat: in a surge at one slot most attempts stop at SLOT_FULL without this read.
+        await _refuse_overlap(session, person.id, slot.slot.start, slot.slot.end)
         source = (BookingSource.STAFF if actor.is_staff else
                   BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT)
         booking = Booking(
@@ -490,18 +516,42 @@ async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
         moved.upcoming = 0
 
 
+@on_erasure("bookings")
+async def forget_free_text(session: AsyncSession, person_ids: Collection[int], now: datetime) -> None:
+    """An erased customer's bookings keep their facts (store, slot, state), not what was written about
+    them: her note and the reason given when one was cancelled."""
+    table = Booking.__table__
+    await session.exec(sa.update(table).where(is_in(session, table.c.person_id, person_ids))
+                       .values(note="", cancel_reason=None))
+
+
 async def _any_booking_by(session: AsyncSession, person_ids: Sequence[int]) -> bool:
     statement = select(Booking.id).where(is_in(session, Booking.person_id, person_ids)).limit(1)
     return (await session.exec(statement)).first() is not None
 
 
+@dataclass(frozen=True)
+class CheckInWindow:
+    """When she can be checked in: from ``opens_before`` the slot starts until the no-show time,
+    ``closes_after`` the slot ends (then the no-show job marks her)."""
+
+    opens_before: timedelta = timedelta(minutes=60)
+    closes_after: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_settings(cls, settings) -> CheckInWindow:
+        return cls(opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+                   closes_after=timedelta(minutes=settings.no_show_minutes))
+
+
 async def check_in(session: AsyncSession, actor: Actor, *, booking_id: int | None, qr_token: str | None,
-                   tokens: TokenPolicy, now: datetime) -> Booking:
+                   tokens: TokenPolicy, window: CheckInWindow, now: datetime) -> Booking:
     """Store staff check her in, by scanning her QR code or by looking the booking up.
 
-    Single use: only a CONFIRMED booking moves to CHECKED_IN, in one conditional
-    UPDATE, so a second scan (or two guides at once) is refused. Her visit goes
-    on her timeline and her reception task starts.
+    Single use and on time: only a CONFIRMED booking whose check-in window is open
+    moves to CHECKED_IN, in one conditional UPDATE, so a second scan (or two guides
+    at once, or a reschedule meanwhile) is refused. Her visit goes on her timeline
+    and her reception task starts.
     """
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
     booking_id, nonce = _check_in_target(booking_id, qr_token, tokens, now)
@@ -511,13 +561,13 @@ async def check_in(session: AsyncSession, actor: Actor, *, booking_id: int | Non
                                                                                               ("input", "bookingId"))
     actor.require_store(booking.store_id)
     table = Booking.__table__
-    moved = await session.exec(sa.update(table).where(table.c.id == booking.id,
-                                                      table.c.status == BookingStatus.CONFIRMED.value)
-                               .values(status=BookingStatus.CHECKED_IN.value, checked_in_at=now, updated_at=now))
+    moved = await session.exec(sa.update(table).where(
+        table.c.id == booking.id, table.c.status == BookingStatus.CONFIRMED.value,
+        table.c.slot_start <= now + window.opens_before, table.c.slot_end > now - window.closes_after,
+    ).values(status=BookingStatus.CHECKED_IN.value, checked_in_at=now, updated_at=now))
     if moved.rowcount != 1:
         await session.refresh(booking)
-        code = Code.ALREADY_CHECKED_IN if booking.status == BookingStatus.CHECKED_IN.value else Code.INVALID_STATE
-        raise DomainError.single(code, f"the booking is {booking.status}", ("input",))
+        raise _check_in_refusal(booking, window, now)
     await session.refresh(booking)
     await release_customer_place(session, booking.person_id)
     await record_person_event(session, booking.person_id, BOOKING_EVENT_SOURCE, RawEvent(
@@ -547,6 +597,28 @@ async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, 
                                      "check the customer in before completing her reception", ("id",))
     await session.commit()
     return task
+
+
+def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) -> DomainError:
+    if booking.status == BookingStatus.CHECKED_IN.value:
+        return DomainError.single(Code.ALREADY_CHECKED_IN, "the booking is CHECKED_IN", ("input",))
+    if booking.status != BookingStatus.CONFIRMED.value:
+        return DomainError.single(Code.INVALID_STATE, f"the booking is {booking.status}", ("input",))
+    opens = booking.slot_start - window.opens_before
+    if now < opens:
+        return DomainError.single(Code.CHECK_IN_TOO_EARLY, f"check-in opens at {_iso(opens)}, "
+                                  f"{_minutes(window.opens_before)} minutes before the slot", ("input",))
+    closed = booking.slot_end + window.closes_after
+    return DomainError.single(Code.CHECK_IN_TOO_LATE, f"check-in closed at {_iso(closed)}, "
+                              f"{_minutes(window.closes_after)} minutes after the slot ended", ("input",))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
@@ -585,6 +657,8 @@ async def reschedule_booking(session: AsyncSession, actor: Actor, booking_id: in
         return booking
     store = await session.get(Store, booking.store_id)
     slot = await _slot(session, store, slot_start, now)
+    await _hold_customer(session, booking.person_id)
+    await _refuse_overlap(session, booking.person_id, slot.slot.start, slot.slot.end, moving=booking.id)
     old_start = booking.slot_start
     for start in sorted([old_start, slot.slot.start]):
         if start == old_start:

@@ -29,6 +29,20 @@ def insert_ignore(session, model, values: dict[str, Any]):
     return insert(model).values(**values).on_conflict_do_nothing()
 
 
+def lock_counter(session, model, key: dict[str, Any], counter: str):
+    """Lock the row at ``key`` for this transaction, creating it (``counter`` 0) when missing.
+
+    ``INSERT … ON CONFLICT DO UPDATE SET counter = counter``: concurrent callers queue behind the
+    holder and, under READ COMMITTED, their next statements see what it committed. SQLite's
+    writers are serialised already (``BEGIN IMMEDIATE``).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    return insert(table).values(**key, **{counter: 0}).on_conflict_do_update(
+        index_elements=list(key), set_={counter: table.c[counter]})
+
+
 def increment_below(session, model, key: dict[str, Any], counter: str, limit: int):
     """Add one to ``counter`` of the row at ``key`` (created at 1) only while it is below ``limit``.
 

@@ -31,6 +31,7 @@ from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.validation import Validator, not_found
 from ..livestreams.models import Livestream
 from ..stores.models import Store
+from . import erasure
 from .errors import IdentityErrorCode as Code
 from .events import MAX_EVENTS_PER_CALL, CheckedEvent, EventRejected, EventType, RawEvent, check_event
 from .identifiers import DEFAULT_BLOCKED_VALUES, IdentifierKey, IdentifierType
@@ -405,7 +406,8 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
 
 async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPolicy, person_id: int,
                        now: datetime) -> Person:
-    """PIPL / GDPR erasure: identifiers, traits, consents and event properties go; ids and facts stay."""
+    """PIPL / GDPR erasure: identifiers, traits, consents, event properties and the free text she wrote
+    (see :mod:`.erasure`) go; ids and facts stay."""
     actor.require_role(Role.HQ_ADMIN)
     person = await locked_root_person(session, person_id)
     if person is None:
@@ -426,6 +428,7 @@ async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPoli
     await session.exec(sa.delete(SmsCode).where(col(SmsCode.phone).in_(phones)))
     await session.exec(sa.delete(SmsThrottle).where(col(SmsThrottle.phone).in_(phones)))
     await _erase_event_properties(session, person.id)
+    await erasure.forget(session, members, now)  # what she wrote in the domains above (booking notes…)
     await session.exec(update(Person).where(col(Person.id).in_(members)).values(erased_at=now))
     audit(session, actor.key, "person.erase", f"person:{person.id}", now, identifiers=len(identifiers))
     await session.commit()

@@ -221,6 +221,8 @@ async def complete_step(session: AsyncSession, actor: Actor, task_id: int, posit
     step = await session.get(TaskStep, (task.id, position))
     if step is None:
         raise not_found(Code, "step", ("position",))
+    if task.status == TaskStatus.OPEN.value:
+        _acknowledge_by_working(session, task, actor, now)
     if step.done_at is None:
         step.done_at, step.done_by = now, actor.key
         task.updated_at = now
@@ -228,6 +230,16 @@ async def complete_step(session: AsyncSession, actor: Actor, task_id: int, posit
         _announce(session, task, TaskAction.STEP_DONE, now)
     await session.commit()
     return task
+
+
+def _acknowledge_by_working(session, task: Task, actor: Actor, now: datetime) -> None:
+    """Whoever ticks a step of an OPEN task is handling it: it is acknowledged on the way (so it is not
+    escalated away from them), as check-in does. A queued task has nobody to acknowledge it."""
+    if task.assignee_id is None:
+        raise DomainError.single(Code.INVALID_STATE, "a queued task is assigned before its steps are ticked",
+                                 ("taskId",))
+    _move(session, task, actor, [TaskStatus.OPEN], TaskStatus.ACKNOWLEDGED, TaskAction.ACKNOWLEDGED, now)
+    task.ack_due_at = None
 
 
 async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:

@@ -66,6 +66,12 @@ def next_local(clock, weekday: int, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), SHANGHAI).astimezone(UTC)
 
 
+def arrive(clock, slot: datetime) -> None:
+    """Move the clock to ten minutes before ``slot``: her check-in is open (from 60 minutes before).
+    Access tokens issued earlier have expired by then: sign in again (``token_for`` does)."""
+    clock.current = slot - timedelta(minutes=10)
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 

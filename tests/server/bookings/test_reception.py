@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from tests.server.domains.common import assert_forbidden, assert_user_error
 from tests.conftest import count_rows
 
-from .helpers import SHANGHAI, book, customer, give_shifts, next_local
+from .helpers import SHANGHAI, arrive, book, customer, give_shifts, next_local
 
 MONDAY = 0
 MY_TASKS = """query { myTaskList { edges { node { id status priority customerType assignmentReason dueAt
@@ -67,13 +67,15 @@ async def test_a_task_no_guide_can_take_waits_in_the_store_queue(api, db, world,
     assert [h["action"] for h in edge["node"]["history"]] == ["CREATED", "QUEUED"]
 
 
-async def test_reception_from_acknowledge_to_done(api, db, booked, token_for):
+async def test_reception_from_acknowledge_to_done(api, db, booked, clock, token_for):
     guide = await token_for("sh.guide")
     customer_token, booking_id = booked
     task = await my_task(api, guide)
     assert (await api.data(ACK, {"id": task["id"]}, guide))["taskAcknowledge"] == {
         "task": {"status": "ACKNOWLEDGED", "ackDueAt": None}, "errors": []}
     qr = (await api.data(QR, {"id": booking_id}, customer_token))["node"]["qrToken"]
+    arrive(clock, next_local(clock, MONDAY, 15))
+    guide = await token_for("sh.guide")
     checked = (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]
     assert checked["errors"] == [] and checked["booking"]["status"] == "CHECKED_IN"
     assert (await my_task(api, guide))["status"] == "IN_PROGRESS"
@@ -93,7 +95,9 @@ async def test_reception_from_acknowledge_to_done(api, db, booked, token_for):
                        "DONE"]
 
 
-async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in(api, db, booked, token_for):
+async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in(api, db, booked, clock,
+                                                                                  token_for):
+    arrive(clock, next_local(clock, MONDAY, 15))
     guide = await token_for("sh.guide")
     task = await my_task(api, guide)
     assert (await api.data(START, {"id": task["id"]}, guide))["taskStart"]["errors"] == []
@@ -114,7 +118,7 @@ async def test_the_customer_view_lists_her_bookings_each_store_its_own(api, db, 
     token, booking_id = booked
     await give_shifts(db, world, "bj.guide")
     second = (await book(api, token, world, next_local(clock, MONDAY, 17)))["booking"]["id"]
-    beijing = (await book(api, token, world, next_local(clock, MONDAY, 15),
+    beijing = (await book(api, token, world, next_local(clock, MONDAY, 16),
                           storeId=world.gid("Store", "beijing"), note="private note"))["booking"]["id"]
     query = """query($id: ID!, $status: BookingStatus) { customer(id: $id) {
       bookings(status: $status) { totalCount edges { node { id status store { code } } } } } }"""
@@ -134,9 +138,10 @@ async def test_the_customer_view_lists_her_bookings_each_store_its_own(api, db, 
     assert answer["session"]["viewer"]["bookings"]["totalCount"] == 3
 
 
-async def test_a_qr_code_checks_in_once(api, db, booked, token_for):
-    guide = await token_for("sh.guide")
+async def test_a_qr_code_checks_in_once(api, db, booked, clock, token_for):
     qr = (await api.data(QR, {"id": booked[1]}, booked[0]))["node"]["qrToken"]
+    arrive(clock, next_local(clock, MONDAY, 15))
+    guide = await token_for("sh.guide")
     assert (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]["errors"] == []
     again = (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]
     assert_user_error(again, "ALREADY_CHECKED_IN", ["input"], "booking")

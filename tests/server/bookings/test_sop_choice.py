@@ -8,7 +8,7 @@ import pytest
 
 from tests.server.identity.test_api_ingest import create_source, ev, ingest
 
-from .helpers import book, customer, give_shifts, iso, next_local
+from .helpers import arrive, book, customer, give_shifts, iso, next_local
 
 MONDAY, TUESDAY = 0, 1
 PHONE = "13812345678"
@@ -79,8 +79,10 @@ async def test_a_customer_who_visited_before_is_returning(api, on_shift, clock, 
     token, _ = await customer(api)
     first = await booked(api, token, on_shift, next_local(clock, MONDAY, 15))
     assert (await task_of(api, token_for, first))["customerType"] == "WALK_IN"
+    arrive(clock, next_local(clock, MONDAY, 15))
     checked = (await api.data(CHECK_IN, {"id": first}, await token_for("sh.guide")))["bookingCheckIn"]
     assert checked["errors"] == []
+    token, _ = await customer(api)  # her earlier token expired while she came
     task = await task_of(api, token_for, await booked(api, token, on_shift, next_local(clock, TUESDAY, 15)))
     assert (task["priority"], task["customerType"]) == ("NORMAL", "RETURNING_CUSTOMER")
     assert task["steps"] == (await hq_template(api, token_for, "RETURNING_CUSTOMER"))["steps"]

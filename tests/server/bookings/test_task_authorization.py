@@ -9,7 +9,7 @@ from tests.conftest import count_rows
 from tests.server.domains.common import assert_forbidden
 from tests.world import PASSWORD
 
-from .helpers import book, customer, give_shifts, next_local
+from .helpers import arrive, book, customer, give_shifts, next_local
 
 MONDAY = 0
 TASKS = "query { myTaskList { edges { node { id status booking { id } } } } }"
@@ -20,6 +20,8 @@ STEP = """mutation($id: ID!, $p: Int!) { taskStepComplete(taskId: $id, position:
   task { status } errors { code field } } }"""
 COMPLETE = "mutation($id: ID!) { taskComplete(id: $id) { task { status } errors { code field } } }"
 ACTIONS = {"taskStart": START, "taskStepComplete": STEP, "taskComplete": COMPLETE}
+# What the assignee's action writes: a step ticked on an OPEN task acknowledges it on the way.
+ADDED_HISTORY = {"taskStart": ["STARTED"], "taskStepComplete": ["ACKNOWLEDGED", "STEP_DONE"], "taskComplete": ["DONE"]}
 
 
 @pytest.fixture
@@ -31,14 +33,16 @@ async def task(api, db, world, clock, token_for):
     assert created["staffCreate"]["errors"] == []
     await give_shifts(db, world)
     token, _ = await customer(api)
-    booking_id = (await book(api, token, world, next_local(clock, MONDAY, 15)))["booking"]["id"]
+    slot = next_local(clock, MONDAY, 15)
+    booking_id = (await book(api, token, world, slot))["booking"]["id"]
     [edge] = (await api.data(TASKS, token=await token_for("sh.guide")))["myTaskList"]["edges"]
-    return {"id": edge["node"]["id"], "booking": booking_id}
+    return {"id": edge["node"]["id"], "booking": booking_id, "slot": slot}
 
 
-async def ready_for(action: str, api, task: dict, token_for) -> dict:
+async def ready_for(action: str, api, task: dict, clock, token_for) -> dict:
     """Bring the task to where ``action`` would succeed for its guide; the action's variables."""
     if action == "taskComplete":  # she is here and every required step is ticked
+        arrive(clock, task["slot"])
         guide = await token_for("sh.guide")
         assert (await api.data(CHECK_IN, {"id": task["booking"]}, guide))["bookingCheckIn"]["errors"] == []
         for position in (0, 1, 2):
@@ -62,23 +66,25 @@ async def task_state(db) -> dict:
 
 @pytest.mark.parametrize("username", ["bj.guide", "bj.manager"])
 @pytest.mark.parametrize("action", list(ACTIONS))
-async def test_another_stores_staff_may_not_work_the_task(api, db, task, token_for, action, username):
-    variables = await ready_for(action, api, task, token_for)
+async def test_another_stores_staff_may_not_work_the_task(api, db, task, clock, token_for, action, username):
+    variables = await ready_for(action, api, task, clock, token_for)
     before = await task_state(db)
     await assert_forbidden(api, ACTIONS[action], variables, await token_for(username))
     assert await task_state(db) == before
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
-async def test_a_guide_of_the_store_may_not_work_a_task_assigned_to_another(api, db, task, token_for, action):
-    variables = await ready_for(action, api, task, token_for)
+async def test_a_guide_of_the_store_may_not_work_a_task_assigned_to_another(api, db, task, clock, token_for,
+                                                                             action):
+    variables = await ready_for(action, api, task, clock, token_for)
     before = await task_state(db)
     payload = (await api.data(ACTIONS[action], variables, await token_for("sh.guide2")))[action]
     assert [e["code"] for e in payload["errors"]] == ["NOT_ASSIGNED_TO_YOU"] and payload["task"] is None
     assert await task_state(db) == before
     allowed = (await api.data(ACTIONS[action], variables, await token_for("sh.guide")))[action]
     assert allowed["errors"] == []  # the assignee may: the refusal was about who asked
-    assert len((await task_state(db))["history"]) == len(before["history"]) + 1
+    added = [action_name for _, action_name in (await task_state(db))["history"][len(before["history"]):]]
+    assert added == ADDED_HISTORY[action]
 
 
 async def test_a_refused_step_points_at_the_task_id_argument(api, task, token_for):

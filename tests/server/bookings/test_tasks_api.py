@@ -8,7 +8,7 @@ import pytest
 
 from tests.server.domains.common import assert_forbidden, assert_user_error
 
-from .helpers import book, customer, give_shifts, iso, next_local
+from .helpers import arrive, book, customer, give_shifts, iso, next_local
 
 MONDAY = 0
 LIST = """query($after: DateTime) { myTaskList(updatedAfter: $after) { edges { node { id updatedAt
@@ -84,6 +84,7 @@ async def test_a_guide_checking_in_a_queued_customer_takes_her_task(api, db, boo
     token, _ = await customer(api, "13912345678")
     queued = (await book(api, token, world, slot))["booking"]["id"]
     check_in = """mutation($id: ID!) { bookingCheckIn(input: {bookingId: $id}) { errors { code } } }"""
+    arrive(clock, slot)
     guide = await token_for("sh.guide")
     assert (await api.data(check_in, {"id": queued}, guide))["bookingCheckIn"]["errors"] == []
     tasks = """query { myTaskList { edges { node { status assignmentReason booking { id } } } } }"""

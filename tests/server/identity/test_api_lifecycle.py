@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from server.models import metadata
 from tests.conftest import count_rows
+from tests.server.bookings.helpers import CANCEL, book, customer as signed_in_customer, give_shifts, next_local
 from tests.world import gid
 
 from .helpers import scalar
@@ -259,7 +261,7 @@ async def test_analyst_may_not_edit_traits(api, key, token_for, db):
 
 # --- erasure -------------------------------------------------------------------------------------
 
-async def erased_customer(api, key, admin, clock) -> str:
+async def erased_customer(api, key, admin, clock, before_erasure=None) -> str:
     ann = (await ingest(api, key,
                         profile("p1", P1, "email:ann@example.com", at=clock.now() - timedelta(hours=2), name="Ann"),
                         ev("c1", P1, type="CONSENT_UPDATE", at=clock.now() - timedelta(hours=2),
@@ -269,30 +271,73 @@ async def erased_customer(api, key, admin, clock) -> str:
                                                                       "cashier": "Li"})))["results"][0]["customerId"]
     sent = (await api.data(SMS_CODE, {"phone": "13812345678"}))["customerSmsCodeRequest"]
     assert sent["errors"] == []
+    if before_erasure is not None:
+        await before_erasure(ann)
     result = (await api.data(ERASE, {"id": ann}, admin))["personErase"]
     assert result == {"customer": {"id": ann, "erased": True}, "errors": []}
     return ann
 
 
-async def test_erasure_deletes_personal_data_and_keeps_the_facts(api, key, admin, db, clock):
-    ann = await erased_customer(api, key, admin, clock)
+MONDAY = 0
+NOTE, REASON = "想试色，Ann 的过敏史：酒精", "Ann 临时住院"  # free text she wrote
+
+
+async def her_bookings(api, db, world, clock, ann: str) -> None:
+    """She signs in by SMS and books twice with a note; she cancels one, giving a reason."""
+    await give_shifts(db, world)
+    token, me = await signed_in_customer(api, "13812345678")
+    assert me == ann
+    kept = await book(api, token, world, next_local(clock, MONDAY, 15), note=NOTE)
+    cancelled = await book(api, token, world, next_local(clock, MONDAY, 16), note=NOTE)
+    assert kept["errors"] == [] and cancelled["errors"] == []
+    answer = await api.data(CANCEL, {"input": {"id": cancelled["booking"]["id"], "reason": REASON}}, token)
+    assert answer["bookingCancel"]["errors"] == []
+
+
+async def cells_holding(db, needles: tuple[str, ...], names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(table, column) of every stored value, in every table, that contains one of ``needles`` or is one
+    of ``names`` (a column of its own, or a string in a JSON document)."""
+    found = []
+    async with db.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in (await connection.execute(sa.select(table))).mappings():
+                for column, value in row.items():
+                    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+                    if any(needle in text for needle in needles) or value in names or any(
+                            json.dumps(name, ensure_ascii=False) in text for name in names):
+                        found.append((table.name, column))
+    return found
+
+
+async def test_erasure_deletes_personal_data_and_keeps_the_facts(api, key, admin, db, clock, world):
+    ann = await erased_customer(api, key, admin, clock,
+                                before_erasure=lambda ann: her_bookings(api, db, world, clock, ann))
     pid = person_id(ann)
     assert await count_rows(db, "identifier") == 0
     assert await count_rows(db, "person_trait") == 0 and await count_rows(db, "person_consent") == 0
     assert await scalar(db, "SELECT erased_at FROM person WHERE id = :p", p=pid) is not None
-    assert await event_keys_of(db, pid) == {"p1", "c1", "v1", "b1"}
+    logins = await event_keys_of(db, pid) - {"p1", "c1", "v1", "b1"}
+    assert len(logins) == 1  # she signed in to book
     async with db.engine.connect() as connection:
         properties = dict((await connection.execute(sa.text(
             "SELECT event_key, properties FROM customer_event"))).all())
     kept = {key: value if isinstance(value, dict) else json.loads(value) for key, value in properties.items()}
     # Accounting keeps the purchase's amount; who she is (and who served her) goes.
-    assert kept == {"p1": {}, "c1": {}, "v1": {}, "b1": {"amount": 89000, "currency": "CNY"}}
+    assert kept == {"p1": {}, "c1": {}, "v1": {}, "b1": {"amount": 89000, "currency": "CNY"},
+                    **dict.fromkeys(logins, {})}
     assert await count_rows(db, "sms_code") == 0 and await count_rows(db, "sms_throttle") == 0
     figures = (await api.data(FIGURES, {"id": ann}, admin))["customer"]
     assert figures == {"purchaseCount": 1, "lifetimeValue": {"amount": 89000}}
     assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'person.erase' AND subject = :s",
                         s=f"person:{pid}") == 1
     assert (await customer(api, admin, ann))["erased"] is True
+    async with db.engine.connect() as connection:  # her bookings stay as facts, without what she wrote
+        bookings = (await connection.execute(sa.text(
+            "SELECT status, note, cancel_reason FROM booking WHERE person_id = :p ORDER BY slot_start"),
+            {"p": pid})).all()
+    assert [tuple(b) for b in bookings] == [("CONFIRMED", "", None), ("CANCELLED", "", None)]
+    assert await cells_holding(db, needles=(NOTE, REASON, "Ann 的", "13812345678", "ann@example.com"),
+                               names=("Ann", "Li")) == []
 
 
 async def test_an_erased_customer_gets_no_personal_data_again(api, key, admin, db, clock, token_for):

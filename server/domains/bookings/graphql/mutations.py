@@ -72,14 +72,17 @@ class BookingMutation:
 
     @strawberry.mutation(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE),
                          description="She is here: CONFIRMED → CHECKED_IN, her visit on her timeline, her "
-                                     "reception task started.")
+                                     "reception task started. Open from 60 minutes (IRS_CHECK_IN_OPENS_MINUTES) "
+                                     "before the slot until the no-show time.")
     async def booking_check_in(self, info: strawberry.Info, input: BookingCheckInInput) -> BookingCheckInPayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
         async def action(session):
             row = await services.check_in(session, actor, booking_id=local_id(input.booking_id, "Booking"),
-                                          qr_token=input.qr_token, tokens=runtime.tokens, now=runtime.clock.now())
+                                          qr_token=input.qr_token, tokens=runtime.tokens,
+                                          window=services.CheckInWindow.from_settings(runtime.settings),
+                                          now=runtime.clock.now())
             return {"booking": Booking.from_row(row)}
 
         return await mutate(info, BookingCheckInPayload, BookingUserError, action)

@@ -58,7 +58,9 @@ class TaskMutation:
         description="Reception done: the task is DONE and her booking COMPLETED. Refused while a required "
                     "SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN).")
 
-    @strawberry.mutation(extensions=STORE_STAFF, description="Tick one SOP step.")
+    @strawberry.mutation(extensions=STORE_STAFF,
+                         description="Tick one SOP step. Ticking a step of an OPEN task acknowledges it on the way "
+                                     "(a queued one is refused: INVALID_STATE).")
     async def task_step_complete(self, info: strawberry.Info, task_id: relay.GlobalID, position: int) -> TaskPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
