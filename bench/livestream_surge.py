@@ -102,11 +102,15 @@ async def prepare(url: str) -> dict:
     return {"persons": persons, "guides": guides, "stores": stores, "livestream": livestream}
 
 
+BENCH_SESSION = "bench"  # a session never ended: access tokens name one
+
+
 def tokens_for(world: dict) -> tuple[list[str], dict[int, str]]:
     policy = TokenPolicy(secret=SECRET, access_ttl=timedelta(hours=2))
     now = datetime.now(UTC)
-    customers = [encode_access_token(policy, Actor(ActorKind.CUSTOMER, p), now)[0] for p in world["persons"]]
-    guides = {g: encode_access_token(policy, Actor(ActorKind.STAFF, g, Role.GUIDE, s), now)[0]
+    customers = [encode_access_token(policy, Actor(ActorKind.CUSTOMER, p), BENCH_SESSION, now)[0]
+                 for p in world["persons"]]
+    guides = {g: encode_access_token(policy, Actor(ActorKind.STAFF, g, Role.GUIDE, s), BENCH_SESSION, now)[0]
               for g, s in world["guides"]}
     return customers, guides
 

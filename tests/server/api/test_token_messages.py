@@ -9,7 +9,7 @@ import jwt
 import pytest
 import websockets
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, answered_nothing
 from tests.world import login
 
 ME = "{ me { displayName } }"
@@ -42,7 +42,7 @@ BAD_TOKENS = {
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
 async def test_a_bad_token_over_http_is_an_invalid_access_token(api, world, case):
     body = await api(ME, token=BAD_TOKENS[case])
-    assert body["data"] is None
+    assert answered_nothing(body)
     [error] = body["errors"]
     assert (error["message"], error["extensions"]["code"]) == ("invalid access token", "UNAUTHENTICATED")
 
