@@ -38,6 +38,7 @@ from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
 from .errors import ErrorPolicy, UserError
+from .nodes import decode_global_id
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
 
@@ -47,13 +48,14 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, Id
             BookingQuery, TaskQuery):
     @strawberry.field(extensions=authenticated(),
                       description="Any object by its global id; null if unknown or hidden from you.")
-    async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
-        definition = info.schema.get_type_by_name(id.type_name)
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+        global_id = decode_global_id(id)
+        definition = info.schema.get_type_by_name(global_id.type_name)
         origin = getattr(definition, "origin", None)
         is_object_type = definition is not None and not getattr(definition, "is_interface", False)
         if not (is_object_type and isinstance(origin, type) and issubclass(origin, relay.Node)):
             return None
-        return await id.resolve_node(info, required=False)
+        return await global_id.resolve_node(info, required=False)
 
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")

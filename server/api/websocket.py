@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from json import JSONDecodeError
 from typing import Any
 
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from . import json_input
 from .context import Context
 
 
@@ -16,6 +18,13 @@ class GraphQLWebSocket(GraphQL):
 
     def __init__(self, schema) -> None:
         super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Messages meet the limits of HTTP bodies; one that does not closes the socket (4400)."""
+        try:
+            return json_input.decode(data)
+        except (json_input.NotJSON, json_input.UnsafeJSON) as error:
+            raise JSONDecodeError(str(error), data if isinstance(data, str) else "", 0) from None
 
     async def get_context(self, request, response) -> Context:
         return Context(request.app.state.runtime, request)
