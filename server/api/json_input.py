@@ -1,4 +1,5 @@
-"""The JSON a client sends (HTTP bodies, GET parameters, WebSocket messages), decoded with limits.
+"""The JSON a client sends (HTTP bodies, GET parameters, WebSocket messages), decoded with limits,
+and the same rule for the strings written in the GraphQL document itself.
 
 Refused before any GraphQL work, whatever field they would reach:
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from graphql import GraphQLError, StringValueNode, ValidationRule
 
 MAX_DEPTH = 32
 _UNWANTED = re.compile("[\x00\ud800-\udfff]")
@@ -65,3 +68,14 @@ def _check_text(text: str, path: str) -> None:
 
 def _printable(path: str) -> str:
     return _UNWANTED.sub("?", path)[:200]
+
+
+class TextLiteralRule(ValidationRule):
+    """The document's own string literals meet the same rule: GraphQL's lexer already refuses lone
+    surrogates, but decodes the escape \\u0000 to a NUL."""
+
+    def enter_string_value(self, node: StringValueNode, *_args) -> None:
+        if _UNWANTED.search(node.value):
+            self.report_error(GraphQLError(
+                "a string literal holds a NUL character (U+0000): strings must be valid Unicode text",
+                node, extensions={"code": "BAD_USER_INPUT"}))

@@ -38,6 +38,7 @@ from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
 from .errors import ErrorPolicy, UserError
+from .json_input import TextLiteralRule
 from .nodes import decode_global_id
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
@@ -80,6 +81,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # The rules are built once: ValidationCache keys on the rule classes, and the
     # limiters make a new class per instance, so per-operation limiters never hit it.
     rules = [
+        TextLiteralRule,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
     ]
