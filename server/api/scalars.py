@@ -29,6 +29,10 @@ LATEST_DATE = dt.date(2999, 12, 31)
 _RANGE = f"between {EARLIEST_DATE.year} and {LATEST_DATE.year}"
 
 
+def _refused(message: str) -> StrawberryInputCoercionError:
+    return StrawberryInputCoercionError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
 def _shown(value: object) -> str:
     text = str(value)
     return text if len(text) <= 64 else text[:64] + "…"
@@ -36,17 +40,17 @@ def _shown(value: object) -> str:
 
 def _parse_aware_datetime(value: object) -> dt.datetime:
     if not isinstance(value, str):
-        raise StrawberryInputCoercionError(f'DateTime must be an ISO 8601 string, got "{_shown(value)}"')
+        raise _refused(f'DateTime must be an ISO 8601 string, got "{_shown(value)}"')
     try:
         parsed = dateutil.parser.isoparse(value)
     except (ValueError, OverflowError):
-        raise StrawberryInputCoercionError(f'"{_shown(value)}" is not an ISO 8601 date-time') from None
+        raise _refused(f'"{_shown(value)}" is not an ISO 8601 date-time') from None
     if parsed.tzinfo is None:
-        raise StrawberryInputCoercionError(
+        raise _refused(
             f'"{_shown(value)}" has no time zone; send UTC ("Z") or an offset such as +08:00'
         )
     if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
-        raise StrawberryInputCoercionError(f'"{_shown(value)}" is out of range: years {_RANGE}')
+        raise _refused(f'"{_shown(value)}" is out of range: years {_RANGE}')
     return parsed.astimezone(dt.UTC)
 
 
@@ -56,13 +60,13 @@ def _serialize_datetime(value: dt.datetime) -> str:
 
 def _parse_date(value: object) -> dt.date:
     if not isinstance(value, str):
-        raise StrawberryInputCoercionError(f'Date must be an ISO 8601 string, got "{_shown(value)}"')
+        raise _refused(f'Date must be an ISO 8601 string, got "{_shown(value)}"')
     try:
         parsed = dt.date.fromisoformat(value)
     except ValueError:
-        raise StrawberryInputCoercionError(f'"{_shown(value)}" is not an ISO 8601 date (YYYY-MM-DD)') from None
+        raise _refused(f'"{_shown(value)}" is not an ISO 8601 date (YYYY-MM-DD)') from None
     if not EARLIEST_DATE <= parsed <= LATEST_DATE:
-        raise StrawberryInputCoercionError(f'"{_shown(value)}" is out of range: years {_RANGE}')
+        raise _refused(f'"{_shown(value)}" is out of range: years {_RANGE}')
     return parsed
 
 
