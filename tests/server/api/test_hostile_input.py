@@ -352,3 +352,33 @@ async def test_signed_tokens_with_absurd_claims_are_unauthenticated(api, world, 
     body = await api("{ me { __typename } }", token=_signed(**claims))
     assert codes(body) == ["UNAUTHENTICATED"], body
     assert body["errors"][0]["message"] == "invalid access token"
+
+
+# --- ids are decoded inside resolvers -------------------------------------------------------------
+
+def _unwrapped(type_):
+    while hasattr(type_, "of_type"):
+        type_ = type_.of_type
+    return type_
+
+
+def test_no_argument_or_input_field_is_decoded_before_authentication():
+    """strawberry decodes a relay.GlobalID argument before permission checks run (a malformed one then
+    answers an anonymous caller with a hint); ids are plain ID, decoded by server.api.nodes.local_id."""
+    from strawberry import relay
+    from strawberry.types.base import StrawberryObjectDefinition
+
+    from server.api.schema import build_schema
+
+    schema = build_schema()
+    offenders = []
+    for name in schema.schema_converter.type_map:
+        definition = schema.get_type_by_name(name)
+        if not isinstance(definition, StrawberryObjectDefinition):
+            continue
+        for field in definition.fields:
+            if definition.is_input and _unwrapped(field.type) is relay.GlobalID:
+                offenders.append(f"{name}.{field.name}")
+            offenders += [f"{name}.{field.name}({argument.python_name})" for argument in field.arguments
+                          if _unwrapped(argument.type) is relay.GlobalID]
+    assert offenders == []
