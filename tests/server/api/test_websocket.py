@@ -48,3 +48,17 @@ async def test_socket_refuses_operations_once_the_token_expired(api, world, live
         with pytest.raises(TransportQueryError) as raised:
             await session.execute(ME)
     assert raised.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("variables", ['{"s": "a\\ud800"}', '{"s": "a\\u0000"}', '{"s": ' + "[" * 100 + "]" * 100 + "}"])
+async def test_a_message_breaking_the_json_limits_closes_the_socket_with_4400(world, live_server, variables):
+    import websockets
+
+    async with websockets.connect(f"ws://{live_server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send('{"type": "connection_init", "payload": {}}')
+        assert '"connection_ack"' in await socket.recv()
+        await socket.send('{"id": "1", "type": "subscribe", "payload": {"query": "query($s: String) { '
+                          '__typename }", "variables": ' + variables + "}}")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.recv()
+    assert closed.value.rcvd.code == 4400
