@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,6 +26,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from . import json_input
 from .context import Context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -41,10 +40,19 @@ ALLOWED_ON = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, Operat
 class RequestError(Exception):
     """A request that is not well-formed GraphQL-over-HTTP: always 4xx."""
 
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None,
+                 code: str | None = None):
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
+        self.code = code  # extensions.code of the error, when there is one
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": str(self)}
+        if self.code:
+            error["extensions"] = {"code": self.code}
+        return error
 
 
 @dataclass(frozen=True)
@@ -83,10 +91,9 @@ def _optional_json_object(name: str, value: Any, *, encoded: bool) -> dict[str, 
     if value is None:
         return None
     if encoded:
-        try:
-            value = json.loads(value)
-        except (TypeError, ValueError):
-            raise RequestError(f"`{name}` must be a JSON-encoded object") from None
+        if not isinstance(value, str):
+            raise RequestError(f"`{name}` must be a JSON-encoded object")
+        value = _decode_json(value, f"`{name}` must be a JSON-encoded object")
         if value is None:
             return None
     if not isinstance(value, dict):
@@ -119,6 +126,7 @@ def _get_params(request: Request) -> GraphQLParams:
             raise RequestError(f"`{name}` is given more than once")
         if values:
             raw[name] = values[0]
+    _check_json(raw)
     return _params(raw, encoded=True)
 
 
@@ -126,13 +134,26 @@ async def _post_params(request: Request) -> GraphQLParams:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError("send the request body as application/json", status=415)
-    try:
-        body = json.loads(await _capped_body(request))
-    except ValueError:
-        raise RequestError("the request body is not valid JSON") from None
+    body = _decode_json(await _capped_body(request), "the request body is not valid JSON")
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object")
     return _params(body, encoded=False)
+
+
+def _decode_json(data: str | bytes, malformed: str) -> Any:
+    try:
+        return json_input.decode(data)
+    except json_input.NotJSON:
+        raise RequestError(malformed) from None
+    except json_input.UnsafeJSON as error:
+        raise RequestError(str(error), code="BAD_USER_INPUT") from None
+
+
+def _check_json(value: Any) -> None:
+    try:
+        json_input.check(value)
+    except json_input.UnsafeJSON as error:
+        raise RequestError(str(error), code="BAD_USER_INPUT") from None
 
 
 @lru_cache(maxsize=1024)
@@ -185,7 +206,7 @@ class GraphQLHTTPEndpoint:
             async with self.admission:
                 return await self._execute(request, params, media_type)
         except RequestError as error:
-            return self._errors_response(media_type, [{"message": str(error)}], error.status, error.headers)
+            return self._errors_response(media_type, [error.formatted], error.status, error.headers)
 
     def _wants_graphiql(self, request: Request) -> bool:
         return (

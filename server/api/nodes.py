@@ -1,32 +1,71 @@
-"""Helpers for Relay nodes: loading by id and reading ids from inputs."""
+"""Helpers for Relay nodes: loading by id and reading ids from inputs.
+
+Arguments and input fields that name a node are declared as plain ``strawberry.ID``
+(the same ``ID`` scalar in the schema) and decoded here, inside the resolver: so a
+malformed id is refused after the field's permission checks (an anonymous caller
+learns nothing but UNAUTHENTICATED), and with a clear BAD_USER_INPUT rather than
+strawberry's coercion error or a database overflow.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 
+from ..domains.common.validation import is_row_id
+
 MISSING_ID = -1  # never a row id: a lookup for it finds nothing, so the service says NOT_FOUND
+_DECIMAL = re.compile(r"[0-9]{1,20}")
 
 
-def local_id(global_id: relay.GlobalID | None, type_name: str) -> int | None:
-    """The row id inside a global id of ``type_name``; a foreign or malformed id maps to MISSING_ID."""
-    if global_id is None:
+class MalformedGlobalId(GraphQLError):
+    """An id that is not base64 of ``Type:row`` with a row id in 1..2^63-1."""
+
+    def __init__(self, value: object) -> None:
+        shown = value if isinstance(value, str) and len(value) <= 100 else "…"
+        super().__init__(f'"{shown}" is not a valid global id', extensions={"code": "BAD_USER_INPUT"})
+
+
+def decode_global_id(value: str | relay.GlobalID) -> relay.GlobalID:
+    """The type name and row id inside a global id; MalformedGlobalId when it is not one of ours."""
+    if isinstance(value, relay.GlobalID):
+        global_id = value
+    else:
+        try:
+            global_id = relay.GlobalID.from_id(value)
+        except (relay.GlobalIDValueError, TypeError, ValueError):
+            raise MalformedGlobalId(value) from None
+    row_id(global_id.node_id, value)
+    return global_id
+
+
+def row_id(node_id: str, shown: object = None) -> int:
+    """A node id as a row id, refused (MalformedGlobalId) unless it is a decimal 1..2^63-1."""
+    if not (isinstance(node_id, str) and _DECIMAL.fullmatch(node_id) and is_row_id(int(node_id))):
+        raise MalformedGlobalId(shown if shown is not None else node_id)
+    return int(node_id)
+
+
+def local_id(value: str | relay.GlobalID | None, type_name: str) -> int | None:
+    """The row id inside a global id of ``type_name``; an id of another type maps to MISSING_ID
+    (the service answers NOT_FOUND), a malformed one raises MalformedGlobalId (BAD_USER_INPUT)."""
+    if value is None:
         return None
+    global_id = decode_global_id(value)
     if global_id.type_name != type_name:
         return MISSING_ID
-    try:
-        return int(global_id.node_id)
-    except ValueError:
-        return MISSING_ID
+    return int(global_id.node_id)
 
 
-def local_ids(global_ids: Iterable[relay.GlobalID] | None, type_name: str) -> list[int] | None:
-    if global_ids is None:
+def local_ids(values: Iterable[str | relay.GlobalID] | None, type_name: str) -> list[int] | None:
+    if values is None:
         return None
-    return [local_id(g, type_name) for g in global_ids]
+    return [local_id(v, type_name) for v in values]
 
 
 async def load_nodes(
@@ -38,16 +77,11 @@ async def load_nodes(
 ) -> list[Any]:
     """Rows for ``node(id:)``, in the order asked; unknown or hidden ids resolve to null."""
     actor = info.context.require_actor()
-    ids = []
-    for raw in node_ids:
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            ids.append(MISSING_ID)
+    ids = [row_id(str(raw)) for raw in node_ids]
     async with info.context.db() as session:
         rows = await fetch(session, ids)
     result = []
-    for row_id in ids:
-        row = rows.get(row_id)
+    for node in ids:
+        row = rows.get(node)
         result.append(convert(row) if row is not None and visible(actor, row) else None)
     return result

@@ -1,4 +1,4 @@
-"""Money and a DateTime that insists on a time zone."""
+"""Money, a DateTime that insists on a time zone, and dates within a range that arithmetic survives."""
 
 from __future__ import annotations
 
@@ -22,17 +22,35 @@ class MoneyInput:
     currency: str = "CNY"
 
 
+# Inputs beyond these years are refused: arithmetic on them (a zone offset, a slot's length, a
+# day's end) would leave Python's datetime range (years 1-9999) and fail deep inside a service.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+_RANGE = f"between {EARLIEST_DATE.year} and {LATEST_DATE.year}"
+
+
+def _refused(message: str) -> StrawberryInputCoercionError:
+    return StrawberryInputCoercionError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 64 else text[:64] + "…"
+
+
 def _parse_aware_datetime(value: object) -> dt.datetime:
     if not isinstance(value, str):
-        raise StrawberryInputCoercionError(f'DateTime must be an ISO 8601 string, got "{value}"')
+        raise _refused(f'DateTime must be an ISO 8601 string, got "{_shown(value)}"')
     try:
         parsed = dateutil.parser.isoparse(value)
-    except ValueError:
-        raise StrawberryInputCoercionError(f'"{value}" is not an ISO 8601 date-time') from None
+    except (ValueError, OverflowError):
+        raise _refused(f'"{_shown(value)}" is not an ISO 8601 date-time') from None
     if parsed.tzinfo is None:
-        raise StrawberryInputCoercionError(
-            f'"{value}" has no time zone; send UTC ("Z") or an offset such as +08:00'
+        raise _refused(
+            f'"{_shown(value)}" has no time zone; send UTC ("Z") or an offset such as +08:00'
         )
+    if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
+        raise _refused(f'"{_shown(value)}" is out of range: years {_RANGE}')
     return parsed.astimezone(dt.UTC)
 
 
@@ -40,9 +58,22 @@ def _serialize_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def _parse_date(value: object) -> dt.date:
+    if not isinstance(value, str):
+        raise _refused(f'Date must be an ISO 8601 string, got "{_shown(value)}"')
+    try:
+        parsed = dt.date.fromisoformat(value)
+    except ValueError:
+        raise _refused(f'"{_shown(value)}" is not an ISO 8601 date (YYYY-MM-DD)') from None
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise _refused(f'"{_shown(value)}" is out of range: years {_RANGE}')
+    return parsed
+
+
 AWARE_DATETIME = ScalarDefinition(
     name="DateTime",
-    description="An instant, ISO 8601 with a time zone; answers are in UTC (e.g. 2026-11-27T02:00:00Z).",
+    description=("An instant, ISO 8601 with a time zone; answers are in UTC (e.g. 2026-11-27T02:00:00Z). "
+                 f"Inputs are {_RANGE}."),
     specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339",
     serialize=_serialize_datetime,
     parse_value=_parse_aware_datetime,
@@ -50,4 +81,14 @@ AWARE_DATETIME = ScalarDefinition(
     origin=dt.datetime,
 )
 
-SCALAR_MAP = {dt.datetime: AWARE_DATETIME}
+BOUNDED_DATE = ScalarDefinition(
+    name="Date",
+    description=f"A calendar date, ISO 8601 (YYYY-MM-DD); inputs are {_RANGE}.",
+    specified_by_url=None,
+    serialize=dt.date.isoformat,
+    parse_value=_parse_date,
+    parse_literal=None,
+    origin=dt.date,
+)
+
+SCALAR_MAP = {dt.datetime: AWARE_DATETIME, dt.date: BOUNDED_DATE}

@@ -43,6 +43,8 @@ from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
 from .errors import ErrorPolicy, UserError, present_errors_of
+from .json_input import TextLiteralRule
+from .nodes import decode_global_id
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
 from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
@@ -53,13 +55,14 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, Id
             BookingQuery, TaskQuery):
     @strawberry.field(extensions=authenticated(),
                       description="Any object by its global id; null if unknown or hidden from you.")
-    async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
-        definition = info.schema.get_type_by_name(id.type_name)
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+        global_id = decode_global_id(id)
+        definition = info.schema.get_type_by_name(global_id.type_name)
         origin = getattr(definition, "origin", None)
         is_object_type = definition is not None and not getattr(definition, "is_interface", False)
         if not (is_object_type and isinstance(origin, type) and issubclass(origin, relay.Node)):
             return None
-        return await id.resolve_node(info, required=False)
+        return await global_id.resolve_node(info, required=False)
 
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
@@ -120,6 +123,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # The rules are built once: ValidationCache keys on the rule classes, and the
     # limiters make a new class per instance, so per-operation limiters never hit it.
     rules = [
+        TextLiteralRule,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from json import JSONDecodeError
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
@@ -21,6 +22,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
 
 from ..domains.common.outbox import SESSIONS_REVOKED, account_topic
+from . import json_input
 from .context import Context
 
 logger = logging.getLogger("irs.websocket")
@@ -108,6 +110,13 @@ class GraphQLWebSocket(GraphQL):
         # here (cross-site WebSocket hijacking); no Origin (native apps) and the same origin pass.
         super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                          allowed_origins=allowed_origins)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Messages meet the limits of HTTP bodies; one that does not closes the socket (4400)."""
+        try:
+            return json_input.decode(data)
+        except (json_input.NotJSON, json_input.UnsafeJSON) as error:
+            raise JSONDecodeError(str(error), data if isinstance(data, str) else "", 0) from None
 
     async def get_context(self, request, response) -> Context:
         return Context(request.app.state.runtime, request)

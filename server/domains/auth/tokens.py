@@ -13,6 +13,7 @@ import jwt
 
 from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import Unauthenticated
+from ..common.validation import is_row_id
 
 ALGORITHM = "HS256"
 
@@ -85,13 +86,20 @@ def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
     kind, _, raw_id = str(claims["sub"]).partition(":")
     try:
         actor = Actor(
-            kind=ActorKind(kind), id=int(raw_id),
+            kind=ActorKind(kind), id=_row_id(raw_id),
             role=Role(claims["role"]) if claims.get("role") else None,
-            store_id=claims.get("store"),
+            store_id=None if claims.get("store") is None else _row_id(claims["store"]),
         )
         return AccessClaims(actor, claims["sid"], datetime.fromtimestamp(claims["exp"], UTC))
-    except (ValueError, TypeError):
-        raise Unauthenticated("malformed access token subject") from None
+    except (ValueError, TypeError, OverflowError, OSError):  # OverflowError, OSError: an exp past year 9999
+        raise Unauthenticated("invalid access token") from None
+
+
+def _row_id(value: object) -> int:
+    number = int(value)  # type: ignore[call-overload]
+    if isinstance(value, (bool, float)) or not is_row_id(number):
+        raise ValueError(f"not a row id: {value!r}")
+    return number
 
 
 def new_refresh_secret() -> str:

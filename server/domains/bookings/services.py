@@ -121,7 +121,8 @@ async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) 
 
 async def _check_references(session: AsyncSession, request: BookingRequest) -> tuple[Store, Livestream | None]:
     check = Validator(Code)
-    check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False)
+    check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False,
+               multiline=True)
     check.count(("input", "productIds"), request.product_ids, MAX_PRODUCTS)
     if request.slot_start.tzinfo is None:
         check.add("INVALID_VALUE", "slotStart needs a time zone", ("input", "slotStart"))
@@ -319,7 +320,8 @@ async def cancel_booking(session: AsyncSession, actor: Actor, booking_id: int, r
         raise not_found(Code, "booking", ("input", "id"))
     _authorize_change(actor, booking)
     check = Validator(Code)
-    reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False)
+    reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False,
+                        multiline=True)
     check.raise_if_any()
     if booking.status != BookingStatus.CONFIRMED.value:
         raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be cancelled", ("input", "id"))

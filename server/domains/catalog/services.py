@@ -134,7 +134,7 @@ async def create_product(
     sku = check.text(("input", "sku"), draft.sku, max_length=32, pattern=SKU_PATTERN,
                      pattern_hint="2-32 upper-case letters, digits or -")
     check.text(("input", "name"), draft.name, max_length=100)
-    check.text(("input", "description"), draft.description, max_length=2000, min_length=0)
+    check.text(("input", "description"), draft.description, max_length=2000, min_length=0, multiline=True)
     _check_price(check, draft.price_amount, draft.currency, brand_currency)
     await _check_category(session, check, draft.category_id)
     check.raise_if_any()
@@ -172,7 +172,7 @@ async def update_product(
     check = Validator(Code)
     check.text(("input", "name"), changes.name, max_length=100, required=False)
     check.text(("input", "description"), changes.description, max_length=2000,
-               min_length=0, required=False)
+               min_length=0, required=False, multiline=True)
     _check_price(check, changes.price_amount, changes.currency, brand_currency)
     await _check_category(session, check, changes.category_id)
     check.raise_if_any()

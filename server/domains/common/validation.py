@@ -11,6 +11,26 @@ from .errors import DomainError, Problem
 
 Path = tuple[str, ...]
 
+# One rule for every free text a person or a system gives us (names, titles, notes…): no control
+# characters (C0, DEL, C1: NUL, ESC of terminal escapes…), no bidi embeddings, overrides or isolates
+# (U+202A-U+202E, U+2066-U+2069: they make text read differently than it is stored), no lone
+# surrogates. Multi-line fields (notes, descriptions, talking points) may hold tabs and line breaks.
+_NOT_TEXT = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f{_NOT_TEXT}]")
+_MULTI_LINE_REFUSED = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_NOT_TEXT}]")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why ``value`` may not be stored as free text, or None when it may."""
+    found = (_MULTI_LINE_REFUSED if multiline else _SINGLE_LINE_REFUSED).search(value)
+    if found is None:
+        return None
+    character = found.group()
+    kind = "a bidi control" if "\u202a" <= character <= "\u2069" else (
+        "a lone surrogate" if "\ud800" <= character <= "\udfff" else "a control character")
+    allowed = " (tabs and line breaks are allowed)" if multiline else ""
+    return f"holds {kind}, U+{ord(character):04X}, at position {found.start()}{allowed}"
+
 
 class Validator:
     """Collects problems for one input; :meth:`raise_if_any` ends the check."""
@@ -36,6 +56,7 @@ class Validator:
         required: bool = True,
         pattern: str | None = None,
         pattern_hint: str = "",
+        multiline: bool = False,
     ) -> str | None:
         if value is None:
             if required:
@@ -49,6 +70,8 @@ class Validator:
             self.add("TOO_LONG", f"{path[-1]} takes at most {max_length} characters", path)
         elif pattern and not re.fullmatch(pattern, value):
             self.add("INVALID_FORMAT", f"{path[-1]} must be {pattern_hint}", path)
+        elif (problem := text_problem(value, multiline=multiline)) is not None:
+            self.add("INVALID_FORMAT", f"{path[-1]} {problem}", path)
         return value
 
     def number_range(self, path: Path, value: float | int | None, low, high) -> None:
@@ -66,3 +89,11 @@ class Validator:
 
 def not_found(codes: type[Enum], what: str, path: Path | None) -> DomainError:
     return DomainError.single(codes["NOT_FOUND"], f"{what} not found", path)
+
+
+MAX_ROW_ID = 2**63 - 1  # BIGINT: a larger id overflows the database driver
+
+
+def is_row_id(value: int) -> bool:
+    """Could be a row's primary key (1..2^63-1)."""
+    return 1 <= value <= MAX_ROW_ID

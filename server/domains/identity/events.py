@@ -51,6 +51,7 @@ class RawEvent:
     store_id: int | None = None
     product_id: int | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    unreadable: str | None = None  # what the API could not read in it (a malformed id): rejected as such
 
 
 @dataclass
@@ -70,6 +71,8 @@ class EventRejected(Exception):
 
 def check_event(raw: RawEvent, now: datetime, blocked_values: frozenset[str]) -> list[IdentifierKey]:
     """The event's linkable keys, or EventRejected. References are checked in bulk elsewhere."""
+    if raw.unreadable:
+        raise EventRejected("INVALID_VALUE", raw.unreadable)
     if not raw.event_id or len(raw.event_id) > 64:
         raise EventRejected("INVALID_VALUE", "eventId must have 1-64 characters")
     if raw.occurred_at.tzinfo is None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from ..common.validation import text_problem
 from .events import EventRejected, EventType
 
 TRAIT_NAMES = ("name", "gender", "birthday", "city", "skinType", "preferredCategories", "tags")
@@ -32,6 +33,9 @@ def check_trait_values(properties: dict[str, Any]) -> None:
                 date.fromisoformat(value)
             except ValueError:
                 raise EventRejected("INVALID_VALUE", "birthday must be YYYY-MM-DD") from None
+        for text in value if isinstance(value, list) else [value]:
+            if (problem := text_problem(text)) is not None:
+                raise EventRejected("INVALID_VALUE", f"{name} {problem}")
 
 
 def check_consents(properties: dict[str, Any]) -> None:

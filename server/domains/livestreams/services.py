@@ -65,7 +65,7 @@ def _check_text(check: Validator, values, required: bool) -> None:
         check.count(("input", "talkingPoints"), values.talking_points, MAX_TALKING_POINTS)
         for index, point in enumerate(values.talking_points):
             check.text(("input", "talkingPoints", str(index)), point,
-                       max_length=MAX_TALKING_POINT_LENGTH)
+                       max_length=MAX_TALKING_POINT_LENGTH, multiline=True)
 
 
 def _check_schedule(check: Validator, start: datetime, end: datetime) -> None:

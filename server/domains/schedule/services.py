@@ -176,7 +176,8 @@ async def add_shift_exception(session: AsyncSession, actor: Actor, staff_id: int
     """LEAVE without times is the whole day; EXTRA needs its times."""
     guide = await _guide(session, actor, staff_id)
     check = Validator(Code)
-    note = check.text(("input", "note"), note, max_length=200, min_length=0, required=False) or ""
+    note = check.text(("input", "note"), note, max_length=200, min_length=0, required=False,
+                      multiline=True) or ""
     if kind is ExceptionKind.EXTRA or starts is not None or ends is not None:
         _check_interval(check, ("input",), starts, ends)
     check.raise_if_any()

@@ -62,10 +62,15 @@ class StoreChanges:
     active: bool | None = None
 
 
+MAX_TIMEZONE_LENGTH = 64  # the longest IANA name is 32 characters
+
+
 def is_valid_timezone(name: str) -> bool:
+    if len(name) > MAX_TIMEZONE_LENGTH:
+        return False  # ZoneInfo would look for such a file and fail with "File name too long"
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 

@@ -342,7 +342,7 @@ async def set_sop_template(session: AsyncSession, actor: Actor, customer_type: C
         path = ("input", "steps", str(index))
         title = check.text((*path, "title"), raw["title"], max_length=100)
         guidance = check.text((*path, "guidance"), raw.get("guidance", ""), max_length=500, min_length=0,
-                              required=False)
+                              required=False, multiline=True)
         clean.append({"title": title, "guidance": guidance or "", "required": bool(raw.get("required", True))})
     check.raise_if_any()
     template = (await session.exec(select(SopTemplate).where(

@@ -120,3 +120,17 @@ async def test_a_lost_revocation_message_is_made_up_for_by_the_periodic_check(db
             assert await close_of(socket_, within=5) == SESSION_ENDED
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("variables", ['{"s": "a\\ud800"}', '{"s": "a\\u0000"}', '{"s": ' + "[" * 100 + "]" * 100 + "}"])
+async def test_a_message_breaking_the_json_limits_closes_the_socket_with_4400(world, live_server, variables):
+    import websockets
+
+    async with websockets.connect(f"ws://{live_server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send('{"type": "connection_init", "payload": {}}')
+        assert '"connection_ack"' in await socket.recv()
+        await socket.send('{"id": "1", "type": "subscribe", "payload": {"query": "query($s: String) { '
+                          '__typename }", "variables": ' + variables + "}}")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.recv()
+    assert closed.value.rcvd.code == 4400

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_id, local_ids
 from ..services import BookingRequest
@@ -13,14 +12,14 @@ from ..services import BookingRequest
 
 @strawberry.input(description="Book a slot. Customers book for themselves; staff give customerId.")
 class BookingCreateInput:
-    store_id: relay.GlobalID
+    store_id: strawberry.ID
     slot_start: dt.datetime = strawberry.field(description="The start of a slot, as availableSlots gives it.")
-    livestream_id: relay.GlobalID | None = strawberry.field(default=None, description="The livestream she came from.")
-    product_ids: list[relay.GlobalID] = strawberry.field(default_factory=list,
+    livestream_id: strawberry.ID | None = strawberry.field(default=None, description="The livestream she came from.")
+    product_ids: list[strawberry.ID] = strawberry.field(default_factory=list,
                                                          description="Products she wants to see (at most 20).")
-    service_id: relay.GlobalID | None = None
+    service_id: strawberry.ID | None = None
     note: str = strawberry.field(default="", description="At most 500 characters.")
-    customer_id: relay.GlobalID | None = strawberry.field(default=None, description="Staff only: for whom.")
+    customer_id: strawberry.ID | None = strawberry.field(default=None, description="Staff only: for whom.")
     idempotency_key: str | None = strawberry.field(default=None, description="A retry with the same key returns "
                                                                              "the same booking.")
 
@@ -37,17 +36,17 @@ def to_request(data: BookingCreateInput) -> BookingRequest:
 
 @strawberry.input
 class BookingCancelInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     reason: str | None = strawberry.field(default=None, description="At most 200 characters.")
 
 
 @strawberry.input(description="Check a customer in: scan her QR code, or look the booking up. Give one.")
 class BookingCheckInInput:
     qr_token: str | None = None
-    booking_id: relay.GlobalID | None = None
+    booking_id: strawberry.ID | None = None
 
 
 @strawberry.input(description="Move a confirmed booking to another slot of the same store.")
 class BookingRescheduleInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     slot_start: dt.datetime

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 from sqlmodel import select
-from strawberry import relay
 
 from ....api.errors import query_problem
 from ....api.nodes import local_id
@@ -29,9 +28,9 @@ class BookingQuery:
                                                               "past, not within the lead time. Full slots are "
                                                               "listed with remaining 0.")
     async def available_slots(
-        self, info: strawberry.Info, store_id: relay.GlobalID,
+        self, info: strawberry.Info, store_id: strawberry.ID,
         from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date,
-        service_id: relay.GlobalID | None = None,
+        service_id: strawberry.ID | None = None,
     ) -> list[TimeSlot]:
         now = info.context.runtime.clock.now()
         async with info.context.db() as session:
@@ -58,7 +57,7 @@ class BookingQuery:
     @strawberry.field(extensions=STORE_READERS, description="A store's bookings with a slot between two instants, in "
                                                             "the order they were made.")
     async def store_bookings(
-        self, info: strawberry.Info, store_id: relay.GlobalID, from_: Annotated[dt.datetime, strawberry.argument(
+        self, info: strawberry.Info, store_id: strawberry.ID, from_: Annotated[dt.datetime, strawberry.argument(
             name="from")], to: dt.datetime, first: int | None = None, after: str | None = None,
         status: BookingStatus | None = None,
     ) -> Connection[Booking]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from strawberry import relay
 
 from ....api.live import live_messages
 from ....api.nodes import local_id
@@ -21,7 +20,7 @@ class BookingSubscription:
     @strawberry.subscription(extensions=roles(Role.HQ_ADMIN, Role.LIVESTREAM_OPS, Role.ANALYST),
                              description="Every new booking (of one livestream, or all), with its store and city.")
     async def booking_feed(self, info: strawberry.Info,
-                           livestream_id: relay.GlobalID | None = None) -> AsyncGenerator[Booking, None]:
+                           livestream_id: strawberry.ID | None = None) -> AsyncGenerator[Booking, None]:
         topic = (livestream_bookings_topic(local_id(livestream_id, "Livestream")) if livestream_id
                  else ALL_BOOKINGS_TOPIC)
         async for message in live_messages(info, topic):

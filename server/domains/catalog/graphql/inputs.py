@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.scalars import MoneyInput
 
@@ -27,7 +26,7 @@ class ServiceCreateInput:
 class ProductCreateInput:
     sku: str
     name: str
-    category_id: relay.GlobalID
+    category_id: strawberry.ID
     price: MoneyInput
     description: str = ""
     active: bool = True
@@ -36,9 +35,9 @@ class ProductCreateInput:
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
 class ProductUpdateInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     name: str | None = None
     description: str | None = None
-    category_id: relay.GlobalID | None = None
+    category_id: strawberry.ID | None = None
     price: MoneyInput | None = None
     active: bool | None = None

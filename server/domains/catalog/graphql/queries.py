@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
@@ -17,7 +16,7 @@ class CatalogQuery:
     @strawberry.field(extensions=authenticated(), description="Products, optionally by category.")
     async def products(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-        category_id: relay.GlobalID | None = None, active: bool | None = None,
+        category_id: strawberry.ID | None = None, active: bool | None = None,
     ) -> Connection[Product]:
         statement = services.product_listing(
             category_id=local_id(category_id, "ProductCategory"), active=active)

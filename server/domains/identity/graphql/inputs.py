@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 
-from ....api.nodes import local_id
+from ....api.nodes import MalformedGlobalId, local_id
 from ..events import RawEvent, RawIdentifier
 from .types import EventType, IdentifierType, SourceKind
 
@@ -27,17 +26,24 @@ class EventInput:
     type: EventType
     occurred_at: dt.datetime
     identifiers: list[IdentifierInput] = strawberry.field(description="1 to 20.")
-    livestream_id: relay.GlobalID | None = None
-    store_id: relay.GlobalID | None = None
-    product_id: relay.GlobalID | None = None
+    livestream_id: strawberry.ID | None = None
+    store_id: strawberry.ID | None = None
+    product_id: strawberry.ID | None = None
     properties: JSON | None = strawberry.field(default=None, description="At most 8 KB of JSON.")
 
     def to_raw(self) -> RawEvent:
+        references, problem = {}, None
+        for name, value, type_name in (("livestreamId", self.livestream_id, "Livestream"),
+                                       ("storeId", self.store_id, "Store"), ("productId", self.product_id, "Product")):
+            try:
+                references[name] = local_id(value, type_name)
+            except MalformedGlobalId:  # this event alone is rejected, not the batch
+                references[name], problem = None, f"{name} is not a valid global id"
         return RawEvent(
             event_id=self.event_id, type=self.type, occurred_at=self.occurred_at,
             identifiers=[RawIdentifier(i.type, i.value, i.namespace) for i in self.identifiers],
-            livestream_id=local_id(self.livestream_id, "Livestream"), store_id=local_id(self.store_id, "Store"),
-            product_id=local_id(self.product_id, "Product"),
+            livestream_id=references["livestreamId"], store_id=references["storeId"],
+            product_id=references["productId"], unreadable=problem,
             properties=self.properties if isinstance(self.properties, dict) else ({} if self.properties is None
                                                                                    else {"value": self.properties}),
         )
@@ -52,7 +58,7 @@ class SourceCreateInput:
 
 @strawberry.input(description="Staff edits of a customer's profile; fields left out stay as they are.")
 class CustomerTraitsInput:
-    customer_id: relay.GlobalID
+    customer_id: strawberry.ID
     name: str | None = None
     gender: str | None = None
     birthday: str | None = strawberry.field(default=None, description="YYYY-MM-DD")

@@ -102,7 +102,7 @@ class IdentityMutation:
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
 
     @strawberry.mutation(extensions=HQ_ADMIN, description="Give a source a new API key; the old one stops working.")
-    async def source_rotate_key(self, info: strawberry.Info, id: relay.GlobalID) -> SourceKeyPayload:
+    async def source_rotate_key(self, info: strawberry.Info, id: strawberry.ID) -> SourceKeyPayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -113,7 +113,7 @@ class IdentityMutation:
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
 
     @strawberry.mutation(extensions=HQ_ADMIN, description="Stop accepting events from a source.")
-    async def source_disable(self, info: strawberry.Info, id: relay.GlobalID) -> SourceDisablePayload:
+    async def source_disable(self, info: strawberry.Info, id: strawberry.ID) -> SourceDisablePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -146,7 +146,7 @@ class IdentityMutation:
 
     @strawberry.mutation(extensions=HQ_ADMIN, description=(
         "Undo a merge: the merged customer comes back with the identifiers and events that came through her."))
-    async def person_split(self, info: strawberry.Info, merge_id: relay.GlobalID) -> PersonSplitPayload:
+    async def person_split(self, info: strawberry.Info, merge_id: strawberry.ID) -> PersonSplitPayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -162,7 +162,7 @@ class IdentityMutation:
     @strawberry.mutation(extensions=HQ_ADMIN, description=(
         "Erase a customer (PIPL / GDPR): identifiers, traits, consents and event properties are deleted; her "
         "pseudonymous id and the facts accounting needs stay. Older replayed events will not link her again."))
-    async def person_erase(self, info: strawberry.Info, customer_id: relay.GlobalID) -> PersonErasePayload:
+    async def person_erase(self, info: strawberry.Info, customer_id: strawberry.ID) -> PersonErasePayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
@@ -191,7 +191,7 @@ class IdentityMutation:
     @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER),
                          description="Give a customer her own guide (null to clear); managers for their store.")
     async def customer_relationship_guide_set(
-        self, info: strawberry.Info, customer_id: relay.GlobalID, guide_id: relay.GlobalID | None = None
+        self, info: strawberry.Info, customer_id: strawberry.ID, guide_id: strawberry.ID | None = None
     ) -> CustomerRelationshipGuideSetPayload:
         actor = info.context.require_actor()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.context import bad_input
 from ....api.nodes import local_id
@@ -23,7 +22,7 @@ class IdentityQuery:
     @strawberry.field(extensions=authenticated(), description=(
         "A customer's 360° view. Store roles may open only customers with a booking, task or order at their "
         "store (else FORBIDDEN); customers only themselves. A merged id opens the surviving customer."))
-    async def customer(self, info: strawberry.Info, id: relay.GlobalID) -> Customer | None:
+    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         return await open_customer(info, local_id(id, "Customer"))
 
     @strawberry.field(extensions=ALL_STAFF, description="Find a customer by one of her identifiers.")

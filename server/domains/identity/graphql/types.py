@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment
 
 from ....api.errors import user_error_type
+from ....api.nodes import load_nodes
 from ....api.pagination import Connection, paginate
 from ....api.permissions import roles
 from ....api.scalars import Money
@@ -22,6 +23,7 @@ from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
 from ...common.actor import HQ_ROLES, ActorKind
 from ...common.actor import Role as RoleValue
+from ...common.lookup import rows_by_id
 from ...livestreams.graphql.types import Livestream
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
@@ -394,6 +396,11 @@ class PersonMerge(relay.Node):
         return cls(id=row.id, survivor_id=_customer_ref(row.survivor_id), merged_id=_customer_ref(row.merged_id),
                    actor=row.actor, created_at=row.created_at, undone_at=row.undone_at)
 
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, lambda session, ids: rows_by_id(session, MergeRow, ids), node_ids,
+                                cls.from_row, visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN))
+
 
 @strawberry.type(description="An event that would have joined persons with different values of a limited type.")
 class IdentityConflict(relay.Node):
@@ -411,6 +418,12 @@ class IdentityConflict(relay.Node):
                    identifier_type=IdentifierTypeValue(row.identifier_type), created_at=row.created_at,
                    event_row=row.event_id)
 
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, lambda session, ids: rows_by_id(session, ConflictRow, ids), node_ids,
+                                cls.from_row,
+                                visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN, RoleValue.ANALYST))
+
 
 @strawberry.type(description="A touchpoint system that sends events with its API key.")
 class TouchpointSource(relay.Node):
@@ -426,6 +439,11 @@ class TouchpointSource(relay.Node):
     def from_row(cls, row: SourceRow) -> TouchpointSource:
         return cls(id=row.id, name=row.name, kind=SourceKindValue(row.kind), key_prefix=row.key_prefix,
                    active=row.active, created_at=row.created_at, key_rotated_at=row.key_rotated_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info, node_ids, required=False):
+        return await load_nodes(info, lambda session, ids: rows_by_id(session, SourceRow, ids), node_ids,
+                                cls.from_row, visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN))
 
 
 @strawberry.type(description="What happened to one ingested event.")

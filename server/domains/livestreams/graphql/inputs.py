@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_id, local_ids
 from .. import services
@@ -16,26 +15,26 @@ from .types import Channel, LivestreamStatus
 class LivestreamCreateInput:
     title: str
     host_name: str
-    team_id: relay.GlobalID
+    team_id: strawberry.ID
     channel: Channel
     scheduled_start: datetime
     scheduled_end: datetime
     talking_points: list[str] = strawberry.field(default_factory=list)
-    product_ids: list[relay.GlobalID] = strawberry.field(default_factory=list, description="In show order.")
+    product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="In show order.")
     idempotency_key: str | None = None
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are. Setting status LIVE or ENDED stamps the actual time.")
 class LivestreamUpdateInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     title: str | None = None
     host_name: str | None = None
-    team_id: relay.GlobalID | None = None
+    team_id: strawberry.ID | None = None
     channel: Channel | None = None
     scheduled_start: datetime | None = None
     scheduled_end: datetime | None = None
     talking_points: list[str] | None = None
-    product_ids: list[relay.GlobalID] | None = None
+    product_ids: list[strawberry.ID] | None = None
     status: LivestreamStatus | None = None
 
 

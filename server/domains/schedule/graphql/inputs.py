@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry import relay
 
 from ...stores.graphql.types import Weekday
 from .types import ShiftExceptionKind
@@ -20,7 +19,7 @@ class WeeklyShiftInput:
 
 @strawberry.input
 class ShiftExceptionAddInput:
-    staff_id: relay.GlobalID
+    staff_id: strawberry.ID
     day: dt.date = strawberry.field(description="Store-local date.")
     kind: ShiftExceptionKind
     starts: dt.time | None = strawberry.field(default=None, description="LEAVE without times is the whole day.")
@@ -30,7 +29,7 @@ class ShiftExceptionAddInput:
 
 @strawberry.input
 class SlotSettingsUpdateInput:
-    store_id: relay.GlobalID
+    store_id: strawberry.ID
     slot_minutes: int | None = None
     guide_capacity: int | None = None
     lead_minutes: int | None = None
@@ -38,6 +37,6 @@ class SlotSettingsUpdateInput:
 
 @strawberry.input
 class SlotCapacityOverrideInput:
-    store_id: relay.GlobalID
+    store_id: strawberry.ID
     day: dt.date = strawberry.field(description="Store-local date.")
     capacity: int | None = strawberry.field(default=None, description="Seats per slot; null goes back to shifts.")

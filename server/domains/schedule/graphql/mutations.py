@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.errors import mutate
 from ....api.nodes import local_id
@@ -31,7 +30,7 @@ class ShiftExceptionAddPayload:
 
 @strawberry.type
 class ShiftExceptionRemovePayload:
-    removed_id: relay.GlobalID | None = None
+    removed_id: strawberry.ID | None = None
     errors: list[ScheduleUserError]
 
 
@@ -50,7 +49,7 @@ class SlotCapacityOverridePayload:
 @strawberry.type
 class ScheduleMutation:
     @strawberry.mutation(extensions=MANAGERS, description="Replace a guide's weekly shifts.")
-    async def shifts_set(self, info: strawberry.Info, staff_id: relay.GlobalID,
+    async def shifts_set(self, info: strawberry.Info, staff_id: strawberry.ID,
                          shifts: list[WeeklyShiftInput]) -> ShiftsSetPayload:
         actor = info.context.require_actor()
         weekly = [WeeklyShift(s.weekday.value, s.starts, s.ends) for s in shifts]
@@ -77,7 +76,7 @@ class ScheduleMutation:
 
     @strawberry.mutation(extensions=MANAGERS, description="Remove a shift exception.")
     async def shift_exception_remove(self, info: strawberry.Info,
-                                     id: relay.GlobalID) -> ShiftExceptionRemovePayload:
+                                     id: strawberry.ID) -> ShiftExceptionRemovePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_id
 from ....api.permissions import roles
@@ -30,7 +29,7 @@ class ScheduleQuery:
     @strawberry.field(extensions=STAFF, description="A guide's shifts; exceptions between two local dates "
                                                    "(default: the next 14 days).")
     async def guide_schedule(
-        self, info: strawberry.Info, staff_id: relay.GlobalID,
+        self, info: strawberry.Info, staff_id: strawberry.ID,
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None, to: dt.date | None = None,
     ) -> GuideSchedule | None:
         actor = info.context.require_actor()
@@ -50,6 +49,6 @@ class ScheduleQuery:
                              exceptions=[ShiftException.from_row(r) for r in exceptions])
 
     @strawberry.field(extensions=STAFF, description="How a store's slots are cut and filled.")
-    async def slot_settings(self, info: strawberry.Info, store_id: relay.GlobalID) -> SlotSettings:
+    async def slot_settings(self, info: strawberry.Info, store_id: strawberry.ID) -> SlotSettings:
         async with info.context.db() as session:
             return SlotSettings.from_row(await services.settings_of(session, local_id(store_id, "Store")))

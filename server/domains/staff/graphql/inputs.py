@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_id, local_ids
 from .. import services
@@ -16,28 +15,28 @@ class StaffCreateInput:
     password: str = strawberry.field(description="At least 10 characters.")
     display_name: str
     role: Role
-    store_id: relay.GlobalID | None = strawberry.field(
+    store_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for STORE_MANAGER and GUIDE, absent for HQ roles.")
-    skill_category_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
-    skill_service_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    skill_category_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    skill_service_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     idempotency_key: str | None = None
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
 class StaffUpdateInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     display_name: str | None = None
     password: str | None = strawberry.field(default=None, description="Resets the password; signs the member out.")
     role: Role | None = None
-    store_id: relay.GlobalID | None = None
-    skill_category_ids: list[relay.GlobalID] | None = None
-    skill_service_ids: list[relay.GlobalID] | None = None
+    store_id: strawberry.ID | None = None
+    skill_category_ids: list[strawberry.ID] | None = None
+    skill_service_ids: list[strawberry.ID] | None = None
 
 
 @strawberry.input
 class TeamCreateInput:
     name: str
-    member_ids: list[relay.GlobalID] = strawberry.field(
+    member_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="LIVESTREAM_OPS staff.")
     idempotency_key: str | None = None
 

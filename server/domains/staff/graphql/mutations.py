@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.errors import mutate
 from ....api.nodes import local_id
@@ -64,7 +63,7 @@ class StaffMutation:
         return await mutate(info, StaffUpdatePayload, StaffUserError, action)
 
     @strawberry.mutation(extensions=STAFF_ADMINS, description="Deactivate a staff account and end its sessions.")
-    async def staff_deactivate(self, info: strawberry.Info, id: relay.GlobalID) -> StaffDeactivatePayload:
+    async def staff_deactivate(self, info: strawberry.Info, id: strawberry.ID) -> StaffDeactivatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

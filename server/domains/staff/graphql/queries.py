@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
@@ -21,7 +20,7 @@ class StaffQuery:
     )
     async def staff(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-        store_id: relay.GlobalID | None = None, role: Role | None = None,
+        store_id: strawberry.ID | None = None, role: Role | None = None,
     ) -> Connection[StaffUser]:
         actor = info.context.require_actor()
         statement = services.staff_listing(actor, store_id=local_id(store_id, "Store"), role=role)

@@ -6,7 +6,6 @@ import datetime as dt
 from enum import Enum
 
 import strawberry
-from strawberry import relay
 
 from ....api.nodes import local_ids
 from .. import services
@@ -58,21 +57,21 @@ class StoreCreateInput:
     timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone.")
     opening_hours: list[OpeningHoursInput] = strawberry.field(
         description="One entry per open weekday; weekdays left out are closed days.")
-    service_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    service_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     active: bool = True
     idempotency_key: str | None = None
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
 class StoreUpdateInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     name: str | None = None
     city: str | None = None
     address: str | None = None
     location: GeoPointInput | None = None
     timezone: str | None = None
     opening_hours: list[OpeningHoursInput] | None = None
-    service_ids: list[relay.GlobalID] | None = None
+    service_ids: list[strawberry.ID] | None = None
     active: bool | None = None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
 from ....api.errors import query_problem
 from ....api.nodes import local_id, local_ids
@@ -28,7 +27,7 @@ class StoreQuery:
         return await paginate(info, statement, Store.from_row, first=first, after=after)
 
     @strawberry.field(extensions=authenticated(), description="One store; null when not found.")
-    async def store(self, info: strawberry.Info, id: relay.GlobalID) -> Store | None:
+    async def store(self, info: strawberry.Info, id: strawberry.ID) -> Store | None:
         row = await info.context.loader(services.stores_by_ids).load(local_id(id, "Store"))
         return Store.from_row(row) if row else None
 
@@ -36,9 +35,9 @@ class StoreQuery:
     async def nearby_stores(
         self, info: strawberry.Info, location: LocationInput,
         first: Annotated[int, strawberry.argument(description="How many stores, 1 to 50.")] = 10,
-        service_id: Annotated[relay.GlobalID | None, strawberry.argument(
+        service_id: Annotated[strawberry.ID | None, strawberry.argument(
             description="Only stores offering this service.")] = None,
-        product_ids: Annotated[list[relay.GlobalID] | None, strawberry.argument(
+        product_ids: Annotated[list[strawberry.ID] | None, strawberry.argument(
             description="Products she wants to see (at most 20), for productsInStock.")] = None,
     ) -> list[NearbyStore]:
         latitude, longitude = to_wgs84(location)

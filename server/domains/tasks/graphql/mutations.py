@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from ....api.errors import mutate
 from ....api.nodes import local_id
@@ -33,7 +32,7 @@ class SopTemplateSetPayload:
 def _task_action(service):
     """A mutation resolver running ``service(session, actor, task_id, now)``."""
 
-    async def resolve(self, info: strawberry.Info, id: relay.GlobalID) -> TaskPayload:
+    async def resolve(self, info: strawberry.Info, id: strawberry.ID) -> TaskPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
@@ -61,7 +60,7 @@ class TaskMutation:
     @strawberry.mutation(extensions=STORE_STAFF,
                          description="Tick one SOP step. Ticking a step of an OPEN task acknowledges it on the way "
                                      "(a queued one is refused: INVALID_STATE).")
-    async def task_step_complete(self, info: strawberry.Info, task_id: relay.GlobalID, position: int) -> TaskPayload:
+    async def task_step_complete(self, info: strawberry.Info, task_id: strawberry.ID, position: int) -> TaskPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
@@ -73,7 +72,7 @@ class TaskMutation:
 
     @strawberry.mutation(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
                          description="Give a task to another guide of the store.")
-    async def task_reassign(self, info: strawberry.Info, id: relay.GlobalID, guide_id: relay.GlobalID) -> TaskPayload:
+    async def task_reassign(self, info: strawberry.Info, id: strawberry.ID, guide_id: strawberry.ID) -> TaskPayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 

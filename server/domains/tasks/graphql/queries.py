@@ -6,7 +6,6 @@ import datetime as dt
 
 import strawberry
 from sqlmodel import col, select
-from strawberry import relay
 
 from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
@@ -42,7 +41,7 @@ class TaskQuery:
     @strawberry.field(extensions=STORE_STAFF, description="A store's active tasks (open, acknowledged, in "
                                                           "progress); unassignedOnly for the queue no guide took.")
     async def store_tasks(
-        self, info: strawberry.Info, store_id: relay.GlobalID, unassigned_only: bool = False,
+        self, info: strawberry.Info, store_id: strawberry.ID, unassigned_only: bool = False,
         first: int | None = None, after: str | None = None,
     ) -> Connection[Task]:
         actor = info.context.require_actor()

@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from enum import Enum
 
 import strawberry
-from strawberry import relay
 
 from ....api.live import live_messages
 from ....api.nodes import local_id
@@ -53,7 +52,7 @@ class TaskSubscription:
 
     @strawberry.subscription(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
                              description="Every task event of a store: new, queued, escalated, done.")
-    async def store_queue(self, info: strawberry.Info, store_id: relay.GlobalID) -> AsyncGenerator[TaskEvent, None]:
+    async def store_queue(self, info: strawberry.Info, store_id: strawberry.ID) -> AsyncGenerator[TaskEvent, None]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")
         actor.require_store(store)
