@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     schema = build_schema(settings)
     tokens = TokenPolicy.from_settings(settings)
     identity = IdentityPolicy(tombstone_salt=settings.tombstone_salt(),
-                              blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values))
+                              blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values),
+                              max_event_amount=settings.max_event_amount)
     verifiers = Verifiers.from_settings(settings)
 
     @asynccontextmanager

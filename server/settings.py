@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     identity_salt: SecretStr | None = None
     identity_blocked_values: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_VALUES))
+    max_event_amount: int = Field(default=10**10, ge=0, le=2**53 - 1, description=(
+        "the largest amount (fen) one ingested purchase may carry; more is refused as OUT_OF_RANGE"))
     dev_verifiers: bool | None = None
     wechat_apps: dict[str, SecretStr] = Field(default_factory=dict, description="mini-program appId -> appSecret")
     sms_gateway_url: str | None = None

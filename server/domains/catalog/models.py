@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ..common.clock import utcnow
@@ -40,7 +41,7 @@ class Product(SQLModel, table=True):
     name: str = Field(max_length=100)
     description: str = Field(default="", max_length=2000)
     category_id: int = Field(foreign_key="product_category.id", index=True)
-    price_amount: int = Field(description="minor units (fen)")
+    price_amount: int = Field(sa_type=sa.BigInteger, description="minor units (fen); 64-bit")
     currency: str = Field(max_length=3)
     active: bool = True
     created_at: datetime = utc_field(default_factory=utcnow)

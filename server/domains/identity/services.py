@@ -49,7 +49,7 @@ from .models import (
     TouchpointSource,
 )
 from .resolution import PROJECTED_TYPES, StaleRead, reproject, resolve
-from .traits import ACCOUNTING_PROPERTIES, check_projection_event
+from .traits import ACCOUNTING_PROPERTIES, DEFAULT_MAX_EVENT_AMOUNT, check_projection_event
 
 logger = logging.getLogger("irs.identity")
 
@@ -88,6 +88,7 @@ class IdentityPolicy:
 
     tombstone_salt: bytes
     blocked_values: frozenset[str] = frozenset(DEFAULT_BLOCKED_VALUES)
+    max_event_amount: int = DEFAULT_MAX_EVENT_AMOUNT
 
 
 # --- sources -------------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ async def _screen(session, policy, source: str, events: list[RawEvent], now: dat
             continue
         try:
             keys = check_event(raw, now, policy.blocked_values)
-            check_projection_event(raw.type, raw.properties)
+            check_projection_event(raw.type, raw.properties, policy.max_event_amount)
             if index in bad_references:
                 raise EventRejected("NOT_FOUND", bad_references[index])
         except EventRejected as rejected:

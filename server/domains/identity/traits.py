@@ -48,20 +48,29 @@ def check_consents(properties: dict[str, Any]) -> None:
 ACCOUNTING_PROPERTIES = ("amount", "currency")
 
 
-def check_purchase(properties: dict[str, Any]) -> None:
+# One purchase above this (10^10 fen, a hundred million yuan) is a sender's bug, not a sale.
+DEFAULT_MAX_EVENT_AMOUNT = 10**10
+
+
+def check_purchase(properties: dict[str, Any], max_amount: int = DEFAULT_MAX_EVENT_AMOUNT) -> None:
     amount = properties.get("amount")
-    if amount is not None and not (isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
+    if amount is None:
+        return
+    if not (isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
         raise EventRejected("INVALID_VALUE", "amount must be a whole number of fen, 0 or more")
+    if amount > max_amount:
+        raise EventRejected("OUT_OF_RANGE", f"amount must be at most {max_amount} fen for one purchase")
 
 
-def check_projection_event(event_type: EventType, properties: dict[str, Any]) -> None:
+def check_projection_event(event_type: EventType, properties: dict[str, Any],
+                           max_amount: int = DEFAULT_MAX_EVENT_AMOUNT) -> None:
     """Properties that the timeline's projections and summaries read must have the right shape."""
     if event_type is EventType.PROFILE_UPDATE:
         check_trait_values(properties)
     elif event_type is EventType.CONSENT_UPDATE:
         check_consents(properties)
     elif event_type is EventType.POS_PURCHASE:
-        check_purchase(properties)
+        check_purchase(properties, max_amount)
 
 
 def fold(events: Iterable[tuple[str, Any, int, dict[str, Any]]]):

@@ -205,7 +205,8 @@ def _activity_statement(dialect: str):
     visit = _event.type.in_(STORE_RELATIONSHIP_TYPES[:2])
     purchase = _event.type == EventType.POS_PURCHASE.value
     joined = _event.type == EventType.LIVESTREAM_JOIN.value
-    amount = _event.properties["amount"].as_integer()  # checked to be an integer at ingestion
+    # Checked to be a whole number at ingestion; 64-bit, as one can exceed 2^31 fen.
+    amount = sa.cast(_event.properties["amount"].as_string(), sa.BigInteger)
     return (select(_event.person_id, _event.livestream_id, func.count(), func.min(_event.occurred_at),
                    func.max(_event.occurred_at), func.max(_event.occurred_at).filter(visit),
                    func.count().filter(purchase), func.sum(amount).filter(purchase),

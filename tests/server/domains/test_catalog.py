@@ -189,6 +189,8 @@ async def test_product_create_free_and_inactive(api, world, token_for, db):
     pytest.param({"price": {"amount": 45000, "currency": "cny"}}, "INVALID_CURRENCY",
                  ["input", "price", "currency"], id="currency-lower-case"),
     pytest.param({"price": {"amount": -1}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
+    pytest.param({"price": {"amount": 10**10 + 1}}, "OUT_OF_RANGE", ["input", "price", "amount"],
+                 id="price-above-a-hundred-million-yuan"),
     pytest.param({"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"],
                  id="category-unknown"),
     pytest.param({"categoryId": gid("Store", 1)}, "NOT_FOUND", ["input", "categoryId"],
@@ -201,6 +203,35 @@ async def test_product_create_rejects_bad_input_and_writes_nothing(api, world, t
     data = await api.data(PRODUCT_CREATE, {"input": product_input(world, **overrides)}, token)
     assert_user_error(data["productCreate"], code, field, "product")
     assert await counts(db) == before
+
+
+async def test_a_price_beyond_32_bits_is_stored_and_read_exactly(api, world, token_for, db):
+    token = await token_for("admin")
+    variables = {"input": product_input(world, price={"amount": 10**10})}  # ¥100,000,000.00
+    product = (await api.data(PRODUCT_CREATE, variables, token))["productCreate"]["product"]
+    assert product["price"] == {"amount": 10**10, "currency": "CNY"}
+    assert (await product_row(db, "CREAM-01"))["price_amount"] == 10**10
+
+
+@pytest.mark.parametrize("amount", [1.5, "45000", True, 2**53, -(2**53), 10**30])
+async def test_a_money_amount_that_is_not_a_safe_whole_number_is_refused(api, world, token_for, db, amount):
+    token = await token_for("admin")
+    before = await counts(db)
+    body = await api(PRODUCT_CREATE, {"input": product_input(world, price={"amount": amount})}, token)
+    assert "data" not in body or body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert await counts(db) == before
+
+
+@pytest.mark.parametrize("literal", ["1.5", '"45000"', "true", "9007199254740992", "1e30"])
+async def test_a_money_amount_literal_is_checked_the_same_way(api, world, token_for, db, literal):
+    token = await token_for("admin")
+    category = world.gid("ProductCategory", "skincare")
+    document = f"""mutation {{ productCreate(input: {{sku: "CREAM-01", name: "面霜", categoryId: "{category}",
+      price: {{amount: {literal}}}}}) {{ product {{ id }} errors {{ code }} }} }}"""
+    body = await api(document, {}, token)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert await count_rows(db, "product") == 2
 
 
 @pytest.mark.parametrize("username", ["analyst", "ops", "sh.manager", "sh.guide"])
