@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import time
 import logging
 from datetime import timedelta
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
@@ -58,7 +60,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               timer: Callable[[], float] = time.monotonic) -> Starlette:
     settings = settings or Settings()
     settings.check_production_safety()
     configure_logging(settings.log_level)
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await bus.start()
         limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
         runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
-                          identity=identity, verifiers=verifiers, bus=bus,
+                          identity=identity, verifiers=verifiers, bus=bus, timer=timer,
                           limits=AbuseLimits.from_settings(settings, limiter))
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
         await relay.start()

@@ -76,6 +76,7 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
 
 
 OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by common.outbox.emit
+COMMITTED = "committed"  # session.info flag: this writer session committed at least once
 LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 8, 0
 
 
@@ -113,6 +114,7 @@ class Database:
 
         @event.listens_for(WriterSession, "after_commit")
         def _after_commit(session) -> None:
+            session.info[COMMITTED] = True
             if session.info.pop(OUTBOX_WRITTEN, False):
                 for listener in list(listeners):
                     listener()

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 2000
+    max_query_cost: int = Field(default=5000, ge=1, description=(
+        "the most an operation may cost (items × fields, expensive fields weighted; README 'The API in brief')"))
+    request_timeout_seconds: float = Field(default=10.0, gt=0, description=(
+        "an operation that has not finished after this long stops reading and answers TIMEOUT"))
     graphiql: bool | None = None
     introspection: bool | None = None
     brand_currency: str = "CNY"

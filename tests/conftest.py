@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -148,7 +149,8 @@ def make_settings(database_url: str, tmp_root: Path, **overrides) -> Settings:
     # Tests run the background jobs themselves (app.state.scheduler.run_once()) after moving the clock,
     # and the relay publishes on commit only: no sweep adds statements to a test counting them.
     values = dict(database_url=database_url, jwt_secret=TEST_SECRET, identity_salt=TEST_SECRET,
-                  var_dir=tmp_root / "var", env="development", scheduler=False, outbox_sweep_seconds=3600)
+                  var_dir=tmp_root / "var", env="development", scheduler=False, outbox_sweep_seconds=3600,
+                  request_timeout_seconds=60)  # generous: CI machines run beside other work
     values.update(overrides)
     return Settings(**values)
 
@@ -264,8 +266,8 @@ async def app_with_url(tmp_root, clock):
     """An app on a database of the test's own choosing."""
     stack = []
 
-    async def start(url: str, **settings_overrides):
-        app = create_app(make_settings(url, tmp_root, **settings_overrides), clock=clock)
+    async def start(url: str, timer=time.monotonic, **settings_overrides):
+        app = create_app(make_settings(url, tmp_root, **settings_overrides), clock=clock, timer=timer)
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://irs.test")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import time
 
 import httpx
 import uvicorn
@@ -28,8 +29,9 @@ def free_port() -> int:
 class LiveServer:
     """``stop()`` then ``start()`` again keeps the port: a replica that restarts at the same address."""
 
-    def __init__(self, url: str, tmp_root, clock, port: int | None = None, **settings_overrides) -> None:
-        self.url, self.tmp_root, self.clock = url, tmp_root, clock
+    def __init__(self, url: str, tmp_root, clock, port: int | None = None, timer=time.monotonic,
+                 **settings_overrides) -> None:
+        self.url, self.tmp_root, self.clock, self.timer = url, tmp_root, clock, timer
         self.port = port or free_port()
         self.settings_overrides = settings_overrides
         self.app = None
@@ -46,7 +48,8 @@ class LiveServer:
         return f"http://{self.address}"
 
     async def start(self) -> None:
-        self.app = create_app(make_settings(self.url, self.tmp_root, **self.settings_overrides), clock=self.clock)
+        self.app = create_app(make_settings(self.url, self.tmp_root, **self.settings_overrides), clock=self.clock,
+                              timer=self.timer)
         self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                                      log_level="warning", lifespan="on"))
         self._task = asyncio.create_task(self._server.serve())

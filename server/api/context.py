@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from ..bus import Bus
-from ..db import Database
+from ..db import COMMITTED, Database
 from ..domains.auth.services import current_actor
 from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
@@ -45,6 +46,7 @@ class Runtime:
     verifiers: Verifiers
     bus: Bus
     limits: AbuseLimits
+    timer: Callable[[], float] = time.monotonic  # seconds, for the operations' time budget
 
     @property
     def task_policy(self) -> TaskPolicy:
@@ -70,8 +72,21 @@ class OperationScope:
     viewer_confirmed: bool = False
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     side_writes: list[asyncio.Task] = field(default_factory=list)
+    deadline: float = float("inf")  # by runtime.timer(); subscriptions are not held to it
+    writers: list[AsyncSession] = field(default_factory=list)
 
     closed: bool = False
+
+    def check_time_budget(self) -> None:
+        """Past its deadline, an operation reads and writes no more: the fields still to come
+        answer TIMEOUT (a statement already running is not interrupted)."""
+        if not self.live() and self.runtime.timer() > self.deadline:
+            raise out_of_time(self.runtime.settings.request_timeout_seconds, self.committed)
+
+    @property
+    def committed(self) -> bool:
+        """Whether this operation's writes were committed (then a retry would write them again)."""
+        return any(writer.info.get(COMMITTED) for writer in self.writers)
 
     async def close(self) -> None:
         """Wait for the side writes, then give back the sessions once nobody uses them.
@@ -96,7 +111,17 @@ class OperationScope:
     def open_session(self, make: Callable[[], AsyncSession]) -> AsyncSession:
         if self.closed:
             raise RuntimeError("the GraphQL operation has finished")
-        return make()
+        session = make()
+        if make is self.runtime.db.writer:
+            self.writers.append(session)
+        return session
+
+
+def out_of_time(budget_seconds: float, committed: bool) -> GraphQLError:
+    return GraphQLError(
+        f"the operation ran out of its {budget_seconds:g} s time budget"
+        + (" after its changes were committed" if committed else "; nothing was written"),
+        extensions={"code": "TIMEOUT", "budgetSeconds": budget_seconds, "committed": committed})
 
 
 async def release(session: AsyncSession) -> None:
@@ -259,6 +284,7 @@ class Context:
         not be used concurrently; the lock serialises them.
         """
         scope = self._scope()
+        scope.check_time_budget()
         async with scope.lock:
             if scope.session is None:
                 factory = (self.runtime.db.writer if scope.write() else
@@ -279,6 +305,7 @@ class Context:
             async with self.db() as session:
                 yield session
             return
+        scope.check_time_budget()
         async with scope.beside_lock:
             if scope.beside_session is None:
                 scope.beside_session = scope.open_session(self.runtime.db.reader)
@@ -334,7 +361,8 @@ class UnitOfWork(SchemaExtension):
             return
         execution = self.execution_context
         scope = OperationScope(runtime, write=lambda: execution.operation_type is OperationType.MUTATION,
-                               live=lambda: execution.operation_type is OperationType.SUBSCRIPTION)
+                               live=lambda: execution.operation_type is OperationType.SUBSCRIPTION,
+                               deadline=runtime.timer() + runtime.settings.request_timeout_seconds)
         token = _current_scope.set(scope)
         try:
             yield

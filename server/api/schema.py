@@ -11,10 +11,8 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -42,6 +40,8 @@ from ..domains.tasks.graphql.queries import TaskQuery
 from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
+from .cost import QueryCostLimit
+from .document_limits import alias_limit, depth_limit
 from .errors import ErrorPolicy, UserError, present_errors_of
 from .json_input import TextLiteralRule
 from .nodes import decode_global_id
@@ -121,12 +121,8 @@ def nullable_root_fields(schema: GraphQLSchema) -> None:
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The rules are built once: ValidationCache keys on the rule classes, and the
-    # limiters make a new class per instance, so per-operation limiters never hit it.
-    rules = [
-        TextLiteralRule,
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
-    ]
+    # limits make a new class per call, so per-operation limits would never hit it.
+    rules = [TextLiteralRule, depth_limit(settings.max_query_depth), alias_limit(settings.max_query_aliases)]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Factories: strawberry builds fresh extensions per operation (the caches live at module level).
@@ -139,6 +135,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         (lambda: ValidationCache(maxsize=1024)) if hints else SuggestionFreeValidationCache,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: QueryCostLimit(limit=settings.max_query_cost),
     ]
     return IRSSchema(
         query=Query,

@@ -120,6 +120,7 @@ def scalars(world_ids: dict[str, int]) -> dict[str, st.SearchStrategy[graphql.Va
     "String": texts.map(nodes.String),
     "ID": ids(world_ids).map(nodes.String),
     "Int": ints.map(nodes.Int),
+    "MoneyAmount": st.one_of(ints.map(nodes.Int), st.sampled_from([1.5, 1e30]).map(nodes.Float)),
     "Float": st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e308, -1e308, 1e-320]))
     .map(nodes.Float),
     "DateTime": datetimes.map(nodes.String),

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlmodel import select
 
+from ....api.cost import Cost, ListSize
 from ....api.errors import query_problem
 from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
@@ -26,7 +27,8 @@ class BookingQuery:
     @strawberry.field(extensions=authenticated(), description="Slots of a store between two store-local dates "
                                                               "(at most 31 days) that can still be booked: not "
                                                               "past, not within the lead time. Full slots are "
-                                                              "listed with remaining 0.")
+                                                              "listed with remaining 0.",
+                      directives=[Cost(weight=20), ListSize(assumed_size=100)])
     async def available_slots(
         self, info: strawberry.Info, store_id: strawberry.ID,
         from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date,

@@ -13,6 +13,7 @@ from sqlmodel import select
 from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment
 
+from ....api.cost import Cost
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ....api.pagination import Connection, paginate
@@ -270,14 +271,16 @@ class Customer(relay.Node, Viewer):
         async with info.context.db_beside() as session:
             return await view.co_purchases(session, self.id, first)
 
-    @strawberry.field(description="Products ranked by her interactions, with recency decay, explained.")
+    @strawberry.field(description="Products ranked by her interactions, with recency decay, explained.",
+                      directives=[Cost(weight=5)])
     async def products_of_interest(self, info: strawberry.Info, first: int = 10) -> list[ProductInterest]:
         interests = (await self._interests(info))[:max(0, min(first, MAX_INTERESTS))]
         rows = await info.context.loader(products_by_ids).load_many([i.product_id for i in interests])
         return [ProductInterest(product=Product.from_row(r), score=i.score, reason=i.reason)
                 for i, r in zip(interests, rows) if r]
 
-    @strawberry.field(description="Suggestions: her top interests not yet bought, then what similar buyers bought.")
+    @strawberry.field(description="Suggestions: her top interests not yet bought, then what similar buyers bought.",
+                      directives=[Cost(weight=10)])
     async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
         first = max(0, min(first, MAX_RECOMMENDATIONS))
         interests, peers = await asyncio.gather(self._interests(info), self._co_purchases(info, first))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from ....api.cost import Cost
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Service
@@ -99,7 +100,7 @@ class NearbyStore:
     _row: strawberry.Private[StoreRow | None] = None
 
     @strawberry.field(description="The first slot with a free seat, from now to the 7th store-local day; null if "
-                                  "none.")
+                                  "none.", directives=[Cost(weight=10)])
     async def next_free_slot(self, info: strawberry.Info) -> Annotated[
             TimeSlot, strawberry.lazy("server.domains.bookings.graphql.types")] | None:
         # Bookings build on stores (their types import this module): import them when first asked.

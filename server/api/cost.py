@@ -1,0 +1,201 @@
+"""What a document costs to answer, counted before it runs, and the limit on it.
+
+A field that answers an object costs 1 (a scalar 0) unless ``@cost(weight:)`` says more, plus
+what is selected under it. A list multiplies what each item costs by its size: the ``first``
+argument when the field has one (its default otherwise), else ``@listSize(assumedSize:)``, else
+:data:`ASSUMED_LIST_SIZE`. A connection's ``first`` sizes its ``edges`` (20 when not given, at
+most 100, as the resolvers page). Introspection and ``__typename`` are free. Fragments are
+counted once per place they could size differently, so a document of fragments spreading
+fragments is counted in time linear in its length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    validate,
+    value_from_ast_untyped,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema_directive import Location
+
+ASSUMED_LIST_SIZE = 10
+CONNECTION_PAGE = 20
+MAX_PAGE = 100
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="cost",
+                             description="What answering this field costs, against the query cost limit "
+                                         "(an object's field costs 1 and a scalar's 0 otherwise).")
+class Cost:
+    weight: int
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="listSize",
+                             description="How many items the query cost limit counts for this list.")
+class ListSize:
+    assumed_size: int
+
+
+class _Weights:
+    """A field's declared cost and list size, read from its schema directives once."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[GraphQLField, int | None, int | None]] = {}
+
+    def of(self, field: GraphQLField) -> tuple[int | None, int | None]:
+        known = self._known.get(id(field))
+        if known is None:  # the field is held beside its figures, so its id is never reused
+            known = (field, *self._read(field))
+            self._known[id(field)] = known
+        return known[1], known[2]
+
+    @staticmethod
+    def _read(field: GraphQLField) -> tuple[int | None, int | None]:
+        definition = (field.extensions or {}).get("strawberry-definition")
+        weight = size = None
+        for directive in getattr(definition, "directives", None) or ():
+            if isinstance(directive, Cost):
+                weight = directive.weight
+            elif isinstance(directive, ListSize):
+                size = directive.assumed_size
+        return weight, size
+
+
+_WEIGHTS = _Weights()
+
+
+def _is_connection(named: GraphQLNamedType) -> bool:
+    return isinstance(named, GraphQLObjectType) and "edges" in named.fields and "pageInfo" in named.fields
+
+
+class _Counter:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
+                 variables: dict[str, Any]) -> None:
+        self.schema, self.fragments, self.variables = schema, fragments, variables
+        self._fragment_costs: dict[tuple[str, int | None], int] = {}
+
+    def selections(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType,
+                   page: int | None = None) -> int:
+        if selection_set is None:
+            return 0
+        return sum(self._selection(s, parent, page) for s in selection_set.selections)
+
+    def _selection(self, selection, parent: GraphQLNamedType, page: int | None) -> int:
+        if isinstance(selection, FieldNode):
+            return self._field(selection, parent, page)
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            return self.selections(selection.selection_set,
+                                   self.schema.get_type(condition.name.value) if condition else parent, page)
+        if isinstance(selection, FragmentSpreadNode):
+            return self._spread(selection.name.value, page)
+        return 0
+
+    def _spread(self, name: str, page: int | None) -> int:
+        key = (name, page)
+        if key not in self._fragment_costs:
+            fragment = self.fragments[name]
+            self._fragment_costs[key] = self.selections(
+                fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value), page)
+        return self._fragment_costs[key]
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType, page: int | None) -> int:
+        name = node.name.value
+        if name.startswith("__"):
+            return 0
+        field = parent.fields[name]  # the document is valid: validation ran first
+        named = get_named_type(field.type)
+        weight, assumed_size = _WEIGHTS.of(field)
+        composite = is_composite_type(named)
+        each = (1 if composite else 0) if weight is None else weight
+        children = self.selections(node.selection_set, named, self._page(node, field)) if composite else 0
+        if not isinstance(get_nullable_type(field.type), GraphQLList):
+            return each + children
+        size = page if name == "edges" and page is not None else self._list_size(node, field, assumed_size)
+        return size * ((1 if composite else 0) + children) + (weight or 0)
+
+    def _page(self, node: FieldNode, field: GraphQLField) -> int | None:
+        if not _is_connection(get_named_type(field.type)):
+            return None
+        first = self._argument(node, field, "first")
+        return min(max(first, 0), MAX_PAGE) if isinstance(first, int) else CONNECTION_PAGE
+
+    def _list_size(self, node: FieldNode, field: GraphQLField, assumed_size: int | None) -> int:
+        if "first" in field.args:
+            first = self._argument(node, field, "first")
+            if isinstance(first, int):
+                return min(max(first, 0), MAX_PAGE)
+        return assumed_size if assumed_size is not None else ASSUMED_LIST_SIZE
+
+    def _argument(self, node: FieldNode, field: GraphQLField, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                return value_from_ast_untyped(argument.value, self.variables)
+        default = field.args[name].default_value if name in field.args else None
+        return default if isinstance(default, int) else None
+
+
+def document_cost(schema: GraphQLSchema, document, operation_name: str | None,
+                  variables: dict[str, Any] | None) -> int:
+    """The cost of the operation the request runs (of a valid document)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operation = _operation(document.definitions, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    return _Counter(schema, fragments, variables or {}).selections(operation.selection_set, root)
+
+
+def _operation(definitions: Iterable, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+class QueryCostLimit(SchemaExtension):
+    """Refuses, before it runs, an operation costing more than the limit (QUERY_TOO_COSTLY).
+
+    Listed after the validation cache: strawberry acts on validation errors before the
+    extensions' hooks resume, so the document is counted here, once the cache has validated it.
+    """
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+
+    def on_validate(self):
+        self._check()
+        yield
+
+    def _check(self) -> None:
+        execution = self.execution_context
+        if execution.pre_execution_errors is None and execution.graphql_document is not None:
+            execution.pre_execution_errors = validate(execution.schema._schema, execution.graphql_document,
+                                                      execution.validation_rules)
+        if execution.pre_execution_errors or execution.graphql_document is None:
+            return  # refused already: the cost of an invalid document means nothing
+        cost = document_cost(execution.schema._schema, execution.graphql_document,
+                             execution.operation_name, execution.variables)
+        if cost > self.limit:
+            execution.pre_execution_errors = [GraphQLError(
+                f"the query costs {cost}, above the limit of {self.limit}: ask for fewer items or fields",
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.limit})]
