@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from .background import BackgroundLoop
 from .db import Database
 from .domains.common.clock import Clock
 from .domains.common.outbox import OutboxMessage
@@ -163,7 +164,7 @@ class OutboxRelay:
     def __init__(self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS) -> None:
         self.db, self.bus, self.clock, self.sweep_seconds = db, bus, clock, sweep_seconds
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._loop = BackgroundLoop("outbox relay")
 
     def wake(self) -> None:
         """A transaction that wrote outbox rows has committed."""
@@ -171,26 +172,27 @@ class OutboxRelay:
 
     async def start(self) -> None:
         self.db.commit_listeners.append(self.wake)
-        self._task = asyncio.create_task(self._run())
+        self._loop.start(self._run)
 
     async def close(self) -> None:
+        """Stop after the batch in hand (rows left pending go out with the next relay to run)."""
         with contextlib.suppress(ValueError):
             self.db.commit_listeners.remove(self.wake)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._wake.set()
+        await self._loop.stop()
 
     async def _run(self) -> None:
-        while True:
+        while not self._loop.stopping:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
             # arrives as the wait completes (a commit waking us as the server stops), and close() hung.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.sweep_seconds):
                     await self._wake.wait()
             self._wake.clear()
+            if self._loop.stopping:
+                return
             try:
-                while await self.relay_once() == RELAY_BATCH:
+                while await self.relay_once() == RELAY_BATCH and not self._loop.stopping:
                     pass
             except asyncio.CancelledError:
                 raise

@@ -8,8 +8,6 @@ clock; tests call :meth:`Scheduler.run_once` after moving a frozen clock.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .background import BackgroundLoop
 from .db import Database
 from .domains.auth.services import purge_refresh_tokens
 from .domains.bookings import jobs as booking_jobs
@@ -64,7 +63,7 @@ class Scheduler:
     def __init__(self, db: Database, clock: Clock, jobs: Sequence[Job]) -> None:
         self.db, self.clock, self.jobs = db, clock, list(jobs)
         self._next = {job.name: 0.0 for job in self.jobs}
-        self._task: asyncio.Task | None = None
+        self._loop = BackgroundLoop("scheduler")
 
     async def run_once(self) -> dict[str, int]:
         """Every job once, now (tests, and `irs` commands)."""
@@ -79,18 +78,18 @@ class Scheduler:
             return 0
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        self._loop.start(self._run_due_jobs)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop after the job in hand: its transaction is never cut in two."""
+        await self._loop.stop()
 
-    async def _loop(self) -> None:
-        while True:
+    async def _run_due_jobs(self) -> None:
+        while not self._loop.stopping:
             for job in self.jobs:
+                if self._loop.stopping:
+                    return
                 if time.monotonic() >= self._next[job.name]:
                     self._next[job.name] = time.monotonic() + job.every_seconds
                     await self._run(job)
-            await asyncio.sleep(TICK_SECONDS)
+            await self._loop.sleep(TICK_SECONDS)

@@ -7,11 +7,12 @@ import base64
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from gql import GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 
 from server.bus import InProcessBus, OutboxRelay
-from server.domains.common.outbox import livestream_bookings_topic, store_queue_topic
+from server.domains.common.outbox import OutboxMessage, emit, livestream_bookings_topic, store_queue_topic
 from tests.live_server import LiveServer
 from tests.world import login
 
@@ -105,7 +106,43 @@ async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):
     relay.wake()  # a commit, just as the server stops
     closing = asyncio.create_task(relay.close())
     done, _ = await asyncio.wait({closing}, timeout=2)
-    if not done:  # stop it for good: a second cancellation reaches it
-        relay._task.cancel()
+    if not done:  # stop it for good
+        closing.cancel()
         await asyncio.wait({closing}, timeout=5)
     assert done, "OutboxRelay.close() hung"
+
+
+class HeldBus(InProcessBus):
+    """Holds each publication until released: a relay batch caught in the middle of its transaction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = asyncio.Event(), asyncio.Event()
+
+    async def publish_many(self, messages) -> None:
+        self.entered.set()
+        await self.release.wait()
+        await super().publish_many(messages)
+
+
+async def test_a_relay_stopping_mid_batch_finishes_it_and_holds_no_lock(db, clock):
+    """Stopping waits for the batch in hand: its rows are marked sent, and the next writer gets in at once
+    (a batch cancelled mid-transaction could keep SQLite's write lock until the garbage collector came)."""
+    async with db.writer() as session:
+        emit(session, "tasks.store:1", "CREATED", {"taskId": 1}, clock.now())
+        await session.commit()
+    bus = HeldBus()
+    relay = OutboxRelay(db, bus, clock, sweep_seconds=3600)
+    await relay.start()
+    relay.wake()
+    await asyncio.wait_for(bus.entered.wait(), 10)
+    closing = asyncio.create_task(relay.close())
+    await asyncio.sleep(0.1)
+    assert not closing.done()  # it waits for the batch, rather than cutting its transaction
+    bus.release.set()
+    await asyncio.wait_for(closing, 10)
+    async with asyncio.timeout(5), db.writer() as session:
+        (published_at,) = (await session.exec(sa.select(OutboxMessage.published_at))).one()
+        await session.exec(sa.delete(OutboxMessage))
+        await session.commit()
+    assert published_at is not None
