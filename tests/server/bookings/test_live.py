@@ -6,11 +6,8 @@ import asyncio
 import contextlib
 import os
 import sys
-import uuid
 
 import httpx
-import pytest
-import redis.asyncio as aioredis
 from gql import gql
 
 from server.domains.common.clock import SystemClock
@@ -26,7 +23,6 @@ MY_TASKS = gql("""subscription { myTasks { kind task { id status priority custom
 FEED = gql("""subscription { bookingFeed { id store { city } } }""")
 CUSTOMER_LOGIN = """mutation { customerLogin(input: {phone: "13812345678", smsCode: "000000"}) {
   session { accessToken } } }"""
-REDIS_URL = "redis://127.0.0.1:6379/0"
 MONDAY = 0
 
 
@@ -72,16 +68,11 @@ async def test_ops_see_the_booking_feed(db, world, api, tmp_root, clock):
     assert event["bookingFeed"] == {"id": booking_id, "store": {"city": "上海"}}
 
 
-async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock):
+async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock, shared_redis):
     """The guide is connected to server A; the customer books through server B."""
-    try:
-        await aioredis.from_url(REDIS_URL).ping()
-    except OSError:
-        pytest.fail("Redis must run on 127.0.0.1:6379 for this test (see DESIGN.md)")
     await give_shifts(db, world)
     url = db.engine.url.render_as_string(hide_password=False)
-    isolated = {"redis_url": REDIS_URL, "bus_channel_prefix": f"irs-test-{uuid.uuid4().hex[:8]}:"}
-    async with serve(url, tmp_root, clock, **isolated) as a, serve(url, tmp_root, clock, **isolated) as b:
+    async with serve(url, tmp_root, clock, **shared_redis) as a, serve(url, tmp_root, clock, **shared_redis) as b:
         guide = await login(api, "sh.guide")
         booking_id, event = await subscribed_then(socket_for(a.address, guide), MY_TASKS, a,
                                                   staff_topic(world.ids["sh.guide"]),
@@ -90,10 +81,13 @@ async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock)
 
 
 @contextlib.asynccontextmanager
-async def server_process(url: str, var_dir, prefix: str):
-    """``irs serve`` in a process of its own, as a replica runs (real clock, the Redis bus)."""
+async def server_process(url: str, var_dir, redis: dict):
+    """``irs serve`` in a process of its own, as a replica runs (real clock, Redis under the test's keys:
+    the ``shared_redis`` fixture's settings)."""
     port = free_port()
-    env = {**os.environ, "IRS_DATABASE_URL": url, "IRS_REDIS_URL": REDIS_URL, "IRS_BUS_CHANNEL_PREFIX": prefix,
+    env = {**os.environ, "IRS_DATABASE_URL": url, "IRS_REDIS_URL": redis["redis_url"],
+           "IRS_BUS_CHANNEL_PREFIX": redis["bus_channel_prefix"],
+           "IRS_RATE_LIMIT_KEY_PREFIX": redis["rate_limit_key_prefix"],
            "IRS_JWT_SECRET": TEST_SECRET, "IRS_IDENTITY_SALT": TEST_SECRET, "IRS_VAR_DIR": str(var_dir),
            "IRS_ENV": "development", "IRS_SCHEDULER": "false", "IRS_LOG_LEVEL": "WARNING"}
     process = await asyncio.create_subprocess_exec(
@@ -115,13 +109,13 @@ async def server_process(url: str, var_dir, prefix: str):
         await asyncio.wait_for(process.wait(), timeout=60)
 
 
-async def test_across_two_server_processes_through_redis(db, world, tmp_root):
+async def test_across_two_server_processes_through_redis(db, world, tmp_root, shared_redis):
     """Two OS processes: the guide's socket is on A, the customer books through B."""
     await give_shifts(db, world)
     url = db.engine.url.render_as_string(hide_password=False)
-    prefix = f"irs-test-{uuid.uuid4().hex[:8]}:"
     now = SystemClock()  # the processes run on the real clock
-    async with server_process(url, tmp_root / "a", prefix) as a, server_process(url, tmp_root / "b", prefix) as b:
+    async with server_process(url, tmp_root / "a", shared_redis) as a, \
+            server_process(url, tmp_root / "b", shared_redis) as b:
         guide = (await call_graphql(a, LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]["accessToken"]
         customer = (await call_graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
         listener = asyncio.create_task(first_event(socket_for(a, guide), MY_TASKS))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 
 import pytest
 
@@ -15,7 +14,7 @@ from tests.live_server import call_graphql, close_of, graphql_socket, next_paylo
 from tests.world import LOGIN, PASSWORD
 
 from .helpers import BOOK, booking_input, give_shifts, next_local
-from .test_live import CUSTOMER_LOGIN, MONDAY, REDIS_URL, book_through, serve, server_process
+from .test_live import CUSTOMER_LOGIN, MONDAY, book_through, serve, server_process
 
 STORE_QUEUE = """subscription($store: ID!) { storeQueue(storeId: $store) {
   kind task { customer { phone } booking { id } } } }"""
@@ -63,13 +62,12 @@ SUBSCRIPTIONS = {  # who subscribes, to what, and which topic carries its events
 
 
 @pytest.mark.parametrize("subscription", SUBSCRIPTIONS)
-async def test_every_subscription_ends_on_every_replica(db, world, tmp_root, clock, subscription):
+async def test_every_subscription_ends_on_every_replica(db, world, tmp_root, clock, subscription, shared_redis):
     """Two servers through Redis: the stream runs on A, her sessions end through B."""
     await give_shifts(db, world)
     member, document, topic_of = SUBSCRIPTIONS[subscription]
     url = db.engine.url.render_as_string(hide_password=False)
-    isolated = {"redis_url": REDIS_URL, "bus_channel_prefix": f"irs-test-{uuid.uuid4().hex[:8]}:"}
-    async with serve(url, tmp_root, clock, **isolated) as a, serve(url, tmp_root, clock, **isolated) as b:
+    async with serve(url, tmp_root, clock, **shared_redis) as a, serve(url, tmp_root, clock, **shared_redis) as b:
         session = await _sign_in(b.address, member)
         async with graphql_socket(a.address, session["accessToken"]) as socket_:
             await subscribe(socket_, document, {"store": world.gid("Store", "shanghai")}
@@ -82,13 +80,14 @@ async def test_every_subscription_ends_on_every_replica(db, world, tmp_root, clo
 
 
 @pytest.mark.parametrize("case", ["logout everywhere", "made a guide", "deactivated"])
-async def test_a_store_queue_on_one_process_ends_when_revoked_through_another(db, world, tmp_root, case):
+async def test_a_store_queue_on_one_process_ends_when_revoked_through_another(db, world, tmp_root, case,
+                                                                              shared_redis):
     """Two `irs serve` OS processes through Redis: the manager's storeQueue on A, the revocation through B."""
     await give_shifts(db, world)
     url = db.engine.url.render_as_string(hide_password=False)
-    prefix = f"irs-test-{uuid.uuid4().hex[:8]}:"
     now = SystemClock()  # the processes run on the real clock
-    async with server_process(url, tmp_root / "a", prefix) as a, server_process(url, tmp_root / "b", prefix) as b:
+    async with server_process(url, tmp_root / "a", shared_redis) as a, \
+            server_process(url, tmp_root / "b", shared_redis) as b:
         manager = await _sign_in(a, "sh.manager")
         customer = (await call_graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
         async with graphql_socket(a, manager["accessToken"]) as socket_:
