@@ -37,9 +37,9 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema_directive import Location
 
+from .pagination import DEFAULT_PAGE, MAX_PAGE
+
 ASSUMED_LIST_SIZE = 10
-CONNECTION_PAGE = 20
-MAX_PAGE = 100
 
 
 @strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="cost",
@@ -137,7 +137,7 @@ class _Counter:
         if not _is_connection(get_named_type(field.type)):
             return None
         first = self._argument(node, field, "first")
-        return min(max(first, 0), MAX_PAGE) if isinstance(first, int) else CONNECTION_PAGE
+        return min(max(first, 0), MAX_PAGE) if isinstance(first, int) else DEFAULT_PAGE
 
     def _list_size(self, node: FieldNode, field: GraphQLField, assumed_size: int | None) -> int:
         if "first" in field.args:
