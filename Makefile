@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run app test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby clean
+.PHONY: install run app lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby clean
 
 install: $(STAMP)
 
@@ -22,7 +22,12 @@ run: install
 app: install
 	$(BIN)/python -m guide_app
 
-test: install
+# Format and lint gates; `make test` runs them first, so CI fails on either.
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: install lint
 	$(BIN)/pytest
 
 test-guide-app: install

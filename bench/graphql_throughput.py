@@ -32,10 +32,16 @@ CONCURRENCY = int(os.environ.get("IRS_BENCH_CONCURRENCY", "32"))
 SCENARIOS = {
     "typename": ("{ __typename }", {}),  # the stack's floor: HTTP, GraphQL, the unit of work; no statement
     "me": ("{ me { displayName ... on StaffUser { role store { code } } } }", {}),
-    "stores_page_20": ("query($c: String) { stores(first: 20, city: $c) { totalCount edges { node { code name "
-                       "location { latitude longitude } services { code } } } } }", {"c": "上海"}),
-    "livestream_with_products": ("{ livestreams(first: 5) { edges { node { title talkingPoints "
-                                 "team { name } products { sku price { amount } category { name } } } } } }", {}),
+    "stores_page_20": (
+        "query($c: String) { stores(first: 20, city: $c) { totalCount edges { node { code name "
+        "location { latitude longitude } services { code } } } } }",
+        {"c": "上海"},
+    ),
+    "livestream_with_products": (
+        "{ livestreams(first: 5) { edges { node { title talkingPoints "
+        "team { name } products { sku price { amount } category { name } } } } } }",
+        {},
+    ),
 }
 
 
@@ -48,8 +54,9 @@ def free_port() -> int:
 def start_server(env: dict, port: int) -> subprocess.Popen:
     irs = [sys.executable, "-m", "server.cli"]
     subprocess.run([*irs, "seed", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
-    server = subprocess.Popen([*irs, "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*irs, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(100):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
@@ -70,8 +77,9 @@ async def run_scenario(client: httpx.AsyncClient, token: str, query: str, variab
         nonlocal errors
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                         headers={"authorization": f"Bearer {token}"})
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": variables}, headers={"authorization": f"Bearer {token}"}
+            )
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200 or "errors" in response.json():
                 errors += 1
@@ -91,8 +99,13 @@ async def run_scenario(client: httpx.AsyncClient, token: str, query: str, variab
 async def measure(port: int) -> dict:
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client:
-        login = await client.post("/graphql", json={"query": 'mutation { staffLogin(username: "s001.manager", '
-                                                    'password: "elegance2026") { session { accessToken } } }'})
+        login = await client.post(
+            "/graphql",
+            json={
+                "query": 'mutation { staffLogin(username: "s001.manager", '
+                'password: "elegance2026") { session { accessToken } } }'
+            },
+        )
         token = login.json()["data"]["staffLogin"]["session"]["accessToken"]
         return {name: await run_scenario(client, token, q, v) for name, (q, v) in SCENARIOS.items()}
 
@@ -108,11 +121,21 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    print(json.dumps({
-        "bench": "graphql_throughput", "database": database_url.split(":")[0], "workers": 1,
-        "concurrency": CONCURRENCY, "seconds_per_scenario": DURATION, "cpus": os.cpu_count(),
-        "python": platform.python_version(), "scenarios": figures,
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "bench": "graphql_throughput",
+                "database": database_url.split(":")[0],
+                "workers": 1,
+                "concurrency": CONCURRENCY,
+                "seconds_per_scenario": DURATION,
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "scenarios": figures,
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,15 @@ BATCH = 500
 HISTORY = 5000
 VIEW_SAMPLES = 200
 NOW = datetime.now(UTC).replace(microsecond=0)
-TYPES = [EventType.PRODUCT_VIEW, EventType.LIVESTREAM_PRODUCT_CLICK, EventType.CART_ADD, EventType.LIVESTREAM_JOIN,
-         EventType.COMMUNITY_JOIN, EventType.STORE_VISIT, EventType.POS_PURCHASE]
+TYPES = [
+    EventType.PRODUCT_VIEW,
+    EventType.LIVESTREAM_PRODUCT_CLICK,
+    EventType.CART_ADD,
+    EventType.LIVESTREAM_JOIN,
+    EventType.COMMUNITY_JOIN,
+    EventType.STORE_VISIT,
+    EventType.POS_PURCHASE,
+]
 
 VIEW_QUERY = """query($id: ID!) { customer(id: $id) {
   id displayName name phone masked identifiers { type value } traits { city tags } consents { kind granted }
@@ -63,22 +70,32 @@ def phone(i: int) -> str:
 
 def person_events(rng: random.Random, i: int, products: list[int], stores: list[int]) -> list[RawEvent]:
     """Four events; a multi-touchpoint person first appears as two strangers, then is linked."""
-    ids = {"phone": RawIdentifier(IdentifierType.PHONE, phone(i)),
-           "openid": RawIdentifier(IdentifierType.WECHAT_OPENID, f"o{i}", "wx-mini"),
-           "viewer": RawIdentifier(IdentifierType.LIVESTREAM_VIEWER_ID, f"v{i}", "channels")}
+    ids = {
+        "phone": RawIdentifier(IdentifierType.PHONE, phone(i)),
+        "openid": RawIdentifier(IdentifierType.WECHAT_OPENID, f"o{i}", "wx-mini"),
+        "viewer": RawIdentifier(IdentifierType.LIVESTREAM_VIEWER_ID, f"v{i}", "channels"),
+    }
     multi = rng.random() < MULTI_TOUCHPOINT
-    plans = ([["openid"], ["viewer"], ["openid"], ["openid", "viewer", "phone"]] if multi
-             else [["phone"], ["phone"], ["phone"], ["phone"]])
+    plans = (
+        [["openid"], ["viewer"], ["openid"], ["openid", "viewer", "phone"]]
+        if multi
+        else [["phone"], ["phone"], ["phone"], ["phone"]]
+    )
     start = NOW - timedelta(days=rng.randint(1, 90))
     events = []
     for n, plan in enumerate(plans):
         kind = rng.choice(TYPES)
-        events.append(RawEvent(
-            event_id=uuid.uuid4().hex, type=kind, occurred_at=start + timedelta(hours=6 * n),
-            identifiers=[ids[p] for p in plan],
-            product_id=rng.choice(products) if kind != EventType.COMMUNITY_JOIN else None,
-            store_id=rng.choice(stores) if kind in (EventType.STORE_VISIT, EventType.POS_PURCHASE) else None,
-            properties={"amount": rng.randint(100, 3000) * 100} if kind == EventType.POS_PURCHASE else {}))
+        events.append(
+            RawEvent(
+                event_id=uuid.uuid4().hex,
+                type=kind,
+                occurred_at=start + timedelta(hours=6 * n),
+                identifiers=[ids[p] for p in plan],
+                product_id=rng.choice(products) if kind != EventType.COMMUNITY_JOIN else None,
+                store_id=rng.choice(stores) if kind in (EventType.STORE_VISIT, EventType.POS_PURCHASE) else None,
+                properties={"amount": rng.randint(100, 3000) * 100} if kind == EventType.POS_PURCHASE else {},
+            )
+        )
     return events
 
 
@@ -139,38 +156,53 @@ async def measure_ingest(db: Database, policy: IdentityPolicy, events: list[RawE
     for offset in range(0, len(events), BATCH):
         batch_started = time.perf_counter()
         async with db.writer() as session:
-            await ingest(session, policy, "src:bench", events[offset:offset + BATCH], NOW)
+            await ingest(session, policy, "src:bench", events[offset : offset + BATCH], NOW)
         latencies.append(time.perf_counter() - batch_started)
         autovacuum.after(offset + BATCH)
     await autovacuum.finish()
     elapsed = time.perf_counter() - started
     latencies.sort()
-    return {"events": len(events), "seconds": round(elapsed, 1), "events_per_s": round(len(events) / elapsed),
-            "batch_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "batch_p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1)}
+    return {
+        "events": len(events),
+        "seconds": round(elapsed, 1),
+        "events_per_s": round(len(events) / elapsed),
+        "batch_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "batch_p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
+    }
 
 
 async def measure_view(url: str, db: Database, policy: IdentityPolicy, products, stores, livestreams) -> dict:
     rng = random.Random(5)
-    history = [RawEvent(
-        event_id=uuid.uuid4().hex, type=(kind := rng.choice(TYPES + [EventType.LIVESTREAM_JOIN])),
-        occurred_at=NOW - timedelta(minutes=n * 30),
-        identifiers=[RawIdentifier(IdentifierType.PHONE, "13912345678")], product_id=rng.choice(products),
-        store_id=rng.choice(stores) if kind in (EventType.STORE_VISIT, EventType.POS_PURCHASE) else None,
-        livestream_id=rng.choice(livestreams) if kind == EventType.LIVESTREAM_JOIN else None,
-        properties={"amount": 19900} if kind == EventType.POS_PURCHASE else {}) for n in range(HISTORY)]
+    history = [
+        RawEvent(
+            event_id=uuid.uuid4().hex,
+            type=(kind := rng.choice([*TYPES, EventType.LIVESTREAM_JOIN])),
+            occurred_at=NOW - timedelta(minutes=n * 30),
+            identifiers=[RawIdentifier(IdentifierType.PHONE, "13912345678")],
+            product_id=rng.choice(products),
+            store_id=rng.choice(stores) if kind in (EventType.STORE_VISIT, EventType.POS_PURCHASE) else None,
+            livestream_id=rng.choice(livestreams) if kind == EventType.LIVESTREAM_JOIN else None,
+            properties={"amount": 19900} if kind == EventType.POS_PURCHASE else {},
+        )
+        for n in range(HISTORY)
+    ]
     person = None
     for offset in range(0, HISTORY, BATCH):
         async with db.writer() as session:
-            person = (await ingest(session, policy, "src:history", history[offset:offset + BATCH], NOW))[0].person_id
+            person = (await ingest(session, policy, "src:history", history[offset : offset + BATCH], NOW))[0].person_id
     async with db.engine.connect() as connection:
         await connection.execute(sa.text("ANALYZE"))  # statistics as autovacuum keeps them on a live database
     settings = Settings(database_url=url, jwt_secret="b" * 40, identity_salt="bench-salt" * 4, log_level="WARNING")
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
-        login = await client.post("/graphql", json={"query": 'mutation { staffLogin(username: "admin", '
-                                                    'password: "elegance2026") { session { accessToken } } }'})
+        login = await client.post(
+            "/graphql",
+            json={
+                "query": 'mutation { staffLogin(username: "admin", '
+                'password: "elegance2026") { session { accessToken } } }'
+            },
+        )
         token = login.json()["data"]["staffLogin"]["session"]["accessToken"]
         body = {"query": VIEW_QUERY, "variables": {"id": _gid("Customer", person)}}
         headers = {"authorization": f"Bearer {token}"}
@@ -183,9 +215,12 @@ async def measure_view(url: str, db: Database, policy: IdentityPolicy, products,
             assert "errors" not in response.json(), response.json()
         latencies.sort()
         await client.aclose()
-    return {"history_events": HISTORY, "samples": VIEW_SAMPLES,
-            "p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1)}
+    return {
+        "history_events": HISTORY,
+        "samples": VIEW_SAMPLES,
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
+    }
 
 
 def _gid(kind: str, value: int) -> str:
@@ -198,8 +233,9 @@ async def main() -> None:
     url = await create_database()
     try:
         env = {**os.environ, "IRS_DATABASE_URL": url, "IRS_LOG_LEVEL": "WARNING"}
-        subprocess.run([sys.executable, "-m", "server.cli", "seed", "demo"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "server.cli", "seed", "demo"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
         db = Database.connect(url)
         policy = IdentityPolicy(tombstone_salt=b"bench")
         products, stores = await ids_of(db, "product"), await ids_of(db, "store")
@@ -209,19 +245,32 @@ async def main() -> None:
         events.sort(key=lambda e: e.occurred_at)  # touchpoints send roughly in time order
         ingest_figures = await measure_ingest(db, policy, events)
         async with db.engine.connect() as connection:
-            persons = (await connection.execute(sa.text(
-                "SELECT count(*) FILTER (WHERE merged_into_id IS NULL), count(*) FILTER (WHERE merged_into_id IS NOT NULL) "
-                "FROM person"))).one()
+            persons = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT count(*) FILTER (WHERE merged_into_id IS NULL),"
+                        " count(*) FILTER (WHERE merged_into_id IS NOT NULL) FROM person"
+                    )
+                )
+            ).one()
         view_figures = await measure_view(url, db, policy, products, stores, livestreams)
         view_figures["note"] = "after ANALYZE, as autovacuum would have run on a live database"
         await db.dispose()
     finally:
         await drop_database(url)
-    print(json.dumps({
-        "bench": "identity_ingest", "database": "postgresql", "people": PEOPLE, "batch": BATCH,
-        "ingest": {**ingest_figures, "persons": persons[0], "merged_persons": persons[1]},
-        "view_360": view_figures, "cpus": os.cpu_count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "identity_ingest",
+                "database": "postgresql",
+                "people": PEOPLE,
+                "batch": BATCH,
+                "ingest": {**ingest_figures, "persons": persons[0], "merged_persons": persons[1]},
+                "view_360": view_figures,
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
+
 from server.domains.auth.tokens import TokenPolicy, encode_access_token  # noqa: E402
 from server.domains.common.actor import Actor, ActorKind, Role  # noqa: E402
 
@@ -80,22 +80,41 @@ def free_port() -> int:
 
 
 def server_env(url: str) -> dict:
-    return {**os.environ, "IRS_DATABASE_URL": url, "IRS_REDIS_URL": REDIS_URL, "IRS_JWT_SECRET": SECRET,
-            "IRS_IDENTITY_SALT": SECRET, "IRS_LOG_LEVEL": "WARNING", "IRS_SCHEDULER": "false",
-            "IRS_BUS_CHANNEL_PREFIX": f"irs-surge-{uuid.uuid4().hex[:6]}:"}
+    return {
+        **os.environ,
+        "IRS_DATABASE_URL": url,
+        "IRS_REDIS_URL": REDIS_URL,
+        "IRS_JWT_SECRET": SECRET,
+        "IRS_IDENTITY_SALT": SECRET,
+        "IRS_LOG_LEVEL": "WARNING",
+        "IRS_SCHEDULER": "false",
+        "IRS_BUS_CHANNEL_PREFIX": f"irs-surge-{uuid.uuid4().hex[:6]}:",
+    }
 
 
 async def prepare(url: str) -> dict:
     """Seed the demo, add the customers, and read the guides, stores and livestream."""
-    subprocess.run([sys.executable, "-m", "server.cli", "seed", "demo"], env=server_env(url), cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "seed", "demo"],
+        env=server_env(url),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     engine = create_async_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(sa.text(
-            "INSERT INTO person (created_at) SELECT now() FROM generate_series(1, :n)"), {"n": CUSTOMERS + RACERS})
+        await connection.execute(
+            sa.text("INSERT INTO person (created_at) SELECT now() FROM generate_series(1, :n)"),
+            {"n": CUSTOMERS + RACERS},
+        )
         persons = list((await connection.execute(sa.text("SELECT id FROM person ORDER BY id"))).scalars())
-        guides = list((await connection.execute(sa.text(
-            "SELECT id, store_id FROM staff_user WHERE role = 'GUIDE' ORDER BY id"))).all())
+        guides = list(
+            (
+                await connection.execute(
+                    sa.text("SELECT id, store_id FROM staff_user WHERE role = 'GUIDE' ORDER BY id")
+                )
+            ).all()
+        )
         stores = list((await connection.execute(sa.text("SELECT id FROM store ORDER BY id"))).scalars())
         livestream = (await connection.execute(sa.text("SELECT id FROM livestream LIMIT 1"))).scalar_one()
     await engine.dispose()
@@ -108,10 +127,13 @@ BENCH_SESSION = "bench"  # a session never ended: access tokens name one
 def tokens_for(world: dict) -> tuple[list[str], dict[int, str]]:
     policy = TokenPolicy(secret=SECRET, access_ttl=timedelta(hours=2))
     now = datetime.now(UTC)
-    customers = [encode_access_token(policy, Actor(ActorKind.CUSTOMER, p), BENCH_SESSION, now)[0]
-                 for p in world["persons"]]
-    guides = {g: encode_access_token(policy, Actor(ActorKind.STAFF, g, Role.GUIDE, s), BENCH_SESSION, now)[0]
-              for g, s in world["guides"]}
+    customers = [
+        encode_access_token(policy, Actor(ActorKind.CUSTOMER, p), BENCH_SESSION, now)[0] for p in world["persons"]
+    ]
+    guides = {
+        g: encode_access_token(policy, Actor(ActorKind.STAFF, g, Role.GUIDE, s), BENCH_SESSION, now)[0]
+        for g, s in world["guides"]
+    }
     return customers, guides
 
 
@@ -127,8 +149,13 @@ async def free_seats(client: httpx.AsyncClient, token: str, stores: list[int], d
     """Every free seat of the day, one entry per seat: (store, slot start); and each slot's capacity."""
     seats, capacity = [], {}
     for store in stores:
-        body = (await client.post("/graphql", json={"query": SLOTS, "variables": {
-            "store": gid("Store", store), "day": day}}, headers={"authorization": f"Bearer {token}"})).json()
+        body = (
+            await client.post(
+                "/graphql",
+                json={"query": SLOTS, "variables": {"store": gid("Store", store), "day": day}},
+                headers={"authorization": f"Bearer {token}"},
+            )
+        ).json()
         for slot in body["data"]["availableSlots"]:
             seats += [(store, slot["start"])] * slot["remaining"]
             capacity[(store, slot["start"])] = slot["remaining"]
@@ -153,8 +180,9 @@ class Guides:
         raise RuntimeError(f"only {self.ready} of {len(self.tokens)} guides subscribed")
 
     async def _listen(self, guide_id: int, token: str) -> None:
-        async with websockets.connect(f"ws://{self.address}/graphql", subprotocols=["graphql-transport-ws"],
-                                      max_size=2**22, open_timeout=60) as ws:
+        async with websockets.connect(
+            f"ws://{self.address}/graphql", subprotocols=["graphql-transport-ws"], max_size=2**22, open_timeout=60
+        ) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
             assert json.loads(await ws.recv())["type"] == "connection_ack"
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": MY_TASKS}}))
@@ -195,13 +223,19 @@ async def book_all(client: httpx.AsyncClient, jobs: list[tuple[str, dict]]) -> l
         while not queue.empty():
             token, booking_input = queue.get_nowait()
             sent = time.perf_counter()
-            response = await post_with_retry(client, {"query": BOOK, "variables": {"input": booking_input}},
-                                             {"authorization": f"Bearer {token}"})
+            response = await post_with_retry(
+                client, {"query": BOOK, "variables": {"input": booking_input}}, {"authorization": f"Bearer {token}"}
+            )
             answered = time.perf_counter()
             payload = response.json()["data"]["bookingCreate"]
-            results.append({"sent": sent, "answered": answered,
-                            "booking": payload["booking"]["id"] if payload["booking"] else None,
-                            "error": payload["errors"][0]["code"] if payload["errors"] else None})
+            results.append(
+                {
+                    "sent": sent,
+                    "answered": answered,
+                    "booking": payload["booking"]["id"] if payload["booking"] else None,
+                    "error": payload["errors"][0]["code"] if payload["errors"] else None,
+                }
+            )
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return results
@@ -211,10 +245,17 @@ async def overbooked(url: str, capacity: dict) -> dict:
     """Slots holding more bookings than their capacity, and ledger counts that disagree with the bookings."""
     engine = create_async_engine(url)
     async with engine.connect() as connection:
-        counts = (await connection.execute(sa.text(
-            "SELECT store_id, slot_start, count(*) FROM booking WHERE status <> 'CANCELLED' GROUP BY 1, 2"))).all()
-        ledger = dict(((store, start), booked) for store, start, booked in (await connection.execute(sa.text(
-            "SELECT store_id, slot_start, booked FROM slot_ledger"))).all())
+        counts = (
+            await connection.execute(
+                sa.text("SELECT store_id, slot_start, count(*) FROM booking WHERE status <> 'CANCELLED' GROUP BY 1, 2")
+            )
+        ).all()
+        ledger = {
+            (store, start): booked
+            for store, start, booked in (
+                await connection.execute(sa.text("SELECT store_id, slot_start, booked FROM slot_ledger"))
+            ).all()
+        }
         assignees = dict((await connection.execute(sa.text("SELECT booking_id, assignee_id FROM task"))).all())
     await engine.dispose()
     by_iso = {(store, _iso(start)): n for store, start, n in counts}
@@ -260,10 +301,33 @@ COMMIT;
         handle.write(script)
     try:
         output = subprocess.run(
-            ["pgbench", "-n", "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U",
-             parsed.username or "postgres", "-D", f"first_person={min(persons)}",
-             "-D", f"last_person={max(persons)}", "-c", str(CONCURRENCY), "-j", "2", "-T", "10", "-f", handle.name,
-             parsed.database], capture_output=True, text=True, check=True).stdout
+            [
+                "pgbench",
+                "-n",
+                "-h",
+                parsed.host or "127.0.0.1",
+                "-p",
+                str(parsed.port or 5432),
+                "-U",
+                parsed.username or "postgres",
+                "-D",
+                f"first_person={min(persons)}",
+                "-D",
+                f"last_person={max(persons)}",
+                "-c",
+                str(CONCURRENCY),
+                "-j",
+                "2",
+                "-T",
+                "10",
+                "-f",
+                handle.name,
+                parsed.database,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as error:
         print(f"pgbench failed: {error}: {getattr(error, 'stderr', '')[-500:]}", file=sys.stderr)
         return None
@@ -281,8 +345,22 @@ async def main() -> None:
         customer_tokens, guide_tokens = tokens_for(world)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-             str(WORKERS), "--no-migrate"], env=server_env(url), cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(WORKERS),
+                "--no-migrate",
+            ],
+            env=server_env(url),
+            cwd=ROOT,
+        )
         address = f"127.0.0.1:{port}"
         limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
         async with httpx.AsyncClient(base_url=f"http://{address}", timeout=60, limits=limits) as client:
@@ -297,9 +375,18 @@ async def main() -> None:
             seats, capacity = await free_seats(client, customer_tokens[0], world["stores"], day)
             random.Random(7).shuffle(seats)
             livestream = gid("Livestream", world["livestream"])
-            jobs = [(customer_tokens[i], {"storeId": gid("Store", store), "slotStart": start, "livestreamId": livestream,
-                                          "idempotencyKey": f"surge-{i}"})
-                    for i, (store, start) in enumerate(seats[:CUSTOMERS])]
+            jobs = [
+                (
+                    customer_tokens[i],
+                    {
+                        "storeId": gid("Store", store),
+                        "slotStart": start,
+                        "livestreamId": livestream,
+                        "idempotencyKey": f"surge-{i}",
+                    },
+                )
+                for i, (store, start) in enumerate(seats[:CUSTOMERS])
+            ]
             guides = Guides(address, guide_tokens)
             await guides.start()
             profiler = start_profiler(server.pid)
@@ -309,10 +396,18 @@ async def main() -> None:
             stop_profiler(profiler)
             await asyncio.sleep(3)  # the last notifications
             # A second wave: 500 more customers race for 50 slots the first wave booked.
-            targets = random.Random(8).sample(sorted({seat for seat in seats[:CUSTOMERS]}), 50)
-            race = [(customer_tokens[CUSTOMERS + i], {"storeId": gid("Store", targets[i % 50][0]),
-                                                     "slotStart": targets[i % 50][1],
-                                                     "idempotencyKey": f"race-{i}"}) for i in range(RACERS)]
+            targets = random.Random(8).sample(sorted(set(seats[:CUSTOMERS])), 50)
+            race = [
+                (
+                    customer_tokens[CUSTOMERS + i],
+                    {
+                        "storeId": gid("Store", targets[i % 50][0]),
+                        "slotStart": targets[i % 50][1],
+                        "idempotencyKey": f"race-{i}",
+                    },
+                )
+                for i in range(RACERS)
+            ]
             race_results = await book_all(client, race)
             await guides.close()
         checks = await overbooked(url, capacity)
@@ -324,33 +419,68 @@ async def main() -> None:
     booked = [r for r in results if r["booking"]]
     latencies = [r["answered"] - r["sent"] for r in results]
     delivered = [(guides.arrivals[r["booking"]], r) for r in booked if r["booking"] in guides.arrivals]
-    to_assignee = sum(1 for (at, guide), r in delivered
-                      if checks["assignees"].get(int(_local(r["booking"]))) == guide)
+    to_assignee = sum(1 for (at, guide), r in delivered if checks["assignees"].get(int(_local(r["booking"]))) == guide)
     after_commit = [at - r["answered"] for (at, _), r in delivered]
     after_request = [at - r["sent"] for (at, _), r in delivered]
     rate = len(booked) / elapsed
-    print(json.dumps({
-        "bench": "livestream_surge", "database": "postgresql", "bus": "redis", "server_workers": WORKERS,
-        "cpus": os.cpu_count(), "customers": len(jobs), "concurrency": CONCURRENCY, "guides_connected": guides.ready,
-        "booked": len(booked), "errors": _codes(results), "seconds": round(elapsed, 1),
-        "bookings_per_s": round(rate), "latency_ms": {"p50": percentile(latencies, 0.5),
-                                                      "p95": percentile(latencies, 0.95),
-                                                      "p99": percentile(latencies, 0.99)},
-        "tasks_delivered_to_assignee": f"{to_assignee} of {len(booked)}",
-        "notify_ms_after_response": {"p50": percentile(after_commit, 0.5), "p99": percentile(after_commit, 0.99)},
-        "notify_ms_after_request": {"p50": percentile(after_request, 0.5), "p99": percentile(after_request, 0.99)},
-        "race_for_full_slots": {"attempts": RACERS, "outcomes": _codes(race_results, ok="BOOKED")},
-        "overbooked_slots": checks["over_capacity"], "ledger_mismatches": checks["ledger_mismatches"],
-        "pgbench_same_transaction_tps": ceiling, "server_stop_seconds": stop_seconds,
-        "ratio_to_pgbench": round(rate / ceiling, 2) if ceiling else None,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "livestream_surge",
+                "database": "postgresql",
+                "bus": "redis",
+                "server_workers": WORKERS,
+                "cpus": os.cpu_count(),
+                "customers": len(jobs),
+                "concurrency": CONCURRENCY,
+                "guides_connected": guides.ready,
+                "booked": len(booked),
+                "errors": _codes(results),
+                "seconds": round(elapsed, 1),
+                "bookings_per_s": round(rate),
+                "latency_ms": {
+                    "p50": percentile(latencies, 0.5),
+                    "p95": percentile(latencies, 0.95),
+                    "p99": percentile(latencies, 0.99),
+                },
+                "tasks_delivered_to_assignee": f"{to_assignee} of {len(booked)}",
+                "notify_ms_after_response": {
+                    "p50": percentile(after_commit, 0.5),
+                    "p99": percentile(after_commit, 0.99),
+                },
+                "notify_ms_after_request": {
+                    "p50": percentile(after_request, 0.5),
+                    "p99": percentile(after_request, 0.99),
+                },
+                "race_for_full_slots": {"attempts": RACERS, "outcomes": _codes(race_results, ok="BOOKED")},
+                "overbooked_slots": checks["over_capacity"],
+                "ledger_mismatches": checks["ledger_mismatches"],
+                "pgbench_same_transaction_tps": ceiling,
+                "server_stop_seconds": stop_seconds,
+                "ratio_to_pgbench": round(rate / ceiling, 2) if ceiling else None,
+            }
+        )
+    )
 
 
 def start_profiler(pid: int) -> subprocess.Popen | None:
     if not PROFILE:
         return None
-    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--format",
-                             "raw", "--rate", "200", "--output", PROFILE], stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--output",
+            PROFILE,
+        ],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def stop_profiler(profiler: subprocess.Popen | None) -> None:

@@ -22,7 +22,7 @@ def camera_available() -> bool:
     """Whether this device has a camera Kivy can show (asked once per run)."""
     try:
         from kivy.core.camera import Camera as CoreCamera
-    except Exception as error:  # noqa: BLE001 - a broken provider is no camera
+    except Exception as error:
         log.info("no camera provider: %s", error)
         return False
     if CoreCamera is None:
@@ -40,7 +40,7 @@ def camera_available() -> bool:
             finally:
                 capture.release()
         return True  # GStreamer / AVFoundation / Picamera: the provider itself found the device
-    except Exception as error:  # noqa: BLE001 - a camera that cannot be asked is no camera
+    except Exception as error:
         log.info("camera probe failed: %s", error)
         return False
 

@@ -18,7 +18,7 @@ class PlyerNotifier:
             from plyer import notification
 
             notification.notify(title=title, message=message, app_name=self.app_name, timeout=10)
-        except Exception as error:  # noqa: BLE001 - not every platform has notifications; the banner stays
+        except Exception as error:
             log.info("no system notification here: %s", error)
 
     def vibrate(self) -> None:
@@ -26,5 +26,5 @@ class PlyerNotifier:
             from plyer import vibrator
 
             vibrator.vibrate(0.6)
-        except Exception as error:  # noqa: BLE001 - desktops cannot vibrate
+        except Exception as error:
             log.info("no vibration here: %s", error)

@@ -58,8 +58,7 @@ async def run_async() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=database_url(), target_metadata=metadata, literal_binds=True,
-                      render_item=render_item)
+    context.configure(url=database_url(), target_metadata=metadata, literal_binds=True, render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-import time
 import logging
-from datetime import timedelta
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -25,15 +25,15 @@ from .api.schema import build_schema
 from .api.websocket import GraphQLWebSocket
 from .bus import OutboxRelay, create_bus
 from .db import Database
-from .domains.messaging.channels import channels_from_settings
-from .scheduler import Scheduler, standard_jobs
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.clock import Clock, SystemClock
 from .domains.common.ratelimits import AbuseLimits, Limiter
 from .domains.identity.services import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
+from .domains.messaging.channels import channels_from_settings
 from .logs import configure_logging
 from .migrate import database_revisions, head_revisions
+from .scheduler import Scheduler, standard_jobs
 from .settings import Settings
 
 logger = logging.getLogger("irs")
@@ -51,25 +51,35 @@ async def readyz(request: Request) -> JSONResponse:
         async with runtime.db.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         current = await database_revisions(runtime.db.engine)
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as error:
         logger.warning("readiness: database unreachable: %s", error)
         return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
     if current != head_revisions():
-        return JSONResponse({"status": "unavailable", "reason": "migrations not at head",
-                             "current": sorted(current), "head": sorted(head_revisions())}, 503)
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": "migrations not at head",
+                "current": sorted(current),
+                "head": sorted(head_revisions()),
+            },
+            503,
+        )
     return JSONResponse({"status": "ready"})
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               timer: Callable[[], float] = time.monotonic) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, timer: Callable[[], float] = time.monotonic
+) -> Starlette:
     settings = settings or Settings()
     settings.check_production_safety()
     configure_logging(settings.log_level)
     schema = build_schema(settings)
     tokens = TokenPolicy.from_settings(settings)
-    identity = IdentityPolicy(tombstone_salt=settings.tombstone_salt(),
-                              blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values),
-                              max_event_amount=settings.max_event_amount)
+    identity = IdentityPolicy(
+        tombstone_salt=settings.tombstone_salt(),
+        blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values),
+        max_event_amount=settings.max_event_amount,
+    )
     verifiers = Verifiers.from_settings(settings)
 
     @asynccontextmanager
@@ -78,14 +88,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         bus = create_bus(settings.redis_url, settings.bus_channel_prefix)
         await bus.start()
         limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
-        runtime = Runtime(settings=settings, db=db, tokens=tokens, clock=clock or SystemClock(),
-                          identity=identity, verifiers=verifiers, bus=bus, timer=timer,
-                          limits=AbuseLimits.from_settings(settings, limiter))
+        runtime = Runtime(
+            settings=settings,
+            db=db,
+            tokens=tokens,
+            clock=clock or SystemClock(),
+            identity=identity,
+            verifiers=verifiers,
+            bus=bus,
+            timer=timer,
+            limits=AbuseLimits.from_settings(settings, limiter),
+        )
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
         await relay.start()
         channels = channels_from_settings(settings, verifiers.sms)
-        jobs = standard_jobs(runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels,
-                             settings.brand_name)
+        jobs = standard_jobs(
+            runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels, settings.brand_name
+        )
         scheduler = Scheduler(db, runtime.clock, jobs)
         if settings.scheduler:
             scheduler.start()
@@ -101,9 +120,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             await db.dispose()
 
     routes = [
-        Route("/graphql", GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql),
-                                    concurrency=settings.http_concurrency).handle,
-              methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql), concurrency=settings.http_concurrency).handle,
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins)),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -120,8 +141,16 @@ def middleware(settings: Settings) -> list[Middleware]:
     stack = [Middleware(RequestIdMiddleware)]
     if settings.trusted_proxies:
         stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
-    stack.append(Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                            allow_headers=CORS_REQUEST_HEADERS, expose_headers=["X-Request-ID"], max_age=600))
+    stack.append(
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        )
+    )
     return stack
 
 

@@ -133,11 +133,11 @@ class RedisBus(LocalFanout):
                     self._ready.set()
                     async for item in pubsub.listen():
                         if item["type"] == "pmessage":
-                            topic = item["channel"].decode()[len(self._prefix):]
+                            topic = item["channel"].decode()[len(self._prefix) :]
                             self.deliver(topic, json.loads(item["data"]))
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis restarted or the network blinked: listen again
+            except Exception:
                 logger.exception("Redis subscription lost; reconnecting")
                 await asyncio.sleep(1)
 
@@ -196,14 +196,18 @@ class OutboxRelay:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep relaying; the rows stay pending until it works
+            except Exception:
                 logger.exception("outbox relay failed; retrying at the next sweep")
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
         async with self.db.live_writer() as session:
-            statement = (select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
-                         .order_by(OutboxMessage.id).limit(RELAY_BATCH))
+            statement = (
+                select(OutboxMessage)
+                .where(col(OutboxMessage.published_at).is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(RELAY_BATCH)
+            )
             if not self.db.is_sqlite:
                 statement = statement.with_for_update(skip_locked=True)
             rows = list((await session.exec(statement)).all())
@@ -211,8 +215,11 @@ class OutboxRelay:
                 await session.rollback()
                 return 0
             await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
-            await session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in rows]))
-                               .values(published_at=self._now()))
+            await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
+                .values(published_at=self._now())
+            )
             await session.commit()
             return len(rows)
 

@@ -31,9 +31,16 @@ def serve(host: str, port: int, workers: int, run_migrations: bool) -> None:
     settings.signing_secret()  # create the development secret once, before workers race for it
     click.echo(f"IRS serving on http://{host}:{port}/graphql ({settings.env.value}, {workers} worker(s))")
     # On SIGTERM, guides' sockets get 10 s to close; they reconnect to another replica and catch up.
-    uvicorn.run("server.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), timeout_graceful_shutdown=10,
-                proxy_headers=False)  # the app believes X-Forwarded-For from IRS_TRUSTED_PROXIES only
+    uvicorn.run(
+        "server.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+        proxy_headers=False,
+    )  # the app believes X-Forwarded-For from IRS_TRUSTED_PROXIES only
 
 
 @main.group(help="Database migrations (Alembic).")
@@ -94,8 +101,9 @@ def demo() -> None:
     for username, what in report.logins:
         click.echo(f"  {username:<14} {what}")
     click.echo("  sNNN.manager / sNNN.guide1..3 exist for every store S001..S200; every guide has weekly shifts.")
-    click.echo("Customers sign in with customerLogin(input: {phone: <any mobile>, smsCode: \"000000\"}) "
-               "(development only).")
+    click.echo(
+        'Customers sign in with customerLogin(input: {phone: <any mobile>, smsCode: "000000"}) (development only).'
+    )
 
 
 @main.command("export-schema", help="Write the GraphQL SDL (default: schema.graphql).")

@@ -15,20 +15,29 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 WRITE_OPTION = "irs_write"
 # What the store distance (haversine) and ranking queries use, for SQLite builds without them.
-_SQLITE_MATH = (("power", 2, math.pow), ("sin", 1, math.sin), ("cos", 1, math.cos), ("asin", 1, math.asin),
-                ("sqrt", 1, math.sqrt), ("radians", 1, math.radians))
+_SQLITE_MATH = (
+    ("power", 2, math.pow),
+    ("sin", 1, math.sin),
+    ("cos", 1, math.cos),
+    ("asin", 1, math.asin),
+    ("sqrt", 1, math.sqrt),
+    ("radians", 1, math.radians),
+)
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 10,
-                  max_overflow: int = 20) -> AsyncEngine:
+def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
     if is_sqlite(database_url):
         return _create_sqlite_engine(database_url, echo=echo)
     return create_async_engine(
-        database_url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
+        database_url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         # asyncpg prepares statements, and PostgreSQL may settle on a generic plan made while a
         # table was still small (a sequential scan, kept as the table grows) and JIT-compile plans
         # of short OLTP queries for ~100 ms. Plan each execution for its parameters, without JIT.
@@ -45,9 +54,7 @@ def ensure_sqlite_directory(database_url: str) -> None:
 
 def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     ensure_sqlite_directory(database_url)
-    engine = create_async_engine(
-        database_url, echo=echo, connect_args={"timeout": 30}
-    )
+    engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -60,7 +67,7 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         try:
             cursor.execute("SELECT power(2, 1), sin(1), cos(1), asin(1), sqrt(1), radians(1)")
-        except Exception:  # noqa: BLE001 - SQLite built without its math functions
+        except Exception:
             for name, arity, function in _SQLITE_MATH:
                 dbapi_connection.create_function(name, arity, function, deterministic=True)
         cursor.close()
@@ -105,8 +112,11 @@ class Database:
     def connect(cls, database_url: str, *, echo: bool = False) -> Database:
         engine = create_engine(database_url, echo=echo)
         read_engine = engine.execution_options(**{WRITE_OPTION: False})
-        live_engine = None if is_sqlite(database_url) else create_engine(
-            database_url, echo=echo, pool_size=LIVE_POOL_SIZE, max_overflow=LIVE_POOL_OVERFLOW)
+        live_engine = (
+            None
+            if is_sqlite(database_url)
+            else create_engine(database_url, echo=echo, pool_size=LIVE_POOL_SIZE, max_overflow=LIVE_POOL_OVERFLOW)
+        )
         listeners: list[Callable[[], None]] = []
 
         class WriterSession(Session):
@@ -125,15 +135,16 @@ class Database:
 
         return cls(
             engine=engine,
-            writer=async_sessionmaker(engine, class_=AsyncSession, sync_session_class=WriterSession,
-                                      expire_on_commit=False),
-            reader=async_sessionmaker(
-                read_engine, class_=AsyncSession, expire_on_commit=False
+            writer=async_sessionmaker(
+                engine, class_=AsyncSession, sync_session_class=WriterSession, expire_on_commit=False
             ),
+            reader=async_sessionmaker(read_engine, class_=AsyncSession, expire_on_commit=False),
             live_writer=async_sessionmaker(live_engine or engine, class_=AsyncSession, expire_on_commit=False),
             live_reader=async_sessionmaker(
                 live_engine.execution_options(**{WRITE_OPTION: False}) if live_engine else read_engine,
-                class_=AsyncSession, expire_on_commit=False),
+                class_=AsyncSession,
+                expire_on_commit=False,
+            ),
             commit_listeners=listeners,
             live_engine=live_engine,
         )

@@ -39,8 +39,9 @@ class Job:
     run: Callable[[AsyncSession, datetime], Awaitable[int]]
 
 
-def standard_jobs(policy: TaskPolicy, no_show_grace: timedelta, channels: Sequence[MessageChannel],
-                  brand: str) -> list[Job]:
+def standard_jobs(
+    policy: TaskPolicy, no_show_grace: timedelta, channels: Sequence[MessageChannel], brand: str
+) -> list[Job]:
     return [
         Job("escalate_overdue_tasks", 10, lambda s, now: booking_jobs.escalate_overdue_tasks(s, policy, now)),
         Job("remind_guides", 30, lambda s, now: booking_jobs.remind_guides(s, policy, now)),
@@ -53,8 +54,11 @@ def standard_jobs(policy: TaskPolicy, no_show_grace: timedelta, channels: Sequen
 
 async def purge_expired(session: AsyncSession, before: datetime) -> int:
     """Published outbox rows, expired sign-in codes and refresh tokens, older than a day."""
-    purged = (await purge_published(session, before) + await purge_sms_codes(session, before)
-              + await purge_refresh_tokens(session, before))
+    purged = (
+        await purge_published(session, before)
+        + await purge_sms_codes(session, before)
+        + await purge_refresh_tokens(session, before)
+    )
     await session.commit()
     return purged
 
@@ -73,7 +77,7 @@ class Scheduler:
         try:
             async with self.db.writer() as session:
                 return await job.run(session, self.clock.now())
-        except Exception:  # noqa: BLE001 - a failing job must not stop the others; it runs again later
+        except Exception:
             logger.exception("job %s failed", job.name)
             return 0
 

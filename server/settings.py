@@ -8,7 +8,6 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
-
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -18,9 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .domains.identity.identifiers import DEFAULT_BLOCKED_VALUES
 
-
-DEVELOPMENT_ORIGINS = tuple(f"http://{host}:{port}" for host in ("localhost", "127.0.0.1")
-                            for port in (3000, 5173, 8080))
+DEVELOPMENT_ORIGINS = tuple(
+    f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 5173, 8080)
+)
 
 
 class Environment(StrEnum):
@@ -43,8 +42,12 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     identity_salt: SecretStr | None = None
     identity_blocked_values: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_VALUES))
-    max_event_amount: int = Field(default=10**10, ge=0, le=2**53 - 1, description=(
-        "the largest amount (fen) one ingested purchase may carry; more is refused as OUT_OF_RANGE"))
+    max_event_amount: int = Field(
+        default=10**10,
+        ge=0,
+        le=2**53 - 1,
+        description=("the largest amount (fen) one ingested purchase may carry; more is refused as OUT_OF_RANGE"),
+    )
     dev_verifiers: bool | None = None
     wechat_apps: dict[str, SecretStr] = Field(default_factory=dict, description="mini-program appId -> appSecret")
     sms_gateway_url: str | None = None
@@ -52,51 +55,87 @@ class Settings(BaseSettings):
     jwt_issuer: str = "irs"
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    cors_origins: Annotated[list[str] | None, NoDecode] = Field(default=None, description=(
-        "exact origins (scheme://host[:port]) whose pages may call the API (CORS) and open its WebSocket; "
-        "comma-separated or a JSON list. Default: none in production, localhost dev ports in development"))
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
-        "addresses or networks of reverse proxies whose X-Forwarded-For names the client; default none: "
-        "the client address is the socket peer"))
+    cors_origins: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description=(
+            "exact origins (scheme://host[:port]) whose pages may call the API (CORS) and open its WebSocket; "
+            "comma-separated or a JSON list. Default: none in production, localhost dev ports in development"
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "addresses or networks of reverse proxies whose X-Forwarded-For names the client; default none: "
+            "the client address is the socket peer"
+        ),
+    )
     rate_limit_key_prefix: str = Field(default="irs:limits", description="Redis keys of abuse limits")
     # Abuse limits, in the notation of the `limits` library ("5 per 15 minutes", "10/day").
-    limit_sign_in_per_address: str = Field(default="5 per 15 minutes", description=(
-        "staffLogin attempts per username from one client address (a success clears them)"))
-    limit_sign_in_per_username: str = Field(default="50 per 15 minutes", description=(
-        "staffLogin attempts per username from all addresses together"))
-    limit_sms_requests_per_address: str = Field(default="20 per hour", description=(
-        "customerSmsCodeRequest calls per client address"))
+    limit_sign_in_per_address: str = Field(
+        default="5 per 15 minutes",
+        description=("staffLogin attempts per username from one client address (a success clears them)"),
+    )
+    limit_sign_in_per_username: str = Field(
+        default="50 per 15 minutes", description=("staffLogin attempts per username from all addresses together")
+    )
+    limit_sms_requests_per_address: str = Field(
+        default="20 per hour", description=("customerSmsCodeRequest calls per client address")
+    )
     limit_sms_codes_per_phone: str = Field(default="10 per day", description="SMS codes sent per phone")
-    limit_sms_checks_per_phone: str = Field(default="10 per day", description=(
-        "SMS codes tried per phone, across resends (a success clears them)"))
+    limit_sms_checks_per_phone: str = Field(
+        default="10 per day", description=("SMS codes tried per phone, across resends (a success clears them)")
+    )
     limit_bookings_per_customer: str = Field(default="10 per minute", description="bookingCreate per customer")
-    limit_ingest_calls_per_source: str = Field(default="120 per minute", description=(
-        "eventsIngest calls per touchpoint source (each up to 500 events)"))
+    limit_ingest_calls_per_source: str = Field(
+        default="120 per minute", description=("eventsIngest calls per touchpoint source (each up to 500 events)")
+    )
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 2000
-    max_query_cost: int = Field(default=5000, ge=1, description=(
-        "the most an operation may cost (items × fields, expensive fields weighted; README 'The API in brief')"))
-    request_timeout_seconds: float = Field(default=10.0, gt=0, description=(
-        "an operation that has not finished after this long stops reading and answers TIMEOUT"))
+    max_query_cost: int = Field(
+        default=5000,
+        ge=1,
+        description=(
+            "the most an operation may cost (items × fields, expensive fields weighted; README 'The API in brief')"
+        ),
+    )
+    request_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=("an operation that has not finished after this long stops reading and answers TIMEOUT"),
+    )
     graphiql: bool | None = None
     introspection: bool | None = None
     brand_currency: str = "CNY"
     brand_name: str = Field(default="Elegance", description="signs messages to customers")
     scheduler: bool = Field(default=True, description="run background jobs in this process")
-    outbox_sweep_seconds: float = Field(default=2.0, gt=0, description="how often the relay looks for rows "
-                                        "a crashed process left (commits wake it at once)")
-    socket_session_check_seconds: float = Field(default=60.0, gt=0, description="how often an open WebSocket "
-                                                "re-reads its session, in case a revocation message was lost")
-    http_concurrency: int = Field(default=8, ge=1, description="GraphQL operations over HTTP a process runs at "
-                                  "once; more wait their turn, so a surge cannot starve live notifications")
+    outbox_sweep_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="how often the relay looks for rows a crashed process left (commits wake it at once)",
+    )
+    socket_session_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="how often an open WebSocket re-reads its session, in case a revocation message was lost",
+    )
+    http_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="GraphQL operations over HTTP a process runs at "
+        "once; more wait their turn, so a surge cannot starve live notifications",
+    )
     wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")
     wechat_reminder_template_id: str | None = None
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")
     task_reminder_minutes: int = Field(default=60, ge=5, le=24 * 60, description="reminders this long before a slot")
     no_show_minutes: int = Field(default=30, ge=0, le=24 * 60, description="after slot end, unchecked -> NO_SHOW")
-    check_in_opens_minutes: int = Field(default=60, ge=0, le=24 * 60, description="check-in opens this long "
-                                        "before the slot starts (it closes at the no-show time)")
+    check_in_opens_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=24 * 60,
+        description="check-in opens this long before the slot starts (it closes at the no-show time)",
+    )
     log_level: str = "INFO"
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
@@ -113,8 +152,15 @@ class Settings(BaseSettings):
     def _exact_origins(cls, origins: list[str] | None) -> list[str] | None:
         for origin in origins or []:
             parts = urlsplit(origin)
-            if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query
-                    or parts.fragment or parts.username or origin != origin.strip().lower().rstrip("/")):
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path
+                or parts.query
+                or parts.fragment
+                or parts.username
+                or origin != origin.strip().lower().rstrip("/")
+            ):
                 raise ValueError(f"{origin!r} is not an exact origin like https://h5.example.com (no '*', no path)")
         return origins
 
@@ -125,9 +171,15 @@ class Settings(BaseSettings):
             ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad entry
         return proxies
 
-    @field_validator("limit_sign_in_per_address", "limit_sign_in_per_username", "limit_sms_requests_per_address",
-                     "limit_sms_codes_per_phone", "limit_sms_checks_per_phone", "limit_bookings_per_customer",
-                     "limit_ingest_calls_per_source")
+    @field_validator(
+        "limit_sign_in_per_address",
+        "limit_sign_in_per_username",
+        "limit_sms_requests_per_address",
+        "limit_sms_codes_per_phone",
+        "limit_sms_checks_per_phone",
+        "limit_bookings_per_customer",
+        "limit_ingest_calls_per_source",
+    )
     @classmethod
     def _rate(cls, rate: str) -> str:
         parse_rate(rate)  # a ValueError says what the notation is

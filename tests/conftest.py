@@ -30,8 +30,7 @@ from server.db import Database
 from server.models import metadata
 from server.settings import Settings
 
-POSTGRES_URL = os.environ.get(
-    "IRS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get("IRS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b.strip() for b in os.environ.get("IRS_TEST_DATABASES", "sqlite,postgres").split(",") if b.strip()]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -55,7 +54,7 @@ async def _postgres_admin_engine():
     try:
         async with engine.connect() as connection:
             await connection.execute(sa.text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         await engine.dispose()
         message = f"PostgreSQL unreachable at {POSTGRES_URL}: {error}"
         if IN_CI:
@@ -148,9 +147,16 @@ def clock() -> FrozenClock:
 def make_settings(database_url: str, tmp_root: Path, **overrides) -> Settings:
     # Tests run the background jobs themselves (app.state.scheduler.run_once()) after moving the clock,
     # and the relay publishes on commit only: no sweep adds statements to a test counting them.
-    values = dict(database_url=database_url, jwt_secret=TEST_SECRET, identity_salt=TEST_SECRET,
-                  var_dir=tmp_root / "var", env="development", scheduler=False, outbox_sweep_seconds=3600,
-                  request_timeout_seconds=60)  # generous: CI machines run beside other work
+    values = {
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "identity_salt": TEST_SECRET,
+        "var_dir": tmp_root / "var",
+        "env": "development",
+        "scheduler": False,
+        "outbox_sweep_seconds": 3600,
+        "request_timeout_seconds": 60,
+    }  # generous: CI machines run beside other work
     values.update(overrides)
     return Settings(**values)
 
@@ -162,8 +168,7 @@ class Api:
     client: httpx.AsyncClient
     app: object
 
-    async def __call__(self, query: str, variables: dict | None = None, token: str | None = None,
-                       **headers) -> dict:
+    async def __call__(self, query: str, variables: dict | None = None, token: str | None = None, **headers) -> dict:
         response = await self.post(query, variables, token, **headers)
         assert response.status_code == 200, response.text
         return response.json()
@@ -171,8 +176,7 @@ class Api:
     async def post(self, query: str, variables: dict | None = None, token: str | None = None, **headers):
         if token:
             headers["authorization"] = f"Bearer {token}"
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                      headers=headers)
+        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
 
     async def data(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
         body = await self(query, variables, token)
@@ -241,8 +245,11 @@ async def shared_redis() -> dict:
     finally:
         await client.aclose()
     tag = uuid.uuid4().hex[:10]
-    return {"redis_url": REDIS_URL, "bus_channel_prefix": f"irs-test-{tag}:",
-            "rate_limit_key_prefix": f"irs-test-{tag}:limits"}
+    return {
+        "redis_url": REDIS_URL,
+        "bus_channel_prefix": f"irs-test-{tag}:",
+        "rate_limit_key_prefix": f"irs-test-{tag}:limits",
+    }
 
 
 async def count_rows(database: Database, table: str) -> int:

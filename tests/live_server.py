@@ -16,7 +16,6 @@ from websockets.exceptions import ConnectionClosed
 from server.app import create_app
 from tests.conftest import make_settings
 
-
 STARTUP_SECONDS = 60
 
 
@@ -29,8 +28,9 @@ def free_port() -> int:
 class LiveServer:
     """``stop()`` then ``start()`` again keeps the port: a replica that restarts at the same address."""
 
-    def __init__(self, url: str, tmp_root, clock, port: int | None = None, timer=time.monotonic,
-                 **settings_overrides) -> None:
+    def __init__(
+        self, url: str, tmp_root, clock, port: int | None = None, timer=time.monotonic, **settings_overrides
+    ) -> None:
         self.url, self.tmp_root, self.clock, self.timer = url, tmp_root, clock, timer
         self.port = port or free_port()
         self.settings_overrides = settings_overrides
@@ -48,10 +48,12 @@ class LiveServer:
         return f"http://{self.address}"
 
     async def start(self) -> None:
-        self.app = create_app(make_settings(self.url, self.tmp_root, **self.settings_overrides), clock=self.clock,
-                              timer=self.timer)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                     log_level="warning", lifespan="on"))
+        self.app = create_app(
+            make_settings(self.url, self.tmp_root, **self.settings_overrides), clock=self.clock, timer=self.timer
+        )
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self._task = asyncio.create_task(self._server.serve())
         # Generous: a machine under load (CI beside other work) may take seconds to start one.
         async with asyncio.timeout(STARTUP_SECONDS):
@@ -79,8 +81,7 @@ async def call_graphql(address: str, query: str, variables: dict | None = None, 
     """One call to any server at host:port (a LiveServer, or an `irs serve` process); its data."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(base_url=f"http://{address}") as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                     headers=headers)
+        response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     body = response.json()
     assert "errors" not in body, body
     return body["data"]
@@ -96,8 +97,9 @@ async def graphql_socket(address: str, token: str):
 
 
 async def subscribe(socket_: ClientConnection, query: str, variables: dict | None = None, id_: str = "1") -> None:
-    await socket_.send(json.dumps({"id": id_, "type": "subscribe",
-                                   "payload": {"query": query, "variables": variables or {}}}))
+    await socket_.send(
+        json.dumps({"id": id_, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+    )
 
 
 async def next_payload(socket_: ClientConnection, timeout: float = 10) -> dict:

@@ -43,22 +43,47 @@ async def build_world(database) -> World:
         await session.flush()
         serum = Product(sku="SERUM-01", name="精华", category_id=skincare.id, price_amount=89000, currency="CNY")
         lipstick = Product(sku="LIP-01", name="唇膏", category_id=makeup.id, price_amount=32000, currency="CNY")
-        shanghai = Store(code="S001", name="上海店", city="上海", address="南京西路 1 号", latitude=31.23,
-                         longitude=121.47, timezone="Asia/Shanghai", opening_hours=hours)
-        beijing = Store(code="S002", name="北京店", city="北京", address="王府井 1 号", latitude=39.90,
-                        longitude=116.40, timezone="Asia/Shanghai", opening_hours=hours)
+        shanghai = Store(
+            code="S001",
+            name="上海店",
+            city="上海",
+            address="南京西路 1 号",
+            latitude=31.23,
+            longitude=121.47,
+            timezone="Asia/Shanghai",
+            opening_hours=hours,
+        )
+        beijing = Store(
+            code="S002",
+            name="北京店",
+            city="北京",
+            address="王府井 1 号",
+            latitude=39.90,
+            longitude=116.40,
+            timezone="Asia/Shanghai",
+            opening_hours=hours,
+        )
         session.add_all([serum, lipstick, shanghai, beijing])
         await session.flush()
         session.add(StoreService(store_id=shanghai.id, service_id=trial.id))
         staff = {
-            "admin": (Role.HQ_ADMIN, None), "analyst": (Role.ANALYST, None), "ops": (Role.LIVESTREAM_OPS, None),
-            "sh.manager": (Role.STORE_MANAGER, shanghai.id), "sh.guide": (Role.GUIDE, shanghai.id),
-            "bj.manager": (Role.STORE_MANAGER, beijing.id), "bj.guide": (Role.GUIDE, beijing.id),
+            "admin": (Role.HQ_ADMIN, None),
+            "analyst": (Role.ANALYST, None),
+            "ops": (Role.LIVESTREAM_OPS, None),
+            "sh.manager": (Role.STORE_MANAGER, shanghai.id),
+            "sh.guide": (Role.GUIDE, shanghai.id),
+            "bj.manager": (Role.STORE_MANAGER, beijing.id),
+            "bj.guide": (Role.GUIDE, beijing.id),
         }
         rows = {}
         for username, (role, store_id) in staff.items():
-            rows[username] = StaffUser(username=username, display_name=username.title(), role=role.value,
-                                       store_id=store_id, password_hash=_password_hash)
+            rows[username] = StaffUser(
+                username=username,
+                display_name=username.title(),
+                role=role.value,
+                store_id=store_id,
+                password_hash=_password_hash,
+            )
         session.add_all(rows.values())
         await session.flush()
         team = Team(name="Live Team")
@@ -66,11 +91,19 @@ async def build_world(database) -> World:
         await session.flush()
         session.add(TeamMember(team_id=team.id, staff_id=rows["ops"].id))
         await session.commit()
-        world.ids.update({
-            "skincare": skincare.id, "makeup": makeup.id, "trial": trial.id, "serum": serum.id,
-            "lipstick": lipstick.id, "shanghai": shanghai.id, "beijing": beijing.id, "team": team.id,
-            **{name: row.id for name, row in rows.items()},
-        })
+        world.ids.update(
+            {
+                "skincare": skincare.id,
+                "makeup": makeup.id,
+                "trial": trial.id,
+                "serum": serum.id,
+                "lipstick": lipstick.id,
+                "shanghai": shanghai.id,
+                "beijing": beijing.id,
+                "team": team.id,
+                **{name: row.id for name, row in rows.items()},
+            }
+        )
     return world
 
 

@@ -5,5 +5,14 @@ from .errors import ApiError, Offline, ServerError, SessionExpired
 from .live import LiveTasks
 from .tokens import JsonTokenStore, MemoryTokenStore, Tokens
 
-__all__ = ["ApiError", "GuideApi", "JsonTokenStore", "LiveTasks", "MemoryTokenStore", "Offline", "ServerError",
-           "SessionExpired", "Tokens"]
+__all__ = [
+    "ApiError",
+    "GuideApi",
+    "JsonTokenStore",
+    "LiveTasks",
+    "MemoryTokenStore",
+    "Offline",
+    "ServerError",
+    "SessionExpired",
+    "Tokens",
+]

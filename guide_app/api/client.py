@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from gql import Client, GraphQLRequest
-from gql.transport.exceptions import (TransportConnectionFailed, TransportError, TransportProtocolError,
-                                      TransportQueryError, TransportServerError)
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportError,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from .documents import document
@@ -44,12 +50,19 @@ def new_idempotency_key() -> str:
 class GuideApi:
     """The app's one connection to the server (HTTP); the session lives in ``store``."""
 
-    def __init__(self, server_url: str, store: TokenStore, *, clock: Callable[[], datetime] = utcnow,
-                 refresh_margin: timedelta = timedelta(minutes=2), retry: RetryPolicy = RetryPolicy(),
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        server_url: str,
+        store: TokenStore,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        refresh_margin: timedelta = timedelta(minutes=2),
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 10.0,
+    ) -> None:
         base = server_url.rstrip("/")
         self.http_url = f"{base}/graphql"
-        self.ws_url = "ws" + self.http_url[len("http"):] if base.startswith("http") else self.http_url
+        self.ws_url = "ws" + self.http_url[len("http") :] if base.startswith("http") else self.http_url
         self.store = store
         self.clock = clock
         self.refresh_margin = refresh_margin
@@ -92,10 +105,9 @@ class GuideApi:
         self.store.clear()
         if tokens is None:
             return
-        try:
+        # If this fails the refresh token expires on its own; the device no longer has it.
+        with contextlib.suppress(Offline, ServerError):
             await self._send("Logout", {"refreshToken": tokens.refresh_token}, retry=RetryPolicy(attempts=1))
-        except (Offline, ServerError):
-            pass  # the refresh token expires on its own; the device no longer has it
 
     async def fresh_access_token(self) -> str:
         """An access token valid for at least ``refresh_margin`` (refreshed when needed)."""
@@ -164,8 +176,9 @@ class GuideApi:
         """Like ``query``; a retry after a lost answer sends the same variables (and idempotency key)."""
         return await self.query(name, variables)
 
-    async def _send(self, name: str, variables: dict | None, *, token: str | None = None,
-                    retry: RetryPolicy | None = None) -> dict:
+    async def _send(
+        self, name: str, variables: dict | None, *, token: str | None = None, retry: RetryPolicy | None = None
+    ) -> dict:
         await self.open()
         request = GraphQLRequest(document(name), variable_values=variables or {}, operation_name=name)
         headers = {"authorization": f"Bearer {token}"} if token else {}

@@ -5,8 +5,15 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from graphql import (DocumentNode, FragmentDefinitionNode, FragmentSpreadNode, OperationDefinitionNode, Visitor,
-                     parse, visit)
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    Visitor,
+    parse,
+    visit,
+)
 
 OPERATIONS_DIR = Path(__file__).with_name("operations")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -53,8 +54,9 @@ class LiveHandlers:
 class LiveTasks:
     """One task that holds the WebSocket while the guide is signed in."""
 
-    def __init__(self, api: GuideApi, handlers: LiveHandlers, *, backoff: Backoff = Backoff(),
-                 ping_interval: float = 20.0) -> None:
+    def __init__(
+        self, api: GuideApi, handlers: LiveHandlers, *, backoff: Backoff = Backoff(), ping_interval: float = 20.0
+    ) -> None:
         self.api = api
         self.handlers = handlers
         self.backoff = backoff
@@ -72,10 +74,8 @@ class LiveTasks:
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await runner
-            except asyncio.CancelledError:
-                pass
         self.connected = False
 
     async def drop_connection(self) -> None:
@@ -96,7 +96,7 @@ class LiveTasks:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - any failure of the socket means: reconnect
+            except Exception as error:
                 failures += 1
                 reason = f"{type(error).__name__}: {error}"
                 if _session_refused(error):
@@ -106,7 +106,7 @@ class LiveTasks:
                         self.connected = False
                         await self.handlers.on_session_expired()
                         return
-                    except Exception:  # noqa: BLE001 - offline: the next attempt asks again
+                    except Exception:
                         pass
             if self.connected or not self._offline_announced:
                 self.connected, self._offline_announced = False, True
@@ -117,9 +117,13 @@ class LiveTasks:
     async def _connect_and_listen(self) -> None:
         token = await self.api.fresh_access_token()
         transport = WebsocketsTransport(
-            url=self.api.ws_url, init_payload={"authorization": f"Bearer {token}"},
-            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL], connect_timeout=10,
-            ping_interval=self.ping_interval, pong_timeout=self.ping_interval / 2)
+            url=self.api.ws_url,
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            connect_timeout=10,
+            ping_interval=self.ping_interval,
+            pong_timeout=self.ping_interval / 2,
+        )
         self._client = Client(transport=transport)
         try:
             async with self._client as session:

@@ -25,11 +25,13 @@ class Tokens:
     @classmethod
     def from_session(cls, session: dict) -> Tokens:
         """From an AuthSession as the API answers it (SessionFields)."""
-        return cls(access_token=session["accessToken"],
-                   access_expires_at=parse_instant(session["accessTokenExpiresAt"]),
-                   refresh_token=session["refreshToken"],
-                   refresh_expires_at=parse_instant(session["refreshTokenExpiresAt"]),
-                   viewer=session.get("viewer") or {})
+        return cls(
+            access_token=session["accessToken"],
+            access_expires_at=parse_instant(session["accessTokenExpiresAt"]),
+            refresh_token=session["refreshToken"],
+            refresh_expires_at=parse_instant(session["refreshTokenExpiresAt"]),
+            viewer=session.get("viewer") or {},
+        )
 
     def to_json(self) -> dict:
         values = asdict(self)
@@ -39,11 +41,13 @@ class Tokens:
 
     @classmethod
     def from_json(cls, values: dict) -> Tokens:
-        return cls(access_token=values["access_token"],
-                   access_expires_at=datetime.fromisoformat(values["access_expires_at"]),
-                   refresh_token=values["refresh_token"],
-                   refresh_expires_at=datetime.fromisoformat(values["refresh_expires_at"]),
-                   viewer=values.get("viewer") or {})
+        return cls(
+            access_token=values["access_token"],
+            access_expires_at=datetime.fromisoformat(values["access_expires_at"]),
+            refresh_token=values["refresh_token"],
+            refresh_expires_at=datetime.fromisoformat(values["refresh_expires_at"]),
+            viewer=values.get("viewer") or {},
+        )
 
 
 class TokenStore(Protocol):

@@ -29,7 +29,7 @@ def catalog_path(language: str) -> Path:
 
 
 def available_languages() -> list[str]:
-    return sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) + [FALLBACK_LANGUAGE]
+    return [*sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")), FALLBACK_LANGUAGE]
 
 
 def compile_catalog(language: str) -> gettext.GNUTranslations:

@@ -20,10 +20,15 @@ class TimelineRow:
 
 
 def timeline_row(event: dict, timezone: str | None) -> TimelineRow:
-    details = [(event.get(key) or {}).get(name) for key, name in
-               (("livestream", "title"), ("product", "name"), ("store", "name"))]
-    return TimelineRow(when=day_and_time(event["occurredAt"], timezone), what=event_type(event["type"]),
-                       detail=" · ".join(d for d in details if d))
+    details = [
+        (event.get(key) or {}).get(name)
+        for key, name in (("livestream", "title"), ("product", "name"), ("store", "name"))
+    ]
+    return TimelineRow(
+        when=day_and_time(event["occurredAt"], timezone),
+        what=event_type(event["type"]),
+        detail=" · ".join(d for d in details if d),
+    )
 
 
 class CustomerPresenter(Presenter):
@@ -59,8 +64,9 @@ class CustomerPresenter(Presenter):
         if not self.has_more:
             return False
         try:
-            data = await self.api.query("CustomerTimeline", {"id": self.customer_id, "first": TIMELINE_PAGE,
-                                                             "after": self._next_cursor})
+            data = await self.api.query(
+                "CustomerTimeline", {"id": self.customer_id, "first": TIMELINE_PAGE, "after": self._next_cursor}
+            )
         except RECOVERABLE as error:
             self.fail(error)
             return False

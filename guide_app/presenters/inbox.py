@@ -41,15 +41,28 @@ class TaskRow:
 def task_row(task: dict) -> TaskRow:
     timezone = (task.get("store") or {}).get("timezone")
     livestream = ((task.get("booking") or {}).get("livestream") or {}).get("title", "")
-    return TaskRow(id=task["id"], customer=(task.get("customer") or {}).get("displayName") or _("Customer"),
-                   slot=day_and_time(task["dueAt"], timezone), status=task_status(task["status"]),
-                   high_priority=task["priority"] == "HIGH", escalated=task["escalated"],
-                   can_acknowledge=task["status"] == "OPEN", livestream=livestream)
+    return TaskRow(
+        id=task["id"],
+        customer=(task.get("customer") or {}).get("displayName") or _("Customer"),
+        slot=day_and_time(task["dueAt"], timezone),
+        status=task_status(task["status"]),
+        high_priority=task["priority"] == "HIGH",
+        escalated=task["escalated"],
+        can_acknowledge=task["status"] == "OPEN",
+        livestream=livestream,
+    )
 
 
 class InboxPresenter(Presenter):
-    def __init__(self, api: GuideApi, notifier: Notifier, on_session_expired: Callable[[], Awaitable[None]], *,
-                 clock: Callable[[], datetime] = utcnow, backoff: Backoff = Backoff()) -> None:
+    def __init__(
+        self,
+        api: GuideApi,
+        notifier: Notifier,
+        on_session_expired: Callable[[], Awaitable[None]],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        backoff: Backoff = Backoff(),
+    ) -> None:
         super().__init__()
         self.api = api
         self.notifier = notifier
@@ -59,9 +72,16 @@ class InboxPresenter(Presenter):
         self.banner = ""
         self.offline = False
         self.task_listeners: list[Callable[[dict], None]] = []  # other screens showing the same tasks
-        self.live = LiveTasks(api, LiveHandlers(on_event=self.on_live_event, on_connected=self.catch_up,
-                                                on_disconnected=self.went_offline,
-                                                on_session_expired=on_session_expired), backoff=backoff)
+        self.live = LiveTasks(
+            api,
+            LiveHandlers(
+                on_event=self.on_live_event,
+                on_connected=self.catch_up,
+                on_disconnected=self.went_offline,
+                on_session_expired=on_session_expired,
+            ),
+            backoff=backoff,
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -106,7 +126,7 @@ class InboxPresenter(Presenter):
     async def _pages(self, variables: dict) -> list[dict]:
         tasks, after = [], None
         while True:
-            page = (await self.api.query("MyTaskList", {**variables, "first": PAGE_SIZE, "after": after}))
+            page = await self.api.query("MyTaskList", {**variables, "first": PAGE_SIZE, "after": after})
             connection = page["myTaskList"]
             tasks.extend(edge["node"] for edge in connection["edges"])
             if not connection["pageInfo"]["hasNextPage"]:

@@ -122,8 +122,10 @@ class ReceptionPresenter(Presenter):
 
     @property
     def steps(self) -> list[StepRow]:
-        return [StepRow(s["position"], s["title"], s["guidance"], s["required"], s["doneAt"] is not None)
-                for s in (self.task or {}).get("steps") or []]
+        return [
+            StepRow(s["position"], s["title"], s["guidance"], s["required"], s["doneAt"] is not None)
+            for s in (self.task or {}).get("steps") or []
+        ]
 
     @property
     def open_required_steps(self) -> list[str]:
@@ -136,8 +138,9 @@ class ReceptionPresenter(Presenter):
     # --- actions -----------------------------------------------------------------------------------
 
     async def tick(self, position: int) -> bool:
-        return await self._task_mutation("TaskStepComplete", "taskStepComplete",
-                                         {"taskId": self.task_id, "position": position})
+        return await self._task_mutation(
+            "TaskStepComplete", "taskStepComplete", {"taskId": self.task_id, "position": position}
+        )
 
     def edit_code(self, code: str) -> None:
         self.qr_code = code
@@ -225,7 +228,8 @@ class ReceptionPresenter(Presenter):
     async def complete(self) -> bool:
         if self.open_required_steps:
             self.message = _("Finish the required steps first: {steps}").format(
-                steps=", ".join(self.open_required_steps))
+                steps=", ".join(self.open_required_steps)
+            )
             self.changed()
             return False
         return await self._task_mutation("TaskComplete", "taskComplete", {"id": self.task_id})

@@ -23,6 +23,7 @@ try:  # opencv-python-headless on desktops, the opencv recipe on Android
 except ImportError:  # pragma: no cover - a build without OpenCV: code entry only
     cv2 = np = None
 
+
 def decoder_available() -> bool:
     """Whether frames can be decoded here (OpenCV is installed)."""
     return cv2 is not None
@@ -39,8 +40,12 @@ def grey(pixels: bytes, size: tuple[int, int], pixel_format: str = "rgba"):
     if channels == 1:
         return frame.reshape(height, width)
     frame = frame.reshape(height, width, channels)
-    conversion = {"rgba": cv2.COLOR_RGBA2GRAY, "bgra": cv2.COLOR_BGRA2GRAY,
-                  "rgb": cv2.COLOR_RGB2GRAY, "bgr": cv2.COLOR_BGR2GRAY}[pixel_format]
+    conversion = {
+        "rgba": cv2.COLOR_RGBA2GRAY,
+        "bgra": cv2.COLOR_BGRA2GRAY,
+        "rgb": cv2.COLOR_RGB2GRAY,
+        "bgr": cv2.COLOR_BGR2GRAY,
+    }[pixel_format]
     return cv2.cvtColor(frame, conversion)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -20,13 +21,13 @@ from .signin import SignInPresenter
 log = logging.getLogger("guide_app")
 
 # Bottom navigation: the checkout and performance screens come in later issues.
-TABS = [("inbox", N_("Tasks"), True), ("checkout", N_("Checkout"), False),
-        ("performance", N_("Performance"), False)]
+TABS = [("inbox", N_("Tasks"), True), ("checkout", N_("Checkout"), False), ("performance", N_("Performance"), False)]
 
 
 class SessionPresenter(Presenter):
-    def __init__(self, api: GuideApi, notifier: Notifier, *, clock: Callable[[], datetime] = utcnow,
-                 backoff: Backoff = Backoff()) -> None:
+    def __init__(
+        self, api: GuideApi, notifier: Notifier, *, clock: Callable[[], datetime] = utcnow, backoff: Backoff = Backoff()
+    ) -> None:
         super().__init__()
         self.api = api
         self.screen = "signin"
@@ -56,10 +57,9 @@ class SessionPresenter(Presenter):
         await self.run(self._resume())
 
     async def _resume(self) -> None:
-        try:
+        # Signed in but offline: the inbox says so and the socket keeps trying.
+        with contextlib.suppress(Offline):
             await self.api.fresh_access_token()
-        except Offline:
-            pass  # signed in, but offline: the inbox says so and the socket keeps trying
         await self._signed_in()
 
     async def _signed_in(self) -> None:
@@ -110,7 +110,7 @@ class SessionPresenter(Presenter):
             return await action
         except SessionExpired:
             await self.session_expired()
-        except Exception:  # noqa: BLE001 - a bug must not close the guide's app mid-shift
+        except Exception:
             log.exception("unexpected failure in a screen action")
             self.message = _("Something went wrong. Please try again.")
             self.changed()

@@ -21,8 +21,11 @@ class TaskRowWidget(BoxLayout):
 
     def on_row(self, _widget, row: TaskRow) -> None:
         self.title = f"{row.slot}  {row.customer}"
-        parts = [row.status, _("Livestream: {title}").format(title=row.livestream) if row.livestream else "",
-                 _("Escalated") if row.escalated else ""]
+        parts = [
+            row.status,
+            _("Livestream: {title}").format(title=row.livestream) if row.livestream else "",
+            _("Escalated") if row.escalated else "",
+        ]
         self.subtitle = " · ".join(part for part in parts if part)
         self.high_priority, self.can_acknowledge = row.high_priority, row.can_acknowledge
 

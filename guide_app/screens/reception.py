@@ -55,8 +55,9 @@ class ReceptionScreen(Screen):
         ids.phone.text = _("Phone: {phone}").format(phone=p.phone)
         ids.slot.text = _("Slot: {slot} · {status}").format(slot=p.slot, status=p.status)
         ids.tags.text = _("Tags: {tags}").format(tags="、".join(p.tags)) if p.tags else ""
-        ids.livestream.text = _("From the livestream: {title}").format(title=p.livestream_title) \
-            if p.livestream_title else ""
+        ids.livestream.text = (
+            _("From the livestream: {title}").format(title=p.livestream_title) if p.livestream_title else ""
+        )
         ids.products.text = _("Products: {names}").format(names="、".join(p.products)) if p.products else ""
         for widget in (ids.tags, ids.livestream, ids.products):
             show(widget, bool(widget.text))
@@ -107,10 +108,11 @@ class ReceptionScreen(Screen):
 
             try:
                 self.camera = Camera(play=True, resolution=(640, 480), allow_stretch=True)
-            except Exception:  # noqa: BLE001 - busy or gone since the probe: code entry stays
+            except Exception:
                 self.camera = None
-                Clock.schedule_once(lambda _dt: self.presenter.stop_scan(
-                    _("The camera could not be opened: type in her QR code.")))
+                Clock.schedule_once(
+                    lambda _dt: self.presenter.stop_scan(_("The camera could not be opened: type in her QR code."))
+                )
                 return
             box.add_widget(self.camera)
             self._scan_event = Clock.schedule_interval(self._scan_tick, SCAN_INTERVAL)

@@ -19,10 +19,15 @@ def show(widget, visible: bool) -> None:
     widget.height = widget._shown_height if visible else 0
 
 
+_running: set[asyncio.Future] = set()
+
+
 def run(action) -> None:
     """Start a presenter action from a button: the session catches what goes wrong."""
     app = App.get_running_app()
-    asyncio.ensure_future(app.session.run(action))
+    future = asyncio.ensure_future(app.session.run(action))
+    _running.add(future)  # the loop holds only a weak reference to a task
+    future.add_done_callback(_running.discard)
 
 
 class WrappedLabel(Label):

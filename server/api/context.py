@@ -50,8 +50,9 @@ class Runtime:
 
     @property
     def task_policy(self) -> TaskPolicy:
-        return TaskPolicy(ack_sla_minutes=self.settings.task_ack_sla_minutes,
-                          reminder_minutes=self.settings.task_reminder_minutes)
+        return TaskPolicy(
+            ack_sla_minutes=self.settings.task_ack_sla_minutes, reminder_minutes=self.settings.task_reminder_minutes
+        )
 
 
 @dataclass
@@ -121,16 +122,18 @@ def out_of_time(budget_seconds: float, committed: bool) -> GraphQLError:
     return GraphQLError(
         f"the operation ran out of its {budget_seconds:g} s time budget"
         + (" after its changes were committed" if committed else "; nothing was written"),
-        extensions={"code": "TIMEOUT", "budgetSeconds": budget_seconds, "committed": committed})
+        extensions={"code": "TIMEOUT", "budgetSeconds": budget_seconds, "committed": committed},
+    )
 
 
 async def release(session: AsyncSession) -> None:
     """Close a session; if its connection is broken, discard the connection instead of raising."""
     try:
         await session.close()
-    except Exception:  # noqa: BLE001 - a broken connection must not fail an answered operation
-        logger.warning("closing a session failed (request %s); its connection is discarded",
-                       current_request_id(), exc_info=True)
+    except Exception:
+        logger.warning(
+            "closing a session failed (request %s); its connection is discarded", current_request_id(), exc_info=True
+        )
         await discard(session)
 
 
@@ -138,7 +141,7 @@ async def discard(session: AsyncSession) -> None:
     """Throw the session's connection away (a statement was cancelled mid-flight: its state is unknown)."""
     try:
         await session.invalidate()
-    except Exception:  # noqa: BLE001 - the pool replaces an invalidated connection either way
+    except Exception:
         logger.warning("invalidating a session's connection failed", exc_info=True)
 
 
@@ -287,8 +290,13 @@ class Context:
         scope.check_time_budget()
         async with scope.lock:
             if scope.session is None:
-                factory = (self.runtime.db.writer if scope.write() else
-                           self.runtime.db.live_reader if scope.live() else self.runtime.db.reader)
+                factory = (
+                    self.runtime.db.writer
+                    if scope.write()
+                    else self.runtime.db.live_reader
+                    if scope.live()
+                    else self.runtime.db.reader
+                )
                 scope.session = scope.open_session(factory)
             async with _guarded(scope, "session") as session:
                 yield session
@@ -335,12 +343,14 @@ class Context:
         return self._scope().write()
 
     def loader(
-        self, load: Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]],
+        self,
+        load: Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]],
         default: Any = None,
     ) -> DataLoader:
         """A per-operation DataLoader over ``load(session, keys) -> {key: value}``."""
         scope = self._scope()
         if load not in scope.loaders:
+
             async def batch(keys: list[Any]) -> list[Any]:
                 async with self.db() as session:
                     found = await load(session, keys)
@@ -360,9 +370,12 @@ class UnitOfWork(SchemaExtension):
             yield
             return
         execution = self.execution_context
-        scope = OperationScope(runtime, write=lambda: execution.operation_type is OperationType.MUTATION,
-                               live=lambda: execution.operation_type is OperationType.SUBSCRIPTION,
-                               deadline=runtime.timer() + runtime.settings.request_timeout_seconds)
+        scope = OperationScope(
+            runtime,
+            write=lambda: execution.operation_type is OperationType.MUTATION,
+            live=lambda: execution.operation_type is OperationType.SUBSCRIPTION,
+            deadline=runtime.timer() + runtime.settings.request_timeout_seconds,
+        )
         token = _current_scope.set(scope)
         try:
             yield

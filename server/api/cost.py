@@ -42,15 +42,21 @@ from .pagination import DEFAULT_PAGE, MAX_PAGE
 ASSUMED_LIST_SIZE = 10
 
 
-@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="cost",
-                             description="What answering this field costs, against the query cost limit "
-                                         "(an object's field costs 1 and a scalar's 0 otherwise).")
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="cost",
+    description="What answering this field costs, against the query cost limit "
+    "(an object's field costs 1 and a scalar's 0 otherwise).",
+)
 class Cost:
     weight: int
 
 
-@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="listSize",
-                             description="How many items the query cost limit counts for this list.")
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="listSize",
+    description="How many items the query cost limit counts for this list.",
+)
 class ListSize:
     assumed_size: int
 
@@ -88,13 +94,15 @@ def _is_connection(named: GraphQLNamedType) -> bool:
 
 
 class _Counter:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-                 variables: dict[str, Any]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
         self._fragment_costs: dict[tuple[str, int | None], int] = {}
 
-    def selections(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType,
-                   page: int | None = None) -> int:
+    def selections(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, page: int | None = None
+    ) -> int:
         if selection_set is None:
             return 0
         return sum(self._selection(s, parent, page) for s in selection_set.selections)
@@ -104,8 +112,9 @@ class _Counter:
             return self._field(selection, parent, page)
         if isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
-            return self.selections(selection.selection_set,
-                                   self.schema.get_type(condition.name.value) if condition else parent, page)
+            return self.selections(
+                selection.selection_set, self.schema.get_type(condition.name.value) if condition else parent, page
+            )
         if isinstance(selection, FragmentSpreadNode):
             return self._spread(selection.name.value, page)
         return 0
@@ -115,7 +124,8 @@ class _Counter:
         if key not in self._fragment_costs:
             fragment = self.fragments[name]
             self._fragment_costs[key] = self.selections(
-                fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value), page)
+                fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value), page
+            )
         return self._fragment_costs[key]
 
     def _field(self, node: FieldNode, parent: GraphQLNamedType, page: int | None) -> int:
@@ -154,8 +164,7 @@ class _Counter:
         return default if isinstance(default, int) else None
 
 
-def document_cost(schema: GraphQLSchema, document, operation_name: str | None,
-                  variables: dict[str, Any] | None) -> int:
+def document_cost(schema: GraphQLSchema, document, operation_name: str | None, variables: dict[str, Any] | None) -> int:
     """The cost of the operation the request runs (of a valid document)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operation = _operation(document.definitions, operation_name)
@@ -189,13 +198,18 @@ class QueryCostLimit(SchemaExtension):
     def _check(self) -> None:
         execution = self.execution_context
         if execution.pre_execution_errors is None and execution.graphql_document is not None:
-            execution.pre_execution_errors = validate(execution.schema._schema, execution.graphql_document,
-                                                      execution.validation_rules)
+            execution.pre_execution_errors = validate(
+                execution.schema._schema, execution.graphql_document, execution.validation_rules
+            )
         if execution.pre_execution_errors or execution.graphql_document is None:
             return  # refused already: the cost of an invalid document means nothing
-        cost = document_cost(execution.schema._schema, execution.graphql_document,
-                             execution.operation_name, execution.variables)
+        cost = document_cost(
+            execution.schema._schema, execution.graphql_document, execution.operation_name, execution.variables
+        )
         if cost > self.limit:
-            execution.pre_execution_errors = [GraphQLError(
-                f"the query costs {cost}, above the limit of {self.limit}: ask for fewer items or fields",
-                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.limit})]
+            execution.pre_execution_errors = [
+                GraphQLError(
+                    f"the query costs {cost}, above the limit of {self.limit}: ask for fewer items or fields",
+                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.limit},
+                )
+            ]

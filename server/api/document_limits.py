@@ -72,8 +72,9 @@ def depth_limit(max_depth: int) -> type[ValidationRule]:
                 depth, _ = walk.figures(operation.selection_set)
                 if depth > max_depth:
                     name = operation.name.value if operation.name else "anonymous"
-                    context.report_error(GraphQLError(
-                        f"'{name}' exceeds maximum operation depth of {max_depth}", [operation]))
+                    context.report_error(
+                        GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", [operation])
+                    )
 
     return DepthLimit
 

@@ -26,12 +26,14 @@ logger = logging.getLogger("irs.api")
 @strawberry.interface(description="An expected failure of a mutation; nothing was written.")
 class UserError:
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"code\"]; null for the whole input."
+        description='Path to the input field at fault, e.g. ["input", "code"]; null for the whole input.'
     )
     message: str = strawberry.field(description="What went wrong, in English.")
     retry_after: int | None = strawberry.field(
-        default=None, description="When waiting cures the refusal (RATE_LIMITED, LOGIN_LOCKED, some "
-                                  "TOO_MANY_ATTEMPTS): seconds to wait before trying again; null otherwise.")
+        default=None,
+        description="When waiting cures the refusal (RATE_LIMITED, LOGIN_LOCKED, some "
+        "TOO_MANY_ATTEMPTS): seconds to wait before trying again; null otherwise.",
+    )
 
 
 def user_error_type(domain: str, codes: type[Enum]) -> type:
@@ -47,8 +49,7 @@ def user_error_type(domain: str, codes: type[Enum]) -> type:
 
 def to_user_errors(error_type: type, error: DomainError) -> list:
     return [
-        error_type(field=list(p.field) if p.field else None, code=p.code, message=p.message,
-                   retry_after=p.retry_after)
+        error_type(field=list(p.field) if p.field else None, code=p.code, message=p.message, retry_after=p.retry_after)
         for p in error.problems
     ]
 
@@ -79,8 +80,12 @@ async def mutate(
 
 def _public(error: GraphQLError, code: str, message: str) -> GraphQLError:
     return GraphQLError(
-        message, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, extensions={**(error.extensions or {}), "code": code},
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code},
     )
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
@@ -40,8 +40,7 @@ ALLOWED_ON = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, Operat
 class RequestError(Exception):
     """A request that is not well-formed GraphQL-over-HTTP: always 4xx."""
 
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None,
-                 code: str | None = None):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None, code: str | None = None):
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
@@ -78,8 +77,9 @@ def negotiate(accept: str | None) -> str | None:
                     q = float(value)
                 except ValueError:
                     q = 0.0
-        offered = {GRAPHQL_RESPONSE_JSON: GRAPHQL_RESPONSE_JSON, JSON: JSON,
-                   "application/*": JSON, "*/*": JSON}.get(media.lower())
+        offered = {GRAPHQL_RESPONSE_JSON: GRAPHQL_RESPONSE_JSON, JSON: JSON, "application/*": JSON, "*/*": JSON}.get(
+            media.lower()
+        )
         # Prefer the higher q; on a tie the explicit graphql-response type wins.
         key = (q, offered == GRAPHQL_RESPONSE_JSON, -rank)
         if offered and q > 0 and (best_key is None or key > best_key):
@@ -199,8 +199,7 @@ class GraphQLHTTPEndpoint:
             return HTMLResponse(self.graphiql_html)
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
-            return self._errors_response(
-                JSON, [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}"}], 406)
+            return self._errors_response(JSON, [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}"}], 406)
         try:
             params = _get_params(request) if request.method == "GET" else await _post_params(request)
             async with self.admission:
@@ -210,7 +209,8 @@ class GraphQLHTTPEndpoint:
 
     def _wants_graphiql(self, request: Request) -> bool:
         return (
-            self.graphiql_html is not None and request.method == "GET"
+            self.graphiql_html is not None
+            and request.method == "GET"
             and "query" not in request.query_params
             and "text/html" in request.headers.get("accept", "")
         )
@@ -222,18 +222,19 @@ class GraphQLHTTPEndpoint:
         context = Context(request.app.state.runtime, request, request.headers.get("authorization"))
         try:
             result = await self.schema.execute(
-                params.query, variable_values=params.variables, context_value=context,
-                operation_name=params.operation_name, operation_extensions=params.extensions,
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                operation_extensions=params.extensions,
                 allowed_operation_types=ALLOWED_ON[request.method],
             )
         except InvalidOperationTypeError as error:
             if request.method == "GET" and error.operation_type is OperationType.MUTATION:
                 raise RequestError("mutations are sent with POST", 405, {"Allow": "POST"}) from None
-            raise RequestError("subscriptions are served over WebSocket (graphql-transport-ws) "
-                               "at this path") from None
+            raise RequestError("subscriptions are served over WebSocket (graphql-transport-ws) at this path") from None
         except CannotGetOperationTypeError:
-            error = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; "
-                                 "set operationName")
+            error = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; set operationName")
             return self._request_error(media_type, [error.formatted])
         if _is_request_error(result):
             return self._request_error(media_type, [e.formatted for e in result.errors])
@@ -249,7 +250,7 @@ class GraphQLHTTPEndpoint:
         return self._errors_response(media_type, errors, status)
 
     @staticmethod
-    def _errors_response(media_type: str, errors: list[dict], status: int,
-                         headers: dict[str, str] | None = None) -> Response:
-        return JSONResponse({"errors": errors}, status_code=status, media_type=media_type,
-                            headers=headers)
+    def _errors_response(
+        media_type: str, errors: list[dict], status: int, headers: dict[str, str] | None = None
+    ) -> Response:
+        return JSONResponse({"errors": errors}, status_code=status, media_type=media_type, headers=headers)

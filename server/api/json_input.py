@@ -62,8 +62,9 @@ def _check_text(text: str, path: str) -> None:
     if found:
         what = "a NUL character" if found.group() == "\x00" else "a lone UTF-16 surrogate"
         where = _printable(path) or "the top"
-        raise UnsafeJSON(f"a string at {where} holds {what} (U+{ord(found.group()):04X}): "
-                         "strings must be valid Unicode text")
+        raise UnsafeJSON(
+            f"a string at {where} holds {what} (U+{ord(found.group()):04X}): strings must be valid Unicode text"
+        )
 
 
 def _printable(path: str) -> str:
@@ -76,6 +77,10 @@ class TextLiteralRule(ValidationRule):
 
     def enter_string_value(self, node: StringValueNode, *_args) -> None:
         if _UNWANTED.search(node.value):
-            self.report_error(GraphQLError(
-                "a string literal holds a NUL character (U+0000): strings must be valid Unicode text",
-                node, extensions={"code": "BAD_USER_INPUT"}))
+            self.report_error(
+                GraphQLError(
+                    "a string literal holds a NUL character (U+0000): strings must be valid Unicode text",
+                    node,
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            )

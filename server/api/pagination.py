@@ -72,8 +72,10 @@ def _newest_first(model, time_column, statement, after: str | None):
         except ValueError:
             raise bad_input("`after` is not a cursor from this connection") from None
         statement = statement.where(or_(time_column < at, and_(time_column == at, model.id < last_id)))
-    return (statement.order_by(time_column.desc(), model.id.desc()),
-            lambda row: f"{getattr(row, time_column.key).isoformat()}|{row.id}")
+    return (
+        statement.order_by(time_column.desc(), model.id.desc()),
+        lambda row: f"{getattr(row, time_column.key).isoformat()}|{row.id}",
+    )
 
 
 async def paginate(

@@ -12,24 +12,30 @@ from ..domains.common.actor import Role as RoleValue
 from ..domains.common.errors import Forbidden
 from .nodes import local_id
 
-
 Role = strawberry.enum(RoleValue, description="What a staff member may do.")
 
 
-@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="isAuthenticated",
-                             description="The field needs a signed-in viewer.")
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION], name="isAuthenticated", description="The field needs a signed-in viewer."
+)
 class IsAuthenticatedDirective:
     pass
 
 
-@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="hasRole",
-                             description="The field needs a staff member with one of these roles.")
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="hasRole",
+    description="The field needs a staff member with one of these roles.",
+)
 class HasRoleDirective:
     roles: list[Role]
 
 
-@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="storeScope",
-                             description="Store roles may only name their own store in this argument.")
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="storeScope",
+    description="Store roles may only name their own store in this argument.",
+)
 class StoreScopeDirective:
     argument: str
 

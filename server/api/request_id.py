@@ -48,18 +48,32 @@ class RequestIdMiddleware:
             if scope["type"] != "http" or started:
                 raise
             # Whatever escaped the app still answers with the request id, and the traceback is logged.
-            logger.exception("unhandled error in %s %s (request %s)", scope.get("method"), scope.get("path"),
-                             request_id)
+            logger.exception(
+                "unhandled error in %s %s (request %s)", scope.get("method"), scope.get("path"), request_id
+            )
             await _internal_error(send_with_id, request_id)
         finally:
             _request_id.reset(token)
 
 
 async def _internal_error(send, request_id: str) -> None:
-    body = json.dumps({"errors": [{"message": f"Internal error (request id {request_id})",
-                                   "extensions": {"code": "INTERNAL", "requestId": request_id}}]}).encode()
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "errors": [
+                {
+                    "message": f"Internal error (request id {request_id})",
+                    "extensions": {"code": "INTERNAL", "requestId": request_id},
+                }
+            ]
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -11,7 +11,6 @@ from graphql import GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
-
 # Whole minor units. GraphQL's Int stops at 2^31 - 1 fen (about 21 million yuan): a customer's
 # lifetime value or a store's GMV passes it. A JSON number is exact up to 2^53 - 1 in every
 # client (JavaScript included), ample for fen, and unlike a string it still sums and sorts.
@@ -55,9 +54,7 @@ def _parse_aware_datetime(value: object) -> dt.datetime:
     except (ValueError, OverflowError):
         raise _refused(f'"{_shown(value)}" is not an ISO 8601 date-time') from None
     if parsed.tzinfo is None:
-        raise _refused(
-            f'"{_shown(value)}" has no time zone; send UTC ("Z") or an offset such as +08:00'
-        )
+        raise _refused(f'"{_shown(value)}" has no time zone; send UTC ("Z") or an offset such as +08:00')
     if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
         raise _refused(f'"{_shown(value)}" is out of range: years {_RANGE}')
     return parsed.astimezone(dt.UTC)
@@ -81,8 +78,9 @@ def _parse_date(value: object) -> dt.date:
 
 AWARE_DATETIME = ScalarDefinition(
     name="DateTime",
-    description=("An instant, ISO 8601 with a time zone; answers are in UTC (e.g. 2026-11-27T02:00:00Z). "
-                 f"Inputs are {_RANGE}."),
+    description=(
+        f"An instant, ISO 8601 with a time zone; answers are in UTC (e.g. 2026-11-27T02:00:00Z). Inputs are {_RANGE}."
+    ),
     specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339",
     serialize=_serialize_datetime,
     parse_value=_parse_aware_datetime,
@@ -100,6 +98,7 @@ BOUNDED_DATE = ScalarDefinition(
     origin=dt.date,
 )
 
+
 def _parse_money_amount(value: object) -> int:
     whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if isinstance(value, bool) or not whole:
@@ -112,15 +111,19 @@ def _parse_money_amount(value: object) -> int:
 def _serialize_money_amount(value: int) -> int:
     if abs(value) > MAX_MONEY_AMOUNT:
         # A sum beyond what a JSON client can hold exactly: say so rather than answer a rounded figure.
-        raise GraphQLError("amount beyond ±(2^53 - 1) minor units; a JSON client cannot hold it exactly",
-                           extensions={"code": "AMOUNT_OUT_OF_RANGE"})
+        raise GraphQLError(
+            "amount beyond ±(2^53 - 1) minor units; a JSON client cannot hold it exactly",
+            extensions={"code": "AMOUNT_OUT_OF_RANGE"},
+        )
     return value
 
 
 MONEY_AMOUNT = ScalarDefinition(
     name="MoneyAmount",
-    description=("Whole minor units of a currency (fen for CNY), as a JSON number within ±(2^53 - 1): "
-                 "64-bit safe where GraphQL's Int stops at 2^31 - 1."),
+    description=(
+        "Whole minor units of a currency (fen for CNY), as a JSON number within ±(2^53 - 1): "
+        "64-bit safe where GraphQL's Int stops at 2^31 - 1."
+    ),
     specified_by_url=None,
     serialize=_serialize_money_amount,
     parse_value=_parse_money_amount,

@@ -51,10 +51,20 @@ from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
-class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, IdentityQuery, ScheduleQuery,
-            BookingQuery, TaskQuery):
-    @strawberry.field(extensions=authenticated(),
-                      description="Any object by its global id; null if unknown or hidden from you.")
+class Query(
+    AuthQuery,
+    StoreQuery,
+    StaffQuery,
+    CatalogQuery,
+    LivestreamQuery,
+    IdentityQuery,
+    ScheduleQuery,
+    BookingQuery,
+    TaskQuery,
+):
+    @strawberry.field(
+        extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
+    )
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
         global_id = decode_global_id(id)
         definition = info.schema.get_type_by_name(global_id.type_name)
@@ -66,13 +76,24 @@ class Query(AuthQuery, StoreQuery, StaffQuery, CatalogQuery, LivestreamQuery, Id
 
 
 @strawberry.type(description="Change things. Payloads carry `errors`; when it is not empty nothing was written.")
-class Mutation(AuthMutation, StoreMutation, StaffMutation, CatalogMutation, LivestreamMutation, IdentityMutation,
-               ScheduleMutation, BookingMutation, TaskMutation):
+class Mutation(
+    AuthMutation,
+    StoreMutation,
+    StaffMutation,
+    CatalogMutation,
+    LivestreamMutation,
+    IdentityMutation,
+    ScheduleMutation,
+    BookingMutation,
+    TaskMutation,
+):
     pass
 
 
-@strawberry.type(description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
-                             "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:)).")
+@strawberry.type(
+    description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
+    "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:))."
+)
 class Subscription(TaskSubscription, BookingSubscription):
     pass
 

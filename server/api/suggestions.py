@@ -40,5 +40,6 @@ class SuggestionFreeValidationCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         context.pre_execution_errors = _validate_without_suggestions(
-            context.schema._schema, context.graphql_document, tuple(context.validation_rules))
+            context.schema._schema, context.graphql_document, tuple(context.validation_rules)
+        )
         yield

@@ -64,7 +64,7 @@ class RevocableConnection(BaseGraphQLTransportWSHandler[Context, None]):
             await self._end_session()
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - unable to check the session: do not keep it open unchecked
+        except Exception:
             logger.exception("watching the session of %s failed; closing the connection", account)
             await self._close(INTERNAL_ERROR, "Internal error")
 
@@ -108,8 +108,12 @@ class GraphQLWebSocket(GraphQL):
     def __init__(self, schema, allowed_origins: list[str] = ()) -> None:
         # Strawberry refuses (HTTP 403) a handshake whose Origin is another site unless it is allowed
         # here (cross-site WebSocket hijacking); no Origin (native apps) and the same origin pass.
-        super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                         allowed_origins=allowed_origins)
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=allowed_origins,
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         """Messages meet the limits of HTTP bodies; one that does not closes the socket (4400)."""

@@ -46,8 +46,9 @@ def offset_point(lat: float, lng: float, distance_km: float, bearing: float) -> 
     d = distance_km / EARTH_RADIUS_KM
     lat1, lng1 = math.radians(lat), math.radians(lng)
     lat2 = math.asin(math.sin(lat1) * math.cos(d) + math.cos(lat1) * math.sin(d) * math.cos(bearing))
-    lng2 = lng1 + math.atan2(math.sin(bearing) * math.sin(d) * math.cos(lat1),
-                             math.cos(d) - math.sin(lat1) * math.sin(lat2))
+    lng2 = lng1 + math.atan2(
+        math.sin(bearing) * math.sin(d) * math.cos(lat1), math.cos(d) - math.sin(lat1) * math.sin(lat2)
+    )
     return round(math.degrees(lat2), 6), round(math.degrees(lng2), 6)
 
 
@@ -73,8 +74,15 @@ async def _seed_catalog(session: AsyncSession, report: SeedReport):
         for index, (name, yuan) in enumerate(items, start=1):
             sku = f"{code}-{index:02d}"
             if sku not in known:
-                new.append(Product(sku=sku, name=f"Elegance {name}", category_id=categories[code].id,
-                                   price_amount=yuan * 100, currency="CNY"))
+                new.append(
+                    Product(
+                        sku=sku,
+                        name=f"Elegance {name}",
+                        category_id=categories[code].id,
+                        price_amount=yuan * 100,
+                        currency="CNY",
+                    )
+                )
     session.add_all(new)
     report.count("products", len(new))
     return categories, services
@@ -93,11 +101,18 @@ async def _seed_stores(session: AsyncSession, report: SeedReport, services) -> d
         if code in known:
             continue
         mall = data.MALLS[n % len(data.MALLS)]
-        new.append(Store(
-            code=code, name=f"Elegance {city}{mall}专柜", city=city,
-            address=f"{city}市{mall} 1 层 Elegance 专柜 ({code})", latitude=point[0], longitude=point[1],
-            timezone="Asia/Shanghai", opening_hours=hours,
-        ))
+        new.append(
+            Store(
+                code=code,
+                name=f"Elegance {city}{mall}专柜",
+                city=city,
+                address=f"{city}市{mall} 1 层 Elegance 专柜 ({code})",
+                latitude=point[0],
+                longitude=point[1],
+                timezone="Asia/Shanghai",
+                opening_hours=hours,
+            )
+        )
     session.add_all(new)
     await session.flush()
     session.add_all(StoreService(store_id=s.id, service_id=v.id) for s in new for v in services.values())
@@ -117,8 +132,18 @@ async def _seed_staff(session, report, stores, categories, services, password_ha
 
     def add(username: str, name: str, role: Role, store_id: int | None = None, skills=()):
         if username not in known:
-            rows.append((StaffUser(username=username, display_name=name, role=role.value,
-                                   store_id=store_id, password_hash=password_hash), list(skills)))
+            rows.append(
+                (
+                    StaffUser(
+                        username=username,
+                        display_name=name,
+                        role=role.value,
+                        store_id=store_id,
+                        password_hash=password_hash,
+                    ),
+                    list(skills),
+                )
+            )
 
     add("admin", "总部管理员", Role.HQ_ADMIN)
     add("analyst", "数据分析师", Role.ANALYST)
@@ -128,15 +153,23 @@ async def _seed_staff(session, report, stores, categories, services, password_ha
         prefix = code.lower()
         add(f"{prefix}.manager", f"{store.city}{code} 店长", Role.STORE_MANAGER, store.id)
         for g in range(1, GUIDES_PER_STORE + 1):
-            add(f"{prefix}.guide{g}", f"{code} 美容顾问 {g}号", Role.GUIDE, store.id,
-                _guide_skills(index * GUIDES_PER_STORE + g))
+            add(
+                f"{prefix}.guide{g}",
+                f"{code} 美容顾问 {g}号",
+                Role.GUIDE,
+                store.id,
+                _guide_skills(index * GUIDES_PER_STORE + g),
+            )
     session.add_all(row for row, _ in rows)
     await session.flush()
     service_for = {cat: code for code, _, _, cat in data.SERVICES}
     for staff, skills in rows:
         session.add_all(StaffSkillCategory(staff_id=staff.id, category_id=categories[c].id) for c in skills)
-        session.add_all(StaffSkillService(staff_id=staff.id, service_id=services[service_for[c]].id)
-                        for c in skills if c in service_for)
+        session.add_all(
+            StaffSkillService(staff_id=staff.id, service_id=services[service_for[c]].id)
+            for c in skills
+            if c in service_for
+        )
     report.count("staff", len(rows))
     return {s.username: s for s in (await session.exec(select(StaffUser))).all()}
 
@@ -153,8 +186,11 @@ async def _seed_shifts(session, report, staff) -> None:
             continue
         number = int(username.rsplit("guide", 1)[1])
         starts, ends = DEMO_SHIFTS[(number - 1) % len(DEMO_SHIFTS) + 1]
-        rows += [ShiftPattern(staff_id=guide.id, store_id=guide.store_id, weekday=day, starts=starts, ends=ends)
-                 for day in range(7) if (day + number) % 7 != 0]
+        rows += [
+            ShiftPattern(staff_id=guide.id, store_id=guide.store_id, weekday=day, starts=starts, ends=ends)
+            for day in range(7)
+            if (day + number) % 7 != 0
+        ]
     session.add_all(rows)
     report.count("weekly shifts", len(rows))
 
@@ -172,15 +208,21 @@ async def _seed_livestream(session, report, staff, now: datetime) -> None:
         return
     local_start = datetime.combine(now.astimezone(SHANGHAI).date() + timedelta(days=1), time(20), SHANGHAI)
     livestream = Livestream(
-        title=data.LIVESTREAM_TITLE, host_name=data.LIVESTREAM_HOST, team_id=team.id,
-        channel=Channel.WECHAT_CHANNELS.value, scheduled_start=local_start,
-        scheduled_end=local_start + timedelta(hours=2), talking_points=data.TALKING_POINTS,
+        title=data.LIVESTREAM_TITLE,
+        host_name=data.LIVESTREAM_HOST,
+        team_id=team.id,
+        channel=Channel.WECHAT_CHANNELS.value,
+        scheduled_start=local_start,
+        scheduled_end=local_start + timedelta(hours=2),
+        talking_points=data.TALKING_POINTS,
     )
     session.add(livestream)
     await session.flush()
     products = {p.sku: p for p in (await session.exec(select(Product))).all()}
-    session.add_all(LivestreamProduct(livestream_id=livestream.id, product_id=products[sku].id, position=i)
-                    for i, sku in enumerate(data.LIVESTREAM_SKUS))
+    session.add_all(
+        LivestreamProduct(livestream_id=livestream.id, product_id=products[sku].id, position=i)
+        for i, sku in enumerate(data.LIVESTREAM_SKUS)
+    )
     report.count("livestreams", 1)
 
 
@@ -197,7 +239,10 @@ async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -
     await _seed_livestream(session, report, staff, now)
     await session.commit()
     report.logins = [
-        ("admin", "HQ admin"), ("analyst", "analyst"), ("ops1", "livestream ops (Elegance Live)"),
-        ("s001.manager", "store manager, S001"), ("s001.guide1", "guide, S001 (also guide2, guide3)"),
+        ("admin", "HQ admin"),
+        ("analyst", "analyst"),
+        ("ops1", "livestream ops (Elegance Live)"),
+        ("s001.manager", "store manager, S001"),
+        ("s001.guide1", "guide, S001 (also guide2, guide3)"),
     ]
     return report

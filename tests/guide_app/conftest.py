@@ -110,7 +110,7 @@ async def eventually(condition: Callable[[], bool], timeout: float = 10.0, what:
     raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
-async def signed_in_guide(session: SessionPresenter, server: Server, world, username: str = "sh.guide") -> None:
+async def signed_in_guide(session: SessionPresenter, server: LiveServer, world, username: str = "sh.guide") -> None:
     """Sign in through the sign-in presenter, then wait until the server holds her myTasks socket."""
     session.signin.edit(username=username, password=PASSWORD)
     assert await session.signin.sign_in(), session.signin.message
@@ -133,28 +133,42 @@ class Booked:
     booking_id: str
     customer_token: str
 
-    async def qr_token(self, server: Server) -> str:
+    async def qr_token(self, server: LiveServer) -> str:
         return (await server.graphql(QR, {"id": self.booking_id}, self.customer_token))["node"]["qrToken"]
 
 
-async def livestream(server: Server, world, clock) -> str:
+async def livestream(server: LiveServer, world, clock) -> str:
     admin = (await server.graphql(STAFF_LOGIN, {"u": "admin", "p": PASSWORD}))["staffLogin"]["session"]
     start = clock.now().replace(microsecond=0)
-    payload = (await server.graphql(LIVESTREAM_CREATE, {"input": {
-        "title": "双十一美妆专场", "hostName": "小美", "teamId": world.gid("Team", "team"), "channel": "DOUYIN",
-        "scheduledStart": start.isoformat(), "scheduledEnd": (start + timedelta(hours=2)).isoformat(),
-        "talkingPoints": ["精华买一送一", "唇膏限量色"],
-        "productIds": [world.gid("Product", "serum"), world.gid("Product", "lipstick")]}},
-        admin["accessToken"]))["livestreamCreate"]
+    payload = (
+        await server.graphql(
+            LIVESTREAM_CREATE,
+            {
+                "input": {
+                    "title": "双十一美妆专场",
+                    "hostName": "小美",
+                    "teamId": world.gid("Team", "team"),
+                    "channel": "DOUYIN",
+                    "scheduledStart": start.isoformat(),
+                    "scheduledEnd": (start + timedelta(hours=2)).isoformat(),
+                    "talkingPoints": ["精华买一送一", "唇膏限量色"],
+                    "productIds": [world.gid("Product", "serum"), world.gid("Product", "lipstick")],
+                }
+            },
+            admin["accessToken"],
+        )
+    )["livestreamCreate"]
     assert payload["errors"] == [], payload
     return payload["livestream"]["id"]
 
 
-async def customer_books(server: Server, world, clock, *, phone: str = "13812345678", hour: int = 15,
-                         livestream_id: str | None = None) -> Booked:
+async def customer_books(
+    server: LiveServer, world, clock, *, phone: str = "13812345678", hour: int = 15, livestream_id: str | None = None
+) -> Booked:
     token = (await server.graphql(CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
     extra = {"livestreamId": livestream_id, "productIds": [world.gid("Product", "serum")]} if livestream_id else {}
-    payload = (await server.graphql(BOOK, {"input": booking_input(world, this_afternoon(clock, hour), **extra)},
-                                    token))["bookingCreate"]
+    payload = (
+        await server.graphql(BOOK, {"input": booking_input(world, this_afternoon(clock, hour), **extra)}, token)
+    )["bookingCreate"]
     assert payload["errors"] == [], payload
     return Booked(payload["booking"]["id"], token)

@@ -6,7 +6,8 @@ from .conftest import customer_books, eventually, livestream, signed_in_guide
 
 
 async def test_a_livestream_booking_goes_from_the_live_inbox_to_a_finished_reception(
-        server, world, clock, make_session):
+    server, world, clock, make_session
+):
     session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     inbox = session.inbox

@@ -88,8 +88,7 @@ async def test_a_session_ended_on_another_device_leads_back_to_sign_in(server, w
     assert session.screen == "signin" and session.signin.message == "登录已过期，请重新登录。"
 
 
-async def test_a_session_ended_elsewhere_closes_the_live_inbox_and_leads_back_to_sign_in(
-        server, world, make_session):
+async def test_a_session_ended_elsewhere_closes_the_live_inbox_and_leads_back_to_sign_in(server, world, make_session):
     """No request of hers needed: the server closes her socket (4403) and the app finds the session gone."""
     from tests.world import PASSWORD
 
@@ -117,8 +116,11 @@ async def test_sign_out_revokes_the_session(server, world, make_session):
     refresh_token = session.api.tokens.refresh_token
     await session.sign_out()
     assert session.screen == "signin" and not session.api.signed_in and session.signin.password == ""
-    refused = await server.graphql("""mutation($t: String!) { tokenRefresh(refreshToken: $t) {
-      errors { code } } }""", {"t": refresh_token})
+    refused = await server.graphql(
+        """mutation($t: String!) { tokenRefresh(refreshToken: $t) {
+      errors { code } } }""",
+        {"t": refresh_token},
+    )
     assert refused["tokenRefresh"]["errors"] == [{"code": "INVALID_REFRESH_TOKEN"}]
 
 
@@ -142,8 +144,7 @@ async def test_user_errors_show_in_chinese_and_keep_the_typed_code(server, world
     assert len(session.inbox.tasks) == 1
 
 
-async def test_a_check_in_before_the_window_says_so_in_chinese_and_keeps_the_code(server, world, clock,
-                                                                                  make_session):
+async def test_a_check_in_before_the_window_says_so_in_chinese_and_keeps_the_code(server, world, clock, make_session):
     session = await make_session(server.base_url)
     await signed_in_guide(session, server, world)
     booked = await customer_books(server, world, clock, hour=17)  # check-in opens at 16:00; it is 14:20

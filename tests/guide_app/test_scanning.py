@@ -28,9 +28,17 @@ def qr_image(text: str, module: int = 4) -> np.ndarray:
     return cv2.resize(image, None, fx=module, fy=module, interpolation=cv2.INTER_NEAREST)
 
 
-def camera_frame(text: str | None, *, scale: float = 1.0, angle: float = 0.0, noise: float = 0.0,
-                 size: tuple[int, int] = FRAME, background: int = 150, bottom_up: bool = True,
-                 seed: int = 5) -> bytes:
+def camera_frame(
+    text: str | None,
+    *,
+    scale: float = 1.0,
+    angle: float = 0.0,
+    noise: float = 0.0,
+    size: tuple[int, int] = FRAME,
+    background: int = 150,
+    bottom_up: bool = True,
+    seed: int = 5,
+) -> bytes:
     """An RGBA frame of the given size with the code in the middle, turned by ``angle`` degrees,
     scaled, with Gaussian noise of the given sigma; rows bottom-up as Kivy's texture gives them."""
     width, height = size
@@ -45,7 +53,7 @@ def camera_frame(text: str | None, *, scale: float = 1.0, angle: float = 0.0, no
         mask = cv2.warpAffine(np.ones_like(code), turn, (side, side), flags=cv2.INTER_NEAREST) > 0
         assert side <= min(width, height), "the code does not fit in the frame"
         top, left = (height - side) // 2, (width - side) // 2
-        window = frame[top:top + side, left:left + side]
+        window = frame[top : top + side, left : left + side]
         window[mask] = turned[mask]
     if noise:
         frame += np.random.default_rng(seed).normal(0, noise, frame.shape)
@@ -73,11 +81,11 @@ async def test_the_decoder_reads_a_real_booking_token_back_from_camera_frames(se
     assert decode_qr(camera_frame(token, bottom_up=False), FRAME) == token
     assert decode_qr(camera_frame(token), FRAME) == token  # Kivy's bottom-up rows: a mirrored code
     frames = {
-        "turned 30°, smaller": dict(angle=30, scale=0.7),
-        "upside down": dict(angle=180),
-        "turned 75°, noisy": dict(angle=75, scale=0.8, noise=18),
-        "noisy, dim background": dict(noise=25, background=90),
-        "larger, turned 10°": dict(angle=10, scale=1.3, size=(1280, 960)),
+        "turned 30°, smaller": {"angle": 30, "scale": 0.7},
+        "upside down": {"angle": 180},
+        "turned 75°, noisy": {"angle": 75, "scale": 0.8, "noise": 18},
+        "noisy, dim background": {"noise": 25, "background": 90},
+        "larger, turned 10°": {"angle": 10, "scale": 1.3, "size": (1280, 960)},
     }
     for what, how in frames.items():
         size = how.get("size", FRAME)

@@ -19,9 +19,20 @@ MESSAGE = re.compile(r'\b_\("((?:[^"\\]|\\.)*)"\)')
 
 
 def test_there_are_operations_for_each_screen():
-    assert {"StaffLogin", "TokenRefresh", "Logout", "MyTaskList", "MyTasks", "TaskDetail", "TaskAcknowledge",
-            "TaskStepComplete", "TaskComplete", "BookingCheckIn", "Customer360",
-            "CustomerTimeline"} <= set(operation_names())
+    assert {
+        "StaffLogin",
+        "TokenRefresh",
+        "Logout",
+        "MyTaskList",
+        "MyTasks",
+        "TaskDetail",
+        "TaskAcknowledge",
+        "TaskStepComplete",
+        "TaskComplete",
+        "BookingCheckIn",
+        "Customer360",
+        "CustomerTimeline",
+    } <= set(operation_names())
 
 
 @pytest.mark.parametrize("name", operation_names())

@@ -23,20 +23,29 @@ from tests.world import PASSWORD
 from .conftest import customer_books, eventually, livestream
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "guide_app"
-UI_ENVIRONMENT = {"SDL_VIDEODRIVER": "offscreen", "KIVY_WINDOW": "sdl2", "KIVY_NO_ARGS": "1",
-                  "KIVY_LOG_MODE": "PYTHON", "KIVY_NO_FILELOG": "1", "KIVY_NO_CONSOLELOG": "1"}
-PROBE = ("from kivy.core.window import Window\n"
-         "assert Window is not None, 'Kivy could not create a window'\n"
-         "from kivy.graphics.opengl import glGetString, GL_VERSION\n"
-         "print(glGetString(GL_VERSION))\n")
+UI_ENVIRONMENT = {
+    "SDL_VIDEODRIVER": "offscreen",
+    "KIVY_WINDOW": "sdl2",
+    "KIVY_NO_ARGS": "1",
+    "KIVY_LOG_MODE": "PYTHON",
+    "KIVY_NO_FILELOG": "1",
+    "KIVY_NO_CONSOLELOG": "1",
+}
+PROBE = (
+    "from kivy.core.window import Window\n"
+    "assert Window is not None, 'Kivy could not create a window'\n"
+    "from kivy.graphics.opengl import glGetString, GL_VERSION\n"
+    "print(glGetString(GL_VERSION))\n"
+)
 
 
 def display_problem(environment: dict) -> str | None:
     """Why no offscreen GL window can be made here (None when it can), asked of a child process."""
     if find_cjk_font() is None:
         return "no CJK font (install fonts-noto-cjk or fonts-wqy-zenhei)"
-    probe = subprocess.run([sys.executable, "-c", PROBE], env={**os.environ, **environment},
-                           capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE], env={**os.environ, **environment}, capture_output=True, text=True, timeout=120
+    )
     if probe.returncode != 0:
         return (probe.stderr.strip().splitlines() or ["unknown failure"])[-1]
     return None
@@ -154,7 +163,7 @@ async def visit_reception(app, server, booked) -> None:
     # Without a camera: no scan button, a note saying why, and code entry as always.
     assert "扫码签到" not in shown and screen.ids.scan.disabled
     assert "此设备没有可用的摄像头：请输入核销码。" in shown
-    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and "核销码" == screen.ids.code.hint_text
+    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code.hint_text == "核销码"
     screenshot("4-reception")
     for step in [s for s in screen.ids.steps.children if "必做" in s.title]:
         step.tick()

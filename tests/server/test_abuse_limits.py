@@ -56,6 +56,7 @@ async def nothing_signed_in(db) -> bool:
 
 # SMS codes -------------------------------------------------------------------------------------
 
+
 async def test_wrong_codes_per_phone_add_up_across_resends(app_factory, db, clock):
     api = await app_factory(limit_sms_checks_per_phone="3 per day")
     await request_code(api)
@@ -112,6 +113,7 @@ async def test_a_resend_within_the_minute_says_when_to_retry(api, clock):
 
 # bookingCreate and eventsIngest ----------------------------------------------------------------
 
+
 async def test_bookings_per_customer_are_rate_limited(app_factory, db, world, clock):
     api = await app_factory(limit_bookings_per_customer="2 per minute")
     await give_shifts(db, world)
@@ -119,8 +121,11 @@ async def test_bookings_per_customer_are_rate_limited(app_factory, db, world, cl
     slots = [next_local(clock, MONDAY, hour) for hour in (15, 16, 17)]
     for slot in slots[:2]:
         assert (await book(api, token, world, slot))["errors"] == []
-    refused = (await api.data(BOOK, {"input": {"storeId": world.gid("Store", "shanghai"),
-                                               "slotStart": slots[2].isoformat()}}, token))["bookingCreate"]
+    refused = (
+        await api.data(
+            BOOK, {"input": {"storeId": world.gid("Store", "shanghai"), "slotStart": slots[2].isoformat()}}, token
+        )
+    )["bookingCreate"]
     assert refused["booking"] is None and refusal(refused) == ("RATE_LIMITED", ["input"])
     assert refused["errors"][0]["retryAfter"] <= 60
     assert await count_rows(db, "booking") == 2
@@ -148,6 +153,7 @@ async def test_ingest_calls_per_source_are_rate_limited(app_factory, db, world, 
 
 # where the counts live -------------------------------------------------------------------------
 
+
 async def test_without_redis_each_process_counts_alone(app_factory, db):
     first = await app_factory(limit_sms_requests_per_address="1 per hour")
     second = await app_factory(limit_sms_requests_per_address="1 per hour")
@@ -167,11 +173,11 @@ async def test_two_servers_sharing_redis_see_one_count(app_factory, db, shared_r
     assert await count_rows(db, "sms_code") == 3
 
 
-async def test_parallel_password_guesses_through_two_servers_cannot_pass_the_lock(app_factory, world,
-                                                                                  shared_redis):
+async def test_parallel_password_guesses_through_two_servers_cannot_pass_the_lock(app_factory, world, shared_redis):
     servers = [await app_factory(**shared_redis), await app_factory(**shared_redis)]
-    results = await asyncio.gather(*(servers[i % 2].data(LOGIN, {"u": "sh.guide", "p": f"wrong guess {i}"})
-                                     for i in range(12)))
+    results = await asyncio.gather(
+        *(servers[i % 2].data(LOGIN, {"u": "sh.guide", "p": f"wrong guess {i}"}) for i in range(12))
+    )
     codes = [r["staffLogin"]["errors"][0]["code"] for r in results]
     assert codes.count("INVALID_CREDENTIALS") == 5 and codes.count("LOGIN_LOCKED") == 7
     locked = await servers[1].data(LOGIN, {"u": "sh.guide", "p": PASSWORD})
@@ -179,6 +185,7 @@ async def test_parallel_password_guesses_through_two_servers_cannot_pass_the_loc
 
 
 # settings --------------------------------------------------------------------------------------
+
 
 def test_limits_and_proxies_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("IRS_LIMIT_BOOKINGS_PER_CUSTOMER", "3/minute")
@@ -188,9 +195,15 @@ def test_limits_and_proxies_come_from_the_environment(monkeypatch):
     assert settings.trusted_proxies == ["10.0.0.0/8", "192.168.1.7"]
 
 
-@pytest.mark.parametrize("setting, value", [("limit_sms_codes_per_phone", "lots"),
-                                            ("limit_sign_in_per_address", "5 per fortnight"),
-                                            ("trusted_proxies", ["*"]), ("trusted_proxies", ["proxy.internal"])])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("limit_sms_codes_per_phone", "lots"),
+        ("limit_sign_in_per_address", "5 per fortnight"),
+        ("trusted_proxies", ["*"]),
+        ("trusted_proxies", ["proxy.internal"]),
+    ],
+)
 def test_a_malformed_limit_or_proxy_is_refused_at_start(setting, value):
     with pytest.raises(ValueError, match=setting):
         Settings(**{setting: value})

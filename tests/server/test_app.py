@@ -38,14 +38,17 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
 SAFE = {"jwt_secret": "s" * 40, "identity_salt": "t" * 40}
 
 
-@pytest.mark.parametrize("overrides, problem", [
-    ({"identity_salt": "t" * 40}, "IRS_JWT_SECRET"),
-    ({**SAFE, "jwt_secret": "short"}, "IRS_JWT_SECRET"),
-    ({"jwt_secret": "s" * 40}, "IRS_IDENTITY_SALT"),
-    ({**SAFE, "graphiql": True}, "IRS_GRAPHIQL"),
-    ({**SAFE, "introspection": True}, "IRS_INTROSPECTION"),
-    ({**SAFE, "dev_verifiers": True}, "IRS_DEV_VERIFIERS"),
-])
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [
+        ({"identity_salt": "t" * 40}, "IRS_JWT_SECRET"),
+        ({**SAFE, "jwt_secret": "short"}, "IRS_JWT_SECRET"),
+        ({"jwt_secret": "s" * 40}, "IRS_IDENTITY_SALT"),
+        ({**SAFE, "graphiql": True}, "IRS_GRAPHIQL"),
+        ({**SAFE, "introspection": True}, "IRS_INTROSPECTION"),
+        ({**SAFE, "dev_verifiers": True}, "IRS_DEV_VERIFIERS"),
+    ],
+)
 def test_production_refuses_insecure_defaults(tmp_path, overrides, problem):
     settings = Settings(env="production", var_dir=tmp_path, **overrides)
     with pytest.raises(InsecureSettingsError, match=problem):

@@ -20,8 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def irs(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, **env}
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_committed_schema_is_current():
@@ -45,8 +51,13 @@ def test_db_upgrade_current_and_downgrade(tmp_path):
 
 
 def test_seed_demo_is_refused_in_production(tmp_path):
-    result = irs("seed", "demo", IRS_ENV="production", IRS_JWT_SECRET="s" * 40,
-                 IRS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}")
+    result = irs(
+        "seed",
+        "demo",
+        IRS_ENV="production",
+        IRS_JWT_SECRET="s" * 40,
+        IRS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}",
+    )
     assert result.returncode != 0
     assert "never seeded when IRS_ENV=production" in result.stderr
     assert not (tmp_path / "prod.db").exists()
@@ -73,10 +84,18 @@ async def test_seed_demo_builds_the_brand_once(fresh_url, app_with_url):
     assert "200 stores" in first.stdout and "elegance2026" in first.stdout and "admin" in first.stdout
     second = irs("seed", "demo", IRS_DATABASE_URL=fresh_url)
     assert second.returncode == 0 and "nothing new" in second.stdout
-    counts = {t: (await _scalar(fresh_url, f"SELECT count(*) FROM {t}"))[0][0]
-              for t in ("store", "staff_user", "product", "product_category", "livestream", "team")}
-    assert counts == {"store": 200, "staff_user": 4 + 200 * 4, "product": 50, "product_category": 5,
-                      "livestream": 1, "team": 1}
+    counts = {
+        t: (await _scalar(fresh_url, f"SELECT count(*) FROM {t}"))[0][0]
+        for t in ("store", "staff_user", "product", "product_category", "livestream", "team")
+    }
+    assert counts == {
+        "store": 200,
+        "staff_user": 4 + 200 * 4,
+        "product": 50,
+        "product_category": 5,
+        "livestream": 1,
+        "team": 1,
+    }
     cities = {name: (lat, lng) for name, lat, lng in data.CITIES}
     stores = await _scalar(fresh_url, "SELECT code, city, latitude, longitude, timezone FROM store")
     assert len({city for _, city, *_ in stores}) >= 20

@@ -62,33 +62,70 @@ async def test_0013_marks_reminded_bookings_and_completes_finished_receptions(fr
     try:
         async with engine.begin() as connection:
             await connection.execute(sa.insert(Person.__table__).values(id=1, created_at=WHEN))
-            await connection.execute(sa.insert(Store.__table__).values(
-                id=1, code="S001", name="上海店", city="上海", address="1 号", latitude=31.2, longitude=121.4,
-                timezone="Asia/Shanghai", opening_hours=[], active=True, created_at=WHEN, updated_at=WHEN))
-            for booking_id, status, task in ((1, "CONFIRMED", None), (2, "CONFIRMED", None),
-                                             (3, "CHECKED_IN", "DONE"), (4, "CHECKED_IN", "IN_PROGRESS")):
-                await connection.execute(sa.text(
-                    "INSERT INTO booking (id, person_id, store_id, slot_start, slot_end, status, source, note, "
-                    "qr_nonce, created_by, created_at, updated_at) VALUES (:id, 1, 1, :at, :at, :status, "
-                    "'DIRECT', '', :nonce, 'customer:1', :at, :at)"), {"id": booking_id, "at": WHEN,
-                                                                        "status": status, "nonce": f"n{booking_id}"})
+            await connection.execute(
+                sa.insert(Store.__table__).values(
+                    id=1,
+                    code="S001",
+                    name="上海店",
+                    city="上海",
+                    address="1 号",
+                    latitude=31.2,
+                    longitude=121.4,
+                    timezone="Asia/Shanghai",
+                    opening_hours=[],
+                    active=True,
+                    created_at=WHEN,
+                    updated_at=WHEN,
+                )
+            )
+            for booking_id, status, task in (
+                (1, "CONFIRMED", None),
+                (2, "CONFIRMED", None),
+                (3, "CHECKED_IN", "DONE"),
+                (4, "CHECKED_IN", "IN_PROGRESS"),
+            ):
+                await connection.execute(
+                    sa.text(
+                        "INSERT INTO booking (id, person_id, store_id, slot_start, slot_end, status, source, note, "
+                        "qr_nonce, created_by, created_at, updated_at) VALUES (:id, 1, 1, :at, :at, :status, "
+                        "'DIRECT', '', :nonce, 'customer:1', :at, :at)"
+                    ),
+                    {"id": booking_id, "at": WHEN, "status": status, "nonce": f"n{booking_id}"},
+                )
                 if task:
-                    await connection.execute(sa.text(
-                        "INSERT INTO task (kind, store_id, booking_id, person_id, assignment_reason, status, "
-                        "priority, customer_type, due_at, escalations, created_at, updated_at) VALUES "
-                        "('RECEPTION', 1, :b, 1, '', :status, 'NORMAL', 'WALK_IN', :at, 0, :at, :done)"),
-                        {"b": booking_id, "status": task, "at": WHEN, "done": DONE_AT})
-            await connection.execute(sa.text(
-                "INSERT INTO outbound_message (person_id, kind, dedupe_key, params, status, attempts, created_at) "
-                "VALUES (1, 'BOOKING_REMINDER', 'booking:1:remind', '{}', 'SENT', 1, :at)"), {"at": WHEN})
+                    await connection.execute(
+                        sa.text(
+                            "INSERT INTO task (kind, store_id, booking_id, person_id, assignment_reason, status, "
+                            "priority, customer_type, due_at, escalations, created_at, updated_at) VALUES "
+                            "('RECEPTION', 1, :b, 1, '', :status, 'NORMAL', 'WALK_IN', :at, 0, :at, :done)"
+                        ),
+                        {"b": booking_id, "status": task, "at": WHEN, "done": DONE_AT},
+                    )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO outbound_message (person_id, kind, dedupe_key, params, status, attempts, created_at) "
+                    "VALUES (1, 'BOOKING_REMINDER', 'booking:1:remind', '{}', 'SENT', 1, :at)"
+                ),
+                {"at": WHEN},
+            )
         await asyncio.to_thread(migrate.upgrade, fresh_url)
         async with engine.connect() as connection:
-            bookings = (await connection.execute(sa.text(
-                "SELECT id, customer_reminded_at IS NOT NULL, status, completed_at FROM booking ORDER BY id"))).all()
+            bookings = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT id, customer_reminded_at IS NOT NULL, status, completed_at FROM booking ORDER BY id"
+                    )
+                )
+            ).all()
     finally:
         await engine.dispose()
     assert [tuple(row[:3]) for row in bookings] == [
-        (1, True, "CONFIRMED"), (2, False, "CONFIRMED"), (3, False, "COMPLETED"), (4, False, "CHECKED_IN")]
+        (1, True, "CONFIRMED"),
+        (2, False, "CONFIRMED"),
+        (3, False, "COMPLETED"),
+        (4, False, "CHECKED_IN"),
+    ]
     completed_at = bookings[2][3]
-    assert (completed_at if isinstance(completed_at, datetime) else datetime.fromisoformat(completed_at)
-            ).replace(tzinfo=UTC) == DONE_AT and bookings[3][3] is None
+    assert (completed_at if isinstance(completed_at, datetime) else datetime.fromisoformat(completed_at)).replace(
+        tzinfo=UTC
+    ) == DONE_AT and bookings[3][3] is None

@@ -23,8 +23,14 @@ class RefreshToken(SQLModel, table=True):
 
     __tablename__ = "refresh_token"
     # Every request checks that its access token's session (family) was not ended: a probe of this index.
-    __table_args__ = (sa.Index("ix_refresh_token_revoked_family", "family_id",
-                               postgresql_where=sa.text(_REVOKED), sqlite_where=sa.text(_REVOKED)),)
+    __table_args__ = (
+        sa.Index(
+            "ix_refresh_token_revoked_family",
+            "family_id",
+            postgresql_where=sa.text(_REVOKED),
+            sqlite_where=sa.text(_REVOKED),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
@@ -34,4 +40,3 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = utc_field()
     used_at: datetime | None = utc_field(nullable=True, default=None)
     revoked_at: datetime | None = utc_field(nullable=True, default=None)
-

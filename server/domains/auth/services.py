@@ -44,8 +44,11 @@ async def _issue(
     access, access_expires = encode_access_token(policy, actor, family_id, now)
     secret = new_refresh_secret()
     refresh = RefreshToken(
-        token_hash=hash_refresh_secret(secret), family_id=family_id,
-        actor_key=actor.key, issued_at=now, expires_at=now + policy.refresh_ttl,
+        token_hash=hash_refresh_secret(secret),
+        family_id=family_id,
+        actor_key=actor.key,
+        issued_at=now,
+        expires_at=now + policy.refresh_ttl,
     )
     session.add(refresh)
     return IssuedTokens(actor, access, access_expires, secret, refresh.expires_at)
@@ -63,13 +66,19 @@ async def _reserve_attempt(limits: AbuseLimits, username: str, address: str) -> 
         await limits.take(limits.sign_in_per_address, username, address)
         await limits.take(limits.sign_in_per_username, username)
     except RateLimited as limited:
-        raise DomainError.single(Code.LOGIN_LOCKED, "too many failed sign-ins; try again in a few minutes",
-                                 retry_after=limited.retry_after) from None
+        raise DomainError.single(
+            Code.LOGIN_LOCKED, "too many failed sign-ins; try again in a few minutes", retry_after=limited.retry_after
+        ) from None
 
 
 async def staff_login(
-    session: AsyncSession, policy: TokenPolicy, clock: Clock, limits: AbuseLimits, address: str,
-    username: str, password: str,
+    session: AsyncSession,
+    policy: TokenPolicy,
+    clock: Clock,
+    limits: AbuseLimits,
+    address: str,
+    username: str,
+    password: str,
 ) -> IssuedTokens:
     """Sign a staff member in from a client address. Unknown usernames fail exactly like wrong passwords."""
     now = clock.now()
@@ -109,8 +118,9 @@ def _session_ended(family_id: str) -> sa.Exists:
 
 
 def _invalid_refresh() -> DomainError:
-    return DomainError.single(Code.INVALID_REFRESH_TOKEN, "refresh token is invalid or expired; sign in again",
-                              ("refreshToken",))
+    return DomainError.single(
+        Code.INVALID_REFRESH_TOKEN, "refresh token is invalid or expired; sign in again", ("refreshToken",)
+    )
 
 
 async def current_actor(session: AsyncSession, actor_key: str, session_id: str | None = None) -> Actor | None:
@@ -152,9 +162,7 @@ async def issue_tokens(session: AsyncSession, policy: TokenPolicy, actor: Actor,
     return await _issue(session, policy, actor, now)
 
 
-async def refresh_tokens(
-    session: AsyncSession, policy: TokenPolicy, clock: Clock, refresh_token: str
-) -> IssuedTokens:
+async def refresh_tokens(session: AsyncSession, policy: TokenPolicy, clock: Clock, refresh_token: str) -> IssuedTokens:
     """Rotate: the presented token is spent, a new pair is issued in the same family."""
     now = clock.now()
     statement = select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_secret(refresh_token or ""))

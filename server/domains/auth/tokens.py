@@ -35,9 +35,7 @@ class TokenPolicy:
         )
 
 
-def encode_access_token(
-    policy: TokenPolicy, actor: Actor, session_id: str, now: datetime
-) -> tuple[str, datetime]:
+def encode_access_token(policy: TokenPolicy, actor: Actor, session_id: str, now: datetime) -> tuple[str, datetime]:
     """``session_id`` is the refresh-token family the token belongs to: ending that session ends it."""
     expires_at = now + policy.access_ttl
     claims = {
@@ -74,7 +72,10 @@ def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
     expiry is checked on every use by the caller."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=issuer,
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=issuer,
             options={"require": ["sub", "sid", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
@@ -86,7 +87,8 @@ def _verified(secret: str, issuer: str, token: str) -> AccessClaims:
     kind, _, raw_id = str(claims["sub"]).partition(":")
     try:
         actor = Actor(
-            kind=ActorKind(kind), id=_row_id(raw_id),
+            kind=ActorKind(kind),
+            id=_row_id(raw_id),
             role=Role(claims["role"]) if claims.get("role") else None,
             store_id=None if claims.get("store") is None else _row_id(claims["store"]),
         )

@@ -19,6 +19,7 @@ from ..tasks.dispatch import Choice, choose_guide
 from .models import Booking, BookingProduct
 from .services import BookingStatus, need_of, release_customer_place, reminder_key, slot_of
 
+
 async def escalate_overdue_tasks(session: AsyncSession, policy: tasks.TaskPolicy, now: datetime) -> int:
     overdue = await tasks.overdue_tasks(session, now)
     for task in overdue:
@@ -33,8 +34,9 @@ async def _next_guide(session: AsyncSession, task) -> Choice:
     slot = await slot_of(session, store, booking) if booking else None
     if slot is None:
         return Choice(None, "escalated: the slot is no longer on the store's grid")
-    products = (await session.exec(select(BookingProduct.product_id).where(
-        BookingProduct.booking_id == booking.id))).all()
+    products = (
+        await session.exec(select(BookingProduct.product_id).where(BookingProduct.booking_id == booking.id))
+    ).all()
     need = await need_of(session, booking, store, slot, list(products))
     choice = await choose_guide(session, need, exclude=await tasks.previous_assignees(session, task.id))
     return Choice(choice.guide_id, f"escalated: {choice.reason}")
@@ -42,9 +44,12 @@ async def _next_guide(session: AsyncSession, task) -> Choice:
 
 async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) -> int:
     """CONFIRMED bookings whose slot ended more than ``grace`` ago. Cancelled ones are never no-shows."""
-    statement = (select(Booking).where(Booking.status == BookingStatus.CONFIRMED.value,
-                                       Booking.slot_end <= now - grace)
-                 .order_by(Booking.slot_end).limit(tasks.CLAIM_BATCH))
+    statement = (
+        select(Booking)
+        .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.slot_end <= now - grace)
+        .order_by(Booking.slot_end)
+        .limit(tasks.CLAIM_BATCH)
+    )
     late = list((await session.exec(tasks.claim(statement, session))).all())
     for booking in late:
         booking.status, booking.updated_at = BookingStatus.NO_SHOW.value, now
@@ -66,16 +71,34 @@ async def remind_guides(session: AsyncSession, policy: tasks.TaskPolicy, now: da
 async def remind_customers(session: AsyncSession, policy: tasks.TaskPolicy, brand: str, now: datetime) -> int:
     """An hour (reminder_minutes) before her slot she gets a message: once per slot she is booked
     for (a rescheduled booking is reminded of its new time), whether or not a guide has her task."""
-    statement = (select(Booking).where(Booking.status == BookingStatus.CONFIRMED.value,
-                                       col(Booking.customer_reminded_at).is_(None), Booking.slot_start > now,
-                                       Booking.slot_start <= now + timedelta(minutes=policy.reminder_minutes))
-                 .order_by(Booking.slot_start).limit(tasks.CLAIM_BATCH))
+    statement = (
+        select(Booking)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED.value,
+            col(Booking.customer_reminded_at).is_(None),
+            Booking.slot_start > now,
+            Booking.slot_start <= now + timedelta(minutes=policy.reminder_minutes),
+        )
+        .order_by(Booking.slot_start)
+        .limit(tasks.CLAIM_BATCH)
+    )
     due = list((await session.exec(tasks.claim(statement, session))).all())
     for booking in due:
         booking.customer_reminded_at = now
         store = await session.get(Store, booking.store_id)
-        await queue(session, booking.person_id, MessageKind.BOOKING_REMINDER, reminder_key(booking),
-                    {"bookingId": booking.id, "storeName": store.name, "timezone": store.timezone,
-                     "slotStart": booking.slot_start.isoformat(), "brand": brand}, now)
+        await queue(
+            session,
+            booking.person_id,
+            MessageKind.BOOKING_REMINDER,
+            reminder_key(booking),
+            {
+                "bookingId": booking.id,
+                "storeName": store.name,
+                "timezone": store.timezone,
+                "slotStart": booking.slot_start.isoformat(),
+                "brand": brand,
+            },
+            now,
+        )
     await session.commit()
     return len(due)

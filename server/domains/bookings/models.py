@@ -53,13 +53,17 @@ class Booking(SQLModel, table=True):
     livestream_id: int | None = Field(default=None, foreign_key="livestream.id", index=True)
     service_id: int | None = Field(default=None, foreign_key="service.id")
     note: str = Field(default="", max_length=500)
-    qr_nonce: str = Field(default_factory=lambda: secrets.token_urlsafe(12), max_length=32,
-                          description="in the signed QR token: a forged or replaced code does not match")
+    qr_nonce: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(12),
+        max_length=32,
+        description="in the signed QR token: a forged or replaced code does not match",
+    )
     created_by: str = Field(max_length=64, description="actor key: the customer, or the staff member")
     checked_in_at: datetime | None = utc_field(nullable=True, default=None)
     completed_at: datetime | None = utc_field(nullable=True, default=None)
     customer_reminded_at: datetime | None = utc_field(
-        nullable=True, default=None, description="her reminder for the current slot was queued (reset on reschedule)")
+        nullable=True, default=None, description="her reminder for the current slot was queued (reset on reschedule)"
+    )
     cancelled_at: datetime | None = utc_field(nullable=True, default=None)
     cancelled_by: str | None = Field(default=None, max_length=64)
     cancel_reason: str | None = Field(default=None, max_length=200)

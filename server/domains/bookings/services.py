@@ -42,6 +42,8 @@ from ..schedule.services import (
 from ..stores.models import Store
 from ..stores.services import service_ids_by_store
 from ..tasks.dispatch import Need
+from ..tasks.errors import TaskErrorCode
+from ..tasks.models import Task
 from ..tasks.services import (
     Reception,
     TaskPolicy,
@@ -51,8 +53,6 @@ from ..tasks.services import (
     move_reception,
     start_for_booking,
 )
-from ..tasks.errors import TaskErrorCode
-from ..tasks.models import Task
 from . import qr
 from .errors import BookingErrorCode as Code
 from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
@@ -95,9 +95,15 @@ class BookingRequest:
 
 
 def _fingerprint(request: BookingRequest, person_id: int) -> dict:
-    return {"store": request.store_id, "slot": request.slot_start.isoformat(), "livestream": request.livestream_id,
-            "products": sorted(set(request.product_ids)), "service": request.service_id, "note": request.note,
-            "person": person_id}
+    return {
+        "store": request.store_id,
+        "slot": request.slot_start.isoformat(),
+        "livestream": request.livestream_id,
+        "products": sorted(set(request.product_ids)),
+        "service": request.service_id,
+        "note": request.note,
+        "person": person_id,
+    }
 
 
 async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) -> Person:
@@ -110,8 +116,9 @@ async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) 
         actor.require_role(*STAFF_BOOKERS)
         actor.require_store(request.store_id)
         if request.customer_id is None:
-            raise DomainError.single(Code.REQUIRED, "staff book on behalf of a customer: give customerId",
-                                     ("input", "customerId"))
+            raise DomainError.single(
+                Code.REQUIRED, "staff book on behalf of a customer: give customerId", ("input", "customerId")
+            )
         person_id = request.customer_id
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
@@ -121,8 +128,7 @@ async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) 
 
 async def _check_references(session: AsyncSession, request: BookingRequest) -> tuple[Store, Livestream | None]:
     check = Validator(Code)
-    check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False,
-               multiline=True)
+    check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False, multiline=True)
     check.count(("input", "productIds"), request.product_ids, MAX_PRODUCTS)
     if request.slot_start.tzinfo is None:
         check.add("INVALID_VALUE", "slotStart needs a time zone", ("input", "slotStart"))
@@ -163,17 +169,22 @@ async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: 
         raise DomainError.single(Code.SLOT_NOT_ALIGNED, "slotStart is not the start of a slot", path)
     settings = await settings_of(session, store.id)
     if slot_start < now + timedelta(minutes=settings.lead_minutes):
-        raise DomainError.single(Code.SLOT_TOO_SOON,
-                                 f"slots close {settings.lead_minutes} minutes before they start", path)
+        raise DomainError.single(
+            Code.SLOT_TOO_SOON, f"slots close {settings.lead_minutes} minutes before they start", path
+        )
     return slot
 
 
 async def _take_customer_place(session: AsyncSession, person_id: int) -> None:
-    taken = await session.exec(increment_below(session, CustomerBookingCount, {"person_id": person_id}, "upcoming",
-                                               MAX_UPCOMING_PER_CUSTOMER))
+    taken = await session.exec(
+        increment_below(session, CustomerBookingCount, {"person_id": person_id}, "upcoming", MAX_UPCOMING_PER_CUSTOMER)
+    )
     if taken.rowcount != 1:
-        raise DomainError.single(Code.TOO_MANY_ACTIVE_BOOKINGS,
-                                 f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer", ("input",))
+        raise DomainError.single(
+            Code.TOO_MANY_ACTIVE_BOOKINGS,
+            f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
+            ("input",),
+        )
 
 
 async def _hold_customer(session: AsyncSession, person_id: int) -> None:
@@ -182,40 +193,68 @@ async def _hold_customer(session: AsyncSession, person_id: int) -> None:
     await session.exec(lock_counter(session, CustomerBookingCount, {"person_id": person_id}, "upcoming"))
 
 
-async def _refuse_overlap(session: AsyncSession, person_id: int, start: datetime, end: datetime,
-                          moving: int | None = None) -> None:
+async def _refuse_overlap(
+    session: AsyncSession, person_id: int, start: datetime, end: datetime, moving: int | None = None
+) -> None:
     """She cannot be in two places at once: her other CONFIRMED or CHECKED_IN booking whose
     [start, end) meets this one, at any store, refuses it. Call it holding her counter row."""
-    statement = select(Booking.id).where(Booking.person_id == person_id, col(Booking.status).in_(HOLDING_STATUSES),
-                                         Booking.slot_start < end, Booking.slot_end > start)
+    statement = select(Booking.id).where(
+        Booking.person_id == person_id,
+        col(Booking.status).in_(HOLDING_STATUSES),
+        Booking.slot_start < end,
+        Booking.slot_end > start,
+    )
     if moving is not None:
         statement = statement.where(Booking.id != moving)
     if (await session.exec(statement.limit(1))).first() is not None:
-        raise DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time",
-                                 ("input", "slotStart"))
+        raise DomainError.single(
+            Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("input", "slotStart")
+        )
 
 
 async def _take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
-    taken = capacity > 0 and (await session.exec(increment_below(
-        session, SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity))).rowcount == 1
+    taken = (
+        capacity > 0
+        and (
+            await session.exec(
+                increment_below(
+                    session, SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity
+                )
+            )
+        ).rowcount
+        == 1
+    )
     if not taken:
         raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("input", "slotStart"))
 
 
 async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:
     ledger = SlotLedger.__table__
-    await session.exec(sa.update(ledger).where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start,
-                                               ledger.c.booked > 0).values(booked=ledger.c.booked - 1))
+    await session.exec(
+        sa.update(ledger)
+        .where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start, ledger.c.booked > 0)
+        .values(booked=ledger.c.booked - 1)
+    )
 
 
 async def release_customer_place(session: AsyncSession, person_id: int) -> None:
     counter = CustomerBookingCount.__table__
-    await session.exec(sa.update(counter).where(counter.c.person_id == person_id, counter.c.upcoming > 0)
-                       .values(upcoming=counter.c.upcoming - 1))
+    await session.exec(
+        sa.update(counter)
+        .where(counter.c.person_id == person_id, counter.c.upcoming > 0)
+        .values(upcoming=counter.c.upcoming - 1)
+    )
 
 
-async def create_booking(session: AsyncSession, actor: Actor, request: BookingRequest, idempotency_key: str | None,
-                         now: datetime, limits: AbuseLimits, policy: TaskPolicy = TaskPolicy()) -> Booking:
+async def create_booking(
+    session: AsyncSession,
+    actor: Actor,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    now: datetime,
+    limits: AbuseLimits,
+    policy: TaskPolicy = TaskPolicy(),
+) -> Booking:
     """Book a seat in a slot for a customer. Commits; a retry with the same key returns the same booking.
 
     Calls per customer are limited (RATE_LIMITED), whoever books for her, retries included.
@@ -226,8 +265,12 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
     try:
         await limits.take(limits.bookings_per_customer, f"customer:{person.id}")
     except RateLimited as limited:
-        raise DomainError.single(Code.RATE_LIMITED, "too many bookings for this customer; try again later",
-                                 ("input",), retry_after=limited.retry_after) from None
+        raise DomainError.single(
+            Code.RATE_LIMITED,
+            "too many bookings for this customer; try again later",
+            ("input",),
+            retry_after=limited.retry_after,
+        ) from None
     store, livestream = await _check_references(session, request)
     created: list[Booking] = []
 
@@ -237,14 +280,24 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
         await _take_seat(session, store.id, slot.slot.start, slot.capacity)
         # After the seat: in a surge at one slot most attempts stop at SLOT_FULL without this read.
         await _refuse_overlap(session, person.id, slot.slot.start, slot.slot.end)
-        source = (BookingSource.STAFF if actor.is_staff else
-                  BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT)
+        source = (
+            BookingSource.STAFF if actor.is_staff else BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT
+        )
         booking = Booking(
-            person_id=person.id, store_id=store.id, slot_start=slot.slot.start, slot_end=slot.slot.end,
-            status=BookingStatus.CONFIRMED.value, source=source.value,
-            channel=livestream.channel if livestream else None, livestream_id=request.livestream_id,
-            service_id=request.service_id, note=(request.note or "").strip(), created_by=actor.key,
-            created_at=now, updated_at=now)
+            person_id=person.id,
+            store_id=store.id,
+            slot_start=slot.slot.start,
+            slot_end=slot.slot.end,
+            status=BookingStatus.CONFIRMED.value,
+            source=source.value,
+            channel=livestream.channel if livestream else None,
+            livestream_id=request.livestream_id,
+            service_id=request.service_id,
+            note=(request.note or "").strip(),
+            created_by=actor.key,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(booking)
         await session.flush()
         created.append(booking)
@@ -254,74 +307,109 @@ async def create_booking(session: AsyncSession, actor: Actor, request: BookingRe
         _announce_booking(session, booking, store, now)
         return booking.id
 
-    booking_id = await create_once(session, actor=actor.key, operation="bookingCreate", key=idempotency_key,
-                                   payload=_fingerprint(request, person.id), codes=Code, create=create)
+    booking_id = await create_once(
+        session,
+        actor=actor.key,
+        operation="bookingCreate",
+        key=idempotency_key,
+        payload=_fingerprint(request, person.id),
+        codes=Code,
+        create=create,
+    )
     return created[0] if created and created[0].id == booking_id else await session.get(Booking, booking_id)
 
 
-async def _reception(session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity,
-                     request: BookingRequest) -> Reception:
+async def _reception(
+    session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity, request: BookingRequest
+) -> Reception:
     need = await need_of(session, booking, store, slot, sorted(set(request.product_ids)))
-    return Reception(booking_id=booking.id, person_id=booking.person_id, store_id=store.id,
-                     slot_start=booking.slot_start, from_livestream=booking.livestream_id is not None, need=need)
+    return Reception(
+        booking_id=booking.id,
+        person_id=booking.person_id,
+        store_id=store.id,
+        slot_start=booking.slot_start,
+        from_livestream=booking.livestream_id is not None,
+        need=need,
+    )
 
 
-async def need_of(session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity,
-                  product_ids: Sequence[int]) -> Need:
+async def need_of(
+    session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity, product_ids: Sequence[int]
+) -> Need:
     """What dispatch needs to choose a guide for this booking's reception."""
     person = await session.get(Person, booking.person_id)
     products = await products_by_ids(session, product_ids)
     zone = ZoneInfo(store.timezone)
     return Need(
-        store_id=store.id, slot_start=booking.slot_start,
+        store_id=store.id,
+        slot_start=booking.slot_start,
         day_start=datetime.combine(slot.slot.day, time.min, zone).astimezone(UTC),
         day_end=datetime.combine(slot.slot.day + timedelta(days=1), time.min, zone).astimezone(UTC),
-        candidates=slot.guide_ids, guide_capacity=(await settings_of(session, store.id)).guide_capacity,
+        candidates=slot.guide_ids,
+        guide_capacity=(await settings_of(session, store.id)).guide_capacity,
         relationship_guide_id=person.relationship_guide_id if person else None,
         category_ids=frozenset(p.category_id for p in products.values() if p.category_id),
-        service_id=booking.service_id)
+        service_id=booking.service_id,
+    )
 
 
 async def slot_of(session: AsyncSession, store: Store, booking: Booking) -> SlotCapacity | None:
     """The booking's slot as the shifts are now (None when the grid changed under it)."""
     day = local_day(booking.slot_start, store.timezone)
-    return next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == booking.slot_start),
-                None)
+    return next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == booking.slot_start), None)
 
 
 def _announce_booking(session: AsyncSession, booking: Booking, store: Store, now: datetime) -> None:
     """For bookingFeed: every new booking, with its store and city."""
-    message = {"bookingId": booking.id, "storeId": store.id, "storeName": store.name, "city": store.city,
-               "slotStart": booking.slot_start.isoformat(), "livestreamId": booking.livestream_id,
-               "source": booking.source}
+    message = {
+        "bookingId": booking.id,
+        "storeId": store.id,
+        "storeName": store.name,
+        "city": store.city,
+        "slotStart": booking.slot_start.isoformat(),
+        "livestreamId": booking.livestream_id,
+        "source": booking.source,
+    }
     emit(session, ALL_BOOKINGS_TOPIC, "BOOKED", message, now)
     if booking.livestream_id is not None:
         emit(session, livestream_bookings_topic(booking.livestream_id), "BOOKED", message, now)
 
 
-async def _record_booking_event(session: AsyncSession, booking: Booking, request: BookingRequest,
-                                now: datetime) -> None:
+async def _record_booking_event(
+    session: AsyncSession, booking: Booking, request: BookingRequest, now: datetime
+) -> None:
     """The booking on her timeline: a LIVESTREAM_BOOK_CLICK when it came from a livestream."""
     if booking.livestream_id is None:
         return
     products = sorted(set(request.product_ids))
-    await record_person_event(session, booking.person_id, BOOKING_EVENT_SOURCE, RawEvent(
-        event_id=f"booking:{booking.id}", type=EventType.LIVESTREAM_BOOK_CLICK, occurred_at=now, identifiers=[],
-        livestream_id=booking.livestream_id, store_id=booking.store_id,
-        product_id=products[0] if products else None,
-        properties={"bookingId": booking.id, "slotStart": booking.slot_start.isoformat()}), now)
+    await record_person_event(
+        session,
+        booking.person_id,
+        BOOKING_EVENT_SOURCE,
+        RawEvent(
+            event_id=f"booking:{booking.id}",
+            type=EventType.LIVESTREAM_BOOK_CLICK,
+            occurred_at=now,
+            identifiers=[],
+            livestream_id=booking.livestream_id,
+            store_id=booking.store_id,
+            product_id=products[0] if products else None,
+            properties={"bookingId": booking.id, "slotStart": booking.slot_start.isoformat()},
+        ),
+        now,
+    )
 
 
-async def cancel_booking(session: AsyncSession, actor: Actor, booking_id: int, reason: str | None,
-                         now: datetime) -> Booking:
+async def cancel_booking(
+    session: AsyncSession, actor: Actor, booking_id: int, reason: str | None, now: datetime
+) -> Booking:
     """The customer or the store cancels a CONFIRMED booking: the seat and her place are freed."""
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
         raise not_found(Code, "booking", ("input", "id"))
     _authorize_change(actor, booking)
     check = Validator(Code)
-    reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False,
-                        multiline=True)
+    reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False, multiline=True)
     check.raise_if_any()
     if booking.status != BookingStatus.CONFIRMED.value:
         raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be cancelled", ("input", "id"))
@@ -346,8 +434,9 @@ async def bookings_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int
 
 
 async def product_ids_by_booking(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = await session.exec(select(BookingProduct).where(col(BookingProduct.booking_id).in_(list(ids)))
-                              .order_by(BookingProduct.product_id))
+    rows = await session.exec(
+        select(BookingProduct).where(col(BookingProduct.booking_id).in_(list(ids))).order_by(BookingProduct.product_id)
+    )
     result: dict[int, list[int]] = {i: [] for i in ids}
     for row in rows:
         result[row.booking_id].append(row.product_id)
@@ -359,16 +448,21 @@ async def seats_taken(session: AsyncSession, store_id: int, starts: Sequence[dat
     return {start: booked for (_, start), booked in taken.items()}
 
 
-async def seats_taken_by_store(session: AsyncSession, starts_by_store: Mapping[int, Collection[datetime]]
-                               ) -> dict[tuple[int, datetime], int]:
+async def seats_taken_by_store(
+    session: AsyncSession, starts_by_store: Mapping[int, Collection[datetime]]
+) -> dict[tuple[int, datetime], int]:
     """(store, slot start) -> seats taken, for the slots asked that have any: one statement."""
     wanted = {(store_id, start) for store_id, starts in starts_by_store.items() for start in starts}
     if not wanted:
         return {}
     starts = [start for _, start in wanted]
-    rows = await session.exec(select(SlotLedger.store_id, SlotLedger.slot_start, SlotLedger.booked).where(
-        is_in(session, SlotLedger.store_id, sorted(starts_by_store)),
-        col(SlotLedger.slot_start) >= min(starts), col(SlotLedger.slot_start) <= max(starts)))
+    rows = await session.exec(
+        select(SlotLedger.store_id, SlotLedger.slot_start, SlotLedger.booked).where(
+            is_in(session, SlotLedger.store_id, sorted(starts_by_store)),
+            col(SlotLedger.slot_start) >= min(starts),
+            col(SlotLedger.slot_start) <= max(starts),
+        )
+    )
     return {(store_id, start): booked for store_id, start, booked in rows if (store_id, start) in wanted}
 
 
@@ -387,8 +481,9 @@ class SlotsAsked:
     now: datetime
 
 
-async def available_slots(session: AsyncSession, store_id: int, first_day, last_day, service_id: int | None,
-                          now: datetime) -> list[OpenSlot]:
+async def available_slots(
+    session: AsyncSession, store_id: int, first_day, last_day, service_id: int | None, now: datetime
+) -> list[OpenSlot]:
     """Bookable slots of the store between two local dates: not past, not within the lead time."""
     check = Validator(Code)
     if last_day < first_day:
@@ -406,8 +501,7 @@ async def available_slots(session: AsyncSession, store_id: int, first_day, last_
     return slots
 
 
-def _slots_refusal(store: Store | None, service_id: int | None,
-                   offered: Mapping[int, list[int]]) -> DomainError | None:
+def _slots_refusal(store: Store | None, service_id: int | None, offered: Mapping[int, list[int]]) -> DomainError | None:
     """Why the store's slots cannot be asked for, if they cannot: no such active store, or the service
     asked for is not one it offers."""
     if store is None or not store.active:
@@ -427,12 +521,15 @@ async def open_slots(session: AsyncSession, asks: Sequence[SlotsAsked]) -> list[
         days_by_store[ask.store.id].update(ask.days)
     stores = {ask.store.id: ask.store for ask in asks}
     capacities = await slot_capacities_by_store(
-        session, [(store, sorted(days_by_store[store_id])) for store_id, store in stores.items()])
+        session, [(store, sorted(days_by_store[store_id])) for store_id, store in stores.items()]
+    )
     settings = await settings_by_store(session, list(stores))
     bookable = [_bookable(capacities[ask.store.id], ask, settings[ask.store.id].lead_minutes) for ask in asks]
     taken = await seats_taken_by_store(session, _starts_by_store(asks, bookable))
-    return [[OpenSlot(s, max(s.capacity - taken.get((ask.store.id, s.slot.start), 0), 0)) for s in slots]
-            for ask, slots in zip(asks, bookable)]
+    return [
+        [OpenSlot(s, max(s.capacity - taken.get((ask.store.id, s.slot.start), 0), 0)) for s in slots]
+        for ask, slots in zip(asks, bookable, strict=False)
+    ]
 
 
 def _bookable(capacities: Sequence[SlotCapacity], ask: SlotsAsked, lead_minutes: int) -> list[SlotCapacity]:
@@ -443,7 +540,7 @@ def _bookable(capacities: Sequence[SlotCapacity], ask: SlotsAsked, lead_minutes:
 def _starts_by_store(asks: Sequence[SlotsAsked], slots: Sequence[Sequence[SlotCapacity]]) -> dict[int, set[datetime]]:
     """The slots whose seats taken matter: those with any seat (the others have none left whatever)."""
     starts: dict[int, set[datetime]] = defaultdict(set)
-    for ask, store_slots in zip(asks, slots):
+    for ask, store_slots in zip(asks, slots, strict=False):
         starts[ask.store.id].update(s.slot.start for s in store_slots if s.capacity > 0)
     return starts
 
@@ -462,8 +559,9 @@ class FreeSlotAsked:
     now: datetime
 
 
-async def next_free_slots(session: AsyncSession, asks: Sequence[FreeSlotAsked]
-                          ) -> dict[FreeSlotAsked, OpenSlot | DomainError | None]:
+async def next_free_slots(
+    session: AsyncSession, asks: Sequence[FreeSlotAsked]
+) -> dict[FreeSlotAsked, OpenSlot | DomainError | None]:
     """Per ask: the first slot with a free seat within :data:`NEXT_SLOT_WINDOWS` (None if none), or why
     the store's slots cannot be asked for, as :func:`available_slots` would raise it. A few statements a
     window whatever the number of stores."""
@@ -472,14 +570,15 @@ async def next_free_slots(session: AsyncSession, asks: Sequence[FreeSlotAsked]
     pending = [ask for ask in asks if ask not in found]
     for first, last in NEXT_SLOT_WINDOWS:
         windows = [_window(stores[ask.store_id], ask.now, first, last) for ask in pending]
-        for ask, slots in zip(pending, await open_slots(session, windows)):
+        for ask, slots in zip(pending, await open_slots(session, windows), strict=False):
             found[ask] = next((slot for slot in slots if slot.remaining > 0), None)
         pending = [ask for ask in pending if found[ask] is None]
     return found
 
 
-async def _refusals(session: AsyncSession, asks: Sequence[FreeSlotAsked],
-                    stores: Mapping[int, Store]) -> dict[FreeSlotAsked, DomainError]:
+async def _refusals(
+    session: AsyncSession, asks: Sequence[FreeSlotAsked], stores: Mapping[int, Store]
+) -> dict[FreeSlotAsked, DomainError]:
     with_service = sorted({ask.store_id for ask in asks if ask.service_id is not None and ask.store_id in stores})
     offered = await service_ids_by_store(session, with_service) if with_service else {}
     refusals = {ask: _slots_refusal(stores.get(ask.store_id), ask.service_id, offered) for ask in asks}
@@ -506,15 +605,17 @@ async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
     if not await _any_booking_by(session, merged):
         return
     for old, new in root_of.items():
-        await session.exec(sa.update(Booking.__table__).where(Booking.__table__.c.person_id == old)
-                           .values(person_id=new))
+        await session.exec(
+            sa.update(Booking.__table__).where(Booking.__table__.c.person_id == old).values(person_id=new)
+        )
         moved = await session.get(CustomerBookingCount, old)
         if moved is None or not moved.upcoming:
             continue
         await session.exec(insert_ignore(session, CustomerBookingCount, {"person_id": new, "upcoming": 0}))
         counter = CustomerBookingCount.__table__
-        await session.exec(sa.update(counter).where(counter.c.person_id == new)
-                           .values(upcoming=counter.c.upcoming + moved.upcoming))
+        await session.exec(
+            sa.update(counter).where(counter.c.person_id == new).values(upcoming=counter.c.upcoming + moved.upcoming)
+        )
         moved.upcoming = 0
 
 
@@ -523,8 +624,9 @@ async def forget_free_text(session: AsyncSession, person_ids: Collection[int], n
     """An erased customer's bookings keep their facts (store, slot, state), not what was written about
     them: her note and the reason given when one was cancelled."""
     table = Booking.__table__
-    await session.exec(sa.update(table).where(is_in(session, table.c.person_id, person_ids))
-                       .values(note="", cancel_reason=None))
+    await session.exec(
+        sa.update(table).where(is_in(session, table.c.person_id, person_ids)).values(note="", cancel_reason=None)
+    )
 
 
 async def _any_booking_by(session: AsyncSession, person_ids: Sequence[int]) -> bool:
@@ -542,12 +644,22 @@ class CheckInWindow:
 
     @classmethod
     def from_settings(cls, settings) -> CheckInWindow:
-        return cls(opens_before=timedelta(minutes=settings.check_in_opens_minutes),
-                   closes_after=timedelta(minutes=settings.no_show_minutes))
+        return cls(
+            opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+            closes_after=timedelta(minutes=settings.no_show_minutes),
+        )
 
 
-async def check_in(session: AsyncSession, actor: Actor, *, booking_id: int | None, qr_token: str | None,
-                   tokens: TokenPolicy, window: CheckInWindow, now: datetime) -> Booking:
+async def check_in(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    booking_id: int | None,
+    qr_token: str | None,
+    tokens: TokenPolicy,
+    window: CheckInWindow,
+    now: datetime,
+) -> Booking:
     """Store staff check her in, by scanning her QR code or by looking the booking up.
 
     Single use and on time: only a CONFIRMED booking whose check-in window is open
@@ -559,23 +671,43 @@ async def check_in(session: AsyncSession, actor: Actor, *, booking_id: int | Non
     booking_id, nonce = _check_in_target(booking_id, qr_token, tokens, now)
     booking = await session.get(Booking, booking_id)
     if booking is None or (nonce is not None and nonce != booking.qr_nonce):
-        raise _bad_qr("this QR code does not belong to a booking") if nonce else not_found(Code, "booking",
-                                                                                              ("input", "bookingId"))
+        raise (
+            _bad_qr("this QR code does not belong to a booking")
+            if nonce
+            else not_found(Code, "booking", ("input", "bookingId"))
+        )
     actor.require_store(booking.store_id)
     table = Booking.__table__
-    moved = await session.exec(sa.update(table).where(
-        table.c.id == booking.id, table.c.status == BookingStatus.CONFIRMED.value,
-        table.c.slot_start <= now + window.opens_before, table.c.slot_end > now - window.closes_after,
-    ).values(status=BookingStatus.CHECKED_IN.value, checked_in_at=now, updated_at=now))
+    moved = await session.exec(
+        sa.update(table)
+        .where(
+            table.c.id == booking.id,
+            table.c.status == BookingStatus.CONFIRMED.value,
+            table.c.slot_start <= now + window.opens_before,
+            table.c.slot_end > now - window.closes_after,
+        )
+        .values(status=BookingStatus.CHECKED_IN.value, checked_in_at=now, updated_at=now)
+    )
     if moved.rowcount != 1:
         await session.refresh(booking)
         raise _check_in_refusal(booking, window, now)
     await session.refresh(booking)
     await release_customer_place(session, booking.person_id)
-    await record_person_event(session, booking.person_id, BOOKING_EVENT_SOURCE, RawEvent(
-        event_id=f"booking:{booking.id}:visit", type=EventType.STORE_VISIT, occurred_at=now, identifiers=[],
-        livestream_id=booking.livestream_id, store_id=booking.store_id,
-        properties={"bookingId": booking.id}), now)
+    await record_person_event(
+        session,
+        booking.person_id,
+        BOOKING_EVENT_SOURCE,
+        RawEvent(
+            event_id=f"booking:{booking.id}:visit",
+            type=EventType.STORE_VISIT,
+            occurred_at=now,
+            identifiers=[],
+            livestream_id=booking.livestream_id,
+            store_id=booking.store_id,
+            properties={"bookingId": booking.id},
+        ),
+        now,
+    )
     await start_for_booking(session, booking.id, actor, now)
     await session.commit()
     return booking
@@ -591,12 +723,15 @@ async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, 
     task = await complete(session, actor, task_id, now)
     if task.booking_id is not None:
         table = Booking.__table__
-        moved = await session.exec(sa.update(table).where(table.c.id == task.booking_id,
-                                                          table.c.status == BookingStatus.CHECKED_IN.value)
-                                   .values(status=BookingStatus.COMPLETED.value, completed_at=now, updated_at=now))
+        moved = await session.exec(
+            sa.update(table)
+            .where(table.c.id == task.booking_id, table.c.status == BookingStatus.CHECKED_IN.value)
+            .values(status=BookingStatus.COMPLETED.value, completed_at=now, updated_at=now)
+        )
         if moved.rowcount != 1:
-            raise DomainError.single(TaskErrorCode.NOT_CHECKED_IN,
-                                     "check the customer in before completing her reception", ("id",))
+            raise DomainError.single(
+                TaskErrorCode.NOT_CHECKED_IN, "check the customer in before completing her reception", ("id",)
+            )
     await session.commit()
     return task
 
@@ -608,11 +743,17 @@ def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) ->
         return DomainError.single(Code.INVALID_STATE, f"the booking is {booking.status}", ("input",))
     opens = booking.slot_start - window.opens_before
     if now < opens:
-        return DomainError.single(Code.CHECK_IN_TOO_EARLY, f"check-in opens at {_iso(opens)}, "
-                                  f"{_minutes(window.opens_before)} minutes before the slot", ("input",))
+        return DomainError.single(
+            Code.CHECK_IN_TOO_EARLY,
+            f"check-in opens at {_iso(opens)}, {_minutes(window.opens_before)} minutes before the slot",
+            ("input",),
+        )
     closed = booking.slot_end + window.closes_after
-    return DomainError.single(Code.CHECK_IN_TOO_LATE, f"check-in closed at {_iso(closed)}, "
-                              f"{_minutes(window.closes_after)} minutes after the slot ended", ("input",))
+    return DomainError.single(
+        Code.CHECK_IN_TOO_LATE,
+        f"check-in closed at {_iso(closed)}, {_minutes(window.closes_after)} minutes after the slot ended",
+        ("input",),
+    )
 
 
 def _iso(moment: datetime) -> str:
@@ -642,8 +783,9 @@ def qr_token_of(booking: Booking, tokens: TokenPolicy) -> str:
     return qr.encode(tokens, booking.id, booking.qr_nonce, booking.slot_end)
 
 
-async def reschedule_booking(session: AsyncSession, actor: Actor, booking_id: int, slot_start: datetime,
-                             policy: TaskPolicy, now: datetime) -> Booking:
+async def reschedule_booking(
+    session: AsyncSession, actor: Actor, booking_id: int, slot_start: datetime, policy: TaskPolicy, now: datetime
+) -> Booking:
     """Move a CONFIRMED booking to another slot of its store, atomically: the old seat is given back
     only if the new one is taken (one transaction; seats are locked in slot order, so two customers
     swapping slots cannot deadlock). Her task follows; its guide changes only if not on shift then."""
@@ -670,10 +812,12 @@ async def reschedule_booking(session: AsyncSession, actor: Actor, booking_id: in
     await withdraw(session, reminder_key(booking))  # a reminder of the old time must not go out now
     booking.slot_start, booking.slot_end, booking.updated_at = slot.slot.start, slot.slot.end, now
     booking.customer_reminded_at = None  # she is reminded of the new time
-    products = (await session.exec(select(BookingProduct.product_id).where(
-        BookingProduct.booking_id == booking.id))).all()
-    await move_reception(session, booking.id, await need_of(session, booking, store, slot, list(products)),
-                         policy, now, actor.key)
+    products = (
+        await session.exec(select(BookingProduct.product_id).where(BookingProduct.booking_id == booking.id))
+    ).all()
+    await move_reception(
+        session, booking.id, await need_of(session, booking, store, slot, list(products)), policy, now, actor.key
+    )
     await session.commit()
     return booking
 

@@ -51,8 +51,13 @@ class ProductChanges:
 
 def _check_named(draft: NamedDraft) -> Validator:
     check = Validator(Code)
-    check.text(("input", "code"), draft.code, max_length=32, pattern=CODE_PATTERN,
-               pattern_hint="2-32 upper-case letters, digits or _")
+    check.text(
+        ("input", "code"),
+        draft.code,
+        max_length=32,
+        pattern=CODE_PATTERN,
+        pattern_hint="2-32 upper-case letters, digits or _",
+    )
     check.text(("input", "name"), draft.name, max_length=64)
     return check
 
@@ -81,14 +86,23 @@ async def create_category(
         return category.id
 
     category_id = await create_once(
-        session, actor=actor.key, operation="productCategoryCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
+        session,
+        actor=actor.key,
+        operation="productCategoryCreate",
+        key=idempotency_key,
+        payload=asdict(draft),
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
     )
     return await session.get(ProductCategory, category_id)
 
 
 async def create_service(
-    session: AsyncSession, actor: Actor, draft: NamedDraft, duration_minutes: int = 30,
+    session: AsyncSession,
+    actor: Actor,
+    draft: NamedDraft,
+    duration_minutes: int = 30,
     idempotency_key: str | None = None,
 ) -> Service:
     actor.require_role(Role.HQ_ADMIN)
@@ -108,8 +122,14 @@ async def create_service(
         return service.id
 
     service_id = await create_once(
-        session, actor=actor.key, operation="serviceCreate", key=idempotency_key,
-        payload={**asdict(draft), "duration": duration_minutes}, codes=Code, create=create, duplicate=duplicate,
+        session,
+        actor=actor.key,
+        operation="serviceCreate",
+        key=idempotency_key,
+        payload={**asdict(draft), "duration": duration_minutes},
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
     )
     return await session.get(Service, service_id)
 
@@ -126,13 +146,22 @@ async def _check_category(session: AsyncSession, check: Validator, category_id: 
 
 
 async def create_product(
-    session: AsyncSession, actor: Actor, draft: ProductDraft, *, brand_currency: str,
+    session: AsyncSession,
+    actor: Actor,
+    draft: ProductDraft,
+    *,
+    brand_currency: str,
     idempotency_key: str | None = None,
 ) -> Product:
     actor.require_role(Role.HQ_ADMIN)
     check = Validator(Code)
-    sku = check.text(("input", "sku"), draft.sku, max_length=32, pattern=SKU_PATTERN,
-                     pattern_hint="2-32 upper-case letters, digits or -")
+    sku = check.text(
+        ("input", "sku"),
+        draft.sku,
+        max_length=32,
+        pattern=SKU_PATTERN,
+        pattern_hint="2-32 upper-case letters, digits or -",
+    )
     check.text(("input", "name"), draft.name, max_length=100)
     check.text(("input", "description"), draft.description, max_length=2000, min_length=0, multiline=True)
     _check_price(check, draft.price_amount, draft.currency, brand_currency)
@@ -146,23 +175,37 @@ async def create_product(
         if taken.one():
             raise duplicate
         product = Product(
-            sku=sku, name=draft.name.strip(), description=draft.description.strip(),
-            category_id=draft.category_id, price_amount=draft.price_amount,
-            currency=draft.currency, active=draft.active,
+            sku=sku,
+            name=draft.name.strip(),
+            description=draft.description.strip(),
+            category_id=draft.category_id,
+            price_amount=draft.price_amount,
+            currency=draft.currency,
+            active=draft.active,
         )
         session.add(product)
         await session.flush()
         return product.id
 
     product_id = await create_once(
-        session, actor=actor.key, operation="productCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
+        session,
+        actor=actor.key,
+        operation="productCreate",
+        key=idempotency_key,
+        payload=asdict(draft),
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
     )
     return await session.get(Product, product_id)
 
 
 async def update_product(
-    session: AsyncSession, actor: Actor, product_id: int, changes: ProductChanges, *,
+    session: AsyncSession,
+    actor: Actor,
+    product_id: int,
+    changes: ProductChanges,
+    *,
     brand_currency: str,
 ) -> Product:
     actor.require_role(Role.HQ_ADMIN)
@@ -171,8 +214,9 @@ async def update_product(
         raise not_found(Code, "product", ("input", "id"))
     check = Validator(Code)
     check.text(("input", "name"), changes.name, max_length=100, required=False)
-    check.text(("input", "description"), changes.description, max_length=2000,
-               min_length=0, required=False, multiline=True)
+    check.text(
+        ("input", "description"), changes.description, max_length=2000, min_length=0, required=False, multiline=True
+    )
     _check_price(check, changes.price_amount, changes.currency, brand_currency)
     await _check_category(session, check, changes.category_id)
     check.raise_if_any()

@@ -22,7 +22,7 @@ def utcnow() -> datetime:
 def aggregate_time(moment: datetime | str | None) -> datetime | None:
     """A UTC timestamp from an aggregate (min/max), which bypasses the column type: SQLite hands
     back naive UTC text."""
-    if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
+    if moment is None or (isinstance(moment, datetime) and moment.tzinfo is not None):
         return moment
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
-
 
 UNIX_EPOCH_JULIAN_DAY = 2440587.5
 
@@ -39,8 +38,11 @@ def lock_counter(session, model, key: dict[str, Any], counter: str):
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
-    return insert(table).values(**key, **{counter: 0}).on_conflict_do_update(
-        index_elements=list(key), set_={counter: table.c[counter]})
+    return (
+        insert(table)
+        .values(**key, **{counter: 0})
+        .on_conflict_do_update(index_elements=list(key), set_={counter: table.c[counter]})
+    )
 
 
 def increment_below(session, model, key: dict[str, Any], counter: str, limit: int):
@@ -56,7 +58,8 @@ def increment_below(session, model, key: dict[str, Any], counter: str, limit: in
     table = model.__table__
     statement = insert(table).values(**key, **{counter: 1})
     return statement.on_conflict_do_update(
-        index_elements=list(key), set_={counter: table.c[counter] + 1}, where=table.c[counter] < limit)
+        index_elements=list(key), set_={counter: table.c[counter] + 1}, where=table.c[counter] < limit
+    )
 
 
 def is_in(session, column, values: Iterable[Any]):

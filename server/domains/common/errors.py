@@ -44,8 +44,7 @@ class DomainError(Exception):
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def single(cls, code: Enum, message: str, field: tuple[str, ...] | None = None, *,
-               retry_after: int | None = None):
+    def single(cls, code: Enum, message: str, field: tuple[str, ...] | None = None, *, retry_after: int | None = None):
         return cls([Problem(code, message, field, retry_after)])
 
     def __str__(self) -> str:

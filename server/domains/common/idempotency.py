@@ -76,7 +76,8 @@ async def create_once(
     if key is not None:
         if len(key) > 128 or not key.strip():
             raise DomainError.single(
-                codes["INVALID_VALUE"], "idempotencyKey must have 1-128 characters",
+                codes["INVALID_VALUE"],
+                "idempotencyKey must have 1-128 characters",
                 ("input", "idempotencyKey"),
             )
         if (record := await _recorded(session, actor, operation, key)) is not None:
@@ -84,9 +85,15 @@ async def create_once(
     try:
         result_id = await create()
         if key is not None:
-            session.add(IdempotencyRecord(
-                actor=actor, operation=operation, key=key, request_hash=fingerprint, result_id=result_id,
-            ))
+            session.add(
+                IdempotencyRecord(
+                    actor=actor,
+                    operation=operation,
+                    key=key,
+                    request_hash=fingerprint,
+                    result_id=result_id,
+                )
+            )
         await session.commit()
     except (IntegrityError, DomainError) as error:
         await session.rollback()
@@ -103,4 +110,3 @@ async def create_once(
 def _as_duplicate(error: IntegrityError, duplicate: DomainError | None) -> Exception:
     is_unique = "unique" in str(error.orig).lower()
     return duplicate if duplicate is not None and is_unique else error
-

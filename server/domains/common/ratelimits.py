@@ -42,8 +42,9 @@ class Limiter:
         from redis.asyncio import ConnectionPool
 
         pool = ConnectionPool.from_url(redis_url)
-        storage = RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=key_prefix,
-                               connection_pool=pool)
+        storage = RedisStorage(
+            f"async+{redis_url}", implementation="redispy", key_prefix=key_prefix, connection_pool=pool
+        )
         return cls(storage, close=pool.aclose)
 
     async def take(self, rate: RateLimitItem, *key: str) -> None:

@@ -26,8 +26,11 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     if found is None:
         return None
     character = found.group()
-    kind = "a bidi control" if "\u202a" <= character <= "\u2069" else (
-        "a lone surrogate" if "\ud800" <= character <= "\udfff" else "a control character")
+    kind = (
+        "a bidi control"
+        if "\u202a" <= character <= "\u2069"
+        else ("a lone surrogate" if "\ud800" <= character <= "\udfff" else "a control character")
+    )
     allowed = " (tabs and line breaks are allowed)" if multiline else ""
     return f"holds {kind}, U+{ord(character):04X}, at position {found.start()}{allowed}"
 

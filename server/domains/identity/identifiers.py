@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from enum import StrEnum
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -23,8 +23,12 @@ class IdentifierType(StrEnum):
 
 # Which identifier decides when an event points at several persons that must not merge.
 PRIORITY = (
-    IdentifierType.WECHAT_UNIONID, IdentifierType.APP_USER_ID, IdentifierType.POS_MEMBER_ID,
-    IdentifierType.PHONE, IdentifierType.WECHAT_OPENID, IdentifierType.LIVESTREAM_VIEWER_ID,
+    IdentifierType.WECHAT_UNIONID,
+    IdentifierType.APP_USER_ID,
+    IdentifierType.POS_MEMBER_ID,
+    IdentifierType.PHONE,
+    IdentifierType.WECHAT_OPENID,
+    IdentifierType.LIVESTREAM_VIEWER_ID,
     IdentifierType.EMAIL,
 )
 RANK = {t: i for i, t in enumerate(PRIORITY)}
@@ -84,7 +88,7 @@ def normalize(kind: IdentifierType, value: str, namespace: str | None = None, re
 _CN_MOBILE = re.compile(r"(?:\+86)?(1\d{10})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _is_cn_mobile_block(block: str) -> bool:
     """Whether the 7-digit block (号段) is allocated to mobile numbers.
 
@@ -94,7 +98,8 @@ def _is_cn_mobile_block(block: str) -> bool:
     """
     number = phonenumbers.parse(block + "0000", "CN")
     return phonenumbers.is_valid_number(number) and (
-        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE)
+        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    )
 
 
 def _normalize_phone(value: str, region: str) -> str:

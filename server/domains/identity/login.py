@@ -13,12 +13,12 @@ from limits import RateLimitItem
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..common.dialect import insert_ignore
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
 from .errors import IdentityErrorCode as Code
 from .events import EventRejected, EventType, RawEvent, RawIdentifier
 from .identifiers import IdentifierType, InvalidIdentifier, normalize
-from ..common.dialect import insert_ignore
 from .models import SmsCode, SmsThrottle
 from .services import IdentityPolicy, record_event
 from .verifiers import DEV_SMS_CODE, VerificationFailed, Verifiers, VerifierUnavailable
@@ -40,8 +40,9 @@ def _code_hash(phone: str, code: str) -> str:
     return hashlib.sha256(f"{phone}|{code}".encode()).hexdigest()
 
 
-async def request_sms_code(session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, address: str,
-                           phone: str, now: datetime) -> datetime:
+async def request_sms_code(
+    session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, address: str, phone: str, now: datetime
+) -> datetime:
     """Send a six-digit code; returns when it expires. One code a minute per phone, and the abuse
     limits: requests per client address, codes per phone."""
     number = _phone(phone, ("phone",))
@@ -49,20 +50,28 @@ async def request_sms_code(session: AsyncSession, verifiers: Verifiers, limits: 
         raise DomainError.single(Code.VERIFIER_UNAVAILABLE, "SMS sign-in is not configured")
     await _within(limits, limits.sms_requests_per_address, address, "too many code requests from this address")
     await session.exec(insert_ignore(session, SmsThrottle, {"phone": number, "last_sent_at": now - RESEND_AFTER}))
-    claimed = await session.exec(update(SmsThrottle).where(
-        SmsThrottle.phone == number, SmsThrottle.last_sent_at <= now - RESEND_AFTER).values(last_sent_at=now))
+    claimed = await session.exec(
+        update(SmsThrottle)
+        .where(SmsThrottle.phone == number, SmsThrottle.last_sent_at <= now - RESEND_AFTER)
+        .values(last_sent_at=now)
+    )
     if claimed.rowcount != 1:  # one statement decides, so concurrent requests send one SMS
         await session.rollback()
-        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "a code was sent less than a minute ago", ("phone",),
-                                 retry_after=await _resend_wait(session, number, now))
+        raise DomainError.single(
+            Code.TOO_MANY_ATTEMPTS,
+            "a code was sent less than a minute ago",
+            ("phone",),
+            retry_after=await _resend_wait(session, number, now),
+        )
     try:
         await _within(limits, limits.sms_codes_per_phone, number, "too many codes sent to this phone", ("phone",))
     except DomainError:
         await session.rollback()
         raise
     code = f"{secrets.randbelow(1_000_000):06d}"
-    session.add(SmsCode(phone=number, code_hash=_code_hash(number, code), created_at=now,
-                        expires_at=now + CODE_LIFETIME))
+    session.add(
+        SmsCode(phone=number, code_hash=_code_hash(number, code), created_at=now, expires_at=now + CODE_LIFETIME)
+    )
     await session.commit()
     try:
         await verifiers.sms.send(number, f"【Elegance】验证码 {code}，5 分钟内有效。")
@@ -71,13 +80,15 @@ async def request_sms_code(session: AsyncSession, verifiers: Verifiers, limits: 
     return now + CODE_LIFETIME
 
 
-async def _within(limits: AbuseLimits, rate: RateLimitItem, key: str, message: str,
-                  field: tuple[str, ...] | None = None) -> None:
+async def _within(
+    limits: AbuseLimits, rate: RateLimitItem, key: str, message: str, field: tuple[str, ...] | None = None
+) -> None:
     try:
         await limits.take(rate, key)
     except RateLimited as limited:
-        raise DomainError.single(Code.RATE_LIMITED, f"{message}; try again later", field,
-                                 retry_after=limited.retry_after) from None
+        raise DomainError.single(
+            Code.RATE_LIMITED, f"{message}; try again later", field, retry_after=limited.retry_after
+        ) from None
 
 
 async def _resend_wait(session: AsyncSession, phone: str, now: datetime) -> int:
@@ -85,31 +96,45 @@ async def _resend_wait(session: AsyncSession, phone: str, now: datetime) -> int:
     return max(1, math.ceil((last_sent + RESEND_AFTER - now).total_seconds())) if last_sent else 1
 
 
-async def _check_sms_code(session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, phone: str, code: str,
-                          now: datetime):
+async def _check_sms_code(
+    session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, phone: str, code: str, now: datetime
+):
     if verifiers.accept_dev_sms_code and code == DEV_SMS_CODE:
         return
-    latest = (await session.exec(select(SmsCode).where(SmsCode.phone == phone, col(SmsCode.used_at).is_(None))
-                                 .order_by(col(SmsCode.created_at).desc()).limit(1))).first()
+    latest = (
+        await session.exec(
+            select(SmsCode)
+            .where(SmsCode.phone == phone, col(SmsCode.used_at).is_(None))
+            .order_by(col(SmsCode.created_at).desc())
+            .limit(1)
+        )
+    ).first()
     if latest is None or latest.expires_at <= now:
         raise DomainError.single(Code.CODE_EXPIRED, "no valid code for this phone; request a new one", ("smsCode",))
     # Codes tried per phone, across resends (a new code does not start the count again).
     try:
         await limits.take(limits.sms_checks_per_phone, phone)
     except RateLimited as limited:
-        raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "too many codes tried for this phone; try again later",
-                                 ("smsCode",), retry_after=limited.retry_after) from None
+        raise DomainError.single(
+            Code.TOO_MANY_ATTEMPTS,
+            "too many codes tried for this phone; try again later",
+            ("smsCode",),
+            retry_after=limited.retry_after,
+        ) from None
     # Count the attempt before comparing, in one conditional statement: parallel guesses cannot pass the limit.
-    counted = await session.exec(update(SmsCode).where(
-        SmsCode.id == latest.id, SmsCode.attempts < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
-        .values(attempts=SmsCode.attempts + 1))
+    counted = await session.exec(
+        update(SmsCode)
+        .where(SmsCode.id == latest.id, SmsCode.attempts < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
+        .values(attempts=SmsCode.attempts + 1)
+    )
     await session.commit()
     if counted.rowcount != 1:
         raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "too many wrong codes; request a new one", ("smsCode",))
     if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code or "")):
         raise DomainError.single(Code.INVALID_CODE, "wrong code", ("smsCode",))
-    spent = await session.exec(update(SmsCode).where(SmsCode.id == latest.id, col(SmsCode.used_at).is_(None))
-                               .values(used_at=now))
+    spent = await session.exec(
+        update(SmsCode).where(SmsCode.id == latest.id, col(SmsCode.used_at).is_(None)).values(used_at=now)
+    )
     if spent.rowcount != 1:
         raise DomainError.single(Code.INVALID_CODE, "this code was already used", ("smsCode",))
     await limits.forget(limits.sms_checks_per_phone, phone)
@@ -131,22 +156,29 @@ async def _wechat_identifiers(verifiers: Verifiers, app_id: str, code: str) -> l
 
 
 async def customer_login(
-    session: AsyncSession, policy: IdentityPolicy, verifiers: Verifiers, limits: AbuseLimits, now: datetime, *,
-    phone: str | None = None, sms_code: str | None = None,
-    wechat_app_id: str | None = None, wechat_code: str | None = None,
+    session: AsyncSession,
+    policy: IdentityPolicy,
+    verifiers: Verifiers,
+    limits: AbuseLimits,
+    now: datetime,
+    *,
+    phone: str | None = None,
+    sms_code: str | None = None,
+    wechat_app_id: str | None = None,
+    wechat_code: str | None = None,
 ) -> int:
     """Verify the customer and resolve her through OneID; returns her person id (not committed)."""
     if (phone is None) == (wechat_code is None):
-        raise DomainError.single(Code.INVALID_VALUE, "sign in with phone and smsCode, or with wechatAppId and "
-                                 "wechatCode")
+        raise DomainError.single(
+            Code.INVALID_VALUE, "sign in with phone and smsCode, or with wechatAppId and wechatCode"
+        )
     if phone is not None:
         number = _phone(phone, ("phone",))
         await _check_sms_code(session, verifiers, limits, number, sms_code or "", now)
         identifiers = [RawIdentifier(IdentifierType.PHONE, number)]
     else:
         identifiers = await _wechat_identifiers(verifiers, wechat_app_id or "", wechat_code)
-    event = RawEvent(event_id=uuid.uuid4().hex, type=EventType.CUSTOMER_LOGIN, occurred_at=now,
-                     identifiers=identifiers)
+    event = RawEvent(event_id=uuid.uuid4().hex, type=EventType.CUSTOMER_LOGIN, occurred_at=now, identifiers=identifiers)
     try:
         return await record_event(session, policy, LOGIN_SOURCE, event, now)
     except EventRejected as rejected:

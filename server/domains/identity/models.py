@@ -74,10 +74,20 @@ class CustomerEvent(SQLModel, table=True):
         sa.Index("ix_customer_event_product_time", "product_id", "occurred_at"),
         # Purchases only (a few of the events): who bought a product, and what a person bought,
         # without reading her whole timeline or every event of the product (the 360° co-purchases).
-        sa.Index("ix_customer_event_purchase_product", "product_id", "person_id",
-                 postgresql_where=sa.text(_PURCHASES_ONLY), sqlite_where=sa.text(_PURCHASES_ONLY)),
-        sa.Index("ix_customer_event_purchase_person", "person_id", "product_id",
-                 postgresql_where=sa.text(_PURCHASES_ONLY), sqlite_where=sa.text(_PURCHASES_ONLY)),
+        sa.Index(
+            "ix_customer_event_purchase_product",
+            "product_id",
+            "person_id",
+            postgresql_where=sa.text(_PURCHASES_ONLY),
+            sqlite_where=sa.text(_PURCHASES_ONLY),
+        ),
+        sa.Index(
+            "ix_customer_event_purchase_person",
+            "person_id",
+            "product_id",
+            postgresql_where=sa.text(_PURCHASES_ONLY),
+            sqlite_where=sa.text(_PURCHASES_ONLY),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -99,8 +99,7 @@ class Workspace:
             self.placed.append((person, person))
             return
         candidates = {person for _, person, _ in matched}
-        best_key, best_person, home = min(
-            matched, key=lambda m: (m[0].rank, self.persons[m[1]].order))
+        _best_key, best_person, home = min(matched, key=lambda m: (m[0].rank, self.persons[m[1]].order))
         clash = self._limited_clash(candidates, unknown)
         if clash is not None:
             self._place_conflicted(index, best_person, home, candidates, unknown, clash)
@@ -133,8 +132,13 @@ class Workspace:
         self.placed.append((person, home))
 
 
-OWNER_COLUMNS = (Identifier.person_id, Identifier.home_person_id, Identifier.type, Identifier.namespace,
-                 Identifier.value)
+OWNER_COLUMNS = (
+    Identifier.person_id,
+    Identifier.home_person_id,
+    Identifier.type,
+    Identifier.namespace,
+    Identifier.value,
+)
 
 
 async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list:
@@ -145,7 +149,7 @@ async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list:
     rows: list = []
     for start in range(0, len(values), LOOKUP_CHUNK):
         # By value alone (the index's leading column): a row-value IN list makes PostgreSQL scan.
-        statement = select(*OWNER_COLUMNS).where(is_in(session, Identifier.value, values[start:start + LOOKUP_CHUNK]))
+        statement = select(*OWNER_COLUMNS).where(is_in(session, Identifier.value, values[start : start + LOOKUP_CHUNK]))
         rows.extend(r for r in (await session.exec(statement)).all() if r[2:] in wanted)
     return rows
 
@@ -164,8 +168,9 @@ async def _lock_owners(session: AsyncSession, keys: list[IdentifierKey]) -> list
         missing = sorted({row.person_id for row in owners} - locked)
         if not missing:
             return owners
-        await session.exec(select(Person.id).where(is_in(session, Person.id, missing)).order_by(Person.id)
-                           .with_for_update())
+        await session.exec(
+            select(Person.id).where(is_in(session, Person.id, missing)).order_by(Person.id).with_for_update()
+        )
         locked.update(missing)
     raise StaleRead
 
@@ -179,8 +184,11 @@ async def _load(session: AsyncSession, workspace: Workspace, keys: list[Identifi
     persons = await session.exec(select(Person.id, Person.created_at).where(is_in(session, Person.id, person_ids)))
     for person_id, created_at in persons:
         workspace.persons[person_id] = PersonState(person_id, (created_at, 0, person_id))
-    limited = await session.exec(select(Identifier.person_id, Identifier.type, Identifier.value).where(
-        is_in(session, Identifier.person_id, person_ids), col(Identifier.type).in_([t.value for t in LIMITED])))
+    limited = await session.exec(
+        select(Identifier.person_id, Identifier.type, Identifier.value).where(
+            is_in(session, Identifier.person_id, person_ids), col(Identifier.type).in_([t.value for t in LIMITED])
+        )
+    )
     for person_id, kind, value in limited:
         workspace.persons[person_id].limited[IdentifierType(kind)] = value
     for row in owners:
@@ -204,7 +212,8 @@ async def resolve(session: AsyncSession, events: list[CheckedEvent], *, now: dat
     event_ids = await _insert_events(session, workspace, events, real, final)
     await _insert_merge_records(session, workspace, real, event_ids)
     await _insert_conflicts(session, workspace, real, final, event_ids)
-    touched = {final[p] for (p, _), e in zip(workspace.placed, events) if e.raw.type.value in PROJECTED_TYPES}
+    placed_events = zip(workspace.placed, events, strict=False)
+    touched = {final[p] for (p, _), e in placed_events if e.raw.type.value in PROJECTED_TYPES}
     touched |= {final[s] for s, *_ in workspace.merges}
     await reproject(session, sorted(touched))
     return [final[p] for p, _ in workspace.placed]
@@ -224,7 +233,7 @@ async def _insert_persons(session: AsyncSession, workspace: Workspace) -> RealId
     if workspace.created:
         statement = sa.insert(Person).returning(Person.id, sort_by_parameter_order=True)
         rows = await session.exec(statement, params=[{"created_at": workspace.now}] * workspace.created)
-        for placeholder, row in zip(range(-1, -workspace.created - 1, -1), rows.all()):
+        for placeholder, row in zip(range(-1, -workspace.created - 1, -1), rows.all(), strict=False):
             real[placeholder] = row.id
     return real
 
@@ -250,18 +259,30 @@ async def _remap(session: AsyncSession, key: sa.Column, target: sa.Column, mappi
     """``SET target = mapping[key]`` for every row whose key is in the mapping."""
     table, old, new = key.table.name, list(mapping), list(mapping.values())
     if session.get_bind().dialect.name == "postgresql":  # one statement of fixed text
-        await session.exec(sa.text(
-            f"UPDATE {table} SET {target.name} = m.new FROM unnest(CAST(:old AS int[]), CAST(:new AS int[]))"
-            f" AS m(old, new) WHERE {table}.{key.name} = m.old"), params={"old": old, "new": new})
+        await session.exec(
+            sa.text(
+                f"UPDATE {table} SET {target.name} = m.new FROM unnest(CAST(:old AS int[]), CAST(:new AS int[]))"
+                f" AS m(old, new) WHERE {table}.{key.name} = m.old"
+            ),
+            params={"old": old, "new": new},
+        )
     else:  # SQLite executes in-process: a prepared statement per row costs little
-        await session.exec(sa.update(key.table).where(key == sa.bindparam("old")).values({target: sa.bindparam("new")}),
-                           params=[{"old": o, "new": n} for o, n in mapping.items()])
+        await session.exec(
+            sa.update(key.table).where(key == sa.bindparam("old")).values({target: sa.bindparam("new")}),
+            params=[{"old": o, "new": n} for o, n in mapping.items()],
+        )
 
 
 async def _insert_identifiers(session: AsyncSession, workspace: Workspace, real, final) -> None:
     rows = [
-        {"person_id": final[person], "home_person_id": real[home], "type": key.type.value,
-         "namespace": key.namespace, "value": key.value, "created_at": workspace.now}
+        {
+            "person_id": final[person],
+            "home_person_id": real[home],
+            "type": key.type.value,
+            "namespace": key.namespace,
+            "value": key.value,
+            "created_at": workspace.now,
+        }
         for key, person, home in workspace.new_identifiers
     ]
     if not rows:
@@ -274,14 +295,23 @@ async def _insert_identifiers(session: AsyncSession, workspace: Workspace, real,
 
 async def _insert_events(session, workspace: Workspace, events: list[CheckedEvent], real, final) -> list[int]:
     rows = []
-    for event, (person, home) in zip(events, workspace.placed):
+    for event, (person, home) in zip(events, workspace.placed, strict=False):
         raw = event.raw
-        rows.append({
-            "source": event.source, "event_key": raw.event_id, "type": raw.type.value,
-            "occurred_at": raw.occurred_at, "received_at": workspace.now, "person_id": final[person],
-            "home_person_id": real[home], "livestream_id": raw.livestream_id, "store_id": raw.store_id,
-            "product_id": raw.product_id, "properties": raw.properties,
-        })
+        rows.append(
+            {
+                "source": event.source,
+                "event_key": raw.event_id,
+                "type": raw.type.value,
+                "occurred_at": raw.occurred_at,
+                "received_at": workspace.now,
+                "person_id": final[person],
+                "home_person_id": real[home],
+                "livestream_id": raw.livestream_id,
+                "store_id": raw.store_id,
+                "product_id": raw.product_id,
+                "properties": raw.properties,
+            }
+        )
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -292,10 +322,15 @@ async def _insert_events(session, workspace: Workspace, events: list[CheckedEven
 
 async def _copy_events(session: AsyncSession, rows: list[dict]) -> list[int]:
     """PostgreSQL: take the ids from the sequence, then COPY the rows."""
-    ids = list((await session.exec(sa.text(
-        "SELECT nextval(pg_get_serial_sequence('customer_event', 'id')) FROM generate_series(1, :n)"),
-        params={"n": len(rows)})).scalars())
-    for event_id, row in zip(ids, rows):
+    ids = list(
+        (
+            await session.exec(
+                sa.text("SELECT nextval(pg_get_serial_sequence('customer_event', 'id')) FROM generate_series(1, :n)"),
+                params={"n": len(rows)},
+            )
+        ).scalars()
+    )
+    for event_id, row in zip(ids, rows, strict=False):
         row["id"] = event_id
         row["properties"] = json.dumps(row["properties"])
     await _copy(session, "customer_event", rows)
@@ -316,8 +351,14 @@ async def _copy(session: AsyncSession, table: str, rows: list[dict]) -> None:
 
 async def _insert_merge_records(session, workspace: Workspace, real, event_ids) -> None:
     rows = [
-        {"survivor_id": real[s], "merged_id": real[m], "event_id": event_ids[i], "actor": workspace.actor,
-         "via_home_ids": [real[h] for h in via], "created_at": workspace.now}
+        {
+            "survivor_id": real[s],
+            "merged_id": real[m],
+            "event_id": event_ids[i],
+            "actor": workspace.actor,
+            "via_home_ids": [real[h] for h in via],
+            "created_at": workspace.now,
+        }
         for s, m, i, via in workspace.merges
     ]
     if rows and session.get_bind().dialect.name == "postgresql":
@@ -328,8 +369,13 @@ async def _insert_merge_records(session, workspace: Workspace, real, event_ids) 
 
 async def _insert_conflicts(session, workspace: Workspace, real, final, event_ids) -> None:
     rows = [
-        {"event_id": event_ids[i], "person_id": final[p], "other_person_ids": [final[o] for o in others],
-         "identifier_type": kind.value, "created_at": workspace.now}
+        {
+            "event_id": event_ids[i],
+            "person_id": final[p],
+            "other_person_ids": [final[o] for o in others],
+            "identifier_type": kind.value,
+            "created_at": workspace.now,
+        }
         for i, p, others, kind in workspace.conflicts
     ]
     if rows:
@@ -341,9 +387,14 @@ async def reproject(session: AsyncSession, person_ids: list[int]) -> None:
     if not person_ids:
         return
     rows = await session.exec(
-        select(CustomerEvent.person_id, CustomerEvent.type, CustomerEvent.occurred_at, CustomerEvent.id,
-               CustomerEvent.properties)
-        .where(is_in(session, CustomerEvent.person_id, person_ids), col(CustomerEvent.type).in_(PROJECTED_TYPES)))
+        select(
+            CustomerEvent.person_id,
+            CustomerEvent.type,
+            CustomerEvent.occurred_at,
+            CustomerEvent.id,
+            CustomerEvent.properties,
+        ).where(is_in(session, CustomerEvent.person_id, person_ids), col(CustomerEvent.type).in_(PROJECTED_TYPES))
+    )
     by_person: dict[int, list[tuple[str, Any, int, dict]]] = defaultdict(list)
     for person_id, kind, occurred_at, event_id, properties in rows:
         by_person[person_id].append((kind, occurred_at, event_id, properties or {}))
@@ -352,10 +403,13 @@ async def reproject(session: AsyncSession, person_ids: list[int]) -> None:
     traits, consents = [], []
     for person_id, events in by_person.items():
         person_traits, person_consents = fold(events)
-        traits += [{"person_id": person_id, "name": n, "value": v, "occurred_at": at}
-                   for n, (v, at) in person_traits.items()]
-        consents += [{"person_id": person_id, "kind": k, "granted": g, "occurred_at": at}
-                     for k, (g, at) in person_consents.items()]
+        traits += [
+            {"person_id": person_id, "name": n, "value": v, "occurred_at": at} for n, (v, at) in person_traits.items()
+        ]
+        consents += [
+            {"person_id": person_id, "kind": k, "granted": g, "occurred_at": at}
+            for k, (g, at) in person_consents.items()
+        ]
     if traits:
         await session.exec(sa.insert(PersonTrait), params=traits)
     if consents:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import random
-import hmac
 import secrets
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -93,6 +93,7 @@ class IdentityPolicy:
 
 # --- sources -------------------------------------------------------------------------------------
 
+
 def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -120,9 +121,16 @@ async def create_source(
         await session.flush()
         return source.id
 
-    source_id = await create_once(session, actor=actor.key, operation="sourceCreate", key=idempotency_key,
-                                  payload={"name": name, "kind": kind.value}, codes=Code, create=create,
-                                  duplicate=duplicate)
+    source_id = await create_once(
+        session,
+        actor=actor.key,
+        operation="sourceCreate",
+        key=idempotency_key,
+        payload={"name": name, "kind": kind.value},
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
+    )
     source = await session.get(TouchpointSource, source_id)
     return source, (key if source.key_hash == _hash_key(key) else None)
 
@@ -160,6 +168,7 @@ async def authenticate_source(session: AsyncSession, api_key: str | None) -> Tou
 
 # --- ingestion -----------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=65536)  # a batch names the same identifiers over and over
 def tombstone_digest(salt: bytes, key: IdentifierKey) -> str:
     return hmac.digest(salt, f"{key.type.value}|{key.namespace}|{key.value}".encode(), "sha256").hex()
@@ -180,8 +189,11 @@ async def _check_references(session: AsyncSession, events: list[RawEvent]) -> di
     }
     problems = {}
     for index, event in enumerate(events):
-        for name, value in (("livestream", event.livestream_id), ("store", event.store_id),
-                            ("product", event.product_id)):
+        for name, value in (
+            ("livestream", event.livestream_id),
+            ("store", event.store_id),
+            ("product", event.product_id),
+        ):
             if value is not None and value not in known[name]:
                 problems[index] = f"{name} not found"
     return problems
@@ -190,13 +202,17 @@ async def _check_references(session: AsyncSession, events: list[RawEvent]) -> di
 async def _stored_event_keys(session: AsyncSession, source: str, event_ids: Sequence[str]) -> set[str]:
     if not event_ids:
         return set()
-    rows = await session.exec(select(CustomerEvent.event_key).where(
-        CustomerEvent.source == source, is_in(session, CustomerEvent.event_key, event_ids)))
+    rows = await session.exec(
+        select(CustomerEvent.event_key).where(
+            CustomerEvent.source == source, is_in(session, CustomerEvent.event_key, event_ids)
+        )
+    )
     return set(rows.all())
 
 
-async def _erased_keys(session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]
-                       ) -> dict[IdentifierKey, datetime]:
+async def _erased_keys(
+    session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]
+) -> dict[IdentifierKey, datetime]:
     """The events' identifiers that were erased, and when."""
     digests = {tombstone_digest(policy.tombstone_salt, k): k for e in checked for k in e.keys}
     if not digests:
@@ -218,8 +234,9 @@ async def _drop_erased(session: AsyncSession, policy: IdentityPolicy, checked: l
             event.keys = [k for k in event.keys if k not in dropped]
 
 
-async def _check_no_erasure_meanwhile(session: AsyncSession, policy: IdentityPolicy,
-                                      checked: list[CheckedEvent]) -> None:
+async def _check_no_erasure_meanwhile(
+    session: AsyncSession, policy: IdentityPolicy, checked: list[CheckedEvent]
+) -> None:
     """An erasure that committed after the batch was screened (PostgreSQL, READ COMMITTED): screen it
     again, or a replayed older event would give her erased identifiers to a new person."""
     erased = await _erased_keys(session, policy, checked)
@@ -251,8 +268,12 @@ async def _screen(session, policy, source: str, events: list[RawEvent], now: dat
     await _drop_erased(session, policy, checked)
     for position, item in enumerate(screened):
         if isinstance(item, CheckedEvent) and not item.keys:
-            screened[position] = EventResult(item.raw.event_id, Outcome.REJECTED, code="PERSON_ERASED",
-                                             message="the identifiers of this event were erased")
+            screened[position] = EventResult(
+                item.raw.event_id,
+                Outcome.REJECTED,
+                code="PERSON_ERASED",
+                message="the identifiers of this event were erased",
+            )
     return screened
 
 
@@ -269,8 +290,11 @@ async def admit_batch(limits: AbuseLimits, source: str) -> None:
     try:
         await limits.take(limits.ingest_calls_per_source, source)
     except RateLimited as limited:
-        raise DomainError.single(Code.RATE_LIMITED, "too many eventsIngest calls from this source; retry later",
-                                 retry_after=limited.retry_after) from None
+        raise DomainError.single(
+            Code.RATE_LIMITED,
+            "too many eventsIngest calls from this source; retry later",
+            retry_after=limited.retry_after,
+        ) from None
 
 
 async def ingest(
@@ -292,7 +316,7 @@ async def ingest(
             await _check_no_erasure_meanwhile(session, policy, checked)
             await session.commit()
             break
-        except Exception as error:  # noqa: BLE001 - filtered just below
+        except Exception as error:
             await session.rollback()
             if not _retryable(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
@@ -304,8 +328,9 @@ async def ingest(
     ]
 
 
-async def record_event(session: AsyncSession, policy: IdentityPolicy, source: str, event: RawEvent,
-                       now: datetime) -> int:
+async def record_event(
+    session: AsyncSession, policy: IdentityPolicy, source: str, event: RawEvent, now: datetime
+) -> int:
     """For other domains: add one event to a person's timeline inside the caller's transaction.
 
     Returns the person id. The caller commits (and retries on a conflict).
@@ -319,6 +344,7 @@ async def record_event(session: AsyncSession, policy: IdentityPolicy, source: st
 
 
 # --- persons -------------------------------------------------------------------------------------
+
 
 async def root_person(session: AsyncSession, person_id: int) -> Person | None:
     """The person an id stands for now: merged ids resolve to their survivor (an alias)."""
@@ -347,7 +373,8 @@ async def locked_root_person(session: AsyncSession, person_id: int) -> Person | 
 
 async def person_by_identifier(session: AsyncSession, key: IdentifierKey) -> Person | None:
     statement = select(Identifier.person_id).where(
-        Identifier.type == key.type.value, Identifier.namespace == key.namespace, Identifier.value == key.value)
+        Identifier.type == key.type.value, Identifier.namespace == key.namespace, Identifier.value == key.value
+    )
     person_id = (await session.exec(statement)).first()
     return await session.get(Person, person_id) if person_id else None
 
@@ -357,6 +384,7 @@ async def persons_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int,
 
 
 # --- split ---------------------------------------------------------------------------------------
+
 
 async def _subtree(session: AsyncSession, person_id: int) -> set[int]:
     """The person and everyone merged into her, directly or not."""
@@ -384,17 +412,22 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     if merge.undone_at is not None:
         raise DomainError.single(Code.MERGE_ALREADY_UNDONE, "this merge was already split", ("mergeId",))
     leaving = await _subtree(session, merge.merged_id)
-    later = await session.exec(select(PersonMerge).where(
-        PersonMerge.id > merge.id, col(PersonMerge.undone_at).is_(None)))
+    later = await session.exec(
+        select(PersonMerge).where(PersonMerge.id > merge.id, col(PersonMerge.undone_at).is_(None))
+    )
     for other in later:
         if other.via_home_ids and set(other.via_home_ids) <= leaving and other.merged_id not in leaving:
             raise DomainError.single(
                 Code.SPLIT_BLOCKED_BY_LATER_MERGE,
                 f"merge {other.id} was made through identifiers this split takes away; split it first",
-                ("mergeId",))
+                ("mergeId",),
+            )
     for model in (Identifier, CustomerEvent):
-        await session.exec(update(model).where(
-            model.person_id == root.id, col(model.home_person_id).in_(leaving)).values(person_id=merge.merged_id))
+        await session.exec(
+            update(model)
+            .where(model.person_id == root.id, col(model.home_person_id).in_(leaving))
+            .values(person_id=merge.merged_id)
+        )
     await session.exec(update(Person).where(Person.id == merge.merged_id).values(merged_into_id=None))
     merge.undone_at, merge.undone_by = now, actor.key
     await reproject(session, [root.id, merge.merged_id])
@@ -405,8 +438,10 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
 
 # --- erasure -------------------------------------------------------------------------------------
 
-async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPolicy, person_id: int,
-                       now: datetime) -> Person:
+
+async def erase_person(
+    session: AsyncSession, actor: Actor, policy: IdentityPolicy, person_id: int, now: datetime
+) -> Person:
     """PIPL / GDPR erasure: identifiers, traits, consents, event properties and the free text she wrote
     (see :mod:`.erasure`) go; ids and facts stay."""
     actor.require_role(Role.HQ_ADMIN)
@@ -440,10 +475,12 @@ async def erase_person(session: AsyncSession, actor: Actor, policy: IdentityPoli
 async def _erase_event_properties(session: AsyncSession, person_id: int) -> None:
     """Every event's properties go, but for the facts accounting needs (a purchase's amount)."""
     purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
-    await session.exec(update(CustomerEvent).where(CustomerEvent.person_id == person_id, ~purchase)
-                       .values(properties={}))
-    purchases = await session.exec(select(CustomerEvent.id, CustomerEvent.properties).where(
-        CustomerEvent.person_id == person_id, purchase))
+    await session.exec(
+        update(CustomerEvent).where(CustomerEvent.person_id == person_id, ~purchase).values(properties={})
+    )
+    purchases = await session.exec(
+        select(CustomerEvent.id, CustomerEvent.properties).where(CustomerEvent.person_id == person_id, purchase)
+    )
     for event_id, properties in purchases.all():
         kept = {key: properties[key] for key in ACCOUNTING_PROPERTIES if key in (properties or {})}
         if kept != properties:
@@ -451,6 +488,7 @@ async def _erase_event_properties(session: AsyncSession, person_id: int) -> None
 
 
 # --- conflicts -----------------------------------------------------------------------------------
+
 
 def conflict_listing(*, unresolved_only: bool = True):
     statement = select(IdentityConflict)
@@ -464,8 +502,9 @@ async def merges_into(session: AsyncSession, person_id: int) -> list[PersonMerge
     return list(rows.all())
 
 
-async def record_person_event(session: AsyncSession, person_id: int, source: str, event: RawEvent,
-                              now: datetime) -> int:
+async def record_person_event(
+    session: AsyncSession, person_id: int, source: str, event: RawEvent, now: datetime
+) -> int:
     """Add an event to a known person's timeline (staff edits, other domains). The caller commits."""
     person = await root_person(session, person_id)
     if person is None:
@@ -476,18 +515,28 @@ async def record_person_event(session: AsyncSession, person_id: int, source: str
             check_projection_event(event.type, event.properties)
         except EventRejected as rejected:
             raise DomainError.single(Code[rejected.code], str(rejected), ("input",)) from None
-    session.add(CustomerEvent(
-        source=source, event_key=event.event_id, type=event.type.value, occurred_at=event.occurred_at,
-        received_at=now, person_id=person.id, home_person_id=person.id, livestream_id=event.livestream_id,
-        store_id=event.store_id, product_id=event.product_id, properties=event.properties))
+    session.add(
+        CustomerEvent(
+            source=source,
+            event_key=event.event_id,
+            type=event.type.value,
+            occurred_at=event.occurred_at,
+            received_at=now,
+            person_id=person.id,
+            home_person_id=person.id,
+            livestream_id=event.livestream_id,
+            store_id=event.store_id,
+            product_id=event.product_id,
+            properties=event.properties,
+        )
+    )
     await session.flush()
     if check_projection:
         await reproject(session, [person.id])
     return person.id
 
 
-async def update_traits(session: AsyncSession, actor: Actor, person_id: int, properties: dict,
-                        now: datetime) -> int:
+async def update_traits(session: AsyncSession, actor: Actor, person_id: int, properties: dict, now: datetime) -> int:
     """Staff edit a profile: recorded as a PROFILE_UPDATE event, so the latest occurredAt still wins."""
     from .view import access_for
 
@@ -498,12 +547,18 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     if access.masked:
         raise Forbidden("editing a profile needs an unmasked view of the customer")
     if person.erased_at is not None:
-        raise DomainError.single(Code.PERSON_ERASED, "this customer was erased: no personal data is kept",
-                                 ("input", "customerId"))
+        raise DomainError.single(
+            Code.PERSON_ERASED, "this customer was erased: no personal data is kept", ("input", "customerId")
+        )
     if not properties:
         raise DomainError.single(Code.REQUIRED, "give at least one trait to change", ("input",))
-    event = RawEvent(event_id=secrets.token_hex(16), type=EventType.PROFILE_UPDATE, occurred_at=now,
-                     identifiers=[], properties=properties)
+    event = RawEvent(
+        event_id=secrets.token_hex(16),
+        type=EventType.PROFILE_UPDATE,
+        occurred_at=now,
+        identifiers=[],
+        properties=properties,
+    )
     person_id = await record_person_event(session, person.id, actor.key, event, now)
     audit(session, actor.key, "customer.update_traits", f"person:{person.id}", now, fields=sorted(properties))
     await session.commit()
@@ -514,8 +569,9 @@ def source_listing():
     return select(TouchpointSource)
 
 
-async def set_relationship_guide(session: AsyncSession, actor: Actor, person_id: int, guide_id: int | None,
-                                 now: datetime) -> Person:
+async def set_relationship_guide(
+    session: AsyncSession, actor: Actor, person_id: int, guide_id: int | None, now: datetime
+) -> Person:
     """Give a customer her own guide (or none). HQ admins for anyone; managers with a guide of their store."""
     from ..staff.models import StaffUser
     from .view import access_for

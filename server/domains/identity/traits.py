@@ -23,8 +23,11 @@ def check_trait_values(properties: dict[str, Any]) -> None:
             continue
         value = properties[name]
         if name in LIST_TRAITS:
-            if not (isinstance(value, list) and len(value) <= MAX_LIST
-                    and all(isinstance(v, str) and 0 < len(v) <= MAX_TEXT for v in value)):
+            if not (
+                isinstance(value, list)
+                and len(value) <= MAX_LIST
+                and all(isinstance(v, str) and 0 < len(v) <= MAX_TEXT for v in value)
+            ):
                 raise EventRejected("INVALID_VALUE", f"{name} must be a list of at most {MAX_LIST} short strings")
         elif not (isinstance(value, str) and len(value) <= MAX_TEXT):
             raise EventRejected("INVALID_VALUE", f"{name} must be a string of at most {MAX_TEXT} characters")
@@ -62,8 +65,9 @@ def check_purchase(properties: dict[str, Any], max_amount: int = DEFAULT_MAX_EVE
         raise EventRejected("OUT_OF_RANGE", f"amount must be at most {max_amount} fen for one purchase")
 
 
-def check_projection_event(event_type: EventType, properties: dict[str, Any],
-                           max_amount: int = DEFAULT_MAX_EVENT_AMOUNT) -> None:
+def check_projection_event(
+    event_type: EventType, properties: dict[str, Any], max_amount: int = DEFAULT_MAX_EVENT_AMOUNT
+) -> None:
     """Properties that the timeline's projections and summaries read must have the right shape."""
     if event_type is EventType.PROFILE_UPDATE:
         check_trait_values(properties)

@@ -45,8 +45,9 @@ class SmsSender(Protocol):
 class WeChatCode2Session:
     """WeChat's jscode2session: a mini-program login code -> openid (and unionid when bound)."""
 
-    def __init__(self, apps: dict[str, str], client: httpx.AsyncClient | None = None,
-                 url: str = CODE2SESSION_URL) -> None:
+    def __init__(
+        self, apps: dict[str, str], client: httpx.AsyncClient | None = None, url: str = CODE2SESSION_URL
+    ) -> None:
         self.apps = apps
         self.client = client or httpx.AsyncClient(timeout=5.0)
         self.url = url
@@ -75,7 +76,7 @@ class DevWeChatVerifier:
     async def exchange(self, app_id: str, code: str) -> WeChatIdentity:
         if not code.startswith(DEV_WECHAT_PREFIX) or len(code) <= len(DEV_WECHAT_PREFIX):
             raise VerificationFailed("development codes look like dev:<openid>")
-        return WeChatIdentity(openid=code[len(DEV_WECHAT_PREFIX):])
+        return WeChatIdentity(openid=code[len(DEV_WECHAT_PREFIX) :])
 
 
 class HttpSmsGateway:
@@ -87,8 +88,9 @@ class HttpSmsGateway:
 
     async def send(self, phone: str, text: str) -> None:
         try:
-            response = await self.client.post(self.url, json={"phone": phone, "text": text},
-                                              headers={"authorization": f"Bearer {self.token}"})
+            response = await self.client.post(
+                self.url, json={"phone": phone, "text": text}, headers={"authorization": f"Bearer {self.token}"}
+            )
         except httpx.HTTPError as error:
             raise VerifierUnavailable(f"SMS gateway unreachable: {error}") from None
         if response.status_code >= 300:
@@ -120,6 +122,9 @@ class Verifiers:
             sms = DevSmsOutbox()
         else:
             wechat = WeChatCode2Session(apps) if apps else None
-            sms = (HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
-                   if settings.sms_gateway_url and settings.sms_gateway_token else None)
+            sms = (
+                HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
+                if settings.sms_gateway_url and settings.sms_gateway_token
+                else None
+            )
         return cls(wechat=wechat, sms=sms, accept_dev_sms_code=bool(settings.dev_verifiers))

@@ -31,14 +31,21 @@ from .models import CustomerEvent, Identifier, PersonConsent, PersonTrait
 HQ_READERS = (Role.HQ_ADMIN, Role.ANALYST, Role.LIVESTREAM_OPS)
 UNMASKED_HQ = (Role.HQ_ADMIN,)
 INTEREST_WEIGHTS = {
-    EventType.PRODUCT_VIEW: 1.0, EventType.LIVESTREAM_PRODUCT_CLICK: 2.0, EventType.CART_ADD: 3.0,
-    EventType.LIVESTREAM_BOOK_CLICK: 3.0, EventType.POS_PURCHASE: 4.0, EventType.UGC_POST: 2.0,
+    EventType.PRODUCT_VIEW: 1.0,
+    EventType.LIVESTREAM_PRODUCT_CLICK: 2.0,
+    EventType.CART_ADD: 3.0,
+    EventType.LIVESTREAM_BOOK_CLICK: 3.0,
+    EventType.POS_PURCHASE: 4.0,
+    EventType.UGC_POST: 2.0,
 }
 INTEREST_HALF_LIFE_DAYS = 14.0
 INTEREST_HORIZON = timedelta(days=180)
 # Events that put a customer in a store's care: she was there, or bought there.
-STORE_RELATIONSHIP_TYPES = (EventType.STORE_VISIT.value, EventType.POS_PURCHASE.value,
-                            EventType.LIVESTREAM_BOOK_CLICK.value)
+STORE_RELATIONSHIP_TYPES = (
+    EventType.STORE_VISIT.value,
+    EventType.POS_PURCHASE.value,
+    EventType.LIVESTREAM_BOOK_CLICK.value,
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,15 @@ async def has_store_relationship(session: AsyncSession, person_id: int, store_id
 
     if await has_booking_at(session, person_id, store_id):
         return True
-    statement = select(CustomerEvent.id).where(
-        CustomerEvent.person_id == person_id, CustomerEvent.store_id == store_id,
-        col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES)).limit(1)
+    statement = (
+        select(CustomerEvent.id)
+        .where(
+            CustomerEvent.person_id == person_id,
+            CustomerEvent.store_id == store_id,
+            col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES),
+        )
+        .limit(1)
+    )
     return (await session.exec(statement)).first() is not None
 
 
@@ -126,6 +139,7 @@ class Profile:
 def _profile_statement(dialect: str):
     """Identifiers, traits and consents in one statement (one round trip rather than three): each
     table fills its own columns of (part, person_id, name, value, namespace, data, granted, at, id)."""
+
     def nothing(kind):
         return sa.cast(sa.null(), kind)
 
@@ -133,13 +147,42 @@ def _profile_statement(dialect: str):
         return select(*columns).where(_among(dialect, table.person_id, "person_ids"))
 
     union = sa.union_all(
-        of(_identifier, sa.literal("identifier").label("part"), _identifier.person_id, _identifier.type.label("name"),
-           _identifier.value, _identifier.namespace, nothing(sa.JSON).label("data"),
-           nothing(sa.Boolean).label("granted"), _identifier.created_at.label("at"), _identifier.id),
-        of(_trait, sa.literal("trait"), _trait.person_id, _trait.name, nothing(sa.String), nothing(sa.String),
-           _trait.value, nothing(sa.Boolean), _trait.occurred_at, nothing(sa.Integer)),
-        of(_consent, sa.literal("consent"), _consent.person_id, _consent.kind, nothing(sa.String), nothing(sa.String),
-           nothing(sa.JSON), _consent.granted, _consent.occurred_at, nothing(sa.Integer)),
+        of(
+            _identifier,
+            sa.literal("identifier").label("part"),
+            _identifier.person_id,
+            _identifier.type.label("name"),
+            _identifier.value,
+            _identifier.namespace,
+            nothing(sa.JSON).label("data"),
+            nothing(sa.Boolean).label("granted"),
+            _identifier.created_at.label("at"),
+            _identifier.id,
+        ),
+        of(
+            _trait,
+            sa.literal("trait"),
+            _trait.person_id,
+            _trait.name,
+            nothing(sa.String),
+            nothing(sa.String),
+            _trait.value,
+            nothing(sa.Boolean),
+            _trait.occurred_at,
+            nothing(sa.Integer),
+        ),
+        of(
+            _consent,
+            sa.literal("consent"),
+            _consent.person_id,
+            _consent.kind,
+            nothing(sa.String),
+            nothing(sa.String),
+            nothing(sa.JSON),
+            _consent.granted,
+            _consent.occurred_at,
+            nothing(sa.Integer),
+        ),
     ).subquery()
     return select(*union.c).order_by(union.c.part, union.c.name, union.c.id)  # identifiers by type, consents by kind
 
@@ -207,12 +250,21 @@ def _activity_statement(dialect: str):
     joined = _event.type == EventType.LIVESTREAM_JOIN.value
     # Checked to be a whole number at ingestion; 64-bit, as one can exceed 2^31 fen.
     amount = sa.cast(_event.properties["amount"].as_string(), sa.BigInteger)
-    return (select(_event.person_id, _event.livestream_id, func.count(), func.min(_event.occurred_at),
-                   func.max(_event.occurred_at), func.max(_event.occurred_at).filter(visit),
-                   func.count().filter(purchase), func.sum(amount).filter(purchase),
-                   func.max(_event.occurred_at).filter(joined))
-            .where(_among(dialect, _event.person_id, "person_ids"))
-            .group_by(_event.person_id, _event.livestream_id))
+    return (
+        select(
+            _event.person_id,
+            _event.livestream_id,
+            func.count(),
+            func.min(_event.occurred_at),
+            func.max(_event.occurred_at),
+            func.max(_event.occurred_at).filter(visit),
+            func.count().filter(purchase),
+            func.sum(amount).filter(purchase),
+            func.max(_event.occurred_at).filter(joined),
+        )
+        .where(_among(dialect, _event.person_id, "person_ids"))
+        .group_by(_event.person_id, _event.livestream_id)
+    )
 
 
 async def activities_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Activity]:
@@ -225,14 +277,27 @@ async def activities_of(session: AsyncSession, person_ids: Sequence[int]) -> dic
 
 def _activity(groups: list) -> Activity:
     """Her events' groups (by livestream) folded into her summary and the livestreams she joined."""
+
     def latest(moments) -> datetime | None:
         return max((m for m in map(_aware, moments) if m is not None), default=None)
 
-    livestream_ids, counts, firsts, lasts, visits, purchases, values, joins = zip(*groups)
-    summary = Summary(sum(counts), min(map(_aware, firsts)), latest(lasts), latest(visits),
-                      int(sum(p or 0 for p in purchases)), int(sum(v or 0 for v in values)))
-    joined = sorted(((_aware(at), livestream_id) for livestream_id, at in zip(livestream_ids, joins)
-                     if livestream_id is not None and at is not None), reverse=True)
+    livestream_ids, counts, firsts, lasts, visits, purchases, values, joins = zip(*groups, strict=False)
+    summary = Summary(
+        sum(counts),
+        min(map(_aware, firsts)),
+        latest(lasts),
+        latest(visits),
+        int(sum(p or 0 for p in purchases)),
+        int(sum(v or 0 for v in values)),
+    )
+    joined = sorted(
+        (
+            (_aware(at), livestream_id)
+            for livestream_id, at in zip(livestream_ids, joins, strict=False)
+            if livestream_id is not None and at is not None
+        ),
+        reverse=True,
+    )
     return Activity(summary, [livestream_id for _, livestream_id in joined])
 
 
@@ -248,9 +313,12 @@ class Interest:
 
 
 _VERBS = {
-    EventType.PRODUCT_VIEW: "view", EventType.LIVESTREAM_PRODUCT_CLICK: "livestream click",
-    EventType.CART_ADD: "cart add", EventType.LIVESTREAM_BOOK_CLICK: "booking click",
-    EventType.POS_PURCHASE: "purchase", EventType.UGC_POST: "post",
+    EventType.PRODUCT_VIEW: "view",
+    EventType.LIVESTREAM_PRODUCT_CLICK: "livestream click",
+    EventType.CART_ADD: "cart add",
+    EventType.LIVESTREAM_BOOK_CLICK: "booking click",
+    EventType.POS_PURCHASE: "purchase",
+    EventType.UGC_POST: "post",
 }
 
 
@@ -261,24 +329,36 @@ def _interest_statement(dialect: str):
     decay = func.power(0.5, _age_in_days(dialect, _event.occurred_at) / INTEREST_HALF_LIFE_DAYS)
     score = func.sum(weight * decay).label("score")
     per_kind = [func.count().filter(_event.type == k.value) for k in kinds]
-    return (select(_event.product_id, score, func.max(_event.occurred_at), *per_kind)
-            .where(_event.person_id == sa.bindparam("person_id"),
-                   _event.product_id.is_not(None), _event.type.in_([k.value for k in kinds]),
-                   _event.occurred_at >= sa.bindparam("since"))
-            .group_by(_event.product_id).order_by(score.desc(), _event.product_id)
-            .limit(sa.bindparam("limit", type_=sa.Integer)))
+    return (
+        select(_event.product_id, score, func.max(_event.occurred_at), *per_kind)
+        .where(
+            _event.person_id == sa.bindparam("person_id"),
+            _event.product_id.is_not(None),
+            _event.type.in_([k.value for k in kinds]),
+            _event.occurred_at >= sa.bindparam("since"),
+        )
+        .group_by(_event.product_id)
+        .order_by(score.desc(), _event.product_id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 async def interests_of(session: AsyncSession, person_id: int, now: datetime, limit: int = 10) -> list[Interest]:
     """Products ranked by weighted interactions, each halving in weight every 14 days (summed in SQL)."""
     dialect = _dialect(session)
-    rows = await session.exec(_interest_statement(dialect), params={
-        "person_id": person_id, "now": _now_parameter(dialect, now), "since": now - INTEREST_HORIZON,
-        "limit": limit})
+    rows = await session.exec(
+        _interest_statement(dialect),
+        params={
+            "person_id": person_id,
+            "now": _now_parameter(dialect, now),
+            "since": now - INTEREST_HORIZON,
+            "limit": limit,
+        },
+    )
     kinds = list(INTEREST_WEIGHTS)
     interests = []
     for product_id, total, latest, *counts in rows:
-        by_kind = {k: int(n) for k, n in zip(kinds, counts) if n}
+        by_kind = {k: int(n) for k, n in zip(kinds, counts, strict=False) if n}
         interests.append(Interest(product_id, round(float(total), 3), _explain(by_kind, _aware(latest), now)))
     return interests
 
@@ -308,19 +388,29 @@ def _among_results(dialect: str, column, subquery):
 def _co_purchase_statement(dialect: str):
     person = sa.bindparam("person_id")
     bought = _event.product_id.is_not(None)
-    recent_products = (select(_event.product_id).where(_event.person_id == person, _PURCHASE, bought)
-                       .order_by(_event.occurred_at.desc()).limit(RECENT_PURCHASES))
+    recent_products = (
+        select(_event.product_id)
+        .where(_event.person_id == person, _PURCHASE, bought)
+        .order_by(_event.occurred_at.desc())
+        .limit(RECENT_PURCHASES)
+    )
     # Any such purchases (no ordering: the scan stops early on a large history).
-    peers = (select(_event.person_id).where(
-        _PURCHASE, _among_results(dialect, _event.product_id, recent_products), _event.person_id != person)
-        .limit(PEER_PURCHASES))
+    peers = (
+        select(_event.person_id)
+        .where(_PURCHASE, _among_results(dialect, _event.product_id, recent_products), _event.person_id != person)
+        .limit(PEER_PURCHASES)
+    )
     all_bought = select(_event.product_id).where(_event.person_id == person, _PURCHASE, bought)
     buyers = func.count(func.distinct(_event.person_id))
-    return (select(_event.product_id, buyers.label("buyers"))
-            .where(_PURCHASE, _among_results(dialect, _event.person_id, peers), bought,
-                   _event.product_id.not_in(all_bought))
-            .group_by(_event.product_id).order_by(buyers.desc(), _event.product_id)
-            .limit(sa.bindparam("limit", type_=sa.Integer)))
+    return (
+        select(_event.product_id, buyers.label("buyers"))
+        .where(
+            _PURCHASE, _among_results(dialect, _event.person_id, peers), bought, _event.product_id.not_in(all_bought)
+        )
+        .group_by(_event.product_id)
+        .order_by(buyers.desc(), _event.product_id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) -> list[tuple[int, int]]:
@@ -328,15 +418,25 @@ async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) ->
 
     Bounded whatever the history: her 5 latest purchases, 300 purchases of those products by others.
     """
-    rows = await session.exec(_co_purchase_statement(_dialect(session)),
-                              params={"person_id": person_id, "limit": limit})
+    rows = await session.exec(
+        _co_purchase_statement(_dialect(session)), params={"person_id": person_id, "limit": limit}
+    )
     return [(product_id, buyers) for product_id, buyers in rows]
 
 
 # What a timeline node shows: plain rows, no ORM objects to build and track.
-TIMELINE_COLUMNS = (CustomerEvent.id, CustomerEvent.event_key, CustomerEvent.source, CustomerEvent.type,
-                    CustomerEvent.occurred_at, CustomerEvent.received_at, CustomerEvent.properties,
-                    CustomerEvent.livestream_id, CustomerEvent.store_id, CustomerEvent.product_id)
+TIMELINE_COLUMNS = (
+    CustomerEvent.id,
+    CustomerEvent.event_key,
+    CustomerEvent.source,
+    CustomerEvent.type,
+    CustomerEvent.occurred_at,
+    CustomerEvent.received_at,
+    CustomerEvent.properties,
+    CustomerEvent.livestream_id,
+    CustomerEvent.store_id,
+    CustomerEvent.product_id,
+)
 
 
 def timeline_statement(person_id: int, types: Sequence[EventType] | None = None):
@@ -347,6 +447,9 @@ def timeline_statement(person_id: int, types: Sequence[EventType] | None = None)
 
 
 async def has_any_event(session: AsyncSession, person_id: int, types: Sequence[str]) -> bool:
-    statement = select(CustomerEvent.id).where(CustomerEvent.person_id == person_id,
-                                               col(CustomerEvent.type).in_(list(types))).limit(1)
+    statement = (
+        select(CustomerEvent.id)
+        .where(CustomerEvent.person_id == person_id, col(CustomerEvent.type).in_(list(types)))
+        .limit(1)
+    )
     return (await session.exec(statement)).first() is not None

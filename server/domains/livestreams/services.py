@@ -64,14 +64,14 @@ def _check_text(check: Validator, values, required: bool) -> None:
     if values.talking_points is not None:
         check.count(("input", "talkingPoints"), values.talking_points, MAX_TALKING_POINTS)
         for index, point in enumerate(values.talking_points):
-            check.text(("input", "talkingPoints", str(index)), point,
-                       max_length=MAX_TALKING_POINT_LENGTH, multiline=True)
+            check.text(
+                ("input", "talkingPoints", str(index)), point, max_length=MAX_TALKING_POINT_LENGTH, multiline=True
+            )
 
 
 def _check_schedule(check: Validator, start: datetime, end: datetime) -> None:
     if end <= start:
-        check.add("INVALID_SCHEDULE", "scheduledEnd must be after scheduledStart",
-                  ("input", "scheduledEnd"))
+        check.add("INVALID_SCHEDULE", "scheduledEnd must be after scheduledStart", ("input", "scheduledEnd"))
     elif end - start > MAX_DURATION:
         check.add("INVALID_SCHEDULE", "a livestream lasts at most 24 hours", ("input", "scheduledEnd"))
 
@@ -90,8 +90,7 @@ async def _check_references(session: AsyncSession, check: Validator, team_id, pr
 async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
     await session.exec(delete(LivestreamProduct).where(LivestreamProduct.livestream_id == livestream_id))
     session.add_all(
-        LivestreamProduct(livestream_id=livestream_id, product_id=p, position=i)
-        for i, p in enumerate(product_ids)
+        LivestreamProduct(livestream_id=livestream_id, product_id=p, position=i) for i, p in enumerate(product_ids)
     )
 
 
@@ -107,8 +106,11 @@ async def create_livestream(
 
     async def create() -> int:
         livestream = Livestream(
-            title=draft.title.strip(), host_name=draft.host_name.strip(), team_id=draft.team_id,
-            channel=draft.channel.value, scheduled_start=draft.scheduled_start,
+            title=draft.title.strip(),
+            host_name=draft.host_name.strip(),
+            team_id=draft.team_id,
+            channel=draft.channel.value,
+            scheduled_start=draft.scheduled_start,
             scheduled_end=draft.scheduled_end,
             talking_points=[p.strip() for p in draft.talking_points],
         )
@@ -118,21 +120,27 @@ async def create_livestream(
         return livestream.id
 
     livestream_id = await create_once(
-        session, actor=actor.key, operation="livestreamCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create,
+        session,
+        actor=actor.key,
+        operation="livestreamCreate",
+        key=idempotency_key,
+        payload=asdict(draft),
+        codes=Code,
+        create=create,
     )
     return await session.get(Livestream, livestream_id)
 
 
-def _apply_status(
-    check: Validator, livestream: Livestream, status: LivestreamStatus | None, now: datetime
-) -> None:
+def _apply_status(check: Validator, livestream: Livestream, status: LivestreamStatus | None, now: datetime) -> None:
     current = LivestreamStatus(livestream.status)
     if status is None or status is current:
         return
     if status not in TRANSITIONS[current]:
-        check.add("INVALID_STATUS_TRANSITION", f"a {current.value} livestream cannot become "
-                  f"{status.value}", ("input", "status"))
+        check.add(
+            "INVALID_STATUS_TRANSITION",
+            f"a {current.value} livestream cannot become {status.value}",
+            ("input", "status"),
+        )
         return
     livestream.status = status.value
     if status is LivestreamStatus.LIVE:
@@ -151,8 +159,9 @@ async def update_livestream(
         raise not_found(Code, "livestream", ("input", "id"))
     check = Validator(Code)
     _check_text(check, changes, required=False)
-    _check_schedule(check, changes.scheduled_start or livestream.scheduled_start,
-                    changes.scheduled_end or livestream.scheduled_end)
+    _check_schedule(
+        check, changes.scheduled_start or livestream.scheduled_start, changes.scheduled_end or livestream.scheduled_end
+    )
     await _check_references(session, check, changes.team_id, changes.product_ids)
     _apply_status(check, livestream, changes.status, now)
     check.raise_if_any()
@@ -176,8 +185,9 @@ async def livestreams_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[
 
 
 async def product_ids_by_livestream(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
-    return await links_by_owner(session, LivestreamProduct, "livestream_id", "product_id", ids,
-                                order_by=LivestreamProduct.position)
+    return await links_by_owner(
+        session, LivestreamProduct, "livestream_id", "product_id", ids, order_by=LivestreamProduct.position
+    )
 
 
 def livestream_listing(*, status: LivestreamStatus | None = None, team_id: int | None = None):

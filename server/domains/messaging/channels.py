@@ -54,7 +54,7 @@ class SmsChannel:
     async def send(self, recipient: Recipient, message: Rendered) -> None:
         try:
             await self.sender.send(recipient.phone, message.text)
-        except Exception as error:  # noqa: BLE001 - any gateway failure is retried later
+        except Exception as error:
             raise ChannelUnavailable(str(error)) from None
 
 
@@ -72,18 +72,24 @@ class WeChatSubscribeChannel:
         return self.app_id in recipient.openids
 
     async def send(self, recipient: Recipient, message: Rendered) -> None:
-        body = {"touser": recipient.openids[self.app_id], "template_id": self.template_id, "page": message.page,
-                "data": {name: {"value": value} for name, value in message.fields.items()}}
-        answer = await self._call("POST", SUBSCRIBE_SEND_URL, params={"access_token": await self._access_token()},
-                                  json=body)
+        body = {
+            "touser": recipient.openids[self.app_id],
+            "template_id": self.template_id,
+            "page": message.page,
+            "data": {name: {"value": value} for name, value in message.fields.items()},
+        }
+        answer = await self._call(
+            "POST", SUBSCRIBE_SEND_URL, params={"access_token": await self._access_token()}, json=body
+        )
         if answer.get("errcode", 0):
             raise ChannelUnavailable(f"WeChat subscribe/send error {answer.get('errcode')}: {answer.get('errmsg')}")
 
     async def _access_token(self) -> str:
         if self._token and self._token[1] > time.monotonic():
             return self._token[0]
-        answer = await self._call("GET", TOKEN_URL, params={"grant_type": "client_credential", "appid": self.app_id,
-                                                            "secret": self.secret})
+        answer = await self._call(
+            "GET", TOKEN_URL, params={"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret}
+        )
         if not answer.get("access_token"):
             raise ChannelUnavailable(f"WeChat token error {answer.get('errcode')}: {answer.get('errmsg')}")
         self._token = (answer["access_token"], time.monotonic() + int(answer.get("expires_in", 7200)) - 300)

@@ -22,7 +22,9 @@ class OutboundMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     kind: str = enum_field(description="e.g. BOOKING_REMINDER")
-    dedupe_key: str = Field(max_length=100, unique=True, description="one message per purpose, e.g. booking:7:remind:<slot start>")
+    dedupe_key: str = Field(
+        max_length=100, unique=True, description="one message per purpose, e.g. booking:7:remind:<slot start>"
+    )
     params: dict[str, Any] = json_field(default_factory=dict)
     status: str = enum_field(description="PENDING, SENT, FAILED or SKIPPED")
     channel: str | None = Field(default=None, max_length=32, description="the channel that took it")

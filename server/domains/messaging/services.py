@@ -33,12 +33,25 @@ class MessageStatus(StrEnum):
     SKIPPED = "SKIPPED"  # no channel reaches her
 
 
-async def queue(session: AsyncSession, person_id: int, kind: MessageKind, dedupe_key: str, params: dict[str, Any],
-                now: datetime) -> None:
+async def queue(
+    session: AsyncSession, person_id: int, kind: MessageKind, dedupe_key: str, params: dict[str, Any], now: datetime
+) -> None:
     """In the caller's transaction; a second message with the same key is not queued."""
-    await session.exec(insert_ignore(session, OutboundMessage, {
-        "person_id": person_id, "kind": kind.value, "dedupe_key": dedupe_key, "params": params,
-        "status": MessageStatus.PENDING.value, "attempts": 0, "created_at": now}))
+    await session.exec(
+        insert_ignore(
+            session,
+            OutboundMessage,
+            {
+                "person_id": person_id,
+                "kind": kind.value,
+                "dedupe_key": dedupe_key,
+                "params": params,
+                "status": MessageStatus.PENDING.value,
+                "attempts": 0,
+                "created_at": now,
+            },
+        )
+    )
 
 
 async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
@@ -46,8 +59,9 @@ async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
     longer true: the booking moved or was cancelled). Its key is free again: moved back, she is
     reminded of that time."""
     table = OutboundMessage.__table__
-    await session.exec(sa.delete(table).where(table.c.dedupe_key == dedupe_key,
-                                              table.c.status == MessageStatus.PENDING.value))
+    await session.exec(
+        sa.delete(table).where(table.c.dedupe_key == dedupe_key, table.c.status == MessageStatus.PENDING.value)
+    )
 
 
 def render(message: OutboundMessage) -> Rendered:
@@ -56,14 +70,19 @@ def render(message: OutboundMessage) -> Rendered:
     when = local.strftime("%m月%d日 %H:%M")
     return Rendered(
         text=f"【{params['brand']}】您预约的 {params['storeName']} 到店体验将于 {when} 开始，导购已在等您。",
-        fields={"thing1": params["storeName"][:20], "time2": local.strftime("%Y-%m-%d %H:%M"),
-                "thing3": "导购已为您准备好直播同款"},
-        page=f"pages/booking/detail?id={params['bookingId']}")
+        fields={
+            "thing1": params["storeName"][:20],
+            "time2": local.strftime("%Y-%m-%d %H:%M"),
+            "thing3": "导购已为您准备好直播同款",
+        },
+        page=f"pages/booking/detail?id={params['bookingId']}",
+    )
 
 
 async def recipient_of(session: AsyncSession, person_id: int) -> Recipient:
-    rows = await session.exec(select(Identifier.type, Identifier.namespace, Identifier.value).where(
-        Identifier.person_id == person_id))
+    rows = await session.exec(
+        select(Identifier.type, Identifier.namespace, Identifier.value).where(Identifier.person_id == person_id)
+    )
     openids, phone = {}, None
     for kind, namespace, value in rows:
         if kind == IdentifierType.WECHAT_OPENID.value:
@@ -75,8 +94,12 @@ async def recipient_of(session: AsyncSession, person_id: int) -> Recipient:
 
 async def send_pending(session: AsyncSession, channels: Sequence[MessageChannel], now: datetime) -> int:
     """Send one batch through the first channel that reaches each customer; commits. Returns how many."""
-    statement = (select(OutboundMessage).where(OutboundMessage.status == MessageStatus.PENDING.value)
-                 .order_by(OutboundMessage.id).limit(SEND_BATCH))
+    statement = (
+        select(OutboundMessage)
+        .where(OutboundMessage.status == MessageStatus.PENDING.value)
+        .order_by(OutboundMessage.id)
+        .limit(SEND_BATCH)
+    )
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     messages = list((await session.exec(statement)).all())

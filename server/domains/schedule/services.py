@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class SlotCapacity:
 
 # --- settings ------------------------------------------------------------------------------------
 
+
 async def settings_of(session: AsyncSession, store_id: int) -> SlotSettings:
     """The store's slot settings (see :func:`settings_by_store`)."""
     return (await settings_by_store(session, [store_id]))[store_id]
@@ -66,22 +68,36 @@ async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -
     return {store_id: known[store_id] for store_id in store_ids}
 
 
-async def update_settings(session: AsyncSession, actor: Actor, store_id: int, *, slot_minutes: int | None,
-                          guide_capacity: int | None, lead_minutes: int | None, now: datetime) -> SlotSettings:
+async def update_settings(
+    session: AsyncSession,
+    actor: Actor,
+    store_id: int,
+    *,
+    slot_minutes: int | None,
+    guide_capacity: int | None,
+    lead_minutes: int | None,
+    now: datetime,
+) -> SlotSettings:
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     actor.require_store(store_id)
     await _store(session, store_id)
     check = Validator(Code)
     if slot_minutes is not None and slot_minutes not in SLOT_MINUTES_CHOICES:
-        check.add("INVALID_VALUE", f"slotMinutes must be one of {', '.join(map(str, SLOT_MINUTES_CHOICES))}",
-                  ("input", "slotMinutes"))
+        check.add(
+            "INVALID_VALUE",
+            f"slotMinutes must be one of {', '.join(map(str, SLOT_MINUTES_CHOICES))}",
+            ("input", "slotMinutes"),
+        )
     check.number_range(("input", "guideCapacity"), guide_capacity, 1, MAX_GUIDE_CAPACITY)
     check.number_range(("input", "leadMinutes"), lead_minutes, 0, MAX_LEAD_MINUTES)
     check.raise_if_any()
     settings = await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
     session.info.pop("slot_settings", None)
-    for name, value in (("slot_minutes", slot_minutes), ("guide_capacity", guide_capacity),
-                        ("lead_minutes", lead_minutes)):
+    for name, value in (
+        ("slot_minutes", slot_minutes),
+        ("guide_capacity", guide_capacity),
+        ("lead_minutes", lead_minutes),
+    ):
         if value is not None:
             setattr(settings, name, value)
     settings.updated_at = now
@@ -90,8 +106,9 @@ async def update_settings(session: AsyncSession, actor: Actor, store_id: int, *,
     return settings
 
 
-async def set_capacity_override(session: AsyncSession, actor: Actor, store_id: int, day: date,
-                                capacity: int | None, now: datetime) -> None:
+async def set_capacity_override(
+    session: AsyncSession, actor: Actor, store_id: int, day: date, capacity: int | None, now: datetime
+) -> None:
     """Per-slot capacity on ``day``; None goes back to what the shifts give."""
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     actor.require_store(store_id)
@@ -112,6 +129,7 @@ async def set_capacity_override(session: AsyncSession, actor: Actor, store_id: i
 
 # --- shifts --------------------------------------------------------------------------------------
 
+
 async def _store(session: AsyncSession, store_id: int) -> Store:
     store = await session.get(Store, store_id)
     if store is None:
@@ -119,8 +137,9 @@ async def _store(session: AsyncSession, store_id: int) -> Store:
     return store
 
 
-async def _guide(session: AsyncSession, actor: Actor, staff_id: int,
-                 path: tuple[str, ...] = ("input", "staffId")) -> StaffUser:
+async def _guide(
+    session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("input", "staffId")
+) -> StaffUser:
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     guide = await session.get(StaffUser, staff_id)
     if guide is None:
@@ -136,15 +155,22 @@ def _check_interval(check: Validator, path: tuple[str, ...], starts: time | None
         check.add("INVALID_SHIFT", "a shift needs starts and ends", path)
     elif starts.tzinfo is not None or ends.tzinfo is not None:
         check.add("INVALID_SHIFT", "shift times are store-local, without an offset", path)
-    elif starts.second or ends.second or starts.microsecond or ends.microsecond or minutes_of(starts) % 5 \
-            or minutes_of(ends) % 5:
+    elif (
+        starts.second
+        or ends.second
+        or starts.microsecond
+        or ends.microsecond
+        or minutes_of(starts) % 5
+        or minutes_of(ends) % 5
+    ):
         check.add("INVALID_SHIFT", "shift times are whole minutes on a 5-minute grid", path)
     elif starts >= ends:
         check.add("INVALID_SHIFT", "a shift starts before it ends", path)
 
 
-async def set_weekly_shifts(session: AsyncSession, actor: Actor, staff_id: int,
-                            shifts: Sequence[WeeklyShift]) -> list[ShiftPattern]:
+async def set_weekly_shifts(
+    session: AsyncSession, actor: Actor, staff_id: int, shifts: Sequence[WeeklyShift]
+) -> list[ShiftPattern]:
     """Replace the guide's weekly pattern (shiftsSet's arguments are staffId and shifts: errors point there)."""
     guide = await _guide(session, actor, staff_id, ("staffId",))
     check = Validator(Code)
@@ -153,12 +179,20 @@ async def set_weekly_shifts(session: AsyncSession, actor: Actor, staff_id: int,
         path = ("shifts", str(index))
         check.number_range((*path, "weekday"), shift.weekday, 0, 6)
         _check_interval(check, path, shift.starts, shift.ends)
-    for first, second in _overlapping(shifts):
+    for _first, second in _overlapping(shifts):
         check.add("INVALID_SHIFT", "two shifts of one weekday overlap", ("shifts", str(second)))
     check.raise_if_any()
     await session.exec(delete(ShiftPattern).where(ShiftPattern.staff_id == staff_id))
-    rows = [ShiftPattern(staff_id=staff_id, store_id=guide.store_id, weekday=s.weekday,
-                         starts=s.starts.strftime("%H:%M"), ends=s.ends.strftime("%H:%M")) for s in shifts]
+    rows = [
+        ShiftPattern(
+            staff_id=staff_id,
+            store_id=guide.store_id,
+            weekday=s.weekday,
+            starts=s.starts.strftime("%H:%M"),
+            ends=s.ends.strftime("%H:%M"),
+        )
+        for s in shifts
+    ]
     session.add_all(rows)
     await session.commit()
     return sorted(rows, key=lambda r: (r.weekday, r.starts))
@@ -166,24 +200,39 @@ async def set_weekly_shifts(session: AsyncSession, actor: Actor, staff_id: int,
 
 def _overlapping(shifts: Sequence[WeeklyShift]):
     ordered = sorted(range(len(shifts)), key=lambda i: (shifts[i].weekday, shifts[i].starts))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in itertools.pairwise(ordered):
         if shifts[a].weekday == shifts[b].weekday and shifts[b].starts < shifts[a].ends:
             yield a, b
 
 
-async def add_shift_exception(session: AsyncSession, actor: Actor, staff_id: int, day: date, kind: ExceptionKind,
-                              starts: time | None, ends: time | None, note: str, now: datetime) -> ShiftException:
+async def add_shift_exception(
+    session: AsyncSession,
+    actor: Actor,
+    staff_id: int,
+    day: date,
+    kind: ExceptionKind,
+    starts: time | None,
+    ends: time | None,
+    note: str,
+    now: datetime,
+) -> ShiftException:
     """LEAVE without times is the whole day; EXTRA needs its times."""
     guide = await _guide(session, actor, staff_id)
     check = Validator(Code)
-    note = check.text(("input", "note"), note, max_length=200, min_length=0, required=False,
-                      multiline=True) or ""
+    note = check.text(("input", "note"), note, max_length=200, min_length=0, required=False, multiline=True) or ""
     if kind is ExceptionKind.EXTRA or starts is not None or ends is not None:
         _check_interval(check, ("input",), starts, ends)
     check.raise_if_any()
-    row = ShiftException(staff_id=staff_id, store_id=guide.store_id, day=day, kind=kind.value,
-                         starts=starts.strftime("%H:%M") if starts else None,
-                         ends=ends.strftime("%H:%M") if ends else None, note=note, created_at=now)
+    row = ShiftException(
+        staff_id=staff_id,
+        store_id=guide.store_id,
+        day=day,
+        kind=kind.value,
+        starts=starts.strftime("%H:%M") if starts else None,
+        ends=ends.strftime("%H:%M") if ends else None,
+        note=note,
+        created_at=now,
+    )
     session.add(row)
     await session.commit()
     return row
@@ -199,15 +248,20 @@ async def remove_shift_exception(session: AsyncSession, actor: Actor, exception_
 
 
 async def shifts_of(session: AsyncSession, staff_id: int) -> list[ShiftPattern]:
-    rows = await session.exec(select(ShiftPattern).where(ShiftPattern.staff_id == staff_id)
-                              .order_by(ShiftPattern.weekday, ShiftPattern.starts))
+    rows = await session.exec(
+        select(ShiftPattern)
+        .where(ShiftPattern.staff_id == staff_id)
+        .order_by(ShiftPattern.weekday, ShiftPattern.starts)
+    )
     return list(rows)
 
 
 async def exceptions_of(session: AsyncSession, staff_id: int, start: date, end: date) -> list[ShiftException]:
-    rows = await session.exec(select(ShiftException).where(
-        ShiftException.staff_id == staff_id, ShiftException.day >= start, ShiftException.day <= end)
-        .order_by(ShiftException.day, ShiftException.id))
+    rows = await session.exec(
+        select(ShiftException)
+        .where(ShiftException.staff_id == staff_id, ShiftException.day >= start, ShiftException.day <= end)
+        .order_by(ShiftException.day, ShiftException.id)
+    )
     return list(rows)
 
 
@@ -216,26 +270,41 @@ async def exceptions_of(session: AsyncSession, staff_id: int, start: date, end: 
 GuideDuty = dict[int, tuple[list[Interval], list[Interval]]]  # guide -> (working intervals, leave intervals)
 
 
-async def _duty_by_store(session: AsyncSession,
-                         days_by_store: Mapping[int, Sequence[date]]) -> dict[int, dict[date, GuideDuty]]:
+async def _duty_by_store(
+    session: AsyncSession, days_by_store: Mapping[int, Sequence[date]]
+) -> dict[int, dict[date, GuideDuty]]:
     """Per store, per day: the duty of the store's active guides."""
     all_days = {day for days in days_by_store.values() for day in days}
-    patterns = await _guide_rows(session, ShiftPattern, list(days_by_store), ShiftPattern.weekday,
-                                 {day.weekday() for day in all_days})
+    patterns = await _guide_rows(
+        session, ShiftPattern, list(days_by_store), ShiftPattern.weekday, {day.weekday() for day in all_days}
+    )
     exceptions = await _guide_rows(session, ShiftException, list(days_by_store), ShiftException.day, all_days)
-    return {store_id: {day: _guide_duty(patterns[store_id, day.weekday()], exceptions[store_id, day])
-                       for day in days}
-            for store_id, days in days_by_store.items()}
+    return {
+        store_id: {day: _guide_duty(patterns[store_id, day.weekday()], exceptions[store_id, day]) for day in days}
+        for store_id, days in days_by_store.items()
+    }
 
 
-async def _guide_rows(session: AsyncSession, model: type[ShiftPattern] | type[ShiftException],
-                      store_ids: Sequence[int], when, values: Collection) -> dict[tuple, list]:
+async def _guide_rows(
+    session: AsyncSession,
+    model: type[ShiftPattern] | type[ShiftException],
+    store_ids: Sequence[int],
+    when,
+    values: Collection,
+) -> dict[tuple, list]:
     """(store, ``when`` value) -> rows of ``model`` with ``when`` among ``values``, at these stores, of
     guides active at that same store."""
     guide = (StaffUser.id == model.staff_id) & (StaffUser.store_id == model.store_id)
-    statement = select(model).join(StaffUser, guide).where(
-        is_in(session, model.store_id, store_ids), is_in(session, when, sorted(values)),
-        col(StaffUser.active), StaffUser.role == Role.GUIDE.value)
+    statement = (
+        select(model)
+        .join(StaffUser, guide)
+        .where(
+            is_in(session, model.store_id, store_ids),
+            is_in(session, when, sorted(values)),
+            col(StaffUser.active),
+            StaffUser.role == Role.GUIDE.value,
+        )
+    )
     rows: dict[tuple, list] = defaultdict(list)
     for row in await session.exec(statement):
         rows[row.store_id, getattr(row, when.key)].append(row)
@@ -248,19 +317,24 @@ def _guide_duty(patterns: Sequence[ShiftPattern], exceptions: Sequence[ShiftExce
     for pattern in patterns:
         duty[pattern.staff_id][0].append((parse_hhmm(pattern.starts), parse_hhmm(pattern.ends)))
     for exception in exceptions:
-        interval = ((parse_hhmm(exception.starts), parse_hhmm(exception.ends)) if exception.starts
-                    else (time.min, time.max))
+        interval = (
+            (parse_hhmm(exception.starts), parse_hhmm(exception.ends)) if exception.starts else (time.min, time.max)
+        )
         duty[exception.staff_id][0 if exception.kind == ExceptionKind.EXTRA else 1].append(interval)
     return dict(duty)
 
 
-async def _overrides_by_store(session: AsyncSession,
-                              days_by_store: Mapping[int, Sequence[date]]) -> dict[tuple[int, date], int]:
+async def _overrides_by_store(
+    session: AsyncSession, days_by_store: Mapping[int, Sequence[date]]
+) -> dict[tuple[int, date], int]:
     """(store, day) -> the capacity the store set for that date."""
     all_days = sorted({day for days in days_by_store.values() for day in days})
-    rows = await session.exec(select(CapacityOverride).where(
-        is_in(session, CapacityOverride.store_id, list(days_by_store)),
-        is_in(session, CapacityOverride.day, all_days)))
+    rows = await session.exec(
+        select(CapacityOverride).where(
+            is_in(session, CapacityOverride.store_id, list(days_by_store)),
+            is_in(session, CapacityOverride.day, all_days),
+        )
+    )
     return {(row.store_id, row.day): row.capacity for row in rows}
 
 
@@ -269,8 +343,9 @@ async def slot_capacities(session: AsyncSession, store: Store, days: Sequence[da
     return (await slot_capacities_by_store(session, [(store, days)]))[store.id]
 
 
-async def slot_capacities_by_store(session: AsyncSession, wanted: Sequence[tuple[Store, Sequence[date]]]
-                                   ) -> dict[int, list[SlotCapacity]]:
+async def slot_capacities_by_store(
+    session: AsyncSession, wanted: Sequence[tuple[Store, Sequence[date]]]
+) -> dict[int, list[SlotCapacity]]:
     """Per store (each listed once): every slot on its local days, in the order of the days, with its
     capacity and the guides covering it. A few statements whatever the number of stores.
 
@@ -283,10 +358,14 @@ async def slot_capacities_by_store(session: AsyncSession, wanted: Sequence[tuple
     settings = await settings_by_store(session, list(days_by_store))
     duty = await _duty_by_store(session, days_by_store)
     overrides = await _overrides_by_store(session, days_by_store)
-    return {store.id: [_slot_capacity(slot, duty[store.id][day], overrides.get((store.id, day)),
-                                      settings[store.id].guide_capacity)
-                       for day in days for slot in _day_slots(store, day, settings[store.id])]
-            for store, days in wanted}
+    return {
+        store.id: [
+            _slot_capacity(slot, duty[store.id][day], overrides.get((store.id, day)), settings[store.id].guide_capacity)
+            for day in days
+            for slot in _day_slots(store, day, settings[store.id])
+        ]
+        for store, days in wanted
+    }
 
 
 def _day_slots(store: Store, day: date, settings: SlotSettings) -> list[Slot]:

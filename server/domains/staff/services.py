@@ -62,16 +62,14 @@ def _check_password(check: Validator, password: str | None) -> None:
     if password is None:
         return
     if len(password) < MIN_PASSWORD_LENGTH:
-        check.add("PASSWORD_TOO_SHORT", f"password needs at least {MIN_PASSWORD_LENGTH} characters",
-                  ("input", "password"))
+        check.add(
+            "PASSWORD_TOO_SHORT", f"password needs at least {MIN_PASSWORD_LENGTH} characters", ("input", "password")
+        )
     elif len(password) > MAX_PASSWORD_LENGTH:
-        check.add("TOO_LONG", f"password takes at most {MAX_PASSWORD_LENGTH} characters",
-                  ("input", "password"))
+        check.add("TOO_LONG", f"password takes at most {MAX_PASSWORD_LENGTH} characters", ("input", "password"))
 
 
-async def _check_assignment(
-    session: AsyncSession, check: Validator, role: Role, store_id: int | None
-) -> None:
+async def _check_assignment(session: AsyncSession, check: Validator, role: Role, store_id: int | None) -> None:
     if role in STORE_ROLES and store_id is None:
         check.add("STORE_REQUIRED", f"a {role.value} belongs to a store", ("input", "storeId"))
     elif role not in STORE_ROLES and store_id is not None:
@@ -101,9 +99,14 @@ async def create_staff(
 ) -> StaffUser:
     _authorize_staff_write(actor, draft.role, draft.store_id)
     check = Validator(Code)
-    username = check.text(("input", "username"), draft.username and normalize_username(draft.username),
-                          max_length=32, min_length=3, pattern=USERNAME_PATTERN,
-                          pattern_hint="3-32 characters: a-z, 0-9, '.', '_' or '-'")
+    username = check.text(
+        ("input", "username"),
+        draft.username and normalize_username(draft.username),
+        max_length=32,
+        min_length=3,
+        pattern=USERNAME_PATTERN,
+        pattern_hint="3-32 characters: a-z, 0-9, '.', '_' or '-'",
+    )
     check.text(("input", "displayName"), draft.display_name, max_length=64)
     _check_password(check, draft.password)
     await _check_assignment(session, check, draft.role, draft.store_id)
@@ -117,8 +120,11 @@ async def create_staff(
         if taken.one():
             raise duplicate
         staff = StaffUser(
-            username=username, password_hash=await hash_password(draft.password),
-            display_name=draft.display_name.strip(), role=draft.role.value, store_id=draft.store_id,
+            username=username,
+            password_hash=await hash_password(draft.password),
+            display_name=draft.display_name.strip(),
+            role=draft.role.value,
+            store_id=draft.store_id,
         )
         session.add(staff)
         await session.flush()
@@ -127,8 +133,14 @@ async def create_staff(
 
     fingerprint = {**asdict(draft), "password": None}  # the password is not kept, even hashed
     staff_id = await create_once(
-        session, actor=actor.key, operation="staffCreate", key=idempotency_key,
-        payload=fingerprint, codes=Code, create=create, duplicate=duplicate,
+        session,
+        actor=actor.key,
+        operation="staffCreate",
+        key=idempotency_key,
+        payload=fingerprint,
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
     )
     return await session.get(StaffUser, staff_id)
 
@@ -199,8 +211,10 @@ async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
     ids = list(staff_ids)
     categories = sa.select(StaffSkillCategory.staff_id, StaffSkillCategory.category_id, sa.literal("category"))
     services = sa.select(StaffSkillService.staff_id, StaffSkillService.service_id, sa.literal("service"))
-    both = sa.union_all(categories.where(col(StaffSkillCategory.staff_id).in_(ids)),
-                        services.where(col(StaffSkillService.staff_id).in_(ids))).order_by(sa.literal_column("2"))
+    both = sa.union_all(
+        categories.where(col(StaffSkillCategory.staff_id).in_(ids)),
+        services.where(col(StaffSkillService.staff_id).in_(ids)),
+    ).order_by(sa.literal_column("2"))
     skills: dict[int, tuple[list[int], list[int]]] = {staff_id: ([], []) for staff_id in staff_ids}
     for staff_id, target, kind in (await session.exec(both)).all():
         skills[staff_id][0 if kind == "category" else 1].append(target)
@@ -264,8 +278,14 @@ async def create_team(
         return team.id
 
     team_id = await create_once(
-        session, actor=actor.key, operation="teamCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
+        session,
+        actor=actor.key,
+        operation="teamCreate",
+        key=idempotency_key,
+        payload=asdict(draft),
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
     )
     return await session.get(Team, team_id)
 

@@ -103,8 +103,7 @@ def _check_place(check: Validator, values: StoreDraft | StoreChanges, required: 
     check.number_range(("input", "location", "latitude"), values.latitude, -90, 90)
     check.number_range(("input", "location", "longitude"), values.longitude, -180, 180)
     if values.timezone is not None and not is_valid_timezone(values.timezone):
-        check.add("INVALID_TIMEZONE", "timezone must be an IANA time zone such as Asia/Shanghai",
-                  ("input", "timezone"))
+        check.add("INVALID_TIMEZONE", "timezone must be an IANA time zone such as Asia/Shanghai", ("input", "timezone"))
     _check_opening_hours(check, values.opening_hours)
 
 
@@ -125,10 +124,7 @@ def hours_to_json(hours: Sequence[DayHours]) -> list[dict]:
 
 
 def hours_from_json(rows: list[dict]) -> list[DayHours]:
-    return [
-        DayHours(r["weekday"], time.fromisoformat(r["opens"]), time.fromisoformat(r["closes"]))
-        for r in rows
-    ]
+    return [DayHours(r["weekday"], time.fromisoformat(r["opens"]), time.fromisoformat(r["closes"])) for r in rows]
 
 
 async def _replace_services(session: AsyncSession, store_id: int, service_ids: Sequence[int]):
@@ -141,8 +137,13 @@ async def create_store(
 ) -> Store:
     actor.require_role(Role.HQ_ADMIN)
     check = Validator(Code)
-    code = check.text(("input", "code"), draft.code, max_length=16, pattern=STORE_CODE_PATTERN,
-                      pattern_hint="2-16 upper-case letters, digits or -")
+    code = check.text(
+        ("input", "code"),
+        draft.code,
+        max_length=16,
+        pattern=STORE_CODE_PATTERN,
+        pattern_hint="2-16 upper-case letters, digits or -",
+    )
     _check_place(check, draft, required=True)
     await _check_services(session, check, draft.service_ids)
     check.raise_if_any()
@@ -154,9 +155,14 @@ async def create_store(
         if taken.one():
             raise duplicate
         store = Store(
-            code=code, name=draft.name.strip(), city=draft.city.strip(),
-            address=draft.address.strip(), latitude=draft.latitude, longitude=draft.longitude,
-            timezone=draft.timezone, opening_hours=hours_to_json(draft.opening_hours),
+            code=code,
+            name=draft.name.strip(),
+            city=draft.city.strip(),
+            address=draft.address.strip(),
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            timezone=draft.timezone,
+            opening_hours=hours_to_json(draft.opening_hours),
             active=draft.active,
         )
         session.add(store)
@@ -165,15 +171,19 @@ async def create_store(
         return store.id
 
     store_id = await create_once(
-        session, actor=actor.key, operation="storeCreate", key=idempotency_key,
-        payload=asdict(draft), codes=Code, create=create, duplicate=duplicate,
+        session,
+        actor=actor.key,
+        operation="storeCreate",
+        key=idempotency_key,
+        payload=asdict(draft),
+        codes=Code,
+        create=create,
+        duplicate=duplicate,
     )
     return await session.get(Store, store_id)
 
 
-async def update_store(
-    session: AsyncSession, actor: Actor, store_id: int, changes: StoreChanges
-) -> Store:
+async def update_store(session: AsyncSession, actor: Actor, store_id: int, changes: StoreChanges) -> Store:
     actor.require_role(Role.HQ_ADMIN)
     store = await session.get(Store, store_id)
     if store is None:
@@ -238,31 +248,42 @@ def distance_sql(session: AsyncSession, lat: float, lng: float):
     """Haversine distance in metres from (lat, lng) to each store, as a SQL expression."""
     lat_rad, lng_rad = func.radians(Store.latitude), func.radians(Store.longitude)
     phi, lam = math.radians(lat), math.radians(lng)
-    h = (func.power(func.sin((lat_rad - phi) / 2.0), 2)
-         + math.cos(phi) * func.cos(lat_rad) * func.power(func.sin((lng_rad - lam) / 2.0), 2))
+    h = func.power(func.sin((lat_rad - phi) / 2.0), 2) + math.cos(phi) * func.cos(lat_rad) * func.power(
+        func.sin((lng_rad - lam) / 2.0), 2
+    )
     # Rounding can push h a hair above 1 for antipodal points, out of asin's domain.
     at_most = func.least if session.get_bind().dialect.name == "postgresql" else func.min
     return 2 * EARTH_RADIUS_M * func.asin(func.sqrt(at_most(h, 1.0)))
 
 
-def _nearby_query(session: AsyncSession, lat: float, lng: float, limit: int, service_id: int | None,
-                  radius_m: float | None):
+def _nearby_query(
+    session: AsyncSession, lat: float, lng: float, limit: int, service_id: int | None, radius_m: float | None
+):
     distance = distance_sql(session, lat, lng)
     labelled = distance.label("distance")
     statement = select(Store, labelled).where(col(Store.active))
     if service_id is not None:
-        statement = statement.where(sa.exists().where(StoreService.store_id == Store.id,
-                                                      StoreService.service_id == service_id))
+        statement = statement.where(
+            sa.exists().where(StoreService.store_id == Store.id, StoreService.service_id == service_id)
+        )
     if radius_m is not None:
         box = bounding_box(lat, lng, radius_m)
-        statement = statement.where(col(Store.latitude).between(box.min_lat, box.max_lat),
-                                    col(Store.longitude).between(box.min_lng, box.max_lng),
-                                    distance <= radius_m)
+        statement = statement.where(
+            col(Store.latitude).between(box.min_lat, box.max_lat),
+            col(Store.longitude).between(box.min_lng, box.max_lng),
+            distance <= radius_m,
+        )
     return statement.order_by(labelled, Store.id).limit(limit)
 
 
 async def nearby_stores(
-    session: AsyncSession, lat: float, lng: float, *, limit: int, service_id: int | None, now: datetime,
+    session: AsyncSession,
+    lat: float,
+    lng: float,
+    *,
+    limit: int,
+    service_id: int | None,
+    now: datetime,
     product_ids: Sequence[int] = (),
 ) -> list[NearbyStore]:
     """The ``limit`` active stores nearest to a WGS-84 point (offering ``service_id`` if given).

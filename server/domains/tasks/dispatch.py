@@ -67,8 +67,14 @@ async def choose_guide(session: AsyncSession, need: Need, exclude: Sequence[int]
 
 def _rank(s: _Standing):
     never = s.last_assigned is None
-    return (not s.relationship, -s.skills, s.today, not never, s.last_assigned.timestamp() if s.last_assigned else 0,
-            s.guide_id)
+    return (
+        not s.relationship,
+        -s.skills,
+        s.today,
+        not never,
+        s.last_assigned.timestamp() if s.last_assigned else 0,
+        s.guide_id,
+    )
 
 
 def _explain(ranked: list[_Standing], need: Need) -> str:
@@ -96,23 +102,29 @@ class _Load:
 async def _loads(session: AsyncSession, guides: Sequence[int], need: Need) -> dict[int, _Load]:
     """Each guide's load, in one pass over her tasks."""
     in_slot = func.count().filter(Task.due_at == need.slot_start, col(Task.status).in_(OPEN_STATES))
-    today = func.count().filter(Task.due_at >= need.day_start, Task.due_at < need.day_end,
-                                Task.status != "CANCELLED")
-    rows = await session.exec(select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
-                              .where(col(Task.assignee_id).in_(list(guides))).group_by(Task.assignee_id))
+    today = func.count().filter(Task.due_at >= need.day_start, Task.due_at < need.day_end, Task.status != "CANCELLED")
+    rows = await session.exec(
+        select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
+        .where(col(Task.assignee_id).in_(list(guides)))
+        .group_by(Task.assignee_id)
+    )
     loads = {guide: _Load(0, 0, None) for guide in guides}
     for guide, slot_count, day_count, last in rows.all():
         loads[guide] = _Load(slot_count, day_count, aggregate_time(last))
     return loads
 
 
-async def _standings(session: AsyncSession, guides: Sequence[int], need: Need,
-                     loads: dict[int, _Load]) -> list[_Standing]:
+async def _standings(
+    session: AsyncSession, guides: Sequence[int], need: Need, loads: dict[int, _Load]
+) -> list[_Standing]:
     skills = await skills_by_staff(session, guides)
     standings = []
     for guide in guides:
         categories, services = skills[guide]
         matches = len(need.category_ids & set(categories)) + (1 if need.service_id in services else 0)
-        standings.append(_Standing(guide, guide == need.relationship_guide_id, matches, loads[guide].today,
-                                   loads[guide].last_assigned))
+        standings.append(
+            _Standing(
+                guide, guide == need.relationship_guide_id, matches, loads[guide].today, loads[guide].last_assigned
+            )
+        )
     return standings

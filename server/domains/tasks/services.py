@@ -76,6 +76,7 @@ class Reception:
 
 # --- creation ------------------------------------------------------------------------------------
 
+
 async def customer_type_of(session: AsyncSession, person_id: int, from_livestream: bool) -> CustomerType:
     if from_livestream:
         return CustomerType.LIVESTREAM_REFERRAL
@@ -88,8 +89,7 @@ async def customer_type_of(session: AsyncSession, person_id: int, from_livestrea
 
 
 async def sop_steps(session: AsyncSession, customer_type: CustomerType) -> list[dict]:
-    template = (await session.exec(select(SopTemplate).where(
-        SopTemplate.customer_type == customer_type.value))).first()
+    template = (await session.exec(select(SopTemplate).where(SopTemplate.customer_type == customer_type.value))).first()
     return template.steps if template else DEFAULT_STEPS[customer_type]
 
 
@@ -97,23 +97,46 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
     """The booking's RECEPTION task, dispatched; in the caller's transaction (the caller commits)."""
     customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
     choice = await choose_guide(session, reception.need)
-    task = Task(kind=TaskKind.RECEPTION.value, store_id=reception.store_id, booking_id=reception.booking_id,
-                person_id=reception.person_id, assignment_reason="", status=TaskStatus.OPEN.value,
-                priority=(TaskPriority.HIGH if reception.from_livestream else TaskPriority.NORMAL).value,
-                customer_type=customer_type.value, due_at=reception.slot_start, created_at=now, updated_at=now)
+    task = Task(
+        kind=TaskKind.RECEPTION.value,
+        store_id=reception.store_id,
+        booking_id=reception.booking_id,
+        person_id=reception.person_id,
+        assignment_reason="",
+        status=TaskStatus.OPEN.value,
+        priority=(TaskPriority.HIGH if reception.from_livestream else TaskPriority.NORMAL).value,
+        customer_type=customer_type.value,
+        due_at=reception.slot_start,
+        created_at=now,
+        updated_at=now,
+    )
     _apply_choice(task, choice, policy, now)
     session.add(task)
     await session.flush()
-    session.add_all(TaskStep(task_id=task.id, position=n, title=s["title"], guidance=s.get("guidance", ""),
-                             required=bool(s.get("required", True)))
-                    for n, s in enumerate(await sop_steps(session, customer_type)))
+    session.add_all(
+        TaskStep(
+            task_id=task.id,
+            position=n,
+            title=s["title"],
+            guidance=s.get("guidance", ""),
+            required=bool(s.get("required", True)),
+        )
+        for n, s in enumerate(await sop_steps(session, customer_type))
+    )
     _history(session, task, SYSTEM, TaskAction.CREATED, now, assignee_id=None)
     _record_assignment(session, task, None, choice, TaskAction.ASSIGNED, now, SYSTEM)
     return task
 
 
-async def _assign(session: AsyncSession, task: Task, choice: Choice, policy: TaskPolicy, now: datetime,
-                  action: TaskAction, actor: str = SYSTEM) -> None:
+async def _assign(
+    session: AsyncSession,
+    task: Task,
+    choice: Choice,
+    policy: TaskPolicy,
+    now: datetime,
+    action: TaskAction,
+    actor: str = SYSTEM,
+) -> None:
     previous = task.assignee_id
     _apply_choice(task, choice, policy, now)
     _record_assignment(session, task, previous, choice, action, now, actor)
@@ -128,8 +151,15 @@ def _apply_choice(task: Task, choice: Choice, policy: TaskPolicy, now: datetime)
         task.status = TaskStatus.OPEN.value  # the new guide has not acknowledged it yet
 
 
-def _record_assignment(session: AsyncSession, task: Task, previous: int | None, choice: Choice,
-                       action: TaskAction, now: datetime, actor: str) -> None:
+def _record_assignment(
+    session: AsyncSession,
+    task: Task,
+    previous: int | None,
+    choice: Choice,
+    action: TaskAction,
+    now: datetime,
+    actor: str,
+) -> None:
     """History, and the news for the new guide, the previous one and the store queue."""
     _history(session, task, actor, action if choice.guide_id else TaskAction.QUEUED, now, note=choice.reason)
     event = "CREATED" if action is TaskAction.ASSIGNED else action.value
@@ -141,21 +171,43 @@ def _record_assignment(session: AsyncSession, task: Task, previous: int | None, 
 
 
 def _message(task: Task) -> dict:
-    return {"taskId": task.id, "storeId": task.store_id, "assigneeId": task.assignee_id, "status": task.status,
-            "priority": task.priority, "bookingId": task.booking_id}
+    return {
+        "taskId": task.id,
+        "storeId": task.store_id,
+        "assigneeId": task.assignee_id,
+        "status": task.status,
+        "priority": task.priority,
+        "bookingId": task.booking_id,
+    }
 
 
 _CURRENT = object()
 
 
-def _history(session: AsyncSession, task: Task, actor: str, action: TaskAction, now: datetime,
-             note: str = "", assignee_id: int | None | object = _CURRENT) -> None:
-    session.add(TaskHistory(task_id=task.id, at=now, actor=actor, action=action.value, status=task.status,
-                            assignee_id=task.assignee_id if assignee_id is _CURRENT else assignee_id,
-                            note=note[:200]))
+def _history(
+    session: AsyncSession,
+    task: Task,
+    actor: str,
+    action: TaskAction,
+    now: datetime,
+    note: str = "",
+    assignee_id: int | object | None = _CURRENT,
+) -> None:
+    session.add(
+        TaskHistory(
+            task_id=task.id,
+            at=now,
+            actor=actor,
+            action=action.value,
+            status=task.status,
+            assignee_id=task.assignee_id if assignee_id is _CURRENT else assignee_id,
+            note=note[:200],
+        )
+    )
 
 
 # --- the guide's work ----------------------------------------------------------------------------
+
 
 async def _task_for_update(session: AsyncSession, task_id: int, path: tuple[str, ...] = ("id",)) -> Task:
     task = await session.get(Task, task_id, with_for_update=True)
@@ -170,11 +222,11 @@ def _require_assignee(actor: Actor, task: Task, path: tuple[str, ...] = ("id",))
         raise DomainError.single(Code.NOT_ASSIGNED_TO_YOU, "this task is assigned to another guide", path)
 
 
-def _move(session, task: Task, actor: Actor, allowed: Sequence[TaskStatus], to: TaskStatus, action: TaskAction,
-          now: datetime) -> None:
+def _move(
+    session, task: Task, actor: Actor, allowed: Sequence[TaskStatus], to: TaskStatus, action: TaskAction, now: datetime
+) -> None:
     if task.status not in {s.value for s in allowed}:
-        raise DomainError.single(Code.INVALID_STATE, f"a {task.status} task cannot be {action.value.lower()}",
-                                 ("id",))
+        raise DomainError.single(Code.INVALID_STATE, f"a {task.status} task cannot be {action.value.lower()}", ("id",))
     task.status, task.updated_at = to.value, now
     _history(session, task, actor.key, action, now)
     _announce(session, task, action, now)
@@ -208,8 +260,15 @@ async def start(session: AsyncSession, actor: Actor, task_id: int, now: datetime
 
 async def begin(session: AsyncSession, task: Task, actor: Actor, now: datetime) -> None:
     """IN_PROGRESS within the caller's transaction (a check-in acknowledges on the way)."""
-    _move(session, task, actor, [TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED], TaskStatus.IN_PROGRESS,
-          TaskAction.STARTED, now)
+    _move(
+        session,
+        task,
+        actor,
+        [TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED],
+        TaskStatus.IN_PROGRESS,
+        TaskAction.STARTED,
+        now,
+    )
     task.ack_due_at = None
 
 
@@ -236,8 +295,9 @@ def _acknowledge_by_working(session, task: Task, actor: Actor, now: datetime) ->
     """Whoever ticks a step of an OPEN task is handling it: it is acknowledged on the way (so it is not
     escalated away from them), as check-in does. A queued task has nobody to acknowledge it."""
     if task.assignee_id is None:
-        raise DomainError.single(Code.INVALID_STATE, "a queued task is assigned before its steps are ticked",
-                                 ("taskId",))
+        raise DomainError.single(
+            Code.INVALID_STATE, "a queued task is assigned before its steps are ticked", ("taskId",)
+        )
     _move(session, task, actor, [TaskStatus.OPEN], TaskStatus.ACKNOWLEDGED, TaskAction.ACKNOWLEDGED, now)
     task.ack_due_at = None
 
@@ -247,12 +307,17 @@ async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datet
     ``bookings.services.complete_reception``, which also completes her booking)."""
     task = await _task_for_update(session, task_id)
     _require_assignee(actor, task)
-    open_steps = (await session.exec(select(TaskStep.title).where(
-        TaskStep.task_id == task.id, TaskStep.required, col(TaskStep.done_at).is_(None))
-        .order_by(TaskStep.position))).all()
+    open_steps = (
+        await session.exec(
+            select(TaskStep.title)
+            .where(TaskStep.task_id == task.id, TaskStep.required, col(TaskStep.done_at).is_(None))
+            .order_by(TaskStep.position)
+        )
+    ).all()
     if open_steps:
-        raise DomainError.single(Code.REQUIRED_STEPS_OPEN, f"required steps still open: {', '.join(open_steps)}",
-                                 ("id",))
+        raise DomainError.single(
+            Code.REQUIRED_STEPS_OPEN, f"required steps still open: {', '.join(open_steps)}", ("id",)
+        )
     _move(session, task, actor, [TaskStatus.IN_PROGRESS], TaskStatus.DONE, TaskAction.DONE, now)
     return task
 
@@ -267,33 +332,38 @@ async def cancel_for_booking(session: AsyncSession, booking_id: int, actor_key: 
     _announce(session, task, TaskAction.CANCELLED, now)
 
 
-async def reassign(session: AsyncSession, actor: Actor, task_id: int, guide_id: int, policy: TaskPolicy,
-                   now: datetime) -> Task:
+async def reassign(
+    session: AsyncSession, actor: Actor, task_id: int, guide_id: int, policy: TaskPolicy, now: datetime
+) -> Task:
     """A manager gives the task to another guide of the store."""
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     task = await _task_for_update(session, task_id)
     actor.require_store(task.store_id)
     guide = await session.get(StaffUser, guide_id)
     if guide is None or not guide.active or guide.role != Role.GUIDE.value or guide.store_id != task.store_id:
-        raise DomainError.single(Code.NOT_A_CANDIDATE, "the new assignee must be an active guide of the store",
-                                 ("guideId",))
+        raise DomainError.single(
+            Code.NOT_A_CANDIDATE, "the new assignee must be an active guide of the store", ("guideId",)
+        )
     if task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
         raise DomainError.single(Code.INVALID_STATE, f"a {task.status} task cannot be reassigned", ("id",))
-    await _assign(session, task, Choice(guide.id, f"reassigned by {actor.key}"), policy, now,
-                  TaskAction.REASSIGNED, actor.key)
+    await _assign(
+        session, task, Choice(guide.id, f"reassigned by {actor.key}"), policy, now, TaskAction.REASSIGNED, actor.key
+    )
     await session.commit()
     return task
 
 
 # --- reads ---------------------------------------------------------------------------------------
 
+
 async def tasks_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Task]:
     return await rows_by_id(session, Task, ids)
 
 
 async def steps_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, list[TaskStep]]:
-    rows = await session.exec(select(TaskStep).where(col(TaskStep.task_id).in_(list(task_ids)))
-                              .order_by(TaskStep.task_id, TaskStep.position))
+    rows = await session.exec(
+        select(TaskStep).where(col(TaskStep.task_id).in_(list(task_ids))).order_by(TaskStep.task_id, TaskStep.position)
+    )
     result: dict[int, list[TaskStep]] = {i: [] for i in task_ids}
     for row in rows:
         result[row.task_id].append(row)
@@ -301,8 +371,11 @@ async def steps_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[
 
 
 async def history_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, list[TaskHistory]]:
-    rows = await session.exec(select(TaskHistory).where(col(TaskHistory.task_id).in_(list(task_ids)))
-                              .order_by(TaskHistory.task_id, TaskHistory.id))
+    rows = await session.exec(
+        select(TaskHistory)
+        .where(col(TaskHistory.task_id).in_(list(task_ids)))
+        .order_by(TaskHistory.task_id, TaskHistory.id)
+    )
     result: dict[int, list[TaskHistory]] = {i: [] for i in task_ids}
     for row in rows:
         result[row.task_id].append(row)
@@ -328,8 +401,9 @@ def check_step_position(position: int) -> None:
 MAX_SOP_STEPS = 20
 
 
-async def set_sop_template(session: AsyncSession, actor: Actor, customer_type: CustomerType, name: str,
-                           steps: Sequence[dict], now: datetime) -> SopTemplate:
+async def set_sop_template(
+    session: AsyncSession, actor: Actor, customer_type: CustomerType, name: str, steps: Sequence[dict], now: datetime
+) -> SopTemplate:
     """Replace the SOP of a customer type; tasks created from now on follow it."""
     actor.require_role(Role.HQ_ADMIN)
     check = Validator(Code)
@@ -341,15 +415,16 @@ async def set_sop_template(session: AsyncSession, actor: Actor, customer_type: C
     for index, raw in enumerate(steps):
         path = ("input", "steps", str(index))
         title = check.text((*path, "title"), raw["title"], max_length=100)
-        guidance = check.text((*path, "guidance"), raw.get("guidance", ""), max_length=500, min_length=0,
-                              required=False, multiline=True)
+        guidance = check.text(
+            (*path, "guidance"), raw.get("guidance", ""), max_length=500, min_length=0, required=False, multiline=True
+        )
         clean.append({"title": title, "guidance": guidance or "", "required": bool(raw.get("required", True))})
     check.raise_if_any()
-    template = (await session.exec(select(SopTemplate).where(
-        SopTemplate.customer_type == customer_type.value))).first()
+    template = (await session.exec(select(SopTemplate).where(SopTemplate.customer_type == customer_type.value))).first()
     if template is None:
-        template = SopTemplate(customer_type=customer_type.value, name=name, steps=clean, updated_by=actor.key,
-                               updated_at=now)
+        template = SopTemplate(
+            customer_type=customer_type.value, name=name, steps=clean, updated_by=actor.key, updated_at=now
+        )
     else:
         template.name, template.steps, template.updated_by, template.updated_at = name, clean, actor.key, now
     session.add(template)
@@ -363,8 +438,15 @@ async def start_for_booking(session: AsyncSession, booking_id: int, actor: Actor
     if task is None or task.status not in (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value):
         return
     if task.assignee_id is None and actor.has_role(Role.GUIDE):  # from the store queue: she is his now
-        await _assign(session, task, Choice(actor.id, "checked her in from the store queue"), TaskPolicy(), now,
-                      TaskAction.ASSIGNED, actor.key)
+        await _assign(
+            session,
+            task,
+            Choice(actor.id, "checked her in from the store queue"),
+            TaskPolicy(),
+            now,
+            TaskAction.ASSIGNED,
+            actor.key,
+        )
     await begin(session, task, actor, now)
 
 
@@ -382,15 +464,26 @@ def claim(statement, session: AsyncSession):
 
 async def overdue_tasks(session: AsyncSession, now: datetime) -> list[Task]:
     """Assigned tasks nobody acknowledged in time."""
-    statement = (select(Task).where(Task.status == TaskStatus.OPEN.value, col(Task.assignee_id).is_not(None),
-                                    col(Task.ack_due_at).is_not(None), Task.ack_due_at <= now)
-                 .order_by(Task.ack_due_at).limit(CLAIM_BATCH))
+    statement = (
+        select(Task)
+        .where(
+            Task.status == TaskStatus.OPEN.value,
+            col(Task.assignee_id).is_not(None),
+            col(Task.ack_due_at).is_not(None),
+            Task.ack_due_at <= now,
+        )
+        .order_by(Task.ack_due_at)
+        .limit(CLAIM_BATCH)
+    )
     return list((await session.exec(claim(statement, session))).all())
 
 
 async def previous_assignees(session: AsyncSession, task_id: int) -> set[int]:
-    rows = await session.exec(select(TaskHistory.assignee_id).where(
-        TaskHistory.task_id == task_id, col(TaskHistory.assignee_id).is_not(None)).distinct())
+    rows = await session.exec(
+        select(TaskHistory.assignee_id)
+        .where(TaskHistory.task_id == task_id, col(TaskHistory.assignee_id).is_not(None))
+        .distinct()
+    )
     return set(rows.all())
 
 
@@ -405,10 +498,18 @@ async def escalate(session: AsyncSession, task: Task, choice: Choice, policy: Ta
 
 async def tasks_to_remind(session: AsyncSession, now: datetime, policy: TaskPolicy) -> list[Task]:
     """Assigned tasks whose customer is due within the reminder lead and that were not reminded yet."""
-    statement = (select(Task).where(col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value]),
-                                    col(Task.assignee_id).is_not(None), col(Task.reminded_at).is_(None),
-                                    Task.due_at > now, Task.due_at <= now + timedelta(minutes=policy.reminder_minutes))
-                 .order_by(Task.due_at).limit(CLAIM_BATCH))
+    statement = (
+        select(Task)
+        .where(
+            col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value]),
+            col(Task.assignee_id).is_not(None),
+            col(Task.reminded_at).is_(None),
+            Task.due_at > now,
+            Task.due_at <= now + timedelta(minutes=policy.reminder_minutes),
+        )
+        .order_by(Task.due_at)
+        .limit(CLAIM_BATCH)
+    )
     return list((await session.exec(claim(statement, session))).all())
 
 
@@ -427,8 +528,9 @@ async def cancel_for_no_show(session: AsyncSession, booking_id: int, now: dateti
     _announce(session, task, TaskAction.CANCELLED, now)
 
 
-async def move_reception(session: AsyncSession, booking_id: int, need: Need, policy: TaskPolicy, now: datetime,
-                         actor_key: str) -> None:
+async def move_reception(
+    session: AsyncSession, booking_id: int, need: Need, policy: TaskPolicy, now: datetime, actor_key: str
+) -> None:
     """Her booking moved to another slot: the task is due then; its guide stays if on shift with a free
     seat then, else dispatch chooses again (in the caller's transaction)."""
     task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
@@ -445,7 +547,12 @@ async def move_reception(session: AsyncSession, booking_id: int, need: Need, pol
 
 
 async def _tasks_in_slot_excluding(session: AsyncSession, guide_id: int, slot_start: datetime, task_id: int) -> int:
-    rows = await session.exec(select(Task.id).where(
-        Task.assignee_id == guide_id, Task.due_at == slot_start, Task.id != task_id,
-        col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value])))
+    rows = await session.exec(
+        select(Task.id).where(
+            Task.assignee_id == guide_id,
+            Task.due_at == slot_start,
+            Task.id != task_id,
+            col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value]),
+        )
+    )
     return len(rows.all())

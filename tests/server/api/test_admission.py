@@ -24,8 +24,9 @@ async def test_operations_beyond_the_limit_wait_their_turn(app_with_url, migrate
     monkeypatch.setattr(GraphQLHTTPEndpoint, "_execute", observed)
     api = await app_with_url(migrated_url, http_concurrency=3)
 
-    responses = await asyncio.gather(*(api.client.post("/graphql", json={"query": "{ __typename }"})
-                                       for _ in range(12)))
+    responses = await asyncio.gather(
+        *(api.client.post("/graphql", json={"query": "{ __typename }"}) for _ in range(12))
+    )
 
     assert [r.status_code for r in responses] == [200] * 12
     assert all(r.json()["data"] == {"__typename": "Query"} for r in responses)

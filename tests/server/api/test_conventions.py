@@ -33,7 +33,10 @@ mutation Create($input: StoreCreateInput!) {
 }"""
 
 NEW_STORE = {
-    "code": "S003", "name": "广州店", "city": "广州", "address": "天河路 1 号",
+    "code": "S003",
+    "name": "广州店",
+    "city": "广州",
+    "address": "天河路 1 号",
     "location": {"latitude": 23.13, "longitude": 113.26},
     "openingHours": [{"weekday": "MONDAY", "opens": "10:00:00", "closes": "22:00:00"}],
 }
@@ -48,8 +51,7 @@ async def request_error(api, query: str, variables: dict | None = None, token: s
     headers = {"accept": GQL}
     if token:
         headers["authorization"] = f"Bearer {token}"
-    response = await api.client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                     headers=headers)
+    response = await api.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     assert response.status_code == 400, response.text
     body = response.json()
     assert "data" not in body
@@ -57,6 +59,7 @@ async def request_error(api, query: str, variables: dict | None = None, token: s
 
 
 # --- connections --------------------------------------------------------------------------------
+
 
 async def test_connection_pages_forward_with_after_end_cursor(api, world, token_for):
     token = await token_for("admin")
@@ -95,6 +98,7 @@ async def test_connection_garbage_cursor_is_bad_user_input(api, world, token_for
 
 # --- node(id:) ----------------------------------------------------------------------------------
 
+
 async def test_node_returns_a_store_by_global_id(api, world, token_for):
     data = await api.data(NODE, {"id": world.gid("Store", "shanghai")}, await token_for("admin"))
     assert data["node"] == {"__typename": "Store", "id": world.gid("Store", "shanghai"), "code": "S001"}
@@ -119,6 +123,7 @@ async def test_node_hides_staff_a_guide_may_not_see(api, world, token_for):
 
 
 # --- authentication and authorization -----------------------------------------------------------
+
 
 async def test_missing_token_is_unauthenticated(api, world):
     body = await api(STORES, {"first": 1})
@@ -159,8 +164,8 @@ async def test_admin_creating_a_store_is_allowed(api, world, token_for, db):
 
 # --- masking of unexpected errors ---------------------------------------------------------------
 
-async def test_unexpected_exception_is_masked_with_request_id_and_logged(api, world, token_for, monkeypatch,
-                                                                        caplog):
+
+async def test_unexpected_exception_is_masked_with_request_id_and_logged(api, world, token_for, monkeypatch, caplog):
     token = await token_for("admin")
 
     def boom(**kwargs):
@@ -192,6 +197,7 @@ async def test_expected_errors_are_not_logged_as_unexpected(api, world, caplog):
 
 
 # --- query limits -------------------------------------------------------------------------------
+
 
 def nested_query(depth: int) -> str:
     """A document whose deepest field sits ``depth`` levels below the root fields.
@@ -300,8 +306,14 @@ mutation Create($input: LivestreamCreateInput!) {
 
 
 def livestream_input(world, start: str, end: str) -> dict:
-    return {"title": "Double 12", "hostName": "Lily", "teamId": world.gid("Team", "team"),
-            "channel": "WECHAT_CHANNELS", "scheduledStart": start, "scheduledEnd": end}
+    return {
+        "title": "Double 12",
+        "hostName": "Lily",
+        "teamId": world.gid("Team", "team"),
+        "channel": "WECHAT_CHANNELS",
+        "scheduledStart": start,
+        "scheduledEnd": end,
+    }
 
 
 async def test_datetime_without_time_zone_is_a_request_error(api, world, token_for, db):
@@ -320,6 +332,7 @@ async def test_datetime_with_offset_is_stored_as_utc(api, world, token_for, db):
 
 
 # --- health -------------------------------------------------------------------------------------
+
 
 async def test_healthz_is_ok(api):
     response = await api.client.get("/healthz")
@@ -340,8 +353,7 @@ async def test_node_is_null_for_an_interface_name(api, world, token_for):
 
 
 async def test_team_members_are_hidden_from_store_roles(api, world, token_for):
-    body = await api("{ teams { edges { node { name members { username } } } } }",
-                     token=await token_for("sh.guide"))
+    body = await api("{ teams { edges { node { name members { username } } } } }", token=await token_for("sh.guide"))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     ops = await api.data("{ teams { edges { node { members { username } } } } }", token=await token_for("ops"))
     assert ops["teams"]["edges"][0]["node"]["members"] == [{"username": "ops"}]

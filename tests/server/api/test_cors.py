@@ -17,11 +17,18 @@ CLIENT_HEADERS = "authorization, content-type, x-request-id, x-source-key"
 
 
 async def preflight(api, origin: str):
-    return await api.client.options("/graphql", headers={
-        "origin": origin, "access-control-request-method": "POST", "access-control-request-headers": CLIENT_HEADERS})
+    return await api.client.options(
+        "/graphql",
+        headers={
+            "origin": origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": CLIENT_HEADERS,
+        },
+    )
 
 
 # settings --------------------------------------------------------------------------------------
+
 
 def test_development_allows_the_local_dev_ports_and_production_none():
     assert Settings().cors_origins == list(DEVELOPMENT_ORIGINS)
@@ -38,14 +45,24 @@ def test_origins_come_from_the_environment_comma_separated_or_as_json(monkeypatc
     assert Settings().cors_origins == []
 
 
-@pytest.mark.parametrize("origin", ["*", "https://h5.brand.example/app", "H5.brand.example", "https://H5.Brand.example",
-                                    "ftp://h5.brand.example", "https://h5.brand.example/"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "*",
+        "https://h5.brand.example/app",
+        "H5.brand.example",
+        "https://H5.Brand.example",
+        "ftp://h5.brand.example",
+        "https://h5.brand.example/",
+    ],
+)
 def test_only_exact_origins_are_accepted(origin):
     with pytest.raises(ValueError, match="exact origin"):
         Settings(cors_origins=[origin])
 
 
 # HTTP ------------------------------------------------------------------------------------------
+
 
 async def test_a_preflight_from_an_allowed_origin_is_answered(api):
     response = await preflight(api, DEV_ORIGIN)
@@ -88,6 +105,7 @@ async def test_the_list_replaces_the_development_ports(app_factory):
 
 
 # WebSocket -------------------------------------------------------------------------------------
+
 
 async def typename_over_socket(address: str, origin: str | None) -> dict:
     """Open a graphql-transport-ws socket (with this Origin header, or none) and run one query."""

@@ -8,16 +8,28 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType,
-                     Undefined, build_schema)
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    Undefined,
+    build_schema,
+)
 
 from tests.server.bookings.helpers import customer
 from tests.world import login
 
 SDL = build_schema((Path(__file__).parents[3] / "schema.graphql").read_text())
 STAFF_ROLES = ["HQ_ADMIN", "ANALYST", "LIVESTREAM_OPS", "STORE_MANAGER", "GUIDE"]
-USERNAMES = {"HQ_ADMIN": "admin", "ANALYST": "analyst", "LIVESTREAM_OPS": "ops",
-             "STORE_MANAGER": "sh.manager", "GUIDE": "sh.guide"}
+USERNAMES = {
+    "HQ_ADMIN": "admin",
+    "ANALYST": "analyst",
+    "LIVESTREAM_OPS": "ops",
+    "STORE_MANAGER": "sh.manager",
+    "GUIDE": "sh.guide",
+}
 ID_TYPES = {"storeId": "shanghai", "staffId": "sh.guide", "id": "shanghai"}
 
 
@@ -37,8 +49,11 @@ def literal(name: str, type_, world) -> str:
     if isinstance(inner, GraphQLEnumType):
         return next(iter(inner.values))
     if isinstance(inner, GraphQLInputObjectType):
-        fields = [f"{key}: {literal(key, value.type, world)}" for key, value in inner.fields.items()
-                  if isinstance(value.type, GraphQLNonNull) and value.default_value is Undefined]
+        fields = [
+            f"{key}: {literal(key, value.type, world)}"
+            for key, value in inner.fields.items()
+            if isinstance(value.type, GraphQLNonNull) and value.default_value is Undefined
+        ]
         return "{" + ", ".join(fields) + "}"
     assert isinstance(inner, GraphQLScalarType), inner
     today = date.today()
@@ -46,13 +61,19 @@ def literal(name: str, type_, world) -> str:
         "ID": lambda: f'"{world.gid("Store" if name != "staffId" else "StaffUser", ID_TYPES.get(name, "shanghai"))}"',
         "Date": lambda: f'"{today + timedelta(days=1 if name == "to" else 0)}"',
         "DateTime": lambda: f'"{(datetime.now(UTC) + timedelta(days=1 if name == "to" else 0)).isoformat()}"',
-        "String": lambda: '"x"', "Int": lambda: "1", "Float": lambda: "31.2", "Boolean": lambda: "true",
+        "String": lambda: '"x"',
+        "Int": lambda: "1",
+        "Float": lambda: "31.2",
+        "Boolean": lambda: "true",
     }[inner.name]()
 
 
 def ask(name: str, field, world) -> str:
-    args = [f"{arg}: {literal(arg, value.type, world)}" for arg, value in field.args.items()
-            if isinstance(value.type, GraphQLNonNull) and value.default_value is Undefined]
+    args = [
+        f"{arg}: {literal(arg, value.type, world)}"
+        for arg, value in field.args.items()
+        if isinstance(value.type, GraphQLNonNull) and value.default_value is Undefined
+    ]
     return f"{name}{'(' + ', '.join(args) + ')' if args else ''} {{ __typename }}"
 
 
@@ -74,19 +95,26 @@ async def token_of(api, role: str) -> str:
 @pytest.mark.parametrize("role", [*STAFF_ROLES, "CUSTOMER"])
 async def test_each_refused_field_leaves_me_answered(api, world, role, caplog):
     token = await token_of(api, role)
-    refused = refused_fields(role) if role != "CUSTOMER" else [
-        name for name, field in SDL.query_type.fields.items() if allowed_roles(field) is not None]
+    refused = (
+        refused_fields(role)
+        if role != "CUSTOMER"
+        else [name for name, field in SDL.query_type.fields.items() if allowed_roles(field) is not None]
+    )
     assert refused or role == "HQ_ADMIN"
     with caplog.at_level(logging.WARNING):
         for name in refused:
-            for document in (f"{{ me {{ __typename }} {ask(name, SDL.query_type.fields[name], world)} }}",
-                             f"{{ {ask(name, SDL.query_type.fields[name], world)} me {{ __typename }} }}"):
+            for document in (
+                f"{{ me {{ __typename }} {ask(name, SDL.query_type.fields[name], world)} }}",
+                f"{{ {ask(name, SDL.query_type.fields[name], world)} me {{ __typename }} }}",
+            ):
                 body = await api(document, token=token)
                 assert "data" in body, (document, body)
                 assert body["data"]["me"]["__typename"] in ("StaffUser", "Customer"), (document, body)
                 assert body["data"][name] is None, (document, body)
-                assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], "FORBIDDEN")], \
-                    (document, body)
+                assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], "FORBIDDEN")], (
+                    document,
+                    body,
+                )
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
@@ -98,8 +126,11 @@ async def test_another_stores_fields_leave_me_answered(api, world, username):
         if username == "sh.guide" and field == "staff":
             continue
         allowed = allowed_roles(SDL.query_type.fields[field])
-        document = "{ me { __typename } " + ask(field, SDL.query_type.fields[field], world).replace(
-            world.gid("Store", "shanghai"), beijing) + " }"
+        document = (
+            "{ me { __typename } "
+            + ask(field, SDL.query_type.fields[field], world).replace(world.gid("Store", "shanghai"), beijing)
+            + " }"
+        )
         if "storeId" not in document:
             document = document.replace(f"{field} {{", f'{field}(storeId: "{beijing}") {{')
         body = await api(document, token=token)
@@ -111,8 +142,11 @@ async def test_another_stores_fields_leave_me_answered(api, world, username):
 async def test_bad_input_in_one_field_leaves_me_answered(api, world):
     token = await login(api, "admin")
     shanghai = world.gid("Store", "shanghai")
-    body = await api(f'{{ me {{ __typename }} availableSlots(storeId: "{shanghai}", from: "2026-01-01", '
-                     f'to: "2026-06-30") {{ start }} }}', token=token)
+    body = await api(
+        f'{{ me {{ __typename }} availableSlots(storeId: "{shanghai}", from: "2026-01-01", '
+        f'to: "2026-06-30") {{ start }} }}',
+        token=token,
+    )
     assert body["data"] == {"me": {"__typename": "StaffUser"}, "availableSlots": None}, body
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
 
@@ -120,11 +154,14 @@ async def test_bad_input_in_one_field_leaves_me_answered(api, world):
 async def test_refused_mutation_leaves_the_others_answered(api, world):
     """Mutations run one after another: a refused one answers null, those before and after still answer."""
     token = await login(api, "sh.guide")
-    body = await api("""mutation {
+    body = await api(
+        """mutation {
       a: logout(refreshToken: "unknown") { revoked }
       b: teamCreate(input: {name: "Nope"}) { team { id } }
       c: logout(refreshToken: "unknown") { revoked }
-    }""", token=token)
+    }""",
+        token=token,
+    )
     assert body["data"] == {"a": {"revoked": False}, "b": None, "c": {"revoked": False}}, body
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["b"], "FORBIDDEN")], body
 

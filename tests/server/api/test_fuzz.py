@@ -29,16 +29,51 @@ SCHEMA = graphql.build_schema((Path(__file__).parents[3] / "schema.graphql").rea
 ROLES = ("admin", "sh.guide", "customer")
 # Real rows the generated ids may name; not the three signed-in actors, so a generated
 # staffDeactivate cannot sign the fuzzer itself out.
-REAL_ROWS = {"Store": ("shanghai", "beijing"), "Product": ("serum", "lipstick"), "ProductCategory": ("skincare",),
-             "Service": ("trial",), "Team": ("team",), "StaffUser": ("bj.guide", "bj.manager", "analyst")}
+REAL_ROWS = {
+    "Store": ("shanghai", "beijing"),
+    "Product": ("serum", "lipstick"),
+    "ProductCategory": ("skincare",),
+    "Service": ("trial",),
+    "Team": ("team",),
+    "StaffUser": ("bj.guide", "bj.manager", "analyst"),
+}
 
 HOSTILE_TEXT = [
-    "", " ", "\ud800", "a\udfffb", "\x00", "a\x00b", "\x1b[31mred\x1b[0m", "\x07\x08\x7f\x85\x9b",
-    "\u202eevil\u202c", "\u2066x\u2069", "x" * 10_000, "你" * 5_000, "line\nbreak\ttab", "'; DROP TABLE store; --",
-    "%s%n{0}", "../../etc/passwd", "9999-12-31T23:59:59Z", "null",
+    "",
+    " ",
+    "\ud800",
+    "a\udfffb",
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred\x1b[0m",
+    "\x07\x08\x7f\x85\x9b",
+    "\u202eevil\u202c",
+    "\u2066x\u2069",
+    "x" * 10_000,
+    "你" * 5_000,
+    "line\nbreak\ttab",
+    "'; DROP TABLE store; --",
+    "%s%n{0}",
+    "../../etc/passwd",
+    "9999-12-31T23:59:59Z",
+    "null",
 ]
-PLAUSIBLE_TEXT = ["上海", "Asia/Shanghai", "13812345678", "+8613812345678", "a@x.cn", "wx-app-1", "S009", "SKU-9",
-                  "admin", "correct horse battery", "000000", "Double 12", "NEW", "REGULAR"]
+PLAUSIBLE_TEXT = [
+    "上海",
+    "Asia/Shanghai",
+    "13812345678",
+    "+8613812345678",
+    "a@x.cn",
+    "wx-app-1",
+    "S009",
+    "SKU-9",
+    "admin",
+    "correct horse battery",
+    "000000",
+    "Double 12",
+    "NEW",
+    "REGULAR",
+]
 
 
 def mostly(plausible, hostile):
@@ -47,17 +82,33 @@ def mostly(plausible, hostile):
     return st.one_of(plausible, hostile)
 
 
-texts = mostly(st.one_of(st.sampled_from(PLAUSIBLE_TEXT), st.text(max_size=20)),
-               st.one_of(st.sampled_from(HOSTILE_TEXT),
-                         st.text(st.characters(codec=None, categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp"]),
-                                 max_size=8)))
-huge_numbers = st.one_of(st.sampled_from([0, -1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, 10**20, 10**30, -(2**63) - 1]),
-                         st.integers())
+texts = mostly(
+    st.one_of(st.sampled_from(PLAUSIBLE_TEXT), st.text(max_size=20)),
+    st.one_of(
+        st.sampled_from(HOSTILE_TEXT),
+        st.text(st.characters(codec=None, categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp"]), max_size=8),
+    ),
+)
+huge_numbers = st.one_of(
+    st.sampled_from([0, -1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, 10**20, 10**30, -(2**63) - 1]), st.integers()
+)
 ints = mostly(st.one_of(st.integers(-3, 120), st.integers(-(2**31), 2**31 - 1)), huge_numbers)
 # Repeated by how many arguments name each type, so a hostile id often has the type its argument wants.
-NODE_TYPES = ["Store"] * 6 + ["StaffUser"] * 3 + ["Booking", "Task", "Customer", "Product"] * 2 + [
-    "ProductCategory", "Service", "Team", "Livestream", "ShiftException", "TouchpointSource", "PersonMerge",
-    "IdentityConflict"]
+NODE_TYPES = (
+    ["Store"] * 6
+    + ["StaffUser"] * 3
+    + ["Booking", "Task", "Customer", "Product"] * 2
+    + [
+        "ProductCategory",
+        "Service",
+        "Team",
+        "Livestream",
+        "ShiftException",
+        "TouchpointSource",
+        "PersonMerge",
+        "IdentityConflict",
+    ]
+)
 OUT_OF_RANGE_ROWS = st.sampled_from([0, -1, 2**63, 10**20, 99999999999999999999, -(2**63) - 1])
 
 
@@ -68,31 +119,65 @@ def real_ids(world_ids: dict[str, int]):
 def ids(world_ids: dict[str, int]):
     return st.one_of(
         st.one_of(real_ids(world_ids), st.builds(gid, st.sampled_from(NODE_TYPES), st.integers(1, 50))),
-        st.one_of(st.builds(gid, st.sampled_from(NODE_TYPES), OUT_OF_RANGE_ROWS),
-                  st.builds(gid, st.sampled_from(NODE_TYPES), OUT_OF_RANGE_ROWS),
-                  st.sampled_from([gid("Store", 99999999999999999999), "!!!", "", "U3RvcmU6YWJj", gid("Store", "abc"),
-                                   gid("Store", " 1"), gid("Store", "1e3"), gid("Store", "١٢"),
-                                   gid("NoSuchType", 1), gid("Query", 1)]),
-                  texts))
+        st.one_of(
+            st.builds(gid, st.sampled_from(NODE_TYPES), OUT_OF_RANGE_ROWS),
+            st.builds(gid, st.sampled_from(NODE_TYPES), OUT_OF_RANGE_ROWS),
+            st.sampled_from(
+                [
+                    gid("Store", 99999999999999999999),
+                    "!!!",
+                    "",
+                    "U3RvcmU6YWJj",
+                    gid("Store", "abc"),
+                    gid("Store", " 1"),
+                    gid("Store", "1e3"),
+                    gid("Store", "١٢"),
+                    gid("NoSuchType", 1),
+                    gid("Query", 1),
+                ]
+            ),
+            texts,
+        ),
+    )
 
 
-FAR_INSTANTS = st.sampled_from(["9999-12-31T23:59:59Z", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
-                                "1899-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "2999-12-31T23:30:00Z"])
+FAR_INSTANTS = st.sampled_from(
+    [
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:00:00+14:00",
+        "1899-12-31T23:59:59Z",
+        "3000-01-01T00:00:00Z",
+        "2999-12-31T23:30:00Z",
+    ]
+)
 datetimes = mostly(
-    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.timezones())
-    .map(lambda moment: moment.isoformat()),
-    st.one_of(FAR_INSTANTS, FAR_INSTANTS, st.sampled_from(["2026-12-01T10:00:00", "2026-13-45T99:00:00Z"]),
-              st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat()), texts))
+    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.timezones()).map(
+        lambda moment: moment.isoformat()
+    ),
+    st.one_of(
+        FAR_INSTANTS,
+        FAR_INSTANTS,
+        st.sampled_from(["2026-12-01T10:00:00", "2026-13-45T99:00:00Z"]),
+        st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat()),
+        texts,
+    ),
+)
 FAR_DATES = st.sampled_from(["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01", "2999-12-31"])
-dates = mostly(st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)).map(dt.date.isoformat),
-               st.one_of(FAR_DATES, FAR_DATES, st.just("2026-02-30"), st.dates().map(dt.date.isoformat), texts))
-times = mostly(st.times().map(lambda moment: moment.isoformat(timespec="minutes")),
-               st.one_of(st.sampled_from(["23:59:59.999999", "24:00", "10:00+08:00", "25:61"]), texts))
+dates = mostly(
+    st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)).map(dt.date.isoformat),
+    st.one_of(FAR_DATES, FAR_DATES, st.just("2026-02-30"), st.dates().map(dt.date.isoformat), texts),
+)
+times = mostly(
+    st.times().map(lambda moment: moment.isoformat(timespec="minutes")),
+    st.one_of(st.sampled_from(["23:59:59.999999", "24:00", "10:00+08:00", "25:61"]), texts),
+)
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), huge_numbers, st.floats(allow_nan=False, allow_infinity=False), texts),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True),
-                                               children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True), children, max_size=3),
+    ),
     max_leaves=12,
 )
 
@@ -111,22 +196,24 @@ def _literal(value) -> graphql.ValueNode:
         return nodes.String(value)
     if isinstance(value, list):
         return nodes.List([_literal(v) for v in value])
-    return nodes.Object([graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=_literal(v))
-                         for k, v in value.items()])
+    return nodes.Object(
+        [graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=_literal(v)) for k, v in value.items()]
+    )
 
 
 def scalars(world_ids: dict[str, int]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     return {
-    "String": texts.map(nodes.String),
-    "ID": ids(world_ids).map(nodes.String),
-    "Int": ints.map(nodes.Int),
-    "MoneyAmount": st.one_of(ints.map(nodes.Int), st.sampled_from([1.5, 1e30]).map(nodes.Float)),
-    "Float": st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e308, -1e308, 1e-320]))
-    .map(nodes.Float),
-    "DateTime": datetimes.map(nodes.String),
-    "Date": dates.map(nodes.String),
-    "Time": times.map(nodes.String),
-    "JSON": json_values.map(_literal),
+        "String": texts.map(nodes.String),
+        "ID": ids(world_ids).map(nodes.String),
+        "Int": ints.map(nodes.Int),
+        "MoneyAmount": st.one_of(ints.map(nodes.Int), st.sampled_from([1.5, 1e30]).map(nodes.Float)),
+        "Float": st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e308, -1e308, 1e-320])
+        ).map(nodes.Float),
+        "DateTime": datetimes.map(nodes.String),
+        "Date": dates.map(nodes.String),
+        "Time": times.map(nodes.String),
+        "JSON": json_values.map(_literal),
     }
 
 
@@ -154,16 +241,22 @@ def _fuzz(api, signed_in, caplog, generated: dict[str, st.SearchStrategy[str]], 
 
 def _fuzz_field(api, signed_in, caplog, strategy: st.SearchStrategy[str], loop, examples: int) -> None:
     # derandomize: the same examples on every run, so a run fails only for a real regression.
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(document=strategy, role=st.sampled_from(ROLES))
     def check(document: str, role: str) -> None:
         caplog.clear()
         # ensure_ascii: a lone surrogate travels as a JSON escape, as a hostile client would send it.
         body = json.dumps({"query": document}, ensure_ascii=True)
-        future = asyncio.run_coroutine_threadsafe(api.client.post(
-            "/graphql", content=body, headers={"content-type": "application/json",
-                                               "authorization": f"Bearer {signed_in[role]}"}), loop)
+        future = asyncio.run_coroutine_threadsafe(
+            api.client.post(
+                "/graphql",
+                content=body,
+                headers={"content-type": "application/json", "authorization": f"Bearer {signed_in[role]}"},
+            ),
+            loop,
+        )
         response = future.result(timeout=120)
         assert response.status_code < 500, (role, document, response.text[:2000])
         assert "Internal error" not in response.text, (role, document, response.text[:2000])

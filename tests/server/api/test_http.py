@@ -16,8 +16,9 @@ def media_type(response) -> str:
 
 
 async def post_raw(api, content, accept: str = GQL, content_type: str = JSON, **headers):
-    return await api.client.post("/graphql", content=content,
-                                 headers={"accept": accept, "content-type": content_type, **headers})
+    return await api.client.post(
+        "/graphql", content=content, headers={"accept": accept, "content-type": content_type, **headers}
+    )
 
 
 async def post_json(api, body, accept: str = GQL, **headers):
@@ -34,6 +35,7 @@ def assert_request_error(response, status: int = 400, media: str = GQL) -> dict:
 
 
 # --- media types ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("accept", [JSON, GQL])
 async def test_answers_in_the_media_type_asked_for(api, accept):
@@ -65,6 +67,7 @@ async def test_unsupported_accept_is_406(api):
 
 # --- request errors under application/graphql-response+json -------------------------------------
 
+
 async def test_invalid_json_body_is_400(api):
     assert_request_error(await post_raw(api, b"{not json"))
 
@@ -73,8 +76,9 @@ async def test_body_not_an_object_is_400(api):
     assert_request_error(await post_json(api, [{"query": TYPENAME}]))
 
 
-@pytest.mark.parametrize("body", [{}, {"query": 42}, {"query": ""}, {"query": None}],
-                         ids=["missing", "int", "empty", "null"])
+@pytest.mark.parametrize(
+    "body", [{}, {"query": 42}, {"query": ""}, {"query": None}], ids=["missing", "int", "empty", "null"]
+)
 async def test_missing_or_non_string_query_is_400(api, body):
     assert_request_error(await post_json(api, body))
 
@@ -127,11 +131,16 @@ async def test_operation_name_selects_the_operation(api):
 
 # --- request errors under application/json (legacy) ----------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    {"query": "{ __typename"},
-    {"query": "{ noSuchField }"},
-    {"query": "query Q($n: Int) { stores(first: $n) { totalCount } }", "variables": {"n": "two"}},
-], ids=["parse", "validation", "coercion"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": "{ __typename"},
+        {"query": "{ noSuchField }"},
+        {"query": "query Q($n: Int) { stores(first: $n) { totalCount } }", "variables": {"n": "two"}},
+    ],
+    ids=["parse", "validation", "coercion"],
+)
 async def test_graphql_request_errors_under_json_are_200_without_data(api, body):
     assert_request_error(await post_json(api, body, accept=JSON), status=200, media=JSON)
 
@@ -148,30 +157,33 @@ async def test_bad_parameters_are_400_under_json_too(api, body):
 
 # --- GET ----------------------------------------------------------------------------------------
 
+
 async def test_get_runs_a_query_with_json_encoded_variables(api):
     query = "query Q($skip: Boolean!) { a: __typename @skip(if: $skip) b: __typename }"
-    response = await api.client.get("/graphql", params={"query": query, "variables": json.dumps({"skip": True})},
-                                    headers={"accept": GQL})
+    response = await api.client.get(
+        "/graphql", params={"query": query, "variables": json.dumps({"skip": True})}, headers={"accept": GQL}
+    )
     assert response.status_code == 200, response.text
     assert media_type(response) == GQL
     assert response.json() == {"data": {"b": "Query"}}
 
 
 async def test_get_with_malformed_variables_is_400(api):
-    response = await api.client.get("/graphql", params={"query": TYPENAME, "variables": "{oops"},
-                                    headers={"accept": GQL})
+    response = await api.client.get(
+        "/graphql", params={"query": TYPENAME, "variables": "{oops"}, headers={"accept": GQL}
+    )
     assert_request_error(response)
 
 
 async def test_get_with_repeated_parameter_is_400(api):
-    response = await api.client.get("/graphql", params=[("query", TYPENAME), ("query", TYPENAME)],
-                                    headers={"accept": GQL})
+    response = await api.client.get(
+        "/graphql", params=[("query", TYPENAME), ("query", TYPENAME)], headers={"accept": GQL}
+    )
     assert_request_error(response)
 
 
 async def test_get_with_a_mutation_is_405_allow_post(api):
-    response = await api.client.get("/graphql", params={"query": "mutation { __typename }"},
-                                    headers={"accept": GQL})
+    response = await api.client.get("/graphql", params={"query": "mutation { __typename }"}, headers={"accept": GQL})
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert "data" not in response.json()
@@ -184,6 +196,7 @@ async def test_mutation_over_post_is_allowed(api):
 
 
 # --- methods and content types -------------------------------------------------------------------
+
 
 async def test_post_with_non_json_content_type_is_415(api):
     response = await post_raw(api, "query=%7B__typename%7D", content_type="application/x-www-form-urlencoded")
@@ -204,6 +217,7 @@ async def test_put_is_405(api):
 
 # --- execution errors ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("accept", [JSON, GQL])
 async def test_field_error_during_execution_is_200_with_data(api, accept):
     response = await post_json(api, {"query": "{ me { displayName } }"}, accept=accept)
@@ -216,6 +230,7 @@ async def test_field_error_during_execution_is_200_with_data(api, accept):
 
 
 # --- request id ---------------------------------------------------------------------------------
+
 
 async def test_response_carries_a_request_id(api):
     first = await post_json(api, {"query": TYPENAME})
@@ -242,8 +257,9 @@ async def test_insane_incoming_request_id_is_replaced(api, given):
 
 async def test_request_body_over_1_mb_is_413(api):
     query = "{ __typename }" + " " * 1_000_001
-    response = await api.client.post("/graphql", content=json.dumps({"query": query}),
-                                     headers={"content-type": "application/json"})
+    response = await api.client.post(
+        "/graphql", content=json.dumps({"query": query}), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert "errors" in response.json() and "data" not in response.json()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from gql import gql
@@ -22,8 +21,11 @@ from tests.server.domains.common import fetch
 from tests.world import gid, login
 
 LOCATION = "location: {latitude: 31.23, longitude: 121.47}"
-REPORTED = "{ " + " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ nextFreeSlot {{ start }} }}"
-                           for i in range(30)) + " }"
+REPORTED = (
+    "{ "
+    + " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ nextFreeSlot {{ start }} }}" for i in range(30))
+    + " }"
+)
 CHEAP = "{ __typename }"
 
 
@@ -32,6 +34,7 @@ def codes(body: dict) -> list[str]:
 
 
 # --- the cost limit -------------------------------------------------------------------------------
+
 
 async def test_the_reported_document_is_refused_before_it_runs(api, world, token_for, db):
     body = await api(REPORTED, {}, await token_for("admin"))
@@ -42,24 +45,32 @@ async def test_the_reported_document_is_refused_before_it_runs(api, world, token
 
 
 async def test_nine_such_aliases_fit_and_run(api, world, token_for):
-    document_text = "{ " + " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ nextFreeSlot {{ start }} }}"
-                                    for i in range(9)) + " }"
+    document_text = (
+        "{ "
+        + " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ nextFreeSlot {{ start }} }}" for i in range(9))
+        + " }"
+    )
     body = await api(document_text, {}, await token_for("admin"))
     assert "errors" not in body, body["errors"]
     assert len(body["data"]) == 9
 
 
 async def test_the_size_can_come_from_a_variable(api, world, token_for):
-    query = "query($n: Int!) { " + " ".join(
-        f"a{i}: nearbyStores({LOCATION}, first: $n) {{ nextFreeSlot {{ start }} }}" for i in range(10)) + " }"
+    query = (
+        "query($n: Int!) { "
+        + " ".join(f"a{i}: nearbyStores({LOCATION}, first: $n) {{ nextFreeSlot {{ start }} }}" for i in range(10))
+        + " }"
+    )
     token = await token_for("admin")
     assert codes(await api(query, {"n": 50}, token)) == ["QUERY_TOO_COSTLY"]
     assert "errors" not in await api(query, {"n": 5}, token)
 
 
 async def test_fragments_are_counted_where_they_are_spread(api, world, token_for):
-    query = ("fragment Slot on NearbyStore { nextFreeSlot { start } } "
-             "{ " + " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ ...Slot }}" for i in range(10)) + " }")
+    query = (
+        "fragment Slot on NearbyStore { nextFreeSlot { start } } "
+        "{ " + " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ ...Slot }}" for i in range(10)) + " }"
+    )
     body = await api(query, {}, await token_for("admin"))
     assert body["errors"][0]["extensions"]["cost"] == 5_500
 
@@ -108,8 +119,8 @@ async def test_a_connection_page_sizes_its_edges(app_factory, world, token_for):
 async def test_mutations_are_counted_too(app_factory, world, token_for, db):
     api = await app_factory(max_query_cost=5)
     before = await count_rows(db, "store")
-    mutation = """mutation { storeUpdate(input: {id: "%s", name: "x"}) {
-      store { services { code } } errors { code } } }""" % gid("Store", world.ids["shanghai"])
+    mutation = """mutation {{ storeUpdate(input: {{id: "{}", name: "x"}}) {{
+      store {{ services {{ code }} }} errors {{ code }} }} }}""".format(gid("Store", world.ids["shanghai"]))
     assert codes(await api(mutation, {}, await token_for("admin"))) == ["QUERY_TOO_COSTLY"]
     assert await count_rows(db, "store") == before
 
@@ -129,6 +140,7 @@ def test_every_guide_app_document_fits_at_full_pages(tmp_path):
 
 
 # --- the time budget ------------------------------------------------------------------------------
+
 
 class TickingTimer:
     """Each reading is ``step`` seconds after the last: an operation's every step costs that long."""
@@ -195,8 +207,9 @@ async def test_a_mutation_out_of_time_says_whether_it_was_committed(app_with_url
 
 async def test_an_operation_over_websocket_has_the_same_budget(db, world, tmp_root, clock, api):
     timer = SwitchTimer(after=1_000_000)
-    server = LiveServer(db.engine.url.render_as_string(hide_password=False), tmp_root, clock, timer=timer,
-                        request_timeout_seconds=10)
+    server = LiveServer(
+        db.engine.url.render_as_string(hide_password=False), tmp_root, clock, timer=timer, request_timeout_seconds=10
+    )
     await server.start()
     try:
         token = await login(api, "admin")
@@ -226,8 +239,9 @@ async def test_a_subscription_outlives_the_budget(db, world, tmp_root, clock, ap
     """A subscription lasts as long as the socket: its events are read however long ago it began."""
     await give_shifts(db, world)
     timer = ManualTimer()
-    server = LiveServer(db.engine.url.render_as_string(hide_password=False), tmp_root, clock, timer=timer,
-                        request_timeout_seconds=10)
+    server = LiveServer(
+        db.engine.url.render_as_string(hide_password=False), tmp_root, clock, timer=timer, request_timeout_seconds=10
+    )
     await server.start()
     try:
         manager = await login(api, "sh.manager")
@@ -236,10 +250,17 @@ async def test_a_subscription_outlives_the_budget(db, world, tmp_root, clock, ap
             timer.now += 3_600
             return await book_through(server, world, "13812345678", next_local(clock, 0, 15))
 
-        _, event = await subscribed_then(socket_for(server.address, manager), STORE_QUEUE, server,
-                                         store_queue_topic(world.ids["shanghai"]), an_hour_later_a_booking,
-                                         {"s": world.gid("Store", "shanghai")})
-        assert event["storeQueue"] == {"kind": "CREATED", "task": {"status": "OPEN",
-                                                                   "assignee": {"username": "sh.guide"}}}
+        _, event = await subscribed_then(
+            socket_for(server.address, manager),
+            STORE_QUEUE,
+            server,
+            store_queue_topic(world.ids["shanghai"]),
+            an_hour_later_a_booking,
+            {"s": world.gid("Store", "shanghai")},
+        )
+        assert event["storeQueue"] == {
+            "kind": "CREATED",
+            "task": {"status": "OPEN", "assignee": {"username": "sh.guide"}},
+        }
     finally:
         await server.stop()

@@ -21,8 +21,15 @@ def _b64(raw: bytes) -> str:
 
 
 def _claims() -> dict:
-    return {"sub": "staff:1", "iss": "irs", "iat": 1, "exp": 4_000_000_000, "typ": "access", "role": "HQ_ADMIN",
-            "store": None}
+    return {
+        "sub": "staff:1",
+        "iss": "irs",
+        "iat": 1,
+        "exp": 4_000_000_000,
+        "typ": "access",
+        "role": "HQ_ADMIN",
+        "store": None,
+    }
 
 
 PAYLOAD = _b64(json.dumps(_claims()).encode())
@@ -57,8 +64,9 @@ async def test_an_expired_token_still_says_it_expired(api, world, clock):
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
 async def test_a_bad_token_in_connection_init_is_refused_without_the_decoders_words(world, live_server, case):
     async with websockets.connect(f"ws://{live_server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": f"Bearer {BAD_TOKENS[case]}"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {BAD_TOKENS[case]}"}})
+        )
         received = []
         with pytest.raises(websockets.ConnectionClosed):
             while True:

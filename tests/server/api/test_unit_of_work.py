@@ -16,7 +16,8 @@ from server.api.scalars import SCALAR_MAP
 from server.api.schema import IRSSchema, Query
 
 SLOW = {
-    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c",
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000)"
+    " SELECT count(*) FROM c",
     "postgresql": "SELECT pg_sleep(2)",
 }
 

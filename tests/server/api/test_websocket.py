@@ -17,7 +17,8 @@ ME = gql("{ me { displayName ... on StaffUser { username } } }")
 
 def _transport(address: str, payload: dict | None) -> WebsocketsTransport:
     return WebsocketsTransport(
-        url=f"ws://{address}/graphql", init_payload=payload or {},
+        url=f"ws://{address}/graphql",
+        init_payload=payload or {},
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
     )
 
@@ -66,8 +67,10 @@ async def _sign_in(address: str, username: str) -> dict:
 
 async def test_logout_closes_that_sessions_socket_with_4403(world, live_server):
     phone, tablet = await _sign_in(live_server, "sh.guide"), await _sign_in(live_server, "sh.guide")
-    async with graphql_socket(live_server, phone["accessToken"]) as on_phone, \
-            graphql_socket(live_server, tablet["accessToken"]) as on_tablet:
+    async with (
+        graphql_socket(live_server, phone["accessToken"]) as on_phone,
+        graphql_socket(live_server, tablet["accessToken"]) as on_tablet,
+    ):
         await subscribe(on_phone, MY_TASKS)
         await subscribe(on_tablet, MY_TASKS)
         assert (await call_graphql(live_server, LOGOUT, {"t": phone["refreshToken"]}))["logout"]["revoked"]
@@ -79,8 +82,10 @@ async def test_replaying_a_spent_refresh_token_closes_that_sessions_socket(world
     first = await _sign_in(live_server, "sh.guide")
     second = (await call_graphql(live_server, REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]["session"]
     other_device = await _sign_in(live_server, "sh.guide")
-    async with graphql_socket(live_server, second["accessToken"]) as socket_, \
-            graphql_socket(live_server, other_device["accessToken"]) as other_socket:
+    async with (
+        graphql_socket(live_server, second["accessToken"]) as socket_,
+        graphql_socket(live_server, other_device["accessToken"]) as other_socket,
+    ):
         await subscribe(socket_, MY_TASKS)
         replay = (await call_graphql(live_server, REFRESH, {"t": first["refreshToken"]}))["tokenRefresh"]
         assert replay["errors"] == [{"code": "INVALID_REFRESH_TOKEN"}]
@@ -122,15 +127,19 @@ async def test_a_lost_revocation_message_is_made_up_for_by_the_periodic_check(db
         await server.stop()
 
 
-@pytest.mark.parametrize("variables", ['{"s": "a\\ud800"}', '{"s": "a\\u0000"}', '{"s": ' + "[" * 100 + "]" * 100 + "}"])
+@pytest.mark.parametrize(
+    "variables", ['{"s": "a\\ud800"}', '{"s": "a\\u0000"}', '{"s": ' + "[" * 100 + "]" * 100 + "}"]
+)
 async def test_a_message_breaking_the_json_limits_closes_the_socket_with_4400(world, live_server, variables):
     import websockets
 
     async with websockets.connect(f"ws://{live_server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
         await socket.send('{"type": "connection_init", "payload": {}}')
         assert '"connection_ack"' in await socket.recv()
-        await socket.send('{"id": "1", "type": "subscribe", "payload": {"query": "query($s: String) { '
-                          '__typename }", "variables": ' + variables + "}}")
+        await socket.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query": "query($s: String) { '
+            '__typename }", "variables": ' + variables + "}}"
+        )
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await socket.recv()
     assert closed.value.rcvd.code == 4400

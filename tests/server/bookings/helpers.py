@@ -34,19 +34,33 @@ async def customer(api, phone: str = "13812345678") -> tuple[str, str]:
     return payload["session"]["accessToken"], payload["session"]["viewer"]["id"]
 
 
-async def give_shifts(db, world, username: str = "sh.guide", starts: str = "10:00", ends: str = "22:00",
-                      weekdays=range(7)) -> None:
+async def give_shifts(
+    db, world, username: str = "sh.guide", starts: str = "10:00", ends: str = "22:00", weekdays=range(7)
+) -> None:
     async with db.writer() as session:
-        session.add_all(ShiftPattern(staff_id=world.ids[username], store_id=world.ids[_store_of(username)],
-                                     weekday=day, starts=starts, ends=ends) for day in weekdays)
+        session.add_all(
+            ShiftPattern(
+                staff_id=world.ids[username],
+                store_id=world.ids[_store_of(username)],
+                weekday=day,
+                starts=starts,
+                ends=ends,
+            )
+            for day in weekdays
+        )
         await session.commit()
 
 
 async def add_shanghai_guide(db, world, username: str, display_name: str) -> None:
     """Another guide at Shanghai (no password: dispatch is what the tests watch), on shift all day."""
     async with db.writer() as session:
-        guide = StaffUser(username=username, display_name=display_name, role="GUIDE",
-                          store_id=world.ids["shanghai"], password_hash="x")
+        guide = StaffUser(
+            username=username,
+            display_name=display_name,
+            role="GUIDE",
+            store_id=world.ids["shanghai"],
+            password_hash="x",
+        )
         session.add(guide)
         await session.commit()
         world.ids[username] = guide.id

@@ -12,9 +12,15 @@ from tests.live_server import LiveServer
 
 def socket_for(address: str, token: str) -> Client:
     # gql's 10 s connect and ack timeouts are too short for a machine under load.
-    return Client(transport=WebsocketsTransport(
-        url=f"ws://{address}/graphql", init_payload={"authorization": f"Bearer {token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL], connect_timeout=60, ack_timeout=60))
+    return Client(
+        transport=WebsocketsTransport(
+            url=f"ws://{address}/graphql",
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            connect_timeout=60,
+            ack_timeout=60,
+        )
+    )
 
 
 async def first_event(client: Client, document, variables: dict | None = None) -> dict:
@@ -23,8 +29,9 @@ async def first_event(client: Client, document, variables: dict | None = None) -
             return event
 
 
-async def subscribed_then(client: Client, document, server: LiveServer, topic: str, action,
-                          variables: dict | None = None):
+async def subscribed_then(
+    client: Client, document, server: LiveServer, topic: str, action, variables: dict | None = None
+):
     """Subscribe, wait until the server holds the subscription, run ``action``; (its result, the first event)."""
     listener = asyncio.create_task(first_event(client, document, variables))
     for _ in range(3000):

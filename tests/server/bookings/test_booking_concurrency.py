@@ -14,8 +14,8 @@ from server.domains.common.errors import DomainError
 from server.domains.common.ratelimits import AbuseLimits, Limiter
 from server.domains.identity.models import Person
 from server.domains.schedule.models import CapacityOverride
-from server.settings import Settings
 from server.domains.tasks.services import TaskPolicy
+from server.settings import Settings
 from tests.conftest import count_rows
 from tests.server.domains.common import fetch
 
@@ -61,8 +61,10 @@ async def seats_for_five(db, world, slot) -> None:
     await give_shifts(db, world, "sh.guide")
     await give_shifts(db, world, "bj.guide")
     async with db.writer() as session:
-        session.add_all(CapacityOverride(store_id=world.ids[store], day=slot.astimezone(SHANGHAI).date(), capacity=5)
-                        for store in ("shanghai", "beijing"))
+        session.add_all(
+            CapacityOverride(store_id=world.ids[store], day=slot.astimezone(SHANGHAI).date(), capacity=5)
+            for store in ("shanghai", "beijing")
+        )
         await session.commit()
 
 
@@ -75,8 +77,7 @@ async def test_a_thousand_racers_for_five_seats_make_five_bookings(db, world, cl
     await give_shifts(db, world)
     slot = next_local(clock, MONDAY, 15)
     async with db.writer() as session:
-        session.add(CapacityOverride(store_id=world.ids["shanghai"], day=slot.astimezone(SHANGHAI).date(),
-                                     capacity=5))
+        session.add(CapacityOverride(store_id=world.ids["shanghai"], day=slot.astimezone(SHANGHAI).date(), capacity=5))
         await session.commit()
     racers = await persons(db, 1000)
     request = BookingRequest(store_id=world.ids["shanghai"], slot_start=slot)
@@ -100,8 +101,9 @@ async def test_one_customer_racing_for_many_slots_gets_three(db, world, clock):
     await give_shifts(db, world)
     [person] = await persons(db, 1)
     base = next_local(clock, MONDAY, 12)
-    requests = [BookingRequest(store_id=world.ids["shanghai"], slot_start=base + timedelta(minutes=30 * n))
-                for n in range(12)]
+    requests = [
+        BookingRequest(store_id=world.ids["shanghai"], slot_start=base + timedelta(minutes=30 * n)) for n in range(12)
+    ]
     outcomes = await asyncio.gather(*(attempt(db, person, r, clock.now()) for r in requests))
     assert outcomes.count("OK") == 3 and outcomes.count("TOO_MANY_ACTIVE_BOOKINGS") == 9
     assert await count_rows(db, "booking") == 3
@@ -122,8 +124,11 @@ async def test_one_customer_racing_for_one_moment_at_two_stores_gets_one_booking
     slot = next_local(clock, MONDAY, 15)
     await seats_for_five(db, world, slot)
     [person] = await persons(db, 1)
-    requests = [BookingRequest(store_id=world.ids[store], slot_start=slot)
-                for _ in range(5) for store in ("shanghai", "beijing")]
+    requests = [
+        BookingRequest(store_id=world.ids[store], slot_start=slot)
+        for _ in range(5)
+        for store in ("shanghai", "beijing")
+    ]
     outcomes = await asyncio.gather(*(attempt(db, person, r, clock.now()) for r in requests))
     assert outcomes.count("OK") == 1 and outcomes.count("OVERLAPPING_BOOKING") == 9
     assert await count_rows(db, "booking") == 1
@@ -137,11 +142,18 @@ async def test_a_reschedule_racing_a_booking_for_the_same_moment_leaves_her_in_o
     for person in await persons(db, 5):  # each: her noon booking moves to 15:00 while she books 15:00 elsewhere
         actor = Actor(kind=ActorKind.CUSTOMER, id=person)
         async with db.writer() as session:
-            noon = await create_booking(session, actor, BookingRequest(
-                store_id=world.ids["shanghai"], slot_start=next_local(clock, MONDAY, 12)), None, clock.now(), LIMITS)
+            noon = await create_booking(
+                session,
+                actor,
+                BookingRequest(store_id=world.ids["shanghai"], slot_start=next_local(clock, MONDAY, 12)),
+                None,
+                clock.now(),
+                LIMITS,
+            )
         outcomes = await asyncio.gather(
             move(db, person, noon.id, slot, clock.now()),
-            attempt(db, person, BookingRequest(store_id=world.ids["beijing"], slot_start=slot), clock.now()))
+            attempt(db, person, BookingRequest(store_id=world.ids["beijing"], slot_start=slot), clock.now()),
+        )
         assert sorted(outcomes) == ["OK", "OVERLAPPING_BOOKING"], outcomes
         held = [b for b in await fetch(db, Booking, person_id=person) if b.slot_start == slot]
         assert len(held) == 1 and held[0].status == "CONFIRMED"

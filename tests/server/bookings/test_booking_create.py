@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from server.domains.bookings.models import Booking
-from tests.server.domains.common import assert_user_error, fetch
 from tests.conftest import count_rows
+from tests.server.domains.common import assert_user_error, fetch
 from tests.world import gid
 
 from .helpers import BOOK, book, booking_input, customer, give_shifts, iso, next_local
@@ -29,10 +29,9 @@ async def ready(db, world, api):
 
 
 async def test_a_customer_books_a_free_slot(api, db, ready, clock):
-    token, customer_id = await customer(api)
+    token, _customer_id = await customer(api)
     slot = next_local(clock, MONDAY, 15)
-    payload = await book(api, token, ready, slot, note=" 想试色 ",
-                         productIds=[ready.gid("Product", "lipstick")])
+    payload = await book(api, token, ready, slot, note=" 想试色 ", productIds=[ready.gid("Product", "lipstick")])
     assert payload["errors"] == []
     booking = payload["booking"]
     assert booking["status"] == "CONFIRMED" and booking["source"] == "DIRECT" and booking["note"] == "想试色"
@@ -65,19 +64,32 @@ async def test_capacity_follows_the_guides_on_shift(api, db, ready, world, clock
 
 async def test_a_livestream_booking_is_marked_and_reaches_her_timeline(api, db, ready, clock, token_for):
     admin = await token_for("admin")
-    created = await api.data("""mutation($input: LivestreamCreateInput!) { livestreamCreate(input: $input) {
-        livestream { id } errors { code } } }""", {"input": {
-        "title": "双十一直播", "hostName": "Lily", "teamId": ready.gid("Team", "team"), "channel": "DOUYIN",
-        "scheduledStart": iso(clock.now() + timedelta(hours=1)), "scheduledEnd": iso(clock.now() + timedelta(hours=3)),
-    }}, admin)
+    created = await api.data(
+        """mutation($input: LivestreamCreateInput!) { livestreamCreate(input: $input) {
+        livestream { id } errors { code } } }""",
+        {
+            "input": {
+                "title": "双十一直播",
+                "hostName": "Lily",
+                "teamId": ready.gid("Team", "team"),
+                "channel": "DOUYIN",
+                "scheduledStart": iso(clock.now() + timedelta(hours=1)),
+                "scheduledEnd": iso(clock.now() + timedelta(hours=3)),
+            }
+        },
+        admin,
+    )
     livestream_id = created["livestreamCreate"]["livestream"]["id"]
     token, _ = await customer(api)
     payload = await book(api, token, ready, next_local(clock, MONDAY, 15), livestreamId=livestream_id)
     assert payload["errors"] == []
     assert payload["booking"]["source"] == "LIVESTREAM" and payload["booking"]["channel"] == "DOUYIN"
     async with db.engine.connect() as connection:
-        kinds = (await connection.execute(sa.text(
-            "SELECT type, store_id FROM customer_event WHERE type <> 'CUSTOMER_LOGIN'"))).all()
+        kinds = (
+            await connection.execute(
+                sa.text("SELECT type, store_id FROM customer_event WHERE type <> 'CUSTOMER_LOGIN'")
+            )
+        ).all()
     assert kinds == [("LIVESTREAM_BOOK_CLICK", ready.ids["shanghai"])]
 
 
@@ -108,30 +120,39 @@ async def test_cancelling_frees_the_seat_and_her_place(api, db, ready, clock):
     other, _ = await customer(api, "13912345678")
     slot = next_local(clock, MONDAY, 15)
     booking = (await book(api, token, ready, slot))["booking"]
-    cancelled = (await api.data("""mutation($input: BookingCancelInput!) { bookingCancel(input: $input) {
-        booking { status cancelReason } errors { code } } }""", {"input": {"id": booking["id"], "reason": "有事"}},
-                                token))["bookingCancel"]
+    cancelled = (
+        await api.data(
+            """mutation($input: BookingCancelInput!) { bookingCancel(input: $input) {
+        booking { status cancelReason } errors { code } } }""",
+            {"input": {"id": booking["id"], "reason": "有事"}},
+            token,
+        )
+    )["bookingCancel"]
     assert cancelled == {"booking": {"status": "CANCELLED", "cancelReason": "有事"}, "errors": []}
     assert (await book(api, other, ready, slot))["errors"] == []
     async with db.engine.connect() as connection:
-        counts = dict((await connection.execute(sa.text(
-            "SELECT person_id, upcoming FROM customer_booking_count"))).all())
+        counts = dict(
+            (await connection.execute(sa.text("SELECT person_id, upcoming FROM customer_booking_count"))).all()
+        )
     assert sorted(counts.values()) == [0, 1]
 
 
-@pytest.mark.parametrize("case, code, field", [
-    ("past", "SLOT_IN_PAST", ["input", "slotStart"]),
-    ("too soon", "SLOT_TOO_SOON", ["input", "slotStart"]),
-    ("not aligned", "SLOT_NOT_ALIGNED", ["input", "slotStart"]),
-    ("closed day", "STORE_CLOSED", ["input", "slotStart"]),
-    ("after hours", "STORE_CLOSED", ["input", "slotStart"]),
-    ("no guide", "SLOT_FULL", ["input", "slotStart"]),
-    ("unknown store", "NOT_FOUND", ["input", "storeId"]),
-    ("unknown product", "NOT_FOUND", ["input", "productIds"]),
-    ("unknown livestream", "NOT_FOUND", ["input", "livestreamId"]),
-    ("service not offered", "SERVICE_NOT_OFFERED", ["input", "serviceId"]),
-    ("long note", "TOO_LONG", ["input", "note"]),
-])
+@pytest.mark.parametrize(
+    "case, code, field",
+    [
+        ("past", "SLOT_IN_PAST", ["input", "slotStart"]),
+        ("too soon", "SLOT_TOO_SOON", ["input", "slotStart"]),
+        ("not aligned", "SLOT_NOT_ALIGNED", ["input", "slotStart"]),
+        ("closed day", "STORE_CLOSED", ["input", "slotStart"]),
+        ("after hours", "STORE_CLOSED", ["input", "slotStart"]),
+        ("no guide", "SLOT_FULL", ["input", "slotStart"]),
+        ("unknown store", "NOT_FOUND", ["input", "storeId"]),
+        ("unknown product", "NOT_FOUND", ["input", "productIds"]),
+        ("unknown livestream", "NOT_FOUND", ["input", "livestreamId"]),
+        ("service not offered", "SERVICE_NOT_OFFERED", ["input", "serviceId"]),
+        ("long note", "TOO_LONG", ["input", "note"]),
+    ],
+)
 async def test_bad_requests_are_refused_with_nothing_written(api, db, ready, clock, case, code, field):
     clock.current = next_local(clock, MONDAY, 12, 50)  # a Monday afternoon, store-local
     token, _ = await customer(api)  # only the Shanghai guide has shifts
@@ -146,8 +167,9 @@ async def test_bad_requests_are_refused_with_nothing_written(api, db, ready, clo
         "unknown store": booking_input(ready, monday, storeId=gid("Store", 999)),
         "unknown product": booking_input(ready, monday, productIds=[gid("Product", 999)]),
         "unknown livestream": booking_input(ready, monday, livestreamId=gid("Livestream", 999)),
-        "service not offered": booking_input(ready, monday, storeId=ready.gid("Store", "beijing"),
-                                             serviceId=ready.gid("Service", "trial")),
+        "service not offered": booking_input(
+            ready, monday, storeId=ready.gid("Store", "beijing"), serviceId=ready.gid("Service", "trial")
+        ),
         "long note": booking_input(ready, monday, note="很" * 501),
     }
     before = await written(db)
@@ -171,7 +193,7 @@ async def test_rescheduling_moves_the_seat_and_the_task(api, db, ready, clock):
     old = next_local(clock, MONDAY, 15)
     booking = (await book(api, token, ready, old))["booking"]
     new = old + timedelta(hours=2)
-    moved = (await api.data(RESCHEDULE, {"input": {"id": booking["id"], "slotStart": iso(new)}}, token))
+    moved = await api.data(RESCHEDULE, {"input": {"id": booking["id"], "slotStart": iso(new)}}, token)
     assert moved["bookingReschedule"] == {"booking": {"slotStart": iso(new), "status": "CONFIRMED"}, "errors": []}
     assert sorted((await seats(db)).values()) == [0, 1]
     async with db.engine.connect() as connection:
@@ -186,7 +208,7 @@ async def test_a_reschedule_to_a_full_slot_keeps_the_old_seat(api, db, ready, cl
     booking = (await book(api, token, ready, old))["booking"]
     assert (await book(api, other, ready, full))["errors"] == []
     before = await seats(db)
-    moved = (await api.data(RESCHEDULE, {"input": {"id": booking["id"], "slotStart": iso(full)}}, token))
+    moved = await api.data(RESCHEDULE, {"input": {"id": booking["id"], "slotStart": iso(full)}}, token)
     assert_user_error(moved["bookingReschedule"], "SLOT_FULL", ["input", "slotStart"], "booking")
     assert await seats(db) == before
     [row] = [b for b in await fetch(db, Booking) if b.slot_start == old]

@@ -44,8 +44,10 @@ async def state(db) -> dict:
         "outbox": "SELECT count(*) FROM outbox",
     }
     async with db.engine.connect() as connection:
-        return {name: [tuple(row) for row in (await connection.execute(sa.text(sql))).all()]
-                for name, sql in queries.items()}
+        return {
+            name: [tuple(row) for row in (await connection.execute(sa.text(sql))).all()]
+            for name, sql in queries.items()
+        }
 
 
 @pytest.fixture
@@ -61,6 +63,7 @@ def in_beijing(world) -> dict:
 
 
 # --- one place at a time -------------------------------------------------------------------------
+
 
 async def test_she_cannot_book_two_stores_for_the_same_moment(api, db, both_stores, clock):
     world = both_stores
@@ -80,8 +83,13 @@ async def test_staff_cannot_book_her_into_an_overlap_either(api, db, both_stores
     slot = next_local(clock, MONDAY, 15)
     assert (await book(api, token, world, slot))["errors"] == []
     before = await state(db)
-    payload = (await api.data(BOOK, {"input": booking_input(world, slot, customerId=customer_id, **in_beijing(world))},
-                              await token_for("bj.manager")))["bookingCreate"]
+    payload = (
+        await api.data(
+            BOOK,
+            {"input": booking_input(world, slot, customerId=customer_id, **in_beijing(world))},
+            await token_for("bj.manager"),
+        )
+    )["bookingCreate"]
     assert_user_error(payload, "OVERLAPPING_BOOKING", ["input", "slotStart"], "booking")
     assert await state(db) == before
 
@@ -125,7 +133,7 @@ async def test_a_checked_in_visit_holds_her_time_too(api, db, both_stores, clock
     slot = next_local(clock, MONDAY, 15)  # 15:00-16:00 in Shanghai
     booking = (await book(api, token, world, slot))["booking"]["id"]
     arrive(clock, slot)
-    checked = (await api.data(CHECK_IN, {"input": {"bookingId": booking}}, await token_for("sh.guide")))
+    checked = await api.data(CHECK_IN, {"input": {"bookingId": booking}}, await token_for("sh.guide"))
     assert checked["bookingCheckIn"]["errors"] == []
     token, _ = await customer(api)
     before = await state(db)
@@ -141,15 +149,16 @@ async def test_a_reschedule_into_her_other_booking_is_refused(api, db, both_stor
     shanghai = (await book(api, token, world, here))["booking"]["id"]
     assert (await book(api, token, world, there, **in_beijing(world)))["errors"] == []
     before = await state(db)
-    moved = (await api.data(RESCHEDULE, {"input": {"id": shanghai, "slotStart": iso(there)}}, token))
+    moved = await api.data(RESCHEDULE, {"input": {"id": shanghai, "slotStart": iso(there)}}, token)
     assert_user_error(moved["bookingReschedule"], "OVERLAPPING_BOOKING", ["input", "slotStart"], "booking")
     assert await state(db) == before
     nearby = here + timedelta(minutes=30)  # overlaps only the booking being moved: allowed
-    moved = (await api.data(RESCHEDULE, {"input": {"id": shanghai, "slotStart": iso(nearby)}}, token))
+    moved = await api.data(RESCHEDULE, {"input": {"id": shanghai, "slotStart": iso(nearby)}}, token)
     assert moved["bookingReschedule"] == {"booking": {"slotStart": iso(nearby), "status": "CONFIRMED"}, "errors": []}
 
 
 # --- check-in on time ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def booked(api, db, world, clock):
@@ -179,8 +188,9 @@ async def test_check_in_opens_an_hour_before_the_slot(api, db, booked, clock, to
     opens = booked["slot"] - timedelta(hours=1)
     assert iso(opens) in early["errors"][0]["message"]
     clock.current = opens - timedelta(seconds=1)
-    assert_user_error(await check_in(api, "sh.guide", path, booked, token_for), "CHECK_IN_TOO_EARLY", ["input"],
-                      "booking")
+    assert_user_error(
+        await check_in(api, "sh.guide", path, booked, token_for), "CHECK_IN_TOO_EARLY", ["input"], "booking"
+    )
     assert await state(db) == before
     clock.current = opens
     on_time = await check_in(api, "sh.guide", path, booked, token_for)
@@ -226,6 +236,7 @@ async def test_the_check_in_window_follows_the_settings(app_factory, db, booked,
 
 
 # --- a ticked step acknowledges the task ---------------------------------------------------------
+
 
 async def test_ticking_a_step_of_an_open_task_acknowledges_it(api, db, booked, clock, token_for):
     guide = await token_for("sh.guide")

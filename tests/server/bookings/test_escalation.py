@@ -41,8 +41,9 @@ async def overdue_pass(api, clock) -> None:
     assert (await api.app.state.scheduler.run_once())["escalate_overdue_tasks"] == 1
 
 
-async def test_an_unacknowledged_task_passes_down_three_guides_then_waits_in_the_store_queue(api, db, three_guides,
-                                                                                           clock, token_for):
+async def test_an_unacknowledged_task_passes_down_three_guides_then_waits_in_the_store_queue(
+    api, db, three_guides, clock, token_for
+):
     world = three_guides
     token, _ = await customer(api)
     assert (await book(api, token, world, next_local(clock, MONDAY, 15)))["errors"] == []
@@ -56,26 +57,39 @@ async def test_an_unacknowledged_task_passes_down_three_guides_then_waits_in_the
 
     first, second, third = holders
     [edge] = (await api.data(QUEUE, {"s": world.gid("Store", "shanghai")}, await token_for("sh.manager")))[
-        "storeTasks"]["edges"]
+        "storeTasks"
+    ]["edges"]
     task = edge["node"]
     assert task["assignee"] is None and task["escalated"] is True
     assert task["assignmentReason"].startswith("escalated: no guide on shift")
     staff = {None: None, **{g: gid("StaffUser", g) for g in holders}}
     assert [(h["action"], h["assignee"] and h["assignee"]["id"]) for h in task["history"]] == [
-        ("CREATED", None), ("ASSIGNED", staff[first]),
-        ("ESCALATED", staff[first]), ("ESCALATED", staff[second]),
-        ("ESCALATED", staff[second]), ("ESCALATED", staff[third]),
-        ("ESCALATED", staff[third]), ("QUEUED", None)]
+        ("CREATED", None),
+        ("ASSIGNED", staff[first]),
+        ("ESCALATED", staff[first]),
+        ("ESCALATED", staff[second]),
+        ("ESCALATED", staff[second]),
+        ("ESCALATED", staff[third]),
+        ("ESCALATED", staff[third]),
+        ("QUEUED", None),
+    ]
 
-    told = await rows(db, "SELECT payload FROM outbox WHERE topic = :t AND event = 'ESCALATED' ORDER BY id",
-                      t=store_queue_topic(world.ids["shanghai"]))
+    told = await rows(
+        db,
+        "SELECT payload FROM outbox WHERE topic = :t AND event = 'ESCALATED' ORDER BY id",
+        t=store_queue_topic(world.ids["shanghai"]),
+    )
     assert len(told) == 3  # the store's managers hear of every escalation
     assert [_assignee_of(payload) for (payload,) in told] == [second, third, None]
     guides_told = await rows(db, "SELECT topic, event FROM outbox WHERE topic LIKE 'tasks.staff:%' ORDER BY id")
-    assert guides_told == [(f"tasks.staff:{first}", "CREATED"),
-                           (f"tasks.staff:{second}", "ESCALATED"), (f"tasks.staff:{first}", "REMOVED"),
-                           (f"tasks.staff:{third}", "ESCALATED"), (f"tasks.staff:{second}", "REMOVED"),
-                           (f"tasks.staff:{third}", "REMOVED")]
+    assert guides_told == [
+        (f"tasks.staff:{first}", "CREATED"),
+        (f"tasks.staff:{second}", "ESCALATED"),
+        (f"tasks.staff:{first}", "REMOVED"),
+        (f"tasks.staff:{third}", "ESCALATED"),
+        (f"tasks.staff:{second}", "REMOVED"),
+        (f"tasks.staff:{third}", "REMOVED"),
+    ]
 
 
 def _assignee_of(payload) -> int | None:

@@ -13,7 +13,7 @@ from server.bus import OutboxRelay
 from server.domains.common.outbox import OutboxMessage
 from tests.conftest import count_rows
 
-from .helpers import SHANGHAI, book, customer, give_shifts, iso, next_local
+from .helpers import SHANGHAI, book, customer, iso, next_local
 
 MONDAY = 0
 
@@ -64,7 +64,8 @@ async def test_an_acknowledged_task_is_not_escalated(api, db, two_guides, clock,
 
     ack = "mutation($id: ID!) { taskAcknowledge(id: $id) { errors { code } } }"
     assert (await api.data(ack, {"id": gid("Task", task_id)}, await token_for("sh.guide")))["taskAcknowledge"][
-        "errors"] == []
+        "errors"
+    ] == []
     clock.advance(minutes=30)
     assert (await run_jobs(api))["escalate_overdue_tasks"] == 0
 
@@ -82,8 +83,7 @@ async def test_an_hour_before_the_guide_is_reminded_and_she_gets_a_message(api, 
     assert (ran["remind_guides"], ran["remind_customers"]) == (1, 1)
     assert await rows(db, "SELECT event FROM outbox WHERE event = 'REMINDER'") == [("REMINDER",)]
     assert (await run_jobs(api))["send_customer_messages"] == 0  # sent in the same run, once
-    assert await rows(db, "SELECT kind, status, channel FROM outbound_message") == [
-        ("BOOKING_REMINDER", "SENT", "DEV")]
+    assert await rows(db, "SELECT kind, status, channel FROM outbound_message") == [("BOOKING_REMINDER", "SENT", "DEV")]
     [(recipient, message)] = api.app.state.message_channels[0].sent
     assert recipient.phone == "+8613812345678" and "上海店" in message.text and "15:00" in message.text
     await run_jobs(api)
@@ -102,7 +102,7 @@ async def test_a_rescheduled_booking_is_reminded_of_its_new_time(api, db, two_gu
     clock.current = first - timedelta(minutes=59)
     await run_jobs(api)  # reminded of 15:00, and sent
     token, _ = await customer(api)  # signed in again: days went by on the test clock
-    moved = (await api.data(RESCHEDULE, {"input": {"id": booking_id, "slotStart": iso(later)}}, token))
+    moved = await api.data(RESCHEDULE, {"input": {"id": booking_id, "slotStart": iso(later)}}, token)
     assert moved["bookingReschedule"]["errors"] == []
     clock.current = later - timedelta(minutes=59)
     assert (await run_jobs(api))["remind_customers"] == 1
@@ -112,8 +112,7 @@ async def test_a_rescheduled_booking_is_reminded_of_its_new_time(api, db, two_gu
     assert await count_rows(db, "outbound_message") == 2
 
 
-async def test_a_reminder_not_sent_yet_is_withdrawn_when_the_booking_moves_or_is_cancelled(api, db, two_guides,
-                                                                                         clock):
+async def test_a_reminder_not_sent_yet_is_withdrawn_when_the_booking_moves_or_is_cancelled(api, db, two_guides, clock):
     token, _ = await customer(api)
     first, later = next_local(clock, MONDAY, 15), next_local(clock, MONDAY, 17)
     moving = (await book(api, token, two_guides, first))["booking"]["id"]
@@ -127,10 +126,12 @@ async def test_a_reminder_not_sent_yet_is_withdrawn_when_the_booking_moves_or_is
         assert await remind_customers(session, TaskPolicy(), "Elegance", clock.now()) == 2
     token, _ = await customer(api)  # signed in again: days went by on the test clock
     other, _ = await customer(api, "13912345678")
-    assert (await api.data(RESCHEDULE, {"input": {"id": moving, "slotStart": iso(later)}}, token)
-            )["bookingReschedule"]["errors"] == []
+    assert (await api.data(RESCHEDULE, {"input": {"id": moving, "slotStart": iso(later)}}, token))["bookingReschedule"][
+        "errors"
+    ] == []
     assert (await api.data(CANCEL, {"input": {"id": cancelled, "reason": "改天"}}, other))["bookingCancel"][
-        "errors"] == []
+        "errors"
+    ] == []
     assert (await run_jobs(api))["send_customer_messages"] == 0
     assert api.app.state.message_channels[0].sent == []
     assert await count_rows(db, "outbound_message") == 0
@@ -161,9 +162,13 @@ async def test_a_customer_waiting_in_the_store_queue_is_reminded_too(api, db, wo
     day = slot.astimezone(SHANGHAI).date().isoformat()
     override = """mutation($input: SlotCapacityOverrideInput!) { slotCapacityOverrideSet(input: $input) {
       ok errors { code } } }"""  # seats, but no guide on shift: her task waits in the store queue
-    assert (await api.data(override, {"input": {"storeId": world.gid("Store", "shanghai"), "day": day,
-                                                "capacity": 1}}, await token_for("sh.manager"))
-            )["slotCapacityOverrideSet"]["ok"]
+    assert (
+        await api.data(
+            override,
+            {"input": {"storeId": world.gid("Store", "shanghai"), "day": day, "capacity": 1}},
+            await token_for("sh.manager"),
+        )
+    )["slotCapacityOverrideSet"]["ok"]
     token, _ = await customer(api)
     assert (await book(api, token, world, slot))["errors"] == []
     assert await scalar(db, "SELECT assignee_id FROM task") is None
@@ -228,8 +233,10 @@ class CountingBus:
 
 async def test_rows_left_by_a_dead_relay_are_sent_and_replicas_never_send_one_twice(db, world, clock):
     async with db.writer() as session:
-        session.add_all(OutboxMessage(topic=f"tasks.staff:{n % 7}", event="CREATED", payload={"taskId": n},
-                                      created_at=clock.now()) for n in range(1200))
+        session.add_all(
+            OutboxMessage(topic=f"tasks.staff:{n % 7}", event="CREATED", payload={"taskId": n}, created_at=clock.now())
+            for n in range(1200)
+        )
         await session.commit()
     bus = CountingBus()
     relays = [OutboxRelay(db, bus, clock) for _ in range(3)]
@@ -248,12 +255,17 @@ async def test_housekeeping_purges_what_served_its_purpose(api, db, world, clock
 
     old, fresh = clock.now() - timedelta(days=2), clock.now()
     async with db.writer() as session:
-        session.add_all([OutboxMessage(topic="t", event="E", payload={}, created_at=old, published_at=old),
-                         OutboxMessage(topic="t", event="E", payload={}, created_at=old),  # never published: kept
-                         OutboxMessage(topic="t", event="E", payload={}, created_at=fresh, published_at=fresh),
-                         SmsCode(phone="+8613812345678", code_hash="h", created_at=old, expires_at=old),
-                         SmsCode(phone="+8613812345678", code_hash="h", created_at=fresh,
-                                 expires_at=fresh + timedelta(minutes=5))])
+        session.add_all(
+            [
+                OutboxMessage(topic="t", event="E", payload={}, created_at=old, published_at=old),
+                OutboxMessage(topic="t", event="E", payload={}, created_at=old),  # never published: kept
+                OutboxMessage(topic="t", event="E", payload={}, created_at=fresh, published_at=fresh),
+                SmsCode(phone="+8613812345678", code_hash="h", created_at=old, expires_at=old),
+                SmsCode(
+                    phone="+8613812345678", code_hash="h", created_at=fresh, expires_at=fresh + timedelta(minutes=5)
+                ),
+            ]
+        )
         await session.commit()
     assert (await run_jobs(api))["purge_expired"] == 2
     assert await count_rows(db, "outbox") == 2 and await count_rows(db, "sms_code") == 1

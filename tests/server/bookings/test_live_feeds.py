@@ -51,9 +51,22 @@ async def book_through(server: LiveServer, world, phone: str, slot, **extra) -> 
 
 async def create_livestream(server: LiveServer, world, token: str, title: str, clock) -> str:
     start = clock.now() + timedelta(hours=1)
-    created = (await server.graphql(LIVESTREAM_CREATE, {"input": {
-        "title": title, "hostName": "Lily", "teamId": world.gid("Team", "team"), "channel": "DOUYIN",
-        "scheduledStart": iso(start), "scheduledEnd": iso(start + timedelta(hours=2))}}, token))["livestreamCreate"]
+    created = (
+        await server.graphql(
+            LIVESTREAM_CREATE,
+            {
+                "input": {
+                    "title": title,
+                    "hostName": "Lily",
+                    "teamId": world.gid("Team", "team"),
+                    "channel": "DOUYIN",
+                    "scheduledStart": iso(start),
+                    "scheduledEnd": iso(start + timedelta(hours=2)),
+                }
+            },
+            token,
+        )
+    )["livestreamCreate"]
     assert created["errors"] == []
     return created["livestream"]["id"]
 
@@ -65,11 +78,17 @@ def local_id(global_id: str) -> int:
 async def test_a_manager_hears_of_a_new_booking_on_the_store_queue(server, world, api, clock):
     manager = await login(api, "sh.manager")
     booking_id, event = await subscribed_then(
-        socket_for(server.address, manager), STORE_QUEUE, server, store_queue_topic(world.ids["shanghai"]),
+        socket_for(server.address, manager),
+        STORE_QUEUE,
+        server,
+        store_queue_topic(world.ids["shanghai"]),
         lambda: book_through(server, world, "13812345678", next_local(clock, MONDAY, 15)),
-        {"s": world.gid("Store", "shanghai")})
-    assert event["storeQueue"] == {"kind": "CREATED", "task": {
-        "status": "OPEN", "assignee": {"username": "sh.guide"}, "booking": {"id": booking_id}}}
+        {"s": world.gid("Store", "shanghai")},
+    )
+    assert event["storeQueue"] == {
+        "kind": "CREATED",
+        "task": {"status": "OPEN", "assignee": {"username": "sh.guide"}, "booking": {"id": booking_id}},
+    }
 
 
 async def test_another_stores_manager_is_refused_the_store_queue(server, world, api):
@@ -93,11 +112,20 @@ async def test_a_livestreams_booking_feed_carries_only_its_own_bookings(server, 
         await book_through(server, world, "13912345678", next_local(clock, MONDAY, 16))  # not from a livestream
         return await book_through(server, world, "13712345678", next_local(clock, MONDAY, 17), livestreamId=watched)
 
-    booking_id, event = await subscribed_then(socket_for(server.address, ops), FEED, server,
-                                              livestream_bookings_topic(local_id(watched)), three_bookings,
-                                              {"l": watched})
-    assert event["bookingFeed"] == {"id": booking_id, "source": "LIVESTREAM", "livestream": {"title": "双十一直播"},
-                                    "store": {"city": "上海"}}
+    booking_id, event = await subscribed_then(
+        socket_for(server.address, ops),
+        FEED,
+        server,
+        livestream_bookings_topic(local_id(watched)),
+        three_bookings,
+        {"l": watched},
+    )
+    assert event["bookingFeed"] == {
+        "id": booking_id,
+        "source": "LIVESTREAM",
+        "livestream": {"title": "双十一直播"},
+        "store": {"city": "上海"},
+    }
 
 
 async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):

@@ -38,8 +38,9 @@ async def _revoke(case: str, address: str, world, member: str, session: dict) ->
         return
     admin = (await _sign_in(address, "admin"))["accessToken"]
     if case == "made a guide":
-        answer = await call_graphql(address, MOVE, {"input": {"id": world.gid("StaffUser", member),
-                                                              "role": "GUIDE"}}, admin)
+        answer = await call_graphql(
+            address, MOVE, {"input": {"id": world.gid("StaffUser", member), "role": "GUIDE"}}, admin
+        )
         assert answer["staffUpdate"]["errors"] == []
     else:
         answer = await call_graphql(address, DEACTIVATE, {"id": world.gid("StaffUser", member)}, admin)
@@ -70,8 +71,9 @@ async def test_every_subscription_ends_on_every_replica(db, world, tmp_root, clo
     async with serve(url, tmp_root, clock, **shared_redis) as a, serve(url, tmp_root, clock, **shared_redis) as b:
         session = await _sign_in(b.address, member)
         async with graphql_socket(a.address, session["accessToken"]) as socket_:
-            await subscribe(socket_, document, {"store": world.gid("Store", "shanghai")}
-                            if subscription == "storeQueue" else None)
+            await subscribe(
+                socket_, document, {"store": world.gid("Store", "shanghai")} if subscription == "storeQueue" else None
+            )
             await _until_listening(a, topic_of(world))
             await book_through(b.address, world, clock)
             assert (await next_payload(socket_))["data"][subscription]  # it streams
@@ -80,14 +82,15 @@ async def test_every_subscription_ends_on_every_replica(db, world, tmp_root, clo
 
 
 @pytest.mark.parametrize("case", ["logout everywhere", "made a guide", "deactivated"])
-async def test_a_store_queue_on_one_process_ends_when_revoked_through_another(db, world, tmp_root, case,
-                                                                              shared_redis):
+async def test_a_store_queue_on_one_process_ends_when_revoked_through_another(db, world, tmp_root, case, shared_redis):
     """Two `irs serve` OS processes through Redis: the manager's storeQueue on A, the revocation through B."""
     await give_shifts(db, world)
     url = db.engine.url.render_as_string(hide_password=False)
     now = SystemClock()  # the processes run on the real clock
-    async with server_process(url, tmp_root / "a", shared_redis) as a, \
-            server_process(url, tmp_root / "b", shared_redis) as b:
+    async with (
+        server_process(url, tmp_root / "a", shared_redis) as a,
+        server_process(url, tmp_root / "b", shared_redis) as b,
+    ):
         manager = await _sign_in(a, "sh.manager")
         customer = (await call_graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
         async with graphql_socket(a, manager["accessToken"]) as socket_:
@@ -95,8 +98,11 @@ async def test_a_store_queue_on_one_process_ends_when_revoked_through_another(db
             # Nothing outside A tells when its subscription is in place: book until the queue streams
             # (a customer holds at most three upcoming bookings: three tries).
             for hour in (15, 16, 17):
-                payload = (await call_graphql(b, BOOK, {"input": booking_input(
-                    world, next_local(now, MONDAY, hour))}, customer))["bookingCreate"]
+                payload = (
+                    await call_graphql(
+                        b, BOOK, {"input": booking_input(world, next_local(now, MONDAY, hour))}, customer
+                    )
+                )["bookingCreate"]
                 assert payload["errors"] == [], payload
                 try:
                     event = await next_payload(socket_, timeout=3)

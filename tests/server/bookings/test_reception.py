@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.server.domains.common import assert_forbidden, assert_user_error
 from tests.conftest import count_rows
+from tests.server.domains.common import assert_forbidden, assert_user_error
 
 from .helpers import SHANGHAI, arrive, book, customer, give_shifts, next_local
 
@@ -29,7 +29,7 @@ START = "mutation($id: ID!) { taskStart(id: $id) { task { status } errors { code
 async def booked(api, db, world, clock):
     """A customer booked Monday 15:00 in Shanghai, where one guide is on shift."""
     await give_shifts(db, world)
-    token, customer_id = await customer(api)
+    token, _customer_id = await customer(api)
     payload = await book(api, token, world, next_local(clock, MONDAY, 15))
     assert payload["errors"] == []
     return token, payload["booking"]["id"]
@@ -55,8 +55,11 @@ async def test_a_task_no_guide_can_take_waits_in_the_store_queue(api, db, world,
     override = """mutation($input: SlotCapacityOverrideInput!) { slotCapacityOverrideSet(input: $input) {
       ok errors { code } } }"""
     day = slot.astimezone(SHANGHAI).date().isoformat()
-    assert (await api.data(override, {"input": {"storeId": world.gid("Store", "shanghai"), "day": day,
-                                                "capacity": 2}}, manager))["slotCapacityOverrideSet"]["ok"]
+    assert (
+        await api.data(
+            override, {"input": {"storeId": world.gid("Store", "shanghai"), "day": day, "capacity": 2}}, manager
+        )
+    )["slotCapacityOverrideSet"]["ok"]
     second, _ = await customer(api, "13912345678")
     assert (await book(api, second, world, slot))["errors"] == []
     queue = """query($s: ID!) { storeTasks(storeId: $s, unassignedOnly: true) { edges { node {
@@ -72,7 +75,9 @@ async def test_reception_from_acknowledge_to_done(api, db, booked, clock, token_
     customer_token, booking_id = booked
     task = await my_task(api, guide)
     assert (await api.data(ACK, {"id": task["id"]}, guide))["taskAcknowledge"] == {
-        "task": {"status": "ACKNOWLEDGED", "ackDueAt": None}, "errors": []}
+        "task": {"status": "ACKNOWLEDGED", "ackDueAt": None},
+        "errors": [],
+    }
     qr = (await api.data(QR, {"id": booking_id}, customer_token))["node"]["qrToken"]
     arrive(clock, next_local(clock, MONDAY, 15))
     guide = await token_for("sh.guide")
@@ -87,16 +92,17 @@ async def test_reception_from_acknowledge_to_done(api, db, booked, clock, token_
     booking = (await api.data(BOOKING, {"id": booking_id}, guide))["node"]
     assert booking["status"] == "COMPLETED" and booking["completedAt"] is not None
     async with db.engine.connect() as connection:
-        kinds = (await connection.execute(sa.text(
-            "SELECT type FROM customer_event WHERE source = 'bookings'"))).scalars().all()
+        kinds = (
+            (await connection.execute(sa.text("SELECT type FROM customer_event WHERE source = 'bookings'")))
+            .scalars()
+            .all()
+        )
         actions = (await connection.execute(sa.text("SELECT action FROM task_history ORDER BY id"))).scalars().all()
     assert kinds == ["STORE_VISIT"]
-    assert actions == ["CREATED", "ASSIGNED", "ACKNOWLEDGED", "STARTED", "STEP_DONE", "STEP_DONE", "STEP_DONE",
-                       "DONE"]
+    assert actions == ["CREATED", "ASSIGNED", "ACKNOWLEDGED", "STARTED", "STEP_DONE", "STEP_DONE", "STEP_DONE", "DONE"]
 
 
-async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in(api, db, booked, clock,
-                                                                                  token_for):
+async def test_a_reception_started_by_hand_completes_only_once_she_is_checked_in(api, db, booked, clock, token_for):
     arrive(clock, next_local(clock, MONDAY, 15))
     guide = await token_for("sh.guide")
     task = await my_task(api, guide)
@@ -118,8 +124,11 @@ async def test_the_customer_view_lists_her_bookings_each_store_its_own(api, db, 
     token, booking_id = booked
     await give_shifts(db, world, "bj.guide")
     second = (await book(api, token, world, next_local(clock, MONDAY, 17)))["booking"]["id"]
-    beijing = (await book(api, token, world, next_local(clock, MONDAY, 16),
-                          storeId=world.gid("Store", "beijing"), note="private note"))["booking"]["id"]
+    beijing = (
+        await book(
+            api, token, world, next_local(clock, MONDAY, 16), storeId=world.gid("Store", "beijing"), note="private note"
+        )
+    )["booking"]["id"]
     query = """query($id: ID!, $status: BookingStatus) { customer(id: $id) {
       bookings(status: $status) { totalCount edges { node { id status store { code } } } } } }"""
     me = (await api.data("query { me { ... on Customer { id } } }", token=token))["me"]["id"]
@@ -146,8 +155,9 @@ async def test_a_qr_code_checks_in_once(api, db, booked, clock, token_for):
     again = (await api.data(CHECK_IN, {"input": {"qrToken": qr}}, guide))["bookingCheckIn"]
     assert_user_error(again, "ALREADY_CHECKED_IN", ["input"], "booking")
     async with db.engine.connect() as connection:
-        visits = (await connection.execute(sa.text(
-            "SELECT count(*) FROM customer_event WHERE type = 'STORE_VISIT'"))).scalar_one()
+        visits = (
+            await connection.execute(sa.text("SELECT count(*) FROM customer_event WHERE type = 'STORE_VISIT'"))
+        ).scalar_one()
     assert visits == 1
 
 

@@ -55,13 +55,27 @@ async def her_history(api, token_for, event_type: str, **fields) -> None:
 async def test_a_livestream_booking_is_a_high_priority_livestream_referral(api, on_shift, clock, token_for):
     ops = await token_for("ops")
     start = clock.now() + timedelta(hours=1)
-    created = (await api.data(LIVESTREAM_CREATE, {"input": {
-        "title": "双十一直播", "hostName": "Lily", "teamId": on_shift.gid("Team", "team"), "channel": "DOUYIN",
-        "scheduledStart": iso(start), "scheduledEnd": iso(start + timedelta(hours=2)),
-        "talkingPoints": ["精华买一送一"]}}, ops))["livestreamCreate"]
+    created = (
+        await api.data(
+            LIVESTREAM_CREATE,
+            {
+                "input": {
+                    "title": "双十一直播",
+                    "hostName": "Lily",
+                    "teamId": on_shift.gid("Team", "team"),
+                    "channel": "DOUYIN",
+                    "scheduledStart": iso(start),
+                    "scheduledEnd": iso(start + timedelta(hours=2)),
+                    "talkingPoints": ["精华买一送一"],
+                }
+            },
+            ops,
+        )
+    )["livestreamCreate"]
     token, _ = await customer(api)
-    booking_id = await booked(api, token, on_shift, next_local(clock, MONDAY, 15),
-                              livestreamId=created["livestream"]["id"])
+    booking_id = await booked(
+        api, token, on_shift, next_local(clock, MONDAY, 15), livestreamId=created["livestream"]["id"]
+    )
     task = await task_of(api, token_for, booking_id)
     assert (task["priority"], task["customerType"]) == ("HIGH", "LIVESTREAM_REFERRAL")
     assert task["booking"]["livestream"] == {"title": "双十一直播", "talkingPoints": ["精华买一送一"]}
@@ -90,18 +104,26 @@ async def test_a_customer_who_visited_before_is_returning(api, on_shift, clock, 
 
 async def test_a_customer_who_bought_before_is_returning(api, on_shift, clock, token_for):
     token, _ = await customer(api, PHONE)
-    await her_history(api, token_for, "POS_PURCHASE", storeId=on_shift.gid("Store", "beijing"),
-                      properties={"amount": 32000})
+    await her_history(
+        api, token_for, "POS_PURCHASE", storeId=on_shift.gid("Store", "beijing"), properties={"amount": 32000}
+    )
     task = await task_of(api, token_for, await booked(api, token, on_shift, next_local(clock, MONDAY, 15)))
     assert task["customerType"] == "RETURNING_CUSTOMER"
     assert task["steps"] == (await hq_template(api, token_for, "RETURNING_CUSTOMER"))["steps"]
 
 
 async def test_a_community_member_follows_the_community_sop_hq_saved(api, on_shift, clock, token_for):
-    steps = [{"title": "感谢参加社群活动", "guidance": "提到她参加的活动", "required": True},
-             {"title": "邀请下次活动", "guidance": "", "required": False}]
-    saved = (await api.data(SOP_SET, {"input": {"customerType": "COMMUNITY_EVENT", "name": "社群到店",
-                                                "steps": steps}}, await token_for("admin")))["sopTemplateSet"]
+    steps = [
+        {"title": "感谢参加社群活动", "guidance": "提到她参加的活动", "required": True},
+        {"title": "邀请下次活动", "guidance": "", "required": False},
+    ]
+    saved = (
+        await api.data(
+            SOP_SET,
+            {"input": {"customerType": "COMMUNITY_EVENT", "name": "社群到店", "steps": steps}},
+            await token_for("admin"),
+        )
+    )["sopTemplateSet"]
     assert saved["errors"] == []
     token, _ = await customer(api, PHONE)
     await her_history(api, token_for, "COMMUNITY_JOIN")

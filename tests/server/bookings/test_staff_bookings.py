@@ -36,8 +36,9 @@ async def counters(db) -> tuple[list, list]:
 
 async def test_a_guide_books_for_a_customer_on_her_behalf(api, db, ready, clock, token_for):
     token, customer_id = await customer(api)
-    payload = await book(api, await token_for("sh.guide"), ready, next_local(clock, MONDAY, 15),
-                         customerId=customer_id, note="电话预约")
+    payload = await book(
+        api, await token_for("sh.guide"), ready, next_local(clock, MONDAY, 15), customerId=customer_id, note="电话预约"
+    )
     assert payload["errors"] == [] and payload["booking"]["source"] == "STAFF"
     mine = (await api.data(MY_BOOKINGS, token=token))["myBookings"]["edges"]
     assert [e["node"] for e in mine] == [{"id": payload["booking"]["id"], "status": "CONFIRMED", "source": "STAFF"}]
@@ -50,19 +51,26 @@ async def test_a_guide_books_for_a_customer_on_her_behalf(api, db, ready, clock,
 async def test_a_guide_of_another_store_may_not_book_there(api, db, ready, clock, token_for):
     _, customer_id = await customer(api)
     before = await written(db)
-    await assert_forbidden(api, BOOK, {"input": booking_input(ready, next_local(clock, MONDAY, 15),
-                                                              customerId=customer_id)},
-                           await token_for("bj.guide"))
+    await assert_forbidden(
+        api,
+        BOOK,
+        {"input": booking_input(ready, next_local(clock, MONDAY, 15), customerId=customer_id)},
+        await token_for("bj.guide"),
+    )
     assert await written(db) == before
 
 
-@pytest.mark.parametrize("case, code, field", [
-    ("for nobody", "REQUIRED", ["input", "customerId"]),
-    ("for an unknown customer", "NOT_FOUND", ["input", "customerId"]),
-    ("an unknown service", "NOT_FOUND", ["input", "serviceId"]),
-])
-async def test_staff_bookings_with_bad_input_are_refused_with_nothing_written(api, db, ready, clock, token_for,
-                                                                              case, code, field):
+@pytest.mark.parametrize(
+    "case, code, field",
+    [
+        ("for nobody", "REQUIRED", ["input", "customerId"]),
+        ("for an unknown customer", "NOT_FOUND", ["input", "customerId"]),
+        ("an unknown service", "NOT_FOUND", ["input", "serviceId"]),
+    ],
+)
+async def test_staff_bookings_with_bad_input_are_refused_with_nothing_written(
+    api, db, ready, clock, token_for, case, code, field
+):
     _, customer_id = await customer(api)
     slot = next_local(clock, MONDAY, 15)
     inputs = {
@@ -89,14 +97,20 @@ async def test_the_store_cancels_with_a_reason_and_frees_the_seat_and_her_place(
     slot = next_local(clock, MONDAY, 15)
     booking_id = (await book(api, token, ready, slot))["booking"]["id"]
     assert await counters(db) == ([1], [1])
-    cancelled = (await api.data(CANCEL, {"input": {"id": booking_id, "reason": "导购临时请假"}},
-                                await token_for("sh.manager")))["bookingCancel"]
-    assert cancelled == {"booking": {"id": booking_id, "status": "CANCELLED", "cancelReason": "导购临时请假"},
-                         "errors": []}
+    cancelled = (
+        await api.data(CANCEL, {"input": {"id": booking_id, "reason": "导购临时请假"}}, await token_for("sh.manager"))
+    )["bookingCancel"]
+    assert cancelled == {
+        "booking": {"id": booking_id, "status": "CANCELLED", "cancelReason": "导购临时请假"},
+        "errors": [],
+    }
     assert await counters(db) == ([0], [0])
     async with db.engine.connect() as connection:
-        by, task = (await connection.execute(sa.text(
-            "SELECT b.cancelled_by, t.status FROM booking b JOIN task t ON t.booking_id = b.id"))).one()
+        by, task = (
+            await connection.execute(
+                sa.text("SELECT b.cancelled_by, t.status FROM booking b JOIN task t ON t.booking_id = b.id")
+            )
+        ).one()
     assert (by, task) == (f"staff:{ready.ids['sh.manager']}", "CANCELLED")
     other, _ = await customer(api, "13912345678")
     assert (await book(api, other, ready, slot))["errors"] == []  # the seat is free again

@@ -27,9 +27,19 @@ ADDED_HISTORY = {"taskStart": ["STARTED"], "taskStepComplete": ["ACKNOWLEDGED", 
 @pytest.fixture
 async def task(api, db, world, clock, token_for):
     """Her reception task, held by sh.guide (the only guide on shift); sh.guide2 works at the store too."""
-    created = await api.data(STAFF_CREATE, {"input": {
-        "username": "sh.guide2", "password": PASSWORD, "displayName": "Guide Two", "role": "GUIDE",
-        "storeId": world.gid("Store", "shanghai")}}, await token_for("admin"))
+    created = await api.data(
+        STAFF_CREATE,
+        {
+            "input": {
+                "username": "sh.guide2",
+                "password": PASSWORD,
+                "displayName": "Guide Two",
+                "role": "GUIDE",
+                "storeId": world.gid("Store", "shanghai"),
+            }
+        },
+        await token_for("admin"),
+    )
     assert created["staffCreate"]["errors"] == []
     await give_shifts(db, world)
     token, _ = await customer(api)
@@ -54,14 +64,17 @@ async def ready_for(action: str, api, task: dict, clock, token_for) -> dict:
 async def task_state(db) -> dict:
     outbox = await count_rows(db, "outbox")
     async with db.engine.connect() as connection:
+
         async def rows(sql):
             return [tuple(r) for r in (await connection.execute(sa.text(sql))).all()]
 
-        return {"task": await rows("SELECT status, assignee_id, updated_at, ack_due_at FROM task"),
-                "steps": await rows("SELECT position, done_at, done_by FROM task_step ORDER BY position"),
-                "history": await rows("SELECT id, action FROM task_history ORDER BY id"),
-                "booking": await rows("SELECT status FROM booking"),
-                "outbox": outbox}
+        return {
+            "task": await rows("SELECT status, assignee_id, updated_at, ack_due_at FROM task"),
+            "steps": await rows("SELECT position, done_at, done_by FROM task_step ORDER BY position"),
+            "history": await rows("SELECT id, action FROM task_history ORDER BY id"),
+            "booking": await rows("SELECT status FROM booking"),
+            "outbox": outbox,
+        }
 
 
 @pytest.mark.parametrize("username", ["bj.guide", "bj.manager"])
@@ -74,8 +87,7 @@ async def test_another_stores_staff_may_not_work_the_task(api, db, task, clock, 
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
-async def test_a_guide_of_the_store_may_not_work_a_task_assigned_to_another(api, db, task, clock, token_for,
-                                                                             action):
+async def test_a_guide_of_the_store_may_not_work_a_task_assigned_to_another(api, db, task, clock, token_for, action):
     variables = await ready_for(action, api, task, clock, token_for)
     before = await task_state(db)
     payload = (await api.data(ACTIONS[action], variables, await token_for("sh.guide2")))[action]
@@ -83,7 +95,7 @@ async def test_a_guide_of_the_store_may_not_work_a_task_assigned_to_another(api,
     assert await task_state(db) == before
     allowed = (await api.data(ACTIONS[action], variables, await token_for("sh.guide")))[action]
     assert allowed["errors"] == []  # the assignee may: the refusal was about who asked
-    added = [action_name for _, action_name in (await task_state(db))["history"][len(before["history"]):]]
+    added = [action_name for _, action_name in (await task_state(db))["history"][len(before["history"]) :]]
     assert added == ADDED_HISTORY[action]
 
 

@@ -42,8 +42,11 @@ async def test_wrong_password_and_unknown_user_fail_alike(api, world):
     wrong = await _login(api, "sh.guide", "not the password")
     unknown = await _login(api, "nobody.here", "not the password")
     assert wrong["session"] is None and unknown["session"] is None
-    assert wrong["errors"] == unknown["errors"] == [
-        {"code": "INVALID_CREDENTIALS", "field": None, "message": "wrong username or password", "retryAfter": None}]
+    assert (
+        wrong["errors"]
+        == unknown["errors"]
+        == [{"code": "INVALID_CREDENTIALS", "field": None, "message": "wrong username or password", "retryAfter": None}]
+    )
 
 
 @pytest.mark.parametrize("username", ["sh.guide", "nobody.here"])
@@ -151,8 +154,13 @@ async def test_reusing_a_spent_refresh_token_revokes_the_family(api, world):
 
 async def test_unknown_and_expired_refresh_tokens_are_refused(api, world, clock):
     unknown = (await api.data(REFRESH, {"t": "made-up"}))["tokenRefresh"]
-    assert unknown["errors"] == [{"code": "INVALID_REFRESH_TOKEN", "field": ["refreshToken"],
-                                  "message": "refresh token is invalid or expired; sign in again"}]
+    assert unknown["errors"] == [
+        {
+            "code": "INVALID_REFRESH_TOKEN",
+            "field": ["refreshToken"],
+            "message": "refresh token is invalid or expired; sign in again",
+        }
+    ]
     session = (await _login(api, "sh.guide"))["session"]
     clock.advance(days=31)
     expired = (await api.data(REFRESH, {"t": session["refreshToken"]}))["tokenRefresh"]
@@ -215,8 +223,9 @@ async def test_deactivation_ends_an_access_token_at_once(api, world, token_for):
 async def test_a_role_change_ends_an_existing_access_token(api, world, token_for):
     """Even one issued in the same instant (the test clock stands still)."""
     manager = (await _login(api, "sh.manager"))["session"]["accessToken"]
-    await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.manager"), "role": "GUIDE"}},
-                   token=await token_for("admin"))
+    await api.data(
+        MOVE, {"input": {"id": world.gid("StaffUser", "sh.manager"), "role": "GUIDE"}}, token=await token_for("admin")
+    )
     body = await api("{ staff(first: 5) { totalCount } }", token=manager)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     again = (await _login(api, "sh.manager"))["session"]["accessToken"]
@@ -238,8 +247,11 @@ async def test_logout_everywhere_also_ends_access_tokens(api, world, clock):
 async def test_a_password_reset_ends_existing_access_tokens(api, world, token_for, clock):
     guide = (await _login(api, "sh.guide"))["session"]["accessToken"]
     clock.advance(seconds=1)
-    await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.guide"), "password": "a brand new pw"}},
-                   token=await token_for("admin"))
+    await api.data(
+        MOVE,
+        {"input": {"id": world.gid("StaffUser", "sh.guide"), "password": "a brand new pw"}},
+        token=await token_for("admin"),
+    )
     assert (await api(ME, token=guide))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
@@ -278,8 +290,11 @@ async def test_logout_everywhere_ends_a_token_issued_in_the_same_instant(api, wo
 
 async def test_a_store_change_ends_an_existing_access_token(api, world, token_for):
     manager = (await _login(api, "sh.manager"))["session"]["accessToken"]
-    await api.data(MOVE, {"input": {"id": world.gid("StaffUser", "sh.manager"), "storeId": world.gid(
-        "Store", "beijing")}}, token=await token_for("admin"))
+    await api.data(
+        MOVE,
+        {"input": {"id": world.gid("StaffUser", "sh.manager"), "storeId": world.gid("Store", "beijing")}},
+        token=await token_for("admin"),
+    )
     assert _unauthenticated(await api(ME, token=manager))
 
 
@@ -303,7 +318,14 @@ async def test_an_access_token_without_a_session_is_refused(api, world, clock):
     from tests.conftest import TEST_SECRET
 
     now = clock.now().timestamp()
-    claims = {"sub": f"staff:{world.ids['sh.guide']}", "iss": "irs", "iat": now, "exp": int(now) + 600,
-              "typ": "access", "role": "GUIDE", "store": world.ids["shanghai"]}
+    claims = {
+        "sub": f"staff:{world.ids['sh.guide']}",
+        "iss": "irs",
+        "iat": now,
+        "exp": int(now) + 600,
+        "typ": "access",
+        "role": "GUIDE",
+        "store": world.ids["shanghai"],
+    }
     body = await api(ME, token=jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
     assert _unauthenticated(body)

@@ -26,8 +26,13 @@ TABLES = ("product_category", "service", "product", "idempotency_record")
 
 
 def product_input(world, **overrides) -> dict:
-    value = {"sku": "CREAM-01", "name": "面霜", "categoryId": world.gid("ProductCategory", "skincare"),
-             "price": {"amount": 45000, "currency": "CNY"}, "description": "滋润"}
+    value = {
+        "sku": "CREAM-01",
+        "name": "面霜",
+        "categoryId": world.gid("ProductCategory", "skincare"),
+        "price": {"amount": 45000, "currency": "CNY"},
+        "description": "滋润",
+    }
     value.update(overrides)
     return value
 
@@ -43,28 +48,32 @@ async def product_row(db, sku: str) -> dict:
 
 # productCategoryCreate -----------------------------------------------------------------------
 
+
 async def test_category_create_returns_category_and_writes_row(api, world, token_for, db):
     token = await token_for("admin")
     payload = (await api.data(CATEGORY_CREATE, {"input": {"code": "FRAGRANCE", "name": " 香水 "}}, token))[
-        "productCategoryCreate"]
+        "productCategoryCreate"
+    ]
     assert payload["errors"] == []
     (row,) = await fetch(db, ProductCategory, code="FRAGRANCE")
     assert payload["category"] == {"id": gid("ProductCategory", row.id), "code": "FRAGRANCE", "name": "香水"}
     assert row.name == "香水"
 
 
-@pytest.mark.parametrize(("overrides", "code", "field"), [
-    pytest.param({"code": "fragrance"}, "INVALID_FORMAT", ["input", "code"], id="code-lower-case"),
-    pytest.param({"code": "F"}, "INVALID_FORMAT", ["input", "code"], id="code-one-character"),
-    pytest.param({"code": "HAIR-CARE"}, "INVALID_FORMAT", ["input", "code"], id="code-with-dash"),
-    pytest.param({"code": "C" * 33}, "TOO_LONG", ["input", "code"], id="code-too-long"),
-    pytest.param({"code": ""}, "REQUIRED", ["input", "code"], id="code-empty"),
-    pytest.param({"code": "SKINCARE"}, "DUPLICATE_CODE", ["input", "code"], id="code-duplicate"),
-    pytest.param({"name": "  "}, "REQUIRED", ["input", "name"], id="name-blank"),
-    pytest.param({"name": "n" * 65}, "TOO_LONG", ["input", "name"], id="name-too-long"),
-])
-async def test_category_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code,
-                                                                    field):
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        pytest.param({"code": "fragrance"}, "INVALID_FORMAT", ["input", "code"], id="code-lower-case"),
+        pytest.param({"code": "F"}, "INVALID_FORMAT", ["input", "code"], id="code-one-character"),
+        pytest.param({"code": "HAIR-CARE"}, "INVALID_FORMAT", ["input", "code"], id="code-with-dash"),
+        pytest.param({"code": "C" * 33}, "TOO_LONG", ["input", "code"], id="code-too-long"),
+        pytest.param({"code": ""}, "REQUIRED", ["input", "code"], id="code-empty"),
+        pytest.param({"code": "SKINCARE"}, "DUPLICATE_CODE", ["input", "code"], id="code-duplicate"),
+        pytest.param({"name": "  "}, "REQUIRED", ["input", "name"], id="name-blank"),
+        pytest.param({"name": "n" * 65}, "TOO_LONG", ["input", "name"], id="name-too-long"),
+    ],
+)
+async def test_category_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code, field):
     token = await token_for("admin")
     before = await counts(db)
     data = await api.data(CATEGORY_CREATE, {"input": {"code": "FRAGRANCE", "name": "香水", **overrides}}, token)
@@ -87,12 +96,17 @@ async def test_category_create_idempotency(api, world, token_for, db):
     assert first["errors"] == [] and second == first
     assert await count_rows(db, "product_category") == 3
     other = {"input": {"code": "TOOLS", "name": "工具", "idempotencyKey": "cat-1"}}
-    assert_user_error((await api.data(CATEGORY_CREATE, other, token))["productCategoryCreate"],
-                      "IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"], "category")
+    assert_user_error(
+        (await api.data(CATEGORY_CREATE, other, token))["productCategoryCreate"],
+        "IDEMPOTENCY_KEY_REUSED",
+        ["input", "idempotencyKey"],
+        "category",
+    )
     assert await count_rows(db, "product_category") == 3
 
 
 # serviceCreate -------------------------------------------------------------------------------
+
 
 async def test_service_create_returns_service_and_writes_row(api, world, token_for, db):
     token = await token_for("admin")
@@ -100,30 +114,36 @@ async def test_service_create_returns_service_and_writes_row(api, world, token_f
     payload = (await api.data(SERVICE_CREATE, variables, token))["serviceCreate"]
     assert payload["errors"] == []
     (row,) = await fetch(db, Service, code="SKIN_ANALYSIS")
-    assert payload["service"] == {"id": gid("Service", row.id), "code": "SKIN_ANALYSIS", "name": "肌肤检测",
-                                  "durationMinutes": 60, "active": True}
+    assert payload["service"] == {
+        "id": gid("Service", row.id),
+        "code": "SKIN_ANALYSIS",
+        "name": "肌肤检测",
+        "durationMinutes": 60,
+        "active": True,
+    }
     assert (row.name, row.duration_minutes, row.active) == ("肌肤检测", 60, True)
 
 
 async def test_service_create_defaults_to_30_minutes(api, world, token_for, db):
     token = await token_for("admin")
-    payload = (await api.data(SERVICE_CREATE, {"input": {"code": "CONSULT", "name": "咨询"}}, token))[
-        "serviceCreate"]
+    payload = (await api.data(SERVICE_CREATE, {"input": {"code": "CONSULT", "name": "咨询"}}, token))["serviceCreate"]
     assert payload["service"]["durationMinutes"] == 30
     assert (await fetch(db, Service, code="CONSULT"))[0].duration_minutes == 30
 
 
-@pytest.mark.parametrize(("overrides", "code", "field"), [
-    pytest.param({"code": "skin"}, "INVALID_FORMAT", ["input", "code"], id="code-lower-case"),
-    pytest.param({"code": "MAKEUP_TRIAL"}, "DUPLICATE_CODE", ["input", "code"], id="code-duplicate"),
-    pytest.param({"name": ""}, "REQUIRED", ["input", "name"], id="name-empty"),
-    pytest.param({"name": "n" * 65}, "TOO_LONG", ["input", "name"], id="name-too-long"),
-    pytest.param({"durationMinutes": 4}, "OUT_OF_RANGE", ["input", "durationMinutes"], id="duration-too-short"),
-    pytest.param({"durationMinutes": 481}, "OUT_OF_RANGE", ["input", "durationMinutes"], id="duration-too-long"),
-    pytest.param({"durationMinutes": -30}, "OUT_OF_RANGE", ["input", "durationMinutes"], id="duration-negative"),
-])
-async def test_service_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code,
-                                                                   field):
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        pytest.param({"code": "skin"}, "INVALID_FORMAT", ["input", "code"], id="code-lower-case"),
+        pytest.param({"code": "MAKEUP_TRIAL"}, "DUPLICATE_CODE", ["input", "code"], id="code-duplicate"),
+        pytest.param({"name": ""}, "REQUIRED", ["input", "name"], id="name-empty"),
+        pytest.param({"name": "n" * 65}, "TOO_LONG", ["input", "name"], id="name-too-long"),
+        pytest.param({"durationMinutes": 4}, "OUT_OF_RANGE", ["input", "durationMinutes"], id="duration-too-short"),
+        pytest.param({"durationMinutes": 481}, "OUT_OF_RANGE", ["input", "durationMinutes"], id="duration-too-long"),
+        pytest.param({"durationMinutes": -30}, "OUT_OF_RANGE", ["input", "durationMinutes"], id="duration-negative"),
+    ],
+)
+async def test_service_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code, field):
     token = await token_for("admin")
     before = await counts(db)
     variables = {"input": {"code": "SKIN_ANALYSIS", "name": "肌肤检测", **overrides}}
@@ -146,12 +166,17 @@ async def test_service_create_idempotency(api, world, token_for, db):
     assert first["errors"] == [] and second == first
     assert await count_rows(db, "service") == 2
     longer = {"input": {**variables["input"], "durationMinutes": 90}}
-    assert_user_error((await api.data(SERVICE_CREATE, longer, token))["serviceCreate"],
-                      "IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"], "service")
+    assert_user_error(
+        (await api.data(SERVICE_CREATE, longer, token))["serviceCreate"],
+        "IDEMPOTENCY_KEY_REUSED",
+        ["input", "idempotencyKey"],
+        "service",
+    )
     assert await count_rows(db, "service") == 2
 
 
 # productCreate -------------------------------------------------------------------------------
+
 
 async def test_product_create_returns_product_and_writes_row(api, world, token_for, db):
     token = await token_for("admin")
@@ -159,11 +184,21 @@ async def test_product_create_returns_product_and_writes_row(api, world, token_f
     assert payload["errors"] == []
     row = await product_row(db, "CREAM-01")
     assert payload["product"] == {
-        "id": gid("Product", row["id"]), "sku": "CREAM-01", "name": "面霜", "description": "滋润",
-        "price": {"amount": 45000, "currency": "CNY"}, "active": True, "category": {"code": "SKINCARE"},
+        "id": gid("Product", row["id"]),
+        "sku": "CREAM-01",
+        "name": "面霜",
+        "description": "滋润",
+        "price": {"amount": 45000, "currency": "CNY"},
+        "active": True,
+        "category": {"code": "SKINCARE"},
     }
     assert (row["name"], row["category_id"], row["price_amount"], row["currency"], row["active"]) == (
-        "面霜", world.ids["skincare"], 45000, "CNY", True)
+        "面霜",
+        world.ids["skincare"],
+        45000,
+        "CNY",
+        True,
+    )
 
 
 async def test_product_create_free_and_inactive(api, world, token_for, db):
@@ -175,29 +210,43 @@ async def test_product_create_free_and_inactive(api, world, token_for, db):
     assert (row["price_amount"], row["currency"], row["active"]) == (0, "CNY", False)
 
 
-@pytest.mark.parametrize(("overrides", "code", "field"), [
-    pytest.param({"sku": "SERUM-01"}, "DUPLICATE_SKU", ["input", "sku"], id="sku-duplicate"),
-    pytest.param({"sku": "cream-01"}, "INVALID_FORMAT", ["input", "sku"], id="sku-lower-case"),
-    pytest.param({"sku": "CREAM_01"}, "INVALID_FORMAT", ["input", "sku"], id="sku-underscore"),
-    pytest.param({"sku": "S" * 33}, "TOO_LONG", ["input", "sku"], id="sku-too-long"),
-    pytest.param({"sku": ""}, "REQUIRED", ["input", "sku"], id="sku-empty"),
-    pytest.param({"name": " "}, "REQUIRED", ["input", "name"], id="name-blank"),
-    pytest.param({"name": "n" * 101}, "TOO_LONG", ["input", "name"], id="name-too-long"),
-    pytest.param({"description": "d" * 2001}, "TOO_LONG", ["input", "description"], id="description-too-long"),
-    pytest.param({"price": {"amount": 45000, "currency": "USD"}}, "INVALID_CURRENCY",
-                 ["input", "price", "currency"], id="currency-usd"),
-    pytest.param({"price": {"amount": 45000, "currency": "cny"}}, "INVALID_CURRENCY",
-                 ["input", "price", "currency"], id="currency-lower-case"),
-    pytest.param({"price": {"amount": -1}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
-    pytest.param({"price": {"amount": 10**10 + 1}}, "OUT_OF_RANGE", ["input", "price", "amount"],
-                 id="price-above-a-hundred-million-yuan"),
-    pytest.param({"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"],
-                 id="category-unknown"),
-    pytest.param({"categoryId": gid("Store", 1)}, "NOT_FOUND", ["input", "categoryId"],
-                 id="category-other-type"),
-])
-async def test_product_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code,
-                                                                   field):
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        pytest.param({"sku": "SERUM-01"}, "DUPLICATE_SKU", ["input", "sku"], id="sku-duplicate"),
+        pytest.param({"sku": "cream-01"}, "INVALID_FORMAT", ["input", "sku"], id="sku-lower-case"),
+        pytest.param({"sku": "CREAM_01"}, "INVALID_FORMAT", ["input", "sku"], id="sku-underscore"),
+        pytest.param({"sku": "S" * 33}, "TOO_LONG", ["input", "sku"], id="sku-too-long"),
+        pytest.param({"sku": ""}, "REQUIRED", ["input", "sku"], id="sku-empty"),
+        pytest.param({"name": " "}, "REQUIRED", ["input", "name"], id="name-blank"),
+        pytest.param({"name": "n" * 101}, "TOO_LONG", ["input", "name"], id="name-too-long"),
+        pytest.param({"description": "d" * 2001}, "TOO_LONG", ["input", "description"], id="description-too-long"),
+        pytest.param(
+            {"price": {"amount": 45000, "currency": "USD"}},
+            "INVALID_CURRENCY",
+            ["input", "price", "currency"],
+            id="currency-usd",
+        ),
+        pytest.param(
+            {"price": {"amount": 45000, "currency": "cny"}},
+            "INVALID_CURRENCY",
+            ["input", "price", "currency"],
+            id="currency-lower-case",
+        ),
+        pytest.param({"price": {"amount": -1}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
+        pytest.param(
+            {"price": {"amount": 10**10 + 1}},
+            "OUT_OF_RANGE",
+            ["input", "price", "amount"],
+            id="price-above-a-hundred-million-yuan",
+        ),
+        pytest.param(
+            {"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"], id="category-unknown"
+        ),
+        pytest.param({"categoryId": gid("Store", 1)}, "NOT_FOUND", ["input", "categoryId"], id="category-other-type"),
+    ],
+)
+async def test_product_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides, code, field):
     token = await token_for("admin")
     before = await counts(db)
     data = await api.data(PRODUCT_CREATE, {"input": product_input(world, **overrides)}, token)
@@ -256,28 +305,49 @@ async def test_product_create_idempotency_key_reused_with_other_input(api, world
     await api.data(PRODUCT_CREATE, {"input": product_input(world, idempotencyKey="p-1")}, token)
     before = await counts(db)
     variables = {"input": product_input(world, price={"amount": 1}, idempotencyKey="p-1")}
-    assert_user_error((await api.data(PRODUCT_CREATE, variables, token))["productCreate"],
-                      "IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"], "product")
+    assert_user_error(
+        (await api.data(PRODUCT_CREATE, variables, token))["productCreate"],
+        "IDEMPOTENCY_KEY_REUSED",
+        ["input", "idempotencyKey"],
+        "product",
+    )
     assert await counts(db) == before
     assert (await product_row(db, "CREAM-01"))["price_amount"] == 45000
 
 
 # productUpdate -------------------------------------------------------------------------------
 
+
 async def test_product_update_changes_given_fields_only(api, world, token_for, db):
     token = await token_for("admin")
-    variables = {"input": {"id": world.gid("Product", "serum"), "name": "精华液",
-                           "categoryId": world.gid("ProductCategory", "makeup"),
-                           "price": {"amount": 99000}, "active": False}}
+    variables = {
+        "input": {
+            "id": world.gid("Product", "serum"),
+            "name": "精华液",
+            "categoryId": world.gid("ProductCategory", "makeup"),
+            "price": {"amount": 99000},
+            "active": False,
+        }
+    }
     payload = (await api.data(PRODUCT_UPDATE, variables, token))["productUpdate"]
     assert payload["errors"] == []
     assert payload["product"] == {
-        "id": world.gid("Product", "serum"), "sku": "SERUM-01", "name": "精华液", "description": "",
-        "price": {"amount": 99000, "currency": "CNY"}, "active": False, "category": {"code": "MAKEUP"},
+        "id": world.gid("Product", "serum"),
+        "sku": "SERUM-01",
+        "name": "精华液",
+        "description": "",
+        "price": {"amount": 99000, "currency": "CNY"},
+        "active": False,
+        "category": {"code": "MAKEUP"},
     }
     row = await product_row(db, "SERUM-01")
     assert (row["name"], row["category_id"], row["price_amount"], row["currency"], row["active"]) == (
-        "精华液", world.ids["makeup"], 99000, "CNY", False)
+        "精华液",
+        world.ids["makeup"],
+        99000,
+        "CNY",
+        False,
+    )
 
 
 async def test_product_update_description_only(api, world, token_for, db):
@@ -288,21 +358,29 @@ async def test_product_update_description_only(api, world, token_for, db):
     after = await product_row(db, "LIP-01")
     assert after["description"] == "丝绒哑光"
     assert {k: after[k] for k in ("name", "price_amount", "category_id", "active")} == {
-        k: before[k] for k in ("name", "price_amount", "category_id", "active")}
+        k: before[k] for k in ("name", "price_amount", "category_id", "active")
+    }
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    pytest.param({"name": ""}, "REQUIRED", ["input", "name"], id="name-empty"),
-    pytest.param({"name": "n" * 101}, "TOO_LONG", ["input", "name"], id="name-too-long"),
-    pytest.param({"description": "d" * 2001}, "TOO_LONG", ["input", "description"], id="description-too-long"),
-    pytest.param({"price": {"amount": 100, "currency": "EUR"}}, "INVALID_CURRENCY",
-                 ["input", "price", "currency"], id="currency-eur"),
-    pytest.param({"price": {"amount": -100}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
-    pytest.param({"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"],
-                 id="category-unknown"),
-])
-async def test_product_update_rejects_bad_input_and_writes_nothing(api, world, token_for, db, changes, code,
-                                                                   field):
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        pytest.param({"name": ""}, "REQUIRED", ["input", "name"], id="name-empty"),
+        pytest.param({"name": "n" * 101}, "TOO_LONG", ["input", "name"], id="name-too-long"),
+        pytest.param({"description": "d" * 2001}, "TOO_LONG", ["input", "description"], id="description-too-long"),
+        pytest.param(
+            {"price": {"amount": 100, "currency": "EUR"}},
+            "INVALID_CURRENCY",
+            ["input", "price", "currency"],
+            id="currency-eur",
+        ),
+        pytest.param({"price": {"amount": -100}}, "OUT_OF_RANGE", ["input", "price", "amount"], id="price-negative"),
+        pytest.param(
+            {"categoryId": gid("ProductCategory", 999999)}, "NOT_FOUND", ["input", "categoryId"], id="category-unknown"
+        ),
+    ],
+)
+async def test_product_update_rejects_bad_input_and_writes_nothing(api, world, token_for, db, changes, code, field):
     token = await token_for("admin")
     before, row_before = await counts(db), await product_row(db, "SERUM-01")
     data = await api.data(PRODUCT_UPDATE, {"input": {"id": world.gid("Product", "serum"), **changes}}, token)
@@ -311,8 +389,9 @@ async def test_product_update_rejects_bad_input_and_writes_nothing(api, world, t
     assert await product_row(db, "SERUM-01") == row_before
 
 
-@pytest.mark.parametrize("product_id", [gid("Product", 999999), gid("ProductCategory", 1)],
-                         ids=["missing", "other-type"])
+@pytest.mark.parametrize(
+    "product_id", [gid("Product", 999999), gid("ProductCategory", 1)], ids=["missing", "other-type"]
+)
 async def test_product_update_unknown_id_is_not_found(api, world, token_for, db, product_id):
     token = await token_for("admin")
     before = await counts(db)
@@ -330,6 +409,7 @@ async def test_product_update_needs_hq_admin(api, world, token_for, db, username
 
 
 # queries -------------------------------------------------------------------------------------
+
 
 async def test_products_filter_by_category_and_active(api, world, token_for):
     admin = await token_for("admin")
@@ -351,7 +431,9 @@ async def test_products_filter_by_category_and_active(api, world, token_for):
 
 async def test_categories_and_services_listings(api, world, token_for):
     token = await token_for("sh.guide")
-    data = await api.data("{ productCategories { edges { node { code name } } } "
-                          "services { edges { node { code durationMinutes } } } }", token=token)
+    data = await api.data(
+        "{ productCategories { edges { node { code name } } } services { edges { node { code durationMinutes } } } }",
+        token=token,
+    )
     assert [e["node"]["code"] for e in data["productCategories"]["edges"]] == ["SKINCARE", "MAKEUP"]
     assert data["services"]["edges"] == [{"node": {"code": "MAKEUP_TRIAL", "durationMinutes": 45}}]

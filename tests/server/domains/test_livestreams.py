@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import base64
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -38,8 +37,11 @@ def parse(value: str) -> datetime:
 
 def livestream_input(world, **overrides) -> dict:
     value = {
-        "title": "新品沉浸式体验", "hostName": "小雅", "teamId": world.gid("Team", "team"),
-        "channel": "WECHAT_CHANNELS", "scheduledStart": iso(START),
+        "title": "新品沉浸式体验",
+        "hostName": "小雅",
+        "teamId": world.gid("Team", "team"),
+        "channel": "WECHAT_CHANNELS",
+        "scheduledStart": iso(START),
         "scheduledEnd": iso(START + timedelta(hours=2)),
         "talkingPoints": ["先讲精华", "再讲唇膏"],
         "productIds": [world.gid("Product", "lipstick"), world.gid("Product", "serum")],
@@ -76,20 +78,33 @@ def row_id(global_id: str) -> int:
 
 # livestreamCreate ----------------------------------------------------------------------------
 
+
 async def test_livestream_create_by_ops_returns_livestream_and_writes_rows(api, world, token_for, db):
     token = await token_for("ops")
     payload = (await api.data(CREATE, {"input": livestream_input(world)}, token))["livestreamCreate"]
     assert payload["errors"] == []
     livestream = payload["livestream"]
     assert {k: v for k, v in livestream.items() if k != "id"} == {
-        "title": "新品沉浸式体验", "hostName": "小雅", "channel": "WECHAT_CHANNELS", "status": "SCHEDULED",
-        "scheduledStart": "2030-05-20T12:00:00Z", "scheduledEnd": "2030-05-20T14:00:00Z",
-        "actualStart": None, "actualEnd": None, "talkingPoints": ["先讲精华", "再讲唇膏"],
-        "team": {"name": "Live Team"}, "products": [{"sku": "LIP-01"}, {"sku": "SERUM-01"}],
+        "title": "新品沉浸式体验",
+        "hostName": "小雅",
+        "channel": "WECHAT_CHANNELS",
+        "status": "SCHEDULED",
+        "scheduledStart": "2030-05-20T12:00:00Z",
+        "scheduledEnd": "2030-05-20T14:00:00Z",
+        "actualStart": None,
+        "actualEnd": None,
+        "talkingPoints": ["先讲精华", "再讲唇膏"],
+        "team": {"name": "Live Team"},
+        "products": [{"sku": "LIP-01"}, {"sku": "SERUM-01"}],
     }
     row = await livestream_row(db, row_id(livestream["id"]))
     assert (row["title"], row["host_name"], row["team_id"], row["channel"], row["status"]) == (
-        "新品沉浸式体验", "小雅", world.ids["team"], "WECHAT_CHANNELS", "SCHEDULED")
+        "新品沉浸式体验",
+        "小雅",
+        world.ids["team"],
+        "WECHAT_CHANNELS",
+        "SCHEDULED",
+    )
     assert (row["scheduled_start"], row["scheduled_end"]) == (START, START + timedelta(hours=2))
     assert row["talking_points"] == ["先讲精华", "再讲唇膏"]
     links = sorted(await fetch(db, LivestreamProduct, livestream_id=row["id"]), key=lambda r: r.position)
@@ -98,43 +113,68 @@ async def test_livestream_create_by_ops_returns_livestream_and_writes_rows(api, 
 
 async def test_livestream_create_converts_offsets_to_utc(api, world, token_for, db):
     token = await token_for("admin")
-    variables = {"input": livestream_input(world, scheduledStart="2030-05-20T20:00:00+08:00",
-                                           scheduledEnd="2030-05-20T22:00:00+08:00", productIds=[],
-                                           talkingPoints=[])}
+    variables = {
+        "input": livestream_input(
+            world,
+            scheduledStart="2030-05-20T20:00:00+08:00",
+            scheduledEnd="2030-05-20T22:00:00+08:00",
+            productIds=[],
+            talkingPoints=[],
+        )
+    }
     livestream = (await api.data(CREATE, variables, token))["livestreamCreate"]["livestream"]
     assert (livestream["scheduledStart"], livestream["scheduledEnd"]) == (
-        "2030-05-20T12:00:00Z", "2030-05-20T14:00:00Z")
+        "2030-05-20T12:00:00Z",
+        "2030-05-20T14:00:00Z",
+    )
     assert livestream["products"] == [] and livestream["talkingPoints"] == []
     row = await livestream_row(db, row_id(livestream["id"]))
     assert row["scheduled_start"] == START
     assert await count_rows(db, "livestream_product") == 0
 
 
-@pytest.mark.parametrize(("overrides", "code", "field"), [
-    pytest.param({"scheduledEnd": iso(START - timedelta(minutes=30))}, "INVALID_SCHEDULE",
-                 ["input", "scheduledEnd"], id="end-before-start"),
-    pytest.param({"scheduledEnd": iso(START)}, "INVALID_SCHEDULE", ["input", "scheduledEnd"],
-                 id="end-equals-start"),
-    pytest.param({"scheduledEnd": iso(START + timedelta(hours=24, minutes=1))}, "INVALID_SCHEDULE",
-                 ["input", "scheduledEnd"], id="longer-than-24h"),
-    pytest.param({"teamId": gid("Team", 999999)}, "NOT_FOUND", ["input", "teamId"], id="team-unknown"),
-    pytest.param({"teamId": gid("Store", 1)}, "NOT_FOUND", ["input", "teamId"], id="team-other-type"),
-    pytest.param({"productIds": [gid("Product", 999999)]}, "NOT_FOUND", ["input", "productIds"],
-                 id="product-unknown"),
-    pytest.param({"productIds": "twice"}, "INVALID_VALUE", ["input", "productIds"], id="product-twice"),
-    pytest.param({"talkingPoints": ["p" * 301]}, "TOO_LONG", ["input", "talkingPoints", "0"],
-                 id="talking-point-too-long"),
-    pytest.param({"talkingPoints": ["好", "  "]}, "REQUIRED", ["input", "talkingPoints", "1"],
-                 id="talking-point-blank"),
-    pytest.param({"talkingPoints": ["p"] * 51}, "TOO_MANY", ["input", "talkingPoints"],
-                 id="too-many-talking-points"),
-    pytest.param({"title": " "}, "REQUIRED", ["input", "title"], id="title-blank"),
-    pytest.param({"title": "t" * 101}, "TOO_LONG", ["input", "title"], id="title-too-long"),
-    pytest.param({"hostName": ""}, "REQUIRED", ["input", "hostName"], id="host-empty"),
-    pytest.param({"hostName": "h" * 65}, "TOO_LONG", ["input", "hostName"], id="host-too-long"),
-])
-async def test_livestream_create_rejects_bad_input_and_writes_nothing(api, world, token_for, db, overrides,
-                                                                      code, field):
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        pytest.param(
+            {"scheduledEnd": iso(START - timedelta(minutes=30))},
+            "INVALID_SCHEDULE",
+            ["input", "scheduledEnd"],
+            id="end-before-start",
+        ),
+        pytest.param(
+            {"scheduledEnd": iso(START)}, "INVALID_SCHEDULE", ["input", "scheduledEnd"], id="end-equals-start"
+        ),
+        pytest.param(
+            {"scheduledEnd": iso(START + timedelta(hours=24, minutes=1))},
+            "INVALID_SCHEDULE",
+            ["input", "scheduledEnd"],
+            id="longer-than-24h",
+        ),
+        pytest.param({"teamId": gid("Team", 999999)}, "NOT_FOUND", ["input", "teamId"], id="team-unknown"),
+        pytest.param({"teamId": gid("Store", 1)}, "NOT_FOUND", ["input", "teamId"], id="team-other-type"),
+        pytest.param(
+            {"productIds": [gid("Product", 999999)]}, "NOT_FOUND", ["input", "productIds"], id="product-unknown"
+        ),
+        pytest.param({"productIds": "twice"}, "INVALID_VALUE", ["input", "productIds"], id="product-twice"),
+        pytest.param(
+            {"talkingPoints": ["p" * 301]}, "TOO_LONG", ["input", "talkingPoints", "0"], id="talking-point-too-long"
+        ),
+        pytest.param(
+            {"talkingPoints": ["好", "  "]}, "REQUIRED", ["input", "talkingPoints", "1"], id="talking-point-blank"
+        ),
+        pytest.param(
+            {"talkingPoints": ["p"] * 51}, "TOO_MANY", ["input", "talkingPoints"], id="too-many-talking-points"
+        ),
+        pytest.param({"title": " "}, "REQUIRED", ["input", "title"], id="title-blank"),
+        pytest.param({"title": "t" * 101}, "TOO_LONG", ["input", "title"], id="title-too-long"),
+        pytest.param({"hostName": ""}, "REQUIRED", ["input", "hostName"], id="host-empty"),
+        pytest.param({"hostName": "h" * 65}, "TOO_LONG", ["input", "hostName"], id="host-too-long"),
+    ],
+)
+async def test_livestream_create_rejects_bad_input_and_writes_nothing(
+    api, world, token_for, db, overrides, code, field
+):
     if overrides.get("productIds") == "twice":
         overrides = {"productIds": [world.gid("Product", "serum")] * 2}
     token = await token_for("ops")
@@ -174,29 +214,48 @@ async def test_livestream_create_idempotency_key_reused_with_other_input(api, wo
     await api.data(CREATE, {"input": livestream_input(world, idempotencyKey="live-1")}, token)
     before = await counts(db)
     variables = {"input": livestream_input(world, title="另一场", idempotencyKey="live-1")}
-    assert_user_error((await api.data(CREATE, variables, token))["livestreamCreate"], "IDEMPOTENCY_KEY_REUSED",
-                      ["input", "idempotencyKey"])
+    assert_user_error(
+        (await api.data(CREATE, variables, token))["livestreamCreate"],
+        "IDEMPOTENCY_KEY_REUSED",
+        ["input", "idempotencyKey"],
+    )
     assert await counts(db) == before
 
 
 # livestreamUpdate ----------------------------------------------------------------------------
 
+
 async def test_livestream_update_changes_given_fields_only(api, world, token_for, db):
     token = await token_for("ops")
     livestream = await new_livestream(api, world, token)
-    variables = {"input": {"id": livestream["id"], "title": " 双十一预热 ", "channel": "DOUYIN",
-                           "talkingPoints": ["只讲唇膏"], "productIds": [world.gid("Product", "serum")],
-                           "scheduledEnd": iso(START + timedelta(hours=3))}}
+    variables = {
+        "input": {
+            "id": livestream["id"],
+            "title": " 双十一预热 ",
+            "channel": "DOUYIN",
+            "talkingPoints": ["只讲唇膏"],
+            "productIds": [world.gid("Product", "serum")],
+            "scheduledEnd": iso(START + timedelta(hours=3)),
+        }
+    }
     payload = (await api.data(UPDATE, variables, token))["livestreamUpdate"]
     assert payload["errors"] == []
     updated = payload["livestream"]
     assert (updated["title"], updated["hostName"], updated["channel"], updated["status"]) == (
-        "双十一预热", "小雅", "DOUYIN", "SCHEDULED")
+        "双十一预热",
+        "小雅",
+        "DOUYIN",
+        "SCHEDULED",
+    )
     assert updated["talkingPoints"] == ["只讲唇膏"] and updated["products"] == [{"sku": "SERUM-01"}]
     assert (updated["scheduledStart"], updated["scheduledEnd"]) == ("2030-05-20T12:00:00Z", "2030-05-20T15:00:00Z")
     row = await livestream_row(db, row_id(livestream["id"]))
     assert (row["title"], row["channel"], row["talking_points"], row["scheduled_end"]) == (
-        "双十一预热", "DOUYIN", ["只讲唇膏"], START + timedelta(hours=3))
+        "双十一预热",
+        "DOUYIN",
+        ["只讲唇膏"],
+        START + timedelta(hours=3),
+    )
     links = await fetch(db, LivestreamProduct, livestream_id=row["id"])
     assert [(r.product_id, r.position) for r in links] == [(world.ids["serum"], 0)]
 
@@ -244,23 +303,34 @@ async def test_livestream_update_live_stamps_actual_start_from_server_clock(api,
     assert payload["livestream"]["actualStart"] == iso(clock.now())
 
 
-@pytest.mark.parametrize(("path", "target"), [
-    (["LIVE", "ENDED"], "LIVE"),
-    (["LIVE", "ENDED"], "SCHEDULED"),
-    (["CANCELLED"], "LIVE"),
-    (["LIVE"], "SCHEDULED"),
-    (["LIVE"], "CANCELLED"),
-    ([], "ENDED"),
-], ids=["ended-to-live", "ended-to-scheduled", "cancelled-to-live", "live-to-scheduled", "live-to-cancelled",
-        "scheduled-to-ended"])
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        (["LIVE", "ENDED"], "LIVE"),
+        (["LIVE", "ENDED"], "SCHEDULED"),
+        (["CANCELLED"], "LIVE"),
+        (["LIVE"], "SCHEDULED"),
+        (["LIVE"], "CANCELLED"),
+        ([], "ENDED"),
+    ],
+    ids=[
+        "ended-to-live",
+        "ended-to-scheduled",
+        "cancelled-to-live",
+        "live-to-scheduled",
+        "live-to-cancelled",
+        "scheduled-to-ended",
+    ],
+)
 async def test_livestream_update_rejects_invalid_status_transition(api, world, token_for, db, path, target):
     token = await token_for("ops")
     livestream = await new_livestream(api, world, token)
     for status in path:
         assert (await move(api, token, livestream["id"], status))["errors"] == []
     before, row_before = await counts(db), await livestream_row(db, row_id(livestream["id"]))
-    assert_user_error(await move(api, token, livestream["id"], target), "INVALID_STATUS_TRANSITION",
-                      ["input", "status"])
+    assert_user_error(
+        await move(api, token, livestream["id"], target), "INVALID_STATUS_TRANSITION", ["input", "status"]
+    )
     assert await counts(db) == before
     assert await livestream_row(db, row_id(livestream["id"])) == row_before
 
@@ -272,23 +342,39 @@ async def test_livestream_update_same_status_is_a_no_op(api, world, token_for, d
     assert payload["errors"] == [] and payload["livestream"]["status"] == "SCHEDULED"
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    pytest.param({"scheduledStart": iso(START + timedelta(hours=3))}, "INVALID_SCHEDULE",
-                 ["input", "scheduledEnd"], id="start-moved-after-end"),
-    pytest.param({"scheduledEnd": iso(START - timedelta(hours=1))}, "INVALID_SCHEDULE",
-                 ["input", "scheduledEnd"], id="end-moved-before-start"),
-    pytest.param({"scheduledEnd": iso(START + timedelta(hours=25))}, "INVALID_SCHEDULE",
-                 ["input", "scheduledEnd"], id="longer-than-24h"),
-    pytest.param({"teamId": gid("Team", 999999)}, "NOT_FOUND", ["input", "teamId"], id="team-unknown"),
-    pytest.param({"productIds": [gid("Product", 999999)]}, "NOT_FOUND", ["input", "productIds"],
-                 id="product-unknown"),
-    pytest.param({"talkingPoints": ["p" * 301]}, "TOO_LONG", ["input", "talkingPoints", "0"],
-                 id="talking-point-too-long"),
-    pytest.param({"title": ""}, "REQUIRED", ["input", "title"], id="title-empty"),
-    pytest.param({"hostName": "h" * 65}, "TOO_LONG", ["input", "hostName"], id="host-too-long"),
-])
-async def test_livestream_update_rejects_bad_input_and_writes_nothing(api, world, token_for, db, changes, code,
-                                                                      field):
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        pytest.param(
+            {"scheduledStart": iso(START + timedelta(hours=3))},
+            "INVALID_SCHEDULE",
+            ["input", "scheduledEnd"],
+            id="start-moved-after-end",
+        ),
+        pytest.param(
+            {"scheduledEnd": iso(START - timedelta(hours=1))},
+            "INVALID_SCHEDULE",
+            ["input", "scheduledEnd"],
+            id="end-moved-before-start",
+        ),
+        pytest.param(
+            {"scheduledEnd": iso(START + timedelta(hours=25))},
+            "INVALID_SCHEDULE",
+            ["input", "scheduledEnd"],
+            id="longer-than-24h",
+        ),
+        pytest.param({"teamId": gid("Team", 999999)}, "NOT_FOUND", ["input", "teamId"], id="team-unknown"),
+        pytest.param(
+            {"productIds": [gid("Product", 999999)]}, "NOT_FOUND", ["input", "productIds"], id="product-unknown"
+        ),
+        pytest.param(
+            {"talkingPoints": ["p" * 301]}, "TOO_LONG", ["input", "talkingPoints", "0"], id="talking-point-too-long"
+        ),
+        pytest.param({"title": ""}, "REQUIRED", ["input", "title"], id="title-empty"),
+        pytest.param({"hostName": "h" * 65}, "TOO_LONG", ["input", "hostName"], id="host-too-long"),
+    ],
+)
+async def test_livestream_update_rejects_bad_input_and_writes_nothing(api, world, token_for, db, changes, code, field):
     token = await token_for("ops")
     livestream = await new_livestream(api, world, token)
     before, row_before = await counts(db), await livestream_row(db, row_id(livestream["id"]))
@@ -302,14 +388,12 @@ async def test_livestream_update_bad_input_with_valid_status_move_does_not_go_li
     token = await token_for("ops")
     livestream = await new_livestream(api, world, token)
     variables = {"input": {"id": livestream["id"], "status": "LIVE", "title": ""}}
-    assert_user_error((await api.data(UPDATE, variables, token))["livestreamUpdate"], "REQUIRED",
-                      ["input", "title"])
+    assert_user_error((await api.data(UPDATE, variables, token))["livestreamUpdate"], "REQUIRED", ["input", "title"])
     row = await livestream_row(db, row_id(livestream["id"]))
     assert (row["status"], row["actual_start"]) == ("SCHEDULED", None)
 
 
-@pytest.mark.parametrize("livestream_id", [gid("Livestream", 999999), gid("Team", 1)],
-                         ids=["missing", "other-type"])
+@pytest.mark.parametrize("livestream_id", [gid("Livestream", 999999), gid("Team", 1)], ids=["missing", "other-type"])
 async def test_livestream_update_unknown_id_is_not_found(api, world, token_for, db, livestream_id):
     token = await token_for("ops")
     before = await counts(db)
@@ -322,12 +406,14 @@ async def test_livestream_update_unknown_id_is_not_found(api, world, token_for, 
 async def test_livestream_update_wrong_role_is_forbidden(api, world, token_for, db, username):
     livestream = await new_livestream(api, world, await token_for("admin"))
     row_before = await livestream_row(db, row_id(livestream["id"]))
-    await assert_forbidden(api, UPDATE, {"input": {"id": livestream["id"], "status": "LIVE"}},
-                           await token_for(username))
+    await assert_forbidden(
+        api, UPDATE, {"input": {"id": livestream["id"], "status": "LIVE"}}, await token_for(username)
+    )
     assert await livestream_row(db, row_id(livestream["id"])) == row_before
 
 
 # queries -------------------------------------------------------------------------------------
+
 
 async def test_livestreams_filter_by_status_and_team(api, world, token_for):
     token = await token_for("ops")

@@ -13,9 +13,13 @@ from server.domains.identity.services import IdentityPolicy, ingest
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 POLICY = IdentityPolicy(tombstone_salt=b"test-salt")
 TYPES = {
-    "phone": IdentifierType.PHONE, "openid": IdentifierType.WECHAT_OPENID, "unionid": IdentifierType.WECHAT_UNIONID,
-    "app": IdentifierType.APP_USER_ID, "pos": IdentifierType.POS_MEMBER_ID,
-    "viewer": IdentifierType.LIVESTREAM_VIEWER_ID, "email": IdentifierType.EMAIL,
+    "phone": IdentifierType.PHONE,
+    "openid": IdentifierType.WECHAT_OPENID,
+    "unionid": IdentifierType.WECHAT_UNIONID,
+    "app": IdentifierType.APP_USER_ID,
+    "pos": IdentifierType.POS_MEMBER_ID,
+    "viewer": IdentifierType.LIVESTREAM_VIEWER_ID,
+    "email": IdentifierType.EMAIL,
 }
 NAMESPACED = {"openid": "wx-app-1", "viewer": "douyin"}
 
@@ -25,10 +29,16 @@ def ident(text: str) -> RawIdentifier:
     return RawIdentifier(TYPES[kind], value, NAMESPACED.get(kind))
 
 
-def event(event_id: str, *identifiers: str, kind: EventType = EventType.PRODUCT_VIEW, minutes: int = 0,
-          **fields) -> RawEvent:
-    return RawEvent(event_id=event_id, type=kind, occurred_at=T0 + timedelta(minutes=minutes),
-                    identifiers=[ident(i) for i in identifiers], **fields)
+def event(
+    event_id: str, *identifiers: str, kind: EventType = EventType.PRODUCT_VIEW, minutes: int = 0, **fields
+) -> RawEvent:
+    return RawEvent(
+        event_id=event_id,
+        type=kind,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        identifiers=[ident(i) for i in identifiers],
+        **fields,
+    )
 
 
 async def send(db, *events: RawEvent, source: str = "src:test", now: datetime | None = None):
@@ -39,8 +49,7 @@ async def send(db, *events: RawEvent, source: str = "src:test", now: datetime | 
 async def grouping(db) -> set[frozenset[str]]:
     """Identifiers grouped by the person holding them: the observable result of resolution."""
     async with db.engine.connect() as connection:
-        rows = (await connection.execute(sa.text(
-            "SELECT person_id, type, namespace, value FROM identifier"))).all()
+        rows = (await connection.execute(sa.text("SELECT person_id, type, namespace, value FROM identifier"))).all()
     groups: dict[int, set[str]] = {}
     for person_id, kind, namespace, value in rows:
         groups.setdefault(person_id, set()).add(f"{kind}:{namespace}:{value}")

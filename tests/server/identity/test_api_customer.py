@@ -81,20 +81,38 @@ async def error_code(api, query: str, variables: dict, token: str | None) -> str
 
 async def audit_rows(db) -> list[tuple]:
     async with db.engine.connect() as connection:
-        return [tuple(r) for r in (await connection.execute(sa.text(
-            "SELECT actor, subject FROM audit_log WHERE action = 'customer.read_unmasked' ORDER BY id"))).all()]
+        return [
+            tuple(r)
+            for r in (
+                await connection.execute(
+                    sa.text("SELECT actor, subject FROM audit_log WHERE action = 'customer.read_unmasked' ORDER BY id")
+                )
+            ).all()
+        ]
 
 
 async def create_livestream(api, token_for, world, title: str) -> int:
     start = NOW + timedelta(days=1)
-    data = await api.data(LIVESTREAM_CREATE, {"input": {
-        "title": title, "hostName": "小雅", "teamId": world.gid("Team", "team"), "channel": "WECHAT_CHANNELS",
-        "scheduledStart": iso(start), "scheduledEnd": iso(start + timedelta(hours=2))}}, await token_for("ops"))
+    data = await api.data(
+        LIVESTREAM_CREATE,
+        {
+            "input": {
+                "title": title,
+                "hostName": "小雅",
+                "teamId": world.gid("Team", "team"),
+                "channel": "WECHAT_CHANNELS",
+                "scheduledStart": iso(start),
+                "scheduledEnd": iso(start + timedelta(hours=2)),
+            }
+        },
+        await token_for("ops"),
+    )
     assert data["livestreamCreate"]["errors"] == []
     return int(base64.b64decode(data["livestreamCreate"]["livestream"]["id"]).decode().split(":")[1])
 
 
 # access ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("username", ["admin", "analyst", "ops"])
 async def test_hq_roles_open_any_customer(api, db, world, token_for, username):
@@ -106,7 +124,8 @@ async def test_hq_roles_open_any_customer(api, db, world, token_for, username):
 @pytest.mark.parametrize("kind", [EventType.STORE_VISIT, EventType.POS_PURCHASE, EventType.LIVESTREAM_BOOK_CLICK])
 @pytest.mark.parametrize("username", ["sh.guide", "sh.manager"])
 async def test_store_roles_open_a_customer_with_a_visit_purchase_or_booking_at_their_store(
-        api, db, world, token_for, username, kind):
+    api, db, world, token_for, username, kind
+):
     pid = await person(db, visit("e1", PHONE, kind=kind, store_id=world.ids["shanghai"]))
     data = await api.data(CUSTOMER, {"id": cid(pid)}, await token_for(username))
     assert data["customer"]["id"] == cid(pid) and data["customer"]["masked"] is False
@@ -122,8 +141,11 @@ async def test_store_roles_are_forbidden_a_customer_of_another_store(api, db, wo
 
 
 async def test_other_events_at_the_store_make_no_relationship(api, db, world, token_for):
-    pid = await person(db, visit("e1", PHONE, kind=EventType.PRODUCT_VIEW, store_id=world.ids["shanghai"]),
-                       event("e2", PHONE, kind=EventType.LIVESTREAM_JOIN))
+    pid = await person(
+        db,
+        visit("e1", PHONE, kind=EventType.PRODUCT_VIEW, store_id=world.ids["shanghai"]),
+        event("e2", PHONE, kind=EventType.LIVESTREAM_JOIN),
+    )
     assert await error_code(api, CUSTOMER, {"id": cid(pid)}, await token_for("sh.guide")) == "FORBIDDEN"
 
 
@@ -154,12 +176,20 @@ async def test_a_merged_id_opens_the_survivor(api, db, world, token_for):
 
 # masking and audit -----------------------------------------------------------------------------
 
+
 async def _profiled_customer(db, world) -> int:
     return await person(
         db,
-        event("p1", PHONE, "openid:o-abc123", "email:Ann@Example.com", kind=EventType.PROFILE_UPDATE,
-              properties={"name": "王小美", "birthday": "1995-03-08", "city": "上海"}),
-        visit("v1", PHONE, store_id=world.ids["shanghai"], minutes=5, properties={"note": "liked serum"}))
+        event(
+            "p1",
+            PHONE,
+            "openid:o-abc123",
+            "email:Ann@Example.com",
+            kind=EventType.PROFILE_UPDATE,
+            properties={"name": "王小美", "birthday": "1995-03-08", "city": "上海"},
+        ),
+        visit("v1", PHONE, store_id=world.ids["shanghai"], minutes=5, properties={"note": "liked serum"}),
+    )
 
 
 @pytest.mark.parametrize("username", ["analyst", "ops"])
@@ -170,7 +200,10 @@ async def test_analyst_and_ops_see_a_masked_customer_and_nothing_is_audited(api,
     assert customer["phone"] == "138****5678"
     assert customer["name"] == customer["displayName"] == "王**"
     assert sorted((i["type"], i["namespace"], i["value"]) for i in customer["identifiers"]) == [
-        ("EMAIL", "", "a***@example.com"), ("PHONE", "", "138****5678"), ("WECHAT_OPENID", "wx-app-1", "o-***")]
+        ("EMAIL", "", "a***@example.com"),
+        ("PHONE", "", "138****5678"),
+        ("WECHAT_OPENID", "wx-app-1", "o-***"),
+    ]
     assert customer["traits"] == {"name": "王**", "birthday": None, "city": "上海"}
     assert [e["node"]["properties"] for e in customer["timeline"]["edges"]] == [None, None]
     assert await audit_rows(db) == []
@@ -178,7 +211,8 @@ async def test_analyst_and_ops_see_a_masked_customer_and_nothing_is_audited(api,
 
 @pytest.mark.parametrize("username", ["admin", "sh.guide", "sh.manager"])
 async def test_hq_admin_and_related_store_staff_see_unmasked_and_each_read_is_audited(
-        api, db, world, token_for, username):
+    api, db, world, token_for, username
+):
     pid = await _profiled_customer(db, world)
     token = await token_for(username)
     customer = (await api.data(CUSTOMER, {"id": cid(pid)}, token))["customer"]
@@ -187,8 +221,10 @@ async def test_hq_admin_and_related_store_staff_see_unmasked_and_each_read_is_au
     assert customer["name"] == customer["displayName"] == "王小美"
     assert sorted(i["value"] for i in customer["identifiers"]) == ["+8613812345678", "ann@example.com", "o-abc123"]
     assert customer["traits"] == {"name": "王小美", "birthday": "1995-03-08", "city": "上海"}
-    assert [e["node"]["properties"] for e in customer["timeline"]["edges"]] == [{"note": "liked serum"}, {
-        "name": "王小美", "birthday": "1995-03-08", "city": "上海"}]
+    assert [e["node"]["properties"] for e in customer["timeline"]["edges"]] == [
+        {"note": "liked serum"},
+        {"name": "王小美", "birthday": "1995-03-08", "city": "上海"},
+    ]
     await api.data(CUSTOMER, {"id": cid(pid)}, token)
     actor = f"staff:{world.ids[username]}"
     assert await audit_rows(db) == [(actor, f"person:{pid}"), (actor, f"person:{pid}")]
@@ -215,22 +251,57 @@ PROFILE = """query($id: ID!) { customer(id: $id) {
 
 
 async def test_identifiers_traits_tags_and_consents_latest_occurred_at_wins(api, db, world, token_for):
-    pid = await person(db, event("p2", PHONE, kind=EventType.PROFILE_UPDATE, minutes=20,
-                                 properties={"city": "北京", "tags": ["VIP"], "gender": "F"}))
-    await person(db, event("p1", PHONE, "viewer:dy-42", kind=EventType.PROFILE_UPDATE, minutes=10,
-                           properties={"city": "上海", "skinType": "dry", "tags": ["new"],
-                                       "preferredCategories": ["SKINCARE"]}))
+    pid = await person(
+        db,
+        event(
+            "p2",
+            PHONE,
+            kind=EventType.PROFILE_UPDATE,
+            minutes=20,
+            properties={"city": "北京", "tags": ["VIP"], "gender": "F"},
+        ),
+    )
+    await person(
+        db,
+        event(
+            "p1",
+            PHONE,
+            "viewer:dy-42",
+            kind=EventType.PROFILE_UPDATE,
+            minutes=10,
+            properties={"city": "上海", "skinType": "dry", "tags": ["new"], "preferredCategories": ["SKINCARE"]},
+        ),
+    )
     await person(db, event("c2", PHONE, kind=EventType.CONSENT_UPDATE, minutes=15, properties={"marketingSms": False}))
-    await person(db, event("c1", PHONE, kind=EventType.CONSENT_UPDATE, minutes=5,
-                           properties={"marketingSms": True, "dataProcessing": True}))
+    await person(
+        db,
+        event(
+            "c1",
+            PHONE,
+            kind=EventType.CONSENT_UPDATE,
+            minutes=5,
+            properties={"marketingSms": True, "dataProcessing": True},
+        ),
+    )
     customer = (await api.data(PROFILE, {"id": cid(pid)}, await token_for("admin")))["customer"]
     assert sorted((i["type"], i["namespace"], i["value"]) for i in customer["identifiers"]) == [
-        ("LIVESTREAM_VIEWER_ID", "douyin", "dy-42"), ("PHONE", "", "+8613812345678")]
-    assert customer["traits"] == {"name": None, "gender": "F", "city": "北京", "skinType": "dry",
-                                  "preferredCategories": ["SKINCARE"], "tags": ["VIP"], "updatedAt": at(20)}
+        ("LIVESTREAM_VIEWER_ID", "douyin", "dy-42"),
+        ("PHONE", "", "+8613812345678"),
+    ]
+    assert customer["traits"] == {
+        "name": None,
+        "gender": "F",
+        "city": "北京",
+        "skinType": "dry",
+        "preferredCategories": ["SKINCARE"],
+        "tags": ["VIP"],
+        "updatedAt": at(20),
+    }
     assert customer["tags"] == ["VIP"]
-    assert customer["consents"] == [{"kind": "dataProcessing", "granted": True, "updatedAt": at(5)},
-                                    {"kind": "marketingSms", "granted": False, "updatedAt": at(15)}]
+    assert customer["consents"] == [
+        {"kind": "dataProcessing", "granted": True, "updatedAt": at(5)},
+        {"kind": "marketingSms", "granted": False, "updatedAt": at(15)},
+    ]
 
 
 async def test_timeline_is_newest_first_by_occurred_at_whatever_the_arrival_order(api, db, world, token_for):
@@ -279,9 +350,13 @@ async def test_timeline_refuses_bad_page_arguments(api, db, world, token_for, ar
 
 async def test_timeline_filters_by_type(api, db, world, token_for):
     shanghai = world.ids["shanghai"]
-    pid = await person(db, event("v0", PHONE, minutes=0), visit("s1", PHONE, store_id=shanghai, minutes=1),
-                       event("v2", PHONE, minutes=2),
-                       visit("p3", PHONE, store_id=shanghai, kind=EventType.POS_PURCHASE, minutes=3))
+    pid = await person(
+        db,
+        event("v0", PHONE, minutes=0),
+        visit("s1", PHONE, store_id=shanghai, minutes=1),
+        event("v2", PHONE, minutes=2),
+        visit("p3", PHONE, store_id=shanghai, kind=EventType.POS_PURCHASE, minutes=3),
+    )
     variables = {"id": cid(pid), "types": ["STORE_VISIT", "POS_PURCHASE"]}
     timeline = (await api.data(TIMELINE, variables, await token_for("admin")))["customer"]["timeline"]
     assert [e["node"]["eventId"] for e in timeline["edges"]] == ["p3", "s1"]
@@ -295,23 +370,36 @@ fragment Links on CustomerEvent { product { sku } store { name } }"""
 
 async def test_timeline_links_asked_through_fragments_are_resolved(api, db, world, token_for):
     livestream = await create_livestream(api, token_for, world, "直播")
-    pid = await person(db, visit("b1", PHONE, kind=EventType.POS_PURCHASE, store_id=world.ids["shanghai"],
-                                 product_id=world.ids["serum"], minutes=2),
-                       event("j1", PHONE, kind=EventType.LIVESTREAM_JOIN, livestream_id=livestream, minutes=1))
+    pid = await person(
+        db,
+        visit(
+            "b1",
+            PHONE,
+            kind=EventType.POS_PURCHASE,
+            store_id=world.ids["shanghai"],
+            product_id=world.ids["serum"],
+            minutes=2,
+        ),
+        event("j1", PHONE, kind=EventType.LIVESTREAM_JOIN, livestream_id=livestream, minutes=1),
+    )
     customer = (await api.data(TIMELINE_LINKS, {"id": cid(pid)}, await token_for("admin")))["customer"]
     assert [e["node"] for e in customer["timeline"]["edges"]] == [
         {"eventId": "b1", "product": {"sku": "SERUM-01"}, "store": {"name": "上海店"}, "livestream": None},
-        {"eventId": "j1", "product": None, "store": None, "livestream": {"title": "直播"}}]
+        {"eventId": "j1", "product": None, "store": None, "livestream": {"title": "直播"}},
+    ]
 
 
 async def test_livestreams_watched_most_recent_first(api, db, world, token_for):
     first = await create_livestream(api, token_for, world, "秋季新品")
     second = await create_livestream(api, token_for, world, "双十一")
     join = EventType.LIVESTREAM_JOIN
-    pid = await person(db, event("j1", PHONE, kind=join, livestream_id=first, minutes=10),
-                       event("j2", PHONE, kind=join, livestream_id=second, minutes=20),
-                       event("j3", PHONE, kind=join, livestream_id=first, minutes=5),
-                       event("c1", PHONE, kind=EventType.LIVESTREAM_PRODUCT_CLICK, livestream_id=first, minutes=30))
+    pid = await person(
+        db,
+        event("j1", PHONE, kind=join, livestream_id=first, minutes=10),
+        event("j2", PHONE, kind=join, livestream_id=second, minutes=20),
+        event("j3", PHONE, kind=join, livestream_id=first, minutes=5),
+        event("c1", PHONE, kind=EventType.LIVESTREAM_PRODUCT_CLICK, livestream_id=first, minutes=30),
+    )
     query = """query($id: ID!) { customer(id: $id) { livestreamsWatched { title }
       timeline(types: [LIVESTREAM_JOIN], first: 1) { edges { node { livestream { title } } } } } }"""
     customer = (await api.data(query, {"id": cid(pid)}, await token_for("admin")))["customer"]
@@ -325,27 +413,34 @@ INTERESTS = """query($id: ID!) { customer(id: $id) {
 
 async def test_products_of_interest_weigh_interactions(api, db, world, token_for):
     serum, lipstick = world.ids["serum"], world.ids["lipstick"]
-    pid = await person(db, event("v1", PHONE, product_id=serum, minutes=60),
-                       event("v2", PHONE, product_id=serum, minutes=60),
-                       event("c1", PHONE, kind=EventType.CART_ADD, product_id=lipstick, minutes=60))
+    pid = await person(
+        db,
+        event("v1", PHONE, product_id=serum, minutes=60),
+        event("v2", PHONE, product_id=serum, minutes=60),
+        event("c1", PHONE, kind=EventType.CART_ADD, product_id=lipstick, minutes=60),
+    )
     customer = (await api.data(INTERESTS, {"id": cid(pid)}, await token_for("admin")))["customer"]
     assert customer["productsOfInterest"] == [
         {"product": {"sku": "LIP-01"}, "score": 3.0, "reason": "1 cart add; last today"},
-        {"product": {"sku": "SERUM-01"}, "score": 2.0, "reason": "2 views; last today"}]
+        {"product": {"sku": "SERUM-01"}, "score": 2.0, "reason": "2 views; last today"},
+    ]
 
 
 async def test_products_of_interest_decay_with_age(api, db, world, token_for):
     serum, lipstick = world.ids["serum"], world.ids["lipstick"]
     six_weeks_ago = 60 - 42 * MINUTES_A_DAY
     shanghai = world.ids["shanghai"]
-    pid = await person(db, visit("b1", PHONE, kind=EventType.POS_PURCHASE, store_id=shanghai, product_id=lipstick,
-                                 minutes=six_weeks_ago),
-                       event("v1", PHONE, product_id=serum, minutes=60),
-                       event("old", PHONE, product_id=lipstick, minutes=60 - 200 * MINUTES_A_DAY))
+    pid = await person(
+        db,
+        visit("b1", PHONE, kind=EventType.POS_PURCHASE, store_id=shanghai, product_id=lipstick, minutes=six_weeks_ago),
+        event("v1", PHONE, product_id=serum, minutes=60),
+        event("old", PHONE, product_id=lipstick, minutes=60 - 200 * MINUTES_A_DAY),
+    )
     customer = (await api.data(INTERESTS, {"id": cid(pid)}, await token_for("admin")))["customer"]
     assert customer["productsOfInterest"] == [  # a purchase weighs 4, but halves every 14 days: 4 / 8
         {"product": {"sku": "SERUM-01"}, "score": 1.0, "reason": "1 view; last today"},
-        {"product": {"sku": "LIP-01"}, "score": 0.5, "reason": "1 purchase; last 42 days ago"}]
+        {"product": {"sku": "LIP-01"}, "score": 0.5, "reason": "1 purchase; last 42 days ago"},
+    ]
 
 
 async def serum_buyer_and_a_co_buyer(db, world) -> int:
@@ -353,8 +448,11 @@ async def serum_buyer_and_a_co_buyer(db, world) -> int:
     serum, lipstick, shanghai = world.ids["serum"], world.ids["lipstick"], world.ids["shanghai"]
     buy = EventType.POS_PURCHASE
     buyer = await person(db, visit("a1", PHONE, kind=buy, store_id=shanghai, product_id=serum, minutes=60))
-    await person(db, visit("b1", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=serum),
-                 visit("b2", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=lipstick))
+    await person(
+        db,
+        visit("b1", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=serum),
+        visit("b2", OTHER_PHONE, kind=buy, store_id=shanghai, product_id=lipstick),
+    )
     return buyer
 
 
@@ -377,31 +475,46 @@ TRAITS_UPDATE = """mutation($input: CustomerTraitsInput!) { customerTraitsUpdate
 
 async def test_a_mutation_payload_shows_the_insights(api, db, world, token_for):
     pid = await serum_buyer_and_a_co_buyer(db, world)
-    payload = (await api.data(TRAITS_UPDATE, {"input": {"customerId": cid(pid), "city": "杭州"}},
-                              await token_for("admin")))["customerTraitsUpdate"]
+    payload = (
+        await api.data(TRAITS_UPDATE, {"input": {"customerId": cid(pid), "city": "杭州"}}, await token_for("admin"))
+    )["customerTraitsUpdate"]
     assert payload["errors"] == []
     assert payload["customer"] == {  # the profile edit is an event of her timeline too
-        "eventCount": 2, "timeline": {"totalCount": 2}, "livestreamsWatched": [],
-        "productsOfInterest": [{"product": {"sku": "SERUM-01"}}], "recommendations": [{"product": {"sku": "LIP-01"}}]}
+        "eventCount": 2,
+        "timeline": {"totalCount": 2},
+        "livestreamsWatched": [],
+        "productsOfInterest": [{"product": {"sku": "SERUM-01"}}],
+        "recommendations": [{"product": {"sku": "LIP-01"}}],
+    }
 
 
 async def test_summary_counts_visits_purchases_and_lifetime_value(api, db, world, token_for):
     shanghai, beijing, serum = world.ids["shanghai"], world.ids["beijing"], world.ids["serum"]
     buy = EventType.POS_PURCHASE
-    pid = await person(db, event("v", PHONE, product_id=serum, minutes=-300),
-                       visit("s", PHONE, store_id=beijing, minutes=-200),
-                       visit("b1", PHONE, kind=buy, store_id=shanghai, minutes=-100, properties={"amount": 89000}),
-                       visit("b2", PHONE, kind=buy, store_id=beijing, minutes=-400, properties={"amount": 32000}),
-                       event("l", PHONE, kind=EventType.LIVESTREAM_JOIN, minutes=-50),
-                       visit("k", PHONE, kind=EventType.LIVESTREAM_BOOK_CLICK, store_id=shanghai, minutes=-20))
+    pid = await person(
+        db,
+        event("v", PHONE, product_id=serum, minutes=-300),
+        visit("s", PHONE, store_id=beijing, minutes=-200),
+        visit("b1", PHONE, kind=buy, store_id=shanghai, minutes=-100, properties={"amount": 89000}),
+        visit("b2", PHONE, kind=buy, store_id=beijing, minutes=-400, properties={"amount": 32000}),
+        event("l", PHONE, kind=EventType.LIVESTREAM_JOIN, minutes=-50),
+        visit("k", PHONE, kind=EventType.LIVESTREAM_BOOK_CLICK, store_id=shanghai, minutes=-20),
+    )
     query = """query($id: ID!) { customer(id: $id) {
       eventCount firstSeenAt lastSeenAt lastVisitAt purchaseCount lifetimeValue { amount currency } } }"""
     customer = (await api.data(query, {"id": cid(pid)}, await token_for("admin")))["customer"]
-    assert customer == {"eventCount": 6, "firstSeenAt": at(-400), "lastSeenAt": at(-20), "lastVisitAt": at(-100),
-                        "purchaseCount": 2, "lifetimeValue": {"amount": 121000, "currency": "CNY"}}
+    assert customer == {
+        "eventCount": 6,
+        "firstSeenAt": at(-400),
+        "lastSeenAt": at(-20),
+        "lastVisitAt": at(-100),
+        "purchaseCount": 2,
+        "lifetimeValue": {"amount": 121000, "currency": "CNY"},
+    }
 
 
 # customerByIdentifier --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["13812345678", "+86 138 1234 5678", "0086-138-1234-5678"])
 async def test_customer_by_identifier_finds_her_by_normalised_phone(api, db, world, token_for, value):
@@ -427,11 +540,14 @@ async def test_customer_by_identifier_finds_e_mail_whatever_its_case(api, db, wo
     assert data["customerByIdentifier"] == {"id": cid(pid)}
 
 
-@pytest.mark.parametrize("variables", [
-    {"type": "PHONE", "value": "12345"},
-    {"type": "PHONE", "value": "not a phone"},
-    {"type": "WECHAT_OPENID", "value": "o-1"},  # an openid needs its appId
-])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"type": "PHONE", "value": "12345"},
+        {"type": "PHONE", "value": "not a phone"},
+        {"type": "WECHAT_OPENID", "value": "o-1"},  # an openid needs its appId
+    ],
+)
 async def test_customer_by_identifier_refuses_invalid_values(api, db, world, token_for, variables):
     assert await error_code(api, BY_IDENTIFIER, variables, await token_for("admin")) == "BAD_USER_INPUT"
 
@@ -453,6 +569,7 @@ async def test_customers_are_forbidden_from_customer_by_identifier(api, db, worl
 
 # no N+1 ----------------------------------------------------------------------------------------
 
+
 def _history(prefix: str, phone: str, size: int, world, livestream_id: int) -> list:
     stores = [world.ids["shanghai"], world.ids["beijing"]]
     products = [world.ids["serum"], world.ids["lipstick"]]
@@ -460,10 +577,17 @@ def _history(prefix: str, phone: str, size: int, world, livestream_id: int) -> l
         lambda i: {"kind": EventType.LIVESTREAM_JOIN, "livestream_id": livestream_id},
         lambda i: {"kind": EventType.STORE_VISIT, "store_id": stores[i % 2]},
         lambda i: {"kind": EventType.PRODUCT_VIEW, "product_id": products[i % 2]},
-        lambda i: {"kind": EventType.POS_PURCHASE, "store_id": stores[i % 2], "product_id": products[i % 2],
-                   "properties": {"amount": 1000 + i}},
-        lambda i: {"kind": EventType.LIVESTREAM_PRODUCT_CLICK, "livestream_id": livestream_id,
-                   "product_id": products[i % 2]},
+        lambda i: {
+            "kind": EventType.POS_PURCHASE,
+            "store_id": stores[i % 2],
+            "product_id": products[i % 2],
+            "properties": {"amount": 1000 + i},
+        },
+        lambda i: {
+            "kind": EventType.LIVESTREAM_PRODUCT_CLICK,
+            "livestream_id": livestream_id,
+            "product_id": products[i % 2],
+        },
         lambda i: {"kind": EventType.PROFILE_UPDATE, "properties": {"city": f"city-{i}", "tags": ["VIP"]}},
         lambda i: {"kind": EventType.CONSENT_UPDATE, "properties": {"marketingSms": i % 2 == 0}},
     ]

@@ -32,11 +32,19 @@ mutation Ingest($events: [EventInput!]!) {
     errors { code field message }
   }
 }"""
-TYPES = {"phone": "PHONE", "openid": "WECHAT_OPENID", "unionid": "WECHAT_UNIONID", "app": "APP_USER_ID",
-         "pos": "POS_MEMBER_ID", "viewer": "LIVESTREAM_VIEWER_ID", "email": "EMAIL"}
+TYPES = {
+    "phone": "PHONE",
+    "openid": "WECHAT_OPENID",
+    "unionid": "WECHAT_UNIONID",
+    "app": "APP_USER_ID",
+    "pos": "POS_MEMBER_ID",
+    "viewer": "LIVESTREAM_VIEWER_ID",
+    "email": "EMAIL",
+}
 NAMESPACED = {"openid": "wx-app-1", "viewer": "douyin"}
 EVENT_TABLES = ("customer_event", "person", "identifier", "person_trait", "person_consent")
 # --- shorthand, also used by test_api_lifecycle ------------------------------------------------
+
 
 def ident(text: str, namespace: str | None = None) -> dict:
     """ "phone:13812345678" -> an IdentifierInput (openid and viewer get a default namespace)."""
@@ -45,12 +53,17 @@ def ident(text: str, namespace: str | None = None) -> dict:
     return {"type": TYPES[kind], "value": value, **({"namespace": namespace} if namespace else {})}
 
 
-def ev(event_id: str, *identifiers: str | dict, type: str = "PRODUCT_VIEW", at: datetime | None = None,
-       **fields) -> dict:
+def ev(
+    event_id: str, *identifiers: str | dict, type: str = "PRODUCT_VIEW", at: datetime | None = None, **fields
+) -> dict:
     """An EventInput; ``at`` defaults to an hour ago."""
-    return {"eventId": event_id, "type": type,
-            "occurredAt": (at or datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-            "identifiers": [i if isinstance(i, dict) else ident(i) for i in identifiers], **fields}
+    return {
+        "eventId": event_id,
+        "type": type,
+        "occurredAt": (at or datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "identifiers": [i if isinstance(i, dict) else ident(i) for i in identifiers],
+        **fields,
+    }
 
 
 def person_id(customer_gid: str) -> int:
@@ -83,6 +96,7 @@ def top_level_code(body: dict) -> str:
 
 
 # --- sources -----------------------------------------------------------------------------------
+
 
 async def test_source_create_shows_the_key_once_and_stores_it_hashed(api, admin, db):
     created = await create_source(api, admin, "app", "APP")
@@ -133,14 +147,17 @@ async def test_disabled_source_key_stops_working(api, admin, db):
 async def test_touchpoint_sources_lists_every_source(api, admin):
     await create_source(api, admin, "mini-program", "MINI_PROGRAM")
     await create_source(api, admin, "douyin", "LIVESTREAM_PLATFORM")
-    await api.data(SOURCE_DISABLE, {"id": (await create_source(api, admin, "old-pos", "POS"))["source"]["id"]},
-                   admin)
+    await api.data(SOURCE_DISABLE, {"id": (await create_source(api, admin, "old-pos", "POS"))["source"]["id"]}, admin)
     nodes = [e["node"] for e in (await api.data(SOURCES, token=admin))["touchpointSources"]["edges"]]
     assert {(n["name"], n["kind"], n["active"]) for n in nodes} == {
-        ("mini-program", "MINI_PROGRAM", True), ("douyin", "LIVESTREAM_PLATFORM", True), ("old-pos", "POS", False)}
+        ("mini-program", "MINI_PROGRAM", True),
+        ("douyin", "LIVESTREAM_PLATFORM", True),
+        ("old-pos", "POS", False),
+    }
 
 
 # --- authentication of eventsIngest -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("sent", [None, "", "irs_src_not-a-real-key"], ids=["missing", "empty", "wrong"])
 async def test_ingest_without_a_valid_source_key_is_unauthenticated(api, key, db, sent):
@@ -157,14 +174,23 @@ async def test_staff_token_does_not_replace_the_source_key(api, admin, db):
 
 # --- per-event outcomes -------------------------------------------------------------------------
 
+
 async def test_answer_reports_each_outcome_in_order_with_counts(api, key, db):
-    answer = await ingest(api, key,
-                          ev("a", "phone:13812345678"), ev("a", "phone:13812345678"),
-                          ev("b", "phone:12345"), ev("c", "phone:13812345678", "email:ann@example.com"))
+    answer = await ingest(
+        api,
+        key,
+        ev("a", "phone:13812345678"),
+        ev("a", "phone:13812345678"),
+        ev("b", "phone:12345"),
+        ev("c", "phone:13812345678", "email:ann@example.com"),
+    )
     assert (answer["accepted"], answer["duplicates"], answer["rejected"]) == (2, 1, 1)
     assert [(r["eventId"], r["status"], r["code"]) for r in answer["results"]] == [
-        ("a", "ACCEPTED", None), ("a", "DUPLICATE", None), ("b", "REJECTED", "INVALID_PHONE"),
-        ("c", "ACCEPTED", None)]
+        ("a", "ACCEPTED", None),
+        ("a", "DUPLICATE", None),
+        ("b", "REJECTED", "INVALID_PHONE"),
+        ("c", "ACCEPTED", None),
+    ]
     first, duplicate, rejected, last = answer["results"]
     assert duplicate["customerId"] is None and rejected["customerId"] is None and rejected["message"]
     assert first["customerId"] == last["customerId"]
@@ -195,8 +221,9 @@ async def test_event_ids_are_unique_per_source(api, admin, key, db):
 
 
 async def test_valid_events_are_stored_when_others_in_the_batch_are_rejected(api, key, db):
-    answer = await ingest(api, key, ev("good-1", "phone:13812345678"), ev("bad", "phone:12345"),
-                          ev("good-2", "email:bob@example.com"))
+    answer = await ingest(
+        api, key, ev("good-1", "phone:13812345678"), ev("bad", "phone:12345"), ev("good-2", "email:bob@example.com")
+    )
     assert [r["status"] for r in answer["results"]] == ["ACCEPTED", "REJECTED", "ACCEPTED"]
     async with db.engine.connect() as connection:
         keys = (await connection.execute(sa.text("SELECT event_key FROM customer_event"))).scalars().all()
@@ -205,6 +232,7 @@ async def test_valid_events_are_stored_when_others_in_the_batch_are_rejected(api
 
 
 # --- bad input: one rule each, the event rejected with its code and nothing of it written --------
+
 
 async def assert_rejected(api, key, db, event: dict, code: str) -> None:
     answer = await ingest(api, key, event)
@@ -253,25 +281,28 @@ async def test_event_more_than_24_hours_in_the_future_is_rejected(api, key, db, 
 
 
 async def test_two_different_unionids_in_one_event_are_rejected(api, key, db):
-    await assert_rejected(api, key, db, ev("e1", "unionid:u1", "unionid:u2", "phone:13812345678"),
-                          "CONFLICTING_IDENTIFIERS")
+    await assert_rejected(
+        api, key, db, ev("e1", "unionid:u1", "unionid:u2", "phone:13812345678"), "CONFLICTING_IDENTIFIERS"
+    )
 
 
-@pytest.mark.parametrize("placeholders", [["phone:13800000000"], ["app:anonymous"],
-                                          ["phone:00000000000", "email:null", "app:guest"]])
+@pytest.mark.parametrize(
+    "placeholders", [["phone:13800000000"], ["app:anonymous"], ["phone:00000000000", "email:null", "app:guest"]]
+)
 async def test_only_placeholder_identifiers_are_rejected(api, key, db, placeholders):
     await assert_rejected(api, key, db, ev("e1", *placeholders), "NO_LINKABLE_IDENTIFIER")
 
 
-@pytest.mark.parametrize("field,type_name", [("storeId", "Store"), ("livestreamId", "Livestream"),
-                                             ("productId", "Product")])
+@pytest.mark.parametrize(
+    "field,type_name", [("storeId", "Store"), ("livestreamId", "Livestream"), ("productId", "Product")]
+)
 async def test_unknown_reference_is_rejected_as_not_found(api, key, db, world, field, type_name):
-    await assert_rejected(api, key, db, ev("e1", "phone:13812345678", **{field: gid(type_name, 999_999)}),
-                          "NOT_FOUND")
+    await assert_rejected(api, key, db, ev("e1", "phone:13812345678", **{field: gid(type_name, 999_999)}), "NOT_FOUND")
 
 
-@pytest.mark.parametrize("field,type_name", [("storeId", "Store"), ("livestreamId", "Livestream"),
-                                             ("productId", "Product")])
+@pytest.mark.parametrize(
+    "field,type_name", [("storeId", "Store"), ("livestreamId", "Livestream"), ("productId", "Product")]
+)
 async def test_unknown_reference_is_rejected_and_nothing_written(api, key, db, world, field, type_name):
     answer = await ingest(api, key, ev("e1", "phone:13812345678", **{field: gid(type_name, 999_999)}))
     assert answer["results"][0]["status"] == "REJECTED" and answer["results"][0]["code"] == "NOT_FOUND"
@@ -286,20 +317,34 @@ async def test_reference_of_another_type_is_rejected(api, key, db, world):
 
 
 async def test_known_references_are_stored(api, key, db, world):
-    answer = await ingest(api, key, ev("e1", "phone:13812345678", type="STORE_VISIT",
-                                       storeId=world.gid("Store", "shanghai"),
-                                       productId=world.gid("Product", "serum")))
+    answer = await ingest(
+        api,
+        key,
+        ev(
+            "e1",
+            "phone:13812345678",
+            type="STORE_VISIT",
+            storeId=world.gid("Store", "shanghai"),
+            productId=world.gid("Product", "serum"),
+        ),
+    )
     assert answer["accepted"] == 1
     assert await scalar(db, "SELECT store_id FROM customer_event") == world.ids["shanghai"]
     assert await scalar(db, "SELECT product_id FROM customer_event") == world.ids["serum"]
 
 
 async def test_profile_update_with_malformed_birthday_is_rejected(api, key, db):
-    await assert_rejected(api, key, db, ev("e1", "phone:13812345678", type="PROFILE_UPDATE",
-                                           properties={"birthday": "1990-13-45"}), "INVALID_VALUE")
+    await assert_rejected(
+        api,
+        key,
+        db,
+        ev("e1", "phone:13812345678", type="PROFILE_UPDATE", properties={"birthday": "1990-13-45"}),
+        "INVALID_VALUE",
+    )
 
 
 # --- bad input: the whole batch ------------------------------------------------------------------
+
 
 async def test_more_than_500_events_are_refused_and_nothing_written(api, key, db):
     events = [ev(f"e{n}", f"email:u{n}@example.com") for n in range(501)]
@@ -325,9 +370,11 @@ async def test_unknown_identifier_type_is_a_request_error(api, key, db):
 
 # --- normalisation -------------------------------------------------------------------------------
 
+
 async def test_phone_formats_link_to_the_same_customer(api, key, db):
-    answer = await ingest(api, key, ev("e1", "phone:+86 138 1234 5678"), ev("e2", "phone:13812345678"),
-                          ev("e3", "phone:138-1234-5678"))
+    answer = await ingest(
+        api, key, ev("e1", "phone:+86 138 1234 5678"), ev("e2", "phone:13812345678"), ev("e3", "phone:138-1234-5678")
+    )
     assert len({r["customerId"] for r in answer["results"]}) == 1
     async with db.engine.connect() as connection:
         values = (await connection.execute(sa.text("SELECT value FROM identifier"))).scalars().all()
@@ -341,8 +388,13 @@ async def test_email_is_case_insensitive(api, key, db):
 
 
 async def test_openids_of_different_apps_are_different_identifiers(api, key, db):
-    answer = await ingest(api, key, ev("e1", ident("openid:o-1", "wx-app-a")),
-                          ev("e2", ident("openid:o-1", "wx-app-b")), ev("e3", ident("openid:o-1", "wx-app-a")))
+    answer = await ingest(
+        api,
+        key,
+        ev("e1", ident("openid:o-1", "wx-app-a")),
+        ev("e2", ident("openid:o-1", "wx-app-b")),
+        ev("e3", ident("openid:o-1", "wx-app-a")),
+    )
     a, b, a_again = (r["customerId"] for r in answer["results"])
     assert a != b and a == a_again
     assert await count_rows(db, "identifier") == 2 and await count_rows(db, "person") == 2

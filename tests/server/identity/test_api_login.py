@@ -78,6 +78,7 @@ def person_id(global_id: str) -> int:
 
 # SMS codes -------------------------------------------------------------------------------------
 
+
 async def test_sms_code_is_sent_and_signs_the_customer_in(api, db, clock):
     requested = await request_code(api)
     assert requested == {"expiresAt": iso_z(clock.now() + timedelta(minutes=5)), "errors": []}
@@ -190,8 +191,9 @@ async def test_without_development_verifiers_nothing_is_accepted_for_free(app_fa
     assert await count_rows(db, "person") == 0
 
 
-@pytest.mark.parametrize("fields", [{}, {"phone": PHONE, "smsCode": "000000", "wechatAppId": "wx1",
-                                         "wechatCode": "dev:o1"}])
+@pytest.mark.parametrize(
+    "fields", [{}, {"phone": PHONE, "smsCode": "000000", "wechatAppId": "wx1", "wechatCode": "dev:o1"}]
+)
 async def test_sign_in_takes_a_phone_or_a_wechat_code(api, db, fields):
     assert codes(await login(api, **fields)) == ["INVALID_VALUE"]
     assert await count_rows(db, "person") == 0
@@ -205,12 +207,14 @@ async def test_a_placeholder_phone_cannot_sign_in(api, db):
 
 # WeChat ----------------------------------------------------------------------------------------
 
+
 async def test_a_development_wechat_code_signs_in_as_that_openid(api, db):
     _, _, first = await signed_in(api, wechatAppId="wx1", wechatCode="dev:openid-1")
     _, _, again = await signed_in(api, wechatAppId="wx1", wechatCode="dev:openid-1")
     assert first == again and await count_rows(db, "person") == 1
-    assert await scalar(db, "SELECT person_id FROM identifier WHERE type = 'WECHAT_OPENID' AND namespace = 'wx1' "
-                            "AND value = 'openid-1'") == person_id(first)
+    assert await scalar(
+        db, "SELECT person_id FROM identifier WHERE type = 'WECHAT_OPENID' AND namespace = 'wx1' AND value = 'openid-1'"
+    ) == person_id(first)
     _, _, other_app = await signed_in(api, wechatAppId="wx2", wechatCode="dev:openid-1")
     assert other_app != first  # an openid is per mini-program
 
@@ -228,12 +232,20 @@ async def test_a_customer_token_follows_her_merge(api, db, clock):
     clock.advance(minutes=1)
     token, refresh, by_wechat = await signed_in(api, wechatAppId="wx1", wechatCode="dev:openid-1")
     assert by_phone != by_wechat
-    linking = RawEvent(event_id="pos-1", type=EventType.POS_PURCHASE, occurred_at=clock.now(), identifiers=[
-        RawIdentifier(IdentifierType.WECHAT_OPENID, "openid-1", "wx1"), RawIdentifier(IdentifierType.PHONE, PHONE)])
+    linking = RawEvent(
+        event_id="pos-1",
+        type=EventType.POS_PURCHASE,
+        occurred_at=clock.now(),
+        identifiers=[
+            RawIdentifier(IdentifierType.WECHAT_OPENID, "openid-1", "wx1"),
+            RawIdentifier(IdentifierType.PHONE, PHONE),
+        ],
+    )
     [result] = await send(db, linking, now=clock.now())
     assert result.person_id == person_id(by_phone)
-    assert await scalar(db, "SELECT merged_into_id FROM person WHERE id = :p", p=person_id(by_wechat)) == \
-        person_id(by_phone)
+    assert await scalar(db, "SELECT merged_into_id FROM person WHERE id = :p", p=person_id(by_wechat)) == person_id(
+        by_phone
+    )
     assert (await api.data(ME, token=token))["me"] == {"id": by_phone, "phone": E164}
     assert (await api.data(CUSTOMER, {"id": by_wechat}, token))["customer"]["id"] == by_phone
     refreshed = (await api.data(REFRESH, {"t": refresh}))["tokenRefresh"]
@@ -265,8 +277,12 @@ async def test_code2session_sends_appid_secret_code_and_grant_type():
     [request] = seen
     assert request.method == "GET" and request.url.host == "api.weixin.qq.com"
     assert request.url.path == "/sns/jscode2session"
-    assert dict(request.url.params) == {"appid": "wx1", "secret": "app-secret", "js_code": "code-1",
-                                        "grant_type": "authorization_code"}
+    assert dict(request.url.params) == {
+        "appid": "wx1",
+        "secret": "app-secret",
+        "js_code": "code-1",
+        "grant_type": "authorization_code",
+    }
 
 
 async def test_code2session_without_unionid():
@@ -285,13 +301,17 @@ def _unreachable(request):
     raise httpx.ConnectError("connection refused", request=request)
 
 
-@pytest.mark.parametrize("handler", [
-    lambda r: httpx.Response(200, json={"errcode": -1, "errmsg": "system busy"}),
-    lambda r: httpx.Response(200, json={"errcode": 45011, "errmsg": "rate limited"}),
-    lambda r: httpx.Response(502, text="<html>bad gateway</html>"),
-    lambda r: httpx.Response(200, json={"session_key": "k"}),  # no openid
-    _unreachable,
-], ids=["busy", "rate-limited", "502", "no-openid", "unreachable"])
+@pytest.mark.parametrize(
+    "handler",
+    [
+        lambda r: httpx.Response(200, json={"errcode": -1, "errmsg": "system busy"}),
+        lambda r: httpx.Response(200, json={"errcode": 45011, "errmsg": "rate limited"}),
+        lambda r: httpx.Response(502, text="<html>bad gateway</html>"),
+        lambda r: httpx.Response(200, json={"session_key": "k"}),  # no openid
+        _unreachable,
+    ],
+    ids=["busy", "rate-limited", "502", "no-openid", "unreachable"],
+)
 async def test_code2session_upstream_trouble_is_unavailable(handler):
     with pytest.raises(VerifierUnavailable):
         await wechat(handler).exchange("wx1", "c")
@@ -306,16 +326,21 @@ async def test_code2session_refuses_an_unknown_app_without_calling_wechat():
 
 async def test_customer_login_through_the_real_wechat_client(app_factory, db):
     api = await app_factory(wechat_apps={"wx1": "app-secret"})
-    replies = {"good": {"openid": "o-7", "unionid": "u-7"}, "bad": {"errcode": 40029, "errmsg": "invalid code"},
-               "busy": {"errcode": -1, "errmsg": "system busy"}}
+    replies = {
+        "good": {"openid": "o-7", "unionid": "u-7"},
+        "bad": {"errcode": 40029, "errmsg": "invalid code"},
+        "busy": {"errcode": -1, "errmsg": "system busy"},
+    }
     verifier = api.app.state.runtime.verifiers.wechat
     assert isinstance(verifier, WeChatCode2Session)
-    verifier.client = httpx.AsyncClient(transport=httpx.MockTransport(
-        lambda r: httpx.Response(200, json=replies[r.url.params["js_code"]])))
+    verifier.client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=replies[r.url.params["js_code"]]))
+    )
     _, _, customer_id = await signed_in(api, wechatAppId="wx1", wechatCode="good")
     async with db.engine.connect() as connection:
-        rows = (await connection.execute(sa.text(
-            "SELECT type, namespace, value, person_id FROM identifier ORDER BY type"))).all()
+        rows = (
+            await connection.execute(sa.text("SELECT type, namespace, value, person_id FROM identifier ORDER BY type"))
+        ).all()
     pid = person_id(customer_id)
     assert [tuple(r) for r in rows] == [("WECHAT_OPENID", "wx1", "o-7", pid), ("WECHAT_UNIONID", "", "u-7", pid)]
     assert codes(await login(api, wechatAppId="wx1", wechatCode="bad")) == ["INVALID_CODE"]
@@ -323,6 +348,7 @@ async def test_customer_login_through_the_real_wechat_client(app_factory, db):
 
 
 # SMS gateway -----------------------------------------------------------------------------------
+
 
 async def test_sms_gateway_posts_json_with_a_bearer_token():
     seen = []
@@ -340,23 +366,29 @@ async def test_sms_gateway_posts_json_with_a_bearer_token():
     assert json.loads(request.content) == {"phone": E164, "text": "验证码 123456"}
 
 
-@pytest.mark.parametrize("handler", [lambda r: httpx.Response(500), lambda r: httpx.Response(401), _unreachable],
-                         ids=["500", "401", "unreachable"])
+@pytest.mark.parametrize(
+    "handler",
+    [lambda r: httpx.Response(500), lambda r: httpx.Response(401), _unreachable],
+    ids=["500", "401", "unreachable"],
+)
 async def test_sms_gateway_failures_are_unavailable(handler):
-    gateway = HttpSmsGateway("https://sms.example.com/send", "tok",
-                             client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    gateway = HttpSmsGateway(
+        "https://sms.example.com/send", "tok", client=httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    )
     with pytest.raises(VerifierUnavailable):
         await gateway.send(E164, "hi")
 
 
 async def test_a_configured_sms_gateway_sends_the_code(app_factory, db):
-    api = await app_factory(dev_verifiers=False, sms_gateway_url="https://sms.example.com/send",
-                            sms_gateway_token="tok-1")
+    api = await app_factory(
+        dev_verifiers=False, sms_gateway_url="https://sms.example.com/send", sms_gateway_token="tok-1"
+    )
     sent = []
     gateway = api.app.state.runtime.verifiers.sms
     assert isinstance(gateway, HttpSmsGateway)
-    gateway.client = httpx.AsyncClient(transport=httpx.MockTransport(
-        lambda r: sent.append(json.loads(r.content)) or httpx.Response(200)))
+    gateway.client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: sent.append(json.loads(r.content)) or httpx.Response(200))
+    )
     assert (await request_code(api))["errors"] == []
     [message] = sent
     code = re.search(r"\d{6}", message["text"]).group()
@@ -365,18 +397,27 @@ async def test_a_configured_sms_gateway_sends_the_code(app_factory, db):
 
 
 async def test_an_unreachable_sms_gateway_is_reported(app_factory, db):
-    api = await app_factory(dev_verifiers=False, sms_gateway_url="https://sms.example.com/send",
-                            sms_gateway_token="tok-1")
+    api = await app_factory(
+        dev_verifiers=False, sms_gateway_url="https://sms.example.com/send", sms_gateway_token="tok-1"
+    )
     api.app.state.runtime.verifiers.sms.client = httpx.AsyncClient(transport=httpx.MockTransport(_unreachable))
     assert codes(await request_code(api)) == ["VERIFIER_UNAVAILABLE"]
 
 
 # what a signed-in customer may do --------------------------------------------------------------
 
+
 async def test_a_customer_opens_only_her_own_360_view(api, db, world):
     token, _, mine = await signed_in(api, phone=PHONE, smsCode="000000")
-    [other] = await send(db, RawEvent(event_id="x", type=EventType.PRODUCT_VIEW, occurred_at=T0,
-                                      identifiers=[RawIdentifier(IdentifierType.PHONE, "13912345678")]))
+    [other] = await send(
+        db,
+        RawEvent(
+            event_id="x",
+            type=EventType.PRODUCT_VIEW,
+            occurred_at=T0,
+            identifiers=[RawIdentifier(IdentifierType.PHONE, "13912345678")],
+        ),
+    )
     own = (await api.data(CUSTOMER, {"id": mine}, token))["customer"]
     assert own == {"id": mine, "phone": E164, "masked": False}
     body = await api(CUSTOMER, {"id": gid("Customer", other.person_id)}, token)
@@ -384,16 +425,31 @@ async def test_a_customer_opens_only_her_own_360_view(api, db, world):
     assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'customer.read_unmasked'") == 0
 
 
-@pytest.mark.parametrize("query, variables", [
-    ("{ staff { totalCount } }", {}),
-    ("{ identityConflicts { totalCount } }", {}),
-    ("""mutation($input: StoreCreateInput!) { storeCreate(input: $input) { errors { code } } }""", {"input": {
-        "code": "S900", "name": "杭州店", "city": "杭州", "address": "湖滨路 1 号",
-        "location": {"latitude": 30.25, "longitude": 120.16},
-        "openingHours": [{"weekday": "MONDAY", "opens": "10:00", "closes": "22:00"}]}}),
-    ("""mutation($input: CustomerTraitsInput!) { customerTraitsUpdate(input: $input) { errors { code } } }""",
-     {"input": {"customerId": gid("Customer", 1), "name": "Me"}}),
-], ids=["staff", "identityConflicts", "storeCreate", "customerTraitsUpdate"])
+@pytest.mark.parametrize(
+    "query, variables",
+    [
+        ("{ staff { totalCount } }", {}),
+        ("{ identityConflicts { totalCount } }", {}),
+        (
+            """mutation($input: StoreCreateInput!) { storeCreate(input: $input) { errors { code } } }""",
+            {
+                "input": {
+                    "code": "S900",
+                    "name": "杭州店",
+                    "city": "杭州",
+                    "address": "湖滨路 1 号",
+                    "location": {"latitude": 30.25, "longitude": 120.16},
+                    "openingHours": [{"weekday": "MONDAY", "opens": "10:00", "closes": "22:00"}],
+                }
+            },
+        ),
+        (
+            """mutation($input: CustomerTraitsInput!) { customerTraitsUpdate(input: $input) { errors { code } } }""",
+            {"input": {"customerId": gid("Customer", 1), "name": "Me"}},
+        ),
+    ],
+    ids=["staff", "identityConflicts", "storeCreate", "customerTraitsUpdate"],
+)
 async def test_a_customer_is_forbidden_staff_fields(api, db, world, query, variables):
     token, _, _ = await signed_in(api, phone=PHONE, smsCode="000000")
     body = await api(query, variables, token)
@@ -433,8 +489,14 @@ def test_production_refuses_development_verifiers(tmp_path):
 
 
 def test_production_uses_only_real_verifiers(tmp_path):
-    settings = Settings(env="production", var_dir=tmp_path, wechat_apps={"wx1": "app-secret"},
-                        sms_gateway_url="https://sms.example.com/send", sms_gateway_token="tok", **SAFE)
+    settings = Settings(
+        env="production",
+        var_dir=tmp_path,
+        wechat_apps={"wx1": "app-secret"},
+        sms_gateway_url="https://sms.example.com/send",
+        sms_gateway_token="tok",
+        **SAFE,
+    )
     verifiers = Verifiers.from_settings(settings)
     assert isinstance(verifiers.wechat, WeChatCode2Session) and isinstance(verifiers.sms, HttpSmsGateway)
     assert verifiers.accept_dev_sms_code is False

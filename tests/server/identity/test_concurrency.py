@@ -30,18 +30,21 @@ async def test_racing_batches_converge_to_one_person_per_chain(db):
     for worker in range(8):
         mine = everything[:]
         rng.shuffle(mine)
-        batches = [mine[i:i + 5] for i in range(0, len(mine), 5)]
+        batches = [mine[i : i + 5] for i in range(0, len(mine), 5)]
         workers.append(_run_batches(db, batches, source=f"src:w{worker}"))
     results = await asyncio.wait_for(asyncio.gather(*workers), timeout=120)
     assert all(r.outcome is Outcome.ACCEPTED for batch in results for r in batch)
     groups = await grouping(db)
     assert len(groups) == CHAINS
     assert sum(len(g) for g in groups) == CHAINS * (LINKS + 1 + LINKS)  # every phone and openid kept
-    roots = await scalar(db, "SELECT count(*) FROM person WHERE merged_into_id IS NULL "
-                             "AND id IN (SELECT person_id FROM identifier)")
+    roots = await scalar(
+        db, "SELECT count(*) FROM person WHERE merged_into_id IS NULL AND id IN (SELECT person_id FROM identifier)"
+    )
     assert roots == CHAINS
-    orphans = await scalar(db, "SELECT count(*) FROM customer_event e JOIN person p ON p.id = e.person_id "
-                               "WHERE p.merged_into_id IS NOT NULL")
+    orphans = await scalar(
+        db,
+        "SELECT count(*) FROM customer_event e JOIN person p ON p.id = e.person_id WHERE p.merged_into_id IS NOT NULL",
+    )
     assert orphans == 0
 
 
@@ -62,10 +65,18 @@ async def test_an_erasure_racing_ingests_leaves_no_identifier_on_her(db):
         async with db.writer() as session:
             await erase_person(session, admin, POLICY, ann.person_id, T0 + timedelta(hours=1))
 
-    racers = [send(db, event(f"r{n}", PHONE, f"email:n{n}@example.com", minutes=90), source=f"src:r{n}",
-                   now=T0 + timedelta(hours=2)) for n in range(RACERS)]
-    results = await asyncio.wait_for(asyncio.gather(*racers[:RACERS // 2], erase(), *racers[RACERS // 2:]),
-                                     timeout=60)
+    racers = [
+        send(
+            db,
+            event(f"r{n}", PHONE, f"email:n{n}@example.com", minutes=90),
+            source=f"src:r{n}",
+            now=T0 + timedelta(hours=2),
+        )
+        for n in range(RACERS)
+    ]
+    results = await asyncio.wait_for(
+        asyncio.gather(*racers[: RACERS // 2], erase(), *racers[RACERS // 2 :]), timeout=60
+    )
     assert all(r.outcome is Outcome.ACCEPTED for batch in results if batch for r in batch)
     assert await scalar(db, "SELECT count(*) FROM identifier WHERE person_id = :p", p=ann.person_id) == 0
 
@@ -80,10 +91,13 @@ async def test_replayed_older_events_racing_an_erasure_never_bring_her_phone_bac
         async with db.writer() as session:
             await erase_person(session, admin, POLICY, ann.person_id, T0 + timedelta(hours=1))
 
-    replays = [send(db, event(f"old{n}", PHONE, minutes=30), source=f"src:o{n}", now=T0 + timedelta(hours=2))
-               for n in range(RACERS)]
-    results = await asyncio.wait_for(asyncio.gather(*replays[:RACERS // 2], erase(), *replays[RACERS // 2:]),
-                                     timeout=60)
+    replays = [
+        send(db, event(f"old{n}", PHONE, minutes=30), source=f"src:o{n}", now=T0 + timedelta(hours=2))
+        for n in range(RACERS)
+    ]
+    results = await asyncio.wait_for(
+        asyncio.gather(*replays[: RACERS // 2], erase(), *replays[RACERS // 2 :]), timeout=60
+    )
     outcomes = {r.outcome for batch in results if batch for r in batch}
     assert outcomes <= {Outcome.ACCEPTED, Outcome.REJECTED}
     assert await scalar(db, "SELECT count(*) FROM identifier WHERE type = 'PHONE'") == 0

@@ -25,7 +25,9 @@ async def test_a_lifetime_value_past_two_to_the_31_is_readable(api, world, key, 
     assert result["accepted"] == 2
     customer_id = result["results"][0]["customerId"]
     assert await lifetime(api, admin, customer_id) == {
-        "purchaseCount": 2, "lifetimeValue": {"amount": 2_200_000_000, "currency": "CNY"}}
+        "purchaseCount": 2,
+        "lifetimeValue": {"amount": 2_200_000_000, "currency": "CNY"},
+    }
 
 
 async def test_a_total_of_ten_to_the_12_fen_is_exact(api, world, key, admin):

@@ -34,13 +34,16 @@ def test_eleven_digit_numbers_agree_with_libphonenumber(digits, plus):
     assert ours(value) == libphonenumber_e164(value)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("13812345678", "+8613812345678"),
-    ("+8613812345678", "+8613812345678"),
-    ("138 1234 5678", "+8613812345678"),
-    ("010 6552 9988", "+861065529988"),
-    ("12345678901", None),
-    ("+85291234567", "+85291234567"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("13812345678", "+8613812345678"),
+        ("+8613812345678", "+8613812345678"),
+        ("138 1234 5678", "+8613812345678"),
+        ("010 6552 9988", "+861065529988"),
+        ("12345678901", None),
+        ("+85291234567", "+85291234567"),
+    ],
+)
 def test_examples(value, expected):
     assert ours(value) == expected

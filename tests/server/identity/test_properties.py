@@ -14,8 +14,14 @@ from tests.conftest import empty_tables
 from .helpers import event, grouping, send
 
 # Pools small enough that events often share identifiers.
-UNLIMITED = [f"phone:1381234567{d}" for d in range(4)] + ["openid:o1", "openid:o2", "email:a@x.cn",
-                                                          "email:b@x.cn", "viewer:v1", "viewer:v2"]
+UNLIMITED = [f"phone:1381234567{d}" for d in range(4)] + [
+    "openid:o1",
+    "openid:o2",
+    "email:a@x.cn",
+    "email:b@x.cn",
+    "viewer:v1",
+    "viewer:v2",
+]
 LIMITED = ["unionid:u1", "unionid:u2", "app:a1", "app:a2", "pos:p1"]
 
 event_sets = st.lists(st.sets(st.sampled_from(UNLIMITED), min_size=1, max_size=3), min_size=1, max_size=8)
@@ -43,8 +49,12 @@ def components(events: list[set[str]]) -> set[frozenset[str]]:
 
 def _canonical(text: str) -> str:
     kind, _, value = text.partition(":")
-    return {"phone": f"PHONE::+86{value}", "openid": f"WECHAT_OPENID:wx-app-1:{value}",
-            "email": f"EMAIL::{value}", "viewer": f"LIVESTREAM_VIEWER_ID:douyin:{value}"}[kind]
+    return {
+        "phone": f"PHONE::+86{value}",
+        "openid": f"WECHAT_OPENID:wx-app-1:{value}",
+        "email": f"EMAIL::{value}",
+        "viewer": f"LIVESTREAM_VIEWER_ID:douyin:{value}",
+    }[kind]
 
 
 def _run_in_fresh_loop(url: str, body):
@@ -72,7 +82,7 @@ async def test_grouping_ignores_arrival_order_and_repeats(db):
         async def body(database):
             sequence = [event(f"e{i}", *sorted(events[i])) for i in [*order, *repeats]]
             for start in range(0, len(sequence), batch_size):
-                await send(database, *sequence[start:start + batch_size])
+                await send(database, *sequence[start : start + batch_size])
             return await grouping(database)
 
         assert _run_in_fresh_loop(url, body) == components(events)
@@ -82,8 +92,7 @@ async def test_grouping_ignores_arrival_order_and_repeats(db):
 
 async def test_no_person_ever_holds_two_values_of_a_limited_type(db):
     url = db.engine.url.render_as_string(hide_password=False)
-    mixed = st.lists(st.sets(st.sampled_from(UNLIMITED[:4] + LIMITED), min_size=1, max_size=3),
-                     min_size=1, max_size=10)
+    mixed = st.lists(st.sets(st.sampled_from(UNLIMITED[:4] + LIMITED), min_size=1, max_size=3), min_size=1, max_size=10)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(events=mixed)
@@ -95,10 +104,15 @@ async def test_no_person_ever_holds_two_values_of_a_limited_type(db):
                     continue  # two values of one type in one event: rejected on its own
                 await send(database, event(f"e{i}", *sorted(identifiers)))
             async with database.engine.connect() as connection:
-                return (await connection.execute(sa.text(
-                    "SELECT person_id, type, count(DISTINCT value) FROM identifier "
-                    "WHERE type IN ('WECHAT_UNIONID', 'APP_USER_ID', 'POS_MEMBER_ID') "
-                    "GROUP BY person_id, type HAVING count(DISTINCT value) > 1"))).all()
+                return (
+                    await connection.execute(
+                        sa.text(
+                            "SELECT person_id, type, count(DISTINCT value) FROM identifier "
+                            "WHERE type IN ('WECHAT_UNIONID', 'APP_USER_ID', 'POS_MEMBER_ID') "
+                            "GROUP BY person_id, type HAVING count(DISTINCT value) > 1"
+                        )
+                    )
+                ).all()
 
         assert _run_in_fresh_loop(url, body) == []
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from server.domains.identity.events import EventType
-
 from tests.world import gid
 
 from .helpers import event, send
@@ -13,8 +12,9 @@ SET = """mutation($c: ID!, $g: ID) { customerRelationshipGuideSet(customerId: $c
 
 
 async def _shanghai_customer(db, world) -> str:
-    [result] = await send(db, event("v1", "phone:13812345678", kind=EventType.STORE_VISIT,
-                                    store_id=world.ids["shanghai"]))
+    [result] = await send(
+        db, event("v1", "phone:13812345678", kind=EventType.STORE_VISIT, store_id=world.ids["shanghai"])
+    )
     return gid("Customer", result.person_id)
 
 
@@ -22,8 +22,10 @@ async def test_hq_admin_sets_and_clears_her_guide(api, world, db, token_for):
     customer = await _shanghai_customer(db, world)
     token = await token_for("admin")
     set_ = await api.data(SET, {"c": customer, "g": world.gid("StaffUser", "sh.guide")}, token)
-    assert set_["customerRelationshipGuideSet"] == {"customer": {"relationshipGuide": {"username": "sh.guide"}},
-                                                   "errors": []}
+    assert set_["customerRelationshipGuideSet"] == {
+        "customer": {"relationshipGuide": {"username": "sh.guide"}},
+        "errors": [],
+    }
     cleared = await api.data(SET, {"c": customer, "g": None}, token)
     assert cleared["customerRelationshipGuideSet"]["customer"]["relationshipGuide"] is None
 

@@ -30,8 +30,15 @@ async def test_several_matches_merge_into_the_earliest_person(db):
     assert c.person_id == a.person_id
     assert await scalar(db, "SELECT merged_into_id FROM person WHERE id = :id", id=b.person_id) == a.person_id
     assert await scalar(db, "SELECT count(*) FROM customer_event WHERE person_id = :id", id=a.person_id) == 3
-    assert await scalar(db, "SELECT count(*) FROM person_merge WHERE survivor_id = :s AND merged_id = :m "
-                            "AND event_id IS NOT NULL", s=a.person_id, m=b.person_id) == 1
+    assert (
+        await scalar(
+            db,
+            "SELECT count(*) FROM person_merge WHERE survivor_id = :s AND merged_id = :m AND event_id IS NOT NULL",
+            s=a.person_id,
+            m=b.person_id,
+        )
+        == 1
+    )
 
 
 async def test_a_repeated_event_id_is_a_duplicate(db):

@@ -24,6 +24,7 @@ CANCEL = """mutation($input: BookingCancelInput!) { bookingCancel(input: $input)
 
 # --- survivor tie-break --------------------------------------------------------------------------
 
+
 async def test_persons_created_at_the_same_instant_merge_into_the_lowest_id(db):
     [a] = await send(db, event("e1", "email:ann@example.com"))
     [b] = await send(db, event("e2", "unionid:u-bea"))  # same `now`: the same created_at
@@ -34,16 +35,25 @@ async def test_persons_created_at_the_same_instant_merge_into_the_lowest_id(db):
     assert joined.person_id == a.person_id
     assert await scalar(db, "SELECT merged_into_id FROM person WHERE id = :b", b=b.person_id) == a.person_id
     assert await scalar(db, "SELECT merged_into_id FROM person WHERE id = :a", a=a.person_id) is None
-    assert await scalar(db, "SELECT count(*) FROM person_merge WHERE survivor_id = :a AND merged_id = :b",
-                        a=a.person_id, b=b.person_id) == 1
+    assert (
+        await scalar(
+            db,
+            "SELECT count(*) FROM person_merge WHERE survivor_id = :a AND merged_id = :b",
+            a=a.person_id,
+            b=b.person_id,
+        )
+        == 1
+    )
 
 
 async def test_the_earliest_created_survives_even_with_a_higher_id(db):
     [a] = await send(db, event("e1", P1))
     [b] = await send(db, event("e2", P2))
     async with db.engine.begin() as connection:  # Bea was first seen before Ann (e.g. an import of old data)
-        await connection.execute(sa.text("UPDATE person SET created_at = :at WHERE id = :b"),
-                                 {"at": datetime(2020, 1, 1, tzinfo=UTC), "b": b.person_id})
+        await connection.execute(
+            sa.text("UPDATE person SET created_at = :at WHERE id = :b"),
+            {"at": datetime(2020, 1, 1, tzinfo=UTC), "b": b.person_id},
+        )
     [joined] = await send(db, event("e3", P1, P2))
     assert joined.person_id == b.person_id
     assert await scalar(db, "SELECT merged_into_id FROM person WHERE id = :a", a=a.person_id) == b.person_id
@@ -59,6 +69,7 @@ async def test_persons_created_in_one_batch_merge_into_the_lowest_id(db):
 
 
 # --- bookings follow a merge ---------------------------------------------------------------------
+
 
 async def booked_then_linked(api, key, db, world, clock) -> tuple[str, str, str, str]:
     """An older person (openid), then Bea signs in by phone and books; an event joins them.
@@ -76,8 +87,7 @@ async def booked_then_linked(api, key, db, world, clock) -> tuple[str, str, str,
 
 
 async def upcoming(db, pid: int) -> int:
-    return await scalar(db, "SELECT coalesce(sum(upcoming), 0) FROM customer_booking_count WHERE person_id = :p",
-                        p=pid)
+    return await scalar(db, "SELECT coalesce(sum(upcoming), 0) FROM customer_booking_count WHERE person_id = :p", p=pid)
 
 
 async def test_a_merged_customers_booking_moves_to_the_survivor(api, key, admin, db, world, clock):
@@ -87,8 +97,7 @@ async def test_a_merged_customers_booking_moves_to_the_survivor(api, key, admin,
     assert node == {"id": booking, "customer": {"id": older}}
 
 
-async def test_the_survivor_is_visible_to_the_store_through_the_moved_booking(api, key, token_for, db, world,
-                                                                              clock):
+async def test_the_survivor_is_visible_to_the_store_through_the_moved_booking(api, key, token_for, db, world, clock):
     older, _, _, _ = await booked_then_linked(api, key, db, world, clock)
     view = (await api.data(CUSTOMER_VIEW, {"id": older}, await token_for("sh.guide")))["customer"]
     assert view["id"] == older and "+8613812345678" in {i["value"] for i in view["identifiers"]}
@@ -108,7 +117,8 @@ async def test_the_upcoming_count_moves_to_the_survivor(api, key, db, world, clo
 
 
 async def test_upcoming_counts_of_two_booked_customers_add_up_and_cancelling_releases_the_survivors(
-        api, key, db, world, clock):
+    api, key, db, world, clock
+):
     await give_shifts(db, world)
     ann_token, ann = await customer(api, "13912345678")
     assert (await book(api, ann_token, world, next_local(clock, MONDAY, 15)))["errors"] == []
@@ -117,14 +127,17 @@ async def test_upcoming_counts_of_two_booked_customers_add_up_and_cancelling_rel
     bea_booking = (await book(api, bea_token, world, next_local(clock, TUESDAY, 15)))["booking"]["id"]
     assert (await ingest(api, key, ev("link", P1, P2)))["results"][0]["customerId"] == ann
     assert await upcoming(db, person_id(ann)) == 2 and await upcoming(db, person_id(bea)) == 0
-    assert await scalar(db, "SELECT count(*) FROM booking WHERE person_id = :a AND status = 'CONFIRMED'",
-                        a=person_id(ann)) == 2
+    assert (
+        await scalar(db, "SELECT count(*) FROM booking WHERE person_id = :a AND status = 'CONFIRMED'", a=person_id(ann))
+        == 2
+    )
     cancelled = (await api.data(CANCEL, {"input": {"id": bea_booking}}, bea_token))["bookingCancel"]
     assert cancelled == {"booking": {"status": "CANCELLED"}, "errors": []}
     assert await upcoming(db, person_id(ann)) == 1 and await upcoming(db, person_id(bea)) == 0
 
 
 # --- configurable blocked values -----------------------------------------------------------------
+
 
 async def two_with_one_app_id(api, admin) -> tuple[str, str]:
     """Two events with different phones and the same APP_USER_ID "test-user": their customers."""
@@ -148,4 +161,3 @@ async def test_a_value_blocked_by_setting_never_links(app_factory, admin, db, mo
     assert first != second
     assert await scalar(db, "SELECT count(*) FROM identifier WHERE value = 'test-user'") == 0
     assert await scalar(db, "SELECT count(*) FROM person WHERE merged_into_id IS NULL") == 2
-

@@ -38,23 +38,28 @@ async def _session(db, issued: services.IssuedTokens) -> AuthSession:
     else:
         viewer = StaffUser.from_row((await staff_by_ids(db, [issued.actor.id]))[issued.actor.id])
     return AuthSession(
-        access_token=issued.access_token, access_token_expires_at=issued.access_expires_at,
-        refresh_token=issued.refresh_token, refresh_token_expires_at=issued.refresh_expires_at,
+        access_token=issued.access_token,
+        access_token_expires_at=issued.access_expires_at,
+        refresh_token=issued.refresh_token,
+        refresh_token_expires_at=issued.refresh_expires_at,
         viewer=viewer,
     )
 
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Sign a staff member in. Five failed attempts in 15 minutes from one address "
-                         "lock the username there (LOGIN_LOCKED, with retryAfter); 50 from all addresses lock it "
-                         "everywhere (limits configurable).")
+    @strawberry.mutation(
+        description="Sign a staff member in. Five failed attempts in 15 minutes from one address "
+        "lock the username there (LOGIN_LOCKED, with retryAfter); 50 from all addresses lock it "
+        "everywhere (limits configurable)."
+    )
     async def staff_login(self, info: strawberry.Info, username: str, password: str) -> StaffLoginPayload:
         runtime = info.context.runtime
 
         async def action(db):
-            issued = await services.staff_login(db, runtime.tokens, runtime.clock, runtime.limits,
-                                                info.context.client_address, username, password)
+            issued = await services.staff_login(
+                db, runtime.tokens, runtime.clock, runtime.limits, info.context.client_address, username, password
+            )
             return {"session": await _session(db, issued)}
 
         return await mutate(info, StaffLoginPayload, AuthUserError, action)
@@ -70,9 +75,7 @@ class AuthMutation:
         return await mutate(info, TokenRefreshPayload, AuthUserError, action)
 
     @strawberry.mutation(description="End the session of this refresh token (or every session of its owner).")
-    async def logout(
-        self, info: strawberry.Info, refresh_token: str, everywhere: bool = False
-    ) -> LogoutPayload:
+    async def logout(self, info: strawberry.Info, refresh_token: str, everywhere: bool = False) -> LogoutPayload:
         runtime = info.context.runtime
 
         async def action(db):

@@ -15,21 +15,25 @@ class BookingCreateInput:
     store_id: strawberry.ID
     slot_start: dt.datetime = strawberry.field(description="The start of a slot, as availableSlots gives it.")
     livestream_id: strawberry.ID | None = strawberry.field(default=None, description="The livestream she came from.")
-    product_ids: list[strawberry.ID] = strawberry.field(default_factory=list,
-                                                         description="Products she wants to see (at most 20).")
+    product_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Products she wants to see (at most 20)."
+    )
     service_id: strawberry.ID | None = None
     note: str = strawberry.field(default="", description="At most 500 characters.")
     customer_id: strawberry.ID | None = strawberry.field(default=None, description="Staff only: for whom.")
-    idempotency_key: str | None = strawberry.field(default=None, description="A retry with the same key returns "
-                                                                             "the same booking.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key returns the same booking."
+    )
 
 
 def to_request(data: BookingCreateInput) -> BookingRequest:
     return BookingRequest(
-        store_id=local_id(data.store_id, "Store"), slot_start=data.slot_start,
+        store_id=local_id(data.store_id, "Store"),
+        slot_start=data.slot_start,
         livestream_id=local_id(data.livestream_id, "Livestream"),
         product_ids=tuple(local_ids(data.product_ids, "Product") or ()),
-        service_id=local_id(data.service_id, "Service"), note=data.note,
+        service_id=local_id(data.service_id, "Service"),
+        note=data.note,
         customer_id=local_id(data.customer_id, "Customer"),
     )
 

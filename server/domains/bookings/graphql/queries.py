@@ -24,50 +24,70 @@ STORE_READERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE, Role.LIVEST
 
 @strawberry.type
 class BookingQuery:
-    @strawberry.field(extensions=authenticated(), description="Slots of a store between two store-local dates "
-                                                              "(at most 31 days) that can still be booked: not "
-                                                              "past, not within the lead time. Full slots are "
-                                                              "listed with remaining 0.",
-                      directives=[Cost(weight=20), ListSize(assumed_size=100)])
+    @strawberry.field(
+        extensions=authenticated(),
+        description="Slots of a store between two store-local dates "
+        "(at most 31 days) that can still be booked: not "
+        "past, not within the lead time. Full slots are "
+        "listed with remaining 0.",
+        directives=[Cost(weight=20), ListSize(assumed_size=100)],
+    )
     async def available_slots(
-        self, info: strawberry.Info, store_id: strawberry.ID,
-        from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date,
+        self,
+        info: strawberry.Info,
+        store_id: strawberry.ID,
+        from_: Annotated[dt.date, strawberry.argument(name="from")],
+        to: dt.date,
         service_id: strawberry.ID | None = None,
     ) -> list[TimeSlot]:
         now = info.context.runtime.clock.now()
         async with info.context.db() as session:
             try:
-                slots = await services.available_slots(session, local_id(store_id, "Store"), from_, to,
-                                                       local_id(service_id, "Service"), now)
+                slots = await services.available_slots(
+                    session, local_id(store_id, "Store"), from_, to, local_id(service_id, "Service"), now
+                )
             except DomainError as error:
                 raise query_problem(error) from None
         return [TimeSlot.from_open_slot(s) for s in slots]
 
-    @strawberry.field(extensions=authenticated(), description="The signed-in customer's bookings, newest slot "
-                                                              "first.")
-    async def my_bookings(self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-                          status: BookingStatus | None = None) -> Connection[Booking]:
+    @strawberry.field(extensions=authenticated(), description="The signed-in customer's bookings, newest slot first.")
+    async def my_bookings(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: BookingStatus | None = None,
+    ) -> Connection[Booking]:
         actor = await info.context.viewer()
         if actor.kind is not ActorKind.CUSTOMER:
             raise Forbidden("myBookings is for customers; staff use storeBookings")
         statement = select(BookingRow).where(BookingRow.person_id == actor.id)
         if status is not None:
             statement = statement.where(BookingRow.status == status.value)
-        return await paginate(info, statement, Booking.from_row, first=first, after=after,
-                              newest_by=BookingRow.slot_start)
+        return await paginate(
+            info, statement, Booking.from_row, first=first, after=after, newest_by=BookingRow.slot_start
+        )
 
-    @strawberry.field(extensions=STORE_READERS, description="A store's bookings with a slot between two instants, in "
-                                                            "the order they were made.")
+    @strawberry.field(
+        extensions=STORE_READERS,
+        description="A store's bookings with a slot between two instants, in the order they were made.",
+    )
     async def store_bookings(
-        self, info: strawberry.Info, store_id: strawberry.ID, from_: Annotated[dt.datetime, strawberry.argument(
-            name="from")], to: dt.datetime, first: int | None = None, after: str | None = None,
+        self,
+        info: strawberry.Info,
+        store_id: strawberry.ID,
+        from_: Annotated[dt.datetime, strawberry.argument(name="from")],
+        to: dt.datetime,
+        first: int | None = None,
+        after: str | None = None,
         status: BookingStatus | None = None,
     ) -> Connection[Booking]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")
         actor.require_store(store)
-        statement = select(BookingRow).where(BookingRow.store_id == store, BookingRow.slot_start >= from_,
-                                             BookingRow.slot_start < to)
+        statement = select(BookingRow).where(
+            BookingRow.store_id == store, BookingRow.slot_start >= from_, BookingRow.slot_start < to
+        )
         if status is not None:
             statement = statement.where(BookingRow.status == status.value)
         return await paginate(info, statement, Booking.from_row, first=first, after=after)

@@ -17,12 +17,16 @@ from .types import Booking
 
 @strawberry.type
 class BookingSubscription:
-    @strawberry.subscription(extensions=roles(Role.HQ_ADMIN, Role.LIVESTREAM_OPS, Role.ANALYST),
-                             description="Every new booking (of one livestream, or all), with its store and city.")
-    async def booking_feed(self, info: strawberry.Info,
-                           livestream_id: strawberry.ID | None = None) -> AsyncGenerator[Booking, None]:
-        topic = (livestream_bookings_topic(local_id(livestream_id, "Livestream")) if livestream_id
-                 else ALL_BOOKINGS_TOPIC)
+    @strawberry.subscription(
+        extensions=roles(Role.HQ_ADMIN, Role.LIVESTREAM_OPS, Role.ANALYST),
+        description="Every new booking (of one livestream, or all), with its store and city.",
+    )
+    async def booking_feed(
+        self, info: strawberry.Info, livestream_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Booking, None]:
+        topic = (
+            livestream_bookings_topic(local_id(livestream_id, "Livestream")) if livestream_id else ALL_BOOKINGS_TOPIC
+        )
         async for message in live_messages(info, topic):
             async with info.context.db() as session:
                 row = (await services.bookings_by_ids(session, [message["bookingId"]])).get(message["bookingId"])

@@ -56,8 +56,14 @@ class TimeSlot:
     @classmethod
     def from_open_slot(cls, open_slot: OpenSlot) -> TimeSlot:
         slot = open_slot.slot.slot
-        return cls(start=slot.start, end=slot.end, local_date=slot.day, local_time=slot.local_start,
-                   capacity=open_slot.slot.capacity, remaining=open_slot.remaining)
+        return cls(
+            start=slot.start,
+            end=slot.end,
+            local_date=slot.day,
+            local_time=slot.local_start,
+            capacity=open_slot.slot.capacity,
+            remaining=open_slot.remaining,
+        )
 
 
 def _visible(actor, row: BookingRow) -> bool:
@@ -87,12 +93,17 @@ class Booking(relay.Node):
     updated_at: dt.datetime
     _row: strawberry.Private[BookingRow]
 
-    @strawberry.field(description="For her only, while the booking is CONFIRMED: the signed code the guide "
-                                  "scans at check-in (single use).")
+    @strawberry.field(
+        description="For her only, while the booking is CONFIRMED: the signed code the guide "
+        "scans at check-in (single use)."
+    )
     async def qr_token(self, info: strawberry.Info) -> str | None:
         actor = await info.context.viewer()
-        if actor.kind is not ActorKind.CUSTOMER or actor.id != self._row.person_id or \
-                self._row.status != BookingStatus.CONFIRMED.value:
+        if (
+            actor.kind is not ActorKind.CUSTOMER
+            or actor.id != self._row.person_id
+            or self._row.status != BookingStatus.CONFIRMED.value
+        ):
             return None
         return services.qr_token_of(self._row, info.context.runtime.tokens)
 
@@ -126,11 +137,22 @@ class Booking(relay.Node):
 
     @classmethod
     def from_row(cls, row: BookingRow) -> Booking:
-        return cls(id=row.id, status=BookingStatus(row.status), source=BookingSource(row.source),
-                   channel=row.channel, slot_start=row.slot_start, slot_end=row.slot_end, note=row.note,
-                   checked_in_at=row.checked_in_at, completed_at=row.completed_at, cancelled_at=row.cancelled_at,
-                   cancel_reason=row.cancel_reason,
-                   created_at=row.created_at, updated_at=row.updated_at, _row=row)
+        return cls(
+            id=row.id,
+            status=BookingStatus(row.status),
+            source=BookingSource(row.source),
+            channel=row.channel,
+            slot_start=row.slot_start,
+            slot_end=row.slot_end,
+            note=row.note,
+            checked_in_at=row.checked_in_at,
+            completed_at=row.completed_at,
+            cancelled_at=row.cancelled_at,
+            cancel_reason=row.cancel_reason,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            _row=row,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):

@@ -61,8 +61,7 @@ class CatalogMutation:
 
         async def action(session):
             draft = services.NamedDraft(code=input.code, name=input.name)
-            row = await services.create_service(
-                session, actor, draft, input.duration_minutes, input.idempotency_key)
+            row = await services.create_service(session, actor, draft, input.duration_minutes, input.idempotency_key)
             return {"service": Service.from_row(row)}
 
         return await mutate(info, ServiceCreatePayload, CatalogUserError, action)
@@ -73,13 +72,21 @@ class CatalogMutation:
 
         async def action(session):
             draft = services.ProductDraft(
-                sku=input.sku, name=input.name, description=input.description,
+                sku=input.sku,
+                name=input.name,
+                description=input.description,
                 category_id=local_id(input.category_id, "ProductCategory"),
-                price_amount=input.price.amount, currency=input.price.currency, active=input.active,
+                price_amount=input.price.amount,
+                currency=input.price.currency,
+                active=input.active,
             )
             row = await services.create_product(
-                session, actor, draft, brand_currency=info.context.settings.brand_currency,
-                idempotency_key=input.idempotency_key)
+                session,
+                actor,
+                draft,
+                brand_currency=info.context.settings.brand_currency,
+                idempotency_key=input.idempotency_key,
+            )
             return {"product": Product.from_row(row)}
 
         return await mutate(info, ProductCreatePayload, CatalogUserError, action)
@@ -90,14 +97,20 @@ class CatalogMutation:
 
         async def action(session):
             changes = services.ProductChanges(
-                name=input.name, description=input.description,
+                name=input.name,
+                description=input.description,
                 category_id=local_id(input.category_id, "ProductCategory"),
                 price_amount=input.price.amount if input.price else None,
-                currency=input.price.currency if input.price else None, active=input.active,
+                currency=input.price.currency if input.price else None,
+                active=input.active,
             )
             row = await services.update_product(
-                session, actor, local_id(input.id, "Product"), changes,
-                brand_currency=info.context.settings.brand_currency)
+                session,
+                actor,
+                local_id(input.id, "Product"),
+                changes,
+                brand_currency=info.context.settings.brand_currency,
+            )
             return {"product": Product.from_row(row)}
 
         return await mutate(info, ProductUpdatePayload, CatalogUserError, action)

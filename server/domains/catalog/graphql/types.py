@@ -44,8 +44,7 @@ class Service(relay.Node):
 
     @classmethod
     def from_row(cls, row: ServiceRow) -> Service:
-        return cls(id=row.id, code=row.code, name=row.name,
-                   duration_minutes=row.duration_minutes, active=row.active)
+        return cls(id=row.id, code=row.code, name=row.name, duration_minutes=row.duration_minutes, active=row.active)
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
@@ -72,9 +71,15 @@ class Product(relay.Node):
     @classmethod
     def from_row(cls, row: ProductRow) -> Product:
         return cls(
-            id=row.id, sku=row.sku, name=row.name, description=row.description,
-            price=Money(amount=row.price_amount, currency=row.currency), active=row.active,
-            created_at=row.created_at, updated_at=row.updated_at, category_id=row.category_id,
+            id=row.id,
+            sku=row.sku,
+            name=row.name,
+            description=row.description,
+            price=Money(amount=row.price_amount, currency=row.currency),
+            active=row.active,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            category_id=row.category_id,
         )
 
     @classmethod

@@ -15,8 +15,13 @@ async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> 
     """A read commits its audit entry in a short transaction of its own, beside the read; a mutation
     adds it to its own (on SQLite a second writer would wait for the mutation's)."""
     runtime = info.context.runtime
-    entry = dict(actor=actor_key, action="customer.read_unmasked", subject=f"person:{person_id}",
-                 at=runtime.clock.now(), requestId=info.context.request_id)
+    entry = {
+        "actor": actor_key,
+        "action": "customer.read_unmasked",
+        "subject": f"person:{person_id}",
+        "at": runtime.clock.now(),
+        "requestId": info.context.request_id,
+    }
     if info.context.operation_writes:
         async with info.context.db() as session:
             audit(session, **entry)

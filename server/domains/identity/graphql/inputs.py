@@ -12,12 +12,15 @@ from ..events import RawEvent, RawIdentifier
 from .types import EventType, IdentifierType, SourceKind
 
 
-@strawberry.input(description="An identifier as the touchpoint knows it; it is normalised (E.164 phones, lower-case e-mail).")
+@strawberry.input(
+    description="An identifier as the touchpoint knows it; it is normalised (E.164 phones, lower-case e-mail)."
+)
 class IdentifierInput:
     type: IdentifierType
     value: str
     namespace: str | None = strawberry.field(
-        default=None, description="Required for WECHAT_OPENID (the appId) and LIVESTREAM_VIEWER_ID (the platform).")
+        default=None, description="Required for WECHAT_OPENID (the appId) and LIVESTREAM_VIEWER_ID (the platform)."
+    )
 
 
 @strawberry.input(description="One touchpoint event.")
@@ -33,19 +36,27 @@ class EventInput:
 
     def to_raw(self) -> RawEvent:
         references, problem = {}, None
-        for name, value, type_name in (("livestreamId", self.livestream_id, "Livestream"),
-                                       ("storeId", self.store_id, "Store"), ("productId", self.product_id, "Product")):
+        for name, value, type_name in (
+            ("livestreamId", self.livestream_id, "Livestream"),
+            ("storeId", self.store_id, "Store"),
+            ("productId", self.product_id, "Product"),
+        ):
             try:
                 references[name] = local_id(value, type_name)
             except MalformedGlobalId:  # this event alone is rejected, not the batch
                 references[name], problem = None, f"{name} is not a valid global id"
         return RawEvent(
-            event_id=self.event_id, type=self.type, occurred_at=self.occurred_at,
+            event_id=self.event_id,
+            type=self.type,
+            occurred_at=self.occurred_at,
             identifiers=[RawIdentifier(i.type, i.value, i.namespace) for i in self.identifiers],
-            livestream_id=references["livestreamId"], store_id=references["storeId"],
-            product_id=references["productId"], unreadable=problem,
-            properties=self.properties if isinstance(self.properties, dict) else ({} if self.properties is None
-                                                                                   else {"value": self.properties}),
+            livestream_id=references["livestreamId"],
+            store_id=references["storeId"],
+            product_id=references["productId"],
+            unreadable=problem,
+            properties=self.properties
+            if isinstance(self.properties, dict)
+            else ({} if self.properties is None else {"value": self.properties}),
         )
 
 
@@ -68,8 +79,15 @@ class CustomerTraitsInput:
     tags: list[str] | None = None
 
     def properties(self) -> dict:
-        values = {"name": self.name, "gender": self.gender, "birthday": self.birthday, "city": self.city,
-                  "skinType": self.skin_type, "preferredCategories": self.preferred_categories, "tags": self.tags}
+        values = {
+            "name": self.name,
+            "gender": self.gender,
+            "birthday": self.birthday,
+            "city": self.city,
+            "skinType": self.skin_type,
+            "preferredCategories": self.preferred_categories,
+            "tags": self.tags,
+        }
         return {k: v for k, v in values.items() if v is not None}
 
 

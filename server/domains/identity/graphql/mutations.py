@@ -26,7 +26,8 @@ HQ_ADMIN = roles(RoleValue.HQ_ADMIN)
 class SourceKeyPayload:
     source: TouchpointSource | None = None
     api_key: str | None = strawberry.field(
-        default=None, description="Shown once: send it as the X-Source-Key header of eventsIngest.")
+        default=None, description="Shown once: send it as the X-Source-Key header of eventsIngest."
+    )
     errors: list[IdentityUserError]
 
 
@@ -84,8 +85,12 @@ class CustomerLoginPayload:
 
 def _result(result: services.EventResult) -> EventResult:
     return EventResult(
-        event_id=result.event_id, status=result.outcome, code=result.code, message=result.message,
-        customer_id=relay.GlobalID("Customer", str(result.person_id)) if result.person_id else None)
+        event_id=result.event_id,
+        status=result.outcome,
+        code=result.code,
+        message=result.message,
+        customer_id=relay.GlobalID("Customer", str(result.person_id)) if result.person_id else None,
+    )
 
 
 @strawberry.type
@@ -95,8 +100,7 @@ class IdentityMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            source, key = await services.create_source(session, actor, input.name, input.kind,
-                                                       input.idempotency_key)
+            source, key = await services.create_source(session, actor, input.name, input.kind, input.idempotency_key)
             return {"source": TouchpointSource.from_row(source), "api_key": key}
 
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
@@ -106,8 +110,9 @@ class IdentityMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            source, key = await services.rotate_source_key(session, actor, local_id(id, "TouchpointSource"),
-                                                           info.context.runtime.clock.now())
+            source, key = await services.rotate_source_key(
+                session, actor, local_id(id, "TouchpointSource"), info.context.runtime.clock.now()
+            )
             return {"source": TouchpointSource.from_row(source), "api_key": key}
 
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
@@ -122,10 +127,13 @@ class IdentityMutation:
 
         return await mutate(info, SourceDisablePayload, IdentityUserError, action)
 
-    @strawberry.mutation(description=(
-        "Touchpoint systems send up to 500 events, authenticated by the X-Source-Key header. Valid events are "
-        "stored even when others in the batch are rejected. Calls per source are limited: over the limit the "
-        "whole batch is refused (RATE_LIMITED, with retryAfter) and nothing is stored."))
+    @strawberry.mutation(
+        description=(
+            "Touchpoint systems send up to 500 events, authenticated by the X-Source-Key header. Valid events are "
+            "stored even when others in the batch are rejected. Calls per source are limited: over the limit the "
+            "whole batch is refused (RATE_LIMITED, with retryAfter) and nothing is stored."
+        )
+    )
     async def events_ingest(self, info: strawberry.Info, events: list[EventInput]) -> EventsIngestPayload:
         context = info.context
         runtime = context.runtime
@@ -136,22 +144,32 @@ class IdentityMutation:
 
         async def action(session):
             await services.admit_batch(runtime.limits, source_tag)
-            results = await services.ingest(session, runtime.identity, source_tag,
-                                            [e.to_raw() for e in events], runtime.clock.now())
+            results = await services.ingest(
+                session, runtime.identity, source_tag, [e.to_raw() for e in events], runtime.clock.now()
+            )
             counts = {status: sum(r.outcome is status for r in results) for status in EventStatus}
-            return {"results": [_result(r) for r in results], "accepted": counts[EventStatus.ACCEPTED],
-                    "duplicates": counts[EventStatus.DUPLICATE], "rejected": counts[EventStatus.REJECTED]}
+            return {
+                "results": [_result(r) for r in results],
+                "accepted": counts[EventStatus.ACCEPTED],
+                "duplicates": counts[EventStatus.DUPLICATE],
+                "rejected": counts[EventStatus.REJECTED],
+            }
 
         return await mutate(info, EventsIngestPayload, IdentityUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ADMIN, description=(
-        "Undo a merge: the merged customer comes back with the identifiers and events that came through her."))
+    @strawberry.mutation(
+        extensions=HQ_ADMIN,
+        description=(
+            "Undo a merge: the merged customer comes back with the identifiers and events that came through her."
+        ),
+    )
     async def person_split(self, info: strawberry.Info, merge_id: strawberry.ID) -> PersonSplitPayload:
         actor = info.context.require_actor()
 
         async def action(session):
-            merge = await services.split_merge(session, actor, local_id(merge_id, "PersonMerge"),
-                                               info.context.runtime.clock.now())
+            merge = await services.split_merge(
+                session, actor, local_id(merge_id, "PersonMerge"), info.context.runtime.clock.now()
+            )
             return {"merge": PersonMerge.from_row(merge)}
 
         payload = await mutate(info, PersonSplitPayload, IdentityUserError, action)
@@ -159,37 +177,52 @@ class IdentityMutation:
             payload.customer = await open_customer(info, int(payload.merge.merged_id.node_id), hidden_as_none=True)
         return payload
 
-    @strawberry.mutation(extensions=HQ_ADMIN, description=(
-        "Erase a customer (PIPL / GDPR): identifiers, traits, consents and event properties are deleted; her "
-        "pseudonymous id and the facts accounting needs stay. Older replayed events will not link her again."))
+    @strawberry.mutation(
+        extensions=HQ_ADMIN,
+        description=(
+            "Erase a customer (PIPL / GDPR): identifiers, traits, consents and event properties are deleted; her "
+            "pseudonymous id and the facts accounting needs stay. Older replayed events will not link her again."
+        ),
+    )
     async def person_erase(self, info: strawberry.Info, customer_id: strawberry.ID) -> PersonErasePayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
         async def action(session):
-            person = await services.erase_person(session, actor, runtime.identity, local_id(customer_id, "Customer"),
-                                                 runtime.clock.now())
+            person = await services.erase_person(
+                session, actor, runtime.identity, local_id(customer_id, "Customer"), runtime.clock.now()
+            )
             return {"customer": Customer(id=person.id, masked=False, erased=True)}
 
         return await mutate(info, PersonErasePayload, IdentityUserError, action)
 
-    @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE),
-                         description="Staff edit a customer's profile (recorded as a PROFILE_UPDATE event).")
+    @strawberry.mutation(
+        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE),
+        description="Staff edit a customer's profile (recorded as a PROFILE_UPDATE event).",
+    )
     async def customer_traits_update(
         self, info: strawberry.Info, input: CustomerTraitsInput
     ) -> CustomerTraitsUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
-            person_id = await services.update_traits(session, actor, local_id(input.customer_id, "Customer"),
-                                                     input.properties(), info.context.runtime.clock.now())
+            person_id = await services.update_traits(
+                session,
+                actor,
+                local_id(input.customer_id, "Customer"),
+                input.properties(),
+                info.context.runtime.clock.now(),
+            )
             return {"customer": Customer(id=person_id, masked=True, erased=False)}
 
-        return await _as_the_viewer_sees_her(info, await mutate(info, CustomerTraitsUpdatePayload, IdentityUserError,
-                                                                action))
+        return await _as_the_viewer_sees_her(
+            info, await mutate(info, CustomerTraitsUpdatePayload, IdentityUserError, action)
+        )
 
-    @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER),
-                         description="Give a customer her own guide (null to clear); managers for their store.")
+    @strawberry.mutation(
+        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER),
+        description="Give a customer her own guide (null to clear); managers for their store.",
+    )
     async def customer_relationship_guide_set(
         self, info: strawberry.Info, customer_id: strawberry.ID, guide_id: strawberry.ID | None = None
     ) -> CustomerRelationshipGuideSetPayload:
@@ -197,23 +230,32 @@ class IdentityMutation:
 
         async def action(session):
             person = await services.set_relationship_guide(
-                session, actor, local_id(customer_id, "Customer"), local_id(guide_id, "StaffUser"),
-                info.context.runtime.clock.now())
+                session,
+                actor,
+                local_id(customer_id, "Customer"),
+                local_id(guide_id, "StaffUser"),
+                info.context.runtime.clock.now(),
+            )
             return {"customer": Customer(id=person.id, masked=True, erased=person.erased_at is not None)}
 
         return await _as_the_viewer_sees_her(
-            info, await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action))
+            info, await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action)
+        )
 
-    @strawberry.mutation(description="Send a sign-in code by SMS: one a minute per phone (TOO_MANY_ATTEMPTS), "
-                                     "and a cap of codes per phone and of requests per client address "
-                                     "(RATE_LIMITED, with retryAfter).")
+    @strawberry.mutation(
+        description="Send a sign-in code by SMS: one a minute per phone (TOO_MANY_ATTEMPTS), "
+        "and a cap of codes per phone and of requests per client address "
+        "(RATE_LIMITED, with retryAfter)."
+    )
     async def customer_sms_code_request(self, info: strawberry.Info, phone: str) -> SmsCodeRequestPayload:
         runtime = info.context.runtime
 
         async def action(session):
-            return {"expires_at": await login.request_sms_code(session, runtime.verifiers, runtime.limits,
-                                                              info.context.client_address, phone,
-                                                              runtime.clock.now())}
+            return {
+                "expires_at": await login.request_sms_code(
+                    session, runtime.verifiers, runtime.limits, info.context.client_address, phone, runtime.clock.now()
+                )
+            }
 
         return await mutate(info, SmsCodeRequestPayload, IdentityUserError, action)
 
@@ -224,16 +266,28 @@ class IdentityMutation:
         async def action(session):
             now = runtime.clock.now()
             person_id = await login.customer_login(
-                session, runtime.identity, runtime.verifiers, runtime.limits, now, phone=input.phone,
+                session,
+                runtime.identity,
+                runtime.verifiers,
+                runtime.limits,
+                now,
+                phone=input.phone,
                 sms_code=input.sms_code,
-                wechat_app_id=input.wechat_app_id, wechat_code=input.wechat_code)
+                wechat_app_id=input.wechat_app_id,
+                wechat_code=input.wechat_code,
+            )
             actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
             issued = await issue_tokens(session, runtime.tokens, actor, now)
             await session.commit()
-            return {"session": AuthSession(
-                access_token=issued.access_token, access_token_expires_at=issued.access_expires_at,
-                refresh_token=issued.refresh_token, refresh_token_expires_at=issued.refresh_expires_at,
-                viewer=Customer(id=person_id, masked=False, erased=False))}
+            return {
+                "session": AuthSession(
+                    access_token=issued.access_token,
+                    access_token_expires_at=issued.access_expires_at,
+                    refresh_token=issued.refresh_token,
+                    refresh_token_expires_at=issued.refresh_expires_at,
+                    viewer=Customer(id=person_id, masked=False, erased=False),
+                )
+            }
 
         return await mutate(info, CustomerLoginPayload, IdentityUserError, action)
 

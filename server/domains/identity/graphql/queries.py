@@ -19,9 +19,13 @@ ALL_STAFF = roles(*RoleValue)
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(extensions=authenticated(), description=(
-        "A customer's 360° view. Store roles may open only customers with a booking, task or order at their "
-        "store (else FORBIDDEN); customers only themselves. A merged id opens the surviving customer."))
+    @strawberry.field(
+        extensions=authenticated(),
+        description=(
+            "A customer's 360° view. Store roles may open only customers with a booking, task or order at their "
+            "store (else FORBIDDEN); customers only themselves. A merged id opens the surviving customer."
+        ),
+    )
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         return await open_customer(info, local_id(id, "Customer"))
 
@@ -37,10 +41,15 @@ class IdentityQuery:
             person = await services.person_by_identifier(session, key)
         return await open_customer(info, person.id) if person else None
 
-    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST),
-                      description="Events that would have joined customers with different limited identifiers.")
+    @strawberry.field(
+        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST),
+        description="Events that would have joined customers with different limited identifiers.",
+    )
     async def identity_conflicts(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
         unresolved_only: bool = True,
     ) -> Connection[IdentityConflict]:
         statement = services.conflict_listing(unresolved_only=unresolved_only)

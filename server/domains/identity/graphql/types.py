@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry import relay
 from sqlmodel import select
+from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment
 
@@ -26,9 +26,9 @@ from ...common.actor import HQ_ROLES, ActorKind
 from ...common.actor import Role as RoleValue
 from ...common.lookup import rows_by_id
 from ...livestreams.graphql.types import Livestream
+from ...livestreams.services import livestreams_by_ids
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
-from ...livestreams.services import livestreams_by_ids
 from ...stores.graphql.types import Store
 from ...stores.services import stores_by_ids
 from .. import view
@@ -40,8 +40,8 @@ from ..models import CustomerEvent as EventRow
 from ..models import IdentityConflict as ConflictRow
 from ..models import PersonMerge as MergeRow
 from ..models import TouchpointSource as SourceRow
-from ..services import Outcome, SourceKind as SourceKindValue
-from ..services import merges_into, persons_by_ids
+from ..services import Outcome, merges_into, persons_by_ids
+from ..services import SourceKind as SourceKindValue
 
 if TYPE_CHECKING:
     from ...bookings.graphql.types import Booking, BookingStatus
@@ -63,7 +63,7 @@ def _mask_value(kind: IdentifierTypeValue, value: str) -> str:
     if kind is IdentifierTypeValue.EMAIL:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
-    return value[:min(3, len(value) // 3)] + "***"  # never the whole of a short value
+    return value[: min(3, len(value) // 3)] + "***"  # never the whole of a short value
 
 
 @strawberry.type(description="One of a customer's identifiers.")
@@ -124,10 +124,15 @@ class CustomerEvent:
     def from_row(cls, row: Any, masked: bool, links: TimelineLinks) -> CustomerEvent:
         """From a row of view.TIMELINE_COLUMNS."""
         return cls(
-            id=strawberry.ID(relay.to_base64("CustomerEvent", row.id)), event_id=row.event_key,
-            source=row.source, type=EventTypeValue(row.type), occurred_at=row.occurred_at,
-            received_at=row.received_at, properties=None if masked else row.properties,
-            livestream=links.livestreams.get(row.livestream_id), store=links.stores.get(row.store_id),
+            id=strawberry.ID(relay.to_base64("CustomerEvent", row.id)),
+            event_id=row.event_key,
+            source=row.source,
+            type=EventTypeValue(row.type),
+            occurred_at=row.occurred_at,
+            received_at=row.received_at,
+            properties=None if masked else row.properties,
+            livestream=links.livestreams.get(row.livestream_id),
+            store=links.stores.get(row.store_id),
             product=links.products.get(row.product_id),
         )
 
@@ -145,12 +150,13 @@ class TimelineLinks:
         async def linked(field: str, load, convert, ids) -> dict[int, Any]:
             ids = sorted({i for i in ids if i is not None}) if field in asked else []
             found = await info.context.loader(load).load_many(ids) if ids else []
-            return {i: convert(row) for i, row in zip(ids, found) if row}
+            return {i: convert(row) for i, row in zip(ids, found, strict=False) if row}
 
         livestreams, stores, products = await asyncio.gather(
             linked("livestream", livestreams_by_ids, Livestream.from_row, [r.livestream_id for r in rows]),
             linked("store", stores_by_ids, Store.from_row, [r.store_id for r in rows]),
-            linked("product", products_by_ids, Product.from_row, [r.product_id for r in rows]))
+            linked("product", products_by_ids, Product.from_row, [r.product_id for r in rows]),
+        )
         return cls(livestreams, stores, products)
 
 
@@ -200,8 +206,11 @@ class Customer(relay.Node, Viewer):
     async def identifiers(self, info: strawberry.Info) -> list[CustomerIdentifier]:
         return [
             CustomerIdentifier(
-                type=IdentifierTypeValue(row.type), namespace=row.namespace, created_at=row.created_at,
-                value=_mask_value(IdentifierTypeValue(row.type), row.value) if self.masked else row.value)
+                type=IdentifierTypeValue(row.type),
+                namespace=row.namespace,
+                created_at=row.created_at,
+                value=_mask_value(IdentifierTypeValue(row.type), row.value) if self.masked else row.value,
+            )
             for row in await _identifiers(info, self.id)
         ]
 
@@ -215,10 +224,14 @@ class Customer(relay.Node, Viewer):
         updated = max((t.occurred_at for t in traits.values()), default=None)
         name = value("name")
         return CustomerTraits(
-            name=mask_name(name) if name and self.masked else name, gender=value("gender"),
-            birthday=None if self.masked else value("birthday"), city=value("city"),
-            skin_type=value("skinType"), preferred_categories=value("preferredCategories", []),
-            tags=value("tags", []), updated_at=updated,
+            name=mask_name(name) if name and self.masked else name,
+            gender=value("gender"),
+            birthday=None if self.masked else value("birthday"),
+            city=value("city"),
+            skin_type=value("skinType"),
+            preferred_categories=value("preferredCategories", []),
+            tags=value("tags", []),
+            updated_at=updated,
         )
 
     @strawberry.field
@@ -233,7 +246,10 @@ class Customer(relay.Node, Viewer):
 
     @strawberry.field(description="Her events, newest first (by when they happened).")
     async def timeline(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
         types: list[EventType] | None = None,
     ) -> Connection[CustomerEvent]:
         statement = view.timeline_statement(self.id, types)
@@ -241,12 +257,19 @@ class Customer(relay.Node, Viewer):
         async def whole_history() -> int:  # the summary counts it already
             return (await _summary(info, self.id)).event_count
 
-        page = await paginate(info, statement, lambda row: row, first=first, after=after,
-                              newest_by=EventRow.occurred_at, total=None if types else whole_history)
+        page = await paginate(
+            info,
+            statement,
+            lambda row: row,
+            first=first,
+            after=after,
+            newest_by=EventRow.occurred_at,
+            total=None if types else whole_history,
+        )
         rows = [edge.node for edge in page.edges]
         asked = _fields_at(info.selected_fields, (info.field_name, "edges", "node"))
         links = await TimelineLinks.load(info, rows, asked)
-        for edge, row in zip(page.edges, rows):
+        for edge, row in zip(page.edges, rows, strict=False):
             edge.node = CustomerEvent.from_row(row, self.masked, links)
         return page
 
@@ -259,10 +282,10 @@ class Customer(relay.Node, Viewer):
     async def _interests(self, info: strawberry.Info) -> list[view.Interest]:
         """Read once per Customer object: productsOfInterest and recommendations share it."""
         if self._interest_task is None:
+
             async def read() -> list[view.Interest]:
                 async with info.context.db_beside() as session:
-                    return await view.interests_of(session, self.id, info.context.runtime.clock.now(),
-                                                   MAX_INTERESTS)
+                    return await view.interests_of(session, self.id, info.context.runtime.clock.now(), MAX_INTERESTS)
 
             self._interest_task = asyncio.ensure_future(read())
         return await self._interest_task
@@ -271,28 +294,39 @@ class Customer(relay.Node, Viewer):
         async with info.context.db_beside() as session:
             return await view.co_purchases(session, self.id, first)
 
-    @strawberry.field(description="Products ranked by her interactions, with recency decay, explained.",
-                      directives=[Cost(weight=5)])
+    @strawberry.field(
+        description="Products ranked by her interactions, with recency decay, explained.", directives=[Cost(weight=5)]
+    )
     async def products_of_interest(self, info: strawberry.Info, first: int = 10) -> list[ProductInterest]:
-        interests = (await self._interests(info))[:max(0, min(first, MAX_INTERESTS))]
+        interests = (await self._interests(info))[: max(0, min(first, MAX_INTERESTS))]
         rows = await info.context.loader(products_by_ids).load_many([i.product_id for i in interests])
-        return [ProductInterest(product=Product.from_row(r), score=i.score, reason=i.reason)
-                for i, r in zip(interests, rows) if r]
+        return [
+            ProductInterest(product=Product.from_row(r), score=i.score, reason=i.reason)
+            for i, r in zip(interests, rows, strict=False)
+            if r
+        ]
 
-    @strawberry.field(description="Suggestions: her top interests not yet bought, then what similar buyers bought.",
-                      directives=[Cost(weight=10)])
+    @strawberry.field(
+        description="Suggestions: her top interests not yet bought, then what similar buyers bought.",
+        directives=[Cost(weight=10)],
+    )
     async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
         first = max(0, min(first, MAX_RECOMMENDATIONS))
         interests, peers = await asyncio.gather(self._interests(info), self._co_purchases(info, first))
-        interests = interests[:first * 2]
+        interests = interests[: first * 2]
         picks: list[tuple[int, str]] = [
-            (i.product_id, f"interested: {i.reason}") for i in interests if "purchase" not in i.reason][:first]
+            (i.product_id, f"interested: {i.reason}") for i in interests if "purchase" not in i.reason
+        ][:first]
         taken = {p for p, _ in picks}
-        picks += [(p, f"bought by {n} customer{'s' if n > 1 else ''} who bought what she bought")
-                  for p, n in peers if p not in taken]
+        picks += [
+            (p, f"bought by {n} customer{'s' if n > 1 else ''} who bought what she bought")
+            for p, n in peers
+            if p not in taken
+        ]
         picks = picks[:first]
         rows = await info.context.loader(products_by_ids).load_many([p for p, _ in picks])
-        return [Recommendation(product=Product.from_row(r), reason=reason) for (_, reason), r in zip(picks, rows) if r]
+        pairs = zip(picks, rows, strict=True)
+        return [Recommendation(product=Product.from_row(r), reason=reason) for (_, reason), r in pairs if r]
 
     @strawberry.field
     async def event_count(self, info: strawberry.Info) -> int:
@@ -316,13 +350,19 @@ class Customer(relay.Node, Viewer):
 
     @strawberry.field(description="Sum of her purchases (POS purchase events' amount, in fen).")
     async def lifetime_value(self, info: strawberry.Info) -> Money:
-        return Money(amount=(await _summary(info, self.id)).lifetime_value,
-                     currency=info.context.settings.brand_currency)
+        return Money(
+            amount=(await _summary(info, self.id)).lifetime_value, currency=info.context.settings.brand_currency
+        )
 
-    @strawberry.field(description="Her store visits, newest slot first (they follow her through OneID merges). "
-                                  "Store staff see those at their own store.")
+    @strawberry.field(
+        description="Her store visits, newest slot first (they follow her through OneID merges). "
+        "Store staff see those at their own store."
+    )
     async def bookings(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
         status: Annotated[BookingStatus, strawberry.lazy(BOOKING_TYPES)] | None = None,
     ) -> Connection[Annotated[Booking, strawberry.lazy(BOOKING_TYPES)]]:
         # Bookings build on customers (their types import this module): import them when first asked.
@@ -336,8 +376,9 @@ class Customer(relay.Node, Viewer):
             statement = statement.where(BookingRow.store_id == actor.store_id)
         if status is not None:
             statement = statement.where(BookingRow.status == status.value)
-        return await paginate(info, statement, Booking.from_row, first=first, after=after,
-                              newest_by=BookingRow.slot_start)
+        return await paginate(
+            info, statement, Booking.from_row, first=first, after=after, newest_by=BookingRow.slot_start
+        )
 
     @strawberry.field(description="Her own guide (专属导购), who gets her bookings first.")
     async def relationship_guide(self, info: strawberry.Info) -> StaffUser | None:
@@ -357,8 +398,7 @@ class Customer(relay.Node, Viewer):
     async def resolve_nodes(cls, *, info, node_ids, required=False):
         from .access import open_customer  # access builds Customers: imported late
 
-        return [await open_customer(info, int(i) if str(i).isdigit() else -1, hidden_as_none=True)
-                for i in node_ids]
+        return [await open_customer(info, int(i) if str(i).isdigit() else -1, hidden_as_none=True) for i in node_ids]
 
 
 async def _profile(info, person_id: int) -> view.Profile:
@@ -396,13 +436,24 @@ class PersonMerge(relay.Node):
 
     @classmethod
     def from_row(cls, row: MergeRow) -> PersonMerge:
-        return cls(id=row.id, survivor_id=_customer_ref(row.survivor_id), merged_id=_customer_ref(row.merged_id),
-                   actor=row.actor, created_at=row.created_at, undone_at=row.undone_at)
+        return cls(
+            id=row.id,
+            survivor_id=_customer_ref(row.survivor_id),
+            merged_id=_customer_ref(row.merged_id),
+            actor=row.actor,
+            created_at=row.created_at,
+            undone_at=row.undone_at,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
-        return await load_nodes(info, lambda session, ids: rows_by_id(session, MergeRow, ids), node_ids,
-                                cls.from_row, visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN))
+        return await load_nodes(
+            info,
+            lambda session, ids: rows_by_id(session, MergeRow, ids),
+            node_ids,
+            cls.from_row,
+            visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN),
+        )
 
 
 @strawberry.type(description="An event that would have joined persons with different values of a limited type.")
@@ -416,16 +467,24 @@ class IdentityConflict(relay.Node):
 
     @classmethod
     def from_row(cls, row: ConflictRow) -> IdentityConflict:
-        return cls(id=row.id, customer_id=_customer_ref(row.person_id),
-                   other_customer_ids=[_customer_ref(p) for p in row.other_person_ids],
-                   identifier_type=IdentifierTypeValue(row.identifier_type), created_at=row.created_at,
-                   event_row=row.event_id)
+        return cls(
+            id=row.id,
+            customer_id=_customer_ref(row.person_id),
+            other_customer_ids=[_customer_ref(p) for p in row.other_person_ids],
+            identifier_type=IdentifierTypeValue(row.identifier_type),
+            created_at=row.created_at,
+            event_row=row.event_id,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
-        return await load_nodes(info, lambda session, ids: rows_by_id(session, ConflictRow, ids), node_ids,
-                                cls.from_row,
-                                visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN, RoleValue.ANALYST))
+        return await load_nodes(
+            info,
+            lambda session, ids: rows_by_id(session, ConflictRow, ids),
+            node_ids,
+            cls.from_row,
+            visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN, RoleValue.ANALYST),
+        )
 
 
 @strawberry.type(description="A touchpoint system that sends events with its API key.")
@@ -440,13 +499,25 @@ class TouchpointSource(relay.Node):
 
     @classmethod
     def from_row(cls, row: SourceRow) -> TouchpointSource:
-        return cls(id=row.id, name=row.name, kind=SourceKindValue(row.kind), key_prefix=row.key_prefix,
-                   active=row.active, created_at=row.created_at, key_rotated_at=row.key_rotated_at)
+        return cls(
+            id=row.id,
+            name=row.name,
+            kind=SourceKindValue(row.kind),
+            key_prefix=row.key_prefix,
+            active=row.active,
+            created_at=row.created_at,
+            key_rotated_at=row.key_rotated_at,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
-        return await load_nodes(info, lambda session, ids: rows_by_id(session, SourceRow, ids), node_ids,
-                                cls.from_row, visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN))
+        return await load_nodes(
+            info,
+            lambda session, ids: rows_by_id(session, SourceRow, ids),
+            node_ids,
+            cls.from_row,
+            visible=lambda actor, row: actor.has_role(RoleValue.HQ_ADMIN),
+        )
 
 
 @strawberry.type(description="What happened to one ingested event.")
@@ -456,4 +527,3 @@ class EventResult:
     customer_id: relay.GlobalID | None
     code: IdentityErrorCode | None = strawberry.field(description="Why it was rejected.")
     message: str | None
-

@@ -24,7 +24,9 @@ class LivestreamCreateInput:
     idempotency_key: str | None = None
 
 
-@strawberry.input(description="Fields left out (or null) stay as they are. Setting status LIVE or ENDED stamps the actual time.")
+@strawberry.input(
+    description="Fields left out (or null) stay as they are. Setting status LIVE or ENDED stamps the actual time."
+)
 class LivestreamUpdateInput:
     id: strawberry.ID
     title: str | None = None
@@ -40,16 +42,26 @@ class LivestreamUpdateInput:
 
 def to_draft(data: LivestreamCreateInput) -> services.LivestreamDraft:
     return services.LivestreamDraft(
-        title=data.title, host_name=data.host_name, team_id=local_id(data.team_id, "Team"),
-        channel=data.channel, scheduled_start=data.scheduled_start, scheduled_end=data.scheduled_end,
-        talking_points=data.talking_points, product_ids=local_ids(data.product_ids, "Product"),
+        title=data.title,
+        host_name=data.host_name,
+        team_id=local_id(data.team_id, "Team"),
+        channel=data.channel,
+        scheduled_start=data.scheduled_start,
+        scheduled_end=data.scheduled_end,
+        talking_points=data.talking_points,
+        product_ids=local_ids(data.product_ids, "Product"),
     )
 
 
 def to_changes(data: LivestreamUpdateInput) -> services.LivestreamChanges:
     return services.LivestreamChanges(
-        title=data.title, host_name=data.host_name, team_id=local_id(data.team_id, "Team"),
-        channel=data.channel, scheduled_start=data.scheduled_start, scheduled_end=data.scheduled_end,
-        talking_points=data.talking_points, product_ids=local_ids(data.product_ids, "Product"),
+        title=data.title,
+        host_name=data.host_name,
+        team_id=local_id(data.team_id, "Team"),
+        channel=data.channel,
+        scheduled_start=data.scheduled_start,
+        scheduled_end=data.scheduled_end,
+        talking_points=data.talking_points,
+        product_ids=local_ids(data.product_ids, "Product"),
         status=data.status,
     )

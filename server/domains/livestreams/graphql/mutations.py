@@ -29,9 +29,7 @@ class LivestreamUpdatePayload:
 @strawberry.type
 class LivestreamMutation:
     @strawberry.mutation(extensions=EDITORS, description="Schedule a livestream.")
-    async def livestream_create(
-        self, info: strawberry.Info, input: LivestreamCreateInput
-    ) -> LivestreamCreatePayload:
+    async def livestream_create(self, info: strawberry.Info, input: LivestreamCreateInput) -> LivestreamCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -41,14 +39,13 @@ class LivestreamMutation:
         return await mutate(info, LivestreamCreatePayload, LivestreamUserError, action)
 
     @strawberry.mutation(extensions=EDITORS, description="Change a livestream, or move its status.")
-    async def livestream_update(
-        self, info: strawberry.Info, input: LivestreamUpdateInput
-    ) -> LivestreamUpdatePayload:
+    async def livestream_update(self, info: strawberry.Info, input: LivestreamUpdateInput) -> LivestreamUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
-            row = await services.update_livestream(session, actor, local_id(input.id, "Livestream"),
-                                                   to_changes(input), info.context.runtime.clock.now())
+            row = await services.update_livestream(
+                session, actor, local_id(input.id, "Livestream"), to_changes(input), info.context.runtime.clock.now()
+            )
             return {"livestream": Livestream.from_row(row)}
 
         return await mutate(info, LivestreamUpdatePayload, LivestreamUserError, action)

@@ -53,11 +53,19 @@ class Livestream(relay.Node):
     @classmethod
     def from_row(cls, row: LivestreamRow) -> Livestream:
         return cls(
-            id=row.id, title=row.title, host_name=row.host_name, channel=ChannelValue(row.channel),
-            status=StatusValue(row.status), scheduled_start=row.scheduled_start,
-            scheduled_end=row.scheduled_end, actual_start=row.actual_start, actual_end=row.actual_end,
-            talking_points=list(row.talking_points), created_at=row.created_at,
-            updated_at=row.updated_at, team_id=row.team_id,
+            id=row.id,
+            title=row.title,
+            host_name=row.host_name,
+            channel=ChannelValue(row.channel),
+            status=StatusValue(row.status),
+            scheduled_start=row.scheduled_start,
+            scheduled_end=row.scheduled_end,
+            actual_start=row.actual_start,
+            actual_end=row.actual_end,
+            talking_points=list(row.talking_points),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            team_id=row.team_id,
         )
 
     @classmethod

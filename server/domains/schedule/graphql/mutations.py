@@ -49,8 +49,9 @@ class SlotCapacityOverridePayload:
 @strawberry.type
 class ScheduleMutation:
     @strawberry.mutation(extensions=MANAGERS, description="Replace a guide's weekly shifts.")
-    async def shifts_set(self, info: strawberry.Info, staff_id: strawberry.ID,
-                         shifts: list[WeeklyShiftInput]) -> ShiftsSetPayload:
+    async def shifts_set(
+        self, info: strawberry.Info, staff_id: strawberry.ID, shifts: list[WeeklyShiftInput]
+    ) -> ShiftsSetPayload:
         actor = info.context.require_actor()
         weekly = [WeeklyShift(s.weekday.value, s.starts, s.ends) for s in shifts]
 
@@ -61,22 +62,30 @@ class ScheduleMutation:
         return await mutate(info, ShiftsSetPayload, ScheduleUserError, action)
 
     @strawberry.mutation(extensions=MANAGERS, description="Leave or an extra shift for a guide on one date.")
-    async def shift_exception_add(self, info: strawberry.Info,
-                                  input: ShiftExceptionAddInput) -> ShiftExceptionAddPayload:
+    async def shift_exception_add(
+        self, info: strawberry.Info, input: ShiftExceptionAddInput
+    ) -> ShiftExceptionAddPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
         async def action(session):
             row = await services.add_shift_exception(
-                session, actor, local_id(input.staff_id, "StaffUser"), input.day, ExceptionKind(input.kind.value),
-                input.starts, input.ends, input.note, now)
+                session,
+                actor,
+                local_id(input.staff_id, "StaffUser"),
+                input.day,
+                ExceptionKind(input.kind.value),
+                input.starts,
+                input.ends,
+                input.note,
+                now,
+            )
             return {"shift_exception": ShiftException.from_row(row)}
 
         return await mutate(info, ShiftExceptionAddPayload, ScheduleUserError, action)
 
     @strawberry.mutation(extensions=MANAGERS, description="Remove a shift exception.")
-    async def shift_exception_remove(self, info: strawberry.Info,
-                                     id: strawberry.ID) -> ShiftExceptionRemovePayload:
+    async def shift_exception_remove(self, info: strawberry.Info, id: strawberry.ID) -> ShiftExceptionRemovePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -86,29 +95,37 @@ class ScheduleMutation:
         return await mutate(info, ShiftExceptionRemovePayload, ScheduleUserError, action)
 
     @strawberry.mutation(extensions=MANAGERS, description="Change how a store's slots are cut and filled.")
-    async def slot_settings_update(self, info: strawberry.Info,
-                                   input: SlotSettingsUpdateInput) -> SlotSettingsUpdatePayload:
+    async def slot_settings_update(
+        self, info: strawberry.Info, input: SlotSettingsUpdateInput
+    ) -> SlotSettingsUpdatePayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
         async def action(session):
             row = await services.update_settings(
-                session, actor, local_id(input.store_id, "Store"), slot_minutes=input.slot_minutes,
-                guide_capacity=input.guide_capacity, lead_minutes=input.lead_minutes, now=now)
+                session,
+                actor,
+                local_id(input.store_id, "Store"),
+                slot_minutes=input.slot_minutes,
+                guide_capacity=input.guide_capacity,
+                lead_minutes=input.lead_minutes,
+                now=now,
+            )
             return {"settings": SlotSettings.from_row(row)}
 
         return await mutate(info, SlotSettingsUpdatePayload, ScheduleUserError, action)
 
     @strawberry.mutation(extensions=MANAGERS, description="Set (or clear) the per-slot capacity of a store on a date.")
-    async def slot_capacity_override_set(self, info: strawberry.Info,
-                                         input: SlotCapacityOverrideInput) -> SlotCapacityOverridePayload:
+    async def slot_capacity_override_set(
+        self, info: strawberry.Info, input: SlotCapacityOverrideInput
+    ) -> SlotCapacityOverridePayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
         async def action(session):
-            await services.set_capacity_override(session, actor, local_id(input.store_id, "Store"), input.day,
-                                                 input.capacity, now)
+            await services.set_capacity_override(
+                session, actor, local_id(input.store_id, "Store"), input.day, input.capacity, now
+            )
             return {"ok": True}
 
         return await mutate(info, SlotCapacityOverridePayload, ScheduleUserError, action)
-

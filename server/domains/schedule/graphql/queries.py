@@ -26,11 +26,16 @@ class GuideSchedule:
 
 @strawberry.type
 class ScheduleQuery:
-    @strawberry.field(extensions=STAFF, description="A guide's shifts; exceptions between two local dates "
-                                                   "(default: the next 14 days).")
+    @strawberry.field(
+        extensions=STAFF,
+        description="A guide's shifts; exceptions between two local dates (default: the next 14 days).",
+    )
     async def guide_schedule(
-        self, info: strawberry.Info, staff_id: strawberry.ID,
-        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None, to: dt.date | None = None,
+        self,
+        info: strawberry.Info,
+        staff_id: strawberry.ID,
+        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
+        to: dt.date | None = None,
     ) -> GuideSchedule | None:
         actor = info.context.require_actor()
         start = from_ or info.context.runtime.clock.now().date()
@@ -45,8 +50,9 @@ class ScheduleQuery:
                 return None
             shifts = await services.shifts_of(session, guide.id)
             exceptions = await services.exceptions_of(session, guide.id, start, end)
-        return GuideSchedule(shifts=[Shift.from_row(r) for r in shifts],
-                             exceptions=[ShiftException.from_row(r) for r in exceptions])
+        return GuideSchedule(
+            shifts=[Shift.from_row(r) for r in shifts], exceptions=[ShiftException.from_row(r) for r in exceptions]
+        )
 
     @strawberry.field(extensions=STAFF, description="How a store's slots are cut and filled.")
     async def slot_settings(self, info: strawberry.Info, store_id: strawberry.ID) -> SlotSettings:

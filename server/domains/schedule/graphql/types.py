@@ -14,9 +14,10 @@ from ...common.errors import Forbidden
 from ...stores.graphql.types import Weekday
 from ..errors import ScheduleErrorCode
 from ..grid import parse_hhmm
-from ..services import exceptions_by_ids
 from ..models import ShiftException as ExceptionRow
-from ..models import ShiftPattern, SlotSettings as SettingsRow
+from ..models import ShiftPattern
+from ..models import SlotSettings as SettingsRow
+from ..services import exceptions_by_ids
 
 ScheduleUserError = user_error_type("Schedule", ScheduleErrorCode)
 
@@ -49,14 +50,24 @@ class ShiftException(relay.Node):
 
     @classmethod
     def from_row(cls, row: ExceptionRow) -> ShiftException:
-        return cls(id=row.id, day=row.day, kind=ShiftExceptionKind(row.kind),
-                   starts=parse_hhmm(row.starts) if row.starts else None,
-                   ends=parse_hhmm(row.ends) if row.ends else None, note=row.note)
+        return cls(
+            id=row.id,
+            day=row.day,
+            kind=ShiftExceptionKind(row.kind),
+            starts=parse_hhmm(row.starts) if row.starts else None,
+            ends=parse_hhmm(row.ends) if row.ends else None,
+            note=row.note,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
-        return await load_nodes(info, exceptions_by_ids, node_ids, cls.from_row,
-                                visible=lambda actor, row: actor.is_staff and _sees_store(actor, row.store_id))
+        return await load_nodes(
+            info,
+            exceptions_by_ids,
+            node_ids,
+            cls.from_row,
+            visible=lambda actor, row: actor.is_staff and _sees_store(actor, row.store_id),
+        )
 
 
 def _sees_store(actor, store_id: int) -> bool:

@@ -16,7 +16,8 @@ class StaffCreateInput:
     display_name: str
     role: Role
     store_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Required for STORE_MANAGER and GUIDE, absent for HQ roles.")
+        default=None, description="Required for STORE_MANAGER and GUIDE, absent for HQ roles."
+    )
     skill_category_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     skill_service_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     idempotency_key: str | None = None
@@ -36,15 +37,17 @@ class StaffUpdateInput:
 @strawberry.input
 class TeamCreateInput:
     name: str
-    member_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list, description="LIVESTREAM_OPS staff.")
+    member_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="LIVESTREAM_OPS staff.")
     idempotency_key: str | None = None
 
 
 def to_staff_draft(data: StaffCreateInput) -> services.StaffDraft:
     return services.StaffDraft(
-        username=data.username, password=data.password, display_name=data.display_name,
-        role=data.role, store_id=local_id(data.store_id, "Store"),
+        username=data.username,
+        password=data.password,
+        display_name=data.display_name,
+        role=data.role,
+        store_id=local_id(data.store_id, "Store"),
         category_ids=local_ids(data.skill_category_ids, "ProductCategory"),
         service_ids=local_ids(data.skill_service_ids, "Service"),
     )
@@ -52,7 +55,9 @@ def to_staff_draft(data: StaffCreateInput) -> services.StaffDraft:
 
 def to_staff_changes(data: StaffUpdateInput) -> services.StaffChanges:
     return services.StaffChanges(
-        display_name=data.display_name, password=data.password, role=data.role,
+        display_name=data.display_name,
+        password=data.password,
+        role=data.role,
         store_id=local_id(data.store_id, "Store"),
         category_ids=local_ids(data.skill_category_ids, "ProductCategory"),
         service_ids=local_ids(data.skill_service_ids, "Service"),

@@ -56,8 +56,13 @@ class StaffMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            row = await services.update_staff(session, actor, local_id(input.id, "StaffUser"),
-                                              to_staff_changes(input), info.context.runtime.clock.now())
+            row = await services.update_staff(
+                session,
+                actor,
+                local_id(input.id, "StaffUser"),
+                to_staff_changes(input),
+                info.context.runtime.clock.now(),
+            )
             return {"staff": StaffUser.from_row(row)}
 
         return await mutate(info, StaffUpdatePayload, StaffUserError, action)
@@ -67,8 +72,9 @@ class StaffMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            row = await services.deactivate_staff(session, actor, local_id(id, "StaffUser"),
-                                                  info.context.runtime.clock.now())
+            row = await services.deactivate_staff(
+                session, actor, local_id(id, "StaffUser"), info.context.runtime.clock.now()
+            )
             return {"staff": StaffUser.from_row(row)}
 
         return await mutate(info, StaffDeactivatePayload, StaffUserError, action)
@@ -78,8 +84,7 @@ class StaffMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            draft = services.TeamDraft(name=input.name, member_ids=[
-                local_id(m, "StaffUser") for m in input.member_ids])
+            draft = services.TeamDraft(name=input.name, member_ids=[local_id(m, "StaffUser") for m in input.member_ids])
             row = await services.create_team(session, actor, draft, input.idempotency_key)
             return {"team": Team.from_row(row)}
 

@@ -19,8 +19,12 @@ class StaffQuery:
         description="Staff accounts; a store manager sees her own store only.",
     )
     async def staff(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-        store_id: strawberry.ID | None = None, role: Role | None = None,
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        store_id: strawberry.ID | None = None,
+        role: Role | None = None,
     ) -> Connection[StaffUser]:
         actor = info.context.require_actor()
         statement = services.staff_listing(actor, store_id=local_id(store_id, "Store"), role=role)

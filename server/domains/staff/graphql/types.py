@@ -56,14 +56,18 @@ class StaffUser(relay.Node, Viewer):
     @classmethod
     def from_row(cls, row: StaffRow) -> StaffUser:
         return cls(
-            id=row.id, username=row.username, display_name=row.display_name, role=RoleValue(row.role),
-            active=row.active, created_at=row.created_at, store_id=row.store_id,
+            id=row.id,
+            username=row.username,
+            display_name=row.display_name,
+            role=RoleValue(row.role),
+            active=row.active,
+            created_at=row.created_at,
+            store_id=row.store_id,
         )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
-        return await load_nodes(info, services.staff_by_ids, node_ids, cls.from_row,
-                                visible=services.can_read_staff)
+        return await load_nodes(info, services.staff_by_ids, node_ids, cls.from_row, visible=services.can_read_staff)
 
 
 @strawberry.type(description="A livestream operations team.")
@@ -72,8 +76,10 @@ class Team(relay.Node):
     name: str
     created_at: datetime
 
-    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.LIVESTREAM_OPS),
-                      description="The team's staff; HQ and livestream ops only.")
+    @strawberry.field(
+        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.LIVESTREAM_OPS),
+        description="The team's staff; HQ and livestream ops only.",
+    )
     async def members(self, info: strawberry.Info) -> list[StaffUser]:
         member_ids = await info.context.loader(services.member_ids_by_team, default=[]).load(self.id)
         rows = await info.context.loader(services.staff_by_ids).load_many(member_ids)

@@ -29,12 +29,15 @@ class GeoPointInput:
 @strawberry.enum(description="The datum of a coordinate.")
 class CoordSystem(Enum):
     WGS84 = strawberry.enum_value("WGS84", description="GPS, and maps outside mainland China.")
-    GCJ02 = strawberry.enum_value("GCJ02", description="Maps in mainland China (WeChat, Amap, Tencent): "
-                                                       "WGS-84 shifted by 100-700 m.")
+    GCJ02 = strawberry.enum_value(
+        "GCJ02", description="Maps in mainland China (WeChat, Amap, Tencent): WGS-84 shifted by 100-700 m."
+    )
 
 
-@strawberry.input(description="Where the customer is. GCJ-02 is converted to WGS-84; outside mainland China "
-                              "(Hong Kong, Macau, Taiwan, abroad) the two are the same point.")
+@strawberry.input(
+    description="Where the customer is. GCJ-02 is converted to WGS-84; outside mainland China "
+    "(Hong Kong, Macau, Taiwan, abroad) the two are the same point."
+)
 class LocationInput:
     latitude: float = strawberry.field(description="-90 to 90.")
     longitude: float = strawberry.field(description="-180 to 180.")
@@ -56,7 +59,8 @@ class StoreCreateInput:
     location: GeoPointInput
     timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone.")
     opening_hours: list[OpeningHoursInput] = strawberry.field(
-        description="One entry per open weekday; weekdays left out are closed days.")
+        description="One entry per open weekday; weekdays left out are closed days."
+    )
     service_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     active: bool = True
     idempotency_key: str | None = None
@@ -83,18 +87,28 @@ def to_day_hours(hours: list[OpeningHoursInput] | None) -> list[services.DayHour
 
 def to_draft(data: StoreCreateInput) -> services.StoreDraft:
     return services.StoreDraft(
-        code=data.code, name=data.name, city=data.city, address=data.address,
-        latitude=data.location.latitude, longitude=data.location.longitude, timezone=data.timezone,
-        opening_hours=to_day_hours(data.opening_hours), service_ids=local_ids(data.service_ids, "Service"),
+        code=data.code,
+        name=data.name,
+        city=data.city,
+        address=data.address,
+        latitude=data.location.latitude,
+        longitude=data.location.longitude,
+        timezone=data.timezone,
+        opening_hours=to_day_hours(data.opening_hours),
+        service_ids=local_ids(data.service_ids, "Service"),
         active=data.active,
     )
 
 
 def to_changes(data: StoreUpdateInput) -> services.StoreChanges:
     return services.StoreChanges(
-        name=data.name, city=data.city, address=data.address,
+        name=data.name,
+        city=data.city,
+        address=data.address,
         latitude=data.location.latitude if data.location else None,
         longitude=data.location.longitude if data.location else None,
-        timezone=data.timezone, opening_hours=to_day_hours(data.opening_hours),
-        service_ids=local_ids(data.service_ids, "Service"), active=data.active,
+        timezone=data.timezone,
+        opening_hours=to_day_hours(data.opening_hours),
+        service_ids=local_ids(data.service_ids, "Service"),
+        active=data.active,
     )

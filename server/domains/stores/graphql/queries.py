@@ -20,8 +20,12 @@ from .types import NearbyStore, Store
 class StoreQuery:
     @strawberry.field(extensions=authenticated(), description="Stores, optionally by city and active flag.")
     async def stores(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-        city: str | None = None, active: bool | None = None,
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        city: str | None = None,
+        active: bool | None = None,
     ) -> Connection[Store]:
         statement = services.store_listing(city=city, active=active)
         return await paginate(info, statement, Store.from_row, first=first, after=after)
@@ -33,20 +37,31 @@ class StoreQuery:
 
     @strawberry.field(extensions=authenticated(), description="Active stores nearest to a location, nearest first.")
     async def nearby_stores(
-        self, info: strawberry.Info, location: LocationInput,
+        self,
+        info: strawberry.Info,
+        location: LocationInput,
         first: Annotated[int, strawberry.argument(description="How many stores, 1 to 50.")] = 10,
-        service_id: Annotated[strawberry.ID | None, strawberry.argument(
-            description="Only stores offering this service.")] = None,
-        product_ids: Annotated[list[strawberry.ID] | None, strawberry.argument(
-            description="Products she wants to see (at most 20), for productsInStock.")] = None,
+        service_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only stores offering this service.")
+        ] = None,
+        product_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Products she wants to see (at most 20), for productsInStock."),
+        ] = None,
     ) -> list[NearbyStore]:
         latitude, longitude = to_wgs84(location)
         service = local_id(service_id, "Service")
         async with info.context.db() as session:
             try:
                 found = await services.nearby_stores(
-                    session, latitude, longitude, limit=first, service_id=service,
-                    product_ids=local_ids(product_ids, "Product") or (), now=info.context.runtime.clock.now())
+                    session,
+                    latitude,
+                    longitude,
+                    limit=first,
+                    service_id=service,
+                    product_ids=local_ids(product_ids, "Product") or (),
+                    now=info.context.runtime.clock.now(),
+                )
             except DomainError as error:
                 raise query_problem(error) from None
         return [NearbyStore.from_result(f, service) for f in found]

@@ -71,14 +71,20 @@ class Store(relay.Node):
     @classmethod
     def from_row(cls, row: StoreRow) -> Store:
         return cls(
-            id=row.id, code=row.code, name=row.name, city=row.city, address=row.address,
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            city=row.city,
+            address=row.address,
             location=GeoPoint(latitude=row.latitude, longitude=row.longitude),
             timezone=row.timezone,
             opening_hours=[
                 OpeningHours(weekday=Weekday(d.weekday), opens=d.opens, closes=d.closes)
                 for d in services.hours_from_json(row.opening_hours)
             ],
-            active=row.active, created_at=row.created_at, updated_at=row.updated_at,
+            active=row.active,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     @classmethod
@@ -92,17 +98,22 @@ class NearbyStore:
     distance_meters: int = strawberry.field(description="Great-circle distance from the location, in metres.")
     open_now: bool = strawberry.field(description="Whether the store is open now, by its local opening hours.")
     products_in_stock: bool | None = strawberry.field(
-        default=None, description="Whether the productIds asked about are in stock here. Always null for now: "
-                                  "store inventory comes in a later release.")
+        default=None,
+        description="Whether the productIds asked about are in stock here. Always null for now: "
+        "store inventory comes in a later release.",
+    )
     _service_id: strawberry.Private[int | None] = None
     # Held so the session's identity map (weakly referencing) still has the row when
     # nextFreeSlot looks the stores up: no statement to read them again.
     _row: strawberry.Private[StoreRow | None] = None
 
-    @strawberry.field(description="The first slot with a free seat, from now to the 7th store-local day; null if "
-                                  "none.", directives=[Cost(weight=10)])
-    async def next_free_slot(self, info: strawberry.Info) -> Annotated[
-            TimeSlot, strawberry.lazy("server.domains.bookings.graphql.types")] | None:
+    @strawberry.field(
+        description="The first slot with a free seat, from now to the 7th store-local day; null if none.",
+        directives=[Cost(weight=10)],
+    )
+    async def next_free_slot(
+        self, info: strawberry.Info
+    ) -> Annotated[TimeSlot, strawberry.lazy("server.domains.bookings.graphql.types")] | None:
         # Bookings build on stores (their types import this module): import them when first asked.
         from ...bookings.graphql.types import TimeSlot
         from ...bookings.services import FreeSlotAsked, next_free_slots
@@ -114,5 +125,10 @@ class NearbyStore:
 
     @classmethod
     def from_result(cls, found: services.NearbyStore, service_id: int | None) -> NearbyStore:
-        return cls(store=Store.from_row(found.store), distance_meters=round(found.distance_m),
-                   open_now=found.open_now, _service_id=service_id, _row=found.store)
+        return cls(
+            store=Store.from_row(found.store),
+            distance_meters=round(found.distance_m),
+            open_now=found.open_now,
+            _service_id=service_id,
+            _row=found.store,
+        )

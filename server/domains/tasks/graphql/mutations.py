@@ -47,19 +47,27 @@ def _task_action(service):
 @strawberry.type
 class TaskMutation:
     task_acknowledge = strawberry.mutation(
-        resolver=_task_action(services.acknowledge), extensions=STORE_STAFF,
-        description="I have seen it and will receive her (stops the SLA clock).")
+        resolver=_task_action(services.acknowledge),
+        extensions=STORE_STAFF,
+        description="I have seen it and will receive her (stops the SLA clock).",
+    )
     task_start = strawberry.mutation(
-        resolver=_task_action(services.start), extensions=STORE_STAFF,
-        description="The customer is here: reception begins (checking her in does this too).")
+        resolver=_task_action(services.start),
+        extensions=STORE_STAFF,
+        description="The customer is here: reception begins (checking her in does this too).",
+    )
     task_complete = strawberry.mutation(
-        resolver=_task_action(complete_reception), extensions=STORE_STAFF,
+        resolver=_task_action(complete_reception),
+        extensions=STORE_STAFF,
         description="Reception done: the task is DONE and her booking COMPLETED. Refused while a required "
-                    "SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN).")
+        "SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN).",
+    )
 
-    @strawberry.mutation(extensions=STORE_STAFF,
-                         description="Tick one SOP step. Ticking a step of an OPEN task acknowledges it on the way "
-                                     "(a queued one is refused: INVALID_STATE).")
+    @strawberry.mutation(
+        extensions=STORE_STAFF,
+        description="Tick one SOP step. Ticking a step of an OPEN task acknowledges it on the way "
+        "(a queued one is refused: INVALID_STATE).",
+    )
     async def task_step_complete(self, info: strawberry.Info, task_id: strawberry.ID, position: int) -> TaskPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
@@ -70,15 +78,22 @@ class TaskMutation:
 
         return await mutate(info, TaskPayload, TaskUserError, action)
 
-    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
-                         description="Give a task to another guide of the store.")
+    @strawberry.mutation(
+        extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER), description="Give a task to another guide of the store."
+    )
     async def task_reassign(self, info: strawberry.Info, id: strawberry.ID, guide_id: strawberry.ID) -> TaskPayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
         async def action(session):
-            row = await services.reassign(session, actor, local_id(id, "Task"), local_id(guide_id, "StaffUser"),
-                                          runtime.task_policy, runtime.clock.now())
+            row = await services.reassign(
+                session,
+                actor,
+                local_id(id, "Task"),
+                local_id(guide_id, "StaffUser"),
+                runtime.task_policy,
+                runtime.clock.now(),
+            )
             return {"task": Task.from_row(row)}
 
         return await mutate(info, TaskPayload, TaskUserError, action)
@@ -90,8 +105,9 @@ class TaskMutation:
         steps = [{"title": s.title, "guidance": s.guidance, "required": s.required} for s in input.steps]
 
         async def action(session):
-            row = await services.set_sop_template(session, actor, CustomerTypeValue(input.customer_type.value),
-                                                  input.name, steps, now)
+            row = await services.set_sop_template(
+                session, actor, CustomerTypeValue(input.customer_type.value), input.name, steps, now
+            )
             return {"template": SopTemplate.from_row(row)}
 
         return await mutate(info, SopTemplateSetPayload, TaskUserError, action)

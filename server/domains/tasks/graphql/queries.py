@@ -23,12 +23,18 @@ ACTIVE = ("OPEN", "ACKNOWLEDGED", "IN_PROGRESS")
 
 @strawberry.type
 class TaskQuery:
-    @strawberry.field(extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
-                      description="Tasks assigned to you, in the order they were created. After a dropped "
-                                  "socket, pass the last updatedAt you saw as updatedAfter to catch up.")
+    @strawberry.field(
+        extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
+        description="Tasks assigned to you, in the order they were created. After a dropped "
+        "socket, pass the last updatedAt you saw as updatedAfter to catch up.",
+    )
     async def my_task_list(
-        self, info: strawberry.Info, updated_after: dt.datetime | None = None, status: list[TaskStatus] | None = None,
-        first: int | None = None, after: str | None = None,
+        self,
+        info: strawberry.Info,
+        updated_after: dt.datetime | None = None,
+        status: list[TaskStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[Task]:
         actor = info.context.require_actor()
         statement = select(TaskRow).where(TaskRow.assignee_id == actor.id)
@@ -38,11 +44,18 @@ class TaskQuery:
             statement = statement.where(col(TaskRow.status).in_([s.value for s in status]))
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
-    @strawberry.field(extensions=STORE_STAFF, description="A store's active tasks (open, acknowledged, in "
-                                                          "progress); unassignedOnly for the queue no guide took.")
+    @strawberry.field(
+        extensions=STORE_STAFF,
+        description="A store's active tasks (open, acknowledged, in "
+        "progress); unassignedOnly for the queue no guide took.",
+    )
     async def store_tasks(
-        self, info: strawberry.Info, store_id: strawberry.ID, unassigned_only: bool = False,
-        first: int | None = None, after: str | None = None,
+        self,
+        info: strawberry.Info,
+        store_id: strawberry.ID,
+        unassigned_only: bool = False,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[Task]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")
@@ -52,12 +65,17 @@ class TaskQuery:
             statement = statement.where(col(TaskRow.assignee_id).is_(None))
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
-    @strawberry.field(extensions=STORE_STAFF, description="The SOP of every customer type (built-in until HQ "
-                                                          "saves its own).")
+    @strawberry.field(
+        extensions=STORE_STAFF, description="The SOP of every customer type (built-in until HQ saves its own)."
+    )
     async def sop_templates(self, info: strawberry.Info) -> list[SopTemplate]:
         async with info.context.db() as session:
             saved = {row.customer_type: row for row in await session.exec(select(TemplateRow))}
-        return [SopTemplate.from_row(saved[kind.value]) if kind.value in saved else
-                SopTemplate.from_steps(CustomerType(kind.value), kind.value.replace("_", " ").title(),
-                                       DEFAULT_STEPS[kind], False)
-                for kind in CustomerTypeValue]
+        return [
+            SopTemplate.from_row(saved[kind.value])
+            if kind.value in saved
+            else SopTemplate.from_steps(
+                CustomerType(kind.value), kind.value.replace("_", " ").title(), DEFAULT_STEPS[kind], False
+            )
+            for kind in CustomerTypeValue
+        ]

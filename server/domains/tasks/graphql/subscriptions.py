@@ -42,16 +42,20 @@ async def _task_events(info: strawberry.Info, topic: str) -> AsyncGenerator[Task
 
 @strawberry.type
 class TaskSubscription:
-    @strawberry.subscription(extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
-                             description="Your tasks as they are created, change, escalate or come due. After a "
-                                         "reconnect, catch up with myTaskList(updatedAfter:).")
+    @strawberry.subscription(
+        extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
+        description="Your tasks as they are created, change, escalate or come due. After a "
+        "reconnect, catch up with myTaskList(updatedAfter:).",
+    )
     async def my_tasks(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:
         actor = info.context.require_actor()
         async for event in _task_events(info, staff_topic(actor.id)):
             yield event
 
-    @strawberry.subscription(extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
-                             description="Every task event of a store: new, queued, escalated, done.")
+    @strawberry.subscription(
+        extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
+        description="Every task event of a store: new, queued, escalated, done.",
+    )
     async def store_queue(self, info: strawberry.Info, store_id: strawberry.ID) -> AsyncGenerator[TaskEvent, None]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")

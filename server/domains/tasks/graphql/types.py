@@ -135,21 +135,42 @@ class Task(relay.Node):
     @strawberry.field(description="The SOP checklist, in order.")
     async def steps(self, info: strawberry.Info) -> list[TaskStep]:
         rows = await info.context.loader(services.steps_by_task, default=[]).load(self.id)
-        return [TaskStep(position=r.position, title=r.title, guidance=r.guidance, required=r.required,
-                         done_at=r.done_at) for r in rows]
+        return [
+            TaskStep(position=r.position, title=r.title, guidance=r.guidance, required=r.required, done_at=r.done_at)
+            for r in rows
+        ]
 
     @strawberry.field(description="Every change, oldest first.")
     async def history(self, info: strawberry.Info) -> list[TaskHistoryEntry]:
         rows = await info.context.loader(services.history_by_task, default=[]).load(self.id)
-        return [TaskHistoryEntry(at=r.at, actor=r.actor, action=TaskAction(r.action), status=TaskStatus(r.status),
-                                 note=r.note, _assignee_id=r.assignee_id) for r in rows]
+        return [
+            TaskHistoryEntry(
+                at=r.at,
+                actor=r.actor,
+                action=TaskAction(r.action),
+                status=TaskStatus(r.status),
+                note=r.note,
+                _assignee_id=r.assignee_id,
+            )
+            for r in rows
+        ]
 
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:
-        return cls(id=row.id, kind=TaskKind(row.kind), status=TaskStatus(row.status),
-                   priority=TaskPriority(row.priority), customer_type=CustomerType(row.customer_type),
-                   due_at=row.due_at, ack_due_at=row.ack_due_at, assignment_reason=row.assignment_reason,
-                   escalated=row.escalations > 0, created_at=row.created_at, updated_at=row.updated_at, _row=row)
+        return cls(
+            id=row.id,
+            kind=TaskKind(row.kind),
+            status=TaskStatus(row.status),
+            priority=TaskPriority(row.priority),
+            customer_type=CustomerType(row.customer_type),
+            due_at=row.due_at,
+            ack_due_at=row.ack_due_at,
+            assignment_reason=row.assignment_reason,
+            escalated=row.escalations > 0,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            _row=row,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
@@ -172,11 +193,16 @@ class SopTemplate:
 
     @classmethod
     def from_steps(cls, customer_type: CustomerType, name: str, steps: list[dict], customized: bool) -> SopTemplate:
-        return cls(customer_type=customer_type, name=name, customized=customized,
-                   steps=[SopStep(title=s["title"], guidance=s.get("guidance", ""), required=s.get("required", True))
-                          for s in steps])
+        return cls(
+            customer_type=customer_type,
+            name=name,
+            customized=customized,
+            steps=[
+                SopStep(title=s["title"], guidance=s.get("guidance", ""), required=s.get("required", True))
+                for s in steps
+            ],
+        )
 
     @classmethod
     def from_row(cls, row: TemplateRow) -> SopTemplate:
         return cls.from_steps(CustomerType(row.customer_type), row.name, row.steps, True)
-
