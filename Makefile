@@ -22,10 +22,11 @@ run: install
 app: install
 	$(BIN)/python -m guide_app
 
-# Format and lint gates; `make test` runs them first, so CI fails on either.
+# Format, lint and dependency gates; `make test` runs them first, so CI fails on any.
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: install lint
 	$(BIN)/pytest

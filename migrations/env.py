@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from server.domains.common.columns import UTCDateTime
+from server.columns import UTCDateTime
 from server.models import metadata
 from server.settings import Settings
 

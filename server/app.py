@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -24,9 +25,9 @@ from .api.request_id import RequestIdMiddleware
 from .api.schema import build_schema
 from .api.websocket import GraphQLWebSocket
 from .bus import OutboxRelay, create_bus
+from .clock import Clock, SystemClock
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
-from .domains.common.clock import Clock, SystemClock
 from .domains.common.ratelimits import AbuseLimits, Limiter
 from .domains.identity.services import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
@@ -35,6 +36,7 @@ from .logs import configure_logging
 from .migrate import database_revisions, head_revisions
 from .scheduler import Scheduler, standard_jobs
 from .settings import Settings
+from .wiring import connect_domains
 
 logger = logging.getLogger("irs")
 GC_YOUNG_THRESHOLD = 20_000
@@ -72,14 +74,13 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings()
     settings.check_production_safety()
+    connect_domains()
     configure_logging(settings.log_level)
     schema = build_schema(settings)
     tokens = TokenPolicy.from_settings(settings)
-    identity = IdentityPolicy(
-        tombstone_salt=settings.tombstone_salt(),
-        blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values),
-        max_event_amount=settings.max_event_amount,
-    )
+    identity = IdentityPolicy(tombstone_salt=settings.tombstone_salt(), max_event_amount=settings.max_event_amount)
+    if settings.identity_blocked_values is not None:
+        identity = replace(identity, blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values))
     verifiers = Verifiers.from_settings(settings)
 
     @asynccontextmanager

@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from .background import BackgroundLoop
+from .clock import Clock
 from .db import Database
-from .domains.common.clock import Clock
-from .domains.common.outbox import OutboxMessage
+from .outbox import OutboxMessage
 
 logger = logging.getLogger("irs.bus")
 

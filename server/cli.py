@@ -9,11 +9,12 @@ import click
 
 from . import migrate
 from .settings import Settings
+from .wiring import connect_domains
 
 
 @click.group(help="IRS: livestream-to-store retail server.")
 def main() -> None:
-    pass
+    connect_domains()
 
 
 @main.command(help="Migrate the database to head, then serve HTTP and WebSocket.")
@@ -74,9 +75,9 @@ def seed() -> None:
 
 @seed.command(help="The demo brand Elegance: 200 stores, staff, catalog, a livestream. Idempotent.")
 def demo() -> None:
+    from .clock import utcnow
     from .db import Database
     from .demo.seed import SeedRefused, seed_demo
-    from .domains.common.clock import utcnow
 
     settings = Settings()
     if settings.is_production:

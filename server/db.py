@@ -82,7 +82,7 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     return engine
 
 
-OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by common.outbox.emit
+OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by server.outbox.emit
 COMMITTED = "committed"  # session.info flag: this writer session committed at least once
 LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 8, 0
 

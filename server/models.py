@@ -2,10 +2,11 @@
 
 from sqlmodel import SQLModel
 
+from . import outbox  # noqa: F401
 from .domains.auth import models as auth_models  # noqa: F401
 from .domains.bookings import models as booking_models  # noqa: F401
 from .domains.catalog import models as catalog_models  # noqa: F401
-from .domains.common import audit, idempotency, outbox  # noqa: F401
+from .domains.common import audit, idempotency  # noqa: F401
 from .domains.identity import models as identity_models  # noqa: F401
 from .domains.livestreams import models as livestream_models  # noqa: F401
 from .domains.messaging import models as messaging_models  # noqa: F401

@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .background import BackgroundLoop
+from .clock import Clock
 from .db import Database
 from .domains.auth.services import purge_refresh_tokens
 from .domains.bookings import jobs as booking_jobs
-from .domains.common.clock import Clock
-from .domains.common.outbox import purge_published
 from .domains.identity.services import purge_sms_codes
 from .domains.messaging.channels import MessageChannel
 from .domains.messaging.services import send_pending
 from .domains.tasks.services import TaskPolicy
+from .outbox import purge_published
 
 logger = logging.getLogger("irs.scheduler")
 TICK_SECONDS = 1.0

@@ -15,8 +15,6 @@ from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .domains.identity.identifiers import DEFAULT_BLOCKED_VALUES
-
 DEVELOPMENT_ORIGINS = tuple(
     f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 5173, 8080)
 )
@@ -41,7 +39,9 @@ class Settings(BaseSettings):
     bus_channel_prefix: str = Field(default="irs:", description="Redis pub/sub channels start with this")
     jwt_secret: SecretStr | None = None
     identity_salt: SecretStr | None = None
-    identity_blocked_values: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_VALUES))
+    identity_blocked_values: list[str] | None = Field(
+        default=None, description="placeholder identifier values to ignore; unset: identity's built-in list"
+    )
     max_event_amount: int = Field(
         default=10**10,
         ge=0,

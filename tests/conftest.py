@@ -29,11 +29,14 @@ from server.app import create_app
 from server.db import Database
 from server.models import metadata
 from server.settings import Settings
+from server.wiring import connect_domains
 
 POSTGRES_URL = os.environ.get("IRS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b.strip() for b in os.environ.get("IRS_TEST_DATABASES", "sqlite,postgres").split(",") if b.strip()]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-" + "x" * 40
+
+connect_domains()  # as every entry point does: tests call domain use cases without the app too
 
 
 class FrozenClock:

@@ -18,11 +18,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from ..bus import Bus
+from ..clock import Clock
 from ..db import COMMITTED, Database
 from ..domains.auth.services import current_actor
 from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
-from ..domains.common.clock import Clock
 from ..domains.common.errors import Unauthenticated
 from ..domains.common.ratelimits import AbuseLimits
 from ..domains.identity.services import IdentityPolicy

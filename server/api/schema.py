@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 
 from ..domains.auth.graphql.mutations import AuthMutation
 from ..domains.auth.graphql.queries import AuthQuery
+from ..domains.bookings.graphql.extensions import BOOKING_EXTENSIONS
 from ..domains.bookings.graphql.mutations import BookingMutation
 from ..domains.bookings.graphql.queries import BookingQuery
 from ..domains.bookings.graphql.subscriptions import BookingSubscription
@@ -48,6 +49,9 @@ from .nodes import decode_global_id
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
 from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
+from .type_extensions import apply_extensions
+
+apply_extensions(BOOKING_EXTENSIONS)
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")

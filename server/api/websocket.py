@@ -21,7 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
 
-from ..domains.common.outbox import SESSIONS_REVOKED, account_topic
+from ..domains.auth.topics import SESSIONS_REVOKED, account_topic
 from . import json_input
 from .context import Context
 

@@ -21,7 +21,7 @@ from guide_app.presenters.notifier import RecordingNotifier
 from guide_app.presenters.session import SessionPresenter
 from server import migrate
 from server.db import Database
-from server.domains.common.outbox import staff_topic
+from server.domains.tasks.topics import staff_topic
 from tests.conftest import FrozenClock, empty_tables
 from tests.live_server import LiveServer
 from tests.server.bookings.helpers import BOOK, SHANGHAI, booking_input, give_shifts, next_local

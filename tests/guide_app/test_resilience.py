@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from guide_app.api.tokens import JsonTokenStore
-from server.domains.common.outbox import staff_topic
+from server.domains.tasks.topics import staff_topic
 from tests.live_server import free_port
 
 from .conftest import customer_books, eventually, livestream, signed_in_guide

@@ -10,18 +10,21 @@ import sqlalchemy as sa
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...clock import Clock
+from ...housekeeping import purge
+from ...outbox import emit
 from ..common.actor import Actor, ActorKind, Role
-from ..common.clock import Clock
 from ..common.errors import DomainError
-from ..common.housekeeping import purge
-from ..common.outbox import SESSIONS_REVOKED, account_topic, emit
 from ..common.ratelimits import AbuseLimits, RateLimited
+from ..identity.services import root_person
+from ..staff.hooks import on_access_change
 from ..staff.models import StaffUser
 from ..staff.passwords import decoy_hash, hash_password, needs_rehash, verify_password
 from ..staff.services import find_by_username, normalize_username
 from .errors import AuthErrorCode as Code
 from .models import RefreshToken
 from .tokens import TokenPolicy, encode_access_token, hash_refresh_secret, new_refresh_secret
+from .topics import SESSIONS_REVOKED, account_topic
 
 
 @dataclass(frozen=True)
@@ -149,8 +152,6 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
 
 async def _current_customer(session: AsyncSession, person_id: int) -> Actor | None:
     """A customer signs in as a person; if that person was merged since, she is the survivor now."""
-    from ..identity.services import root_person
-
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
         return None
@@ -218,3 +219,9 @@ async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime) 
 async def purge_refresh_tokens(session: AsyncSession, before: datetime) -> int:
     """Refresh tokens that expired before ``before`` (they are refused either way)."""
     return await purge(session, RefreshToken, RefreshToken.expires_at < before)
+
+
+@on_access_change("auth")
+async def end_staff_sessions(session: AsyncSession, staff_id: int, now: datetime) -> None:
+    """Tokens carry the member's role and store: a changed or deactivated member signs in again."""
+    await revoke_sessions(session, f"staff:{staff_id}", now)

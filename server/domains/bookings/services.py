@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...outbox import emit
 from ..auth.tokens import TokenPolicy
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
@@ -20,16 +21,14 @@ from ..common.dialect import increment_below, insert_ignore, is_in, lock_counter
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
-from ..common.outbox import ALL_BOOKINGS_TOPIC, emit, livestream_bookings_topic
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.validation import Validator, not_found
-from ..identity.erasure import on_erasure
 from ..identity.events import EventType, RawEvent
+from ..identity.hooks import on_erasure, on_merge, on_store_relationship
 from ..identity.models import Person
 from ..identity.services import record_person_event, root_person
 from ..livestreams.models import Livestream
 from ..messaging.services import withdraw
-from ..schedule.grid import local_day, opening_interval
 from ..schedule.services import (
     MAX_DAYS_ASKED,
     SlotCapacity,
@@ -40,6 +39,7 @@ from ..schedule.services import (
     slot_capacities_by_store,
 )
 from ..stores.models import Store
+from ..stores.opening_hours import local_day, opening_interval
 from ..stores.services import service_ids_by_store
 from ..tasks.dispatch import Need
 from ..tasks.errors import TaskErrorCode
@@ -56,6 +56,7 @@ from ..tasks.services import (
 from . import qr
 from .errors import BookingErrorCode as Code
 from .models import Booking, BookingProduct, CustomerBookingCount, SlotLedger
+from .topics import ALL_BOOKINGS_TOPIC, livestream_bookings_topic
 
 MAX_UPCOMING_PER_CUSTOMER = 3
 MAX_NOTE = 500
@@ -590,12 +591,14 @@ def _window(store: Store, now: datetime, first: int, last: int) -> SlotsAsked:
     return SlotsAsked(store, days_between(today + timedelta(days=first), today + timedelta(days=last)), now)
 
 
+@on_store_relationship("bookings")
 async def has_booking_at(session: AsyncSession, person_id: int, store_id: int) -> bool:
     """Any booking of hers at the store, whatever its state: the store has received or expects her."""
     statement = select(Booking.id).where(Booking.person_id == person_id, Booking.store_id == store_id).limit(1)
     return (await session.exec(statement)).first() is not None
 
 
+@on_merge("bookings")
 async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
     """OneID merged persons (merged id -> survivor): their bookings and upcoming counts go with them.
 

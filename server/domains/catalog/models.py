@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..common.clock import utcnow
-from ..common.columns import utc_field
+from ...clock import utcnow
+from ...columns import utc_field
 
 
 class ProductCategory(SQLModel, table=True):

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...clock import utcnow
 from ..common.actor import Actor, Role
-from ..common.clock import utcnow
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id

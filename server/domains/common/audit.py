@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .clock import utcnow
-from .columns import json_field, utc_field
+from ...clock import utcnow
+from ...columns import json_field, utc_field
 
 
 class AuditEntry(SQLModel, table=True):

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .clock import utcnow
-from .columns import utc_field
+from ...clock import utcnow
+from ...columns import utc_field
 from .errors import DomainError
 
 

@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.dialect import is_in
+from . import hooks
 from .events import CheckedEvent, EventType
 from .identifiers import LIMITED, PRIORITY, IdentifierKey, IdentifierType
 from .models import (
@@ -247,9 +248,7 @@ async def _apply_merges(session: AsyncSession, workspace: Workspace, real, final
     await _remap(session, Person.__table__.c.id, Person.__table__.c.merged_into_id, survivor_of)
     for model in (Identifier, CustomerEvent):
         await _remap(session, model.__table__.c.person_id, model.__table__.c.person_id, root_of)
-    from ..bookings.services import follow_merges  # bookings builds on identity: imported when used
-
-    await follow_merges(session, root_of)
+    await hooks.follow_merges(session, root_of)  # the domains above re-key what she holds there
     merged_ids = list(root_of)
     await session.exec(sa.delete(PersonTrait).where(is_in(session, PersonTrait.person_id, merged_ids)))
     await session.exec(sa.delete(PersonConsent).where(is_in(session, PersonConsent.person_id, merged_ids)))

@@ -19,19 +19,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...housekeeping import purge
 from ..catalog.models import Product
 from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.dialect import is_in
 from ..common.errors import DomainError, Forbidden, Unauthenticated
-from ..common.housekeeping import purge
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.validation import Validator, not_found
 from ..livestreams.models import Livestream
+from ..staff.models import StaffUser
 from ..stores.models import Store
-from . import erasure
+from . import hooks
 from .errors import IdentityErrorCode as Code
 from .events import MAX_EVENTS_PER_CALL, CheckedEvent, EventRejected, EventType, RawEvent, check_event
 from .identifiers import DEFAULT_BLOCKED_VALUES, IdentifierKey, IdentifierType
@@ -50,6 +51,7 @@ from .models import (
 )
 from .resolution import PROJECTED_TYPES, StaleRead, reproject, resolve
 from .traits import ACCOUNTING_PROPERTIES, DEFAULT_MAX_EVENT_AMOUNT, check_projection_event
+from .view import access_for
 
 logger = logging.getLogger("irs.identity")
 
@@ -464,7 +466,7 @@ async def erase_person(
     await session.exec(sa.delete(SmsCode).where(col(SmsCode.phone).in_(phones)))
     await session.exec(sa.delete(SmsThrottle).where(col(SmsThrottle.phone).in_(phones)))
     await _erase_event_properties(session, person.id)
-    await erasure.forget(session, members, now)  # what she wrote in the domains above (booking notes…)
+    await hooks.forget(session, members, now)  # what she wrote in the domains above (booking notes…)
     await session.exec(update(Person).where(col(Person.id).in_(members)).values(erased_at=now))
     audit(session, actor.key, "person.erase", f"person:{person.id}", now, identifiers=len(identifiers))
     await session.commit()
@@ -538,8 +540,6 @@ async def record_person_event(
 
 async def update_traits(session: AsyncSession, actor: Actor, person_id: int, properties: dict, now: datetime) -> int:
     """Staff edit a profile: recorded as a PROFILE_UPDATE event, so the latest occurredAt still wins."""
-    from .view import access_for
-
     person = await root_person(session, person_id)
     if person is None:
         raise not_found(Code, "customer", ("input", "customerId"))
@@ -573,9 +573,6 @@ async def set_relationship_guide(
     session: AsyncSession, actor: Actor, person_id: int, guide_id: int | None, now: datetime
 ) -> Person:
     """Give a customer her own guide (or none). HQ admins for anyone; managers with a guide of their store."""
-    from ..staff.models import StaffUser
-    from .view import access_for
-
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     person = await root_person(session, person_id)
     if person is None:

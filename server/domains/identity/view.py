@@ -21,10 +21,11 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...clock import aggregate_time
 from ..common.actor import Actor, ActorKind, Role
-from ..common.clock import aggregate_time
 from ..common.dialect import UNIX_EPOCH_JULIAN_DAY
 from ..common.errors import Forbidden
+from . import hooks
 from .events import EventType
 from .models import CustomerEvent, Identifier, PersonConsent, PersonTrait
 
@@ -57,10 +58,9 @@ class Access:
 
 
 async def has_store_relationship(session: AsyncSession, person_id: int, store_id: int) -> bool:
-    """She has a booking at the store, or visited or bought there (her timeline says so)."""
-    from ..bookings.services import has_booking_at  # bookings builds on identity: imported when used
-
-    if await has_booking_at(session, person_id, store_id):
+    """She has a booking at the store (or what another domain above counts), or visited or bought there
+    (her timeline says so)."""
+    if await hooks.related_elsewhere(session, person_id, store_id):
         return True
     statement = (
         select(CustomerEvent.id)

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from ..common.clock import utcnow
-from ..common.columns import enum_field, json_field, utc_field
+from ...clock import utcnow
+from ...columns import enum_field, json_field, utc_field
 
 
 class Channel(StrEnum):

@@ -7,8 +7,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..common.clock import utcnow
-from ..common.columns import enum_field, utc_field
+from ...clock import utcnow
+from ...columns import enum_field, utc_field
 
 
 class SlotSettings(SQLModel, table=True):

@@ -19,8 +19,8 @@ from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
+from ..stores.opening_hours import Interval, Slot, covered, day_slots, minutes_of, parse_hhmm
 from .errors import ScheduleErrorCode as Code
-from .grid import Interval, Slot, covered, day_slots, minutes_of, parse_hhmm
 from .models import CapacityOverride, ShiftException, ShiftPattern, SlotSettings
 
 SLOT_MINUTES_CHOICES = (15, 20, 30, 45, 60, 90, 120)

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from ..common.clock import utcnow
-from ..common.columns import enum_field, utc_field
+from ...clock import utcnow
+from ...columns import enum_field, utc_field
 
 
 class StaffUser(SQLModel, table=True):

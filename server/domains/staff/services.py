@@ -17,6 +17,7 @@ from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
 from ..stores.services import stores_by_ids
+from . import hooks
 from .errors import StaffErrorCode as Code
 from .models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
@@ -158,8 +159,6 @@ async def _load_for_write(
 async def update_staff(
     session: AsyncSession, actor: Actor, staff_id: int, changes: StaffChanges, now: datetime
 ) -> StaffUser:
-    from ..auth.services import revoke_sessions
-
     staff = await _load_for_write(session, actor, staff_id)
     role = changes.role or Role(staff.role)
     store_id = changes.store_id if changes.store_id is not None else staff.store_id
@@ -178,7 +177,7 @@ async def update_staff(
         staff.password_hash = await hash_password(changes.password)
     if changes.password is not None or (role.value, store_id) != (staff.role, staff.store_id):
         # Tokens carry role and store: make the member sign in again.
-        await revoke_sessions(session, f"staff:{staff.id}", now)
+        await hooks.access_changed(session, staff.id, now)
     staff.role, staff.store_id = role.value, store_id
     await _replace_skills(session, staff.id, changes.category_ids, changes.service_ids)
     staff.updated_at = now
@@ -187,12 +186,10 @@ async def update_staff(
 
 
 async def deactivate_staff(session: AsyncSession, actor: Actor, staff_id: int, now: datetime) -> StaffUser:
-    from ..auth.services import revoke_sessions
-
     staff = await _load_for_write(session, actor, staff_id, path=("id",))
     staff.active = False
     staff.updated_at = now
-    await revoke_sessions(session, f"staff:{staff.id}", now)
+    await hooks.access_changed(session, staff.id, now)
     await session.commit()
     return staff
 

@@ -12,17 +12,17 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...clock import utcnow
 from ..catalog.services import services_by_ids
 from ..common.actor import Actor, Role
-from ..common.clock import utcnow
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
-from ..schedule.grid import opening_interval
 from .errors import StoreErrorCode as Code
 from .geo import EARTH_RADIUS_M, bounding_box
 from .models import Store, StoreService
+from .opening_hours import opening_interval
 
 STORE_CODE_PATTERN = r"[A-Z0-9-]{2,16}"
 SLOT_GRID_MINUTES = 30

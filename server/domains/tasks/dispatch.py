@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..common.clock import aggregate_time
+from ...clock import aggregate_time
 from ..staff.services import skills_by_staff
 from .models import Task
 

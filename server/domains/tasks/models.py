@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ..common.clock import utcnow
-from ..common.columns import enum_field, json_field, utc_field
+from ...clock import utcnow
+from ...columns import enum_field, json_field, utc_field
 
 
 class SopTemplate(SQLModel, table=True):

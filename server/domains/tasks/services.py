@@ -10,10 +10,10 @@ from enum import StrEnum
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...outbox import emit
 from ..common.actor import Actor, Role
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
-from ..common.outbox import emit, staff_topic, store_queue_topic
 from ..common.validation import Validator, not_found
 from ..identity.view import has_any_event, summaries_of
 from ..staff.models import StaffUser
@@ -21,6 +21,7 @@ from .dispatch import Choice, Need, choose_guide
 from .errors import TaskErrorCode as Code
 from .models import SopTemplate, Task, TaskHistory, TaskStep
 from .sop import DEFAULT_STEPS, CustomerType
+from .topics import staff_topic, store_queue_topic
 
 SYSTEM = "system"
 

@@ -10,8 +10,8 @@ from gql import gql
 from guide_app.api.documents import document, operation_names
 from server.api.cost import document_cost
 from server.api.schema import build_schema
-from server.domains.common.outbox import store_queue_topic
 from server.domains.stores.models import Store
+from server.domains.tasks.topics import store_queue_topic
 from tests.conftest import count_rows, make_settings
 from tests.live_server import LiveServer, graphql_socket, next_payload, subscribe
 from tests.server.bookings.helpers import give_shifts, next_local

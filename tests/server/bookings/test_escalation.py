@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from server.domains.common.outbox import store_queue_topic
+from server.domains.tasks.topics import store_queue_topic
 from tests.world import gid
 
 from .helpers import add_shanghai_guide, book, customer, next_local

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.bus import OutboxRelay
-from server.domains.common.outbox import OutboxMessage
+from server.outbox import OutboxMessage
 from tests.conftest import count_rows
 
 from .helpers import SHANGHAI, book, customer, iso, next_local

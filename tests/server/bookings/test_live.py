@@ -10,8 +10,9 @@ import sys
 import httpx
 from gql import gql
 
-from server.domains.common.clock import SystemClock
-from server.domains.common.outbox import ALL_BOOKINGS_TOPIC, staff_topic
+from server.clock import SystemClock
+from server.domains.bookings.topics import ALL_BOOKINGS_TOPIC
+from server.domains.tasks.topics import staff_topic
 from tests.conftest import TEST_SECRET
 from tests.live_server import LiveServer, call_graphql, free_port
 from tests.world import LOGIN, PASSWORD, login

@@ -14,7 +14,9 @@ from gql import GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 
 from server.bus import InProcessBus, OutboxRelay
-from server.domains.common.outbox import OutboxMessage, emit, livestream_bookings_topic, store_queue_topic
+from server.domains.bookings.topics import livestream_bookings_topic
+from server.domains.tasks.topics import store_queue_topic
+from server.outbox import OutboxMessage, emit
 from tests.live_server import LiveServer
 from tests.world import login
 

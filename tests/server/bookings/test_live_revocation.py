@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from server.domains.common.clock import SystemClock
-from server.domains.common.outbox import ALL_BOOKINGS_TOPIC, staff_topic, store_queue_topic
+from server.clock import SystemClock
+from server.domains.bookings.topics import ALL_BOOKINGS_TOPIC
+from server.domains.tasks.topics import staff_topic, store_queue_topic
 from tests.live_server import call_graphql, close_of, graphql_socket, next_payload, subscribe
 from tests.world import LOGIN, PASSWORD
 

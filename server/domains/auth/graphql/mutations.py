@@ -5,7 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from ....api.errors import mutate
-from ...common.actor import ActorKind
+from ...common.actor import Actor, ActorKind
+from ...identity import login
+from ...identity.graphql.inputs import CustomerLoginInput
+from ...identity.graphql.types import Customer, IdentityUserError
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
 from .. import services
@@ -16,6 +19,12 @@ from .types import AuthSession, AuthUserError
 class StaffLoginPayload:
     session: AuthSession | None = None
     errors: list[AuthUserError]
+
+
+@strawberry.type
+class CustomerLoginPayload:
+    session: AuthSession | None = None
+    errors: list[IdentityUserError]
 
 
 @strawberry.type
@@ -32,8 +41,6 @@ class LogoutPayload:
 
 async def _session(db, issued: services.IssuedTokens) -> AuthSession:
     if issued.actor.kind is ActorKind.CUSTOMER:
-        from ...identity.graphql.types import Customer  # identity builds on auth: imported late
-
         viewer = Customer(id=issued.actor.id, masked=False, erased=False)
     else:
         viewer = StaffUser.from_row((await staff_by_ids(db, [issued.actor.id]))[issued.actor.id])
@@ -82,3 +89,27 @@ class AuthMutation:
             return {"revoked": await services.logout(db, runtime.clock, refresh_token, everywhere=everywhere)}
 
         return await mutate(info, LogoutPayload, AuthUserError, action)
+
+    @strawberry.mutation(description="A customer signs in from a mini-program; she is resolved through OneID.")
+    async def customer_login(self, info: strawberry.Info, input: CustomerLoginInput) -> CustomerLoginPayload:
+        runtime = info.context.runtime
+
+        async def action(session):
+            now = runtime.clock.now()
+            person_id = await login.customer_login(
+                session,
+                runtime.identity,
+                runtime.verifiers,
+                runtime.limits,
+                now,
+                phone=input.phone,
+                sms_code=input.sms_code,
+                wechat_app_id=input.wechat_app_id,
+                wechat_code=input.wechat_code,
+            )
+            actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
+            issued = await services.issue_tokens(session, runtime.tokens, actor, now)
+            await session.commit()
+            return {"session": await _session(session, issued)}
+
+        return await mutate(info, CustomerLoginPayload, IdentityUserError, action)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from ....api.permissions import authenticated
+from ....api.viewer import Viewer
 from ...common.actor import ActorKind
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
-from .types import Viewer
 
 
 @strawberry.type

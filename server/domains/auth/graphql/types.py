@@ -1,4 +1,4 @@
-"""The Viewer interface and token answers."""
+"""Token answers."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from datetime import datetime
 import strawberry
 
 from ....api.errors import user_error_type
+from ....api.viewer import Viewer
 from ..errors import AuthErrorCode
 
 AuthUserError = user_error_type("Auth", AuthErrorCode)
-
-
-@strawberry.interface(description="Whoever is signed in: a staff member (customers join later).")
-class Viewer:
-    display_name: str
 
 
 @strawberry.type(description="A signed-in session: a short-lived access token and a refresh token.")

@@ -6,18 +6,22 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from sqlmodel import select
 
 from ....api.cost import Cost, ListSize
 from ....api.errors import query_problem
 from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
 from ....api.permissions import authenticated, roles
-from ...common.actor import ActorKind, Role
-from ...common.errors import DomainError, Forbidden
-from .. import services
+from ...common.actor import Role
+from ...common.errors import DomainError
+from .. import listings, services
 from ..models import Booking as BookingRow
 from .types import Booking, BookingStatus, TimeSlot
+
+
+def _domain_status(status: BookingStatus | None) -> services.BookingStatus | None:
+    return None if status is None else services.BookingStatus(status.value)
+
 
 STORE_READERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE, Role.LIVESTREAM_OPS, Role.ANALYST)
 
@@ -59,11 +63,7 @@ class BookingQuery:
         status: BookingStatus | None = None,
     ) -> Connection[Booking]:
         actor = await info.context.viewer()
-        if actor.kind is not ActorKind.CUSTOMER:
-            raise Forbidden("myBookings is for customers; staff use storeBookings")
-        statement = select(BookingRow).where(BookingRow.person_id == actor.id)
-        if status is not None:
-            statement = statement.where(BookingRow.status == status.value)
+        statement = listings.my_bookings_listing(actor, _domain_status(status))
         return await paginate(
             info, statement, Booking.from_row, first=first, after=after, newest_by=BookingRow.slot_start
         )
@@ -84,10 +84,5 @@ class BookingQuery:
     ) -> Connection[Booking]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")
-        actor.require_store(store)
-        statement = select(BookingRow).where(
-            BookingRow.store_id == store, BookingRow.slot_start >= from_, BookingRow.slot_start < to
-        )
-        if status is not None:
-            statement = statement.where(BookingRow.status == status.value)
+        statement = listings.store_bookings_listing(actor, store, from_, to, _domain_status(status))
         return await paginate(info, statement, Booking.from_row, first=first, after=after)

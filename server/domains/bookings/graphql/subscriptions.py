@@ -10,8 +10,8 @@ from ....api.live import live_messages
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role
-from ...common.outbox import ALL_BOOKINGS_TOPIC, livestream_bookings_topic
 from .. import services
+from ..topics import ALL_BOOKINGS_TOPIC, livestream_bookings_topic
 from .types import Booking
 
 

@@ -1,4 +1,4 @@
-"""OneID mutations: sources, event ingestion, split, erasure, profile edits, customer sign-in."""
+"""OneID mutations: sources, event ingestion, split, erasure, profile edits, sign-in codes."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from strawberry import relay
 from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import roles
-from ...auth.graphql.types import AuthSession
-from ...auth.services import issue_tokens
-from ...common.actor import Actor, ActorKind
 from ...common.actor import Role as RoleValue
 from .. import login, services
 from .access import open_customer
-from .inputs import CustomerLoginInput, CustomerTraitsInput, EventInput, SourceCreateInput
+from .inputs import CustomerTraitsInput, EventInput, SourceCreateInput
 from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource
 
 HQ_ADMIN = roles(RoleValue.HQ_ADMIN)
@@ -74,12 +71,6 @@ class CustomerRelationshipGuideSetPayload:
 @strawberry.type
 class SmsCodeRequestPayload:
     expires_at: datetime | None = strawberry.field(default=None, description="When the code stops working.")
-    errors: list[IdentityUserError]
-
-
-@strawberry.type
-class CustomerLoginPayload:
-    session: AuthSession | None = None
     errors: list[IdentityUserError]
 
 
@@ -258,38 +249,6 @@ class IdentityMutation:
             }
 
         return await mutate(info, SmsCodeRequestPayload, IdentityUserError, action)
-
-    @strawberry.mutation(description="A customer signs in from a mini-program; she is resolved through OneID.")
-    async def customer_login(self, info: strawberry.Info, input: CustomerLoginInput) -> CustomerLoginPayload:
-        runtime = info.context.runtime
-
-        async def action(session):
-            now = runtime.clock.now()
-            person_id = await login.customer_login(
-                session,
-                runtime.identity,
-                runtime.verifiers,
-                runtime.limits,
-                now,
-                phone=input.phone,
-                sms_code=input.sms_code,
-                wechat_app_id=input.wechat_app_id,
-                wechat_code=input.wechat_code,
-            )
-            actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
-            issued = await issue_tokens(session, runtime.tokens, actor, now)
-            await session.commit()
-            return {
-                "session": AuthSession(
-                    access_token=issued.access_token,
-                    access_token_expires_at=issued.access_expires_at,
-                    refresh_token=issued.refresh_token,
-                    refresh_token_expires_at=issued.refresh_expires_at,
-                    viewer=Customer(id=person_id, masked=False, erased=False),
-                )
-            }
-
-        return await mutate(info, CustomerLoginPayload, IdentityUserError, action)
 
 
 async def _as_the_viewer_sees_her(info: strawberry.Info, payload):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
-from sqlmodel import select
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment
@@ -19,10 +18,9 @@ from ....api.nodes import load_nodes
 from ....api.pagination import Connection, paginate
 from ....api.permissions import roles
 from ....api.scalars import Money
-from ...auth.graphql.types import Viewer
+from ....api.viewer import Viewer
 from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
-from ...common.actor import HQ_ROLES, ActorKind
 from ...common.actor import Role as RoleValue
 from ...common.lookup import rows_by_id
 from ...livestreams.graphql.types import Livestream
@@ -42,11 +40,6 @@ from ..models import PersonMerge as MergeRow
 from ..models import TouchpointSource as SourceRow
 from ..services import Outcome, merges_into, persons_by_ids
 from ..services import SourceKind as SourceKindValue
-
-if TYPE_CHECKING:
-    from ...bookings.graphql.types import Booking, BookingStatus
-
-BOOKING_TYPES = "server.domains.bookings.graphql.types"
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
 MAX_INTERESTS = 50
@@ -352,32 +345,6 @@ class Customer(relay.Node, Viewer):
     async def lifetime_value(self, info: strawberry.Info) -> Money:
         return Money(
             amount=(await _summary(info, self.id)).lifetime_value, currency=info.context.settings.brand_currency
-        )
-
-    @strawberry.field(
-        description="Her store visits, newest slot first (they follow her through OneID merges). "
-        "Store staff see those at their own store."
-    )
-    async def bookings(
-        self,
-        info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: Annotated[BookingStatus, strawberry.lazy(BOOKING_TYPES)] | None = None,
-    ) -> Connection[Annotated[Booking, strawberry.lazy(BOOKING_TYPES)]]:
-        # Bookings build on customers (their types import this module): import them when first asked.
-        from ...bookings.graphql.types import Booking
-        from ...bookings.models import Booking as BookingRow
-
-        statement = select(BookingRow).where(BookingRow.person_id == self.id)
-        # Not viewer(): sign-in answers show her before the request has an actor (she is the viewer).
-        actor = info.context.actor
-        if actor is not None and actor.kind is ActorKind.STAFF and not actor.has_role(*HQ_ROLES):
-            statement = statement.where(BookingRow.store_id == actor.store_id)
-        if status is not None:
-            statement = statement.where(BookingRow.status == status.value)
-        return await paginate(
-            info, statement, Booking.from_row, first=first, after=after, newest_by=BookingRow.slot_start
         )
 
     @strawberry.field(description="Her own guide (专属导购), who gets her bookings first.")

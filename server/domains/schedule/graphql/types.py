@@ -12,8 +12,8 @@ from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ...common.errors import Forbidden
 from ...stores.graphql.types import Weekday
+from ...stores.opening_hours import parse_hhmm
 from ..errors import ScheduleErrorCode
-from ..grid import parse_hhmm
 from ..models import ShiftException as ExceptionRow
 from ..models import ShiftPattern
 from ..models import SlotSettings as SettingsRow

@@ -10,7 +10,7 @@ from strawberry import relay
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ....api.permissions import Role, roles
-from ...auth.graphql.types import Viewer
+from ....api.viewer import Viewer
 from ...catalog.graphql.types import ProductCategory, Service
 from ...catalog.services import categories_by_ids, services_by_ids
 from ...common.actor import Role as RoleValue

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
-from ....api.cost import Cost
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Service
@@ -17,9 +15,6 @@ from ...catalog.services import services_by_ids
 from .. import services
 from ..errors import StoreErrorCode
 from ..models import Store as StoreRow
-
-if TYPE_CHECKING:
-    from ...bookings.graphql.types import TimeSlot
 
 StoreUserError = user_error_type("Store", StoreErrorCode)
 
@@ -106,22 +101,6 @@ class NearbyStore:
     # Held so the session's identity map (weakly referencing) still has the row when
     # nextFreeSlot looks the stores up: no statement to read them again.
     _row: strawberry.Private[StoreRow | None] = None
-
-    @strawberry.field(
-        description="The first slot with a free seat, from now to the 7th store-local day; null if none.",
-        directives=[Cost(weight=10)],
-    )
-    async def next_free_slot(
-        self, info: strawberry.Info
-    ) -> Annotated[TimeSlot, strawberry.lazy("server.domains.bookings.graphql.types")] | None:
-        # Bookings build on stores (their types import this module): import them when first asked.
-        from ...bookings.graphql.types import TimeSlot
-        from ...bookings.services import FreeSlotAsked, next_free_slots
-
-        # One loader for every store of the list: its statements do not grow with the stores.
-        ask = FreeSlotAsked(self.store.id, self._service_id, info.context.runtime.clock.now())
-        free = await info.context.loader(next_free_slots).load(ask)
-        return TimeSlot.from_open_slot(free) if free else None
 
     @classmethod
     def from_result(cls, found: services.NearbyStore, service_id: int | None) -> NearbyStore:

@@ -11,8 +11,8 @@ from ....api.live import live_messages
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role
-from ...common.outbox import staff_topic, store_queue_topic
 from .. import services
+from ..topics import staff_topic, store_queue_topic
 from .types import Task
 
 

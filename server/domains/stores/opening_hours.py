@@ -1,4 +1,4 @@
-"""The slot grid: pure time arithmetic in a store's local time (no database)."""
+"""A store's opening hours and slot grid: pure time arithmetic in its local time (no database)."""
 
 from __future__ import annotations
 

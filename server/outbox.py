@@ -37,28 +37,6 @@ def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any],
     session.info["outbox_written"] = True  # server.db.OUTBOX_WRITTEN: wakes the relay after commit
 
 
-def staff_topic(staff_id: int) -> str:
-    return f"tasks.staff:{staff_id}"
-
-
-def store_queue_topic(store_id: int) -> str:
-    return f"tasks.store:{store_id}"
-
-
-def livestream_bookings_topic(livestream_id: int) -> str:
-    return f"bookings.livestream:{livestream_id}"
-
-
-ALL_BOOKINGS_TOPIC = "bookings.all"
-
-SESSIONS_REVOKED = "SESSIONS_REVOKED"  # payload: actorKey, sessionId (None: every session of the account)
-
-
-def account_topic(actor_key: str) -> str:
-    """Changes to one account's sessions; each of her open sockets listens to it."""
-    return f"accounts.{actor_key}"
-
-
 async def purge_published(session: AsyncSession, before: datetime) -> int:
     """Messages published before ``before`` (subscribers had them; late clients catch up by query)."""
     return await purge(session, OutboxMessage, OutboxMessage.published_at < before)
