@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from .background import BackgroundLoop
 from .clock import Clock
-from .db import Database
+from .db import Database, claim
 from .outbox import OutboxMessage
 
 logger = logging.getLogger("irs.bus")
@@ -208,9 +208,7 @@ class OutboxRelay:
                 .order_by(OutboxMessage.id)
                 .limit(RELAY_BATCH)
             )
-            if not self.db.is_sqlite:
-                statement = statement.with_for_update(skip_locked=True)
-            rows = list((await session.exec(statement)).all())
+            rows = list((await session.exec(claim(statement, session))).all())
             if not rows:
                 await session.rollback()
                 return 0

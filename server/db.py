@@ -157,3 +157,12 @@ class Database:
         await self.engine.dispose()
         if self.live_engine is not None:
             await self.live_engine.dispose()
+
+
+def claim(statement, session: AsyncSession):
+    """``statement`` (a SELECT of rows to work on) claimed for this replica: on PostgreSQL with
+    ``FOR UPDATE SKIP LOCKED``, so replicas working at once take different rows and none does a
+    row twice. SQLite has one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        return statement.with_for_update(skip_locked=True)
+    return statement

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...db import claim
 from ..messaging.services import MessageKind, queue
 from ..stores.models import Store
 from ..tasks import services as tasks
@@ -50,7 +51,7 @@ async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) 
         .order_by(Booking.slot_end)
         .limit(tasks.CLAIM_BATCH)
     )
-    late = list((await session.exec(tasks.claim(statement, session))).all())
+    late = list((await session.exec(claim(statement, session))).all())
     for booking in late:
         booking.status, booking.updated_at = BookingStatus.NO_SHOW.value, now
         await release_customer_place(session, booking.person_id)
@@ -82,7 +83,7 @@ async def remind_customers(session: AsyncSession, policy: tasks.TaskPolicy, bran
         .order_by(Booking.slot_start)
         .limit(tasks.CLAIM_BATCH)
     )
-    due = list((await session.exec(tasks.claim(statement, session))).all())
+    due = list((await session.exec(claim(statement, session))).all())
     for booking in due:
         booking.customer_reminded_at = now
         store = await session.get(Store, booking.store_id)

@@ -444,11 +444,6 @@ async def product_ids_by_booking(session: AsyncSession, ids: Sequence[int]) -> d
     return result
 
 
-async def seats_taken(session: AsyncSession, store_id: int, starts: Sequence[datetime]) -> dict[datetime, int]:
-    taken = await seats_taken_by_store(session, {store_id: starts})
-    return {start: booked for (_, start), booked in taken.items()}
-
-
 async def seats_taken_by_store(
     session: AsyncSession, starts_by_store: Mapping[int, Collection[datetime]]
 ) -> dict[tuple[int, datetime], int]:

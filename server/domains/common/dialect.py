@@ -13,12 +13,39 @@ from sqlalchemy.dialects import postgresql, sqlite
 UNIX_EPOCH_JULIAN_DAY = 2440587.5
 
 
-def age_in_days(session, column, now: datetime):
-    """Days from ``column`` (a UTC timestamp) to ``now``, as a SQL float expression."""
-    if session.get_bind().dialect.name == "postgresql":
-        return (now.timestamp() - func.extract("epoch", column)) / 86400.0
-    # SQLite keeps naive UTC text; julianday() reads it.
-    return (now.timestamp() / 86400.0 + UNIX_EPOCH_JULIAN_DAY) - func.julianday(column)
+def dialect_of(session) -> str:
+    """``"postgresql"`` or ``"sqlite"``: statements built once per dialect are cached under it."""
+    return session.get_bind().dialect.name
+
+
+def among(dialect: str, column, name: str):
+    """``column IN :name`` with the list bound at execution; on PostgreSQL ``= ANY(:name)``.
+
+    Unlike :func:`is_in` the values are not in the statement, so a statement
+    built once per dialect serves every call (bind ``name`` to a list).
+    """
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+def age_in_days(dialect: str, column):
+    """Days from ``column`` (a UTC timestamp) to the ``now`` parameter, bound with :func:`now_parameter`.
+
+    PostgreSQL reads the epoch with date_part (a float): EXTRACT returns a
+    numeric, and numeric arithmetic over thousands of rows costs milliseconds.
+    """
+    now = sa.bindparam("now", type_=sa.Float)
+    if dialect == "postgresql":
+        return (now - func.date_part("epoch", column)) / 86400.0
+    return now - func.julianday(column)  # SQLite keeps naive UTC text; julianday() reads it
+
+
+def now_parameter(dialect: str, now: datetime) -> float:
+    """The value of :func:`age_in_days`'s ``now`` parameter."""
+    if dialect == "postgresql":
+        return now.timestamp()
+    return now.timestamp() / 86400.0 + UNIX_EPOCH_JULIAN_DAY
 
 
 def insert_ignore(session, model, values: dict[str, Any]):

@@ -17,13 +17,12 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import case
-from sqlalchemy.dialects import postgresql
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
 from ..common.actor import Actor, ActorKind, Role
-from ..common.dialect import UNIX_EPOCH_JULIAN_DAY
+from ..common.dialect import age_in_days, among, dialect_of, now_parameter
 from ..common.errors import Forbidden
 from . import hooks
 from .events import EventType
@@ -91,17 +90,6 @@ async def access_for(session: AsyncSession, actor: Actor, person_id: int) -> Acc
 _aware = aggregate_time
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-def _among(dialect: str, column, name: str):
-    """``column IN :name`` (a list bound at execution); on PostgreSQL ``= ANY(:name)``, one statement text."""
-    if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer)))
-    return column.in_(sa.bindparam(name, expanding=True))
-
-
 # Statements of table columns (Core, not ORM): rows come back as plain tuples named as the models' fields,
 # and SQLAlchemy spends less on each.
 _event, _identifier = CustomerEvent.__table__.c, Identifier.__table__.c
@@ -144,7 +132,7 @@ def _profile_statement(dialect: str):
         return sa.cast(sa.null(), kind)
 
     def of(table, *columns):
-        return select(*columns).where(_among(dialect, table.person_id, "person_ids"))
+        return select(*columns).where(among(dialect, table.person_id, "person_ids"))
 
     union = sa.union_all(
         of(
@@ -189,7 +177,7 @@ def _profile_statement(dialect: str):
 
 async def profiles_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Profile]:
     result = {p: Profile() for p in person_ids}
-    rows = await session.exec(_profile_statement(_dialect(session)), params={"person_ids": list(person_ids)})
+    rows = await session.exec(_profile_statement(dialect_of(session)), params={"person_ids": list(person_ids)})
     for part, person_id, name, value, namespace, data, granted, at, _ in rows:
         profile = result[person_id]
         if part == "identifier":
@@ -199,24 +187,6 @@ async def profiles_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[
         else:
             profile.consents.append(ConsentRow(name, granted, at))
     return result
-
-
-def _age_in_days(dialect: str, column):
-    """Days from ``column`` to the ``now`` parameter (given by :func:`_now_parameter`).
-
-    As common.dialect.age_in_days, but PostgreSQL reads the epoch with date_part (a float):
-    EXTRACT returns a numeric, and numeric arithmetic over thousands of events cost milliseconds.
-    """
-    now = sa.bindparam("now", type_=sa.Float)
-    if dialect == "postgresql":
-        return (now - func.date_part("epoch", column)) / 86400.0
-    return now - func.julianday(column)  # SQLite keeps naive UTC text; julianday() reads it
-
-
-def _now_parameter(dialect: str, now: datetime) -> float:
-    if dialect == "postgresql":
-        return now.timestamp()
-    return now.timestamp() / 86400.0 + UNIX_EPOCH_JULIAN_DAY
 
 
 @dataclass(frozen=True)
@@ -262,13 +232,13 @@ def _activity_statement(dialect: str):
             func.sum(amount).filter(purchase),
             func.max(_event.occurred_at).filter(joined),
         )
-        .where(_among(dialect, _event.person_id, "person_ids"))
+        .where(among(dialect, _event.person_id, "person_ids"))
         .group_by(_event.person_id, _event.livestream_id)
     )
 
 
 async def activities_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Activity]:
-    rows = await session.exec(_activity_statement(_dialect(session)), params={"person_ids": list(person_ids)})
+    rows = await session.exec(_activity_statement(dialect_of(session)), params={"person_ids": list(person_ids)})
     groups: dict[int, list] = {}
     for person_id, *group in rows:
         groups.setdefault(person_id, []).append(group)
@@ -326,7 +296,7 @@ _VERBS = {
 def _interest_statement(dialect: str):
     kinds = list(INTEREST_WEIGHTS)
     weight = case(*((_event.type == k.value, w) for k, w in INTEREST_WEIGHTS.items()), else_=0.0)
-    decay = func.power(0.5, _age_in_days(dialect, _event.occurred_at) / INTEREST_HALF_LIFE_DAYS)
+    decay = func.power(0.5, age_in_days(dialect, _event.occurred_at) / INTEREST_HALF_LIFE_DAYS)
     score = func.sum(weight * decay).label("score")
     per_kind = [func.count().filter(_event.type == k.value) for k in kinds]
     return (
@@ -345,12 +315,12 @@ def _interest_statement(dialect: str):
 
 async def interests_of(session: AsyncSession, person_id: int, now: datetime, limit: int = 10) -> list[Interest]:
     """Products ranked by weighted interactions, each halving in weight every 14 days (summed in SQL)."""
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     rows = await session.exec(
         _interest_statement(dialect),
         params={
             "person_id": person_id,
-            "now": _now_parameter(dialect, now),
+            "now": now_parameter(dialect, now),
             "since": now - INTEREST_HORIZON,
             "limit": limit,
         },
@@ -419,7 +389,7 @@ async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) ->
     Bounded whatever the history: her 5 latest purchases, 300 purchases of those products by others.
     """
     rows = await session.exec(
-        _co_purchase_statement(_dialect(session)), params={"person_id": person_id, "limit": limit}
+        _co_purchase_statement(dialect_of(session)), params={"person_id": person_id, "limit": limit}
     )
     return [(product_id, buyers) for product_id, buyers in rows]
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...db import claim
 from ..common.dialect import insert_ignore
 from ..identity.identifiers import IdentifierType
 from ..identity.models import Identifier
@@ -100,9 +101,7 @@ async def send_pending(session: AsyncSession, channels: Sequence[MessageChannel]
         .order_by(OutboundMessage.id)
         .limit(SEND_BATCH)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    messages = list((await session.exec(statement)).all())
+    messages = list((await session.exec(claim(statement, session))).all())
     for message in messages:
         await _send_one(session, message, channels, now)
     await session.commit()

@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...db import claim
 from ...outbox import emit
 from ..common.actor import Actor, Role
 from ..common.errors import DomainError, Forbidden
@@ -391,12 +392,6 @@ def can_read_task(actor: Actor, task: Task) -> bool:
     return actor.is_staff
 
 
-def check_step_position(position: int) -> None:
-    check = Validator(Code)
-    check.number_range(("position",), position, 0, 100)
-    check.raise_if_any()
-
-
 # --- SOP templates (HQ) --------------------------------------------------------------------------
 
 MAX_SOP_STEPS = 20
@@ -454,13 +449,6 @@ async def start_for_booking(session: AsyncSession, booking_id: int, actor: Actor
 # --- jobs (called by the scheduler, one transaction per batch) -----------------------------------
 
 CLAIM_BATCH = 200
-
-
-def claim(statement, session: AsyncSession):
-    """Rows for one replica: on PostgreSQL others skip what this one holds."""
-    if session.get_bind().dialect.name == "postgresql":
-        return statement.with_for_update(skip_locked=True)
-    return statement
 
 
 async def overdue_tasks(session: AsyncSession, now: datetime) -> list[Task]:
