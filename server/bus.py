@@ -26,6 +26,7 @@ from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database, claim
 from .outbox import OutboxMessage
+from .unit_of_work import unit_of_work
 
 logger = logging.getLogger("irs.bus")
 
@@ -201,7 +202,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
-        async with self.db.live_writer() as session:
+        async with self.db.live_writer() as session, unit_of_work(session):
             statement = (
                 select(OutboxMessage)
                 .where(col(OutboxMessage.published_at).is_(None))
@@ -210,7 +211,6 @@ class OutboxRelay:
             )
             rows = list((await session.exec(claim(statement, session))).all())
             if not rows:
-                await session.rollback()
                 return 0
             await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
             await session.exec(
@@ -218,7 +218,6 @@ class OutboxRelay:
                 .where(col(OutboxMessage.id).in_([r.id for r in rows]))
                 .values(published_at=self._now())
             )
-            await session.commit()
             return len(rows)
 
     def _now(self) -> datetime:

@@ -26,6 +26,7 @@ from .domains.messaging.channels import MessageChannel
 from .domains.messaging.services import send_pending
 from .domains.tasks.services import TaskPolicy
 from .outbox import purge_published
+from .unit_of_work import use_case
 
 logger = logging.getLogger("irs.scheduler")
 TICK_SECONDS = 1.0
@@ -52,15 +53,14 @@ def standard_jobs(
     ]
 
 
+@use_case
 async def purge_expired(session: AsyncSession, before: datetime) -> int:
     """Published outbox rows, expired sign-in codes and refresh tokens, older than a day."""
-    purged = (
+    return (
         await purge_published(session, before)
         + await purge_sms_codes(session, before)
         + await purge_refresh_tokens(session, before)
     )
-    await session.commit()
-    return purged
 
 
 class Scheduler:

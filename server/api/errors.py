@@ -66,7 +66,7 @@ async def mutate(
     """Run ``action(session)`` in the operation's unit of work.
 
     ``action`` returns the payload's fields; a DomainError becomes the
-    payload's ``errors`` and nothing is written (the service commits only when
+    payload's ``errors`` and nothing is written (the service's use case commits only when
     every check passed).
     """
     async with info.context.db() as session:

@@ -19,6 +19,7 @@ from ..domains.staff.models import StaffSkillCategory, StaffSkillService, StaffU
 from ..domains.staff.passwords import hash_password
 from ..domains.stores.models import Store, StoreService
 from ..domains.stores.services import DayHours, hours_to_json
+from ..unit_of_work import use_case
 from . import data
 
 STORE_COUNT = 200
@@ -226,6 +227,7 @@ async def _seed_livestream(session, report, staff, now: datetime) -> None:
     report.count("livestreams", 1)
 
 
+@use_case
 async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -> SeedReport:
     if production:
         raise SeedRefused("the demo brand is never seeded when IRS_ENV=production")
@@ -237,7 +239,6 @@ async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -
     staff = await _seed_staff(session, report, stores, categories, services, password_hash)
     await _seed_shifts(session, report, staff)
     await _seed_livestream(session, report, staff, now)
-    await session.commit()
     report.logins = [
         ("admin", "HQ admin"),
         ("analyst", "analyst"),

@@ -13,10 +13,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...clock import Clock
 from ...housekeeping import purge
 from ...outbox import emit
+from ...unit_of_work import use_case
 from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..identity.services import root_person
+from ..identity import login
+from ..identity.services import IdentityPolicy, root_person
+from ..identity.verifiers import Verifiers
 from ..staff.hooks import on_access_change
 from ..staff.models import StaffUser
 from ..staff.passwords import decoy_hash, hash_password, needs_rehash, verify_password
@@ -74,6 +77,7 @@ async def _reserve_attempt(limits: AbuseLimits, username: str, address: str) -> 
         ) from None
 
 
+@use_case
 async def staff_login(
     session: AsyncSession,
     policy: TokenPolicy,
@@ -89,16 +93,14 @@ async def staff_login(
     await _reserve_attempt(limits, name, address)
     staff = await find_by_username(session, name) if name else None
     password_hash = staff.password_hash if staff else decoy_hash()
-    await session.commit()
+    await session.commit()  # end the read before the slow hash check: no connection (or SQLite lock) held
     password_ok = await verify_password(password_hash, password or "")
     if not (staff and staff.active and password_ok):
         raise DomainError.single(Code.INVALID_CREDENTIALS, "wrong username or password")
     await limits.forget(limits.sign_in_per_address, name, address)
     if needs_rehash(staff.password_hash):
         staff.password_hash = await hash_password(password)
-    tokens = await _issue(session, policy, staff_actor(staff), now)
-    await session.commit()
-    return tokens
+    return await _issue(session, policy, staff_actor(staff), now)
 
 
 async def _revoke_family(session: AsyncSession, actor_key: str, family_id: str, now: datetime) -> None:
@@ -158,11 +160,23 @@ async def _current_customer(session: AsyncSession, person_id: int) -> Actor | No
     return Actor(kind=ActorKind.CUSTOMER, id=person.id)
 
 
-async def issue_tokens(session: AsyncSession, policy: TokenPolicy, actor: Actor, now: datetime) -> IssuedTokens:
-    """A new session for an actor who proved who she is (the caller commits)."""
-    return await _issue(session, policy, actor, now)
+@use_case
+async def customer_login(
+    session: AsyncSession,
+    policy: TokenPolicy,
+    identity: IdentityPolicy,
+    verifiers: Verifiers,
+    limits: AbuseLimits,
+    now: datetime,
+    **proof: str | None,
+) -> IssuedTokens:
+    """Sign a customer in: identity verifies her proof (phone and SMS code, or a WeChat code) and
+    resolves her through OneID; she gets a session as that person."""
+    person_id = await login.customer_login(session, identity, verifiers, limits, now, **proof)
+    return await _issue(session, policy, Actor(kind=ActorKind.CUSTOMER, id=person_id), now)
 
 
+@use_case
 async def refresh_tokens(session: AsyncSession, policy: TokenPolicy, clock: Clock, refresh_token: str) -> IssuedTokens:
     """Rotate: the presented token is spent, a new pair is issued in the same family."""
     now = clock.now()
@@ -179,13 +193,12 @@ async def refresh_tokens(session: AsyncSession, policy: TokenPolicy, clock: Cloc
     if spent.rowcount != 1 or actor is None:
         # Reuse of a spent token means it leaked: end the whole session (every token of the family).
         await _revoke_family(session, row.actor_key, row.family_id, now)
-        await session.commit()
+        await session.commit()  # the revocation stands although the request is refused
         raise _invalid_refresh()
-    tokens = await _issue(session, policy, actor, now, family_id=row.family_id)
-    await session.commit()
-    return tokens
+    return await _issue(session, policy, actor, now, family_id=row.family_id)
 
 
+@use_case
 async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, everywhere: bool = False) -> bool:
     """End the session the refresh token belongs to (or all of its owner's). Idempotent."""
     now = clock.now()
@@ -197,7 +210,6 @@ async def logout(session: AsyncSession, clock: Clock, refresh_token: str, *, eve
         await revoke_sessions(session, row.actor_key, now)
     else:
         await _revoke_family(session, row.actor_key, row.family_id, now)
-    await session.commit()
     return True
 
 

@@ -13,19 +13,22 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
+from ...unit_of_work import use_case
 from ..messaging.services import MessageKind, queue
 from ..stores.models import Store
 from ..tasks import services as tasks
 from ..tasks.dispatch import Choice, choose_guide
-from .models import Booking, BookingProduct
-from .services import BookingStatus, need_of, release_customer_place, reminder_key, slot_of
+from .models import Booking, BookingProduct, BookingStatus
+from .reception import close_for_no_show, need_of, slot_of
+from .seats import release_customer_place
+from .services import reminder_key
 
 
+@use_case
 async def escalate_overdue_tasks(session: AsyncSession, policy: tasks.TaskPolicy, now: datetime) -> int:
     overdue = await tasks.overdue_tasks(session, now)
     for task in overdue:
         await tasks.escalate(session, task, await _next_guide(session, task), policy, now)
-    await session.commit()
     return len(overdue)
 
 
@@ -43,6 +46,7 @@ async def _next_guide(session: AsyncSession, task) -> Choice:
     return Choice(choice.guide_id, f"escalated: {choice.reason}")
 
 
+@use_case
 async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) -> int:
     """CONFIRMED bookings whose slot ended more than ``grace`` ago. Cancelled ones are never no-shows."""
     statement = (
@@ -55,20 +59,20 @@ async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) 
     for booking in late:
         booking.status, booking.updated_at = BookingStatus.NO_SHOW.value, now
         await release_customer_place(session, booking.person_id)
-        await tasks.cancel_for_no_show(session, booking.id, now)
-    await session.commit()
+        await close_for_no_show(session, booking, now)
     return len(late)
 
 
+@use_case
 async def remind_guides(session: AsyncSession, policy: tasks.TaskPolicy, now: datetime) -> int:
     """An hour (reminder_minutes) before the slot, the guide holding the task is reminded."""
     due = await tasks.tasks_to_remind(session, now, policy)
     for task in due:
         tasks.remind(session, task, now)
-    await session.commit()
     return len(due)
 
 
+@use_case
 async def remind_customers(session: AsyncSession, policy: tasks.TaskPolicy, brand: str, now: datetime) -> int:
     """An hour (reminder_minutes) before her slot she gets a message: once per slot she is booked
     for (a rescheduled booking is reminded of its new time), whether or not a guide has her task."""
@@ -101,5 +105,4 @@ async def remind_customers(session: AsyncSession, policy: tasks.TaskPolicy, bran
             },
             now,
         )
-    await session.commit()
     return len(due)

@@ -9,8 +9,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from ..common.actor import HQ_ROLES, Actor, ActorKind
 from ..common.errors import Forbidden
-from .models import Booking
-from .services import BookingStatus
+from .models import Booking, BookingStatus
 
 
 def _with_status(statement: SelectOfScalar[Booking], status: BookingStatus | None) -> SelectOfScalar[Booking]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -76,3 +77,24 @@ class BookingProduct(SQLModel, table=True):
 
     booking_id: int = Field(foreign_key="booking.id", primary_key=True, ondelete="CASCADE")
     product_id: int = Field(foreign_key="product.id", primary_key=True)
+
+
+BOOKING_EVENT_SOURCE = "bookings"
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "CONFIRMED"
+    CHECKED_IN = "CHECKED_IN"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+    CANCELLED = "CANCELLED"
+
+
+# Bookings that hold her at a store at their time: no other may overlap them.
+HOLDING_STATUSES = (BookingStatus.CONFIRMED.value, BookingStatus.CHECKED_IN.value)
+
+
+class BookingSource(StrEnum):
+    LIVESTREAM = "LIVESTREAM"  # booked from a livestream
+    DIRECT = "DIRECT"  # by the customer, outside a livestream
+    STAFF = "STAFF"  # by staff on the customer's behalf

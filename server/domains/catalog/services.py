@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import utcnow
+from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
@@ -67,6 +68,7 @@ async def _code_taken(session: AsyncSession, model, code: str) -> bool:
     return (await session.exec(statement)).one() > 0
 
 
+@use_case
 async def create_category(
     session: AsyncSession, actor: Actor, draft: NamedDraft, idempotency_key: str | None = None
 ) -> ProductCategory:
@@ -77,15 +79,15 @@ async def create_category(
 
     duplicate = DomainError.single(Code.DUPLICATE_CODE, f"category {code} exists", ("input", "code"))
 
-    async def create() -> int:
+    async def create():
         if await _code_taken(session, ProductCategory, code):
             raise duplicate
         category = ProductCategory(code=code, name=draft.name.strip())
         session.add(category)
         await session.flush()
-        return category.id
+        return category
 
-    category_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="productCategoryCreate",
@@ -94,10 +96,11 @@ async def create_category(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=ProductCategory,
     )
-    return await session.get(ProductCategory, category_id)
 
 
+@use_case
 async def create_service(
     session: AsyncSession,
     actor: Actor,
@@ -113,15 +116,15 @@ async def create_service(
 
     duplicate = DomainError.single(Code.DUPLICATE_CODE, f"service {code} exists", ("input", "code"))
 
-    async def create() -> int:
+    async def create():
         if await _code_taken(session, Service, code):
             raise duplicate
         service = Service(code=code, name=draft.name.strip(), duration_minutes=duration_minutes)
         session.add(service)
         await session.flush()
-        return service.id
+        return service
 
-    service_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="serviceCreate",
@@ -130,8 +133,8 @@ async def create_service(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=Service,
     )
-    return await session.get(Service, service_id)
 
 
 def _check_price(check: Validator, amount: int | None, currency: str | None, brand_currency: str):
@@ -145,6 +148,7 @@ async def _check_category(session: AsyncSession, check: Validator, category_id: 
         check.add("NOT_FOUND", "category not found", ("input", "categoryId"))
 
 
+@use_case
 async def create_product(
     session: AsyncSession,
     actor: Actor,
@@ -170,7 +174,7 @@ async def create_product(
 
     duplicate = DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("input", "sku"))
 
-    async def create() -> int:
+    async def create():
         taken = await session.exec(select(func.count()).where(Product.sku == sku))
         if taken.one():
             raise duplicate
@@ -185,9 +189,9 @@ async def create_product(
         )
         session.add(product)
         await session.flush()
-        return product.id
+        return product
 
-    product_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="productCreate",
@@ -196,10 +200,11 @@ async def create_product(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=Product,
     )
-    return await session.get(Product, product_id)
 
 
+@use_case
 async def update_product(
     session: AsyncSession,
     actor: Actor,
@@ -224,7 +229,6 @@ async def update_product(
         if value is not None:
             setattr(product, name, value.strip() if isinstance(value, str) else value)
     product.updated_at = utcnow()
-    await session.commit()
     return product
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,9 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     result_id: int
     created_at: Any = utc_field(default_factory=utcnow)
+
+
+Created = TypeVar("Created", bound=SQLModel)
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -63,14 +66,19 @@ async def create_once(
     key: str | None,
     payload: Any,
     codes: type[Enum],
-    create: Callable[[], Awaitable[int]],
+    create: Callable[[], Awaitable[Created]],
+    model: type[Created],
     duplicate: DomainError | None = None,
-) -> int:
-    """Run ``create`` and commit, unless ``key`` was already used by ``actor``.
+) -> Created:
+    """Run ``create`` in the caller's unit of work, unless ``key`` was already used by ``actor``.
 
-    Returns the id of the created (or first created) object. ``create`` checks
-    uniqueness itself; when a concurrent request wins the race anyway, the
-    database's unique constraint fails the commit and ``duplicate`` is raised.
+    Returns the created object, or the one the first request with this key
+    created (a ``model`` row); the caller's use case commits. With a key or
+    ``duplicate``, ``create`` is flushed in a savepoint: when a concurrent
+    request wins the race anyway, its unique record (or the database's unique
+    constraint on what ``create`` wrote) fails the flush, the savepoint is
+    rolled back, and the first request's result is returned (or ``duplicate``
+    raised).
     """
     fingerprint = request_fingerprint(payload)
     if key is not None:
@@ -81,30 +89,39 @@ async def create_once(
                 ("input", "idempotencyKey"),
             )
         if (record := await _recorded(session, actor, operation, key)) is not None:
-            return _check_same_request(record, fingerprint, codes)
+            return await _first_result(session, model, record, fingerprint, codes)
+    if key is None and duplicate is None:  # no race to recover from: spare the savepoint's round trips
+        return await _create_and_record(session, create, None)
+    record = IdempotencyRecord(actor=actor, operation=operation, key=key or "", request_hash=fingerprint, result_id=0)
     try:
-        result_id = await create()
-        if key is not None:
-            session.add(
-                IdempotencyRecord(
-                    actor=actor,
-                    operation=operation,
-                    key=key,
-                    request_hash=fingerprint,
-                    result_id=result_id,
-                )
-            )
-        await session.commit()
+        async with session.begin_nested():
+            created = await _create_and_record(session, create, record if key is not None else None)
     except (IntegrityError, DomainError) as error:
-        await session.rollback()
         # A concurrent retry with the same key committed first (its unique record stopped us, or what
         # it took made our attempt fail: the last seat, say): answer with its result.
         if key is not None and (record := await _recorded(session, actor, operation, key)) is not None:
-            return _check_same_request(record, fingerprint, codes)
+            return await _first_result(session, model, record, fingerprint, codes)
         if isinstance(error, DomainError):
             raise
         raise _as_duplicate(error, duplicate) from error
-    return result_id
+    return created
+
+
+async def _create_and_record(
+    session: AsyncSession, create: Callable[[], Awaitable[Created]], record: IdempotencyRecord | None
+) -> Created:
+    created = await create()
+    if record is not None:
+        record.result_id = created.id
+        session.add(record)
+    await session.flush()
+    return created
+
+
+async def _first_result(
+    session: AsyncSession, model: type[Created], record: IdempotencyRecord, fingerprint: str, codes: type[Enum]
+) -> Created:
+    return await session.get(model, _check_same_request(record, fingerprint, codes))
 
 
 def _as_duplicate(error: IntegrityError, duplicate: DomainError | None) -> Exception:

@@ -13,6 +13,7 @@ from limits import RateLimitItem
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...unit_of_work import use_case
 from ..common.dialect import insert_ignore
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
@@ -40,6 +41,7 @@ def _code_hash(phone: str, code: str) -> str:
     return hashlib.sha256(f"{phone}|{code}".encode()).hexdigest()
 
 
+@use_case
 async def request_sms_code(
     session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, address: str, phone: str, now: datetime
 ) -> datetime:
@@ -56,23 +58,18 @@ async def request_sms_code(
         .values(last_sent_at=now)
     )
     if claimed.rowcount != 1:  # one statement decides, so concurrent requests send one SMS
-        await session.rollback()
         raise DomainError.single(
             Code.TOO_MANY_ATTEMPTS,
             "a code was sent less than a minute ago",
             ("phone",),
             retry_after=await _resend_wait(session, number, now),
         )
-    try:
-        await _within(limits, limits.sms_codes_per_phone, number, "too many codes sent to this phone", ("phone",))
-    except DomainError:
-        await session.rollback()
-        raise
+    await _within(limits, limits.sms_codes_per_phone, number, "too many codes sent to this phone", ("phone",))
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         SmsCode(phone=number, code_hash=_code_hash(number, code), created_at=now, expires_at=now + CODE_LIFETIME)
     )
-    await session.commit()
+    await session.commit()  # the code is stored before it is sent: she may type it before the send returns
     try:
         await verifiers.sms.send(number, f"【Elegance】验证码 {code}，5 分钟内有效。")
     except VerifierUnavailable as error:
@@ -96,11 +93,12 @@ async def _resend_wait(session: AsyncSession, phone: str, now: datetime) -> int:
     return max(1, math.ceil((last_sent + RESEND_AFTER - now).total_seconds())) if last_sent else 1
 
 
-async def _check_sms_code(
+async def _count_sms_attempt(
     session: AsyncSession, verifiers: Verifiers, limits: AbuseLimits, phone: str, code: str, now: datetime
-):
+) -> SmsCode | None:
+    """The code she is trying, with this attempt counted (None: the development code, accepted)."""
     if verifiers.accept_dev_sms_code and code == DEV_SMS_CODE:
-        return
+        return None
     latest = (
         await session.exec(
             select(SmsCode)
@@ -127,9 +125,14 @@ async def _check_sms_code(
         .where(SmsCode.id == latest.id, SmsCode.attempts < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
         .values(attempts=SmsCode.attempts + 1)
     )
-    await session.commit()
     if counted.rowcount != 1:
         raise DomainError.single(Code.TOO_MANY_ATTEMPTS, "too many wrong codes; request a new one", ("smsCode",))
+    return latest
+
+
+async def _accept_sms_code(
+    session: AsyncSession, limits: AbuseLimits, latest: SmsCode, phone: str, code: str, now: datetime
+) -> None:
     if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code or "")):
         raise DomainError.single(Code.INVALID_CODE, "wrong code", ("smsCode",))
     spent = await session.exec(
@@ -155,6 +158,7 @@ async def _wechat_identifiers(verifiers: Verifiers, app_id: str, code: str) -> l
     return identifiers
 
 
+@use_case
 async def customer_login(
     session: AsyncSession,
     policy: IdentityPolicy,
@@ -167,14 +171,17 @@ async def customer_login(
     wechat_app_id: str | None = None,
     wechat_code: str | None = None,
 ) -> int:
-    """Verify the customer and resolve her through OneID; returns her person id (not committed)."""
+    """Verify the customer and resolve her through OneID; returns her person id."""
     if (phone is None) == (wechat_code is None):
         raise DomainError.single(
             Code.INVALID_VALUE, "sign in with phone and smsCode, or with wechatAppId and wechatCode"
         )
     if phone is not None:
         number = _phone(phone, ("phone",))
-        await _check_sms_code(session, verifiers, limits, number, sms_code or "", now)
+        attempt = await _count_sms_attempt(session, verifiers, limits, number, sms_code or "", now)
+        await session.commit()  # the attempt counts even when the code turns out wrong
+        if attempt is not None:
+            await _accept_sms_code(session, limits, attempt, number, sms_code or "", now)
         identifiers = [RawIdentifier(IdentifierType.PHONE, number)]
     else:
         identifiers = await _wechat_identifiers(verifiers, wechat_app_id or "", wechat_code)

@@ -20,6 +20,7 @@ from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...housekeeping import purge
+from ...unit_of_work import unit_of_work, use_case
 from ..catalog.models import Product
 from ..common.actor import Actor, Role
 from ..common.audit import audit
@@ -104,6 +105,7 @@ def _new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+@use_case
 async def create_source(
     session: AsyncSession, actor: Actor, name: str, kind: SourceKind, idempotency_key: str | None = None
 ) -> tuple[TouchpointSource, str | None]:
@@ -115,15 +117,15 @@ async def create_source(
     key = _new_key()
     duplicate = DomainError.single(Code.DUPLICATE_NAME, "a source with this name exists", ("input", "name"))
 
-    async def create() -> int:
+    async def create():
         if (await session.exec(select(func.count()).where(TouchpointSource.name == name))).one():
             raise duplicate
         source = TouchpointSource(name=name, kind=kind.value, key_hash=_hash_key(key), key_prefix=key[:12])
         session.add(source)
         await session.flush()
-        return source.id
+        return source
 
-    source_id = await create_once(
+    source = await create_once(
         session,
         actor=actor.key,
         operation="sourceCreate",
@@ -132,11 +134,12 @@ async def create_source(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=TouchpointSource,
     )
-    source = await session.get(TouchpointSource, source_id)
     return source, (key if source.key_hash == _hash_key(key) else None)
 
 
+@use_case
 async def rotate_source_key(session: AsyncSession, actor: Actor, source_id: int, now: datetime):
     actor.require_role(Role.HQ_ADMIN)
     source = await session.get(TouchpointSource, source_id)
@@ -144,17 +147,16 @@ async def rotate_source_key(session: AsyncSession, actor: Actor, source_id: int,
         raise not_found(Code, "source", ("id",))
     key = _new_key()
     source.key_hash, source.key_prefix, source.key_rotated_at = _hash_key(key), key[:12], now
-    await session.commit()
     return source, key
 
 
+@use_case
 async def disable_source(session: AsyncSession, actor: Actor, source_id: int) -> TouchpointSource:
     actor.require_role(Role.HQ_ADMIN)
     source = await session.get(TouchpointSource, source_id)
     if source is None:
         raise not_found(Code, "source", ("id",))
     source.active = False
-    await session.commit()
     return source
 
 
@@ -302,7 +304,8 @@ async def admit_batch(limits: AbuseLimits, source: str) -> None:
 async def ingest(
     session: AsyncSession, policy: IdentityPolicy, source: str, events: list[RawEvent], now: datetime
 ) -> list[EventResult]:
-    """Store a batch: valid events are kept even when others are rejected. Commits.
+    """Store a batch: valid events are kept even when others are rejected. A use case: each attempt is
+    a unit of work.
 
     Concurrent batches that link the same persons may collide (a unique
     identifier created twice, a deadlock, persons merged meanwhile); the batch
@@ -312,14 +315,13 @@ async def ingest(
         raise DomainError.single(Code.TOO_MANY_EVENTS, f"at most {MAX_EVENTS_PER_CALL} events a call", ("events",))
     for attempt in range(MAX_ATTEMPTS):
         try:
-            screened = await _screen(session, policy, source, events, now)
-            checked = [s for s in screened if isinstance(s, CheckedEvent)]
-            persons = iter(await resolve(session, checked, now=now, actor=source))
-            await _check_no_erasure_meanwhile(session, policy, checked)
-            await session.commit()
+            async with unit_of_work(session):
+                screened = await _screen(session, policy, source, events, now)
+                checked = [s for s in screened if isinstance(s, CheckedEvent)]
+                persons = iter(await resolve(session, checked, now=now, actor=source))
+                await _check_no_erasure_meanwhile(session, policy, checked)
             break
         except Exception as error:
-            await session.rollback()
             if not _retryable(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
             logger.info("identity batch from %s collided (%s); resolving it again", source, type(error).__name__)
@@ -335,7 +337,7 @@ async def record_event(
 ) -> int:
     """For other domains: add one event to a person's timeline inside the caller's transaction.
 
-    Returns the person id. The caller commits (and retries on a conflict).
+    Returns the person id, in the caller's unit of work (which retries on a conflict).
     """
     screened = await _screen(session, policy, source, [event], now)
     if not isinstance(screened[0], CheckedEvent):
@@ -398,6 +400,7 @@ async def _subtree(session: AsyncSession, person_id: int) -> set[int]:
     return members
 
 
+@use_case
 async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: datetime) -> PersonMerge:
     """Undo a merge: the merged person gets back the identifiers and events that came through her.
 
@@ -434,13 +437,13 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     merge.undone_at, merge.undone_by = now, actor.key
     await reproject(session, [root.id, merge.merged_id])
     audit(session, actor.key, "person.split", f"person:{merge.merged_id}", now, merge=merge.id, survivor=root.id)
-    await session.commit()
     return merge
 
 
 # --- erasure -------------------------------------------------------------------------------------
 
 
+@use_case
 async def erase_person(
     session: AsyncSession, actor: Actor, policy: IdentityPolicy, person_id: int, now: datetime
 ) -> Person:
@@ -469,7 +472,6 @@ async def erase_person(
     await hooks.forget(session, members, now)  # what she wrote in the domains above (booking notes…)
     await session.exec(update(Person).where(col(Person.id).in_(members)).values(erased_at=now))
     audit(session, actor.key, "person.erase", f"person:{person.id}", now, identifiers=len(identifiers))
-    await session.commit()
     await session.refresh(person)
     return person
 
@@ -507,7 +509,7 @@ async def merges_into(session: AsyncSession, person_id: int) -> list[PersonMerge
 async def record_person_event(
     session: AsyncSession, person_id: int, source: str, event: RawEvent, now: datetime
 ) -> int:
-    """Add an event to a known person's timeline (staff edits, other domains). The caller commits."""
+    """Add an event to a known person's timeline (staff edits, other domains), in the caller's unit of work."""
     person = await root_person(session, person_id)
     if person is None:
         raise not_found(Code, "customer", ("customerId",))
@@ -538,6 +540,7 @@ async def record_person_event(
     return person.id
 
 
+@use_case
 async def update_traits(session: AsyncSession, actor: Actor, person_id: int, properties: dict, now: datetime) -> int:
     """Staff edit a profile: recorded as a PROFILE_UPDATE event, so the latest occurredAt still wins."""
     person = await root_person(session, person_id)
@@ -561,7 +564,6 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     )
     person_id = await record_person_event(session, person.id, actor.key, event, now)
     audit(session, actor.key, "customer.update_traits", f"person:{person.id}", now, fields=sorted(properties))
-    await session.commit()
     return person_id
 
 
@@ -569,6 +571,7 @@ def source_listing():
     return select(TouchpointSource)
 
 
+@use_case
 async def set_relationship_guide(
     session: AsyncSession, actor: Actor, person_id: int, guide_id: int | None, now: datetime
 ) -> Person:
@@ -587,7 +590,6 @@ async def set_relationship_guide(
         actor.require_store(guide.store_id)
     person.relationship_guide_id = guide_id
     audit(session, actor.key, "customer.relationship_guide", f"person:{person.id}", now, guide=guide_id)
-    await session.commit()
     return person
 
 

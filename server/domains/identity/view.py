@@ -21,7 +21,9 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
+from ...unit_of_work import use_case
 from ..common.actor import Actor, ActorKind, Role
+from ..common.audit import audit
 from ..common.dialect import age_in_days, among, dialect_of, now_parameter
 from ..common.errors import Forbidden
 from . import hooks
@@ -46,6 +48,14 @@ STORE_RELATIONSHIP_TYPES = (
     EventType.POS_PURCHASE.value,
     EventType.LIVESTREAM_BOOK_CLICK.value,
 )
+
+
+@use_case
+async def record_unmasked_read(
+    session: AsyncSession, actor_key: str, person_id: int, now: datetime, request_id: str | None
+) -> None:
+    """Staff saw her unmasked: the audit log says who, when, and in which request."""
+    audit(session, actor_key, "customer.read_unmasked", f"person:{person_id}", now, requestId=request_id)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...unit_of_work import use_case
 from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
 from ..common.idempotency import create_once
@@ -94,6 +95,7 @@ async def _replace_products(session: AsyncSession, livestream_id: int, product_i
     )
 
 
+@use_case
 async def create_livestream(
     session: AsyncSession, actor: Actor, draft: LivestreamDraft, idempotency_key: str | None = None
 ) -> Livestream:
@@ -104,7 +106,7 @@ async def create_livestream(
     await _check_references(session, check, draft.team_id, draft.product_ids)
     check.raise_if_any()
 
-    async def create() -> int:
+    async def create():
         livestream = Livestream(
             title=draft.title.strip(),
             host_name=draft.host_name.strip(),
@@ -117,9 +119,9 @@ async def create_livestream(
         session.add(livestream)
         await session.flush()
         await _replace_products(session, livestream.id, draft.product_ids)
-        return livestream.id
+        return livestream
 
-    livestream_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="livestreamCreate",
@@ -127,8 +129,8 @@ async def create_livestream(
         payload=asdict(draft),
         codes=Code,
         create=create,
+        model=Livestream,
     )
-    return await session.get(Livestream, livestream_id)
 
 
 def _apply_status(check: Validator, livestream: Livestream, status: LivestreamStatus | None, now: datetime) -> None:
@@ -149,6 +151,7 @@ def _apply_status(check: Validator, livestream: Livestream, status: LivestreamSt
         livestream.actual_end = now
 
 
+@use_case
 async def update_livestream(
     session: AsyncSession, actor: Actor, livestream_id: int, changes: LivestreamChanges, now: datetime
 ) -> Livestream:
@@ -176,7 +179,6 @@ async def update_livestream(
     if changes.product_ids is not None:
         await _replace_products(session, livestream.id, changes.product_ids)
     livestream.updated_at = now
-    await session.commit()
     return livestream
 
 

@@ -13,6 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
+from ...unit_of_work import use_case
 from ..common.dialect import insert_ignore
 from ..identity.identifiers import IdentifierType
 from ..identity.models import Identifier
@@ -93,8 +94,9 @@ async def recipient_of(session: AsyncSession, person_id: int) -> Recipient:
     return Recipient(openids=openids, phone=phone)
 
 
+@use_case
 async def send_pending(session: AsyncSession, channels: Sequence[MessageChannel], now: datetime) -> int:
-    """Send one batch through the first channel that reaches each customer; commits. Returns how many."""
+    """Send one batch through the first channel that reaches each customer. Returns how many."""
     statement = (
         select(OutboundMessage)
         .where(OutboundMessage.status == MessageStatus.PENDING.value)
@@ -104,7 +106,6 @@ async def send_pending(session: AsyncSession, channels: Sequence[MessageChannel]
     messages = list((await session.exec(claim(statement, session))).all())
     for message in messages:
         await _send_one(session, message, channels, now)
-    await session.commit()
     return len(messages)
 
 

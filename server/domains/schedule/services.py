@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.dialect import is_in
 from ..common.errors import DomainError
@@ -68,6 +69,7 @@ async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -
     return {store_id: known[store_id] for store_id in store_ids}
 
 
+@use_case
 async def update_settings(
     session: AsyncSession,
     actor: Actor,
@@ -102,10 +104,10 @@ async def update_settings(
             setattr(settings, name, value)
     settings.updated_at = now
     session.add(settings)
-    await session.commit()
     return settings
 
 
+@use_case
 async def set_capacity_override(
     session: AsyncSession, actor: Actor, store_id: int, day: date, capacity: int | None, now: datetime
 ) -> None:
@@ -124,7 +126,6 @@ async def set_capacity_override(
         session.add(CapacityOverride(store_id=store_id, day=day, capacity=capacity, updated_at=now))
     else:
         row.capacity, row.updated_at = capacity, now
-    await session.commit()
 
 
 # --- shifts --------------------------------------------------------------------------------------
@@ -168,6 +169,7 @@ def _check_interval(check: Validator, path: tuple[str, ...], starts: time | None
         check.add("INVALID_SHIFT", "a shift starts before it ends", path)
 
 
+@use_case
 async def set_weekly_shifts(
     session: AsyncSession, actor: Actor, staff_id: int, shifts: Sequence[WeeklyShift]
 ) -> list[ShiftPattern]:
@@ -194,7 +196,6 @@ async def set_weekly_shifts(
         for s in shifts
     ]
     session.add_all(rows)
-    await session.commit()
     return sorted(rows, key=lambda r: (r.weekday, r.starts))
 
 
@@ -205,6 +206,7 @@ def _overlapping(shifts: Sequence[WeeklyShift]):
             yield a, b
 
 
+@use_case
 async def add_shift_exception(
     session: AsyncSession,
     actor: Actor,
@@ -234,17 +236,16 @@ async def add_shift_exception(
         created_at=now,
     )
     session.add(row)
-    await session.commit()
     return row
 
 
+@use_case
 async def remove_shift_exception(session: AsyncSession, actor: Actor, exception_id: int) -> None:
     row = await session.get(ShiftException, exception_id)
     if row is None:
         raise not_found(Code, "shift exception", ("id",))
     await _guide(session, actor, row.staff_id, ("id",))
     await session.delete(row)
-    await session.commit()
 
 
 async def shifts_of(session: AsyncSession, staff_id: int) -> list[ShiftPattern]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...unit_of_work import use_case
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
 from ..common.errors import DomainError, Forbidden
@@ -95,6 +96,7 @@ async def _replace_skills(session: AsyncSession, staff_id: int, categories, serv
         session.add_all(StaffSkillService(staff_id=staff_id, service_id=s) for s in set(services))
 
 
+@use_case
 async def create_staff(
     session: AsyncSession, actor: Actor, draft: StaffDraft, idempotency_key: str | None = None
 ) -> StaffUser:
@@ -116,7 +118,7 @@ async def create_staff(
 
     duplicate = DomainError.single(Code.DUPLICATE_USERNAME, "username is taken", ("input", "username"))
 
-    async def create() -> int:
+    async def create():
         taken = await session.exec(select(func.count()).where(StaffUser.username == username))
         if taken.one():
             raise duplicate
@@ -130,10 +132,10 @@ async def create_staff(
         session.add(staff)
         await session.flush()
         await _replace_skills(session, staff.id, draft.category_ids, draft.service_ids)
-        return staff.id
+        return staff
 
     fingerprint = {**asdict(draft), "password": None}  # the password is not kept, even hashed
-    staff_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="staffCreate",
@@ -142,8 +144,8 @@ async def create_staff(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=StaffUser,
     )
-    return await session.get(StaffUser, staff_id)
 
 
 async def _load_for_write(
@@ -156,6 +158,7 @@ async def _load_for_write(
     return staff
 
 
+@use_case
 async def update_staff(
     session: AsyncSession, actor: Actor, staff_id: int, changes: StaffChanges, now: datetime
 ) -> StaffUser:
@@ -181,16 +184,15 @@ async def update_staff(
     staff.role, staff.store_id = role.value, store_id
     await _replace_skills(session, staff.id, changes.category_ids, changes.service_ids)
     staff.updated_at = now
-    await session.commit()
     return staff
 
 
+@use_case
 async def deactivate_staff(session: AsyncSession, actor: Actor, staff_id: int, now: datetime) -> StaffUser:
     staff = await _load_for_write(session, actor, staff_id, path=("id",))
     staff.active = False
     staff.updated_at = now
     await hooks.access_changed(session, staff.id, now)
-    await session.commit()
     return staff
 
 
@@ -248,6 +250,7 @@ class TeamDraft:
     member_ids: Sequence[int] = field(default_factory=tuple)
 
 
+@use_case
 async def create_team(
     session: AsyncSession, actor: Actor, draft: TeamDraft, idempotency_key: str | None = None
 ) -> Team:
@@ -264,7 +267,7 @@ async def create_team(
 
     duplicate = DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("input", "name"))
 
-    async def create() -> int:
+    async def create():
         taken = await session.exec(select(func.count()).where(Team.name == name))
         if taken.one():
             raise duplicate
@@ -272,9 +275,9 @@ async def create_team(
         session.add(team)
         await session.flush()
         session.add_all(TeamMember(team_id=team.id, staff_id=m) for m in members)
-        return team.id
+        return team
 
-    team_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="teamCreate",
@@ -283,8 +286,8 @@ async def create_team(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=Team,
     )
-    return await session.get(Team, team_id)
 
 
 async def teams_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Team]:

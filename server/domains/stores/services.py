@@ -13,6 +13,7 @@ from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import utcnow
+from ...unit_of_work import use_case
 from ..catalog.services import services_by_ids
 from ..common.actor import Actor, Role
 from ..common.errors import DomainError
@@ -132,6 +133,7 @@ async def _replace_services(session: AsyncSession, store_id: int, service_ids: S
     session.add_all(StoreService(store_id=store_id, service_id=s) for s in set(service_ids))
 
 
+@use_case
 async def create_store(
     session: AsyncSession, actor: Actor, draft: StoreDraft, idempotency_key: str | None = None
 ) -> Store:
@@ -150,7 +152,7 @@ async def create_store(
 
     duplicate = DomainError.single(Code.DUPLICATE_CODE, f"store {code} exists", ("input", "code"))
 
-    async def create() -> int:
+    async def create():
         taken = await session.exec(select(func.count()).where(Store.code == code))
         if taken.one():
             raise duplicate
@@ -168,9 +170,9 @@ async def create_store(
         session.add(store)
         await session.flush()
         await _replace_services(session, store.id, draft.service_ids)
-        return store.id
+        return store
 
-    store_id = await create_once(
+    return await create_once(
         session,
         actor=actor.key,
         operation="storeCreate",
@@ -179,10 +181,11 @@ async def create_store(
         codes=Code,
         create=create,
         duplicate=duplicate,
+        model=Store,
     )
-    return await session.get(Store, store_id)
 
 
+@use_case
 async def update_store(session: AsyncSession, actor: Actor, store_id: int, changes: StoreChanges) -> Store:
     actor.require_role(Role.HQ_ADMIN)
     store = await session.get(Store, store_id)
@@ -201,7 +204,6 @@ async def update_store(session: AsyncSession, actor: Actor, store_id: int, chang
     if changes.service_ids is not None:
         await _replace_services(session, store.id, changes.service_ids)
     store.updated_at = utcnow()
-    await session.commit()
     return store
 
 

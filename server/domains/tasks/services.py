@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
 from ...outbox import emit
+from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
@@ -96,7 +97,7 @@ async def sop_steps(session: AsyncSession, customer_type: CustomerType) -> list[
 
 
 async def create_reception(session: AsyncSession, reception: Reception, policy: TaskPolicy, now: datetime) -> Task:
-    """The booking's RECEPTION task, dispatched; in the caller's transaction (the caller commits)."""
+    """The booking's RECEPTION task, dispatched, in the caller's unit of work."""
     customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
     choice = await choose_guide(session, reception.need)
     task = Task(
@@ -240,6 +241,7 @@ def _announce(session, task: Task, action: TaskAction, now: datetime) -> None:
     emit(session, store_queue_topic(task.store_id), "UPDATED", _message(task) | {"action": action.value}, now)
 
 
+@use_case
 async def acknowledge(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
     task = await _task_for_update(session, task_id)
     _require_assignee(actor, task)
@@ -247,20 +249,19 @@ async def acknowledge(session: AsyncSession, actor: Actor, task_id: int, now: da
         raise DomainError.single(Code.INVALID_STATE, "a queued task is assigned before it is acknowledged", ("id",))
     _move(session, task, actor, [TaskStatus.OPEN], TaskStatus.ACKNOWLEDGED, TaskAction.ACKNOWLEDGED, now)
     task.ack_due_at = None
-    await session.commit()
     return task
 
 
+@use_case
 async def start(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
     """The customer is here: reception begins (check-in does this too)."""
     task = await _task_for_update(session, task_id)
     _require_assignee(actor, task)
-    await begin(session, task, actor, now)
-    await session.commit()
+    await _begin(session, task, actor, now)
     return task
 
 
-async def begin(session: AsyncSession, task: Task, actor: Actor, now: datetime) -> None:
+async def _begin(session: AsyncSession, task: Task, actor: Actor, now: datetime) -> None:
     """IN_PROGRESS within the caller's transaction (a check-in acknowledges on the way)."""
     _move(
         session,
@@ -274,6 +275,7 @@ async def begin(session: AsyncSession, task: Task, actor: Actor, now: datetime) 
     task.ack_due_at = None
 
 
+@use_case
 async def complete_step(session: AsyncSession, actor: Actor, task_id: int, position: int, now: datetime) -> Task:
     task = await _task_for_update(session, task_id, ("taskId",))  # taskStepComplete(taskId:, position:)
     _require_assignee(actor, task, ("taskId",))
@@ -289,7 +291,6 @@ async def complete_step(session: AsyncSession, actor: Actor, task_id: int, posit
         task.updated_at = now
         _history(session, task, actor.key, TaskAction.STEP_DONE, now, note=step.title)
         _announce(session, task, TaskAction.STEP_DONE, now)
-    await session.commit()
     return task
 
 
@@ -304,9 +305,10 @@ def _acknowledge_by_working(session, task: Task, actor: Actor, now: datetime) ->
     task.ack_due_at = None
 
 
+@use_case
 async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
-    """DONE once every required step is ticked; in the caller's transaction (see
-    ``bookings.services.complete_reception``, which also completes her booking)."""
+    """DONE once every required step is ticked. A booked reception completes through
+    ``bookings.reception.complete_reception``, which runs this and completes her booking with it."""
     task = await _task_for_update(session, task_id)
     _require_assignee(actor, task)
     open_steps = (
@@ -334,6 +336,7 @@ async def cancel_for_booking(session: AsyncSession, booking_id: int, actor_key: 
     _announce(session, task, TaskAction.CANCELLED, now)
 
 
+@use_case
 async def reassign(
     session: AsyncSession, actor: Actor, task_id: int, guide_id: int, policy: TaskPolicy, now: datetime
 ) -> Task:
@@ -351,7 +354,6 @@ async def reassign(
     await _assign(
         session, task, Choice(guide.id, f"reassigned by {actor.key}"), policy, now, TaskAction.REASSIGNED, actor.key
     )
-    await session.commit()
     return task
 
 
@@ -397,6 +399,7 @@ def can_read_task(actor: Actor, task: Task) -> bool:
 MAX_SOP_STEPS = 20
 
 
+@use_case
 async def set_sop_template(
     session: AsyncSession, actor: Actor, customer_type: CustomerType, name: str, steps: Sequence[dict], now: datetime
 ) -> SopTemplate:
@@ -424,7 +427,6 @@ async def set_sop_template(
     else:
         template.name, template.steps, template.updated_by, template.updated_at = name, clean, actor.key, now
     session.add(template)
-    await session.commit()
     return template
 
 
@@ -443,7 +445,7 @@ async def start_for_booking(session: AsyncSession, booking_id: int, actor: Actor
             TaskAction.ASSIGNED,
             actor.key,
         )
-    await begin(session, task, actor, now)
+    await _begin(session, task, actor, now)
 
 
 # --- jobs (called by the scheduler, one transaction per batch) -----------------------------------

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from server.domains.bookings.models import SlotLedger
-from server.domains.bookings.services import FreeSlotAsked, next_free_slots
+from server.domains.bookings.slots import FreeSlotAsked, next_free_slots
 from server.domains.common.actor import Role
 from server.domains.schedule.models import CapacityOverride, ShiftException, ShiftPattern
 from server.domains.staff.models import StaffUser

@@ -5,8 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from ....api.errors import mutate
-from ...common.actor import Actor, ActorKind
-from ...identity import login
+from ...common.actor import ActorKind
 from ...identity.graphql.inputs import CustomerLoginInput
 from ...identity.graphql.types import Customer, IdentityUserError
 from ...staff.graphql.types import StaffUser
@@ -95,21 +94,18 @@ class AuthMutation:
         runtime = info.context.runtime
 
         async def action(session):
-            now = runtime.clock.now()
-            person_id = await login.customer_login(
+            issued = await services.customer_login(
                 session,
+                runtime.tokens,
                 runtime.identity,
                 runtime.verifiers,
                 runtime.limits,
-                now,
+                runtime.clock.now(),
                 phone=input.phone,
                 sms_code=input.sms_code,
                 wechat_app_id=input.wechat_app_id,
                 wechat_code=input.wechat_code,
             )
-            actor = Actor(kind=ActorKind.CUSTOMER, id=person_id)
-            issued = await services.issue_tokens(session, runtime.tokens, actor, now)
-            await session.commit()
             return {"session": await _session(session, issued)}
 
         return await mutate(info, CustomerLoginPayload, IdentityUserError, action)

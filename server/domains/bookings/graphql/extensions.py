@@ -9,8 +9,9 @@ from ....api.pagination import Connection, paginate
 from ....api.type_extensions import extends
 from ...identity.graphql.types import Customer
 from ...stores.graphql.types import NearbyStore
-from .. import listings, services
+from .. import listings, slots
 from ..models import Booking as BookingRow
+from ..models import BookingStatus as BookingStatusValue
 from .types import Booking, BookingStatus, TimeSlot
 
 
@@ -28,7 +29,7 @@ async def customer_bookings(
     status: BookingStatus | None = None,
 ) -> Connection[Booking]:
     # Not viewer(): sign-in answers show her before the request has an actor (she is the viewer).
-    domain_status = None if status is None else services.BookingStatus(status.value)
+    domain_status = None if status is None else BookingStatusValue(status.value)
     statement = listings.customer_bookings_listing(info.context.actor, root.id, domain_status)
     return await paginate(info, statement, Booking.from_row, first=first, after=after, newest_by=BookingRow.slot_start)
 
@@ -41,8 +42,8 @@ async def customer_bookings(
 )
 async def next_free_slot(root: NearbyStore, info: strawberry.Info) -> TimeSlot | None:
     # One loader for every store of the list: its statements do not grow with the stores.
-    ask = services.FreeSlotAsked(root.store.id, root._service_id, info.context.runtime.clock.now())
-    free = await info.context.loader(services.next_free_slots).load(ask)
+    ask = slots.FreeSlotAsked(root.store.id, root._service_id, info.context.runtime.clock.now())
+    free = await info.context.loader(slots.next_free_slots).load(ask)
     return TimeSlot.from_open_slot(free) if free else None
 
 

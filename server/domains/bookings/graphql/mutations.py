@@ -8,7 +8,7 @@ from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
-from .. import services
+from .. import reception, services
 from .inputs import (
     BookingCancelInput,
     BookingCheckInInput,
@@ -93,13 +93,13 @@ class BookingMutation:
         runtime = info.context.runtime
 
         async def action(session):
-            row = await services.check_in(
+            row = await reception.check_in(
                 session,
                 actor,
                 booking_id=local_id(input.booking_id, "Booking"),
                 qr_token=input.qr_token,
                 tokens=runtime.tokens,
-                window=services.CheckInWindow.from_settings(runtime.settings),
+                window=reception.CheckInWindow.from_settings(runtime.settings),
                 now=runtime.clock.now(),
             )
             return {"booking": Booking.from_row(row)}

@@ -14,13 +14,14 @@ from ....api.pagination import Connection, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
 from ...common.errors import DomainError
-from .. import listings, services
+from .. import listings, slots
 from ..models import Booking as BookingRow
+from ..models import BookingStatus as BookingStatusValue
 from .types import Booking, BookingStatus, TimeSlot
 
 
-def _domain_status(status: BookingStatus | None) -> services.BookingStatus | None:
-    return None if status is None else services.BookingStatus(status.value)
+def _domain_status(status: BookingStatus | None) -> BookingStatusValue | None:
+    return None if status is None else BookingStatusValue(status.value)
 
 
 STORE_READERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE, Role.LIVESTREAM_OPS, Role.ANALYST)
@@ -47,12 +48,12 @@ class BookingQuery:
         now = info.context.runtime.clock.now()
         async with info.context.db() as session:
             try:
-                slots = await services.available_slots(
+                found = await slots.available_slots(
                     session, local_id(store_id, "Store"), from_, to, local_id(service_id, "Service"), now
                 )
             except DomainError as error:
                 raise query_problem(error) from None
-        return [TimeSlot.from_open_slot(s) for s in slots]
+        return [TimeSlot.from_open_slot(s) for s in found]
 
     @strawberry.field(extensions=authenticated(), description="The signed-in customer's bookings, newest slot first.")
     async def my_bookings(

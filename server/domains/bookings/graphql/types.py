@@ -20,10 +20,10 @@ from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
 from ...stores.graphql.types import Store
 from ...stores.services import stores_by_ids
-from .. import services
+from .. import reception, services
 from ..errors import BookingErrorCode
 from ..models import Booking as BookingRow
-from ..services import OpenSlot
+from ..slots import OpenSlot
 
 BookingUserError = user_error_type("Booking", BookingErrorCode)
 
@@ -105,7 +105,7 @@ class Booking(relay.Node):
             or self._row.status != BookingStatus.CONFIRMED.value
         ):
             return None
-        return services.qr_token_of(self._row, info.context.runtime.tokens)
+        return reception.qr_token_of(self._row, info.context.runtime.tokens)
 
     @strawberry.field
     async def store(self, info: strawberry.Info) -> Store:

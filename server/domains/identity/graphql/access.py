@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from ...common.audit import audit
 from ...common.errors import Forbidden
 from .. import view
 from ..services import root_person
@@ -12,26 +11,18 @@ from .types import Customer
 
 
 async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> None:
-    """A read commits its audit entry in a short transaction of its own, beside the read; a mutation
-    adds it to its own (on SQLite a second writer would wait for the mutation's)."""
+    """A query records the read in a short transaction of its own, beside the read; a mutation (whose
+    own writes are committed by now) in its session: on SQLite a second writer would wait for it."""
     runtime = info.context.runtime
-    entry = {
-        "actor": actor_key,
-        "action": "customer.read_unmasked",
-        "subject": f"person:{person_id}",
-        "at": runtime.clock.now(),
-        "requestId": info.context.request_id,
-    }
+    entry = (actor_key, person_id, runtime.clock.now(), info.context.request_id)
     if info.context.operation_writes:
         async with info.context.db() as session:
-            audit(session, **entry)
-            await session.commit()
+            await view.record_unmasked_read(session, *entry)
         return
 
     async def write() -> None:
         async with runtime.db.writer() as writer:
-            audit(writer, **entry)
-            await writer.commit()
+            await view.record_unmasked_read(writer, *entry)
 
     info.context.write_beside(write)
 

@@ -7,7 +7,7 @@ import strawberry
 from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import roles
-from ...bookings.services import complete_reception
+from ...bookings.reception import complete_reception
 from ...common.actor import Role
 from .. import services
 from ..sop import CustomerType as CustomerTypeValue

@@ -1,0 +1,272 @@
+"""A booked customer's reception, in one place: the booking's state and its RECEPTION task's change
+together.
+
+Booked (CONFIRMED; the task is opened and dispatched) → checked in (CHECKED_IN; the
+task starts) → completed (COMPLETED; the task is DONE), or cancelled, moved to
+another slot, or a no-show (the task is cancelled or dispatched again). The tasks
+domain keeps the task's own rules (who may act on it, its SOP steps); this module
+decides when a booking's task changes, and the booking with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ...unit_of_work import use_case
+from ..auth.tokens import TokenPolicy
+from ..catalog.services import products_by_ids
+from ..common.actor import Actor, Role
+from ..common.errors import DomainError
+from ..common.validation import not_found
+from ..identity.events import EventType, RawEvent
+from ..identity.models import Person
+from ..identity.services import record_person_event
+from ..schedule.services import (
+    SlotCapacity,
+    settings_of,
+    slot_capacities,
+)
+from ..stores.models import Store
+from ..stores.opening_hours import local_day
+from ..tasks import services as tasks
+from ..tasks.dispatch import Need
+from ..tasks.errors import TaskErrorCode
+from ..tasks.models import Task
+from . import qr
+from .errors import BookingErrorCode as Code
+from .models import (
+    BOOKING_EVENT_SOURCE,
+    Booking,
+    BookingProduct,
+    BookingStatus,
+)
+from .seats import release_customer_place
+
+
+async def open_reception(
+    session: AsyncSession,
+    booking: Booking,
+    store: Store,
+    slot: SlotCapacity,
+    product_ids: Sequence[int],
+    policy: tasks.TaskPolicy,
+    now: datetime,
+) -> Task:
+    """A new booking's RECEPTION task, dispatched to a guide (or the store's queue)."""
+    reception = tasks.Reception(
+        booking_id=booking.id,
+        person_id=booking.person_id,
+        store_id=store.id,
+        slot_start=booking.slot_start,
+        from_livestream=booking.livestream_id is not None,
+        need=await need_of(session, booking, store, slot, product_ids),
+    )
+    return await tasks.create_reception(session, reception, policy, now)
+
+
+async def move_reception(
+    session: AsyncSession,
+    booking: Booking,
+    store: Store,
+    slot: SlotCapacity,
+    policy: tasks.TaskPolicy,
+    now: datetime,
+    actor_key: str,
+) -> None:
+    """The booking moved to ``slot``: its task is due then, dispatched again if its guide cannot take it."""
+    statement = select(BookingProduct.product_id).where(BookingProduct.booking_id == booking.id)
+    products = list((await session.exec(statement)).all())
+    need = await need_of(session, booking, store, slot, products)
+    await tasks.move_reception(session, booking.id, need, policy, now, actor_key)
+
+
+async def cancel_reception(session: AsyncSession, booking: Booking, actor_key: str, now: datetime) -> None:
+    """The booking was cancelled: so is its task."""
+    await tasks.cancel_for_booking(session, booking.id, actor_key, now)
+
+
+async def close_for_no_show(session: AsyncSession, booking: Booking, now: datetime) -> None:
+    """She did not come: her task is cancelled (the booking is marked NO_SHOW by the caller)."""
+    await tasks.cancel_for_no_show(session, booking.id, now)
+
+
+async def need_of(
+    session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity, product_ids: Sequence[int]
+) -> Need:
+    """What dispatch needs to choose a guide for this booking's reception."""
+    person = await session.get(Person, booking.person_id)
+    products = await products_by_ids(session, product_ids)
+    zone = ZoneInfo(store.timezone)
+    return Need(
+        store_id=store.id,
+        slot_start=booking.slot_start,
+        day_start=datetime.combine(slot.slot.day, time.min, zone).astimezone(UTC),
+        day_end=datetime.combine(slot.slot.day + timedelta(days=1), time.min, zone).astimezone(UTC),
+        candidates=slot.guide_ids,
+        guide_capacity=(await settings_of(session, store.id)).guide_capacity,
+        relationship_guide_id=person.relationship_guide_id if person else None,
+        category_ids=frozenset(p.category_id for p in products.values() if p.category_id),
+        service_id=booking.service_id,
+    )
+
+
+async def slot_of(session: AsyncSession, store: Store, booking: Booking) -> SlotCapacity | None:
+    """The booking's slot as the shifts are now (None when the grid changed under it)."""
+    day = local_day(booking.slot_start, store.timezone)
+    return next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == booking.slot_start), None)
+
+
+@dataclass(frozen=True)
+class CheckInWindow:
+    """When she can be checked in: from ``opens_before`` the slot starts until the no-show time,
+    ``closes_after`` the slot ends (then the no-show job marks her)."""
+
+    opens_before: timedelta = timedelta(minutes=60)
+    closes_after: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_settings(cls, settings) -> CheckInWindow:
+        return cls(
+            opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+            closes_after=timedelta(minutes=settings.no_show_minutes),
+        )
+
+
+@use_case
+async def check_in(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    booking_id: int | None,
+    qr_token: str | None,
+    tokens: TokenPolicy,
+    window: CheckInWindow,
+    now: datetime,
+) -> Booking:
+    """Store staff check her in, by scanning her QR code or by looking the booking up.
+
+    Single use and on time: only a CONFIRMED booking whose check-in window is open
+    moves to CHECKED_IN, in one conditional UPDATE, so a second scan (or two guides
+    at once, or a reschedule meanwhile) is refused. Her visit goes on her timeline
+    and her reception task starts.
+    """
+    actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
+    booking_id, nonce = _check_in_target(booking_id, qr_token, tokens, now)
+    booking = await session.get(Booking, booking_id)
+    if booking is None or (nonce is not None and nonce != booking.qr_nonce):
+        raise (
+            _bad_qr("this QR code does not belong to a booking")
+            if nonce
+            else not_found(Code, "booking", ("input", "bookingId"))
+        )
+    actor.require_store(booking.store_id)
+    table = Booking.__table__
+    moved = await session.exec(
+        sa.update(table)
+        .where(
+            table.c.id == booking.id,
+            table.c.status == BookingStatus.CONFIRMED.value,
+            table.c.slot_start <= now + window.opens_before,
+            table.c.slot_end > now - window.closes_after,
+        )
+        .values(status=BookingStatus.CHECKED_IN.value, checked_in_at=now, updated_at=now)
+    )
+    if moved.rowcount != 1:
+        await session.refresh(booking)
+        raise _check_in_refusal(booking, window, now)
+    await session.refresh(booking)
+    await release_customer_place(session, booking.person_id)
+    await record_person_event(
+        session,
+        booking.person_id,
+        BOOKING_EVENT_SOURCE,
+        RawEvent(
+            event_id=f"booking:{booking.id}:visit",
+            type=EventType.STORE_VISIT,
+            occurred_at=now,
+            identifiers=[],
+            livestream_id=booking.livestream_id,
+            store_id=booking.store_id,
+            properties={"bookingId": booking.id},
+        ),
+        now,
+    )
+    await tasks.start_for_booking(session, booking.id, actor, now)
+    return booking
+
+
+@use_case
+async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
+    """The guide finishes her reception: the task is DONE and her booking COMPLETED, together.
+
+    A booked customer must have been checked in first (the reception may have
+    been started by hand, with taskStart): otherwise her booking would stay
+    CONFIRMED and later count as a no-show although she came.
+    """
+    task = await tasks.complete(session, actor, task_id, now)
+    if task.booking_id is not None:
+        table = Booking.__table__
+        moved = await session.exec(
+            sa.update(table)
+            .where(table.c.id == task.booking_id, table.c.status == BookingStatus.CHECKED_IN.value)
+            .values(status=BookingStatus.COMPLETED.value, completed_at=now, updated_at=now)
+        )
+        if moved.rowcount != 1:
+            raise DomainError.single(
+                TaskErrorCode.NOT_CHECKED_IN, "check the customer in before completing her reception", ("id",)
+            )
+    return task
+
+
+def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) -> DomainError:
+    if booking.status == BookingStatus.CHECKED_IN.value:
+        return DomainError.single(Code.ALREADY_CHECKED_IN, "the booking is CHECKED_IN", ("input",))
+    if booking.status != BookingStatus.CONFIRMED.value:
+        return DomainError.single(Code.INVALID_STATE, f"the booking is {booking.status}", ("input",))
+    opens = booking.slot_start - window.opens_before
+    if now < opens:
+        return DomainError.single(
+            Code.CHECK_IN_TOO_EARLY,
+            f"check-in opens at {_iso(opens)}, {_minutes(window.opens_before)} minutes before the slot",
+            ("input",),
+        )
+    closed = booking.slot_end + window.closes_after
+    return DomainError.single(
+        Code.CHECK_IN_TOO_LATE,
+        f"check-in closed at {_iso(closed)}, {_minutes(window.closes_after)} minutes after the slot ended",
+        ("input",),
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
+
+
+def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
+    if (booking_id is None) == (qr_token is None):
+        raise DomainError.single(Code.INVALID_VALUE, "give either qrToken or bookingId", ("input",))
+    if qr_token is None:
+        return booking_id, None
+    try:
+        return qr.decode(tokens, qr_token, now)
+    except qr.InvalidQrToken as invalid:
+        raise _bad_qr(str(invalid)) from None
+
+
+def _bad_qr(message: str) -> DomainError:
+    return DomainError.single(Code.INVALID_QR_TOKEN, message, ("input", "qrToken"))
+
+
+def qr_token_of(booking: Booking, tokens: TokenPolicy) -> str:
+    return qr.encode(tokens, booking.id, booking.qr_nonce, booking.slot_end)

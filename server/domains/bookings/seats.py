@@ -1,0 +1,93 @@
+"""A booking's counters: the slot's seats and the customer's upcoming bookings, taken and released
+in single conditional statements (correct under concurrency on both databases)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..common.dialect import increment_below, lock_counter
+from ..common.errors import DomainError
+from .errors import BookingErrorCode as Code
+from .models import (
+    HOLDING_STATUSES,
+    Booking,
+    CustomerBookingCount,
+    SlotLedger,
+)
+
+MAX_UPCOMING_PER_CUSTOMER = 3
+
+
+async def take_customer_place(session: AsyncSession, person_id: int) -> None:
+    taken = await session.exec(
+        increment_below(session, CustomerBookingCount, {"person_id": person_id}, "upcoming", MAX_UPCOMING_PER_CUSTOMER)
+    )
+    if taken.rowcount != 1:
+        raise DomainError.single(
+            Code.TOO_MANY_ACTIVE_BOOKINGS,
+            f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
+            ("input",),
+        )
+
+
+async def hold_customer(session: AsyncSession, person_id: int) -> None:
+    """Lock her counter row: her other booking changes wait until this transaction ends, so the
+    overlap check that follows sees what they committed."""
+    await session.exec(lock_counter(session, CustomerBookingCount, {"person_id": person_id}, "upcoming"))
+
+
+async def refuse_overlap(
+    session: AsyncSession, person_id: int, start: datetime, end: datetime, moving: int | None = None
+) -> None:
+    """She cannot be in two places at once: her other CONFIRMED or CHECKED_IN booking whose
+    [start, end) meets this one, at any store, refuses it. Call it holding her counter row."""
+    statement = select(Booking.id).where(
+        Booking.person_id == person_id,
+        col(Booking.status).in_(HOLDING_STATUSES),
+        Booking.slot_start < end,
+        Booking.slot_end > start,
+    )
+    if moving is not None:
+        statement = statement.where(Booking.id != moving)
+    if (await session.exec(statement.limit(1))).first() is not None:
+        raise DomainError.single(
+            Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("input", "slotStart")
+        )
+
+
+async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
+    taken = (
+        capacity > 0
+        and (
+            await session.exec(
+                increment_below(
+                    session, SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity
+                )
+            )
+        ).rowcount
+        == 1
+    )
+    if not taken:
+        raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("input", "slotStart"))
+
+
+async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:
+    ledger = SlotLedger.__table__
+    await session.exec(
+        sa.update(ledger)
+        .where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start, ledger.c.booked > 0)
+        .values(booked=ledger.c.booked - 1)
+    )
+
+
+async def release_customer_place(session: AsyncSession, person_id: int) -> None:
+    counter = CustomerBookingCount.__table__
+    await session.exec(
+        sa.update(counter)
+        .where(counter.c.person_id == person_id, counter.c.upcoming > 0)
+        .values(upcoming=counter.c.upcoming - 1)
+    )
