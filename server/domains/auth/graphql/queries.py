@@ -7,6 +7,7 @@ import strawberry
 from ....api.permissions import authenticated
 from ....api.viewer import Viewer
 from ...common.actor import ActorKind
+from ...identity.graphql.types import open_customer
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
 
@@ -17,7 +18,5 @@ class AuthQuery:
     async def me(self, info: strawberry.Info) -> Viewer:
         actor = info.context.require_actor()
         if actor.kind is ActorKind.CUSTOMER:
-            from ...identity.graphql.access import open_customer  # identity builds on auth: imported late
-
             return await open_customer(info, actor.id)
         return StaffUser.from_row(await info.context.loader(staff_by_ids).load(actor.id))

@@ -14,8 +14,7 @@ from ...catalog.graphql.types import Product, Service
 from ...catalog.services import products_by_ids, services_by_ids
 from ...common.actor import ActorKind
 from ...common.errors import Forbidden
-from ...identity.graphql.access import open_customer
-from ...identity.graphql.types import Customer
+from ...identity.graphql.types import Customer, open_customer
 from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
 from ...stores.graphql.types import Store

@@ -12,9 +12,8 @@ from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role as RoleValue
 from .. import login, services
-from .access import open_customer
 from .inputs import CustomerTraitsInput, EventInput, SourceCreateInput
-from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource
+from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource, open_customer
 
 HQ_ADMIN = roles(RoleValue.HQ_ADMIN)
 

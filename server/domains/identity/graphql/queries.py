@@ -11,8 +11,7 @@ from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
 from .. import services
 from ..identifiers import InvalidIdentifier, normalize
-from .access import open_customer
-from .types import Customer, IdentifierType, IdentityConflict, TouchpointSource
+from .types import Customer, IdentifierType, IdentityConflict, TouchpointSource, open_customer
 
 ALL_STAFF = roles(*RoleValue)
 

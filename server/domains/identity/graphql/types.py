@@ -1,4 +1,5 @@
-"""GraphQL types of OneID: the customer 360° view, sources, merges and conflicts."""
+"""GraphQL types of OneID: the customer 360° view, sources, merges and conflicts; and opening a customer
+for a viewer (alias resolution, access rules, masking and the audit log)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ....api.viewer import Viewer
 from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
 from ...common.actor import Role as RoleValue
+from ...common.errors import Forbidden
 from ...common.lookup import rows_by_id
 from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
@@ -38,7 +40,7 @@ from ..models import CustomerEvent as EventRow
 from ..models import IdentityConflict as ConflictRow
 from ..models import PersonMerge as MergeRow
 from ..models import TouchpointSource as SourceRow
-from ..services import Outcome, merges_into, persons_by_ids
+from ..services import Outcome, merges_into, persons_by_ids, root_person
 from ..services import SourceKind as SourceKindValue
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
@@ -363,8 +365,6 @@ class Customer(relay.Node, Viewer):
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
-        from .access import open_customer  # access builds Customers: imported late
-
         return [await open_customer(info, int(i) if str(i).isdigit() else -1, hidden_as_none=True) for i in node_ids]
 
 
@@ -494,3 +494,43 @@ class EventResult:
     customer_id: relay.GlobalID | None
     code: IdentityErrorCode | None = strawberry.field(description="Why it was rejected.")
     message: str | None
+
+
+async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> None:
+    """A query records the read in a short transaction of its own, beside the read; a mutation (whose
+    own writes are committed by now) in its session: on SQLite a second writer would wait for it."""
+    runtime = info.context.runtime
+    entry = (actor_key, person_id, runtime.clock.now(), info.context.request_id)
+    if info.context.operation_writes:
+        async with info.context.db() as session:
+            await view.record_unmasked_read(session, *entry)
+        return
+
+    async def write() -> None:
+        async with runtime.db.writer() as writer:
+            await view.record_unmasked_read(writer, *entry)
+
+    info.context.write_beside(write)
+
+
+async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none: bool = False) -> Customer | None:
+    """The customer as this viewer may see her; None when unknown.
+
+    A merged id opens the person she was merged into. A viewer who may not see
+    her gets FORBIDDEN (or None, for node(id:)). Unmasked reads by staff are
+    written to the audit log.
+    """
+    actor = await info.context.viewer()
+    async with info.context.db() as session:
+        person = await root_person(session, person_id)
+        if person is None:
+            return None
+        try:
+            access = await view.access_for(session, actor, person.id)
+        except Forbidden:
+            if hidden_as_none:
+                return None
+            raise
+    if access.audited:
+        await _audit_read(info, actor.key, person.id)
+    return Customer(id=person.id, masked=access.masked, erased=person.erased_at is not None)

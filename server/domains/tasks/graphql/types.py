@@ -12,8 +12,7 @@ from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ...bookings.graphql.types import Booking
 from ...bookings.services import bookings_by_ids
-from ...identity.graphql.access import open_customer
-from ...identity.graphql.types import Customer
+from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
 from ...stores.graphql.types import Store
