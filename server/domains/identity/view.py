@@ -393,6 +393,20 @@ def _co_purchase_statement(dialect: str):
     )
 
 
+def recommend(interests: Sequence[Interest], peers: Sequence[tuple[int, int]], first: int) -> list[tuple[int, str]]:
+    """Up to ``first`` (product, reason) picks: what she showed interest in but did not buy, strongest
+    first; then what buyers like her bought (``peers``: product, buyers), skipping what is picked."""
+    picks = [(i.product_id, f"interested: {i.reason}") for i in interests[: first * 2] if "purchase" not in i.reason]
+    picks = picks[:first]
+    taken = {product for product, _ in picks}
+    picks += [
+        (product, f"bought by {n} customer{'s' if n > 1 else ''} who bought what she bought")
+        for product, n in peers
+        if product not in taken
+    ]
+    return picks[:first]
+
+
 async def co_purchases(session: AsyncSession, person_id: int, limit: int = 5) -> list[tuple[int, int]]:
     """(product, buyers): bought by people who bought what she bought, that she has not.
 

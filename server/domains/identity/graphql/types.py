@@ -308,17 +308,7 @@ class Customer(relay.Node, Viewer):
     async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
         first = max(0, min(first, MAX_RECOMMENDATIONS))
         interests, peers = await asyncio.gather(self._interests(info), self._co_purchases(info, first))
-        interests = interests[: first * 2]
-        picks: list[tuple[int, str]] = [
-            (i.product_id, f"interested: {i.reason}") for i in interests if "purchase" not in i.reason
-        ][:first]
-        taken = {p for p, _ in picks}
-        picks += [
-            (p, f"bought by {n} customer{'s' if n > 1 else ''} who bought what she bought")
-            for p, n in peers
-            if p not in taken
-        ]
-        picks = picks[:first]
+        picks = view.recommend(interests, peers, first)
         rows = await info.context.loader(products_by_ids).load_many([p for p, _ in picks])
         pairs = zip(picks, rows, strict=True)
         return [Recommendation(product=Product.from_row(r), reason=reason) for (_, reason), r in pairs if r]

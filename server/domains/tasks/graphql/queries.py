@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from sqlmodel import col, select
 
 from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
 from ....api.permissions import roles
 from ...common.actor import Role
-from ..models import SopTemplate as TemplateRow
-from ..models import Task as TaskRow
+from .. import listings
+from ..services import TaskStatus as TaskStatusValue
 from ..sop import DEFAULT_STEPS
 from ..sop import CustomerType as CustomerTypeValue
 from .types import CustomerType, SopTemplate, Task, TaskStatus
 
 STORE_STAFF = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
-ACTIVE = ("OPEN", "ACKNOWLEDGED", "IN_PROGRESS")
 
 
 @strawberry.type
@@ -36,12 +34,10 @@ class TaskQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Task]:
-        actor = info.context.require_actor()
-        statement = select(TaskRow).where(TaskRow.assignee_id == actor.id)
-        if updated_after is not None:
-            statement = statement.where(TaskRow.updated_at > updated_after)
-        if status:
-            statement = statement.where(col(TaskRow.status).in_([s.value for s in status]))
+        statuses = [TaskStatusValue(s.value) for s in status or ()]
+        statement = listings.my_task_listing(
+            info.context.require_actor(), updated_after=updated_after, statuses=statuses
+        )
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
     @strawberry.field(
@@ -57,12 +53,8 @@ class TaskQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Task]:
-        actor = info.context.require_actor()
         store = local_id(store_id, "Store")
-        actor.require_store(store)
-        statement = select(TaskRow).where(TaskRow.store_id == store, col(TaskRow.status).in_(ACTIVE))
-        if unassigned_only:
-            statement = statement.where(col(TaskRow.assignee_id).is_(None))
+        statement = listings.store_task_listing(info.context.require_actor(), store, unassigned_only=unassigned_only)
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
     @strawberry.field(
@@ -70,7 +62,7 @@ class TaskQuery:
     )
     async def sop_templates(self, info: strawberry.Info) -> list[SopTemplate]:
         async with info.context.db() as session:
-            saved = {row.customer_type: row for row in await session.exec(select(TemplateRow))}
+            saved = {row.customer_type: row for row in await session.exec(listings.sop_template_listing())}
         return [
             SopTemplate.from_row(saved[kind.value])
             if kind.value in saved

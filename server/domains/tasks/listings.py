@@ -1,0 +1,40 @@
+"""Which tasks a viewer may list: statements the API pages through (it adds order and limits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from ..common.actor import Actor
+from .models import SopTemplate, Task
+from .services import TaskStatus
+
+ACTIVE_STATUSES = (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value)
+
+
+def my_task_listing(
+    actor: Actor, *, updated_after: datetime | None = None, statuses: Sequence[TaskStatus] = ()
+) -> SelectOfScalar[Task]:
+    """Tasks assigned to the actor; ``updated_after`` for the catch-up after a dropped socket."""
+    statement = select(Task).where(Task.assignee_id == actor.id)
+    if updated_after is not None:
+        statement = statement.where(Task.updated_at > updated_after)
+    if statuses:
+        statement = statement.where(col(Task.status).in_([s.value for s in statuses]))
+    return statement
+
+
+def store_task_listing(actor: Actor, store_id: int, *, unassigned_only: bool = False) -> SelectOfScalar[Task]:
+    """A store's active tasks, for its own staff and HQ; ``unassigned_only`` for the queue."""
+    actor.require_store(store_id)
+    statement = select(Task).where(Task.store_id == store_id, col(Task.status).in_(ACTIVE_STATUSES))
+    if unassigned_only:
+        statement = statement.where(col(Task.assignee_id).is_(None))
+    return statement
+
+
+def sop_template_listing() -> SelectOfScalar[SopTemplate]:
+    return select(SopTemplate)
