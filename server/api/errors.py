@@ -10,14 +10,14 @@
 
 import logging
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ..domains.common.errors import DomainError, Forbidden, Unauthenticated
+from ..domains.common.errors import CommonErrorCode, DomainError, Forbidden, Unauthenticated
 from .request_id import current_request_id
 
 logger = logging.getLogger("irs.api")
@@ -36,20 +36,29 @@ class UserError:
     )
 
 
-def user_error_type(domain: str, codes: type[Enum]) -> type:
-    """Declare ``<Domain>UserError`` whose ``code`` is the domain's enum."""
-    code_enum = strawberry.enum(codes, description=f"Stable codes of {domain} user errors.")
+def user_error_type(domain: str, codes: type[StrEnum]) -> type:
+    """Declare ``<Domain>UserError`` whose ``code`` enum holds the shared codes and the domain's own."""
+    members = [*CommonErrorCode, *codes]
+    shown = Enum(codes.__name__, {code.value: code.value for code in members})  # type: ignore[misc]
+    code_enum = strawberry.enum(shown, description=f"Stable codes of {domain} user errors.")
 
     @strawberry.type(name=f"{domain}UserError", description=f"A user error of the {domain} domain.")
     class DomainUserError(UserError):
-        code: code_enum = strawberry.field(description="Stable code for programs to act on.")
+        code: code_enum = strawberry.field(description="Stable code for programs to act on.")  # type: ignore[valid-type]
 
+    DomainUserError.shown_codes = shown  # type: ignore[attr-defined]
     return DomainUserError
 
 
 def to_user_errors(error_type: type, error: DomainError) -> list:
+    shown = error_type.shown_codes  # type: ignore[attr-defined]
     return [
-        error_type(field=list(p.field) if p.field else None, code=p.code, message=p.message, retry_after=p.retry_after)
+        error_type(
+            field=list(p.field) if p.field else None,
+            code=shown(p.code.value),
+            message=p.message,
+            retry_after=p.retry_after,
+        )
         for p in error.problems
     ]
 

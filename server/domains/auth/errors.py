@@ -1,8 +1,9 @@
-from ..common.errors import error_codes
+"""Codes of the auth domain's user errors (beside common.errors.CommonErrorCode)."""
 
-AuthErrorCode = error_codes(
-    "AuthErrorCode",
-    "INVALID_CREDENTIALS",
-    "LOGIN_LOCKED",
-    "INVALID_REFRESH_TOKEN",
-)
+from enum import StrEnum
+
+
+class AuthErrorCode(StrEnum):
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    LOGIN_LOCKED = "LOGIN_LOCKED"
+    INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"

@@ -1,19 +1,20 @@
-from ..common.errors import error_codes
+"""Codes of the bookings domain's user errors (beside common.errors.CommonErrorCode)."""
 
-BookingErrorCode = error_codes(
-    "BookingErrorCode",
-    "SLOT_FULL",
-    "SLOT_IN_PAST",
-    "SLOT_TOO_SOON",
-    "SLOT_NOT_ALIGNED",
-    "STORE_CLOSED",
-    "SERVICE_NOT_OFFERED",
-    "TOO_MANY_ACTIVE_BOOKINGS",
-    "INVALID_STATE",
-    "INVALID_QR_TOKEN",
-    "ALREADY_CHECKED_IN",
-    "RATE_LIMITED",
-    "OVERLAPPING_BOOKING",
-    "CHECK_IN_TOO_EARLY",
-    "CHECK_IN_TOO_LATE",
-)
+from enum import StrEnum
+
+
+class BookingErrorCode(StrEnum):
+    SLOT_FULL = "SLOT_FULL"
+    SLOT_IN_PAST = "SLOT_IN_PAST"
+    SLOT_TOO_SOON = "SLOT_TOO_SOON"
+    SLOT_NOT_ALIGNED = "SLOT_NOT_ALIGNED"
+    STORE_CLOSED = "STORE_CLOSED"
+    SERVICE_NOT_OFFERED = "SERVICE_NOT_OFFERED"
+    TOO_MANY_ACTIVE_BOOKINGS = "TOO_MANY_ACTIVE_BOOKINGS"
+    INVALID_STATE = "INVALID_STATE"
+    INVALID_QR_TOKEN = "INVALID_QR_TOKEN"
+    ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
+    RATE_LIMITED = "RATE_LIMITED"
+    OVERLAPPING_BOOKING = "OVERLAPPING_BOOKING"
+    CHECK_IN_TOO_EARLY = "CHECK_IN_TOO_EARLY"
+    CHECK_IN_TOO_LATE = "CHECK_IN_TOO_LATE"

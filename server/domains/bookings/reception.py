@@ -23,6 +23,7 @@ from ...unit_of_work import use_case
 from ..auth.tokens import TokenPolicy
 from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.validation import not_found
 from ..identity.events import EventType, RawEvent
@@ -164,7 +165,7 @@ async def check_in(
         raise (
             _bad_qr("this QR code does not belong to a booking")
             if nonce
-            else not_found(Code, "booking", ("input", "bookingId"))
+            else not_found("booking", ("input", "bookingId"))
         )
     actor.require_store(booking.store_id)
     table = Booking.__table__
@@ -255,7 +256,7 @@ def _minutes(span: timedelta) -> int:
 
 def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
     if (booking_id is None) == (qr_token is None):
-        raise DomainError.single(Code.INVALID_VALUE, "give either qrToken or bookingId", ("input",))
+        raise DomainError.single(Common.INVALID_VALUE, "give either qrToken or bookingId", ("input",))
     if qr_token is None:
         return booking_id, None
     try:

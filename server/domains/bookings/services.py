@@ -16,6 +16,7 @@ from ...unit_of_work import use_case
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
 from ..common.dialect import insert_ignore, is_in
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
@@ -82,39 +83,39 @@ async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) 
         actor.require_store(request.store_id)
         if request.customer_id is None:
             raise DomainError.single(
-                Code.REQUIRED, "staff book on behalf of a customer: give customerId", ("input", "customerId")
+                Common.REQUIRED, "staff book on behalf of a customer: give customerId", ("input", "customerId")
             )
         person_id = request.customer_id
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
-        raise not_found(Code, "customer", ("input", "customerId"))
+        raise not_found("customer", ("input", "customerId"))
     return person
 
 
 async def _check_references(session: AsyncSession, request: BookingRequest) -> tuple[Store, Livestream | None]:
-    check = Validator(Code)
+    check = Validator()
     check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False, multiline=True)
     check.count(("input", "productIds"), request.product_ids, MAX_PRODUCTS)
     if request.slot_start.tzinfo is None:
-        check.add("INVALID_VALUE", "slotStart needs a time zone", ("input", "slotStart"))
+        check.add(Common.INVALID_VALUE, "slotStart needs a time zone", ("input", "slotStart"))
     check.raise_if_any()
     store = await session.get(Store, request.store_id)
     if store is None or not store.active:
-        raise not_found(Code, "store", ("input", "storeId"))
+        raise not_found("store", ("input", "storeId"))
     livestream = None
     if request.livestream_id is not None:
         livestream = await session.get(Livestream, request.livestream_id)
         if livestream is None:
-            check.add("NOT_FOUND", "livestream not found", ("input", "livestreamId"))
+            check.add(Common.NOT_FOUND, "livestream not found", ("input", "livestreamId"))
     if request.service_id is not None:
         service = (await services_by_ids(session, [request.service_id])).get(request.service_id)
         if service is None or not service.active:
-            check.add("NOT_FOUND", "service not found", ("input", "serviceId"))
+            check.add(Common.NOT_FOUND, "service not found", ("input", "serviceId"))
         elif request.service_id not in (await service_ids_by_store(session, [store.id])).get(store.id, []):
-            check.add("SERVICE_NOT_OFFERED", "this store does not offer the service", ("input", "serviceId"))
+            check.add(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("input", "serviceId"))
     products = set(request.product_ids)
     if products and len(await products_by_ids(session, list(products))) != len(products):
-        check.add("NOT_FOUND", "a product was not found", ("input", "productIds"))
+        check.add(Common.NOT_FOUND, "a product was not found", ("input", "productIds"))
     check.raise_if_any()
     return store, livestream
 
@@ -206,7 +207,6 @@ async def create_booking(
         operation="bookingCreate",
         key=idempotency_key,
         payload=_fingerprint(request, person.id),
-        codes=Code,
         create=create,
         model=Booking,
     )
@@ -260,9 +260,9 @@ async def cancel_booking(
     """The customer or the store cancels a CONFIRMED booking: the seat and her place are freed."""
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
-        raise not_found(Code, "booking", ("input", "id"))
+        raise not_found("booking", ("input", "id"))
     _authorize_change(actor, booking)
-    check = Validator(Code)
+    check = Validator()
     reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False, multiline=True)
     check.raise_if_any()
     if booking.status != BookingStatus.CONFIRMED.value:
@@ -351,12 +351,12 @@ async def reschedule_booking(
     swapping slots cannot deadlock). Her task follows; its guide changes only if not on shift then."""
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
-        raise not_found(Code, "booking", ("input", "id"))
+        raise not_found("booking", ("input", "id"))
     _authorize_change(actor, booking)
     if booking.status != BookingStatus.CONFIRMED.value:
         raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be moved", ("input", "id"))
     if slot_start.tzinfo is None:
-        raise DomainError.single(Code.INVALID_VALUE, "slotStart needs a time zone", ("input", "slotStart"))
+        raise DomainError.single(Common.INVALID_VALUE, "slotStart needs a time zone", ("input", "slotStart"))
     if slot_start == booking.slot_start:
         return booking
     store = await session.get(Store, booking.store_id)

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.dialect import is_in
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
@@ -69,11 +70,11 @@ async def available_slots(
     session: AsyncSession, store_id: int, first_day, last_day, service_id: int | None, now: datetime
 ) -> list[OpenSlot]:
     """Bookable slots of the store between two local dates: not past, not within the lead time."""
-    check = Validator(Code)
+    check = Validator()
     if last_day < first_day:
-        check.add("INVALID_VALUE", "to is before from", ("to",))
+        check.add(Common.INVALID_VALUE, "to is before from", ("to",))
     elif (last_day - first_day).days >= MAX_DAYS_ASKED:
-        check.add("OUT_OF_RANGE", f"ask for at most {MAX_DAYS_ASKED} days at a time", ("to",))
+        check.add(Common.OUT_OF_RANGE, f"ask for at most {MAX_DAYS_ASKED} days at a time", ("to",))
     check.raise_if_any()
     store = await session.get(Store, store_id)
     asks_service = service_id is not None and store is not None and store.active
@@ -89,7 +90,7 @@ def _slots_refusal(store: Store | None, service_id: int | None, offered: Mapping
     """Why the store's slots cannot be asked for, if they cannot: no such active store, or the service
     asked for is not one it offers."""
     if store is None or not store.active:
-        return not_found(Code, "store", ("storeId",))
+        return not_found("store", ("storeId",))
     if service_id is not None and service_id not in offered.get(store.id, []):
         return DomainError.single(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("serviceId",))
     return None

@@ -1,3 +1,9 @@
-from ..common.errors import error_codes
+"""Codes of the catalog domain's user errors (beside common.errors.CommonErrorCode)."""
 
-CatalogErrorCode = error_codes("CatalogErrorCode", "DUPLICATE_CODE", "DUPLICATE_SKU", "INVALID_CURRENCY")
+from enum import StrEnum
+
+
+class CatalogErrorCode(StrEnum):
+    DUPLICATE_CODE = "DUPLICATE_CODE"
+    DUPLICATE_SKU = "DUPLICATE_SKU"
+    INVALID_CURRENCY = "INVALID_CURRENCY"

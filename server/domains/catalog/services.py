@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...clock import utcnow
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
@@ -51,7 +52,7 @@ class ProductChanges:
 
 
 def _check_named(draft: NamedDraft) -> Validator:
-    check = Validator(Code)
+    check = Validator()
     check.text(
         ("input", "code"),
         draft.code,
@@ -93,7 +94,6 @@ async def create_category(
         operation="productCategoryCreate",
         key=idempotency_key,
         payload=asdict(draft),
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=ProductCategory,
@@ -130,7 +130,6 @@ async def create_service(
         operation="serviceCreate",
         key=idempotency_key,
         payload={**asdict(draft), "duration": duration_minutes},
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=Service,
@@ -140,12 +139,12 @@ async def create_service(
 def _check_price(check: Validator, amount: int | None, currency: str | None, brand_currency: str):
     check.number_range(("input", "price", "amount"), amount, 0, MAX_PRICE)
     if currency is not None and currency != brand_currency:
-        check.add("INVALID_CURRENCY", f"prices are in {brand_currency}", ("input", "price", "currency"))
+        check.add(Code.INVALID_CURRENCY, f"prices are in {brand_currency}", ("input", "price", "currency"))
 
 
 async def _check_category(session: AsyncSession, check: Validator, category_id: int | None):
     if category_id is not None and await session.get(ProductCategory, category_id) is None:
-        check.add("NOT_FOUND", "category not found", ("input", "categoryId"))
+        check.add(Common.NOT_FOUND, "category not found", ("input", "categoryId"))
 
 
 @use_case
@@ -158,7 +157,7 @@ async def create_product(
     idempotency_key: str | None = None,
 ) -> Product:
     actor.require_role(Role.HQ_ADMIN)
-    check = Validator(Code)
+    check = Validator()
     sku = check.text(
         ("input", "sku"),
         draft.sku,
@@ -197,7 +196,6 @@ async def create_product(
         operation="productCreate",
         key=idempotency_key,
         payload=asdict(draft),
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=Product,
@@ -216,8 +214,8 @@ async def update_product(
     actor.require_role(Role.HQ_ADMIN)
     product = await session.get(Product, product_id)
     if product is None:
-        raise not_found(Code, "product", ("input", "id"))
-    check = Validator(Code)
+        raise not_found("product", ("input", "id"))
+    check = Validator()
     check.text(("input", "name"), changes.name, max_length=100, required=False)
     check.text(
         ("input", "description"), changes.description, max_length=2000, min_length=0, required=False, multiline=True

@@ -1,8 +1,11 @@
 """Domain errors: expected business failures with a stable code and a field path.
 
-Each domain declares its code enum with :func:`error_codes`, which adds the
-codes every domain shares. Services raise :class:`DomainError` (one or many
-problems); the API turns them into ``UserError`` entries of the payload.
+Codes are ``StrEnum`` members, so a misspelt code fails at import (and in
+mypy), not when the error happens: :class:`CommonErrorCode` holds the codes
+every domain shares, each domain's ``errors.py`` its own. Services raise
+:class:`DomainError` (one or many problems); the API turns them into
+``UserError`` entries of the payload, whose code enum shows the shared codes
+and the domain's.
 Authorization failures are not user errors: services raise
 :class:`Forbidden`, the API answers with a top-level FORBIDDEN error.
 """
@@ -10,33 +13,33 @@ Authorization failures are not user errors: services raise
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
-
-COMMON_CODES = (
-    "NOT_FOUND",
-    "REQUIRED",
-    "TOO_SHORT",
-    "TOO_LONG",
-    "INVALID_FORMAT",
-    "OUT_OF_RANGE",
-    "INVALID_VALUE",
-    "TOO_MANY",
-    "IDEMPOTENCY_KEY_REUSED",
-)
+from enum import StrEnum
 
 
-def error_codes(name: str, *specific: str) -> type[Enum]:
-    """An error-code enum holding the shared codes plus the domain's own."""
-    members = dict.fromkeys((*COMMON_CODES, *specific))
-    return Enum(name, {code: code for code in members}, module=__name__)
+class CommonErrorCode(StrEnum):
+    """Codes every domain shares (input checks, lookups, idempotency)."""
+
+    NOT_FOUND = "NOT_FOUND"
+    REQUIRED = "REQUIRED"
+    TOO_SHORT = "TOO_SHORT"
+    TOO_LONG = "TOO_LONG"
+    INVALID_FORMAT = "INVALID_FORMAT"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    INVALID_VALUE = "INVALID_VALUE"
+    TOO_MANY = "TOO_MANY"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @dataclass(frozen=True)
 class Problem:
-    code: Enum
+    code: StrEnum  # a CommonErrorCode or the domain's own code
     message: str
     field: tuple[str, ...] | None = None
     retry_after: int | None = None  # seconds, when a limit refused
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, StrEnum):
+            raise TypeError(f"error codes are enum members, not {self.code!r}")
 
 
 @dataclass
@@ -44,7 +47,9 @@ class DomainError(Exception):
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def single(cls, code: Enum, message: str, field: tuple[str, ...] | None = None, *, retry_after: int | None = None):
+    def single(
+        cls, code: StrEnum, message: str, field: tuple[str, ...] | None = None, *, retry_after: int | None = None
+    ):
         return cls([Problem(code, message, field, retry_after)])
 
     def __str__(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import utcnow
 from ...columns import utc_field
-from .errors import DomainError
+from .errors import CommonErrorCode, DomainError
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -48,10 +47,10 @@ async def _recorded(session: AsyncSession, actor: str, operation: str, key: str)
     return (await session.exec(statement)).first()
 
 
-def _check_same_request(record, fingerprint: str, codes: type[Enum]) -> int:
+def _check_same_request(record, fingerprint: str) -> int:
     if record.request_hash != fingerprint:
         raise DomainError.single(
-            codes["IDEMPOTENCY_KEY_REUSED"],
+            CommonErrorCode.IDEMPOTENCY_KEY_REUSED,
             "this idempotencyKey was used for a different request",
             ("input", "idempotencyKey"),
         )
@@ -65,7 +64,6 @@ async def create_once(
     operation: str,
     key: str | None,
     payload: Any,
-    codes: type[Enum],
     create: Callable[[], Awaitable[Created]],
     model: type[Created],
     duplicate: DomainError | None = None,
@@ -84,12 +82,12 @@ async def create_once(
     if key is not None:
         if len(key) > 128 or not key.strip():
             raise DomainError.single(
-                codes["INVALID_VALUE"],
+                CommonErrorCode.INVALID_VALUE,
                 "idempotencyKey must have 1-128 characters",
                 ("input", "idempotencyKey"),
             )
         if (record := await _recorded(session, actor, operation, key)) is not None:
-            return await _first_result(session, model, record, fingerprint, codes)
+            return await _first_result(session, model, record, fingerprint)
     if key is None and duplicate is None:  # no race to recover from: spare the savepoint's round trips
         return await _create_and_record(session, create, None)
     record = IdempotencyRecord(actor=actor, operation=operation, key=key or "", request_hash=fingerprint, result_id=0)
@@ -100,7 +98,7 @@ async def create_once(
         # A concurrent retry with the same key committed first (its unique record stopped us, or what
         # it took made our attempt fail: the last seat, say): answer with its result.
         if key is not None and (record := await _recorded(session, actor, operation, key)) is not None:
-            return await _first_result(session, model, record, fingerprint, codes)
+            return await _first_result(session, model, record, fingerprint)
         if isinstance(error, DomainError):
             raise
         raise _as_duplicate(error, duplicate) from error
@@ -119,9 +117,9 @@ async def _create_and_record(
 
 
 async def _first_result(
-    session: AsyncSession, model: type[Created], record: IdempotencyRecord, fingerprint: str, codes: type[Enum]
+    session: AsyncSession, model: type[Created], record: IdempotencyRecord, fingerprint: str
 ) -> Created:
-    return await session.get(model, _check_same_request(record, fingerprint, codes))
+    return await session.get(model, _check_same_request(record, fingerprint))
 
 
 def _as_duplicate(error: IntegrityError, duplicate: DomainError | None) -> Exception:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
-from .errors import DomainError, Problem
+from .errors import CommonErrorCode, DomainError, Problem
 
 Path = tuple[str, ...]
 
@@ -38,12 +38,11 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
 class Validator:
     """Collects problems for one input; :meth:`raise_if_any` ends the check."""
 
-    def __init__(self, codes: type[Enum]) -> None:
-        self.codes = codes
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, code: str, message: str, path: Path | None) -> None:
-        self.problems.append(Problem(self.codes[code], message, path))
+    def add(self, code: StrEnum, message: str, path: Path | None) -> None:
+        self.problems.append(Problem(code, message, path))
 
     def ok(self, path: Path) -> bool:
         """True while no problem has been recorded at ``path``."""
@@ -63,35 +62,35 @@ class Validator:
     ) -> str | None:
         if value is None:
             if required:
-                self.add("REQUIRED", f"{path[-1]} is required", path)
+                self.add(CommonErrorCode.REQUIRED, f"{path[-1]} is required", path)
             return None
         value = value.strip()
         if len(value) < min_length:
-            code = "REQUIRED" if not value else "TOO_SHORT"
+            code = CommonErrorCode.REQUIRED if not value else CommonErrorCode.TOO_SHORT
             self.add(code, f"{path[-1]} needs at least {min_length} characters", path)
         elif len(value) > max_length:
-            self.add("TOO_LONG", f"{path[-1]} takes at most {max_length} characters", path)
+            self.add(CommonErrorCode.TOO_LONG, f"{path[-1]} takes at most {max_length} characters", path)
         elif pattern and not re.fullmatch(pattern, value):
-            self.add("INVALID_FORMAT", f"{path[-1]} must be {pattern_hint}", path)
+            self.add(CommonErrorCode.INVALID_FORMAT, f"{path[-1]} must be {pattern_hint}", path)
         elif (problem := text_problem(value, multiline=multiline)) is not None:
-            self.add("INVALID_FORMAT", f"{path[-1]} {problem}", path)
+            self.add(CommonErrorCode.INVALID_FORMAT, f"{path[-1]} {problem}", path)
         return value
 
     def number_range(self, path: Path, value: float | int | None, low, high) -> None:
         if value is not None and not (low <= value <= high):
-            self.add("OUT_OF_RANGE", f"{path[-1]} must be between {low} and {high}", path)
+            self.add(CommonErrorCode.OUT_OF_RANGE, f"{path[-1]} must be between {low} and {high}", path)
 
     def count(self, path: Path, values: Sequence[Any] | None, maximum: int) -> None:
         if values is not None and len(values) > maximum:
-            self.add("TOO_MANY", f"{path[-1]} takes at most {maximum} entries", path)
+            self.add(CommonErrorCode.TOO_MANY, f"{path[-1]} takes at most {maximum} entries", path)
 
     def raise_if_any(self) -> None:
         if self.problems:
             raise DomainError(list(self.problems))
 
 
-def not_found(codes: type[Enum], what: str, path: Path | None) -> DomainError:
-    return DomainError.single(codes["NOT_FOUND"], f"{what} not found", path)
+def not_found(what: str, path: Path | None) -> DomainError:
+    return DomainError.single(CommonErrorCode.NOT_FOUND, f"{what} not found", path)
 
 
 MAX_ROW_ID = 2**63 - 1  # BIGINT: a larger id overflows the database driver

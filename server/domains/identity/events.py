@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ..common.errors import CommonErrorCode as Common
+from .errors import IdentityErrorCode as Code
 from .identifiers import IdentifierKey, IdentifierType, InvalidIdentifier, is_blocked, normalize
 
 MAX_EVENTS_PER_CALL = 500
@@ -64,7 +66,7 @@ class CheckedEvent:
 
 
 class EventRejected(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: StrEnum, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -72,19 +74,19 @@ class EventRejected(Exception):
 def check_event(raw: RawEvent, now: datetime, blocked_values: frozenset[str]) -> list[IdentifierKey]:
     """The event's linkable keys, or EventRejected. References are checked in bulk elsewhere."""
     if raw.unreadable:
-        raise EventRejected("INVALID_VALUE", raw.unreadable)
+        raise EventRejected(Common.INVALID_VALUE, raw.unreadable)
     if not raw.event_id or len(raw.event_id) > 64:
-        raise EventRejected("INVALID_VALUE", "eventId must have 1-64 characters")
+        raise EventRejected(Common.INVALID_VALUE, "eventId must have 1-64 characters")
     if raw.occurred_at.tzinfo is None:
-        raise EventRejected("INVALID_VALUE", "occurredAt needs a time zone")
+        raise EventRejected(Common.INVALID_VALUE, "occurredAt needs a time zone")
     if raw.occurred_at > now + MAX_FUTURE:
-        raise EventRejected("FUTURE_EVENT", "occurredAt is more than 24 hours in the future")
+        raise EventRejected(Code.FUTURE_EVENT, "occurredAt is more than 24 hours in the future")
     if not raw.identifiers:
-        raise EventRejected("NO_IDENTIFIERS", "an event needs at least one identifier")
+        raise EventRejected(Code.NO_IDENTIFIERS, "an event needs at least one identifier")
     if len(raw.identifiers) > MAX_IDENTIFIERS:
-        raise EventRejected("TOO_MANY_IDENTIFIERS", f"an event takes at most {MAX_IDENTIFIERS} identifiers")
+        raise EventRejected(Code.TOO_MANY_IDENTIFIERS, f"an event takes at most {MAX_IDENTIFIERS} identifiers")
     if _json_size(raw.properties) > MAX_PROPERTIES_BYTES:
-        raise EventRejected("PROPERTIES_TOO_LARGE", "properties take at most 8 KB of JSON")
+        raise EventRejected(Code.PROPERTIES_TOO_LARGE, "properties take at most 8 KB of JSON")
     keys: set[IdentifierKey] = set()
     for identifier in raw.identifiers:
         if is_blocked(identifier.type, identifier.value, blocked_values):
@@ -95,7 +97,7 @@ def check_event(raw: RawEvent, now: datetime, blocked_values: frozenset[str]) ->
             raise EventRejected(invalid.code, f"{identifier.type.value}: {invalid}") from None
     _check_limited(keys)
     if not keys:
-        raise EventRejected("NO_LINKABLE_IDENTIFIER", "every identifier is a placeholder that never links")
+        raise EventRejected(Code.NO_LINKABLE_IDENTIFIER, "every identifier is a placeholder that never links")
     return sorted(keys)
 
 
@@ -103,7 +105,7 @@ def _check_limited(keys: set[IdentifierKey]) -> None:
     seen: dict[IdentifierType, str] = {}
     for key in keys:
         if key.is_limited and seen.setdefault(key.type, key.value) != key.value:
-            raise EventRejected("CONFLICTING_IDENTIFIERS", f"two different {key.type.value} values in one event")
+            raise EventRejected(Code.CONFLICTING_IDENTIFIERS, f"two different {key.type.value} values in one event")
 
 
 def _json_size(value: Any) -> int:

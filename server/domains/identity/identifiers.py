@@ -10,6 +10,8 @@ from typing import NamedTuple
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from .errors import IdentityErrorCode as Code
+
 
 class IdentifierType(StrEnum):
     PHONE = "PHONE"
@@ -44,7 +46,7 @@ _NON_DIGITS = re.compile(r"\D")
 
 
 class InvalidIdentifier(ValueError):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: StrEnum, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -72,15 +74,17 @@ def normalize(kind: IdentifierType, value: str, namespace: str | None = None, re
     namespace = (namespace or "").strip()
     if kind in NAMESPACE_OF:
         if not _NAMESPACE.fullmatch(namespace):
-            raise InvalidIdentifier("INVALID_IDENTIFIER", f"{kind.value} needs its {NAMESPACE_OF[kind]} as namespace")
+            raise InvalidIdentifier(
+                Code.INVALID_IDENTIFIER, f"{kind.value} needs its {NAMESPACE_OF[kind]} as namespace"
+            )
     elif namespace:
-        raise InvalidIdentifier("INVALID_IDENTIFIER", f"{kind.value} takes no namespace")
+        raise InvalidIdentifier(Code.INVALID_IDENTIFIER, f"{kind.value} takes no namespace")
     if kind is IdentifierType.PHONE:
         return IdentifierKey(kind, "", _normalize_phone(value, region))
     if kind is IdentifierType.EMAIL:
         return IdentifierKey(kind, "", _normalize_email(value))
     if not _TOKEN.fullmatch(value):
-        raise InvalidIdentifier("INVALID_IDENTIFIER", f"{kind.value} must be 1-128 letters, digits or _.:@-")
+        raise InvalidIdentifier(Code.INVALID_IDENTIFIER, f"{kind.value} must be 1-128 letters, digits or _.:@-")
     return IdentifierKey(kind, namespace, value)
 
 
@@ -108,9 +112,9 @@ def _normalize_phone(value: str, region: str) -> str:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise InvalidIdentifier("INVALID_PHONE", "not a phone number") from None
+        raise InvalidIdentifier(Code.INVALID_PHONE, "not a phone number") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidIdentifier("INVALID_PHONE", "not a valid phone number")
+        raise InvalidIdentifier(Code.INVALID_PHONE, "not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -118,7 +122,7 @@ def _normalize_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise InvalidIdentifier("INVALID_EMAIL", "not an e-mail address") from None
+        raise InvalidIdentifier(Code.INVALID_EMAIL, "not an e-mail address") from None
 
 
 def is_blocked(kind: IdentifierType, raw_value: str, blocked_values: frozenset[str]) -> bool:

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...unit_of_work import use_case
 from ..common.dialect import insert_ignore
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
 from .errors import IdentityErrorCode as Code
@@ -34,7 +35,7 @@ def _phone(value: str, path: tuple[str, ...]) -> str:
     try:
         return normalize(IdentifierType.PHONE, value).value
     except InvalidIdentifier as invalid:
-        raise DomainError.single(Code[invalid.code], str(invalid), path) from None
+        raise DomainError.single(invalid.code, str(invalid), path) from None
 
 
 def _code_hash(phone: str, code: str) -> str:
@@ -174,7 +175,7 @@ async def customer_login(
     """Verify the customer and resolve her through OneID; returns her person id."""
     if (phone is None) == (wechat_code is None):
         raise DomainError.single(
-            Code.INVALID_VALUE, "sign in with phone and smsCode, or with wechatAppId and wechatCode"
+            Common.INVALID_VALUE, "sign in with phone and smsCode, or with wechatAppId and wechatCode"
         )
     if phone is not None:
         number = _phone(phone, ("phone",))
@@ -189,4 +190,4 @@ async def customer_login(
     try:
         return await record_event(session, policy, LOGIN_SOURCE, event, now)
     except EventRejected as rejected:
-        raise DomainError.single(Code[rejected.code], f"cannot sign in with this identifier: {rejected}") from None
+        raise DomainError.single(rejected.code, f"cannot sign in with this identifier: {rejected}") from None

@@ -25,6 +25,7 @@ from ..catalog.models import Product
 from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.dialect import is_in
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden, Unauthenticated
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
@@ -111,7 +112,7 @@ async def create_source(
 ) -> tuple[TouchpointSource, str | None]:
     """A new source and its API key; the key is shown this once (None on an idempotent replay)."""
     actor.require_role(Role.HQ_ADMIN)
-    check = Validator(Code)
+    check = Validator()
     name = check.text(("input", "name"), name, max_length=64)
     check.raise_if_any()
     key = _new_key()
@@ -131,7 +132,6 @@ async def create_source(
         operation="sourceCreate",
         key=idempotency_key,
         payload={"name": name, "kind": kind.value},
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=TouchpointSource,
@@ -144,7 +144,7 @@ async def rotate_source_key(session: AsyncSession, actor: Actor, source_id: int,
     actor.require_role(Role.HQ_ADMIN)
     source = await session.get(TouchpointSource, source_id)
     if source is None:
-        raise not_found(Code, "source", ("id",))
+        raise not_found("source", ("id",))
     key = _new_key()
     source.key_hash, source.key_prefix, source.key_rotated_at = _hash_key(key), key[:12], now
     return source, key
@@ -155,7 +155,7 @@ async def disable_source(session: AsyncSession, actor: Actor, source_id: int) ->
     actor.require_role(Role.HQ_ADMIN)
     source = await session.get(TouchpointSource, source_id)
     if source is None:
-        raise not_found(Code, "source", ("id",))
+        raise not_found("source", ("id",))
     source.active = False
     return source
 
@@ -262,7 +262,7 @@ async def _screen(session, policy, source: str, events: list[RawEvent], now: dat
             keys = check_event(raw, now, policy.blocked_values)
             check_projection_event(raw.type, raw.properties, policy.max_event_amount)
             if index in bad_references:
-                raise EventRejected("NOT_FOUND", bad_references[index])
+                raise EventRejected(Common.NOT_FOUND, bad_references[index])
         except EventRejected as rejected:
             screened.append(EventResult(raw.event_id, Outcome.REJECTED, code=rejected.code, message=str(rejected)))
             continue
@@ -341,7 +341,7 @@ async def record_event(
     """
     screened = await _screen(session, policy, source, [event], now)
     if not isinstance(screened[0], CheckedEvent):
-        raise EventRejected(screened[0].code or "INVALID_VALUE", screened[0].message or "event refused")
+        raise EventRejected(screened[0].code or Common.INVALID_VALUE, screened[0].message or "event refused")
     person_id = (await resolve(session, [screened[0]], now=now, actor=source))[0]
     await _check_no_erasure_meanwhile(session, policy, [screened[0]])
     return person_id
@@ -410,7 +410,7 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     actor.require_role(Role.HQ_ADMIN)
     merge = await session.get(PersonMerge, merge_id)
     if merge is None:
-        raise not_found(Code, "merge", ("mergeId",))
+        raise not_found("merge", ("mergeId",))
     root = await locked_root_person(session, merge.survivor_id)
     await session.refresh(merge, with_for_update=True)  # two admins splitting it at once: one wins
     await session.exec(select(Person.id).where(Person.id == merge.merged_id).with_for_update())  # she gets ids back
@@ -452,7 +452,7 @@ async def erase_person(
     actor.require_role(Role.HQ_ADMIN)
     person = await locked_root_person(session, person_id)
     if person is None:
-        raise not_found(Code, "customer", ("customerId",))
+        raise not_found("customer", ("customerId",))
     if person.erased_at is not None:
         raise DomainError.single(Code.PERSON_ERASED, "this customer was already erased", ("customerId",))
     identifiers = (await session.exec(select(Identifier).where(Identifier.person_id == person.id))).all()
@@ -512,13 +512,13 @@ async def record_person_event(
     """Add an event to a known person's timeline (staff edits, other domains), in the caller's unit of work."""
     person = await root_person(session, person_id)
     if person is None:
-        raise not_found(Code, "customer", ("customerId",))
+        raise not_found("customer", ("customerId",))
     check_projection = event.type.value in PROJECTED_TYPES
     if check_projection:
         try:
             check_projection_event(event.type, event.properties)
         except EventRejected as rejected:
-            raise DomainError.single(Code[rejected.code], str(rejected), ("input",)) from None
+            raise DomainError.single(rejected.code, str(rejected), ("input",)) from None
     session.add(
         CustomerEvent(
             source=source,
@@ -545,7 +545,7 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     """Staff edit a profile: recorded as a PROFILE_UPDATE event, so the latest occurredAt still wins."""
     person = await root_person(session, person_id)
     if person is None:
-        raise not_found(Code, "customer", ("input", "customerId"))
+        raise not_found("customer", ("input", "customerId"))
     access = await access_for(session, actor, person.id)  # first: the answers below say things about her
     if access.masked:
         raise Forbidden("editing a profile needs an unmasked view of the customer")
@@ -554,7 +554,7 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
             Code.PERSON_ERASED, "this customer was erased: no personal data is kept", ("input", "customerId")
         )
     if not properties:
-        raise DomainError.single(Code.REQUIRED, "give at least one trait to change", ("input",))
+        raise DomainError.single(Common.REQUIRED, "give at least one trait to change", ("input",))
     event = RawEvent(
         event_id=secrets.token_hex(16),
         type=EventType.PROFILE_UPDATE,
@@ -579,12 +579,12 @@ async def set_relationship_guide(
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     person = await root_person(session, person_id)
     if person is None:
-        raise not_found(Code, "customer", ("input", "customerId"))
+        raise not_found("customer", ("input", "customerId"))
     await access_for(session, actor, person.id)  # a manager must know her through the store
     if guide_id is not None:
         guide = await session.get(StaffUser, guide_id)
         if guide is None:
-            raise not_found(Code, "guide", ("input", "guideId"))
+            raise not_found("guide", ("input", "guideId"))
         if guide.role != Role.GUIDE.value or not guide.active:
             raise DomainError.single(Code.NOT_A_GUIDE, "only an active guide can be her guide", ("input", "guideId"))
         actor.require_store(guide.store_id)

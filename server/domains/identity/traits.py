@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from ..common.errors import CommonErrorCode as Common
 from ..common.validation import text_problem
 from .events import EventRejected, EventType
 
@@ -28,23 +29,23 @@ def check_trait_values(properties: dict[str, Any]) -> None:
                 and len(value) <= MAX_LIST
                 and all(isinstance(v, str) and 0 < len(v) <= MAX_TEXT for v in value)
             ):
-                raise EventRejected("INVALID_VALUE", f"{name} must be a list of at most {MAX_LIST} short strings")
+                raise EventRejected(Common.INVALID_VALUE, f"{name} must be a list of at most {MAX_LIST} short strings")
         elif not (isinstance(value, str) and len(value) <= MAX_TEXT):
-            raise EventRejected("INVALID_VALUE", f"{name} must be a string of at most {MAX_TEXT} characters")
+            raise EventRejected(Common.INVALID_VALUE, f"{name} must be a string of at most {MAX_TEXT} characters")
         elif name == "birthday":
             try:
                 date.fromisoformat(value)
             except ValueError:
-                raise EventRejected("INVALID_VALUE", "birthday must be YYYY-MM-DD") from None
+                raise EventRejected(Common.INVALID_VALUE, "birthday must be YYYY-MM-DD") from None
         for text in value if isinstance(value, list) else [value]:
             if (problem := text_problem(text)) is not None:
-                raise EventRejected("INVALID_VALUE", f"{name} {problem}")
+                raise EventRejected(Common.INVALID_VALUE, f"{name} {problem}")
 
 
 def check_consents(properties: dict[str, Any]) -> None:
     for kind in CONSENT_KINDS:
         if kind in properties and not isinstance(properties[kind], bool):
-            raise EventRejected("INVALID_VALUE", f"{kind} must be true or false")
+            raise EventRejected(Common.INVALID_VALUE, f"{kind} must be true or false")
 
 
 # What erasure keeps of a purchase: accounting needs the amounts, not who she is.
@@ -60,9 +61,9 @@ def check_purchase(properties: dict[str, Any], max_amount: int = DEFAULT_MAX_EVE
     if amount is None:
         return
     if not (isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0):
-        raise EventRejected("INVALID_VALUE", "amount must be a whole number of fen, 0 or more")
+        raise EventRejected(Common.INVALID_VALUE, "amount must be a whole number of fen, 0 or more")
     if amount > max_amount:
-        raise EventRejected("OUT_OF_RANGE", f"amount must be at most {max_amount} fen for one purchase")
+        raise EventRejected(Common.OUT_OF_RANGE, f"amount must be at most {max_amount} fen for one purchase")
 
 
 def check_projection_event(

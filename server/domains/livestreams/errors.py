@@ -1,7 +1,8 @@
-from ..common.errors import error_codes
+"""Codes of the livestreams domain's user errors (beside common.errors.CommonErrorCode)."""
 
-LivestreamErrorCode = error_codes(
-    "LivestreamErrorCode",
-    "INVALID_SCHEDULE",
-    "INVALID_STATUS_TRANSITION",
-)
+from enum import StrEnum
+
+
+class LivestreamErrorCode(StrEnum):
+    INVALID_SCHEDULE = "INVALID_SCHEDULE"
+    INVALID_STATUS_TRANSITION = "INVALID_STATUS_TRANSITION"

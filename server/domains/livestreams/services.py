@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...unit_of_work import use_case
 from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
+from ..common.errors import CommonErrorCode as Common
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.validation import Validator, not_found
@@ -72,20 +73,20 @@ def _check_text(check: Validator, values, required: bool) -> None:
 
 def _check_schedule(check: Validator, start: datetime, end: datetime) -> None:
     if end <= start:
-        check.add("INVALID_SCHEDULE", "scheduledEnd must be after scheduledStart", ("input", "scheduledEnd"))
+        check.add(Code.INVALID_SCHEDULE, "scheduledEnd must be after scheduledStart", ("input", "scheduledEnd"))
     elif end - start > MAX_DURATION:
-        check.add("INVALID_SCHEDULE", "a livestream lasts at most 24 hours", ("input", "scheduledEnd"))
+        check.add(Code.INVALID_SCHEDULE, "a livestream lasts at most 24 hours", ("input", "scheduledEnd"))
 
 
 async def _check_references(session: AsyncSession, check: Validator, team_id, product_ids) -> None:
     if team_id is not None and not await teams_by_ids(session, [team_id]):
-        check.add("NOT_FOUND", "team not found", ("input", "teamId"))
+        check.add(Common.NOT_FOUND, "team not found", ("input", "teamId"))
     if product_ids:
         check.count(("input", "productIds"), product_ids, MAX_FEATURED_PRODUCTS)
         if len(product_ids) != len(set(product_ids)):
-            check.add("INVALID_VALUE", "a product is listed twice", ("input", "productIds"))
+            check.add(Common.INVALID_VALUE, "a product is listed twice", ("input", "productIds"))
         elif len(await products_by_ids(session, list(product_ids))) != len(product_ids):
-            check.add("NOT_FOUND", "a product was not found", ("input", "productIds"))
+            check.add(Common.NOT_FOUND, "a product was not found", ("input", "productIds"))
 
 
 async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
@@ -100,7 +101,7 @@ async def create_livestream(
     session: AsyncSession, actor: Actor, draft: LivestreamDraft, idempotency_key: str | None = None
 ) -> Livestream:
     actor.require_role(*EDITORS)
-    check = Validator(Code)
+    check = Validator()
     _check_text(check, draft, required=True)
     _check_schedule(check, draft.scheduled_start, draft.scheduled_end)
     await _check_references(session, check, draft.team_id, draft.product_ids)
@@ -127,7 +128,6 @@ async def create_livestream(
         operation="livestreamCreate",
         key=idempotency_key,
         payload=asdict(draft),
-        codes=Code,
         create=create,
         model=Livestream,
     )
@@ -139,7 +139,7 @@ def _apply_status(check: Validator, livestream: Livestream, status: LivestreamSt
         return
     if status not in TRANSITIONS[current]:
         check.add(
-            "INVALID_STATUS_TRANSITION",
+            Code.INVALID_STATUS_TRANSITION,
             f"a {current.value} livestream cannot become {status.value}",
             ("input", "status"),
         )
@@ -159,8 +159,8 @@ async def update_livestream(
     # Locked: two concurrent status moves must not both pass the transition check.
     livestream = await session.get(Livestream, livestream_id, with_for_update=True)
     if livestream is None:
-        raise not_found(Code, "livestream", ("input", "id"))
-    check = Validator(Code)
+        raise not_found("livestream", ("input", "id"))
+    check = Validator()
     _check_text(check, changes, required=False)
     _check_schedule(
         check, changes.scheduled_start or livestream.scheduled_start, changes.scheduled_end or livestream.scheduled_end

@@ -1,7 +1,8 @@
-from ..common.errors import error_codes
+"""Codes of the schedule domain's user errors (beside common.errors.CommonErrorCode)."""
 
-ScheduleErrorCode = error_codes(
-    "ScheduleErrorCode",
-    "INVALID_SHIFT",
-    "NOT_A_GUIDE",
-)
+from enum import StrEnum
+
+
+class ScheduleErrorCode(StrEnum):
+    INVALID_SHIFT = "INVALID_SHIFT"
+    NOT_A_GUIDE = "NOT_A_GUIDE"

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.dialect import is_in
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
@@ -83,10 +84,10 @@ async def update_settings(
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     actor.require_store(store_id)
     await _store(session, store_id)
-    check = Validator(Code)
+    check = Validator()
     if slot_minutes is not None and slot_minutes not in SLOT_MINUTES_CHOICES:
         check.add(
-            "INVALID_VALUE",
+            Common.INVALID_VALUE,
             f"slotMinutes must be one of {', '.join(map(str, SLOT_MINUTES_CHOICES))}",
             ("input", "slotMinutes"),
         )
@@ -115,7 +116,7 @@ async def set_capacity_override(
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     actor.require_store(store_id)
     await _store(session, store_id)
-    check = Validator(Code)
+    check = Validator()
     check.number_range(("input", "capacity"), capacity, 0, 1000)
     check.raise_if_any()
     row = await session.get(CapacityOverride, (store_id, day))
@@ -134,7 +135,7 @@ async def set_capacity_override(
 async def _store(session: AsyncSession, store_id: int) -> Store:
     store = await session.get(Store, store_id)
     if store is None:
-        raise not_found(Code, "store", ("input", "storeId"))
+        raise not_found("store", ("input", "storeId"))
     return store
 
 
@@ -144,7 +145,7 @@ async def _guide(
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     guide = await session.get(StaffUser, staff_id)
     if guide is None:
-        raise not_found(Code, "staff member", path)
+        raise not_found("staff member", path)
     actor.require_store(guide.store_id)
     if guide.role != Role.GUIDE.value or guide.store_id is None:
         raise DomainError.single(Code.NOT_A_GUIDE, "shifts are for guides of a store", path)
@@ -153,9 +154,9 @@ async def _guide(
 
 def _check_interval(check: Validator, path: tuple[str, ...], starts: time | None, ends: time | None) -> None:
     if starts is None or ends is None:
-        check.add("INVALID_SHIFT", "a shift needs starts and ends", path)
+        check.add(Code.INVALID_SHIFT, "a shift needs starts and ends", path)
     elif starts.tzinfo is not None or ends.tzinfo is not None:
-        check.add("INVALID_SHIFT", "shift times are store-local, without an offset", path)
+        check.add(Code.INVALID_SHIFT, "shift times are store-local, without an offset", path)
     elif (
         starts.second
         or ends.second
@@ -164,9 +165,9 @@ def _check_interval(check: Validator, path: tuple[str, ...], starts: time | None
         or minutes_of(starts) % 5
         or minutes_of(ends) % 5
     ):
-        check.add("INVALID_SHIFT", "shift times are whole minutes on a 5-minute grid", path)
+        check.add(Code.INVALID_SHIFT, "shift times are whole minutes on a 5-minute grid", path)
     elif starts >= ends:
-        check.add("INVALID_SHIFT", "a shift starts before it ends", path)
+        check.add(Code.INVALID_SHIFT, "a shift starts before it ends", path)
 
 
 @use_case
@@ -175,14 +176,14 @@ async def set_weekly_shifts(
 ) -> list[ShiftPattern]:
     """Replace the guide's weekly pattern (shiftsSet's arguments are staffId and shifts: errors point there)."""
     guide = await _guide(session, actor, staff_id, ("staffId",))
-    check = Validator(Code)
+    check = Validator()
     check.count(("shifts",), shifts, MAX_SHIFTS_A_WEEK)
     for index, shift in enumerate(shifts):
         path = ("shifts", str(index))
         check.number_range((*path, "weekday"), shift.weekday, 0, 6)
         _check_interval(check, path, shift.starts, shift.ends)
     for _first, second in _overlapping(shifts):
-        check.add("INVALID_SHIFT", "two shifts of one weekday overlap", ("shifts", str(second)))
+        check.add(Code.INVALID_SHIFT, "two shifts of one weekday overlap", ("shifts", str(second)))
     check.raise_if_any()
     await session.exec(delete(ShiftPattern).where(ShiftPattern.staff_id == staff_id))
     rows = [
@@ -220,7 +221,7 @@ async def add_shift_exception(
 ) -> ShiftException:
     """LEAVE without times is the whole day; EXTRA needs its times."""
     guide = await _guide(session, actor, staff_id)
-    check = Validator(Code)
+    check = Validator()
     note = check.text(("input", "note"), note, max_length=200, min_length=0, required=False, multiline=True) or ""
     if kind is ExceptionKind.EXTRA or starts is not None or ends is not None:
         _check_interval(check, ("input",), starts, ends)
@@ -243,7 +244,7 @@ async def add_shift_exception(
 async def remove_shift_exception(session: AsyncSession, actor: Actor, exception_id: int) -> None:
     row = await session.get(ShiftException, exception_id)
     if row is None:
-        raise not_found(Code, "shift exception", ("id",))
+        raise not_found("shift exception", ("id",))
     await _guide(session, actor, row.staff_id, ("id",))
     await session.delete(row)
 

@@ -1,11 +1,12 @@
-from ..common.errors import error_codes
+"""Codes of the staff domain's user errors (beside common.errors.CommonErrorCode)."""
 
-StaffErrorCode = error_codes(
-    "StaffErrorCode",
-    "DUPLICATE_USERNAME",
-    "DUPLICATE_NAME",
-    "PASSWORD_TOO_SHORT",
-    "STORE_REQUIRED",
-    "STORE_NOT_ALLOWED",
-    "INVALID_MEMBER",
-)
+from enum import StrEnum
+
+
+class StaffErrorCode(StrEnum):
+    DUPLICATE_USERNAME = "DUPLICATE_USERNAME"
+    DUPLICATE_NAME = "DUPLICATE_NAME"
+    PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
+    STORE_REQUIRED = "STORE_REQUIRED"
+    STORE_NOT_ALLOWED = "STORE_NOT_ALLOWED"
+    INVALID_MEMBER = "INVALID_MEMBER"

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...unit_of_work import use_case
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
@@ -65,26 +66,26 @@ def _check_password(check: Validator, password: str | None) -> None:
         return
     if len(password) < MIN_PASSWORD_LENGTH:
         check.add(
-            "PASSWORD_TOO_SHORT", f"password needs at least {MIN_PASSWORD_LENGTH} characters", ("input", "password")
+            Code.PASSWORD_TOO_SHORT, f"password needs at least {MIN_PASSWORD_LENGTH} characters", ("input", "password")
         )
     elif len(password) > MAX_PASSWORD_LENGTH:
-        check.add("TOO_LONG", f"password takes at most {MAX_PASSWORD_LENGTH} characters", ("input", "password"))
+        check.add(Common.TOO_LONG, f"password takes at most {MAX_PASSWORD_LENGTH} characters", ("input", "password"))
 
 
 async def _check_assignment(session: AsyncSession, check: Validator, role: Role, store_id: int | None) -> None:
     if role in STORE_ROLES and store_id is None:
-        check.add("STORE_REQUIRED", f"a {role.value} belongs to a store", ("input", "storeId"))
+        check.add(Code.STORE_REQUIRED, f"a {role.value} belongs to a store", ("input", "storeId"))
     elif role not in STORE_ROLES and store_id is not None:
-        check.add("STORE_NOT_ALLOWED", f"a {role.value} has no store", ("input", "storeId"))
+        check.add(Code.STORE_NOT_ALLOWED, f"a {role.value} has no store", ("input", "storeId"))
     elif store_id is not None and not await stores_by_ids(session, [store_id]):
-        check.add("NOT_FOUND", "store not found", ("input", "storeId"))
+        check.add(Common.NOT_FOUND, "store not found", ("input", "storeId"))
 
 
 async def _check_skills(session: AsyncSession, check: Validator, categories, services) -> None:
     if categories and len(await categories_by_ids(session, list(set(categories)))) != len(set(categories)):
-        check.add("NOT_FOUND", "a category was not found", ("input", "skillCategoryIds"))
+        check.add(Common.NOT_FOUND, "a category was not found", ("input", "skillCategoryIds"))
     if services and len(await services_by_ids(session, list(set(services)))) != len(set(services)):
-        check.add("NOT_FOUND", "a service was not found", ("input", "skillServiceIds"))
+        check.add(Common.NOT_FOUND, "a service was not found", ("input", "skillServiceIds"))
 
 
 async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:
@@ -101,7 +102,7 @@ async def create_staff(
     session: AsyncSession, actor: Actor, draft: StaffDraft, idempotency_key: str | None = None
 ) -> StaffUser:
     _authorize_staff_write(actor, draft.role, draft.store_id)
-    check = Validator(Code)
+    check = Validator()
     username = check.text(
         ("input", "username"),
         draft.username and normalize_username(draft.username),
@@ -141,7 +142,6 @@ async def create_staff(
         operation="staffCreate",
         key=idempotency_key,
         payload=fingerprint,
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=StaffUser,
@@ -153,7 +153,7 @@ async def _load_for_write(
 ) -> StaffUser:
     staff = await session.get(StaffUser, staff_id)
     if staff is None:
-        raise not_found(Code, "staff member", path)
+        raise not_found("staff member", path)
     _authorize_staff_write(actor, Role(staff.role), staff.store_id)
     return staff
 
@@ -168,7 +168,7 @@ async def update_staff(
     if role not in STORE_ROLES and changes.role is not None and changes.store_id is None:
         store_id = None  # moving to an HQ role leaves the store
     _authorize_staff_write(actor, role, store_id)
-    check = Validator(Code)
+    check = Validator()
     check.text(("input", "displayName"), changes.display_name, max_length=64, required=False)
     _check_password(check, changes.password)
     await _check_assignment(session, check, role, store_id)
@@ -255,14 +255,14 @@ async def create_team(
     session: AsyncSession, actor: Actor, draft: TeamDraft, idempotency_key: str | None = None
 ) -> Team:
     actor.require_role(Role.HQ_ADMIN)
-    check = Validator(Code)
+    check = Validator()
     name = check.text(("input", "name"), draft.name, max_length=64)
     check.count(("input", "memberIds"), draft.member_ids, 100)
     members = await staff_by_ids(session, list(set(draft.member_ids)))
     if len(members) != len(set(draft.member_ids)) or any(
         m.role != Role.LIVESTREAM_OPS.value or not m.active for m in members.values()
     ):
-        check.add("INVALID_MEMBER", "members must be active LIVESTREAM_OPS staff", ("input", "memberIds"))
+        check.add(Code.INVALID_MEMBER, "members must be active LIVESTREAM_OPS staff", ("input", "memberIds"))
     check.raise_if_any()
 
     duplicate = DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("input", "name"))
@@ -283,7 +283,6 @@ async def create_team(
         operation="teamCreate",
         key=idempotency_key,
         payload=asdict(draft),
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=Team,

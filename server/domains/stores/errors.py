@@ -1,8 +1,9 @@
-from ..common.errors import error_codes
+"""Codes of the stores domain's user errors (beside common.errors.CommonErrorCode)."""
 
-StoreErrorCode = error_codes(
-    "StoreErrorCode",
-    "DUPLICATE_CODE",
-    "INVALID_TIMEZONE",
-    "INVALID_OPENING_HOURS",
-)
+from enum import StrEnum
+
+
+class StoreErrorCode(StrEnum):
+    DUPLICATE_CODE = "DUPLICATE_CODE"
+    INVALID_TIMEZONE = "INVALID_TIMEZONE"
+    INVALID_OPENING_HOURS = "INVALID_OPENING_HOURS"

@@ -16,6 +16,7 @@ from ...clock import utcnow
 from ...unit_of_work import use_case
 from ..catalog.services import services_by_ids
 from ..common.actor import Actor, Role
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
@@ -87,14 +88,14 @@ def _check_opening_hours(check: Validator, hours: Sequence[DayHours] | None) -> 
     for index, day in enumerate(hours):
         path = ("input", "openingHours", str(index))
         if day.weekday in seen:
-            check.add("INVALID_OPENING_HOURS", "a weekday is listed twice", path)
+            check.add(Code.INVALID_OPENING_HOURS, "a weekday is listed twice", path)
         seen.add(day.weekday)
         if day.opens.tzinfo is not None or day.closes.tzinfo is not None:
-            check.add("INVALID_OPENING_HOURS", "opening hours are store-local times without an offset", path)
+            check.add(Code.INVALID_OPENING_HOURS, "opening hours are store-local times without an offset", path)
         elif not (_on_grid(day.opens) and _on_grid(day.closes)):
-            check.add("INVALID_OPENING_HOURS", "times must be on the 30-minute grid", path)
+            check.add(Code.INVALID_OPENING_HOURS, "times must be on the 30-minute grid", path)
         elif day.opens >= day.closes:
-            check.add("INVALID_OPENING_HOURS", "opens must be before closes", path)
+            check.add(Code.INVALID_OPENING_HOURS, "opens must be before closes", path)
 
 
 def _check_place(check: Validator, values: StoreDraft | StoreChanges, required: bool) -> None:
@@ -104,7 +105,9 @@ def _check_place(check: Validator, values: StoreDraft | StoreChanges, required: 
     check.number_range(("input", "location", "latitude"), values.latitude, -90, 90)
     check.number_range(("input", "location", "longitude"), values.longitude, -180, 180)
     if values.timezone is not None and not is_valid_timezone(values.timezone):
-        check.add("INVALID_TIMEZONE", "timezone must be an IANA time zone such as Asia/Shanghai", ("input", "timezone"))
+        check.add(
+            Code.INVALID_TIMEZONE, "timezone must be an IANA time zone such as Asia/Shanghai", ("input", "timezone")
+        )
     _check_opening_hours(check, values.opening_hours)
 
 
@@ -114,7 +117,7 @@ async def _check_services(session: AsyncSession, check: Validator, ids: Sequence
     check.count(("input", "serviceIds"), ids, 50)
     known = await services_by_ids(session, list(set(ids)))
     if len(known) != len(set(ids)):
-        check.add("NOT_FOUND", "a service was not found", ("input", "serviceIds"))
+        check.add(Common.NOT_FOUND, "a service was not found", ("input", "serviceIds"))
 
 
 def hours_to_json(hours: Sequence[DayHours]) -> list[dict]:
@@ -138,7 +141,7 @@ async def create_store(
     session: AsyncSession, actor: Actor, draft: StoreDraft, idempotency_key: str | None = None
 ) -> Store:
     actor.require_role(Role.HQ_ADMIN)
-    check = Validator(Code)
+    check = Validator()
     code = check.text(
         ("input", "code"),
         draft.code,
@@ -178,7 +181,6 @@ async def create_store(
         operation="storeCreate",
         key=idempotency_key,
         payload=asdict(draft),
-        codes=Code,
         create=create,
         duplicate=duplicate,
         model=Store,
@@ -190,8 +192,8 @@ async def update_store(session: AsyncSession, actor: Actor, store_id: int, chang
     actor.require_role(Role.HQ_ADMIN)
     store = await session.get(Store, store_id)
     if store is None:
-        raise not_found(Code, "store", ("input", "id"))
-    check = Validator(Code)
+        raise not_found("store", ("input", "id"))
+    check = Validator()
     _check_place(check, changes, required=False)
     await _check_services(session, check, changes.service_ids)
     check.raise_if_any()
@@ -294,7 +296,7 @@ async def nearby_stores(
     (50 km, 500 km, the world) until ``limit`` stores lie within its radius.
     ``product_ids`` are checked but not used until inventory lands.
     """
-    check = Validator(Code)
+    check = Validator()
     check.number_range(("location", "latitude"), lat, -90, 90)
     check.number_range(("location", "longitude"), lng, -180, 180)
     check.number_range(("first",), limit, 1, MAX_NEARBY)

@@ -1,10 +1,11 @@
-from ..common.errors import error_codes
+"""Codes of the tasks domain's user errors (beside common.errors.CommonErrorCode)."""
 
-TaskErrorCode = error_codes(
-    "TaskErrorCode",
-    "INVALID_STATE",
-    "REQUIRED_STEPS_OPEN",
-    "NOT_ASSIGNED_TO_YOU",
-    "NOT_A_CANDIDATE",
-    "NOT_CHECKED_IN",
-)
+from enum import StrEnum
+
+
+class TaskErrorCode(StrEnum):
+    INVALID_STATE = "INVALID_STATE"
+    REQUIRED_STEPS_OPEN = "REQUIRED_STEPS_OPEN"
+    NOT_ASSIGNED_TO_YOU = "NOT_ASSIGNED_TO_YOU"
+    NOT_A_CANDIDATE = "NOT_A_CANDIDATE"
+    NOT_CHECKED_IN = "NOT_CHECKED_IN"

@@ -14,6 +14,7 @@ from ...db import claim
 from ...outbox import emit
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
+from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
 from ..common.validation import Validator, not_found
@@ -215,7 +216,7 @@ def _history(
 async def _task_for_update(session: AsyncSession, task_id: int, path: tuple[str, ...] = ("id",)) -> Task:
     task = await session.get(Task, task_id, with_for_update=True)
     if task is None:
-        raise not_found(Code, "task", path)
+        raise not_found("task", path)
     return task
 
 
@@ -283,7 +284,7 @@ async def complete_step(session: AsyncSession, actor: Actor, task_id: int, posit
         raise DomainError.single(Code.INVALID_STATE, f"the task is {task.status}", ("taskId",))
     step = await session.get(TaskStep, (task.id, position))
     if step is None:
-        raise not_found(Code, "step", ("position",))
+        raise not_found("step", ("position",))
     if task.status == TaskStatus.OPEN.value:
         _acknowledge_by_working(session, task, actor, now)
     if step.done_at is None:
@@ -405,10 +406,10 @@ async def set_sop_template(
 ) -> SopTemplate:
     """Replace the SOP of a customer type; tasks created from now on follow it."""
     actor.require_role(Role.HQ_ADMIN)
-    check = Validator(Code)
+    check = Validator()
     name = check.text(("input", "name"), name, max_length=64)
     if not steps:
-        check.add("REQUIRED", "an SOP has at least one step", ("input", "steps"))
+        check.add(Common.REQUIRED, "an SOP has at least one step", ("input", "steps"))
     check.count(("input", "steps"), steps, MAX_SOP_STEPS)
     clean = []
     for index, raw in enumerate(steps):

@@ -13,7 +13,16 @@ from ....api.permissions import roles
 from ...common.actor import Role as RoleValue
 from .. import login, services
 from .inputs import CustomerTraitsInput, EventInput, SourceCreateInput
-from .types import Customer, EventResult, EventStatus, IdentityUserError, PersonMerge, TouchpointSource, open_customer
+from .types import (
+    Customer,
+    EventRejection,
+    EventResult,
+    EventStatus,
+    IdentityUserError,
+    PersonMerge,
+    TouchpointSource,
+    open_customer,
+)
 
 HQ_ADMIN = roles(RoleValue.HQ_ADMIN)
 
@@ -77,7 +86,7 @@ def _result(result: services.EventResult) -> EventResult:
     return EventResult(
         event_id=result.event_id,
         status=result.outcome,
-        code=result.code,
+        code=EventRejection(result.code) if result.code else None,
         message=result.message,
         customer_id=relay.GlobalID("Customer", str(result.person_id)) if result.person_id else None,
     )

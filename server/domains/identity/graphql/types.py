@@ -44,6 +44,7 @@ from ..services import Outcome, merges_into, persons_by_ids, root_person
 from ..services import SourceKind as SourceKindValue
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
+EventRejection = IdentityUserError.shown_codes  # IdentityErrorCode as the schema shows it
 MAX_INTERESTS = 50
 MAX_RECOMMENDATIONS = 20
 IdentifierType = strawberry.enum(IdentifierTypeValue, description="Kinds of customer identifiers.")
@@ -482,7 +483,7 @@ class EventResult:
     event_id: str
     status: EventStatus
     customer_id: relay.GlobalID | None
-    code: IdentityErrorCode | None = strawberry.field(description="Why it was rejected.")
+    code: EventRejection | None = strawberry.field(description="Why it was rejected.")
     message: str | None
 
 
