@@ -17,7 +17,7 @@ from server.domains.schedule.models import CapacityOverride
 from server.domains.tasks.services import TaskPolicy
 from server.settings import Settings
 from tests.conftest import count_rows
-from tests.server.domains.common import fetch
+from tests.server.assertions import fetch
 
 from .helpers import SHANGHAI, give_shifts, next_local
 

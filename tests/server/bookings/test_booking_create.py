@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server.domains.bookings.models import Booking
 from tests.conftest import count_rows
-from tests.server.domains.common import assert_user_error, fetch
+from tests.server.assertions import assert_user_error, fetch
 from tests.world import gid
 
 from .helpers import BOOK, book, booking_input, customer, give_shifts, iso, next_local

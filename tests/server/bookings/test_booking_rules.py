@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.server.domains.common import assert_user_error
+from tests.server.assertions import assert_user_error
 from tests.world import login
 
 from .helpers import BOOK, SHANGHAI, arrive, book, booking_input, customer, give_shifts, iso, next_local

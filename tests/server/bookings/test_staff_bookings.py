@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import count_rows
-from tests.server.domains.common import assert_forbidden, assert_user_error
+from tests.server.assertions import assert_forbidden, assert_user_error
 from tests.world import gid
 
 from .helpers import BOOK, CANCEL, book, booking_input, customer, give_shifts, next_local

@@ -6,9 +6,8 @@ import pytest
 
 from server.domains.catalog.models import Product, ProductCategory, Service
 from tests.conftest import count_rows
+from tests.server.assertions import assert_forbidden, assert_user_error, count_tables, fetch
 from tests.world import gid
-
-from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 PRODUCT = "id sku name description price { amount currency } active category { code }"

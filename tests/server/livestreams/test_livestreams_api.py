@@ -10,9 +10,8 @@ import pytest
 
 from server.domains.livestreams.models import Livestream, LivestreamProduct
 from tests.conftest import count_rows
+from tests.server.assertions import assert_forbidden, assert_user_error, count_tables, fetch
 from tests.world import gid
-
-from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 LIVESTREAM = """id title hostName channel status scheduledStart scheduledEnd actualStart actualEnd

@@ -9,9 +9,8 @@ import sqlalchemy as sa
 
 from server.domains.schedule.models import ShiftException
 from tests.conftest import answered_nothing
+from tests.server.bookings.helpers import SHANGHAI, SLOTS, book, customer, give_shifts, next_local
 from tests.world import gid
-
-from .helpers import SHANGHAI, SLOTS, book, customer, give_shifts, next_local
 
 MONDAY, TUESDAY, SUNDAY = 0, 1, 6
 ALL_DAY = [f"{h:02d}:{m:02d}" for h in range(10, 22) for m in (0, 30)]  # 10:00 … 21:30

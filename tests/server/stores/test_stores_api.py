@@ -8,9 +8,8 @@ import pytest
 
 from server.domains.stores.models import Store, StoreService
 from tests.conftest import count_rows
+from tests.server.assertions import assert_forbidden, assert_user_error, count_tables, fetch
 from tests.world import gid
-
-from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 STORE = """id code name city address location { latitude longitude } timezone

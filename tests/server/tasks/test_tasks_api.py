@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.server.domains.common import assert_forbidden, assert_user_error
-
-from .helpers import arrive, book, customer, give_shifts, iso, next_local
+from tests.server.assertions import assert_forbidden, assert_user_error
+from tests.server.bookings.helpers import SHANGHAI, arrive, book, customer, give_shifts, iso, next_local
 
 MONDAY = 0
 LIST = """query($after: DateTime) { myTaskList(updatedAfter: $after) { edges { node { id updatedAt
@@ -89,8 +88,6 @@ async def test_a_bad_sop_is_refused_and_only_hq_may_set_one(api, token_for):
 
 
 async def test_a_guide_checking_in_a_queued_customer_takes_her_task(api, db, booked, clock, token_for, world):
-    from .helpers import SHANGHAI
-
     manager = await token_for("sh.manager")
     slot = next_local(clock, MONDAY, 15)
     override = """mutation($input: SlotCapacityOverrideInput!) { slotCapacityOverrideSet(input: $input) { ok } }"""

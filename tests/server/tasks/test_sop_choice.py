@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.server.bookings.helpers import arrive, book, customer, give_shifts, iso, next_local
 from tests.server.identity.test_api_ingest import create_source, ev, ingest
-
-from .helpers import arrive, book, customer, give_shifts, iso, next_local
 
 MONDAY, TUESDAY = 0, 1
 PHONE = "13812345678"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.domains.staff.models import StaffSkillCategory
-
-from .helpers import book, customer, next_local
+from tests.server.bookings.helpers import book, customer, next_local
 
 MONDAY = 0
 

@@ -6,10 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import count_rows
-from tests.server.domains.common import assert_forbidden
+from tests.server.assertions import assert_forbidden
+from tests.server.bookings.helpers import arrive, book, customer, give_shifts, next_local
 from tests.world import PASSWORD
-
-from .helpers import arrive, book, customer, give_shifts, next_local
 
 MONDAY = 0
 TASKS = "query { myTaskList { edges { node { id status booking { id } } } } }"

@@ -8,9 +8,8 @@ import pytest
 
 from server.domains.staff.models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
 from tests.conftest import count_rows
+from tests.server.assertions import assert_forbidden, assert_user_error, count_tables, fetch
 from tests.world import LOGIN, PASSWORD, gid
-
-from .common import assert_forbidden, assert_user_error, count_tables, fetch
 
 ERRORS = "errors { code field message }"
 STAFF = """id username displayName role active store { code } skillCategories { code }
