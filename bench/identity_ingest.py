@@ -34,7 +34,8 @@ from server.app import create_app  # noqa: E402
 from server.db import Database  # noqa: E402
 from server.domains.identity.events import EventType, RawEvent, RawIdentifier  # noqa: E402
 from server.domains.identity.identifiers import IdentifierType  # noqa: E402
-from server.domains.identity.services import IdentityPolicy, ingest  # noqa: E402
+from server.domains.identity.ingestion import ingest  # noqa: E402
+from server.domains.identity.policy import IdentityPolicy  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 ADMIN_URL = os.environ.get("IRS_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")

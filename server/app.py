@@ -29,7 +29,7 @@ from .clock import Clock, SystemClock
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.ratelimits import AbuseLimits, Limiter
-from .domains.identity.services import IdentityPolicy
+from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .domains.messaging.channels import channels_from_settings
 from .logs import configure_logging

@@ -25,7 +25,7 @@ from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
 from ..domains.common.errors import Unauthenticated
 from ..domains.common.ratelimits import AbuseLimits
-from ..domains.identity.services import IdentityPolicy
+from ..domains.identity.policy import IdentityPolicy
 from ..domains.identity.verifiers import Verifiers
 from ..domains.tasks.services import TaskPolicy
 from ..settings import Settings

@@ -18,7 +18,8 @@ from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..identity import login
-from ..identity.services import IdentityPolicy, root_person
+from ..identity.persons import root_person
+from ..identity.policy import IdentityPolicy
 from ..identity.verifiers import Verifiers
 from ..staff.hooks import on_access_change
 from ..staff.models import StaffUser

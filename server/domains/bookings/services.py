@@ -25,7 +25,8 @@ from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_relationship
 from ..identity.models import Person
-from ..identity.services import record_person_event, root_person
+from ..identity.persons import root_person
+from ..identity.services import record_person_event
 from ..livestreams.models import Livestream
 from ..messaging.services import withdraw
 from ..schedule.services import (

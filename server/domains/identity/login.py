@@ -21,8 +21,9 @@ from ..common.ratelimits import AbuseLimits, RateLimited
 from .errors import IdentityErrorCode as Code
 from .events import EventRejected, EventType, RawEvent, RawIdentifier
 from .identifiers import IdentifierType, InvalidIdentifier, normalize
+from .ingestion import record_event
 from .models import SmsCode, SmsThrottle
-from .services import IdentityPolicy, record_event
+from .policy import IdentityPolicy
 from .verifiers import DEV_SMS_CODE, VerificationFailed, Verifiers, VerifierUnavailable
 
 CODE_LIFETIME = timedelta(minutes=5)

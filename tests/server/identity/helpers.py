@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from server.domains.identity.events import EventType, RawEvent, RawIdentifier
 from server.domains.identity.identifiers import IdentifierType
-from server.domains.identity.services import IdentityPolicy, ingest
+from server.domains.identity.ingestion import ingest
+from server.domains.identity.policy import IdentityPolicy
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 POLICY = IdentityPolicy(tombstone_salt=b"test-salt")

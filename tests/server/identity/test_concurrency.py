@@ -7,7 +7,8 @@ import random
 from datetime import timedelta
 
 from server.domains.common.actor import Actor, ActorKind, Role
-from server.domains.identity.services import Outcome, erase_person
+from server.domains.identity.erasure import erase_person
+from server.domains.identity.ingestion import Outcome
 
 from .helpers import POLICY, T0, event, grouping, scalar, send
 

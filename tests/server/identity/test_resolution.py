@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.domains.identity.services import Outcome
+from server.domains.identity.ingestion import Outcome
 
 from .helpers import event, grouping, scalar, send
 
@@ -77,7 +77,7 @@ async def test_blocked_values_never_link(db):
 
 
 async def test_merged_id_stays_resolvable_as_an_alias(db):
-    from server.domains.identity.services import root_person
+    from server.domains.identity.persons import root_person
 
     [a] = await send(db, event("e1", P1))
     [b] = await send(db, event("e2", P2))

@@ -11,7 +11,7 @@ from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role as RoleValue
-from .. import login, services
+from .. import erasure, ingestion, login, merges, services, sources
 from .inputs import CustomerTraitsInput, EventInput, SourceCreateInput
 from .types import (
     Customer,
@@ -82,7 +82,7 @@ class SmsCodeRequestPayload:
     errors: list[IdentityUserError]
 
 
-def _result(result: services.EventResult) -> EventResult:
+def _result(result: ingestion.EventResult) -> EventResult:
     return EventResult(
         event_id=result.event_id,
         status=result.outcome,
@@ -99,7 +99,7 @@ class IdentityMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            source, key = await services.create_source(session, actor, input.name, input.kind, input.idempotency_key)
+            source, key = await sources.create_source(session, actor, input.name, input.kind, input.idempotency_key)
             return {"source": TouchpointSource.from_row(source), "api_key": key}
 
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
@@ -109,7 +109,7 @@ class IdentityMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            source, key = await services.rotate_source_key(
+            source, key = await sources.rotate_source_key(
                 session, actor, local_id(id, "TouchpointSource"), info.context.runtime.clock.now()
             )
             return {"source": TouchpointSource.from_row(source), "api_key": key}
@@ -121,7 +121,7 @@ class IdentityMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            source = await services.disable_source(session, actor, local_id(id, "TouchpointSource"))
+            source = await sources.disable_source(session, actor, local_id(id, "TouchpointSource"))
             return {"source": TouchpointSource.from_row(source)}
 
         return await mutate(info, SourceDisablePayload, IdentityUserError, action)
@@ -137,13 +137,13 @@ class IdentityMutation:
         context = info.context
         runtime = context.runtime
         async with context.db() as session:
-            source = await services.authenticate_source(session, context.request.headers.get("x-source-key"))
+            source = await sources.authenticate_source(session, context.request.headers.get("x-source-key"))
             source_tag = f"src:{source.id}"
             await session.rollback()  # ingest runs its own transactions (and retries them)
 
         async def action(session):
-            await services.admit_batch(runtime.limits, source_tag)
-            results = await services.ingest(
+            await ingestion.admit_batch(runtime.limits, source_tag)
+            results = await ingestion.ingest(
                 session, runtime.identity, source_tag, [e.to_raw() for e in events], runtime.clock.now()
             )
             counts = {status: sum(r.outcome is status for r in results) for status in EventStatus}
@@ -166,7 +166,7 @@ class IdentityMutation:
         actor = info.context.require_actor()
 
         async def action(session):
-            merge = await services.split_merge(
+            merge = await merges.split_merge(
                 session, actor, local_id(merge_id, "PersonMerge"), info.context.runtime.clock.now()
             )
             return {"merge": PersonMerge.from_row(merge)}
@@ -188,7 +188,7 @@ class IdentityMutation:
         runtime = info.context.runtime
 
         async def action(session):
-            person = await services.erase_person(
+            person = await erasure.erase_person(
                 session, actor, runtime.identity, local_id(customer_id, "Customer"), runtime.clock.now()
             )
             return {"customer": Customer(id=person.id, masked=False, erased=True)}

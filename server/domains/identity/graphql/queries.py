@@ -9,7 +9,7 @@ from ....api.nodes import local_id
 from ....api.pagination import Connection, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
-from .. import services
+from .. import merges, persons, sources
 from ..identifiers import InvalidIdentifier, normalize
 from .types import Customer, IdentifierType, IdentityConflict, TouchpointSource, open_customer
 
@@ -37,7 +37,7 @@ class IdentityQuery:
         except InvalidIdentifier as invalid:
             raise bad_input(f"{type.value}: {invalid}") from None
         async with info.context.db() as session:
-            person = await services.person_by_identifier(session, key)
+            person = await persons.person_by_identifier(session, key)
         return await open_customer(info, person.id) if person else None
 
     @strawberry.field(
@@ -51,11 +51,11 @@ class IdentityQuery:
         after: str | None = None,
         unresolved_only: bool = True,
     ) -> Connection[IdentityConflict]:
-        statement = services.conflict_listing(unresolved_only=unresolved_only)
+        statement = merges.conflict_listing(unresolved_only=unresolved_only)
         return await paginate(info, statement, IdentityConflict.from_row, first=first, after=after)
 
     @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Touchpoint systems that send events.")
     async def touchpoint_sources(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[TouchpointSource]:
-        return await paginate(info, services.source_listing(), TouchpointSource.from_row, first=first, after=after)
+        return await paginate(info, sources.source_listing(), TouchpointSource.from_row, first=first, after=after)

@@ -36,12 +36,14 @@ from ..errors import IdentityErrorCode
 from ..events import EventType as EventTypeValue
 from ..identifiers import IdentifierType as IdentifierTypeValue
 from ..identifiers import mask_name, mask_phone
+from ..ingestion import Outcome
+from ..merges import merges_into
 from ..models import CustomerEvent as EventRow
 from ..models import IdentityConflict as ConflictRow
 from ..models import PersonMerge as MergeRow
 from ..models import TouchpointSource as SourceRow
-from ..services import Outcome, merges_into, persons_by_ids, root_person
-from ..services import SourceKind as SourceKindValue
+from ..persons import persons_by_ids, root_person
+from ..sources import SourceKind as SourceKindValue
 
 IdentityUserError = user_error_type("Identity", IdentityErrorCode)
 EventRejection = IdentityUserError.shown_codes  # IdentityErrorCode as the schema shows it
