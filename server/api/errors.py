@@ -50,11 +50,21 @@ def user_error_type(domain: str, codes: type[StrEnum]) -> type:
     return DomainUserError
 
 
-def to_user_errors(error_type: type, error: DomainError) -> list:
+def field_path(field: tuple[str, ...] | None, argument: str | None) -> list[str] | None:
+    """Where a problem points, as the client sent it: services name the field of the use case's input
+    (``("price", "currency")``, ``()`` for the whole input); a mutation taking ``input:`` shows it under
+    that argument (``["input", "price", "currency"]``)."""
+    if field is None:
+        return None
+    path = [argument, *field] if argument else list(field)
+    return path or None
+
+
+def to_user_errors(error_type: type, error: DomainError, argument: str | None = None) -> list:
     shown = error_type.shown_codes  # type: ignore[attr-defined]
     return [
         error_type(
-            field=list(p.field) if p.field else None,
+            field=field_path(p.field, argument),
             code=shown(p.code.value),
             message=p.message,
             retry_after=p.retry_after,
@@ -66,24 +76,34 @@ def to_user_errors(error_type: type, error: DomainError) -> list:
 Payload = TypeVar("Payload")
 
 
+_INPUT = "input"
+_AUTO = "<the input argument, when the mutation has one>"
+
+
 async def mutate(
     info: strawberry.Info,
     payload: Callable[..., Payload],
     error_type: type,
     action: Callable[[Any], Awaitable[dict[str, Any]]],
+    *,
+    fields_under: str | None = _AUTO,
 ) -> Payload:
     """Run ``action(session)`` in the operation's unit of work.
 
     ``action`` returns the payload's fields; a DomainError becomes the
     payload's ``errors`` and nothing is written (the service's use case commits only when
-    every check passed).
+    every check passed). Problems' fields are shown under the mutation's ``input``
+    argument when it has one; ``fields_under`` names another prefix, or None for none.
     """
     async with info.context.db() as session:
         try:
             fields = await action(session)
         except DomainError as error:
             await session.rollback()
-            return payload(errors=to_user_errors(error_type, error))
+            prefix = fields_under
+            if prefix is _AUTO:
+                prefix = _INPUT if info.get_argument_definition(_INPUT) is not None else None
+            return payload(errors=to_user_errors(error_type, error, prefix))
     return payload(errors=[], **fields)
 
 

@@ -162,11 +162,7 @@ async def check_in(
     booking_id, nonce = _check_in_target(booking_id, qr_token, tokens, now)
     booking = await session.get(Booking, booking_id)
     if booking is None or (nonce is not None and nonce != booking.qr_nonce):
-        raise (
-            _bad_qr("this QR code does not belong to a booking")
-            if nonce
-            else not_found("booking", ("input", "bookingId"))
-        )
+        raise (_bad_qr("this QR code does not belong to a booking") if nonce else not_found("booking", ("bookingId",)))
     actor.require_store(booking.store_id)
     table = Booking.__table__
     moved = await session.exec(
@@ -228,21 +224,21 @@ async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, 
 
 def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) -> DomainError:
     if booking.status == BookingStatus.CHECKED_IN.value:
-        return DomainError.single(Code.ALREADY_CHECKED_IN, "the booking is CHECKED_IN", ("input",))
+        return DomainError.single(Code.ALREADY_CHECKED_IN, "the booking is CHECKED_IN", ())
     if booking.status != BookingStatus.CONFIRMED.value:
-        return DomainError.single(Code.INVALID_STATE, f"the booking is {booking.status}", ("input",))
+        return DomainError.single(Code.INVALID_STATE, f"the booking is {booking.status}", ())
     opens = booking.slot_start - window.opens_before
     if now < opens:
         return DomainError.single(
             Code.CHECK_IN_TOO_EARLY,
             f"check-in opens at {_iso(opens)}, {_minutes(window.opens_before)} minutes before the slot",
-            ("input",),
+            (),
         )
     closed = booking.slot_end + window.closes_after
     return DomainError.single(
         Code.CHECK_IN_TOO_LATE,
         f"check-in closed at {_iso(closed)}, {_minutes(window.closes_after)} minutes after the slot ended",
-        ("input",),
+        (),
     )
 
 
@@ -256,7 +252,7 @@ def _minutes(span: timedelta) -> int:
 
 def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
     if (booking_id is None) == (qr_token is None):
-        raise DomainError.single(Common.INVALID_VALUE, "give either qrToken or bookingId", ("input",))
+        raise DomainError.single(Common.INVALID_VALUE, "give either qrToken or bookingId", ())
     if qr_token is None:
         return booking_id, None
     try:
@@ -266,7 +262,7 @@ def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -
 
 
 def _bad_qr(message: str) -> DomainError:
-    return DomainError.single(Code.INVALID_QR_TOKEN, message, ("input", "qrToken"))
+    return DomainError.single(Code.INVALID_QR_TOKEN, message, ("qrToken",))
 
 
 def qr_token_of(booking: Booking, tokens: TokenPolicy) -> str:

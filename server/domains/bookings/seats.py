@@ -30,7 +30,7 @@ async def take_customer_place(session: AsyncSession, person_id: int) -> None:
         raise DomainError.single(
             Code.TOO_MANY_ACTIVE_BOOKINGS,
             f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
-            ("input",),
+            (),
         )
 
 
@@ -54,9 +54,7 @@ async def refuse_overlap(
     if moving is not None:
         statement = statement.where(Booking.id != moving)
     if (await session.exec(statement.limit(1))).first() is not None:
-        raise DomainError.single(
-            Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("input", "slotStart")
-        )
+        raise DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("slotStart",))
 
 
 async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
@@ -72,7 +70,7 @@ async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, 
         == 1
     )
     if not taken:
-        raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("input", "slotStart"))
+        raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("slotStart",))
 
 
 async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:

@@ -44,6 +44,9 @@ from .reception import cancel_reception, move_reception, open_reception
 from .seats import hold_customer, refuse_overlap, release_customer_place, release_seat, take_customer_place, take_seat
 from .topics import ALL_BOOKINGS_TOPIC, livestream_bookings_topic
 
+# Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
+BOOKING_KEY_SCOPE = "bookingCreate"
+
 MAX_NOTE = 500
 MAX_PRODUCTS = 20
 # Who may book for a customer: her store's staff, and HQ admins anywhere.
@@ -84,46 +87,46 @@ async def _booker(session: AsyncSession, actor: Actor, request: BookingRequest) 
         actor.require_store(request.store_id)
         if request.customer_id is None:
             raise DomainError.single(
-                Common.REQUIRED, "staff book on behalf of a customer: give customerId", ("input", "customerId")
+                Common.REQUIRED, "staff book on behalf of a customer: give customerId", ("customerId",)
             )
         person_id = request.customer_id
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
-        raise not_found("customer", ("input", "customerId"))
+        raise not_found("customer", ("customerId",))
     return person
 
 
 async def _check_references(session: AsyncSession, request: BookingRequest) -> tuple[Store, Livestream | None]:
     check = Validator()
-    check.text(("input", "note"), request.note, max_length=MAX_NOTE, min_length=0, required=False, multiline=True)
-    check.count(("input", "productIds"), request.product_ids, MAX_PRODUCTS)
+    check.text(("note",), request.note, max_length=MAX_NOTE, min_length=0, required=False, multiline=True)
+    check.count(("productIds",), request.product_ids, MAX_PRODUCTS)
     if request.slot_start.tzinfo is None:
-        check.add(Common.INVALID_VALUE, "slotStart needs a time zone", ("input", "slotStart"))
+        check.add(Common.INVALID_VALUE, "slotStart needs a time zone", ("slotStart",))
     check.raise_if_any()
     store = await session.get(Store, request.store_id)
     if store is None or not store.active:
-        raise not_found("store", ("input", "storeId"))
+        raise not_found("store", ("storeId",))
     livestream = None
     if request.livestream_id is not None:
         livestream = await session.get(Livestream, request.livestream_id)
         if livestream is None:
-            check.add(Common.NOT_FOUND, "livestream not found", ("input", "livestreamId"))
+            check.add(Common.NOT_FOUND, "livestream not found", ("livestreamId",))
     if request.service_id is not None:
         service = (await services_by_ids(session, [request.service_id])).get(request.service_id)
         if service is None or not service.active:
-            check.add(Common.NOT_FOUND, "service not found", ("input", "serviceId"))
+            check.add(Common.NOT_FOUND, "service not found", ("serviceId",))
         elif request.service_id not in (await service_ids_by_store(session, [store.id])).get(store.id, []):
-            check.add(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("input", "serviceId"))
+            check.add(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("serviceId",))
     products = set(request.product_ids)
     if products and len(await products_by_ids(session, list(products))) != len(products):
-        check.add(Common.NOT_FOUND, "a product was not found", ("input", "productIds"))
+        check.add(Common.NOT_FOUND, "a product was not found", ("productIds",))
     check.raise_if_any()
     return store, livestream
 
 
 async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: datetime) -> SlotCapacity:
     """The slot starting at ``slot_start``, or the reason it cannot be booked."""
-    path = ("input", "slotStart")
+    path = ("slotStart",)
     if slot_start <= now:
         raise DomainError.single(Code.SLOT_IN_PAST, "this slot has started or passed", path)
     day = local_day(slot_start, store.timezone)
@@ -165,7 +168,7 @@ async def create_booking(
         raise DomainError.single(
             Code.RATE_LIMITED,
             "too many bookings for this customer; try again later",
-            ("input",),
+            (),
             retry_after=limited.retry_after,
         ) from None
     store, livestream = await _check_references(session, request)
@@ -205,7 +208,7 @@ async def create_booking(
     return await create_once(
         session,
         actor=actor.key,
-        operation="bookingCreate",
+        scope=BOOKING_KEY_SCOPE,
         key=idempotency_key,
         payload=_fingerprint(request, person.id),
         create=create,
@@ -261,13 +264,13 @@ async def cancel_booking(
     """The customer or the store cancels a CONFIRMED booking: the seat and her place are freed."""
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
-        raise not_found("booking", ("input", "id"))
+        raise not_found("booking", ("id",))
     _authorize_change(actor, booking)
     check = Validator()
-    reason = check.text(("input", "reason"), reason, max_length=200, min_length=0, required=False, multiline=True)
+    reason = check.text(("reason",), reason, max_length=200, min_length=0, required=False, multiline=True)
     check.raise_if_any()
     if booking.status != BookingStatus.CONFIRMED.value:
-        raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be cancelled", ("input", "id"))
+        raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be cancelled", ("id",))
     booking.status = BookingStatus.CANCELLED.value
     booking.cancelled_at, booking.cancelled_by, booking.cancel_reason = now, actor.key, reason or None
     booking.updated_at = now
@@ -352,12 +355,12 @@ async def reschedule_booking(
     swapping slots cannot deadlock). Her task follows; its guide changes only if not on shift then."""
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
-        raise not_found("booking", ("input", "id"))
+        raise not_found("booking", ("id",))
     _authorize_change(actor, booking)
     if booking.status != BookingStatus.CONFIRMED.value:
-        raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be moved", ("input", "id"))
+        raise DomainError.single(Code.INVALID_STATE, f"a {booking.status} booking cannot be moved", ("id",))
     if slot_start.tzinfo is None:
-        raise DomainError.single(Common.INVALID_VALUE, "slotStart needs a time zone", ("input", "slotStart"))
+        raise DomainError.single(Common.INVALID_VALUE, "slotStart needs a time zone", ("slotStart",))
     if slot_start == booking.slot_start:
         return booking
     store = await session.get(Store, booking.store_id)

@@ -19,6 +19,11 @@ from ..common.validation import Validator, not_found
 from .errors import CatalogErrorCode as Code
 from .models import Product, ProductCategory, Service
 
+# Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
+CATEGORY_KEY_SCOPE = "productCategoryCreate"
+SERVICE_KEY_SCOPE = "serviceCreate"
+PRODUCT_KEY_SCOPE = "productCreate"
+
 CODE_PATTERN = r"[A-Z0-9_]{2,32}"
 SKU_PATTERN = r"[A-Z0-9-]{2,32}"
 MAX_PRICE = 100_000_000_00  # one hundred million yuan, in fen
@@ -54,13 +59,13 @@ class ProductChanges:
 def _check_named(draft: NamedDraft) -> Validator:
     check = Validator()
     check.text(
-        ("input", "code"),
+        ("code",),
         draft.code,
         max_length=32,
         pattern=CODE_PATTERN,
         pattern_hint="2-32 upper-case letters, digits or _",
     )
-    check.text(("input", "name"), draft.name, max_length=64)
+    check.text(("name",), draft.name, max_length=64)
     return check
 
 
@@ -78,7 +83,7 @@ async def create_category(
     check.raise_if_any()
     code = draft.code.strip()
 
-    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"category {code} exists", ("input", "code"))
+    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"category {code} exists", ("code",))
 
     async def create():
         if await _code_taken(session, ProductCategory, code):
@@ -91,7 +96,7 @@ async def create_category(
     return await create_once(
         session,
         actor=actor.key,
-        operation="productCategoryCreate",
+        scope=CATEGORY_KEY_SCOPE,
         key=idempotency_key,
         payload=asdict(draft),
         create=create,
@@ -110,11 +115,11 @@ async def create_service(
 ) -> Service:
     actor.require_role(Role.HQ_ADMIN)
     check = _check_named(draft)
-    check.number_range(("input", "durationMinutes"), duration_minutes, 5, 480)
+    check.number_range(("durationMinutes",), duration_minutes, 5, 480)
     check.raise_if_any()
     code = draft.code.strip()
 
-    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"service {code} exists", ("input", "code"))
+    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"service {code} exists", ("code",))
 
     async def create():
         if await _code_taken(session, Service, code):
@@ -127,7 +132,7 @@ async def create_service(
     return await create_once(
         session,
         actor=actor.key,
-        operation="serviceCreate",
+        scope=SERVICE_KEY_SCOPE,
         key=idempotency_key,
         payload={**asdict(draft), "duration": duration_minutes},
         create=create,
@@ -137,14 +142,14 @@ async def create_service(
 
 
 def _check_price(check: Validator, amount: int | None, currency: str | None, brand_currency: str):
-    check.number_range(("input", "price", "amount"), amount, 0, MAX_PRICE)
+    check.number_range(("price", "amount"), amount, 0, MAX_PRICE)
     if currency is not None and currency != brand_currency:
-        check.add(Code.INVALID_CURRENCY, f"prices are in {brand_currency}", ("input", "price", "currency"))
+        check.add(Code.INVALID_CURRENCY, f"prices are in {brand_currency}", ("price", "currency"))
 
 
 async def _check_category(session: AsyncSession, check: Validator, category_id: int | None):
     if category_id is not None and await session.get(ProductCategory, category_id) is None:
-        check.add(Common.NOT_FOUND, "category not found", ("input", "categoryId"))
+        check.add(Common.NOT_FOUND, "category not found", ("categoryId",))
 
 
 @use_case
@@ -159,19 +164,19 @@ async def create_product(
     actor.require_role(Role.HQ_ADMIN)
     check = Validator()
     sku = check.text(
-        ("input", "sku"),
+        ("sku",),
         draft.sku,
         max_length=32,
         pattern=SKU_PATTERN,
         pattern_hint="2-32 upper-case letters, digits or -",
     )
-    check.text(("input", "name"), draft.name, max_length=100)
-    check.text(("input", "description"), draft.description, max_length=2000, min_length=0, multiline=True)
+    check.text(("name",), draft.name, max_length=100)
+    check.text(("description",), draft.description, max_length=2000, min_length=0, multiline=True)
     _check_price(check, draft.price_amount, draft.currency, brand_currency)
     await _check_category(session, check, draft.category_id)
     check.raise_if_any()
 
-    duplicate = DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("input", "sku"))
+    duplicate = DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("sku",))
 
     async def create():
         taken = await session.exec(select(func.count()).where(Product.sku == sku))
@@ -193,7 +198,7 @@ async def create_product(
     return await create_once(
         session,
         actor=actor.key,
-        operation="productCreate",
+        scope=PRODUCT_KEY_SCOPE,
         key=idempotency_key,
         payload=asdict(draft),
         create=create,
@@ -214,12 +219,10 @@ async def update_product(
     actor.require_role(Role.HQ_ADMIN)
     product = await session.get(Product, product_id)
     if product is None:
-        raise not_found("product", ("input", "id"))
+        raise not_found("product", ("id",))
     check = Validator()
-    check.text(("input", "name"), changes.name, max_length=100, required=False)
-    check.text(
-        ("input", "description"), changes.description, max_length=2000, min_length=0, required=False, multiline=True
-    )
+    check.text(("name",), changes.name, max_length=100, required=False)
+    check.text(("description",), changes.description, max_length=2000, min_length=0, required=False, multiline=True)
     _check_price(check, changes.price_amount, changes.currency, brand_currency)
     await _check_category(session, check, changes.category_id)
     check.raise_if_any()

@@ -52,7 +52,7 @@ def _check_same_request(record, fingerprint: str) -> int:
         raise DomainError.single(
             CommonErrorCode.IDEMPOTENCY_KEY_REUSED,
             "this idempotencyKey was used for a different request",
-            ("input", "idempotencyKey"),
+            ("idempotencyKey",),
         )
     return record.result_id
 
@@ -61,14 +61,15 @@ async def create_once(
     session: AsyncSession,
     *,
     actor: str,
-    operation: str,
+    scope: str,
     key: str | None,
     payload: Any,
     create: Callable[[], Awaitable[Created]],
     model: type[Created],
     duplicate: DomainError | None = None,
 ) -> Created:
-    """Run ``create`` in the caller's unit of work, unless ``key`` was already used by ``actor``.
+    """Run ``create`` in the caller's unit of work, unless ``key`` was already used by ``actor`` in ``scope``
+    (the use case's name for its keys, stored with the record).
 
     Returns the created object, or the one the first request with this key
     created (a ``model`` row); the caller's use case commits. With a key or
@@ -84,20 +85,20 @@ async def create_once(
             raise DomainError.single(
                 CommonErrorCode.INVALID_VALUE,
                 "idempotencyKey must have 1-128 characters",
-                ("input", "idempotencyKey"),
+                ("idempotencyKey",),
             )
-        if (record := await _recorded(session, actor, operation, key)) is not None:
+        if (record := await _recorded(session, actor, scope, key)) is not None:
             return await _first_result(session, model, record, fingerprint)
     if key is None and duplicate is None:  # no race to recover from: spare the savepoint's round trips
         return await _create_and_record(session, create, None)
-    record = IdempotencyRecord(actor=actor, operation=operation, key=key or "", request_hash=fingerprint, result_id=0)
+    record = IdempotencyRecord(actor=actor, operation=scope, key=key or "", request_hash=fingerprint, result_id=0)
     try:
         async with session.begin_nested():
             created = await _create_and_record(session, create, record if key is not None else None)
     except (IntegrityError, DomainError) as error:
         # A concurrent retry with the same key committed first (its unique record stopped us, or what
         # it took made our attempt fail: the last seat, say): answer with its result.
-        if key is not None and (record := await _recorded(session, actor, operation, key)) is not None:
+        if key is not None and (record := await _recorded(session, actor, scope, key)) is not None:
             return await _first_result(session, model, record, fingerprint)
         if isinstance(error, DomainError):
             raise

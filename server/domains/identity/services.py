@@ -40,7 +40,7 @@ async def record_person_event(
         try:
             check_projection_event(event.type, event.properties)
         except EventRejected as rejected:
-            raise DomainError.single(rejected.code, str(rejected), ("input",)) from None
+            raise DomainError.single(rejected.code, str(rejected), ()) from None
     session.add(
         CustomerEvent(
             source=source,
@@ -67,16 +67,16 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     """Staff edit a profile: recorded as a PROFILE_UPDATE event, so the latest occurredAt still wins."""
     person = await root_person(session, person_id)
     if person is None:
-        raise not_found("customer", ("input", "customerId"))
+        raise not_found("customer", ("customerId",))
     access = await access_for(session, actor, person.id)  # first: the answers below say things about her
     if access.masked:
         raise Forbidden("editing a profile needs an unmasked view of the customer")
     if person.erased_at is not None:
         raise DomainError.single(
-            Code.PERSON_ERASED, "this customer was erased: no personal data is kept", ("input", "customerId")
+            Code.PERSON_ERASED, "this customer was erased: no personal data is kept", ("customerId",)
         )
     if not properties:
-        raise DomainError.single(Common.REQUIRED, "give at least one trait to change", ("input",))
+        raise DomainError.single(Common.REQUIRED, "give at least one trait to change", ())
     event = RawEvent(
         event_id=secrets.token_hex(16),
         type=EventType.PROFILE_UPDATE,
@@ -97,14 +97,14 @@ async def set_relationship_guide(
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     person = await root_person(session, person_id)
     if person is None:
-        raise not_found("customer", ("input", "customerId"))
+        raise not_found("customer", ("customerId",))
     await access_for(session, actor, person.id)  # a manager must know her through the store
     if guide_id is not None:
         guide = await session.get(StaffUser, guide_id)
         if guide is None:
-            raise not_found("guide", ("input", "guideId"))
+            raise not_found("guide", ("guideId",))
         if guide.role != Role.GUIDE.value or not guide.active:
-            raise DomainError.single(Code.NOT_A_GUIDE, "only an active guide can be her guide", ("input", "guideId"))
+            raise DomainError.single(Code.NOT_A_GUIDE, "only an active guide can be her guide", ("guideId",))
         actor.require_store(guide.store_id)
     person.relationship_guide_id = guide_id
     audit(session, actor.key, "customer.relationship_guide", f"person:{person.id}", now, guide=guide_id)

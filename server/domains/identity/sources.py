@@ -20,6 +20,9 @@ from .models import (
     TouchpointSource,
 )
 
+# Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
+SOURCE_KEY_SCOPE = "sourceCreate"
+
 KEY_PREFIX = "irs_src_"
 
 
@@ -47,10 +50,10 @@ async def create_source(
     """A new source and its API key; the key is shown this once (None on an idempotent replay)."""
     actor.require_role(Role.HQ_ADMIN)
     check = Validator()
-    name = check.text(("input", "name"), name, max_length=64)
+    name = check.text(("name",), name, max_length=64)
     check.raise_if_any()
     key = _new_key()
-    duplicate = DomainError.single(Code.DUPLICATE_NAME, "a source with this name exists", ("input", "name"))
+    duplicate = DomainError.single(Code.DUPLICATE_NAME, "a source with this name exists", ("name",))
 
     async def create():
         if (await session.exec(select(func.count()).where(TouchpointSource.name == name))).one():
@@ -63,7 +66,7 @@ async def create_source(
     source = await create_once(
         session,
         actor=actor.key,
-        operation="sourceCreate",
+        scope=SOURCE_KEY_SCOPE,
         key=idempotency_key,
         payload={"name": name, "kind": kind.value},
         create=create,

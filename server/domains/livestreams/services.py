@@ -20,6 +20,9 @@ from ..staff.services import teams_by_ids
 from .errors import LivestreamErrorCode as Code
 from .models import Channel, Livestream, LivestreamProduct, LivestreamStatus
 
+# Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
+LIVESTREAM_KEY_SCOPE = "livestreamCreate"
+
 EDITORS = (Role.HQ_ADMIN, Role.LIVESTREAM_OPS)
 MAX_TALKING_POINTS = 50
 MAX_TALKING_POINT_LENGTH = 300
@@ -61,32 +64,30 @@ class LivestreamChanges:
 
 
 def _check_text(check: Validator, values, required: bool) -> None:
-    check.text(("input", "title"), values.title, max_length=100, required=required)
-    check.text(("input", "hostName"), values.host_name, max_length=64, required=required)
+    check.text(("title",), values.title, max_length=100, required=required)
+    check.text(("hostName",), values.host_name, max_length=64, required=required)
     if values.talking_points is not None:
-        check.count(("input", "talkingPoints"), values.talking_points, MAX_TALKING_POINTS)
+        check.count(("talkingPoints",), values.talking_points, MAX_TALKING_POINTS)
         for index, point in enumerate(values.talking_points):
-            check.text(
-                ("input", "talkingPoints", str(index)), point, max_length=MAX_TALKING_POINT_LENGTH, multiline=True
-            )
+            check.text(("talkingPoints", str(index)), point, max_length=MAX_TALKING_POINT_LENGTH, multiline=True)
 
 
 def _check_schedule(check: Validator, start: datetime, end: datetime) -> None:
     if end <= start:
-        check.add(Code.INVALID_SCHEDULE, "scheduledEnd must be after scheduledStart", ("input", "scheduledEnd"))
+        check.add(Code.INVALID_SCHEDULE, "scheduledEnd must be after scheduledStart", ("scheduledEnd",))
     elif end - start > MAX_DURATION:
-        check.add(Code.INVALID_SCHEDULE, "a livestream lasts at most 24 hours", ("input", "scheduledEnd"))
+        check.add(Code.INVALID_SCHEDULE, "a livestream lasts at most 24 hours", ("scheduledEnd",))
 
 
 async def _check_references(session: AsyncSession, check: Validator, team_id, product_ids) -> None:
     if team_id is not None and not await teams_by_ids(session, [team_id]):
-        check.add(Common.NOT_FOUND, "team not found", ("input", "teamId"))
+        check.add(Common.NOT_FOUND, "team not found", ("teamId",))
     if product_ids:
-        check.count(("input", "productIds"), product_ids, MAX_FEATURED_PRODUCTS)
+        check.count(("productIds",), product_ids, MAX_FEATURED_PRODUCTS)
         if len(product_ids) != len(set(product_ids)):
-            check.add(Common.INVALID_VALUE, "a product is listed twice", ("input", "productIds"))
+            check.add(Common.INVALID_VALUE, "a product is listed twice", ("productIds",))
         elif len(await products_by_ids(session, list(product_ids))) != len(product_ids):
-            check.add(Common.NOT_FOUND, "a product was not found", ("input", "productIds"))
+            check.add(Common.NOT_FOUND, "a product was not found", ("productIds",))
 
 
 async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
@@ -125,7 +126,7 @@ async def create_livestream(
     return await create_once(
         session,
         actor=actor.key,
-        operation="livestreamCreate",
+        scope=LIVESTREAM_KEY_SCOPE,
         key=idempotency_key,
         payload=asdict(draft),
         create=create,
@@ -141,7 +142,7 @@ def _apply_status(check: Validator, livestream: Livestream, status: LivestreamSt
         check.add(
             Code.INVALID_STATUS_TRANSITION,
             f"a {current.value} livestream cannot become {status.value}",
-            ("input", "status"),
+            ("status",),
         )
         return
     livestream.status = status.value
@@ -159,7 +160,7 @@ async def update_livestream(
     # Locked: two concurrent status moves must not both pass the transition check.
     livestream = await session.get(Livestream, livestream_id, with_for_update=True)
     if livestream is None:
-        raise not_found("livestream", ("input", "id"))
+        raise not_found("livestream", ("id",))
     check = Validator()
     _check_text(check, changes, required=False)
     _check_schedule(

@@ -89,10 +89,10 @@ async def update_settings(
         check.add(
             Common.INVALID_VALUE,
             f"slotMinutes must be one of {', '.join(map(str, SLOT_MINUTES_CHOICES))}",
-            ("input", "slotMinutes"),
+            ("slotMinutes",),
         )
-    check.number_range(("input", "guideCapacity"), guide_capacity, 1, MAX_GUIDE_CAPACITY)
-    check.number_range(("input", "leadMinutes"), lead_minutes, 0, MAX_LEAD_MINUTES)
+    check.number_range(("guideCapacity",), guide_capacity, 1, MAX_GUIDE_CAPACITY)
+    check.number_range(("leadMinutes",), lead_minutes, 0, MAX_LEAD_MINUTES)
     check.raise_if_any()
     settings = await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
     session.info.pop("slot_settings", None)
@@ -117,7 +117,7 @@ async def set_capacity_override(
     actor.require_store(store_id)
     await _store(session, store_id)
     check = Validator()
-    check.number_range(("input", "capacity"), capacity, 0, 1000)
+    check.number_range(("capacity",), capacity, 0, 1000)
     check.raise_if_any()
     row = await session.get(CapacityOverride, (store_id, day))
     if capacity is None:
@@ -135,13 +135,11 @@ async def set_capacity_override(
 async def _store(session: AsyncSession, store_id: int) -> Store:
     store = await session.get(Store, store_id)
     if store is None:
-        raise not_found("store", ("input", "storeId"))
+        raise not_found("store", ("storeId",))
     return store
 
 
-async def _guide(
-    session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("input", "staffId")
-) -> StaffUser:
+async def _guide(session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("staffId",)) -> StaffUser:
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     guide = await session.get(StaffUser, staff_id)
     if guide is None:
@@ -222,9 +220,9 @@ async def add_shift_exception(
     """LEAVE without times is the whole day; EXTRA needs its times."""
     guide = await _guide(session, actor, staff_id)
     check = Validator()
-    note = check.text(("input", "note"), note, max_length=200, min_length=0, required=False, multiline=True) or ""
+    note = check.text(("note",), note, max_length=200, min_length=0, required=False, multiline=True) or ""
     if kind is ExceptionKind.EXTRA or starts is not None or ends is not None:
-        _check_interval(check, ("input",), starts, ends)
+        _check_interval(check, (), starts, ends)
     check.raise_if_any()
     row = ShiftException(
         staff_id=staff_id,

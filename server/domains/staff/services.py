@@ -24,6 +24,10 @@ from .errors import StaffErrorCode as Code
 from .models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 
+# Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
+STAFF_KEY_SCOPE = "staffCreate"
+TEAM_KEY_SCOPE = "teamCreate"
+
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{2,31}"
 
 
@@ -65,27 +69,25 @@ def _check_password(check: Validator, password: str | None) -> None:
     if password is None:
         return
     if len(password) < MIN_PASSWORD_LENGTH:
-        check.add(
-            Code.PASSWORD_TOO_SHORT, f"password needs at least {MIN_PASSWORD_LENGTH} characters", ("input", "password")
-        )
+        check.add(Code.PASSWORD_TOO_SHORT, f"password needs at least {MIN_PASSWORD_LENGTH} characters", ("password",))
     elif len(password) > MAX_PASSWORD_LENGTH:
-        check.add(Common.TOO_LONG, f"password takes at most {MAX_PASSWORD_LENGTH} characters", ("input", "password"))
+        check.add(Common.TOO_LONG, f"password takes at most {MAX_PASSWORD_LENGTH} characters", ("password",))
 
 
 async def _check_assignment(session: AsyncSession, check: Validator, role: Role, store_id: int | None) -> None:
     if role in STORE_ROLES and store_id is None:
-        check.add(Code.STORE_REQUIRED, f"a {role.value} belongs to a store", ("input", "storeId"))
+        check.add(Code.STORE_REQUIRED, f"a {role.value} belongs to a store", ("storeId",))
     elif role not in STORE_ROLES and store_id is not None:
-        check.add(Code.STORE_NOT_ALLOWED, f"a {role.value} has no store", ("input", "storeId"))
+        check.add(Code.STORE_NOT_ALLOWED, f"a {role.value} has no store", ("storeId",))
     elif store_id is not None and not await stores_by_ids(session, [store_id]):
-        check.add(Common.NOT_FOUND, "store not found", ("input", "storeId"))
+        check.add(Common.NOT_FOUND, "store not found", ("storeId",))
 
 
 async def _check_skills(session: AsyncSession, check: Validator, categories, services) -> None:
     if categories and len(await categories_by_ids(session, list(set(categories)))) != len(set(categories)):
-        check.add(Common.NOT_FOUND, "a category was not found", ("input", "skillCategoryIds"))
+        check.add(Common.NOT_FOUND, "a category was not found", ("skillCategoryIds",))
     if services and len(await services_by_ids(session, list(set(services)))) != len(set(services)):
-        check.add(Common.NOT_FOUND, "a service was not found", ("input", "skillServiceIds"))
+        check.add(Common.NOT_FOUND, "a service was not found", ("skillServiceIds",))
 
 
 async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:
@@ -104,20 +106,20 @@ async def create_staff(
     _authorize_staff_write(actor, draft.role, draft.store_id)
     check = Validator()
     username = check.text(
-        ("input", "username"),
+        ("username",),
         draft.username and normalize_username(draft.username),
         max_length=32,
         min_length=3,
         pattern=USERNAME_PATTERN,
         pattern_hint="3-32 characters: a-z, 0-9, '.', '_' or '-'",
     )
-    check.text(("input", "displayName"), draft.display_name, max_length=64)
+    check.text(("displayName",), draft.display_name, max_length=64)
     _check_password(check, draft.password)
     await _check_assignment(session, check, draft.role, draft.store_id)
     await _check_skills(session, check, draft.category_ids, draft.service_ids)
     check.raise_if_any()
 
-    duplicate = DomainError.single(Code.DUPLICATE_USERNAME, "username is taken", ("input", "username"))
+    duplicate = DomainError.single(Code.DUPLICATE_USERNAME, "username is taken", ("username",))
 
     async def create():
         taken = await session.exec(select(func.count()).where(StaffUser.username == username))
@@ -139,7 +141,7 @@ async def create_staff(
     return await create_once(
         session,
         actor=actor.key,
-        operation="staffCreate",
+        scope=STAFF_KEY_SCOPE,
         key=idempotency_key,
         payload=fingerprint,
         create=create,
@@ -149,7 +151,7 @@ async def create_staff(
 
 
 async def _load_for_write(
-    session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("input", "id")
+    session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("id",)
 ) -> StaffUser:
     staff = await session.get(StaffUser, staff_id)
     if staff is None:
@@ -169,7 +171,7 @@ async def update_staff(
         store_id = None  # moving to an HQ role leaves the store
     _authorize_staff_write(actor, role, store_id)
     check = Validator()
-    check.text(("input", "displayName"), changes.display_name, max_length=64, required=False)
+    check.text(("displayName",), changes.display_name, max_length=64, required=False)
     _check_password(check, changes.password)
     await _check_assignment(session, check, role, store_id)
     await _check_skills(session, check, changes.category_ids, changes.service_ids)
@@ -256,16 +258,16 @@ async def create_team(
 ) -> Team:
     actor.require_role(Role.HQ_ADMIN)
     check = Validator()
-    name = check.text(("input", "name"), draft.name, max_length=64)
-    check.count(("input", "memberIds"), draft.member_ids, 100)
+    name = check.text(("name",), draft.name, max_length=64)
+    check.count(("memberIds",), draft.member_ids, 100)
     members = await staff_by_ids(session, list(set(draft.member_ids)))
     if len(members) != len(set(draft.member_ids)) or any(
         m.role != Role.LIVESTREAM_OPS.value or not m.active for m in members.values()
     ):
-        check.add(Code.INVALID_MEMBER, "members must be active LIVESTREAM_OPS staff", ("input", "memberIds"))
+        check.add(Code.INVALID_MEMBER, "members must be active LIVESTREAM_OPS staff", ("memberIds",))
     check.raise_if_any()
 
-    duplicate = DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("input", "name"))
+    duplicate = DomainError.single(Code.DUPLICATE_NAME, "team name is taken", ("name",))
 
     async def create():
         taken = await session.exec(select(func.count()).where(Team.name == name))
@@ -280,7 +282,7 @@ async def create_team(
     return await create_once(
         session,
         actor=actor.key,
-        operation="teamCreate",
+        scope=TEAM_KEY_SCOPE,
         key=idempotency_key,
         payload=asdict(draft),
         create=create,

@@ -26,6 +26,9 @@ from .geo import EARTH_RADIUS_M, bounding_box
 from .models import Store, StoreService
 from .opening_hours import opening_interval
 
+# Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
+STORE_KEY_SCOPE = "storeCreate"
+
 STORE_CODE_PATTERN = r"[A-Z0-9-]{2,16}"
 SLOT_GRID_MINUTES = 30
 
@@ -86,7 +89,7 @@ def _check_opening_hours(check: Validator, hours: Sequence[DayHours] | None) -> 
         return
     seen: set[int] = set()
     for index, day in enumerate(hours):
-        path = ("input", "openingHours", str(index))
+        path = ("openingHours", str(index))
         if day.weekday in seen:
             check.add(Code.INVALID_OPENING_HOURS, "a weekday is listed twice", path)
         seen.add(day.weekday)
@@ -99,25 +102,23 @@ def _check_opening_hours(check: Validator, hours: Sequence[DayHours] | None) -> 
 
 
 def _check_place(check: Validator, values: StoreDraft | StoreChanges, required: bool) -> None:
-    check.text(("input", "name"), values.name, max_length=100, required=required)
-    check.text(("input", "city"), values.city, max_length=50, required=required)
-    check.text(("input", "address"), values.address, max_length=200, required=required)
-    check.number_range(("input", "location", "latitude"), values.latitude, -90, 90)
-    check.number_range(("input", "location", "longitude"), values.longitude, -180, 180)
+    check.text(("name",), values.name, max_length=100, required=required)
+    check.text(("city",), values.city, max_length=50, required=required)
+    check.text(("address",), values.address, max_length=200, required=required)
+    check.number_range(("location", "latitude"), values.latitude, -90, 90)
+    check.number_range(("location", "longitude"), values.longitude, -180, 180)
     if values.timezone is not None and not is_valid_timezone(values.timezone):
-        check.add(
-            Code.INVALID_TIMEZONE, "timezone must be an IANA time zone such as Asia/Shanghai", ("input", "timezone")
-        )
+        check.add(Code.INVALID_TIMEZONE, "timezone must be an IANA time zone such as Asia/Shanghai", ("timezone",))
     _check_opening_hours(check, values.opening_hours)
 
 
 async def _check_services(session: AsyncSession, check: Validator, ids: Sequence[int] | None):
     if not ids:
         return
-    check.count(("input", "serviceIds"), ids, 50)
+    check.count(("serviceIds",), ids, 50)
     known = await services_by_ids(session, list(set(ids)))
     if len(known) != len(set(ids)):
-        check.add(Common.NOT_FOUND, "a service was not found", ("input", "serviceIds"))
+        check.add(Common.NOT_FOUND, "a service was not found", ("serviceIds",))
 
 
 def hours_to_json(hours: Sequence[DayHours]) -> list[dict]:
@@ -143,7 +144,7 @@ async def create_store(
     actor.require_role(Role.HQ_ADMIN)
     check = Validator()
     code = check.text(
-        ("input", "code"),
+        ("code",),
         draft.code,
         max_length=16,
         pattern=STORE_CODE_PATTERN,
@@ -153,7 +154,7 @@ async def create_store(
     await _check_services(session, check, draft.service_ids)
     check.raise_if_any()
 
-    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"store {code} exists", ("input", "code"))
+    duplicate = DomainError.single(Code.DUPLICATE_CODE, f"store {code} exists", ("code",))
 
     async def create():
         taken = await session.exec(select(func.count()).where(Store.code == code))
@@ -178,7 +179,7 @@ async def create_store(
     return await create_once(
         session,
         actor=actor.key,
-        operation="storeCreate",
+        scope=STORE_KEY_SCOPE,
         key=idempotency_key,
         payload=asdict(draft),
         create=create,
@@ -192,7 +193,7 @@ async def update_store(session: AsyncSession, actor: Actor, store_id: int, chang
     actor.require_role(Role.HQ_ADMIN)
     store = await session.get(Store, store_id)
     if store is None:
-        raise not_found("store", ("input", "id"))
+        raise not_found("store", ("id",))
     check = Validator()
     _check_place(check, changes, required=False)
     await _check_services(session, check, changes.service_ids)

@@ -407,13 +407,13 @@ async def set_sop_template(
     """Replace the SOP of a customer type; tasks created from now on follow it."""
     actor.require_role(Role.HQ_ADMIN)
     check = Validator()
-    name = check.text(("input", "name"), name, max_length=64)
+    name = check.text(("name",), name, max_length=64)
     if not steps:
-        check.add(Common.REQUIRED, "an SOP has at least one step", ("input", "steps"))
-    check.count(("input", "steps"), steps, MAX_SOP_STEPS)
+        check.add(Common.REQUIRED, "an SOP has at least one step", ("steps",))
+    check.count(("steps",), steps, MAX_SOP_STEPS)
     clean = []
     for index, raw in enumerate(steps):
-        path = ("input", "steps", str(index))
+        path = ("steps", str(index))
         title = check.text((*path, "title"), raw["title"], max_length=100)
         guidance = check.text(
             (*path, "guidance"), raw.get("guidance", ""), max_length=500, min_length=0, required=False, multiline=True

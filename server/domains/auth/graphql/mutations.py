@@ -108,4 +108,6 @@ class AuthMutation:
             )
             return {"session": await _session(session, issued)}
 
-        return await mutate(info, CustomerLoginPayload, IdentityUserError, action)
+        # Identity names the sign-in fields as customerSmsCodeRequest's arguments (["phone"], ["smsCode"]),
+        # and clients know them so: not under "input".
+        return await mutate(info, CustomerLoginPayload, IdentityUserError, action, fields_under=None)

@@ -238,7 +238,9 @@ class IdentityMutation:
             return {"customer": Customer(id=person.id, masked=True, erased=person.erased_at is not None)}
 
         return await _as_the_viewer_sees_her(
-            info, await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action)
+            info,
+            # Its arguments are plain, but clients know its errors under "input" (["input", "guideId"]).
+            await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action, fields_under="input"),
         )
 
     @strawberry.mutation(
