@@ -16,8 +16,8 @@ from tests.conftest import count_rows, make_settings
 from tests.live_server import LiveServer, graphql_socket, next_payload, subscribe
 from tests.server.assertions import fetch
 from tests.server.bookings.helpers import give_shifts, next_local
-from tests.server.bookings.live import socket_for, subscribed_then
-from tests.server.bookings.test_live_feeds import book_through
+from tests.server.bookings.test_booking_feed import book_through
+from tests.server.live import socket_for, subscribed_then
 from tests.world import gid, login
 
 LOCATION = "location: {latitude: 31.23, longitude: 121.47}"

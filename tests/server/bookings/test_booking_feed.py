@@ -18,10 +18,10 @@ from server.domains.bookings.topics import livestream_bookings_topic
 from server.domains.tasks.topics import store_queue_topic
 from server.outbox import OutboxMessage, emit
 from tests.live_server import LiveServer
+from tests.server.live import socket_for, subscribed_then
 from tests.world import login
 
 from .helpers import BOOK, booking_input, give_shifts, iso, next_local
-from .live import socket_for, subscribed_then
 
 MONDAY = 0
 STORE_QUEUE = gql("""subscription($s: ID!) { storeQueue(storeId: $s) {

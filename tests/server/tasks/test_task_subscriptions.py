@@ -15,10 +15,9 @@ from server.domains.bookings.topics import ALL_BOOKINGS_TOPIC
 from server.domains.tasks.topics import staff_topic
 from tests.conftest import TEST_SECRET
 from tests.live_server import LiveServer, call_graphql, free_port
+from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
+from tests.server.live import first_event, socket_for, subscribed_then
 from tests.world import LOGIN, PASSWORD, login
-
-from .helpers import BOOK, booking_input, give_shifts, next_local
-from .live import first_event, socket_for, subscribed_then
 
 MY_TASKS = gql("""subscription { myTasks { kind task { id status priority customer { phone } booking { id } } } }""")
 FEED = gql("""subscription { bookingFeed { id store { city } } }""")
