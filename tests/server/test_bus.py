@@ -52,7 +52,7 @@ async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):
     """A commit wakes the outbox relay in the same instant shutdown cancels it: close() must return."""
     relay = OutboxRelay(db, InProcessBus(), clock, sweep_seconds=3600)
     await relay.start()
-    await asyncio.sleep(0.05)  # it waits for a commit
+    await asyncio.wait_for(relay.idle.wait(), 10)  # it waits for a commit
     relay.wake()  # a commit, just as the server stops
     closing = asyncio.create_task(relay.close())
     done, _ = await asyncio.wait({closing}, timeout=2)
