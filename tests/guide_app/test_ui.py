@@ -64,9 +64,13 @@ def kivy_environment(tmp_path_factory):
     return environment
 
 
-async def frames(seconds: float = 0.3) -> None:
-    """Let Kivy lay out and draw (its clock runs on the same asyncio loop)."""
-    await asyncio.sleep(seconds)
+async def frames(count: int = 10) -> None:
+    """Let Kivy lay out and draw: wait until its clock (on the same asyncio loop) has drawn ``count`` more
+    frames, however long a loaded machine takes for them (layout passes settle within a few)."""
+    from kivy.clock import Clock
+
+    drawn = Clock.frames_displayed + count
+    await eventually(lambda: Clock.frames_displayed >= drawn, what=f"{count} Kivy frames")
 
 
 def texts(widget) -> list[str]:
@@ -215,7 +219,7 @@ async def visit_scanning(screen, presenter) -> None:
         shown = set(texts(screen))
         assert "扫码签到" in shown and "此设备没有可用的摄像头：请输入核销码。" not in shown
         screen.toggle_scan()
-        await frames(0.1)
+        await eventually(lambda: screen.ids.camera_box.height > 0, what="the camera on screen")
         assert presenter.scanning and isinstance(screen.camera, shown_camera) and screen.camera.play
         assert screen.ids.scan.text == "停止扫码" and screen.ids.camera_box.height > 0
         screenshot("4b-reception-scanning")
