@@ -21,6 +21,7 @@ from tests.conftest import IN_CI
 from tests.world import PASSWORD
 
 from .conftest import customer_books, eventually, livestream
+from .test_camera import use_provider
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "guide_app"
 UI_ENVIRONMENT = {
@@ -98,10 +99,8 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
     configure_window()
     from guide_app.app import GuideApp
     from guide_app.camera import camera_available
-    from guide_app.screens import reception as reception_screen
 
-    assert camera_available() in (True, False)  # the real probe answers (no camera on CI machines)
-    monkeypatch.setattr(reception_screen, "camera_available", lambda: False)  # the same on every machine
+    use_provider(monkeypatch, None)  # no camera, the same on every machine: the screen's own probe finds none
 
     show = await livestream(server, world, clock)
     booked = await customer_books(server, world, clock, livestream_id=show)
@@ -116,6 +115,7 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
     finally:
         app.stop()
         await asyncio.wait_for(running, timeout=20)
+        camera_available.cache_clear()  # the fake answer is not kept for later tests
 
 
 async def visit_sign_in(app) -> None:
