@@ -166,6 +166,9 @@ class OutboxRelay:
         self.db, self.bus, self.clock, self.sweep_seconds = db, bus, clock, sweep_seconds
         self._wake = asyncio.Event()
         self._loop = BackgroundLoop("outbox relay")
+        # Set while the relay waits for a commit or the next sweep, cleared while it relays: an observation
+        # point (tests wait on it rather than sleeping).
+        self.idle = asyncio.Event()
 
     def wake(self) -> None:
         """A transaction that wrote outbox rows has committed."""
@@ -186,9 +189,11 @@ class OutboxRelay:
         while not self._loop.stopping:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
             # arrives as the wait completes (a commit waking us as the server stops), and close() hung.
+            self.idle.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.sweep_seconds):
                     await self._wake.wait()
+            self.idle.clear()
             self._wake.clear()
             if self._loop.stopping:
                 return

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -193,6 +195,7 @@ class GraphQLHTTPEndpoint:
         # flight at once, each turn of the event loop grows long and live notifications
         # (a few turns each) reach guides seconds late.
         self.admission = asyncio.Semaphore(concurrency)
+        self.waiting = 0  # operations waiting for their turn (an observation point for tests and metrics)
 
     async def handle(self, request: Request) -> Response:
         if self._wants_graphiql(request):
@@ -202,10 +205,23 @@ class GraphQLHTTPEndpoint:
             return self._errors_response(JSON, [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}"}], 406)
         try:
             params = _get_params(request) if request.method == "GET" else await _post_params(request)
-            async with self.admission:
+            async with self._turn():
                 return await self._execute(request, params, media_type)
         except RequestError as error:
             return self._errors_response(media_type, [error.formatted], error.status, error.headers)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """Wait for a turn under ``admission`` (counted in ``waiting`` meanwhile), then hold it."""
+        self.waiting += 1
+        try:
+            await self.admission.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.admission.release()
 
     def _wants_graphiql(self, request: Request) -> bool:
         return (

@@ -1,7 +1,8 @@
-"""Assertions and reads shared by the domain API tests."""
+"""Assertions, reads and steps shared by the server tests."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from tests.conftest import answered_nothing, count_rows
@@ -9,6 +10,16 @@ from tests.conftest import answered_nothing, count_rows
 
 async def count_tables(db, tables) -> dict[str, int]:
     return {table: await count_rows(db, table) for table in tables}
+
+
+async def scalar(db, sql: str, **params):
+    async with db.engine.connect() as connection:
+        return (await connection.execute(sa.text(sql), params)).scalar()
+
+
+async def run_jobs(api) -> dict[str, int]:
+    """Every background job once, at the test clock's time."""
+    return await api.app.state.scheduler.run_once()
 
 
 async def fetch(db, model, **where) -> list:

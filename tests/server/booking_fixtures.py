@@ -1,10 +1,11 @@
-"""Fixtures of the tests around bookings (bookings, tasks, schedule): a staffed world and sign-in that
-follows the test clock. Each of those folders' conftest.py imports them."""
+"""Fixtures of the tests around bookings (bookings, tasks, schedule): a staffed world, sign-in that
+follows the test clock, the app on a real server. Each of those folders' conftest.py imports them."""
 
 from datetime import timedelta
 
 import pytest
 
+from tests.live_server import LiveServer
 from tests.server.bookings.helpers import add_shanghai_guide, give_shifts
 from tests.world import login
 
@@ -31,3 +32,13 @@ def token_for(api, world, clock):
         return cache[username][0]
 
     return get
+
+
+@pytest.fixture
+async def server(db, world, tmp_root, clock):
+    """The app on a real server, the Shanghai guide on shift all day."""
+    await give_shifts(db, world)
+    live = LiveServer(db.engine.url.render_as_string(hide_password=False), tmp_root, clock)
+    await live.start()
+    yield live
+    await live.stop()

@@ -16,8 +16,7 @@ from tests.conftest import count_rows, make_settings
 from tests.live_server import LiveServer, graphql_socket, next_payload, subscribe
 from tests.server.assertions import fetch
 from tests.server.bookings.helpers import give_shifts, next_local
-from tests.server.bookings.live import socket_for, subscribed_then
-from tests.server.bookings.test_live_feeds import book_through
+from tests.server.live import book_on, socket_for, subscribed_then
 from tests.world import gid, login
 
 LOCATION = "location: {latitude: 31.23, longitude: 121.47}"
@@ -248,7 +247,7 @@ async def test_a_subscription_outlives_the_budget(db, world, tmp_root, clock, ap
 
         async def an_hour_later_a_booking():
             timer.now += 3_600
-            return await book_through(server, world, "13812345678", next_local(clock, 0, 15))
+            return await book_on(server, world, "13812345678", next_local(clock, 0, 15))
 
         _, event = await subscribed_then(
             socket_for(server.address, manager),

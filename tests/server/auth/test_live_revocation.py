@@ -13,7 +13,7 @@ from server.domains.bookings.topics import ALL_BOOKINGS_TOPIC
 from server.domains.tasks.topics import staff_topic, store_queue_topic
 from tests.live_server import call_graphql, close_of, graphql_socket, next_payload, subscribe
 from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
-from tests.server.bookings.test_live import CUSTOMER_LOGIN, MONDAY, book_through, serve, server_process
+from tests.server.live import CUSTOMER_LOGIN, MONDAY, book_through, serve, server_process
 from tests.world import LOGIN, PASSWORD
 
 STORE_QUEUE = """subscription($store: ID!) { storeQueue(storeId: $store) {

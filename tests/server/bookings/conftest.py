@@ -1,3 +1,3 @@
 """Fixtures of the booking tests."""
 
-from tests.server.booking_fixtures import token_for, two_guides  # noqa: F401
+from tests.server.booking_fixtures import server, token_for, two_guides  # noqa: F401

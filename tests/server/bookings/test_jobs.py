@@ -1,35 +1,24 @@
-"""Background jobs on a frozen clock: SLA escalation, reminders and customer messages, no-shows, the relay."""
+"""Bookings' background jobs on a frozen clock: SLA escalation, reminders and customer messages, no-shows."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from server.bus import OutboxRelay
-from server.outbox import OutboxMessage
 from tests.conftest import count_rows
+from tests.server.assertions import run_jobs, scalar
 
 from .helpers import SHANGHAI, book, customer, iso, next_local
 
 MONDAY = 0
 
 
-async def scalar(db, sql: str, **params):
-    async with db.engine.connect() as connection:
-        return (await connection.execute(sa.text(sql), params)).scalar()
-
-
 async def rows(db, sql: str, **params) -> list:
     async with db.engine.connect() as connection:
         return list((await connection.execute(sa.text(sql), params)).all())
-
-
-async def run_jobs(api) -> dict[str, int]:
-    return await api.app.state.scheduler.run_once()
 
 
 async def test_an_unacknowledged_task_moves_to_the_next_guide_then_to_the_queue(api, db, two_guides, clock):
@@ -216,56 +205,3 @@ async def test_unchecked_bookings_become_no_shows_and_cancelled_ones_do_not(api,
     assert sorted(s for (s,) in await rows(db, "SELECT status FROM task")) == ["CANCELLED", "CANCELLED"]
     assert await scalar(db, "SELECT sum(upcoming) FROM customer_booking_count") == 0
     assert kept
-
-
-class CountingBus:
-    def __init__(self) -> None:
-        self.seen: Counter = Counter()
-
-    async def publish(self, topic, message) -> None:
-        self.seen[(topic, message["event"], message.get("taskId"), message.get("bookingId"))] += 1
-        await asyncio.sleep(0)
-
-    async def publish_many(self, messages) -> None:
-        for topic, message in messages:
-            await self.publish(topic, message)
-
-
-async def test_rows_left_by_a_dead_relay_are_sent_and_replicas_never_send_one_twice(db, world, clock):
-    async with db.writer() as session:
-        session.add_all(
-            OutboxMessage(topic=f"tasks.staff:{n % 7}", event="CREATED", payload={"taskId": n}, created_at=clock.now())
-            for n in range(1200)
-        )
-        await session.commit()
-    bus = CountingBus()
-    relays = [OutboxRelay(db, bus, clock) for _ in range(3)]
-
-    async def drain(relay):
-        while await relay.relay_once():
-            pass
-
-    await asyncio.gather(*(drain(r) for r in relays))
-    assert sum(bus.seen.values()) == 1200 and max(bus.seen.values()) == 1
-    assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-
-
-async def test_housekeeping_purges_what_served_its_purpose(api, db, world, clock):
-    from server.domains.identity.models import SmsCode
-
-    old, fresh = clock.now() - timedelta(days=2), clock.now()
-    async with db.writer() as session:
-        session.add_all(
-            [
-                OutboxMessage(topic="t", event="E", payload={}, created_at=old, published_at=old),
-                OutboxMessage(topic="t", event="E", payload={}, created_at=old),  # never published: kept
-                OutboxMessage(topic="t", event="E", payload={}, created_at=fresh, published_at=fresh),
-                SmsCode(phone="+8613812345678", code_hash="h", created_at=old, expires_at=old),
-                SmsCode(
-                    phone="+8613812345678", code_hash="h", created_at=fresh, expires_at=fresh + timedelta(minutes=5)
-                ),
-            ]
-        )
-        await session.commit()
-    assert (await run_jobs(api))["purge_expired"] == 2
-    assert await count_rows(db, "outbox") == 2 and await count_rows(db, "sms_code") == 1

@@ -1,6 +1,6 @@
 """Abuse limits: SMS codes, bookings and event ingestion, in memory and shared across replicas through Redis.
 
-Staff sign-in's limits are tested with the other sign-in rules in domains/test_auth.py.
+Staff sign-in's limits are tested with the other sign-in rules in auth/test_auth_api.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,119 @@
+"""Real time: a booking reaches the assigned guide's myTasks socket, on one server or across two via Redis;
+a store's queue reaches its own manager only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from gql import GraphQLRequest, gql
+from gql.transport.exceptions import TransportQueryError
+
+from server.clock import SystemClock
+from server.domains.tasks.topics import staff_topic, store_queue_topic
+from tests.live_server import call_graphql
+from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
+from tests.server.live import (
+    CUSTOMER_LOGIN,
+    MONDAY,
+    book_on,
+    book_through,
+    first_event,
+    serve,
+    server_process,
+    socket_for,
+    subscribed_then,
+)
+from tests.world import LOGIN, PASSWORD, login
+
+MY_TASKS = gql("""subscription { myTasks { kind task { id status priority customer { phone } booking { id } } } }""")
+STORE_QUEUE = gql("""subscription($s: ID!) { storeQueue(storeId: $s) {
+  kind task { status assignee { username } booking { id } } } }""")
+
+
+async def test_a_booking_reaches_the_guides_socket(db, world, api, tmp_root, clock):
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with serve(url, tmp_root, clock) as server:
+        guide = await login(api, "sh.guide")
+        booking_id, event = await subscribed_then(
+            socket_for(server.address, guide),
+            MY_TASKS,
+            server,
+            staff_topic(world.ids["sh.guide"]),
+            lambda: book_through(server.address, world, clock),
+        )
+    assert event["myTasks"]["kind"] == "CREATED"
+    assert event["myTasks"]["task"]["booking"]["id"] == booking_id
+    assert event["myTasks"]["task"]["customer"]["phone"] == "+8613812345678"
+
+
+async def test_across_two_servers_through_redis(db, world, api, tmp_root, clock, shared_redis):
+    """The guide is connected to server A; the customer books through server B."""
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with serve(url, tmp_root, clock, **shared_redis) as a, serve(url, tmp_root, clock, **shared_redis) as b:
+        guide = await login(api, "sh.guide")
+        booking_id, event = await subscribed_then(
+            socket_for(a.address, guide),
+            MY_TASKS,
+            a,
+            staff_topic(world.ids["sh.guide"]),
+            lambda: book_through(b.address, world, clock),
+        )
+    assert event["myTasks"]["task"]["booking"]["id"] == booking_id
+
+
+async def test_across_two_server_processes_through_redis(db, world, tmp_root, shared_redis):
+    """Two OS processes: the guide's socket is on A, the customer books through B."""
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    now = SystemClock()  # the processes run on the real clock
+    async with (
+        server_process(url, tmp_root / "a", shared_redis) as a,
+        server_process(url, tmp_root / "b", shared_redis) as b,
+    ):
+        guide = (await call_graphql(a, LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]["accessToken"]
+        customer = (await call_graphql(b, CUSTOMER_LOGIN))["customerLogin"]["session"]["accessToken"]
+        listener = asyncio.create_task(first_event(socket_for(a, guide), MY_TASKS))
+        booked = []
+        # Nothing outside A tells when its subscription is in place: book until the socket hears one
+        # (a customer holds at most three upcoming bookings: three tries).
+        for hour in (15, 16, 17):
+            payload = (
+                await call_graphql(b, BOOK, {"input": booking_input(world, next_local(now, MONDAY, hour))}, customer)
+            )["bookingCreate"]
+            assert payload["errors"] == [], payload
+            booked.append(payload["booking"]["id"])
+            done, _ = await asyncio.wait({listener}, timeout=10)
+            if done:
+                break
+        event = await asyncio.wait_for(listener, timeout=30)
+    assert event["myTasks"]["kind"] == "CREATED" and event["myTasks"]["task"]["booking"]["id"] in booked
+
+
+async def test_a_manager_hears_of_a_new_booking_on_the_store_queue(server, world, api, clock):
+    manager = await login(api, "sh.manager")
+    booking_id, event = await subscribed_then(
+        socket_for(server.address, manager),
+        STORE_QUEUE,
+        server,
+        store_queue_topic(world.ids["shanghai"]),
+        lambda: book_on(server, world, "13812345678", next_local(clock, MONDAY, 15)),
+        {"s": world.gid("Store", "shanghai")},
+    )
+    assert event["storeQueue"] == {
+        "kind": "CREATED",
+        "task": {"status": "OPEN", "assignee": {"username": "sh.guide"}, "booking": {"id": booking_id}},
+    }
+
+
+async def test_another_stores_manager_is_refused_the_store_queue(server, world, api):
+    manager = await login(api, "bj.manager")
+    with pytest.raises(TransportQueryError) as refused:
+        async with socket_for(server.address, manager) as session:
+            request = GraphQLRequest(STORE_QUEUE, variable_values={"s": world.gid("Store", "shanghai")})
+            async for _ in session.subscribe(request):
+                pytest.fail("a Beijing manager received a Shanghai task event")
+    assert [e["extensions"]["code"] for e in refused.value.errors] == ["FORBIDDEN"]
+    assert not server.listening(store_queue_topic(world.ids["shanghai"]))
