@@ -22,11 +22,12 @@ run: install
 app: install
 	$(BIN)/python -m guide_app
 
-# Format, lint and dependency gates; `make test` runs them first, so CI fails on any.
+# Format, lint, dependency and type gates; `make test` runs them first, so CI fails on any.
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: install lint
 	$(BIN)/pytest

@@ -126,7 +126,7 @@ def create_app(
             GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql), concurrency=settings.http_concurrency).handle,
             methods=["GET", "POST"],
         ),
-        WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins)),
+        WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins or [])),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
@@ -145,7 +145,7 @@ def middleware(settings: Settings) -> list[Middleware]:
     stack.append(
         Middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=settings.cors_origins or [],
             allow_methods=["GET", "POST"],
             allow_headers=CORS_REQUEST_HEADERS,
             expose_headers=["X-Request-ID"],

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 logger = logging.getLogger("irs.background")
 STOP_GRACE_SECONDS = 10.0
@@ -23,7 +24,7 @@ class BackgroundLoop:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
 
-    def start(self, run: Callable[[], Awaitable[None]]) -> None:
+    def start(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._task = asyncio.create_task(run(), name=self.name)
 
     @property

@@ -211,7 +211,7 @@ class OutboxRelay:
             statement = (
                 select(OutboxMessage)
                 .where(col(OutboxMessage.published_at).is_(None))
-                .order_by(OutboxMessage.id)
+                .order_by(col(OutboxMessage.id))
                 .limit(RELAY_BATCH)
             )
             rows = list((await session.exec(claim(statement, session))).all())

@@ -9,9 +9,12 @@ from .api.request_id import RequestIdLogFilter
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+_configured: set[str] = set()  # loggers given IRS's handler (once per process: apps are built many times)
+
+
 def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger("irs")
-    if getattr(root, "_irs_configured", False):
+    if root.name in _configured:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(FORMAT))
@@ -19,4 +22,4 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = True
-    root._irs_configured = True
+    _configured.add(root.name)

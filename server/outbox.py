@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .clock import utcnow
@@ -39,4 +39,4 @@ def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any],
 
 async def purge_published(session: AsyncSession, before: datetime) -> int:
     """Messages published before ``before`` (subscribers had them; late clients catch up by query)."""
-    return await purge(session, OutboxMessage, OutboxMessage.published_at < before)
+    return await purge(session, OutboxMessage, col(OutboxMessage.published_at) < before)

@@ -107,14 +107,14 @@ async def mutate(
     return payload(errors=[], **fields)
 
 
-def _public(error: GraphQLError, code: str, message: str) -> GraphQLError:
+def _public(error: GraphQLError, code: str, message: str, **extensions: Any) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions={**(error.extensions or {}), "code": code, **extensions},
     )
 
 
@@ -128,9 +128,7 @@ def present_error(error: GraphQLError) -> GraphQLError:
         return _public(error, "FORBIDDEN", f"forbidden: {original}")
     request_id = current_request_id()
     logger.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
-    masked = _public(error, "INTERNAL", f"Internal error (request id {request_id})")
-    masked.extensions["requestId"] = request_id
-    return masked
+    return _public(error, "INTERNAL", f"Internal error (request id {request_id})", requestId=request_id)
 
 
 def present_errors_of(result):
@@ -161,7 +159,7 @@ def query_problem(error: DomainError) -> GraphQLError:
     """A DomainError raised while answering a query (queries have no payload): a top-level error
     with code BAD_USER_INPUT, the domain's code as ``reason`` and the offending argument."""
     problem = error.problems[0]
-    extensions = {"code": "BAD_USER_INPUT", "reason": problem.code.name}
+    extensions: dict[str, Any] = {"code": "BAD_USER_INPUT", "reason": problem.code.name}
     if problem.field:
         extensions["field"] = list(problem.field)
     return GraphQLError(str(error), extensions=extensions)

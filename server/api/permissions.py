@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
@@ -81,7 +82,7 @@ class StoreScope(BasePermission):
         return True
 
 
-def authenticated() -> list[PermissionExtension]:
+def authenticated() -> list[FieldExtension]:
     return [PermissionExtension(permissions=[IsAuthenticated()], fail_silently=False)]
 
 
@@ -90,7 +91,7 @@ def strawberry_name(python_name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def roles(*allowed: RoleValue, store_scoped: bool = False) -> list[PermissionExtension]:
+def roles(*allowed: RoleValue, store_scoped: bool = False) -> list[FieldExtension]:
     checks: list[BasePermission] = [HasRole(*allowed)]
     if store_scoped:
         checks.append(StoreScope())

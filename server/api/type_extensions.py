@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def extends(target: type, name: str, **options: Any) -> Callable[[Callable[..., 
 def apply_extensions(extensions: Iterable[TypeExtension]) -> None:
     """Add each field to its type's definition (once: applying the same extension again is a no-op)."""
     for extension in extensions:
-        definition = extension.target.__strawberry_definition__
+        definition = get_object_definition(extension.target, strict=True)
         existing = next((f for f in definition.fields if f.python_name == extension.name), None)
         if existing is not None:
             if getattr(existing, "type_extension", None) is extension:
