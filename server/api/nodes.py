@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import strawberry
 from graphql import GraphQLError
@@ -51,6 +51,12 @@ def row_id(node_id: str, shown: object = None) -> int:
     return int(node_id)
 
 
+@overload
+def local_id(value: str | relay.GlobalID, type_name: str) -> int: ...
+@overload
+def local_id(value: None, type_name: str) -> None: ...
+@overload
+def local_id(value: str | relay.GlobalID | None, type_name: str) -> int | None: ...
 def local_id(value: str | relay.GlobalID | None, type_name: str) -> int | None:
     """The row id inside a global id of ``type_name``; an id of another type maps to MISSING_ID
     (the service answers NOT_FOUND), a malformed one raises MalformedGlobalId (BAD_USER_INPUT)."""
