@@ -55,7 +55,7 @@ class EventResult:
     event_id: str
     outcome: Outcome
     person_id: int | None = None
-    code: str | None = None
+    code: StrEnum | None = None  # why it was rejected
     message: str | None = None
 
 
@@ -161,7 +161,7 @@ async def _screen(session, policy, source: str, events: list[RawEvent], now: dat
             screened[position] = EventResult(
                 item.raw.event_id,
                 Outcome.REJECTED,
-                code="PERSON_ERASED",
+                code=Code.PERSON_ERASED,
                 message="the identifiers of this event were erased",
             )
     return screened

@@ -13,8 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from server.app import create_app
-from server.domains.identity.events import EventType, RawEvent, RawIdentifier
+from server.domains.identity.errors import IdentityErrorCode
+from server.domains.identity.events import EventRejected, EventType, RawEvent, RawIdentifier
 from server.domains.identity.identifiers import IdentifierType
+from server.domains.identity.ingestion import record_event
 from server.domains.identity.verifiers import (
     HttpSmsGateway,
     VerificationFailed,
@@ -500,3 +502,21 @@ def test_production_uses_only_real_verifiers(tmp_path):
     verifiers = Verifiers.from_settings(settings)
     assert isinstance(verifiers.wechat, WeChatCode2Session) and isinstance(verifiers.sms, HttpSmsGateway)
     assert verifiers.accept_dev_sms_code is False
+
+
+async def test_an_event_of_erased_identifiers_is_refused_with_an_enum_code(api, db, world, token_for, clock):
+    """An event from before her erasure, for another domain's timeline: refused as PERSON_ERASED (a
+    code the API can show), not a string code that would end in "Internal error"."""
+    _, _, mine = await signed_in(api, phone=PHONE, smsCode="000000")
+    erase = "mutation($id: ID!) { personErase(customerId: $id) { errors { code } } }"
+    assert (await api.data(erase, {"id": mine}, await token_for("admin")))["personErase"]["errors"] == []
+    before = RawEvent(
+        event_id="late-pos-sale",
+        type=EventType.POS_PURCHASE,
+        occurred_at=clock.now() - timedelta(hours=1),
+        identifiers=[RawIdentifier(IdentifierType.PHONE, E164)],
+    )
+    async with db.writer() as session:
+        with pytest.raises(EventRejected) as refused:
+            await record_event(session, api.app.state.runtime.identity, "pos", before, clock.now())
+    assert refused.value.code is IdentityErrorCode.PERSON_ERASED
