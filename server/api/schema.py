@@ -106,6 +106,7 @@ class IRSSchema(strawberry.Schema):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         nullable_root_fields(self._schema)
+        describe_directive_arguments(self._schema)
 
     def process_errors(self, errors, execution_context=None) -> None:
         """Logging is ErrorPolicy's job: it logs the unexpected errors, not every user mistake."""
@@ -141,6 +142,19 @@ def nullable_root_fields(schema: GraphQLSchema) -> None:
         for field in root.fields.values():
             if isinstance(field.type, GraphQLNonNull):
                 field.type = field.type.of_type
+
+
+def describe_directive_arguments(schema: GraphQLSchema) -> None:
+    """Give our schema directives' arguments the descriptions of their fields.
+
+    Strawberry converts a schema directive's fields to arguments without their
+    ``strawberry.field(description=...)``; this copies each one over (the arguments are in field order).
+    """
+    for directive in schema.directives:
+        definition = (directive.extensions or {}).get("strawberry-definition")
+        for field, argument in zip(getattr(definition, "fields", ()), directive.args.values(), strict=False):
+            if argument.description is None:
+                argument.description = field.description
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from ....api.cost import Cost
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.type_extensions import extends
 from ...identity.graphql.types import Customer
 from ...stores.graphql.types import NearbyStore
@@ -24,8 +24,8 @@ from .types import Booking, BookingStatus, TimeSlot
 async def customer_bookings(
     root: Customer,
     info: strawberry.Info,
-    first: int | None = None,
-    after: str | None = None,
+    first: First = None,
+    after: After = None,
     status: BookingStatus | None = None,
 ) -> Connection[Booking]:
     # Not viewer(): sign-in answers show her before the request has an actor (she is the viewer).

@@ -10,7 +10,7 @@ import strawberry
 from ....api.cost import Cost, ListSize
 from ....api.errors import query_problem
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
 from ...common.errors import DomainError
@@ -59,8 +59,8 @@ class BookingQuery:
     async def my_bookings(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         status: BookingStatus | None = None,
     ) -> Connection[Booking]:
         actor = await info.context.viewer()
@@ -79,8 +79,8 @@ class BookingQuery:
         store_id: strawberry.ID,
         from_: Annotated[dt.datetime, strawberry.argument(name="from")],
         to: dt.datetime,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         status: BookingStatus | None = None,
     ) -> Connection[Booking]:
         actor = info.context.require_actor()

@@ -13,28 +13,43 @@ from .inputs import ProductCategoryCreateInput, ProductCreateInput, ProductUpdat
 from .types import CatalogUserError, Product, ProductCategory, Service
 
 
-@strawberry.type
+@strawberry.type(description="The answer to productCategoryCreate.")
 class ProductCategoryCreatePayload:
-    category: ProductCategory | None = None
-    errors: list[CatalogUserError]
+    category: ProductCategory | None = strawberry.field(
+        default=None, description="The new category (or the one a retry's key names); null on errors."
+    )
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_CODE or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to serviceCreate.")
 class ServiceCreatePayload:
-    service: Service | None = None
-    errors: list[CatalogUserError]
+    service: Service | None = strawberry.field(
+        default=None, description="The new service (or the one a retry's key names); null on errors."
+    )
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_CODE or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to productCreate.")
 class ProductCreatePayload:
-    product: Product | None = None
-    errors: list[CatalogUserError]
+    product: Product | None = strawberry.field(
+        default=None, description="The new product (or the one a retry's key names); null on errors."
+    )
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_SKU, INVALID_CURRENCY, NOT_FOUND for categoryId, "
+        "or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to productUpdate.")
 class ProductUpdatePayload:
-    product: Product | None = None
-    errors: list[CatalogUserError]
+    product: Product | None = strawberry.field(default=None, description="The product as changed; null on errors.")
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, INVALID_CURRENCY or an input check); empty on success."
+    )
 
 
 HQ_ONLY = roles(Role.HQ_ADMIN)
@@ -42,7 +57,7 @@ HQ_ONLY = roles(Role.HQ_ADMIN)
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product category.")
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product category. HQ_ADMIN only.")
     async def product_category_create(
         self, info: strawberry.Info, input: ProductCategoryCreateInput
     ) -> ProductCategoryCreatePayload:
@@ -55,7 +70,7 @@ class CatalogMutation:
 
         return await mutate(info, ProductCategoryCreatePayload, CatalogUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ONLY, description="Create a service stores can offer.")
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a service stores can offer. HQ_ADMIN only.")
     async def service_create(self, info: strawberry.Info, input: ServiceCreateInput) -> ServiceCreatePayload:
         actor = info.context.require_actor()
 
@@ -66,7 +81,7 @@ class CatalogMutation:
 
         return await mutate(info, ServiceCreatePayload, CatalogUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product.")
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product. HQ_ADMIN only.")
     async def product_create(self, info: strawberry.Info, input: ProductCreateInput) -> ProductCreatePayload:
         actor = info.context.require_actor()
 
@@ -91,7 +106,9 @@ class CatalogMutation:
 
         return await mutate(info, ProductCreatePayload, CatalogUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ONLY, description="Change a product.")
+    @strawberry.mutation(
+        extensions=HQ_ONLY, description="Change a product; fields left out stay as they are. HQ_ADMIN only."
+    )
     async def product_update(self, info: strawberry.Info, input: ProductUpdateInput) -> ProductUpdatePayload:
         actor = info.context.require_actor()
 

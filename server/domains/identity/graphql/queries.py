@@ -6,7 +6,7 @@ import strawberry
 
 from ....api.context import bad_input
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
 from .. import merges, persons, sources
@@ -47,8 +47,8 @@ class IdentityQuery:
     async def identity_conflicts(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         unresolved_only: bool = True,
     ) -> Connection[IdentityConflict]:
         statement = merges.conflict_listing(unresolved_only=unresolved_only)
@@ -56,6 +56,6 @@ class IdentityQuery:
 
     @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Touchpoint systems that send events.")
     async def touchpoint_sources(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: strawberry.Info, first: First = None, after: After = None
     ) -> Connection[TouchpointSource]:
         return await paginate(info, sources.source_listing(), TouchpointSource.from_row, first=first, after=after)

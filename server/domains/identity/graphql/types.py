@@ -16,7 +16,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment
 from ....api.cost import Cost
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import roles
 from ....api.scalars import Money
 from ....api.viewer import Viewer
@@ -246,8 +246,8 @@ class Customer(relay.Node, Viewer):
     async def timeline(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         types: list[EventType] | None = None,
     ) -> Connection[CustomerEvent]:
         statement = view.timeline_statement(self.id, types)

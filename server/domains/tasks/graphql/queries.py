@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import roles
 from ...common.actor import Role
 from .. import listings
@@ -31,8 +31,8 @@ class TaskQuery:
         info: strawberry.Info,
         updated_after: dt.datetime | None = None,
         status: list[TaskStatus] | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Task]:
         statuses = [TaskStatusValue(s.value) for s in status or ()]
         statement = listings.my_task_listing(
@@ -50,8 +50,8 @@ class TaskQuery:
         info: strawberry.Info,
         store_id: strawberry.ID,
         unassigned_only: bool = False,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Task]:
         store = local_id(store_id, "Store")
         statement = listings.store_task_listing(info.context.require_actor(), store, unassigned_only=unassigned_only)
