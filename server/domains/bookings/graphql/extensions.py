@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.cost import Cost
@@ -26,7 +28,7 @@ async def customer_bookings(
     info: strawberry.Info,
     first: First = None,
     after: After = None,
-    status: BookingStatus | None = None,
+    status: Annotated[BookingStatus | None, strawberry.argument(description="Only bookings in this status.")] = None,
 ) -> Connection[Booking]:
     # Not viewer(): sign-in answers show her before the request has an actor (she is the viewer).
     domain_status = None if status is None else BookingStatusValue(status.value)
