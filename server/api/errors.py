@@ -50,14 +50,14 @@ COMMON_CODE_DESCRIPTIONS: dict[CommonErrorCode, str] = {
 }
 
 
-def user_error_type(domain: str, codes: type[StrEnum], descriptions: Mapping[StrEnum, str] | None = None) -> type:
+def user_error_type(domain: str, codes: type[StrEnum], descriptions: Mapping[StrEnum, str]) -> type:
     """Declare ``<Domain>UserError`` whose ``code`` enum holds the shared codes and the domain's own.
 
     ``descriptions`` describes each of the domain's own ``codes`` (the shared ones are described here).
     """
     members = [*CommonErrorCode, *codes]
     shown = Enum(codes.__name__, {code.value: code.value for code in members})  # type: ignore[misc]
-    texts = {**COMMON_CODE_DESCRIPTIONS, **(descriptions or {})}
+    texts = {**COMMON_CODE_DESCRIPTIONS, **descriptions}
     code_enum = described_enum(
         shown,
         description=f"Stable codes of {domain} user errors.",

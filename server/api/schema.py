@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLNonNull, GraphQLSchema
@@ -69,7 +70,13 @@ class Query(
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
     )
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A global id, as any object's id field gives it.")
+        ],
+    ) -> relay.Node | None:
         global_id = decode_global_id(id)
         definition = info.schema.get_type_by_name(global_id.type_name)
         origin = getattr(definition, "origin", None)

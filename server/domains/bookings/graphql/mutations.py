@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -62,7 +64,11 @@ class BookingMutation:
         "(RATE_LIMITED, with retryAfter). Errors: SLOT_FULL, SLOT_IN_PAST, SLOT_TOO_SOON, SLOT_NOT_ALIGNED, "
         "STORE_CLOSED, SERVICE_NOT_OFFERED, TOO_MANY_ACTIVE_BOOKINGS, OVERLAPPING_BOOKING, NOT_FOUND, REQUIRED.",
     )
-    async def booking_create(self, info: strawberry.Info, input: BookingCreateInput) -> BookingCreatePayload:
+    async def booking_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingCreateInput, strawberry.argument(description="The store, slot and who it is for.")],
+    ) -> BookingCreatePayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
@@ -85,7 +91,11 @@ class BookingMutation:
         description="Cancel a CONFIRMED booking: a customer her own, HQ_ADMIN, STORE_MANAGER and GUIDE one at "
         "their store (else FORBIDDEN); the seat is freed and her task cancelled.",
     )
-    async def booking_cancel(self, info: strawberry.Info, input: BookingCancelInput) -> BookingCancelPayload:
+    async def booking_cancel(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingCancelInput, strawberry.argument(description="The booking and why.")],
+    ) -> BookingCancelPayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
@@ -103,7 +113,11 @@ class BookingMutation:
         "Errors: INVALID_QR_TOKEN, ALREADY_CHECKED_IN, INVALID_STATE, CHECK_IN_TOO_EARLY, CHECK_IN_TOO_LATE, "
         "NOT_FOUND, INVALID_VALUE (not exactly one of qrToken and bookingId).",
     )
-    async def booking_check_in(self, info: strawberry.Info, input: BookingCheckInInput) -> BookingCheckInPayload:
+    async def booking_check_in(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingCheckInInput, strawberry.argument(description="Her QR code or the booking.")],
+    ) -> BookingCheckInPayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
@@ -129,7 +143,9 @@ class BookingMutation:
         "OVERLAPPING_BOOKING, NOT_FOUND.",
     )
     async def booking_reschedule(
-        self, info: strawberry.Info, input: BookingRescheduleInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingRescheduleInput, strawberry.argument(description="The booking and its new slot.")],
     ) -> BookingReschedulePayload:
         actor = await info.context.viewer()
         runtime = info.context.runtime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -59,7 +61,9 @@ HQ_ONLY = roles(Role.HQ_ADMIN)
 class CatalogMutation:
     @strawberry.mutation(extensions=HQ_ONLY, description="Create a product category. HQ_ADMIN only.")
     async def product_category_create(
-        self, info: strawberry.Info, input: ProductCategoryCreateInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[ProductCategoryCreateInput, strawberry.argument(description="The new category.")],
     ) -> ProductCategoryCreatePayload:
         actor = info.context.require_actor()
 
@@ -71,7 +75,11 @@ class CatalogMutation:
         return await mutate(info, ProductCategoryCreatePayload, CatalogUserError, action)
 
     @strawberry.mutation(extensions=HQ_ONLY, description="Create a service stores can offer. HQ_ADMIN only.")
-    async def service_create(self, info: strawberry.Info, input: ServiceCreateInput) -> ServiceCreatePayload:
+    async def service_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ServiceCreateInput, strawberry.argument(description="The new service.")],
+    ) -> ServiceCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -82,7 +90,11 @@ class CatalogMutation:
         return await mutate(info, ServiceCreatePayload, CatalogUserError, action)
 
     @strawberry.mutation(extensions=HQ_ONLY, description="Create a product. HQ_ADMIN only.")
-    async def product_create(self, info: strawberry.Info, input: ProductCreateInput) -> ProductCreatePayload:
+    async def product_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ProductCreateInput, strawberry.argument(description="The new product.")],
+    ) -> ProductCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -109,7 +121,11 @@ class CatalogMutation:
     @strawberry.mutation(
         extensions=HQ_ONLY, description="Change a product; fields left out stay as they are. HQ_ADMIN only."
     )
-    async def product_update(self, info: strawberry.Info, input: ProductUpdateInput) -> ProductUpdatePayload:
+    async def product_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ProductUpdateInput, strawberry.argument(description="The product and the fields to change.")],
+    ) -> ProductUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -39,7 +41,11 @@ class LivestreamUpdatePayload:
 @strawberry.type
 class LivestreamMutation:
     @strawberry.mutation(extensions=EDITORS, description="Schedule a livestream. HQ_ADMIN or LIVESTREAM_OPS.")
-    async def livestream_create(self, info: strawberry.Info, input: LivestreamCreateInput) -> LivestreamCreatePayload:
+    async def livestream_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[LivestreamCreateInput, strawberry.argument(description="The new livestream.")],
+    ) -> LivestreamCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -51,7 +57,13 @@ class LivestreamMutation:
     @strawberry.mutation(
         extensions=EDITORS, description="Change a livestream, or move its status. HQ_ADMIN or LIVESTREAM_OPS."
     )
-    async def livestream_update(self, info: strawberry.Info, input: LivestreamUpdateInput) -> LivestreamUpdatePayload:
+    async def livestream_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            LivestreamUpdateInput, strawberry.argument(description="The livestream and the fields to change.")
+        ],
+    ) -> LivestreamUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -99,7 +99,9 @@ class ScheduleMutation:
         "store's guides (else FORBIDDEN).",
     )
     async def shift_exception_add(
-        self, info: strawberry.Info, input: ShiftExceptionAddInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[ShiftExceptionAddInput, strawberry.argument(description="The guide, date and kind.")],
     ) -> ShiftExceptionAddPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
@@ -143,7 +145,11 @@ class ScheduleMutation:
         "store (else FORBIDDEN).",
     )
     async def slot_settings_update(
-        self, info: strawberry.Info, input: SlotSettingsUpdateInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            SlotSettingsUpdateInput, strawberry.argument(description="The store and the settings to change.")
+        ],
     ) -> SlotSettingsUpdatePayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
@@ -168,7 +174,9 @@ class ScheduleMutation:
         "STORE_MANAGER for her store (else FORBIDDEN).",
     )
     async def slot_capacity_override_set(
-        self, info: strawberry.Info, input: SlotCapacityOverrideInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[SlotCapacityOverrideInput, strawberry.argument(description="The store, date and capacity.")],
     ) -> SlotCapacityOverridePayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()

@@ -59,7 +59,11 @@ class StaffMutation:
         extensions=STAFF_ADMINS,
         description="Create a staff account. HQ_ADMIN; a STORE_MANAGER only guides of her store (else FORBIDDEN).",
     )
-    async def staff_create(self, info: strawberry.Info, input: StaffCreateInput) -> StaffCreatePayload:
+    async def staff_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StaffCreateInput, strawberry.argument(description="The new account.")],
+    ) -> StaffCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -73,7 +77,11 @@ class StaffMutation:
         description="Change a staff account; fields left out stay as they are. HQ_ADMIN; a STORE_MANAGER only "
         "guides of her store (else FORBIDDEN).",
     )
-    async def staff_update(self, info: strawberry.Info, input: StaffUpdateInput) -> StaffUpdatePayload:
+    async def staff_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StaffUpdateInput, strawberry.argument(description="The account and the fields to change.")],
+    ) -> StaffUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -109,7 +117,9 @@ class StaffMutation:
     @strawberry.mutation(
         extensions=roles(RoleValue.HQ_ADMIN), description="Create a livestream ops team. HQ_ADMIN only."
     )
-    async def team_create(self, info: strawberry.Info, input: TeamCreateInput) -> TeamCreatePayload:
+    async def team_create(
+        self, info: strawberry.Info, input: Annotated[TeamCreateInput, strawberry.argument(description="The new team.")]
+    ) -> TeamCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -36,7 +38,11 @@ class StoreUpdatePayload:
 @strawberry.type
 class StoreMutation:
     @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Open a store. HQ_ADMIN only.")
-    async def store_create(self, info: strawberry.Info, input: StoreCreateInput) -> StoreCreatePayload:
+    async def store_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StoreCreateInput, strawberry.argument(description="The new store.")],
+    ) -> StoreCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -48,7 +54,11 @@ class StoreMutation:
     @strawberry.mutation(
         extensions=roles(Role.HQ_ADMIN), description="Change a store; fields left out stay as they are. HQ_ADMIN only."
     )
-    async def store_update(self, info: strawberry.Info, input: StoreUpdateInput) -> StoreUpdatePayload:
+    async def store_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StoreUpdateInput, strawberry.argument(description="The store and the fields to change.")],
+    ) -> StoreUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

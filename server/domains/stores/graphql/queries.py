@@ -36,7 +36,9 @@ class StoreQuery:
     @strawberry.field(
         extensions=authenticated(), description="One store by its id; null when not found. Any signed-in viewer."
     )
-    async def store(self, info: strawberry.Info, id: strawberry.ID) -> Store | None:
+    async def store(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")]
+    ) -> Store | None:
         row = await info.context.loader(services.stores_by_ids).load(local_id(id, "Store"))
         return Store.from_row(row) if row else None
 

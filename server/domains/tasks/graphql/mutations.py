@@ -130,7 +130,11 @@ class TaskMutation:
         extensions=roles(Role.HQ_ADMIN),
         description="Replace the SOP of a customer type; tasks created from now on follow it. HQ_ADMIN only.",
     )
-    async def sop_template_set(self, info: strawberry.Info, input: SopTemplateSetInput) -> SopTemplateSetPayload:
+    async def sop_template_set(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SopTemplateSetInput, strawberry.argument(description="The customer type and its new SOP.")],
+    ) -> SopTemplateSetPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
         steps = [{"title": s.title, "guidance": s.guidance, "required": s.required} for s in input.steps]
