@@ -49,7 +49,9 @@ ASSUMED_LIST_SIZE = 10
     "(an object's field costs 1 and a scalar's 0 otherwise).",
 )
 class Cost:
-    weight: int
+    weight: int = strawberry.field(
+        description="What the field itself costs, instead of 1 (an object) or 0 (a scalar); its selections add theirs."
+    )
 
 
 @strawberry.schema_directive(
@@ -58,7 +60,9 @@ class Cost:
     description="How many items the query cost limit counts for this list.",
 )
 class ListSize:
-    assumed_size: int
+    assumed_size: int = strawberry.field(
+        description="Items the list is counted as holding (it has no `first` argument)."
+    )
 
 
 class _Weights:

@@ -9,7 +9,7 @@
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from ..domains.common.errors import CommonErrorCode, DomainError, Forbidden, Unauthenticated
+from .enums import described_enum
 from .request_id import current_request_id
 
 logger = logging.getLogger("irs.api")
@@ -36,11 +37,32 @@ class UserError:
     )
 
 
-def user_error_type(domain: str, codes: type[StrEnum]) -> type:
-    """Declare ``<Domain>UserError`` whose ``code`` enum holds the shared codes and the domain's own."""
+COMMON_CODE_DESCRIPTIONS: dict[CommonErrorCode, str] = {
+    CommonErrorCode.NOT_FOUND: "An id in the input names nothing (or an object of another type).",
+    CommonErrorCode.REQUIRED: "A required value is missing or blank.",
+    CommonErrorCode.TOO_SHORT: "A text is shorter than its minimum length (the message says it).",
+    CommonErrorCode.TOO_LONG: "A text is longer than its maximum length (the message says it).",
+    CommonErrorCode.INVALID_FORMAT: "A text does not match its format, or holds control or bidi characters.",
+    CommonErrorCode.OUT_OF_RANGE: "A number is outside its range (the message says it).",
+    CommonErrorCode.INVALID_VALUE: "A value the field does not take (e.g. an idempotencyKey not of 1-128 characters).",
+    CommonErrorCode.TOO_MANY: "A list has more entries than its maximum (the message says it).",
+    CommonErrorCode.IDEMPOTENCY_KEY_REUSED: "This idempotencyKey was used by you for a different request.",
+}
+
+
+def user_error_type(domain: str, codes: type[StrEnum], descriptions: Mapping[StrEnum, str]) -> type:
+    """Declare ``<Domain>UserError`` whose ``code`` enum holds the shared codes and the domain's own.
+
+    ``descriptions`` describes each of the domain's own ``codes`` (the shared ones are described here).
+    """
     members = [*CommonErrorCode, *codes]
     shown = Enum(codes.__name__, {code.value: code.value for code in members})  # type: ignore[misc]
-    code_enum = strawberry.enum(shown, description=f"Stable codes of {domain} user errors.")
+    texts = {**COMMON_CODE_DESCRIPTIONS, **descriptions}
+    code_enum = described_enum(
+        shown,
+        description=f"Stable codes of {domain} user errors.",
+        values={shown(code.value): texts[code] for code in members if code in texts},
+    )
 
     @strawberry.type(name=f"{domain}UserError", description=f"A user error of the {domain} domain.")
     class DomainUserError(UserError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import and_, func, or_, select
@@ -19,17 +19,29 @@ CURSOR_PREFIX = "cursor"
 
 Node = TypeVar("Node")
 
+# The paging arguments of every connection field: ``first: First = None, after: After = None``.
+First = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size, 0 to {MAX_PAGE}; {DEFAULT_PAGE} when not given."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Read on after this cursor (the previous page's pageInfo.endCursor); omit for the first page."
+    ),
+]
+
 
 @strawberry.type(description="An edge in a connection.")
 class Edge(Generic[Node]):
-    node: Node
+    node: Node = strawberry.field(description="The item.")
     cursor: str = strawberry.field(description="Pass as `after` to read on from here.")
 
 
 @strawberry.type(description="A page of a list; ask for the next with `after: pageInfo.endCursor`.")
 class Connection(Generic[Node]):
-    edges: list[Edge[Node]]
-    page_info: relay.PageInfo
+    edges: list[Edge[Node]] = strawberry.field(description="This page's items, in the list's order.")
+    page_info: relay.PageInfo = strawberry.field(description="Whether there are more items, and the cursor to read on.")
     _statement: strawberry.Private[Any]
     _total: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 

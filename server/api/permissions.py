@@ -11,9 +11,20 @@ from strawberry.schema_directive import Location
 
 from ..domains.common.actor import Role as RoleValue
 from ..domains.common.errors import Forbidden
+from .enums import described_enum
 from .nodes import local_id
 
-Role = strawberry.enum(RoleValue, description="What a staff member may do.")
+Role = described_enum(
+    RoleValue,
+    description="What a staff member may do.",
+    values={
+        RoleValue.HQ_ADMIN: "Headquarters administrator: every store, staff, catalog and settings.",
+        RoleValue.STORE_MANAGER: "Runs one store: its staff, shifts, slots, bookings and task queue.",
+        RoleValue.GUIDE: "Store guide (BA) of one store: receives customers and works her tasks.",
+        RoleValue.LIVESTREAM_OPS: "Livestream operations team: livestreams and the live booking feed, every store.",
+        RoleValue.ANALYST: "Reads across every store (staff, bookings, schedules) without changing things.",
+    },
+)
 
 
 @strawberry.schema_directive(
@@ -29,7 +40,7 @@ class IsAuthenticatedDirective:
     description="The field needs a staff member with one of these roles.",
 )
 class HasRoleDirective:
-    roles: list[Role]
+    roles: list[Role] = strawberry.field(description="Any one of these roles may call the field.")
 
 
 @strawberry.schema_directive(
@@ -38,7 +49,7 @@ class HasRoleDirective:
     description="Store roles may only name their own store in this argument.",
 )
 class StoreScopeDirective:
-    argument: str
+    argument: str = strawberry.field(description="The name of the argument that holds a Store id.")
 
 
 class IsAuthenticated(BasePermission):

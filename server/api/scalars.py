@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import NewType
 
@@ -9,6 +10,7 @@ import dateutil.parser
 import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import TimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 # Whole minor units. GraphQL's Int stops at 2^31 - 1 fen (about 21 million yuan): a customer's
@@ -26,8 +28,8 @@ class Money:
 
 @strawberry.input(description="An amount of money in minor units (fen for CNY).")
 class MoneyInput:
-    amount: MoneyAmount
-    currency: str = "CNY"
+    amount: MoneyAmount = strawberry.field(description="Minor units: 12900 is ¥129.00.")
+    currency: str = strawberry.field(default="CNY", description="ISO 4217 code; must be the brand's currency.")
 
 
 # Inputs beyond these years are refused: arithmetic on them (a zone offset, a slot's length, a
@@ -131,4 +133,11 @@ MONEY_AMOUNT = ScalarDefinition(
     origin=MoneyAmount,
 )
 
-SCALAR_MAP = {dt.datetime: AWARE_DATETIME, dt.date: BOUNDED_DATE, MoneyAmount: MONEY_AMOUNT}
+# Strawberry's Time, parsed and answered as before, described for the API's use of it.
+LOCAL_TIME = dataclasses.replace(
+    TimeDefinition,
+    description="A time of day, ISO 8601 (10:00 or 10:00:00; answers 10:00:00), in the store's local time: "
+    "send no offset.",
+)
+
+SCALAR_MAP = {dt.datetime: AWARE_DATETIME, dt.date: BOUNDED_DATE, dt.time: LOCAL_TIME, MoneyAmount: MONEY_AMOUNT}

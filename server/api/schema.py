@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLNonNull, GraphQLSchema
@@ -69,7 +70,13 @@ class Query(
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
     )
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A global id, as any object's id field gives it.")
+        ],
+    ) -> relay.Node | None:
         global_id = decode_global_id(id)
         definition = info.schema.get_type_by_name(global_id.type_name)
         origin = getattr(definition, "origin", None)
@@ -106,6 +113,7 @@ class IRSSchema(strawberry.Schema):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         nullable_root_fields(self._schema)
+        describe_directive_arguments(self._schema)
 
     def process_errors(self, errors, execution_context=None) -> None:
         """Logging is ErrorPolicy's job: it logs the unexpected errors, not every user mistake."""
@@ -141,6 +149,19 @@ def nullable_root_fields(schema: GraphQLSchema) -> None:
         for field in root.fields.values():
             if isinstance(field.type, GraphQLNonNull):
                 field.type = field.type.of_type
+
+
+def describe_directive_arguments(schema: GraphQLSchema) -> None:
+    """Give our schema directives' arguments the descriptions of their fields.
+
+    Strawberry converts a schema directive's fields to arguments without their
+    ``strawberry.field(description=...)``; this copies each one over (the arguments are in field order).
+    """
+    for directive in schema.directives:
+        definition = (directive.extensions or {}).get("strawberry-definition")
+        for field, argument in zip(getattr(definition, "fields", ()), directive.args.values(), strict=False):
+            if argument.description is None:
+                argument.description = field.description
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -11,4 +11,6 @@ import strawberry
     "Ask `... on StaffUser` or `... on Customer` for the rest."
 )
 class Viewer:
-    display_name: str
+    display_name: str = strawberry.field(
+        description="What to call the viewer: a staff member's display name; a customer's name, phone or a placeholder."
+    )

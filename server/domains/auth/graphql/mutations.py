@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -14,28 +16,39 @@ from .. import services
 from .types import AuthSession, AuthUserError
 
 
-@strawberry.type
+@strawberry.type(description="The answer to staffLogin.")
 class StaffLoginPayload:
-    session: AuthSession | None = None
-    errors: list[AuthUserError]
+    session: AuthSession | None = strawberry.field(default=None, description="The new session; null on errors.")
+    errors: list[AuthUserError] = strawberry.field(
+        description="INVALID_CREDENTIALS or LOGIN_LOCKED (with retryAfter); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to customerLogin.")
 class CustomerLoginPayload:
-    session: AuthSession | None = None
-    errors: list[IdentityUserError]
+    session: AuthSession | None = strawberry.field(
+        default=None, description="Her new session (its viewer is the Customer); null on errors."
+    )
+    errors: list[IdentityUserError] = strawberry.field(
+        description="INVALID_VALUE (not exactly one way of signing in), INVALID_PHONE, CODE_EXPIRED, INVALID_CODE, "
+        "TOO_MANY_ATTEMPTS, RATE_LIMITED, VERIFIER_UNAVAILABLE, or OneID refusing the identifier (e.g. "
+        "NO_LINKABLE_IDENTIFIER); "
+        "empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to tokenRefresh.")
 class TokenRefreshPayload:
-    session: AuthSession | None = None
-    errors: list[AuthUserError]
+    session: AuthSession | None = strawberry.field(
+        default=None, description="The new token pair, in the same session; null on errors."
+    )
+    errors: list[AuthUserError] = strawberry.field(description="INVALID_REFRESH_TOKEN; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer to logout.")
 class LogoutPayload:
     revoked: bool = strawberry.field(default=False, description="False when the token was unknown.")
-    errors: list[AuthUserError]
+    errors: list[AuthUserError] = strawberry.field(description="Always empty: an unknown token answers revoked false.")
 
 
 async def _session(db, issued: services.IssuedTokens) -> AuthSession:
@@ -59,7 +72,12 @@ class AuthMutation:
         "lock the username there (LOGIN_LOCKED, with retryAfter); 50 from all addresses lock it "
         "everywhere (limits configurable)."
     )
-    async def staff_login(self, info: strawberry.Info, username: str, password: str) -> StaffLoginPayload:
+    async def staff_login(
+        self,
+        info: strawberry.Info,
+        username: Annotated[str, strawberry.argument(description="Her username; case and surrounding spaces ignored.")],
+        password: Annotated[str, strawberry.argument(description="Her password.")],
+    ) -> StaffLoginPayload:
         runtime = info.context.runtime
 
         async def action(db):
@@ -70,8 +88,15 @@ class AuthMutation:
 
         return await mutate(info, StaffLoginPayload, AuthUserError, action)
 
-    @strawberry.mutation(description="Trade a refresh token for a new pair; the old one is spent.")
-    async def token_refresh(self, info: strawberry.Info, refresh_token: str) -> TokenRefreshPayload:
+    @strawberry.mutation(
+        description="Trade a refresh token for a new pair; the old one is spent. Presenting a spent token again "
+        "ends the whole session. No sign-in needed."
+    )
+    async def token_refresh(
+        self,
+        info: strawberry.Info,
+        refresh_token: Annotated[str, strawberry.argument(description="The session's current refresh token.")],
+    ) -> TokenRefreshPayload:
         runtime = info.context.runtime
 
         async def action(db):
@@ -80,8 +105,18 @@ class AuthMutation:
 
         return await mutate(info, TokenRefreshPayload, AuthUserError, action)
 
-    @strawberry.mutation(description="End the session of this refresh token (or every session of its owner).")
-    async def logout(self, info: strawberry.Info, refresh_token: str, everywhere: bool = False) -> LogoutPayload:
+    @strawberry.mutation(
+        description="End the session of this refresh token (or every session of its owner): its tokens stop "
+        "working and its sockets close. No sign-in needed."
+    )
+    async def logout(
+        self,
+        info: strawberry.Info,
+        refresh_token: Annotated[str, strawberry.argument(description="The refresh token of the session to end.")],
+        everywhere: Annotated[
+            bool, strawberry.argument(description="End every session of the token's owner, on every device.")
+        ] = False,
+    ) -> LogoutPayload:
         runtime = info.context.runtime
 
         async def action(db):
@@ -89,8 +124,14 @@ class AuthMutation:
 
         return await mutate(info, LogoutPayload, AuthUserError, action)
 
-    @strawberry.mutation(description="A customer signs in from a mini-program; she is resolved through OneID.")
-    async def customer_login(self, info: strawberry.Info, input: CustomerLoginInput) -> CustomerLoginPayload:
+    @strawberry.mutation(
+        description="A customer signs in from a mini-program; she is resolved through OneID. No sign-in needed."
+    )
+    async def customer_login(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CustomerLoginInput, strawberry.argument(description="Her proof of identity.")],
+    ) -> CustomerLoginPayload:
         runtime = info.context.runtime
 
         async def action(session):

@@ -14,7 +14,7 @@ from ...staff.services import staff_by_ids
 
 @strawberry.type
 class AuthQuery:
-    @strawberry.field(extensions=authenticated(), description="The signed-in viewer.")
+    @strawberry.field(extensions=authenticated(), description="The signed-in viewer: a StaffUser or a Customer.")
     async def me(self, info: strawberry.Info) -> Viewer:
         actor = info.context.require_actor()
         if actor.kind is ActorKind.CUSTOMER:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.cost import Cost
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.type_extensions import extends
 from ...identity.graphql.types import Customer
 from ...stores.graphql.types import NearbyStore
@@ -24,9 +26,9 @@ from .types import Booking, BookingStatus, TimeSlot
 async def customer_bookings(
     root: Customer,
     info: strawberry.Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: BookingStatus | None = None,
+    first: First = None,
+    after: After = None,
+    status: Annotated[BookingStatus | None, strawberry.argument(description="Only bookings in this status.")] = None,
 ) -> Connection[Booking]:
     # Not viewer(): sign-in answers show her before the request has an actor (she is the viewer).
     domain_status = None if status is None else BookingStatusValue(status.value)

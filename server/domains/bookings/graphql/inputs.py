@@ -12,17 +12,24 @@ from ..services import BookingRequest
 
 @strawberry.input(description="Book a slot. Customers book for themselves; staff give customerId.")
 class BookingCreateInput:
-    store_id: strawberry.ID
+    store_id: strawberry.ID = strawberry.field(description="An active Store (staff: their own store).")
     slot_start: dt.datetime = strawberry.field(description="The start of a slot, as availableSlots gives it.")
-    livestream_id: strawberry.ID | None = strawberry.field(default=None, description="The livestream she came from.")
+    livestream_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The Livestream she came from; makes the booking LIVESTREAM and its task HIGH."
+    )
     product_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Products she wants to see (at most 20)."
     )
-    service_id: strawberry.ID | None = None
-    note: str = strawberry.field(default="", description="At most 500 characters.")
-    customer_id: strawberry.ID | None = strawberry.field(default=None, description="Staff only: for whom.")
+    service_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An active Service the store offers, if she books one."
+    )
+    note: str = strawberry.field(default="", description="At most 500 characters; line breaks allowed.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Staff only, and required for them: the Customer it is for."
+    )
     idempotency_key: str | None = strawberry.field(
-        default=None, description="A retry with the same key returns the same booking."
+        default=None,
+        description="1-128 characters: a retry with the same key by you returns the same booking and writes nothing.",
     )
 
 
@@ -38,19 +45,21 @@ def to_request(data: BookingCreateInput) -> BookingRequest:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Cancel a CONFIRMED booking.")
 class BookingCancelInput:
-    id: strawberry.ID
-    reason: str | None = strawberry.field(default=None, description="At most 200 characters.")
+    id: strawberry.ID = strawberry.field(description="The Booking.")
+    reason: str | None = strawberry.field(default=None, description="At most 200 characters; line breaks allowed.")
 
 
 @strawberry.input(description="Check a customer in: scan her QR code, or look the booking up. Give one.")
 class BookingCheckInInput:
-    qr_token: str | None = None
-    booking_id: strawberry.ID | None = None
+    qr_token: str | None = strawberry.field(default=None, description="The code scanned from her Booking.qrToken.")
+    booking_id: strawberry.ID | None = strawberry.field(default=None, description="The Booking, looked up by hand.")
 
 
 @strawberry.input(description="Move a confirmed booking to another slot of the same store.")
 class BookingRescheduleInput:
-    id: strawberry.ID
-    slot_start: dt.datetime
+    id: strawberry.ID = strawberry.field(description="The CONFIRMED Booking.")
+    slot_start: dt.datetime = strawberry.field(
+        description="The start of the new slot, as availableSlots gives it; the same start changes nothing."
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -19,38 +21,54 @@ from .inputs import (
 from .types import Booking, BookingUserError
 
 
-@strawberry.type
+@strawberry.type(description="The answer to bookingCreate.")
 class BookingCreatePayload:
-    booking: Booking | None = None
-    errors: list[BookingUserError]
+    booking: Booking | None = strawberry.field(
+        default=None, description="The new CONFIRMED booking (or the one a retry's key names); null on errors."
+    )
+    errors: list[BookingUserError] = strawberry.field(
+        description="Why nothing was written (see bookingCreate); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to bookingCancel.")
 class BookingCancelPayload:
-    booking: Booking | None = None
-    errors: list[BookingUserError]
+    booking: Booking | None = strawberry.field(default=None, description="The booking, now CANCELLED; null on errors.")
+    errors: list[BookingUserError] = strawberry.field(
+        description="NOT_FOUND, INVALID_STATE (not CONFIRMED) or an input check on reason; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to bookingReschedule.")
 class BookingReschedulePayload:
-    booking: Booking | None = None
-    errors: list[BookingUserError]
+    booking: Booking | None = strawberry.field(default=None, description="The booking in its new slot; null on errors.")
+    errors: list[BookingUserError] = strawberry.field(
+        description="Why nothing was written (see bookingReschedule); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to bookingCheckIn.")
 class BookingCheckInPayload:
-    booking: Booking | None = None
-    errors: list[BookingUserError]
+    booking: Booking | None = strawberry.field(default=None, description="The booking, now CHECKED_IN; null on errors.")
+    errors: list[BookingUserError] = strawberry.field(
+        description="Why she was not checked in (see bookingCheckIn); empty on success."
+    )
 
 
 @strawberry.type
 class BookingMutation:
     @strawberry.mutation(
         extensions=authenticated(),
-        description="Book a store visit in a slot with free seats. Calls per customer "
-        "are limited (RATE_LIMITED, with retryAfter).",
+        description="Book a store visit in a slot with free seats. A customer books for herself; HQ_ADMIN, "
+        "STORE_MANAGER and GUIDE for a customer at their store (else FORBIDDEN). Calls per customer are limited "
+        "(RATE_LIMITED, with retryAfter). Errors: SLOT_FULL, SLOT_IN_PAST, SLOT_TOO_SOON, SLOT_NOT_ALIGNED, "
+        "STORE_CLOSED, SERVICE_NOT_OFFERED, TOO_MANY_ACTIVE_BOOKINGS, OVERLAPPING_BOOKING, NOT_FOUND, REQUIRED.",
     )
-    async def booking_create(self, info: strawberry.Info, input: BookingCreateInput) -> BookingCreatePayload:
+    async def booking_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingCreateInput, strawberry.argument(description="The store, slot and who it is for.")],
+    ) -> BookingCreatePayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
@@ -70,9 +88,14 @@ class BookingMutation:
 
     @strawberry.mutation(
         extensions=authenticated(),
-        description="Cancel a confirmed booking (her own, or at your store); the seat is freed.",
+        description="Cancel a CONFIRMED booking: a customer her own, HQ_ADMIN, STORE_MANAGER and GUIDE one at "
+        "their store (else FORBIDDEN); the seat is freed and her task cancelled.",
     )
-    async def booking_cancel(self, info: strawberry.Info, input: BookingCancelInput) -> BookingCancelPayload:
+    async def booking_cancel(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingCancelInput, strawberry.argument(description="The booking and why.")],
+    ) -> BookingCancelPayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
@@ -86,9 +109,15 @@ class BookingMutation:
         extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE),
         description="She is here: CONFIRMED → CHECKED_IN, her visit on her timeline, her "
         "reception task started. Open from 60 minutes (IRS_CHECK_IN_OPENS_MINUTES) "
-        "before the slot until the no-show time.",
+        "before the slot until the no-show time. HQ_ADMIN, or STORE_MANAGER and GUIDE of the booking's store. "
+        "Errors: INVALID_QR_TOKEN, ALREADY_CHECKED_IN, INVALID_STATE, CHECK_IN_TOO_EARLY, CHECK_IN_TOO_LATE, "
+        "NOT_FOUND, INVALID_VALUE (not exactly one of qrToken and bookingId).",
     )
-    async def booking_check_in(self, info: strawberry.Info, input: BookingCheckInInput) -> BookingCheckInPayload:
+    async def booking_check_in(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingCheckInInput, strawberry.argument(description="Her QR code or the booking.")],
+    ) -> BookingCheckInPayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
@@ -108,10 +137,15 @@ class BookingMutation:
 
     @strawberry.mutation(
         extensions=authenticated(),
-        description="Move a confirmed booking to another slot: the old seat is freed only if the new one is taken.",
+        description="Move a CONFIRMED booking to another slot of its store: the old seat is freed only if the new "
+        "one is taken. A customer her own, HQ_ADMIN, STORE_MANAGER and GUIDE one at their store (else FORBIDDEN). "
+        "Errors: INVALID_STATE, SLOT_FULL, SLOT_IN_PAST, SLOT_TOO_SOON, SLOT_NOT_ALIGNED, STORE_CLOSED, "
+        "OVERLAPPING_BOOKING, NOT_FOUND.",
     )
     async def booking_reschedule(
-        self, info: strawberry.Info, input: BookingRescheduleInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[BookingRescheduleInput, strawberry.argument(description="The booking and its new slot.")],
     ) -> BookingReschedulePayload:
         actor = await info.context.viewer()
         runtime = info.context.runtime

@@ -10,7 +10,7 @@ import strawberry
 from ....api.cost import Cost, ListSize
 from ....api.errors import query_problem
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
 from ...common.errors import DomainError
@@ -31,19 +31,22 @@ STORE_READERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE, Role.LIVEST
 class BookingQuery:
     @strawberry.field(
         extensions=authenticated(),
-        description="Slots of a store between two store-local dates "
+        description="Slots of an active store between two store-local dates "
         "(at most 31 days) that can still be booked: not "
         "past, not within the lead time. Full slots are "
-        "listed with remaining 0.",
+        "listed with remaining 0. Any signed-in viewer; a bad range, an unknown store or a service it does "
+        "not offer is a BAD_USER_INPUT error.",
         directives=[Cost(weight=20), ListSize(assumed_size=100)],
     )
     async def available_slots(
         self,
         info: strawberry.Info,
-        store_id: strawberry.ID,
-        from_: Annotated[dt.date, strawberry.argument(name="from")],
-        to: dt.date,
-        service_id: strawberry.ID | None = None,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")],
+        from_: Annotated[dt.date, strawberry.argument(name="from", description="First store-local date.")],
+        to: Annotated[dt.date, strawberry.argument(description="Last store-local date (included), from + 30 at most.")],
+        service_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A Service the store must offer.")
+        ] = None,
     ) -> list[TimeSlot]:
         now = info.context.runtime.clock.now()
         async with info.context.db() as session:
@@ -55,13 +58,18 @@ class BookingQuery:
                 raise query_problem(error) from None
         return [TimeSlot.from_open_slot(s) for s in found]
 
-    @strawberry.field(extensions=authenticated(), description="The signed-in customer's bookings, newest slot first.")
+    @strawberry.field(
+        extensions=authenticated(),
+        description="The signed-in customer's bookings, newest slot first (staff: FORBIDDEN; they use storeBookings).",
+    )
     async def my_bookings(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: BookingStatus | None = None,
+        first: First = None,
+        after: After = None,
+        status: Annotated[
+            BookingStatus | None, strawberry.argument(description="Only bookings in this status.")
+        ] = None,
     ) -> Connection[Booking]:
         actor = await info.context.viewer()
         statement = listings.my_bookings_listing(actor, _domain_status(status))
@@ -71,17 +79,20 @@ class BookingQuery:
 
     @strawberry.field(
         extensions=STORE_READERS,
-        description="A store's bookings with a slot between two instants, in the order they were made.",
+        description="A store's bookings with a slot starting in [from, to), in the order they were made. Staff "
+        "roles: HQ roles for any store, STORE_MANAGER and GUIDE for their own (else FORBIDDEN).",
     )
     async def store_bookings(
         self,
         info: strawberry.Info,
-        store_id: strawberry.ID,
-        from_: Annotated[dt.datetime, strawberry.argument(name="from")],
-        to: dt.datetime,
-        first: int | None = None,
-        after: str | None = None,
-        status: BookingStatus | None = None,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")],
+        from_: Annotated[dt.datetime, strawberry.argument(name="from", description="Slots starting at or after this.")],
+        to: Annotated[dt.datetime, strawberry.argument(description="Slots starting before this.")],
+        first: First = None,
+        after: After = None,
+        status: Annotated[
+            BookingStatus | None, strawberry.argument(description="Only bookings in this status.")
+        ] = None,
     ) -> Connection[Booking]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -19,10 +20,15 @@ from .types import Booking
 class BookingSubscription:
     @strawberry.subscription(
         extensions=roles(Role.HQ_ADMIN, Role.LIVESTREAM_OPS, Role.ANALYST),
-        description="Every new booking (of one livestream, or all), with its store and city.",
+        description="Every new booking (of one livestream, or all), with its store and city. HQ_ADMIN, "
+        "LIVESTREAM_OPS or ANALYST.",
     )
     async def booking_feed(
-        self, info: strawberry.Info, livestream_id: strawberry.ID | None = None
+        self,
+        info: strawberry.Info,
+        livestream_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only bookings from this Livestream.")
+        ] = None,
     ) -> AsyncGenerator[Booking, None]:
         topic = (
             livestream_bookings_topic(local_id(livestream_id, "Livestream")) if livestream_id else ALL_BOOKINGS_TOPIC

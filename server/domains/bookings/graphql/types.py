@@ -24,16 +24,40 @@ from ..errors import BookingErrorCode
 from ..models import Booking as BookingRow
 from ..slots import OpenSlot
 
-BookingUserError = user_error_type("Booking", BookingErrorCode)
+BookingUserError = user_error_type(
+    "Booking",
+    BookingErrorCode,
+    {
+        BookingErrorCode.SLOT_FULL: "Every seat of the slot is taken: pick another slot.",
+        BookingErrorCode.SLOT_IN_PAST: "The slot has started or passed.",
+        BookingErrorCode.SLOT_TOO_SOON: "Booking for the slot has closed (SlotSettings.leadMinutes before it).",
+        BookingErrorCode.SLOT_NOT_ALIGNED: "slotStart is not the start of one of the store's slots.",
+        BookingErrorCode.STORE_CLOSED: "The store is closed at that time.",
+        BookingErrorCode.SERVICE_NOT_OFFERED: "The store does not offer the service.",
+        BookingErrorCode.TOO_MANY_ACTIVE_BOOKINGS: "She already has 3 upcoming bookings (CONFIRMED, not checked in).",
+        BookingErrorCode.INVALID_STATE: "The booking's status does not allow this (e.g. cancelling a COMPLETED one).",
+        BookingErrorCode.INVALID_QR_TOKEN: "The QR code is not a booking code of this brand, has expired, or no "
+        "longer matches its booking.",
+        BookingErrorCode.ALREADY_CHECKED_IN: "She is checked in already.",
+        BookingErrorCode.RATE_LIMITED: "Too many bookingCreate calls for this customer; wait retryAfter seconds.",
+        BookingErrorCode.OVERLAPPING_BOOKING: "She already has a booking at that time.",
+        BookingErrorCode.CHECK_IN_TOO_EARLY: "Check-in is not open yet (the message says when it opens).",
+        BookingErrorCode.CHECK_IN_TOO_LATE: "Check-in has closed (the no-show time has passed).",
+    },
+)
 
 
 @strawberry.enum(description="CONFIRMED → CHECKED_IN → COMPLETED, or NO_SHOW, or CANCELLED.")
 class BookingStatus(Enum):
-    CONFIRMED = "CONFIRMED"
-    CHECKED_IN = "CHECKED_IN"
-    COMPLETED = "COMPLETED"
-    NO_SHOW = "NO_SHOW"
-    CANCELLED = "CANCELLED"
+    CONFIRMED = strawberry.enum_value("CONFIRMED", description="Booked: her seat is held.")
+    CHECKED_IN = strawberry.enum_value("CHECKED_IN", description="She arrived and was checked in.")
+    COMPLETED = strawberry.enum_value("COMPLETED", description="Her reception was completed; final.")
+    NO_SHOW = strawberry.enum_value(
+        "NO_SHOW",
+        description="Not checked in by the no-show time (30 minutes after the slot ends unless IRS_NO_SHOW_MINUTES "
+        "says otherwise); final.",
+    )
+    CANCELLED = strawberry.enum_value("CANCELLED", description="Cancelled by her or the store; final.")
 
 
 @strawberry.enum(description="Where a booking came from.")
@@ -45,11 +69,13 @@ class BookingSource(Enum):
 
 @strawberry.type(description="A bookable slot of a store.")
 class TimeSlot:
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.datetime = strawberry.field(description="When it starts; pass it as slotStart to book it.")
+    end: dt.datetime = strawberry.field(description="When it ends.")
     local_date: dt.date = strawberry.field(description="The store-local date.")
     local_time: dt.time = strawberry.field(description="The store-local start time.")
-    capacity: int = strawberry.field(description="Seats in the slot: guides on shift × per-guide capacity.")
+    capacity: int = strawberry.field(
+        description="Seats in the slot: guides on shift × per-guide capacity, unless the store set it for the day."
+    )
     remaining: int = strawberry.field(description="Seats still free.")
 
     @classmethod
@@ -78,18 +104,18 @@ def _visible(actor, row: BookingRow) -> bool:
 @strawberry.type(description="A customer's visit to a store in one slot.")
 class Booking(relay.Node):
     id: relay.NodeID[int]
-    status: BookingStatus
-    source: BookingSource
+    status: BookingStatus = strawberry.field(description="Where it is in its life.")
+    source: BookingSource = strawberry.field(description="Where it came from.")
     channel: str | None = strawberry.field(description="The livestream's channel, for livestream bookings.")
-    slot_start: dt.datetime
-    slot_end: dt.datetime
-    note: str
-    checked_in_at: dt.datetime | None
+    slot_start: dt.datetime = strawberry.field(description="When her slot starts.")
+    slot_end: dt.datetime = strawberry.field(description="When her slot ends.")
+    note: str = strawberry.field(description="Her note to the store; may be empty.")
+    checked_in_at: dt.datetime | None = strawberry.field(description="When she was checked in; null before.")
     completed_at: dt.datetime | None = strawberry.field(description="When her reception was completed.")
-    cancelled_at: dt.datetime | None
-    cancel_reason: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    cancelled_at: dt.datetime | None = strawberry.field(description="When it was cancelled; null unless CANCELLED.")
+    cancel_reason: str | None = strawberry.field(description="Why, if the canceller said.")
+    created_at: dt.datetime = strawberry.field(description="When it was booked (UTC).")
+    updated_at: dt.datetime = strawberry.field(description="When it last changed (UTC).")
     _row: strawberry.Private[BookingRow]
 
     @strawberry.field(
@@ -106,7 +132,7 @@ class Booking(relay.Node):
             return None
         return reception.qr_token_of(self._row, info.context.runtime.tokens)
 
-    @strawberry.field
+    @strawberry.field(description="The store she visits.")
     async def store(self, info: strawberry.Info) -> Store:
         return Store.from_row(await info.context.loader(stores_by_ids).load(self._row.store_id))
 
@@ -114,21 +140,21 @@ class Booking(relay.Node):
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await open_customer(info, self._row.person_id, hidden_as_none=True)
 
-    @strawberry.field
+    @strawberry.field(description="The livestream she came from; null for other bookings.")
     async def livestream(self, info: strawberry.Info) -> Livestream | None:
         if self._row.livestream_id is None:
             return None
         row = await info.context.loader(livestreams_by_ids).load(self._row.livestream_id)
         return Livestream.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The service she booked; null if none.")
     async def service(self, info: strawberry.Info) -> Service | None:
         if self._row.service_id is None:
             return None
         row = await info.context.loader(services_by_ids).load(self._row.service_id)
         return Service.from_row(row) if row else None
 
-    @strawberry.field(description="Products she wants to see, from the livestream.")
+    @strawberry.field(description="Products she wants to see (at most 20), e.g. from the livestream.")
     async def products(self, info: strawberry.Info) -> list[Product]:
         ids = await info.context.loader(services.product_ids_by_booking, default=[]).load(self.id)
         rows = await info.context.loader(products_by_ids).load_many(ids)

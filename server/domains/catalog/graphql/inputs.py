@@ -6,38 +6,46 @@ import strawberry
 
 from ....api.scalars import MoneyInput
 
+IDEMPOTENCY_KEY = "1-128 characters: a retry with the same key by you returns the first result and writes nothing."
 
-@strawberry.input
+
+@strawberry.input(description="A new product category.")
 class ProductCategoryCreateInput:
-    code: str = strawberry.field(description="Upper-case code, e.g. SKINCARE.")
-    name: str
-    idempotency_key: str | None = None
+    code: str = strawberry.field(description="Unique, 2-32 upper-case letters, digits or _, e.g. SKINCARE.")
+    name: str = strawberry.field(description="1-64 characters.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
-@strawberry.input
+@strawberry.input(description="A new service stores can offer.")
 class ServiceCreateInput:
-    code: str = strawberry.field(description="Upper-case code, e.g. MAKEUP_TRIAL.")
-    name: str
-    duration_minutes: int = 30
-    idempotency_key: str | None = None
+    code: str = strawberry.field(description="Unique, 2-32 upper-case letters, digits or _, e.g. MAKEUP_TRIAL.")
+    name: str = strawberry.field(description="1-64 characters.")
+    duration_minutes: int = strawberry.field(default=30, description="How long it takes, 5 to 480 minutes.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
-@strawberry.input
+@strawberry.input(description="A new product.")
 class ProductCreateInput:
-    sku: str
-    name: str
-    category_id: strawberry.ID
-    price: MoneyInput
-    description: str = ""
-    active: bool = True
-    idempotency_key: str | None = None
+    sku: str = strawberry.field(description="Unique, 2-32 upper-case letters, digits or -.")
+    name: str = strawberry.field(description="1-100 characters.")
+    category_id: strawberry.ID = strawberry.field(description="A ProductCategory id.")
+    price: MoneyInput = strawberry.field(
+        description="0 to 10,000,000,000 minor units (¥100 million), in the brand's currency."
+    )
+    description: str = strawberry.field(default="", description="At most 2000 characters; line breaks allowed.")
+    active: bool = strawberry.field(default=True, description="Whether it is on sale.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
 class ProductUpdateInput:
-    id: strawberry.ID
-    name: str | None = None
-    description: str | None = None
-    category_id: strawberry.ID | None = None
-    price: MoneyInput | None = None
-    active: bool | None = None
+    id: strawberry.ID = strawberry.field(description="The Product to change.")
+    name: str | None = strawberry.field(default=None, description="1-100 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="At most 2000 characters; line breaks allowed."
+    )
+    category_id: strawberry.ID | None = strawberry.field(default=None, description="A ProductCategory id.")
+    price: MoneyInput | None = strawberry.field(
+        default=None, description="0 to 10,000,000,000 minor units (¥100 million), in the brand's currency."
+    )
+    active: bool | None = strawberry.field(default=None, description="Whether it is on sale.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -13,28 +15,43 @@ from .inputs import ProductCategoryCreateInput, ProductCreateInput, ProductUpdat
 from .types import CatalogUserError, Product, ProductCategory, Service
 
 
-@strawberry.type
+@strawberry.type(description="The answer to productCategoryCreate.")
 class ProductCategoryCreatePayload:
-    category: ProductCategory | None = None
-    errors: list[CatalogUserError]
+    category: ProductCategory | None = strawberry.field(
+        default=None, description="The new category (or the one a retry's key names); null on errors."
+    )
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_CODE or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to serviceCreate.")
 class ServiceCreatePayload:
-    service: Service | None = None
-    errors: list[CatalogUserError]
+    service: Service | None = strawberry.field(
+        default=None, description="The new service (or the one a retry's key names); null on errors."
+    )
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_CODE or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to productCreate.")
 class ProductCreatePayload:
-    product: Product | None = None
-    errors: list[CatalogUserError]
+    product: Product | None = strawberry.field(
+        default=None, description="The new product (or the one a retry's key names); null on errors."
+    )
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_SKU, INVALID_CURRENCY, NOT_FOUND for categoryId, "
+        "or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to productUpdate.")
 class ProductUpdatePayload:
-    product: Product | None = None
-    errors: list[CatalogUserError]
+    product: Product | None = strawberry.field(default=None, description="The product as changed; null on errors.")
+    errors: list[CatalogUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, INVALID_CURRENCY or an input check); empty on success."
+    )
 
 
 HQ_ONLY = roles(Role.HQ_ADMIN)
@@ -42,9 +59,11 @@ HQ_ONLY = roles(Role.HQ_ADMIN)
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product category.")
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product category. HQ_ADMIN only.")
     async def product_category_create(
-        self, info: strawberry.Info, input: ProductCategoryCreateInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[ProductCategoryCreateInput, strawberry.argument(description="The new category.")],
     ) -> ProductCategoryCreatePayload:
         actor = info.context.require_actor()
 
@@ -55,8 +74,12 @@ class CatalogMutation:
 
         return await mutate(info, ProductCategoryCreatePayload, CatalogUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ONLY, description="Create a service stores can offer.")
-    async def service_create(self, info: strawberry.Info, input: ServiceCreateInput) -> ServiceCreatePayload:
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a service stores can offer. HQ_ADMIN only.")
+    async def service_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ServiceCreateInput, strawberry.argument(description="The new service.")],
+    ) -> ServiceCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -66,8 +89,12 @@ class CatalogMutation:
 
         return await mutate(info, ServiceCreatePayload, CatalogUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product.")
-    async def product_create(self, info: strawberry.Info, input: ProductCreateInput) -> ProductCreatePayload:
+    @strawberry.mutation(extensions=HQ_ONLY, description="Create a product. HQ_ADMIN only.")
+    async def product_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ProductCreateInput, strawberry.argument(description="The new product.")],
+    ) -> ProductCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -91,8 +118,14 @@ class CatalogMutation:
 
         return await mutate(info, ProductCreatePayload, CatalogUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ONLY, description="Change a product.")
-    async def product_update(self, info: strawberry.Info, input: ProductUpdateInput) -> ProductUpdatePayload:
+    @strawberry.mutation(
+        extensions=HQ_ONLY, description="Change a product; fields left out stay as they are. HQ_ADMIN only."
+    )
+    async def product_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ProductUpdateInput, strawberry.argument(description="The product and the fields to change.")],
+    ) -> ProductUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

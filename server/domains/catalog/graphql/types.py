@@ -16,14 +16,22 @@ from ..models import Product as ProductRow
 from ..models import ProductCategory as CategoryRow
 from ..models import Service as ServiceRow
 
-CatalogUserError = user_error_type("Catalog", CatalogErrorCode)
+CatalogUserError = user_error_type(
+    "Catalog",
+    CatalogErrorCode,
+    {
+        CatalogErrorCode.DUPLICATE_CODE: "A category or service with this code exists.",
+        CatalogErrorCode.DUPLICATE_SKU: "A product with this SKU exists.",
+        CatalogErrorCode.INVALID_CURRENCY: "A price not in the brand's currency (CNY unless configured).",
+    },
+)
 
 
 @strawberry.type(description="A product category (skincare, makeup, ...).")
 class ProductCategory(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
+    code: str = strawberry.field(description="Unique upper-case code, e.g. SKINCARE.")
+    name: str = strawberry.field(description="Display name.")
 
     @classmethod
     def from_row(cls, row: CategoryRow) -> ProductCategory:
@@ -37,10 +45,10 @@ class ProductCategory(relay.Node):
 @strawberry.type(description="Something a store offers by appointment, such as a makeup trial.")
 class Service(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
-    duration_minutes: int
-    active: bool
+    code: str = strawberry.field(description="Unique upper-case code, e.g. MAKEUP_TRIAL.")
+    name: str = strawberry.field(description="Display name.")
+    duration_minutes: int = strawberry.field(description="How long it takes, in minutes (5 to 480).")
+    active: bool = strawberry.field(description="Whether it is offered.")
 
     @classmethod
     def from_row(cls, row: ServiceRow) -> Service:
@@ -54,16 +62,16 @@ class Service(relay.Node):
 @strawberry.type(description="A product the brand sells.")
 class Product(relay.Node):
     id: relay.NodeID[int]
-    sku: str
-    name: str
-    description: str
-    price: Money
-    active: bool
-    created_at: datetime
-    updated_at: datetime
+    sku: str = strawberry.field(description="Unique stock-keeping code (upper-case letters, digits, -).")
+    name: str = strawberry.field(description="Display name.")
+    description: str = strawberry.field(description="Free text, possibly with line breaks; may be empty.")
+    price: Money = strawberry.field(description="List price, in minor units of the brand's currency.")
+    active: bool = strawberry.field(description="Whether it is on sale.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     category_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="Its category.")
     async def category(self, info: strawberry.Info) -> ProductCategory:
         row = await info.context.loader(services.categories_by_ids).load(self.category_id)
         return ProductCategory.from_row(row)

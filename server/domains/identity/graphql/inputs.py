@@ -16,8 +16,10 @@ from .types import EventType, IdentifierType, SourceKind
     description="An identifier as the touchpoint knows it; it is normalised (E.164 phones, lower-case e-mail)."
 )
 class IdentifierInput:
-    type: IdentifierType
-    value: str
+    type: IdentifierType = strawberry.field(description="What kind of identifier it is.")
+    value: str = strawberry.field(
+        description="As the touchpoint knows it; placeholders such as 'unknown' or '0' never link."
+    )
     namespace: str | None = strawberry.field(
         default=None, description="Required for WECHAT_OPENID (the appId) and LIVESTREAM_VIEWER_ID (the platform)."
     )
@@ -26,13 +28,15 @@ class IdentifierInput:
 @strawberry.input(description="One touchpoint event.")
 class EventInput:
     event_id: str = strawberry.field(description="Unique per source: a repeat is acknowledged as DUPLICATE.")
-    type: EventType
-    occurred_at: dt.datetime
+    type: EventType = strawberry.field(description="What she did.")
+    occurred_at: dt.datetime = strawberry.field(description="When it happened; at most 24 hours in the future.")
     identifiers: list[IdentifierInput] = strawberry.field(description="1 to 20.")
-    livestream_id: strawberry.ID | None = None
-    store_id: strawberry.ID | None = None
-    product_id: strawberry.ID | None = None
-    properties: JSON | None = strawberry.field(default=None, description="At most 8 KB of JSON.")
+    livestream_id: strawberry.ID | None = strawberry.field(default=None, description="The Livestream it concerns.")
+    store_id: strawberry.ID | None = strawberry.field(default=None, description="The Store it concerns.")
+    product_id: strawberry.ID | None = strawberry.field(default=None, description="The Product it concerns.")
+    properties: JSON | None = strawberry.field(
+        default=None, description="At most 8 KB of JSON; see EventType for what some types carry."
+    )
 
     def to_raw(self) -> RawEvent:
         references, problem = {}, None
@@ -60,23 +64,30 @@ class EventInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new touchpoint system.")
 class SourceCreateInput:
-    name: str
-    kind: SourceKind
-    idempotency_key: str | None = None
+    name: str = strawberry.field(description="Unique, 1-64 characters.")
+    kind: SourceKind = strawberry.field(description="What kind of system it is.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="1-128 characters: a retry with the same key by you returns the first result and writes nothing.",
+    )
 
 
 @strawberry.input(description="Staff edits of a customer's profile; fields left out stay as they are.")
 class CustomerTraitsInput:
-    customer_id: strawberry.ID
-    name: str | None = None
-    gender: str | None = None
+    customer_id: strawberry.ID = strawberry.field(description="The Customer; you must see her unmasked.")
+    name: str | None = strawberry.field(default=None, description="At most 100 characters.")
+    gender: str | None = strawberry.field(default=None, description="At most 100 characters.")
     birthday: str | None = strawberry.field(default=None, description="YYYY-MM-DD")
-    city: str | None = None
-    skin_type: str | None = None
-    preferred_categories: list[str] | None = None
-    tags: list[str] | None = None
+    city: str | None = strawberry.field(default=None, description="At most 100 characters.")
+    skin_type: str | None = strawberry.field(default=None, description="At most 100 characters.")
+    preferred_categories: list[str] | None = strawberry.field(
+        default=None, description="Replaces them: at most 30, each 1-100 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Replaces them: at most 30, each 1-100 characters."
+    )
 
     def properties(self) -> dict:
         values = {
@@ -93,7 +104,9 @@ class CustomerTraitsInput:
 
 @strawberry.input(description="Sign in with phone + smsCode, or with wechatAppId + wechatCode (from wx.login).")
 class CustomerLoginInput:
-    phone: str | None = None
-    sms_code: str | None = None
-    wechat_app_id: str | None = None
-    wechat_code: str | None = None
+    phone: str | None = strawberry.field(default=None, description="Her phone, as customerSmsCodeRequest got it.")
+    sms_code: str | None = strawberry.field(
+        default=None, description="The six-digit code sent by SMS (5 tries, valid 5 minutes)."
+    )
+    wechat_app_id: str | None = strawberry.field(default=None, description="The mini-program's appId.")
+    wechat_code: str | None = strawberry.field(default=None, description="The code wx.login gave (single use).")

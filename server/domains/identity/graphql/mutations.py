@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -27,59 +28,71 @@ from .types import (
 HQ_ADMIN = roles(RoleValue.HQ_ADMIN)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to sourceCreate and sourceRotateKey.")
 class SourceKeyPayload:
-    source: TouchpointSource | None = None
+    source: TouchpointSource | None = strawberry.field(default=None, description="The source; null on errors.")
     api_key: str | None = strawberry.field(
         default=None, description="Shown once: send it as the X-Source-Key header of eventsIngest."
     )
-    errors: list[IdentityUserError]
+    errors: list[IdentityUserError] = strawberry.field(
+        description="DUPLICATE_NAME, NOT_FOUND or an input check; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to sourceDisable.")
 class SourceDisablePayload:
-    source: TouchpointSource | None = None
-    errors: list[IdentityUserError]
+    source: TouchpointSource | None = strawberry.field(default=None, description="The source, now inactive.")
+    errors: list[IdentityUserError] = strawberry.field(description="NOT_FOUND; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer to eventsIngest.")
 class EventsIngestPayload:
     results: list[EventResult] = strawberry.field(default_factory=list, description="One per event, in order.")
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    errors: list[IdentityUserError]
+    accepted: int = strawberry.field(default=0, description="How many events were stored.")
+    duplicates: int = strawberry.field(default=0, description="How many had been received before.")
+    rejected: int = strawberry.field(default=0, description="How many were refused (see results).")
+    errors: list[IdentityUserError] = strawberry.field(
+        description="When the whole batch was refused (TOO_MANY_EVENTS, RATE_LIMITED): nothing stored; else empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to personSplit.")
 class PersonSplitPayload:
-    merge: PersonMerge | None = None
+    merge: PersonMerge | None = strawberry.field(default=None, description="The merge, now undone; null on errors.")
     customer: Customer | None = strawberry.field(default=None, description="The person given back.")
-    errors: list[IdentityUserError]
+    errors: list[IdentityUserError] = strawberry.field(
+        description="NOT_FOUND, MERGE_ALREADY_UNDONE or SPLIT_BLOCKED_BY_LATER_MERGE; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to personErase.")
 class PersonErasePayload:
-    customer: Customer | None = None
-    errors: list[IdentityUserError]
+    customer: Customer | None = strawberry.field(default=None, description="The customer, now erased; null on errors.")
+    errors: list[IdentityUserError] = strawberry.field(description="NOT_FOUND or PERSON_ERASED; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer to customerTraitsUpdate.")
 class CustomerTraitsUpdatePayload:
-    customer: Customer | None = None
-    errors: list[IdentityUserError]
+    customer: Customer | None = strawberry.field(default=None, description="The customer as changed; null on errors.")
+    errors: list[IdentityUserError] = strawberry.field(
+        description="NOT_FOUND, PERSON_ERASED, REQUIRED (no trait given) or INVALID_VALUE; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to customerRelationshipGuideSet.")
 class CustomerRelationshipGuideSetPayload:
-    customer: Customer | None = None
-    errors: list[IdentityUserError]
+    customer: Customer | None = strawberry.field(default=None, description="The customer as changed; null on errors.")
+    errors: list[IdentityUserError] = strawberry.field(description="NOT_FOUND or NOT_A_GUIDE; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer to customerSmsCodeRequest.")
 class SmsCodeRequestPayload:
-    expires_at: datetime | None = strawberry.field(default=None, description="When the code stops working.")
-    errors: list[IdentityUserError]
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the code stops working (5 minutes after sending)."
+    )
+    errors: list[IdentityUserError] = strawberry.field(
+        description="INVALID_PHONE, TOO_MANY_ATTEMPTS, RATE_LIMITED or VERIFIER_UNAVAILABLE; empty on success."
+    )
 
 
 def _result(result: ingestion.EventResult) -> EventResult:
@@ -94,8 +107,14 @@ def _result(result: ingestion.EventResult) -> EventResult:
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(extensions=HQ_ADMIN, description="Register a touchpoint system; its API key is shown once.")
-    async def source_create(self, info: strawberry.Info, input: SourceCreateInput) -> SourceKeyPayload:
+    @strawberry.mutation(
+        extensions=HQ_ADMIN, description="Register a touchpoint system; its API key is shown once. HQ_ADMIN only."
+    )
+    async def source_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SourceCreateInput, strawberry.argument(description="The new source.")],
+    ) -> SourceKeyPayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -104,8 +123,15 @@ class IdentityMutation:
 
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ADMIN, description="Give a source a new API key; the old one stops working.")
-    async def source_rotate_key(self, info: strawberry.Info, id: strawberry.ID) -> SourceKeyPayload:
+    @strawberry.mutation(
+        extensions=HQ_ADMIN,
+        description="Give a source a new API key; the old one stops working. HQ_ADMIN only.",
+    )
+    async def source_rotate_key(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The TouchpointSource.")],
+    ) -> SourceKeyPayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -116,8 +142,12 @@ class IdentityMutation:
 
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
 
-    @strawberry.mutation(extensions=HQ_ADMIN, description="Stop accepting events from a source.")
-    async def source_disable(self, info: strawberry.Info, id: strawberry.ID) -> SourceDisablePayload:
+    @strawberry.mutation(extensions=HQ_ADMIN, description="Stop accepting events from a source. HQ_ADMIN only.")
+    async def source_disable(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The TouchpointSource.")],
+    ) -> SourceDisablePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -130,10 +160,15 @@ class IdentityMutation:
         description=(
             "Touchpoint systems send up to 500 events, authenticated by the X-Source-Key header. Valid events are "
             "stored even when others in the batch are rejected. Calls per source are limited: over the limit the "
-            "whole batch is refused (RATE_LIMITED, with retryAfter) and nothing is stored."
+            "whole batch is refused (RATE_LIMITED, with retryAfter) and nothing is stored. A missing, unknown or "
+            "disabled key is UNAUTHENTICATED."
         )
     )
-    async def events_ingest(self, info: strawberry.Info, events: list[EventInput]) -> EventsIngestPayload:
+    async def events_ingest(
+        self,
+        info: strawberry.Info,
+        events: Annotated[list[EventInput], strawberry.argument(description="At most 500 events.")],
+    ) -> EventsIngestPayload:
         context = info.context
         runtime = context.runtime
         async with context.db() as session:
@@ -159,10 +194,15 @@ class IdentityMutation:
     @strawberry.mutation(
         extensions=HQ_ADMIN,
         description=(
-            "Undo a merge: the merged customer comes back with the identifiers and events that came through her."
+            "Undo a merge: the merged customer comes back with the identifiers and events that came through her. "
+            "HQ_ADMIN only."
         ),
     )
-    async def person_split(self, info: strawberry.Info, merge_id: strawberry.ID) -> PersonSplitPayload:
+    async def person_split(
+        self,
+        info: strawberry.Info,
+        merge_id: Annotated[strawberry.ID, strawberry.argument(description="The PersonMerge (Customer.merges).")],
+    ) -> PersonSplitPayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -180,10 +220,15 @@ class IdentityMutation:
         extensions=HQ_ADMIN,
         description=(
             "Erase a customer (PIPL / GDPR): identifiers, traits, consents and event properties are deleted; her "
-            "pseudonymous id and the facts accounting needs stay. Older replayed events will not link her again."
+            "pseudonymous id and the facts accounting needs stay. Older replayed events will not link her again. "
+            "HQ_ADMIN only."
         ),
     )
-    async def person_erase(self, info: strawberry.Info, customer_id: strawberry.ID) -> PersonErasePayload:
+    async def person_erase(
+        self,
+        info: strawberry.Info,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The Customer.")],
+    ) -> PersonErasePayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
@@ -197,10 +242,15 @@ class IdentityMutation:
 
     @strawberry.mutation(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE),
-        description="Staff edit a customer's profile (recorded as a PROFILE_UPDATE event).",
+        description="Staff edit a customer's profile (recorded as a PROFILE_UPDATE event). HQ_ADMIN, STORE_MANAGER "
+        "or GUIDE who may see her unmasked (else FORBIDDEN).",
     )
     async def customer_traits_update(
-        self, info: strawberry.Info, input: CustomerTraitsInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CustomerTraitsInput, strawberry.argument(description="The customer and the traits to change.")
+        ],
     ) -> CustomerTraitsUpdatePayload:
         actor = info.context.require_actor()
 
@@ -220,10 +270,16 @@ class IdentityMutation:
 
     @strawberry.mutation(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER),
-        description="Give a customer her own guide (null to clear); managers for their store.",
+        description="Give a customer her own guide (null to clear). HQ_ADMIN; a STORE_MANAGER for customers she "
+        "may open and guides of her store (else FORBIDDEN).",
     )
     async def customer_relationship_guide_set(
-        self, info: strawberry.Info, customer_id: strawberry.ID, guide_id: strawberry.ID | None = None
+        self,
+        info: strawberry.Info,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The Customer.")],
+        guide_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="An active guide (StaffUser); null clears it.")
+        ] = None,
     ) -> CustomerRelationshipGuideSetPayload:
         actor = info.context.require_actor()
 
@@ -246,9 +302,13 @@ class IdentityMutation:
     @strawberry.mutation(
         description="Send a sign-in code by SMS: one a minute per phone (TOO_MANY_ATTEMPTS), "
         "and a cap of codes per phone and of requests per client address "
-        "(RATE_LIMITED, with retryAfter)."
+        "(RATE_LIMITED, with retryAfter). The code is six digits, valid 5 minutes. No sign-in needed."
     )
-    async def customer_sms_code_request(self, info: strawberry.Info, phone: str) -> SmsCodeRequestPayload:
+    async def customer_sms_code_request(
+        self,
+        info: strawberry.Info,
+        phone: Annotated[str, strawberry.argument(description="Her phone number (mainland numbers without +86 work).")],
+    ) -> SmsCodeRequestPayload:
         runtime = info.context.runtime
 
         async def action(session):

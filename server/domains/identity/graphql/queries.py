@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.context import bad_input
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
 from .. import merges, persons, sources
@@ -25,12 +27,25 @@ class IdentityQuery:
             "store (else FORBIDDEN); customers only themselves. A merged id opens the surviving customer."
         ),
     )
-    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+    async def customer(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The Customer.")]
+    ) -> Customer | None:
         return await open_customer(info, local_id(id, "Customer"))
 
-    @strawberry.field(extensions=ALL_STAFF, description="Find a customer by one of her identifiers.")
+    @strawberry.field(
+        extensions=ALL_STAFF,
+        description="Find a customer by one of her identifiers; null if none. Staff roles, with the access rules of "
+        "customer(id:); a malformed identifier is a BAD_USER_INPUT error.",
+    )
     async def customer_by_identifier(
-        self, info: strawberry.Info, type: IdentifierType, value: str, namespace: str | None = None
+        self,
+        info: strawberry.Info,
+        type: Annotated[IdentifierType, strawberry.argument(description="What kind of identifier.")],
+        value: Annotated[str, strawberry.argument(description="Its value; normalised like ingested ones.")],
+        namespace: Annotated[
+            str | None,
+            strawberry.argument(description="Required for WECHAT_OPENID (the appId) and LIVESTREAM_VIEWER_ID."),
+        ] = None,
     ) -> Customer | None:
         try:
             key = normalize(type, value, namespace)
@@ -42,20 +57,24 @@ class IdentityQuery:
 
     @strawberry.field(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST),
-        description="Events that would have joined customers with different limited identifiers.",
+        description="Events that would have joined customers with different limited identifiers, in id order. "
+        "HQ_ADMIN or ANALYST.",
     )
     async def identity_conflicts(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        unresolved_only: bool = True,
+        first: First = None,
+        after: After = None,
+        unresolved_only: Annotated[bool, strawberry.argument(description="Only conflicts not resolved yet.")] = True,
     ) -> Connection[IdentityConflict]:
         statement = merges.conflict_listing(unresolved_only=unresolved_only)
         return await paginate(info, statement, IdentityConflict.from_row, first=first, after=after)
 
-    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Touchpoint systems that send events.")
+    @strawberry.field(
+        extensions=roles(RoleValue.HQ_ADMIN),
+        description="Touchpoint systems that send events, in id order. HQ_ADMIN only.",
+    )
     async def touchpoint_sources(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: strawberry.Info, first: First = None, after: After = None
     ) -> Connection[TouchpointSource]:
         return await paginate(info, sources.source_listing(), TouchpointSource.from_row, first=first, after=after)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,9 +14,10 @@ from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment
 
 from ....api.cost import Cost
+from ....api.enums import described_enum
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import roles
 from ....api.scalars import Money
 from ....api.viewer import Viewer
@@ -45,14 +46,97 @@ from ..models import TouchpointSource as SourceRow
 from ..persons import persons_by_ids, root_person
 from ..sources import SourceKind as SourceKindValue
 
-IdentityUserError = user_error_type("Identity", IdentityErrorCode)
+IdentityUserError = user_error_type(
+    "Identity",
+    IdentityErrorCode,
+    {
+        IdentityErrorCode.DUPLICATE_NAME: "A touchpoint source with this name exists.",
+        IdentityErrorCode.INVALID_IDENTIFIER: "An identifier's value or namespace is malformed (or a namespace is "
+        "missing or not taken).",
+        IdentityErrorCode.INVALID_PHONE: "Not a valid phone number.",
+        IdentityErrorCode.INVALID_EMAIL: "Not an e-mail address.",
+        IdentityErrorCode.NO_IDENTIFIERS: "An event without identifiers.",
+        IdentityErrorCode.TOO_MANY_IDENTIFIERS: "An event with more than 20 identifiers.",
+        IdentityErrorCode.CONFLICTING_IDENTIFIERS: "An event with two different values of a limited identifier type "
+        "(WECHAT_UNIONID, APP_USER_ID, POS_MEMBER_ID).",
+        IdentityErrorCode.NO_LINKABLE_IDENTIFIER: "Every identifier is a placeholder that never links (e.g. "
+        "'unknown', '0').",
+        IdentityErrorCode.PROPERTIES_TOO_LARGE: "An event's properties are over 8 KB of JSON.",
+        IdentityErrorCode.FUTURE_EVENT: "occurredAt is more than 24 hours in the future.",
+        IdentityErrorCode.TOO_MANY_EVENTS: "More than 500 events in one eventsIngest call.",
+        IdentityErrorCode.MERGE_ALREADY_UNDONE: "The merge was already split.",
+        IdentityErrorCode.SPLIT_BLOCKED_BY_LATER_MERGE: "A later merge was made through identifiers this split takes "
+        "away: split that one first.",
+        IdentityErrorCode.PERSON_ERASED: "The customer was erased: no personal data is kept.",
+        IdentityErrorCode.INVALID_CODE: "A wrong, or already used, SMS or WeChat sign-in code.",
+        IdentityErrorCode.CODE_EXPIRED: "No valid SMS code for this phone (expired after 5 minutes, or none sent): "
+        "request a new one.",
+        IdentityErrorCode.TOO_MANY_ATTEMPTS: "A code was sent less than a minute ago, or too many codes were tried "
+        "(retryAfter when waiting helps).",
+        IdentityErrorCode.VERIFIER_UNAVAILABLE: "SMS or WeChat sign-in is not configured or did not answer: try later.",
+        IdentityErrorCode.NOT_A_GUIDE: "The staff member is not an active guide.",
+        IdentityErrorCode.RATE_LIMITED: "Over a call limit (SMS codes, eventsIngest per source); wait retryAfter "
+        "seconds.",
+    },
+)
 EventRejection = IdentityUserError.shown_codes  # IdentityErrorCode as the schema shows it
 MAX_INTERESTS = 50
 MAX_RECOMMENDATIONS = 20
-IdentifierType = strawberry.enum(IdentifierTypeValue, description="Kinds of customer identifiers.")
-EventType = strawberry.enum(EventTypeValue, description="What a customer did at a touchpoint.")
-SourceKind = strawberry.enum(SourceKindValue, description="Kinds of touchpoint systems.")
-EventStatus = strawberry.enum(Outcome, name="EventStatus", description="What happened to an ingested event.")
+IdentifierType = described_enum(
+    IdentifierTypeValue,
+    description="Kinds of customer identifiers.",
+    values={
+        IdentifierTypeValue.PHONE: "A phone number, stored in E.164 (+8613812345678).",
+        IdentifierTypeValue.WECHAT_OPENID: "A WeChat openid; namespace is the appId it belongs to.",
+        IdentifierTypeValue.WECHAT_UNIONID: "A WeChat unionid, the same across the brand's apps; one per person.",
+        IdentifierTypeValue.APP_USER_ID: "The brand app's user id; one per person.",
+        IdentifierTypeValue.POS_MEMBER_ID: "The POS membership number; one per person.",
+        IdentifierTypeValue.LIVESTREAM_VIEWER_ID: "A livestream platform's viewer id; namespace is the platform.",
+        IdentifierTypeValue.EMAIL: "An e-mail address, stored in lower case.",
+    },
+)
+EventType = described_enum(
+    EventTypeValue,
+    description="What a customer did at a touchpoint.",
+    values={
+        EventTypeValue.LIVESTREAM_JOIN: "She joined a livestream (give livestreamId).",
+        EventTypeValue.LIVESTREAM_PRODUCT_CLICK: "She clicked a product in a livestream.",
+        EventTypeValue.LIVESTREAM_BOOK_CLICK: "She tapped 'book a store visit' in a livestream.",
+        EventTypeValue.PRODUCT_VIEW: "She viewed a product.",
+        EventTypeValue.CART_ADD: "She added a product to a cart.",
+        EventTypeValue.COMMUNITY_JOIN: "She joined a community (e.g. a WeChat group).",
+        EventTypeValue.POS_PURCHASE: "She bought in a store; properties.amount is in fen (minor units).",
+        EventTypeValue.STORE_VISIT: "She visited a store (a booking check-in records one).",
+        EventTypeValue.COUPON_CLAIM: "She claimed a coupon.",
+        EventTypeValue.UGC_POST: "She posted about the brand.",
+        EventTypeValue.PROFILE_UPDATE: "Her profile traits changed (properties hold them).",
+        EventTypeValue.CONSENT_UPDATE: "Her consents changed (marketingSms, wechatMessages, dataProcessing: "
+        "true or false).",
+        EventTypeValue.CUSTOMER_LOGIN: "She signed in (customerLogin records it).",
+    },
+)
+SourceKind = described_enum(
+    SourceKindValue,
+    description="Kinds of touchpoint systems.",
+    values={
+        SourceKindValue.MINI_PROGRAM: "A WeChat mini-program.",
+        SourceKindValue.APP: "The brand's app.",
+        SourceKindValue.COMMUNITY: "A community platform (e.g. WeChat groups).",
+        SourceKindValue.LIVESTREAM_PLATFORM: "A livestream platform.",
+        SourceKindValue.POS: "A store's point of sale.",
+        SourceKindValue.OTHER: "Anything else.",
+    },
+)
+EventStatus = described_enum(
+    Outcome,
+    name="EventStatus",
+    description="What happened to an ingested event.",
+    values={
+        Outcome.ACCEPTED: "Stored and linked to a customer.",
+        Outcome.DUPLICATE: "Its eventId was already received from this source: acknowledged, not stored again.",
+        Outcome.REJECTED: "Not stored: code and message say why.",
+    },
+)
 
 
 def _mask_value(kind: IdentifierTypeValue, value: str) -> str:
@@ -66,57 +150,57 @@ def _mask_value(kind: IdentifierTypeValue, value: str) -> str:
 
 @strawberry.type(description="One of a customer's identifiers.")
 class CustomerIdentifier:
-    type: IdentifierType
+    type: IdentifierType = strawberry.field(description="What kind of identifier it is.")
     namespace: str = strawberry.field(description="WeChat appId or livestream platform; empty otherwise.")
     value: str = strawberry.field(description="Masked (138****5678) unless you may see it in full.")
-    created_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When it was first seen.")
 
 
 @strawberry.type(description="Profile traits; each is the latest value by occurredAt.")
 class CustomerTraits:
-    name: str | None
-    gender: str | None
-    birthday: str | None = strawberry.field(description="YYYY-MM-DD")
-    city: str | None
-    skin_type: str | None
-    preferred_categories: list[str]
-    tags: list[str]
-    updated_at: dt.datetime | None
+    name: str | None = strawberry.field(description="Her name, masked unless you may see it.")
+    gender: str | None = strawberry.field(description="As given, free text.")
+    birthday: str | None = strawberry.field(description="YYYY-MM-DD; null when your view is masked.")
+    city: str | None = strawberry.field(description="As given, free text.")
+    skin_type: str | None = strawberry.field(description="As given, free text.")
+    preferred_categories: list[str] = strawberry.field(description="As given (at most 30).")
+    tags: list[str] = strawberry.field(description="Labels staff or systems gave her (at most 30).")
+    updated_at: dt.datetime | None = strawberry.field(description="When the latest trait was set; null if none.")
 
 
 @strawberry.type(description="A consent decision and when it was made.")
 class Consent:
     kind: str = strawberry.field(description="marketingSms, wechatMessages or dataProcessing.")
-    granted: bool
-    updated_at: dt.datetime
+    granted: bool = strawberry.field(description="True when she agreed.")
+    updated_at: dt.datetime = strawberry.field(description="When she decided (the event's occurredAt).")
 
 
 @strawberry.type(description="A product the customer showed interest in, with the reason.")
 class ProductInterest:
-    product: Product
+    product: Product = strawberry.field(description="The product.")
     score: float = strawberry.field(description="Weighted interactions, halving every 14 days.")
-    reason: str
+    reason: str = strawberry.field(description="Why, in English (her interactions with it).")
 
 
 @strawberry.type(description="A product to suggest, and why.")
 class Recommendation:
-    product: Product
-    reason: str
+    product: Product = strawberry.field(description="The product to suggest.")
+    reason: str = strawberry.field(description="Why, in English.")
 
 
 @strawberry.type(description="An event on a customer's timeline.")
 class CustomerEvent:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="A global id of this event.")
     event_id: str = strawberry.field(description="The sender's eventId.")
-    source: str
-    type: EventType
-    occurred_at: dt.datetime
-    received_at: dt.datetime
+    source: str = strawberry.field(description="Who sent it: src:<id> of a touchpoint source, or an internal sender.")
+    type: EventType = strawberry.field(description="What she did.")
+    occurred_at: dt.datetime = strawberry.field(description="When it happened, by the sender.")
+    received_at: dt.datetime = strawberry.field(description="When IRS stored it.")
     properties: JSON | None = strawberry.field(description="Null when your view of the customer is masked.")
     # Loaded for the whole page by Customer.timeline: a node resolves without a coroutine of its own.
-    livestream: Livestream | None = None
-    store: Store | None = None
-    product: Product | None = None
+    livestream: Livestream | None = strawberry.field(default=None, description="The livestream it names, if any.")
+    store: Store | None = strawberry.field(default=None, description="The store it names, if any.")
+    product: Product | None = strawberry.field(default=None, description="The product it names, if any.")
 
     @classmethod
     def from_row(cls, row: Any, masked: bool, links: TimelineLinks) -> CustomerEvent:
@@ -175,10 +259,10 @@ def _fields_at(selections: list, path: tuple[str, ...]) -> set[str]:
 class Customer(relay.Node, Viewer):
     id: relay.NodeID[int]
     masked: bool = strawberry.field(description="True when phone, name and identifiers are masked for you.")
-    erased: bool
+    erased: bool = strawberry.field(description="True once erased (personErase): no personal data is left.")
     _interest_task: strawberry.Private[asyncio.Future | None] = None
 
-    @strawberry.field(description="Name, or masked phone, or a placeholder.")
+    @strawberry.field(description="Name, or phone, or a placeholder; masked unless you may see her.")
     async def display_name(self, info: strawberry.Info) -> str:
         name = await self.name(info)
         if name:
@@ -186,7 +270,7 @@ class Customer(relay.Node, Viewer):
         phone = await self.phone(info)
         return phone or f"顾客 {self.id}"
 
-    @strawberry.field
+    @strawberry.field(description="Her name (masked unless you may see her); null if unknown.")
     async def name(self, info: strawberry.Info) -> str | None:
         trait = (await _traits(info, self.id)).get("name")
         if trait is None or not trait.value:
@@ -200,7 +284,7 @@ class Customer(relay.Node, Viewer):
             return None
         return mask_phone(phones[0].value) if self.masked else phones[0].value
 
-    @strawberry.field
+    @strawberry.field(description="Every identifier OneID linked to her, values masked unless you may see her.")
     async def identifiers(self, info: strawberry.Info) -> list[CustomerIdentifier]:
         return [
             CustomerIdentifier(
@@ -212,7 +296,7 @@ class Customer(relay.Node, Viewer):
             for row in await _identifiers(info, self.id)
         ]
 
-    @strawberry.field
+    @strawberry.field(description="Her profile traits.")
     async def traits(self, info: strawberry.Info) -> CustomerTraits:
         traits = await _traits(info, self.id)
 
@@ -232,12 +316,12 @@ class Customer(relay.Node, Viewer):
             updated_at=updated,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Labels staff or systems gave her (traits.tags).")
     async def tags(self, info: strawberry.Info) -> list[str]:
         trait = (await _traits(info, self.id)).get("tags")
         return list(trait.value or []) if trait else []
 
-    @strawberry.field
+    @strawberry.field(description="Her consent decisions, one per kind she decided on.")
     async def consents(self, info: strawberry.Info) -> list[Consent]:
         rows = (await _profile(info, self.id)).consents
         return [Consent(kind=r.kind, granted=r.granted, updated_at=r.occurred_at) for r in rows]
@@ -246,9 +330,9 @@ class Customer(relay.Node, Viewer):
     async def timeline(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        types: list[EventType] | None = None,
+        first: First = None,
+        after: After = None,
+        types: Annotated[list[EventType] | None, strawberry.argument(description="Only events of these types.")] = None,
     ) -> Connection[CustomerEvent]:
         statement = view.timeline_statement(self.id, types)
 
@@ -295,7 +379,11 @@ class Customer(relay.Node, Viewer):
     @strawberry.field(
         description="Products ranked by her interactions, with recency decay, explained.", directives=[Cost(weight=5)]
     )
-    async def products_of_interest(self, info: strawberry.Info, first: int = 10) -> list[ProductInterest]:
+    async def products_of_interest(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int, strawberry.argument(description="How many, at most 50 (more is read as 50).")] = 10,
+    ) -> list[ProductInterest]:
         interests = (await self._interests(info))[: max(0, min(first, MAX_INTERESTS))]
         rows = await info.context.loader(products_by_ids).load_many([i.product_id for i in interests])
         return [
@@ -308,7 +396,11 @@ class Customer(relay.Node, Viewer):
         description="Suggestions: her top interests not yet bought, then what similar buyers bought.",
         directives=[Cost(weight=10)],
     )
-    async def recommendations(self, info: strawberry.Info, first: int = 5) -> list[Recommendation]:
+    async def recommendations(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int, strawberry.argument(description="How many, at most 20 (more is read as 20).")] = 5,
+    ) -> list[Recommendation]:
         first = max(0, min(first, MAX_RECOMMENDATIONS))
         interests, peers = await asyncio.gather(self._interests(info), self._co_purchases(info, first))
         picks = view.recommend(interests, peers, first)
@@ -316,15 +408,15 @@ class Customer(relay.Node, Viewer):
         pairs = zip(picks, rows, strict=True)
         return [Recommendation(product=Product.from_row(r), reason=reason) for (_, reason), r in pairs if r]
 
-    @strawberry.field
+    @strawberry.field(description="How many events are on her timeline.")
     async def event_count(self, info: strawberry.Info) -> int:
         return (await _summary(info, self.id)).event_count
 
-    @strawberry.field
+    @strawberry.field(description="Her earliest event; null if none.")
     async def first_seen_at(self, info: strawberry.Info) -> dt.datetime | None:
         return (await _summary(info, self.id)).first_seen_at
 
-    @strawberry.field
+    @strawberry.field(description="Her latest event; null if none.")
     async def last_seen_at(self, info: strawberry.Info) -> dt.datetime | None:
         return (await _summary(info, self.id)).last_seen_at
 
@@ -332,11 +424,13 @@ class Customer(relay.Node, Viewer):
     async def last_visit_at(self, info: strawberry.Info) -> dt.datetime | None:
         return (await _summary(info, self.id)).last_visit_at
 
-    @strawberry.field
+    @strawberry.field(description="How many in-store purchases (POS_PURCHASE events) she made.")
     async def purchase_count(self, info: strawberry.Info) -> int:
         return (await _summary(info, self.id)).purchase_count
 
-    @strawberry.field(description="Sum of her purchases (POS purchase events' amount, in fen).")
+    @strawberry.field(
+        description="Sum of her purchases (POS_PURCHASE events' amount), in minor units of the brand's currency.",
+    )
     async def lifetime_value(self, info: strawberry.Info) -> Money:
         return Money(
             amount=(await _summary(info, self.id)).lifetime_value, currency=info.context.settings.brand_currency
@@ -350,7 +444,9 @@ class Customer(relay.Node, Viewer):
         row = await info.context.loader(staff_by_ids).load(person.relationship_guide_id)
         return StaffUser.from_row(row) if row else None
 
-    @strawberry.field(extensions=roles(RoleValue.HQ_ADMIN), description="Persons merged into her (for personSplit).")
+    @strawberry.field(
+        extensions=roles(RoleValue.HQ_ADMIN), description="Persons merged into her (for personSplit). HQ_ADMIN only."
+    )
     async def merges(self, info: strawberry.Info) -> list[PersonMerge]:
         async with info.context.db() as session:
             rows = await merges_into(session, self.id)
@@ -388,11 +484,11 @@ def _customer_ref(person_id: int) -> relay.GlobalID:
 @strawberry.type(description="A merge of one person into another; personSplit undoes it.")
 class PersonMerge(relay.Node):
     id: relay.NodeID[int]
-    survivor_id: relay.GlobalID
+    survivor_id: relay.GlobalID = strawberry.field(description="The Customer id that remained.")
     merged_id: relay.GlobalID = strawberry.field(description="Resolves to the survivor while the merge stands.")
-    actor: str
-    created_at: dt.datetime
-    undone_at: dt.datetime | None
+    actor: str = strawberry.field(description="Who caused it: a source (src:<id>), staff:<id> or system.")
+    created_at: dt.datetime = strawberry.field(description="When the persons were merged.")
+    undone_at: dt.datetime | None = strawberry.field(description="When personSplit undid it; null while it stands.")
 
     @classmethod
     def from_row(cls, row: MergeRow) -> PersonMerge:
@@ -420,9 +516,11 @@ class PersonMerge(relay.Node):
 class IdentityConflict(relay.Node):
     id: relay.NodeID[int]
     customer_id: relay.GlobalID = strawberry.field(description="Where the event went.")
-    other_customer_ids: list[relay.GlobalID]
-    identifier_type: IdentifierType
-    created_at: dt.datetime
+    other_customer_ids: list[relay.GlobalID] = strawberry.field(
+        description="The customers it was not joined with (they hold other values of the type)."
+    )
+    identifier_type: IdentifierType = strawberry.field(description="The limited type whose values differed.")
+    created_at: dt.datetime = strawberry.field(description="When the event arrived.")
     event_row: strawberry.Private[int]
 
     @classmethod
@@ -450,12 +548,12 @@ class IdentityConflict(relay.Node):
 @strawberry.type(description="A touchpoint system that sends events with its API key.")
 class TouchpointSource(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    kind: SourceKind
+    name: str = strawberry.field(description="Unique name.")
+    kind: SourceKind = strawberry.field(description="What kind of system it is.")
     key_prefix: str = strawberry.field(description="The key's first characters, to tell keys apart.")
-    active: bool
-    created_at: dt.datetime
-    key_rotated_at: dt.datetime
+    active: bool = strawberry.field(description="False once disabled: its key is refused.")
+    created_at: dt.datetime = strawberry.field(description="When it was registered.")
+    key_rotated_at: dt.datetime = strawberry.field(description="When its current key was issued.")
 
     @classmethod
     def from_row(cls, row: SourceRow) -> TouchpointSource:
@@ -482,11 +580,13 @@ class TouchpointSource(relay.Node):
 
 @strawberry.type(description="What happened to one ingested event.")
 class EventResult:
-    event_id: str
-    status: EventStatus
-    customer_id: relay.GlobalID | None
+    event_id: str = strawberry.field(description="The eventId you sent.")
+    status: EventStatus = strawberry.field(description="Stored, duplicate or rejected.")
+    customer_id: relay.GlobalID | None = strawberry.field(
+        description="The Customer it was linked to, when ACCEPTED; else null."
+    )
     code: EventRejection | None = strawberry.field(description="Why it was rejected.")
-    message: str | None
+    message: str | None = strawberry.field(description="Why it was rejected, in English.")
 
 
 async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -14,22 +16,36 @@ from .types import Livestream, LivestreamUserError
 EDITORS = roles(*services.EDITORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to livestreamCreate.")
 class LivestreamCreatePayload:
-    livestream: Livestream | None = None
-    errors: list[LivestreamUserError]
+    livestream: Livestream | None = strawberry.field(
+        default=None, description="The new livestream (or the one a retry's key names); null on errors."
+    )
+    errors: list[LivestreamUserError] = strawberry.field(
+        description="Why nothing was written (INVALID_SCHEDULE, NOT_FOUND for teamId or productIds, "
+        "or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to livestreamUpdate.")
 class LivestreamUpdatePayload:
-    livestream: Livestream | None = None
-    errors: list[LivestreamUserError]
+    livestream: Livestream | None = strawberry.field(
+        default=None, description="The livestream as changed; null on errors."
+    )
+    errors: list[LivestreamUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, INVALID_SCHEDULE, INVALID_STATUS_TRANSITION "
+        "or an input check); empty on success."
+    )
 
 
 @strawberry.type
 class LivestreamMutation:
-    @strawberry.mutation(extensions=EDITORS, description="Schedule a livestream.")
-    async def livestream_create(self, info: strawberry.Info, input: LivestreamCreateInput) -> LivestreamCreatePayload:
+    @strawberry.mutation(extensions=EDITORS, description="Schedule a livestream. HQ_ADMIN or LIVESTREAM_OPS.")
+    async def livestream_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[LivestreamCreateInput, strawberry.argument(description="The new livestream.")],
+    ) -> LivestreamCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -38,8 +54,16 @@ class LivestreamMutation:
 
         return await mutate(info, LivestreamCreatePayload, LivestreamUserError, action)
 
-    @strawberry.mutation(extensions=EDITORS, description="Change a livestream, or move its status.")
-    async def livestream_update(self, info: strawberry.Info, input: LivestreamUpdateInput) -> LivestreamUpdatePayload:
+    @strawberry.mutation(
+        extensions=EDITORS, description="Change a livestream, or move its status. HQ_ADMIN or LIVESTREAM_OPS."
+    )
+    async def livestream_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            LivestreamUpdateInput, strawberry.argument(description="The livestream and the fields to change.")
+        ],
+    ) -> LivestreamUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+from ....api.enums import described_enum
 from ....api.errors import user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Product
@@ -19,25 +20,52 @@ from ..models import Channel as ChannelValue
 from ..models import Livestream as LivestreamRow
 from ..models import LivestreamStatus as StatusValue
 
-LivestreamUserError = user_error_type("Livestream", LivestreamErrorCode)
-Channel = strawberry.enum(ChannelValue, description="Where the livestream is broadcast.")
-LivestreamStatus = strawberry.enum(StatusValue, description="SCHEDULED → LIVE → ENDED, or CANCELLED.")
+LivestreamUserError = user_error_type(
+    "Livestream",
+    LivestreamErrorCode,
+    {
+        LivestreamErrorCode.INVALID_SCHEDULE: "scheduledEnd is not after scheduledStart, or more than 24 hours after.",
+        LivestreamErrorCode.INVALID_STATUS_TRANSITION: "The status cannot move there (e.g. an ENDED livestream).",
+    },
+)
+Channel = described_enum(
+    ChannelValue,
+    description="Where the livestream is broadcast.",
+    values={
+        ChannelValue.WECHAT_CHANNELS: "WeChat Channels (视频号).",
+        ChannelValue.MINI_PROGRAM: "The brand's WeChat mini-program.",
+        ChannelValue.DOUYIN: "Douyin (抖音).",
+        ChannelValue.OTHER: "Any other platform.",
+    },
+)
+LivestreamStatus = described_enum(
+    StatusValue,
+    description="SCHEDULED → LIVE → ENDED, or SCHEDULED → CANCELLED.",
+    values={
+        StatusValue.SCHEDULED: "Planned; it may go LIVE or be CANCELLED.",
+        StatusValue.LIVE: "On air now (actualStart is set); it may only become ENDED.",
+        StatusValue.ENDED: "Over (actualEnd is set); final.",
+        StatusValue.CANCELLED: "Called off before it went live; final.",
+    },
+)
 
 
 @strawberry.type(description="A livestream that sends viewers to stores.")
 class Livestream(relay.Node):
     id: relay.NodeID[int]
-    title: str
-    host_name: str
-    channel: Channel
-    status: LivestreamStatus
-    scheduled_start: datetime
-    scheduled_end: datetime
-    actual_start: datetime | None
-    actual_end: datetime | None
+    title: str = strawberry.field(description="Its title.")
+    host_name: str = strawberry.field(description="The host's name.")
+    channel: Channel = strawberry.field(description="Where it is broadcast.")
+    status: LivestreamStatus = strawberry.field(description="Where it is in its life.")
+    scheduled_start: datetime = strawberry.field(description="When it is planned to start.")
+    scheduled_end: datetime = strawberry.field(
+        description="When it is planned to end (at most 24 hours after the start)."
+    )
+    actual_start: datetime | None = strawberry.field(description="When it went LIVE; null before.")
+    actual_end: datetime | None = strawberry.field(description="When it ENDED; null before.")
     talking_points: list[str] = strawberry.field(description="What guides should say, in order.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     team_id: strawberry.Private[int]
 
     @strawberry.field(description="The ops team running it; sales it drives are credited to it.")

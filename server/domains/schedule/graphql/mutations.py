@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -16,41 +18,71 @@ from .types import ScheduleUserError, Shift, ShiftException, SlotSettings
 MANAGERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to shiftsSet.")
 class ShiftsSetPayload:
-    shifts: list[Shift] | None = None
-    errors: list[ScheduleUserError]
+    shifts: list[Shift] | None = strawberry.field(
+        default=None, description="The guide's weekly shifts now, by weekday and start; null on errors."
+    )
+    errors: list[ScheduleUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, NOT_A_GUIDE, INVALID_SHIFT, TOO_MANY, OUT_OF_RANGE); "
+        "empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to shiftExceptionAdd.")
 class ShiftExceptionAddPayload:
-    shift_exception: ShiftException | None = None
-    errors: list[ScheduleUserError]
+    shift_exception: ShiftException | None = strawberry.field(
+        default=None, description="The new exception; null on errors."
+    )
+    errors: list[ScheduleUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, NOT_A_GUIDE, INVALID_SHIFT or an input check); "
+        "empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to shiftExceptionRemove.")
 class ShiftExceptionRemovePayload:
-    removed_id: strawberry.ID | None = None
-    errors: list[ScheduleUserError]
+    removed_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the removed ShiftException; null on errors."
+    )
+    errors: list[ScheduleUserError] = strawberry.field(
+        description="NOT_FOUND (no such exception) or NOT_A_GUIDE; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to slotSettingsUpdate.")
 class SlotSettingsUpdatePayload:
-    settings: SlotSettings | None = None
-    errors: list[ScheduleUserError]
+    settings: SlotSettings | None = strawberry.field(
+        default=None, description="The store's settings now; null on errors."
+    )
+    errors: list[ScheduleUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, INVALID_VALUE for slotMinutes, OUT_OF_RANGE); "
+        "empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to slotCapacityOverrideSet.")
 class SlotCapacityOverridePayload:
-    ok: bool = False
-    errors: list[ScheduleUserError]
+    ok: bool = strawberry.field(default=False, description="True when the override was set or cleared.")
+    errors: list[ScheduleUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, OUT_OF_RANGE); empty on success."
+    )
 
 
 @strawberry.type
 class ScheduleMutation:
-    @strawberry.mutation(extensions=MANAGERS, description="Replace a guide's weekly shifts.")
+    @strawberry.mutation(
+        extensions=MANAGERS,
+        description="Replace a guide's weekly shifts. HQ_ADMIN, or a STORE_MANAGER for her store's guides "
+        "(else FORBIDDEN).",
+    )
     async def shifts_set(
-        self, info: strawberry.Info, staff_id: strawberry.ID, shifts: list[WeeklyShiftInput]
+        self,
+        info: strawberry.Info,
+        staff_id: Annotated[strawberry.ID, strawberry.argument(description="The guide (a StaffUser with role GUIDE).")],
+        shifts: Annotated[
+            list[WeeklyShiftInput], strawberry.argument(description="Her whole week: at most 21 shifts; [] clears it.")
+        ],
     ) -> ShiftsSetPayload:
         actor = info.context.require_actor()
         weekly = [WeeklyShift(s.weekday.value, s.starts, s.ends) for s in shifts]
@@ -61,9 +93,15 @@ class ScheduleMutation:
 
         return await mutate(info, ShiftsSetPayload, ScheduleUserError, action)
 
-    @strawberry.mutation(extensions=MANAGERS, description="Leave or an extra shift for a guide on one date.")
+    @strawberry.mutation(
+        extensions=MANAGERS,
+        description="Leave or an extra shift for a guide on one date. HQ_ADMIN, or a STORE_MANAGER for her "
+        "store's guides (else FORBIDDEN).",
+    )
     async def shift_exception_add(
-        self, info: strawberry.Info, input: ShiftExceptionAddInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[ShiftExceptionAddInput, strawberry.argument(description="The guide, date and kind.")],
     ) -> ShiftExceptionAddPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
@@ -84,8 +122,15 @@ class ScheduleMutation:
 
         return await mutate(info, ShiftExceptionAddPayload, ScheduleUserError, action)
 
-    @strawberry.mutation(extensions=MANAGERS, description="Remove a shift exception.")
-    async def shift_exception_remove(self, info: strawberry.Info, id: strawberry.ID) -> ShiftExceptionRemovePayload:
+    @strawberry.mutation(
+        extensions=MANAGERS,
+        description="Remove a shift exception. HQ_ADMIN, or a STORE_MANAGER for her store's guides.",
+    )
+    async def shift_exception_remove(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ShiftException.")],
+    ) -> ShiftExceptionRemovePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -94,9 +139,17 @@ class ScheduleMutation:
 
         return await mutate(info, ShiftExceptionRemovePayload, ScheduleUserError, action)
 
-    @strawberry.mutation(extensions=MANAGERS, description="Change how a store's slots are cut and filled.")
+    @strawberry.mutation(
+        extensions=MANAGERS,
+        description="Change how a store's slots are cut and filled. HQ_ADMIN, or a STORE_MANAGER for her "
+        "store (else FORBIDDEN).",
+    )
     async def slot_settings_update(
-        self, info: strawberry.Info, input: SlotSettingsUpdateInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            SlotSettingsUpdateInput, strawberry.argument(description="The store and the settings to change.")
+        ],
     ) -> SlotSettingsUpdatePayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
@@ -115,9 +168,15 @@ class ScheduleMutation:
 
         return await mutate(info, SlotSettingsUpdatePayload, ScheduleUserError, action)
 
-    @strawberry.mutation(extensions=MANAGERS, description="Set (or clear) the per-slot capacity of a store on a date.")
+    @strawberry.mutation(
+        extensions=MANAGERS,
+        description="Set (or clear) the per-slot capacity of a store on a date. HQ_ADMIN, or a "
+        "STORE_MANAGER for her store (else FORBIDDEN).",
+    )
     async def slot_capacity_override_set(
-        self, info: strawberry.Info, input: SlotCapacityOverrideInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[SlotCapacityOverrideInput, strawberry.argument(description="The store, date and capacity.")],
     ) -> SlotCapacityOverridePayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()

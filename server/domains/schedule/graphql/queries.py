@@ -20,22 +20,29 @@ STAFF = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE, Role.LIVESTREAM_OPS
 
 @strawberry.type(description="A guide's weekly shifts and the dated exceptions in a period.")
 class GuideSchedule:
-    shifts: list[Shift]
-    exceptions: list[ShiftException]
+    shifts: list[Shift] = strawberry.field(description="Her weekly shifts, by weekday and start.")
+    exceptions: list[ShiftException] = strawberry.field(
+        description="Her leave and extra shifts in the period, by date."
+    )
 
 
 @strawberry.type
 class ScheduleQuery:
     @strawberry.field(
         extensions=STAFF,
-        description="A guide's shifts; exceptions between two local dates (default: the next 14 days).",
+        description="A guide's shifts, and her exceptions between two dates (both included). Staff roles; null "
+        "when the guide is unknown or, for store roles, of another store.",
     )
     async def guide_schedule(
         self,
         info: strawberry.Info,
-        staff_id: strawberry.ID,
-        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
-        to: dt.date | None = None,
+        staff_id: Annotated[strawberry.ID, strawberry.argument(description="The guide (a StaffUser).")],
+        from_: Annotated[
+            dt.date | None, strawberry.argument(name="from", description="First date; today (UTC) when not given.")
+        ] = None,
+        to: Annotated[
+            dt.date | None, strawberry.argument(description="Last date; from + 14 days when not given.")
+        ] = None,
     ) -> GuideSchedule | None:
         actor = info.context.require_actor()
         start = from_ or info.context.runtime.clock.now().date()
@@ -54,7 +61,12 @@ class ScheduleQuery:
             shifts=[Shift.from_row(r) for r in shifts], exceptions=[ShiftException.from_row(r) for r in exceptions]
         )
 
-    @strawberry.field(extensions=STAFF, description="How a store's slots are cut and filled.")
-    async def slot_settings(self, info: strawberry.Info, store_id: strawberry.ID) -> SlotSettings:
+    @strawberry.field(
+        extensions=STAFF,
+        description="How a store's slots are cut and filled (the defaults until changed). Staff roles.",
+    )
+    async def slot_settings(
+        self, info: strawberry.Info, store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")]
+    ) -> SlotSettings:
         async with info.context.db() as session:
             return SlotSettings.from_row(await services.settings_of(session, local_id(store_id, "Store")))

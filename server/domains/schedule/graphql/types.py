@@ -19,20 +19,28 @@ from ..models import ShiftPattern
 from ..models import SlotSettings as SettingsRow
 from ..services import exceptions_by_ids
 
-ScheduleUserError = user_error_type("Schedule", ScheduleErrorCode)
+ScheduleUserError = user_error_type(
+    "Schedule",
+    ScheduleErrorCode,
+    {
+        ScheduleErrorCode.INVALID_SHIFT: "A shift without both times, with an offset, off the 5-minute grid, not "
+        "starting before it ends, or overlapping another of its weekday.",
+        ScheduleErrorCode.NOT_A_GUIDE: "The staff member is not a guide of a store: shifts are for guides.",
+    },
+)
 
 
 @strawberry.enum(description="A dated change to a guide's weekly shifts.")
 class ShiftExceptionKind(Enum):
-    LEAVE = "LEAVE"
-    EXTRA = "EXTRA"
+    LEAVE = strawberry.enum_value("LEAVE", description="Off duty: the whole day, or between starts and ends.")
+    EXTRA = strawberry.enum_value("EXTRA", description="An extra shift between starts and ends.")
 
 
 @strawberry.type(description="A guide's weekly shift, in store-local time.")
 class Shift:
-    weekday: Weekday
-    starts: dt.time
-    ends: dt.time
+    weekday: Weekday = strawberry.field(description="The weekday it repeats on.")
+    starts: dt.time = strawberry.field(description="Store-local start.")
+    ends: dt.time = strawberry.field(description="Store-local end.")
 
     @classmethod
     def from_row(cls, row: ShiftPattern) -> Shift:
@@ -42,11 +50,11 @@ class Shift:
 @strawberry.type(description="Leave (the whole day when it has no times) or an extra shift on one date.")
 class ShiftException(relay.Node):
     id: relay.NodeID[int]
-    day: dt.date
-    kind: ShiftExceptionKind
-    starts: dt.time | None
-    ends: dt.time | None
-    note: str
+    day: dt.date = strawberry.field(description="Store-local date.")
+    kind: ShiftExceptionKind = strawberry.field(description="Leave or an extra shift.")
+    starts: dt.time | None = strawberry.field(description="Store-local start; null for a whole day of leave.")
+    ends: dt.time | None = strawberry.field(description="Store-local end; null for a whole day of leave.")
+    note: str = strawberry.field(description="Free text; may be empty.")
 
     @classmethod
     def from_row(cls, row: ExceptionRow) -> ShiftException:
@@ -80,9 +88,13 @@ def _sees_store(actor, store_id: int) -> bool:
 
 @strawberry.type(description="How a store's bookable slots are cut and filled.")
 class SlotSettings:
-    slot_minutes: int = strawberry.field(description="Length of a slot.")
-    guide_capacity: int = strawberry.field(description="Customers one guide on shift receives in a slot.")
-    lead_minutes: int = strawberry.field(description="Booking closes this long before a slot starts.")
+    slot_minutes: int = strawberry.field(description="Length of a slot, in minutes (30 by default).")
+    guide_capacity: int = strawberry.field(
+        description="Customers one guide on shift receives in a slot (1 by default)."
+    )
+    lead_minutes: int = strawberry.field(
+        description="Booking closes this many minutes before a slot starts (30 by default)."
+    )
 
     @classmethod
     def from_row(cls, row: SettingsRow) -> SlotSettings:

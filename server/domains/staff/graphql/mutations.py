@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -15,34 +17,53 @@ from .types import StaffUser, StaffUserError, Team
 STAFF_ADMINS = roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to staffCreate.")
 class StaffCreatePayload:
-    staff: StaffUser | None = None
-    errors: list[StaffUserError]
+    staff: StaffUser | None = strawberry.field(
+        default=None, description="The new account (or the one a retry's key names); null on errors."
+    )
+    errors: list[StaffUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_USERNAME, PASSWORD_TOO_SHORT, STORE_REQUIRED, "
+        "STORE_NOT_ALLOWED, NOT_FOUND or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to staffUpdate.")
 class StaffUpdatePayload:
-    staff: StaffUser | None = None
-    errors: list[StaffUserError]
+    staff: StaffUser | None = strawberry.field(default=None, description="The account as changed; null on errors.")
+    errors: list[StaffUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, PASSWORD_TOO_SHORT, STORE_REQUIRED, STORE_NOT_ALLOWED "
+        "or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to staffDeactivate.")
 class StaffDeactivatePayload:
-    staff: StaffUser | None = None
-    errors: list[StaffUserError]
+    staff: StaffUser | None = strawberry.field(default=None, description="The account, now inactive; null on errors.")
+    errors: list[StaffUserError] = strawberry.field(description="NOT_FOUND when the id names no account; else empty.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer to teamCreate.")
 class TeamCreatePayload:
-    team: Team | None = None
-    errors: list[StaffUserError]
+    team: Team | None = strawberry.field(
+        default=None, description="The new team (or the one a retry's key names); null on errors."
+    )
+    errors: list[StaffUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_NAME, INVALID_MEMBER or an input check); empty on success."
+    )
 
 
 @strawberry.type
 class StaffMutation:
-    @strawberry.mutation(extensions=STAFF_ADMINS, description="Create a staff account.")
-    async def staff_create(self, info: strawberry.Info, input: StaffCreateInput) -> StaffCreatePayload:
+    @strawberry.mutation(
+        extensions=STAFF_ADMINS,
+        description="Create a staff account. HQ_ADMIN; a STORE_MANAGER only guides of her store (else FORBIDDEN).",
+    )
+    async def staff_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StaffCreateInput, strawberry.argument(description="The new account.")],
+    ) -> StaffCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -51,8 +72,16 @@ class StaffMutation:
 
         return await mutate(info, StaffCreatePayload, StaffUserError, action)
 
-    @strawberry.mutation(extensions=STAFF_ADMINS, description="Change a staff account.")
-    async def staff_update(self, info: strawberry.Info, input: StaffUpdateInput) -> StaffUpdatePayload:
+    @strawberry.mutation(
+        extensions=STAFF_ADMINS,
+        description="Change a staff account; fields left out stay as they are. HQ_ADMIN; a STORE_MANAGER only "
+        "guides of her store (else FORBIDDEN).",
+    )
+    async def staff_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StaffUpdateInput, strawberry.argument(description="The account and the fields to change.")],
+    ) -> StaffUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -67,8 +96,14 @@ class StaffMutation:
 
         return await mutate(info, StaffUpdatePayload, StaffUserError, action)
 
-    @strawberry.mutation(extensions=STAFF_ADMINS, description="Deactivate a staff account and end its sessions.")
-    async def staff_deactivate(self, info: strawberry.Info, id: strawberry.ID) -> StaffDeactivatePayload:
+    @strawberry.mutation(
+        extensions=STAFF_ADMINS,
+        description="Deactivate a staff account and end its sessions. HQ_ADMIN; a STORE_MANAGER only guides of her "
+        "store (else FORBIDDEN).",
+    )
+    async def staff_deactivate(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The StaffUser.")]
+    ) -> StaffDeactivatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -79,8 +114,12 @@ class StaffMutation:
 
         return await mutate(info, StaffDeactivatePayload, StaffUserError, action)
 
-    @strawberry.mutation(extensions=roles(RoleValue.HQ_ADMIN), description="Create a livestream ops team.")
-    async def team_create(self, info: strawberry.Info, input: TeamCreateInput) -> TeamCreatePayload:
+    @strawberry.mutation(
+        extensions=roles(RoleValue.HQ_ADMIN), description="Create a livestream ops team. HQ_ADMIN only."
+    )
+    async def team_create(
+        self, info: strawberry.Info, input: Annotated[TeamCreateInput, strawberry.argument(description="The new team.")]
+    ) -> TeamCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
 from .. import services
@@ -16,22 +18,25 @@ from .types import Role, StaffUser, Team
 class StaffQuery:
     @strawberry.field(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.STORE_MANAGER, store_scoped=True),
-        description="Staff accounts; a store manager sees her own store only.",
+        description="Staff accounts in id order. HQ_ADMIN and ANALYST see everyone; a STORE_MANAGER her store only.",
     )
     async def staff(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        store_id: strawberry.ID | None = None,
-        role: Role | None = None,
+        first: First = None,
+        after: After = None,
+        store_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only staff of this Store (a manager may name only her own)."),
+        ] = None,
+        role: Annotated[Role | None, strawberry.argument(description="Only staff with this role.")] = None,
     ) -> Connection[StaffUser]:
         actor = info.context.require_actor()
         statement = services.staff_listing(actor, store_id=local_id(store_id, "Store"), role=role)
         return await paginate(info, statement, StaffUser.from_row, first=first, after=after)
 
-    @strawberry.field(extensions=authenticated(), description="Livestream operations teams.")
-    async def teams(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Team]:
+    @strawberry.field(
+        extensions=authenticated(), description="Livestream operations teams in id order. Any signed-in viewer."
+    )
+    async def teams(self, info: strawberry.Info, first: First = None, after: After = None) -> Connection[Team]:
         return await paginate(info, services.team_listing(), Team.from_row, first=first, after=after)

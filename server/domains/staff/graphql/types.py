@@ -21,17 +21,28 @@ from ..errors import StaffErrorCode
 from ..models import StaffUser as StaffRow
 from ..models import Team as TeamRow
 
-StaffUserError = user_error_type("Staff", StaffErrorCode)
+StaffUserError = user_error_type(
+    "Staff",
+    StaffErrorCode,
+    {
+        StaffErrorCode.DUPLICATE_USERNAME: "The username is taken.",
+        StaffErrorCode.DUPLICATE_NAME: "A team with this name exists.",
+        StaffErrorCode.PASSWORD_TOO_SHORT: "The password has fewer than 10 characters.",
+        StaffErrorCode.STORE_REQUIRED: "A STORE_MANAGER or GUIDE needs a storeId.",
+        StaffErrorCode.STORE_NOT_ALLOWED: "An HQ role (HQ_ADMIN, LIVESTREAM_OPS, ANALYST) takes no storeId.",
+        StaffErrorCode.INVALID_MEMBER: "A team member is not an active LIVESTREAM_OPS staff member.",
+    },
+)
 
 
 @strawberry.type(description="A staff account: HQ, store manager, guide, livestream ops or analyst.")
 class StaffUser(relay.Node, Viewer):
     id: relay.NodeID[int]
-    username: str
-    display_name: str
-    role: Role
-    active: bool
-    created_at: datetime
+    username: str = strawberry.field(description="Sign-in name, lower case.")
+    display_name: str = strawberry.field(description="The name to show.")
+    role: Role = strawberry.field(description="What the member may do.")
+    active: bool = strawberry.field(description="False once deactivated: she can no longer sign in.")
+    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
     store_id: strawberry.Private[int | None]
 
     @strawberry.field(description="The store of a manager or guide; null for HQ roles.")
@@ -73,12 +84,12 @@ class StaffUser(relay.Node, Viewer):
 @strawberry.type(description="A livestream operations team.")
 class Team(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    created_at: datetime
+    name: str = strawberry.field(description="Unique team name.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
 
     @strawberry.field(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST, RoleValue.LIVESTREAM_OPS),
-        description="The team's staff; HQ and livestream ops only.",
+        description="The team's staff. HQ_ADMIN, ANALYST or LIVESTREAM_OPS.",
     )
     async def members(self, info: strawberry.Info) -> list[StaffUser]:
         member_ids = await info.context.loader(services.member_ids_by_team, default=[]).load(self.id)

@@ -15,15 +15,15 @@ from .types import Weekday
 
 @strawberry.input(description="Opening hours on one weekday; times on the 30-minute grid, opens < closes.")
 class OpeningHoursInput:
-    weekday: Weekday
-    opens: dt.time
-    closes: dt.time
+    weekday: Weekday = strawberry.field(description="Each weekday at most once.")
+    opens: dt.time = strawberry.field(description="Store-local opening time, on the 30-minute grid.")
+    closes: dt.time = strawberry.field(description="Store-local closing time, on the 30-minute grid; after opens.")
 
 
 @strawberry.input(description="A WGS-84 point.")
 class GeoPointInput:
-    latitude: float
-    longitude: float
+    latitude: float = strawberry.field(description="Degrees, -90 to 90.")
+    longitude: float = strawberry.field(description="Degrees, -180 to 180.")
 
 
 @strawberry.enum(description="The datum of a coordinate.")
@@ -39,9 +39,11 @@ class CoordSystem(Enum):
     "(Hong Kong, Macau, Taiwan, abroad) the two are the same point."
 )
 class LocationInput:
-    latitude: float = strawberry.field(description="-90 to 90.")
-    longitude: float = strawberry.field(description="-180 to 180.")
-    coord_system: CoordSystem = CoordSystem.WGS84
+    latitude: float = strawberry.field(description="Degrees, -90 to 90.")
+    longitude: float = strawberry.field(description="Degrees, -180 to 180.")
+    coord_system: CoordSystem = strawberry.field(
+        default=CoordSystem.WGS84, description="The datum of latitude and longitude (see CoordSystem)."
+    )
 
 
 def to_wgs84(location: LocationInput) -> tuple[float, float]:
@@ -50,33 +52,42 @@ def to_wgs84(location: LocationInput) -> tuple[float, float]:
     return location.latitude, location.longitude
 
 
-@strawberry.input
+@strawberry.input(description="A new store.")
 class StoreCreateInput:
-    code: str = strawberry.field(description="Unique code, e.g. S001.")
-    name: str
-    city: str
-    address: str
-    location: GeoPointInput
-    timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone.")
+    code: str = strawberry.field(description="Unique, 2-16 upper-case letters, digits or -, e.g. S001.")
+    name: str = strawberry.field(description="1-100 characters.")
+    city: str = strawberry.field(description="1-50 characters; the stores(city:) filter matches it exactly.")
+    address: str = strawberry.field(description="1-200 characters.")
+    location: GeoPointInput = strawberry.field(description="Where it is, WGS-84.")
+    timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone, e.g. Asia/Shanghai.")
     opening_hours: list[OpeningHoursInput] = strawberry.field(
         description="One entry per open weekday; weekdays left out are closed days."
     )
-    service_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    active: bool = True
-    idempotency_key: str | None = None
+    service_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Services it offers: at most 50 Service ids."
+    )
+    active: bool = strawberry.field(default=True, description="Inactive stores are not offered in nearbyStores.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="1-128 characters: a retry with the same key by you returns the first result and writes nothing.",
+    )
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
 class StoreUpdateInput:
-    id: strawberry.ID
-    name: str | None = None
-    city: str | None = None
-    address: str | None = None
-    location: GeoPointInput | None = None
-    timezone: str | None = None
-    opening_hours: list[OpeningHoursInput] | None = None
-    service_ids: list[strawberry.ID] | None = None
-    active: bool | None = None
+    id: strawberry.ID = strawberry.field(description="The Store to change.")
+    name: str | None = strawberry.field(default=None, description="1-100 characters.")
+    city: str | None = strawberry.field(default=None, description="1-50 characters.")
+    address: str | None = strawberry.field(default=None, description="1-200 characters.")
+    location: GeoPointInput | None = strawberry.field(default=None, description="Where it is, WGS-84.")
+    timezone: str | None = strawberry.field(default=None, description="IANA time zone, e.g. Asia/Shanghai.")
+    opening_hours: list[OpeningHoursInput] | None = strawberry.field(
+        default=None, description="Replaces every weekday's hours; weekdays left out become closed days."
+    )
+    service_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Replaces the services it offers: at most 50 Service ids."
+    )
+    active: bool | None = strawberry.field(default=None, description="Inactive stores are not offered in nearbyStores.")
 
 
 def to_day_hours(hours: list[OpeningHoursInput] | None) -> list[services.DayHours] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -13,22 +15,34 @@ from .inputs import StoreCreateInput, StoreUpdateInput, to_changes, to_draft
 from .types import Store, StoreUserError
 
 
-@strawberry.type
+@strawberry.type(description="The answer to storeCreate.")
 class StoreCreatePayload:
-    store: Store | None = None
-    errors: list[StoreUserError]
+    store: Store | None = strawberry.field(
+        default=None, description="The new store (or the one a retry's key names); null on errors."
+    )
+    errors: list[StoreUserError] = strawberry.field(
+        description="Why nothing was written (DUPLICATE_CODE, INVALID_TIMEZONE, INVALID_OPENING_HOURS, "
+        "NOT_FOUND for serviceIds, or an input check); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to storeUpdate.")
 class StoreUpdatePayload:
-    store: Store | None = None
-    errors: list[StoreUserError]
+    store: Store | None = strawberry.field(default=None, description="The store as changed; null on errors.")
+    errors: list[StoreUserError] = strawberry.field(
+        description="Why nothing was written (NOT_FOUND, INVALID_TIMEZONE, INVALID_OPENING_HOURS "
+        "or an input check); empty on success."
+    )
 
 
 @strawberry.type
 class StoreMutation:
-    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Open a store.")
-    async def store_create(self, info: strawberry.Info, input: StoreCreateInput) -> StoreCreatePayload:
+    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Open a store. HQ_ADMIN only.")
+    async def store_create(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StoreCreateInput, strawberry.argument(description="The new store.")],
+    ) -> StoreCreatePayload:
         actor = info.context.require_actor()
 
         async def action(session):
@@ -37,8 +51,14 @@ class StoreMutation:
 
         return await mutate(info, StoreCreatePayload, StoreUserError, action)
 
-    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Change a store.")
-    async def store_update(self, info: strawberry.Info, input: StoreUpdateInput) -> StoreUpdatePayload:
+    @strawberry.mutation(
+        extensions=roles(Role.HQ_ADMIN), description="Change a store; fields left out stay as they are. HQ_ADMIN only."
+    )
+    async def store_update(
+        self,
+        info: strawberry.Info,
+        input: Annotated[StoreUpdateInput, strawberry.argument(description="The store and the fields to change.")],
+    ) -> StoreUpdatePayload:
         actor = info.context.require_actor()
 
         async def action(session):

@@ -16,46 +16,59 @@ from .. import services
 from ..errors import StoreErrorCode
 from ..models import Store as StoreRow
 
-StoreUserError = user_error_type("Store", StoreErrorCode)
+StoreUserError = user_error_type(
+    "Store",
+    StoreErrorCode,
+    {
+        StoreErrorCode.DUPLICATE_CODE: "A store with this code exists.",
+        StoreErrorCode.INVALID_TIMEZONE: "Not an IANA time zone such as Asia/Shanghai.",
+        StoreErrorCode.INVALID_OPENING_HOURS: "A weekday listed twice, a time off the 30-minute grid or with an "
+        "offset, or opens not before closes.",
+    },
+)
 
 
 @strawberry.enum(description="Day of the week, in the store's local time.")
 class Weekday(Enum):
-    MONDAY = 0
-    TUESDAY = 1
-    WEDNESDAY = 2
-    THURSDAY = 3
-    FRIDAY = 4
-    SATURDAY = 5
-    SUNDAY = 6
+    MONDAY = strawberry.enum_value(0, description="Monday.")
+    TUESDAY = strawberry.enum_value(1, description="Tuesday.")
+    WEDNESDAY = strawberry.enum_value(2, description="Wednesday.")
+    THURSDAY = strawberry.enum_value(3, description="Thursday.")
+    FRIDAY = strawberry.enum_value(4, description="Friday.")
+    SATURDAY = strawberry.enum_value(5, description="Saturday.")
+    SUNDAY = strawberry.enum_value(6, description="Sunday.")
 
 
 @strawberry.type(description="Opening hours on one weekday, in store-local time. Days not listed are closed.")
 class OpeningHours:
-    weekday: Weekday
-    opens: dt.time
-    closes: dt.time
+    weekday: Weekday = strawberry.field(description="The weekday these hours apply to.")
+    opens: dt.time = strawberry.field(description="Opening time, store-local.")
+    closes: dt.time = strawberry.field(description="Closing time, store-local; the last slot ends by then.")
 
 
 @strawberry.type(description="A point on Earth, WGS-84.")
 class GeoPoint:
-    latitude: float
-    longitude: float
+    latitude: float = strawberry.field(description="Degrees, -90 to 90.")
+    longitude: float = strawberry.field(description="Degrees, -180 to 180.")
 
 
 @strawberry.type(description="A physical store (counter) customers visit.")
 class Store(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
-    city: str
-    address: str
-    location: GeoPoint
+    code: str = strawberry.field(description="Unique code, e.g. S001.")
+    name: str = strawberry.field(description="Display name.")
+    city: str = strawberry.field(description="City, as stores(city:) matches it.")
+    address: str = strawberry.field(description="Street address.")
+    location: GeoPoint = strawberry.field(
+        description="Where it is, WGS-84 (convert to GCJ-02 for maps in mainland China)."
+    )
     timezone: str = strawberry.field(description="IANA time zone; slots and hours are in this zone.")
-    opening_hours: list[OpeningHours]
-    active: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    opening_hours: list[OpeningHours] = strawberry.field(
+        description="Hours of each open weekday, Monday first; weekdays not listed are closed."
+    )
+    active: bool = strawberry.field(description="Inactive stores are not offered in nearbyStores.")
+    created_at: dt.datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: dt.datetime = strawberry.field(description="When it last changed (UTC).")
 
     @strawberry.field(description="Services the store offers.")
     async def services(self, info: strawberry.Info) -> list[Service]:
@@ -89,7 +102,7 @@ class Store(relay.Node):
 
 @strawberry.type(description="A store near a location, with what a customer choosing where to go needs.")
 class NearbyStore:
-    store: Store
+    store: Store = strawberry.field(description="The store.")
     distance_meters: int = strawberry.field(description="Great-circle distance from the location, in metres.")
     open_now: bool = strawberry.field(description="Whether the store is open now, by its local opening hours.")
     products_in_stock: bool | None = strawberry.field(

@@ -7,15 +7,15 @@ import strawberry
 from .types import CustomerType
 
 
-@strawberry.input
+@strawberry.input(description="One step of an SOP, as HQ writes it.")
 class SopStepInput:
-    title: str = strawberry.field(description="At most 100 characters.")
-    guidance: str = strawberry.field(default="", description="At most 500 characters.")
-    required: bool = True
+    title: str = strawberry.field(description="1-100 characters.")
+    guidance: str = strawberry.field(default="", description="At most 500 characters; line breaks allowed.")
+    required: bool = strawberry.field(default=True, description="A task cannot be completed while it is open.")
 
 
-@strawberry.input
+@strawberry.input(description="The new SOP of a customer type; tasks created from now on follow it.")
 class SopTemplateSetInput:
-    customer_type: CustomerType
-    name: str
+    customer_type: CustomerType = strawberry.field(description="Whose SOP it is.")
+    name: str = strawberry.field(description="1-64 characters.")
     steps: list[SopStepInput] = strawberry.field(description="1 to 20 steps, in order.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ....api.errors import mutate
@@ -17,22 +19,28 @@ from .types import SopTemplate, Task, TaskUserError
 STORE_STAFF = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to a task mutation.")
 class TaskPayload:
-    task: Task | None = None
-    errors: list[TaskUserError]
+    task: Task | None = strawberry.field(default=None, description="The task as it is now; null on errors.")
+    errors: list[TaskUserError] = strawberry.field(
+        description="Why nothing was written (see the mutation for its codes); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to sopTemplateSet.")
 class SopTemplateSetPayload:
-    template: SopTemplate | None = None
-    errors: list[TaskUserError]
+    template: SopTemplate | None = strawberry.field(default=None, description="The SOP as saved; null on errors.")
+    errors: list[TaskUserError] = strawberry.field(
+        description="Why nothing was written (REQUIRED, TOO_MANY or another input check); empty on success."
+    )
 
 
 def _task_action(service):
     """A mutation resolver running ``service(session, actor, task_id, now)``."""
 
-    async def resolve(self, info: strawberry.Info, id: strawberry.ID) -> TaskPayload:
+    async def resolve(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The Task.")]
+    ) -> TaskPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
@@ -49,26 +57,37 @@ class TaskMutation:
     task_acknowledge = strawberry.mutation(
         resolver=_task_action(services.acknowledge),
         extensions=STORE_STAFF,
-        description="I have seen it and will receive her (stops the SLA clock).",
+        description="I have seen it and will receive her: OPEN → ACKNOWLEDGED, which stops the SLA clock. "
+        "HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU); INVALID_STATE otherwise.",
     )
     task_start = strawberry.mutation(
         resolver=_task_action(services.start),
         extensions=STORE_STAFF,
-        description="The customer is here: reception begins (checking her in does this too).",
+        description="The customer is here: OPEN or ACKNOWLEDGED → IN_PROGRESS (checking her in does this too). "
+        "HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU); INVALID_STATE otherwise.",
     )
     task_complete = strawberry.mutation(
         resolver=_task_action(complete_reception),
         extensions=STORE_STAFF,
-        description="Reception done: the task is DONE and her booking COMPLETED. Refused while a required "
-        "SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN).",
+        description="Reception done: the IN_PROGRESS task is DONE and her booking COMPLETED. Refused while a "
+        "required SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN). "
+        "HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU).",
     )
 
     @strawberry.mutation(
         extensions=STORE_STAFF,
-        description="Tick one SOP step. Ticking a step of an OPEN task acknowledges it on the way "
-        "(a queued one is refused: INVALID_STATE).",
+        description="Tick one SOP step (again is a no-op). Ticking a step of an OPEN task acknowledges it on the "
+        "way (a queued one, or a DONE or CANCELLED task, is refused: INVALID_STATE). HQ_ADMIN, STORE_MANAGER or "
+        "GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU).",
     )
-    async def task_step_complete(self, info: strawberry.Info, task_id: strawberry.ID, position: int) -> TaskPayload:
+    async def task_step_complete(
+        self,
+        info: strawberry.Info,
+        task_id: Annotated[strawberry.ID, strawberry.argument(description="The Task.")],
+        position: Annotated[
+            int, strawberry.argument(description="The step's position, as TaskStep.position gives it.")
+        ],
+    ) -> TaskPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
 
@@ -79,9 +98,18 @@ class TaskMutation:
         return await mutate(info, TaskPayload, TaskUserError, action)
 
     @strawberry.mutation(
-        extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER), description="Give a task to another guide of the store."
+        extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
+        description="Give a task that is not DONE or CANCELLED to another guide of the store; she must acknowledge "
+        "it anew. HQ_ADMIN, or a STORE_MANAGER of the task's store. Errors: NOT_A_CANDIDATE, INVALID_STATE.",
     )
-    async def task_reassign(self, info: strawberry.Info, id: strawberry.ID, guide_id: strawberry.ID) -> TaskPayload:
+    async def task_reassign(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Task.")],
+        guide_id: Annotated[
+            strawberry.ID, strawberry.argument(description="An active guide (StaffUser) of the task's store.")
+        ],
+    ) -> TaskPayload:
         actor = info.context.require_actor()
         runtime = info.context.runtime
 
@@ -98,8 +126,15 @@ class TaskMutation:
 
         return await mutate(info, TaskPayload, TaskUserError, action)
 
-    @strawberry.mutation(extensions=roles(Role.HQ_ADMIN), description="Replace the SOP of a customer type.")
-    async def sop_template_set(self, info: strawberry.Info, input: SopTemplateSetInput) -> SopTemplateSetPayload:
+    @strawberry.mutation(
+        extensions=roles(Role.HQ_ADMIN),
+        description="Replace the SOP of a customer type; tasks created from now on follow it. HQ_ADMIN only.",
+    )
+    async def sop_template_set(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SopTemplateSetInput, strawberry.argument(description="The customer type and its new SOP.")],
+    ) -> SopTemplateSetPayload:
         actor = info.context.require_actor()
         now = info.context.runtime.clock.now()
         steps = [{"title": s.title, "guidance": s.guidance, "required": s.required} for s in input.steps]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 
 from ....api.nodes import local_id
-from ....api.pagination import Connection, paginate
+from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import roles
 from ...common.actor import Role
 from .. import listings
@@ -23,16 +24,20 @@ STORE_STAFF = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
 class TaskQuery:
     @strawberry.field(
         extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
-        description="Tasks assigned to you, in the order they were created. After a dropped "
-        "socket, pass the last updatedAt you saw as updatedAfter to catch up.",
+        description="Tasks assigned to you (GUIDE or STORE_MANAGER), in the order they were created. After a "
+        "dropped socket, pass the last updatedAt you saw as updatedAfter to catch up.",
     )
     async def my_task_list(
         self,
         info: strawberry.Info,
-        updated_after: dt.datetime | None = None,
-        status: list[TaskStatus] | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        updated_after: Annotated[
+            dt.datetime | None, strawberry.argument(description="Only tasks changed after this instant.")
+        ] = None,
+        status: Annotated[
+            list[TaskStatus] | None, strawberry.argument(description="Only tasks in one of these statuses.")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Task]:
         statuses = [TaskStatusValue(s.value) for s in status or ()]
         statement = listings.my_task_listing(
@@ -42,23 +47,27 @@ class TaskQuery:
 
     @strawberry.field(
         extensions=STORE_STAFF,
-        description="A store's active tasks (open, acknowledged, in "
-        "progress); unassignedOnly for the queue no guide took.",
+        description="A store's active tasks (OPEN, ACKNOWLEDGED, IN_PROGRESS) in id order; unassignedOnly for "
+        "the queue no guide took. HQ_ADMIN, or STORE_MANAGER and GUIDE of that store (else FORBIDDEN).",
     )
     async def store_tasks(
         self,
         info: strawberry.Info,
-        store_id: strawberry.ID,
-        unassigned_only: bool = False,
-        first: int | None = None,
-        after: str | None = None,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")],
+        unassigned_only: Annotated[
+            bool, strawberry.argument(description="Only tasks waiting in the store queue, held by no guide.")
+        ] = False,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Task]:
         store = local_id(store_id, "Store")
         statement = listings.store_task_listing(info.context.require_actor(), store, unassigned_only=unassigned_only)
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
     @strawberry.field(
-        extensions=STORE_STAFF, description="The SOP of every customer type (built-in until HQ saves its own)."
+        extensions=STORE_STAFF,
+        description="The SOP of every customer type (built-in until HQ saves its own). HQ_ADMIN, STORE_MANAGER "
+        "or GUIDE.",
     )
     async def sop_templates(self, info: strawberry.Info) -> list[SopTemplate]:
         async with info.context.db() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -28,8 +29,8 @@ class TaskEventKind(Enum):
 
 @strawberry.type(description="A task event, with the task as it is now.")
 class TaskEvent:
-    kind: TaskEventKind
-    task: Task
+    kind: TaskEventKind = strawberry.field(description="What happened.")
+    task: Task = strawberry.field(description="The task as it is now.")
 
 
 async def _task_events(info: strawberry.Info, topic: str) -> AsyncGenerator[TaskEvent, None]:
@@ -44,8 +45,8 @@ async def _task_events(info: strawberry.Info, topic: str) -> AsyncGenerator[Task
 class TaskSubscription:
     @strawberry.subscription(
         extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
-        description="Your tasks as they are created, change, escalate or come due. After a "
-        "reconnect, catch up with myTaskList(updatedAfter:).",
+        description="Your tasks as they are created, change, escalate or come due (GUIDE or STORE_MANAGER). "
+        "After a reconnect, catch up with myTaskList(updatedAfter:).",
     )
     async def my_tasks(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:
         actor = info.context.require_actor()
@@ -54,9 +55,12 @@ class TaskSubscription:
 
     @strawberry.subscription(
         extensions=roles(Role.HQ_ADMIN, Role.STORE_MANAGER),
-        description="Every task event of a store: new, queued, escalated, done.",
+        description="Every task event of a store: new, queued, escalated, done. HQ_ADMIN, or a STORE_MANAGER "
+        "of that store (else FORBIDDEN). After a reconnect, catch up with storeTasks.",
     )
-    async def store_queue(self, info: strawberry.Info, store_id: strawberry.ID) -> AsyncGenerator[TaskEvent, None]:
+    async def store_queue(
+        self, info: strawberry.Info, store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")]
+    ) -> AsyncGenerator[TaskEvent, None]:
         actor = info.context.require_actor()
         store = local_id(store_id, "Store")
         actor.require_store(store)

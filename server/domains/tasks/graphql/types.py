@@ -22,68 +22,85 @@ from ..errors import TaskErrorCode
 from ..models import SopTemplate as TemplateRow
 from ..models import Task as TaskRow
 
-TaskUserError = user_error_type("Task", TaskErrorCode)
+TaskUserError = user_error_type(
+    "Task",
+    TaskErrorCode,
+    {
+        TaskErrorCode.INVALID_STATE: "The task's status does not allow this (e.g. starting a DONE task, or "
+        "acknowledging one waiting in the queue).",
+        TaskErrorCode.REQUIRED_STEPS_OPEN: "A required SOP step is not ticked yet (the message names them).",
+        TaskErrorCode.NOT_ASSIGNED_TO_YOU: "A guide may work only the tasks assigned to her.",
+        TaskErrorCode.NOT_A_CANDIDATE: "The new assignee is not an active guide of the task's store.",
+        TaskErrorCode.NOT_CHECKED_IN: "The customer is not checked in yet: check her in first.",
+    },
+)
 
 
 @strawberry.enum(description="OPEN → ACKNOWLEDGED → IN_PROGRESS → DONE, or CANCELLED.")
 class TaskStatus(Enum):
-    OPEN = "OPEN"
-    ACKNOWLEDGED = "ACKNOWLEDGED"
-    IN_PROGRESS = "IN_PROGRESS"
-    DONE = "DONE"
-    CANCELLED = "CANCELLED"
+    OPEN = strawberry.enum_value("OPEN", description="New (or reassigned): to be acknowledged before ackDueAt.")
+    ACKNOWLEDGED = strawberry.enum_value("ACKNOWLEDGED", description="Her guide has seen it and will receive her.")
+    IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="The customer is here: reception under way.")
+    DONE = strawberry.enum_value("DONE", description="Reception completed; final.")
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED", description="Her booking was cancelled or she did not show up; final."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="How urgent a task is.")
 class TaskPriority(Enum):
     HIGH = strawberry.enum_value("HIGH", description="The customer comes from a livestream.")
-    NORMAL = "NORMAL"
+    NORMAL = strawberry.enum_value("NORMAL", description="Any other booking.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What a task is for.")
 class TaskKind(Enum):
     RECEPTION = strawberry.enum_value("RECEPTION", description="Receive a booked customer.")
 
 
 @strawberry.enum(description="Which SOP a reception follows.")
 class CustomerType(Enum):
-    LIVESTREAM_REFERRAL = "LIVESTREAM_REFERRAL"
-    COMMUNITY_EVENT = "COMMUNITY_EVENT"
-    RETURNING_CUSTOMER = "RETURNING_CUSTOMER"
-    WALK_IN = "WALK_IN"
+    LIVESTREAM_REFERRAL = strawberry.enum_value("LIVESTREAM_REFERRAL", description="She booked from a livestream.")
+    COMMUNITY_EVENT = strawberry.enum_value(
+        "COMMUNITY_EVENT", description="New to the store, and she joined a community (COMMUNITY_JOIN event)."
+    )
+    RETURNING_CUSTOMER = strawberry.enum_value(
+        "RETURNING_CUSTOMER", description="She has bought or visited a store before."
+    )
+    WALK_IN = strawberry.enum_value("WALK_IN", description="None of the above.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What a change in a task's history was.")
 class TaskAction(Enum):
-    CREATED = "CREATED"
-    ASSIGNED = "ASSIGNED"
+    CREATED = strawberry.enum_value("CREATED", description="The task was created for a booking.")
+    ASSIGNED = strawberry.enum_value("ASSIGNED", description="A guide was chosen for it.")
     QUEUED = strawberry.enum_value("QUEUED", description="No guide could take it; it waits in the store queue.")
-    ACKNOWLEDGED = "ACKNOWLEDGED"
-    STARTED = "STARTED"
-    STEP_DONE = "STEP_DONE"
-    DONE = "DONE"
-    CANCELLED = "CANCELLED"
+    ACKNOWLEDGED = strawberry.enum_value("ACKNOWLEDGED", description="Its guide acknowledged it.")
+    STARTED = strawberry.enum_value("STARTED", description="Reception began (taskStart or check-in).")
+    STEP_DONE = strawberry.enum_value("STEP_DONE", description="An SOP step was ticked (the note names it).")
+    DONE = strawberry.enum_value("DONE", description="Reception was completed.")
+    CANCELLED = strawberry.enum_value("CANCELLED", description="Her booking was cancelled, or she did not show up.")
     ESCALATED = strawberry.enum_value("ESCALATED", description="Not acknowledged in time: moved on, manager told.")
-    REASSIGNED = "REASSIGNED"
-    REMINDED = "REMINDED"
+    REASSIGNED = strawberry.enum_value("REASSIGNED", description="A manager gave it to another guide.")
+    REMINDED = strawberry.enum_value("REMINDED", description="Its guide was reminded that the slot starts soon.")
 
 
 @strawberry.type(description="One step of a task's SOP checklist.")
 class TaskStep:
-    position: int
-    title: str
-    guidance: str
-    required: bool
-    done_at: dt.datetime | None
+    position: int = strawberry.field(description="Its place in the checklist; pass it to taskStepComplete.")
+    title: str = strawberry.field(description="What to do.")
+    guidance: str = strawberry.field(description="How to do it; may be empty.")
+    required: bool = strawberry.field(description="The task cannot be completed while it is open.")
+    done_at: dt.datetime | None = strawberry.field(description="When it was ticked; null while open.")
 
 
 @strawberry.type(description="One change of a task.")
 class TaskHistoryEntry:
-    at: dt.datetime
+    at: dt.datetime = strawberry.field(description="When it happened.")
     actor: str = strawberry.field(description="staff:<id>, customer:<id> or system.")
-    action: TaskAction
-    status: TaskStatus
-    note: str
+    action: TaskAction = strawberry.field(description="What happened.")
+    status: TaskStatus = strawberry.field(description="The task's status after the change.")
+    note: str = strawberry.field(description="Details (a reason, a step's title); may be empty.")
     _assignee_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Who held the task after the change.")
@@ -97,19 +114,24 @@ class TaskHistoryEntry:
 @strawberry.type(description="Work for a guide: receive a booked customer, following an SOP.")
 class Task(relay.Node):
     id: relay.NodeID[int]
-    kind: TaskKind
-    status: TaskStatus
-    priority: TaskPriority
-    customer_type: CustomerType
+    kind: TaskKind = strawberry.field(description="What the task is for.")
+    status: TaskStatus = strawberry.field(description="Where it is in its life.")
+    priority: TaskPriority = strawberry.field(description="HIGH for customers from a livestream.")
+    customer_type: CustomerType = strawberry.field(description="Which SOP it follows.")
     due_at: dt.datetime = strawberry.field(description="When the customer is expected (the slot start).")
-    ack_due_at: dt.datetime | None = strawberry.field(description="Acknowledge before this, or it is escalated.")
+    ack_due_at: dt.datetime | None = strawberry.field(
+        description="Acknowledge before this (10 minutes after assignment unless "
+        "IRS_TASK_ACK_SLA_MINUTES says otherwise), or it is escalated; null once acknowledged or while queued.",
+    )
     assignment_reason: str = strawberry.field(description="Why this guide, or why it waits in the queue.")
     escalated: bool = strawberry.field(description="Escalated at least once (not acknowledged in time).")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: dt.datetime = strawberry.field(
+        description="When it last changed (UTC); pass the latest you saw to myTaskList(updatedAfter:)."
+    )
     _row: strawberry.Private[TaskRow]
 
-    @strawberry.field
+    @strawberry.field(description="The store where she is received.")
     async def store(self, info: strawberry.Info) -> Store:
         return Store.from_row(await info.context.loader(stores_by_ids).load(self._row.store_id))
 
@@ -120,7 +142,7 @@ class Task(relay.Node):
         row = await info.context.loader(staff_by_ids).load(self._row.assignee_id)
         return StaffUser.from_row(row) if row else None
 
-    @strawberry.field(description="The customer's 360° view.")
+    @strawberry.field(description="The customer's 360° view (masked unless you may see her); null if hidden from you.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await open_customer(info, self._row.person_id, hidden_as_none=True)
 
@@ -178,16 +200,16 @@ class Task(relay.Node):
 
 @strawberry.type(description="One step of an SOP template.")
 class SopStep:
-    title: str
-    guidance: str
-    required: bool
+    title: str = strawberry.field(description="What to do.")
+    guidance: str = strawberry.field(description="How to do it; may be empty.")
+    required: bool = strawberry.field(description="A task cannot be completed while this step is open.")
 
 
 @strawberry.type(description="The checklist guides follow for one type of customer.")
 class SopTemplate:
-    customer_type: CustomerType
-    name: str
-    steps: list[SopStep]
+    customer_type: CustomerType = strawberry.field(description="Whose SOP it is.")
+    name: str = strawberry.field(description="Its name.")
+    steps: list[SopStep] = strawberry.field(description="The checklist, in order.")
     customized: bool = strawberry.field(description="False while the built-in default is used.")
 
     @classmethod
