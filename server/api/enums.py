@@ -28,6 +28,6 @@ def described_enum(cls: E, *, description: str, values: Mapping[Enum, str], name
         raise ValueError(f"{cls.__name__} has no members {strangers!r}")
     wrapped = strawberry.enum(cls, name=name, description=description)
     by_value = {member.value: text for member, text in values.items()}
-    for value in wrapped.__strawberry_definition__.values:
+    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = by_value.get(value.value, value.description)
     return wrapped

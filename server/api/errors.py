@@ -37,7 +37,7 @@ class UserError:
     )
 
 
-COMMON_CODE_DESCRIPTIONS: dict[CommonErrorCode, str] = {
+COMMON_CODE_DESCRIPTIONS: dict[StrEnum, str] = {
     CommonErrorCode.NOT_FOUND: "An id in the input names nothing (or an object of another type).",
     CommonErrorCode.REQUIRED: "A required value is missing or blank.",
     CommonErrorCode.TOO_SHORT: "A text is shorter than its minimum length (the message says it).",
@@ -57,7 +57,8 @@ def user_error_type(domain: str, codes: type[StrEnum], descriptions: Mapping[Str
     """
     members = [*CommonErrorCode, *codes]
     shown = Enum(codes.__name__, {code.value: code.value for code in members})  # type: ignore[misc]
-    texts = {**COMMON_CODE_DESCRIPTIONS, **descriptions}
+    texts: dict[StrEnum, str] = dict(COMMON_CODE_DESCRIPTIONS)
+    texts.update(descriptions)  # a domain may say more of a shared code
     code_enum = described_enum(
         shown,
         description=f"Stable codes of {domain} user errors.",

@@ -31,7 +31,7 @@ async def customer_bookings(
     status: Annotated[BookingStatus | None, strawberry.argument(description="Only bookings in this status.")] = None,
 ) -> Connection[Booking]:
     # Not viewer(): sign-in answers show her before the request has an actor (she is the viewer).
-    domain_status = None if status is None else BookingStatusValue(status.value)
+    domain_status = None if status is None else BookingStatusValue(status.name)
     statement = listings.customer_bookings_listing(info.context.actor, root.id, domain_status)
     return await paginate(info, statement, Booking.from_row, first=first, after=after, newest_by=BookingRow.slot_start)
 

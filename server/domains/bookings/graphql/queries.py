@@ -21,7 +21,7 @@ from .types import Booking, BookingStatus, TimeSlot
 
 
 def _domain_status(status: BookingStatus | None) -> BookingStatusValue | None:
-    return None if status is None else BookingStatusValue(status.value)
+    return None if status is None else BookingStatusValue(status.name)
 
 
 STORE_READERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE, Role.LIVESTREAM_OPS, Role.ANALYST)

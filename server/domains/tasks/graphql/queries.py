@@ -39,7 +39,7 @@ class TaskQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Task]:
-        statuses = [TaskStatusValue(s.value) for s in status or ()]
+        statuses = [TaskStatusValue(s.name) for s in status or ()]
         statement = listings.my_task_listing(
             info.context.require_actor(), updated_after=updated_after, statuses=statuses
         )
