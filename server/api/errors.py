@@ -10,14 +10,14 @@
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ..domains.common.errors import CommonErrorCode, DomainError, Forbidden, Unauthenticated
+from ..domains.common.errors import CommonErrorCode, DomainError, ErrorCode, Forbidden, Unauthenticated
 from .enums import described_enum
 from .request_id import current_request_id
 
@@ -37,7 +37,7 @@ class UserError:
     )
 
 
-COMMON_CODE_DESCRIPTIONS: dict[StrEnum, str] = {
+COMMON_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     CommonErrorCode.NOT_FOUND: "An id in the input names nothing (or an object of another type).",
     CommonErrorCode.REQUIRED: "A required value is missing or blank.",
     CommonErrorCode.TOO_SHORT: "A text is shorter than its minimum length (the message says it).",
@@ -50,14 +50,14 @@ COMMON_CODE_DESCRIPTIONS: dict[StrEnum, str] = {
 }
 
 
-def user_error_type(domain: str, codes: type[StrEnum], descriptions: Mapping[StrEnum, str]) -> type:
+def user_error_type(domain: str, codes: type[ErrorCode], descriptions: Mapping[ErrorCode, str]) -> type:
     """Declare ``<Domain>UserError`` whose ``code`` enum holds the shared codes and the domain's own.
 
     ``descriptions`` describes each of the domain's own ``codes`` (the shared ones are described here).
     """
     members = [*CommonErrorCode, *codes]
     shown = Enum(codes.__name__, {code.value: code.value for code in members})  # type: ignore[misc]
-    texts: dict[StrEnum, str] = dict(COMMON_CODE_DESCRIPTIONS)
+    texts: dict[ErrorCode, str] = dict(COMMON_CODE_DESCRIPTIONS)
     texts.update(descriptions)  # a domain may say more of a shared code
     code_enum = described_enum(
         shown,

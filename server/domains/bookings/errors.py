@@ -1,9 +1,9 @@
 """Codes of the bookings domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class BookingErrorCode(StrEnum):
+class BookingErrorCode(ErrorCode):
     SLOT_FULL = "SLOT_FULL"
     SLOT_IN_PAST = "SLOT_IN_PAST"
     SLOT_TOO_SOON = "SLOT_TOO_SOON"

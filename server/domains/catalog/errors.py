@@ -1,9 +1,9 @@
 """Codes of the catalog domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class CatalogErrorCode(StrEnum):
+class CatalogErrorCode(ErrorCode):
     DUPLICATE_CODE = "DUPLICATE_CODE"
     DUPLICATE_SKU = "DUPLICATE_SKU"
     INVALID_CURRENCY = "INVALID_CURRENCY"

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class CommonErrorCode(StrEnum):
+class ErrorCode(StrEnum):
+    """Base of every error-code enum: a problem's code is a member of one of its subclasses, never a
+    string nor another enum's member."""
+
+
+class CommonErrorCode(ErrorCode):
     """Codes every domain shares (input checks, lookups, idempotency)."""
 
     NOT_FOUND = "NOT_FOUND"
@@ -32,14 +37,14 @@ class CommonErrorCode(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
-    code: StrEnum  # a CommonErrorCode or the domain's own code
+    code: ErrorCode  # a CommonErrorCode or the domain's own code
     message: str
     field: tuple[str, ...] | None = None
     retry_after: int | None = None  # seconds, when a limit refused
 
     def __post_init__(self) -> None:
-        if not isinstance(self.code, StrEnum):
-            raise TypeError(f"error codes are enum members, not {self.code!r}")
+        if not isinstance(self.code, ErrorCode):
+            raise TypeError(f"error codes are ErrorCode enum members, not {self.code!r}")
 
 
 @dataclass
@@ -48,7 +53,7 @@ class DomainError(Exception):
 
     @classmethod
     def single(
-        cls, code: StrEnum, message: str, field: tuple[str, ...] | None = None, *, retry_after: int | None = None
+        cls, code: ErrorCode, message: str, field: tuple[str, ...] | None = None, *, retry_after: int | None = None
     ):
         return cls([Problem(code, message, field, retry_after)])
 

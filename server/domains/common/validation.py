@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Any
 
-from .errors import CommonErrorCode, DomainError, Problem
+from .errors import CommonErrorCode, DomainError, ErrorCode, Problem
 
 Path = tuple[str, ...]
 
@@ -41,7 +40,7 @@ class Validator:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, code: StrEnum, message: str, path: Path | None) -> None:
+    def add(self, code: ErrorCode, message: str, path: Path | None) -> None:
         self.problems.append(Problem(code, message, path))
 
     def ok(self, path: Path) -> bool:

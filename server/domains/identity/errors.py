@@ -1,9 +1,9 @@
 """Codes of the identity domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class IdentityErrorCode(StrEnum):
+class IdentityErrorCode(ErrorCode):
     DUPLICATE_NAME = "DUPLICATE_NAME"
     INVALID_IDENTIFIER = "INVALID_IDENTIFIER"
     INVALID_PHONE = "INVALID_PHONE"

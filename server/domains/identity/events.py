@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..common.errors import CommonErrorCode as Common
+from ..common.errors import ErrorCode
 from .errors import IdentityErrorCode as Code
 from .identifiers import IdentifierKey, IdentifierType, InvalidIdentifier, is_blocked, normalize
 
@@ -66,7 +67,7 @@ class CheckedEvent:
 
 
 class EventRejected(Exception):
-    def __init__(self, code: StrEnum, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from ..common.errors import ErrorCode
 from .errors import IdentityErrorCode as Code
 
 
@@ -46,7 +47,7 @@ _NON_DIGITS = re.compile(r"\D")
 
 
 class InvalidIdentifier(ValueError):
-    def __init__(self, code: StrEnum, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 

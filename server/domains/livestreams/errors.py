@@ -1,8 +1,8 @@
 """Codes of the livestreams domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class LivestreamErrorCode(StrEnum):
+class LivestreamErrorCode(ErrorCode):
     INVALID_SCHEDULE = "INVALID_SCHEDULE"
     INVALID_STATUS_TRANSITION = "INVALID_STATUS_TRANSITION"

@@ -1,8 +1,8 @@
 """Codes of the schedule domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class ScheduleErrorCode(StrEnum):
+class ScheduleErrorCode(ErrorCode):
     INVALID_SHIFT = "INVALID_SHIFT"
     NOT_A_GUIDE = "NOT_A_GUIDE"

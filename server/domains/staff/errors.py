@@ -1,9 +1,9 @@
 """Codes of the staff domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class StaffErrorCode(StrEnum):
+class StaffErrorCode(ErrorCode):
     DUPLICATE_USERNAME = "DUPLICATE_USERNAME"
     DUPLICATE_NAME = "DUPLICATE_NAME"
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"

@@ -1,9 +1,9 @@
 """Codes of the tasks domain's user errors (beside common.errors.CommonErrorCode)."""
 
-from enum import StrEnum
+from ..common.errors import ErrorCode
 
 
-class TaskErrorCode(StrEnum):
+class TaskErrorCode(ErrorCode):
     INVALID_STATE = "INVALID_STATE"
     REQUIRED_STEPS_OPEN = "REQUIRED_STEPS_OPEN"
     NOT_ASSIGNED_TO_YOU = "NOT_ASSIGNED_TO_YOU"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pytest
 
-from server.domains.common.errors import CommonErrorCode, DomainError, Problem
+from server.domains.common.errors import CommonErrorCode, DomainError, ErrorCode, Problem
 from server.domains.common.validation import Validator
 from server.domains.stores.errors import StoreErrorCode
 
@@ -17,6 +19,15 @@ def test_a_problem_refuses_a_string_code():
 def test_a_validator_refuses_a_string_code():
     with pytest.raises(TypeError):
         Validator().add("INVALID_TIMEZONE", "bad zone", ("input", "timezone"))  # type: ignore[arg-type]
+
+
+def test_a_member_of_another_enum_is_no_error_code():
+    class Colour(StrEnum):
+        NOT_FOUND = "NOT_FOUND"
+
+    with pytest.raises(TypeError, match="enum members"):
+        Problem(Colour.NOT_FOUND, "store not found")  # type: ignore[arg-type]
+    assert isinstance(StoreErrorCode.DUPLICATE_CODE, ErrorCode) and isinstance(CommonErrorCode.NOT_FOUND, ErrorCode)
 
 
 def test_a_misspelt_code_is_an_attribute_error():
