@@ -1,0 +1,35 @@
+"""Idempotency scopes are stored with every key (idempotency_record.operation): their values never change,
+or a retry with a key recorded before would create a second row."""
+
+from __future__ import annotations
+
+from server.domains.bookings import services as bookings
+from server.domains.catalog import services as catalog
+from server.domains.identity import sources
+from server.domains.livestreams import services as livestreams
+from server.domains.staff import services as staff
+from server.domains.stores import services as stores
+
+
+def test_every_scope_keeps_the_value_its_records_hold():
+    assert {
+        "create_store": stores.STORE_KEY_SCOPE,
+        "create_category": catalog.CATEGORY_KEY_SCOPE,
+        "create_service": catalog.SERVICE_KEY_SCOPE,
+        "create_product": catalog.PRODUCT_KEY_SCOPE,
+        "create_staff": staff.STAFF_KEY_SCOPE,
+        "create_team": staff.TEAM_KEY_SCOPE,
+        "create_livestream": livestreams.LIVESTREAM_KEY_SCOPE,
+        "create_source": sources.SOURCE_KEY_SCOPE,
+        "create_booking": bookings.BOOKING_KEY_SCOPE,
+    } == {
+        "create_store": "storeCreate",
+        "create_category": "productCategoryCreate",
+        "create_service": "serviceCreate",
+        "create_product": "productCreate",
+        "create_staff": "staffCreate",
+        "create_team": "teamCreate",
+        "create_livestream": "livestreamCreate",
+        "create_source": "sourceCreate",
+        "create_booking": "bookingCreate",
+    }
