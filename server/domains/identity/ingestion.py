@@ -20,7 +20,7 @@ from ...unit_of_work import unit_of_work
 from ..catalog.models import Product
 from ..common.dialect import is_in
 from ..common.errors import CommonErrorCode as Common
-from ..common.errors import DomainError
+from ..common.errors import DomainError, ErrorCode
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..livestreams.models import Livestream
 from ..stores.models import Store
@@ -55,7 +55,7 @@ class EventResult:
     event_id: str
     outcome: Outcome
     person_id: int | None = None
-    code: StrEnum | None = None  # why it was rejected
+    code: ErrorCode | None = None  # why it was rejected
     message: str | None = None
 
 

@@ -1,15 +1,19 @@
-"""Every ``<Code>.MEMBER`` written in server/ names a member of its error-code enum.
+"""Every ``<Code>.MEMBER`` written in server/ names a member of its error-code enum, and no code is
+written as a string.
 
-A misspelt member is an AttributeError only when its line runs, and mypy skips the modules still on the
-typing-debt list (most services): this reads every reference, run or not."""
+A misspelt member is an AttributeError only when its line runs, a string code a TypeError only then
+(an Internal error for the client), and mypy skips the modules still on the typing-debt list (most
+services): this reads every line, run or not."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import pkgutil
 from pathlib import Path
 
 import server
+import server.domains
 from server.domains.common.errors import ErrorCode
 
 ROOT = Path(server.__file__).parent
@@ -59,3 +63,29 @@ def test_a_misspelt_reference_is_found():
         ("probe.py:2: Code.DUPLICATE_COD", False),
         ("probe.py:3: Code.DUPLICATE_CODE", True),
     ]
+
+
+def _all_code_values() -> set[str]:
+    for module in pkgutil.walk_packages(server.domains.__path__, "server.domains."):
+        if module.name.endswith(".errors"):
+            importlib.import_module(module.name)
+    pending, values = [ErrorCode], set()
+    while pending:
+        for enum in pending.pop().__subclasses__():
+            pending.append(enum)
+            values |= {member.value for member in enum}
+    return values
+
+
+def test_no_code_is_written_as_a_string():
+    """Only the enums' own definitions spell a code out; ``code="PERSON_ERASED"`` anywhere else is refused."""
+    values = _all_code_values()
+    assert {"NOT_FOUND", "DUPLICATE_CODE", "PERSON_ERASED", "SLOT_FULL"} <= values
+    spelt = [
+        f"{path.relative_to(ROOT.parent)}:{node.lineno}: {node.value!r}"
+        for path in sorted(ROOT.rglob("*.py"))
+        if not (path.name == "errors.py" and "domains" in path.parts)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in values
+    ]
+    assert spelt == []
