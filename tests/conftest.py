@@ -31,6 +31,10 @@ from server.models import metadata
 from server.settings import Settings
 from server.wiring import connect_domains
 
+# Kivy, imported by the guide app's tests, takes over the root logger unless told not to: the
+# server tests that read captured logs would then see every library's DEBUG lines.
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+
 POSTGRES_URL = os.environ.get("IRS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b.strip() for b in os.environ.get("IRS_TEST_DATABASES", "sqlite,postgres").split(",") if b.strip()]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
