@@ -10,9 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from ..common.actor import Actor
 from .models import SopTemplate, Task
-from .services import TaskStatus
-
-ACTIVE_STATUSES = (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value)
+from .services import ACTIVE_STATUSES, TaskStatus
 
 
 def my_task_listing(

@@ -37,6 +37,10 @@ class TaskStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# Tasks still to be worked on: they count against a guide's capacity and fill a store's queue.
+ACTIVE_STATUSES = (TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value)
+
+
 class TaskPriority(StrEnum):
     HIGH = "HIGH"
     NORMAL = "NORMAL"
@@ -544,7 +548,7 @@ async def _tasks_in_slot_excluding(session: AsyncSession, guide_id: int, slot_st
             Task.assignee_id == guide_id,
             Task.due_at == slot_start,
             Task.id != task_id,
-            col(Task.status).in_([TaskStatus.OPEN.value, TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value]),
+            col(Task.status).in_(ACTIVE_STATUSES),
         )
     )
     return len(rows.all())
