@@ -255,7 +255,8 @@ class Context:
         return self._actor
 
     def require_actor(self) -> Actor:
-        """The actor, for resolvers behind a permission class (which confirmed it via :meth:`viewer`)."""
+        """The actor as the token says, refused once the token expired; not confirmed against the database.
+        For ``api/`` itself (a subscription checks it at each message): resolvers call :meth:`viewer`."""
         if self._claims is not None and self.runtime.clock.now() >= self._claims.expires_at:
             # A WebSocket outlives its token: refuse once the token has expired.
             self._actor, self._claims, self._auth_problem = None, None, "access token expired"

@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from ..domains.common.errors import CommonErrorCode, DomainError, ErrorCode, Forbidden, Unauthenticated
 from .enums import described_enum
+from .mutation_input import INPUT_ARGUMENT, input_given
 from .request_id import current_request_id
 
 logger = logging.getLogger("irs.api")
@@ -99,8 +100,7 @@ def to_user_errors(error_type: type, error: DomainError, argument: str | None = 
 Payload = TypeVar("Payload")
 
 
-_INPUT = "input"
-_AUTO = "<the input argument, when the mutation has one>"
+_AUTO = "<the input argument, when the call passed it>"
 
 
 async def mutate(
@@ -115,8 +115,9 @@ async def mutate(
 
     ``action`` returns the payload's fields; a DomainError becomes the
     payload's ``errors`` and nothing is written (the service's use case commits only when
-    every check passed). Problems' fields are shown under the mutation's ``input``
-    argument when it has one; ``fields_under`` names another prefix, or None for none.
+    every check passed). Problems' fields are shown under the ``input`` argument when the
+    call passed it (not when it used a mutation's deprecated plain arguments); ``fields_under``
+    names another prefix, or None for none.
     """
     async with info.context.db() as session:
         try:
@@ -125,7 +126,7 @@ async def mutate(
             await session.rollback()
             prefix = fields_under
             if prefix is _AUTO:
-                prefix = _INPUT if info.get_argument_definition(_INPUT) is not None else None
+                prefix = INPUT_ARGUMENT if input_given(info) else None
             return payload(errors=to_user_errors(error_type, error, prefix))
     return payload(errors=[], **fields)
 

@@ -82,7 +82,7 @@ async def load_nodes(
     visible: Callable[[Any, Any], bool] = lambda actor, row: True,
 ) -> list[Any]:
     """Rows for ``node(id:)``, in the order asked; unknown or hidden ids resolve to null."""
-    actor = info.context.require_actor()
+    actor = await info.context.viewer()
     ids = [row_id(str(raw)) for raw in node_ids]
     async with info.context.db() as session:
         rows = await fetch(session, ids)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from graphql import build_schema, validate
+from graphql import NoDeprecatedCustomRule, build_schema, validate
 
 from guide_app.api.documents import document, operation_names
 from guide_app.i18n import catalog_path, compile_catalog
@@ -38,6 +38,11 @@ def test_there_are_operations_for_each_screen():
 @pytest.mark.parametrize("name", operation_names())
 def test_each_operation_is_valid_against_the_committed_schema(name):
     assert validate(SCHEMA, document(name)) == []
+
+
+@pytest.mark.parametrize("name", operation_names())
+def test_no_operation_uses_what_the_schema_deprecated(name):
+    assert validate(SCHEMA, document(name), [NoDeprecatedCustomRule]) == []
 
 
 def imported_modules(path: Path) -> set[str]:

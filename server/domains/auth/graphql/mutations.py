@@ -7,12 +7,14 @@ from typing import Annotated
 import strawberry
 
 from ....api.errors import mutate
+from ....api.mutation_input import Input, deprecated_argument, one_input
 from ...common.actor import ActorKind
 from ...identity.graphql.inputs import CustomerLoginInput
 from ...identity.graphql.types import Customer, IdentityUserError
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
 from .. import services
+from .inputs import LogoutInput, StaffLoginInput, TokenRefreshInput
 from .types import AuthSession, AuthUserError
 
 
@@ -48,7 +50,10 @@ class TokenRefreshPayload:
 @strawberry.type(description="The answer to logout.")
 class LogoutPayload:
     revoked: bool = strawberry.field(default=False, description="False when the token was unknown.")
-    errors: list[AuthUserError] = strawberry.field(description="Always empty: an unknown token answers revoked false.")
+    errors: list[AuthUserError] = strawberry.field(
+        description="Empty unless the call gave both or neither of input and the deprecated arguments "
+        "(INVALID_VALUE, REQUIRED): an unknown token answers revoked false."
+    )
 
 
 async def _session(db, issued: services.IssuedTokens) -> AuthSession:
@@ -75,14 +80,22 @@ class AuthMutation:
     async def staff_login(
         self,
         info: strawberry.Info,
-        username: Annotated[str, strawberry.argument(description="Her username; case and surrounding spaces ignored.")],
-        password: Annotated[str, strawberry.argument(description="Her password.")],
+        input: Input[StaffLoginInput] = None,
+        username: Annotated[str | None, deprecated_argument("Her username.")] = None,
+        password: Annotated[str | None, deprecated_argument("Her password.")] = None,
     ) -> StaffLoginPayload:
         runtime = info.context.runtime
 
         async def action(db):
+            given = one_input(input, StaffLoginInput, username=username, password=password)
             issued = await services.staff_login(
-                db, runtime.tokens, runtime.clock, runtime.limits, info.context.client_address, username, password
+                db,
+                runtime.tokens,
+                runtime.clock,
+                runtime.limits,
+                info.context.client_address,
+                given.username,
+                given.password,
             )
             return {"session": await _session(db, issued)}
 
@@ -95,12 +108,14 @@ class AuthMutation:
     async def token_refresh(
         self,
         info: strawberry.Info,
-        refresh_token: Annotated[str, strawberry.argument(description="The session's current refresh token.")],
+        input: Input[TokenRefreshInput] = None,
+        refresh_token: Annotated[str | None, deprecated_argument("The session's current refresh token.")] = None,
     ) -> TokenRefreshPayload:
         runtime = info.context.runtime
 
         async def action(db):
-            issued = await services.refresh_tokens(db, runtime.tokens, runtime.clock, refresh_token)
+            given = one_input(input, TokenRefreshInput, refresh_token=refresh_token)
+            issued = await services.refresh_tokens(db, runtime.tokens, runtime.clock, given.refresh_token)
             return {"session": await _session(db, issued)}
 
         return await mutate(info, TokenRefreshPayload, AuthUserError, action)
@@ -112,15 +127,19 @@ class AuthMutation:
     async def logout(
         self,
         info: strawberry.Info,
-        refresh_token: Annotated[str, strawberry.argument(description="The refresh token of the session to end.")],
+        input: Input[LogoutInput] = None,
+        refresh_token: Annotated[str | None, deprecated_argument("The refresh token of the session to end.")] = None,
         everywhere: Annotated[
-            bool, strawberry.argument(description="End every session of the token's owner, on every device.")
-        ] = False,
+            bool | None, deprecated_argument("End every session of its owner (default false).")
+        ] = None,
     ) -> LogoutPayload:
         runtime = info.context.runtime
 
         async def action(db):
-            return {"revoked": await services.logout(db, runtime.clock, refresh_token, everywhere=everywhere)}
+            given = one_input(input, LogoutInput, refresh_token=refresh_token, everywhere=everywhere)
+            return {
+                "revoked": await services.logout(db, runtime.clock, given.refresh_token, everywhere=given.everywhere)
+            }
 
         return await mutate(info, LogoutPayload, AuthUserError, action)
 

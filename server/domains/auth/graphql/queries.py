@@ -16,7 +16,7 @@ from ...staff.services import staff_by_ids
 class AuthQuery:
     @strawberry.field(extensions=authenticated(), description="The signed-in viewer: a StaffUser or a Customer.")
     async def me(self, info: strawberry.Info) -> Viewer:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         if actor.kind is ActorKind.CUSTOMER:
             return await open_customer(info, actor.id)
         return StaffUser.from_row(await info.context.loader(staff_by_ids).load(actor.id))

@@ -94,7 +94,7 @@ class BookingQuery:
             BookingStatus | None, strawberry.argument(description="Only bookings in this status.")
         ] = None,
     ) -> Connection[Booking]:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         store = local_id(store_id, "Store")
         statement = listings.store_bookings_listing(actor, store, from_, to, _domain_status(status))
         return await paginate(info, statement, Booking.from_row, first=first, after=after)

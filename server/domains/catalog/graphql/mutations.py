@@ -65,7 +65,7 @@ class CatalogMutation:
         info: strawberry.Info,
         input: Annotated[ProductCategoryCreateInput, strawberry.argument(description="The new category.")],
     ) -> ProductCategoryCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             draft = services.NamedDraft(code=input.code, name=input.name)
@@ -80,7 +80,7 @@ class CatalogMutation:
         info: strawberry.Info,
         input: Annotated[ServiceCreateInput, strawberry.argument(description="The new service.")],
     ) -> ServiceCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             draft = services.NamedDraft(code=input.code, name=input.name)
@@ -95,7 +95,7 @@ class CatalogMutation:
         info: strawberry.Info,
         input: Annotated[ProductCreateInput, strawberry.argument(description="The new product.")],
     ) -> ProductCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             draft = services.ProductDraft(
@@ -126,7 +126,7 @@ class CatalogMutation:
         info: strawberry.Info,
         input: Annotated[ProductUpdateInput, strawberry.argument(description="The product and the fields to change.")],
     ) -> ProductUpdatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             changes = services.ProductChanges(

@@ -110,3 +110,41 @@ class CustomerLoginInput:
     )
     wechat_app_id: str | None = strawberry.field(default=None, description="The mini-program's appId.")
     wechat_code: str | None = strawberry.field(default=None, description="The code wx.login gave (single use).")
+
+
+@strawberry.input(description="The source to give a new API key.")
+class SourceRotateKeyInput:
+    id: strawberry.ID = strawberry.field(description="The TouchpointSource.")
+
+
+@strawberry.input(description="The source to stop.")
+class SourceDisableInput:
+    id: strawberry.ID = strawberry.field(description="The TouchpointSource.")
+
+
+@strawberry.input(description="A batch of touchpoint events.")
+class EventsIngestInput:
+    events: list[EventInput] = strawberry.field(description="At most 500 events.")
+
+
+@strawberry.input(description="The merge to undo.")
+class PersonSplitInput:
+    merge_id: strawberry.ID = strawberry.field(description="The PersonMerge (Customer.merges).")
+
+
+@strawberry.input(description="The customer to erase.")
+class PersonEraseInput:
+    customer_id: strawberry.ID = strawberry.field(description="The Customer.")
+
+
+@strawberry.input(description="The customer and her own guide.")
+class CustomerRelationshipGuideSetInput:
+    customer_id: strawberry.ID = strawberry.field(description="The Customer.")
+    guide_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An active guide (StaffUser); null clears it."
+    )
+
+
+@strawberry.input(description="Where to send a sign-in code.")
+class CustomerSmsCodeRequestInput:
+    phone: str = strawberry.field(description="Her phone number (mainland numbers without +86 work).")

@@ -9,11 +9,23 @@ import strawberry
 from strawberry import relay
 
 from ....api.errors import mutate
+from ....api.mutation_input import Input, deprecated_argument, one_input
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role as RoleValue
 from .. import erasure, ingestion, login, merges, services, sources
-from .inputs import CustomerTraitsInput, EventInput, SourceCreateInput
+from .inputs import (
+    CustomerRelationshipGuideSetInput,
+    CustomerSmsCodeRequestInput,
+    CustomerTraitsInput,
+    EventInput,
+    EventsIngestInput,
+    PersonEraseInput,
+    PersonSplitInput,
+    SourceCreateInput,
+    SourceDisableInput,
+    SourceRotateKeyInput,
+)
 from .types import (
     Customer,
     EventRejection,
@@ -115,7 +127,7 @@ class IdentityMutation:
         info: strawberry.Info,
         input: Annotated[SourceCreateInput, strawberry.argument(description="The new source.")],
     ) -> SourceKeyPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             source, key = await sources.create_source(session, actor, input.name, input.kind, input.idempotency_key)
@@ -130,14 +142,14 @@ class IdentityMutation:
     async def source_rotate_key(
         self,
         info: strawberry.Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The TouchpointSource.")],
+        input: Input[SourceRotateKeyInput] = None,
+        id: Annotated[strawberry.ID | None, deprecated_argument("The TouchpointSource.")] = None,
     ) -> SourceKeyPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
-            source, key = await sources.rotate_source_key(
-                session, actor, local_id(id, "TouchpointSource"), info.context.runtime.clock.now()
-            )
+            source_id = local_id(one_input(input, SourceRotateKeyInput, id=id).id, "TouchpointSource")
+            source, key = await sources.rotate_source_key(session, actor, source_id, info.context.runtime.clock.now())
             return {"source": TouchpointSource.from_row(source), "api_key": key}
 
         return await mutate(info, SourceKeyPayload, IdentityUserError, action)
@@ -146,12 +158,14 @@ class IdentityMutation:
     async def source_disable(
         self,
         info: strawberry.Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The TouchpointSource.")],
+        input: Input[SourceDisableInput] = None,
+        id: Annotated[strawberry.ID | None, deprecated_argument("The TouchpointSource.")] = None,
     ) -> SourceDisablePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
-            source = await sources.disable_source(session, actor, local_id(id, "TouchpointSource"))
+            source_id = local_id(one_input(input, SourceDisableInput, id=id).id, "TouchpointSource")
+            source = await sources.disable_source(session, actor, source_id)
             return {"source": TouchpointSource.from_row(source)}
 
         return await mutate(info, SourceDisablePayload, IdentityUserError, action)
@@ -167,7 +181,8 @@ class IdentityMutation:
     async def events_ingest(
         self,
         info: strawberry.Info,
-        events: Annotated[list[EventInput], strawberry.argument(description="At most 500 events.")],
+        input: Input[EventsIngestInput] = None,
+        events: Annotated[list[EventInput] | None, deprecated_argument("At most 500 events.")] = None,
     ) -> EventsIngestPayload:
         context = info.context
         runtime = context.runtime
@@ -177,9 +192,10 @@ class IdentityMutation:
             await session.rollback()  # ingest runs its own transactions (and retries them)
 
         async def action(session):
+            batch = one_input(input, EventsIngestInput, events=events).events
             await ingestion.admit_batch(runtime.limits, source_tag)
             results = await ingestion.ingest(
-                session, runtime.identity, source_tag, [e.to_raw() for e in events], runtime.clock.now()
+                session, runtime.identity, source_tag, [e.to_raw() for e in batch], runtime.clock.now()
             )
             counts = {status: sum(r.outcome is status for r in results) for status in EventStatus}
             return {
@@ -201,13 +217,15 @@ class IdentityMutation:
     async def person_split(
         self,
         info: strawberry.Info,
-        merge_id: Annotated[strawberry.ID, strawberry.argument(description="The PersonMerge (Customer.merges).")],
+        input: Input[PersonSplitInput] = None,
+        merge_id: Annotated[strawberry.ID | None, deprecated_argument("The PersonMerge (Customer.merges).")] = None,
     ) -> PersonSplitPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
+            given = one_input(input, PersonSplitInput, merge_id=merge_id)
             merge = await merges.split_merge(
-                session, actor, local_id(merge_id, "PersonMerge"), info.context.runtime.clock.now()
+                session, actor, local_id(given.merge_id, "PersonMerge"), info.context.runtime.clock.now()
             )
             return {"merge": PersonMerge.from_row(merge)}
 
@@ -227,14 +245,16 @@ class IdentityMutation:
     async def person_erase(
         self,
         info: strawberry.Info,
-        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The Customer.")],
+        input: Input[PersonEraseInput] = None,
+        customer_id: Annotated[strawberry.ID | None, deprecated_argument("The Customer.")] = None,
     ) -> PersonErasePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         runtime = info.context.runtime
 
         async def action(session):
+            given = one_input(input, PersonEraseInput, customer_id=customer_id)
             person = await erasure.erase_person(
-                session, actor, runtime.identity, local_id(customer_id, "Customer"), runtime.clock.now()
+                session, actor, runtime.identity, local_id(given.customer_id, "Customer"), runtime.clock.now()
             )
             return {"customer": Customer(id=person.id, masked=False, erased=True)}
 
@@ -252,7 +272,7 @@ class IdentityMutation:
             CustomerTraitsInput, strawberry.argument(description="The customer and the traits to change.")
         ],
     ) -> CustomerTraitsUpdatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             person_id = await services.update_traits(
@@ -276,26 +296,28 @@ class IdentityMutation:
     async def customer_relationship_guide_set(
         self,
         info: strawberry.Info,
-        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The Customer.")],
+        input: Input[CustomerRelationshipGuideSetInput] = None,
+        customer_id: Annotated[strawberry.ID | None, deprecated_argument("The Customer.")] = None,
         guide_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="An active guide (StaffUser); null clears it.")
+            strawberry.ID | None, deprecated_argument("An active guide (StaffUser); null clears it.")
         ] = None,
     ) -> CustomerRelationshipGuideSetPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
+            given = one_input(input, CustomerRelationshipGuideSetInput, customer_id=customer_id, guide_id=guide_id)
             person = await services.set_relationship_guide(
                 session,
                 actor,
-                local_id(customer_id, "Customer"),
-                local_id(guide_id, "StaffUser"),
+                local_id(given.customer_id, "Customer"),
+                local_id(given.guide_id, "StaffUser"),
                 info.context.runtime.clock.now(),
             )
             return {"customer": Customer(id=person.id, masked=True, erased=person.erased_at is not None)}
 
         return await _as_the_viewer_sees_her(
             info,
-            # Its arguments are plain, but clients know its errors under "input" (["input", "guideId"]).
+            # Clients of its plain arguments know its errors under "input" too (["input", "guideId"]).
             await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action, fields_under="input"),
         )
 
@@ -307,16 +329,22 @@ class IdentityMutation:
     async def customer_sms_code_request(
         self,
         info: strawberry.Info,
-        phone: Annotated[str, strawberry.argument(description="Her phone number (mainland numbers without +86 work).")],
+        input: Input[CustomerSmsCodeRequestInput] = None,
+        phone: Annotated[str | None, deprecated_argument("Her phone number.")] = None,
     ) -> SmsCodeRequestPayload:
         runtime = info.context.runtime
 
         async def action(session):
-            return {
-                "expires_at": await login.request_sms_code(
-                    session, runtime.verifiers, runtime.limits, info.context.client_address, phone, runtime.clock.now()
-                )
-            }
+            given = one_input(input, CustomerSmsCodeRequestInput, phone=phone)
+            expires_at = await login.request_sms_code(
+                session,
+                runtime.verifiers,
+                runtime.limits,
+                info.context.client_address,
+                given.phone,
+                runtime.clock.now(),
+            )
+            return {"expires_at": expires_at}
 
         return await mutate(info, SmsCodeRequestPayload, IdentityUserError, action)
 

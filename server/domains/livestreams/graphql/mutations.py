@@ -46,7 +46,7 @@ class LivestreamMutation:
         info: strawberry.Info,
         input: Annotated[LivestreamCreateInput, strawberry.argument(description="The new livestream.")],
     ) -> LivestreamCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             row = await services.create_livestream(session, actor, to_draft(input), input.idempotency_key)
@@ -64,7 +64,7 @@ class LivestreamMutation:
             LivestreamUpdateInput, strawberry.argument(description="The livestream and the fields to change.")
         ],
     ) -> LivestreamUpdatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             row = await services.update_livestream(

@@ -53,3 +53,14 @@ class SlotCapacityOverrideInput:
     capacity: int | None = strawberry.field(
         default=None, description="Seats per slot, 0 to 1000 (0 closes booking that day); null goes back to shifts."
     )
+
+
+@strawberry.input(description="A guide's whole week of shifts.")
+class ShiftsSetInput:
+    staff_id: strawberry.ID = strawberry.field(description="The guide (a StaffUser with role GUIDE).")
+    shifts: list[WeeklyShiftInput] = strawberry.field(description="Her whole week: at most 21 shifts; [] clears it.")
+
+
+@strawberry.input(description="The shift exception to remove.")
+class ShiftExceptionRemoveInput:
+    id: strawberry.ID = strawberry.field(description="The ShiftException.")

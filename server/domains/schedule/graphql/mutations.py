@@ -7,12 +7,20 @@ from typing import Annotated
 import strawberry
 
 from ....api.errors import mutate
+from ....api.mutation_input import Input, deprecated_argument, one_input
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role
 from .. import services
 from ..services import ExceptionKind, WeeklyShift
-from .inputs import ShiftExceptionAddInput, SlotCapacityOverrideInput, SlotSettingsUpdateInput, WeeklyShiftInput
+from .inputs import (
+    ShiftExceptionAddInput,
+    ShiftExceptionRemoveInput,
+    ShiftsSetInput,
+    SlotCapacityOverrideInput,
+    SlotSettingsUpdateInput,
+    WeeklyShiftInput,
+)
 from .types import ScheduleUserError, Shift, ShiftException, SlotSettings
 
 MANAGERS = roles(Role.HQ_ADMIN, Role.STORE_MANAGER)
@@ -79,16 +87,18 @@ class ScheduleMutation:
     async def shifts_set(
         self,
         info: strawberry.Info,
-        staff_id: Annotated[strawberry.ID, strawberry.argument(description="The guide (a StaffUser with role GUIDE).")],
-        shifts: Annotated[
-            list[WeeklyShiftInput], strawberry.argument(description="Her whole week: at most 21 shifts; [] clears it.")
-        ],
+        input: Input[ShiftsSetInput] = None,
+        staff_id: Annotated[
+            strawberry.ID | None, deprecated_argument("The guide (a StaffUser with role GUIDE).")
+        ] = None,
+        shifts: Annotated[list[WeeklyShiftInput] | None, deprecated_argument("Her whole week.")] = None,
     ) -> ShiftsSetPayload:
-        actor = info.context.require_actor()
-        weekly = [WeeklyShift(s.weekday.value, s.starts, s.ends) for s in shifts]
+        actor = await info.context.viewer()
 
         async def action(session):
-            rows = await services.set_weekly_shifts(session, actor, local_id(staff_id, "StaffUser"), weekly)
+            given = one_input(input, ShiftsSetInput, staff_id=staff_id, shifts=shifts)
+            weekly = [WeeklyShift(s.weekday.value, s.starts, s.ends) for s in given.shifts]
+            rows = await services.set_weekly_shifts(session, actor, local_id(given.staff_id, "StaffUser"), weekly)
             return {"shifts": [Shift.from_row(r) for r in rows]}
 
         return await mutate(info, ShiftsSetPayload, ScheduleUserError, action)
@@ -103,7 +113,7 @@ class ScheduleMutation:
         info: strawberry.Info,
         input: Annotated[ShiftExceptionAddInput, strawberry.argument(description="The guide, date and kind.")],
     ) -> ShiftExceptionAddPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session):
@@ -129,13 +139,15 @@ class ScheduleMutation:
     async def shift_exception_remove(
         self,
         info: strawberry.Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The ShiftException.")],
+        input: Input[ShiftExceptionRemoveInput] = None,
+        id: Annotated[strawberry.ID | None, deprecated_argument("The ShiftException.")] = None,
     ) -> ShiftExceptionRemovePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
-            await services.remove_shift_exception(session, actor, local_id(id, "ShiftException"))
-            return {"removed_id": id}
+            removed = one_input(input, ShiftExceptionRemoveInput, id=id).id
+            await services.remove_shift_exception(session, actor, local_id(removed, "ShiftException"))
+            return {"removed_id": removed}
 
         return await mutate(info, ShiftExceptionRemovePayload, ScheduleUserError, action)
 
@@ -151,7 +163,7 @@ class ScheduleMutation:
             SlotSettingsUpdateInput, strawberry.argument(description="The store and the settings to change.")
         ],
     ) -> SlotSettingsUpdatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session):
@@ -178,7 +190,7 @@ class ScheduleMutation:
         info: strawberry.Info,
         input: Annotated[SlotCapacityOverrideInput, strawberry.argument(description="The store, date and capacity.")],
     ) -> SlotCapacityOverridePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session):

@@ -44,7 +44,7 @@ class ScheduleQuery:
             dt.date | None, strawberry.argument(description="Last date; from + 14 days when not given.")
         ] = None,
     ) -> GuideSchedule | None:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         start = from_ or info.context.runtime.clock.now().date()
         end = to or start + dt.timedelta(days=14)
         async with info.context.db() as session:

@@ -86,3 +86,8 @@ def to_staff_changes(data: StaffUpdateInput) -> services.StaffChanges:
         category_ids=local_ids(data.skill_category_ids, "ProductCategory"),
         service_ids=local_ids(data.skill_service_ids, "Service"),
     )
+
+
+@strawberry.input(description="The account to deactivate.")
+class StaffDeactivateInput:
+    id: strawberry.ID = strawberry.field(description="The StaffUser.")

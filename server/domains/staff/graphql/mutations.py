@@ -7,11 +7,19 @@ from typing import Annotated
 import strawberry
 
 from ....api.errors import mutate
+from ....api.mutation_input import Input, deprecated_argument, one_input
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role as RoleValue
 from .. import services
-from .inputs import StaffCreateInput, StaffUpdateInput, TeamCreateInput, to_staff_changes, to_staff_draft
+from .inputs import (
+    StaffCreateInput,
+    StaffDeactivateInput,
+    StaffUpdateInput,
+    TeamCreateInput,
+    to_staff_changes,
+    to_staff_draft,
+)
 from .types import StaffUser, StaffUserError, Team
 
 STAFF_ADMINS = roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER)
@@ -64,7 +72,7 @@ class StaffMutation:
         info: strawberry.Info,
         input: Annotated[StaffCreateInput, strawberry.argument(description="The new account.")],
     ) -> StaffCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             row = await services.create_staff(session, actor, to_staff_draft(input), input.idempotency_key)
@@ -82,7 +90,7 @@ class StaffMutation:
         info: strawberry.Info,
         input: Annotated[StaffUpdateInput, strawberry.argument(description="The account and the fields to change.")],
     ) -> StaffUpdatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             row = await services.update_staff(
@@ -102,14 +110,16 @@ class StaffMutation:
         "store (else FORBIDDEN).",
     )
     async def staff_deactivate(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The StaffUser.")]
+        self,
+        info: strawberry.Info,
+        input: Input[StaffDeactivateInput] = None,
+        id: Annotated[strawberry.ID | None, deprecated_argument("The StaffUser.")] = None,
     ) -> StaffDeactivatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
-            row = await services.deactivate_staff(
-                session, actor, local_id(id, "StaffUser"), info.context.runtime.clock.now()
-            )
+            staff_id = local_id(one_input(input, StaffDeactivateInput, id=id).id, "StaffUser")
+            row = await services.deactivate_staff(session, actor, staff_id, info.context.runtime.clock.now())
             return {"staff": StaffUser.from_row(row)}
 
         return await mutate(info, StaffDeactivatePayload, StaffUserError, action)
@@ -120,7 +130,7 @@ class StaffMutation:
     async def team_create(
         self, info: strawberry.Info, input: Annotated[TeamCreateInput, strawberry.argument(description="The new team.")]
     ) -> TeamCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             draft = services.TeamDraft(name=input.name, member_ids=[local_id(m, "StaffUser") for m in input.member_ids])

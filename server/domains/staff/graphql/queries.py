@@ -31,7 +31,7 @@ class StaffQuery:
         ] = None,
         role: Annotated[Role | None, strawberry.argument(description="Only staff with this role.")] = None,
     ) -> Connection[StaffUser]:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         statement = services.staff_listing(actor, store_id=local_id(store_id, "Store"), role=role)
         return await paginate(info, statement, StaffUser.from_row, first=first, after=after)
 

@@ -43,7 +43,7 @@ class StoreMutation:
         info: strawberry.Info,
         input: Annotated[StoreCreateInput, strawberry.argument(description="The new store.")],
     ) -> StoreCreatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             row = await services.create_store(session, actor, to_draft(input), input.idempotency_key)
@@ -59,7 +59,7 @@ class StoreMutation:
         info: strawberry.Info,
         input: Annotated[StoreUpdateInput, strawberry.argument(description="The store and the fields to change.")],
     ) -> StoreUpdatePayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
 
         async def action(session):
             row = await services.update_store(session, actor, local_id(input.id, "Store"), to_changes(input))

@@ -19,3 +19,30 @@ class SopTemplateSetInput:
     customer_type: CustomerType = strawberry.field(description="Whose SOP it is.")
     name: str = strawberry.field(description="1-64 characters.")
     steps: list[SopStepInput] = strawberry.field(description="1 to 20 steps, in order.")
+
+
+@strawberry.input(description="The task to acknowledge.")
+class TaskAcknowledgeInput:
+    id: strawberry.ID = strawberry.field(description="The Task.")
+
+
+@strawberry.input(description="The task to start.")
+class TaskStartInput:
+    id: strawberry.ID = strawberry.field(description="The Task.")
+
+
+@strawberry.input(description="The task to complete.")
+class TaskCompleteInput:
+    id: strawberry.ID = strawberry.field(description="The Task.")
+
+
+@strawberry.input(description="The SOP step to tick.")
+class TaskStepCompleteInput:
+    task_id: strawberry.ID = strawberry.field(description="The Task.")
+    position: int = strawberry.field(description="The step's position, as TaskStep.position gives it.")
+
+
+@strawberry.input(description="The task and the guide to give it to.")
+class TaskReassignInput:
+    id: strawberry.ID = strawberry.field(description="The Task.")
+    guide_id: strawberry.ID = strawberry.field(description="An active guide (StaffUser) of the task's store.")

@@ -7,13 +7,21 @@ from typing import Annotated
 import strawberry
 
 from ....api.errors import mutate
+from ....api.mutation_input import Input, deprecated_argument, one_input
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...bookings.reception import complete_reception
 from ...common.actor import Role
 from .. import services
 from ..sop import CustomerType as CustomerTypeValue
-from .inputs import SopTemplateSetInput
+from .inputs import (
+    SopTemplateSetInput,
+    TaskAcknowledgeInput,
+    TaskCompleteInput,
+    TaskReassignInput,
+    TaskStartInput,
+    TaskStepCompleteInput,
+)
 from .types import SopTemplate, Task, TaskUserError
 
 STORE_STAFF = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
@@ -35,44 +43,55 @@ class SopTemplateSetPayload:
     )
 
 
-def _task_action(service):
-    """A mutation resolver running ``service(session, actor, task_id, now)``."""
+async def _task_action(
+    info: strawberry.Info, service, input, input_type: type, id: strawberry.ID | None
+) -> TaskPayload:
+    """Run ``service(session, actor, task_id, now)``, a step of the task's life."""
+    actor = await info.context.viewer()
+    now = info.context.runtime.clock.now()
 
-    async def resolve(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The Task.")]
-    ) -> TaskPayload:
-        actor = info.context.require_actor()
-        now = info.context.runtime.clock.now()
+    async def action(session):
+        task_id = local_id(one_input(input, input_type, id=id).id, "Task")
+        return {"task": Task.from_row(await service(session, actor, task_id, now))}
 
-        async def action(session):
-            return {"task": Task.from_row(await service(session, actor, local_id(id, "Task"), now))}
+    return await mutate(info, TaskPayload, TaskUserError, action)
 
-        return await mutate(info, TaskPayload, TaskUserError, action)
 
-    return resolve
+TaskId = Annotated[strawberry.ID | None, deprecated_argument("the Task.")]
 
 
 @strawberry.type
 class TaskMutation:
-    task_acknowledge = strawberry.mutation(
-        resolver=_task_action(services.acknowledge),
+    @strawberry.mutation(
         extensions=STORE_STAFF,
         description="I have seen it and will receive her: OPEN → ACKNOWLEDGED, which stops the SLA clock. "
         "HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU); INVALID_STATE otherwise.",
     )
-    task_start = strawberry.mutation(
-        resolver=_task_action(services.start),
+    async def task_acknowledge(
+        self, info: strawberry.Info, input: Input[TaskAcknowledgeInput] = None, id: TaskId = None
+    ) -> TaskPayload:
+        return await _task_action(info, services.acknowledge, input, TaskAcknowledgeInput, id)
+
+    @strawberry.mutation(
         extensions=STORE_STAFF,
         description="The customer is here: OPEN or ACKNOWLEDGED → IN_PROGRESS (checking her in does this too). "
         "HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU); INVALID_STATE otherwise.",
     )
-    task_complete = strawberry.mutation(
-        resolver=_task_action(complete_reception),
+    async def task_start(
+        self, info: strawberry.Info, input: Input[TaskStartInput] = None, id: TaskId = None
+    ) -> TaskPayload:
+        return await _task_action(info, services.start, input, TaskStartInput, id)
+
+    @strawberry.mutation(
         extensions=STORE_STAFF,
         description="Reception done: the IN_PROGRESS task is DONE and her booking COMPLETED. Refused while a "
         "required SOP step is open (REQUIRED_STEPS_OPEN) or before she is checked in (NOT_CHECKED_IN). "
         "HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task (NOT_ASSIGNED_TO_YOU).",
     )
+    async def task_complete(
+        self, info: strawberry.Info, input: Input[TaskCompleteInput] = None, id: TaskId = None
+    ) -> TaskPayload:
+        return await _task_action(info, complete_reception, input, TaskCompleteInput, id)
 
     @strawberry.mutation(
         extensions=STORE_STAFF,
@@ -83,16 +102,16 @@ class TaskMutation:
     async def task_step_complete(
         self,
         info: strawberry.Info,
-        task_id: Annotated[strawberry.ID, strawberry.argument(description="The Task.")],
-        position: Annotated[
-            int, strawberry.argument(description="The step's position, as TaskStep.position gives it.")
-        ],
+        input: Input[TaskStepCompleteInput] = None,
+        task_id: TaskId = None,
+        position: Annotated[int | None, deprecated_argument("the step's position.")] = None,
     ) -> TaskPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session):
-            row = await services.complete_step(session, actor, local_id(task_id, "Task"), position, now)
+            given = one_input(input, TaskStepCompleteInput, task_id=task_id, position=position)
+            row = await services.complete_step(session, actor, local_id(given.task_id, "Task"), given.position, now)
             return {"task": Task.from_row(row)}
 
         return await mutate(info, TaskPayload, TaskUserError, action)
@@ -105,20 +124,20 @@ class TaskMutation:
     async def task_reassign(
         self,
         info: strawberry.Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The Task.")],
-        guide_id: Annotated[
-            strawberry.ID, strawberry.argument(description="An active guide (StaffUser) of the task's store.")
-        ],
+        input: Input[TaskReassignInput] = None,
+        id: TaskId = None,
+        guide_id: Annotated[strawberry.ID | None, deprecated_argument("the guide (StaffUser).")] = None,
     ) -> TaskPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         runtime = info.context.runtime
 
         async def action(session):
+            given = one_input(input, TaskReassignInput, id=id, guide_id=guide_id)
             row = await services.reassign(
                 session,
                 actor,
-                local_id(id, "Task"),
-                local_id(guide_id, "StaffUser"),
+                local_id(given.id, "Task"),
+                local_id(given.guide_id, "StaffUser"),
                 runtime.task_policy,
                 runtime.clock.now(),
             )
@@ -135,7 +154,7 @@ class TaskMutation:
         info: strawberry.Info,
         input: Annotated[SopTemplateSetInput, strawberry.argument(description="The customer type and its new SOP.")],
     ) -> SopTemplateSetPayload:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
         steps = [{"title": s.title, "guidance": s.guidance, "required": s.required} for s in input.steps]
 

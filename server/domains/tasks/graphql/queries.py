@@ -41,7 +41,7 @@ class TaskQuery:
     ) -> Connection[Task]:
         statuses = [TaskStatusValue(s.name) for s in status or ()]
         statement = listings.my_task_listing(
-            info.context.require_actor(), updated_after=updated_after, statuses=statuses
+            await info.context.viewer(), updated_after=updated_after, statuses=statuses
         )
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
@@ -61,7 +61,7 @@ class TaskQuery:
         after: After = None,
     ) -> Connection[Task]:
         store = local_id(store_id, "Store")
-        statement = listings.store_task_listing(info.context.require_actor(), store, unassigned_only=unassigned_only)
+        statement = listings.store_task_listing(await info.context.viewer(), store, unassigned_only=unassigned_only)
         return await paginate(info, statement, Task.from_row, first=first, after=after)
 
     @strawberry.field(

@@ -49,7 +49,7 @@ class TaskSubscription:
         "After a reconnect, catch up with myTaskList(updatedAfter:).",
     )
     async def my_tasks(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         async for event in _task_events(info, staff_topic(actor.id)):
             yield event
 
@@ -61,7 +61,7 @@ class TaskSubscription:
     async def store_queue(
         self, info: strawberry.Info, store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")]
     ) -> AsyncGenerator[TaskEvent, None]:
-        actor = info.context.require_actor()
+        actor = await info.context.viewer()
         store = local_id(store_id, "Store")
         actor.require_store(store)
         async for event in _task_events(info, store_queue_topic(store)):
