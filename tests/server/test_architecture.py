@@ -78,7 +78,7 @@ def test_a_wrong_import_breaks_its_contract(scratch, module, wrong_import, contr
 
 def test_start_up_registers_the_handlers_lower_domains_call():
     connect_domains()
-    assert {"bookings"} <= set(identity_hooks._merges)
-    assert {"bookings"} <= set(identity_hooks._erasure)
-    assert {"bookings"} <= set(identity_hooks._store_relationships)
-    assert {"auth"} <= set(staff_hooks._access_changes)
+    assert {"bookings"} <= set(identity_hooks._merges.domains())
+    assert {"bookings"} <= set(identity_hooks._erasure.domains())
+    assert {"bookings"} <= set(identity_hooks._store_relationships.domains())
+    assert {"auth"} <= set(staff_hooks._access_changes.domains())

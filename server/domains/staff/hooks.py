@@ -15,22 +15,16 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..common.hooks import Hooks
+
 # (session, staff id, now) -> None
 AccessChangeHandler = Callable[[AsyncSession, int, datetime], Awaitable[None]]
 
-_access_changes: dict[str, AccessChangeHandler] = {}
+_access_changes: Hooks[AccessChangeHandler] = Hooks()
 
-
-def on_access_change(domain: str) -> Callable[[AccessChangeHandler], AccessChangeHandler]:
-    """Register ``domain``'s handler (once: registering again replaces it)."""
-
-    def register(handler: AccessChangeHandler) -> AccessChangeHandler:
-        _access_changes[domain] = handler
-        return handler
-
-    return register
+on_access_change = _access_changes.register
 
 
 async def access_changed(session: AsyncSession, staff_id: int, now: datetime) -> None:
-    for domain in sorted(_access_changes):
-        await _access_changes[domain](session, staff_id, now)
+    for handler in _access_changes.handlers():
+        await handler(session, staff_id, now)
