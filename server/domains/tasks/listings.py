@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ..common.actor import Actor
-from .models import SopTemplate, Task
+from .models import SopTemplate, Task, TaskHistory
 from .services import ACTIVE_STATUSES, TaskStatus
 
 
@@ -23,6 +23,18 @@ def my_task_listing(
     if statuses:
         statement = statement.where(col(Task.status).in_([s.value for s in statuses]))
     return statement
+
+
+def my_removed_task_ids(actor: Actor, updated_after: datetime) -> SelectOfScalar[int]:
+    """Tasks the actor held once that changed after ``updated_after`` and are no longer hers: given to
+    another guide or back to the store queue (the catch-up's removals, as REMOVED events say live)."""
+    held_once = select(TaskHistory.task_id).where(TaskHistory.assignee_id == actor.id)
+    return (
+        select(Task.id)
+        .where(col(Task.id).in_(held_once), Task.updated_at > updated_after)
+        .where(or_(col(Task.assignee_id).is_(None), Task.assignee_id != actor.id))
+        .order_by(col(Task.id))
+    )
 
 
 def store_task_listing(actor: Actor, store_id: int, *, unassigned_only: bool = False) -> SelectOfScalar[Task]:

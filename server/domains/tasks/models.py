@@ -69,6 +69,8 @@ class TaskHistory(SQLModel, table=True):
     """Every change of a task: who, what, when; escalations and reassignments keep the earlier guide."""
 
     __tablename__ = "task_history"
+    # The catch-up's removals: the tasks a guide held once (listings.my_removed_task_ids).
+    __table_args__ = (sa.Index("ix_task_history_assignee_task", "assignee_id", "task_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)

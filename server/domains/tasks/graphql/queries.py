@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from ....api.nodes import local_id
 from ....api.pagination import After, Connection, First, paginate
@@ -18,6 +19,7 @@ from ..sop import CustomerType as CustomerTypeValue
 from .types import CustomerType, SopTemplate, Task, TaskStatus
 
 STORE_STAFF = roles(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
+MAX_REMOVED = 500
 
 
 @strawberry.type
@@ -44,6 +46,23 @@ class TaskQuery:
             await info.context.viewer(), updated_after=updated_after, statuses=statuses
         )
         return await paginate(info, statement, Task.from_row, first=first, after=after)
+
+    @strawberry.field(
+        extensions=roles(Role.GUIDE, Role.STORE_MANAGER),
+        description="The catch-up's removals: tasks that were yours, changed after updatedAfter and are no "
+        "longer yours (given to another guide, escalated, or back to the store queue) — drop them from your "
+        "list, as the REMOVED event says live. At most 500 ids, in id order. GUIDE or STORE_MANAGER.",
+    )
+    async def my_removed_task_ids(
+        self,
+        info: strawberry.Info,
+        updated_after: Annotated[
+            dt.datetime, strawberry.argument(description="The instant you caught up from (as for myTaskList).")
+        ],
+    ) -> list[strawberry.ID]:
+        statement = listings.my_removed_task_ids(await info.context.viewer(), updated_after).limit(MAX_REMOVED)
+        async with info.context.db() as session:
+            return [strawberry.ID(relay.to_base64("Task", task_id)) for task_id in await session.exec(statement)]
 
     @strawberry.field(
         extensions=STORE_STAFF,
