@@ -1,4 +1,9 @@
-"""The ``myTasks`` subscription, kept open: reconnects with backoff and catches up after each reconnect."""
+"""The ``myTasks`` subscription, kept open: reconnects with backoff and catches up after each reconnect.
+
+The socket authenticates once, when it opens, and the server closes it when that access token
+expires; so before the token is due for refresh the socket is reopened with a fresh one (the
+catch-up covers the moment between the two sockets).
+"""
 
 from __future__ import annotations
 
@@ -55,13 +60,22 @@ class LiveTasks:
     """One task that holds the WebSocket while the guide is signed in."""
 
     def __init__(
-        self, api: GuideApi, handlers: LiveHandlers, *, backoff: Backoff = Backoff(), ping_interval: float = 20.0
+        self,
+        api: GuideApi,
+        handlers: LiveHandlers,
+        *,
+        backoff: Backoff = Backoff(),
+        ping_interval: float = 20.0,
+        renewal_check: float = 30.0,
     ) -> None:
         self.api = api
         self.handlers = handlers
         self.backoff = backoff
         self.ping_interval = ping_interval
+        self.renewal_check = renewal_check  # how often the token's age is looked at (it follows api.clock)
         self.connected = False
+        self.renewals = 0  # sockets reopened with a fresh token before the old one expired
+        self._listened = False  # whether the current attempt got as far as listening
         self._offline_announced = False
         self._runner: asyncio.Task | None = None
         self._client: Client | None = None
@@ -86,26 +100,27 @@ class LiveTasks:
     async def _run(self) -> None:
         failures = 0
         while True:
+            self._listened = False
             try:
-                await self._connect_and_listen()
+                if await self._connect_and_listen():
+                    self.renewals += 1
+                    failures = 0
+                    continue  # a fresh token: reopen at once, still online
                 failures = 0  # the server closed a healthy socket: reconnect at once
                 reason = "closed by the server"
             except SessionExpired:
-                self.connected = False
-                await self.handlers.on_session_expired()
-                return
+                return await self._session_over()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                failures += 1
+                failures = 1 if self._listened else failures + 1  # a good connection starts the back-off over
                 reason = f"{type(error).__name__}: {error}"
                 if _session_refused(error):
-                    try:  # her session may have ended elsewhere: a revoked one cannot be renewed
+                    try:  # her token expired or her session ended elsewhere (a revoked one cannot be renewed)
                         await self.api.renew_access_token()
+                        failures = 0  # renewed: reconnect at once
                     except SessionExpired:
-                        self.connected = False
-                        await self.handlers.on_session_expired()
-                        return
+                        return await self._session_over()
                     except Exception:
                         pass
             if self.connected or not self._offline_announced:
@@ -114,7 +129,12 @@ class LiveTasks:
             log.info("live tasks disconnected (%s); retry #%d", reason, failures)
             await asyncio.sleep(self.backoff.delay(failures) if failures else 0)
 
-    async def _connect_and_listen(self) -> None:
+    async def _session_over(self) -> None:
+        self.connected = False
+        await self.handlers.on_session_expired()
+
+    async def _connect_and_listen(self) -> bool:
+        """Listen until the socket ends; True when it was closed to reopen it with a fresh token."""
         token = await self.api.fresh_access_token()
         transport = WebsocketsTransport(
             url=self.api.ws_url,
@@ -130,11 +150,36 @@ class LiveTasks:
                 events = session.subscribe(GraphQLRequest(document("MyTasks")))
                 listener = asyncio.create_task(self._forward(events))
                 await asyncio.sleep(0)  # the subscribe message goes out before the catch-up
-                self.connected, self._offline_announced = True, False
+                self.connected, self._offline_announced, self._listened = True, False, True
                 await self._catch_up(listener)
-                await listener
+                return await self._listen_until_renewal(listener)
         finally:
             self._client = None
+
+    async def _listen_until_renewal(self, listener: asyncio.Task) -> bool:
+        renewal = asyncio.create_task(self._token_due())
+        try:
+            await asyncio.wait({listener, renewal}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (listener, renewal):
+                task.cancel()
+            await asyncio.gather(listener, renewal, return_exceptions=True)
+        if listener.done() and not listener.cancelled():
+            listener.result()  # the socket ended first: its error, if any, goes to the reconnect loop
+            return False
+        renewal.result()  # a refused refresh raises (SessionExpired)
+        return True
+
+    async def _token_due(self) -> None:
+        """Return once the access token is due for refresh, refreshed (a refused refresh raises)."""
+        while True:
+            remaining = self.api.seconds_until_refresh()
+            if remaining is None:
+                raise SessionExpired("signed out")
+            if remaining <= 0:
+                await self.api.fresh_access_token()
+                return
+            await asyncio.sleep(min(remaining, self.renewal_check))
 
     async def _catch_up(self, listener: asyncio.Task) -> None:
         try:

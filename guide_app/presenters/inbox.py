@@ -72,6 +72,7 @@ class InboxPresenter(Presenter):
         self.banner = ""
         self.offline = False
         self.task_listeners: list[Callable[[dict], None]] = []  # other screens showing the same tasks
+        self.removal_listeners: list[Callable[[str], None]] = []  # told when a task is given away from her
         self.live = LiveTasks(
             api,
             LiveHandlers(
@@ -114,13 +115,17 @@ class InboxPresenter(Presenter):
         """After a (re)connect: what changed while the socket was down. Offline propagates (retry)."""
         newest = self.newest_change()
         if newest is None:
-            tasks = await self._pages({"status": ACTIVE})
+            tasks, removed = await self._pages({"status": ACTIVE}), []
         else:
-            tasks = await self._pages({"updatedAfter": (newest - CATCH_UP_OVERLAP).isoformat()})
-        for task in tasks:
-            self._merge(task, announce=True)
+            since = (newest - CATCH_UP_OVERLAP).isoformat()
+            tasks = await self._pages({"updatedAfter": since})
+            removed = (await self.api.query("MyRemovedTaskIds", {"updatedAfter": since}))["myRemovedTaskIds"]
         if self.offline:
             self.offline, self.message = False, ""
+        for task in tasks:
+            self._merge(task, announce=True)
+        for task_id in removed:
+            self._remove(task_id)
         self.changed()
 
     async def _pages(self, variables: dict) -> list[dict]:
@@ -140,12 +145,18 @@ class InboxPresenter(Presenter):
 
     async def on_live_event(self, kind: str, task: dict) -> None:
         if kind == "REMOVED":
-            self.tasks.pop(task["id"], None)
+            self._remove(task["id"])
         else:
             self._merge(task, announce=True)
-        for listener in self.task_listeners:
-            listener(task)
+            for listener in self.task_listeners:
+                listener(task)
         self.changed()
+
+    def _remove(self, task_id: str) -> None:
+        """Given to someone else: out of her list, and out of any screen showing it."""
+        self.tasks.pop(task_id, None)
+        for listener in self.removal_listeners:
+            listener(task_id)
 
     async def went_offline(self, reason: str) -> None:
         self.offline = True

@@ -34,6 +34,7 @@ class SessionPresenter(Presenter):
         self.signin = SignInPresenter(api, self._signed_in)
         self.inbox = InboxPresenter(api, notifier, self.session_expired, clock=clock, backoff=backoff)
         self.inbox.task_listeners.append(self._forward_to_reception)
+        self.inbox.removal_listeners.append(self._task_given_away)
         self.reception: ReceptionPresenter | None = None
         self.customer: CustomerPresenter | None = None
 
@@ -48,6 +49,14 @@ class SessionPresenter(Presenter):
     def _forward_to_reception(self, task: dict) -> None:
         if self.reception is not None:
             self.reception.apply(task)
+
+    def _task_given_away(self, task_id: str) -> None:
+        """Her open reception closes when its task is given to someone else (no live buttons left)."""
+        if self.reception is not None and self.reception.task_id == task_id:
+            self.reception = None
+            if self.screen == "reception":
+                self.inbox.message = _("This task was given to another guide.")
+                self._show("inbox")
 
     async def start(self) -> None:
         """Resume a session kept on the device, else show sign-in."""

@@ -413,17 +413,21 @@ async def test_a_new_high_priority_task_alerts_her_once_and_an_older_copy_change
     assert presenter.banner == ""
 
 
-async def test_a_removed_task_leaves_the_inbox_and_other_screens_hear_of_every_event():
+async def test_a_removed_task_leaves_the_inbox_and_the_screens_showing_it_hear_of_it():
     heard: list[dict] = []
+    removed: list[str] = []
     presenter, _notifier = inbox(FakeApi())
     presenter.task_listeners.append(heard.append)
+    presenter.removal_listeners.append(removed.append)
     await presenter.on_live_event("CREATED", inbox_task(1, TODAY_15))
     await presenter.on_live_event("REMOVED", inbox_task(1, TODAY_15))
-    assert presenter.tasks == {} and [t["id"] for t in heard] == ["T1", "T1"]
+    assert presenter.tasks == {} and [t["id"] for t in heard] == ["T1"] and removed == ["T1"]
 
 
 async def test_catching_up_asks_from_a_little_before_the_newest_change_and_clears_offline():
-    api = FakeApi(MyTaskList=[page(inbox_task(2, TODAY_16, priority="HIGH"))])
+    api = FakeApi(
+        MyTaskList=[page(inbox_task(2, TODAY_16, priority="HIGH"))], MyRemovedTaskIds=[{"myRemovedTaskIds": []}]
+    )
     presenter, notifier = inbox(api)
     presenter.apply(inbox_task(1, TODAY_15, updated="2026-12-07T06:00:05+00:00"))
     await presenter.went_offline("socket closed")
@@ -431,8 +435,20 @@ async def test_catching_up_asks_from_a_little_before_the_newest_change_and_clear
     await presenter.catch_up()
     [asked] = api.asked("MyTaskList")
     assert asked["updatedAfter"] == "2026-12-07T06:00:00+00:00"  # five seconds of overlap
+    assert api.asked("MyRemovedTaskIds") == [{"updatedAfter": "2026-12-07T06:00:00+00:00"}]
     assert set(presenter.tasks) == {"T1", "T2"} and not presenter.offline
     assert len(notifier.shown) == 1  # the task that came in while she was offline
+
+
+async def test_catching_up_drops_the_tasks_given_away_meanwhile():
+    api = FakeApi(MyTaskList=[page()], MyRemovedTaskIds=[{"myRemovedTaskIds": ["T1"]}])
+    presenter, _notifier = inbox(api)
+    removed: list[str] = []
+    presenter.removal_listeners.append(removed.append)
+    presenter.apply(inbox_task(1, TODAY_15))
+    presenter.apply(inbox_task(2, TODAY_16))
+    await presenter.catch_up()
+    assert set(presenter.tasks) == {"T2"} and removed == ["T1"]
 
 
 async def test_a_refresh_without_a_network_marks_the_inbox_offline_and_keeps_its_tasks():

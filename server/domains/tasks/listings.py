@@ -28,12 +28,14 @@ def my_task_listing(
 def my_removed_task_ids(actor: Actor, updated_after: datetime) -> SelectOfScalar[int]:
     """Tasks the actor held once that changed after ``updated_after`` and are no longer hers: given to
     another guide or back to the store queue (the catch-up's removals, as REMOVED events say live)."""
-    held_once = select(TaskHistory.task_id).where(TaskHistory.assignee_id == actor.id)
+    held = TaskHistory.task_id  # her history rows, through ix_task_history_assignee_task
     return (
-        select(Task.id)
-        .where(col(Task.id).in_(held_once), Task.updated_at > updated_after)
+        select(held)
+        .distinct()
+        .join(Task, col(Task.id) == held)
+        .where(TaskHistory.assignee_id == actor.id, Task.updated_at > updated_after)
         .where(or_(col(Task.assignee_id).is_(None), Task.assignee_id != actor.id))
-        .order_by(col(Task.id))
+        .order_by(col(held))
     )
 
 
