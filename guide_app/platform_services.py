@@ -8,23 +8,37 @@ log = logging.getLogger("guide_app")
 
 
 class PlyerNotifier:
-    """Notifies and vibrates on Android (and notifies on desktops with a notification service)."""
+    """Notifies and vibrates on Android (and notifies on desktops with a notification service).
+
+    Where the platform has neither, the in-app banner is all there is: that is said once in the log,
+    not at every task.
+    """
 
     def __init__(self, app_name: str = "IRS") -> None:
         self.app_name = app_name
+        self.unavailable: set[str] = set()  # what this platform turned out not to have
 
     def notify(self, title: str, message: str) -> None:
-        try:
+        def show() -> None:
             from plyer import notification
 
             notification.notify(title=title, message=message, app_name=self.app_name, timeout=10)
-        except Exception as error:
-            log.info("no system notification here: %s", error)
+
+        self._try("system notification", show)
 
     def vibrate(self) -> None:
-        try:
+        def buzz() -> None:
             from plyer import vibrator
 
             vibrator.vibrate(0.6)
-        except Exception as error:
-            log.info("no vibration here: %s", error)
+
+        self._try("vibration", buzz)
+
+    def _try(self, what: str, action) -> None:
+        if what in self.unavailable:
+            return
+        try:
+            action()
+        except Exception as error:  # plyer raises NotImplementedError, ImportError or its backend's errors
+            self.unavailable.add(what)
+            log.info("no %s here (the in-app banner remains): %s", what, error)

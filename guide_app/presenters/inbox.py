@@ -19,6 +19,14 @@ from .notifier import Notifier
 ACTIVE = ["OPEN", "ACKNOWLEDGED", "IN_PROGRESS"]
 FILTERS = {"all": N_("All"), "today": N_("Today"), "open": N_("Open"), "escalated": N_("Escalated")}
 PAGE_SIZE = 100
+# What raises a notification, by the live event's kind: (title, banner with {customer} and {slot}).
+ALERTS = {
+    "NEW_HIGH": (N_("New high-priority task"), N_("New livestream customer: {customer}, {slot}")),
+    "CREATED": (N_("New task"), N_("New customer: {customer}, {slot}")),
+    "REASSIGNED": (N_("A task was handed to you"), N_("Handed to you: {customer}, {slot}")),
+    "ESCALATED": (N_("A task was handed to you"), N_("Handed to you: {customer}, {slot}")),
+    "REMINDER": (N_("Customer arriving soon"), N_("Arriving soon: {customer}, {slot}")),
+}
 # Catch-up asks from a little before the newest change it saw: replicas' clocks differ slightly,
 # and several changes can share one instant. Tasks are merged by id, so overlap costs nothing.
 CATCH_UP_OVERLAP = timedelta(seconds=5)
@@ -68,6 +76,7 @@ class InboxPresenter(Presenter):
         self.notifier = notifier
         self.clock = clock
         self.tasks: dict[str, dict] = {}
+        self._alerted: set[tuple[str, str, str]] = set()  # (task id, kind, updatedAt): events come at least once
         self.filter = "all"
         self.banner = ""
         self.offline = False
@@ -93,6 +102,7 @@ class InboxPresenter(Presenter):
     async def stop(self) -> None:
         await self.live.stop()
         self.tasks.clear()
+        self._alerted.clear()
         self.banner = self.message = ""
 
     # --- loading -----------------------------------------------------------------------------------
@@ -123,7 +133,10 @@ class InboxPresenter(Presenter):
         if self.offline:
             self.offline, self.message = False, ""
         for task in tasks:
-            self._merge(task, announce=True)
+            new = task["id"] not in self.tasks
+            self._merge(task)
+            if new and task["status"] in ACTIVE:  # came in while she was offline
+                self._alert("CREATED", task)
         for task_id in removed:
             self._remove(task_id)
         self.changed()
@@ -147,7 +160,10 @@ class InboxPresenter(Presenter):
         if kind == "REMOVED":
             self._remove(task["id"])
         else:
-            self._merge(task, announce=True)
+            new = task["id"] not in self.tasks
+            self._merge(task)
+            if kind in ALERTS and (new or kind != "CREATED"):
+                self._alert(kind, task)
             for listener in self.task_listeners:
                 listener(task)
         self.changed()
@@ -162,18 +178,24 @@ class InboxPresenter(Presenter):
         self.offline = True
         self.changed()
 
-    def _merge(self, task: dict, *, announce: bool) -> None:
+    def _merge(self, task: dict) -> None:
         known = self.tasks.get(task["id"])
         if known is not None and parse_instant(known["updatedAt"]) > parse_instant(task["updatedAt"]):
             return  # an older copy (delivery is at least once, and not ordered across catch-up and socket)
         self.tasks[task["id"]] = task
-        if known is None and announce and task["priority"] == "HIGH" and task["status"] == "OPEN":
-            self._alert(task)
 
-    def _alert(self, task: dict) -> None:
+    def _alert(self, kind: str, task: dict) -> None:
+        """The banner, a system notification and a vibration; once per piece of news."""
+        if kind == "CREATED" and task["priority"] == "HIGH":
+            kind = "NEW_HIGH"
+        news = (task["id"], kind, task["updatedAt"])
+        if news in self._alerted:
+            return
+        self._alerted.add(news)
+        title, banner = ALERTS[kind]
         row = task_row(task)
-        self.banner = _("New livestream customer: {customer}, {slot}").format(customer=row.customer, slot=row.slot)
-        self.notifier.notify(_("New high-priority task"), self.banner)
+        self.banner = _(banner).format(customer=row.customer, slot=row.slot)
+        self.notifier.notify(_(title), self.banner)
         self.notifier.vibrate()
 
     def dismiss_banner(self) -> None:
@@ -215,7 +237,7 @@ class InboxPresenter(Presenter):
             self.message = user_errors_message(payload["errors"])
             self.changed()
             return self.tasks.get(task_id, {}).get("status") == "ACKNOWLEDGED"  # a retry that had landed
-        self._merge(payload["task"], announce=False)
+        self._merge(payload["task"])
         self.message = ""
         self.changed()
         return True
@@ -228,9 +250,9 @@ class InboxPresenter(Presenter):
         if task is None:
             self.tasks.pop(task_id, None)
         else:
-            self._merge(task, announce=False)
+            self._merge(task)
 
     def apply(self, task: dict) -> None:
         """A change made elsewhere in the app (the reception screen)."""
-        self._merge(task, announce=False)
+        self._merge(task)
         self.changed()

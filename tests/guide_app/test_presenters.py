@@ -475,3 +475,44 @@ async def test_an_acknowledgement_of_a_task_gone_elsewhere_drops_it():
     presenter.apply(inbox_task(1, TODAY_15))
     assert await presenter.acknowledge("T1") is False
     assert presenter.tasks == {}
+
+
+async def test_every_new_task_hand_over_and_reminder_raises_a_notification_once():
+    presenter, notifier = inbox(FakeApi())
+    plain = inbox_task(1, TODAY_15)
+    await presenter.on_live_event("CREATED", plain)
+    await presenter.on_live_event("CREATED", plain)  # delivered twice
+    await presenter.on_live_event("UPDATED", {**plain, "status": "ACKNOWLEDGED"})  # not news
+    handed = inbox_task(2, TODAY_16, updated="2026-12-07T06:20:00+00:00")
+    await presenter.on_live_event("REASSIGNED", handed)
+    await presenter.on_live_event("REMINDER", {**plain, "status": "ACKNOWLEDGED"})
+    assert [title for title, _ in notifier.shown] == ["新任务", "有任务转给了你", "顾客即将到店"]
+    assert notifier.vibrations == 3
+    assert presenter.banner.startswith("即将到店：顾客1")
+
+
+async def test_a_task_escalated_to_her_is_announced_as_handed_over():
+    presenter, notifier = inbox(FakeApi())
+    await presenter.on_live_event("ESCALATED", inbox_task(3, TODAY_15))
+    assert notifier.shown == [("有任务转给了你", presenter.banner)] and presenter.banner.startswith("转给你的任务")
+
+
+@pytest.mark.filterwarnings("ignore:.*(dbus|notify-send).*:UserWarning")  # plyer looking for a Linux backend
+def test_without_system_notifications_the_app_says_so_once_and_carries_on(monkeypatch, caplog):
+    from plyer import notification, vibrator
+
+    from guide_app.platform_services import PlyerNotifier
+
+    def missing(*args, **kwargs):
+        raise NotImplementedError("no usable implementation found")
+
+    monkeypatch.setattr(notification, "notify", missing)
+    monkeypatch.setattr(vibrator, "vibrate", missing)
+    notifier = PlyerNotifier()
+    with caplog.at_level("INFO", logger="guide_app"):
+        for _ in range(3):
+            notifier.notify("新任务", "新的顾客")
+            notifier.vibrate()
+    said = [r.getMessage() for r in caplog.records if r.name == "guide_app"]
+    assert len(said) == 2 and all(r.exc_info is None for r in caplog.records)
+    assert notifier.unavailable == {"system notification", "vibration"}
