@@ -9,7 +9,7 @@ decided, so a manager can see why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -54,7 +54,7 @@ class _Standing:
     last_assigned: datetime | None
 
 
-async def choose_guide(session: AsyncSession, need: Need, exclude: Sequence[int] = ()) -> Choice:
+async def choose_guide(session: AsyncSession, need: Need, exclude: Collection[int] = ()) -> Choice:
     pool = [g for g in need.candidates if g not in set(exclude)]
     if not pool:
         return Choice(None, "no guide on shift over this slot" + (" besides those tried" if exclude else ""))
