@@ -17,7 +17,7 @@ from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
-from ..common.rows import saved_id
+from ..common.rows import exec_any, saved_id
 from ..common.validation import Validator, not_found
 from ..stores.services import stores_by_ids
 from . import hooks
@@ -220,9 +220,7 @@ async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
         services.where(col(StaffSkillService.staff_id).in_(ids)),
     ).order_by(sa.literal_column("2"))
     skills: dict[int, tuple[list[int], list[int]]] = {staff_id: ([], []) for staff_id in staff_ids}
-    # sqlmodel's exec runs any statement (a UNION here) but its overloads name only selects and DML.
-    rows = (await session.exec(both)).all()  # type: ignore[call-overload]
-    for staff_id, target, kind in rows:
+    for staff_id, target, kind in (await exec_any(session, both)).all():
         skills[staff_id][0 if kind == "category" else 1].append(target)
     return skills
 
