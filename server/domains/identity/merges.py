@@ -50,9 +50,8 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     assert root is not None, "a merge's survivor_id is a foreign key to a person"
     root_id = saved_id(root)
     await session.refresh(merge, with_for_update=True)  # two admins splitting it at once: one wins
-    await session.exec(
-        select(Person.id).where(col(Person.id) == merge.merged_id).with_for_update()
-    )  # she gets ids back
+    # She gets ids back: lock her row too.
+    await session.exec(select(Person.id).where(col(Person.id) == merge.merged_id).with_for_update())
     if merge.undone_at is not None:
         raise DomainError.single(Code.MERGE_ALREADY_UNDONE, "this merge was already split", ("mergeId",))
     leaving = await merged_subtree(session, merge.merged_id)

@@ -490,7 +490,7 @@ async def previous_assignees(session: AsyncSession, task_id: int) -> set[int]:
         .where(TaskHistory.task_id == task_id, col(TaskHistory.assignee_id).is_not(None))
         .distinct()
     )
-    return {assignee_id for assignee_id in rows.all() if assignee_id is not None}  # none is: see the WHERE
+    return {assignee_id for assignee_id in rows.all() if assignee_id is not None}  # the WHERE drops NULLs already
 
 
 async def escalate(session: AsyncSession, task: Task, choice: Choice, policy: TaskPolicy, now: datetime) -> None:
