@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, overload
 
 
 class Clock(Protocol):
@@ -19,6 +19,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def aggregate_time(moment: datetime | str) -> datetime: ...
+@overload
+def aggregate_time(moment: None) -> None: ...
+@overload
+def aggregate_time(moment: datetime | str | None) -> datetime | None: ...
 def aggregate_time(moment: datetime | str | None) -> datetime | None:
     """A UTC timestamp from an aggregate (min/max), which bypasses the column type: SQLite hands
     back naive UTC text."""

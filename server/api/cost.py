@@ -12,7 +12,7 @@ fragments is counted in time linear in its length.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import (
@@ -21,6 +21,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -117,7 +118,7 @@ class _Counter:
         if isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
             return self.selections(
-                selection.selection_set, self.schema.get_type(condition.name.value) if condition else parent, page
+                selection.selection_set, self.schema.type_map[condition.name.value] if condition else parent, page
             )
         if isinstance(selection, FragmentSpreadNode):
             return self._spread(selection.name.value, page)
@@ -128,7 +129,7 @@ class _Counter:
         if key not in self._fragment_costs:
             fragment = self.fragments[name]
             self._fragment_costs[key] = self.selections(
-                fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value), page
+                fragment.selection_set, self.schema.type_map[fragment.type_condition.name.value], page
             )
         return self._fragment_costs[key]
 
@@ -136,7 +137,8 @@ class _Counter:
         name = node.name.value
         if name.startswith("__"):
             return 0
-        field = parent.fields[name]  # the document is valid: validation ran first
+        # The document is valid (validation ran first): a field is selected on an object or interface.
+        field = cast("GraphQLObjectType | GraphQLInterfaceType", parent).fields[name]
         named = get_named_type(field.type)
         weight, assumed_size = _WEIGHTS.of(field)
         composite = is_composite_type(named)
@@ -175,6 +177,8 @@ def document_cost(schema: GraphQLSchema, document, operation_name: str | None, v
     if operation is None:
         return 0
     root = schema.get_root_type(operation.operation)
+    if root is None:  # validation refuses an operation type the schema lacks (ours has all three)
+        return 0
     return _Counter(schema, fragments, variables or {}).selections(operation.selection_set, root)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -250,8 +250,8 @@ class GraphQLHTTPEndpoint:
                 raise RequestError("mutations are sent with POST", 405, {"Allow": "POST"}) from None
             raise RequestError("subscriptions are served over WebSocket (graphql-transport-ws) at this path") from None
         except CannotGetOperationTypeError:
-            error = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; set operationName")
-            return self._request_error(media_type, [error.formatted])
+            missing = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; set operationName")
+            return self._request_error(media_type, [missing.formatted])
         if _is_request_error(result):
             return self._request_error(media_type, [e.formatted for e in result.errors])
         body: dict[str, Any] = {"data": result.data}
@@ -261,12 +261,12 @@ class GraphQLHTTPEndpoint:
             body["extensions"] = result.extensions
         return JSONResponse(body, media_type=media_type)
 
-    def _request_error(self, media_type: str, errors: list[dict]) -> Response:
+    def _request_error(self, media_type: str, errors: Sequence[Mapping[str, Any]]) -> Response:
         status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
         return self._errors_response(media_type, errors, status)
 
     @staticmethod
     def _errors_response(
-        media_type: str, errors: list[dict], status: int, headers: dict[str, str] | None = None
+        media_type: str, errors: Sequence[Mapping[str, Any]], status: int, headers: dict[str, str] | None = None
     ) -> Response:
         return JSONResponse({"errors": errors}, status_code=status, media_type=media_type, headers=headers)

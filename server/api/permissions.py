@@ -40,7 +40,7 @@ class IsAuthenticatedDirective:
     description="The field needs a staff member with one of these roles.",
 )
 class HasRoleDirective:
-    roles: list[Role] = strawberry.field(description="Any one of these roles may call the field.")
+    roles: list[RoleValue] = strawberry.field(description="Any one of these roles may call the field.")
 
 
 @strawberry.schema_directive(
@@ -65,7 +65,8 @@ class HasRole(BasePermission):
     def __init__(self, *roles: RoleValue) -> None:
         self.roles = roles
         self.message = f"requires one of {', '.join(r.value for r in roles)}"
-        self._schema_directive = HasRoleDirective(roles=list(roles))
+        # strawberry reads an instance's own directive first but types the attribute ClassVar.
+        self._schema_directive = HasRoleDirective(roles=list(roles))  # type: ignore[misc]
 
     async def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
         actor = await info.context.viewer()
@@ -83,7 +84,7 @@ class StoreScope(BasePermission):
     def __init__(self, argument: str = "store_id", type_name: str = "Store") -> None:
         self.argument = argument
         self.type_name = type_name
-        self._schema_directive = StoreScopeDirective(argument=strawberry_name(argument))
+        self._schema_directive = StoreScopeDirective(argument=strawberry_name(argument))  # type: ignore[misc]
 
     async def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
         actor = await info.context.viewer()

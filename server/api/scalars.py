@@ -102,8 +102,8 @@ BOUNDED_DATE = ScalarDefinition(
 
 
 def _parse_money_amount(value: object) -> int:
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not whole:
+    fractional = isinstance(value, float) and not value.is_integer()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or fractional:
         raise _refused(f'MoneyAmount must be a whole number of minor units, got "{_shown(value)}"')
     if abs(value) > MAX_MONEY_AMOUNT:
         raise _refused(f'"{_shown(value)}" is out of range: MoneyAmount is within ±{MAX_MONEY_AMOUNT}')
@@ -140,4 +140,9 @@ LOCAL_TIME = dataclasses.replace(
     "send no offset.",
 )
 
-SCALAR_MAP = {dt.datetime: AWARE_DATETIME, dt.date: BOUNDED_DATE, dt.time: LOCAL_TIME, MoneyAmount: MONEY_AMOUNT}
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    dt.datetime: AWARE_DATETIME,
+    dt.date: BOUNDED_DATE,
+    dt.time: LOCAL_TIME,
+    MoneyAmount: MONEY_AMOUNT,
+}

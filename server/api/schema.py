@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLNonNull, GraphQLSchema
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -168,7 +168,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The rules are built once: ValidationCache keys on the rule classes, and the
     # limits make a new class per call, so per-operation limits would never hit it.
-    rules = [TextLiteralRule, depth_limit(settings.max_query_depth), alias_limit(settings.max_query_aliases)]
+    rules: list[type[ASTValidationRule]] = [
+        TextLiteralRule,
+        depth_limit(settings.max_query_depth),
+        alias_limit(settings.max_query_aliases),
+    ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Factories: strawberry builds fresh extensions per operation (the caches live at module level).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from json import JSONDecodeError
 from typing import Any
 
@@ -100,12 +101,12 @@ class RevocableConnection(BaseGraphQLTransportWSHandler[Context, None]):
         await super().shutdown()
 
 
-class GraphQLWebSocket(GraphQL):
+class GraphQLWebSocket(GraphQL[Context, None]):
     """Strawberry's ASGI app, used for WebSocket connections only."""
 
     graphql_transport_ws_handler_class = RevocableConnection
 
-    def __init__(self, schema, allowed_origins: list[str] = ()) -> None:
+    def __init__(self, schema, allowed_origins: Sequence[str] = ()) -> None:
         # Strawberry refuses (HTTP 403) a handshake whose Origin is another site unless it is allowed
         # here (cross-site WebSocket hijacking); no Origin (native apps) and the same origin pass.
         super().__init__(

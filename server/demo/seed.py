@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domains.catalog.models import Product, ProductCategory, Service
 from ..domains.common.actor import Role
+from ..domains.common.rows import saved_id
 from ..domains.livestreams.models import Channel, Livestream, LivestreamProduct
 from ..domains.schedule.models import ShiftPattern
 from ..domains.staff.models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
@@ -59,18 +60,18 @@ async def _existing(session: AsyncSession, column) -> set:
 
 async def _seed_catalog(session: AsyncSession, report: SeedReport):
     known = await _existing(session, ProductCategory.code)
-    new = [ProductCategory(code=c, name=n) for c, n in data.CATEGORIES if c not in known]
-    session.add_all(new)
-    report.count("categories", len(new))
+    new_categories = [ProductCategory(code=c, name=n) for c, n in data.CATEGORIES if c not in known]
+    session.add_all(new_categories)
+    report.count("categories", len(new_categories))
     known = await _existing(session, Service.code)
-    new = [Service(code=c, name=n, duration_minutes=m) for c, n, m, _ in data.SERVICES if c not in known]
-    session.add_all(new)
-    report.count("services", len(new))
+    new_services = [Service(code=c, name=n, duration_minutes=m) for c, n, m, _ in data.SERVICES if c not in known]
+    session.add_all(new_services)
+    report.count("services", len(new_services))
     await session.flush()
     categories = {c.code: c for c in (await session.exec(select(ProductCategory))).all()}
     services = {s.code: s for s in (await session.exec(select(Service))).all()}
     known = await _existing(session, Product.sku)
-    new = []
+    new: list[Product] = []
     for code, items in data.PRODUCTS.items():
         for index, (name, yuan) in enumerate(items, start=1):
             sku = f"{code}-{index:02d}"
@@ -79,7 +80,7 @@ async def _seed_catalog(session: AsyncSession, report: SeedReport):
                     Product(
                         sku=sku,
                         name=f"Elegance {name}",
-                        category_id=categories[code].id,
+                        category_id=saved_id(categories[code]),
                         price_amount=yuan * 100,
                         currency="CNY",
                     )
@@ -116,7 +117,7 @@ async def _seed_stores(session: AsyncSession, report: SeedReport, services) -> d
         )
     session.add_all(new)
     await session.flush()
-    session.add_all(StoreService(store_id=s.id, service_id=v.id) for s in new for v in services.values())
+    session.add_all(StoreService(store_id=saved_id(s), service_id=v.id) for s in new for v in services.values())
     report.count("stores", len(new))
     return {s.code: s for s in (await session.exec(select(Store))).all()}
 
@@ -165,9 +166,10 @@ async def _seed_staff(session, report, stores, categories, services, password_ha
     await session.flush()
     service_for = {cat: code for code, _, _, cat in data.SERVICES}
     for staff, skills in rows:
-        session.add_all(StaffSkillCategory(staff_id=staff.id, category_id=categories[c].id) for c in skills)
+        staff_id = saved_id(staff)
+        session.add_all(StaffSkillCategory(staff_id=staff_id, category_id=categories[c].id) for c in skills)
         session.add_all(
-            StaffSkillService(staff_id=staff.id, service_id=services[service_for[c]].id)
+            StaffSkillService(staff_id=staff_id, service_id=services[service_for[c]].id)
             for c in skills
             if c in service_for
         )
@@ -202,7 +204,7 @@ async def _seed_livestream(session, report, staff, now: datetime) -> None:
         team = Team(name="Elegance Live")
         session.add(team)
         await session.flush()
-        session.add_all(TeamMember(team_id=team.id, staff_id=staff[u].id) for u in ("ops1", "ops2"))
+        session.add_all(TeamMember(team_id=saved_id(team), staff_id=staff[u].id) for u in ("ops1", "ops2"))
         report.count("teams", 1)
     exists = (await session.exec(select(Livestream).where(Livestream.title == data.LIVESTREAM_TITLE))).first()
     if exists:
@@ -221,7 +223,7 @@ async def _seed_livestream(session, report, staff, now: datetime) -> None:
     await session.flush()
     products = {p.sku: p for p in (await session.exec(select(Product))).all()}
     session.add_all(
-        LivestreamProduct(livestream_id=livestream.id, product_id=products[sku].id, position=i)
+        LivestreamProduct(livestream_id=saved_id(livestream), product_id=products[sku].id, position=i)
         for i, sku in enumerate(data.LIVESTREAM_SKUS)
     )
     report.count("livestreams", 1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import Clock
@@ -17,6 +17,7 @@ from ...unit_of_work import use_case
 from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
+from ..common.rows import saved_id
 from ..identity import login
 from ..identity.persons import root_person
 from ..identity.policy import IdentityPolicy
@@ -41,7 +42,7 @@ class IssuedTokens:
 
 
 def staff_actor(staff: StaffUser) -> Actor:
-    return Actor(kind=ActorKind.STAFF, id=staff.id, role=Role(staff.role), store_id=staff.store_id)
+    return Actor(kind=ActorKind.STAFF, id=saved_id(staff), role=Role(staff.role), store_id=staff.store_id)
 
 
 async def _issue(
@@ -108,7 +109,7 @@ async def _revoke_family(session: AsyncSession, actor_key: str, family_id: str, 
     """End one session: its refresh tokens, its access tokens and its open sockets, on every replica."""
     await session.exec(
         update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
     _announce_revocation(session, actor_key, family_id, now)
@@ -120,7 +121,7 @@ def _announce_revocation(session: AsyncSession, actor_key: str, family_id: str |
 
 def _session_ended(family_id: str) -> sa.Exists:
     """Whether a session was ended: a revoked refresh token of the family (one probe of a partial index)."""
-    return sa.exists().where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
+    return sa.exists().where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_not(None))
 
 
 def _invalid_refresh() -> DomainError:
@@ -138,13 +139,13 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
     """
     kind, _, raw_id = actor_key.partition(":")
     if kind == ActorKind.CUSTOMER.value:
-        if session_id is not None and (await session.exec(sa.select(_session_ended(session_id)))).one()[0]:
+        if session_id is not None and (await session.exec(select(_session_ended(session_id)))).one():
             return None
         return await _current_customer(session, int(raw_id))
     if kind != ActorKind.STAFF.value:
         return None
     ended = _session_ended(session_id) if session_id is not None else sa.false()
-    row = (await session.exec(select(StaffUser, ended).where(StaffUser.id == int(raw_id)))).first()
+    row = (await session.exec(select(StaffUser, ended).where(col(StaffUser.id) == int(raw_id)))).first()
     if row is None:
         return None
     staff, session_is_over = row
@@ -158,7 +159,7 @@ async def _current_customer(session: AsyncSession, person_id: int) -> Actor | No
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
         return None
-    return Actor(kind=ActorKind.CUSTOMER, id=person.id)
+    return Actor(kind=ActorKind.CUSTOMER, id=saved_id(person))
 
 
 @use_case
@@ -187,7 +188,9 @@ async def refresh_tokens(session: AsyncSession, policy: TokenPolicy, clock: Cloc
         raise _invalid_refresh()
     spent = await session.exec(
         update(RefreshToken)
-        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .where(
+            col(RefreshToken.id) == row.id, col(RefreshToken.used_at).is_(None), col(RefreshToken.revoked_at).is_(None)
+        )
         .values(used_at=now)
     )
     actor = await current_actor(session, row.actor_key)
@@ -223,7 +226,7 @@ async def revoke_sessions(session: AsyncSession, actor_key: str, now: datetime) 
     """
     await session.exec(
         update(RefreshToken)
-        .where(RefreshToken.actor_key == actor_key, RefreshToken.revoked_at.is_(None))
+        .where(col(RefreshToken.actor_key) == actor_key, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
     _announce_revocation(session, actor_key, None, now)

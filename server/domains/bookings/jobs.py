@@ -35,8 +35,9 @@ async def escalate_overdue_tasks(session: AsyncSession, policy: tasks.TaskPolicy
 async def _next_guide(session: AsyncSession, task) -> Choice:
     booking = await session.get(Booking, task.booking_id) if task.booking_id else None
     store = await session.get(Store, task.store_id)
+    assert store is not None, "a task's store_id is a foreign key"
     slot = await slot_of(session, store, booking) if booking else None
-    if slot is None:
+    if booking is None or slot is None:  # no booking, no slot
         return Choice(None, "escalated: the slot is no longer on the store's grid")
     products = (
         await session.exec(select(BookingProduct.product_id).where(BookingProduct.booking_id == booking.id))
@@ -52,7 +53,7 @@ async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) 
     statement = (
         select(Booking)
         .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.slot_end <= now - grace)
-        .order_by(Booking.slot_end)
+        .order_by(col(Booking.slot_end))
         .limit(tasks.CLAIM_BATCH)
     )
     late = list((await session.exec(claim(statement, session))).all())
@@ -84,13 +85,14 @@ async def remind_customers(session: AsyncSession, policy: tasks.TaskPolicy, bran
             Booking.slot_start > now,
             Booking.slot_start <= now + timedelta(minutes=policy.reminder_minutes),
         )
-        .order_by(Booking.slot_start)
+        .order_by(col(Booking.slot_start))
         .limit(tasks.CLAIM_BATCH)
     )
     due = list((await session.exec(claim(statement, session))).all())
     for booking in due:
         booking.customer_reminded_at = now
         store = await session.get(Store, booking.store_id)
+        assert store is not None, "a booking's store_id is a foreign key"
         await queue(
             session,
             booking.person_id,

@@ -25,6 +25,7 @@ from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
+from ..common.rows import saved_id, table_of
 from ..common.validation import not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.models import Person
@@ -62,9 +63,9 @@ async def open_reception(
 ) -> Task:
     """A new booking's RECEPTION task, dispatched to a guide (or the store's queue)."""
     reception = tasks.Reception(
-        booking_id=booking.id,
+        booking_id=saved_id(booking),
         person_id=booking.person_id,
-        store_id=store.id,
+        store_id=saved_id(store),
         slot_start=booking.slot_start,
         from_livestream=booking.livestream_id is not None,
         need=await need_of(session, booking, store, slot, product_ids),
@@ -85,17 +86,17 @@ async def move_reception(
     statement = select(BookingProduct.product_id).where(BookingProduct.booking_id == booking.id)
     products = list((await session.exec(statement)).all())
     need = await need_of(session, booking, store, slot, products)
-    await tasks.move_reception(session, booking.id, need, policy, now, actor_key)
+    await tasks.move_reception(session, saved_id(booking), need, policy, now, actor_key)
 
 
 async def cancel_reception(session: AsyncSession, booking: Booking, actor_key: str, now: datetime) -> None:
     """The booking was cancelled: so is its task."""
-    await tasks.cancel_for_booking(session, booking.id, actor_key, now)
+    await tasks.cancel_for_booking(session, saved_id(booking), actor_key, now)
 
 
 async def close_for_no_show(session: AsyncSession, booking: Booking, now: datetime) -> None:
     """She did not come: her task is cancelled (the booking is marked NO_SHOW by the caller)."""
-    await tasks.cancel_for_no_show(session, booking.id, now)
+    await tasks.cancel_for_no_show(session, saved_id(booking), now)
 
 
 async def need_of(
@@ -105,13 +106,14 @@ async def need_of(
     person = await session.get(Person, booking.person_id)
     products = await products_by_ids(session, product_ids)
     zone = ZoneInfo(store.timezone)
+    store_id = saved_id(store)
     return Need(
-        store_id=store.id,
+        store_id=store_id,
         slot_start=booking.slot_start,
         day_start=datetime.combine(slot.slot.day, time.min, zone).astimezone(UTC),
         day_end=datetime.combine(slot.slot.day + timedelta(days=1), time.min, zone).astimezone(UTC),
         candidates=slot.guide_ids,
-        guide_capacity=(await settings_of(session, store.id)).guide_capacity,
+        guide_capacity=(await settings_of(session, store_id)).guide_capacity,
         relationship_guide_id=person.relationship_guide_id if person else None,
         category_ids=frozenset(p.category_id for p in products.values() if p.category_id),
         service_id=booking.service_id,
@@ -164,7 +166,7 @@ async def check_in(
     if booking is None or (nonce is not None and nonce != booking.qr_nonce):
         raise (_bad_qr("this QR code does not belong to a booking") if nonce else not_found("booking", ("bookingId",)))
     actor.require_store(booking.store_id)
-    table = Booking.__table__
+    table = table_of(Booking)
     moved = await session.exec(
         sa.update(table)
         .where(
@@ -195,7 +197,7 @@ async def check_in(
         ),
         now,
     )
-    await tasks.start_for_booking(session, booking.id, actor, now)
+    await tasks.start_for_booking(session, saved_id(booking), actor, now)
     return booking
 
 
@@ -209,7 +211,7 @@ async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, 
     """
     task = await tasks.complete(session, actor, task_id, now)
     if task.booking_id is not None:
-        table = Booking.__table__
+        table = table_of(Booking)
         moved = await session.exec(
             sa.update(table)
             .where(table.c.id == task.booking_id, table.c.status == BookingStatus.CHECKED_IN.value)
@@ -266,4 +268,4 @@ def _bad_qr(message: str) -> DomainError:
 
 
 def qr_token_of(booking: Booking, tokens: TokenPolicy) -> str:
-    return qr.encode(tokens, booking.id, booking.qr_nonce, booking.slot_end)
+    return qr.encode(tokens, saved_id(booking), booking.qr_nonce, booking.slot_end)

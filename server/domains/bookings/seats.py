@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.dialect import increment_below, lock_counter
 from ..common.errors import DomainError
+from ..common.rows import table_of
 from .errors import BookingErrorCode as Code
 from .models import (
     HOLDING_STATUSES,
@@ -74,7 +75,7 @@ async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, 
 
 
 async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:
-    ledger = SlotLedger.__table__
+    ledger = table_of(SlotLedger)
     await session.exec(
         sa.update(ledger)
         .where(ledger.c.store_id == store_id, ledger.c.slot_start == slot_start, ledger.c.booked > 0)
@@ -83,7 +84,7 @@ async def release_seat(session: AsyncSession, store_id: int, slot_start: datetim
 
 
 async def release_customer_place(session: AsyncSession, person_id: int) -> None:
-    counter = CustomerBookingCount.__table__
+    counter = table_of(CustomerBookingCount)
     await session.exec(
         sa.update(counter)
         .where(counter.c.person_id == person_id, counter.c.upcoming > 0)

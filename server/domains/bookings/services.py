@@ -21,6 +21,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
+from ..common.rows import saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_relationship
@@ -106,6 +107,7 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
     store = await session.get(Store, request.store_id)
     if store is None or not store.active:
         raise not_found("store", ("storeId",))
+    store_id = saved_id(store)
     livestream = None
     if request.livestream_id is not None:
         livestream = await session.get(Livestream, request.livestream_id)
@@ -115,7 +117,7 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
         service = (await services_by_ids(session, [request.service_id])).get(request.service_id)
         if service is None or not service.active:
             check.add(Common.NOT_FOUND, "service not found", ("serviceId",))
-        elif request.service_id not in (await service_ids_by_store(session, [store.id])).get(store.id, []):
+        elif request.service_id not in (await service_ids_by_store(session, [store_id])).get(store_id, []):
             check.add(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("serviceId",))
     products = set(request.product_ids)
     if products and len(await products_by_ids(session, list(products))) != len(products):
@@ -137,7 +139,7 @@ async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: 
     slot = next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == slot_start), None)
     if slot is None:
         raise DomainError.single(Code.SLOT_NOT_ALIGNED, "slotStart is not the start of a slot", path)
-    settings = await settings_of(session, store.id)
+    settings = await settings_of(session, saved_id(store))
     if slot_start < now + timedelta(minutes=settings.lead_minutes):
         raise DomainError.single(
             Code.SLOT_TOO_SOON, f"slots close {settings.lead_minutes} minutes before they start", path
@@ -172,19 +174,20 @@ async def create_booking(
             retry_after=limited.retry_after,
         ) from None
     store, livestream = await _check_references(session, request)
+    person_id, store_id = saved_id(person), saved_id(store)
 
     async def create() -> Booking:
         slot = await _slot(session, store, request.slot_start, now)
-        await take_customer_place(session, person.id)  # locks her counter row
-        await take_seat(session, store.id, slot.slot.start, slot.capacity)
+        await take_customer_place(session, person_id)  # locks her counter row
+        await take_seat(session, store_id, slot.slot.start, slot.capacity)
         # After the seat: in a surge at one slot most attempts stop at SLOT_FULL without this read.
-        await refuse_overlap(session, person.id, slot.slot.start, slot.slot.end)
+        await refuse_overlap(session, person_id, slot.slot.start, slot.slot.end)
         source = (
             BookingSource.STAFF if actor.is_staff else BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT
         )
         booking = Booking(
-            person_id=person.id,
-            store_id=store.id,
+            person_id=person_id,
+            store_id=store_id,
             slot_start=slot.slot.start,
             slot_end=slot.slot.end,
             status=BookingStatus.CONFIRMED.value,
@@ -199,7 +202,9 @@ async def create_booking(
         )
         session.add(booking)
         await session.flush()
-        session.add_all([BookingProduct(booking_id=booking.id, product_id=p) for p in sorted(set(request.product_ids))])
+        session.add_all(
+            [BookingProduct(booking_id=saved_id(booking), product_id=p) for p in sorted(set(request.product_ids))]
+        )
         await _record_booking_event(session, booking, request, now)
         await open_reception(session, booking, store, slot, sorted(set(request.product_ids)), policy, now)
         _announce_booking(session, booking, store, now)
@@ -210,7 +215,7 @@ async def create_booking(
         actor=actor.key,
         scope=BOOKING_KEY_SCOPE,
         key=idempotency_key,
-        payload=_fingerprint(request, person.id),
+        payload=_fingerprint(request, person_id),
         create=create,
         model=Booking,
     )
@@ -292,7 +297,9 @@ async def bookings_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int
 
 async def product_ids_by_booking(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
     rows = await session.exec(
-        select(BookingProduct).where(col(BookingProduct.booking_id).in_(list(ids))).order_by(BookingProduct.product_id)
+        select(BookingProduct)
+        .where(col(BookingProduct.booking_id).in_(list(ids)))
+        .order_by(col(BookingProduct.product_id))
     )
     result: dict[int, list[int]] = {i: [] for i in ids}
     for row in rows:
@@ -316,15 +323,13 @@ async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
     merged = sorted(root_of)
     if not await _any_booking_by(session, merged):
         return
+    bookings, counter = table_of(Booking), table_of(CustomerBookingCount)
     for old, new in root_of.items():
-        await session.exec(
-            sa.update(Booking.__table__).where(Booking.__table__.c.person_id == old).values(person_id=new)
-        )
+        await session.exec(sa.update(bookings).where(bookings.c.person_id == old).values(person_id=new))
         moved = await session.get(CustomerBookingCount, old)
         if moved is None or not moved.upcoming:
             continue
         await session.exec(insert_ignore(session, CustomerBookingCount, {"person_id": new, "upcoming": 0}))
-        counter = CustomerBookingCount.__table__
         await session.exec(
             sa.update(counter).where(counter.c.person_id == new).values(upcoming=counter.c.upcoming + moved.upcoming)
         )
@@ -335,7 +340,7 @@ async def follow_merges(session: AsyncSession, root_of: dict[int, int]) -> None:
 async def forget_free_text(session: AsyncSession, person_ids: Collection[int], now: datetime) -> None:
     """An erased customer's bookings keep their facts (store, slot, state), not what was written about
     them: her note and the reason given when one was cancelled."""
-    table = Booking.__table__
+    table = table_of(Booking)
     await session.exec(
         sa.update(table).where(is_in(session, table.c.person_id, person_ids)).values(note="", cancel_reason=None)
     )
@@ -364,15 +369,16 @@ async def reschedule_booking(
     if slot_start == booking.slot_start:
         return booking
     store = await session.get(Store, booking.store_id)
+    assert store is not None, "a booking's store_id is a foreign key"
     slot = await _slot(session, store, slot_start, now)
     await hold_customer(session, booking.person_id)
     await refuse_overlap(session, booking.person_id, slot.slot.start, slot.slot.end, moving=booking.id)
     old_start = booking.slot_start
     for start in sorted([old_start, slot.slot.start]):
         if start == old_start:
-            await release_seat(session, store.id, old_start)
+            await release_seat(session, booking.store_id, old_start)
         else:
-            await take_seat(session, store.id, start, slot.capacity)
+            await take_seat(session, booking.store_id, start, slot.capacity)
     await withdraw(session, reminder_key(booking))  # a reminder of the old time must not go out now
     booking.slot_start, booking.slot_end, booking.updated_at = slot.slot.start, slot.slot.end, now
     booking.customer_reminded_at = None  # she is reminded of the new time

@@ -14,6 +14,7 @@ from ..common.dialect import is_in
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
+from ..common.rows import saved_id
 from ..common.validation import Validator, not_found
 from ..schedule.services import (
     MAX_DAYS_ASKED,
@@ -65,6 +66,10 @@ class SlotsAsked:
     days: Sequence[date]
     now: datetime
 
+    @property
+    def store_id(self) -> int:
+        return saved_id(self.store)
+
 
 async def available_slots(
     session: AsyncSession, store_id: int, first_day, last_day, service_id: int | None, now: datetime
@@ -82,6 +87,7 @@ async def available_slots(
     refusal = _slots_refusal(store, service_id, offered)
     if refusal:
         raise refusal
+    assert store is not None, "_slots_refusal refuses a missing store"
     [slots] = await open_slots(session, [SlotsAsked(store, days_between(first_day, last_day), now)])
     return slots
 
@@ -91,7 +97,7 @@ def _slots_refusal(store: Store | None, service_id: int | None, offered: Mapping
     asked for is not one it offers."""
     if store is None or not store.active:
         return not_found("store", ("storeId",))
-    if service_id is not None and service_id not in offered.get(store.id, []):
+    if service_id is not None and service_id not in offered.get(saved_id(store), []):
         return DomainError.single(Code.SERVICE_NOT_OFFERED, "this store does not offer the service", ("serviceId",))
     return None
 
@@ -103,16 +109,16 @@ async def open_slots(session: AsyncSession, asks: Sequence[SlotsAsked]) -> list[
         return []
     days_by_store: dict[int, set[date]] = defaultdict(set)
     for ask in asks:
-        days_by_store[ask.store.id].update(ask.days)
-    stores = {ask.store.id: ask.store for ask in asks}
+        days_by_store[ask.store_id].update(ask.days)
+    stores = {ask.store_id: ask.store for ask in asks}
     capacities = await slot_capacities_by_store(
         session, [(store, sorted(days_by_store[store_id])) for store_id, store in stores.items()]
     )
     settings = await settings_by_store(session, list(stores))
-    bookable = [_bookable(capacities[ask.store.id], ask, settings[ask.store.id].lead_minutes) for ask in asks]
+    bookable = [_bookable(capacities[ask.store_id], ask, settings[ask.store_id].lead_minutes) for ask in asks]
     taken = await seats_taken_by_store(session, _starts_by_store(asks, bookable))
     return [
-        [OpenSlot(s, max(s.capacity - taken.get((ask.store.id, s.slot.start), 0), 0)) for s in slots]
+        [OpenSlot(s, max(s.capacity - taken.get((ask.store_id, s.slot.start), 0), 0)) for s in slots]
         for ask, slots in zip(asks, bookable, strict=False)
     ]
 
@@ -126,7 +132,7 @@ def _starts_by_store(asks: Sequence[SlotsAsked], slots: Sequence[Sequence[SlotCa
     """The slots whose seats taken matter: those with any seat (the others have none left whatever)."""
     starts: dict[int, set[datetime]] = defaultdict(set)
     for ask, store_slots in zip(asks, slots, strict=False):
-        starts[ask.store.id].update(s.slot.start for s in store_slots if s.capacity > 0)
+        starts[ask.store_id].update(s.slot.start for s in store_slots if s.capacity > 0)
     return starts
 
 
@@ -146,7 +152,7 @@ async def next_free_slots(
     the store's slots cannot be asked for, as :func:`available_slots` would raise it. A few statements a
     window whatever the number of stores."""
     stores = await rows_by_id(session, Store, [ask.store_id for ask in asks])
-    found: dict[FreeSlotAsked, OpenSlot | DomainError | None] = await _refusals(session, asks, stores)
+    found: dict[FreeSlotAsked, OpenSlot | DomainError | None] = dict(await _refusals(session, asks, stores))
     pending = [ask for ask in asks if ask not in found]
     for first, last in NEXT_SLOT_WINDOWS:
         windows = [_window(stores[ask.store_id], ask.now, first, last) for ask in pending]

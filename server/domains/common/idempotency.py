@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...clock import utcnow
 from ...columns import utc_field
 from .errors import CommonErrorCode, DomainError
+from .rows import Identified, saved_id
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -30,7 +31,7 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: Any = utc_field(default_factory=utcnow)
 
 
-Created = TypeVar("Created", bound=SQLModel)
+Created = TypeVar("Created", bound=Identified)
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -111,7 +112,7 @@ async def _create_and_record(
 ) -> Created:
     created = await create()
     if record is not None:
-        record.result_id = created.id
+        record.result_id = saved_id(created)
         session.add(record)
     await session.flush()
     return created
@@ -120,7 +121,11 @@ async def _create_and_record(
 async def _first_result(
     session: AsyncSession, model: type[Created], record: IdempotencyRecord, fingerprint: str
 ) -> Created:
-    return await session.get(model, _check_same_request(record, fingerprint))
+    result_id = _check_same_request(record, fingerprint)
+    created = await session.get(model, result_id)
+    if created is None:  # no use case deletes a row created through create_once
+        raise LookupError(f"idempotent result {model.__name__} {result_id} is gone")
+    return created
 
 
 def _as_duplicate(error: IntegrityError, duplicate: DomainError | None) -> Exception:

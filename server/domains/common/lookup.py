@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-Row = TypeVar("Row")
+from .rows import Identified, saved_id
+
+Row = TypeVar("Row", bound=Identified)
 
 
 async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]) -> dict[int, Row]:
@@ -23,12 +25,17 @@ async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]
     missing = [row_id for row_id in set(ids) if row_id not in found]
     if missing:
         rows = await session.exec(select(model).where(col(model.id).in_(missing)))
-        found.update({row.id: row for row in rows})
+        found.update({saved_id(row): row for row in rows})
     return found
 
 
 async def links_by_owner(
-    session: AsyncSession, model: type, owner: str, target: str, owner_ids: Sequence[int], order_by: Any = None
+    session: AsyncSession,
+    model: type[SQLModel],
+    owner: str,
+    target: str,
+    owner_ids: Sequence[int],
+    order_by: Any = None,
 ) -> dict[int, list[int]]:
     """For a link table: owner id -> [target ids], every owner present."""
     statement = select(model).where(col(getattr(model, owner)).in_(list(owner_ids)))

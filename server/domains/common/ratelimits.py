@@ -43,7 +43,11 @@ class Limiter:
 
         pool = ConnectionPool.from_url(redis_url)
         storage = RedisStorage(
-            f"async+{redis_url}", implementation="redispy", key_prefix=key_prefix, connection_pool=pool
+            f"async+{redis_url}",
+            implementation="redispy",
+            key_prefix=key_prefix,
+            # limits passes **options on to redis-py but types them as scalars only.
+            connection_pool=pool,  # type: ignore[arg-type]
         )
         return cls(storage, close=pool.aclose)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 from .errors import CommonErrorCode, DomainError, ErrorCode, Problem
 
@@ -46,6 +46,34 @@ class Validator:
     def ok(self, path: Path) -> bool:
         """True while no problem has been recorded at ``path``."""
         return all(p.field != path for p in self.problems)
+
+    @overload
+    def text(
+        self,
+        path: Path,
+        value: str,
+        *,
+        max_length: int,
+        min_length: int = ...,
+        required: bool = ...,
+        pattern: str | None = ...,
+        pattern_hint: str = ...,
+        multiline: bool = ...,
+    ) -> str: ...
+
+    @overload
+    def text(
+        self,
+        path: Path,
+        value: str | None,
+        *,
+        max_length: int,
+        min_length: int = ...,
+        required: bool = ...,
+        pattern: str | None = ...,
+        pattern_hint: str = ...,
+        multiline: bool = ...,
+    ) -> str | None: ...
 
     def text(
         self,

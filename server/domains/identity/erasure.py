@@ -12,6 +12,7 @@ from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.errors import DomainError
+from ..common.rows import saved_id
 from ..common.validation import not_found
 from . import hooks
 from .errors import IdentityErrorCode as Code
@@ -46,37 +47,40 @@ async def erase_person(
         raise not_found("customer", ("customerId",))
     if person.erased_at is not None:
         raise DomainError.single(Code.PERSON_ERASED, "this customer was already erased", ("customerId",))
-    identifiers = (await session.exec(select(Identifier).where(Identifier.person_id == person.id))).all()
+    root_id = saved_id(person)
+    identifiers = (await session.exec(select(Identifier).where(col(Identifier.person_id) == root_id))).all()
     for identifier in identifiers:
         key = IdentifierKey(IdentifierType(identifier.type), identifier.namespace, identifier.value)
         digest = tombstone_digest(policy.tombstone_salt, key)
-        await session.exec(sa.delete(ErasureTombstone).where(ErasureTombstone.digest == digest))
+        await session.exec(sa.delete(ErasureTombstone).where(col(ErasureTombstone.digest) == digest))
         session.add(ErasureTombstone(digest=digest, erased_at=now))
-    members = await merged_subtree(session, person.id)
+    members = await merged_subtree(session, root_id)
     phones = [i.value for i in identifiers if i.type == IdentifierType.PHONE.value]
-    await session.exec(sa.delete(Identifier).where(Identifier.person_id == person.id))
+    await session.exec(sa.delete(Identifier).where(col(Identifier.person_id) == root_id))
     await session.exec(sa.delete(PersonTrait).where(col(PersonTrait.person_id).in_(members)))
     await session.exec(sa.delete(PersonConsent).where(col(PersonConsent.person_id).in_(members)))
     await session.exec(sa.delete(SmsCode).where(col(SmsCode.phone).in_(phones)))
     await session.exec(sa.delete(SmsThrottle).where(col(SmsThrottle.phone).in_(phones)))
-    await _erase_event_properties(session, person.id)
+    await _erase_event_properties(session, root_id)
     await hooks.forget(session, members, now)  # what she wrote in the domains above (booking notes…)
     await session.exec(update(Person).where(col(Person.id).in_(members)).values(erased_at=now))
-    audit(session, actor.key, "person.erase", f"person:{person.id}", now, identifiers=len(identifiers))
+    audit(session, actor.key, "person.erase", f"person:{root_id}", now, identifiers=len(identifiers))
     await session.refresh(person)
     return person
 
 
 async def _erase_event_properties(session: AsyncSession, person_id: int) -> None:
     """Every event's properties go, but for the facts accounting needs (a purchase's amount)."""
-    purchase = CustomerEvent.type == EventType.POS_PURCHASE.value
+    purchase = col(CustomerEvent.type) == EventType.POS_PURCHASE.value
     await session.exec(
-        update(CustomerEvent).where(CustomerEvent.person_id == person_id, ~purchase).values(properties={})
+        update(CustomerEvent).where(col(CustomerEvent.person_id) == person_id, ~purchase).values(properties={})
     )
     purchases = await session.exec(
-        select(CustomerEvent.id, CustomerEvent.properties).where(CustomerEvent.person_id == person_id, purchase)
+        select(col(CustomerEvent.id), col(CustomerEvent.properties)).where(
+            col(CustomerEvent.person_id) == person_id, purchase
+        )
     )
     for event_id, properties in purchases.all():
         kept = {key: properties[key] for key in ACCOUNTING_PROPERTIES if key in (properties or {})}
         if kept != properties:
-            await session.exec(update(CustomerEvent).where(CustomerEvent.id == event_id).values(properties=kept))
+            await session.exec(update(CustomerEvent).where(col(CustomerEvent.id) == event_id).values(properties=kept))

@@ -73,9 +73,11 @@ async def _known_ids(session: AsyncSession, model, ids: set[int]) -> set[int]:
 async def _check_references(session: AsyncSession, events: list[RawEvent]) -> dict[int, str]:
     """Index of each event naming a livestream, store or product that does not exist -> message."""
     known = {
-        "livestream": await _known_ids(session, Livestream, {e.livestream_id for e in events} - {None}),
-        "store": await _known_ids(session, Store, {e.store_id for e in events} - {None}),
-        "product": await _known_ids(session, Product, {e.product_id for e in events} - {None}),
+        "livestream": await _known_ids(
+            session, Livestream, {e.livestream_id for e in events if e.livestream_id is not None}
+        ),
+        "store": await _known_ids(session, Store, {e.store_id for e in events if e.store_id is not None}),
+        "product": await _known_ids(session, Product, {e.product_id for e in events if e.product_id is not None}),
     }
     problems = {}
     for index, event in enumerate(events):

@@ -56,7 +56,7 @@ async def request_sms_code(
     await session.exec(insert_ignore(session, SmsThrottle, {"phone": number, "last_sent_at": now - RESEND_AFTER}))
     claimed = await session.exec(
         update(SmsThrottle)
-        .where(SmsThrottle.phone == number, SmsThrottle.last_sent_at <= now - RESEND_AFTER)
+        .where(col(SmsThrottle.phone) == number, col(SmsThrottle.last_sent_at) <= now - RESEND_AFTER)
         .values(last_sent_at=now)
     )
     if claimed.rowcount != 1:  # one statement decides, so concurrent requests send one SMS
@@ -124,7 +124,7 @@ async def _count_sms_attempt(
     # Count the attempt before comparing, in one conditional statement: parallel guesses cannot pass the limit.
     counted = await session.exec(
         update(SmsCode)
-        .where(SmsCode.id == latest.id, SmsCode.attempts < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
+        .where(col(SmsCode.id) == latest.id, col(SmsCode.attempts) < MAX_CODE_ATTEMPTS, col(SmsCode.used_at).is_(None))
         .values(attempts=SmsCode.attempts + 1)
     )
     if counted.rowcount != 1:
@@ -138,7 +138,7 @@ async def _accept_sms_code(
     if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code or "")):
         raise DomainError.single(Code.INVALID_CODE, "wrong code", ("smsCode",))
     spent = await session.exec(
-        update(SmsCode).where(SmsCode.id == latest.id, col(SmsCode.used_at).is_(None)).values(used_at=now)
+        update(SmsCode).where(col(SmsCode.id) == latest.id, col(SmsCode.used_at).is_(None)).values(used_at=now)
     )
     if spent.rowcount != 1:
         raise DomainError.single(Code.INVALID_CODE, "this code was already used", ("smsCode",))
@@ -186,7 +186,7 @@ async def customer_login(
             await _accept_sms_code(session, limits, attempt, number, sms_code or "", now)
         identifiers = [RawIdentifier(IdentifierType.PHONE, number)]
     else:
-        identifiers = await _wechat_identifiers(verifiers, wechat_app_id or "", wechat_code)
+        identifiers = await _wechat_identifiers(verifiers, wechat_app_id or "", wechat_code or "")
     event = RawEvent(event_id=uuid.uuid4().hex, type=EventType.CUSTOMER_LOGIN, occurred_at=now, identifiers=identifiers)
     try:
         return await record_event(session, policy, LOGIN_SOURCE, event, now)

@@ -11,6 +11,7 @@ from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.errors import DomainError
+from ..common.rows import saved_id
 from ..common.validation import not_found
 from .errors import IdentityErrorCode as Code
 from .models import (
@@ -29,7 +30,7 @@ async def merged_subtree(session: AsyncSession, person_id: int) -> set[int]:
     members, frontier = {person_id}, [person_id]
     while frontier:
         rows = await session.exec(select(Person.id).where(col(Person.merged_into_id).in_(frontier)))
-        frontier = [r for r in rows.all() if r not in members]
+        frontier = [r for r in rows.all() if r is not None and r not in members]
         members.update(frontier)
     return members
 
@@ -46,13 +47,16 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     if merge is None:
         raise not_found("merge", ("mergeId",))
     root = await locked_root_person(session, merge.survivor_id)
+    assert root is not None, "a merge's survivor_id is a foreign key to a person"
+    root_id = saved_id(root)
     await session.refresh(merge, with_for_update=True)  # two admins splitting it at once: one wins
-    await session.exec(select(Person.id).where(Person.id == merge.merged_id).with_for_update())  # she gets ids back
+    # She gets ids back: lock her row too.
+    await session.exec(select(Person.id).where(col(Person.id) == merge.merged_id).with_for_update())
     if merge.undone_at is not None:
         raise DomainError.single(Code.MERGE_ALREADY_UNDONE, "this merge was already split", ("mergeId",))
     leaving = await merged_subtree(session, merge.merged_id)
     later = await session.exec(
-        select(PersonMerge).where(PersonMerge.id > merge.id, col(PersonMerge.undone_at).is_(None))
+        select(PersonMerge).where(col(PersonMerge.id) > saved_id(merge), col(PersonMerge.undone_at).is_(None))
     )
     for other in later:
         if other.via_home_ids and set(other.via_home_ids) <= leaving and other.merged_id not in leaving:
@@ -64,13 +68,13 @@ async def split_merge(session: AsyncSession, actor: Actor, merge_id: int, now: d
     for model in (Identifier, CustomerEvent):
         await session.exec(
             update(model)
-            .where(model.person_id == root.id, col(model.home_person_id).in_(leaving))
+            .where(col(model.person_id) == root_id, col(model.home_person_id).in_(leaving))
             .values(person_id=merge.merged_id)
         )
-    await session.exec(update(Person).where(Person.id == merge.merged_id).values(merged_into_id=None))
+    await session.exec(update(Person).where(col(Person.id) == merge.merged_id).values(merged_into_id=None))
     merge.undone_at, merge.undone_by = now, actor.key
-    await reproject(session, [root.id, merge.merged_id])
-    audit(session, actor.key, "person.split", f"person:{merge.merged_id}", now, merge=merge.id, survivor=root.id)
+    await reproject(session, [root_id, merge.merged_id])
+    audit(session, actor.key, "person.split", f"person:{merge.merged_id}", now, merge=merge.id, survivor=root_id)
     return merge
 
 
@@ -82,5 +86,7 @@ def conflict_listing(*, unresolved_only: bool = True):
 
 
 async def merges_into(session: AsyncSession, person_id: int) -> list[PersonMerge]:
-    rows = await session.exec(select(PersonMerge).where(PersonMerge.survivor_id == person_id).order_by(PersonMerge.id))
+    rows = await session.exec(
+        select(PersonMerge).where(col(PersonMerge.survivor_id) == person_id).order_by(col(PersonMerge.id))
+    )
     return list(rows.all())

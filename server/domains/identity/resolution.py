@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.dialect import is_in
+from ..common.rows import exec_any, pk, select_columns, table_of
 from . import hooks
 from .events import CheckedEvent, EventType
 from .identifiers import LIMITED, PRIORITY, IdentifierKey, IdentifierType
@@ -150,7 +151,9 @@ async def _owners(session: AsyncSession, keys: list[IdentifierKey]) -> list:
     rows: list = []
     for start in range(0, len(values), LOOKUP_CHUNK):
         # By value alone (the index's leading column): a row-value IN list makes PostgreSQL scan.
-        statement = select(*OWNER_COLUMNS).where(is_in(session, Identifier.value, values[start : start + LOOKUP_CHUNK]))
+        statement = select_columns(*OWNER_COLUMNS).where(
+            is_in(session, Identifier.value, values[start : start + LOOKUP_CHUNK])
+        )
         rows.extend(r for r in (await session.exec(statement)).all() if r[2:] in wanted)
     return rows
 
@@ -170,7 +173,7 @@ async def _lock_owners(session: AsyncSession, keys: list[IdentifierKey]) -> list
         if not missing:
             return owners
         await session.exec(
-            select(Person.id).where(is_in(session, Person.id, missing)).order_by(Person.id).with_for_update()
+            select(Person.id).where(is_in(session, Person.id, missing)).order_by(col(Person.id)).with_for_update()
         )
         locked.update(missing)
     raise StaleRead
@@ -182,7 +185,7 @@ async def _load(session: AsyncSession, workspace: Workspace, keys: list[Identifi
     else:
         owners = await _owners(session, keys)  # SQLite: BEGIN IMMEDIATE already runs writers one at a time
     person_ids = sorted({row.person_id for row in owners})
-    persons = await session.exec(select(Person.id, Person.created_at).where(is_in(session, Person.id, person_ids)))
+    persons = await session.exec(select(pk(Person.id), Person.created_at).where(is_in(session, Person.id, person_ids)))
     for person_id, created_at in persons:
         workspace.persons[person_id] = PersonState(person_id, (created_at, 0, person_id))
     limited = await session.exec(
@@ -232,7 +235,7 @@ class RealIds(dict):
 async def _insert_persons(session: AsyncSession, workspace: Workspace) -> RealIds:
     real = RealIds()
     if workspace.created:
-        statement = sa.insert(Person).returning(Person.id, sort_by_parameter_order=True)
+        statement = sa.insert(Person).returning(pk(Person.id), sort_by_parameter_order=True)
         rows = await session.exec(statement, params=[{"created_at": workspace.now}] * workspace.created)
         for placeholder, row in zip(range(-1, -workspace.created - 1, -1), rows.all(), strict=False):
             real[placeholder] = row.id
@@ -245,9 +248,11 @@ async def _apply_merges(session: AsyncSession, workspace: Workspace, real, final
         return
     survivor_of = {real[m]: real[s] for s, m, _, _ in workspace.merges}
     root_of = {real[m]: final[m] for _, m, _, _ in workspace.merges}
-    await _remap(session, Person.__table__.c.id, Person.__table__.c.merged_into_id, survivor_of)
+    persons = table_of(Person)
+    await _remap(session, persons.c.id, persons.c.merged_into_id, survivor_of)
     for model in (Identifier, CustomerEvent):
-        await _remap(session, model.__table__.c.person_id, model.__table__.c.person_id, root_of)
+        table = table_of(model)
+        await _remap(session, table.c.person_id, table.c.person_id, root_of)
     await hooks.follow_merges(session, root_of)  # the domains above re-key what she holds there
     merged_ids = list(root_of)
     await session.exec(sa.delete(PersonTrait).where(is_in(session, PersonTrait.person_id, merged_ids)))
@@ -258,7 +263,8 @@ async def _remap(session: AsyncSession, key: sa.Column, target: sa.Column, mappi
     """``SET target = mapping[key]`` for every row whose key is in the mapping."""
     table, old, new = key.table.name, list(mapping), list(mapping.values())
     if session.get_bind().dialect.name == "postgresql":  # one statement of fixed text
-        await session.exec(
+        await exec_any(
+            session,
             sa.text(
                 f"UPDATE {table} SET {target.name} = m.new FROM unnest(CAST(:old AS int[]), CAST(:new AS int[]))"
                 f" AS m(old, new) WHERE {table}.{key.name} = m.old"
@@ -315,7 +321,7 @@ async def _insert_events(session, workspace: Workspace, events: list[CheckedEven
         return []
     if session.get_bind().dialect.name == "postgresql":
         return await _copy_events(session, rows)
-    statement = sa.insert(CustomerEvent).returning(CustomerEvent.id, sort_by_parameter_order=True)
+    statement = sa.insert(CustomerEvent).returning(pk(CustomerEvent.id), sort_by_parameter_order=True)
     return [row.id for row in (await session.exec(statement, params=rows)).all()]
 
 
@@ -323,7 +329,8 @@ async def _copy_events(session: AsyncSession, rows: list[dict]) -> list[int]:
     """PostgreSQL: take the ids from the sequence, then COPY the rows."""
     ids = list(
         (
-            await session.exec(
+            await exec_any(
+                session,
                 sa.text("SELECT nextval(pg_get_serial_sequence('customer_event', 'id')) FROM generate_series(1, :n)"),
                 params={"n": len(rows)},
             )
@@ -344,6 +351,7 @@ async def _copy(session: AsyncSession, table: str, rows: list[dict]) -> None:
     columns = list(rows[0])
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None, "an open connection has its driver's (asyncpg's)"
     records = [tuple(map(row.__getitem__, columns)) for row in rows]
     await driver.copy_records_to_table(table, records=records, columns=columns)
 
@@ -386,7 +394,7 @@ async def reproject(session: AsyncSession, person_ids: list[int]) -> None:
     if not person_ids:
         return
     rows = await session.exec(
-        select(
+        select_columns(
             CustomerEvent.person_id,
             CustomerEvent.type,
             CustomerEvent.occurred_at,

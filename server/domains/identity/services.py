@@ -13,6 +13,7 @@ from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
+from ..common.rows import saved_id
 from ..common.validation import not_found
 from ..staff.models import StaffUser
 from .errors import IdentityErrorCode as Code
@@ -35,6 +36,7 @@ async def record_person_event(
     person = await root_person(session, person_id)
     if person is None:
         raise not_found("customer", ("customerId",))
+    root_id = saved_id(person)
     check_projection = event.type.value in PROJECTED_TYPES
     if check_projection:
         try:
@@ -48,8 +50,8 @@ async def record_person_event(
             type=event.type.value,
             occurred_at=event.occurred_at,
             received_at=now,
-            person_id=person.id,
-            home_person_id=person.id,
+            person_id=root_id,
+            home_person_id=root_id,
             livestream_id=event.livestream_id,
             store_id=event.store_id,
             product_id=event.product_id,
@@ -58,8 +60,8 @@ async def record_person_event(
     )
     await session.flush()
     if check_projection:
-        await reproject(session, [person.id])
-    return person.id
+        await reproject(session, [root_id])
+    return root_id
 
 
 @use_case
@@ -68,7 +70,7 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
     person = await root_person(session, person_id)
     if person is None:
         raise not_found("customer", ("customerId",))
-    access = await access_for(session, actor, person.id)  # first: the answers below say things about her
+    access = await access_for(session, actor, saved_id(person))  # first: the answers below say things about her
     if access.masked:
         raise Forbidden("editing a profile needs an unmasked view of the customer")
     if person.erased_at is not None:
@@ -84,7 +86,7 @@ async def update_traits(session: AsyncSession, actor: Actor, person_id: int, pro
         identifiers=[],
         properties=properties,
     )
-    person_id = await record_person_event(session, person.id, actor.key, event, now)
+    person_id = await record_person_event(session, saved_id(person), actor.key, event, now)
     audit(session, actor.key, "customer.update_traits", f"person:{person.id}", now, fields=sorted(properties))
     return person_id
 
@@ -98,7 +100,7 @@ async def set_relationship_guide(
     person = await root_person(session, person_id)
     if person is None:
         raise not_found("customer", ("customerId",))
-    await access_for(session, actor, person.id)  # a manager must know her through the store
+    await access_for(session, actor, saved_id(person))  # a manager must know her through the store
     if guide_id is not None:
         guide = await session.get(StaffUser, guide_id)
         if guide is None:

@@ -117,6 +117,8 @@ class Verifiers:
     @classmethod
     def from_settings(cls, settings) -> Verifiers:
         apps = {app: secret.get_secret_value() for app, secret in settings.wechat_apps.items()}
+        wechat: WeChatCodeVerifier | None
+        sms: SmsSender | None
         if settings.dev_verifiers:
             wechat = WeChatCode2Session(apps) if apps else DevWeChatVerifier()
             sms = DevSmsOutbox()

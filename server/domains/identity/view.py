@@ -26,6 +26,7 @@ from ..common.actor import Actor, ActorKind, Role
 from ..common.audit import audit
 from ..common.dialect import age_in_days, among, dialect_of, now_parameter
 from ..common.errors import Forbidden
+from ..common.rows import select_columns, table_of
 from . import hooks
 from .events import EventType
 from .models import CustomerEvent, Identifier, PersonConsent, PersonTrait
@@ -102,8 +103,8 @@ _aware = aggregate_time
 
 # Statements of table columns (Core, not ORM): rows come back as plain tuples named as the models' fields,
 # and SQLAlchemy spends less on each.
-_event, _identifier = CustomerEvent.__table__.c, Identifier.__table__.c
-_trait, _consent = PersonTrait.__table__.c, PersonConsent.__table__.c
+_event, _identifier = table_of(CustomerEvent).c, table_of(Identifier).c
+_trait, _consent = table_of(PersonTrait).c, table_of(PersonConsent).c
 
 
 class IdentifierRow(NamedTuple):
@@ -231,7 +232,7 @@ def _activity_statement(dialect: str):
     # Checked to be a whole number at ingestion; 64-bit, as one can exceed 2^31 fen.
     amount = sa.cast(_event.properties["amount"].as_string(), sa.BigInteger)
     return (
-        select(
+        select_columns(
             _event.person_id,
             _event.livestream_id,
             func.count(),
@@ -366,7 +367,7 @@ def _among_results(dialect: str, column, subquery):
 
 @lru_cache
 def _co_purchase_statement(dialect: str):
-    person = sa.bindparam("person_id")
+    person: sa.BindParameter[int] = sa.bindparam("person_id")
     bought = _event.product_id.is_not(None)
     recent_products = (
         select(_event.product_id)
@@ -434,7 +435,7 @@ TIMELINE_COLUMNS = (
 
 
 def timeline_statement(person_id: int, types: Sequence[EventType] | None = None):
-    statement = select(*TIMELINE_COLUMNS).where(CustomerEvent.person_id == person_id)
+    statement = select_columns(*TIMELINE_COLUMNS).where(CustomerEvent.person_id == person_id)
     if types:
         statement = statement.where(col(CustomerEvent.type).in_([t.value for t in types]))
     return statement

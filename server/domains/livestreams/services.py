@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...unit_of_work import use_case
@@ -15,6 +15,7 @@ from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
+from ..common.rows import saved_id
 from ..common.validation import Validator, not_found
 from ..staff.services import teams_by_ids
 from .errors import LivestreamErrorCode as Code
@@ -91,7 +92,7 @@ async def _check_references(session: AsyncSession, check: Validator, team_id, pr
 
 
 async def _replace_products(session: AsyncSession, livestream_id: int, product_ids) -> None:
-    await session.exec(delete(LivestreamProduct).where(LivestreamProduct.livestream_id == livestream_id))
+    await session.exec(delete(LivestreamProduct).where(col(LivestreamProduct.livestream_id) == livestream_id))
     session.add_all(
         LivestreamProduct(livestream_id=livestream_id, product_id=p, position=i) for i, p in enumerate(product_ids)
     )
@@ -178,7 +179,7 @@ async def update_livestream(
     if changes.talking_points is not None:
         livestream.talking_points = [p.strip() for p in changes.talking_points]
     if changes.product_ids is not None:
-        await _replace_products(session, livestream.id, changes.product_ids)
+        await _replace_products(session, saved_id(livestream), changes.product_ids)
     livestream.updated_at = now
     return livestream
 

@@ -52,6 +52,8 @@ class SmsChannel:
         return recipient.phone is not None
 
     async def send(self, recipient: Recipient, message: Rendered) -> None:
+        if recipient.phone is None:  # not reached (see reaches): callers try another channel
+            raise ChannelUnavailable("the recipient has no phone number")
         try:
             await self.sender.send(recipient.phone, message.text)
         except Exception as error:

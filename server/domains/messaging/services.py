@@ -9,12 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
 from ...unit_of_work import use_case
 from ..common.dialect import insert_ignore
+from ..common.rows import table_of
 from ..identity.identifiers import IdentifierType
 from ..identity.models import Identifier
 from .channels import ChannelUnavailable, MessageChannel, Recipient, Rendered
@@ -60,7 +61,7 @@ async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
     """In the caller's transaction: the message with this key is dropped if it has not gone yet (no
     longer true: the booking moved or was cancelled). Its key is free again: moved back, she is
     reminded of that time."""
-    table = OutboundMessage.__table__
+    table = table_of(OutboundMessage)
     await session.exec(
         sa.delete(table).where(table.c.dedupe_key == dedupe_key, table.c.status == MessageStatus.PENDING.value)
     )
@@ -100,7 +101,7 @@ async def send_pending(session: AsyncSession, channels: Sequence[MessageChannel]
     statement = (
         select(OutboundMessage)
         .where(OutboundMessage.status == MessageStatus.PENDING.value)
-        .order_by(OutboundMessage.id)
+        .order_by(col(OutboundMessage.id))
         .limit(SEND_BATCH)
     )
     messages = list((await session.exec(claim(statement, session))).all())

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,7 @@ from ..common.dialect import is_in
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
+from ..common.rows import saved_id
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
@@ -139,7 +141,8 @@ async def _store(session: AsyncSession, store_id: int) -> Store:
     return store
 
 
-async def _guide(session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("staffId",)) -> StaffUser:
+async def _guide_store(session: AsyncSession, actor: Actor, staff_id: int, path: tuple[str, ...] = ("staffId",)) -> int:
+    """The store of the guide ``staff_id``, once the actor may set her shifts."""
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER)
     guide = await session.get(StaffUser, staff_id)
     if guide is None:
@@ -147,7 +150,7 @@ async def _guide(session: AsyncSession, actor: Actor, staff_id: int, path: tuple
     actor.require_store(guide.store_id)
     if guide.role != Role.GUIDE.value or guide.store_id is None:
         raise DomainError.single(Code.NOT_A_GUIDE, "shifts are for guides of a store", path)
-    return guide
+    return guide.store_id
 
 
 def _check_interval(check: Validator, path: tuple[str, ...], starts: time | None, ends: time | None) -> None:
@@ -173,7 +176,7 @@ async def set_weekly_shifts(
     session: AsyncSession, actor: Actor, staff_id: int, shifts: Sequence[WeeklyShift]
 ) -> list[ShiftPattern]:
     """Replace the guide's weekly pattern (shiftsSet's arguments are staffId and shifts: errors point there)."""
-    guide = await _guide(session, actor, staff_id, ("staffId",))
+    store_id = await _guide_store(session, actor, staff_id, ("staffId",))
     check = Validator()
     check.count(("shifts",), shifts, MAX_SHIFTS_A_WEEK)
     for index, shift in enumerate(shifts):
@@ -183,11 +186,11 @@ async def set_weekly_shifts(
     for _first, second in _overlapping(shifts):
         check.add(Code.INVALID_SHIFT, "two shifts of one weekday overlap", ("shifts", str(second)))
     check.raise_if_any()
-    await session.exec(delete(ShiftPattern).where(ShiftPattern.staff_id == staff_id))
+    await session.exec(delete(ShiftPattern).where(col(ShiftPattern.staff_id) == staff_id))
     rows = [
         ShiftPattern(
             staff_id=staff_id,
-            store_id=guide.store_id,
+            store_id=store_id,
             weekday=s.weekday,
             starts=s.starts.strftime("%H:%M"),
             ends=s.ends.strftime("%H:%M"),
@@ -218,7 +221,7 @@ async def add_shift_exception(
     now: datetime,
 ) -> ShiftException:
     """LEAVE without times is the whole day; EXTRA needs its times."""
-    guide = await _guide(session, actor, staff_id)
+    store_id = await _guide_store(session, actor, staff_id)
     check = Validator()
     note = check.text(("note",), note, max_length=200, min_length=0, required=False, multiline=True) or ""
     if kind is ExceptionKind.EXTRA or starts is not None or ends is not None:
@@ -226,7 +229,7 @@ async def add_shift_exception(
     check.raise_if_any()
     row = ShiftException(
         staff_id=staff_id,
-        store_id=guide.store_id,
+        store_id=store_id,
         day=day,
         kind=kind.value,
         starts=starts.strftime("%H:%M") if starts else None,
@@ -243,7 +246,7 @@ async def remove_shift_exception(session: AsyncSession, actor: Actor, exception_
     row = await session.get(ShiftException, exception_id)
     if row is None:
         raise not_found("shift exception", ("id",))
-    await _guide(session, actor, row.staff_id, ("id",))
+    await _guide_store(session, actor, row.staff_id, ("id",))
     await session.delete(row)
 
 
@@ -251,7 +254,7 @@ async def shifts_of(session: AsyncSession, staff_id: int) -> list[ShiftPattern]:
     rows = await session.exec(
         select(ShiftPattern)
         .where(ShiftPattern.staff_id == staff_id)
-        .order_by(ShiftPattern.weekday, ShiftPattern.starts)
+        .order_by(col(ShiftPattern.weekday), col(ShiftPattern.starts))
     )
     return list(rows)
 
@@ -260,13 +263,14 @@ async def exceptions_of(session: AsyncSession, staff_id: int, start: date, end: 
     rows = await session.exec(
         select(ShiftException)
         .where(ShiftException.staff_id == staff_id, ShiftException.day >= start, ShiftException.day <= end)
-        .order_by(ShiftException.day, ShiftException.id)
+        .order_by(col(ShiftException.day), col(ShiftException.id))
     )
     return list(rows)
 
 
 # --- capacity ------------------------------------------------------------------------------------
 
+GuideRow = TypeVar("GuideRow", ShiftPattern, ShiftException)
 GuideDuty = dict[int, tuple[list[Interval], list[Interval]]]  # guide -> (working intervals, leave intervals)
 
 
@@ -287,14 +291,14 @@ async def _duty_by_store(
 
 async def _guide_rows(
     session: AsyncSession,
-    model: type[ShiftPattern] | type[ShiftException],
+    model: type[GuideRow],
     store_ids: Sequence[int],
     when,
     values: Collection,
-) -> dict[tuple, list]:
+) -> dict[tuple, list[GuideRow]]:
     """(store, ``when`` value) -> rows of ``model`` with ``when`` among ``values``, at these stores, of
     guides active at that same store."""
-    guide = (StaffUser.id == model.staff_id) & (StaffUser.store_id == model.store_id)
+    guide = (col(StaffUser.id) == model.staff_id) & (col(StaffUser.store_id) == model.store_id)
     statement = (
         select(model)
         .join(StaffUser, guide)
@@ -305,7 +309,7 @@ async def _guide_rows(
             StaffUser.role == Role.GUIDE.value,
         )
     )
-    rows: dict[tuple, list] = defaultdict(list)
+    rows: dict[tuple, list[GuideRow]] = defaultdict(list)
     for row in await session.exec(statement):
         rows[row.store_id, getattr(row, when.key)].append(row)
     return rows
@@ -318,7 +322,9 @@ def _guide_duty(patterns: Sequence[ShiftPattern], exceptions: Sequence[ShiftExce
         duty[pattern.staff_id][0].append((parse_hhmm(pattern.starts), parse_hhmm(pattern.ends)))
     for exception in exceptions:
         interval = (
-            (parse_hhmm(exception.starts), parse_hhmm(exception.ends)) if exception.starts else (time.min, time.max)
+            (parse_hhmm(exception.starts), parse_hhmm(exception.ends))
+            if exception.starts and exception.ends  # set together (see _check_interval)
+            else (time.min, time.max)
         )
         duty[exception.staff_id][0 if exception.kind == ExceptionKind.EXTRA else 1].append(interval)
     return dict(duty)
@@ -340,7 +346,7 @@ async def _overrides_by_store(
 
 async def slot_capacities(session: AsyncSession, store: Store, days: Sequence[date]) -> list[SlotCapacity]:
     """Every slot of the store on these local days (see :func:`slot_capacities_by_store`)."""
-    return (await slot_capacities_by_store(session, [(store, days)]))[store.id]
+    return (await slot_capacities_by_store(session, [(store, days)]))[saved_id(store)]
 
 
 async def slot_capacities_by_store(
@@ -354,18 +360,19 @@ async def slot_capacities_by_store(
     """
     if not wanted:
         return {}
-    days_by_store = {store.id: list(days) for store, days in wanted}
+    days_by_store = {saved_id(store): list(days) for store, days in wanted}
     settings = await settings_by_store(session, list(days_by_store))
     duty = await _duty_by_store(session, days_by_store)
     overrides = await _overrides_by_store(session, days_by_store)
-    return {
-        store.id: [
-            _slot_capacity(slot, duty[store.id][day], overrides.get((store.id, day)), settings[store.id].guide_capacity)
+    capacities: dict[int, list[SlotCapacity]] = {}
+    for store, days in wanted:
+        store_id = saved_id(store)
+        capacities[store_id] = [
+            _slot_capacity(slot, duty[store_id][day], overrides.get((store_id, day)), settings[store_id].guide_capacity)
             for day in days
-            for slot in _day_slots(store, day, settings[store.id])
+            for slot in _day_slots(store, day, settings[store_id])
         ]
-        for store, days in wanted
-    }
+    return capacities
 
 
 def _day_slots(store: Store, day: date, settings: SlotSettings) -> list[Slot]:

@@ -17,6 +17,7 @@ from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
+from ..common.rows import exec_any, saved_id
 from ..common.validation import Validator, not_found
 from ..stores.services import stores_by_ids
 from . import hooks
@@ -92,10 +93,10 @@ async def _check_skills(session: AsyncSession, check: Validator, categories, ser
 
 async def _replace_skills(session: AsyncSession, staff_id: int, categories, services) -> None:
     if categories is not None:
-        await session.exec(delete(StaffSkillCategory).where(StaffSkillCategory.staff_id == staff_id))
+        await session.exec(delete(StaffSkillCategory).where(col(StaffSkillCategory.staff_id) == staff_id))
         session.add_all(StaffSkillCategory(staff_id=staff_id, category_id=c) for c in set(categories))
     if services is not None:
-        await session.exec(delete(StaffSkillService).where(StaffSkillService.staff_id == staff_id))
+        await session.exec(delete(StaffSkillService).where(col(StaffSkillService.staff_id) == staff_id))
         session.add_all(StaffSkillService(staff_id=staff_id, service_id=s) for s in set(services))
 
 
@@ -182,9 +183,9 @@ async def update_staff(
         staff.password_hash = await hash_password(changes.password)
     if changes.password is not None or (role.value, store_id) != (staff.role, staff.store_id):
         # Tokens carry role and store: make the member sign in again.
-        await hooks.access_changed(session, staff.id, now)
+        await hooks.access_changed(session, saved_id(staff), now)
     staff.role, staff.store_id = role.value, store_id
-    await _replace_skills(session, staff.id, changes.category_ids, changes.service_ids)
+    await _replace_skills(session, saved_id(staff), changes.category_ids, changes.service_ids)
     staff.updated_at = now
     return staff
 
@@ -194,7 +195,7 @@ async def deactivate_staff(session: AsyncSession, actor: Actor, staff_id: int, n
     staff = await _load_for_write(session, actor, staff_id, path=("id",))
     staff.active = False
     staff.updated_at = now
-    await hooks.access_changed(session, staff.id, now)
+    await hooks.access_changed(session, saved_id(staff), now)
     return staff
 
 
@@ -210,14 +211,16 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, S
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
     """(category ids, service ids) per staff id."""
     ids = list(staff_ids)
-    categories = sa.select(StaffSkillCategory.staff_id, StaffSkillCategory.category_id, sa.literal("category"))
-    services = sa.select(StaffSkillService.staff_id, StaffSkillService.service_id, sa.literal("service"))
+    categories = sa.select(
+        col(StaffSkillCategory.staff_id), col(StaffSkillCategory.category_id), sa.literal("category")
+    )
+    services = sa.select(col(StaffSkillService.staff_id), col(StaffSkillService.service_id), sa.literal("service"))
     both = sa.union_all(
         categories.where(col(StaffSkillCategory.staff_id).in_(ids)),
         services.where(col(StaffSkillService.staff_id).in_(ids)),
     ).order_by(sa.literal_column("2"))
     skills: dict[int, tuple[list[int], list[int]]] = {staff_id: ([], []) for staff_id in staff_ids}
-    for staff_id, target, kind in (await session.exec(both)).all():
+    for staff_id, target, kind in (await exec_any(session, both)).all():
         skills[staff_id][0 if kind == "category" else 1].append(target)
     return skills
 

@@ -20,6 +20,7 @@ from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
+from ..common.rows import saved_id
 from ..common.validation import Validator, not_found
 from .errors import StoreErrorCode as Code
 from .geo import EARTH_RADIUS_M, bounding_box
@@ -133,7 +134,7 @@ def hours_from_json(rows: list[dict]) -> list[DayHours]:
 
 
 async def _replace_services(session: AsyncSession, store_id: int, service_ids: Sequence[int]):
-    await session.exec(delete(StoreService).where(StoreService.store_id == store_id))
+    await session.exec(delete(StoreService).where(col(StoreService.store_id) == store_id))
     session.add_all(StoreService(store_id=store_id, service_id=s) for s in set(service_ids))
 
 
@@ -205,7 +206,7 @@ async def update_store(session: AsyncSession, actor: Actor, store_id: int, chang
     if changes.opening_hours is not None:
         store.opening_hours = hours_to_json(changes.opening_hours)
     if changes.service_ids is not None:
-        await _replace_services(session, store.id, changes.service_ids)
+        await _replace_services(session, saved_id(store), changes.service_ids)
     store.updated_at = utcnow()
     return store
 
@@ -269,7 +270,7 @@ def _nearby_query(
     statement = select(Store, labelled).where(col(Store.active))
     if service_id is not None:
         statement = statement.where(
-            sa.exists().where(StoreService.store_id == Store.id, StoreService.service_id == service_id)
+            sa.exists().where(col(StoreService.store_id) == Store.id, col(StoreService.service_id) == service_id)
         )
     if radius_m is not None:
         box = bounding_box(lat, lng, radius_m)
@@ -278,7 +279,7 @@ def _nearby_query(
             col(Store.longitude).between(box.min_lng, box.max_lng),
             distance <= radius_m,
         )
-    return statement.order_by(labelled, Store.id).limit(limit)
+    return statement.order_by(labelled, col(Store.id)).limit(limit)
 
 
 async def nearby_stores(

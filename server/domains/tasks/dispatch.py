@@ -9,9 +9,10 @@ decided, so a manager can see why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,7 +54,7 @@ class _Standing:
     last_assigned: datetime | None
 
 
-async def choose_guide(session: AsyncSession, need: Need, exclude: Sequence[int] = ()) -> Choice:
+async def choose_guide(session: AsyncSession, need: Need, exclude: Collection[int] = ()) -> Choice:
     pool = [g for g in need.candidates if g not in set(exclude)]
     if not pool:
         return Choice(None, "no guide on shift over this slot" + (" besides those tried" if exclude else ""))
@@ -101,16 +102,18 @@ class _Load:
 
 async def _loads(session: AsyncSession, guides: Sequence[int], need: Need) -> dict[int, _Load]:
     """Each guide's load, in one pass over her tasks."""
-    in_slot = func.count().filter(Task.due_at == need.slot_start, col(Task.status).in_(OPEN_STATES))
-    today = func.count().filter(Task.due_at >= need.day_start, Task.due_at < need.day_end, Task.status != "CANCELLED")
+    due_at = col(Task.due_at)
+    in_slot = func.count().filter(due_at == need.slot_start, col(Task.status).in_(OPEN_STATES))
+    today = func.count().filter(due_at >= need.day_start, due_at < need.day_end, col(Task.status) != "CANCELLED")
     rows = await session.exec(
         select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
         .where(col(Task.assignee_id).in_(list(guides)))
-        .group_by(Task.assignee_id)
+        .group_by(col(Task.assignee_id))
     )
     loads = {guide: _Load(0, 0, None) for guide in guides}
     for guide, slot_count, day_count, last in rows.all():
-        loads[guide] = _Load(slot_count, day_count, aggregate_time(last))
+        # The WHERE keeps the rows of these guides: assignee_id is set.
+        loads[cast(int, guide)] = _Load(slot_count, day_count, aggregate_time(last))
     return loads
 
 

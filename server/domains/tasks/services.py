@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +18,7 @@ from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
+from ..common.rows import saved_id
 from ..common.validation import Validator, not_found
 from ..identity.view import has_any_event, summaries_of
 from ..staff.models import StaffUser
@@ -123,7 +125,7 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
     await session.flush()
     session.add_all(
         TaskStep(
-            task_id=task.id,
+            task_id=saved_id(task),
             position=n,
             title=s["title"],
             guidance=s.get("guidance", ""),
@@ -189,7 +191,13 @@ def _message(task: Task) -> dict:
     }
 
 
-_CURRENT = object()
+class _Current(Enum):
+    """The default of _history's assignee_id: the task's assignee at the time."""
+
+    ASSIGNEE = "current assignee"
+
+
+_CURRENT = _Current.ASSIGNEE
 
 
 def _history(
@@ -199,11 +207,11 @@ def _history(
     action: TaskAction,
     now: datetime,
     note: str = "",
-    assignee_id: int | object | None = _CURRENT,
+    assignee_id: int | Literal[_Current.ASSIGNEE] | None = _CURRENT,
 ) -> None:
     session.add(
         TaskHistory(
-            task_id=task.id,
+            task_id=saved_id(task),
             at=now,
             actor=actor,
             action=action.value,
@@ -320,7 +328,7 @@ async def complete(session: AsyncSession, actor: Actor, task_id: int, now: datet
         await session.exec(
             select(TaskStep.title)
             .where(TaskStep.task_id == task.id, TaskStep.required, col(TaskStep.done_at).is_(None))
-            .order_by(TaskStep.position)
+            .order_by(col(TaskStep.position))
         )
     ).all()
     if open_steps:
@@ -371,7 +379,9 @@ async def tasks_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, T
 
 async def steps_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, list[TaskStep]]:
     rows = await session.exec(
-        select(TaskStep).where(col(TaskStep.task_id).in_(list(task_ids))).order_by(TaskStep.task_id, TaskStep.position)
+        select(TaskStep)
+        .where(col(TaskStep.task_id).in_(list(task_ids)))
+        .order_by(col(TaskStep.task_id), col(TaskStep.position))
     )
     result: dict[int, list[TaskStep]] = {i: [] for i in task_ids}
     for row in rows:
@@ -383,7 +393,7 @@ async def history_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dic
     rows = await session.exec(
         select(TaskHistory)
         .where(col(TaskHistory.task_id).in_(list(task_ids)))
-        .order_by(TaskHistory.task_id, TaskHistory.id)
+        .order_by(col(TaskHistory.task_id), col(TaskHistory.id))
     )
     result: dict[int, list[TaskHistory]] = {i: [] for i in task_ids}
     for row in rows:
@@ -466,9 +476,9 @@ async def overdue_tasks(session: AsyncSession, now: datetime) -> list[Task]:
             Task.status == TaskStatus.OPEN.value,
             col(Task.assignee_id).is_not(None),
             col(Task.ack_due_at).is_not(None),
-            Task.ack_due_at <= now,
+            col(Task.ack_due_at) <= now,
         )
-        .order_by(Task.ack_due_at)
+        .order_by(col(Task.ack_due_at))
         .limit(CLAIM_BATCH)
     )
     return list((await session.exec(claim(statement, session))).all())
@@ -480,7 +490,7 @@ async def previous_assignees(session: AsyncSession, task_id: int) -> set[int]:
         .where(TaskHistory.task_id == task_id, col(TaskHistory.assignee_id).is_not(None))
         .distinct()
     )
-    return set(rows.all())
+    return {assignee_id for assignee_id in rows.all() if assignee_id is not None}  # the WHERE drops NULLs already
 
 
 async def escalate(session: AsyncSession, task: Task, choice: Choice, policy: TaskPolicy, now: datetime) -> None:
@@ -503,7 +513,7 @@ async def tasks_to_remind(session: AsyncSession, now: datetime, policy: TaskPoli
             Task.due_at > now,
             Task.due_at <= now + timedelta(minutes=policy.reminder_minutes),
         )
-        .order_by(Task.due_at)
+        .order_by(col(Task.due_at))
         .limit(CLAIM_BATCH)
     )
     return list((await session.exec(claim(statement, session))).all())
@@ -512,6 +522,7 @@ async def tasks_to_remind(session: AsyncSession, now: datetime, policy: TaskPoli
 def remind(session: AsyncSession, task: Task, now: datetime) -> None:
     task.reminded_at = task.updated_at = now  # updated: a guide offline now catches up with updatedAfter
     _history(session, task, SYSTEM, TaskAction.REMINDED, now)
+    assert task.assignee_id is not None, "tasks_to_remind picks assigned tasks"
     emit(session, staff_topic(task.assignee_id), "REMINDER", _message(task), now)
 
 
@@ -534,7 +545,7 @@ async def move_reception(
         return
     task.due_at, task.updated_at, task.reminded_at = need.slot_start, now, None
     if task.assignee_id is not None and task.assignee_id in need.candidates:
-        busy = await _tasks_in_slot_excluding(session, task.assignee_id, need.slot_start, task.id)
+        busy = await _tasks_in_slot_excluding(session, task.assignee_id, need.slot_start, saved_id(task))
         if busy < need.guide_capacity:
             _history(session, task, actor_key, TaskAction.REASSIGNED, now, note="moved to another slot")
             _announce(session, task, TaskAction.REASSIGNED, now)
