@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ...outbox import emit
 from ...unit_of_work import use_case
@@ -24,7 +25,7 @@ from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.rows import saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
-from ..identity.hooks import on_erasure, on_merge, on_store_relationship
+from ..identity.hooks import on_erasure, on_merge, on_store_customers, on_store_relationship
 from ..identity.models import Person
 from ..identity.persons import root_person
 from ..identity.services import record_person_event
@@ -312,6 +313,12 @@ async def has_booking_at(session: AsyncSession, person_id: int, store_id: int) -
     """Any booking of hers at the store, whatever its state: the store has received or expects her."""
     statement = select(Booking.id).where(Booking.person_id == person_id, Booking.store_id == store_id).limit(1)
     return (await session.exec(statement)).first() is not None
+
+
+@on_store_customers("bookings")
+def customers_with_bookings_at(store_id: int) -> SelectOfScalar[int]:
+    """Everyone with a booking at the store, whatever its state (as has_booking_at decides one by one)."""
+    return select(Booking.person_id).where(Booking.store_id == store_id)
 
 
 @on_merge("bookings")

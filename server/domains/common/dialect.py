@@ -9,8 +9,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
+class json_text(FunctionElement[str]):  # lower case: used like the SQL function it stands for
+    """The characters of a JSON string value (a stored trait), for LIKE: its JSON text escapes non-ASCII."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "json_text"
+
+
+@compiles(json_text, "postgresql")
+def _json_text_postgresql(element: json_text, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} #>> '{{}}')"
+
+
+@compiles(json_text, "sqlite")
+def _json_text_sqlite(element: json_text, compiler: Any, **kw: Any) -> str:
+    return f"json_extract({compiler.process(element.clauses, **kw)}, '$')"
 
 
 def dialect_of(session) -> str:

@@ -148,3 +148,9 @@ class CustomerRelationshipGuideSetInput:
 @strawberry.input(description="Where to send a sign-in code.")
 class CustomerSmsCodeRequestInput:
     phone: str = strawberry.field(description="Her phone number (mainland numbers without +86 work).")
+
+
+@strawberry.input(description="A walk-in: the customer in front of you and her phone number.")
+class CustomerWalkInInput:
+    store_id: strawberry.ID = strawberry.field(description="Your store (HQ_ADMIN: the store she is in).")
+    phone: str = strawberry.field(description="Her phone number (mainland numbers without +86 work).")

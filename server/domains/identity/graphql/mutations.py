@@ -13,11 +13,12 @@ from ....api.mutation_input import Input, deprecated_argument, one_input
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role as RoleValue
-from .. import erasure, ingestion, login, merges, services, sources
+from .. import erasure, ingestion, login, merges, services, sources, walk_ins
 from .inputs import (
     CustomerRelationshipGuideSetInput,
     CustomerSmsCodeRequestInput,
     CustomerTraitsInput,
+    CustomerWalkInInput,
     EventInput,
     EventsIngestInput,
     PersonEraseInput,
@@ -114,6 +115,16 @@ def _result(result: ingestion.EventResult) -> EventResult:
         code=EventRejection(result.code) if result.code else None,
         message=result.message,
         customer_id=relay.GlobalID("Customer", str(result.person_id)) if result.person_id else None,
+    )
+
+
+@strawberry.type(description="The answer to customerWalkIn.")
+class CustomerWalkInPayload:
+    customer: Customer | None = strawberry.field(
+        default=None, description="Her 360° view, as you may see her; null on errors."
+    )
+    errors: list[IdentityUserError] = strawberry.field(
+        description="INVALID_PHONE, NOT_FOUND (storeId) or PERSON_ERASED; empty on success."
     )
 
 
@@ -320,6 +331,30 @@ class IdentityMutation:
             # Clients of its plain arguments know its errors under "input" too (["input", "guideId"]).
             await mutate(info, CustomerRelationshipGuideSetPayload, IdentityUserError, action, fields_under="input"),
         )
+
+    @strawberry.mutation(
+        extensions=roles(*walk_ins.WALK_IN_ROLES),
+        description="She walked in and gave her phone number: her visit goes on her timeline (a STORE_VISIT at the "
+        "store, once a day), which puts her in the store's care, and her 360° view opens (an audited read). A "
+        "number OneID does not know yet becomes a new customer. HQ_ADMIN, or STORE_MANAGER and GUIDE of that "
+        "store (else FORBIDDEN). Errors: INVALID_PHONE, NOT_FOUND (storeId), PERSON_ERASED.",
+    )
+    async def customer_walk_in(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CustomerWalkInInput, strawberry.argument(description="The store and her phone.")],
+    ) -> CustomerWalkInPayload:
+        actor = await info.context.viewer()
+        runtime = info.context.runtime
+
+        async def action(session):
+            store_id = local_id(input.store_id, "Store")
+            person_id = await walk_ins.record_walk_in(
+                session, actor, runtime.identity, store_id, input.phone, runtime.clock.now()
+            )
+            return {"customer": Customer(id=person_id, masked=True, erased=False)}
+
+        return await _as_the_viewer_sees_her(info, await mutate(info, CustomerWalkInPayload, IdentityUserError, action))
 
     @strawberry.mutation(
         description="Send a sign-in code by SMS: one a minute per phone (TOO_MANY_ATTEMPTS), "

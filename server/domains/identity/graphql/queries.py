@@ -7,13 +7,16 @@ from typing import Annotated
 import strawberry
 
 from ....api.context import bad_input
+from ....api.errors import query_problem
 from ....api.nodes import local_id
 from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
+from ...common.errors import DomainError
 from .. import merges, persons, sources
 from ..identifiers import InvalidIdentifier, normalize
-from .types import Customer, IdentifierType, IdentityConflict, TouchpointSource, open_customer
+from ..search import store_customer_listing
+from .types import Customer, IdentifierType, IdentityConflict, TouchpointSource, audit_reads, open_customer
 
 ALL_STAFF = roles(*RoleValue)
 
@@ -56,6 +59,30 @@ class IdentityQuery:
         return await open_customer(info, person.id) if person else None
 
     @strawberry.field(
+        extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE, store_scoped=True),
+        description="Find the store's customers (a booking, visit or purchase there) whose name holds `search`, or "
+        "whose phone holds its digits (4 or more), in id order; merged and erased ones are left out. Each one "
+        "listed is an unmasked read, audited. HQ_ADMIN, or STORE_MANAGER and GUIDE of that store (else FORBIDDEN); "
+        "a search of other than 2-50 characters is BAD_USER_INPUT. A walk-in not in the store's care yet: "
+        "customerWalkIn.",
+    )
+    async def store_customers(
+        self,
+        info: strawberry.Info,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description="The Store.")],
+        search: Annotated[str, strawberry.argument(description="Part of her name, or 4+ digits of her phone.")],
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Customer]:
+        try:
+            statement = store_customer_listing(await info.context.viewer(), local_id(store_id, "Store"), search)
+        except DomainError as problem:
+            raise query_problem(problem) from None
+        page = await paginate(info, statement, _unmasked, first=first, after=after)
+        await audit_reads(info, [edge.node for edge in page.edges])
+        return page
+
+    @strawberry.field(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.ANALYST),
         description="Events that would have joined customers with different limited identifiers, in id order. "
         "HQ_ADMIN or ANALYST.",
@@ -78,3 +105,7 @@ class IdentityQuery:
         self, info: strawberry.Info, first: First = None, after: After = None
     ) -> Connection[TouchpointSource]:
         return await paginate(info, sources.source_listing(), TouchpointSource.from_row, first=first, after=after)
+
+
+def _unmasked(person) -> Customer:
+    return Customer(id=person.id, masked=False, erased=False)

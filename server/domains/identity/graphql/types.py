@@ -589,6 +589,14 @@ class EventResult:
     message: str | None = strawberry.field(description="Why it was rejected, in English.")
 
 
+async def audit_reads(info: strawberry.Info, customers: list[Customer]) -> None:
+    """Staff saw these customers unmasked (a search's page): each read goes to the audit log."""
+    actor = await info.context.viewer()
+    for customer in customers:
+        if not customer.masked:
+            await _audit_read(info, actor.key, customer.id)
+
+
 async def _audit_read(info: strawberry.Info, actor_key: str, person_id: int) -> None:
     """A query records the read in a short transaction of its own, beside the read; a mutation (whose
     own writes are committed by now) in its session: on SQLite a second writer would wait for it."""
