@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from ..api.client import GuideApi
+from ..api.client import GuideApi, utcnow
 from ..i18n import _
 from .base import RECOVERABLE, Presenter
-from .formatting import day_and_time, event_type, money
+from .formatting import booking_status, day_and_time, day_and_time_in, event_type, money
 
 TIMELINE_PAGE = 20
 
@@ -19,22 +21,46 @@ class TimelineRow:
     detail: str
 
 
-def timeline_row(event: dict, timezone: str | None) -> TimelineRow:
+@dataclass(frozen=True)
+class BookingRow:
+    when: str
+    store: str
+    status: str
+
+
+def timeline_row(event: dict, timezone: str | None, now: datetime) -> TimelineRow:
     details = [
         (event.get(key) or {}).get(name)
         for key, name in (("livestream", "title"), ("product", "name"), ("store", "name"))
     ]
+    details.append(_purchase_amount(event))
     return TimelineRow(
-        when=day_and_time(event["occurredAt"], timezone),
+        when=day_and_time_in(event["occurredAt"], timezone, now),
         what=event_type(event["type"]),
         detail=" · ".join(d for d in details if d),
     )
 
 
+def _purchase_amount(event: dict) -> str | None:
+    """What she paid, on a purchase (its amount is in fen, as the POS sent it)."""
+    amount = (event.get("properties") or {}).get("amount")
+    if event["type"] != "POS_PURCHASE" or not isinstance(amount, int) or isinstance(amount, bool):
+        return None
+    return money(amount, (event.get("properties") or {}).get("currency") or "CNY")
+
+
 class CustomerPresenter(Presenter):
-    def __init__(self, api: GuideApi, customer_id: str, timezone: str | None = None) -> None:
+    def __init__(
+        self,
+        api: GuideApi,
+        customer_id: str,
+        timezone: str | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         super().__init__()
         self.api = api
+        self.clock = clock
         self.customer_id = customer_id
         self.timezone = timezone
         self.customer: dict | None = None
@@ -83,7 +109,21 @@ class CustomerPresenter(Presenter):
     # --- what the screen shows ---------------------------------------------------------------------
 
     def timeline(self) -> list[TimelineRow]:
-        return [timeline_row(event, self.timezone) for event in self.events]
+        now = self.clock()
+        return [timeline_row(event, self.timezone, now) for event in self.events]
+
+    def bookings(self) -> list[BookingRow]:
+        """Her store visits, newest first (her bookings at your store, for store staff)."""
+        edges = ((self.customer or {}).get("bookings") or {}).get("edges") or []
+        now = self.clock()
+        return [
+            BookingRow(
+                when=day_and_time_in(b["slotStart"], self.timezone, now),
+                store=(b.get("store") or {}).get("name", ""),
+                status=booking_status(b["status"]),
+            )
+            for b in (edge["node"] for edge in edges)
+        ]
 
     def facts(self) -> list[tuple[str, str]]:
         """(label, value) lines of her profile."""

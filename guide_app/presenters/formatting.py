@@ -51,6 +51,39 @@ def day_and_time(instant: str | None, timezone: str | None) -> str:
     return _("{month}/{day} {time}").format(month=moment.month, day=moment.day, time=moment.strftime("%H:%M"))
 
 
+def day_and_time_in(instant: str | None, timezone: str | None, now: datetime) -> str:
+    """As :func:`day_and_time`, with the year when it is not this year's (an old timeline entry)."""
+    if not instant:
+        return ""
+    moment = local(instant, timezone)
+    if moment.year == local(now, timezone).year:
+        return day_and_time(instant, timezone)
+    return _("{year}/{month}/{day} {time}").format(
+        year=moment.year, month=moment.month, day=moment.day, time=moment.strftime("%H:%M")
+    )
+
+
+BOOKING_STATUS = {
+    "CONFIRMED": N_("Booked"),
+    "CHECKED_IN": N_("Checked in"),
+    "COMPLETED": N_("Visited"),
+    "CANCELLED": N_("Cancelled"),
+    "NO_SHOW": N_("Did not come"),
+}
+
+
+def booking_status(status: str) -> str:
+    return _(BOOKING_STATUS.get(status, status))
+
+
+def phone_number(phone: str) -> str:
+    """A mainland mobile as guides read it aloud, ``139 0000 1111`` (masked: ``138 **** 5678``); others as given."""
+    local_part = phone.removeprefix("+86")
+    if len(local_part) == 11 and local_part[0] == "1":
+        return f"{local_part[:3]} {local_part[3:7]} {local_part[7:]}"
+    return phone
+
+
 def task_status(status: str) -> str:
     return _(TASK_STATUS.get(status, status))
 

@@ -21,6 +21,7 @@ USER_ERROR_MESSAGES = {
     "NOT_FOUND": N_("Not found: it may have been cancelled."),
     "REQUIRED": N_("This field is required."),
     "INVALID_VALUE": N_("This value is not valid."),
+    "INVALID_PHONE": N_("This phone number is not valid."),
 }
 
 

@@ -16,6 +16,7 @@ from .customer import CustomerPresenter
 from .inbox import InboxPresenter
 from .notifier import Notifier
 from .reception import ReceptionPresenter
+from .search import CustomerSearchPresenter
 from .signin import SignInPresenter
 
 log = logging.getLogger("guide_app")
@@ -30,6 +31,7 @@ class SessionPresenter(Presenter):
     ) -> None:
         super().__init__()
         self.api = api
+        self.clock = clock
         self.screen = "signin"
         self.signin = SignInPresenter(api, self._signed_in)
         self.inbox = InboxPresenter(api, notifier, self.session_expired, clock=clock, backoff=backoff)
@@ -37,6 +39,7 @@ class SessionPresenter(Presenter):
         self.inbox.removal_listeners.append(self._task_given_away)
         self.reception: ReceptionPresenter | None = None
         self.customer: CustomerPresenter | None = None
+        self.search: CustomerSearchPresenter | None = None
 
     def _viewer(self) -> dict:
         tokens = self.api.tokens
@@ -99,10 +102,21 @@ class SessionPresenter(Presenter):
         return self.reception
 
     async def open_customer(self, customer_id: str, timezone: str | None = None) -> CustomerPresenter:
-        self.customer = CustomerPresenter(self.api, customer_id, timezone)
+        self.customer = CustomerPresenter(self.api, customer_id, timezone, clock=self.clock)
         self._show("customer")
         await self.run(self.customer.load())
         return self.customer
+
+    def customer_search(self) -> CustomerSearchPresenter:
+        """Find a customer at her store (by name or phone), or serve a walk-in by her number."""
+        store_id = (self._viewer().get("store") or {}).get("id", "")
+        self.search = CustomerSearchPresenter(self.api, store_id, self._open_found_customer)
+        self._show("search")
+        return self.search
+
+    async def _open_found_customer(self, customer_id: str) -> None:
+        timezone = (self._viewer().get("store") or {}).get("timezone")
+        await self.open_customer(customer_id, timezone)
 
     def go(self, screen: str) -> None:
         self._show(screen)

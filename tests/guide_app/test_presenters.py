@@ -516,3 +516,26 @@ def test_without_system_notifications_the_app_says_so_once_and_carries_on(monkey
     said = [r.getMessage() for r in caplog.records if r.name == "guide_app"]
     assert len(said) == 2 and all(r.exc_info is None for r in caplog.records)
     assert notifier.unavailable == {"system notification", "vibration"}
+
+
+def test_phones_read_as_guides_say_them_and_old_dates_carry_their_year():
+    from datetime import UTC, datetime
+
+    from guide_app.presenters.formatting import day_and_time_in, phone_number
+
+    assert phone_number("+8613900001111") == "139 0000 1111"
+    assert phone_number("138****5678") == "138 **** 5678"
+    assert phone_number("+12025550100") == "+12025550100"
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert day_and_time_in("2026-03-08T06:00:00Z", "Asia/Shanghai", now) == "3月8日 14:00"
+    assert day_and_time_in("2025-03-08T06:00:00Z", "Asia/Shanghai", now) == "2025年3月8日 14:00"
+
+
+def test_a_purchase_on_the_timeline_shows_what_she_paid():
+    from datetime import UTC, datetime
+
+    from guide_app.presenters.customer import timeline_row
+
+    bought = {"type": "POS_PURCHASE", "occurredAt": "2026-12-01T06:00:00Z", "properties": {"amount": 89000}}
+    row = timeline_row({**bought, "store": {"name": "上海店"}}, "Asia/Shanghai", datetime(2026, 12, 7, tzinfo=UTC))
+    assert row.detail == "上海店 · ¥890.00"
