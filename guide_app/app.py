@@ -9,10 +9,11 @@ from pathlib import Path
 from kivy.app import App
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
+from kivy.utils import platform
 
 from .api.client import GuideApi
 from .api.tokens import JsonTokenStore
-from .config import server_url
+from .config import desktop_data_dir, server_url
 from .fonts import find_cjk_font
 from .i18n import _, use_language
 from .platform_services import PlyerNotifier
@@ -47,6 +48,16 @@ class GuideApp(App):
         self.notifier = notifier or PlyerNotifier()
         self.session: SessionPresenter | None = None
         self.shell: Shell | None = None
+
+    @property
+    def user_data_dir(self) -> str:
+        """Kivy's per-platform directory, but on Linux created with its parents: Kivy makes only the
+        last level, so a first start on a machine without ``~/.config`` crashed (FileNotFoundError)."""
+        if not self._user_data_dir:
+            if platform in ("android", "ios", "win", "macosx"):
+                return App.user_data_dir.fget(self)
+            self._user_data_dir = str(desktop_data_dir(self.name))
+        return self._user_data_dir
 
     def build(self):
         use_language()
