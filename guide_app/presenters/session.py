@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from ..api.client import GuideApi, utcnow
-from ..api.errors import Offline, SessionExpired
+from ..api.errors import Offline, SessionExpired, SessionRevoked
 from ..api.live import Backoff
 from ..i18n import N_, _
 from .base import Presenter
@@ -36,6 +36,7 @@ class SessionPresenter(Presenter):
         self.inbox.task_listeners.append(self._forward_to_reception)
         self.reception: ReceptionPresenter | None = None
         self.customer: CustomerPresenter | None = None
+        self.confirming_sign_out = False  # the screen shows the "Sign out?" dialog while True
 
     def _viewer(self) -> dict:
         tokens = self.api.tokens
@@ -71,14 +72,35 @@ class SessionPresenter(Presenter):
         await self.inbox.stop()
         self.api.store.clear()
         self.reception = self.customer = None
-        self.signin.session_expired()
+        self.confirming_sign_out = False
+        revoked = isinstance(self.api.session_ended, SessionRevoked)
+        self.signin.session_expired(revoked=revoked)
         self._show("signin")
 
+    # --- signing out (a shared store phone: ask first, leave nothing behind) -----------------------
+
+    def ask_sign_out(self) -> None:
+        """The sign-out button: ask before signing out (one stray tap must not end her shift)."""
+        self.confirming_sign_out = True
+        self.changed()
+
+    def cancel_sign_out(self) -> None:
+        self.confirming_sign_out = False
+        self.changed()
+
+    async def confirm_sign_out(self) -> None:
+        """Sign out once she confirmed; without a question asked (a late second tap) nothing happens."""
+        if not self.confirming_sign_out:
+            return
+        self.confirming_sign_out = False
+        await self.sign_out()
+
     async def sign_out(self) -> None:
+        """Revoke the refresh token on the server, forget the session and the password on the phone."""
         await self.inbox.stop()
         await self.api.sign_out()
         self.reception = self.customer = None
-        self.signin.password, self.signin.message = "", ""
+        self.signin.signed_out()
         self._show("signin")
 
     # --- navigation --------------------------------------------------------------------------------
