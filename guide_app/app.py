@@ -12,10 +12,11 @@ from kivy.core.window import Window
 from kivy.utils import platform
 
 from .api.client import GuideApi
-from .api.tokens import JsonTokenStore
+from .api.tokens import JsonTokenStore, TokenStore
 from .config import desktop_data_dir, server_url
 from .fonts import find_cjk_font
 from .i18n import _, use_language
+from .keystore import SEALED_SESSION_FILE, SESSION_FILE, AndroidKeystoreCipher, SealedTokenStore
 from .platform_services import PlyerNotifier
 from .presenters.session import SessionPresenter
 from .screens import load_layouts
@@ -36,6 +37,16 @@ def use_cjk_font() -> str | None:
         return None
     LabelBase.register(DEFAULT_FONT, font)
     return font
+
+
+def token_store(data_dir: Path) -> TokenStore:
+    """Where the session is kept: sealed by the Android Keystore on a phone, a 0600 file elsewhere."""
+    if platform == "android":
+        try:
+            return SealedTokenStore(data_dir / SEALED_SESSION_FILE, AndroidKeystoreCipher())
+        except Exception as error:  # no usable keystore (Android < 6, a broken vendor keystore)
+            log.warning("Android Keystore unavailable (%s): the session is kept in the app's private files", error)
+    return JsonTokenStore(data_dir / SESSION_FILE)
 
 
 class GuideApp(App):
@@ -65,7 +76,7 @@ class GuideApp(App):
         self.font = use_cjk_font()
         Window.clearcolor = (1, 1, 1, 1)
         load_layouts()
-        store = JsonTokenStore(Path(self.data_dir or self.user_data_dir) / "session.json")
+        store = token_store(Path(self.data_dir or self.user_data_dir))
         self.session = SessionPresenter(GuideApi(self.server, store), self.notifier)
         self.shell = Shell()
         self.shell.bind_presenter(self.session)
