@@ -65,6 +65,7 @@ class SessionPresenter(Presenter):
 
     async def _signed_in(self) -> None:
         self.signin.username = self._viewer().get("username") or self.signin.username
+        log.info("signed in as %s", self.signin.username)
         self._show("inbox")
         await self.inbox.start()
 
@@ -74,6 +75,7 @@ class SessionPresenter(Presenter):
         self.reception = self.customer = None
         self.confirming_sign_out = False
         revoked = isinstance(self.api.session_ended, SessionRevoked)
+        log.info("session %s: back to sign-in", "ended by the server" if revoked else "expired")
         self.signin.session_expired(revoked=revoked)
         self._show("signin")
 
@@ -99,6 +101,7 @@ class SessionPresenter(Presenter):
         """Revoke the refresh token on the server, forget the session and the password on the phone."""
         await self.inbox.stop()
         await self.api.sign_out()
+        log.info("signed out")
         self.reception = self.customer = None
         self.signin.signed_out()
         self._show("signin")
