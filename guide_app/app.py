@@ -9,12 +9,14 @@ from pathlib import Path
 from kivy.app import App
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
+from kivy.utils import platform
 
 from .api.client import GuideApi
-from .api.tokens import JsonTokenStore
-from .config import server_url
+from .api.tokens import JsonTokenStore, TokenStore
+from .config import desktop_data_dir, server_url
 from .fonts import find_cjk_font
 from .i18n import _, use_language
+from .keystore import SEALED_SESSION_FILE, SESSION_FILE, AndroidKeystoreCipher, SealedTokenStore
 from .platform_services import PlyerNotifier
 from .presenters.session import SessionPresenter
 from .screens import load_layouts
@@ -37,6 +39,16 @@ def use_cjk_font() -> str | None:
     return font
 
 
+def token_store(data_dir: Path) -> TokenStore:
+    """Where the session is kept: sealed by the Android Keystore on a phone, a 0600 file elsewhere."""
+    if platform == "android":
+        try:
+            return SealedTokenStore(data_dir / SEALED_SESSION_FILE, AndroidKeystoreCipher())
+        except Exception as error:  # no usable keystore (Android < 6, a broken vendor keystore)
+            log.warning("Android Keystore unavailable (%s): the session is kept in the app's private files", error)
+    return JsonTokenStore(data_dir / SESSION_FILE)
+
+
 class GuideApp(App):
     """``session`` is the presenter the screens draw; ``api`` its server connection."""
 
@@ -48,13 +60,23 @@ class GuideApp(App):
         self.session: SessionPresenter | None = None
         self.shell: Shell | None = None
 
+    @property
+    def user_data_dir(self) -> str:
+        """Kivy's per-platform directory, but on Linux created with its parents: Kivy makes only the
+        last level, so a first start on a machine without ``~/.config`` crashed (FileNotFoundError)."""
+        if not self._user_data_dir:
+            if platform in ("android", "ios", "win", "macosx"):
+                return App.user_data_dir.fget(self)
+            self._user_data_dir = str(desktop_data_dir(self.name))
+        return self._user_data_dir
+
     def build(self):
         use_language()
         self.title = _("IRS store guide")
         self.font = use_cjk_font()
         Window.clearcolor = (1, 1, 1, 1)
         load_layouts()
-        store = JsonTokenStore(Path(self.data_dir or self.user_data_dir) / "session.json")
+        store = token_store(Path(self.data_dir or self.user_data_dir))
         self.session = SessionPresenter(GuideApi(self.server, store), self.notifier)
         self.shell = Shell()
         self.shell.bind_presenter(self.session)

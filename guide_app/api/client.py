@@ -20,7 +20,7 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from .documents import document
-from .errors import Offline, ServerError, SessionExpired
+from .errors import Offline, ServerError, SessionExpired, SessionRevoked
 from .tokens import Tokens, TokenStore
 
 
@@ -70,6 +70,7 @@ class GuideApi:
         self._client = Client(transport=HTTPXAsyncTransport(url=self.http_url, timeout=timeout))
         self._session = None
         self._refreshing = asyncio.Lock()
+        self.session_ended: SessionExpired | None = None  # why the last session ended (the sign-in screen says)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -97,6 +98,7 @@ class GuideApi:
         payload = (await self._send("StaffLogin", {"username": username, "password": password}))["staffLogin"]
         if not payload["errors"]:
             self.store.save(Tokens.from_session(payload["session"]))
+            self.session_ended = None
         return payload["errors"]
 
     async def sign_out(self) -> None:
@@ -137,14 +139,15 @@ class GuideApi:
                 return self._expired()
             payload = (await self._send("TokenRefresh", {"refreshToken": current.refresh_token}))["tokenRefresh"]
             if payload["errors"]:
-                return self._expired()
+                return self._expired(revoked=True)  # before its time: the server ended the session
             tokens = Tokens.from_session(payload["session"])
             self.store.save(tokens)
             return tokens
 
-    def _expired(self):
+    def _expired(self, *, revoked: bool = False):
         self.store.clear()
-        raise SessionExpired()
+        self.session_ended = SessionRevoked() if revoked else SessionExpired()
+        raise self.session_ended
 
     def seconds_until_refresh(self) -> float | None:
         """How long the access token stays fresh (None when signed out)."""
@@ -170,7 +173,7 @@ class GuideApi:
             try:
                 return await self._send(name, variables, token=token)
             except SessionExpired:
-                return self._expired()
+                return self._expired(revoked=True)
 
     async def mutate(self, name: str, variables: dict | None = None) -> dict:
         """Like ``query``; a retry after a lost answer sends the same variables (and idempotency key)."""

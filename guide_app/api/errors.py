@@ -28,3 +28,10 @@ class SessionExpired(ApiError):
 
 class ServerError(ApiError):
     """A top-level GraphQL error (FORBIDDEN, Internal error with a request id, …) or an HTTP failure."""
+
+
+class SessionRevoked(SessionExpired):
+    """The server refused the session before its time: signed out elsewhere, deactivated, changed by a manager."""
+
+    def __init__(self, message: str = "session ended") -> None:
+        super().__init__(message)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from ..api.errors import ApiError, Offline, ServerError, SessionExpired
+from ..api.errors import ApiError, Offline, ServerError, SessionExpired, SessionRevoked
 from ..i18n import N_, _
+
+SESSION_REVOKED = N_(
+    "You have been signed out: your session was ended on another device or your account was changed by a "
+    "manager. Please sign in again."
+)
 
 # Marked for translation here, looked up when shown (the language can change at run time).
 USER_ERROR_MESSAGES = {
@@ -40,6 +45,8 @@ def user_errors_message(errors: list[dict]) -> str:
 def failure_message(error: ApiError) -> str:
     if isinstance(error, Offline):
         return _("Cannot reach the server. Check the network and try again.")
+    if isinstance(error, SessionRevoked):
+        return _(SESSION_REVOKED)
     if isinstance(error, SessionExpired):
         return _("Your session has expired. Please sign in again.")
     if isinstance(error, ServerError) and error.code == "FORBIDDEN":

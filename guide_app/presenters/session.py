@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from ..api.client import GuideApi, utcnow
-from ..api.errors import Offline, SessionExpired
+from ..api.errors import Offline, SessionExpired, SessionRevoked
 from ..api.live import Backoff
 from ..i18n import N_, _
 from .base import Presenter
@@ -40,6 +40,7 @@ class SessionPresenter(Presenter):
         self.reception: ReceptionPresenter | None = None
         self.customer: CustomerPresenter | None = None
         self.search: CustomerSearchPresenter | None = None
+        self.confirming_sign_out = False  # the screen shows the "Sign out?" dialog while True
 
     def _viewer(self) -> dict:
         tokens = self.api.tokens
@@ -76,21 +77,45 @@ class SessionPresenter(Presenter):
 
     async def _signed_in(self) -> None:
         self.signin.username = self._viewer().get("username") or self.signin.username
+        log.info("signed in as %s", self.signin.username)
         self._show("inbox")
         await self.inbox.start()
 
     async def session_expired(self) -> None:
         await self.inbox.stop()
         self.api.store.clear()
-        self.reception = self.customer = None
-        self.signin.session_expired()
+        self.reception = self.customer = self.search = None
+        self.confirming_sign_out = False
+        revoked = isinstance(self.api.session_ended, SessionRevoked)
+        log.info("session %s: back to sign-in", "ended by the server" if revoked else "expired")
+        self.signin.session_expired(revoked=revoked)
         self._show("signin")
 
+    # --- signing out (a shared store phone: ask first, leave nothing behind) -----------------------
+
+    def ask_sign_out(self) -> None:
+        """The sign-out button: ask before signing out (one stray tap must not end her shift)."""
+        self.confirming_sign_out = True
+        self.changed()
+
+    def cancel_sign_out(self) -> None:
+        self.confirming_sign_out = False
+        self.changed()
+
+    async def confirm_sign_out(self) -> None:
+        """Sign out once she confirmed; without a question asked (a late second tap) nothing happens."""
+        if not self.confirming_sign_out:
+            return
+        self.confirming_sign_out = False
+        await self.sign_out()
+
     async def sign_out(self) -> None:
+        """Revoke the refresh token on the server, forget the session and the password on the phone."""
         await self.inbox.stop()
         await self.api.sign_out()
-        self.reception = self.customer = None
-        self.signin.password, self.signin.message = "", ""
+        log.info("signed out")
+        self.reception = self.customer = self.search = None
+        self.signin.signed_out()
         self._show("signin")
 
     # --- navigation --------------------------------------------------------------------------------

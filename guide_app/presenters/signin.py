@@ -8,7 +8,7 @@ from ..api.client import GuideApi
 from ..api.errors import Offline, ServerError
 from ..i18n import _
 from .base import Presenter
-from .messages import failure_message, user_errors_message
+from .messages import SESSION_REVOKED, failure_message, user_errors_message
 
 
 class SignInPresenter(Presenter):
@@ -35,6 +35,8 @@ class SignInPresenter(Presenter):
         self.changed()
         try:
             errors = await self.api.sign_in(username, self.password)
+            if not errors:
+                self.password = ""  # the field too: the next one at a shared phone must not find it filled
         except (Offline, ServerError) as error:
             self.message = failure_message(error)
             return False
@@ -45,13 +47,17 @@ class SignInPresenter(Presenter):
             self.message = user_errors_message(errors)
             self.changed()
             return False
-        self.password = ""
         await self.on_signed_in()
         return True
 
-    def session_expired(self, username: str = "") -> None:
+    def session_expired(self, username: str = "", *, revoked: bool = False) -> None:
         """Back here from a spent session: say why, and offer her username again."""
         self.username = username or self.username
         self.password = ""
-        self.message = _("Your session has expired. Please sign in again.")
+        self.message = _(SESSION_REVOKED) if revoked else _("Your session has expired. Please sign in again.")
+        self.changed()
+
+    def signed_out(self) -> None:
+        """After her own sign-out: her username stays, no password, no message."""
+        self.password, self.message, self.busy = "", "", False
         self.changed()

@@ -9,6 +9,7 @@ from tests.live_server import free_port
 from .conftest import customer_books, eventually, livestream, signed_in_guide
 
 LOGOUT_EVERYWHERE = """mutation($t: String!) { logout(refreshToken: $t, everywhere: true) { revoked } }"""
+SESSION_ENDED = "您已被退出登录：登录已在其他设备上结束，或账号已被管理员更改。请重新登录。"
 STAFF_LOGIN = """mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) {
   session { refreshToken } } }"""
 
@@ -85,7 +86,7 @@ async def test_a_session_ended_on_another_device_leads_back_to_sign_in(server, w
     other = (await server.graphql(STAFF_LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]
     await server.graphql(LOGOUT_EVERYWHERE, {"t": other["refreshToken"]})
     await session.run(session.inbox.refresh())
-    assert session.screen == "signin" and session.signin.message == "登录已过期，请重新登录。"
+    assert session.screen == "signin" and session.signin.message == SESSION_ENDED
 
 
 async def test_a_session_ended_elsewhere_closes_the_live_inbox_and_leads_back_to_sign_in(server, world, make_session):
@@ -97,7 +98,7 @@ async def test_a_session_ended_elsewhere_closes_the_live_inbox_and_leads_back_to
     other = (await server.graphql(STAFF_LOGIN, {"u": "sh.guide", "p": PASSWORD}))["staffLogin"]["session"]
     await server.graphql(LOGOUT_EVERYWHERE, {"t": other["refreshToken"]})
     await eventually(lambda: session.screen == "signin", what="the way back to sign-in")
-    assert session.signin.message == "登录已过期，请重新登录。" and not session.api.signed_in
+    assert session.signin.message == SESSION_ENDED and not session.api.signed_in
 
 
 async def test_a_kept_session_resumes_after_a_restart_of_the_app(server, world, make_session, tmp_path):

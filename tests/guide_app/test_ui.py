@@ -112,6 +112,7 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
         await visit_inbox(app, server, world, clock, show)
         await visit_reception(app, server, booked)
         await visit_customer(app)
+        await visit_sign_out(app)
     finally:
         app.stop()
         await asyncio.wait_for(running, timeout=20)
@@ -242,3 +243,28 @@ async def visit_customer(app) -> None:
     assert "电话：+8613812345678" in shown
     assert any("到店" in text for text in shown)
     screenshot("6-customer-360")
+
+
+async def visit_sign_out(app) -> None:
+    """The shared phone: 退出登录 asks first; cancel keeps her in; confirming leaves no password behind."""
+    from kivy.metrics import dp
+
+    signin = app.shell.ids.signin
+    assert signin.ids.password.text == ""  # emptied when she signed in
+    sign_out = next(button for button in app.shell.ids.nav.children if button.text == "退出登录")
+    sign_out.dispatch("on_release")
+    await eventually(lambda: app.shell.sign_out_dialog is not None, what="the sign-out question")
+    await frames()
+    dialog = app.shell.sign_out_dialog
+    assert dialog.title == "确定退出登录？" and {"取消", "退出登录"} <= set(texts(dialog))
+    assert dialog.cancel.height >= dp(48) and dialog.confirm.height >= dp(48)
+    screenshot("7-sign-out-question")
+    dialog.cancel.dispatch("on_release")
+    await eventually(lambda: app.shell.sign_out_dialog is None, what="the question closed")
+    assert app.session.screen == "customer" and app.session.api.signed_in
+    sign_out.dispatch("on_release")
+    await eventually(lambda: app.shell.sign_out_dialog is not None, what="the sign-out question again")
+    app.shell.sign_out_dialog.confirm.dispatch("on_release")
+    await eventually(lambda: app.session.screen == "signin" and not app.session.api.signed_in, what="sign-out")
+    await frames()
+    assert signin.ids.password.text == "" and signin.ids.username.text == "sh.guide"
