@@ -76,6 +76,7 @@ class InboxPresenter(Presenter):
         self.notifier = notifier
         self.clock = clock
         self.tasks: dict[str, dict] = {}
+        self._acknowledging: set[str] = set()  # tasks whose 确认 is on its way
         self._alerted: set[tuple[str, str, str]] = set()  # (task id, kind, updatedAt): events come at least once
         self.filter = "all"
         self.banner = ""
@@ -227,11 +228,17 @@ class InboxPresenter(Presenter):
     # --- actions -----------------------------------------------------------------------------------
 
     async def acknowledge(self, task_id: str) -> bool:
+        """确认 on a task; a second tap while the first is out sends nothing."""
+        if task_id in self._acknowledging:
+            return False
+        self._acknowledging.add(task_id)
         try:
             payload = (await self.api.mutate("TaskAcknowledge", {"id": task_id}))["taskAcknowledge"]
         except RECOVERABLE as error:
             self.fail(error)
             return False
+        finally:
+            self._acknowledging.discard(task_id)
         if payload["errors"]:
             await self._reload_task(task_id)
             self.message = user_errors_message(payload["errors"])
