@@ -16,6 +16,8 @@ from graphql import (
     GraphQLScalarType,
     Undefined,
     build_schema,
+    get_named_type,
+    is_leaf_type,
 )
 
 from tests.server.bookings.helpers import customer
@@ -74,7 +76,8 @@ def ask(name: str, field, world) -> str:
         for arg, value in field.args.items()
         if isinstance(value.type, GraphQLNonNull) and value.default_value is Undefined
     ]
-    return f"{name}{'(' + ', '.join(args) + ')' if args else ''} {{ __typename }}"
+    selection = "" if is_leaf_type(get_named_type(field.type)) else " { __typename }"  # ids, counts: no fields
+    return f"{name}{'(' + ', '.join(args) + ')' if args else ''}{selection}"
 
 
 def refused_fields(role: str) -> list[str]:
