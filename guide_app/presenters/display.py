@@ -52,7 +52,7 @@ def reception_outcome(p: ReceptionPresenter) -> Outcome | None:
     if status == "DONE":
         return Outcome(
             _("Reception finished"),
-            _("Well done: {customer} has been received.").format(customer=p.customer_name),
+            _("Well done: {customer} has been received.").format(customer=phone(p.customer_name)),
             True,
         )
     if status == "CANCELLED":

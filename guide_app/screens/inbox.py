@@ -19,7 +19,8 @@ COUNTDOWN_INTERVAL = 1
 
 class TaskCard(MDCard):
     row: TaskRow = ObjectProperty(None)
-    title = StringProperty("")
+    slot = StringProperty("")
+    customer = StringProperty("")
     subtitle = StringProperty("")
     status = StringProperty("")
     countdown = StringProperty("")
@@ -28,7 +29,7 @@ class TaskCard(MDCard):
     done = BooleanProperty(False)
 
     def on_row(self, _widget, row: TaskRow) -> None:
-        self.title = f"{row.slot}  {row.customer}"
+        self.slot, self.customer = row.slot, row.customer
         parts = [
             _("Livestream: {title}").format(title=row.livestream) if row.livestream else "",
             _("Escalated") if row.escalated else "",

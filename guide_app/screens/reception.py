@@ -92,8 +92,6 @@ class ReceptionScreen(MDScreen):
         ids.interests.text = (
             _("Also interested in: {names}").format(names=listing(summary.interests)) if summary.interests else ""
         )
-        for line in (ids.booked, ids.interests):
-            show(line, bool(line.text))
         show(ids.products_card, bool(summary.booked or summary.interests))
         self._fill(ids.steps, [StepItem.of(step) for step in p.steps])
         if ids.code.text != p.qr_code:
@@ -103,7 +101,6 @@ class ReceptionScreen(MDScreen):
         show(ids.scan, open_for_check_in and p.can_scan)
         ids.scan_text.text = _("Stop scanning") if p.scanning else _("Scan to check in")
         ids.scan_note.text = p.scan_note if open_for_check_in else ""
-        show(ids.scan_note, bool(ids.scan_note.text))
         self._show_camera(p.scanning and open_for_check_in)
         show(ids.complete, not p.finished)
         ids.complete.disabled = p.finished or p.busy
