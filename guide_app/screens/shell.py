@@ -9,12 +9,7 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivymd.uix.boxlayout import MDBoxLayout
 from kivymd.uix.navigationbar import MDNavigationItem
-from kivymd.uix.snackbar import (
-    MDSnackbarActionButton,
-    MDSnackbarActionButtonText,
-    MDSnackbarButtonContainer,
-    MDSnackbarSupportingText,
-)
+from kivymd.uix.snackbar import MDSnackbarSupportingText
 
 from ..i18n import _
 from ..presenters.display import profile
@@ -125,6 +120,7 @@ class Shell(MDBoxLayout):
         self.alert_text = text
         bar = Snackbar(
             MDSnackbarSupportingText(text=text),
+            MDSnackbarSupportingText(text=_("Tap to view"), bold=True),
             y=SNACKBAR_Y,
             pos_hint={"center_x": 0.5},
             size_hint_x=None,
@@ -132,12 +128,7 @@ class Shell(MDBoxLayout):
             duration=8,
             background_color=theme.inverseSurfaceColor,
         )
-        # The container joins the snackbar before its button does (KivyMD sizes it from its parent).
-        buttons = MDSnackbarButtonContainer(pos_hint={"center_y": 0.5})
-        bar.add_widget(buttons)
-        buttons.add_widget(
-            MDSnackbarActionButton(MDSnackbarActionButtonText(text=_("View")), on_release=lambda *_: self.open_alert())
-        )
+        bar.bind(on_release=lambda *_: self.open_alert())  # the whole snackbar is the target
         bar.bind(on_dismiss=lambda *_: setattr(self, "alert_text", ""))
         self._alert_bar = bar
         bar.open()
