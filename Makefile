@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run app lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby clean
+.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby clean
 
 install: $(STAMP)
 
@@ -21,6 +21,11 @@ run: install
 # The guide app against IRS_SERVER_URL (default http://127.0.0.1:8000; start it with `make run`).
 app: install
 	$(BIN)/python -m guide_app
+
+# Every guide-app screen drawn offscreen against a seeded test server (the UI test), as small PNGs in
+# docs/screenshots/ for the README. Needs the UI test's Debian packages (see README, "Guide app").
+app-screenshots: install
+	IRS_SCREENSHOT_DIR=docs/screenshots SDL_VIDEODRIVER=offscreen $(BIN)/pytest -q -p no:randomly tests/guide_app/test_ui.py
 
 # Format, lint, dependency and type gates; `make test` runs them first, so CI fails on any.
 lint: install

@@ -1,4 +1,4 @@
-"""The Kivy app on asyncio: the shell, the presenters, the session kept on the device."""
+"""The KivyMD (Material 3) app on asyncio: the shell, the presenters, the session kept on the device."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from kivy.app import App
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
 from kivy.utils import platform
+from kivymd.app import MDApp
 
 from .api.client import GuideApi
 from .api.tokens import JsonTokenStore, TokenStore
 from .config import desktop_data_dir, server_url
-from .fonts import find_cjk_font
+from .fonts import bold_variant, find_cjk_font
 from .i18n import _, use_language
 from .keystore import SEALED_SESSION_FILE, SESSION_FILE, AndroidKeystoreCipher, SealedTokenStore
 from .platform_services import PlyerNotifier
@@ -22,20 +23,30 @@ from .presenters.session import SessionPresenter
 from .screens import load_layouts
 from .screens.customer import CustomerScreen  # noqa: F401 - registers the class for the .kv files
 from .screens.inbox import InboxScreen  # noqa: F401
+from .screens.placeholder import PlaceholderScreen  # noqa: F401
+from .screens.profile import ProfileScreen  # noqa: F401
 from .screens.reception import ReceptionScreen  # noqa: F401
 from .screens.shell import Shell
 from .screens.signin import SignInScreen  # noqa: F401
 
 log = logging.getLogger("guide_app")
+# The name KivyMD's type scale is given: the CJK font, with its bold face where there is one.
+FONT_NAME = "GuideSans"
 
 
-def use_cjk_font() -> str | None:
-    """Make a CJK font Kivy's default for every label and text input."""
+def use_cjk_font(font_styles: dict | None = None) -> str | None:
+    """Make a CJK font Kivy's default for every label and text input, and KivyMD's for every text style
+    (icons keep their own font)."""
     font = find_cjk_font()
     if font is None:
         log.warning("no CJK font found: Chinese text will show as boxes (install fonts-noto-cjk)")
         return None
     LabelBase.register(DEFAULT_FONT, font)
+    LabelBase.register(FONT_NAME, font, fn_bold=bold_variant(font))
+    for style, roles in (font_styles or {}).items():
+        if style != "Icon":
+            for role in roles.values():
+                role["font-name"] = FONT_NAME
     return font
 
 
@@ -49,7 +60,7 @@ def token_store(data_dir: Path) -> TokenStore:
     return JsonTokenStore(data_dir / SESSION_FILE)
 
 
-class GuideApp(App):
+class GuideApp(MDApp):
     """``session`` is the presenter the screens draw; ``api`` its server connection."""
 
     def __init__(self, server: str | None = None, data_dir: Path | None = None, notifier=None, **kwargs) -> None:
@@ -73,8 +84,10 @@ class GuideApp(App):
     def build(self):
         use_language()
         self.title = _("IRS store guide")
-        self.font = use_cjk_font()
-        Window.clearcolor = (1, 1, 1, 1)
+        self.theme_cls.theme_style = "Light"
+        self.theme_cls.primary_palette = "Teal"
+        self.font = use_cjk_font(self.theme_cls.font_styles)
+        Window.clearcolor = self.theme_cls.backgroundColor
         load_layouts()
         store = token_store(Path(self.data_dir or self.user_data_dir))
         self.session = SessionPresenter(GuideApi(self.server, store), self.notifier)

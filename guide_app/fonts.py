@@ -33,3 +33,13 @@ def find_cjk_font(candidates: list[str] | None = None) -> str | None:
     if chosen and Path(chosen).is_file():
         return chosen
     return next((path for path in (candidates or CJK_FONTS) if Path(path).is_file()), None)
+
+
+def bold_variant(font: str) -> str | None:
+    """The bold face beside a regular one (NotoSansCJK-Bold.ttc beside NotoSansCJK-Regular.ttc), if installed;
+    without one Kivy thickens the regular face."""
+    path = Path(font)
+    if "Regular" not in path.name:
+        return None
+    bold = path.with_name(path.name.replace("Regular", "Bold"))
+    return str(bold) if bold.is_file() else None

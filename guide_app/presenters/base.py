@@ -16,8 +16,32 @@ class Presenter:
 
     def __init__(self) -> None:
         self._listeners: list[Callable[[Presenter], None]] = []
-        self.message: str = ""  # the last failure, in the guide's language
+        self.message_serial = 0  # counts the messages and notices set, so a screen announces each once
+        self._message = ""
+        self._notice = ""
         self.busy = False
+
+    @property
+    def message(self) -> str:
+        """The last failure, in the guide's language."""
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = text
+        if text:
+            self.message_serial += 1
+
+    @property
+    def notice(self) -> str:
+        """The last success worth announcing (e.g. "Checked in."), in the guide's language."""
+        return self._notice
+
+    @notice.setter
+    def notice(self, text: str) -> None:
+        self._notice = text
+        if text:
+            self.message_serial += 1
 
     def subscribe(self, listener: Callable[[Presenter], None]) -> None:
         self._listeners.append(listener)

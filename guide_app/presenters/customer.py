@@ -9,7 +9,7 @@ from datetime import datetime
 from ..api.client import GuideApi, utcnow
 from ..i18n import _
 from .base import RECOVERABLE, Presenter
-from .formatting import booking_status, day_and_time, day_and_time_in, event_type, money
+from .formatting import booking_status, day_and_time, day_and_time_in, event_type, money, phone
 
 TIMELINE_PAGE = 20
 
@@ -131,7 +131,7 @@ class CustomerPresenter(Presenter):
         traits = c.get("traits") or {}
         value = c.get("lifetimeValue") or {"amount": 0, "currency": "CNY"}
         lines = [
-            (_("Phone"), (c.get("phone") or "") + (_(" (masked)") if c.get("masked") else "")),
+            (_("Phone"), phone(c.get("phone")) + (_(" (masked)") if c.get("masked") else "")),
             (_("City"), traits.get("city") or ""),
             (_("Skin type"), traits.get("skinType") or ""),
             (_("Tags"), "、".join(c.get("tags") or [])),

@@ -76,14 +76,6 @@ def booking_status(status: str) -> str:
     return _(BOOKING_STATUS.get(status, status))
 
 
-def phone_number(phone: str) -> str:
-    """A mainland mobile as guides read it aloud, ``139 0000 1111`` (masked: ``138 **** 5678``); others as given."""
-    local_part = phone.removeprefix("+86")
-    if len(local_part) == 11 and local_part[0] == "1":
-        return f"{local_part[:3]} {local_part[3:7]} {local_part[7:]}"
-    return phone
-
-
 def task_status(status: str) -> str:
     return _(TASK_STATUS.get(status, status))
 
@@ -95,3 +87,49 @@ def event_type(kind: str) -> str:
 def money(amount: int, currency: str) -> str:
     symbol = "¥" if currency == "CNY" else f"{currency} "
     return f"{symbol}{amount // 100:,}.{amount % 100:02d}"
+
+
+ROLE = {
+    "HQ_ADMIN": N_("HQ administrator"),
+    "STORE_MANAGER": N_("Store manager"),
+    "GUIDE": N_("Store guide"),
+    "LIVESTREAM_OPS": N_("Livestream operations"),
+    "ANALYST": N_("Analyst"),
+}
+
+
+def role(name: str | None) -> str:
+    return _(ROLE[name]) if name in ROLE else name or ""  # gettext("") would be the catalog's header
+
+
+def phone(number: str | None) -> str:
+    """A mainland mobile as it is read aloud, ``139 0000 1111`` (3-4-4), masked digits included
+    (``138 **** 5678``); the +86 country code is dropped, other numbers are shown as they come."""
+    if not number:
+        return ""
+    digits = number.replace(" ", "").replace("-", "")
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+    if len(digits) == 11 and digits[0] == "1":
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    return number
+
+
+def listing(items: list[str]) -> str:
+    """Items of a list in one line: 、 between them in Chinese, a comma in English."""
+    return _(", ").join(item for item in items if item)
+
+
+def countdown(due: str | datetime | None, now: datetime) -> tuple[str, bool]:
+    """What is left until ``due`` (``09:52``, ``1:05:00``) or how late it is, and whether it is late."""
+    if due is None:
+        return "", False
+    moment = parse_instant(due) if isinstance(due, str) else due
+    seconds = int((moment - now).total_seconds())
+    if seconds < 0:
+        minutes = max(1, -seconds // 60)
+        return _("Acknowledge overdue by {minutes} min").format(minutes=minutes), True
+    hours, rest = divmod(seconds, 3600)
+    left = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+    return _("Acknowledge within {left}").format(left=left), seconds < 120

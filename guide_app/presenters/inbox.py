@@ -12,7 +12,7 @@ from ..api.live import Backoff, LiveHandlers, LiveTasks
 from ..api.tokens import parse_instant
 from ..i18n import N_, _
 from .base import RECOVERABLE, Presenter
-from .formatting import day_and_time, local, task_status
+from .formatting import countdown, day_and_time, local, phone, task_status
 from .messages import user_errors_message
 from .notifier import Notifier
 
@@ -44,6 +44,13 @@ class TaskRow:
     escalated: bool
     can_acknowledge: bool
     livestream: str
+    ack_due_at: str | None = None  # the SLA deadline to acknowledge (OPEN tasks only)
+    done: bool = False  # DONE or CANCELLED: drawn quietly, never as high priority
+
+    @property
+    def flagged(self) -> bool:
+        """High priority that still matters: a done task is not urgent any more."""
+        return self.high_priority and not self.done
 
 
 def task_row(task: dict) -> TaskRow:
@@ -51,13 +58,15 @@ def task_row(task: dict) -> TaskRow:
     livestream = ((task.get("booking") or {}).get("livestream") or {}).get("title", "")
     return TaskRow(
         id=task["id"],
-        customer=(task.get("customer") or {}).get("displayName") or _("Customer"),
+        customer=phone((task.get("customer") or {}).get("displayName")) or _("Customer"),  # a name or her phone
         slot=day_and_time(task["dueAt"], timezone),
         status=task_status(task["status"]),
         high_priority=task["priority"] == "HIGH",
         escalated=task["escalated"],
         can_acknowledge=task["status"] == "OPEN",
         livestream=livestream,
+        ack_due_at=task.get("ackDueAt") if task["status"] == "OPEN" else None,
+        done=task["status"] in ("DONE", "CANCELLED"),
     )
 
 
@@ -224,6 +233,11 @@ class InboxPresenter(Presenter):
             timezone = (task.get("store") or {}).get("timezone")
             return local(task["dueAt"], timezone).date() == local(self.clock(), timezone).date()
         return True
+
+    def ack_countdown(self, row: TaskRow) -> tuple[str, bool]:
+        """The time left to acknowledge (the SLA), or how late it is, and whether it is (nearly) late;
+        the screen asks again every second."""
+        return countdown(row.ack_due_at, self.clock())
 
     # --- actions -----------------------------------------------------------------------------------
 

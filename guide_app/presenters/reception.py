@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..api.client import GuideApi
 from ..i18n import _
 from .base import RECOVERABLE, Presenter
-from .formatting import day_and_time, task_status
+from .formatting import day_and_time, listing, task_status
 from .messages import user_errors_message
 from .scanning import decode_qr, decoder_available
 
@@ -227,9 +227,7 @@ class ReceptionPresenter(Presenter):
 
     async def complete(self) -> bool:
         if self.open_required_steps:
-            self.message = _("Finish the required steps first: {steps}").format(
-                steps=", ".join(self.open_required_steps)
-            )
+            self.message = _("Finish the required steps first: {steps}").format(steps=listing(self.open_required_steps))
             self.changed()
             return False
         return await self._task_mutation("TaskComplete", "taskComplete", {"id": self.task_id})

@@ -10,7 +10,7 @@ from ..api.client import GuideApi
 from ..api.errors import ServerError
 from ..i18n import _
 from .base import RECOVERABLE, Presenter
-from .formatting import phone_number
+from .formatting import phone
 from .messages import failure_message, user_errors_message
 
 SEARCH_LENGTH = (2, 50)
@@ -104,6 +104,6 @@ def _row(node: dict) -> CustomerRow:
     return CustomerRow(
         id=node["id"],
         name=node["displayName"],
-        phone=phone_number(node.get("phone") or ""),
+        phone=phone(node.get("phone")),
         tags="、".join(node.get("tags") or []),
     )

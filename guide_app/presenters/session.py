@@ -21,8 +21,13 @@ from .signin import SignInPresenter
 
 log = logging.getLogger("guide_app")
 
-# Bottom navigation: the checkout and performance screens come in later issues.
-TABS = [("inbox", N_("Tasks"), True), ("checkout", N_("Checkout"), False), ("performance", N_("Performance"), False)]
+# Bottom navigation: the checkout and performance screens come in later issues ("me": her profile, sign-out).
+TABS = [
+    ("inbox", N_("Tasks"), True),
+    ("checkout", N_("Checkout"), False),
+    ("performance", N_("Performance"), False),
+    ("me", N_("Me"), True),
+]
 
 
 class SessionPresenter(Presenter):

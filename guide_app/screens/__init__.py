@@ -5,7 +5,16 @@ from pathlib import Path
 from kivy.lang import Builder
 
 KV_DIR = Path(__file__).parent
-KV_FILES = ["widgets.kv", "signin.kv", "inbox.kv", "reception.kv", "customer.kv", "shell.kv"]
+KV_FILES = [
+    "widgets.kv",
+    "signin.kv",
+    "inbox.kv",
+    "reception.kv",
+    "customer.kv",
+    "placeholder.kv",
+    "profile.kv",
+    "shell.kv",
+]
 
 
 def load_layouts() -> None:

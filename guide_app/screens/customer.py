@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.uix.screenmanager import Screen
+from kivy.properties import StringProperty
+from kivymd.uix.boxlayout import MDBoxLayout
+from kivymd.uix.screen import MDScreen
 
 from ..i18n import _
 from ..presenters.customer import CustomerPresenter
-from .widgets import WrappedLabel, run, show
+from .widgets import Announcer, run, show
 
 
-class CustomerScreen(Screen):
+class FactItem(MDBoxLayout):
+    """A fact of her profile: what it is (small) over its value."""
+
+    label = StringProperty("")
+    value = StringProperty("")
+
+
+class EventItem(MDBoxLayout):
+    """A timeline event: what happened, and when and where."""
+
+    when = StringProperty("")
+    what = StringProperty("")
+    detail = StringProperty("")
+
+
+class CustomerScreen(MDScreen):
     presenter: CustomerPresenter | None = None
 
     def bind_presenter(self, presenter: CustomerPresenter) -> None:
         self.presenter = presenter
+        self._announcer = Announcer()
+        self._announcer.follow(presenter)
         presenter.subscribe(lambda _: self.redraw())
         self.redraw()
 
@@ -22,21 +41,17 @@ class CustomerScreen(Screen):
         p = self.presenter
         if p is None:
             return
-        self.ids.name.text = (p.customer or {}).get("displayName", "")
         facts = self.ids.facts
         facts.clear_widgets()
         for label, value in p.facts():
-            facts.add_widget(WrappedLabel(text=f"{label}：{value}"))
+            facts.add_widget(FactItem(label=label, value=value))
         events = self.ids.events
         events.clear_widgets()
         for row in p.timeline():
-            events.add_widget(WrappedLabel(text=f"{row.when}  {row.what}", bold=True))
-            if row.detail:
-                events.add_widget(WrappedLabel(text=row.detail, muted=True))
+            events.add_widget(EventItem(when=row.when, what=row.what, detail=row.detail))
         self.ids.timeline_title.text = _("Timeline ({count})").format(count=p.total_events)
         show(self.ids.more, p.has_more)
-        self.ids.message.text = p.message
-        show(self.ids.message, bool(p.message))
+        self._announcer.announce(p)
 
     def load_more(self) -> None:
         run(self.presenter.load_more())

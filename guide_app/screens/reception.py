@@ -5,25 +5,41 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import Screen
+from kivymd.uix.boxlayout import MDBoxLayout
+from kivymd.uix.screen import MDScreen
 
 from ..camera import camera_available, frame_of, release, with_camera_permission
 from ..i18n import _
+from ..presenters.display import reception_outcome, reception_summary
+from ..presenters.formatting import listing
 from ..presenters.reception import ReceptionPresenter, StepRow
-from .widgets import WrappedLabel, run, show
+from .widgets import Announcer, TapRow, run, show
 
 
-class StepWidget(BoxLayout):
+class PointItem(MDBoxLayout):
+    """A talking point: a bullet icon beside text that wraps."""
+
+    text = StringProperty("")
+
+
+class StepItem(TapRow):
+    """A checklist step: the whole row ticks it (a done step cannot be unticked: the server has no
+    mutation for that)."""
+
     position = NumericProperty(0)
     title = StringProperty("")
     guidance = StringProperty("")
+    required = BooleanProperty(False)
     done = BooleanProperty(False)
 
     @classmethod
-    def of(cls, step: StepRow) -> StepWidget:
-        required = _("(required)") if step.required else _("(optional)")
-        return cls(position=step.position, title=f"{step.title} {required}", guidance=step.guidance, done=step.done)
+    def of(cls, step: StepRow) -> StepItem:
+        return cls(
+            position=step.position, title=step.title, guidance=step.guidance, required=step.required, done=step.done
+        )
+
+    def on_release(self) -> None:
+        self.tick()
 
     def tick(self) -> None:
         presenter = App.get_running_app().session.reception
@@ -34,7 +50,7 @@ class StepWidget(BoxLayout):
 SCAN_INTERVAL = 0.3
 
 
-class ReceptionScreen(Screen):
+class ReceptionScreen(MDScreen):
     presenter: ReceptionPresenter | None = None
     camera = None  # the kivy.uix.camera.Camera widget while scanning
     _scan_event = None
@@ -43,6 +59,8 @@ class ReceptionScreen(Screen):
         if self.presenter is not None:
             self.presenter.stop_scan()
         self.presenter = presenter
+        self._announcer = Announcer()
+        self._announcer.follow(presenter)
         presenter.subscribe(lambda _: self.redraw())
         presenter.set_camera(camera_available())  # redraws
 
@@ -51,30 +69,42 @@ class ReceptionScreen(Screen):
         if p is None:
             return
         ids = self.ids
-        ids.name.text = p.customer_name
-        ids.phone.text = _("Phone: {phone}").format(phone=p.phone)
-        ids.slot.text = _("Slot: {slot} · {status}").format(slot=p.slot, status=p.status)
-        ids.tags.text = _("Tags: {tags}").format(tags="、".join(p.tags)) if p.tags else ""
+        summary = reception_summary(p)
+        outcome = reception_outcome(p)
+        show(ids.outcome, outcome is not None)
+        if outcome is not None:
+            ids.outcome_title.text, ids.outcome_detail.text = outcome.title, outcome.detail
+            ids.outcome_icon.icon = "check-circle" if outcome.success else "cancel"
+        ids.phone.text = summary.phone
+        ids.service.text = _("Slot: {slot} · {status}").format(slot=p.slot, status=p.status)
+        if summary.service:
+            ids.service.text += f" · {summary.service}"
+        ids.tags.text = _("Tags: {tags}").format(tags=listing(p.tags)) if p.tags else ""
+        ids.note.text = _("Her note: {note}").format(note=summary.note) if summary.note else ""
+        for line in (ids.tags, ids.note):
+            show(line, bool(line.text))
         ids.livestream.text = (
             _("From the livestream: {title}").format(title=p.livestream_title) if p.livestream_title else ""
         )
-        ids.products.text = _("Products: {names}").format(names="、".join(p.products)) if p.products else ""
-        for widget in (ids.tags, ids.livestream, ids.products):
-            show(widget, bool(widget.text))
-        self._fill(ids.talking_points, [WrappedLabel(text=f"• {point}") for point in p.talking_points])
-        self._fill(ids.steps, [StepWidget.of(step) for step in p.steps])
-        ids.code.text = p.qr_code
+        show(ids.livestream_card, bool(p.livestream_title))
+        self._fill(ids.talking_points, [PointItem(text=point) for point in p.talking_points])
+        ids.booked.text = _("Booked: {names}").format(names=listing(summary.booked)) if summary.booked else ""
+        ids.interests.text = (
+            _("Also interested in: {names}").format(names=listing(summary.interests)) if summary.interests else ""
+        )
+        show(ids.products_card, bool(summary.booked or summary.interests))
+        self._fill(ids.steps, [StepItem.of(step) for step in p.steps])
+        if ids.code.text != p.qr_code:
+            ids.code.text = p.qr_code
         open_for_check_in = not p.checked_in and not p.finished
-        show(ids.check_in_box, open_for_check_in)
+        show(ids.check_in_card, open_for_check_in)
         show(ids.scan, open_for_check_in and p.can_scan)
-        ids.scan.text = _("Stop scanning") if p.scanning else _("Scan to check in")
+        ids.scan_text.text = _("Stop scanning") if p.scanning else _("Scan to check in")
         ids.scan_note.text = p.scan_note if open_for_check_in else ""
-        show(ids.scan_note, bool(ids.scan_note.text))
         self._show_camera(p.scanning and open_for_check_in)
+        show(ids.complete, not p.finished)
         ids.complete.disabled = p.finished or p.busy
-        ids.message.text, ids.notice.text = p.message, p.notice
-        show(ids.message, bool(p.message))
-        show(ids.notice, bool(p.notice))
+        self._announcer.announce(p)
 
     @staticmethod
     def _fill(container, widgets) -> None:

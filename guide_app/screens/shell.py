@@ -1,53 +1,81 @@
-"""The frame around the screens: offline and new-task banners, and the bottom navigation."""
+"""The frame around the screens: the top app bar (her name and store, or where she is), the bottom
+navigation (任务 / 收银 / 业绩 / 我的), and the snackbars for new tasks and failures."""
 
 from __future__ import annotations
 
+from kivy.app import App
+from kivy.core.window import Window
 from kivy.metrics import dp
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.button import Button
-from kivy.uix.label import Label
-from kivy.uix.popup import Popup
+from kivy.properties import BooleanProperty, StringProperty
+from kivymd.uix.boxlayout import MDBoxLayout
+from kivymd.uix.button import MDButton, MDButtonText
+from kivymd.uix.dialog import (
+    MDDialog,
+    MDDialogButtonContainer,
+    MDDialogHeadlineText,
+    MDDialogSupportingText,
+)
+from kivymd.uix.navigationbar import MDNavigationItem
+from kivymd.uix.snackbar import MDSnackbarSupportingText
 
 from ..i18n import _
+from ..presenters.display import profile
+from ..presenters.formatting import phone
 from ..presenters.session import TABS, SessionPresenter
-from .widgets import run, show
+from .widgets import ANNOUNCED, SNACKBAR_Y, Announcer, Snackbar, reveal, run, show
+
+TAB_ICONS = {
+    "inbox": "clipboard-text-outline",
+    "checkout": "cash-register",
+    "performance": "chart-line",
+    "me": "account",
+}
+# The screens a tab opens from: reception and the 360° view belong to 任务.
+TAB_OF = {"reception": "inbox", "customer": "inbox"}
 
 
-class SignOutDialog(Popup):
-    """Asks before signing out; what it does is the session presenter's (the UI moves to KivyMD later)."""
+class SignOutDialog(MDDialog):
+    """Asks before signing out on the shared store phone; what each answer does is the session presenter's."""
 
     def __init__(self, session: SessionPresenter, **kwargs) -> None:
-        super().__init__(title=_("Sign out?"), size_hint=(0.9, None), height=dp(220), auto_dismiss=False, **kwargs)
-        self.session = session
-        body = BoxLayout(orientation="vertical", spacing=dp(8), padding=dp(4))
-        note = Label(
-            text=_("The next person using this phone will have to sign in with her own password."),
-            halign="center",
-            valign="middle",
+        self.title = _("Sign out?")
+        self.cancel = MDButton(MDButtonText(text=_("Cancel")), style="text")
+        self.confirm = MDButton(MDButtonText(text=_("Sign out")), style="filled")
+        self.cancel.bind(on_release=lambda *_: session.cancel_sign_out())
+        self.confirm.bind(on_release=lambda *_: run(session.confirm_sign_out()))
+        super().__init__(
+            MDDialogHeadlineText(text=self.title),
+            MDDialogSupportingText(
+                text=_("The next person using this phone will have to sign in with her own password.")
+            ),
+            MDDialogButtonContainer(self.cancel, self.confirm, spacing=dp(8)),
+            auto_dismiss=False,
+            **kwargs,
         )
-        note.bind(size=lambda label, size: setattr(label, "text_size", size))
-        body.add_widget(note)
-        buttons = BoxLayout(size_hint_y=None, height=dp(48), spacing=dp(8))
-        self.cancel = Button(text=_("Cancel"))
-        self.cancel.bind(on_release=lambda _button: session.cancel_sign_out())
-        self.confirm = Button(text=_("Sign out"), background_color=(0.85, 0.25, 0.15, 1))
-        self.confirm.bind(on_release=lambda _button: run(session.confirm_sign_out()))
-        buttons.add_widget(self.cancel)
-        buttons.add_widget(self.confirm)
-        body.add_widget(buttons)
-        self.content = body
 
 
-class Shell(BoxLayout):
+class NavItem(MDNavigationItem):
+    screen = StringProperty("")
+    icon = StringProperty("")
+    text = StringProperty("")
+
+
+class Shell(MDBoxLayout):
     session: SessionPresenter | None = None
     sign_out_dialog: SignOutDialog | None = None
+    offline = BooleanProperty(False)
+    alert_text = StringProperty("")  # the new-task snackbar's text while it is up
 
     def bind_presenter(self, session: SessionPresenter) -> None:
         self.session = session
+        self._alerted = ""
+        self._announcer = Announcer()
+        self._announcer.follow(session)
         self._build_tabs()
         ids = self.ids
         ids.signin.bind_presenter(session.signin)
         ids.inbox.bind_presenter(session.inbox)
+        ids.me.bind_presenter(session)
         session.subscribe(lambda _: self.redraw())
         session.inbox.subscribe(lambda _: self.redraw_banners())
         self.redraw()
@@ -55,26 +83,31 @@ class Shell(BoxLayout):
     def _build_tabs(self) -> None:
         nav = self.ids.nav
         nav.clear_widgets()
-        for name, label, available in TABS:
-            text = _(label) if available else _("{tab} (soon)").format(tab=_(label))
-            tab = Button(text=text, disabled=not available, halign="center", font_size="13sp")
-            tab.bind(on_release=lambda _button, screen=name: self.session.go(screen))
-            nav.add_widget(tab)
-        sign_out = Button(text=_("Sign out"), font_size="13sp")
-        sign_out.bind(on_release=lambda _button: self.session.ask_sign_out())
-        nav.add_widget(sign_out)
+        for name, label, _available in TABS:  # unavailable tabs open a screen saying 即将推出
+            nav.add_widget(NavItem(screen=name, icon=TAB_ICONS.get(name, "circle-outline"), text=_(label)))
+
+    def switch_tab(self, item: NavItem) -> None:
+        if self.session is not None and TAB_OF.get(self.session.screen, self.session.screen) != item.screen:
+            self.session.go(item.screen)
 
     def redraw(self) -> None:
         session = self.session
         if session.reception is not None and self.ids.reception.presenter is not session.reception:
             self.ids.reception.bind_presenter(session.reception)
+            session.reception.subscribe(lambda _: self.redraw_top_bar())
         if session.customer is not None and self.ids.customer.presenter is not session.customer:
             self.ids.customer.bind_presenter(session.customer)
+            session.customer.subscribe(lambda _: self.redraw_top_bar())
         if self.ids.screens.current != session.screen:
             self.ids.screens.current = session.screen
-        show(self.ids.nav, session.screen != "signin")
-        self.ids.failure.text = session.message
-        show(self.ids.failure, bool(session.message))
+        signed_in = session.screen != "signin"
+        show(self.ids.nav, signed_in)
+        show(self.ids.top_bar, signed_in)
+        tab = TAB_OF.get(session.screen, session.screen)
+        for item in self.ids.nav.children:
+            item.active = item.screen == tab
+        self._announcer.announce(session)
+        self.redraw_top_bar()
         self.redraw_banners()
         self.redraw_sign_out_dialog()
 
@@ -87,13 +120,74 @@ class Shell(BoxLayout):
             self.sign_out_dialog.dismiss()
             self.sign_out_dialog = None
 
+    def redraw_top_bar(self) -> None:
+        session, ids = self.session, self.ids
+        screen = session.screen
+        if screen == "reception" and session.reception is not None:
+            p = session.reception
+            ids.title.text = phone(p.customer_name) if p.task else ""  # a customer without a name is her phone
+            ids.subtitle.text = " · ".join(part for part in (p.slot, p.status) if part)
+        elif screen == "customer" and session.customer is not None:
+            ids.title.text = phone((session.customer.customer or {}).get("displayName", ""))
+            ids.subtitle.text = _("Customer 360°")
+        else:
+            me = profile(session.api.tokens.viewer if session.api.tokens else None)
+            ids.title.text = me.name
+            ids.subtitle.text = me.store
+        if session.inbox.offline and screen != "signin":
+            ids.subtitle.text = _("Offline: reconnecting…")
+        reveal(ids.back, screen in TAB_OF)
+        reveal(ids.refresh, screen == "inbox")
+        reveal(ids.profile, screen == "reception")
+
     def redraw_banners(self) -> None:
         inbox, signed_in = self.session.inbox, self.session.screen != "signin"
-        self.ids.offline.text = _("Offline: reconnecting…") if inbox.offline else ""
-        show(self.ids.offline, signed_in and inbox.offline)
-        self.ids.alert.text = inbox.banner
-        show(self.ids.alert, signed_in and bool(inbox.banner))
+        if self.offline != (signed_in and inbox.offline):
+            self.offline = signed_in and inbox.offline
+            self.redraw_top_bar()
+        if signed_in and inbox.banner and inbox.banner != self._alerted:
+            self._alerted = inbox.banner
+            self._alert(inbox.banner)
+        elif not inbox.banner:
+            self._alerted = ""
+
+    def _alert(self, text: str) -> None:
+        """A new task: a snackbar with 查看 (the system notification and vibration come from the inbox)."""
+        theme = App.get_running_app().theme_cls
+        ANNOUNCED.append(text)
+        self.alert_text = text
+        bar = Snackbar(
+            MDSnackbarSupportingText(text=text),
+            MDSnackbarSupportingText(text=_("Tap to view"), bold=True),
+            y=SNACKBAR_Y,
+            pos_hint={"center_x": 0.5},
+            size_hint_x=None,
+            width=Window.width - dp(24),
+            duration=8,
+            background_color=theme.inverseSurfaceColor,
+        )
+        bar.bind(on_release=lambda *_: self.open_alert())  # the whole snackbar is the target
+        bar.bind(on_dismiss=lambda *_: setattr(self, "alert_text", ""))
+        self._alert_bar = bar
+        bar.open()
 
     def open_alert(self) -> None:
+        bar = getattr(self, "_alert_bar", None)
+        if bar is not None and bar.parent is not None:
+            bar.dismiss()
         self.session.inbox.dismiss_banner()
         self.session.go("inbox")
+
+    # --- the top app bar's buttons -----------------------------------------------------------------
+
+    def back(self) -> None:
+        if self.session.screen == "customer":
+            self.ids.customer.back()
+        else:
+            self.session.go("inbox")
+
+    def refresh(self) -> None:
+        self.ids.inbox.refresh()
+
+    def open_profile(self) -> None:
+        self.ids.reception.open_customer()

@@ -1,14 +1,14 @@
-"""Sign-in screen: username, password, and why it failed."""
+"""Sign-in screen: username, password, and why it failed (in room kept for it: nothing moves)."""
 
 from __future__ import annotations
 
-from kivy.uix.screenmanager import Screen
+from kivymd.uix.screen import MDScreen
 
 from ..presenters.signin import SignInPresenter
-from .widgets import run, show
+from .widgets import run
 
 
-class SignInScreen(Screen):
+class SignInScreen(MDScreen):
     presenter: SignInPresenter | None = None
 
     def bind_presenter(self, presenter: SignInPresenter) -> None:
@@ -18,10 +18,11 @@ class SignInScreen(Screen):
 
     def redraw(self) -> None:
         p = self.presenter
-        self.ids.username.text = p.username
-        self.ids.password.text = p.password
+        if self.ids.username.text != p.username:
+            self.ids.username.text = p.username
+        if self.ids.password.text != p.password:
+            self.ids.password.text = p.password
         self.ids.message.text = p.message
-        show(self.ids.message, bool(p.message))
         self.ids.submit.disabled = p.busy
 
     def submit(self) -> None:

@@ -58,13 +58,15 @@ async def shift(app, username: str, password: str, report: dict) -> None:
     report["password_field_after_sign_in"] = signin.ids.password.text
     report["refresh_token_files"] = files_holding(tokens.refresh_token, Path.home())
 
-    sign_out = next(button for button in app.shell.ids.nav.children if button.text == "退出登录")
+    app.session.go("me")  # 我的 holds 退出登录
+    await until(lambda: app.shell.ids.screens.current == "me", "我的")
+    sign_out = app.shell.ids.me.ids.sign_out
     tap(sign_out)
     await until(lambda: app.shell.sign_out_dialog is not None, "the sign-out question")
     report["dialog_title"] = app.shell.sign_out_dialog.title
     tap(app.shell.sign_out_dialog.cancel)
     await until(lambda: app.shell.sign_out_dialog is None, "the question closed")
-    report["signed_in_after_cancel"] = app.session.api.signed_in and app.session.screen == "inbox"
+    report["signed_in_after_cancel"] = app.session.api.signed_in and app.session.screen == "me"
 
     tap(sign_out)
     await until(lambda: app.shell.sign_out_dialog is not None, "the sign-out question again")

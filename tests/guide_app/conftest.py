@@ -163,10 +163,19 @@ async def livestream(server: LiveServer, world, clock) -> str:
 
 
 async def customer_books(
-    server: LiveServer, world, clock, *, phone: str = "13812345678", hour: int = 15, livestream_id: str | None = None
+    server: LiveServer,
+    world,
+    clock,
+    *,
+    phone: str = "13812345678",
+    hour: int = 15,
+    livestream_id: str | None = None,
+    note: str = "",
 ) -> Booked:
     token = (await server.graphql(CUSTOMER_LOGIN, {"phone": phone}))["customerLogin"]["session"]["accessToken"]
     extra = {"livestreamId": livestream_id, "productIds": [world.gid("Product", "serum")]} if livestream_id else {}
+    if note:
+        extra["note"] = note
     payload = (
         await server.graphql(BOOK, {"input": booking_input(world, this_afternoon(clock, hour), **extra)}, token)
     )["bookingCreate"]

@@ -302,7 +302,7 @@ async def test_the_360_view_lists_only_what_is_known_of_her():
     assert await customer.load()
     labels = [label for label, _value in customer.facts()]
     assert labels[:2] == [_("Phone"), _("City")] and _("Tags") not in labels and _("Skin type") not in labels
-    assert dict(customer.facts())[_("Phone")] == "138****5678" + _(" (masked)")
+    assert dict(customer.facts())[_("Phone")] == "138 **** 5678" + _(" (masked)")  # read in groups of 3-4-4
     [row] = customer.timeline()
     assert (row.what, row.detail) == (_("Visited a store"), "上海店")
 
@@ -521,7 +521,8 @@ def test_without_system_notifications_the_app_says_so_once_and_carries_on(monkey
 def test_phones_read_as_guides_say_them_and_old_dates_carry_their_year():
     from datetime import UTC, datetime
 
-    from guide_app.presenters.formatting import day_and_time_in, phone_number
+    from guide_app.presenters.formatting import day_and_time_in
+    from guide_app.presenters.formatting import phone as phone_number
 
     assert phone_number("+8613900001111") == "139 0000 1111"
     assert phone_number("138****5678") == "138 **** 5678"
@@ -539,3 +540,112 @@ def test_a_purchase_on_the_timeline_shows_what_she_paid():
     bought = {"type": "POS_PURCHASE", "occurredAt": "2026-12-01T06:00:00Z", "properties": {"amount": 89000}}
     row = timeline_row({**bought, "store": {"name": "上海店"}}, "Asia/Shanghai", datetime(2026, 12, 7, tzinfo=UTC))
     assert row.detail == "上海店 · ¥890.00"
+
+
+# --- what the Material screens show (display helpers, formatting) ------------------------------------
+
+
+def test_phones_read_in_groups_of_three_four_four():
+    from guide_app.presenters.formatting import phone
+
+    assert phone("+8613900001111") == phone("13900001111") == phone("139-0000-1111") == "139 0000 1111"
+    assert phone("138****5678") == "138 **** 5678"  # masked digits keep their place
+    assert phone("+44 20 7946 0958") == "+44 20 7946 0958"  # not a mainland mobile: as it came
+    assert phone("王女士") == "王女士" and phone(None) == phone("") == ""
+
+
+def test_chinese_lists_take_the_enumeration_comma_and_english_a_comma():
+    from guide_app.i18n import use_language
+    from guide_app.presenters.formatting import listing
+
+    assert listing(["精华", "唇膏", ""]) == "精华、唇膏"
+    try:
+        use_language("en")
+        assert listing(["serum", "lipstick"]) == "serum, lipstick"
+    finally:
+        use_language("zh_CN")
+
+
+def test_the_acknowledge_countdown_runs_to_the_sla_deadline_then_says_how_late():
+    from guide_app.presenters.formatting import countdown
+
+    due = "2026-12-07T06:10:00+00:00"
+    assert countdown(due, datetime(2026, 12, 7, 6, 0, tzinfo=UTC)) == ("请在 10:00 内确认", False)
+    assert countdown(due, datetime(2026, 12, 7, 6, 8, 30, tzinfo=UTC)) == ("请在 01:30 内确认", True)  # nearly late
+    assert countdown(due, datetime(2026, 12, 7, 4, 9, 0, tzinfo=UTC)) == ("请在 2:01:00 内确认", False)
+    assert countdown(due, datetime(2026, 12, 7, 6, 13, 5, tzinfo=UTC)) == ("确认已超时 3 分钟", True)
+    assert countdown(None, datetime(2026, 12, 7, tzinfo=UTC)) == ("", False)
+
+
+async def test_inbox_rows_count_down_open_tasks_and_quiet_done_ones():
+    open_high = {**inbox_task(1, TODAY_15, priority="HIGH"), "ackDueAt": "2026-12-07T06:10:00+00:00"}
+    done_high = {**inbox_task(2, TODAY_16, status="DONE", priority="HIGH"), "ackDueAt": None}
+    acknowledged = {**inbox_task(3, TOMORROW, status="ACKNOWLEDGED"), "ackDueAt": None}
+    presenter, _notifier = inbox(FakeApi(MyTaskList=[page(open_high, done_high, acknowledged)]))
+    await presenter.refresh()
+    first, second, third = presenter.rows()
+    assert (first.flagged, first.done, first.can_acknowledge) == (True, False, True)
+    assert (second.flagged, second.done, second.high_priority) == (False, True, True)  # done: not urgent any more
+    assert presenter.ack_countdown(first)[0] == countdown_text(NOW, "2026-12-07T06:10:00+00:00")
+    assert presenter.ack_countdown(second) == presenter.ack_countdown(third) == ("", False)
+
+
+def countdown_text(now, due) -> str:
+    from guide_app.presenters.formatting import countdown
+
+    return countdown(due, now)[0]
+
+
+def test_a_customer_named_by_her_phone_is_shown_with_it_grouped():
+    from guide_app.presenters.inbox import task_row
+
+    row = task_row({**inbox_task(1, TODAY_15), "customer": {"displayName": "+8613812345678"}})
+    assert row.customer == "138 1234 5678"
+
+
+async def test_the_reception_summary_keeps_what_she_booked_apart_from_her_interests_and_shows_her_note():
+    from guide_app.presenters.display import reception_summary
+
+    answer = detail(phone="+8613900001111")
+    answer["node"]["booking"]["note"] = "  想试新色号 "
+    answer["node"]["booking"]["service"] = {"name": "肌肤检测"}
+    summary = reception_summary(await loaded(FakeApi(TaskDetail=[answer])))
+    assert summary.phone == "139 0000 1111" and summary.note == "想试新色号" and summary.service == "肌肤检测"
+    assert (summary.booked, summary.interests) == (["精华"], ["唇膏"])  # 精华 was booked: not an interest too
+    masked = reception_summary(await loaded(FakeApi(TaskDetail=[detail(phone="138****5678", masked=True)])))
+    assert masked.phone == "138 **** 5678（已脱敏）" and masked.note == ""
+
+
+async def test_a_finished_reception_has_a_success_state_and_a_cancelled_one_says_so():
+    from guide_app.presenters.display import reception_outcome
+
+    assert reception_outcome(await loaded(FakeApi(TaskDetail=[{"node": task()}]))) is None
+    done = reception_outcome(await loaded(FakeApi(TaskDetail=[{"node": task(status="DONE")}])))
+    assert done is not None and done.success and done.title == "接待已完成" and "王女士" in done.detail
+    cancelled = reception_outcome(await loaded(FakeApi(TaskDetail=[{"node": task(status="CANCELLED")}])))
+    assert cancelled is not None and not cancelled.success and cancelled.title == "此预约已取消"
+
+
+async def test_the_open_required_steps_are_listed_with_the_enumeration_comma():
+    steps = [step(1, "到店问候"), step(2, "肤质检测")]
+    presenter = await loaded(FakeApi(TaskDetail=[{"node": task(steps=steps)}]))
+    assert await presenter.complete() is False
+    assert presenter.message == "请先完成必做步骤：到店问候、肤质检测"
+
+
+def test_the_profile_shows_her_name_role_and_store():
+    from guide_app.presenters.display import profile
+
+    me = profile({"displayName": "小王", "username": "s001.guide1", "role": "GUIDE", "store": {"name": "上海店"}})
+    assert (me.name, me.username, me.role, me.store) == ("小王", "s001.guide1", "导购", "上海店")
+    assert profile(None) == profile({}) and profile(None).role == ""
+
+
+async def test_each_message_and_notice_is_counted_once_so_a_snackbar_announces_it_once():
+    presenter = await loaded(FakeApi(TaskDetail=[detail()]))
+    before = presenter.message_serial
+    presenter.message = "出错了"
+    presenter.message = ""  # clearing is not news
+    presenter.notice = "已签到。"
+    presenter.message = "出错了"  # the same failure again is news again
+    assert presenter.message_serial == before + 3

@@ -64,7 +64,7 @@ async def test_the_customer_360_pages_through_her_timeline(server, world, clock,
     kinds = [row.what for row in customer.timeline()]
     assert "到店" in kinds and "在直播中预约到店" in kinds
     assert customer.total_events == len(customer.events) == 3  # login, the booking click, the visit
-    assert dict(customer.facts())["电话"] == "+8613812345678"
+    assert dict(customer.facts())["电话"] == "138 1234 5678"
     assert not customer.has_more and not await customer.load_more()
 
 

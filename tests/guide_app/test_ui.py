@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,23 +75,122 @@ async def frames(count: int = 10) -> None:
     await eventually(lambda: Clock.frames_displayed >= drawn, what=f"{count} Kivy frames")
 
 
+def effectively_visible(widget) -> bool:
+    """Drawn: neither it nor any parent is transparent, and it has an area."""
+    if widget.width <= 0 or widget.height <= 0:
+        return False
+    node = widget
+    while node is not None:
+        if getattr(node, "opacity", 1) <= 0:
+            return False
+        node = node.parent if node.parent is not node else None
+    return True
+
+
 def texts(widget) -> list[str]:
     found = []
     for child in widget.walk(restrict=True):
         text = getattr(child, "text", None)
-        if isinstance(text, str) and text and getattr(child, "opacity", 1) > 0:
+        if isinstance(text, str) and text and effectively_visible(child):
             found.append(text)
     return found
 
 
+def window_box(widget) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) in window coordinates."""
+    left, bottom = widget.to_window(widget.x, widget.y)
+    return left, bottom, left + widget.width, bottom + widget.height
+
+
+def clipped_box(widget):
+    """Its box as far as it can be seen: inside the window and every scroll view around it (None: unseen)."""
+    from kivy.core.window import Window
+    from kivy.uix.scrollview import ScrollView
+
+    left, bottom, right, top = window_box(widget)
+    clip = [0, 0, *Window.size]
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, ScrollView):
+            l2, b2, r2, t2 = window_box(node)
+            clip = [max(clip[0], l2), max(clip[1], b2), min(clip[2], r2), min(clip[3], t2)]
+        node = node.parent
+    box = (max(left, clip[0]), max(bottom, clip[1]), min(right, clip[2]), min(top, clip[3]))
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
+def touch_targets(root) -> list:
+    """What a guide touches: buttons, chips, tabs, list rows (ButtonBehavior), text fields, checkboxes."""
+    from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
+    from kivy.uix.textinput import TextInput
+
+    return [
+        widget
+        for widget in root.walk(restrict=True)
+        if isinstance(widget, ButtonBehavior | ToggleButtonBehavior | TextInput)
+        and not widget.disabled
+        and effectively_visible(widget)
+    ]
+
+
+def visible_labels(root) -> list:
+    from kivy.uix.label import Label
+    from kivymd.uix.textfield import MDTextField
+
+    found = []
+    for widget in root.walk(restrict=True):
+        if not isinstance(widget, Label) or not widget.text.strip() or not effectively_visible(widget):
+            continue
+        if isinstance(widget.parent, MDTextField):  # the field draws its hint and icons itself
+            continue
+        box = clipped_box(widget)
+        if box is not None:
+            found.append((widget, box))
+    return found
+
+
+def check_layout(root, *, expect_targets: int = 1) -> None:
+    """Every widget a guide touches is at least 48 dp both ways; no two visible labels overlap."""
+    from kivy.metrics import dp
+
+    targets = touch_targets(root)
+    assert len(targets) >= expect_targets, [type(t).__name__ for t in targets]
+    small = [
+        (type(t).__name__, getattr(t, "text", ""), round(t.width), round(t.height))
+        for t in targets
+        if t.width < dp(48) - 0.5 or t.height < dp(48) - 0.5
+    ]
+    assert small == [], f"touch targets under 48 dp: {small}"
+    labels = visible_labels(root)
+    overlaps = []
+    for index, (first, a) in enumerate(labels):
+        for second, b in labels[index + 1 :]:
+            if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
+                overlaps.append((first.text, second.text))
+    assert overlaps == [], f"labels overlapping: {overlaps}"
+
+
 def screenshot(name: str) -> Path:
+    """Into tests/artifacts/guide_app/, and (IRS_SCREENSHOT_DIR, `make app-screenshots`) a small copy for the docs."""
     from kivy.core.window import Window
 
     target = ARTIFACTS / f"{name}.png"
     target.unlink(missing_ok=True)
     written = Path(Window.screenshot(name=str(target)))
     written.replace(target)
+    docs = os.environ.get("IRS_SCREENSHOT_DIR")
+    if docs:
+        from PIL import Image
+
+        Path(docs).mkdir(parents=True, exist_ok=True)
+        with Image.open(target) as image:  # 256 colours: a tenth of the size, the text as sharp
+            image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
+                Path(docs) / f"{name}.png", optimize=True
+            )
     return target
+
+
+NOTE = "想试一下新色号，三点左右到"
 
 
 async def test_each_screen_renders_with_server_data(kivy_environment, server, world, clock, tmp_path, monkeypatch):
@@ -103,15 +203,18 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
     use_provider(monkeypatch, None)  # no camera, the same on every machine: the screen's own probe finds none
 
     show = await livestream(server, world, clock)
-    booked = await customer_books(server, world, clock, livestream_id=show)
+    booked = await customer_books(server, world, clock, livestream_id=show, note=NOTE)
     app = GuideApp(server=server.base_url, data_dir=tmp_path, notifier=RecordingNotifier())
     running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
     try:
         await eventually(lambda: app.shell is not None and app.session.screen == "signin", what="the app")
+        app.session.inbox.clock = clock.now  # the countdowns count on the server's (frozen) time
         await visit_sign_in(app)
         await visit_inbox(app, server, world, clock, show)
+        await visit_tabs(app)
         await visit_reception(app, server, booked)
         await visit_customer(app)
+        await visit_done_task(app)
         await visit_sign_out(app)
     finally:
         app.stop()
@@ -125,14 +228,18 @@ async def visit_sign_in(app) -> None:
     screen = app.shell.ids.signin
     await frames()
     assert Window.size == (360, 780)
-    assert {"IRS 导购", "登录", "使用员工账号登录"} <= set(texts(screen))
+    assert {"IRS 导购", "登录", "使用员工账号登录", "用户名", "密码"} <= set(texts(screen))
     assert app.font and Path(app.font).is_file()
+    check_layout(screen, expect_targets=3)
     screenshot("1-signin")
+    submit_at = screen.ids.submit.pos[:]
     screen.ids.username.text, screen.ids.password.text = "sh.guide", "not her password"
     screen.submit()
     await eventually(lambda: screen.ids.message.text == "用户名或密码错误。", what="the wrong-password message")
     await frames()
     assert screen.ids.username.text == "sh.guide" and screen.ids.password.text == "not her password"
+    assert screen.ids.submit.pos == submit_at  # the message has its room: the button did not move
+    check_layout(screen, expect_targets=3)
     screenshot("2-signin-wrong-password")
     screen.ids.password.text = PASSWORD
     screen.submit()
@@ -143,42 +250,92 @@ async def visit_inbox(app, server, world, clock, show) -> None:
     screen = app.shell.ids.inbox
     await eventually(lambda: app.session.inbox.live.connected, what="the live socket")
     await customer_books(server, world, clock, phone="13912345678", hour=16, livestream_id=show)
-    await eventually(lambda: len(screen.ids.rows.children) == 2, what="the live task's row")
+    await eventually(lambda: len(screen.cards) == 2, what="the live task's card")
     await frames()
     shown = set(texts(app.shell))
-    assert {"全部", "今天", "未完成", "已升级", "刷新", "确认", "接待", "高", "任务", "退出登录"} <= shown
-    assert "收银\n（即将推出）" in shown and "业绩\n（即将推出）" in shown
-    assert app.shell.ids.alert.text.startswith("新的直播顾客：")
-    assert any(text.endswith("15:00  +8613812345678") or "15:00" in text for text in shown)
+    assert {"全部", "今天", "未完成", "已升级", "确认", "接待", "高优先级", "任务", "收银", "业绩", "我的"} <= shown
+    assert app.shell.ids.title.text and app.shell.ids.subtitle.text  # her name and her store
+    assert app.shell.alert_text.startswith("新的直播顾客：")
+    assert any("15:00" in text for text in shown)
+    assert {card.countdown for card in screen.cards} == {"请在 10:00 内确认"}  # ackDueAt: 10 min after assignment
+    clock.advance(minutes=3, seconds=30)
+    screen.tick()
+    assert {card.countdown for card in screen.cards} == {"请在 06:30 内确认"}
+    # Touch targets (cards' buttons, chips, tabs, the app bar's refresh) and labels, on a live inbox.
+    check_layout(app.shell, expect_targets=10)
     screenshot("3-inbox-new-task")
-    screen.ids.rows.children[-1].acknowledge()  # rows are added in slot order; Kivy keeps children reversed
-    await eventually(lambda: "已确认" in screen.ids.rows.children[-1].subtitle, what="the acknowledgement")
+    first = screen.cards[0]
+    acknowledge_at = first.ids.acknowledge.to_window(*first.ids.acknowledge.pos)
+    first.acknowledge()
+    await eventually(lambda: screen.cards[0].status == "已确认", what="the acknowledgement")
+    await frames()
+    assert screen.cards[0].countdown == "" and screen.cards[1].countdown == "请在 06:30 内确认"
+    # Nothing below the first card moved: its 接待 button stays where it was for the next tap.
+    second = screen.cards[1]
+    assert second.ids.acknowledge.to_window(*second.ids.acknowledge.pos)[1] < acknowledge_at[1]
     app.shell.open_alert()
     await frames()
 
 
+async def visit_tabs(app) -> None:
+    """收银 and 业绩 say 即将推出; 我的 shows her and the sign-out button."""
+    for name, title, shot in (("checkout", "收银", "7-checkout-coming-soon"), ("performance", "业绩", None)):
+        app.session.go(name)
+        await frames()
+        shown = set(texts(app.shell.ids[name]))
+        assert {title, "即将推出"} <= shown
+        check_layout(app.shell, expect_targets=4)  # the tabs
+        if shot:
+            screenshot(shot)
+    app.session.go("me")
+    await frames()
+    shown = set(texts(app.shell.ids.me))
+    assert "退出登录" in shown and any(text.startswith("门店：") for text in shown) and "导购" in shown
+    check_layout(app.shell, expect_targets=5)
+    screenshot("8-me")
+    tabs = {item.screen: item for item in app.shell.ids.nav.children}
+    tabs["inbox"].dispatch("on_release")  # back through the bottom navigation
+    await eventually(lambda: app.session.screen == "inbox", what="the 任务 tab")
+
+
 async def visit_reception(app, server, booked) -> None:
-    app.shell.ids.inbox.ids.rows.children[-1].open()
+    from guide_app.screens.widgets import ANNOUNCED
+
+    app.shell.ids.inbox.cards[0].open()
     await eventually(lambda: app.session.screen == "reception" and app.session.reception.task, what="reception")
     screen = app.shell.ids.reception
     await frames()
-    shown = set(texts(screen))
-    assert {"接待清单", "签到", "完成接待", "档案", "< 任务", "• 精华买一送一"} <= shown
-    assert "来自直播：双十一美妆专场" in shown and "到店问候 （必做）" in shown
+    screenshot("4-reception")
+    shown = set(texts(app.shell))
+    assert {"接待清单", "签到", "完成接待", "档案", "精华买一送一", "唇膏限量色", "必做", "到店问候"} <= shown
+    assert "来自直播：双十一美妆专场" in shown and f"顾客备注：{NOTE}" in shown
+    assert "138 1234 5678" in shown and not any("•" in text for text in shown)
+    assert any(text.startswith("预约商品：") for text in shown)
     # Without a camera: no scan button, a note saying why, and code entry as always.
     assert "扫码签到" not in shown and screen.ids.scan.disabled
     assert "此设备没有可用的摄像头：请输入核销码。" in shown
-    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code.hint_text == "核销码"
+    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code_hint.text == "核销码"
+    check_layout(app.shell, expect_targets=8)
     screenshot("4-reception")
-    for step in [s for s in screen.ids.steps.children if "必做" in s.title]:
-        step.tick()
+    for step in [s for s in screen.ids.steps.children if s.required]:
+        step.dispatch("on_release")  # the whole row is the target
     await visit_scanning(screen, app.session.reception)
     screen.ids.code.text = await booked.qr_token(server)
     screen.check_in()
-    await eventually(lambda: screen.ids.notice.text == "已签到。", what="the check-in")
+    await eventually(lambda: ANNOUNCED[-1:] == ["已签到。"], what="the check-in")
     await eventually(lambda: not app.session.reception.open_required_steps, what="the ticks")
+    await eventually(lambda: app.session.reception.checked_in, what="the booking checked in")
     await frames()
+    assert not screen.ids.check_in_card.shown
+    check_layout(app.shell, expect_targets=5)
     screenshot("5-reception-checked-in")
+    screen.complete()
+    await eventually(lambda: app.session.reception.finished, what="the completion")
+    await frames()
+    shown = set(texts(app.shell))
+    assert {"接待已完成", "返回任务"} <= shown and "完成接待" not in shown
+    check_layout(app.shell, expect_targets=3)
+    screenshot("6-reception-finished")
 
 
 class FakeTexture:
@@ -211,6 +368,8 @@ async def visit_scanning(screen, presenter) -> None:
     """With a camera: the scan button, the camera while scanning, a read code filled in and checked."""
     import kivy.uix.camera
 
+    from guide_app.screens.widgets import ANNOUNCED
+
     shown_camera = fake_camera_widget([None, None, "NOT-A-BOOKING-QR"])
     original = kivy.uix.camera.Camera
     kivy.uix.camera.Camera = shown_camera
@@ -222,27 +381,42 @@ async def visit_scanning(screen, presenter) -> None:
         screen.toggle_scan()
         await eventually(lambda: screen.ids.camera_box.height > 0, what="the camera on screen")
         assert presenter.scanning and isinstance(screen.camera, shown_camera) and screen.camera.play
-        assert screen.ids.scan.text == "停止扫码" and screen.ids.camera_box.height > 0
+        assert screen.ids.scan_text.text == "停止扫码" and screen.ids.camera_box.height > 0
         screenshot("4b-reception-scanning")
         await eventually(lambda: not presenter.scanning, what="the code read from the camera")
-        await eventually(lambda: screen.ids.message.text == "二维码无效或已过期。", what="the refusal")
+        await eventually(lambda: ANNOUNCED[-1:] == ["二维码无效或已过期。"], what="the refusal")
         assert screen.camera is None and screen.ids.camera_box.children == []  # the camera stopped
-        assert screen.ids.code.text == "NOT-A-BOOKING-QR" and screen.ids.scan.text == "扫码签到"
+        assert screen.ids.code.text == "NOT-A-BOOKING-QR" and screen.ids.scan_text.text == "扫码签到"
     finally:
         kivy.uix.camera.Camera = original
         presenter.set_camera(False)
 
 
 async def visit_customer(app) -> None:
-    app.shell.ids.reception.open_customer()
+    app.shell.open_profile()  # 档案 in the top app bar
     await eventually(lambda: app.session.screen == "customer" and app.session.customer.customer, what="360°")
     screen = app.shell.ids.customer
     await frames()
     shown = set(texts(screen))
-    assert {"顾客 360°", "时间线（3）", "< 返回"} <= shown
-    assert "电话：+8613812345678" in shown
+    assert "顾客 360°" in shown and any(re.fullmatch(r"时间线（\d+）", text) for text in shown)
+    assert "138 1234 5678" in shown
     assert any("到店" in text for text in shown)
-    screenshot("6-customer-360")
+    check_layout(app.shell, expect_targets=5)
+    screenshot("9-customer-360")
+    app.shell.back()
+    await eventually(lambda: app.session.screen == "reception", what="back to reception")
+
+
+async def visit_done_task(app) -> None:
+    """A finished task stays in the list, quiet: no high-priority chip, 查看 instead of 接待."""
+    app.shell.back()
+    await eventually(lambda: app.session.screen == "inbox", what="back to the inbox")
+    await frames()
+    done = [card for card in app.shell.ids.inbox.cards if card.done]
+    assert len(done) == 1 and not done[0].flagged and done[0].ids.priority.opacity == 0
+    assert "查看" in texts(done[0]) and "高优先级" not in texts(done[0])
+    check_layout(app.shell, expect_targets=8)
+    screenshot("10-inbox-done-task")
 
 
 async def visit_sign_out(app) -> None:
@@ -251,17 +425,19 @@ async def visit_sign_out(app) -> None:
 
     signin = app.shell.ids.signin
     assert signin.ids.password.text == ""  # emptied when she signed in
-    sign_out = next(button for button in app.shell.ids.nav.children if button.text == "退出登录")
+    app.session.go("me")
+    await eventually(lambda: app.shell.ids.screens.current == "me", what="我的")
+    sign_out = app.shell.ids.me.ids.sign_out
     sign_out.dispatch("on_release")
     await eventually(lambda: app.shell.sign_out_dialog is not None, what="the sign-out question")
     await frames()
     dialog = app.shell.sign_out_dialog
     assert dialog.title == "确定退出登录？" and {"取消", "退出登录"} <= set(texts(dialog))
     assert dialog.cancel.height >= dp(48) and dialog.confirm.height >= dp(48)
-    screenshot("7-sign-out-question")
+    screenshot("11-sign-out-question")
     dialog.cancel.dispatch("on_release")
     await eventually(lambda: app.shell.sign_out_dialog is None, what="the question closed")
-    assert app.session.screen == "customer" and app.session.api.signed_in
+    assert app.session.screen == "me" and app.session.api.signed_in
     sign_out.dispatch("on_release")
     await eventually(lambda: app.shell.sign_out_dialog is not None, what="the sign-out question again")
     app.shell.sign_out_dialog.confirm.dispatch("on_release")
