@@ -26,6 +26,7 @@ from .screens.inbox import InboxScreen  # noqa: F401
 from .screens.placeholder import PlaceholderScreen  # noqa: F401
 from .screens.profile import ProfileScreen  # noqa: F401
 from .screens.reception import ReceptionScreen  # noqa: F401
+from .screens.search import SearchScreen  # noqa: F401
 from .screens.shell import Shell
 from .screens.signin import SignInScreen  # noqa: F401
 

@@ -45,6 +45,7 @@ class SessionPresenter(Presenter):
         self.reception: ReceptionPresenter | None = None
         self.customer: CustomerPresenter | None = None
         self.search: CustomerSearchPresenter | None = None
+        self.customer_opened_from = "inbox"
         self.confirming_sign_out = False  # the screen shows the "Sign out?" dialog while True
 
     def _viewer(self) -> dict:
@@ -132,10 +133,18 @@ class SessionPresenter(Presenter):
         return self.reception
 
     async def open_customer(self, customer_id: str, timezone: str | None = None) -> CustomerPresenter:
+        self.customer_opened_from = self.screen if self.screen in ("reception", "search") else "inbox"
         self.customer = CustomerPresenter(self.api, customer_id, timezone, clock=self.clock)
         self._show("customer")
         await self.run(self.customer.load())
         return self.customer
+
+    def back_from_customer(self) -> None:
+        """Back to where her 360° view was opened: the reception, the search, or the inbox."""
+        came_from = self.customer_opened_from
+        if came_from == "reception" and self.reception is None:  # given away meanwhile
+            came_from = "inbox"
+        self._show(came_from)
 
     def customer_search(self) -> CustomerSearchPresenter:
         """Find a customer at her store (by name or phone), or serve a walk-in by her number."""

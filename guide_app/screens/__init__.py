@@ -13,6 +13,7 @@ KV_FILES = [
     "customer.kv",
     "placeholder.kv",
     "profile.kv",
+    "search.kv",
     "shell.kv",
 ]
 

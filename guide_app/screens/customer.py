@@ -57,5 +57,4 @@ class CustomerScreen(MDScreen):
         run(self.presenter.load_more())
 
     def back(self) -> None:
-        session = App.get_running_app().session
-        session.go("reception" if session.reception else "inbox")
+        App.get_running_app().session.back_from_customer()

@@ -31,7 +31,7 @@ TAB_ICONS = {
     "me": "account",
 }
 # The screens a tab opens from: reception and the 360° view belong to 任务.
-TAB_OF = {"reception": "inbox", "customer": "inbox"}
+TAB_OF = {"reception": "inbox", "customer": "inbox", "search": "inbox"}
 
 
 class SignOutDialog(MDDialog):
@@ -98,6 +98,8 @@ class Shell(MDBoxLayout):
         if session.customer is not None and self.ids.customer.presenter is not session.customer:
             self.ids.customer.bind_presenter(session.customer)
             session.customer.subscribe(lambda _: self.redraw_top_bar())
+        if session.search is not None and self.ids.search.presenter is not session.search:
+            self.ids.search.bind_presenter(session.search)
         if self.ids.screens.current != session.screen:
             self.ids.screens.current = session.screen
         signed_in = session.screen != "signin"
@@ -138,6 +140,7 @@ class Shell(MDBoxLayout):
             ids.subtitle.text = _("Offline: reconnecting…")
         reveal(ids.back, screen in TAB_OF)
         reveal(ids.refresh, screen == "inbox")
+        reveal(ids.find, screen == "inbox")
         reveal(ids.profile, screen == "reception")
 
     def redraw_banners(self) -> None:
@@ -185,6 +188,9 @@ class Shell(MDBoxLayout):
             self.ids.customer.back()
         else:
             self.session.go("inbox")
+
+    def find_customer(self) -> None:
+        self.session.customer_search()
 
     def refresh(self) -> None:
         self.ids.inbox.refresh()

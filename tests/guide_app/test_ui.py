@@ -215,6 +215,7 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
         await visit_reception(app, server, booked)
         await visit_customer(app)
         await visit_done_task(app)
+        await visit_find_customer(app)
         await visit_sign_out(app)
     finally:
         app.stop()
@@ -417,6 +418,28 @@ async def visit_done_task(app) -> None:
     assert "查看" in texts(done[0]) and "高优先级" not in texts(done[0])
     check_layout(app.shell, expect_targets=8)
     screenshot("10-inbox-done-task")
+
+
+async def visit_find_customer(app) -> None:
+    """From the inbox's search button: her store's customers by phone digits, then her 360° view and back."""
+    app.shell.ids.find.dispatch("on_release")
+    await eventually(lambda: app.session.screen == "search", what="the search screen")
+    screen = app.shell.ids.search
+    screen.ids.query.text = "1381234"
+    screen.search()
+    await eventually(lambda: screen.presenter.searched or screen.presenter.message, what="the search")
+    assert screen.presenter.message == "", screen.presenter.message
+    await eventually(lambda: len(screen.ids.results.children) == 1, what="her row")
+    await frames()
+    await frames()
+    [row] = screen.ids.results.children
+    assert row.name == "138 1234 5678" and row.y + row.height >= screen.ids.results.height - 1  # at the top
+    check_layout(app.shell, expect_targets=7)  # the row, the search button, the tabs
+    screenshot("12-find-customer")
+    row.dispatch("on_release")
+    await eventually(lambda: app.session.screen == "customer", what="her 360° view")
+    app.shell.back()
+    await eventually(lambda: app.session.screen == "search", what="back to the search")
 
 
 async def visit_sign_out(app) -> None:
