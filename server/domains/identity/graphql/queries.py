@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
@@ -56,7 +56,7 @@ class IdentityQuery:
             raise bad_input(f"{type.value}: {invalid}") from None
         async with info.context.db() as session:
             person = await persons.person_by_identifier(session, key)
-        return await open_customer(info, person.id) if person else None
+        return await open_customer(info, cast(int, person.id)) if person else None  # a row read back has its id
 
     @strawberry.field(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE, store_scoped=True),
