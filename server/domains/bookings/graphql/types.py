@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,7 @@ from ...catalog.graphql.types import Product, Service
 from ...catalog.services import products_by_ids, services_by_ids
 from ...common.actor import ActorKind
 from ...common.errors import Forbidden
+from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
@@ -169,7 +170,7 @@ class Booking(relay.Node):
     @classmethod
     def from_row(cls, row: BookingRow) -> Booking:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             status=BookingStatus(row.status),
             source=BookingSource(row.source),
             channel=row.channel,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -11,6 +11,7 @@ from strawberry import relay
 from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ....api.scalars import Money, MoneyAmount
+from ...common.rows import saved_id
 from .. import services
 from ..errors import CatalogErrorCode
 from ..models import Product as ProductRow
@@ -39,7 +40,7 @@ class ProductCategory(relay.Node):
 
     @classmethod
     def from_row(cls, row: CategoryRow) -> ProductCategory:
-        return cls(id=cast(int, row.id), code=row.code, name=row.name)
+        return cls(id=saved_id(row), code=row.code, name=row.name)
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
@@ -57,7 +58,7 @@ class Service(relay.Node):
     @classmethod
     def from_row(cls, row: ServiceRow) -> Service:
         return cls(
-            id=cast(int, row.id), code=row.code, name=row.name, duration_minutes=row.duration_minutes, active=row.active
+            id=saved_id(row), code=row.code, name=row.name, duration_minutes=row.duration_minutes, active=row.active
         )
 
     @classmethod
@@ -85,7 +86,7 @@ class Product(relay.Node):
     @classmethod
     def from_row(cls, row: ProductRow) -> Product:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             sku=row.sku,
             name=row.name,
             description=row.description,

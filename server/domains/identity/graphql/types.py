@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -27,6 +27,7 @@ from ...catalog.services import products_by_ids
 from ...common.actor import Role as RoleValue
 from ...common.errors import Forbidden
 from ...common.lookup import rows_by_id
+from ...common.rows import saved_id
 from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
 from ...staff.graphql.types import StaffUser
@@ -513,7 +514,7 @@ class PersonMerge(relay.Node):
     @classmethod
     def from_row(cls, row: MergeRow) -> PersonMerge:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             survivor_id=_customer_ref(row.survivor_id),
             merged_id=_customer_ref(row.merged_id),
             actor=row.actor,
@@ -546,7 +547,7 @@ class IdentityConflict(relay.Node):
     @classmethod
     def from_row(cls, row: ConflictRow) -> IdentityConflict:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             customer_id=_customer_ref(row.person_id),
             other_customer_ids=[_customer_ref(p) for p in row.other_person_ids],
             identifier_type=IdentifierTypeValue(row.identifier_type),
@@ -578,7 +579,7 @@ class TouchpointSource(relay.Node):
     @classmethod
     def from_row(cls, row: SourceRow) -> TouchpointSource:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             name=row.name,
             kind=SourceKindValue(row.kind),
             key_prefix=row.key_prefix,
@@ -646,7 +647,7 @@ async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none
         person = await root_person(session, person_id)
         if person is None:
             return None
-        root_id = cast(int, person.id)  # a row read back has its id
+        root_id = saved_id(person)
         try:
             access = await view.access_for(session, actor, root_id)
         except Forbidden:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,7 @@ from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
+from ...common.rows import saved_id
 from ...staff.graphql.types import Team
 from ...staff.services import teams_by_ids
 from .. import services
@@ -90,7 +91,7 @@ class Livestream(relay.Node):
     @classmethod
     def from_row(cls, row: LivestreamRow) -> Livestream:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             title=row.title,
             host_name=row.host_name,
             channel=ChannelValue(row.channel),

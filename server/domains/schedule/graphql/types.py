@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -12,6 +12,7 @@ from strawberry import relay
 from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...common.errors import Forbidden
+from ...common.rows import saved_id
 from ...stores.graphql.types import Weekday
 from ...stores.opening_hours import parse_hhmm
 from ..errors import ScheduleErrorCode
@@ -63,7 +64,7 @@ class ShiftException(relay.Node):
     @classmethod
     def from_row(cls, row: ExceptionRow) -> ShiftException:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             day=row.day,
             kind=ShiftExceptionKind(row.kind),
             starts=parse_hhmm(row.starts) if row.starts else None,

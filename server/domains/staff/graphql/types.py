@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,7 @@ from ....api.viewer import Viewer
 from ...catalog.graphql.types import ProductCategory, Service
 from ...catalog.services import categories_by_ids, services_by_ids
 from ...common.actor import Role as RoleValue
+from ...common.rows import saved_id
 from ...stores.graphql.types import Store
 from ...stores.services import stores_by_ids
 from .. import services
@@ -72,7 +73,7 @@ class StaffUser(relay.Node, Viewer):
     @classmethod
     def from_row(cls, row: StaffRow) -> StaffUser:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             username=row.username,
             display_name=row.display_name,
             role=RoleValue(row.role),
@@ -103,7 +104,7 @@ class Team(relay.Node):
 
     @classmethod
     def from_row(cls, row: TeamRow) -> Team:
-        return cls(id=cast(int, row.id), name=row.name, created_at=row.created_at)
+        return cls(id=saved_id(row), name=row.name, created_at=row.created_at)
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):

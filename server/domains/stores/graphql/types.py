@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,7 @@ from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Service
 from ...catalog.services import services_by_ids
+from ...common.rows import saved_id
 from .. import services
 from ..errors import StoreErrorCode
 from ..models import Store as StoreRow
@@ -84,7 +85,7 @@ class Store(relay.Node):
     @classmethod
     def from_row(cls, row: StoreRow) -> Store:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             code=row.code,
             name=row.name,
             city=row.city,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,7 @@ from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...bookings.graphql.types import Booking
 from ...bookings.services import bookings_by_ids
+from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
@@ -183,7 +184,7 @@ class Task(relay.Node):
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:
         return cls(
-            id=cast(int, row.id),
+            id=saved_id(row),
             kind=TaskKind(row.kind),
             status=TaskStatus(row.status),
             priority=TaskPriority(row.priority),
