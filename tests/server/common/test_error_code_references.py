@@ -2,8 +2,8 @@
 written as a string.
 
 A misspelt member is an AttributeError only when its line runs, a string code a TypeError only then
-(an Internal error for the client), and mypy skips the modules still on the typing-debt list (most
-services): this reads every line, run or not."""
+(an Internal error for the client), and mypy does not look inside functions left unannotated (such as
+the mutations' actions): this reads every line, run or not."""
 
 from __future__ import annotations
 

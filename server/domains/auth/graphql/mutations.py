@@ -8,6 +8,7 @@ import strawberry
 
 from ....api.errors import mutate
 from ....api.mutation_input import Input, deprecated_argument, one_input
+from ....api.viewer import Viewer
 from ...common.actor import ActorKind
 from ...identity.graphql.inputs import CustomerLoginInput
 from ...identity.graphql.types import Customer, IdentityUserError
@@ -57,6 +58,7 @@ class LogoutPayload:
 
 
 async def _session(db, issued: services.IssuedTokens) -> AuthSession:
+    viewer: Viewer
     if issued.actor.kind is ActorKind.CUSTOMER:
         viewer = Customer(id=issued.actor.id, masked=False, erased=False)
     else:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.viewer import Viewer
 from ..errors import AuthErrorCode
 
-AuthUserError = user_error_type(
-    "Auth",
-    AuthErrorCode,
-    {
-        AuthErrorCode.INVALID_CREDENTIALS: "Wrong username or password, or the account is deactivated.",
-        AuthErrorCode.LOGIN_LOCKED: "Too many failed sign-ins for this username; wait retryAfter seconds.",
-        AuthErrorCode.INVALID_REFRESH_TOKEN: "The refresh token is unknown, expired, already spent or revoked: "
-        "sign in again.",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    AuthUserError = UserError
+else:
+    AuthUserError = user_error_type(
+        "Auth",
+        AuthErrorCode,
+        {
+            AuthErrorCode.INVALID_CREDENTIALS: "Wrong username or password, or the account is deactivated.",
+            AuthErrorCode.LOGIN_LOCKED: "Too many failed sign-ins for this username; wait retryAfter seconds.",
+            AuthErrorCode.INVALID_REFRESH_TOKEN: "The refresh token is unknown, expired, already spent or revoked: "
+            "sign in again.",
+        },
+    )
 
 
 @strawberry.type(description="A signed-in session: a short-lived access token and a refresh token.")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Product, Service
 from ...catalog.services import products_by_ids, services_by_ids
 from ...common.actor import ActorKind
 from ...common.errors import Forbidden
+from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
@@ -24,27 +26,32 @@ from ..errors import BookingErrorCode
 from ..models import Booking as BookingRow
 from ..slots import OpenSlot
 
-BookingUserError = user_error_type(
-    "Booking",
-    BookingErrorCode,
-    {
-        BookingErrorCode.SLOT_FULL: "Every seat of the slot is taken: pick another slot.",
-        BookingErrorCode.SLOT_IN_PAST: "The slot has started or passed.",
-        BookingErrorCode.SLOT_TOO_SOON: "Booking for the slot has closed (SlotSettings.leadMinutes before it).",
-        BookingErrorCode.SLOT_NOT_ALIGNED: "slotStart is not the start of one of the store's slots.",
-        BookingErrorCode.STORE_CLOSED: "The store is closed at that time.",
-        BookingErrorCode.SERVICE_NOT_OFFERED: "The store does not offer the service.",
-        BookingErrorCode.TOO_MANY_ACTIVE_BOOKINGS: "She already has 3 upcoming bookings (CONFIRMED, not checked in).",
-        BookingErrorCode.INVALID_STATE: "The booking's status does not allow this (e.g. cancelling a COMPLETED one).",
-        BookingErrorCode.INVALID_QR_TOKEN: "The QR code is not a booking code of this brand, has expired, or no "
-        "longer matches its booking.",
-        BookingErrorCode.ALREADY_CHECKED_IN: "She is checked in already.",
-        BookingErrorCode.RATE_LIMITED: "Too many bookingCreate calls for this customer; wait retryAfter seconds.",
-        BookingErrorCode.OVERLAPPING_BOOKING: "She already has a booking at that time.",
-        BookingErrorCode.CHECK_IN_TOO_EARLY: "Check-in is not open yet (the message says when it opens).",
-        BookingErrorCode.CHECK_IN_TOO_LATE: "Check-in has closed (the no-show time has passed).",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    BookingUserError = UserError
+else:
+    BookingUserError = user_error_type(
+        "Booking",
+        BookingErrorCode,
+        {
+            BookingErrorCode.SLOT_FULL: "Every seat of the slot is taken: pick another slot.",
+            BookingErrorCode.SLOT_IN_PAST: "The slot has started or passed.",
+            BookingErrorCode.SLOT_TOO_SOON: "Booking for the slot has closed (SlotSettings.leadMinutes before it).",
+            BookingErrorCode.SLOT_NOT_ALIGNED: "slotStart is not the start of one of the store's slots.",
+            BookingErrorCode.STORE_CLOSED: "The store is closed at that time.",
+            BookingErrorCode.SERVICE_NOT_OFFERED: "The store does not offer the service.",
+            BookingErrorCode.TOO_MANY_ACTIVE_BOOKINGS: "She already has 3 upcoming bookings (CONFIRMED, not "
+            "checked in).",
+            BookingErrorCode.INVALID_STATE: "The booking's status does not allow this (e.g. cancelling a "
+            "COMPLETED one).",
+            BookingErrorCode.INVALID_QR_TOKEN: "The QR code is not a booking code of this brand, has expired, or no "
+            "longer matches its booking.",
+            BookingErrorCode.ALREADY_CHECKED_IN: "She is checked in already.",
+            BookingErrorCode.RATE_LIMITED: "Too many bookingCreate calls for this customer; wait retryAfter seconds.",
+            BookingErrorCode.OVERLAPPING_BOOKING: "She already has a booking at that time.",
+            BookingErrorCode.CHECK_IN_TOO_EARLY: "Check-in is not open yet (the message says when it opens).",
+            BookingErrorCode.CHECK_IN_TOO_LATE: "Check-in has closed (the no-show time has passed).",
+        },
+    )
 
 
 @strawberry.enum(description="CONFIRMED → CHECKED_IN → COMPLETED, or NO_SHOW, or CANCELLED.")
@@ -163,7 +170,7 @@ class Booking(relay.Node):
     @classmethod
     def from_row(cls, row: BookingRow) -> Booking:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             status=BookingStatus(row.status),
             source=BookingSource(row.source),
             channel=row.channel,

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
-from ....api.scalars import Money
+from ....api.scalars import Money, MoneyAmount
+from ...common.rows import saved_id
 from .. import services
 from ..errors import CatalogErrorCode
 from ..models import Product as ProductRow
 from ..models import ProductCategory as CategoryRow
 from ..models import Service as ServiceRow
 
-CatalogUserError = user_error_type(
-    "Catalog",
-    CatalogErrorCode,
-    {
-        CatalogErrorCode.DUPLICATE_CODE: "A category or service with this code exists.",
-        CatalogErrorCode.DUPLICATE_SKU: "A product with this SKU exists.",
-        CatalogErrorCode.INVALID_CURRENCY: "A price not in the brand's currency (CNY unless configured).",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    CatalogUserError = UserError
+else:
+    CatalogUserError = user_error_type(
+        "Catalog",
+        CatalogErrorCode,
+        {
+            CatalogErrorCode.DUPLICATE_CODE: "A category or service with this code exists.",
+            CatalogErrorCode.DUPLICATE_SKU: "A product with this SKU exists.",
+            CatalogErrorCode.INVALID_CURRENCY: "A price not in the brand's currency (CNY unless configured).",
+        },
+    )
 
 
 @strawberry.type(description="A product category (skincare, makeup, ...).")
@@ -35,7 +40,7 @@ class ProductCategory(relay.Node):
 
     @classmethod
     def from_row(cls, row: CategoryRow) -> ProductCategory:
-        return cls(id=row.id, code=row.code, name=row.name)
+        return cls(id=saved_id(row), code=row.code, name=row.name)
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
@@ -52,7 +57,9 @@ class Service(relay.Node):
 
     @classmethod
     def from_row(cls, row: ServiceRow) -> Service:
-        return cls(id=row.id, code=row.code, name=row.name, duration_minutes=row.duration_minutes, active=row.active)
+        return cls(
+            id=saved_id(row), code=row.code, name=row.name, duration_minutes=row.duration_minutes, active=row.active
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):
@@ -79,11 +86,11 @@ class Product(relay.Node):
     @classmethod
     def from_row(cls, row: ProductRow) -> Product:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             sku=row.sku,
             name=row.name,
             description=row.description,
-            price=Money(amount=row.price_amount, currency=row.currency),
+            price=Money(amount=MoneyAmount(row.price_amount), currency=row.currency),
             active=row.active,
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -13,6 +13,7 @@ from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
 from ...common.errors import DomainError
+from ...common.rows import saved_id
 from .. import merges, persons, sources
 from ..identifiers import InvalidIdentifier, normalize
 from ..search import store_customer_listing
@@ -56,7 +57,7 @@ class IdentityQuery:
             raise bad_input(f"{type.value}: {invalid}") from None
         async with info.context.db() as session:
             person = await persons.person_by_identifier(session, key)
-        return await open_customer(info, person.id) if person else None
+        return await open_customer(info, saved_id(person)) if person else None
 
     @strawberry.field(
         extensions=roles(RoleValue.HQ_ADMIN, RoleValue.STORE_MANAGER, RoleValue.GUIDE, store_scoped=True),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -15,17 +16,18 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment
 
 from ....api.cost import Cost
 from ....api.enums import described_enum
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import roles
-from ....api.scalars import Money
+from ....api.scalars import Money, MoneyAmount
 from ....api.viewer import Viewer
 from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
 from ...common.actor import Role as RoleValue
 from ...common.errors import Forbidden
 from ...common.lookup import rows_by_id
+from ...common.rows import saved_id
 from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
 from ...staff.graphql.types import StaffUser
@@ -46,44 +48,57 @@ from ..models import TouchpointSource as SourceRow
 from ..persons import persons_by_ids, root_person
 from ..sources import SourceKind as SourceKindValue
 
-IdentityUserError = user_error_type(
-    "Identity",
-    IdentityErrorCode,
-    {
-        IdentityErrorCode.DUPLICATE_NAME: "A touchpoint source with this name exists.",
-        IdentityErrorCode.INVALID_IDENTIFIER: "An identifier's value or namespace is malformed (or a namespace is "
-        "missing or not taken).",
-        IdentityErrorCode.INVALID_PHONE: "Not a valid phone number.",
-        IdentityErrorCode.INVALID_EMAIL: "Not an e-mail address.",
-        IdentityErrorCode.NO_IDENTIFIERS: "An event without identifiers.",
-        IdentityErrorCode.TOO_MANY_IDENTIFIERS: "An event with more than 20 identifiers.",
-        IdentityErrorCode.CONFLICTING_IDENTIFIERS: "An event with two different values of a limited identifier type "
-        "(WECHAT_UNIONID, APP_USER_ID, POS_MEMBER_ID).",
-        IdentityErrorCode.NO_LINKABLE_IDENTIFIER: "Every identifier is a placeholder that never links (e.g. "
-        "'unknown', '0').",
-        IdentityErrorCode.PROPERTIES_TOO_LARGE: "An event's properties are over 8 KB of JSON.",
-        IdentityErrorCode.FUTURE_EVENT: "occurredAt is more than 24 hours in the future.",
-        IdentityErrorCode.TOO_MANY_EVENTS: "More than 500 events in one eventsIngest call.",
-        IdentityErrorCode.MERGE_ALREADY_UNDONE: "The merge was already split.",
-        IdentityErrorCode.SPLIT_BLOCKED_BY_LATER_MERGE: "A later merge was made through identifiers this split takes "
-        "away: split that one first.",
-        IdentityErrorCode.PERSON_ERASED: "The customer was erased: no personal data is kept.",
-        IdentityErrorCode.INVALID_CODE: "A wrong, or already used, SMS or WeChat sign-in code.",
-        IdentityErrorCode.CODE_EXPIRED: "No valid SMS code for this phone (expired after 5 minutes, or none sent): "
-        "request a new one.",
-        IdentityErrorCode.TOO_MANY_ATTEMPTS: "A code was sent less than a minute ago, or too many codes were tried "
-        "(retryAfter when waiting helps).",
-        IdentityErrorCode.VERIFIER_UNAVAILABLE: "SMS or WeChat sign-in is not configured or did not answer: try later.",
-        IdentityErrorCode.NOT_A_GUIDE: "The staff member is not an active guide.",
-        IdentityErrorCode.RATE_LIMITED: "Over a call limit (SMS codes, eventsIngest per source); wait retryAfter "
-        "seconds.",
-    },
-)
-EventRejection = IdentityUserError.shown_codes  # IdentityErrorCode as the schema shows it
+# user_error_type builds the class, and the enum of its codes, at run time: mypy knows them by the
+# UserError interface and as an Enum.
+if TYPE_CHECKING:
+    IdentityUserError = UserError
+    EventRejection = Enum
+else:
+    IdentityUserError = user_error_type(
+        "Identity",
+        IdentityErrorCode,
+        {
+            IdentityErrorCode.DUPLICATE_NAME: "A touchpoint source with this name exists.",
+            IdentityErrorCode.INVALID_IDENTIFIER: "An identifier's value or namespace is malformed (or a namespace is "
+            "missing or not taken).",
+            IdentityErrorCode.INVALID_PHONE: "Not a valid phone number.",
+            IdentityErrorCode.INVALID_EMAIL: "Not an e-mail address.",
+            IdentityErrorCode.NO_IDENTIFIERS: "An event without identifiers.",
+            IdentityErrorCode.TOO_MANY_IDENTIFIERS: "An event with more than 20 identifiers.",
+            IdentityErrorCode.CONFLICTING_IDENTIFIERS: "An event with two different values of a limited identifier "
+            "type (WECHAT_UNIONID, APP_USER_ID, POS_MEMBER_ID).",
+            IdentityErrorCode.NO_LINKABLE_IDENTIFIER: "Every identifier is a placeholder that never links (e.g. "
+            "'unknown', '0').",
+            IdentityErrorCode.PROPERTIES_TOO_LARGE: "An event's properties are over 8 KB of JSON.",
+            IdentityErrorCode.FUTURE_EVENT: "occurredAt is more than 24 hours in the future.",
+            IdentityErrorCode.TOO_MANY_EVENTS: "More than 500 events in one eventsIngest call.",
+            IdentityErrorCode.MERGE_ALREADY_UNDONE: "The merge was already split.",
+            IdentityErrorCode.SPLIT_BLOCKED_BY_LATER_MERGE: "A later merge was made through identifiers this split "
+            "takes away: split that one first.",
+            IdentityErrorCode.PERSON_ERASED: "The customer was erased: no personal data is kept.",
+            IdentityErrorCode.INVALID_CODE: "A wrong, or already used, SMS or WeChat sign-in code.",
+            IdentityErrorCode.CODE_EXPIRED: "No valid SMS code for this phone (expired after 5 minutes, or none sent): "
+            "request a new one.",
+            IdentityErrorCode.TOO_MANY_ATTEMPTS: "A code was sent less than a minute ago, or too many codes were tried "
+            "(retryAfter when waiting helps).",
+            IdentityErrorCode.VERIFIER_UNAVAILABLE: "SMS or WeChat sign-in is not configured or did not answer: "
+            "try later.",
+            IdentityErrorCode.NOT_A_GUIDE: "The staff member is not an active guide.",
+            IdentityErrorCode.RATE_LIMITED: "Over a call limit (SMS codes, eventsIngest per source); wait retryAfter "
+            "seconds.",
+        },
+    )
+    EventRejection = IdentityUserError.shown_codes  # IdentityErrorCode as the schema shows it
 MAX_INTERESTS = 50
 MAX_RECOMMENDATIONS = 20
-IdentifierType = described_enum(
-    IdentifierTypeValue,
+# described_enum documents a domain enum in place (strawberry.enum returns the class): the schema's enums
+# are the domain's classes, named here so that annotations read as the schema does.
+IdentifierType = IdentifierTypeValue
+EventType = EventTypeValue
+SourceKind = SourceKindValue
+EventStatus = Outcome
+described_enum(
+    IdentifierType,
     description="Kinds of customer identifiers.",
     values={
         IdentifierTypeValue.PHONE: "A phone number, stored in E.164 (+8613812345678).",
@@ -95,8 +110,8 @@ IdentifierType = described_enum(
         IdentifierTypeValue.EMAIL: "An e-mail address, stored in lower case.",
     },
 )
-EventType = described_enum(
-    EventTypeValue,
+described_enum(
+    EventType,
     description="What a customer did at a touchpoint.",
     values={
         EventTypeValue.LIVESTREAM_JOIN: "She joined a livestream (give livestreamId).",
@@ -115,8 +130,8 @@ EventType = described_enum(
         EventTypeValue.CUSTOMER_LOGIN: "She signed in (customerLogin records it).",
     },
 )
-SourceKind = described_enum(
-    SourceKindValue,
+described_enum(
+    SourceKind,
     description="Kinds of touchpoint systems.",
     values={
         SourceKindValue.MINI_PROGRAM: "A WeChat mini-program.",
@@ -127,8 +142,8 @@ SourceKind = described_enum(
         SourceKindValue.OTHER: "Anything else.",
     },
 )
-EventStatus = described_enum(
-    Outcome,
+described_enum(
+    EventStatus,
     name="EventStatus",
     description="What happened to an ingested event.",
     values={
@@ -255,20 +270,25 @@ def _fields_at(selections: list, path: tuple[str, ...]) -> set[str]:
     return names
 
 
+async def _display_name(root: Customer, info: strawberry.Info) -> str:
+    name = await root.name(info)
+    if name:
+        return name
+    phone = await root.phone(info)
+    return phone or f"顾客 {root.id}"
+
+
 @strawberry.type(description="A customer: one person across every touchpoint (OneID), and her 360° view.")
 class Customer(relay.Node, Viewer):
     id: relay.NodeID[int]
     masked: bool = strawberry.field(description="True when phone, name and identifiers are masked for you.")
     erased: bool = strawberry.field(description="True once erased (personErase): no personal data is left.")
     _interest_task: strawberry.Private[asyncio.Future | None] = None
-
-    @strawberry.field(description="Name, or phone, or a placeholder; masked unless you may see her.")
-    async def display_name(self, info: strawberry.Info) -> str:
-        name = await self.name(info)
-        if name:
-            return name
-        phone = await self.phone(info)
-        return phone or f"顾客 {self.id}"
+    # Viewer's displayName, resolved: a field with a resolver rather than a method, which mypy refuses in
+    # place of a dataclass attribute; as a resolved field it is still no argument of Customer(...).
+    display_name: str = strawberry.field(
+        resolver=_display_name, description="Name, or phone, or a placeholder; masked unless you may see her."
+    )
 
     @strawberry.field(description="Her name (masked unless you may see her); null if unknown.")
     async def name(self, info: strawberry.Info) -> str | None:
@@ -433,7 +453,8 @@ class Customer(relay.Node, Viewer):
     )
     async def lifetime_value(self, info: strawberry.Info) -> Money:
         return Money(
-            amount=(await _summary(info, self.id)).lifetime_value, currency=info.context.settings.brand_currency
+            amount=MoneyAmount((await _summary(info, self.id)).lifetime_value),
+            currency=info.context.settings.brand_currency,
         )
 
     @strawberry.field(description="Her own guide (专属导购), who gets her bookings first.")
@@ -493,7 +514,7 @@ class PersonMerge(relay.Node):
     @classmethod
     def from_row(cls, row: MergeRow) -> PersonMerge:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             survivor_id=_customer_ref(row.survivor_id),
             merged_id=_customer_ref(row.merged_id),
             actor=row.actor,
@@ -526,7 +547,7 @@ class IdentityConflict(relay.Node):
     @classmethod
     def from_row(cls, row: ConflictRow) -> IdentityConflict:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             customer_id=_customer_ref(row.person_id),
             other_customer_ids=[_customer_ref(p) for p in row.other_person_ids],
             identifier_type=IdentifierTypeValue(row.identifier_type),
@@ -558,7 +579,7 @@ class TouchpointSource(relay.Node):
     @classmethod
     def from_row(cls, row: SourceRow) -> TouchpointSource:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             name=row.name,
             kind=SourceKindValue(row.kind),
             key_prefix=row.key_prefix,
@@ -626,12 +647,13 @@ async def open_customer(info: strawberry.Info, person_id: int, *, hidden_as_none
         person = await root_person(session, person_id)
         if person is None:
             return None
+        root_id = saved_id(person)
         try:
-            access = await view.access_for(session, actor, person.id)
+            access = await view.access_for(session, actor, root_id)
         except Forbidden:
             if hidden_as_none:
                 return None
             raise
     if access.audited:
-        await _audit_read(info, actor.key, person.id)
-    return Customer(id=person.id, masked=access.masked, erased=person.erased_at is not None)
+        await _audit_read(info, actor.key, root_id)
+    return Customer(id=root_id, masked=access.masked, erased=person.erased_at is not None)

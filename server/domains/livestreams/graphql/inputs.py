@@ -66,7 +66,7 @@ def to_draft(data: LivestreamCreateInput) -> services.LivestreamDraft:
         scheduled_start=data.scheduled_start,
         scheduled_end=data.scheduled_end,
         talking_points=data.talking_points,
-        product_ids=local_ids(data.product_ids, "Product"),
+        product_ids=[local_id(i, "Product") for i in data.product_ids],
     )
 
 

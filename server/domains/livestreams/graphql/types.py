@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
 from ....api.enums import described_enum
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Product
 from ...catalog.services import products_by_ids
+from ...common.rows import saved_id
 from ...staff.graphql.types import Team
 from ...staff.services import teams_by_ids
 from .. import services
@@ -20,16 +22,24 @@ from ..models import Channel as ChannelValue
 from ..models import Livestream as LivestreamRow
 from ..models import LivestreamStatus as StatusValue
 
-LivestreamUserError = user_error_type(
-    "Livestream",
-    LivestreamErrorCode,
-    {
-        LivestreamErrorCode.INVALID_SCHEDULE: "scheduledEnd is not after scheduledStart, or more than 24 hours after.",
-        LivestreamErrorCode.INVALID_STATUS_TRANSITION: "The status cannot move there (e.g. an ENDED livestream).",
-    },
-)
-Channel = described_enum(
-    ChannelValue,
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    LivestreamUserError = UserError
+else:
+    LivestreamUserError = user_error_type(
+        "Livestream",
+        LivestreamErrorCode,
+        {
+            LivestreamErrorCode.INVALID_SCHEDULE: "scheduledEnd is not after scheduledStart, or more than 24 "
+            "hours after.",
+            LivestreamErrorCode.INVALID_STATUS_TRANSITION: "The status cannot move there (e.g. an ENDED livestream).",
+        },
+    )
+# described_enum documents a domain enum in place (strawberry.enum returns the class): the schema's enums
+# are the domain's classes, named here so that annotations read as the schema does.
+Channel = ChannelValue
+LivestreamStatus = StatusValue
+described_enum(
+    Channel,
     description="Where the livestream is broadcast.",
     values={
         ChannelValue.WECHAT_CHANNELS: "WeChat Channels (视频号).",
@@ -38,8 +48,8 @@ Channel = described_enum(
         ChannelValue.OTHER: "Any other platform.",
     },
 )
-LivestreamStatus = described_enum(
-    StatusValue,
+described_enum(
+    LivestreamStatus,
     description="SCHEDULED → LIVE → ENDED, or SCHEDULED → CANCELLED.",
     values={
         StatusValue.SCHEDULED: "Planned; it may go LIVE or be CANCELLED.",
@@ -81,7 +91,7 @@ class Livestream(relay.Node):
     @classmethod
     def from_row(cls, row: LivestreamRow) -> Livestream:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             title=row.title,
             host_name=row.host_name,
             channel=ChannelValue(row.channel),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...common.errors import Forbidden
+from ...common.rows import saved_id
 from ...stores.graphql.types import Weekday
 from ...stores.opening_hours import parse_hhmm
 from ..errors import ScheduleErrorCode
@@ -19,15 +21,18 @@ from ..models import ShiftPattern
 from ..models import SlotSettings as SettingsRow
 from ..services import exceptions_by_ids
 
-ScheduleUserError = user_error_type(
-    "Schedule",
-    ScheduleErrorCode,
-    {
-        ScheduleErrorCode.INVALID_SHIFT: "A shift without both times, with an offset, off the 5-minute grid, not "
-        "starting before it ends, or overlapping another of its weekday.",
-        ScheduleErrorCode.NOT_A_GUIDE: "The staff member is not a guide of a store: shifts are for guides.",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    ScheduleUserError = UserError
+else:
+    ScheduleUserError = user_error_type(
+        "Schedule",
+        ScheduleErrorCode,
+        {
+            ScheduleErrorCode.INVALID_SHIFT: "A shift without both times, with an offset, off the 5-minute grid, not "
+            "starting before it ends, or overlapping another of its weekday.",
+            ScheduleErrorCode.NOT_A_GUIDE: "The staff member is not a guide of a store: shifts are for guides.",
+        },
+    )
 
 
 @strawberry.enum(description="A dated change to a guide's weekly shifts.")
@@ -59,7 +64,7 @@ class ShiftException(relay.Node):
     @classmethod
     def from_row(cls, row: ExceptionRow) -> ShiftException:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             day=row.day,
             kind=ShiftExceptionKind(row.kind),
             starts=parse_hhmm(row.starts) if row.starts else None,

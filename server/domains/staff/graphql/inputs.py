@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from ....api.nodes import local_id, local_ids
+from ...common.actor import Role  # the schema's Role (api.permissions documents it in place)
 from .. import services
-from .types import Role
 
 
 @strawberry.input(description="A new staff account. A store manager may create only guides of her own store.")
@@ -72,8 +72,8 @@ def to_staff_draft(data: StaffCreateInput) -> services.StaffDraft:
         display_name=data.display_name,
         role=data.role,
         store_id=local_id(data.store_id, "Store"),
-        category_ids=local_ids(data.skill_category_ids, "ProductCategory"),
-        service_ids=local_ids(data.skill_service_ids, "Service"),
+        category_ids=[local_id(i, "ProductCategory") for i in data.skill_category_ids],
+        service_ids=[local_id(i, "Service") for i in data.skill_service_ids],
     )
 
 

@@ -11,7 +11,7 @@ from ....api.pagination import After, Connection, First, paginate
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role as RoleValue
 from .. import services
-from .types import Role, StaffUser, Team
+from .types import StaffUser, Team
 
 
 @strawberry.type
@@ -29,7 +29,7 @@ class StaffQuery:
             strawberry.ID | None,
             strawberry.argument(description="Only staff of this Store (a manager may name only her own)."),
         ] = None,
-        role: Annotated[Role | None, strawberry.argument(description="Only staff with this role.")] = None,
+        role: Annotated[RoleValue | None, strawberry.argument(description="Only staff with this role.")] = None,
     ) -> Connection[StaffUser]:
         actor = await info.context.viewer()
         statement = services.staff_listing(actor, store_id=local_id(store_id, "Store"), role=role)

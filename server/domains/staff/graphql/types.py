@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
-from ....api.permissions import Role, roles
+from ....api.permissions import roles
 from ....api.viewer import Viewer
 from ...catalog.graphql.types import ProductCategory, Service
 from ...catalog.services import categories_by_ids, services_by_ids
 from ...common.actor import Role as RoleValue
+from ...common.rows import saved_id
 from ...stores.graphql.types import Store
 from ...stores.services import stores_by_ids
 from .. import services
@@ -21,18 +23,21 @@ from ..errors import StaffErrorCode
 from ..models import StaffUser as StaffRow
 from ..models import Team as TeamRow
 
-StaffUserError = user_error_type(
-    "Staff",
-    StaffErrorCode,
-    {
-        StaffErrorCode.DUPLICATE_USERNAME: "The username is taken.",
-        StaffErrorCode.DUPLICATE_NAME: "A team with this name exists.",
-        StaffErrorCode.PASSWORD_TOO_SHORT: "The password has fewer than 10 characters.",
-        StaffErrorCode.STORE_REQUIRED: "A STORE_MANAGER or GUIDE needs a storeId.",
-        StaffErrorCode.STORE_NOT_ALLOWED: "An HQ role (HQ_ADMIN, LIVESTREAM_OPS, ANALYST) takes no storeId.",
-        StaffErrorCode.INVALID_MEMBER: "A team member is not an active LIVESTREAM_OPS staff member.",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    StaffUserError = UserError
+else:
+    StaffUserError = user_error_type(
+        "Staff",
+        StaffErrorCode,
+        {
+            StaffErrorCode.DUPLICATE_USERNAME: "The username is taken.",
+            StaffErrorCode.DUPLICATE_NAME: "A team with this name exists.",
+            StaffErrorCode.PASSWORD_TOO_SHORT: "The password has fewer than 10 characters.",
+            StaffErrorCode.STORE_REQUIRED: "A STORE_MANAGER or GUIDE needs a storeId.",
+            StaffErrorCode.STORE_NOT_ALLOWED: "An HQ role (HQ_ADMIN, LIVESTREAM_OPS, ANALYST) takes no storeId.",
+            StaffErrorCode.INVALID_MEMBER: "A team member is not an active LIVESTREAM_OPS staff member.",
+        },
+    )
 
 
 @strawberry.type(description="A staff account: HQ, store manager, guide, livestream ops or analyst.")
@@ -40,7 +45,8 @@ class StaffUser(relay.Node, Viewer):
     id: relay.NodeID[int]
     username: str = strawberry.field(description="Sign-in name, lower case.")
     display_name: str = strawberry.field(description="The name to show.")
-    role: Role = strawberry.field(description="What the member may do.")
+    # The schema's Role: api.permissions documents this enum in place (its `Role` name is no type to mypy).
+    role: RoleValue = strawberry.field(description="What the member may do.")
     active: bool = strawberry.field(description="False once deactivated: she can no longer sign in.")
     created_at: datetime = strawberry.field(description="When the account was created (UTC).")
     store_id: strawberry.Private[int | None]
@@ -67,7 +73,7 @@ class StaffUser(relay.Node, Viewer):
     @classmethod
     def from_row(cls, row: StaffRow) -> StaffUser:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             username=row.username,
             display_name=row.display_name,
             role=RoleValue(row.role),
@@ -98,7 +104,7 @@ class Team(relay.Node):
 
     @classmethod
     def from_row(cls, row: TeamRow) -> Team:
-        return cls(id=row.id, name=row.name, created_at=row.created_at)
+        return cls(id=saved_id(row), name=row.name, created_at=row.created_at)
 
     @classmethod
     async def resolve_nodes(cls, *, info, node_ids, required=False):

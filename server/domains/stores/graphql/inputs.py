@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from ....api.nodes import local_ids
+from ....api.nodes import local_id, local_ids
 from .. import services
 from ..geo import gcj02_to_wgs84
 from .types import Weekday
@@ -90,9 +90,7 @@ class StoreUpdateInput:
     active: bool | None = strawberry.field(default=None, description="Inactive stores are not offered in nearbyStores.")
 
 
-def to_day_hours(hours: list[OpeningHoursInput] | None) -> list[services.DayHours] | None:
-    if hours is None:
-        return None
+def to_day_hours(hours: list[OpeningHoursInput]) -> list[services.DayHours]:
     return [services.DayHours(h.weekday.value, h.opens, h.closes) for h in hours]
 
 
@@ -106,7 +104,7 @@ def to_draft(data: StoreCreateInput) -> services.StoreDraft:
         longitude=data.location.longitude,
         timezone=data.timezone,
         opening_hours=to_day_hours(data.opening_hours),
-        service_ids=local_ids(data.service_ids, "Service"),
+        service_ids=[local_id(s, "Service") for s in data.service_ids],
         active=data.active,
     )
 
@@ -119,7 +117,7 @@ def to_changes(data: StoreUpdateInput) -> services.StoreChanges:
         latitude=data.location.latitude if data.location else None,
         longitude=data.location.longitude if data.location else None,
         timezone=data.timezone,
-        opening_hours=to_day_hours(data.opening_hours),
+        opening_hours=None if data.opening_hours is None else to_day_hours(data.opening_hours),
         service_ids=local_ids(data.service_ids, "Service"),
         active=data.active,
     )

@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...catalog.graphql.types import Service
 from ...catalog.services import services_by_ids
+from ...common.rows import saved_id
 from .. import services
 from ..errors import StoreErrorCode
 from ..models import Store as StoreRow
 
-StoreUserError = user_error_type(
-    "Store",
-    StoreErrorCode,
-    {
-        StoreErrorCode.DUPLICATE_CODE: "A store with this code exists.",
-        StoreErrorCode.INVALID_TIMEZONE: "Not an IANA time zone such as Asia/Shanghai.",
-        StoreErrorCode.INVALID_OPENING_HOURS: "A weekday listed twice, a time off the 30-minute grid or with an "
-        "offset, or opens not before closes.",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    StoreUserError = UserError
+else:
+    StoreUserError = user_error_type(
+        "Store",
+        StoreErrorCode,
+        {
+            StoreErrorCode.DUPLICATE_CODE: "A store with this code exists.",
+            StoreErrorCode.INVALID_TIMEZONE: "Not an IANA time zone such as Asia/Shanghai.",
+            StoreErrorCode.INVALID_OPENING_HOURS: "A weekday listed twice, a time off the 30-minute grid or with an "
+            "offset, or opens not before closes.",
+        },
+    )
 
 
 @strawberry.enum(description="Day of the week, in the store's local time.")
 class Weekday(Enum):
+    _value_: int  # strawberry.enum unwraps each enum_value to its int
     MONDAY = strawberry.enum_value(0, description="Monday.")
     TUESDAY = strawberry.enum_value(1, description="Tuesday.")
     WEDNESDAY = strawberry.enum_value(2, description="Wednesday.")
@@ -79,7 +85,7 @@ class Store(relay.Node):
     @classmethod
     def from_row(cls, row: StoreRow) -> Store:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             code=row.code,
             name=row.name,
             city=row.city,

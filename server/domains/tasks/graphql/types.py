@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
-from ....api.errors import user_error_type
+from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...bookings.graphql.types import Booking
 from ...bookings.services import bookings_by_ids
+from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_by_ids
@@ -22,18 +24,21 @@ from ..errors import TaskErrorCode
 from ..models import SopTemplate as TemplateRow
 from ..models import Task as TaskRow
 
-TaskUserError = user_error_type(
-    "Task",
-    TaskErrorCode,
-    {
-        TaskErrorCode.INVALID_STATE: "The task's status does not allow this (e.g. starting a DONE task, or "
-        "acknowledging one waiting in the queue).",
-        TaskErrorCode.REQUIRED_STEPS_OPEN: "A required SOP step is not ticked yet (the message names them).",
-        TaskErrorCode.NOT_ASSIGNED_TO_YOU: "A guide may work only the tasks assigned to her.",
-        TaskErrorCode.NOT_A_CANDIDATE: "The new assignee is not an active guide of the task's store.",
-        TaskErrorCode.NOT_CHECKED_IN: "The customer is not checked in yet: check her in first.",
-    },
-)
+if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
+    TaskUserError = UserError
+else:
+    TaskUserError = user_error_type(
+        "Task",
+        TaskErrorCode,
+        {
+            TaskErrorCode.INVALID_STATE: "The task's status does not allow this (e.g. starting a DONE task, or "
+            "acknowledging one waiting in the queue).",
+            TaskErrorCode.REQUIRED_STEPS_OPEN: "A required SOP step is not ticked yet (the message names them).",
+            TaskErrorCode.NOT_ASSIGNED_TO_YOU: "A guide may work only the tasks assigned to her.",
+            TaskErrorCode.NOT_A_CANDIDATE: "The new assignee is not an active guide of the task's store.",
+            TaskErrorCode.NOT_CHECKED_IN: "The customer is not checked in yet: check her in first.",
+        },
+    )
 
 
 @strawberry.enum(description="OPEN → ACKNOWLEDGED → IN_PROGRESS → DONE, or CANCELLED.")
@@ -179,7 +184,7 @@ class Task(relay.Node):
     @classmethod
     def from_row(cls, row: TaskRow) -> Task:
         return cls(
-            id=row.id,
+            id=saved_id(row),
             kind=TaskKind(row.kind),
             status=TaskStatus(row.status),
             priority=TaskPriority(row.priority),
