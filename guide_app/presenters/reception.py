@@ -38,6 +38,7 @@ class ReceptionPresenter(Presenter):
         self.camera = False  # the screen says whether this device has a camera it can open
         self.scanning = False
         self._decoding = False
+        self._toggling: set[int] = set()  # checklist rows whose change is on its way
 
     # --- loading -----------------------------------------------------------------------------------
 
@@ -141,6 +142,23 @@ class ReceptionPresenter(Presenter):
         return await self._task_mutation(
             "TaskStepComplete", "taskStepComplete", {"taskId": self.task_id, "position": position}
         )
+
+    async def untick(self, position: int) -> bool:
+        """A step ticked by mistake, while she is still being received."""
+        return await self._task_mutation(
+            "TaskStepReopen", "taskStepReopen", {"taskId": self.task_id, "position": position}
+        )
+
+    async def toggle(self, position: int) -> bool:
+        """The checklist row: ticks an open step, unticks a done one (not once the reception is over)."""
+        step = next((s for s in self.steps if s.position == position), None)
+        if step is None or self.finished or position in self._toggling:  # a second tap on a row in flight
+            return False
+        self._toggling.add(position)
+        try:
+            return await (self.untick(position) if step.done else self.tick(position))
+        finally:
+            self._toggling.discard(position)
 
     def edit_code(self, code: str) -> None:
         self.qr_code = code

@@ -23,19 +23,24 @@ class PointItem(MDBoxLayout):
 
 
 class StepItem(TapRow):
-    """A checklist step: the whole row ticks it (a done step cannot be unticked: the server has no
-    mutation for that)."""
+    """A checklist step: the whole row ticks it, or unticks it while the reception goes on."""
 
     position = NumericProperty(0)
     title = StringProperty("")
     guidance = StringProperty("")
     required = BooleanProperty(False)
     done = BooleanProperty(False)
+    locked = BooleanProperty(False)  # the reception is over: the checklist is a record
 
     @classmethod
-    def of(cls, step: StepRow) -> StepItem:
+    def of(cls, step: StepRow, *, locked: bool = False) -> StepItem:
         return cls(
-            position=step.position, title=step.title, guidance=step.guidance, required=step.required, done=step.done
+            position=step.position,
+            title=step.title,
+            guidance=step.guidance,
+            required=step.required,
+            done=step.done,
+            locked=locked,
         )
 
     def on_release(self) -> None:
@@ -43,7 +48,7 @@ class StepItem(TapRow):
 
     def tick(self) -> None:
         presenter = App.get_running_app().session.reception
-        run(presenter.tick(self.position))
+        run(presenter.toggle(self.position))
 
 
 # How often a frame is taken from the camera and searched for her QR code while scanning.
@@ -93,7 +98,7 @@ class ReceptionScreen(MDScreen):
             _("Also interested in: {names}").format(names=listing(summary.interests)) if summary.interests else ""
         )
         show(ids.products_card, bool(summary.booked or summary.interests))
-        self._fill(ids.steps, [StepItem.of(step) for step in p.steps])
+        self._fill(ids.steps, [StepItem.of(step, locked=p.finished) for step in p.steps])
         if ids.code.text != p.qr_code:
             ids.code.text = p.qr_code
         open_for_check_in = not p.checked_in and not p.finished

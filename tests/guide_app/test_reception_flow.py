@@ -85,3 +85,21 @@ async def test_the_timeline_is_read_a_page_at_a_time(server, world, clock, make_
     assert await customer.load_more()
     assert len(customer.events) == 3 and not customer.has_more
     assert len({event["id"] for event in customer.events}) == 3
+
+
+async def test_a_step_ticked_by_mistake_is_unticked_from_its_row_until_the_reception_is_over(
+    server, world, clock, make_session
+):
+    session = await make_session(server.base_url)
+    await signed_in_guide(session, server, world)
+    booked = await customer_books(server, world, clock)
+    await eventually(lambda: len(session.inbox.rows()) == 1, what="her task")
+    reception = await session.open_reception(session.inbox.rows()[0].id)
+    first = reception.steps[0].position
+    assert await reception.toggle(first) and reception.steps[0].done  # ticked (the task acknowledged on the way)
+    assert await reception.toggle(first) and not reception.steps[0].done  # unticked: a mistake
+    for step in reception.steps:
+        assert await reception.toggle(step.position), reception.message
+    reception.edit_code(await booked.qr_token(server))
+    assert await reception.check_in() and await reception.complete(), reception.message
+    assert not await reception.toggle(first) and reception.steps[0].done  # a finished checklist is a record

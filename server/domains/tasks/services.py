@@ -59,6 +59,7 @@ class TaskAction(StrEnum):
     ACKNOWLEDGED = "ACKNOWLEDGED"
     STARTED = "STARTED"
     STEP_DONE = "STEP_DONE"
+    STEP_REOPENED = "STEP_REOPENED"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
     ESCALATED = "ESCALATED"
@@ -304,6 +305,24 @@ async def complete_step(session: AsyncSession, actor: Actor, task_id: int, posit
         task.updated_at = now
         _history(session, task, actor.key, TaskAction.STEP_DONE, now, note=step.title)
         _announce(session, task, TaskAction.STEP_DONE, now)
+    return task
+
+
+@use_case
+async def reopen_step(session: AsyncSession, actor: Actor, task_id: int, position: int, now: datetime) -> Task:
+    """Untick a step ticked by mistake, while the task is still being worked (again is a no-op)."""
+    task = await _task_for_update(session, task_id, ("taskId",))
+    _require_assignee(actor, task, ("taskId",))
+    if task.status not in (TaskStatus.ACKNOWLEDGED.value, TaskStatus.IN_PROGRESS.value):
+        raise DomainError.single(Code.INVALID_STATE, f"the task is {task.status}", ("taskId",))
+    step = await session.get(TaskStep, (task.id, position))
+    if step is None:
+        raise not_found("step", ("position",))
+    if step.done_at is not None:
+        step.done_at, step.done_by = None, None
+        task.updated_at = now
+        _history(session, task, actor.key, TaskAction.STEP_REOPENED, now, note=step.title)
+        _announce(session, task, TaskAction.STEP_REOPENED, now)
     return task
 
 

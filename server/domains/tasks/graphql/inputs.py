@@ -46,3 +46,9 @@ class TaskStepCompleteInput:
 class TaskReassignInput:
     id: strawberry.ID = strawberry.field(description="The Task.")
     guide_id: strawberry.ID = strawberry.field(description="An active guide (StaffUser) of the task's store.")
+
+
+@strawberry.input(description="The SOP step to untick.")
+class TaskStepReopenInput:
+    task_id: strawberry.ID = strawberry.field(description="The Task.")
+    position: int = strawberry.field(description="The step's position, as TaskStep.position gives it.")

@@ -21,6 +21,7 @@ from .inputs import (
     TaskReassignInput,
     TaskStartInput,
     TaskStepCompleteInput,
+    TaskStepReopenInput,
 )
 from .types import SopTemplate, Task, TaskUserError
 
@@ -112,6 +113,26 @@ class TaskMutation:
         async def action(session):
             given = one_input(input, TaskStepCompleteInput, task_id=task_id, position=position)
             row = await services.complete_step(session, actor, local_id(given.task_id, "Task"), given.position, now)
+            return {"task": Task.from_row(row)}
+
+        return await mutate(info, TaskPayload, TaskUserError, action)
+
+    @strawberry.mutation(
+        extensions=STORE_STAFF,
+        description="Untick a step ticked by mistake (again is a no-op), while the task is ACKNOWLEDGED or "
+        "IN_PROGRESS (else INVALID_STATE). HQ_ADMIN, STORE_MANAGER or GUIDE; a guide only her own task "
+        "(NOT_ASSIGNED_TO_YOU).",
+    )
+    async def task_step_reopen(
+        self,
+        info: strawberry.Info,
+        input: Annotated[TaskStepReopenInput, strawberry.argument(description="The task and the step.")],
+    ) -> TaskPayload:
+        actor = await info.context.viewer()
+        now = info.context.runtime.clock.now()
+
+        async def action(session):
+            row = await services.reopen_step(session, actor, local_id(input.task_id, "Task"), input.position, now)
             return {"task": Task.from_row(row)}
 
         return await mutate(info, TaskPayload, TaskUserError, action)

@@ -83,6 +83,9 @@ class TaskAction(Enum):
     ACKNOWLEDGED = strawberry.enum_value("ACKNOWLEDGED", description="Its guide acknowledged it.")
     STARTED = strawberry.enum_value("STARTED", description="Reception began (taskStart or check-in).")
     STEP_DONE = strawberry.enum_value("STEP_DONE", description="An SOP step was ticked (the note names it).")
+    STEP_REOPENED = strawberry.enum_value(
+        "STEP_REOPENED", description="A step ticked by mistake was unticked (the note names it)."
+    )
     DONE = strawberry.enum_value("DONE", description="Reception was completed.")
     CANCELLED = strawberry.enum_value("CANCELLED", description="Her booking was cancelled, or she did not show up.")
     ESCALATED = strawberry.enum_value("ESCALATED", description="Not acknowledged in time: moved on, manager told.")
