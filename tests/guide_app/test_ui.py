@@ -162,19 +162,29 @@ async def visit_reception(app, server, booked) -> None:
     screen = app.shell.ids.reception
     await frames()
     shown = set(texts(screen))
-    assert {"接待清单", "签到", "完成接待", "档案", "< 任务", "• 精华买一送一"} <= shown
+    assert {"接待清单", "签到", "核销码签到", "完成接待", "档案", "< 任务", "• 精华买一送一"} <= shown
     assert "来自直播：双十一美妆专场" in shown and "到店问候 （必做）" in shown
     # Without a camera: no scan button, a note saying why, and code entry as always.
     assert "扫码签到" not in shown and screen.ids.scan.disabled
     assert "此设备没有可用的摄像头：请输入核销码。" in shown
-    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code.hint_text == "核销码"
+    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code.hint_text == "6 位核销码"
+    assert screen.ids.code.input_type == "number"  # a phone shows its digit keyboard for her 6 digits
+    from kivy.metrics import dp
+
+    for button in (screen.ids.check_in_task, screen.ids.check_in_code, screen.ids.code):
+        assert button.height >= dp(48) and not button.disabled
     screenshot("4-reception")
     for step in [s for s in screen.ids.steps.children if "必做" in s.title]:
         step.tick()
     await visit_scanning(screen, app.session.reception)
-    screen.ids.code.text = await booked.qr_token(server)
+    screen.ids.code.text = "12345"  # a digit short
     screen.check_in()
+    await eventually(lambda: screen.ids.message.text == "核销码为 6 位数字，请核对后重新输入。", what="the refusal")
+    screen.check_in_from_task()  # she is here: 签到 from the task itself, no code
     await eventually(lambda: screen.ids.notice.text == "已签到。", what="the check-in")
+    # Done: the task reloaded as checked in, and no check-in button is left for a second tap.
+    await eventually(lambda: screen.ids.check_in_task.opacity == 0, what="the check-in buttons gone")
+    assert screen.ids.check_in_task.disabled and screen.ids.check_in_code.disabled
     await eventually(lambda: not app.session.reception.open_required_steps, what="the ticks")
     await frames()
     screenshot("5-reception-checked-in")
