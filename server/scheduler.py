@@ -20,6 +20,7 @@ from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
 from .domains.auth.services import purge_refresh_tokens
+from .domains.bookings import codes as check_in_codes
 from .domains.bookings import jobs as booking_jobs
 from .domains.identity.services import purge_sms_codes
 from .domains.messaging.channels import MessageChannel
@@ -49,17 +50,19 @@ def standard_jobs(
         Job("remind_customers", 30, lambda s, now: booking_jobs.remind_customers(s, policy, brand, now)),
         Job("mark_no_shows", 60, lambda s, now: booking_jobs.mark_no_shows(s, no_show_grace, now)),
         Job("send_customer_messages", 10, lambda s, now: send_pending(s, channels, now)),
-        Job("purge_expired", 3600, lambda s, now: purge_expired(s, now - RETENTION)),
+        Job("purge_expired", 3600, lambda s, now: purge_expired(s, now - RETENTION, no_show_grace)),
     ]
 
 
 @use_case
-async def purge_expired(session: AsyncSession, before: datetime) -> int:
-    """Published outbox rows, expired sign-in codes and refresh tokens, older than a day."""
+async def purge_expired(session: AsyncSession, before: datetime, no_show_grace: timedelta = timedelta(0)) -> int:
+    """Published outbox rows, expired sign-in codes and refresh tokens, older than a day; check-in codes
+    of bookings whose check-in window (open until ``no_show_grace`` after the slot) closed a day ago."""
     return (
         await purge_published(session, before)
         + await purge_sms_codes(session, before)
         + await purge_refresh_tokens(session, before)
+        + await check_in_codes.purge_closed(session, before - no_show_grace)
     )
 
 

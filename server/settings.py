@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     limit_ingest_calls_per_source: str = Field(
         default="120 per minute", description=("eventsIngest calls per touchpoint source (each up to 500 events)")
     )
+    limit_wrong_check_in_codes_per_staff: str = Field(
+        default="10 per 10 minutes",
+        description="bookingCheckIn by checkInCode: codes that matched no booking due, per staff member",
+    )
+    limit_wrong_check_in_codes_per_store: str = Field(
+        default="30 per 10 minutes",
+        description="bookingCheckIn by checkInCode: codes that matched no booking due, per store (all its staff)",
+    )
     max_query_depth: int = 12
     max_query_aliases: int = 30
     max_query_tokens: int = 2000
@@ -179,6 +187,8 @@ class Settings(BaseSettings):
         "limit_sms_checks_per_phone",
         "limit_bookings_per_customer",
         "limit_ingest_calls_per_source",
+        "limit_wrong_check_in_codes_per_staff",
+        "limit_wrong_check_in_codes_per_store",
     )
     @classmethod
     def _rate(cls, rate: str) -> str:

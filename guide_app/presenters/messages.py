@@ -23,6 +23,10 @@ USER_ERROR_MESSAGES = {
     "ALREADY_CHECKED_IN": N_("This customer is already checked in."),
     "CHECK_IN_TOO_EARLY": N_("Check-in has not opened yet: try again closer to the booked time."),
     "CHECK_IN_TOO_LATE": N_("Check-in has closed: the customer missed her booked time."),
+    "INVALID_CHECK_IN_CODE": N_(
+        "No booking at this store is due for check-in with this code: check the digits and her booked time."
+    ),
+    "RATE_LIMITED": N_("Too many tries. Please wait a while, or scan her QR code."),
     "NOT_FOUND": N_("Not found: it may have been cancelled."),
     "REQUIRED": N_("This field is required."),
     "INVALID_VALUE": N_("This value is not valid."),
@@ -32,6 +36,10 @@ USER_ERROR_MESSAGES = {
 
 def user_error_message(error: dict) -> str:
     """One mutation UserError as a sentence; unknown codes show the server's English message."""
+    if error.get("code") == "RATE_LIMITED" and error.get("retryAfter"):
+        return _("Too many tries. Please wait {seconds} seconds, or scan her QR code.").format(
+            seconds=error["retryAfter"]
+        )
     known = USER_ERROR_MESSAGES.get(error.get("code", ""))
     if known:
         return _(known)

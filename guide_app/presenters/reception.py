@@ -1,8 +1,10 @@
-"""Reception (the task's detail): who she is, the SOP to tick, check-in by QR code, completion."""
+"""Reception (the task's detail): who she is, the SOP to tick, check-in (from the task itself, by her QR
+code scanned or typed, or by the 6-digit code she shows), completion."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +17,18 @@ from .scanning import decode_qr, decoder_available
 
 # The check-in answers that mean "she is in" when a retry or a second scan repeats a check-in.
 ALREADY_IN = {"ALREADY_CHECKED_IN"}
+# What a guide may type between the digits of a check-in code ("123 456", "123-456").
+CODE_SEPARATORS = re.compile(r"[\s\-]")
+CODE_DIGITS = 6
+
+
+def check_in_variables(typed: str) -> dict | None:
+    """What to send for the text scanned or typed: six digits are her check-in code, anything else her
+    QR token; other runs of digits are neither (None: no call to make)."""
+    digits = CODE_SEPARATORS.sub("", typed)
+    if digits.isdigit():
+        return {"checkInCode": digits} if len(digits) == CODE_DIGITS else None
+    return {"qrToken": typed}
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,7 @@ class ReceptionPresenter(Presenter):
         self.notice = ""
         self.camera = False  # the screen says whether this device has a camera it can open
         self.scanning = False
+        self.checking_in = False  # a check-in is on its way: further taps and scans wait for its answer
         self._decoding = False
         self._toggling: set[int] = set()  # checklist rows whose change is on its way
 
@@ -181,8 +196,8 @@ class ReceptionPresenter(Presenter):
         if self.can_scan:
             return ""
         if not self.camera:
-            return _("No camera here: type in her QR code.")
-        return _("This build cannot read QR codes: type in her QR code.")
+            return _("No camera here: type in her 6-digit code.")
+        return _("This build cannot read QR codes: type in her 6-digit code.")
 
     def start_scan(self) -> bool:
         if not self.can_scan:
@@ -218,17 +233,43 @@ class ReceptionPresenter(Presenter):
         return await self.check_in()
 
     async def check_in(self) -> bool:
-        """Check her in with the scanned (or typed) QR code; the code stays when it is refused."""
+        """Check her in with the scanned or typed QR code, or the 6-digit code she shows; what was typed
+        stays when it is refused."""
         code = self.qr_code.strip()
         if not code:
-            self.message = _("Scan her QR code or type it in.")
+            self.message = _("Scan her QR code or type in her 6-digit code.")
             self.changed()
             return False
+        variables = check_in_variables(code)
+        if variables is None:
+            self.message = _("A check-in code has 6 digits.")
+            self.changed()
+            return False
+        return await self._check_in(variables)
+
+    async def check_in_from_task(self) -> bool:
+        """She is here: check in this task's booking without any code."""
+        booking_id = self.booking.get("id")
+        if not booking_id:
+            self.message = _("This task has no booking to check in.")
+            self.changed()
+            return False
+        return await self._check_in({"bookingId": booking_id})
+
+    async def _check_in(self, variables: dict) -> bool:
+        """One check-in at a time: a second tap (or a scanned frame) while one is on its way does nothing."""
+        if self.checking_in:
+            return False
+        self.checking_in, self.busy = True, True
+        self.changed()
         try:
-            payload = (await self.api.mutate("BookingCheckIn", {"qrToken": code}))["bookingCheckIn"]
+            payload = (await self.api.mutate("BookingCheckIn", variables))["bookingCheckIn"]
         except RECOVERABLE as error:
+            self.checking_in, self.busy = False, False
             self.fail(error)
             return False
+        finally:  # whatever else ends it (a lost session, a cancelled task): the next tap may try again
+            self.checking_in, self.busy = False, False
         refused = [e for e in payload["errors"] if e["code"] not in ALREADY_IN]
         if refused:
             self.message = user_errors_message(refused)

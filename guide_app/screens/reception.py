@@ -1,4 +1,4 @@
-"""Reception: the customer's summary, the SOP checklist, check-in by QR code, completion."""
+"""Reception: the customer's summary, the SOP checklist, check-in (from the task, by code, by QR), completion."""
 
 from __future__ import annotations
 
@@ -103,6 +103,8 @@ class ReceptionScreen(MDScreen):
             ids.code.text = p.qr_code
         open_for_check_in = not p.checked_in and not p.finished
         show(ids.check_in_card, open_for_check_in)
+        # While a check-in is on its way its buttons are off: a second tap cannot send it twice.
+        ids.check_in_task.disabled = ids.check_in_code.disabled = not open_for_check_in or p.checking_in
         show(ids.scan, open_for_check_in and p.can_scan)
         ids.scan_text.text = _("Stop scanning") if p.scanning else _("Scan to check in")
         ids.scan_note.text = p.scan_note if open_for_check_in else ""
@@ -118,8 +120,13 @@ class ReceptionScreen(MDScreen):
             container.add_widget(widget)
 
     def check_in(self) -> None:
+        """By what was typed (or pasted): her 6-digit code or her QR code."""
         self.presenter.edit_code(self.ids.code.text)
         run(self.presenter.check_in())
+
+    def check_in_from_task(self) -> None:
+        """She is here: check in this task's booking, no code needed."""
+        run(self.presenter.check_in_from_task())
 
     # --- scanning: the camera runs while the presenter scans; a frame every SCAN_INTERVAL ----------
 
@@ -134,7 +141,7 @@ class ReceptionScreen(MDScreen):
         if granted:
             self.presenter.start_scan()
         else:
-            self.presenter.stop_scan(_("The camera is not allowed: type in her QR code."))
+            self.presenter.stop_scan(_("The camera is not allowed: type in her 6-digit code."))
 
     def _show_camera(self, scanning: bool) -> None:
         box = self.ids.camera_box
@@ -146,7 +153,7 @@ class ReceptionScreen(MDScreen):
             except Exception:
                 self.camera = None
                 Clock.schedule_once(
-                    lambda _dt: self.presenter.stop_scan(_("The camera could not be opened: type in her QR code."))
+                    lambda _dt: self.presenter.stop_scan(_("The camera could not be opened: type in her 6-digit code."))
                 )
                 return
             box.add_widget(self.camera)

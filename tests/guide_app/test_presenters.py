@@ -7,6 +7,7 @@ test_scanning.py.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from guide_app.api.errors import Offline, ServerError
 from guide_app.i18n import _
 from guide_app.presenters.customer import CustomerPresenter
 from guide_app.presenters.inbox import InboxPresenter
+from guide_app.presenters.messages import USER_ERROR_MESSAGES
 from guide_app.presenters.notifier import RecordingNotifier
 from guide_app.presenters.reception import ReceptionPresenter
 from guide_app.presenters.signin import SignInPresenter
@@ -223,7 +225,7 @@ async def test_check_in_needs_a_code():
     presenter = await loaded(api)
     presenter.edit_code("   ")
     assert await presenter.check_in() is False
-    assert presenter.message == _("Scan her QR code or type it in.") and api.asked("BookingCheckIn") == []
+    assert presenter.message == _("Scan her QR code or type in her 6-digit code.") and api.asked("BookingCheckIn") == []
 
 
 async def test_a_refused_code_keeps_it_for_the_guide():
@@ -254,6 +256,102 @@ async def test_a_code_of_another_booking_checks_that_one_in_and_says_so():
     assert presenter.notice == _("Checked in, but this code belongs to another customer's booking.")
 
 
+@pytest.mark.parametrize("typed", ["123456", " 123 456 ", "123-456"])
+async def test_six_digits_are_her_check_in_code(typed):
+    answer = {"bookingCheckIn": {"booking": {"id": BOOKING_ID}, "errors": []}}
+    api = FakeApi(TaskDetail=[detail(), {"node": task(booking_status="CHECKED_IN")}], BookingCheckIn=[answer])
+    presenter = await loaded(api)
+    presenter.edit_code(typed)
+    assert await presenter.check_in() is True
+    assert api.asked("BookingCheckIn") == [{"checkInCode": "123456"}]
+    assert presenter.notice == "已签到。" and presenter.checked_in
+
+
+@pytest.mark.parametrize("typed", ["12345", "1234567", "12 34"])
+async def test_digits_that_are_not_six_are_refused_without_asking_the_server(typed):
+    api = FakeApi(TaskDetail=[detail()])
+    presenter = await loaded(api)
+    presenter.edit_code(typed)
+    assert await presenter.check_in() is False
+    assert presenter.message == "核销码为 6 位数字，请核对后重新输入。" and presenter.qr_code == typed
+    assert api.asked("BookingCheckIn") == []
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (
+            {"code": "INVALID_CHECK_IN_CODE", "message": "no"},
+            "本店没有使用此核销码且当前可签到的预约：请核对数字和顾客的预约时间。",
+        ),
+        (
+            {"code": "RATE_LIMITED", "message": "too many", "retryAfter": 412},
+            "尝试次数过多，请 412 秒后再试，或扫描顾客的二维码。",
+        ),
+        ({"code": "RATE_LIMITED", "message": "too many"}, "尝试次数过多，请稍后再试，或扫描顾客的二维码。"),
+    ],
+    ids=["no such booking", "limited", "limited, no wait given"],
+)
+async def test_a_refused_check_in_code_says_why_in_chinese_and_keeps_it(error, message):
+    refused = {"bookingCheckIn": {"booking": None, "errors": [error]}}
+    presenter = await loaded(FakeApi(TaskDetail=[detail()], BookingCheckIn=[refused]))
+    presenter.edit_code("654321")
+    assert await presenter.check_in() is False
+    assert presenter.message == message and presenter.qr_code == "654321"
+    assert not presenter.checked_in and not presenter.checking_in and not presenter.busy
+
+
+async def test_check_in_from_the_task_sends_its_booking():
+    answer = {"bookingCheckIn": {"booking": {"id": BOOKING_ID}, "errors": []}}
+    api = FakeApi(TaskDetail=[detail(), {"node": task(booking_status="CHECKED_IN")}], BookingCheckIn=[answer])
+    presenter = await loaded(api)
+    assert await presenter.check_in_from_task() is True
+    assert api.asked("BookingCheckIn") == [{"bookingId": BOOKING_ID}]
+    assert presenter.notice == "已签到。" and presenter.checked_in
+
+
+@pytest.mark.parametrize("code", ["CHECK_IN_TOO_EARLY", "CHECK_IN_TOO_LATE", "INVALID_STATE"])
+async def test_check_in_from_the_task_out_of_its_window_says_why(code):
+    refused = {"bookingCheckIn": {"booking": None, "errors": [{"code": code, "message": "no"}]}}
+    presenter = await loaded(FakeApi(TaskDetail=[detail()], BookingCheckIn=[refused]))
+    assert await presenter.check_in_from_task() is False
+    assert presenter.message == _(USER_ERROR_MESSAGES[code]) and presenter.message.isascii() is False
+
+
+async def test_a_second_tap_while_a_check_in_is_on_its_way_does_nothing():
+    answered = asyncio.Event()
+    answer = {"bookingCheckIn": {"booking": {"id": BOOKING_ID}, "errors": []}}
+
+    class SlowApi(FakeApi):
+        async def mutate(self, operation: str, variables: dict) -> dict:
+            self.calls.append((operation, variables))
+            await answered.wait()
+            return answer
+
+    api = SlowApi(TaskDetail=[detail(), {"node": task(booking_status="CHECKED_IN")}])
+    presenter = await loaded(api)
+    drawn = watched(presenter)
+    first = asyncio.ensure_future(presenter.check_in_from_task())
+    await asyncio.sleep(0)
+    assert presenter.checking_in and presenter.busy and drawn[-1] is True
+    presenter.edit_code("123456")
+    assert await presenter.check_in_from_task() is False  # the second tap
+    assert await presenter.check_in() is False  # or the code typed meanwhile
+    answered.set()
+    assert await first is True
+    assert len(api.asked("BookingCheckIn")) == 1 and not presenter.checking_in and presenter.checked_in
+
+
+async def test_a_check_in_offline_says_so_and_the_next_tap_tries_again():
+    answer = {"bookingCheckIn": {"booking": {"id": BOOKING_ID}, "errors": []}}
+    api = FakeApi(TaskDetail=[detail(), {"node": task(booking_status="CHECKED_IN")}], BookingCheckIn=[OFFLINE, answer])
+    presenter = await loaded(api)
+    assert await presenter.check_in_from_task() is False
+    assert presenter.message == _("Cannot reach the server. Check the network and try again.")
+    assert not presenter.checking_in and not presenter.busy
+    assert await presenter.check_in_from_task() is True
+
+
 async def test_a_live_change_of_this_task_is_shown_and_others_are_not():
     presenter = await loaded(FakeApi(TaskDetail=[detail()]))
     presenter.apply({**task(status="CANCELLED"), "id": "VGFzazo5"})
@@ -265,7 +363,7 @@ async def test_a_live_change_of_this_task_is_shown_and_others_are_not():
 def test_without_a_camera_there_is_no_scanning_and_a_note_says_why():
     presenter = ReceptionPresenter(FakeApi(), TASK_ID)
     presenter.set_camera(False)
-    assert not presenter.can_scan and presenter.scan_note == _("No camera here: type in her QR code.")
+    assert not presenter.can_scan and presenter.scan_note == _("No camera here: type in her 6-digit code.")
     assert presenter.start_scan() is False and presenter.message == presenter.scan_note
     presenter.set_camera(True)
     assert presenter.start_scan() is True and presenter.scanning and presenter.message == ""

@@ -15,7 +15,8 @@ from guide_app.i18n import catalog_path, compile_catalog
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "guide_app"
 SCHEMA = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
-MESSAGE = re.compile(r'\b_\("((?:[^"\\]|\\.)*)"\)')
+# _("…") where shown, N_("…") where marked for later (the server codes' messages), on one line or several.
+MESSAGE = re.compile(r'\b(?:N_|_)\(\s*"((?:[^"\\]|\\.)*)"\s*\)')
 
 
 def test_there_are_operations_for_each_screen():

@@ -306,23 +306,35 @@ async def visit_reception(app, server, booked) -> None:
     await eventually(lambda: app.session.screen == "reception" and app.session.reception.task, what="reception")
     screen = app.shell.ids.reception
     await frames()
-    screenshot("4-reception")
     shown = set(texts(app.shell))
-    assert {"接待清单", "签到", "完成接待", "档案", "精华买一送一", "唇膏限量色", "必做", "到店问候"} <= shown
+    assert {
+        "接待清单",
+        "签到",
+        "顾客已到店：签到",
+        "完成接待",
+        "档案",
+        "精华买一送一",
+        "唇膏限量色",
+        "必做",
+        "到店问候",
+    } <= shown
     assert "来自直播：双十一美妆专场" in shown and f"顾客备注：{NOTE}" in shown
     assert "138 1234 5678" in shown and not any("•" in text for text in shown)
     assert any(text.startswith("预约商品：") for text in shown)
     # Without a camera: no scan button, a note saying why, and code entry as always.
     assert "扫码签到" not in shown and screen.ids.scan.disabled
     assert "此设备没有可用的摄像头：请输入核销码。" in shown
-    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code_hint.text == "核销码"
-    check_layout(app.shell, expect_targets=8)
+    assert screen.ids.code.opacity == 1 and not screen.ids.code.disabled and screen.ids.code_hint.text == "6 位核销码"
+    assert screen.ids.code.input_type == "number"  # a phone shows its digit keyboard for her 6 digits
+    check_layout(app.shell, expect_targets=9)
     screenshot("4-reception")
     for step in [s for s in screen.ids.steps.children if s.required]:
         step.dispatch("on_release")  # the whole row is the target
     await visit_scanning(screen, app.session.reception)
-    screen.ids.code.text = await booked.qr_token(server)
+    screen.ids.code.text = "12345"  # a digit short
     screen.check_in()
+    await eventually(lambda: ANNOUNCED[-1:] == ["核销码为 6 位数字，请核对后重新输入。"], what="the refusal")
+    screen.check_in_from_task()  # she is here: 签到 from the task itself, no code
     await eventually(lambda: ANNOUNCED[-1:] == ["已签到。"], what="the check-in")
     await eventually(lambda: not app.session.reception.open_required_steps, what="the ticks")
     await eventually(lambda: app.session.reception.checked_in, what="the booking checked in")

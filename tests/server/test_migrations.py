@@ -129,3 +129,63 @@ async def test_0013_marks_reminded_bookings_and_completes_finished_receptions(fr
     assert (completed_at if isinstance(completed_at, datetime) else datetime.fromisoformat(completed_at)).replace(
         tzinfo=UTC
     ) == DONE_AT and bookings[3][3] is None
+
+
+async def test_0018_gives_confirmed_bookings_distinct_codes_per_store(fresh_url):
+    """Bookings CONFIRMED before 0018 can be checked in by code too; the others need none."""
+    await asyncio.to_thread(migrate.upgrade, fresh_url, "0017")
+    engine = create_async_engine(fresh_url)
+    statuses = ["CONFIRMED"] * 30 + ["CHECKED_IN", "CANCELLED", "NO_SHOW"]
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(Person.__table__).values(id=1, created_at=WHEN))
+            for store_id in (1, 2):
+                await connection.execute(
+                    sa.insert(Store.__table__).values(
+                        id=store_id,
+                        code=f"S00{store_id}",
+                        name="店",
+                        city="上海",
+                        address="1 号",
+                        latitude=31.2,
+                        longitude=121.4,
+                        timezone="Asia/Shanghai",
+                        opening_hours=[],
+                        active=True,
+                        created_at=WHEN,
+                        updated_at=WHEN,
+                    )
+                )
+            for booking_id, status in enumerate(statuses * 2, start=1):
+                await connection.execute(
+                    sa.text(
+                        "INSERT INTO booking (id, person_id, store_id, slot_start, slot_end, status, source, note, "
+                        "qr_nonce, created_by, created_at, updated_at) VALUES (:id, 1, :store, :at, :at, :status, "
+                        "'DIRECT', '', :nonce, 'customer:1', :at, :at)"
+                    ),
+                    {
+                        "id": booking_id,
+                        "store": 1 + (booking_id - 1) // len(statuses),
+                        "at": WHEN,
+                        "status": status,
+                        "nonce": f"n{booking_id}",
+                    },
+                )
+        await asyncio.to_thread(migrate.upgrade, fresh_url)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT b.store_id, b.status, c.code, c.store_id FROM booking b "
+                        "LEFT JOIN booking_check_in_code c ON c.booking_id = b.id ORDER BY b.id"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    for store_id in (1, 2):
+        mine = [row for row in rows if row[0] == store_id]
+        codes = [code for _store, status, code, _code_store in mine if status == "CONFIRMED"]
+        assert len(codes) == len(set(codes)) == 30 and all(len(c) == 6 and c.isdigit() for c in codes)
+        assert all(code_store == store_id for _store, status, _code, code_store in mine if status == "CONFIRMED")
+        assert [code for _store, status, code, _ in mine if status != "CONFIRMED"] == [None, None, None]

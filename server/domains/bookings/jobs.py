@@ -18,6 +18,7 @@ from ..messaging.services import MessageKind, queue
 from ..stores.models import Store
 from ..tasks import services as tasks
 from ..tasks.dispatch import Choice, choose_guide
+from . import codes
 from .models import Booking, BookingProduct, BookingStatus
 from .reception import close_for_no_show, need_of, slot_of
 from .seats import release_customer_place
@@ -60,6 +61,7 @@ async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) 
     for booking in late:
         booking.status, booking.updated_at = BookingStatus.NO_SHOW.value, now
         await release_customer_place(session, booking.person_id)
+        await codes.release(session, booking.id)
         await close_for_no_show(session, booking, now)
     return len(late)
 

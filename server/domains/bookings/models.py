@@ -72,6 +72,23 @@ class Booking(SQLModel, table=True):
     updated_at: datetime = utc_field(default_factory=utcnow)
 
 
+class BookingCheckInCode(SQLModel, table=True):
+    """A booking's 6-digit check-in code, typed by a guide where her QR code cannot be scanned.
+
+    Six digits are not unique across bookings: the primary key (store, code) makes each code
+    unique among the codes its store holds, and a code is held from booking until the booking
+    can no longer be checked in (cancelled, no-show, or its check-in window long closed), so no
+    two bookings a store could check in at the same moment share one. Codes are drawn at random
+    and claimed with ``INSERT … ON CONFLICT DO NOTHING``: a taken code is drawn again.
+    """
+
+    __tablename__ = "booking_check_in_code"
+
+    store_id: int = Field(foreign_key="store.id", primary_key=True)
+    code: str = Field(primary_key=True, max_length=6, description="six digits, leading zeros kept")
+    booking_id: int = Field(foreign_key="booking.id", unique=True, ondelete="CASCADE")
+
+
 class BookingProduct(SQLModel, table=True):
     __tablename__ = "booking_product"
 

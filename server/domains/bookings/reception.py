@@ -25,6 +25,7 @@ from ..catalog.services import products_by_ids
 from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
+from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.rows import saved_id, table_of
 from ..common.validation import not_found
 from ..identity.events import EventType, RawEvent
@@ -41,7 +42,7 @@ from ..tasks import services as tasks
 from ..tasks.dispatch import Need
 from ..tasks.errors import TaskErrorCode
 from ..tasks.models import Task
-from . import qr
+from . import codes, qr
 from .errors import BookingErrorCode as Code
 from .models import (
     BOOKING_EVENT_SOURCE,
@@ -147,21 +148,32 @@ async def check_in(
     session: AsyncSession,
     actor: Actor,
     *,
-    booking_id: int | None,
-    qr_token: str | None,
+    target: CheckInTarget,
     tokens: TokenPolicy,
+    limits: AbuseLimits,
     window: CheckInWindow,
     now: datetime,
 ) -> Booking:
-    """Store staff check her in, by scanning her QR code or by looking the booking up.
+    """Store staff check her in: by scanning her QR code, by the 6-digit code she shows, or from
+    the booking itself (her task).
 
     Single use and on time: only a CONFIRMED booking whose check-in window is open
     moves to CHECKED_IN, in one conditional UPDATE, so a second scan (or two guides
     at once, or a reschedule meanwhile) is refused. Her visit goes on her timeline
-    and her reception task starts.
+    and her reception task starts. A code is looked up only among the bookings of one
+    store whose window is open; codes that match none are counted against the caller
+    and her store (RATE_LIMITED once too many), and nothing is written.
     """
     actor.require_role(Role.HQ_ADMIN, Role.STORE_MANAGER, Role.GUIDE)
-    booking_id, nonce = _check_in_target(booking_id, qr_token, tokens, now)
+    target.validate()
+    nonce = None
+    booking_id: int | None
+    if target.check_in_code is not None:
+        booking_id = await _booking_of_code(session, actor, target, limits, window, now)
+    elif target.qr_token is not None:
+        booking_id, nonce = _decoded(target.qr_token, tokens, now)
+    else:
+        booking_id = target.booking_id
     booking = await session.get(Booking, booking_id)
     if booking is None or (nonce is not None and nonce != booking.qr_nonce):
         raise (_bad_qr("this QR code does not belong to a booking") if nonce else not_found("booking", ("bookingId",)))
@@ -252,11 +264,82 @@ def _minutes(span: timedelta) -> int:
     return int(span.total_seconds() // 60)
 
 
-def _check_in_target(booking_id, qr_token, tokens: TokenPolicy, now: datetime) -> tuple[int, str | None]:
-    if (booking_id is None) == (qr_token is None):
-        raise DomainError.single(Common.INVALID_VALUE, "give either qrToken or bookingId", ())
-    if qr_token is None:
-        return booking_id, None
+@dataclass(frozen=True)
+class CheckInTarget:
+    """Whom to check in: exactly one of her QR token, the booking, or her check-in code (with the
+    store it is looked up in: the caller's own, which HQ staff, having none, must name)."""
+
+    booking_id: int | None = None
+    qr_token: str | None = None
+    check_in_code: str | None = None
+    store_id: int | None = None
+
+    def validate(self) -> None:
+        given = [v for v in (self.qr_token, self.booking_id, self.check_in_code) if v is not None]
+        if len(given) != 1:
+            raise DomainError.single(Common.INVALID_VALUE, "give exactly one of qrToken, bookingId and checkInCode", ())
+        if self.store_id is not None and self.check_in_code is None:
+            raise DomainError.single(
+                Common.INVALID_VALUE,
+                "storeId names where a checkInCode is looked up: give it only with one",
+                ("storeId",),
+            )
+
+
+async def _booking_of_code(
+    session: AsyncSession,
+    actor: Actor,
+    target: CheckInTarget,
+    limits: AbuseLimits,
+    window: CheckInWindow,
+    now: datetime,
+) -> int:
+    """The booking whose code was typed: one of the store's bookings due for check-in now.
+
+    Six digits can be guessed: codes that match nothing are counted per staff member and per store,
+    and once either count is full every code is refused (RATE_LIMITED) until the window moves on.
+    A full count is checked before the lookup and a miss counted after it, so requests already in
+    flight when the count fills may each still look once.
+    """
+    assert target.check_in_code is not None
+    code = codes.normalized(target.check_in_code)
+    if code is None:
+        raise DomainError.single(Code.INVALID_CHECK_IN_CODE, "a check-in code is 6 digits", ("checkInCode",))
+    store_id = target.store_id if target.store_id is not None else actor.store_id
+    if store_id is None:
+        raise DomainError.single(
+            Common.REQUIRED, "staff of no store (HQ) name the store a checkInCode is looked up in", ("storeId",)
+        )
+    actor.require_store(store_id)
+    if target.store_id is not None and await session.get(Store, store_id) is None:
+        raise not_found("store", ("storeId",))
+    counts = (
+        (limits.wrong_check_in_codes_per_staff, actor.key),
+        (limits.wrong_check_in_codes_per_store, f"store:{store_id}"),
+    )
+    try:
+        for rate, key in counts:
+            await limits.check(rate, key)
+    except RateLimited as limited:
+        raise DomainError.single(
+            Code.RATE_LIMITED,
+            "too many check-in codes that matched no booking; try again later, or scan her QR code",
+            ("checkInCode",),
+            retry_after=limited.retry_after,
+        ) from None
+    booking_id = await codes.booking_due(session, store_id, code, window.opens_before, window.closes_after, now)
+    if booking_id is None:
+        for rate, key in counts:
+            await limits.count(rate, key)
+        raise DomainError.single(
+            Code.INVALID_CHECK_IN_CODE,
+            "no booking due for check-in at this store has this code (check the digits and her booking's time)",
+            ("checkInCode",),
+        )
+    return booking_id
+
+
+def _decoded(qr_token: str, tokens: TokenPolicy, now: datetime) -> tuple[int, str]:
     try:
         return qr.decode(tokens, qr_token, now)
     except qr.InvalidQrToken as invalid:

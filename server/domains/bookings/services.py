@@ -40,6 +40,7 @@ from ..stores.models import Store
 from ..stores.opening_hours import local_day, opening_interval
 from ..stores.services import service_ids_by_store
 from ..tasks.services import TaskPolicy
+from . import codes
 from .errors import BookingErrorCode as Code
 from .models import BOOKING_EVENT_SOURCE, Booking, BookingProduct, BookingSource, BookingStatus, CustomerBookingCount
 from .reception import cancel_reception, move_reception, open_reception
@@ -206,6 +207,7 @@ async def create_booking(
         session.add_all(
             [BookingProduct(booking_id=saved_id(booking), product_id=p) for p in sorted(set(request.product_ids))]
         )
+        await codes.assign(session, booking)
         await _record_booking_event(session, booking, request, now)
         await open_reception(session, booking, store, slot, sorted(set(request.product_ids)), policy, now)
         _announce_booking(session, booking, store, now)
@@ -282,6 +284,7 @@ async def cancel_booking(
     booking.updated_at = now
     await release_seat(session, booking.store_id, booking.slot_start)
     await release_customer_place(session, booking.person_id)
+    await codes.release(session, saved_id(booking))
     await withdraw(session, reminder_key(booking))
     await cancel_reception(session, booking, actor.key, now)
     return booking

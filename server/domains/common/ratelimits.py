@@ -1,4 +1,4 @@
-"""Abuse limits (sign-in, SMS codes, bookings, event ingestion), counted by the ``limits`` library.
+"""Abuse limits (sign-in, SMS codes, bookings, event ingestion, check-in codes), counted by the ``limits`` library.
 
 The counters live in Redis when one is configured, so every replica sees one
 count; otherwise in this process's memory. Each limit is a moving window: a
@@ -58,6 +58,18 @@ class Limiter:
             stats = await self._strategy.get_window_stats(rate, *parts)
             raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
+    async def check(self, rate: RateLimitItem, *key: str) -> None:
+        """Raise :class:`RateLimited` if ``key``'s window is full, counting nothing (for limits that
+        count only failures: :meth:`count` them once they are known)."""
+        parts = _safe(key)
+        if not await self._strategy.test(rate, *parts):
+            stats = await self._strategy.get_window_stats(rate, *parts)
+            raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def count(self, rate: RateLimitItem, *key: str) -> None:
+        """Count one hit of ``key`` whether or not its window is full (a failure that happened)."""
+        await self._strategy.hit(rate, *_safe(key))
+
     async def forget(self, rate: RateLimitItem, *key: str) -> None:
         """Clear ``key``'s count (a proof of identity ends a run of failures)."""
         await self._strategy.clear(rate, *_safe(key))
@@ -91,6 +103,8 @@ class AbuseLimits:
     sms_checks_per_phone: RateLimitItem
     bookings_per_customer: RateLimitItem
     ingest_calls_per_source: RateLimitItem
+    wrong_check_in_codes_per_staff: RateLimitItem
+    wrong_check_in_codes_per_store: RateLimitItem
 
     @classmethod
     def from_settings(cls, settings, limiter: Limiter) -> AbuseLimits:
@@ -99,6 +113,12 @@ class AbuseLimits:
 
     async def take(self, rate: RateLimitItem, *key: str) -> None:
         await self.limiter.take(rate, *key)
+
+    async def check(self, rate: RateLimitItem, *key: str) -> None:
+        await self.limiter.check(rate, *key)
+
+    async def count(self, rate: RateLimitItem, *key: str) -> None:
+        await self.limiter.count(rate, *key)
 
     async def forget(self, rate: RateLimitItem, *key: str) -> None:
         await self.limiter.forget(rate, *key)

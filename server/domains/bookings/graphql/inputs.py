@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 
 from ....api.nodes import local_id, local_ids
+from ..reception import CheckInTarget
 from ..services import BookingRequest
 
 
@@ -51,10 +52,32 @@ class BookingCancelInput:
     reason: str | None = strawberry.field(default=None, description="At most 200 characters; line breaks allowed.")
 
 
-@strawberry.input(description="Check a customer in: scan her QR code, or look the booking up. Give one.")
+@strawberry.input(
+    description="Check a customer in: scan her QR code, type the 6-digit code she shows, or name the booking "
+    "(e.g. from her task). Give exactly one of qrToken, bookingId and checkInCode."
+)
 class BookingCheckInInput:
     qr_token: str | None = strawberry.field(default=None, description="The code scanned from her Booking.qrToken.")
     booking_id: strawberry.ID | None = strawberry.field(default=None, description="The Booking, looked up by hand.")
+    check_in_code: str | None = strawberry.field(
+        default=None,
+        description="The 6 digits of her Booking.checkInCode (spaces and dashes between them are ignored), looked "
+        "up among the store's bookings whose check-in window is open now.",
+    )
+    store_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only with checkInCode: the Store to look it up in. Store staff may leave it out (their store); "
+        "HQ_ADMIN, who has no store, must give it (REQUIRED).",
+    )
+
+
+def to_check_in_target(data: BookingCheckInInput) -> CheckInTarget:
+    return CheckInTarget(
+        booking_id=local_id(data.booking_id, "Booking"),
+        qr_token=data.qr_token,
+        check_in_code=data.check_in_code,
+        store_id=local_id(data.store_id, "Store"),
+    )
 
 
 @strawberry.input(description="Move a confirmed booking to another slot of the same store.")

@@ -16,6 +16,7 @@ from .inputs import (
     BookingCheckInInput,
     BookingCreateInput,
     BookingRescheduleInput,
+    to_check_in_target,
     to_request,
 )
 from .types import Booking, BookingUserError
@@ -110,13 +111,19 @@ class BookingMutation:
         description="She is here: CONFIRMED → CHECKED_IN, her visit on her timeline, her "
         "reception task started. Open from 60 minutes (IRS_CHECK_IN_OPENS_MINUTES) "
         "before the slot until the no-show time. HQ_ADMIN, or STORE_MANAGER and GUIDE of the booking's store. "
-        "Errors: INVALID_QR_TOKEN, ALREADY_CHECKED_IN, INVALID_STATE, CHECK_IN_TOO_EARLY, CHECK_IN_TOO_LATE, "
-        "NOT_FOUND, INVALID_VALUE (not exactly one of qrToken and bookingId).",
+        "By her QR code, her booking, or her 6-digit checkInCode: a code matches only a booking of the store "
+        "(the caller's, or storeId for HQ_ADMIN) whose check-in window is open; codes that match none are "
+        "limited per staff member and per store (RATE_LIMITED, with retryAfter). "
+        "Errors: INVALID_QR_TOKEN, INVALID_CHECK_IN_CODE, RATE_LIMITED, ALREADY_CHECKED_IN, INVALID_STATE, "
+        "CHECK_IN_TOO_EARLY, CHECK_IN_TOO_LATE, NOT_FOUND, REQUIRED (storeId, for HQ_ADMIN with a code), "
+        "INVALID_VALUE (not exactly one of qrToken, bookingId and checkInCode; storeId without checkInCode).",
     )
     async def booking_check_in(
         self,
         info: strawberry.Info,
-        input: Annotated[BookingCheckInInput, strawberry.argument(description="Her QR code or the booking.")],
+        input: Annotated[
+            BookingCheckInInput, strawberry.argument(description="Her QR code, her check-in code, or the booking.")
+        ],
     ) -> BookingCheckInPayload:
         actor = await info.context.viewer()
         runtime = info.context.runtime
@@ -125,9 +132,9 @@ class BookingMutation:
             row = await reception.check_in(
                 session,
                 actor,
-                booking_id=local_id(input.booking_id, "Booking"),
-                qr_token=input.qr_token,
+                target=to_check_in_target(input),
                 tokens=runtime.tokens,
+                limits=runtime.limits,
                 window=reception.CheckInWindow.from_settings(runtime.settings),
                 now=runtime.clock.now(),
             )

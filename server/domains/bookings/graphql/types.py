@@ -21,7 +21,7 @@ from ...livestreams.graphql.types import Livestream
 from ...livestreams.services import livestreams_by_ids
 from ...stores.graphql.types import Store
 from ...stores.services import stores_by_ids
-from .. import reception, services
+from .. import codes, reception, services
 from ..errors import BookingErrorCode
 from ..models import Booking as BookingRow
 from ..slots import OpenSlot
@@ -46,10 +46,13 @@ else:
             BookingErrorCode.INVALID_QR_TOKEN: "The QR code is not a booking code of this brand, has expired, or no "
             "longer matches its booking.",
             BookingErrorCode.ALREADY_CHECKED_IN: "She is checked in already.",
-            BookingErrorCode.RATE_LIMITED: "Too many bookingCreate calls for this customer; wait retryAfter seconds.",
+            BookingErrorCode.RATE_LIMITED: "Too many bookingCreate calls for this customer, or too many check-in codes "
+            "that matched no booking (per staff member or per store); wait retryAfter seconds.",
             BookingErrorCode.OVERLAPPING_BOOKING: "She already has a booking at that time.",
             BookingErrorCode.CHECK_IN_TOO_EARLY: "Check-in is not open yet (the message says when it opens).",
             BookingErrorCode.CHECK_IN_TOO_LATE: "Check-in has closed (the no-show time has passed).",
+            BookingErrorCode.INVALID_CHECK_IN_CODE: "The check-in code is not 6 digits, or no booking of the store "
+            "whose check-in window is open now has it; nothing was checked in.",
         },
     )
 
@@ -138,6 +141,21 @@ class Booking(relay.Node):
         ):
             return None
         return reception.qr_token_of(self._row, info.context.runtime.tokens)
+
+    @strawberry.field(
+        description="For her only, while the booking is CONFIRMED: 6 digits to show the guide when her QR code "
+        "cannot be scanned (bookingCheckIn's checkInCode; valid at her store during the check-in window). Null "
+        "for others, and for the rare booking that got none."
+    )
+    async def check_in_code(self, info: strawberry.Info) -> str | None:
+        actor = await info.context.viewer()
+        if (
+            actor.kind is not ActorKind.CUSTOMER
+            or actor.id != self._row.person_id
+            or self._row.status != BookingStatus.CONFIRMED.value
+        ):
+            return None
+        return await info.context.loader(codes.codes_by_booking).load(self._row.id)
 
     @strawberry.field(description="The store she visits.")
     async def store(self, info: strawberry.Info) -> Store:
