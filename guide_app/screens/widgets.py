@@ -14,6 +14,8 @@ from kivymd.uix.boxlayout import MDBoxLayout
 from kivymd.uix.button import MDIconButton
 from kivymd.uix.card import MDCard
 from kivymd.uix.label import MDLabel
+from kivymd.uix.refreshlayout import MDScrollViewRefreshLayout
+from kivymd.uix.refreshlayout.refreshlayout import _RefreshScrollEffect  # its effect, to complete (see _PullEffect)
 from kivymd.uix.snackbar import MDSnackbar, MDSnackbarSupportingText
 
 
@@ -153,3 +155,22 @@ class IconButton(MDIconButton):
 
 class TapRow(RectangularRippleBehavior, ButtonBehavior, MDBoxLayout):
     """A list row tapped as a whole (at least 56 dp high), with a ripple."""
+
+
+class _PullEffect(_RefreshScrollEffect):
+    """KivyMD 2.0's refresh effect, with the two calls its own MDScrollView makes on every effect on each
+    touch move and release: without them the first pull on the list raised AttributeError."""
+
+    def convert_overscroll(self, touch) -> None:
+        pass  # the refresh effect does not stretch the list
+
+    def reset_scale(self) -> None:
+        pass
+
+
+class PullToRefresh(MDScrollViewRefreshLayout):
+    """The inbox's list: pulled down past its top, it calls ``refresh_callback``."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.effect_cls = _PullEffect

@@ -276,6 +276,24 @@ async def visit_inbox(app, server, world, clock, show) -> None:
     assert second.ids.acknowledge.to_window(*second.ids.acknowledge.pos)[1] < acknowledge_at[1]
     app.shell.open_alert()
     await frames()
+    await pull_to_refresh(screen)
+
+
+async def pull_to_refresh(screen) -> None:
+    """A finger pulls the list down past its top and lets go: the inbox reloads, and the spinner goes."""
+    from kivy.metrics import dp
+    from kivy.tests.common import UnitTestTouch
+
+    scroll = screen.ids.scroll
+    x, top = scroll.to_window(scroll.center_x, scroll.top - dp(16))
+    finger = UnitTestTouch(x, top)
+    finger.touch_down()
+    for step in range(1, 21):
+        finger.touch_move(x, top - step * dp(15))  # 300 dp down, past the 100 dp that reloads
+        await frames(1)
+    finger.touch_up()
+    await eventually(lambda: scroll.refresh_spinner is not None, what="the refresh spinner")
+    await eventually(lambda: not screen._refreshing and not scroll._work_spinner, what="the reload and the spinner gone")
 
 
 async def visit_tabs(app) -> None:
