@@ -293,7 +293,9 @@ async def pull_to_refresh(screen) -> None:
         await frames(1)
     finger.touch_up()
     await eventually(lambda: scroll.refresh_spinner is not None, what="the refresh spinner")
-    await eventually(lambda: not screen._refreshing and not scroll._work_spinner, what="the reload and the spinner gone")
+    await eventually(
+        lambda: not screen._refreshing and not scroll._work_spinner, what="the reload and the spinner gone"
+    )
 
 
 async def visit_tabs(app) -> None:
