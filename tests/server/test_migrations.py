@@ -40,6 +40,24 @@ async def _revisions(url: str) -> frozenset[str]:
         await engine.dispose()
 
 
+def store_row(store_id: int, name: str = "店"):
+    """An INSERT of a Shanghai store as the migrations under test know the table."""
+    return sa.insert(Store.__table__).values(
+        id=store_id,
+        code=f"S00{store_id}",
+        name=name,
+        city="上海",
+        address="1 号",
+        latitude=31.2,
+        longitude=121.4,
+        timezone="Asia/Shanghai",
+        opening_hours=[],
+        active=True,
+        created_at=WHEN,
+        updated_at=WHEN,
+    )
+
+
 async def test_upgrade_head_matches_models(fresh_url):
     await asyncio.to_thread(migrate.upgrade, fresh_url)
     assert await _differences(fresh_url) == []
@@ -62,22 +80,7 @@ async def test_0013_marks_reminded_bookings_and_completes_finished_receptions(fr
     try:
         async with engine.begin() as connection:
             await connection.execute(sa.insert(Person.__table__).values(id=1, created_at=WHEN))
-            await connection.execute(
-                sa.insert(Store.__table__).values(
-                    id=1,
-                    code="S001",
-                    name="上海店",
-                    city="上海",
-                    address="1 号",
-                    latitude=31.2,
-                    longitude=121.4,
-                    timezone="Asia/Shanghai",
-                    opening_hours=[],
-                    active=True,
-                    created_at=WHEN,
-                    updated_at=WHEN,
-                )
-            )
+            await connection.execute(store_row(1, name="上海店"))
             for booking_id, status, task in (
                 (1, "CONFIRMED", None),
                 (2, "CONFIRMED", None),
@@ -140,22 +143,7 @@ async def test_0018_gives_confirmed_bookings_distinct_codes_per_store(fresh_url)
         async with engine.begin() as connection:
             await connection.execute(sa.insert(Person.__table__).values(id=1, created_at=WHEN))
             for store_id in (1, 2):
-                await connection.execute(
-                    sa.insert(Store.__table__).values(
-                        id=store_id,
-                        code=f"S00{store_id}",
-                        name="店",
-                        city="上海",
-                        address="1 号",
-                        latitude=31.2,
-                        longitude=121.4,
-                        timezone="Asia/Shanghai",
-                        opening_hours=[],
-                        active=True,
-                        created_at=WHEN,
-                        updated_at=WHEN,
-                    )
-                )
+                await connection.execute(store_row(store_id))
             for booking_id, status in enumerate(statuses * 2, start=1):
                 await connection.execute(
                     sa.text(

@@ -13,14 +13,12 @@ from ..common.dialect import json_text
 from ..common.errors import CommonErrorCode, DomainError
 from ..common.validation import text_problem
 from . import hooks
-from .events import EventType
 from .identifiers import IdentifierType
 from .models import CustomerEvent, Identifier, Person, PersonTrait
+from .view import STORE_RELATIONSHIP_TYPES
 
 SEARCH_LENGTH = (2, 50)
 PHONE_DIGITS_AT_LEAST = 4  # fewer digits would match half the store
-# What puts her in a store's care on her own timeline (bookings add theirs through hooks).
-STORE_CARE_EVENTS = (EventType.STORE_VISIT.value, EventType.POS_PURCHASE.value, EventType.LIVESTREAM_BOOK_CLICK.value)
 _DIGITS = re.compile(r"[\d\s+\-]+")
 
 
@@ -56,7 +54,8 @@ def _checked(search: str) -> str:
 def _customers_of(store_id: int) -> sa.CompoundSelect:
     """Everyone in the store's care: her own timeline at the store, or what the domains above say."""
     on_timeline = select(CustomerEvent.person_id).where(
-        CustomerEvent.store_id == store_id, col(CustomerEvent.type).in_(STORE_CARE_EVENTS)
+        CustomerEvent.store_id == store_id,
+        col(CustomerEvent.type).in_(STORE_RELATIONSHIP_TYPES),  # as access_for decides one by one
     )
     return sa.union(on_timeline, *hooks.customers_elsewhere(store_id))
 
