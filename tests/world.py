@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import time
 
-from server.domains.catalog.models import Product, ProductCategory, Service
+from server.domains.catalog.models import Product, ProductCategory, ProductSku, Service
 from server.domains.common.actor import Role
 from server.domains.staff.models import StaffUser, Team, TeamMember
 from server.domains.staff.passwords import hash_password
@@ -66,6 +66,27 @@ async def build_world(database) -> World:
         session.add_all([serum, lipstick, shanghai, beijing])
         await session.flush()
         session.add(StoreService(store_id=shanghai.id, service_id=trial.id))
+        skus = {
+            "sku:serum": ProductSku(
+                product_id=serum.id, code="SERUM-01", barcode="6901234567892", price_amount=89000, currency="CNY"
+            ),
+            "sku:lip-red": ProductSku(
+                product_id=lipstick.id,
+                code="LIP-01-RED",
+                barcode="6901234567908",
+                attributes={"shade": "999"},
+                price_amount=32000,
+                currency="CNY",
+            ),
+            "sku:lip-nude": ProductSku(
+                product_id=lipstick.id,
+                code="LIP-01-NUDE",
+                attributes={"shade": "101"},
+                price_amount=32000,
+                currency="CNY",
+            ),
+        }
+        session.add_all(skus.values())
         staff = {
             "admin": (Role.HQ_ADMIN, None),
             "analyst": (Role.ANALYST, None),
@@ -101,6 +122,7 @@ async def build_world(database) -> World:
                 "shanghai": shanghai.id,
                 "beijing": beijing.id,
                 "team": team.id,
+                **{name: sku.id for name, sku in skus.items()},
                 **{name: row.id for name, row in rows.items()},
             }
         )

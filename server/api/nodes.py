@@ -24,7 +24,7 @@ _DECIMAL = re.compile(r"[0-9]{1,20}")
 
 
 class MalformedGlobalId(GraphQLError):
-    """An id that is not base64 of ``Type:row`` with a row id in 1..2^63-1."""
+    """An id that is not base64 of ``Type:row`` with a row id in 1..2^31-1."""
 
     def __init__(self, value: object) -> None:
         shown = value if isinstance(value, str) and len(value) <= 100 else "…"
@@ -45,7 +45,7 @@ def decode_global_id(value: str | relay.GlobalID) -> relay.GlobalID:
 
 
 def row_id(node_id: str, shown: object = None) -> int:
-    """A node id as a row id, refused (MalformedGlobalId) unless it is a decimal 1..2^63-1."""
+    """A node id as a row id, refused (MalformedGlobalId) unless it is a decimal 1..2^31-1."""
     if not (isinstance(node_id, str) and _DECIMAL.fullmatch(node_id) and is_row_id(int(node_id))):
         raise MalformedGlobalId(shown if shown is not None else node_id)
     return int(node_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -177,3 +178,41 @@ async def test_0018_gives_confirmed_bookings_distinct_codes_per_store(fresh_url)
         assert len(codes) == len(set(codes)) == 30 and all(len(c) == 6 and c.isdigit() for c in codes)
         assert all(code_store == store_id for _store, status, _code, code_store in mine if status == "CONFIRMED")
         assert [code for _store, status, code, _ in mine if status != "CONFIRMED"] == [None, None, None]
+
+
+async def test_0019_gives_every_product_one_sku_with_its_code_and_price(fresh_url):
+    """Products stored before SKUs existed can still be stocked and sold."""
+    await asyncio.to_thread(migrate.upgrade, fresh_url, "0018")
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text("INSERT INTO product_category (id, code, name, created_at) VALUES (1, 'SKIN', '护肤', :at)"),
+                {"at": WHEN},
+            )
+            for product_id, (sku, price, active) in enumerate([("SERUM-01", 89000, True), ("OLD-1", 100, False)], 1):
+                await connection.execute(
+                    sa.text(
+                        "INSERT INTO product (id, sku, name, description, category_id, price_amount, currency, "
+                        "active, created_at, updated_at) VALUES (:id, :sku, '品', '', 1, :price, 'CNY', :active, "
+                        ":at, :at)"
+                    ),
+                    {"id": product_id, "sku": sku, "price": price, "active": active, "at": WHEN},
+                )
+        await asyncio.to_thread(migrate.upgrade, fresh_url)
+        async with engine.connect() as connection:
+            skus = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT product_id, code, price_amount, currency, active, barcode FROM product_sku ORDER BY id"
+                    )
+                )
+            ).all()
+            images = (await connection.execute(sa.text("SELECT images FROM product ORDER BY id"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in skus] == [
+        (1, "SERUM-01", 89000, "CNY", True, None),
+        (2, "OLD-1", 100, "CNY", False, None),
+    ]
+    assert [i if isinstance(i, list) else json.loads(i) for i in images] == [[], []]

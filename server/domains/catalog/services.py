@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import utcnow
@@ -15,9 +15,20 @@ from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
+from ..common.text import contains_pattern
 from ..common.validation import Validator, not_found
 from .errors import CatalogErrorCode as Code
-from .models import Product, ProductCategory, Service
+from .models import Product, ProductCategory, ProductSku, Service
+from .skus import (
+    MAX_SKUS_PER_PRODUCT,
+    SkuDraft,
+    barcode_key,
+    check_images,
+    check_price,
+    check_sku,
+    new_sku,
+    refuse_taken,
+)
 
 # Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
 CATEGORY_KEY_SCOPE = "productCategoryCreate"
@@ -26,7 +37,6 @@ PRODUCT_KEY_SCOPE = "productCreate"
 
 CODE_PATTERN = r"[A-Z0-9_]{2,32}"
 SKU_PATTERN = r"[A-Z0-9-]{2,32}"
-MAX_PRICE = 100_000_000_00  # one hundred million yuan, in fen
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,9 @@ class ProductDraft:
     currency: str
     description: str = ""
     active: bool = True
+    images: Sequence[str] = ()
+    # Its variants; none: one SKU with the product's code and price.
+    skus: Sequence[SkuDraft] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class ProductChanges:
     price_amount: int | None = None
     currency: str | None = None
     active: bool | None = None
+    images: Sequence[str] | None = None
 
 
 def _check_named(draft: NamedDraft) -> Validator:
@@ -141,12 +155,6 @@ async def create_service(
     )
 
 
-def _check_price(check: Validator, amount: int | None, currency: str | None, brand_currency: str):
-    check.number_range(("price", "amount"), amount, 0, MAX_PRICE)
-    if currency is not None and currency != brand_currency:
-        check.add(Code.INVALID_CURRENCY, f"prices are in {brand_currency}", ("price", "currency"))
-
-
 async def _check_category(session: AsyncSession, check: Validator, category_id: int | None):
     if category_id is not None and await session.get(ProductCategory, category_id) is None:
         check.add(Common.NOT_FOUND, "category not found", ("categoryId",))
@@ -172,9 +180,13 @@ async def create_product(
     )
     check.text(("name",), draft.name, max_length=100)
     check.text(("description",), draft.description, max_length=2000, min_length=0, multiline=True)
-    _check_price(check, draft.price_amount, draft.currency, brand_currency)
+    check_price(check, ("price",), draft.price_amount, draft.currency, brand_currency)
+    images = check_images(check, ("images",), draft.images) or []
+    check.count(("skus",), draft.skus, MAX_SKUS_PER_PRODUCT)
+    barcodes = [check_sku(check, ("skus", str(i)), d, brand_currency) for i, d in enumerate(draft.skus)]
     await _check_category(session, check, draft.category_id)
     check.raise_if_any()
+    sku_drafts = list(draft.skus) or [SkuDraft(code=sku, price_amount=draft.price_amount, currency=draft.currency)]
 
     duplicate = DomainError.single(Code.DUPLICATE_SKU, f"SKU {sku} exists", ("sku",))
 
@@ -190,8 +202,13 @@ async def create_product(
             price_amount=draft.price_amount,
             currency=draft.currency,
             active=draft.active,
+            images=images,
         )
         session.add(product)
+        await session.flush()
+        skus = [new_sku(product.id, d, b) for d, b in zip(sku_drafts, barcodes or [None], strict=False)]
+        await refuse_taken(session, skus, ("skus",))
+        session.add_all(skus)
         await session.flush()
         return product
 
@@ -200,7 +217,7 @@ async def create_product(
         actor=actor.key,
         scope=PRODUCT_KEY_SCOPE,
         key=idempotency_key,
-        payload=asdict(draft),
+        payload={**asdict(draft), "images": list(draft.images), "skus": [repr(d) for d in draft.skus]},
         create=create,
         duplicate=duplicate,
         model=Product,
@@ -223,12 +240,15 @@ async def update_product(
     check = Validator()
     check.text(("name",), changes.name, max_length=100, required=False)
     check.text(("description",), changes.description, max_length=2000, min_length=0, required=False, multiline=True)
-    _check_price(check, changes.price_amount, changes.currency, brand_currency)
+    check_price(check, ("price",), changes.price_amount, changes.currency, brand_currency)
+    images = check_images(check, ("images",), changes.images)
     await _check_category(session, check, changes.category_id)
     check.raise_if_any()
     for name, value in asdict(changes).items():
-        if value is not None:
+        if value is not None and name != "images":
             setattr(product, name, value.strip() if isinstance(value, str) else value)
+    if images is not None:
+        product.images = images
     product.updated_at = utcnow()
     return product
 
@@ -245,8 +265,21 @@ async def services_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int
     return await rows_by_id(session, Service, ids)
 
 
-def product_listing(*, category_id: int | None = None, active: bool | None = None):
+def product_listing(
+    *, category_id: int | None = None, active: bool | None = None, search: str | None = None, barcode: str | None = None
+):
+    """Products by category, state, a part of their name or code, or one of their SKUs' barcode."""
     statement = select(Product)
+    if search:
+        pattern = contains_pattern(search.strip())
+        statement = statement.where(
+            col(Product.name).ilike(pattern, escape="\\")
+            | col(Product.sku).ilike(pattern, escape="\\")
+            | col(Product.id).in_(select(ProductSku.product_id).where(col(ProductSku.code).ilike(pattern, escape="\\")))
+        )
+    if barcode is not None:
+        by_barcode = select(ProductSku.product_id).where(ProductSku.barcode == (barcode_key(barcode) or ""))
+        statement = statement.where(col(Product.id).in_(by_barcode))
     if category_id is not None:
         statement = statement.where(Product.category_id == category_id)
     if active is not None:

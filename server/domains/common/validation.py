@@ -120,9 +120,9 @@ def not_found(what: str, path: Path | None) -> DomainError:
     return DomainError.single(CommonErrorCode.NOT_FOUND, f"{what} not found", path)
 
 
-MAX_ROW_ID = 2**63 - 1  # BIGINT: a larger id overflows the database driver
+MAX_ROW_ID = 2**31 - 1  # primary keys are INTEGER: a larger id overflows the PostgreSQL driver
 
 
 def is_row_id(value: int) -> bool:
-    """Could be a row's primary key (1..2^63-1)."""
+    """Could be a row's primary key (1..2^31-1)."""
     return 1 <= value <= MAX_ROW_ID

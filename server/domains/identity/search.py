@@ -11,6 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from ..common.actor import Actor
 from ..common.dialect import json_text
 from ..common.errors import CommonErrorCode, DomainError
+from ..common.text import contains_pattern
 from ..common.validation import text_problem
 from . import hooks
 from .identifiers import IdentifierType
@@ -60,17 +61,12 @@ def _customers_of(store_id: int) -> sa.CompoundSelect:
     return sa.union(on_timeline, *hooks.customers_elsewhere(store_id))
 
 
-def _contains(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _by_name(in_care: sa.CompoundSelect, wanted: str) -> SelectOfScalar[int]:
     as_text = json_text(PersonTrait.value)
     return select(PersonTrait.person_id).where(
         col(PersonTrait.person_id).in_(in_care),
         PersonTrait.name == "name",
-        as_text.ilike(_contains(wanted), escape="\\"),
+        as_text.ilike(contains_pattern(wanted), escape="\\"),
     )
 
 
@@ -78,5 +74,5 @@ def _by_phone(in_care: sa.CompoundSelect, digits: str) -> SelectOfScalar[int]:
     return select(Identifier.person_id).where(
         col(Identifier.person_id).in_(in_care),
         Identifier.type == IdentifierType.PHONE.value,
-        col(Identifier.value).like(_contains(digits), escape="\\"),
+        col(Identifier.value).like(contains_pattern(digits), escape="\\"),
     )
