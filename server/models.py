@@ -7,7 +7,9 @@ from .domains.auth import models as auth_models  # noqa: F401
 from .domains.bookings import models as booking_models  # noqa: F401
 from .domains.catalog import models as catalog_models  # noqa: F401
 from .domains.common import audit, idempotency  # noqa: F401
+from .domains.coupons import models as coupon_models  # noqa: F401
 from .domains.identity import models as identity_models  # noqa: F401
+from .domains.inventory import models as inventory_models  # noqa: F401
 from .domains.livestreams import models as livestream_models  # noqa: F401
 from .domains.messaging import models as messaging_models  # noqa: F401
 from .domains.schedule import models as schedule_models  # noqa: F401
