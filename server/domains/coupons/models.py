@@ -31,9 +31,7 @@ class CouponStatus(StrEnum):
 
 class CouponCampaign(SQLModel, table=True):
     __tablename__ = "coupon_campaign"
-    __table_args__ = (
-        sa.CheckConstraint("claimed >= 0 AND claimed <= total_stock", name="claimed_within_stock"),
-    )
+    __table_args__ = (sa.CheckConstraint("claimed >= 0 AND claimed <= total_stock", name="claimed_within_stock"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64)
