@@ -16,6 +16,7 @@ import importlib
 HANDLER_MODULES = (
     "server.domains.auth.services",  # staff.hooks: on_access_change
     "server.domains.bookings.services",  # identity.hooks: on_erasure, on_merge, on_store_relationship
+    "server.domains.inventory.services",  # stores.hooks: on_store_saved
 )
 
 

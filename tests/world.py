@@ -8,6 +8,8 @@ from datetime import time
 
 from server.domains.catalog.models import Product, ProductCategory, ProductSku, Service
 from server.domains.common.actor import Role
+from server.domains.inventory.models import StockLocation
+from server.domains.inventory.services import store_location
 from server.domains.staff.models import StaffUser, Team, TeamMember
 from server.domains.staff.passwords import hash_password
 from server.domains.stores.models import Store, StoreService
@@ -66,6 +68,14 @@ async def build_world(database) -> World:
         session.add_all([serum, lipstick, shanghai, beijing])
         await session.flush()
         session.add(StoreService(store_id=shanghai.id, service_id=trial.id))
+        # as stores.create_store makes them
+        locations = {
+            f"loc:{n}": await store_location(session, s) for n, s in (("shanghai", shanghai), ("beijing", beijing))
+        }
+        warehouse = StockLocation(
+            code="WH-EAST", name="华东仓", kind="WAREHOUSE", city="苏州", latitude=31.30, longitude=120.58
+        )
+        session.add(warehouse)
         skus = {
             "sku:serum": ProductSku(
                 product_id=serum.id, code="SERUM-01", barcode="6901234567892", price_amount=89000, currency="CNY"
@@ -122,6 +132,8 @@ async def build_world(database) -> World:
                 "shanghai": shanghai.id,
                 "beijing": beijing.id,
                 "team": team.id,
+                "warehouse": warehouse.id,
+                **{name: location.id for name, location in locations.items()},
                 **{name: sku.id for name, sku in skus.items()},
                 **{name: row.id for name, row in rows.items()},
             }

@@ -1,6 +1,6 @@
 """stock and coupons
 
-Inventory: stock locations (one per store, plus warehouses), levels per SKU and
+Inventory: stock locations (one per store, made here for the stores there are, plus warehouses), levels per SKU and
 location whose CHECK constraints forbid negative or over-reserved stock, and the
 append-only movements whose sum is on hand. Coupons: livestream campaigns, the
 per-customer claim counters, and the coupons claimed.
@@ -153,6 +153,10 @@ def upgrade() -> None:
         batch_op.create_index("ix_stock_movement_location_sku", ["location_id", "sku_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_stock_movement_sku_id"), ["sku_id"], unique=False)
 
+    op.execute(
+        "INSERT INTO stock_location (code, name, kind, store_id, city, latitude, longitude, active, created_at)"
+        " SELECT 'STORE-' || code, name, 'STORE', id, city, latitude, longitude, active, created_at FROM store"
+    )
 
 
 def downgrade() -> None:

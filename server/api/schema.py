@@ -29,6 +29,9 @@ from ..domains.catalog.graphql.mutations import CatalogMutation
 from ..domains.catalog.graphql.queries import CatalogQuery
 from ..domains.identity.graphql.mutations import IdentityMutation
 from ..domains.identity.graphql.queries import IdentityQuery
+from ..domains.inventory.graphql.extensions import INVENTORY_EXTENSIONS
+from ..domains.inventory.graphql.mutations import InventoryMutation
+from ..domains.inventory.graphql.queries import InventoryQuery
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
 from ..domains.livestreams.graphql.queries import LivestreamQuery
 from ..domains.schedule.graphql.mutations import ScheduleMutation
@@ -53,6 +56,7 @@ from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
 from .type_extensions import apply_extensions
 
 apply_extensions(BOOKING_EXTENSIONS)
+apply_extensions(INVENTORY_EXTENSIONS)
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
@@ -66,6 +70,7 @@ class Query(
     ScheduleQuery,
     BookingQuery,
     TaskQuery,
+    InventoryQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
@@ -97,6 +102,7 @@ class Mutation(
     ScheduleMutation,
     BookingMutation,
     TaskMutation,
+    InventoryMutation,
 ):
     pass
 

@@ -22,6 +22,7 @@ from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.rows import saved_id
 from ..common.validation import Validator, not_found
+from . import hooks
 from .errors import StoreErrorCode as Code
 from .geo import EARTH_RADIUS_M, bounding_box
 from .models import Store, StoreService
@@ -175,6 +176,7 @@ async def create_store(
         session.add(store)
         await session.flush()
         await _replace_services(session, store.id, draft.service_ids)
+        await hooks.store_saved(session, store)
         return store
 
     return await create_once(
@@ -208,6 +210,7 @@ async def update_store(session: AsyncSession, actor: Actor, store_id: int, chang
     if changes.service_ids is not None:
         await _replace_services(session, saved_id(store), changes.service_ids)
     store.updated_at = utcnow()
+    await hooks.store_saved(session, store)
     return store
 
 
@@ -296,7 +299,7 @@ async def nearby_stores(
 
     A bounding box on ix_store_lat_lng narrows each search; the box grows
     (50 km, 500 km, the world) until ``limit`` stores lie within its radius.
-    ``product_ids`` are checked but not used until inventory lands.
+    ``product_ids`` are only checked here: inventory answers whether each store has them (productsInStock).
     """
     check = Validator()
     check.number_range(("location", "latitude"), lat, -90, 90)

@@ -75,4 +75,5 @@ class StoreQuery:
                 )
             except DomainError as error:
                 raise query_problem(error) from None
-        return [NearbyStore.from_result(f, service) for f in found]
+        asked = tuple(sorted(set(local_ids(product_ids, "Product") or ())))
+        return [NearbyStore.from_result(f, service, asked) for f in found]

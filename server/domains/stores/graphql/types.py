@@ -111,22 +111,22 @@ class NearbyStore:
     store: Store = strawberry.field(description="The store.")
     distance_meters: int = strawberry.field(description="Great-circle distance from the location, in metres.")
     open_now: bool = strawberry.field(description="Whether the store is open now, by its local opening hours.")
-    products_in_stock: bool | None = strawberry.field(
-        default=None,
-        description="Whether the productIds asked about are in stock here. Always null for now: "
-        "store inventory comes in a later release.",
-    )
     _service_id: strawberry.Private[int | None] = None
+    # The products asked about (nearbyStores' productIds), for inventory's productsInStock.
+    _product_ids: strawberry.Private[tuple[int, ...]] = ()
     # Held so the session's identity map (weakly referencing) still has the row when
     # nextFreeSlot looks the stores up: no statement to read them again.
     _row: strawberry.Private[StoreRow | None] = None
 
     @classmethod
-    def from_result(cls, found: services.NearbyStore, service_id: int | None) -> NearbyStore:
+    def from_result(
+        cls, found: services.NearbyStore, service_id: int | None, product_ids: tuple[int, ...] = ()
+    ) -> NearbyStore:
         return cls(
             store=Store.from_row(found.store),
             distance_meters=round(found.distance_m),
             open_now=found.open_now,
             _service_id=service_id,
+            _product_ids=product_ids,
             _row=found.store,
         )
