@@ -27,3 +27,8 @@ __all__ = [
     "RefundStatus",
     "WeChatPayProvider",
 ]
+
+
+def _conforms(wechat: WeChatPayProvider, alipay: AlipayProvider) -> tuple[PaymentProvider, PaymentProvider]:
+    """Never called: mypy checks here that both adapters are PaymentProviders."""
+    return wechat, alipay
