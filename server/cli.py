@@ -114,6 +114,31 @@ def export_schema(output: Path) -> None:
     click.echo(f"wrote {output}")
 
 
+@main.command("sandbox-pay", help="Serve the payment sandbox: WeChat Pay API v3 and Alipay, for development.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=int)
+@click.option(
+    "--keys-dir",
+    default=".sandbox-pay",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where its keys are kept (generated on the first run).",
+)
+def sandbox_pay(host: str, port: int, keys_dir: Path) -> None:
+    import uvicorn
+
+    from .domains.payments.providers.sandbox import SandboxKeys, merchant_environment, sandbox_app
+
+    keys_dir = keys_dir.resolve()
+    keys = SandboxKeys.load_or_generate(keys_dir)
+    base_url = f"http://{host}:{port}"
+    click.echo(f"Payment sandbox on {base_url} (keys in {keys_dir}). A development server uses it with:")
+    for name, value in merchant_environment(keys, base_url, keys_dir).items():
+        click.echo(f"{name}={value}")
+    click.echo(f"Charges: {base_url}/sandbox/charges; pay one: POST {base_url}/sandbox/pay/<provider>/<out_trade_no>")
+    uvicorn.run(sandbox_app(keys), host=host, port=port, log_level="info")
+
+
 def schema_sdl() -> str:
     from .api.schema import build_schema
 
