@@ -27,6 +27,9 @@ from ..domains.bookings.graphql.queries import BookingQuery
 from ..domains.bookings.graphql.subscriptions import BookingSubscription
 from ..domains.catalog.graphql.mutations import CatalogMutation
 from ..domains.catalog.graphql.queries import CatalogQuery
+from ..domains.coupons.graphql.extensions import COUPON_EXTENSIONS
+from ..domains.coupons.graphql.mutations import CouponMutation
+from ..domains.coupons.graphql.queries import CouponQuery
 from ..domains.identity.graphql.mutations import IdentityMutation
 from ..domains.identity.graphql.queries import IdentityQuery
 from ..domains.inventory.graphql.extensions import INVENTORY_EXTENSIONS
@@ -57,6 +60,7 @@ from .type_extensions import apply_extensions
 
 apply_extensions(BOOKING_EXTENSIONS)
 apply_extensions(INVENTORY_EXTENSIONS)
+apply_extensions(COUPON_EXTENSIONS)
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
@@ -71,6 +75,7 @@ class Query(
     BookingQuery,
     TaskQuery,
     InventoryQuery,
+    CouponQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
@@ -103,6 +108,7 @@ class Mutation(
     BookingMutation,
     TaskMutation,
     InventoryMutation,
+    CouponMutation,
 ):
     pass
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from server.domains.bookings import services as bookings
 from server.domains.catalog import services as catalog
+from server.domains.coupons import campaigns as coupon_campaigns
+from server.domains.coupons import claims as coupon_claims
 from server.domains.identity import sources
 from server.domains.livestreams import services as livestreams
 from server.domains.staff import services as staff
@@ -22,6 +24,8 @@ def test_every_scope_keeps_the_value_its_records_hold():
         "create_livestream": livestreams.LIVESTREAM_KEY_SCOPE,
         "create_source": sources.SOURCE_KEY_SCOPE,
         "create_booking": bookings.BOOKING_KEY_SCOPE,
+        "create_campaign": coupon_campaigns.CAMPAIGN_KEY_SCOPE,
+        "claim_coupon": coupon_claims.CLAIM_KEY_SCOPE,
     } == {
         "create_store": "storeCreate",
         "create_category": "productCategoryCreate",
@@ -32,4 +36,6 @@ def test_every_scope_keeps_the_value_its_records_hold():
         "create_livestream": "livestreamCreate",
         "create_source": "sourceCreate",
         "create_booking": "bookingCreate",
+        "create_campaign": "couponCampaignCreate",
+        "claim_coupon": "couponClaim",
     }
