@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .api.context import Runtime
@@ -32,9 +32,11 @@ from .domains.common.ratelimits import AbuseLimits, Limiter
 from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .domains.messaging.channels import channels_from_settings
+from .domains.payments.http import notify as payment_notification
+from .domains.payments.setup import SANDBOX_PATH, payment_setup
 from .logs import configure_logging
 from .migrate import database_revisions, head_revisions
-from .scheduler import Scheduler, standard_jobs
+from .scheduler import Scheduler, payment_jobs, standard_jobs
 from .settings import Settings
 from .wiring import connect_domains
 
@@ -82,6 +84,7 @@ def create_app(
     if settings.identity_blocked_values is not None:
         identity = replace(identity, blocked_values=frozenset(v.lower() for v in settings.identity_blocked_values))
     verifiers = Verifiers.from_settings(settings)
+    payments = payment_setup(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -99,13 +102,14 @@ def create_app(
             bus=bus,
             timer=timer,
             limits=AbuseLimits.from_settings(settings, limiter),
+            payments=payments.providers,
         )
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
         await relay.start()
         channels = channels_from_settings(settings, verifiers.sms)
         jobs = standard_jobs(
             runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels, settings.brand_name
-        )
+        ) + payment_jobs(payments.providers, timedelta(minutes=settings.payment_reconcile_minutes))
         scheduler = Scheduler(db, runtime.clock, jobs)
         if settings.scheduler:
             scheduler.start()
@@ -129,7 +133,10 @@ def create_app(
         WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins or [])),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/payments/{provider}/notify", payment_notification, methods=["POST"]),
     ]
+    if payments.sandbox is not None:
+        routes.append(Mount(SANDBOX_PATH, app=payments.sandbox))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
 
 

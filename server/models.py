@@ -12,6 +12,8 @@ from .domains.identity import models as identity_models  # noqa: F401
 from .domains.inventory import models as inventory_models  # noqa: F401
 from .domains.livestreams import models as livestream_models  # noqa: F401
 from .domains.messaging import models as messaging_models  # noqa: F401
+from .domains.orders import models as order_models  # noqa: F401
+from .domains.payments import models as payment_models  # noqa: F401
 from .domains.schedule import models as schedule_models  # noqa: F401
 from .domains.staff import models as staff_models  # noqa: F401
 from .domains.stores import models as store_models  # noqa: F401

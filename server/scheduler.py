@@ -25,6 +25,8 @@ from .domains.bookings import jobs as booking_jobs
 from .domains.identity.services import purge_sms_codes
 from .domains.messaging.channels import MessageChannel
 from .domains.messaging.services import send_pending
+from .domains.payments import services as payments
+from .domains.payments.services import Providers
 from .domains.tasks.services import TaskPolicy
 from .outbox import purge_published
 from .unit_of_work import use_case
@@ -51,6 +53,14 @@ def standard_jobs(
         Job("mark_no_shows", 60, lambda s, now: booking_jobs.mark_no_shows(s, no_show_grace, now)),
         Job("send_customer_messages", 10, lambda s, now: send_pending(s, channels, now)),
         Job("purge_expired", 3600, lambda s, now: purge_expired(s, now - RETENTION, no_show_grace)),
+    ]
+
+
+def payment_jobs(providers: Providers, reconcile_after: timedelta) -> list[Job]:
+    """Unpaid orders expire (unless a charge is pending at a provider); lost notifications are made up."""
+    return [
+        Job("expire_unpaid_orders", 30, lambda s, now: payments.expire_unpaid_orders(s, now, reconcile_after)),
+        Job("reconcile_payments", 60, lambda s, now: payments.reconcile(s, providers, now, reconcile_after)),
     ]
 
 

@@ -117,6 +117,35 @@ class Settings(BaseSettings):
     brand_currency: str = "CNY"
     brand_name: str = Field(default="Elegance", description="signs messages to customers")
     scheduler: bool = Field(default=True, description="run background jobs in this process")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="this server as payment providers reach it (notifications)"
+    )
+    payments_sandbox: bool | None = Field(
+        default=None,
+        description="WeChat Pay and Alipay through the built-in sandbox at /sandbox-pay (development default; "
+        "refused in production)",
+    )
+    payments_sandbox_url: str | None = Field(
+        default=None, description="where the sandbox is served (default: public_url + /sandbox-pay)"
+    )
+    payments_sandbox_keys_dir: Path | None = Field(
+        default=None, description="the sandbox's keys (default: var_dir/sandbox-pay; made when missing)"
+    )
+    payment_reconcile_minutes: int = Field(
+        default=5, ge=1, description="charges pending this long are asked about at their provider"
+    )
+    wechat_pay_mchid: str | None = None
+    wechat_pay_appid: str | None = None
+    wechat_pay_private_key_path: Path | None = None
+    wechat_pay_cert_serial_no: str | None = None
+    wechat_pay_apiv3_key: SecretStr | None = None
+    wechat_pay_public_key_path: Path | None = None
+    wechat_pay_public_key_id: str | None = None
+    wechat_pay_gateway: str = "https://api.mch.weixin.qq.com"
+    alipay_app_id: str | None = None
+    alipay_app_private_key_path: Path | None = None
+    alipay_public_key_path: Path | None = None
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
     outbox_sweep_seconds: float = Field(
         default=2.0,
         gt=0,
@@ -208,6 +237,8 @@ class Settings(BaseSettings):
             self.introspection = dev
         if self.dev_verifiers is None:
             self.dev_verifiers = dev
+        if self.payments_sandbox is None:
+            self.payments_sandbox = dev
         return self
 
     @property
@@ -229,6 +260,8 @@ class Settings(BaseSettings):
             problems.append("IRS_IDENTITY_SALT must be set (32 characters or more)")
         if self.dev_verifiers:
             problems.append("IRS_DEV_VERIFIERS must be off (they accept any SMS code 000000)")
+        if self.payments_sandbox:
+            problems.append("IRS_PAYMENTS_SANDBOX must be off (its payments are not real)")
         if problems:
             raise InsecureSettingsError("; ".join(problems))
 

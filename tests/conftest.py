@@ -163,6 +163,7 @@ def make_settings(database_url: str, tmp_root: Path, **overrides) -> Settings:
         "scheduler": False,
         "outbox_sweep_seconds": 3600,
         "request_timeout_seconds": 60,
+        "payments_sandbox": False,  # tests/server/payments start one where they need it
     }  # generous: CI machines run beside other work
     values.update(overrides)
     return Settings(**values)

@@ -27,6 +27,7 @@ from ..domains.common.errors import Unauthenticated
 from ..domains.common.ratelimits import AbuseLimits
 from ..domains.identity.policy import IdentityPolicy
 from ..domains.identity.verifiers import Verifiers
+from ..domains.payments.services import Providers
 from ..domains.tasks.services import TaskPolicy
 from ..settings import Settings
 from .request_id import current_request_id
@@ -46,6 +47,7 @@ class Runtime:
     verifiers: Verifiers
     bus: Bus
     limits: AbuseLimits
+    payments: Providers = field(default_factory=lambda: Providers({}, ""))
     timer: Callable[[], float] = time.monotonic  # seconds, for the operations' time budget
 
     @property

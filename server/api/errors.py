@@ -9,7 +9,7 @@
 """
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -51,14 +51,22 @@ COMMON_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
 }
 
 
-def user_error_type(domain: str, codes: type[ErrorCode], descriptions: Mapping[ErrorCode, str]) -> type:
+def user_error_type(
+    domain: str,
+    codes: type[ErrorCode],
+    descriptions: Mapping[ErrorCode, str],
+    borrowed: Mapping[ErrorCode, str] | None = None,
+) -> type:
     """Declare ``<Domain>UserError`` whose ``code`` enum holds the shared codes and the domain's own.
 
-    ``descriptions`` describes each of the domain's own ``codes`` (the shared ones are described here).
+    ``descriptions`` describes each of the domain's own ``codes`` (the shared ones are described here);
+    ``borrowed`` are codes of lower domains whose rules the domain's use cases run (an order reserving
+    stock can be refused with inventory's INSUFFICIENT_STOCK), with their descriptions.
     """
-    members = [*CommonErrorCode, *codes]
+    members = [*CommonErrorCode, *codes, *(borrowed or {})]
     shown = Enum(codes.__name__, {code.value: code.value for code in members})  # type: ignore[misc]
     texts: dict[ErrorCode, str] = dict(COMMON_CODE_DESCRIPTIONS)
+    texts.update(borrowed or {})
     texts.update(descriptions)  # a domain may say more of a shared code
     code_enum = described_enum(
         shown,
@@ -71,7 +79,14 @@ def user_error_type(domain: str, codes: type[ErrorCode], descriptions: Mapping[E
         code: code_enum = strawberry.field(description="Stable code for programs to act on.")  # type: ignore[valid-type]
 
     DomainUserError.shown_codes = shown  # type: ignore[attr-defined]
+    DomainUserError.code_texts = {code: texts[code] for code in members if code in texts}  # type: ignore[attr-defined]
     return DomainUserError
+
+
+def borrowed_codes(error_type: type, codes: Iterable[ErrorCode]) -> dict[ErrorCode, str]:
+    """Codes of a lower domain's user error type, with its descriptions, for ``user_error_type(borrowed=)``."""
+    texts: dict[ErrorCode, str] = error_type.code_texts  # type: ignore[attr-defined]
+    return {code: texts[code] for code in codes}
 
 
 def field_path(field: tuple[str, ...] | None, argument: str | None) -> list[str] | None:

@@ -37,6 +37,10 @@ from ..domains.inventory.graphql.mutations import InventoryMutation
 from ..domains.inventory.graphql.queries import InventoryQuery
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
 from ..domains.livestreams.graphql.queries import LivestreamQuery
+from ..domains.orders.graphql.mutations import OrderMutation
+from ..domains.orders.graphql.queries import OrderQuery, OrderSubscription
+from ..domains.payments.graphql.mutations import PaymentMutation
+from ..domains.payments.graphql.types import PAYMENT_EXTENSIONS
 from ..domains.schedule.graphql.mutations import ScheduleMutation
 from ..domains.schedule.graphql.queries import ScheduleQuery
 from ..domains.staff.graphql.mutations import StaffMutation
@@ -61,6 +65,7 @@ from .type_extensions import apply_extensions
 apply_extensions(BOOKING_EXTENSIONS)
 apply_extensions(INVENTORY_EXTENSIONS)
 apply_extensions(COUPON_EXTENSIONS)
+apply_extensions(PAYMENT_EXTENSIONS)
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
@@ -76,6 +81,7 @@ class Query(
     TaskQuery,
     InventoryQuery,
     CouponQuery,
+    OrderQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
@@ -109,6 +115,8 @@ class Mutation(
     TaskMutation,
     InventoryMutation,
     CouponMutation,
+    OrderMutation,
+    PaymentMutation,
 ):
     pass
 
@@ -117,7 +125,7 @@ class Mutation(
     description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
     "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:))."
 )
-class Subscription(TaskSubscription, BookingSubscription):
+class Subscription(TaskSubscription, BookingSubscription, OrderSubscription):
     pass
 
 

@@ -46,6 +46,7 @@ from . import codes, qr
 from .errors import BookingErrorCode as Code
 from .models import (
     BOOKING_EVENT_SOURCE,
+    HOLDING_STATUSES,
     Booking,
     BookingProduct,
     BookingStatus,
@@ -234,6 +235,20 @@ async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, 
                 TaskErrorCode.NOT_CHECKED_IN, "check the customer in before completing her reception", ("id",)
             )
     return task
+
+
+async def complete_by_purchase(session: AsyncSession, booking_id: int, actor_key: str, now: datetime) -> None:
+    """Her order was paid: a booking she is checked in for (or came to without a check-in) is COMPLETED,
+    and its reception task DONE, in the caller's transaction. Other bookings stay as they are."""
+    booking = await session.get(Booking, booking_id, with_for_update=True)
+    if booking is None or booking.status not in HOLDING_STATUSES:
+        return
+    if booking.status == BookingStatus.CONFIRMED.value:  # she came: the check-in was skipped
+        booking.checked_in_at = now
+        await release_customer_place(session, booking.person_id)
+        await codes.release(session, saved_id(booking))
+    booking.status, booking.completed_at, booking.updated_at = BookingStatus.COMPLETED.value, now, now
+    await tasks.complete_for_booking(session, saved_id(booking), actor_key, now)
 
 
 def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) -> DomainError:

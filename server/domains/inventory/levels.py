@@ -169,3 +169,11 @@ def _record(
             created_at=origin.now,
         )
     )
+
+
+async def available(session: AsyncSession, location_id: int, sku_id: int) -> int:
+    """Units of a SKU that can be reserved at a location now (0 when none was ever kept there)."""
+    found = (
+        await exec_any(session, sa.select(_level.c.on_hand - _level.c.reserved).where(_at(location_id, sku_id)))
+    ).first()
+    return int(found[0]) if found else 0

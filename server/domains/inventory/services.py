@@ -328,6 +328,38 @@ def _distance(origin: Store | None, location: StockLocation) -> float | None:
     return haversine_m(origin.latitude, origin.longitude, location.latitude, location.longitude)
 
 
+async def nearest_stocked_warehouse(
+    session: AsyncSession, from_location_id: int, sku_id: int, quantity: int
+) -> int | None:
+    """The active warehouse nearest to a location that has ``quantity`` units of a SKU available, if any."""
+    origin = await session.get(StockLocation, from_location_id)
+    statement = (
+        select(StockLocation)
+        .join(StockLevel, col(StockLevel.location_id) == StockLocation.id)
+        .where(
+            StockLocation.kind == LocationKind.WAREHOUSE.value,
+            col(StockLocation.active),
+            StockLevel.sku_id == sku_id,
+            StockLevel.on_hand - StockLevel.reserved >= quantity,
+        )
+    )
+    found = list((await session.exec(statement)).all())
+    if not found:
+        return None
+
+    def distance(location: StockLocation) -> tuple[float, int]:
+        located = origin is not None and origin.latitude is not None and origin.longitude is not None
+        if not located or location.latitude is None or location.longitude is None:
+            return (0.0, saved_id(location))
+        assert origin is not None and origin.latitude is not None and origin.longitude is not None
+        return (
+            haversine_m(origin.latitude, origin.longitude, location.latitude, location.longitude),
+            saved_id(location),
+        )
+
+    return saved_id(min(found, key=distance))
+
+
 async def products_in_stock(
     session: AsyncSession, store_ids: Sequence[int], product_ids: Sequence[int]
 ) -> dict[int, set[int]]:

@@ -27,6 +27,7 @@ SEND_BATCH = 100
 
 class MessageKind(StrEnum):
     BOOKING_REMINDER = "BOOKING_REMINDER"
+    ORDER_READY_FOR_PICKUP = "ORDER_READY_FOR_PICKUP"
 
 
 class MessageStatus(StrEnum):
@@ -68,6 +69,8 @@ async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
 
 
 def render(message: OutboundMessage) -> Rendered:
+    if message.kind == MessageKind.ORDER_READY_FOR_PICKUP.value:
+        return _render_pickup(message.params)
     params = message.params
     local = datetime.fromisoformat(params["slotStart"]).astimezone(ZoneInfo(params["timezone"]))
     when = local.strftime("%m月%d日 %H:%M")
@@ -79,6 +82,18 @@ def render(message: OutboundMessage) -> Rendered:
             "thing3": "导购已为您准备好直播同款",
         },
         page=f"pages/booking/detail?id={params['bookingId']}",
+    )
+
+
+def _render_pickup(params: dict[str, Any]) -> Rendered:
+    return Rendered(
+        text=f"【{params['brand']}】您的订单 {params['orderId']} 已可到店自提，取货码 {params['pickupCode']}。",
+        fields={
+            "character_string1": str(params["orderId"]),
+            "thing2": "已备货，可到店自提",
+            "number3": str(params["pickupCode"]),
+        },
+        page=f"pages/order/detail?id={params['orderId']}",
     )
 
 

@@ -368,6 +368,16 @@ async def cancel_for_booking(session: AsyncSession, booking_id: int, actor_key: 
     _announce(session, task, TaskAction.CANCELLED, now)
 
 
+async def complete_for_booking(session: AsyncSession, booking_id: int, actor_key: str, now: datetime) -> None:
+    """She bought: her reception is DONE whatever steps were left open (in the caller's transaction)."""
+    task = (await session.exec(select(Task).where(Task.booking_id == booking_id).with_for_update())).first()
+    if task is None or task.status in (TaskStatus.DONE.value, TaskStatus.CANCELLED.value):
+        return
+    task.status, task.updated_at, task.ack_due_at = TaskStatus.DONE.value, now, None
+    _history(session, task, actor_key, TaskAction.DONE, now)
+    _announce(session, task, TaskAction.DONE, now)
+
+
 @use_case
 async def reassign(
     session: AsyncSession, actor: Actor, task_id: int, guide_id: int, policy: TaskPolicy, now: datetime

@@ -25,20 +25,17 @@ from ..models import StockLevel as LevelRow
 from ..models import StockLocation as LocationRow
 from ..models import StockMovement as MovementRow
 
+INVENTORY_CODE_TEXTS = {
+    InventoryErrorCode.INSUFFICIENT_STOCK: "Fewer units are available there than asked for.",
+    InventoryErrorCode.SAME_LOCATION: "A transfer must go to another location.",
+    InventoryErrorCode.DUPLICATE_CODE: "A stock location with this code exists.",
+    InventoryErrorCode.INACTIVE_LOCATION: "The location no longer takes stock.",
+}
+
 if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
     InventoryUserError = UserError
 else:
-    InventoryUserError = user_error_type(
-        "Inventory",
-        InventoryErrorCode,
-        {
-            InventoryErrorCode.INSUFFICIENT_STOCK: "Fewer units are available there than asked for.",
-            InventoryErrorCode.WRONG_DIRECTION: "The reason does not fit the direction of the change.",
-            InventoryErrorCode.SAME_LOCATION: "A transfer must go to another location.",
-            InventoryErrorCode.DUPLICATE_CODE: "A stock location with this code exists.",
-            InventoryErrorCode.INACTIVE_LOCATION: "The location no longer takes stock.",
-        },
-    )
+    InventoryUserError = user_error_type("Inventory", InventoryErrorCode, INVENTORY_CODE_TEXTS)
 
 StockLocationKind = LocationKindValue
 described_enum(
