@@ -169,7 +169,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_refund_payment_id"), ["payment_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("refund", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_refund_payment_id"))
