@@ -121,4 +121,13 @@ TALKING_POINTS = [
     "提醒顾客直播间到店券仅限门店核销，结账时主动核销",
 ]
 
+# The livestream's lipstick comes in shades (SKUs of its own beside the product's first).
+SHADED_SKU = "MAKEUP-01"
+SHADES = ["01", "02", "03"]
+WAREHOUSES = [
+    ("WH-EAST", "华东仓 (苏州)", "苏州", 31.2990, 120.5853),
+    ("WH-NORTH", "华北仓 (天津)", "天津", 39.0842, 117.2009),
+]
+COUPON_NAME = "直播专享 满500减100 (门店核销)"
+
 DEMO_PASSWORD = "elegance2026"

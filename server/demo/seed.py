@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from stdnum import ean
 
-from ..domains.catalog.models import Product, ProductCategory, Service
+from ..domains.catalog.models import Product, ProductCategory, ProductSku, Service
 from ..domains.common.actor import Role
 from ..domains.common.rows import saved_id
+from ..domains.coupons.models import CouponCampaign, DiscountKind, RedemptionChannel
+from ..domains.inventory.models import LocationKind, MovementReason, StockLevel, StockLocation, StockMovement
+from ..domains.inventory.services import store_location
 from ..domains.livestreams.models import Channel, Livestream, LivestreamProduct
 from ..domains.schedule.models import ShiftPattern
 from ..domains.staff.models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
@@ -229,6 +233,101 @@ async def _seed_livestream(session, report, staff, now: datetime) -> None:
     report.count("livestreams", 1)
 
 
+def _barcode(n: int) -> str:
+    """A valid EAN-13 in the 690-699 (China) range, one per demo SKU."""
+    stem = f"69{n:010d}"
+    return stem + ean.calc_check_digit(stem)
+
+
+async def _seed_skus(session: AsyncSession, report: SeedReport) -> list[ProductSku]:
+    """One SKU per product (its code and price), with a barcode, and two shades more of the lipstick."""
+    known = await _existing(session, ProductSku.code)
+    new = []
+    for product in (await session.exec(select(Product).order_by(col(Product.id)))).all():
+        variants = [(product.sku, {})]
+        if product.sku == data.SHADED_SKU:
+            variants += [(f"{product.sku}-{shade}", {"shade": shade}) for shade in data.SHADES]
+        for code, attributes in variants:
+            if code not in known:
+                number = len(known) + len(new) + 1
+                new.append(
+                    ProductSku(
+                        product_id=saved_id(product),
+                        code=code,
+                        barcode=_barcode(number),
+                        attributes=attributes,
+                        price_amount=product.price_amount,
+                        currency=product.currency,
+                    )
+                )
+    session.add_all(new)
+    await session.flush()
+    report.count("SKUs", len(new))
+    return list((await session.exec(select(ProductSku))).all())
+
+
+async def _seed_stock(session: AsyncSession, report: SeedReport, stores: dict[str, Store], now: datetime) -> None:
+    """Every store's stock location with units of every SKU (more of the livestream's), and two warehouses."""
+    skus = await _seed_skus(session, report)
+    featured = set(data.LIVESTREAM_SKUS)
+    known = await _existing(session, StockLocation.code)
+    locations = [await store_location(session, store) for store in stores.values()]
+    for code, name, city, lat, lng in data.WAREHOUSES:
+        if code not in known:
+            warehouse = StockLocation(
+                code=code, name=name, kind=LocationKind.WAREHOUSE.value, city=city, latitude=lat, longitude=lng
+            )
+            session.add(warehouse)
+            await session.flush()
+            locations.append(warehouse)
+            report.count("warehouses", 1)
+    stocked = set((await session.exec(select(StockLevel.location_id).distinct())).all())
+    for location in locations:
+        if location.id in stocked:
+            continue
+        for sku in skus:  # as levels.add would record a receipt, written in bulk
+            units = 500 if location.kind == LocationKind.WAREHOUSE.value else (20 if sku.code in featured else 5)
+            where = {"location_id": saved_id(location), "sku_id": saved_id(sku)}
+            session.add(StockLevel(**where, on_hand=units, updated_at=now))
+            session.add(
+                StockMovement(
+                    **where,
+                    quantity=units,
+                    reason=MovementReason.RECEIPT.value,
+                    reference="seed:demo",
+                    actor="seed",
+                    note="demo stock",
+                    created_at=now,
+                )
+            )
+        report.count("stocked locations", 1)
+
+
+async def _seed_coupons(session: AsyncSession, report: SeedReport, now: datetime) -> None:
+    """The livestream's in-store coupon: spend ¥500, get ¥100 off, for two weeks."""
+    livestream = (await session.exec(select(Livestream).where(Livestream.title == data.LIVESTREAM_TITLE))).one()
+    exists = (await session.exec(select(CouponCampaign).where(CouponCampaign.livestream_id == livestream.id))).first()
+    if exists:
+        return
+    session.add(
+        CouponCampaign(
+            name=data.COUPON_NAME,
+            livestream_id=saved_id(livestream),
+            discount_kind=DiscountKind.THRESHOLD.value,
+            amount_off=10000,
+            min_spend=50000,
+            currency="CNY",
+            valid_from=now,
+            valid_until=now + timedelta(days=14),
+            total_stock=1000,
+            per_customer_limit=1,
+            channel=RedemptionChannel.IN_STORE_ONLY.value,
+            created_by="seed",
+        )
+    )
+    report.count("coupon campaigns", 1)
+
+
 @use_case
 async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -> SeedReport:
     if production:
@@ -241,6 +340,8 @@ async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -
     staff = await _seed_staff(session, report, stores, categories, services, password_hash)
     await _seed_shifts(session, report, staff)
     await _seed_livestream(session, report, staff, now)
+    await _seed_stock(session, report, stores, now)
+    await _seed_coupons(session, report, now)
     report.logins = [
         ("admin", "HQ admin"),
         ("analyst", "analyst"),

@@ -104,6 +104,14 @@ async def test_seed_demo_builds_the_brand_once(fresh_url, app_with_url):
         assert _distance_km(lat, lng, *cities[city]) <= 5.0 and timezone == "Asia/Shanghai"
     featured = await _scalar(fresh_url, "SELECT count(*) FROM livestream_product")
     assert featured[0][0] == 6
+    # Something to sell: a SKU per product (and the lipstick's shades), stock everywhere, the livestream's coupon.
+    assert (await _scalar(fresh_url, "SELECT count(*) FROM product_sku"))[0][0] == 50 + len(data.SHADES)
+    assert (await _scalar(fresh_url, "SELECT count(*) FROM stock_location"))[0][0] == 200 + len(data.WAREHOUSES)
+    unsound = "SELECT count(*) FROM stock_level l WHERE l.on_hand <> (SELECT sum(quantity) FROM stock_movement m "
+    unsound += "WHERE m.location_id = l.location_id AND m.sku_id = l.sku_id)"
+    assert (await _scalar(fresh_url, unsound))[0][0] == 0
+    (coupon,) = await _scalar(fresh_url, "SELECT channel, discount_kind, min_spend, amount_off FROM coupon_campaign")
+    assert tuple(coupon) == ("IN_STORE_ONLY", "THRESHOLD", 50000, 10000)
     api = await app_with_url(fresh_url)
     for username in ("admin", "analyst", "ops1", "ops2", "s001.manager", "s001.guide1", "s200.guide3"):
         login = await api.data(LOGIN, {"u": username, "p": data.DEMO_PASSWORD})

@@ -470,6 +470,9 @@ class PaymentSandbox:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         fields = dict(re.findall(r'(\w+)="([^"]*)"', credentials))
         path = request.scope["raw_path"].decode("latin-1")
+        mounted_at = request.scope.get("root_path", "")  # served under a prefix (/sandbox-pay): WeChat has none
+        if mounted_at and path.startswith(mounted_at):
+            path = path[len(mounted_at) :]
         if request.scope["query_string"]:
             path += "?" + request.scope["query_string"].decode("latin-1")
         timestamp = fields.get("timestamp", "")
