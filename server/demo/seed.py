@@ -242,9 +242,9 @@ def _barcode(n: int) -> str:
 async def _seed_skus(session: AsyncSession, report: SeedReport) -> list[ProductSku]:
     """One SKU per product (its code and price), with a barcode, and two shades more of the lipstick."""
     known = await _existing(session, ProductSku.code)
-    new = []
+    new: list[ProductSku] = []
     for product in (await session.exec(select(Product).order_by(col(Product.id)))).all():
-        variants = [(product.sku, {})]
+        variants: list[tuple[str, dict[str, str]]] = [(product.sku, {})]
         if product.sku == data.SHADED_SKU:
             variants += [(f"{product.sku}-{shade}", {"shade": shade}) for shade in data.SHADES]
         for code, attributes in variants:
