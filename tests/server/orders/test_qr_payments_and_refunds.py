@@ -3,6 +3,7 @@ idempotent), reconciliation, refunds through the method that took the money, and
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -192,22 +193,23 @@ async def test_an_unpaid_order_has_nothing_to_refund(api, db, world, token_for, 
     assert_user_error(refused, "NOT_REFUNDABLE", ["input", "orderId"], "refund")
 
 
-async def test_a_wechat_refund_goes_back_through_the_provider(shop, db, world, token_for, shopper, vendor):
+@pytest.mark.parametrize("method", ["WECHAT_PAY", "ALIPAY"])
+async def test_a_qr_payment_is_refunded_through_its_provider(shop, db, world, token_for, shopper, vendor, method):
     await stock(db, world, 5)
-    _, order, _ = await qr_order(shop, world, token_for, shopper[1], "WECHAT_PAY")
-    number = await out_trade_no(db)
-    await vendor.sandbox.pay("wechat_pay", number)  # paid at the vendor; its own delivery goes nowhere
-    headers, body = vendor.sandbox.notification_for("wechat_pay", number)
-    await post_notification(shop, "wechat_pay", headers, body)
-    given = {
-        "orderId": order["id"],
-        "lines": [{"lineId": order["lines"][0]["id"], "quantity": 2}],
-        "reason": "退货",
-        "restock": True,
-    }
-    refunded = (await shop.data(REFUND, {"input": given}, await token_for("sh.manager")))["orderRefund"]
-    assert refunded["errors"] == [] and refunded["refund"]["amount"]["amount"] == 178000
-    assert vendor.sandbox.charge("wechat_pay", number).refunded == 178000
+    _, order, _ = await qr_order(shop, world, token_for, shopper[1], method)
+    provider, number = PROVIDERS[method], await out_trade_no(db)
+    await vendor.sandbox.pay(provider, number)  # paid at the vendor; its own delivery goes nowhere
+    headers, body = vendor.sandbox.notification_for(provider, number)
+    await post_notification(shop, provider, headers, body)
+    manager = await token_for("sh.manager")
+    line = order["lines"][0]["id"]
+    given = {"orderId": order["id"], "lines": [{"lineId": line, "quantity": 1}], "reason": "退货", "restock": True}
+    first = (await shop.data(REFUND, {"input": given}, manager))["orderRefund"]
+    assert first["errors"] == [] and first["refund"]["amount"]["amount"] == 89000
+    rest = (await shop.data(REFUND, {"input": given}, manager))["orderRefund"]
+    assert rest["order"]["refunded"]["amount"] == 178000
+    assert vendor.sandbox.charge(provider, number).refunded == 178000
+    assert [r.amount for r in await fetch(db, Refund)] == [89000, 89000]
 
 
 @given(
@@ -287,3 +289,19 @@ async def test_shipped_lines_get_a_tracking_number_then_are_delivered(api, db, w
     assert (row.carrier, row.tracking_number) == ("SF_EXPRESS", "SF1234567890")
     delivered = (await api.data(DELIVER, {"input": {"orderId": order["id"]}}, guide))["orderDeliver"]
     assert delivered["order"]["lines"] == [{"status": "DELIVERED"}]
+
+
+async def test_racing_refunds_of_the_last_units_give_them_back_once(api, db, world, token_for, shopper):
+    order = await paid_by_cash(api, db, world, token_for, shopper[1], units=2)
+    manager, admin = await token_for("sh.manager"), await token_for("admin")
+    line = order["lines"][0]["id"]
+    given = {"orderId": order["id"], "lines": [{"lineId": line, "quantity": 2}], "reason": "退货", "restock": True}
+
+    async def refund(token: str) -> str:
+        payload = (await api.data(REFUND, {"input": given}, token))["orderRefund"]
+        return payload["errors"][0]["code"] if payload["errors"] else "OK"
+
+    outcomes = await asyncio.gather(*(refund(token) for token in (manager, admin, manager, admin)))
+    assert sorted(outcomes) == ["OK", "REFUND_EXCEEDS_PAID", "REFUND_EXCEEDS_PAID", "REFUND_EXCEEDS_PAID"]
+    (row,) = await fetch(db, SalesOrder)
+    assert row.refunded_amount == row.total and await level(db, world) == (5, 0)
