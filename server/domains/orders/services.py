@@ -205,22 +205,12 @@ async def create_order(
     """A guide sells at her store, or a customer orders online; its units are reserved until it is paid."""
     _seller(actor, request.store_id)
     online = actor.kind is ActorKind.CUSTOMER
-    check = Validator()
-    _check_lines(check, request.lines, online)
-    check.count(("couponCodes",), request.coupon_codes, MAX_COUPONS)
-    ships = any(line.fulfillment is Fulfillment.SHIP_TO_HOME for line in request.lines)
-    address = None
-    if ships and request.shipping_address is None:
-        check.add(Code.ADDRESS_REQUIRED, "a line ships: give the address", ("shippingAddress",))
-    elif ships and request.shipping_address is not None:
-        address = checked_address(check, ("shippingAddress",), request.shipping_address)
-    check.raise_if_any()
+    address = _checked_request(request, online)
     stores = await stores_by_ids(session, [request.store_id])
     if request.store_id not in stores or not stores[request.store_id].active:
         raise not_found("store", ("storeId",))
     person_id = await _customer_of(session, actor, request)
     await _check_booking(session, request.booking_id, person_id, request.store_id)
-    key_payload = {**asdict(request), "customer": person_id}
 
     async def create() -> SalesOrder:
         lines = await _priced_lines(session, request.lines, ("lines",))
@@ -234,39 +224,20 @@ async def create_order(
             now=now,
             tokens=tokens,
         )
-        store_location = await location_of_store(session, request.store_id)
+        store_location = saved_id(await location_of_store(session, request.store_id))
         sources = [
-            await _source(session, line, saved_id(store_location), ("lines", str(i), "sourceLocationId"))
+            await _source(session, line, store_location, ("lines", str(i), "sourceLocationId"))
             for i, line in enumerate(request.lines)
         ]
-        order = SalesOrder(
-            person_id=person_id,
-            store_id=request.store_id,
-            booking_id=request.booking_id,
-            channel=(OrderChannel.ONLINE if online else OrderChannel.IN_STORE).value,
-            currency=stores_currency(lines),
-            subtotal=priced.subtotal,
-            discount=priced.discount,
-            total=priced.total,
-            shipping_address=address,
-            pickup_code=_pickup_code()
-            if any(r.fulfillment is Fulfillment.PICKUP_IN_STORE for r in request.lines)
-            else None,
-            guide_id=None if online else actor.id,
-            created_by=actor.key,
-            expires_at=now + ORDER_TTL,
-            created_at=now,
-            updated_at=now,
-        )
+        order = _new_order(actor, request, person_id, priced, address, now)
         session.add(order)
         await session.flush()
         order_lines = _new_lines(order, priced, request.lines, sources)
         session.add_all(order_lines)
         await session.flush()
         for index, line in enumerate(order_lines):
-            await levels.reserve(
-                session, line.source_location_id, line.sku_id, line.quantity, ("lines", str(index), "quantity")
-            )
+            path = ("lines", str(index), "quantity")
+            await levels.reserve(session, line.source_location_id, line.sku_id, line.quantity, path)
         _record_coupons(session, order, priced, order_lines)
         _announce(session, order, "CREATED", now)
         return order
@@ -276,15 +247,55 @@ async def create_order(
         actor=actor.key,
         scope=ORDER_KEY_SCOPE,
         key=idempotency_key,
-        payload=key_payload,
+        payload={**asdict(request), "customer": person_id},
         create=create,
         model=SalesOrder,
     )
 
 
-def stores_currency(lines: Sequence[PricedLine]) -> str:
-    currencies = {line.sku.currency for line in lines}
-    return currencies.pop() if len(currencies) == 1 else "CNY"
+def _checked_request(request: OrderRequest, online: bool) -> dict[str, str | None] | None:
+    """Check what can be checked before reading anything; returns the shipping address as stored."""
+    check = Validator()
+    _check_lines(check, request.lines, online)
+    check.count(("couponCodes",), request.coupon_codes, MAX_COUPONS)
+    address = None
+    if any(line.fulfillment is Fulfillment.SHIP_TO_HOME for line in request.lines):
+        if request.shipping_address is None:
+            check.add(Code.ADDRESS_REQUIRED, "a line ships: give the address", ("shippingAddress",))
+        else:
+            address = checked_address(check, ("shippingAddress",), request.shipping_address)
+    check.raise_if_any()
+    return address
+
+
+def _new_order(
+    actor: Actor,
+    request: OrderRequest,
+    person_id: int,
+    priced: Priced,
+    address: dict[str, str | None] | None,
+    now: datetime,
+) -> SalesOrder:
+    online = actor.kind is ActorKind.CUSTOMER
+    picked_up = any(line.fulfillment is Fulfillment.PICKUP_IN_STORE for line in request.lines)
+    currencies = {line.sku.currency for line in priced.lines}
+    return SalesOrder(
+        person_id=person_id,
+        store_id=request.store_id,
+        booking_id=request.booking_id,
+        channel=(OrderChannel.ONLINE if online else OrderChannel.IN_STORE).value,
+        currency=currencies.pop(),  # the catalog's prices are all in the brand's currency
+        subtotal=priced.subtotal,
+        discount=priced.discount,
+        total=priced.total,
+        shipping_address=address,
+        pickup_code=_pickup_code() if picked_up else None,
+        guide_id=None if online else actor.id,
+        created_by=actor.key,
+        expires_at=now + ORDER_TTL,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _pickup_code() -> str:
