@@ -27,6 +27,7 @@ from ..common.validation import not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.services import record_person_event
 from ..livestreams.models import Livestream, LivestreamStatus
+from ..stores.models import Store
 from .errors import CouponErrorCode as Code
 from .models import Coupon, CouponCampaign, CouponClaimCount, CouponStatus, RedemptionChannel
 from .topics import campaign_topic
@@ -217,7 +218,9 @@ async def usable_coupon_listing(
     session: AsyncSession, person_id: int, store_id: int | None, now: datetime
 ) -> SelectOfScalar[Coupon]:
     """Her ISSUED coupons whose campaign is on and within its validity; given a store, only those
-    redeemable there (IN_STORE_ONLY or ANY, and the store among the campaign's)."""
+    redeemable there (IN_STORE_ONLY or ANY, and the store among the campaign's; an unknown store: none)."""
+    if store_id is not None and await session.get(Store, store_id) is None:
+        return select(Coupon).where(sa.false())
     held = select(Coupon.campaign_id).where(Coupon.person_id == person_id, Coupon.status == CouponStatus.ISSUED.value)
     campaigns = await session.exec(
         select(CouponCampaign).where(

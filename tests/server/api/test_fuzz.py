@@ -107,6 +107,8 @@ NODE_TYPES = (
         "TouchpointSource",
         "PersonMerge",
         "IdentityConflict",
+        "CouponCampaign",
+        "Coupon",
     ]
 )
 OUT_OF_RANGE_ROWS = st.sampled_from([0, -1, 2**63, 10**20, 99999999999999999999, -(2**63) - 1])

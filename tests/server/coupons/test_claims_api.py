@@ -324,6 +324,9 @@ async def test_hq_sees_them_at_any_store_and_masked_viewers_without_codes(api, w
         held["codes"]["any"],
         held["codes"]["beijing"],
     }
+    for unknown in (gid("Store", 999), gid("Product", 1)):
+        nowhere = await api.data(CUSTOMER_COUPONS, {"id": held["id"], "store": unknown}, await token_for("admin"))
+        assert nowhere["customer"]["coupons"]["totalCount"] == 0
     everywhere = await api.data(CUSTOMER_COUPONS, {"id": held["id"]}, await token_for("admin"))
     assert _names(everywhere) == ["any", "beijing", "online"]
     analyst = await api.data(CUSTOMER_COUPONS, {"id": held["id"]}, await token_for("analyst"))
