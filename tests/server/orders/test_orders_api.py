@@ -248,3 +248,14 @@ async def test_racing_orders_for_the_last_units_never_oversell(api, db, world, t
     outcomes = await asyncio.gather(*(buy(customer_id) for _, customer_id in buyers))
     assert outcomes.count("OK") == 5 and outcomes.count("INSUFFICIENT_STOCK") == 7
     assert await level(db, world) == (5, 5)
+
+
+async def test_a_retried_payment_with_its_key_pays_once(api, db, world, token_for, shopper):
+    await stock(db, world, 5)
+    guide = await token_for("sh.guide")
+    order = (await create(api, guide, order_input(world, shopper[1])))["order"]
+    given = {"orderId": order["id"], "method": "CASH", "idempotencyKey": "till-7"}
+    first = (await api.data(PAY, {"input": given}, guide))["orderPay"]
+    again = (await api.data(PAY, {"input": given}, guide))["orderPay"]
+    assert first["errors"] == again["errors"] == [] and again["order"]["status"] == "PAID"
+    assert len(await fetch(db, Payment)) == 1 and await level(db, world) == (3, 0)
