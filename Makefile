@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby clean
+.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby bench-checkout clean
 
 install: $(STAMP)
 
@@ -58,6 +58,10 @@ bench-surge: install
 
 bench-nearby: install
 	$(BIN)/python bench/nearby_stores.py
+
+# Checkouts, a coupon's redemption race and a claim surge over HTTP on PostgreSQL and Redis (127.0.0.1).
+bench-checkout: install
+	@$(BIN)/python bench/checkout.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
