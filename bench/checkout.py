@@ -471,8 +471,8 @@ async def read_world(db: Db) -> dict:
 
 
 async def add_skus(api: Api, admin: str, products: list) -> None:
-    """`irs seed demo` stores products without SKUs (migration 0019 gave SKUs only to products already
-    stored), and SKUs are what is sold: one SKU per product, its code and price, as HQ would add them."""
+    """Products without a SKU (a database seeded before `irs seed demo` made them) get one, its code and
+    price, as HQ would add them; SKUs are what is sold."""
 
     async def add(product: tuple[int, str, int]) -> None:
         product_id, code, price = product
@@ -490,9 +490,8 @@ async def add_skus(api: Api, admin: str, products: list) -> None:
 
 
 async def store_locations(api: Api, admin: str, stores: list[int]) -> dict[int, int]:
-    """Each store's stock location. `irs seed demo` writes its stores without the stores hook that makes
-    a store's location, so a demo store has none until it is saved once: a storeUpdate changing nothing
-    (HQ) saves it, and the inventory hook makes its location."""
+    """Each store's stock location. A store written before stock locations existed (an older seed) has
+    none until it is saved once: a storeUpdate changing nothing (HQ) saves it and the inventory hook makes it."""
 
     async def location(store: int) -> tuple[int, int]:
         for attempt in range(2):
