@@ -367,8 +367,11 @@ async def coupons_of(session: AsyncSession, order_id: int) -> list[OrderCoupon]:
     return list((await session.exec(statement)).all())
 
 
-async def _reprice(session: AsyncSession, order: SalesOrder, now: datetime, tokens: TokenPolicy) -> None:
-    """After a line changed: prices and coupon discounts again, over the lines that are still held."""
+async def _reprice(
+    session: AsyncSession, order: SalesOrder, now: datetime, tokens: TokenPolicy, codes: Sequence[str] | None = None
+) -> None:
+    """After a line or the coupons changed: prices and coupon discounts again, over the lines still held,
+    with ``codes`` (default: the coupons it has)."""
     held = [line for line in await lines_of(session, saved_id(order)) if line.status == LineStatus.RESERVED.value]
     skus = await skus_by_ids(session, [line.sku_id for line in held])
     products = await products_by_ids(session, [line.product_id for line in held])
@@ -380,7 +383,7 @@ async def _reprice(session: AsyncSession, order: SalesOrder, now: datetime, toke
         person_id=order.person_id,
         store_id=order.store_id,
         online=order.channel == OrderChannel.ONLINE.value,
-        coupon_codes=[c.code for c in old],
+        coupon_codes=[c.code for c in old] if codes is None else list(codes),
         now=now,
         tokens=tokens,
     )
@@ -432,6 +435,20 @@ async def add_line(
     if line.fulfillment is Fulfillment.PICKUP_IN_STORE and order.pickup_code is None:
         order.pickup_code = _pickup_code()
     await _reprice(session, order, now, tokens)
+    _announce(session, order, "CHANGED", now)
+    return order
+
+
+@use_case
+async def apply_coupons_to(
+    session: AsyncSession, actor: Actor, order_id: int, codes: Sequence[str], now: datetime, tokens: TokenPolicy
+) -> SalesOrder:
+    """Her coupons for an unpaid order, replacing those it had (none: it has none); priced again."""
+    order = await _unpaid(session, actor, order_id)
+    check = Validator()
+    check.count(("couponCodes",), codes, MAX_COUPONS)
+    check.raise_if_any()
+    await _reprice(session, order, now, tokens, codes)
     _announce(session, order, "CHANGED", now)
     return order
 

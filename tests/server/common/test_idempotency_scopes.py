@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from server.domains.bookings import services as bookings
 from server.domains.catalog import services as catalog
+from server.domains.catalog import skus
 from server.domains.coupons import campaigns as coupon_campaigns
 from server.domains.coupons import claims as coupon_claims
-from server.domains.catalog import skus
 from server.domains.identity import sources
 from server.domains.inventory import services as inventory
+from server.domains.livestreams import services as livestreams
 from server.domains.orders import services as orders
 from server.domains.payments import services as payments
-from server.domains.livestreams import services as livestreams
 from server.domains.staff import services as staff
 from server.domains.stores import services as stores
 

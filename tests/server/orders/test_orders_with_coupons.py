@@ -199,3 +199,30 @@ async def test_order_lines_are_stored_with_their_discount_shares(api, db, world,
     (order,) = await fetch(db, SalesOrder)
     assert order.discount == 153000 * 15 // 100
     assert sum(line.total for line in lines) == order.total == order.subtotal - order.discount
+
+
+async def test_an_order_that_lost_its_coupon_to_another_drops_it_and_pays(api, db, world, token_for, clock, shopper):
+    await stock(db, world, 5)
+    code = await coupon_for(api, db, world, token_for, clock, shopper[0])
+    guide = await token_for("sh.guide")
+    apply = """mutation($input: OrderApplyCouponsInput!) { orderApplyCoupons(input: $input) {
+      order { total { amount } discount { amount } coupons { code } } errors { code field } } }"""
+    first, second = [
+        (await api.data(CREATE, {"input": order_input(world, shopper[1], couponCodes=[code])}, guide))["orderCreate"][
+            "order"
+        ]
+        for _ in range(2)
+    ]
+    await api.data(PAY, {"input": {"orderId": first["id"], "method": "CASH"}}, guide)
+    refused = (await api.data(PAY, {"input": {"orderId": second["id"], "method": "CASH"}}, guide))["orderPay"]
+    assert refused["errors"][0]["code"] == "COUPON_ALREADY_REDEEMED"
+    again = (await api.data(apply, {"input": {"orderId": second["id"], "couponCodes": [code]}}, guide))[
+        "orderApplyCoupons"
+    ]
+    assert_user_error(again, "COUPON_ALREADY_REDEEMED", ["input", "couponCodes", "0"], "order")
+    dropped = (await api.data(apply, {"input": {"orderId": second["id"], "couponCodes": []}}, guide))[
+        "orderApplyCoupons"
+    ]
+    assert dropped["order"] == {"total": {"amount": 178000}, "discount": {"amount": 0}, "coupons": []}
+    paid = (await api.data(PAY, {"input": {"orderId": second["id"], "method": "CASH"}}, guide))["orderPay"]
+    assert paid["order"]["status"] == "PAID"

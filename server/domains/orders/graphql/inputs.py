@@ -68,6 +68,14 @@ class OrderRemoveLineInput:
     line_id: strawberry.ID = strawberry.field(description="The OrderLine's id; its units go back.")
 
 
+@strawberry.input(description="The coupons an unpaid order uses.")
+class OrderApplyCouponsInput:
+    order_id: strawberry.ID = strawberry.field(description="The Order (PENDING_PAYMENT).")
+    coupon_codes: list[str] = strawberry.field(
+        description="Her coupons' codes or scanned QR tokens, at most 5, replacing those it had; empty removes them."
+    )
+
+
 @strawberry.input(description="An order to act on.")
 class OrderIdInput:
     order_id: strawberry.ID = strawberry.field(description="The Order.")

@@ -18,6 +18,7 @@ from ..models import Fulfillment as FulfillmentValue
 from ..models import SalesOrder as OrderRow
 from .inputs import (
     OrderAddLineInput,
+    OrderApplyCouponsInput,
     OrderCreateInput,
     OrderIdInput,
     OrderLineInput,
@@ -118,6 +119,22 @@ class OrderMutation:
             lambda session, actor: services.remove_line(
                 session, actor, order_id, line_id, now, info.context.runtime.tokens
             ),
+        )
+
+    @strawberry.mutation(
+        extensions=authenticated(),
+        description="Set the coupons of an unpaid order (e.g. one scanned at the till, or dropping one another "
+        "order redeemed first); prices are worked out again.",
+    )
+    async def order_apply_coupons(
+        self,
+        info: strawberry.Info,
+        input: Annotated[OrderApplyCouponsInput, strawberry.argument(description="The order and its coupons.")],
+    ) -> OrderPayload:
+        now, order_id = info.context.runtime.clock.now(), local_id(input.order_id, "Order")
+        codes, tokens = list(input.coupon_codes), info.context.runtime.tokens
+        return await _order_action(
+            info, lambda session, actor: services.apply_coupons_to(session, actor, order_id, codes, now, tokens)
         )
 
     @strawberry.mutation(
