@@ -387,7 +387,7 @@ async def test_a_refused_notification_is_answered_as_a_failure(vendors):
         delivery = await vendors.sandbox.deliver("wechat_pay", charge.out_trade_no)
     finally:
         vendors.sandbox.clock = sandbox_clock
-    assert delivery.status == 500 and json.loads(delivery.body)["code"] == "FAIL"
+    assert delivery.status == 400 and json.loads(delivery.body)["code"] == "FAIL"
     assert isinstance(vendors.received[-1][1], InvalidNotification)
 
 

@@ -173,7 +173,8 @@ class WeChatPayProvider:
     def notification_ack(self, ok: bool) -> tuple[int, bytes, str]:
         if ok:
             return 200, b'{"code":"SUCCESS"}', "application/json"
-        return 500, b'{"code":"FAIL","message":"notification not accepted"}', "application/json"
+        # Any 4xx or 5xx makes WeChat send it again later; 400 says the notification, not the server, was wrong.
+        return 400, b'{"code":"FAIL","message":"notification not accepted"}', "application/json"
 
     def _check_timestamp(self, timestamp: str) -> None:
         if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
