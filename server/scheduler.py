@@ -57,10 +57,12 @@ def standard_jobs(
 
 
 def payment_jobs(providers: Providers, reconcile_after: timedelta) -> list[Job]:
-    """Unpaid orders expire (unless a charge is pending at a provider); lost notifications are made up."""
+    """Unpaid orders expire (unless a charge is pending at a provider); lost notifications are made up;
+    what was paid for an order that could no longer be paid goes back."""
     return [
         Job("expire_unpaid_orders", 30, lambda s, now: payments.expire_unpaid_orders(s, now, reconcile_after)),
         Job("reconcile_payments", 60, lambda s, now: payments.reconcile(s, providers, now, reconcile_after)),
+        Job("refund_orphaned_payments", 60, lambda s, now: payments.refund_orphans(s, providers, now)),
     ]
 
 

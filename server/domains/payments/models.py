@@ -23,6 +23,8 @@ class PaymentMethod(StrEnum):
 class PaymentStatus(StrEnum):
     PENDING = "PENDING"  # waiting for the customer to pay at the provider
     SUCCEEDED = "SUCCEEDED"
+    ORPHANED = "ORPHANED"  # paid after its order was cancelled, expired or paid another way: to refund
+    REFUNDED = "REFUNDED"  # an orphaned payment, given back whole
     CLOSED = "CLOSED"  # never paid: closed by reconciliation or replaced
     FAILED = "FAILED"  # the provider refused to start it
 

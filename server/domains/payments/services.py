@@ -40,6 +40,9 @@ AT_THE_COUNTER = frozenset({PaymentMethod.CASH, PaymentMethod.CARD_TERMINAL})
 PROVIDER_OF = {PaymentMethod.WECHAT_PAY: "wechat_pay", PaymentMethod.ALIPAY: "alipay"}
 RECONCILE_BATCH = 20
 PAYMENTS_TOPIC = "payments.all"
+ORPHAN_REASON = "paid after the order was closed"
+# Charges a provider's success settles: pending, or closed here while the customer was still paying.
+UNSETTLED = frozenset({PaymentStatus.PENDING.value, PaymentStatus.CLOSED.value, PaymentStatus.FAILED.value})
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,7 @@ async def record_charge(session: AsyncSession, provider_name: str, status: Charg
             raise AmountMismatch(
                 f"{status.amount} {status.currency} for a charge of {payment.amount} {payment.currency}"
             )
-        if payment.status != PaymentStatus.SUCCEEDED.value:
+        if payment.status in UNSETTLED:  # a repeat, or news of one settled already, changes nothing
             await _settle(session, payment, status, now)
     elif status.state in (ChargeState.CLOSED, ChargeState.FAILED) and payment.status == PaymentStatus.PENDING.value:
         payment.status = PaymentStatus.CLOSED.value
@@ -251,15 +254,57 @@ async def _settle(session: AsyncSession, payment: Payment, status: ChargeStatus,
     if order.status == orders.OrderStatus.PENDING_PAYMENT.value:
         await orders.settle_paid(session, order, _paid_message(payment), now)
         return
-    # Paid after the order was cancelled, expired or paid another way: the money must go back.
-    logger.error("payment %s succeeded for order %s, which is %s: refund it", payment.id, order.id, order.status)
-    emit(
-        session,
-        PAYMENTS_TOPIC,
-        "NEEDS_REFUND",
-        {"paymentId": payment.id, "orderId": order.id, "orderStatus": order.status, "amount": payment.amount},
-        now,
+    # Paid after the order was cancelled, expired or paid another way: the money goes back (refund_orphans).
+    logger.warning("payment %s succeeded for order %s, which is %s: refunding it", payment.id, order.id, order.status)
+    payment.status = PaymentStatus.ORPHANED.value
+    message = {"paymentId": payment.id, "orderId": order.id, "orderStatus": order.status, "amount": payment.amount}
+    emit(session, PAYMENTS_TOPIC, "ORPHANED", message, now)
+
+
+@use_case
+async def refund_orphans(session: AsyncSession, providers: Providers, now: datetime) -> int:
+    """Give back, whole, what was paid for an order that could no longer be paid (a batch per run, rows
+    claimed with SKIP LOCKED). The refund number is derived from the charge's, so a retry after a crash
+    is the same refund at the vendor."""
+    statement = (
+        select(Payment)
+        .where(Payment.status == PaymentStatus.ORPHANED.value)
+        .order_by(col(Payment.id))
+        .limit(RECONCILE_BATCH)
     )
+    orphans = list((await session.exec(claim(statement, session))).all())
+    for payment in orphans:
+        provider = providers.for_method(PaymentMethod(payment.method))
+        if provider is None:
+            continue
+        refund_no = "RF" + payment.out_trade_no[3:]
+        charge = RefundCharge(
+            payment.out_trade_no, refund_no, payment.amount, payment.amount, payment.currency, ORPHAN_REASON
+        )
+        try:
+            answer = await provider.refund(charge)
+        except ProviderError as error:
+            logger.warning("refunding orphaned payment %s: %s", payment.id, error)
+            continue
+        session.add(
+            Refund(
+                order_id=payment.order_id,
+                payment_id=saved_id(payment),
+                out_refund_no=refund_no,
+                amount=payment.amount,
+                status=(RefundState.SUCCEEDED if answer.succeeded else RefundState.PENDING).value,
+                reason=ORPHAN_REASON,
+                restock=False,
+                lines=[],
+                provider_refund_id=answer.refund_id,
+                created_by="payments",
+                created_at=now,
+                settled_at=now if answer.succeeded else None,
+            )
+        )
+        payment.status, payment.refunded_amount = PaymentStatus.REFUNDED.value, payment.amount
+        emit(session, PAYMENTS_TOPIC, "REFUNDED", {"paymentId": payment.id, "orderId": payment.order_id}, now)
+    return len(orphans)
 
 
 async def pending_order_ids(session: AsyncSession, since: datetime) -> list[int]:

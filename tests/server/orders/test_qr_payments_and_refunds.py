@@ -305,3 +305,30 @@ async def test_racing_refunds_of_the_last_units_give_them_back_once(api, db, wor
     assert sorted(outcomes) == ["OK", "REFUND_EXCEEDS_PAID", "REFUND_EXCEEDS_PAID", "REFUND_EXCEEDS_PAID"]
     (row,) = await fetch(db, SalesOrder)
     assert row.refunded_amount == row.total and await level(db, world) == (5, 0)
+
+
+@pytest.mark.parametrize("method", ["WECHAT_PAY", "ALIPAY"])
+async def test_money_paid_for_an_order_cancelled_meanwhile_goes_back_whole(
+    shop, db, world, token_for, shopper, vendor, method
+):
+    await stock(db, world, 5)
+    guide, order, _ = await qr_order(shop, world, token_for, shopper[1], method)
+    cancel = "mutation($input: OrderIdInput!) { orderCancel(input: $input) { order { status } } }"
+    await shop.data(cancel, {"input": {"orderId": order["id"]}}, guide)
+    provider, number = PROVIDERS[method], await out_trade_no(db)
+    await vendor.sandbox.pay(provider, number)  # she paid the QR code anyway
+    headers, body = vendor.sandbox.notification_for(provider, number)
+    assert (await post_notification(shop, provider, headers, body)).status_code == 200
+    (payment,) = await fetch(db, Payment)
+    assert payment.status == "ORPHANED" and await level(db, world) == (5, 0)  # nothing sold
+    await shop.app.state.scheduler.run_once()
+    (payment,) = await fetch(db, Payment)
+    assert (payment.status, payment.refunded_amount) == ("REFUNDED", 178000)
+    assert vendor.sandbox.charge(provider, number).refunded == 178000
+    (refund,) = await fetch(db, Refund)
+    assert refund.amount == 178000 and refund.lines == []
+    assert (await post_notification(shop, provider, headers, body)).status_code == 200  # a repeat changes nothing
+    (payment,) = await fetch(db, Payment)
+    assert payment.status == "REFUNDED"
+    (row,) = await fetch(db, SalesOrder)
+    assert row.status == "CANCELLED"

@@ -64,6 +64,8 @@ described_enum(
     values={
         PaymentStatus.PENDING: "Waiting for her to pay at the provider (show qrPayload).",
         PaymentStatus.SUCCEEDED: "Paid.",
+        PaymentStatus.ORPHANED: "Paid after its order was cancelled, expired or paid another way: being refunded.",
+        PaymentStatus.REFUNDED: "An orphaned payment, given back whole.",
         PaymentStatus.CLOSED: "Never paid; closed.",
         PaymentStatus.FAILED: "The provider refused to start it.",
     },
