@@ -167,19 +167,24 @@ async def _source(session: AsyncSession, line: LineRequest, store_location_id: i
     return warehouse if warehouse is not None else store_location_id
 
 
+def _line_name(line: PricedLine) -> str:
+    """The product's name and the SKU's attribute values, as the line keeps them (e.g. 唇膏 999)."""
+    values = " ".join(value for _, value in sorted(line.sku.attributes.items()))
+    return f"{line.product.name} {values}".strip()[:200]
+
+
 def _new_lines(
     order: SalesOrder, priced: Priced, requests: Sequence[LineRequest], sources: list[int]
 ) -> list[OrderLine]:
     lines = []
     for index, (line, request) in enumerate(zip(priced.lines, requests, strict=True)):
         discount = priced.line_discount(index)
-        shade = " ".join(f"{v}" for _, v in sorted(line.sku.attributes.items()))
         lines.append(
             OrderLine(
                 order_id=saved_id(order),
                 sku_id=saved_id(line.sku),
                 product_id=line.sku.product_id,
-                name=f"{line.product.name} {shade}".strip()[:200],
+                name=_line_name(line),
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 subtotal=line.subtotal,
@@ -420,7 +425,7 @@ async def add_line(
         order_id=order_id,
         sku_id=saved_id(priced_line.sku),
         product_id=priced_line.sku.product_id,
-        name=priced_line.product.name,
+        name=_line_name(priced_line),
         quantity=line.quantity,
         unit_price=priced_line.unit_price,
         subtotal=priced_line.subtotal,
