@@ -111,6 +111,8 @@ class Shell(MDBoxLayout):
             checkout.subscribe(lambda _: self.redraw_top_bar())
         if self.ids.screens.current != session.screen:
             self.ids.screens.current = session.screen
+            if session.screen == "reception" and session.reception is not None:
+                self.ids.reception.redraw()  # its 开单 button says whether a sale for her is under way
         signed_in = session.screen != "signin"
         show(self.ids.nav, signed_in)
         show(self.ids.top_bar, signed_in)

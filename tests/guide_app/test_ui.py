@@ -688,6 +688,13 @@ async def visit_checkout(app, server, clock, show, other, vendor) -> None:
     check_layout(app.shell, expect_targets=10)
     screenshot("17-checkout-coupon-and-address")
 
+    app.shell.back()  # to her reception: the sale waits
+    await eventually(lambda: app.shell.ids.screens.current == "reception", what="back to her reception")
+    assert reception.ids.sell_text.text == "继续为她收银"
+    reception.ids.sell.dispatch("on_release")
+    await eventually(lambda: app.shell.ids.screens.current == "checkout", what="her sale again")
+    assert session.checkout is checkout and len(checkout.lines) == 2
+
     screen.go_pay()
     await eventually(lambda: session.screen == "checkout_pay", what="the order made")
     pay = app.shell.ids.checkout_pay
