@@ -21,10 +21,14 @@ from .keystore import SEALED_SESSION_FILE, SESSION_FILE, AndroidKeystoreCipher, 
 from .platform_services import PlyerNotifier
 from .presenters.session import SessionPresenter
 from .screens import load_layouts
-from .screens.customer import CustomerScreen  # noqa: F401 - registers the class for the .kv files
+from .screens.checkout import CheckoutScreen  # noqa: F401 - registers the class for the .kv files
+from .screens.customer import CustomerScreen  # noqa: F401
 from .screens.inbox import InboxScreen  # noqa: F401
+from .screens.payment import PaymentScreen  # noqa: F401
 from .screens.placeholder import PlaceholderScreen  # noqa: F401
 from .screens.profile import ProfileScreen  # noqa: F401
+from .screens.qr_wait import QrScreen  # noqa: F401
+from .screens.receipt import ReceiptScreen  # noqa: F401
 from .screens.reception import ReceptionScreen  # noqa: F401
 from .screens.search import SearchScreen  # noqa: F401
 from .screens.shell import Shell

@@ -195,3 +195,121 @@ class LiveTasks:
                 await self.handlers.on_event(event["kind"], event["task"])
         finally:
             await events.aclose()
+
+
+class LiveSubscription:
+    """One subscription held open for a while (``orderPaid`` while a QR payment is awaited): each event's
+    data goes to ``on_data``; ``on_connection(True/False)`` says when it is listening, so the caller can
+    catch up with a query after each connect and poll while it is not. Reconnects with back-off, each
+    time with a fresh token; a refused session ends it quietly (the caller's own requests say so)."""
+
+    def __init__(
+        self,
+        api: GuideApi,
+        operation: str,
+        variables: dict,
+        on_data: Callable[[dict], Awaitable[None]],
+        on_connection: Callable[[bool], Awaitable[None]],
+        *,
+        backoff: Backoff = Backoff(),
+        ping_interval: float = 20.0,
+    ) -> None:
+        self.api = api
+        self.operation = operation
+        self.variables = variables
+        self.on_data = on_data
+        self.on_connection = on_connection
+        self.backoff = backoff
+        self.ping_interval = ping_interval
+        self.connected = False
+        self.connections = 0  # how many times it got as far as listening
+        self._runner: asyncio.Task | None = None
+        self._client: Client | None = None
+
+    def start(self) -> None:
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name=f"guide-live-{self.operation}")
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        self.connected = False
+
+    async def drop_connection(self) -> None:
+        """Close the socket as a network loss would (it reconnects)."""
+        if self._client is not None and self._client.transport is not None:
+            await self._client.transport.close()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            listened = False
+            try:
+                listened = await self._listen()
+                failures = 0
+            except SessionExpired:
+                await self._set_connected(False)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                listened = self.connected
+                failures = 1 if listened else failures + 1
+                if _session_refused(error):
+                    try:
+                        await self.api.renew_access_token()
+                        failures = 0
+                    except SessionExpired:
+                        await self._set_connected(False)
+                        return
+                    except Exception:
+                        pass
+                log.info(
+                    "live %s disconnected (%s: %s); retry #%d", self.operation, type(error).__name__, error, failures
+                )
+            await self._set_connected(False)
+            # A socket the server closed after a good connection is reopened at once; failures back off.
+            await asyncio.sleep(self.backoff.delay(failures) if failures else (0 if listened else self.backoff.first))
+
+    async def _set_connected(self, connected: bool) -> None:
+        if self.connected != connected:
+            self.connected = connected
+            await self.on_connection(connected)
+
+    async def _listen(self) -> bool:
+        token = await self.api.fresh_access_token()
+        transport = WebsocketsTransport(
+            url=self.api.ws_url,
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            connect_timeout=10,
+            ping_interval=self.ping_interval,
+            pong_timeout=self.ping_interval / 2,
+        )
+        self._client = Client(transport=transport)
+        try:
+            async with self._client as session:
+                events = session.subscribe(GraphQLRequest(document(self.operation), variable_values=self.variables))
+                listener = asyncio.create_task(self._forward(events))
+                await asyncio.sleep(0)  # the subscribe message goes out before the caller catches up
+                self.connections += 1
+                try:
+                    await self._set_connected(True)
+                    await listener
+                finally:
+                    listener.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await listener
+                return True
+        finally:
+            self._client = None
+
+    async def _forward(self, events) -> None:
+        try:
+            async for data in events:
+                await self.on_data(data)
+        finally:
+            await events.aclose()

@@ -133,3 +133,56 @@ def countdown(due: str | datetime | None, now: datetime) -> tuple[str, bool]:
     hours, rest = divmod(seconds, 3600)
     left = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
     return _("Acknowledge within {left}").format(left=left), seconds < 120
+
+
+def distance(meters: int | None) -> str:
+    """How far another store or a warehouse is: ``850 m`` under a kilometre, else ``3.2 km`` (``1,067 km``)."""
+    if meters is None:
+        return ""
+    if meters < 1000:
+        return _("{meters} m").format(meters=meters)
+    kilometres = meters / 1000
+    shown = f"{kilometres:.1f}" if kilometres < 100 else f"{round(kilometres):,}"
+    return _("{km} km").format(km=shown)
+
+
+FULFILLMENT = {
+    "TAKE_NOW": N_("Take now"),
+    "PICKUP_IN_STORE": N_("Pick up in store"),
+    "SHIP_TO_HOME": N_("Ship to her"),
+}
+PAYMENT_METHOD = {
+    "CASH": N_("Cash"),
+    "CARD_TERMINAL": N_("Card"),
+    "WECHAT_PAY": N_("WeChat Pay"),
+    "ALIPAY": N_("Alipay"),
+}
+
+
+def fulfillment(kind: str) -> str:
+    return _(FULFILLMENT.get(kind, kind))
+
+
+def payment_method(kind: str) -> str:
+    return _(PAYMENT_METHOD.get(kind, kind))
+
+
+def coupon_terms(discount: dict | None) -> str:
+    """What a coupon takes off, as printed on it: ¥20.00 off, 15% off (at most ¥50.00), ¥50.00 off ¥500.00."""
+    discount = discount or {}
+    kind = discount.get("kind")
+
+    def shown(key: str) -> str:
+        value = discount.get(key) or {}
+        return money(value["amount"], value.get("currency") or "CNY") if "amount" in value else ""
+
+    if kind == "FIXED":
+        return _("{amount} off").format(amount=shown("amountOff"))
+    if kind == "THRESHOLD":
+        return _("{amount} off when you spend {minimum}").format(amount=shown("amountOff"), minimum=shown("minSpend"))
+    if kind == "PERCENT":
+        terms = _("{percent}% off").format(percent=discount.get("percentOff"))
+        if discount.get("maxDiscount"):
+            terms += _(" (at most {amount})").format(amount=shown("maxDiscount"))
+        return terms
+    return ""

@@ -31,6 +31,35 @@ USER_ERROR_MESSAGES = {
     "REQUIRED": N_("This field is required."),
     "INVALID_VALUE": N_("This value is not valid."),
     "INVALID_PHONE": N_("This phone number is not valid."),
+    "OUT_OF_RANGE": N_("This number is out of range."),
+    "TOO_LONG": N_("This text is too long."),
+    "TOO_SHORT": N_("This text is too short."),
+    "INVALID_FORMAT": N_("This value has the wrong format."),
+    "TOO_MANY": N_("Too many entries."),
+    # Selling: the order, its stock, its coupons, its payment.
+    "INSUFFICIENT_STOCK": N_("Not enough in stock there for this quantity."),
+    "SKU_UNAVAILABLE": N_("This product is no longer on sale."),
+    "WRONG_SOURCE": N_("Taken now or picked up here: it comes from this store's stock."),
+    "ADDRESS_REQUIRED": N_("A line ships to her: fill in the shipping address."),
+    "FULFILLMENT_NOT_ALLOWED": N_("This order cannot be fulfilled that way."),
+    "NOT_PAYABLE": N_("This order can no longer be paid (it is paid, cancelled or expired)."),
+    "NOT_CHANGEABLE": N_("This order can no longer be changed."),
+    "LAST_LINE": N_("An order keeps at least one line: cancel it instead."),
+    "WRONG_BOOKING": N_("This booking is not hers, or not at this store."),
+    "METHOD_NOT_ALLOWED": N_("This way of paying is not allowed here."),
+    "TERMINAL_REFERENCE_REQUIRED": N_("Type in the card terminal's slip number."),
+    "PROVIDER_UNAVAILABLE": N_("This way of paying is not available now: choose another."),
+    "IDEMPOTENCY_KEY_REUSED": N_("This request was sent before with other details: please try again."),
+    "COUPON_NOT_FOUND": N_("No coupon of hers has this code (or its QR code has expired)."),
+    "COUPON_ALREADY_REDEEMED": N_("This coupon has been used already."),
+    "COUPON_NOT_VALID_NOW": N_("This coupon cannot be used at this time."),
+    "COUPON_WRONG_CHANNEL": N_("This coupon cannot be used in store."),
+    "COUPON_WRONG_STORE": N_("This coupon cannot be used at this store."),
+    "COUPON_NOT_APPLICABLE": N_(
+        "This coupon does not apply to this cart (its products, or its minimum spend not reached)."
+    ),
+    "COUPON_SAME_CAMPAIGN": N_("Only one coupon of a campaign per order."),
+    "COUPON_DUPLICATE": N_("This coupon is given twice."),
 }
 
 

@@ -1,10 +1,12 @@
-"""Reading a booking QR code out of a camera frame (OpenCV's QR detector; plain Python, no Kivy).
+"""Reading a QR code (a booking's, a coupon's) or a product's barcode (EAN-13, UPC-A) out of a camera frame
+(OpenCV's QR and barcode detectors; plain Python, no Kivy).
 
 A frame is what Kivy's camera texture gives (``texture.pixels``: RGBA bytes, rows from the bottom
 up) or any RGB/RGBA/BGR(A)/grey byte buffer with its size. OpenCV reads a code at any rotation and
 also mirrored (front cameras, bottom-up rows), so a frame is decoded as it comes; a frame that the
 classic detector cannot read is given to the ArUco-based one, and a code seen but not read in a
-small frame is read again enlarged.
+small frame is read again enlarged. OpenCV's barcode detector finds a barcode only when its bars are of a
+size its window scales expect, so a frame is looked at in a few sizes until one reads.
 """
 
 from __future__ import annotations
@@ -77,3 +79,43 @@ def _read(detector, image) -> tuple[str | None, bool]:
         log.debug("QR detector failed on a frame: %s", error)
         return None, False
     return text or None, points is not None
+
+
+# The sizes a frame is looked at for a barcode, largest share first (see the module's note).
+BARCODE_SCALES = (1.0, 0.5, 0.7, 0.35, 0.25, 1.6)
+# What a product's barcode is (a coupon or booking QR is read by decode_qr).
+PRODUCT_BARCODES = frozenset({"EAN_13", "UPC_A", "EAN_8", "UPC_E"})
+
+
+def decode_barcode(pixels: bytes, size: tuple[int, int], pixel_format: str = "rgba") -> str | None:
+    """The digits of the product barcode (EAN-13, UPC-A, EAN-8, UPC-E) in the frame, or None."""
+    if not decoder_available() or not hasattr(cv2, "barcode"):
+        return None
+    image = grey(pixels, size, pixel_format)
+    largest = max(image.shape)
+    if largest > LARGEST_SIDE:
+        image = cv2.resize(
+            image, None, fx=LARGEST_SIDE / largest, fy=LARGEST_SIDE / largest, interpolation=cv2.INTER_AREA
+        )
+    detector = cv2.barcode.BarcodeDetector()
+    for scale in BARCODE_SCALES:
+        if scale == 1.0:
+            scaled = image
+        else:
+            interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+            scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
+        try:
+            found, texts, kinds, _points = detector.detectAndDecodeWithType(scaled)
+        except cv2.error as error:
+            log.debug("barcode detector failed on a frame: %s", error)
+            continue
+        if found:
+            for text, kind in zip(texts, kinds, strict=False):
+                if text and kind in PRODUCT_BARCODES:
+                    return text
+    return None
+
+
+def decode_product_code(pixels: bytes, size: tuple[int, int], pixel_format: str = "rgba") -> str | None:
+    """A product scanned at the till: its barcode, else a QR code (some packs carry their code in one)."""
+    return decode_barcode(pixels, size, pixel_format) or decode_qr(pixels, size, pixel_format)

@@ -12,6 +12,7 @@ from ..api.errors import Offline, SessionExpired, SessionRevoked
 from ..api.live import Backoff
 from ..i18n import N_, _
 from .base import Presenter
+from .checkout import STAGE_SCREENS, CheckoutPresenter
 from .customer import CustomerPresenter
 from .inbox import InboxPresenter
 from .notifier import Notifier
@@ -21,13 +22,15 @@ from .signin import SignInPresenter
 
 log = logging.getLogger("guide_app")
 
-# Bottom navigation: the checkout and performance screens come in later issues ("me": her profile, sign-out).
+# Bottom navigation: the performance screen comes in a later issue ("me": her profile, sign-out).
 TABS = [
     ("inbox", N_("Tasks"), True),
-    ("checkout", N_("Checkout"), False),
+    ("checkout", N_("Checkout"), True),
     ("performance", N_("Performance"), False),
     ("me", N_("Me"), True),
 ]
+# The 收银 tab's screens: finding the customer (a walk-in), then the sale's stages.
+CHECKOUT_SCREENS = frozenset({"checkout_start", *STAGE_SCREENS.values()})
 
 
 class SessionPresenter(Presenter):
@@ -37,6 +40,7 @@ class SessionPresenter(Presenter):
         super().__init__()
         self.api = api
         self.clock = clock
+        self.backoff = backoff
         self.screen = "signin"
         self.signin = SignInPresenter(api, self._signed_in)
         self.inbox = InboxPresenter(api, notifier, self.session_expired, clock=clock, backoff=backoff)
@@ -46,6 +50,9 @@ class SessionPresenter(Presenter):
         self.customer: CustomerPresenter | None = None
         self.search: CustomerSearchPresenter | None = None
         self.customer_opened_from = "inbox"
+        self.checkout: CheckoutPresenter | None = None
+        self.checkout_search: CustomerSearchPresenter | None = None
+        self.checkout_origin = "checkout_start"  # where the sale was started: "reception" or the 收银 tab
         self.confirming_sign_out = False  # the screen shows the "Sign out?" dialog while True
 
     def _viewer(self) -> dict:
@@ -89,6 +96,7 @@ class SessionPresenter(Presenter):
 
     async def session_expired(self) -> None:
         await self.inbox.stop()
+        await self._close_checkout()
         self.api.store.clear()
         self.reception = self.customer = self.search = None
         self.confirming_sign_out = False
@@ -118,6 +126,7 @@ class SessionPresenter(Presenter):
     async def sign_out(self) -> None:
         """Revoke the refresh token on the server, forget the session and the password on the phone."""
         await self.inbox.stop()
+        await self._close_checkout()
         await self.api.sign_out()
         log.info("signed out")
         self.reception = self.customer = self.search = None
@@ -157,7 +166,82 @@ class SessionPresenter(Presenter):
         timezone = (self._viewer().get("store") or {}).get("timezone")
         await self.open_customer(customer_id, timezone)
 
+    # --- 收银: selling, from a reception or to a walk-in -------------------------------------------
+
+    def _store(self) -> dict:
+        return self._viewer().get("store") or {}
+
+    async def start_checkout(
+        self, customer_id: str, booking_id: str | None = None, *, origin: str | None = None
+    ) -> CheckoutPresenter:
+        """A sale for her (with the booking she came with): the same sale again if one is under way for
+        her, else a new one (a sale left unpaid for someone else is cancelled: its units go back)."""
+        current = self.checkout
+        if current is not None and current.customer_id == customer_id and current.booking_id == booking_id:
+            self._show(current.screen)
+            return current
+        await self._close_checkout(abandon=True)
+        self.checkout_origin = origin or ("reception" if self.screen == "reception" else "checkout_start")
+        store = self._store()
+        checkout = CheckoutPresenter(
+            self.api,
+            store.get("id", ""),
+            customer_id,
+            booking_id=booking_id,
+            timezone=store.get("timezone"),
+            run=self.run,
+            backoff=self.backoff,
+        )
+        checkout.stage_listeners.append(self._checkout_stage)
+        self.checkout = checkout
+        self._show(checkout.screen)
+        await self.run(checkout.load())
+        return checkout
+
+    def _checkout_stage(self, stage: str) -> None:
+        """The sale moved on (paid live, say): its screen comes up if she is on the 收银 tab."""
+        if self.screen in CHECKOUT_SCREENS and self.checkout is not None:
+            self._show(self.checkout.screen)
+
+    def open_checkout(self) -> None:
+        """The 收银 tab: the sale under way, else finding the customer to sell to."""
+        if self.checkout is not None:
+            self._show(self.checkout.screen)
+            return
+        if self.checkout_search is None:
+            self.checkout_search = CustomerSearchPresenter(self.api, self._store().get("id", ""), self._sell_to_found)
+        self._show("checkout_start")
+
+    async def _sell_to_found(self, customer_id: str) -> None:
+        await self.start_checkout(customer_id, origin="checkout_start")
+
+    async def finish_checkout(self) -> None:
+        """完成 on the receipt, or 放弃 on the cart: back where the sale was started."""
+        await self._close_checkout(abandon=True)
+        self.checkout_search = None
+        if self.checkout_origin == "reception" and self.reception is not None:
+            self._show("reception")
+            await self.run(self.reception.load())  # paid: her booking and its reception are done
+        else:
+            self.open_checkout()
+
+    def leave_checkout(self) -> None:
+        """The back arrow on a sale started from a reception: the reception (the sale waits on the 收银 tab)."""
+        self._show("reception" if self.checkout_origin == "reception" and self.reception is not None else "inbox")
+
+    async def _close_checkout(self, *, abandon: bool = False) -> None:
+        checkout, self.checkout = self.checkout, None
+        if checkout is None:
+            return
+        if abandon and not checkout.finished:
+            await self.run(checkout.abandon())
+        else:
+            await checkout.close()
+
     def go(self, screen: str) -> None:
+        if screen == "checkout":
+            self.open_checkout()
+            return
         self._show(screen)
 
     def _show(self, screen: str) -> None:

@@ -14,6 +14,10 @@ KV_FILES = [
     "placeholder.kv",
     "profile.kv",
     "search.kv",
+    "checkout.kv",
+    "payment.kv",
+    "qr_wait.kv",
+    "receipt.kv",
     "shell.kv",
 ]
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivymd.uix.boxlayout import MDBoxLayout
 from kivymd.uix.screen import MDScreen
 
-from ..camera import camera_available, frame_of, release, with_camera_permission
+from ..camera import camera_available, with_camera_permission
 from ..i18n import _
 from ..presenters.display import reception_outcome, reception_summary
 from ..presenters.formatting import listing
 from ..presenters.reception import ReceptionPresenter, StepRow
+from .scanner import CameraFeed
 from .widgets import Announcer, TapRow, run, show
 
 
@@ -51,14 +51,14 @@ class StepItem(TapRow):
         run(presenter.toggle(self.position))
 
 
-# How often a frame is taken from the camera and searched for her QR code while scanning.
-SCAN_INTERVAL = 0.3
-
-
 class ReceptionScreen(MDScreen):
     presenter: ReceptionPresenter | None = None
-    camera = None  # the kivy.uix.camera.Camera widget while scanning
-    _scan_event = None
+    _feed: CameraFeed | None = None
+
+    @property
+    def camera(self):
+        """The kivy.uix.camera.Camera widget while scanning."""
+        return self._feed.camera if self._feed is not None else None
 
     def bind_presenter(self, presenter: ReceptionPresenter) -> None:
         if self.presenter is not None:
@@ -111,6 +111,12 @@ class ReceptionScreen(MDScreen):
         self._show_camera(p.scanning and open_for_check_in)
         show(ids.complete, not p.finished)
         ids.complete.disabled = p.finished or p.busy
+        # 开单: a sale for her, with her booking (paying it completes the reception); the one under way if any.
+        session = App.get_running_app().session
+        selling = session.checkout if session is not None else None
+        ours = selling is not None and selling.customer_id == p.customer.get("id") and not selling.finished
+        show(ids.sell, bool(p.customer.get("id")) and (p.task or {}).get("status") != "CANCELLED")
+        ids.sell_text.text = _("Back to her sale") if ours else _("Sell to her")
         self._announcer.announce(p)
 
     @staticmethod
@@ -144,36 +150,16 @@ class ReceptionScreen(MDScreen):
             self.presenter.stop_scan(_("The camera is not allowed: type in her 6-digit code."))
 
     def _show_camera(self, scanning: bool) -> None:
-        box = self.ids.camera_box
-        if scanning and self.camera is None:
-            from kivy.uix.camera import Camera
+        if self._feed is None:
+            self._feed = CameraFeed(self.ids.camera_box, self._frame, self._camera_failed)
+        self._feed.update(scanning)
 
-            try:
-                self.camera = Camera(play=True, resolution=(640, 480), allow_stretch=True)
-            except Exception:
-                self.camera = None
-                Clock.schedule_once(
-                    lambda _dt: self.presenter.stop_scan(_("The camera could not be opened: type in her 6-digit code."))
-                )
-                return
-            box.add_widget(self.camera)
-            self._scan_event = Clock.schedule_interval(self._scan_tick, SCAN_INTERVAL)
-        elif not scanning and self.camera is not None:
-            if self._scan_event is not None:
-                self._scan_event.cancel()
-                self._scan_event = None
-            release(self.camera)
-            box.remove_widget(self.camera)
-            self.camera = None
-        show(box, self.camera is not None)
-
-    def _scan_tick(self, _dt) -> None:
-        if self.camera is None or self.presenter is None:
-            return
-        frame = frame_of(self.camera)
-        if frame is not None:
-            pixels, size, pixel_format = frame
+    def _frame(self, pixels: bytes, size: tuple[int, int], pixel_format: str) -> None:
+        if self.presenter is not None:
             run(self.presenter.scan_frame(pixels, size, pixel_format))
+
+    def _camera_failed(self) -> None:
+        self.presenter.stop_scan(_("The camera could not be opened: type in her 6-digit code."))
 
     def on_leave(self, *args) -> None:
         if self.presenter is not None and self.presenter.scanning:
@@ -181,6 +167,13 @@ class ReceptionScreen(MDScreen):
 
     def complete(self) -> None:
         run(self.presenter.complete())
+
+    def sell(self) -> None:
+        """开单收银: the 收银 screens for her, with the booking she came with."""
+        customer, booking = self.presenter.customer, self.presenter.booking
+        if customer.get("id"):
+            session = App.get_running_app().session
+            run(session.start_checkout(customer["id"], booking.get("id"), origin="reception"))
 
     def open_customer(self) -> None:
         session = App.get_running_app().session

@@ -17,6 +17,7 @@ class CustomerRowItem(TapRow):
 
 class SearchScreen(MDScreen):
     presenter: CustomerSearchPresenter | None = None
+    intro = StringProperty("")  # what the search is for (the 收银 tab: whom to sell to)
 
     def bind_presenter(self, presenter: CustomerSearchPresenter) -> None:
         self.presenter = presenter

@@ -21,7 +21,7 @@ from kivymd.uix.snackbar import MDSnackbarSupportingText
 from ..i18n import _
 from ..presenters.display import profile
 from ..presenters.formatting import phone
-from ..presenters.session import TABS, SessionPresenter
+from ..presenters.session import CHECKOUT_SCREENS, TABS, SessionPresenter
 from .widgets import ANNOUNCED, SNACKBAR_Y, Announcer, Snackbar, reveal, run, show
 
 TAB_ICONS = {
@@ -30,8 +30,10 @@ TAB_ICONS = {
     "performance": "chart-line",
     "me": "account",
 }
-# The screens a tab opens from: reception and the 360° view belong to 任务.
-TAB_OF = {"reception": "inbox", "customer": "inbox", "search": "inbox"}
+# The screens a tab opens from: reception and the 360° view belong to 任务, the sale's screens to 收银.
+TAB_OF = {"reception": "inbox", "customer": "inbox", "search": "inbox", **dict.fromkeys(CHECKOUT_SCREENS, "checkout")}
+# The sale's screens, each drawing the checkout presenter.
+SALE_SCREENS = ("checkout", "checkout_pay", "checkout_qr", "receipt")
 
 
 class SignOutDialog(MDDialog):
@@ -100,8 +102,17 @@ class Shell(MDBoxLayout):
             session.customer.subscribe(lambda _: self.redraw_top_bar())
         if session.search is not None and self.ids.search.presenter is not session.search:
             self.ids.search.bind_presenter(session.search)
+        if session.checkout_search is not None and self.ids.checkout_start.presenter is not session.checkout_search:
+            self.ids.checkout_start.bind_presenter(session.checkout_search)
+        checkout = session.checkout
+        if checkout is not None and self.ids.checkout.presenter is not checkout:
+            for name in SALE_SCREENS:
+                self.ids[name].bind_presenter(checkout)
+            checkout.subscribe(lambda _: self.redraw_top_bar())
         if self.ids.screens.current != session.screen:
             self.ids.screens.current = session.screen
+            if session.screen == "reception" and session.reception is not None:
+                self.ids.reception.redraw()  # its 开单 button says whether a sale for her is under way
         signed_in = session.screen != "signin"
         show(self.ids.nav, signed_in)
         show(self.ids.top_bar, signed_in)
@@ -132,13 +143,24 @@ class Shell(MDBoxLayout):
         elif screen == "customer" and session.customer is not None:
             ids.title.text = phone((session.customer.customer or {}).get("displayName", ""))
             ids.subtitle.text = _("Customer 360°")
+        elif screen in SALE_SCREENS and session.checkout is not None:
+            checkout = session.checkout
+            ids.title.text = checkout.customer_name if checkout.customer else ""
+            ids.subtitle.text = (
+                _("Checkout · order {number}").format(number=checkout.number) if checkout.number else _("Checkout")
+            )
+        elif screen == "checkout_start":
+            ids.title.text = _("Checkout")
+            ids.subtitle.text = profile(session.api.tokens.viewer if session.api.tokens else None).store
         else:
             me = profile(session.api.tokens.viewer if session.api.tokens else None)
             ids.title.text = me.name
             ids.subtitle.text = me.store
         if session.inbox.offline and screen != "signin":
             ids.subtitle.text = _("Offline: reconnecting…")
-        reveal(ids.back, screen in TAB_OF)
+        # A sale started from a reception goes back to it; the 收银 tab's own screens are where she is.
+        back = screen in TAB_OF and (screen not in CHECKOUT_SCREENS or session.checkout_origin == "reception")
+        reveal(ids.back, back and screen != "checkout_start")
         reveal(ids.refresh, screen == "inbox")
         reveal(ids.find, screen == "inbox")
         reveal(ids.profile, screen == "reception")
@@ -186,6 +208,8 @@ class Shell(MDBoxLayout):
     def back(self) -> None:
         if self.session.screen == "customer":
             self.ids.customer.back()
+        elif self.session.screen in CHECKOUT_SCREENS:
+            self.session.leave_checkout()
         else:
             self.session.go("inbox")
 

@@ -100,6 +100,14 @@ class Announcer:
         """From now on: what was said before is not said again."""
         self.serial = presenter.message_serial
 
+    def announce_on(self, screen, presenter) -> None:
+        """For a presenter several screens draw (the sale's): only the screen she is on announces; the others
+        take the news as told, so nothing is said twice, or late on the next screen."""
+        if screen.manager is not None and screen.manager.current == screen.name:
+            self.announce(presenter)
+        else:
+            self.follow(presenter)
+
     def announce(self, presenter) -> None:
         if presenter.message_serial == self.serial:
             return

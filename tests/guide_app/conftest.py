@@ -65,8 +65,9 @@ async def world(guide_database):
 async def start_server(guide_database, tmp_root, clock):
     started: list[LiveServer] = []
 
-    async def start(port: int | None = None) -> LiveServer:
-        server = LiveServer(guide_database.engine.url.render_as_string(hide_password=False), tmp_root, clock, port)
+    async def start(port: int | None = None, **settings) -> LiveServer:
+        url = guide_database.engine.url.render_as_string(hide_password=False)
+        server = LiveServer(url, tmp_root, clock, port, **settings)
         await server.start()
         started.append(server)
         return server
@@ -181,3 +182,100 @@ async def customer_books(
     )["bookingCreate"]
     assert payload["errors"] == [], payload
     return Booked(payload["booking"]["id"], token)
+
+
+# --- selling: stock, coupons, and the payment providers' sandbox ------------------------------------
+
+
+async def stock(database, world, units: int, sku: str = "sku:serum", location: str = "loc:shanghai") -> None:
+    """Units received at a location (a store's, or the warehouse ``warehouse``), as a manager's RECEIPT."""
+    from server.clock import utcnow
+    from server.domains.inventory import levels
+    from server.domains.inventory.models import MovementReason
+
+    async with database.writer() as session:
+        origin = levels.Origin("test", "test", utcnow())
+        await levels.add(session, world.ids[location], world.ids[sku], units, MovementReason.RECEIPT, origin)
+        await session.commit()
+
+
+CAMPAIGN_CREATE = """mutation($input: CouponCampaignCreateInput!) { couponCampaignCreate(input: $input) {
+  campaign { id } errors { code message } } }"""
+COUPON_CLAIM = """mutation($input: CouponClaimInput!) { couponClaim(input: $input) {
+  coupon { code qrToken } errors { code message } } }"""
+
+
+async def claimed_coupon(server: LiveServer, clock, livestream_id: str, customer_token: str, **discount) -> dict:
+    """A ¥20-off campaign of the livestream (or ``discount``), and one coupon of it claimed by the customer:
+    {code, qrToken}."""
+    admin = (await server.graphql(STAFF_LOGIN, {"u": "admin", "p": PASSWORD}))["staffLogin"]["session"]
+    now = clock.now().replace(microsecond=0)
+    campaign = {
+        "name": "直播专享立减 20 元",
+        "livestreamId": livestream_id,
+        "discount": discount or {"kind": "FIXED", "amountOff": {"amount": 2000, "currency": "CNY"}},
+        "validFrom": now.isoformat(),
+        "validUntil": (now + timedelta(days=7)).isoformat(),
+        "totalStock": 100,
+    }
+    made = (await server.graphql(CAMPAIGN_CREATE, {"input": campaign}, admin["accessToken"]))["couponCampaignCreate"]
+    assert made["errors"] == [], made
+    claimed = (await server.graphql(COUPON_CLAIM, {"input": {"campaignId": made["campaign"]["id"]}}, customer_token))[
+        "couponClaim"
+    ]
+    assert claimed["errors"] == [], claimed
+    return claimed["coupon"]
+
+
+@dataclass
+class Vendor:
+    """The payment sandbox (WeChat Pay API v3 and the Alipay gateway, as the vendors speak them)."""
+
+    sandbox: object  # server.domains.payments.providers.sandbox.PaymentSandbox
+    base_url: str
+    keys_dir: str
+
+    def charges(self, provider: str) -> list[str]:
+        """The out_trade_no of every charge made with the provider (wechat_pay, alipay), oldest first."""
+        return [number for (name, number) in self.sandbox.charges if name == provider]
+
+
+@pytest.fixture(scope="session")
+async def vendor(tmp_path_factory):
+    import uvicorn
+
+    from server.domains.payments.providers.sandbox import PaymentSandbox, SandboxKeys
+    from tests.live_server import free_port
+
+    directory = tmp_path_factory.mktemp("sandbox-pay")
+    keys = SandboxKeys.generate()
+    keys.save(directory)
+    sandbox = PaymentSandbox(keys)
+    port = free_port()
+    served = uvicorn.Server(
+        uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(served.serve())
+    async with asyncio.timeout(30):
+        while not served.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+    yield Vendor(sandbox, f"http://127.0.0.1:{port}", str(directory))
+    served.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def paying_server(start_server, world, vendor) -> LiveServer:
+    """The server with WeChat Pay and Alipay going to the sandbox, whose notifications come back to it."""
+    from tests.live_server import free_port
+
+    port = free_port()
+    return await start_server(
+        port,
+        payments_sandbox=True,
+        payments_sandbox_url=vendor.base_url,
+        payments_sandbox_keys_dir=vendor.keys_dir,
+        public_url=f"http://127.0.0.1:{port}",
+    )

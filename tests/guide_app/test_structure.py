@@ -33,6 +33,15 @@ def test_there_are_operations_for_each_screen():
         "BookingCheckIn",
         "Customer360",
         "CustomerTimeline",
+        "ProductSearch",
+        "SkuByBarcode",
+        "SkuInventory",
+        "CheckoutCustomer",
+        "OrderCreate",
+        "OrderCancel",
+        "OrderPay",
+        "OrderDetail",
+        "OrderPaid",
     } <= set(operation_names())
 
 

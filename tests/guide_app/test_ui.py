@@ -21,7 +21,7 @@ from guide_app.presenters.notifier import RecordingNotifier
 from tests.conftest import IN_CI
 from tests.world import PASSWORD
 
-from .conftest import customer_books, eventually, livestream
+from .conftest import claimed_coupon, customer_books, eventually, livestream, stock
 from .test_camera import use_provider
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "guide_app"
@@ -193,7 +193,10 @@ def screenshot(name: str) -> Path:
 NOTE = "想试一下新色号，三点左右到"
 
 
-async def test_each_screen_renders_with_server_data(kivy_environment, server, world, clock, tmp_path, monkeypatch):
+async def test_each_screen_renders_with_server_data(
+    kivy_environment, paying_server, world, clock, tmp_path, monkeypatch, guide_database, vendor
+):
+    server = paying_server
     from guide_app.main import configure_window
 
     configure_window()
@@ -204,18 +207,22 @@ async def test_each_screen_renders_with_server_data(kivy_environment, server, wo
 
     show = await livestream(server, world, clock)
     booked = await customer_books(server, world, clock, livestream_id=show, note=NOTE)
+    await stock(guide_database, world, 2)  # 精华: 2 here, 20 in the warehouse; 唇膏 999: 6 here
+    await stock(guide_database, world, 20, location="warehouse")
+    await stock(guide_database, world, 6, sku="sku:lip-red")
     app = GuideApp(server=server.base_url, data_dir=tmp_path, notifier=RecordingNotifier())
     running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
     try:
         await eventually(lambda: app.shell is not None and app.session.screen == "signin", what="the app")
         app.session.inbox.clock = clock.now  # the countdowns count on the server's (frozen) time
         await visit_sign_in(app)
-        await visit_inbox(app, server, world, clock, show)
+        other = await visit_inbox(app, server, world, clock, show)
         await visit_tabs(app)
         await visit_reception(app, server, booked)
         await visit_customer(app)
         await visit_done_task(app)
         await visit_find_customer(app)
+        await visit_checkout(app, server, clock, show, other, vendor)
         await visit_sign_out(app)
     finally:
         app.stop()
@@ -250,7 +257,7 @@ async def visit_sign_in(app) -> None:
 async def visit_inbox(app, server, world, clock, show) -> None:
     screen = app.shell.ids.inbox
     await eventually(lambda: app.session.inbox.live.connected, what="the live socket")
-    await customer_books(server, world, clock, phone="13912345678", hour=16, livestream_id=show)
+    other = await customer_books(server, world, clock, phone="13912345678", hour=16, livestream_id=show)
     await eventually(lambda: len(screen.cards) == 2, what="the live task's card")
     await frames()
     shown = set(texts(app.shell))
@@ -277,6 +284,7 @@ async def visit_inbox(app, server, world, clock, show) -> None:
     app.shell.open_alert()
     await frames()
     await pull_to_refresh(screen)
+    return other
 
 
 async def pull_to_refresh(screen) -> None:
@@ -299,15 +307,19 @@ async def pull_to_refresh(screen) -> None:
 
 
 async def visit_tabs(app) -> None:
-    """收银 and 业绩 say 即将推出; 我的 shows her and the sign-out button."""
-    for name, title, shot in (("checkout", "收银", "7-checkout-coming-soon"), ("performance", "业绩", None)):
-        app.session.go(name)
-        await frames()
-        shown = set(texts(app.shell.ids[name]))
-        assert {title, "即将推出"} <= shown
-        check_layout(app.shell, expect_targets=4)  # the tabs
-        if shot:
-            screenshot(shot)
+    """收银 with no sale under way finds the customer first; 业绩 says 即将推出; 我的 shows her and sign-out."""
+    app.session.go("checkout")
+    await frames()
+    assert app.shell.ids.screens.current == "checkout_start"
+    shown = set(texts(app.shell))
+    assert {"收银", "搜索"} <= shown and any(text.startswith("为谁开单？") for text in shown)
+    assert app.shell.ids.back.opacity == 0  # the tab's own first screen
+    check_layout(app.shell, expect_targets=6)  # the field, the search button, the tabs
+    screenshot("7-checkout-find-customer")
+    app.session.go("performance")
+    await frames()
+    assert {"业绩", "即将推出"} <= set(texts(app.shell.ids.performance))
+    check_layout(app.shell, expect_targets=4)  # the tabs
     app.session.go("me")
     await frames()
     shown = set(texts(app.shell.ids.me))
@@ -499,3 +511,232 @@ async def visit_sign_out(app) -> None:
     await eventually(lambda: app.session.screen == "signin" and not app.session.api.signed_in, what="sign-out")
     await frames()
     assert signin.ids.password.text == "" and signin.ids.username.text == "sh.guide"
+
+
+class FrameTexture:
+    def __init__(self, pixels: bytes) -> None:
+        from .test_scanning import FRAME
+
+        self.size, self.pixels = FRAME, pixels
+
+
+def fake_camera_showing(view: dict):
+    """A stand-in for kivy.uix.camera.Camera showing ``view["frame"]`` (an RGBA frame, rows bottom-up) on
+    screen and in its texture, whatever the test puts there when."""
+    from kivy.graphics import Color, Rectangle
+    from kivy.graphics.texture import Texture
+    from kivy.properties import BooleanProperty
+    from kivy.uix.widget import Widget
+
+    from .test_scanning import FRAME
+
+    class FakeCamera(Widget):
+        play = BooleanProperty(False)
+
+        def __init__(self, **kwargs) -> None:
+            kwargs.pop("resolution", None), kwargs.pop("allow_stretch", None)
+            super().__init__(**kwargs)
+            drawn = Texture.create(size=FRAME, colorfmt="rgba")
+            drawn.blit_buffer(view["frame"], colorfmt="rgba", bufferfmt="ubyte")
+            with self.canvas:
+                Color(1, 1, 1, 1)
+                self._picture = Rectangle(texture=drawn)
+            self.bind(pos=self._place, size=self._place)
+
+        def _place(self, *_args) -> None:
+            width, height = FRAME
+            scale = min(self.width / width, self.height / height)
+            self._picture.size = (width * scale, height * scale)
+            self._picture.pos = (self.center_x - width * scale / 2, self.center_y - height * scale / 2)
+
+        @property
+        def texture(self):
+            return FrameTexture(view.get("read", view["frame"]))
+
+    return FakeCamera
+
+
+async def without_snackbars() -> None:
+    """Close the snackbars still up, so a screenshot shows the screen under them."""
+    from kivy.core.window import Window
+    from kivymd.uix.snackbar import MDSnackbar
+
+    for bar in [w for w in Window.children if isinstance(w, MDSnackbar)]:
+        bar.dismiss()
+    await eventually(lambda: not any(isinstance(w, MDSnackbar) for w in Window.children), what="snackbars gone")
+    await frames()
+
+
+async def scroll_to(screen, widget) -> None:
+    """Scroll the screen's list so that ``widget`` is in view (at the top when it can be)."""
+    from kivy.uix.scrollview import ScrollView
+
+    scroll = next(w for w in screen.walk(restrict=True) if isinstance(w, ScrollView))
+    scroll.scroll_to(widget, padding=8, animate=False)
+    await frames()
+
+
+async def visit_checkout(app, server, clock, show, other, vendor) -> None:
+    """收银 from her reception: find products (by name, by a scanned barcode), stock refused on its line,
+    shipped from the warehouse to her address, her coupon, the server's total, WeChat Pay's QR code paid at
+    the sandbox (heard live), the receipt with her pickup code, and back to her finished reception."""
+    import kivy.uix.camera
+
+    from guide_app.screens.widgets import ANNOUNCED
+
+    from .test_checkout import SERUM_BARCODE, barcode_frame
+    from .test_scanning import camera_frame
+
+    coupon = await claimed_coupon(server, clock, show, other.customer_token)
+    session = app.session
+    session.go("inbox")
+    await eventually(lambda: app.shell.ids.screens.current == "inbox", what="the inbox")
+    [card] = [card for card in app.shell.ids.inbox.cards if not card.done]
+    card.open()
+    await eventually(lambda: session.screen == "reception" and session.reception.task, what="her reception")
+    await frames()
+    reception = app.shell.ids.reception
+    assert reception.ids.sell_text.text == "为她开单收银"
+    await scroll_to(reception, reception.ids.sell)
+    await without_snackbars()
+    check_layout(app.shell, expect_targets=6)
+    screenshot("12b-reception-sell")
+    reception.ids.sell.dispatch("on_release")
+    await eventually(lambda: session.screen == "checkout" and session.checkout.customer, what="the cart")
+    screen, checkout = app.shell.ids.checkout, session.checkout
+    await frames()
+    assert app.shell.ids.title.text == "139 1234 5678" and app.shell.ids.subtitle.text == "收银"
+    assert app.shell.ids.back.opacity == 1  # back to her reception
+    shown = set(texts(screen))
+    assert {"商品", "优惠券", "去收款", "放弃", "直播专享立减 20 元", "立减 ¥20.00"} <= shown
+    assert "购物车是空的：搜索商品或扫描商品条码。" in shown
+
+    screen.ids.query.text = "唇膏"
+    screen.search()
+    await eventually(lambda: len(screen.ids.results.children) == 2, what="the lipsticks found")
+    await frames()
+    assert {"唇膏 · 色号 999", "唇膏 · 色号 101"} <= set(texts(screen))
+    check_layout(app.shell, expect_targets=10)
+    screenshot("13-checkout-search")
+    red = next(row for row in screen.ids.results.children if row.name == "唇膏 · 色号 999")
+    red.dispatch("on_release")
+    await eventually(lambda: len(checkout.lines) == 1 and checkout.lines[0].stock, what="the lipstick's line")
+
+    original = kivy.uix.camera.Camera
+    view = {"frame": barcode_frame(SERUM_BARCODE), "read": camera_frame(None)}  # not in focus yet
+    kivy.uix.camera.Camera = fake_camera_showing(view)
+    try:
+        checkout.set_camera(True)
+        await frames()
+        screen.toggle_scan("product")
+        await eventually(lambda: screen.ids.scan_panel.height > 0, what="the camera on screen")
+        await without_snackbars()
+        assert screen.ids.scan_title.text == "请对准商品条码" and checkout.scan_target == "product"
+        check_layout(app.shell, expect_targets=8)
+        screenshot("14-checkout-scanning-barcode")
+        del view["read"]  # in focus: the frame read is the barcode shown
+        await eventually(lambda: len(checkout.lines) == 2 and checkout.lines[1].stock, what="the scanned serum")
+        await frames()
+        assert screen.camera is None and screen.ids.scan_panel.height == 0
+    finally:
+        kivy.uix.camera.Camera = original
+        checkout.set_camera(False)
+    lipstick, serum = checkout.lines
+    checkout.set_quantity(serum.key, 3)  # 2 in this store
+    checkout.set_fulfillment(lipstick.key, "PICKUP_IN_STORE")
+    screen.go_pay()
+    await eventually(lambda: serum.error, what="the stock refusal")
+    await frames()
+    assert "所选货源库存不足。" in texts(screen) and checkout.stage == "cart"
+    assert any("所选货源库存不足" in text for text in ANNOUNCED[-1:])
+    [serum_card] = [c for c in screen.ids.lines.children if c.key == serum.key]
+    await scroll_to(screen, serum_card)
+    await without_snackbars()
+    check_layout(app.shell, expect_targets=12)
+    screenshot("15-checkout-insufficient-stock")
+
+    [serum_card] = [c for c in screen.ids.lines.children if c.key == serum.key]
+    serum_card.ids.places_button.dispatch("on_release")
+    await frames()
+    [serum_card] = [c for c in screen.ids.lines.children if c.key == serum.key]
+    warehouse = next(row for row in serum_card.ids.places.children if row.text.startswith("华东仓"))
+    warehouse.dispatch("on_release")
+    await frames()
+    assert serum.fulfillment == "SHIP_TO_HOME" and serum.source_note == "发货地：华东仓"
+    [row] = [r for r in screen.ids.coupons.children if r.code == coupon["code"]]
+    row.dispatch("on_release")
+    await frames()
+    for name, value in {
+        "province": "上海市",
+        "city": "上海市",
+        "district": "静安区",
+        "detail": "南京西路 1 号 2 楼",
+        "recipient": "李小姐",
+        "mobile": "13912345678",
+    }.items():
+        screen.address_field(name).ids.field.text = value
+    await frames()
+    [serum_card] = [c for c in screen.ids.lines.children if c.key == serum.key]
+    await scroll_to(screen, serum_card)
+    await without_snackbars()
+    check_layout(app.shell, expect_targets=12)
+    screenshot("16-checkout-ship-from-warehouse")
+    await scroll_to(screen, screen.ids.address_card)  # the address, under her coupon applied
+    await scroll_to(screen, screen.ids.coupons)
+    shown = set(texts(screen))
+    assert {"收货地址", "收货人手机号"} <= shown
+    check_layout(app.shell, expect_targets=10)
+    screenshot("17-checkout-coupon-and-address")
+
+    app.shell.back()  # to her reception: the sale waits
+    await eventually(lambda: app.shell.ids.screens.current == "reception", what="back to her reception")
+    assert reception.ids.sell_text.text == "继续为她收银"
+    reception.ids.sell.dispatch("on_release")
+    await eventually(lambda: app.shell.ids.screens.current == "checkout", what="her sale again")
+    assert session.checkout is checkout and len(checkout.lines) == 2
+
+    screen.go_pay()
+    await eventually(lambda: session.screen == "checkout_pay", what="the order made")
+    pay = app.shell.ids.checkout_pay
+    await frames()
+    shown = set(texts(pay))
+    assert {"商品", "优惠券", "应收", "收款方式", "现金", "银行卡", "微信支付", "支付宝", "修改订单"} <= shown
+    assert checkout.discount == "¥20.00" and f"−{checkout.discount}" in shown and checkout.total in shown
+    assert app.shell.ids.subtitle.text == f"收银 · 订单 {checkout.number}"
+    tiles = {tile.method: tile for tile in pay.ids.methods.children}
+    tiles["CARD_TERMINAL"].dispatch("on_release")
+    await frames()
+    assert pay.ids.reference_box.height > 0
+    tiles["WECHAT_PAY"].dispatch("on_release")
+    await frames()
+    assert pay.ids.reference_box.height == 0 and pay.ids.pay_text.text == f"收款 {checkout.total}"
+    await without_snackbars()
+    await scroll_to(pay, pay.ids.methods)  # the total still in view above the ways to pay
+    check_layout(app.shell, expect_targets=10)
+    screenshot("18-checkout-pay")
+
+    pay.ids.pay.dispatch("on_release")
+    await eventually(lambda: session.screen == "checkout_qr", what="the QR code")
+    qr = app.shell.ids.checkout_qr
+    await eventually(lambda: checkout.live_connected, what="orderPaid listening")
+    await frames()
+    shown = set(texts(qr))
+    assert {"请顾客用微信扫码付款", checkout.total, "等待顾客付款…", "换一种方式"} <= shown
+    assert qr.ids.code.texture is not None and qr.ids.code.texture.size[0] == len(checkout.qr_modules())
+    check_layout(app.shell, expect_targets=6)
+    screenshot("19-checkout-wechat-qr")
+    number = vendor.charges("wechat_pay")[-1]  # the sandbox serves the whole session: the newest is ours
+    assert (await vendor.sandbox.pay("wechat_pay", number)).status == 200
+    await eventually(lambda: session.screen == "receipt", what="paid, heard live")
+    receipt = app.shell.ids.receipt
+    await frames()
+    shown = set(texts(receipt))
+    assert {"收款成功", "订单号", checkout.number, "微信支付", "自提码（顾客取货时出示）", "邮寄地址"} <= shown
+    assert checkout.receipt().pickup_code in shown and f"优惠券 {coupon['code']}" in shown
+    assert ANNOUNCED.count(f"已收款：{checkout.total}") == 1  # said once, by the screen she is on
+    await without_snackbars()
+    check_layout(app.shell, expect_targets=5)
+    screenshot("20-receipt")
+    receipt.ids.done.dispatch("on_release")
+    await eventually(lambda: session.screen == "reception" and session.reception.finished, what="her reception done")
+    assert session.checkout is None
