@@ -47,7 +47,8 @@ def line_request(given: OrderLineInput) -> services.LineRequest:
     )
 
 
-def _line_key(raw: strawberry.ID) -> int:
+def line_key(raw: strawberry.ID) -> int:
+    """An OrderLine's id as a row id; anything else names no line (NOT_FOUND)."""
     return int(raw) if str(raw).isdigit() and len(str(raw)) < 10 else 0
 
 
@@ -113,7 +114,7 @@ class OrderMutation:
         input: Annotated[OrderRemoveLineInput, strawberry.argument(description="The order and line.")],
     ) -> OrderPayload:
         now = info.context.runtime.clock.now()
-        order_id, line_id = local_id(input.order_id, "Order"), _line_key(input.line_id)
+        order_id, line_id = local_id(input.order_id, "Order"), line_key(input.line_id)
         return await _order_action(
             info,
             lambda session, actor: services.remove_line(
@@ -176,7 +177,7 @@ class OrderMutation:
         self, info: strawberry.Info, input: Annotated[OrderShipInput, strawberry.argument(description="What shipped.")]
     ) -> OrderPayload:
         now, order_id = info.context.runtime.clock.now(), local_id(input.order_id, "Order")
-        line_ids = [_line_key(line) for line in input.line_ids]
+        line_ids = [line_key(line) for line in input.line_ids]
         return await _order_action(
             info,
             lambda session, actor: fulfilment.ship(

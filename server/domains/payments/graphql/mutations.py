@@ -11,6 +11,7 @@ from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
+from ...orders.graphql.mutations import line_key
 from ...orders.graphql.types import Order
 from ...orders.refunds import RefundLine
 from ...orders.services import orders_by_ids
@@ -71,10 +72,6 @@ class OrderRefundPayload:
     )
 
 
-def _line_key(raw: strawberry.ID) -> int:
-    return int(raw) if str(raw).isdigit() and len(str(raw)) < 10 else 0
-
-
 @strawberry.type
 class PaymentMutation:
     @strawberry.mutation(
@@ -119,7 +116,7 @@ class PaymentMutation:
         runtime = info.context.runtime
         request = services.RefundRequest(
             order_id=local_id(input.order_id, "Order"),
-            lines=[RefundLine(_line_key(line.line_id), line.quantity) for line in input.lines],
+            lines=[RefundLine(line_key(line.line_id), line.quantity) for line in input.lines],
             reason=input.reason,
             restock=input.restock,
         )
