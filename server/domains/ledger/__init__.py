@@ -1,0 +1,1 @@
+"""Who gets credit for each sale: attribution frozen on the order, commission plans, the ledger, periods and performance."""
