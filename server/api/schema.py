@@ -36,6 +36,7 @@ from ..domains.inventory.graphql.extensions import INVENTORY_EXTENSIONS
 from ..domains.inventory.graphql.mutations import InventoryMutation
 from ..domains.inventory.graphql.queries import InventoryQuery
 from ..domains.ledger.graphql.mutations import LedgerMutation
+from ..domains.ledger.graphql.performance import PerformanceQuery
 from ..domains.ledger.graphql.queries import LedgerQuery, LedgerSubscription
 from ..domains.ledger.graphql.types import LEDGER_EXTENSIONS
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
@@ -87,6 +88,7 @@ class Query(
     CouponQuery,
     OrderQuery,
     LedgerQuery,
+    PerformanceQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
