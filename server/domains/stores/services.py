@@ -223,9 +223,9 @@ async def service_ids_by_store(session: AsyncSession, store_ids: Sequence[int]) 
     return await links_by_owner(session, StoreService, "store_id", "service_id", store_ids)
 
 
-def store_ids_in_city(city: str) -> SelectOfScalar[int]:
+def store_ids_in_city(city: str) -> SelectOfScalar[int | None]:
     """The ids of a city's stores (as a subquery of another domain's listing)."""
-    return select(Store.id).where(Store.city == city)
+    return select(col(Store.id)).where(Store.city == city)
 
 
 def store_listing(*, city: str | None = None, active: bool | None = None):
