@@ -51,6 +51,7 @@ from ..domains.staff.graphql.mutations import StaffMutation
 from ..domains.staff.graphql.queries import StaffQuery
 from ..domains.stores.graphql.mutations import StoreMutation
 from ..domains.stores.graphql.queries import StoreQuery
+from ..domains.tasks.graphql.extensions import TASK_EXTENSIONS
 from ..domains.tasks.graphql.mutations import TaskMutation
 from ..domains.tasks.graphql.queries import TaskQuery
 from ..domains.tasks.graphql.subscriptions import TaskSubscription
@@ -67,6 +68,7 @@ from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
 from .type_extensions import apply_extensions
 
 apply_extensions(BOOKING_EXTENSIONS)
+apply_extensions(TASK_EXTENSIONS)
 apply_extensions(INVENTORY_EXTENSIONS)
 apply_extensions(COUPON_EXTENSIONS)
 apply_extensions(PAYMENT_EXTENSIONS)
@@ -131,7 +133,7 @@ class Mutation(
 
 @strawberry.type(
     description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
-    "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:))."
+    "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:), bookings(updatedAfter:))."
 )
 class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, LedgerSubscription):
     pass
