@@ -17,7 +17,8 @@ PERFORMANCE = """query($scope: PerformanceScope, $id: ID, $period: String!) {
     slaBreaches } }"""
 TASKS = "query { myTaskList(first: 10) { edges { node { id booking { id } } } } }"
 ACK = "mutation($id: ID!) { taskAcknowledge(id: $id) { task { status } errors { code } } }"
-CHECK_IN = """mutation($input: BookingCheckInInput!) { bookingCheckIn(input: $input) { booking { status } errors { code } } }"""
+CHECK_IN = """mutation($input: BookingCheckInInput!) {
+  bookingCheckIn(input: $input) { booking { status } errors { code } } }"""
 
 
 async def visit_and_buy(api, db, world, clock, token_for) -> None:
