@@ -68,6 +68,38 @@ def current() -> None:
     command.current(migrate.alembic_config(Settings().database_url), verbose=False)
 
 
+@main.group(help="Write data out.", name="export")
+def export_group() -> None:
+    pass
+
+
+@export_group.command(help="A month's commissions as CSV, one row per beneficiary (the ledger's sums).")
+@click.option("--period", required=True, help="The month, YYYY-MM (in IRS_BRAND_TIMEZONE).")
+@click.option("--output", default="-", show_default=True, type=click.File("w"), help="A file, or - for stdout.")
+def commissions(period: str, output) -> None:
+    from .db import Database
+    from .domains.common.errors import DomainError
+    from .domains.ledger.export import commissions_csv
+    from .domains.ledger.periods import window_of
+
+    settings = Settings()
+    try:
+        if not window_of(period, settings.brand_zone).is_month:
+            raise click.BadParameter("a month, YYYY-MM", param_hint="--period")
+    except DomainError:
+        raise click.BadParameter("a month, YYYY-MM", param_hint="--period") from None
+
+    async def run() -> str:
+        database = Database.connect(settings.database_url)
+        try:
+            async with database.reader() as session:
+                return await commissions_csv(session, period)
+        finally:
+            await database.dispose()
+
+    output.write(asyncio.run(run()))
+
+
 @main.group(help="Load data.")
 def seed() -> None:
     pass

@@ -67,7 +67,7 @@ def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any],
 def unhandled_by(consumer: str):
     """Messages on the consumer's topics that it has not handled yet."""
     handled = sa.exists().where(
-        OutboxReceipt.consumer == consumer, col(OutboxReceipt.message_id) == col(OutboxMessage.id)
+        col(OutboxReceipt.consumer) == consumer, col(OutboxReceipt.message_id) == col(OutboxMessage.id)
     )
     topics, events = DURABLE_TOPICS[consumer]
     return sa.and_(col(OutboxMessage.topic).in_(topics), col(OutboxMessage.event).in_(events), ~handled)
@@ -82,7 +82,7 @@ async def take_receipt(session: AsyncSession, consumer: str, message_id: int, no
         .values(consumer=consumer, message_id=message_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["consumer", "message_id"])
     )
-    return ((await session.exec(statement)).rowcount or 0) == 1  # type: ignore[call-overload]
+    return ((await session.exec(statement)).rowcount or 0) == 1
 
 
 async def purge_published(session: AsyncSession, before: datetime) -> int:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..common.rows import exec_any, select_columns
 from ..tasks.models import Task, TaskHistory
 from .models import Booking, BookingStatus
 
@@ -49,11 +50,11 @@ async def visit_figures(session: AsyncSession, scope: VisitScope, start: datetim
     acknowledged = (
         select(TaskHistory.task_id, sa.func.min(TaskHistory.at).label("at"))
         .where(col(TaskHistory.action) == "ACKNOWLEDGED")
-        .group_by(TaskHistory.task_id)
+        .group_by(col(TaskHistory.task_id))
         .subquery()
     )
     statement = (
-        select(
+        select_columns(
             Booking.id,
             Booking.status,
             Booking.checked_in_at,
@@ -69,7 +70,9 @@ async def visit_figures(session: AsyncSession, scope: VisitScope, start: datetim
     booked = checked_in = no_shows = breaches = 0
     ids: list[int] = []
     seconds: list[float] = []
-    for booking_id, status, checked_in_at, created_at, ack_due_at, escalations, ack_at in await session.exec(statement):
+    for booking_id, status, checked_in_at, created_at, ack_due_at, escalations, ack_at in await exec_any(
+        session, statement
+    ):
         if status == BookingStatus.CANCELLED.value:
             continue
         booked += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -75,7 +76,7 @@ async def _livestream_ids(session: AsyncSession, target: Target) -> list[int] | 
     return None
 
 
-def _entry_conditions(target: Target, store_ids: list[int] | None) -> list:
+def _entry_conditions(target: Target, store_ids: list[int] | None) -> list[Any]:
     if target.scope is BoardScope.GUIDE:
         return [
             col(LedgerEntry.beneficiary_kind) == Participant.GUIDE.value,
@@ -93,7 +94,7 @@ def _entry_conditions(target: Target, store_ids: list[int] | None) -> list:
     return []
 
 
-def _sale_conditions(target: Target, store_ids: list[int] | None, window: Window) -> list:
+def _sale_conditions(target: Target, store_ids: list[int] | None, window: Window) -> list[Any]:
     conditions = [col(OrderAttribution.paid_at) >= window.start, col(OrderAttribution.paid_at) < window.end]
     if target.scope is BoardScope.GUIDE:
         conditions.append(col(OrderAttribution.guide_id) == target.key)
@@ -106,7 +107,7 @@ def _sale_conditions(target: Target, store_ids: list[int] | None, window: Window
     return conditions
 
 
-async def _credit(session: AsyncSession, conditions: list, window: Window) -> tuple[int, int, int]:
+async def _credit(session: AsyncSession, conditions: list[Any], window: Window) -> tuple[int, int, int]:
     orders = sa.func.count(sa.distinct(sa.case((col(LedgerEntry.kind) == "ACCRUAL", LedgerEntry.order_id))))
     statement = select(
         sa.func.coalesce(sa.func.sum(LedgerEntry.revenue), 0),
@@ -117,7 +118,7 @@ async def _credit(session: AsyncSession, conditions: list, window: Window) -> tu
     return int(revenue), int(commission), int(count)
 
 
-async def _sales(session: AsyncSession, conditions: list) -> list[tuple[int, int | None]]:
+async def _sales(session: AsyncSession, conditions: list[Any]) -> list[tuple[int, int | None]]:
     statement = select(OrderAttribution.total, OrderAttribution.booking_id).where(*conditions)
     return [(int(total), booking_id) for total, booking_id in await session.exec(statement)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,14 +62,14 @@ def window_of(name: str, zone: ZoneInfo, path: tuple[str, ...] = ("period",)) ->
     raise DomainError.single(Common.INVALID_FORMAT, "a period is YYYY-MM (a month) or YYYY-MM-DD (a day)", path)
 
 
-def _insert(session: AsyncSession):
+def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def _period_row(session: AsyncSession, period: str, for_update: bool) -> LedgerPeriod:
     """The period's row, created open if missing, and locked: shared by postings, exclusive by a close
     (on PostgreSQL a close waits for postings in flight, and a posting after it sees it closed)."""
-    await session.exec(_insert(session)(LedgerPeriod).values(period=period).on_conflict_do_nothing())  # type: ignore[call-overload]
+    await session.exec(_insert(session)(LedgerPeriod).values(period=period).on_conflict_do_nothing())
     statement = select(LedgerPeriod).where(col(LedgerPeriod.period) == period)
     statement = statement.with_for_update(read=not for_update)
     row = (await session.exec(statement.execution_options(populate_existing=True))).one()

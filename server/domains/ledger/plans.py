@@ -36,7 +36,7 @@ MAX_CATEGORY_RATES = 100
 # PostgreSQL: plan writes take this transaction-scoped lock, so two overlapping plans cannot both pass
 # the overlap check (SQLite has one writer at a time anyway).
 PLAN_LOCK = 0x1C0DE
-SCOPE_TARGET = {
+SCOPE_TARGET: dict[PlanScope, Any] = {
     PlanScope.CATEGORY: ProductCategory,
     PlanScope.COUPON_CAMPAIGN: CouponCampaign,
     PlanScope.LIVESTREAM: Livestream,
@@ -137,7 +137,9 @@ async def _lock_plans(session: AsyncSession) -> None:
         await session.exec(sa.select(sa.func.pg_advisory_xact_lock(PLAN_LOCK)))  # type: ignore[call-overload]
 
 
-def _overlapping(scope: PlanScope, scope_id: int | None, start: datetime, end: datetime | None, skip: int | None):
+def _overlapping(
+    scope: PlanScope, scope_id: int | None, start: datetime, end: datetime | None, skip: int | None
+) -> Any:
     statement = select(CommissionPlan.id).where(
         col(CommissionPlan.scope) == scope.value,
         col(CommissionPlan.scope_id).is_(None) if scope_id is None else col(CommissionPlan.scope_id) == scope_id,
@@ -226,7 +228,9 @@ def _new_plan(draft: PlanDraft, name: str, actor: Actor, now: datetime) -> Commi
 
 
 @use_case
-async def end_plan(session: AsyncSession, actor: Actor, plan_id: int, effective_to: datetime, now: datetime):
+async def end_plan(
+    session: AsyncSession, actor: Actor, plan_id: int, effective_to: datetime, now: datetime
+) -> CommissionPlan:
     """End a plan at ``effective_to`` (now or later: what it already priced stays as it was)."""
     actor.require_role(Role.HQ_ADMIN)
     await _lock_plans(session)
@@ -246,7 +250,7 @@ async def end_plan(session: AsyncSession, actor: Actor, plan_id: int, effective_
     return plan
 
 
-def _in_force(at: datetime):
+def _in_force(at: datetime) -> Any:
     return sa.and_(
         col(CommissionPlan.effective_from) <= at,
         sa.or_(col(CommissionPlan.effective_to).is_(None), col(CommissionPlan.effective_to) > at),

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...outbox import Deferred, OutboxMessage, emit, register_durable, unhandled_by
 from ..catalog.services import products_by_ids
-from ..common.rows import saved_id
+from ..common.rows import exec_any, saved_id, select_columns
 from ..orders import services as orders
 from ..orders.models import OrderLine, SalesOrder
 from ..orders.topics import ALL_ORDERS_TOPIC
@@ -233,7 +233,7 @@ async def _line_credits(
 ) -> tuple[dict[int, list[Part]], dict[int, Credits]]:
     """Per line: what each beneficiary was credited, and what she has given back so far (positive)."""
     statement = (
-        select(
+        select_columns(
             LedgerEntry.line_id,
             LedgerEntry.kind,
             LedgerEntry.beneficiary_kind,
@@ -242,11 +242,16 @@ async def _line_credits(
             sa.func.sum(LedgerEntry.commission),
         )
         .where(col(LedgerEntry.order_id) == order_id, col(LedgerEntry.line_id).in_(line_ids))
-        .group_by(LedgerEntry.line_id, LedgerEntry.kind, LedgerEntry.beneficiary_kind, LedgerEntry.beneficiary_id)
+        .group_by(
+            col(LedgerEntry.line_id),
+            col(LedgerEntry.kind),
+            col(LedgerEntry.beneficiary_kind),
+            col(LedgerEntry.beneficiary_id),
+        )
     )
     accrued: dict[int, list[Part]] = defaultdict(list)
     reversed_so_far: dict[int, Credits] = defaultdict(dict)
-    for line_id, kind, beneficiary_kind, beneficiary_id, revenue, commission in await session.exec(statement):
+    for line_id, kind, beneficiary_kind, beneficiary_id, revenue, commission in await exec_any(session, statement):
         beneficiary = Beneficiary(Participant(beneficiary_kind), beneficiary_id)
         if kind == EntryKind.ACCRUAL.value:
             accrued[line_id].append(Part(beneficiary, int(revenue), int(commission)))

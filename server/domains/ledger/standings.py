@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -41,6 +42,7 @@ class Standing:
     rank: int = 0
 
 
+Row = tuple[Any, int, int, int]  # key, revenue, commission, orders
 BENEFICIARY_OF = {BoardScope.GUIDE: Participant.GUIDE, BoardScope.TEAM: Participant.LIVESTREAM_TEAM}
 GROUP_COLUMN = {
     BoardScope.GUIDE: LedgerEntry.beneficiary_id,
@@ -51,13 +53,13 @@ GROUP_COLUMN = {
 }
 
 
-def in_window(window: Window):
+def in_window(window: Window) -> Any:
     if window.is_month:
         return col(LedgerEntry.period) == window.name
     return sa.and_(col(LedgerEntry.occurred_at) >= window.start, col(LedgerEntry.occurred_at) < window.end)
 
 
-def _sums(group, *conditions):
+def _sums(group: Any, *conditions: Any) -> Any:
     accrual_orders = sa.func.count(
         sa.distinct(sa.case((col(LedgerEntry.kind) == EntryKind.ACCRUAL.value, LedgerEntry.order_id)))
     )
@@ -92,19 +94,20 @@ async def standings(
     ]
 
 
-async def _by_city(session: AsyncSession, rows: list[tuple]) -> list[tuple]:
+async def _by_city(session: AsyncSession, rows: list[Row]) -> list[Row]:
     """Store sums folded into their cities (an order is in one store, so order counts add up)."""
     stores = await stores_by_ids(session, [row[0] for row in rows])
     cities: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for store_id, revenue, commission, orders in rows:
         totals = cities[stores[store_id].city]
         totals[0], totals[1], totals[2] = totals[0] + revenue, totals[1] + commission, totals[2] + orders
-    return [(city, *totals) for city, totals in cities.items()]
+    return [(city, totals[0], totals[1], totals[2]) for city, totals in cities.items()]
 
 
-async def _names(session: AsyncSession, scope: BoardScope, keys: list) -> dict:
+async def _names(session: AsyncSession, scope: BoardScope, keys: list[Any]) -> dict[Any, str]:
     if scope is BoardScope.CITY:
         return {key: key for key in keys}
+    fetch: Any
     fetch, attribute = {
         BoardScope.GUIDE: (staff_by_ids, "display_name"),
         BoardScope.TEAM: (teams_by_ids, "name"),
@@ -146,7 +149,7 @@ async def beneficiary_totals(session: AsyncSession, kind: Participant, beneficia
     )
 
 
-def entries_of(kind: Participant, beneficiary_id: int, window: Window):
+def entries_of(kind: Participant, beneficiary_id: int, window: Window) -> Any:
     """A beneficiary's entries in the window (for a page of her statement)."""
     return select(LedgerEntry).where(
         col(LedgerEntry.beneficiary_kind) == kind.value,
@@ -188,7 +191,7 @@ async def top_guides(session: AsyncSession, livestream_id: int, first: int) -> l
             col(LedgerEntry.livestream_id) == livestream_id,
             col(LedgerEntry.beneficiary_kind) == Participant.GUIDE.value,
         )
-        .group_by(LedgerEntry.beneficiary_id)
+        .group_by(col(LedgerEntry.beneficiary_id))
         .order_by(revenue.desc(), commission.desc(), col(LedgerEntry.beneficiary_id))
         .limit(first)
     )

@@ -89,7 +89,7 @@ class PerformanceQuery:
         actor = await info.context.viewer()
         async with info.context.db() as session:
             guide_store = (
-                await standings.store_of_guide(session, int(key)) if scope_value is BoardScopeValue.GUIDE else None
+                await standings.store_of_guide(session, int(key or 0)) if scope_value is BoardScopeValue.GUIDE else None
             )
             if not _may_measure(actor, scope_value, key, guide_store):
                 raise Forbidden("not yours to measure")
