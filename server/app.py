@@ -29,6 +29,7 @@ from .clock import Clock, SystemClock
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.ratelimits import AbuseLimits, Limiter
+from .domains.dashboards.boards import LiveBoards, figures_reader
 from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .domains.messaging.channels import channels_from_settings
@@ -92,16 +93,19 @@ def create_app(
         bus = create_bus(settings.redis_url, settings.bus_channel_prefix)
         await bus.start()
         limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
+        the_clock = clock or SystemClock()
+        live_boards = LiveBoards(bus, figures_reader(db.live_reader, the_clock), timer=timer)
         runtime = Runtime(
             settings=settings,
             db=db,
             tokens=tokens,
-            clock=clock or SystemClock(),
+            clock=the_clock,
             identity=identity,
             verifiers=verifiers,
             bus=bus,
             timer=timer,
             limits=AbuseLimits.from_settings(settings, limiter),
+            live_boards=live_boards,
             payments=payments.providers,
         )
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
@@ -119,6 +123,7 @@ def create_app(
             yield
         finally:
             await scheduler.close()
+            await live_boards.close()
             await relay.close()
             await bus.close()
             await limiter.close()
