@@ -30,6 +30,7 @@ from .db import Database
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.ratelimits import AbuseLimits, Limiter
 from .domains.dashboards.boards import LiveBoards, figures_reader
+from .domains.dashboards.web import dashboard_routes
 from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .domains.messaging.channels import channels_from_settings
@@ -139,6 +140,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/payments/{provider}/notify", payment_notification, methods=["POST"]),
+        *dashboard_routes(),
     ]
     if payments.sandbox is not None:
         routes.append(Mount(SANDBOX_PATH, app=payments.sandbox))
