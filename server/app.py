@@ -24,7 +24,7 @@ from .api.http import GraphQLHTTPEndpoint
 from .api.request_id import RequestIdMiddleware
 from .api.schema import build_schema
 from .api.websocket import GraphQLWebSocket
-from .bus import OutboxRelay, create_bus
+from .bus import DurableConsumer, OutboxRelay, create_bus
 from .clock import Clock, SystemClock
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
@@ -33,6 +33,8 @@ from .domains.dashboards.boards import LiveBoards, figures_reader
 from .domains.dashboards.web import dashboard_routes
 from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
+from .domains.ledger.posting import CONSUMER as LEDGER_CONSUMER
+from .domains.ledger.posting import handle_order_event
 from .domains.messaging.channels import channels_from_settings
 from .domains.payments.http import notify as payment_notification
 from .domains.payments.setup import SANDBOX_PATH, payment_setup
@@ -73,6 +75,14 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
+def ledger_consumer(db: Database, clock: Clock, settings: Settings) -> DurableConsumer:
+    """Credits paid orders and reverses refunds into the commission ledger, once each, on any replica."""
+    zone = settings.brand_zone
+    return DurableConsumer(
+        db, clock, LEDGER_CONSUMER, lambda s, m, now: handle_order_event(s, m, now, zone), settings.outbox_sweep_seconds
+    )
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, timer: Callable[[], float] = time.monotonic
 ) -> Starlette:
@@ -111,6 +121,9 @@ def create_app(
         )
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
         await relay.start()
+        ledger = ledger_consumer(db, runtime.clock, settings)
+        if settings.scheduler:
+            await ledger.start()
         channels = channels_from_settings(settings, verifiers.sms)
         jobs = standard_jobs(
             runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels, settings.brand_name
@@ -119,12 +132,14 @@ def create_app(
         if settings.scheduler:
             scheduler.start()
         app.state.runtime, app.state.relay, app.state.scheduler = runtime, relay, scheduler
+        app.state.ledger = ledger
         app.state.message_channels = channels
         try:
             yield
         finally:
             await scheduler.close()
             await live_boards.close()
+            await ledger.close()
             await relay.close()
             await bus.close()
             await limiter.close()

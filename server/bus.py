@@ -15,17 +15,18 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database, claim
-from .outbox import OutboxMessage
+from .outbox import DURABLE_TOPICS, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
 from .unit_of_work import unit_of_work
 
 logger = logging.getLogger("irs.bus")
@@ -227,3 +228,107 @@ class OutboxRelay:
 
     def _now(self) -> datetime:
         return self.clock.now()
+
+
+Handler = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[str | None]]
+
+
+class DurableConsumer:
+    """Handles every message of some outbox topics exactly once, whatever the number of replicas.
+
+    Its topics and events are declared with ``outbox.register_durable``. Unlike subscriptions (best
+    effort, from the bus), it reads the outbox itself: a message is handled
+    in the transaction that records its receipt, so a crash loses nothing and a race between replicas
+    (or with a retried run) handles it once. Woken by commits like the relay, and by a periodic sweep.
+    The handler returns None, or why it wrote nothing (kept on the receipt); it raises Deferred to
+    leave the message for later.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        name: str,
+        handle: Handler,
+        sweep_seconds: float = SWEEP_SECONDS,
+        batch: int = RELAY_BATCH,
+    ) -> None:
+        self.db, self.clock, self.name, self.handle = db, clock, name, handle
+        self.sweep_seconds, self.batch = sweep_seconds, batch
+        if name not in DURABLE_TOPICS:
+            raise ValueError(f"{name} is not a registered durable consumer (outbox.register_durable)")
+        self._wake = asyncio.Event()
+        self._loop = BackgroundLoop(f"{name} consumer")
+        self.idle = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self.db.commit_listeners.append(self.wake)
+        self._loop.start(self._run)
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.db.commit_listeners.remove(self.wake)
+        self._wake.set()
+        await self._loop.stop()
+
+    async def drain(self) -> int:
+        """Handle everything pending now (tests, `irs` commands); returns how many were handled."""
+        total = 0
+        while handled := await self.consume_once():
+            total += handled
+        return total
+
+    async def consume_once(self) -> int:
+        """One batch, each message in its own transaction; returns how many this run handled."""
+        async with self.db.reader() as session:
+            statement = (
+                select(OutboxMessage.id)
+                .where(unhandled_by(self.name))
+                .order_by(col(OutboxMessage.id))
+                .limit(self.batch)
+            )
+            ids = list((await session.exec(statement)).all())
+        handled = 0
+        for message_id in ids:
+            if self._loop.stopping:
+                break
+            handled += await self._handle_one(message_id)
+        return handled
+
+    async def _handle_one(self, message_id: int | None) -> int:
+        try:
+            async with self.db.writer() as session, unit_of_work(session):
+                now = self.clock.now()
+                if not await take_receipt(session, self.name, message_id or 0, now):
+                    return 0
+                message = await session.get(OutboxMessage, message_id)
+                outcome = await self.handle(session, message, now) if message else "MESSAGE_GONE"
+                if outcome:
+                    await session.exec(
+                        sa.update(OutboxReceipt)
+                        .where(col(OutboxReceipt.consumer) == self.name, col(OutboxReceipt.message_id) == message_id)
+                        .values(outcome=outcome)
+                    )
+                    logger.warning("%s wrote nothing for outbox message %s: %s", self.name, message_id, outcome)
+                return 1
+        except Deferred:
+            return 0
+
+    async def _run(self) -> None:
+        while not self._loop.stopping:
+            self.idle.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.sweep_seconds):
+                    await self._wake.wait()
+            self.idle.clear()
+            self._wake.clear()
+            try:
+                while await self.consume_once() and not self._loop.stopping:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("%s consumer failed; retrying at the next sweep", self.name)

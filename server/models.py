@@ -10,6 +10,7 @@ from .domains.common import audit, idempotency  # noqa: F401
 from .domains.coupons import models as coupon_models  # noqa: F401
 from .domains.identity import models as identity_models  # noqa: F401
 from .domains.inventory import models as inventory_models  # noqa: F401
+from .domains.ledger import models as ledger_models  # noqa: F401
 from .domains.livestreams import models as livestream_models  # noqa: F401
 from .domains.messaging import models as messaging_models  # noqa: F401
 from .domains.orders import models as order_models  # noqa: F401

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,12 +32,65 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = utc_field(nullable=True, default=None)
 
 
+class OutboxReceipt(SQLModel, table=True):
+    """A message a durable consumer has handled: one row per (consumer, message), so each is handled once
+    even when the consumers of several replicas race for it."""
+
+    __tablename__ = "outbox_receipt"
+
+    consumer: str = Field(primary_key=True, max_length=32)
+    message_id: int = Field(primary_key=True)
+    outcome: str | None = Field(default=None, max_length=64, description="why nothing was written, if so")
+    received_at: datetime = utc_field(default_factory=utcnow)
+
+
+# consumer name -> the (topics, events) it must see: purging keeps those messages until it handled them.
+DURABLE_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+class Deferred(Exception):
+    """A durable consumer's handler cannot handle this message yet (what it depends on is not visible):
+    it is left unhandled and tried again at the next run."""
+
+
+def register_durable(consumer: str, topics: tuple[str, ...], events: tuple[str, ...]) -> None:
+    """Declare a durable consumer of ``events`` on ``topics`` (see server.bus.DurableConsumer)."""
+    DURABLE_TOPICS[consumer] = (topics, events)
+
+
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
     """Add a message to the caller's unit of work (published after it commits)."""
     session.add(OutboxMessage(topic=topic, event=event, payload=payload, created_at=now))
     session.info["outbox_written"] = True  # server.db.OUTBOX_WRITTEN: wakes the relay after commit
 
 
+def unhandled_by(consumer: str):
+    """Messages on the consumer's topics that it has not handled yet."""
+    handled = sa.exists().where(
+        OutboxReceipt.consumer == consumer, col(OutboxReceipt.message_id) == col(OutboxMessage.id)
+    )
+    topics, events = DURABLE_TOPICS[consumer]
+    return sa.and_(col(OutboxMessage.topic).in_(topics), col(OutboxMessage.event).in_(events), ~handled)
+
+
+async def take_receipt(session: AsyncSession, consumer: str, message_id: int, now: datetime) -> bool:
+    """Record that ``consumer`` handles ``message_id`` in this transaction; False if another did (or
+    does: on PostgreSQL the insert waits for a racing transaction and then finds its row)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxReceipt)
+        .values(consumer=consumer, message_id=message_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["consumer", "message_id"])
+    )
+    return ((await session.exec(statement)).rowcount or 0) == 1  # type: ignore[call-overload]
+
+
 async def purge_published(session: AsyncSession, before: datetime) -> int:
-    """Messages published before ``before`` (subscribers had them; late clients catch up by query)."""
-    return await purge(session, OutboxMessage, col(OutboxMessage.published_at) < before)
+    """Messages published before ``before`` (subscribers had them; late clients catch up by query), but
+    not one a durable consumer has still to handle; then the receipts of messages gone."""
+    kept = [unhandled_by(consumer) for consumer in DURABLE_TOPICS]
+    condition = sa.and_(col(OutboxMessage.published_at) < before, *(~k for k in kept))
+    purged = await purge(session, OutboxMessage, condition)
+    gone = ~sa.exists().where(col(OutboxMessage.id) == col(OutboxReceipt.message_id))
+    receipts = await session.exec(sa.delete(OutboxReceipt).where(col(OutboxReceipt.received_at) < before, gone))
+    return purged + (receipts.rowcount or 0)

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -116,7 +117,10 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     brand_currency: str = "CNY"
     brand_name: str = Field(default="Elegance", description="signs messages to customers")
-    scheduler: bool = Field(default=True, description="run background jobs in this process")
+    brand_timezone: str = Field(
+        default="Asia/Shanghai", description="IANA zone of the brand's days and months (ledger periods, performance)"
+    )
+    scheduler: bool = Field(default=True, description="run background jobs (and the ledger's consumer) in this process")
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="this server as payment providers reach it (notifications)"
     )
@@ -207,6 +211,16 @@ class Settings(BaseSettings):
         for proxy in proxies:
             ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad entry
         return proxies
+
+    @field_validator("brand_timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        ZoneInfo(name)  # a ZoneInfoNotFoundError names the bad zone
+        return name
+
+    @property
+    def brand_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.brand_timezone)
 
     @field_validator(
         "limit_sign_in_per_address",

@@ -91,3 +91,8 @@ async def load_nodes(
         row = rows.get(node)
         result.append(convert(row) if row is not None and visible(actor, row) else None)
     return result
+
+
+def global_id(type_name: str, row: int) -> str:
+    """The global ID of a row of ``type_name`` (what ``node(id:)`` takes)."""
+    return relay.to_base64(type_name, row)

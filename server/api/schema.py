@@ -36,6 +36,9 @@ from ..domains.identity.graphql.queries import IdentityQuery
 from ..domains.inventory.graphql.extensions import INVENTORY_EXTENSIONS
 from ..domains.inventory.graphql.mutations import InventoryMutation
 from ..domains.inventory.graphql.queries import InventoryQuery
+from ..domains.ledger.graphql.mutations import LedgerMutation
+from ..domains.ledger.graphql.queries import LedgerQuery, LedgerSubscription
+from ..domains.ledger.graphql.types import LEDGER_EXTENSIONS
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
 from ..domains.livestreams.graphql.queries import LivestreamQuery
 from ..domains.orders.graphql.mutations import OrderMutation
@@ -67,6 +70,7 @@ apply_extensions(BOOKING_EXTENSIONS)
 apply_extensions(INVENTORY_EXTENSIONS)
 apply_extensions(COUPON_EXTENSIONS)
 apply_extensions(PAYMENT_EXTENSIONS)
+apply_extensions(LEDGER_EXTENSIONS)
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
@@ -83,6 +87,7 @@ class Query(
     InventoryQuery,
     CouponQuery,
     OrderQuery,
+    LedgerQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
@@ -118,6 +123,7 @@ class Mutation(
     CouponMutation,
     OrderMutation,
     PaymentMutation,
+    LedgerMutation,
 ):
     pass
 
@@ -126,7 +132,7 @@ class Mutation(
     description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
     "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:))."
 )
-class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, DashboardSubscription):
+class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, LedgerSubscription, DashboardSubscription):
     pass
 
 
