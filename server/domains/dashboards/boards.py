@@ -20,12 +20,12 @@ from typing import Any
 from ...bus import Bus
 from ...clock import Clock
 from ..bookings.topics import livestream_bookings_topic
+from ..ledger.topics import LEDGER_TOPIC
 from ..orders.topics import ALL_ORDERS_TOPIC
 from .services import LiveFigures, livestream_figures
 
 logger = logging.getLogger("irs.dashboards")
 
-LEDGER_TOPIC = "ledger.all"
 SNAPSHOT_INTERVAL = 0.5  # seconds: at most two snapshots a second
 SALES_EVENTS = frozenset({"PAID", "REFUNDED"})
 
@@ -39,11 +39,14 @@ class Snapshot:
     figures: LiveFigures
 
 
-def moves_figures(topic: str, message: dict[str, Any]) -> bool:
-    """Whether a bus message may change a livestream's figures (orders outside bookings never do)."""
-    if topic != ALL_ORDERS_TOPIC:
-        return True
-    return message.get("event") in SALES_EVENTS and message.get("bookingId", "unknown") is not None
+def moves_figures(livestream_id: int, topic: str, message: dict[str, Any]) -> bool:
+    """Whether a bus message may change a livestream's figures: its bookings, sales of booked visits (a
+    refund names no booking: it may), and ledger postings credited to it."""
+    if topic == ALL_ORDERS_TOPIC:
+        return message.get("event") in SALES_EVENTS and message.get("bookingId", "unknown") is not None
+    if topic == LEDGER_TOPIC:
+        return message.get("livestreamId") == livestream_id
+    return True
 
 
 class Board:
@@ -97,7 +100,7 @@ class Board:
 
     async def _note_news(self, topic: str, messages: AsyncIterator[dict[str, Any]]) -> None:
         async for message in messages:
-            if moves_figures(topic, message):
+            if moves_figures(self.livestream_id, topic, message):
                 self._news.set()
 
     async def _refresh_while_news_comes(self) -> None:

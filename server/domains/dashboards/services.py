@@ -15,11 +15,15 @@ from ..bookings.tallies import (
     livestream_bookings_by_store,
     livestream_bookings_per_minute,
 )
+from ..ledger.models import Participant
+from ..ledger.services import credit_by_beneficiary_kind, top_guides
 from ..livestreams.services import livestreams_by_ids
 from ..orders.tallies import SalesTally, sales_of_bookings
+from ..staff.services import staff_by_ids
 from ..stores.services import stores_by_ids
 
 TOP_STORES = 10
+TOP_GUIDES = 10
 MAX_CITIES = 50
 TIMELINE = timedelta(minutes=60)
 
@@ -45,6 +49,21 @@ class MinuteBookings:
 
 
 @dataclass(frozen=True)
+class GuideCredit:
+    staff_id: int
+    name: str
+    revenue: int  # fen credited, net of reversals
+    commission: int  # fen
+
+
+@dataclass(frozen=True)
+class BeneficiaryCredit:
+    kind: Participant
+    revenue: int  # fen credited, net of reversals
+    commission: int  # fen
+
+
+@dataclass(frozen=True)
 class LiveFigures:
     """What one livestream's dashboard shows, as of ``at``."""
 
@@ -55,6 +74,8 @@ class LiveFigures:
     top_stores: list[StoreBookings]  # most bookings first, at most TOP_STORES
     per_minute: list[MinuteBookings]  # the last TIMELINE, oldest first, empty minutes left out
     sales: SalesTally
+    top_guides: list[GuideCredit]  # most credited revenue first, at most TOP_GUIDES
+    credit_by_kind: list[BeneficiaryCredit]  # every kind of beneficiary, in Participant order
 
     @property
     def arrival_rate(self) -> float | None:
@@ -76,7 +97,8 @@ async def livestream_exists(session: AsyncSession, livestream_id: int) -> bool:
 
 
 async def livestream_figures(session: AsyncSession, livestream_id: int, now: datetime) -> LiveFigures:
-    """Five statements whatever the livestream's size: tallies, bookings by store, the stores, per minute, sales."""
+    """Eight statements whatever the livestream's size: bookings (tallies, by store, per minute), the stores,
+    sales, the ledger (by kind of beneficiary, top guides) and the guides' names."""
     by_store = await livestream_bookings_by_store(session, livestream_id)
     stores = await _ranked_stores(session, by_store)
     return LiveFigures(
@@ -90,7 +112,23 @@ async def livestream_figures(session: AsyncSession, livestream_id: int, now: dat
             for minute, count in await livestream_bookings_per_minute(session, livestream_id, now - TIMELINE)
         ],
         sales=await sales_of_bookings(session, livestream_booking_ids(livestream_id)),
+        top_guides=await _top_guides(session, livestream_id),
+        credit_by_kind=await _credit_by_kind(session, livestream_id),
     )
+
+
+async def _top_guides(session: AsyncSession, livestream_id: int) -> list[GuideCredit]:
+    ranked = await top_guides(session, livestream_id, TOP_GUIDES)
+    staff = await staff_by_ids(session, [staff_id for staff_id, _, _ in ranked]) if ranked else {}
+    return [
+        GuideCredit(staff_id, staff[staff_id].display_name if staff_id in staff else "", revenue, commission)
+        for staff_id, revenue, commission in ranked
+    ]
+
+
+async def _credit_by_kind(session: AsyncSession, livestream_id: int) -> list[BeneficiaryCredit]:
+    credited = await credit_by_beneficiary_kind(session, livestream_id)
+    return [BeneficiaryCredit(kind, *credited.get(kind.value, (0, 0))) for kind in Participant]
 
 
 async def _ranked_stores(session: AsyncSession, by_store: dict[int, int]) -> list[StoreBookings]:

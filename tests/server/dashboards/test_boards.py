@@ -7,7 +7,8 @@ import asyncio
 
 from server.bus import InProcessBus
 from server.domains.bookings.topics import livestream_bookings_topic
-from server.domains.dashboards.boards import LEDGER_TOPIC, Board, LiveBoards
+from server.domains.dashboards.boards import Board, LiveBoards
+from server.domains.ledger.topics import LEDGER_TOPIC
 from server.domains.orders.topics import ALL_ORDERS_TOPIC
 
 LIVESTREAM = 7
@@ -17,6 +18,7 @@ NEWS = livestream_bookings_topic(LIVESTREAM)
 class VirtualTime:
     def __init__(self) -> None:
         self.now = 0.0
+        self._moved = asyncio.Event()
 
     def timer(self) -> float:
         return self.now
@@ -25,12 +27,14 @@ class VirtualTime:
         """Returns once the test has moved the time past ``seconds`` from now."""
         deadline = self.now + seconds
         while self.now < deadline:
-            await asyncio.sleep(0)
+            await self._moved.wait()
 
     async def pass_(self, seconds: float, step: float = 0.05) -> None:
         """Move the time on in small steps, letting every task run at each."""
         for _ in range(round(seconds / step)):
             self.now += step
+            moved, self._moved = self._moved, asyncio.Event()
+            moved.set()
             await settle()
 
 
@@ -112,7 +116,7 @@ async def test_watchers_share_one_board_and_the_last_one_out_stops_it():
     assert [bus.subscribers(t) for t in (NEWS, ALL_ORDERS_TOPIC, LEDGER_TOPIC)] == [0, 0, 0]
 
 
-async def test_only_sales_of_booked_visits_and_ledger_news_wake_a_board():
+async def test_only_sales_of_booked_visits_and_the_livestreams_credits_wake_a_board():
     time, bus = VirtualTime(), InProcessBus()
     figures = CountingFigures(time)
     async with boards_for(figures, bus).watch(LIVESTREAM) as board:
@@ -125,13 +129,15 @@ async def test_only_sales_of_booked_visits_and_ledger_news_wake_a_board():
         ):
             await bus.publish(ALL_ORDERS_TOPIC, message)
         await bus.publish(livestream_bookings_topic(LIVESTREAM + 1), {"event": "BOOKED"})  # another livestream
+        await bus.publish(LEDGER_TOPIC, {"event": "ACCRUAL", "livestreamId": LIVESTREAM + 1})
+        await bus.publish(LEDGER_TOPIC, {"event": "PERIOD_CLOSED", "period": "2026-11"})
         await idle(board, time)
         quiet = len(figures.moments)
         await bus.publish(ALL_ORDERS_TOPIC, {"event": "PAID", "bookingId": 3})
         await idle(board, time)
         await bus.publish(ALL_ORDERS_TOPIC, {"event": "REFUNDED", "orderId": 9})  # refunds name no booking
         await idle(board, time)
-        await bus.publish(LEDGER_TOPIC, {"event": "CREDITED"})
+        await bus.publish(LEDGER_TOPIC, {"event": "ACCRUAL", "livestreamId": LIVESTREAM})
         await idle(board, time)
     assert quiet == 1 and len(figures.moments) == 4
 

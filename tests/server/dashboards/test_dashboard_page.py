@@ -72,6 +72,7 @@ async def test_a_booking_and_a_payment_appear_on_the_page_within_two_seconds(ser
             await sell_and_pay(server, world, await login_on(server, "sh.guide"), shopper, visit)
             assert await tile_shows(page, "paidOrders", "1") < WITHIN_MS / 1000
             assert "1,780.00" in await page.inner_text(kpi("gmv"))
+            await page.wait_for_selector("#chart-stores text >> text=上海店")
 
             await page.click("#language")
             assert await page.inner_text("h1") == "Livestream live dashboard"

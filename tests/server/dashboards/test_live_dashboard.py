@@ -11,10 +11,12 @@ import sqlalchemy as sa
 
 from server.domains.bookings.topics import livestream_bookings_topic
 from tests.live_server import graphql_socket, next_payload, subscribe
+from tests.server.bookings.helpers import next_local
 from tests.server.bookings.test_booking_feed import local_id
+from tests.server.orders.conftest import stock
 from tests.world import gid
 
-from .steps import DASHBOARD, HOUR, book, customer_on, livestream_day, login_on, sell_and_pay
+from .steps import DASHBOARD, HOUR, MONDAY, book, customer_on, livestream_day, login_on, sell_and_pay
 
 SERUMS = 178000  # two serums, fen
 
@@ -158,3 +160,66 @@ async def test_an_unknown_or_malformed_livestream_is_refused_and_no_board_is_mad
     (error,) = payload["errors"]
     assert (error["extensions"]["code"], error["extensions"].get("reason")) == (code, reason), error
     assert server.app.state.runtime.live_boards.boards == {}
+
+
+LEDGER_FIGURES = """subscription($l: ID!) { liveDashboard(livestreamId: $l) { sequence paidOrders
+  topGuides { staffId name revenue { amount } commission { amount } }
+  commissionByBeneficiary { kind revenue { amount } commission { amount } } } }"""
+
+
+async def ledger_by_kind(db, livestream: int) -> dict:
+    sql = """SELECT beneficiary_kind, sum(revenue), sum(commission) FROM ledger_entry WHERE livestream_id = :l
+             GROUP BY beneficiary_kind"""
+    async with db.engine.connect() as connection:
+        rows = (await connection.execute(sa.text(sql), {"l": livestream})).all()
+    return {kind: (int(revenue), int(commission)) for kind, revenue, commission in rows}
+
+
+async def test_top_guides_and_commission_by_beneficiary_come_from_the_ledger(server, db, world, clock):
+    from tests.server.coupons.helpers import add_livestream
+    from tests.server.ledger.helpers import plan_input, shares
+
+    admin = await login_on(server, "admin")
+    live = plan_input(clock, "LIVESTREAM", shares=shares(GUIDE=7000, LIVESTREAM_TEAM=3000), rateBasisPoints=1000)
+    for given in (plan_input(clock), live):
+        created = await server.graphql(
+            """mutation($input: CommissionPlanCreateInput!) { commissionPlanCreate(input: $input) {
+               errors { code } } }""",
+            {"input": given},
+            admin,
+        )
+        assert created["commissionPlanCreate"]["errors"] == []
+    await stock(db, world, 10)
+    livestream = await add_livestream(db, world, clock)
+    async with graphql_socket(server.address, admin) as socket_:
+        await subscribe(socket_, LEDGER_FIGURES, {"l": gid("Livestream", livestream)})
+        empty = (await next_payload(socket_, timeout=30))["data"]["liveDashboard"]
+        shopper = await customer_on(server, "13900000006")
+        visit = await book(
+            server, shopper, world, next_local(clock, MONDAY, 15), livestreamId=gid("Livestream", livestream)
+        )
+        await sell_and_pay(server, world, await login_on(server, "sh.guide"), shopper, visit)
+        assert await server.app.state.ledger.drain() >= 1
+        credited = await ledger_by_kind(db, livestream)
+        figures = empty
+        while [row["revenue"]["amount"] for row in figures["commissionByBeneficiary"]][:2] != [
+            credited["GUIDE"][0],
+            credited["LIVESTREAM_TEAM"][0],
+        ]:
+            figures = (await next_payload(socket_, timeout=30))["data"]["liveDashboard"]
+    assert empty["topGuides"] == [] and {row["revenue"]["amount"] for row in empty["commissionByBeneficiary"]} == {0}
+    assert figures["commissionByBeneficiary"] == [
+        {"kind": kind, "revenue": {"amount": revenue}, "commission": {"amount": commission}}
+        for kind, (revenue, commission) in (
+            (k, credited.get(k, (0, 0))) for k in ("GUIDE", "LIVESTREAM_TEAM", "STORE", "REFERRER")
+        )
+    ]
+    assert credited["GUIDE"] == (SERUMS * 7 // 10, SERUMS * 7 // 100)
+    assert figures["topGuides"] == [
+        {
+            "staffId": world.gid("StaffUser", "sh.guide"),
+            "name": "Sh.Guide",
+            "revenue": {"amount": credited["GUIDE"][0]},
+            "commission": {"amount": credited["GUIDE"][1]},
+        }
+    ]

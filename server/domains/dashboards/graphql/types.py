@@ -8,8 +8,9 @@ import strawberry
 from strawberry import relay
 
 from ....api.scalars import Money, MoneyAmount
+from ...ledger.graphql.types import Participant
 from ..boards import Snapshot
-from ..services import CityBookings, LiveFigures, MinuteBookings, StoreBookings
+from ..services import BeneficiaryCredit, CityBookings, GuideCredit, LiveFigures, MinuteBookings, StoreBookings
 
 
 def _money(amount: int, currency: str) -> Money:
@@ -49,6 +50,34 @@ class MinuteBookingCount:
         return cls(minute=row.minute, bookings=row.bookings)
 
 
+@strawberry.type(description="What the livestream's sales credited one guide in the commission ledger.")
+class GuideCreditFigure:
+    staff_id: strawberry.ID = strawberry.field(description="The StaffUser.")
+    name: str = strawberry.field(description="Her display name.")
+    revenue: Money = strawberry.field(description="Sales revenue credited to her, net of refunds.")
+    commission: Money = strawberry.field(description="Her commission on it, net of refunds.")
+
+    @classmethod
+    def of(cls, row: GuideCredit, currency: str) -> GuideCreditFigure:
+        return cls(
+            staff_id=strawberry.ID(str(relay.GlobalID("StaffUser", str(row.staff_id)))),
+            name=row.name,
+            revenue=_money(row.revenue, currency),
+            commission=_money(row.commission, currency),
+        )
+
+
+@strawberry.type(description="What the livestream's sales credited one kind of beneficiary in the commission ledger.")
+class BeneficiaryCreditFigure:
+    kind: Participant = strawberry.field(description="The kind of beneficiary.")
+    revenue: Money = strawberry.field(description="Sales revenue credited, net of refunds.")
+    commission: Money = strawberry.field(description="Commission on it, net of refunds.")
+
+    @classmethod
+    def of(cls, row: BeneficiaryCredit, currency: str) -> BeneficiaryCreditFigure:
+        return cls(kind=row.kind, revenue=_money(row.revenue, currency), commission=_money(row.commission, currency))
+
+
 @strawberry.type(
     description="One livestream's live figures. Bookings are those made from the livestream; orders are the paid "
     "orders of their visits."
@@ -79,6 +108,12 @@ class LiveDashboard:
     purchase_rate: float | None = strawberry.field(
         description="payingVisits / checkedIn; null before the first check-in."
     )
+    top_guides: list[GuideCreditFigure] = strawberry.field(
+        description="The 10 guides the livestream's sales credited most revenue (commission ledger)."
+    )
+    commission_by_beneficiary: list[BeneficiaryCreditFigure] = strawberry.field(
+        description="Revenue and commission the livestream's sales credited, by kind of beneficiary (every kind)."
+    )
 
     @classmethod
     def of(cls, snapshot: Snapshot, currency: str) -> LiveDashboard:
@@ -100,4 +135,6 @@ class LiveDashboard:
             paying_visits=figures.sales.paying_visits,
             arrival_rate=figures.arrival_rate,
             purchase_rate=figures.purchase_rate,
+            top_guides=[GuideCreditFigure.of(row, currency) for row in figures.top_guides],
+            commission_by_beneficiary=[BeneficiaryCreditFigure.of(row, currency) for row in figures.credit_by_kind],
         )

@@ -8,7 +8,8 @@ const TEXTS = {
     signOut: "退出", livestream: "直播", chooseLivestream: "选择直播…", bookings: "预约", checkedIn: "到店",
     noShows: "爽约", cancelled: "取消", paidOrders: "成交订单", gmv: "成交额", arrivalRate: "到店率",
     purchaseRate: "购买率", byCity: "各城市预约", topStores: "门店预约 Top 10", perMinute: "近一小时每分钟预约",
-    noData: "暂无数据", updated: "更新于 {time} · 第 {sequence} 次", live: "实时", connecting: "连接中",
+    topGuides: "导购业绩 Top 10（计入收入）", commission: "佣金（按受益方）", GUIDE: "导购", LIVESTREAM_TEAM: "直播团队",
+    STORE: "门店", REFERRER: "推荐人", noData: "暂无数据", updated: "更新于 {time} · 第 {sequence} 次", live: "实时", connecting: "连接中",
     offline: "离线", badLogin: "用户名或密码错误", locked: "尝试次数过多，请稍后再试", forbidden: "无权查看看板",
     failed: "请求失败，请重试", otherLanguage: "English",
   },
@@ -18,7 +19,8 @@ const TEXTS = {
     bookings: "Bookings", checkedIn: "Checked in", noShows: "No-shows", cancelled: "Cancelled",
     paidOrders: "Paid orders", gmv: "GMV", arrivalRate: "Arrival rate", purchaseRate: "Purchase rate",
     byCity: "Bookings by city", topStores: "Top 10 stores", perMinute: "Bookings per minute, last hour",
-    noData: "No data yet", updated: "Updated {time} · #{sequence}", live: "Live", connecting: "Connecting",
+    topGuides: "Top 10 guides (credited revenue)", commission: "Commission by beneficiary", GUIDE: "Guides",
+    LIVESTREAM_TEAM: "Livestream team", STORE: "Stores", REFERRER: "Referrers", noData: "No data yet", updated: "Updated {time} · #{sequence}", live: "Live", connecting: "Connecting",
     offline: "Offline", badLogin: "Wrong username or password", locked: "Too many attempts; try again later",
     forbidden: "You may not view dashboards", failed: "The request failed; try again", otherLanguage: "中文",
   },
@@ -32,7 +34,8 @@ const LIVESTREAMS = `query { livestreams(first: 100) { edges { node { id title s
 const DASHBOARD = `subscription($id: ID!) { liveDashboard(livestreamId: $id) {
   sequence at bookings cancelled checkedIn noShows paidOrders payingVisits arrivalRate purchaseRate
   gmv { amount currency } bookingsByCity { city bookings } topStores { name city bookings }
-  bookingsPerMinute { minute bookings } } }`;
+  bookingsPerMinute { minute bookings } topGuides { name revenue { amount currency } }
+  commissionByBeneficiary { kind commission { amount currency } } } }`;
 
 const state = {
   language: localStorage.getItem("irs.dashboard.language") || (navigator.language.startsWith("zh") ? "zh-CN" : "en"),
@@ -257,6 +260,9 @@ function render(figures) {
   drawBars($("#chart-cities"), figures.bookingsByCity.map((row) => [row.city, row.bookings]), "");
   drawBars($("#chart-stores"), figures.topStores.map((row) => [row.name, row.bookings]), "alt");
   drawMinutes($("#chart-minutes"), figures.bookingsPerMinute, new Date(figures.at));
+  drawBars($("#chart-guides"), figures.topGuides.map((row) => [row.name, row.revenue]), "", money);
+  const credited = figures.commissionByBeneficiary.filter((row) => row.commission.amount !== 0);
+  drawBars($("#chart-commission"), credited.map((row) => [text(row.kind), row.commission]), "alt", money);
 }
 
 function setTile(key, value) {
@@ -297,23 +303,24 @@ function noData(chart) {
   chart.append(svgElement("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "empty" }, text("noData")));
 }
 
-// Horizontal bars: [label, value] pairs, largest first.
-function drawBars(chart, rows, variant) {
+// Horizontal bars: [label, value] pairs, largest first; values are counts, or Money with shown = money.
+function drawBars(chart, rows, variant, format = String) {
   prepare(chart);
   if (!rows.length) return noData(chart);
+  const size = (value) => (typeof value === "number" ? value : value.amount);
   const shown = rows.slice(0, 10);
-  const largest = Math.max(...shown.map(([, value]) => value), 1);
+  const largest = Math.max(...shown.map(([, value]) => size(value)), 1);
   const labelWidth = 130;
   const row = HEIGHT / shown.length;
   const barHeight = Math.min(row * 0.7, 28);
   shown.forEach(([label, value], index) => {
     const y = index * row + (row - barHeight) / 2;
-    const width = ((WIDTH - labelWidth - 50) * value) / largest;
+    const width = ((WIDTH - labelWidth - 110) * size(value)) / largest;
     chart.append(svgElement("text", { x: labelWidth - 8, y: y + barHeight / 2 + 4, "text-anchor": "end" }, label));
     const bar = svgElement("rect", { x: labelWidth, y, width: Math.max(width, 1), height: barHeight, rx: 3, class: `bar ${variant}` });
-    bar.append(svgElement("title", {}, `${label}: ${value}`));
+    bar.append(svgElement("title", {}, `${label}: ${format(value)}`));
     chart.append(bar);
-    chart.append(svgElement("text", { x: labelWidth + width + 6, y: y + barHeight / 2 + 4, "data-value": label }, value));
+    chart.append(svgElement("text", { x: labelWidth + width + 6, y: y + barHeight / 2 + 4, "data-value": label }, format(value)));
   });
 }
 
