@@ -294,7 +294,7 @@ INSERT INTO task (kind, store_id, person_id, assignment_reason, status, priority
 INSERT INTO task_history (task_id, at, actor, action, status, note) VALUES (currval('task_id_seq'), now(),
   'system', 'CREATED', 'OPEN', '');
 INSERT INTO outbox (topic, event, payload, created_at) VALUES ('tasks.staff:1', 'CREATED', '{}', now()),
-  ('tasks.store:1', 'CREATED', '{}', now()), ('bookings.all', 'BOOKED', '{}', now());
+  ('tasks.store:1', 'CREATED', '{}', now()), ('bookings.all', 'CREATED', '{}', now());
 COMMIT;
 """
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:

@@ -1,4 +1,4 @@
-"""Relay connections over SQL statements: forward keyset pagination (by id, or newest first)."""
+"""Relay connections over SQL statements: forward keyset pagination (by id, newest first, or oldest first)."""
 
 from __future__ import annotations
 
@@ -75,19 +75,32 @@ def _by_id(model, statement, after: str | None):
     return statement.order_by(model.id), lambda row: str(row.id)
 
 
+def _time_cursor(after: str) -> tuple[datetime, int]:
+    moment, _, row_id = after.partition("|")
+    try:
+        return datetime.fromisoformat(moment), int(row_id)
+    except ValueError:
+        raise bad_input("`after` is not a cursor from this connection") from None
+
+
+def _time_cursor_of(time_column) -> Callable[[Any], str]:
+    return lambda row: f"{getattr(row, time_column.key).isoformat()}|{row.id}"
+
+
 def _newest_first(model, time_column, statement, after: str | None):
     """Keyset on (time, id) descending: rows that arrive late still sort by when they happened."""
     if after is not None:
-        moment, _, row_id = after.partition("|")
-        try:
-            at, last_id = datetime.fromisoformat(moment), int(row_id)
-        except ValueError:
-            raise bad_input("`after` is not a cursor from this connection") from None
+        at, last_id = _time_cursor(after)
         statement = statement.where(or_(time_column < at, and_(time_column == at, model.id < last_id)))
-    return (
-        statement.order_by(time_column.desc(), model.id.desc()),
-        lambda row: f"{getattr(row, time_column.key).isoformat()}|{row.id}",
-    )
+    return statement.order_by(time_column.desc(), model.id.desc()), _time_cursor_of(time_column)
+
+
+def _oldest_first(model, time_column, statement, after: str | None):
+    """Keyset on (time, id) ascending: a catch-up reads changes in the order they were stamped."""
+    if after is not None:
+        at, last_id = _time_cursor(after)
+        statement = statement.where(or_(time_column > at, and_(time_column == at, model.id > last_id)))
+    return statement.order_by(time_column, model.id), _time_cursor_of(time_column)
 
 
 async def paginate(
@@ -98,9 +111,11 @@ async def paginate(
     first: int | None,
     after: str | None,
     newest_by: Any = None,
+    oldest_by: Any = None,
     total: Callable[[], Awaitable[int]] | None = None,
 ) -> Connection:
-    """One page of ``statement`` (a ``select(Model)``): by id, or newest first by ``newest_by``.
+    """One page of ``statement`` (a ``select(Model)``): by id, newest first by ``newest_by``, or oldest
+    first by ``oldest_by`` (a time column; ties by id).
 
     ``total`` answers totalCount when the caller knows it already (else a count query does).
     """
@@ -109,10 +124,12 @@ async def paginate(
         raise bad_input(f"`first` must be between 0 and {MAX_PAGE}")
     after_value = _decode_cursor(after)
     model = statement.column_descriptions[0]["entity"]
-    if newest_by is None:
-        page, cursor_of = _by_id(model, statement, after_value)
-    else:
+    if newest_by is not None:
         page, cursor_of = _newest_first(model, newest_by, statement, after_value)
+    elif oldest_by is not None:
+        page, cursor_of = _oldest_first(model, oldest_by, statement, after_value)
+    else:
+        page, cursor_of = _by_id(model, statement, after_value)
     async with info.context.db() as session:
         rows = list((await session.exec(page.limit(first + 1))).all())
     has_next = len(rows) > first

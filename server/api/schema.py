@@ -37,6 +37,7 @@ from ..domains.inventory.graphql.extensions import INVENTORY_EXTENSIONS
 from ..domains.inventory.graphql.mutations import InventoryMutation
 from ..domains.inventory.graphql.queries import InventoryQuery
 from ..domains.ledger.graphql.mutations import LedgerMutation
+from ..domains.ledger.graphql.performance import PerformanceQuery
 from ..domains.ledger.graphql.queries import LedgerQuery, LedgerSubscription
 from ..domains.ledger.graphql.types import LEDGER_EXTENSIONS
 from ..domains.livestreams.graphql.mutations import LivestreamMutation
@@ -51,6 +52,7 @@ from ..domains.staff.graphql.mutations import StaffMutation
 from ..domains.staff.graphql.queries import StaffQuery
 from ..domains.stores.graphql.mutations import StoreMutation
 from ..domains.stores.graphql.queries import StoreQuery
+from ..domains.tasks.graphql.extensions import TASK_EXTENSIONS
 from ..domains.tasks.graphql.mutations import TaskMutation
 from ..domains.tasks.graphql.queries import TaskQuery
 from ..domains.tasks.graphql.subscriptions import TaskSubscription
@@ -67,6 +69,7 @@ from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
 from .type_extensions import apply_extensions
 
 apply_extensions(BOOKING_EXTENSIONS)
+apply_extensions(TASK_EXTENSIONS)
 apply_extensions(INVENTORY_EXTENSIONS)
 apply_extensions(COUPON_EXTENSIONS)
 apply_extensions(PAYMENT_EXTENSIONS)
@@ -88,6 +91,7 @@ class Query(
     CouponQuery,
     OrderQuery,
     LedgerQuery,
+    PerformanceQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
@@ -130,7 +134,7 @@ class Mutation(
 
 @strawberry.type(
     description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
-    "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:))."
+    "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:), bookings(updatedAfter:))."
 )
 class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, LedgerSubscription, DashboardSubscription):
     pass

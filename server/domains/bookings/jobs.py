@@ -19,6 +19,7 @@ from ..stores.models import Store
 from ..tasks import services as tasks
 from ..tasks.dispatch import Choice, choose_guide
 from . import codes
+from .changes import BookingChangeKind, announce_change
 from .models import Booking, BookingProduct, BookingStatus
 from .reception import close_for_no_show, need_of, slot_of
 from .seats import release_customer_place
@@ -63,6 +64,7 @@ async def mark_no_shows(session: AsyncSession, grace: timedelta, now: datetime) 
         await release_customer_place(session, booking.person_id)
         await codes.release(session, booking.id)
         await close_for_no_show(session, booking, now)
+        await announce_change(session, booking, BookingChangeKind.NO_SHOW, now)
     return len(late)
 
 

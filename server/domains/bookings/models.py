@@ -41,6 +41,11 @@ class Booking(SQLModel, table=True):
         sa.Index("ix_booking_person_slot", "person_id", "slot_start"),
         sa.Index("ix_booking_status_slot_end", "status", "slot_end"),
         sa.Index("ix_booking_status_slot_start", "status", "slot_start"),
+        # The dashboards' bookings query and its catch-up: changes in (updated_at, id) order, of
+        # every store, of one livestream or of one store (a city's stores are a few store ids).
+        sa.Index("ix_booking_updated", "updated_at", "id"),
+        sa.Index("ix_booking_livestream_updated", "livestream_id", "updated_at", "id"),
+        sa.Index("ix_booking_store_updated", "store_id", "updated_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -51,7 +56,7 @@ class Booking(SQLModel, table=True):
     status: str = enum_field()
     source: str = enum_field(description="LIVESTREAM, DIRECT or STAFF")
     channel: str | None = Field(default=None, max_length=32, description="the livestream's channel")
-    livestream_id: int | None = Field(default=None, foreign_key="livestream.id", index=True)
+    livestream_id: int | None = Field(default=None, foreign_key="livestream.id")  # ix_booking_livestream_updated
     service_id: int | None = Field(default=None, foreign_key="service.id")
     note: str = Field(default="", max_length=500)
     qr_nonce: str = Field(

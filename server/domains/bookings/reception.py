@@ -43,6 +43,7 @@ from ..tasks.dispatch import Need
 from ..tasks.errors import TaskErrorCode
 from ..tasks.models import Task
 from . import codes, qr
+from .changes import BookingChangeKind, announce_change
 from .errors import BookingErrorCode as Code
 from .models import (
     BOOKING_EVENT_SOURCE,
@@ -211,6 +212,7 @@ async def check_in(
         now,
     )
     await tasks.start_for_booking(session, saved_id(booking), actor, now)
+    await announce_change(session, booking, BookingChangeKind.CHECKED_IN, now)
     return booking
 
 
@@ -234,6 +236,9 @@ async def complete_reception(session: AsyncSession, actor: Actor, task_id: int, 
             raise DomainError.single(
                 TaskErrorCode.NOT_CHECKED_IN, "check the customer in before completing her reception", ("id",)
             )
+        booking = await session.get(Booking, task.booking_id, populate_existing=True)  # as the UPDATE left it
+        assert booking is not None, "the UPDATE above found it"
+        await announce_change(session, booking, BookingChangeKind.COMPLETED, now)
     return task
 
 
@@ -249,6 +254,7 @@ async def complete_by_purchase(session: AsyncSession, booking_id: int, actor_key
         await codes.release(session, saved_id(booking))
     booking.status, booking.completed_at, booking.updated_at = BookingStatus.COMPLETED.value, now, now
     await tasks.complete_for_booking(session, saved_id(booking), actor_key, now)
+    await announce_change(session, booking, BookingChangeKind.COMPLETED, now)
 
 
 def _check_in_refusal(booking: Booking, window: CheckInWindow, now: datetime) -> DomainError:

@@ -12,7 +12,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from ...outbox import emit
 from ...unit_of_work import use_case
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
@@ -41,11 +40,11 @@ from ..stores.opening_hours import local_day, opening_interval
 from ..stores.services import service_ids_by_store
 from ..tasks.services import TaskPolicy
 from . import codes
+from .changes import BookingChangeKind, announce_change
 from .errors import BookingErrorCode as Code
 from .models import BOOKING_EVENT_SOURCE, Booking, BookingProduct, BookingSource, BookingStatus, CustomerBookingCount
 from .reception import cancel_reception, move_reception, open_reception
 from .seats import hold_customer, refuse_overlap, release_customer_place, release_seat, take_customer_place, take_seat
-from .topics import ALL_BOOKINGS_TOPIC, livestream_bookings_topic
 
 # Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
 BOOKING_KEY_SCOPE = "bookingCreate"
@@ -210,7 +209,7 @@ async def create_booking(
         await codes.assign(session, booking)
         await _record_booking_event(session, booking, request, now)
         await open_reception(session, booking, store, slot, sorted(set(request.product_ids)), policy, now)
-        _announce_booking(session, booking, store, now)
+        await announce_change(session, booking, BookingChangeKind.CREATED, now)
         return booking
 
     return await create_once(
@@ -222,22 +221,6 @@ async def create_booking(
         create=create,
         model=Booking,
     )
-
-
-def _announce_booking(session: AsyncSession, booking: Booking, store: Store, now: datetime) -> None:
-    """For bookingFeed: every new booking, with its store and city."""
-    message = {
-        "bookingId": booking.id,
-        "storeId": store.id,
-        "storeName": store.name,
-        "city": store.city,
-        "slotStart": booking.slot_start.isoformat(),
-        "livestreamId": booking.livestream_id,
-        "source": booking.source,
-    }
-    emit(session, ALL_BOOKINGS_TOPIC, "BOOKED", message, now)
-    if booking.livestream_id is not None:
-        emit(session, livestream_bookings_topic(booking.livestream_id), "BOOKED", message, now)
 
 
 async def _record_booking_event(
@@ -287,6 +270,7 @@ async def cancel_booking(
     await codes.release(session, saved_id(booking))
     await withdraw(session, reminder_key(booking))
     await cancel_reception(session, booking, actor.key, now)
+    await announce_change(session, booking, BookingChangeKind.CANCELLED, now)
     return booking
 
 
@@ -393,6 +377,7 @@ async def reschedule_booking(
     booking.slot_start, booking.slot_end, booking.updated_at = slot.slot.start, slot.slot.end, now
     booking.customer_reminded_at = None  # she is reminded of the new time
     await move_reception(session, booking, store, slot, policy, now, actor.key)
+    await announce_change(session, booking, BookingChangeKind.RESCHEDULED, now)
     return booking
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ...clock import utcnow
 from ...unit_of_work import use_case
@@ -220,6 +221,11 @@ async def stores_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, 
 
 async def service_ids_by_store(session: AsyncSession, store_ids: Sequence[int]) -> dict[int, list[int]]:
     return await links_by_owner(session, StoreService, "store_id", "service_id", store_ids)
+
+
+def store_ids_in_city(city: str) -> SelectOfScalar[int | None]:
+    """The ids of a city's stores (as a subquery of another domain's listing)."""
+    return select(col(Store.id)).where(Store.city == city)
 
 
 def store_listing(*, city: str | None = None, active: bool | None = None):

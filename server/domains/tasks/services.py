@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Literal
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
@@ -428,6 +428,42 @@ async def history_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dic
     for row in rows:
         result[row.task_id].append(row)
     return result
+
+
+async def tasks_by_booking(session: AsyncSession, booking_ids: Sequence[int]) -> dict[int, Task]:
+    """Each booking's reception task (a booking has at most one), by booking id."""
+    rows = await session.exec(select(Task).where(col(Task.booking_id).in_(list(booking_ids))))
+    return {row.booking_id: row for row in rows if row.booking_id is not None}
+
+
+@dataclass(frozen=True)
+class TaskTimings:
+    """When a task was last acknowledged, started and completed (its history says; None if never)."""
+
+    acknowledged_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+_TIMED_ACTIONS = {
+    TaskAction.ACKNOWLEDGED.value: "acknowledged_at",
+    TaskAction.STARTED.value: "started_at",
+    TaskAction.DONE.value: "completed_at",
+}
+
+
+async def timings_by_task(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, TaskTimings]:
+    """The timings of many tasks in one statement: the latest of each timed action in their history
+    (a task given to another guide is acknowledged again, by her)."""
+    statement = (
+        select(TaskHistory.task_id, TaskHistory.action, func.max(TaskHistory.at))
+        .where(col(TaskHistory.task_id).in_(list(task_ids)), col(TaskHistory.action).in_(list(_TIMED_ACTIONS)))
+        .group_by(col(TaskHistory.task_id), col(TaskHistory.action))
+    )
+    moments: dict[int, dict[str, datetime]] = {task_id: {} for task_id in task_ids}
+    for task_id, action, at in await session.exec(statement):
+        moments[task_id][_TIMED_ACTIONS[action]] = at
+    return {task_id: TaskTimings(**found) for task_id, found in moments.items()}
 
 
 def can_read_task(actor: Actor, task: Task) -> bool:

@@ -1,4 +1,4 @@
-"""Booking queries: free slots, a customer's own bookings, a store's bookings."""
+"""Booking queries: free slots, a customer's own bookings, a store's bookings, every store's (dashboards)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ....api.permissions import authenticated, roles
 from ...common.actor import Role
 from ...common.errors import DomainError
 from .. import listings, slots
+from ..listings import CROSS_STORE_READERS, BookingFilter
 from ..models import Booking as BookingRow
 from ..models import BookingStatus as BookingStatusValue
 from .types import Booking, BookingStatus, TimeSlot
@@ -98,3 +99,50 @@ class BookingQuery:
         store = local_id(store_id, "Store")
         statement = listings.store_bookings_listing(actor, store, from_, to, _domain_status(status))
         return await paginate(info, statement, Booking.from_row, first=first, after=after)
+
+    @strawberry.field(
+        extensions=roles(*CROSS_STORE_READERS),
+        description="Bookings of every store for the live dashboards, oldest change first (by updatedAt, then id). "
+        "After a dropped socket, pass the latest updatedAt you saw as updatedAfter to read what changed since "
+        "(each change is stamped when its transaction starts: allow a few seconds' overlap, and key what you "
+        "hold on the booking's id). The filters all apply. HQ_ADMIN, LIVESTREAM_OPS or ANALYST (else "
+        "FORBIDDEN); an unknown store or livestream, or an empty or overlong city, is a BAD_USER_INPUT error.",
+    )
+    async def bookings(
+        self,
+        info: strawberry.Info,
+        livestream_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only bookings from this Livestream.")
+        ] = None,
+        store_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this Store's bookings.")
+        ] = None,
+        city: Annotated[
+            str | None, strawberry.argument(description="Only bookings at stores of this city (as Store.city).")
+        ] = None,
+        status: Annotated[
+            BookingStatus | None, strawberry.argument(description="Only bookings in this status now.")
+        ] = None,
+        updated_after: Annotated[
+            dt.datetime | None, strawberry.argument(description="Only bookings changed after this instant.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Booking]:
+        actor = await info.context.viewer()
+        wanted = BookingFilter(
+            livestream_id=local_id(livestream_id, "Livestream"),
+            store_id=local_id(store_id, "Store"),
+            city=city,
+            status=_domain_status(status),
+            updated_after=updated_after,
+        )
+        async with info.context.db() as session:
+            try:
+                await listings.check_booking_filter(session, wanted)
+            except DomainError as error:
+                raise query_problem(error) from None
+        statement = listings.cross_store_bookings_listing(actor, wanted)
+        return await paginate(
+            info, statement, Booking.from_row, first=first, after=after, oldest_by=BookingRow.updated_at
+        )

@@ -38,7 +38,7 @@ MAX_STATEMENT_ENTRIES = 500
 LEADERBOARD_MIN_INTERVAL = 0.5  # seconds between two leaderboardChanged answers
 
 
-def _window(info: strawberry.Info, period: str) -> periods.Window:
+def period_window(info: strawberry.Info, period: str) -> periods.Window:
     try:
         return periods.window_of(period, info.context.settings.brand_zone)
     except DomainError as error:
@@ -69,7 +69,7 @@ async def _board(
     if city is not None and len(city) > 64:
         raise bad_input("`city` takes at most 64 characters")
     actor = await info.context.viewer()
-    window = _window(info, period)
+    window = period_window(info, period)
     async with info.context.db() as session:
         store_ids = [local_id(store_id, "Store")] if store_id else None
         if city is not None:
@@ -140,7 +140,7 @@ class LedgerQuery:
         kind = ParticipantValue(beneficiary_kind)
         if not 0 <= first <= MAX_STATEMENT_ENTRIES:
             raise bad_input(f"`first` must be between 0 and {MAX_STATEMENT_ENTRIES}")
-        window = _window(info, period)
+        window = period_window(info, period)
         if not window.is_month:
             raise bad_input("a statement's period is a month, YYYY-MM")
         actor = await info.context.viewer()
@@ -188,7 +188,7 @@ class LedgerSubscription:
         city: Annotated[str | None, strawberry.argument(description="Only this city's stores.")] = None,
         first: Annotated[int, strawberry.argument(description="How many places, 0 to 100.")] = 10,
     ) -> AsyncGenerator[Leaderboard, None]:
-        month = _window(info, period).name[:7]
+        month = period_window(info, period).name[:7]
         yield await _board(info, scope, period, store_id, city, first)
         ticks = coalesced(
             live_messages(info, LEDGER_TOPIC), LEADERBOARD_MIN_INTERVAL, lambda m: m.get("period") == month

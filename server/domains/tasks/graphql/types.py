@@ -133,6 +133,12 @@ class Task(relay.Node):
     )
     assignment_reason: str = strawberry.field(description="Why this guide, or why it waits in the queue.")
     escalated: bool = strawberry.field(description="Escalated at least once (not acknowledged in time).")
+    escalation_count: int = strawberry.field(
+        description="How many times it was escalated: each one is an acknowledgement SLA missed."
+    )
+    assigned_at: dt.datetime | None = strawberry.field(
+        description="When its current guide was given it (UTC); null while it waits in the store queue."
+    )
     created_at: dt.datetime = strawberry.field(description="When it was created (UTC).")
     updated_at: dt.datetime = strawberry.field(
         description="When it last changed (UTC); pass the latest you saw to myTaskList(updatedAfter:)."
@@ -160,6 +166,24 @@ class Task(relay.Node):
             return None
         row = await info.context.loader(bookings_by_ids).load(self._row.booking_id)
         return Booking.from_row(row) if row else None
+
+    @strawberry.field(
+        description="When it was last acknowledged (UTC): a task given to another guide is acknowledged again. "
+        "Null until then. Compare with assignedAt and ackDueAt for the acknowledgement SLA."
+    )
+    async def acknowledged_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await self._timings(info)).acknowledged_at
+
+    @strawberry.field(description="When reception began (UTC: check-in or taskStart); null until then.")
+    async def started_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await self._timings(info)).started_at
+
+    @strawberry.field(description="When it was completed (UTC, DONE); null until then.")
+    async def completed_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await self._timings(info)).completed_at
+
+    async def _timings(self, info: strawberry.Info) -> services.TaskTimings:
+        return await info.context.loader(services.timings_by_task, default=services.TaskTimings()).load(self.id)
 
     @strawberry.field(description="The SOP checklist, in order.")
     async def steps(self, info: strawberry.Info) -> list[TaskStep]:
@@ -196,6 +220,8 @@ class Task(relay.Node):
             ack_due_at=row.ack_due_at,
             assignment_reason=row.assignment_reason,
             escalated=row.escalations > 0,
+            escalation_count=row.escalations,
+            assigned_at=row.assigned_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
             _row=row,
