@@ -29,6 +29,8 @@ from .clock import Clock, SystemClock
 from .db import Database
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.ratelimits import AbuseLimits, Limiter
+from .domains.dashboards.boards import LiveBoards, figures_reader
+from .domains.dashboards.web import dashboard_routes
 from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .domains.ledger.posting import CONSUMER as LEDGER_CONSUMER
@@ -102,16 +104,19 @@ def create_app(
         bus = create_bus(settings.redis_url, settings.bus_channel_prefix)
         await bus.start()
         limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
+        the_clock = clock or SystemClock()
+        live_boards = LiveBoards(bus, figures_reader(db.live_reader, the_clock), timer=timer)
         runtime = Runtime(
             settings=settings,
             db=db,
             tokens=tokens,
-            clock=clock or SystemClock(),
+            clock=the_clock,
             identity=identity,
             verifiers=verifiers,
             bus=bus,
             timer=timer,
             limits=AbuseLimits.from_settings(settings, limiter),
+            live_boards=live_boards,
             payments=payments.providers,
         )
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
@@ -133,6 +138,7 @@ def create_app(
             yield
         finally:
             await scheduler.close()
+            await live_boards.close()
             await ledger.close()
             await relay.close()
             await bus.close()
@@ -149,6 +155,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/payments/{provider}/notify", payment_notification, methods=["POST"]),
+        *dashboard_routes(),
     ]
     if payments.sandbox is not None:
         routes.append(Mount(SANDBOX_PATH, app=payments.sandbox))

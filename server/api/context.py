@@ -25,6 +25,7 @@ from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
 from ..domains.common.errors import Unauthenticated
 from ..domains.common.ratelimits import AbuseLimits
+from ..domains.dashboards.boards import LiveBoards
 from ..domains.identity.policy import IdentityPolicy
 from ..domains.identity.verifiers import Verifiers
 from ..domains.payments.services import Providers
@@ -47,6 +48,7 @@ class Runtime:
     verifiers: Verifiers
     bus: Bus
     limits: AbuseLimits
+    live_boards: LiveBoards  # the livestream dashboards of this process
     payments: Providers = field(default_factory=lambda: Providers({}, ""))
     timer: Callable[[], float] = time.monotonic  # seconds, for the operations' time budget
 

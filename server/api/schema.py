@@ -30,6 +30,7 @@ from ..domains.catalog.graphql.queries import CatalogQuery
 from ..domains.coupons.graphql.extensions import COUPON_EXTENSIONS
 from ..domains.coupons.graphql.mutations import CouponMutation
 from ..domains.coupons.graphql.queries import CouponQuery
+from ..domains.dashboards.graphql.subscriptions import DashboardSubscription
 from ..domains.identity.graphql.mutations import IdentityMutation
 from ..domains.identity.graphql.queries import IdentityQuery
 from ..domains.inventory.graphql.extensions import INVENTORY_EXTENSIONS
@@ -135,7 +136,7 @@ class Mutation(
     description="Live events over WebSocket (graphql-transport-ws). A dropped socket loses "
     "nothing: catch up with the matching query (e.g. myTaskList(updatedAfter:), bookings(updatedAfter:))."
 )
-class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, LedgerSubscription):
+class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, LedgerSubscription, DashboardSubscription):
     pass
 
 

@@ -61,6 +61,13 @@ def age_in_days(dialect: str, column):
     return now - func.julianday(column)  # SQLite keeps naive UTC text; julianday() reads it
 
 
+def epoch_minute(dialect: str, column):
+    """Whole minutes from 1970-01-01 UTC to ``column`` (a UTC timestamp): the bucket of a per-minute count."""
+    if dialect == "postgresql":
+        return sa.cast(func.floor(func.date_part("epoch", column) / 60), sa.BigInteger)
+    return sa.cast(func.strftime("%s", column), sa.BigInteger) // 60  # SQLite keeps naive UTC text
+
+
 def now_parameter(dialect: str, now: datetime) -> float:
     """The value of :func:`age_in_days`'s ``now`` parameter."""
     if dialect == "postgresql":
