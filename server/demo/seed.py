@@ -18,6 +18,7 @@ from ..domains.common.rows import saved_id
 from ..domains.coupons.models import CouponCampaign, DiscountKind, RedemptionChannel
 from ..domains.inventory.models import LocationKind, MovementReason, StockLevel, StockLocation, StockMovement
 from ..domains.inventory.services import store_location
+from ..domains.ledger.models import CommissionPlan, PlanScope
 from ..domains.livestreams.models import Channel, Livestream, LivestreamProduct
 from ..domains.schedule.models import ShiftPattern
 from ..domains.staff.models import StaffSkillCategory, StaffSkillService, StaffUser, Team, TeamMember
@@ -328,6 +329,33 @@ async def _seed_coupons(session: AsyncSession, report: SeedReport, now: datetime
     report.count("coupon campaigns", 1)
 
 
+async def _seed_commission_plans(session: AsyncSession, report: SeedReport, now: datetime) -> None:
+    """The article's split: livestream-sourced sales 70 % guide / 30 % livestream team at 5 % commission;
+    every other sale to the guide at 3 %; make-up at 8 % in both."""
+    if (await session.exec(select(CommissionPlan).limit(1))).first() is not None:
+        return
+    makeup = (await session.exec(select(ProductCategory).where(ProductCategory.code == "MAKEUP"))).first()
+    rates = {str(makeup.id): 800} if makeup else {}
+    for scope, shares, rate in (
+        (PlanScope.DEFAULT, {"GUIDE": 10000}, 300),
+        (PlanScope.LIVESTREAM, {"GUIDE": 7000, "LIVESTREAM_TEAM": 3000}, 500),
+    ):
+        session.add(
+            CommissionPlan(
+                name=f"{scope.value.title()} plan",
+                scope=scope.value,
+                effective_from=now,
+                shares=[{"participant": p, "basisPoints": v} for p, v in shares.items()],
+                rate_basis_points=rate,
+                category_rates=rates,
+                created_by="seed",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    report.count("commission plans", 2)
+
+
 @use_case
 async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -> SeedReport:
     if production:
@@ -342,6 +370,7 @@ async def seed_demo(session: AsyncSession, *, production: bool, now: datetime) -
     await _seed_livestream(session, report, staff, now)
     await _seed_stock(session, report, stores, now)
     await _seed_coupons(session, report, now)
+    await _seed_commission_plans(session, report, now)
     report.logins = [
         ("admin", "HQ admin"),
         ("analyst", "analyst"),

@@ -112,6 +112,8 @@ async def test_seed_demo_builds_the_brand_once(fresh_url, app_with_url):
     assert (await _scalar(fresh_url, unsound))[0][0] == 0
     (coupon,) = await _scalar(fresh_url, "SELECT channel, discount_kind, min_spend, amount_off FROM coupon_campaign")
     assert tuple(coupon) == ("IN_STORE_ONLY", "THRESHOLD", 50000, 10000)
+    plans = await _scalar(fresh_url, "SELECT scope, rate_basis_points FROM commission_plan ORDER BY scope")
+    assert [tuple(plan) for plan in plans] == [("DEFAULT", 300), ("LIVESTREAM", 500)]
     api = await app_with_url(fresh_url)
     for username in ("admin", "analyst", "ops1", "ops2", "s001.manager", "s001.guide1", "s200.guide3"):
         login = await api.data(LOGIN, {"u": username, "p": data.DEMO_PASSWORD})
