@@ -11,10 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import roles
+from ....api.scalars import MoneyInput
 from ...common.actor import Role
-from .. import attribution, periods, plans
+from ...common.errors import DomainError
+from .. import adjustments, attribution, periods, plans
+from ..errors import LedgerErrorCode
 from ..models import Participant as ParticipantValue
-from .types import CommissionPlan, LedgerUserError, Participant, PlanScope
+from .types import BENEFICIARY_TYPES, CommissionPlan, LedgerEntry, LedgerUserError, Participant, PlanScope
 
 HQ = roles(Role.HQ_ADMIN)
 IDEMPOTENCY_KEY = "1-128 characters: a retry with the same key by you returns the first result and writes nothing."
@@ -113,6 +116,26 @@ def _draft(given: CommissionPlanCreateInput) -> plans.PlanDraft:
     )
 
 
+@strawberry.input(description="A correction of what a beneficiary was credited for an order.")
+class LedgerAdjustInput:
+    beneficiary_kind: Participant = strawberry.field(description="Who.")
+    beneficiary_id: strawberry.ID = strawberry.field(description="The StaffUser, Team, Store or Customer.")
+    order_id: strawberry.ID = strawberry.field(description="The Order (credited by the ledger).")
+    commission: MoneyInput = strawberry.field(description="Commission to add (negative: to take back).")
+    revenue: MoneyInput | None = strawberry.field(default=None, description="Credited revenue to add, if any.")
+    note: str = strawberry.field(description="Why, 1-200 characters.")
+    period: str | None = strawberry.field(
+        default=None, description="The month to post in (open, begun), YYYY-MM; none: the current one."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.type(description="The answer to ledgerAdjust.")
+class LedgerAdjustPayload:
+    entry: LedgerEntry | None = strawberry.field(default=None, description="The ADJUSTMENT entry; null on errors.")
+    errors: list[LedgerUserError] = strawberry.field(description="Why nothing was written; empty on success.")
+
+
 @strawberry.type
 class LedgerMutation:
     @strawberry.mutation(
@@ -175,6 +198,40 @@ class LedgerMutation:
             return {"rule": AttributionRule(model=row.model, window_days=row.window_days, created_at=row.created_at)}
 
         return await mutate(info, AttributionRulePayload, LedgerUserError, action)
+
+    @strawberry.mutation(
+        extensions=HQ,
+        description="Post an ADJUSTMENT entry for a credited order, in an open period. HQ_ADMIN. Errors: "
+        "ORDER_NOT_CREDITED, NOT_FOUND (beneficiaryId), PERIOD_CLOSED, INVALID_PERIOD, INVALID_FORMAT, "
+        "INVALID_VALUE (nothing to change), OUT_OF_RANGE, INVALID_CURRENCY, or a check of note.",
+    )
+    async def ledger_adjust(
+        self, info: strawberry.Info, input: Annotated[LedgerAdjustInput, strawberry.argument(description="What.")]
+    ) -> LedgerAdjustPayload:
+        actor = await info.context.viewer()
+        runtime = info.context.runtime
+        currency = runtime.settings.brand_currency
+
+        async def action(session: AsyncSession) -> dict[str, Any]:
+            for path, amount in (("commission", input.commission), ("revenue", input.revenue)):
+                if amount is not None and amount.currency != currency:
+                    raise DomainError.single(LedgerErrorCode.INVALID_CURRENCY, f"amounts are in {currency}", (path,))
+            kind = ParticipantValue(input.beneficiary_kind)
+            draft = adjustments.AdjustmentDraft(
+                beneficiary_kind=kind,
+                beneficiary_id=local_id(input.beneficiary_id, BENEFICIARY_TYPES[kind]),
+                order_id=local_id(input.order_id, "Order"),
+                commission=input.commission.amount,
+                revenue=input.revenue.amount if input.revenue else 0,
+                note=input.note,
+                period=input.period,
+            )
+            row = await adjustments.adjust(
+                session, actor, draft, runtime.clock.now(), runtime.settings.brand_zone, input.idempotency_key
+            )
+            return {"entry": LedgerEntry.from_row(row, currency)}
+
+        return await mutate(info, LedgerAdjustPayload, LedgerUserError, action)
 
     @strawberry.mutation(
         extensions=HQ,

@@ -41,6 +41,7 @@ LEDGER_CODE_TEXTS = {
     LedgerErrorCode.PERIOD_CLOSED: "The period is closed: it never changes.",
     LedgerErrorCode.PERIOD_NOT_OVER: "The month is not over yet.",
     LedgerErrorCode.ORDER_NOT_CREDITED: "The order was never credited.",
+    LedgerErrorCode.INVALID_CURRENCY: "Amounts are in the brand's currency.",
 }
 
 if TYPE_CHECKING:  # user_error_type builds the class at run time: mypy knows it by its interface
@@ -270,6 +271,7 @@ class LedgerEntry:
     revenue: Money = strawberry.field(description="Credited revenue (negative on a reversal).")
     commission: Money = strawberry.field(description="Commission (negative on a reversal).")
     period: str = strawberry.field(description="The month it was posted in, YYYY-MM.")
+    note: str | None = strawberry.field(description="An adjustment's reason, and who posted it.")
     occurred_at: dt.datetime = strawberry.field(description="When the payment or refund happened.")
     created_at: dt.datetime = strawberry.field(description="When it was posted.")
 
@@ -285,6 +287,7 @@ class LedgerEntry:
             revenue=money(row.revenue, currency),
             commission=money(row.commission, currency),
             period=row.period,
+            note=row.note,
             occurred_at=row.occurred_at,
             created_at=row.created_at,
         )
