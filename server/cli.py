@@ -139,6 +139,29 @@ def demo() -> None:
     )
 
 
+@main.group(help="Play scenarios against a server.")
+def simulate() -> None:
+    pass
+
+
+@simulate.command(help="The demo brand's livestream day, end to end through the GraphQL API, then its KPIs.")
+@click.option("--viewers", default=150, show_default=True, type=click.IntRange(1, 5000), help="Viewers who join.")
+@click.option("--stores", default=12, show_default=True, type=click.IntRange(1, 200), help="Demo stores in play.")
+@click.option("--seed", default=2026, show_default=True, type=int, help="The same seed plays the same day.")
+@click.option("--buy-share", default=0.6, show_default=True, type=click.FloatRange(0, 1), help="Visitors who buy.")
+@click.option("--url", default=None, help="A running server (http://host:port); default: an embedded one.")
+def livestream(viewers: int, stores: int, seed: int, buy_share: float, url: str | None) -> None:
+    from rich.console import Console
+
+    from .simulation.plan import Options
+    from .simulation.run import simulate as play
+
+    options = Options(viewers=viewers, stores=stores, seed=seed, buy_share=buy_share)
+    console = Console(width=None if Console().is_terminal else 110)
+    if asyncio.run(play(options, url, console)).tally.failures:
+        raise click.ClickException("some steps were refused (listed above)")
+
+
 @main.command("export-schema", help="Write the GraphQL SDL (default: schema.graphql).")
 @click.option("--output", default="schema.graphql", show_default=True, type=click.Path(path_type=Path))
 def export_schema(output: Path) -> None:
