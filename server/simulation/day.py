@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
+from typing import Protocol
 
 from ..demo import data
 from ..demo.seed import DEMO_SHIFTS
@@ -63,8 +65,14 @@ class Sale:
     line_id: str
 
 
-class Progress:
+class Progress(Protocol):
     """Phases for the progress bar: ``phase(name, total)`` gives the tick of that phase."""
+
+    def phase(self, name: str, total: int) -> Tick: ...
+
+
+class Unseen:
+    """No progress shown."""
 
     def phase(self, name: str, total: int) -> Tick:
         return lambda: None
@@ -75,7 +83,7 @@ class Day:
     api: Api
     server: DayServer
     options: Options
-    progress: Progress = field(default_factory=Progress)
+    progress: Progress = field(default_factory=Unseen)
     tally: Tally = field(default_factory=Tally)
     live: Live | None = None
     day_start: datetime | None = None
@@ -194,10 +202,10 @@ class Day:
         for moment in moments:
             await self.server.advance_to(moment - ARRIVE_BEFORE)
             work: list[tuple[str, Callable[[], Awaitable[Sale | None]]]] = [
-                (v.store.code, lambda v=v: self.receive(v, skus)) for v in arrivals[moment]
+                (v.store.code, partial(self.receive, v, skus)) for v in arrivals[moment]
             ]
             work += [
-                (w.store, lambda w=w: self.serve_walk_in(w, crews[w.store], stores[w.store], skus))
+                (w.store, partial(self.serve_walk_in, w, crews[w.store], stores[w.store], skus))
                 for w in walk_ins[moment]
             ]
             sales += [sale for sale in await self._per_store(work) if sale]

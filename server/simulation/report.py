@@ -16,7 +16,10 @@ class PhaseBars:
 
     def __init__(self, console: Console) -> None:
         self.bars = Progress(
-            TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description:<32}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
             console=console,
         )
 
@@ -81,7 +84,10 @@ def top_guides_table(kpis: Kpis, first: int = 5) -> Table:
         table.add_column(column, justify="left" if column == "guide" else "right")
     for entry in kpis.guides["entries"][:first]:
         table.add_row(
-            str(entry["rank"]), entry["name"], yuan(entry["creditedRevenue"]), yuan(entry["commission"]),
+            str(entry["rank"]),
+            entry["name"],
+            yuan(entry["creditedRevenue"]),
+            yuan(entry["commission"]),
             str(entry["orders"]),
         )
     return table

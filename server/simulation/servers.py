@@ -12,6 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import uvicorn
+from starlette.applications import Starlette
 
 from .. import migrate
 from ..app import create_app
@@ -78,8 +79,9 @@ class EmbeddedServer:
         self._workdir = tempfile.TemporaryDirectory(prefix="irs-simulate-")
         work = Path(self._workdir.name)
         url = os.environ.get("IRS_DATABASE_URL") or f"sqlite+aiosqlite:///{work / 'simulate.db'}"
-        overrides = {"scheduler": False, "payments_sandbox": False, "log_level": "WARNING", "graphiql": False}
-        self.settings = Settings(database_url=url, var_dir=work, **overrides)
+        self.settings = Settings(
+            database_url=url, var_dir=work, scheduler=False, payments_sandbox=False, log_level="WARNING", graphiql=False
+        )
         if self.settings.is_production:
             raise RuntimeError("refused: the demo brand is never seeded when IRS_ENV=production")
         self.zone = self.settings.brand_zone
@@ -88,7 +90,7 @@ class EmbeddedServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
-        self.app = None
+        self.app: Starlette | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -29,7 +29,9 @@ async def one(url: str, query: str) -> int:
 
 
 async def test_a_small_day_prints_what_the_database_holds(fresh_url):
-    result = irs("simulate", "livestream", "--viewers", "20", "--stores", "3", "--seed", "7", IRS_DATABASE_URL=fresh_url)
+    result = irs(
+        "simulate", "livestream", "--viewers", "20", "--stores", "3", "--seed", "7", IRS_DATABASE_URL=fresh_url
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 refused" in result.stdout
     kpis = kpi_rows(result.stdout)
