@@ -106,8 +106,11 @@ class LedgerQuery:
     @strawberry.field(extensions=STAFF, description="The attribution rule in force. Any staff member.")
     async def attribution_rule(self, info: strawberry.Info) -> AttributionRule:
         async with info.context.db() as session:
-            rule = await attribution.rule_in_force(session)
-        return AttributionRule(model=rule["model"], window_days=rule["windowDays"], created_at=rule.get("createdAt"))  # type: ignore[arg-type]
+            row = await attribution.rule_row(session)
+        if row is None:
+            default = attribution.DEFAULT_RULE
+            return AttributionRule(model=str(default["model"]), window_days=int(default["windowDays"]), created_at=None)
+        return AttributionRule(model=row.model, window_days=row.window_days, created_at=row.created_at)
 
     @strawberry.field(
         extensions=STAFF,
