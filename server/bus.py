@@ -316,6 +316,9 @@ class DurableConsumer:
                 return 1
         except Deferred:
             return 0
+        except Exception:  # one bad message must not hold up the others: it is tried again next run
+            logger.exception("%s failed on outbox message %s; it stays pending", self.name, message_id)
+            return 0
 
     async def _run(self) -> None:
         while not self._loop.stopping:

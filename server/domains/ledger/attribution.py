@@ -25,7 +25,7 @@ from ..orders.models import SalesOrder
 from ..tasks.lookups import assignees_by_booking
 from .models import AttributionRule
 
-DEFAULT_RULE = {"model": "LAST_TOUCH_LIVESTREAM", "windowDays": 7}
+DEFAULT_RULE: dict[str, Any] = {"model": "LAST_TOUCH_LIVESTREAM", "windowDays": 7}
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,14 @@ class Journey:
 
 
 async def rule_in_force(session: AsyncSession) -> dict[str, Any]:
-    statement = select(AttributionRule).order_by(col(AttributionRule.id).desc()).limit(1)
-    rule = (await session.exec(statement)).first()
+    rule = await rule_row(session)
     return {"model": rule.model, "windowDays": rule.window_days} if rule else dict(DEFAULT_RULE)
+
+
+async def rule_row(session: AsyncSession) -> AttributionRule | None:
+    """The newest rule HQ set; None: the built-in default (7 days) is in force."""
+    statement = select(AttributionRule).order_by(col(AttributionRule.id).desc()).limit(1)
+    return (await session.exec(statement)).first()
 
 
 async def build_journey(session: AsyncSession, order: SalesOrder, paid_at: datetime) -> Journey:

@@ -6,13 +6,13 @@ import asyncio
 
 from server.app import ledger_consumer
 from server.domains.ledger.models import LedgerEntry, OrderAttribution
-from server.outbox import OutboxReceipt
+from server.outbox import OutboxReceipt, emit
 from tests.conftest import make_settings
 from tests.server.assertions import fetch
 from tests.server.bookings.helpers import customer
 from tests.server.orders.conftest import stock
 
-from .helpers import sell, standard_plans
+from .helpers import drain, sell, standard_plans
 
 SALES = 12
 
@@ -32,3 +32,16 @@ async def test_two_consumers_racing_credit_each_paid_order_once(api, db, world, 
     entries = await fetch(db, LedgerEntry)
     assert len(entries) == SALES and sum(e.revenue for e in entries) == SALES * 89000
     assert await asyncio.gather(*(replica.drain() for replica in replicas)) == [0, 0]
+
+
+async def test_a_message_the_ledger_cannot_handle_stays_pending_and_holds_up_nothing(api, db, world, clock, token_for):
+    await standard_plans(api, token_for, clock)
+    await stock(db, world, 1)
+    async with db.writer() as session:  # a PAID event that names no order (a bug upstream, say)
+        emit(session, "orders.all", "PAID", {"orderTotal": 1}, clock.now())
+        await session.commit()
+    _, buyer = await customer(api, "13900000005")
+    await sell(api, world, token_for, buyer, 1)
+    assert await drain(api) == 1
+    assert len(await fetch(db, OrderAttribution)) == 1
+    assert len(await fetch(db, OutboxReceipt)) == 1  # the bad one has none: it is tried again, and logged

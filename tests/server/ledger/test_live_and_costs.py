@@ -86,3 +86,29 @@ async def test_leaderboards_and_performance_cost_the_same_statements_whatever_th
             await api.data(PERFORMANCE, variables, analyst)
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+async def test_bad_leaderboard_and_statement_arguments_are_clear_errors(api, world, token_for):
+    from .helpers import STATEMENT
+
+    analyst = await token_for("analyst")
+    store = world.gid("Store", "shanghai")
+    for variables in (
+        {"scope": "GUIDE", "period": "2026-12", "first": 101},
+        {"scope": "GUIDE", "period": "2026-12", "first": -1},
+        {"scope": "GUIDE", "period": "2026-02-30", "first": 5},
+        {"scope": "STORE", "period": "2026-12", "first": 5, "store": "U3RvcmU6OTk5OTk5OTk5OTk5"},
+        {"scope": "STORE", "period": "2026-12", "first": 5, "store": world.gid("Sku", "sku:serum")},
+        {"scope": "CITY", "period": "2026-12", "first": 5, "city": "城" * 65},
+    ):
+        body = await api(BOARD, variables, analyst)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (variables, body)
+    for variables in (
+        {"kind": "GUIDE", "id": world.gid("StaffUser", "sh.guide"), "period": "2026-12-01"},
+        {"kind": "GUIDE", "id": store, "period": "2026-12"},
+        {"kind": "STORE", "id": "not a global id", "period": "2026-12"},
+    ):
+        body = await api(STATEMENT, variables, analyst)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (variables, body)
+    unauthenticated = await api(BOARD, {"scope": "GUIDE", "period": "2026-12", "first": 5})
+    assert unauthenticated["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -71,17 +71,16 @@ def _changed_at(message: dict[str, Any], row: BookingRow) -> dt.datetime:
 class BookingSubscription:
     @strawberry.subscription(
         extensions=roles(*CROSS_STORE_READERS),
-        description="Every new booking (of one livestream, or all), with its store and city; other changes are "
-        "not sent here. HQ_ADMIN, LIVESTREAM_OPS or ANALYST.",
-        deprecation_reason="Use bookingChanges: its CREATED changes are these bookings, and it carries every "
-        "other change of a booking too.",
+        description="Every booking change (of one livestream, or all) — created, rescheduled, cancelled, "
+        "checked in, no-show, completed — as the booking now is, with its store and city: its status tells what "
+        "happened (bookingChanges names the change). HQ_ADMIN, LIVESTREAM_OPS or ANALYST. After a reconnect, "
+        "catch up with bookings(updatedAfter:).",
     )
     async def booking_feed(
         self, info: strawberry.Info, livestream_id: LivestreamFilter = None
     ) -> AsyncGenerator[Booking, None]:
-        async for kind, _, row in _changes(info, _topic(livestream_id)):
-            if kind is ChangeKindValue.CREATED:
-                yield Booking.from_row(row)
+        async for _, _, row in _changes(info, _topic(livestream_id)):
+            yield Booking.from_row(row)
 
     @strawberry.subscription(
         extensions=roles(*CROSS_STORE_READERS),

@@ -79,7 +79,7 @@ class CommissionPlanPayload:
 class AttributionRule:
     model: str = strawberry.field(description="LAST_TOUCH_LIVESTREAM.")
     window_days: int = strawberry.field(description="Days looked back before the booking (or payment).")
-    created_at: datetime = strawberry.field(description="In force since.")
+    created_at: datetime | None = strawberry.field(description="In force since; null: the built-in default.")
 
 
 @strawberry.type(description="The answer to attributionRuleSet.")

@@ -14,8 +14,10 @@ from ....api.nodes import local_id
 from ....api.permissions import authenticated, roles
 from ...common.actor import Actor, ActorKind, Role
 from ...common.errors import DomainError, Forbidden
+from ...stores.models import Store
 from ...stores.services import store_listing
 from .. import attribution, periods, standings
+from ..adjustments import BENEFICIARY_ROWS
 from ..models import CommissionPlan as PlanRow
 from ..models import Participant as ParticipantValue
 from ..topics import LEDGER_TOPIC
@@ -72,6 +74,8 @@ async def _board(
     window = period_window(info, period)
     async with info.context.db() as session:
         store_ids = [local_id(store_id, "Store")] if store_id else None
+        if store_ids and await session.get(Store, store_ids[0]) is None:
+            raise bad_input("storeId names no store")
         if city is not None:
             in_city = [s.id for s in await session.exec(store_listing(city=city))]
             store_ids = [i for i in in_city if store_ids is None or i in store_ids]
@@ -102,8 +106,11 @@ class LedgerQuery:
     @strawberry.field(extensions=STAFF, description="The attribution rule in force. Any staff member.")
     async def attribution_rule(self, info: strawberry.Info) -> AttributionRule:
         async with info.context.db() as session:
-            rule = await attribution.rule_in_force(session)
-        return AttributionRule(model=rule["model"], window_days=rule["windowDays"], created_at=rule.get("createdAt"))  # type: ignore[arg-type]
+            row = await attribution.rule_row(session)
+        if row is None:
+            default = attribution.DEFAULT_RULE
+            return AttributionRule(model=str(default["model"]), window_days=int(default["windowDays"]), created_at=None)
+        return AttributionRule(model=row.model, window_days=row.window_days, created_at=row.created_at)
 
     @strawberry.field(
         extensions=STAFF,
@@ -146,6 +153,8 @@ class LedgerQuery:
         actor = await info.context.viewer()
         beneficiary = local_id(beneficiary_id, BENEFICIARY_TYPES[kind])
         async with info.context.db() as session:
+            if await session.get(BENEFICIARY_ROWS[kind], beneficiary) is None:
+                raise bad_input(f"beneficiaryId names no {BENEFICIARY_TYPES[kind]}")
             guide_store = (
                 await standings.store_of_guide(session, beneficiary) if kind is ParticipantValue.GUIDE else None
             )
