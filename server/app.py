@@ -40,7 +40,7 @@ from .domains.payments.http import notify as payment_notification
 from .domains.payments.setup import SANDBOX_PATH, payment_setup
 from .logs import configure_logging
 from .migrate import database_revisions, head_revisions
-from .scheduler import Scheduler, payment_jobs, standard_jobs
+from .scheduler import Scheduler, payment_jobs, social_jobs, standard_jobs
 from .settings import Settings
 from .wiring import connect_domains
 
@@ -127,7 +127,9 @@ def create_app(
         channels = channels_from_settings(settings, verifiers.sms)
         jobs = standard_jobs(
             runtime.task_policy, timedelta(minutes=settings.no_show_minutes), channels, settings.brand_name
-        ) + payment_jobs(payments.providers, timedelta(minutes=settings.payment_reconcile_minutes))
+        )
+        jobs += payment_jobs(payments.providers, timedelta(minutes=settings.payment_reconcile_minutes))
+        jobs += social_jobs(settings.public_url, settings.brand_name)
         scheduler = Scheduler(db, runtime.clock, jobs)
         if settings.scheduler:
             scheduler.start()

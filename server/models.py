@@ -16,6 +16,7 @@ from .domains.messaging import models as messaging_models  # noqa: F401
 from .domains.orders import models as order_models  # noqa: F401
 from .domains.payments import models as payment_models  # noqa: F401
 from .domains.schedule import models as schedule_models  # noqa: F401
+from .domains.social import models as social_models  # noqa: F401
 from .domains.staff import models as staff_models  # noqa: F401
 from .domains.stores import models as store_models  # noqa: F401
 from .domains.tasks import models as task_models  # noqa: F401

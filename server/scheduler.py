@@ -27,6 +27,7 @@ from .domains.messaging.channels import MessageChannel
 from .domains.messaging.services import send_pending
 from .domains.payments import services as payments
 from .domains.payments.services import Providers
+from .domains.social.invitations import invite_to_share
 from .domains.tasks.services import TaskPolicy
 from .outbox import purge_published
 from .unit_of_work import use_case
@@ -64,6 +65,11 @@ def payment_jobs(providers: Providers, reconcile_after: timedelta) -> list[Job]:
         Job("reconcile_payments", 60, lambda s, now: payments.reconcile(s, providers, now, reconcile_after)),
         Job("refund_orphaned_payments", 60, lambda s, now: payments.refund_orphans(s, providers, now)),
     ]
+
+
+def social_jobs(public_url: str, brand: str) -> list[Job]:
+    """After a completed visit, she is invited to share it."""
+    return [Job("invite_to_share", 60, lambda s, now: invite_to_share(s, public_url, brand, now))]
 
 
 @use_case

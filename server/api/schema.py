@@ -48,6 +48,9 @@ from ..domains.payments.graphql.mutations import PaymentMutation
 from ..domains.payments.graphql.types import PAYMENT_EXTENSIONS
 from ..domains.schedule.graphql.mutations import ScheduleMutation
 from ..domains.schedule.graphql.queries import ScheduleQuery
+from ..domains.social.graphql.mutations import SocialMutation
+from ..domains.social.graphql.queries import SocialQuery
+from ..domains.social.graphql.types import SOCIAL_EXTENSIONS
 from ..domains.staff.graphql.mutations import StaffMutation
 from ..domains.staff.graphql.queries import StaffQuery
 from ..domains.stores.graphql.mutations import StoreMutation
@@ -74,6 +77,7 @@ apply_extensions(INVENTORY_EXTENSIONS)
 apply_extensions(COUPON_EXTENSIONS)
 apply_extensions(PAYMENT_EXTENSIONS)
 apply_extensions(LEDGER_EXTENSIONS)
+apply_extensions(SOCIAL_EXTENSIONS)
 
 
 @strawberry.type(description="Read the brand's stores, staff, catalog and livestreams.")
@@ -92,6 +96,7 @@ class Query(
     OrderQuery,
     LedgerQuery,
     PerformanceQuery,
+    SocialQuery,
 ):
     @strawberry.field(
         extensions=authenticated(), description="Any object by its global id; null if unknown or hidden from you."
@@ -128,6 +133,7 @@ class Mutation(
     OrderMutation,
     PaymentMutation,
     LedgerMutation,
+    SocialMutation,
 ):
     pass
 

@@ -240,3 +240,20 @@ async def usable_coupon_listing(
 
 async def coupons_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Coupon]:
     return await rows_by_id(session, Coupon, ids)
+
+
+async def grant_coupon(session: AsyncSession, campaign_id: int, person_id: int, now: datetime) -> Coupon | None:
+    """One coupon of a campaign given to her outside the claim flow (a referral reward), in the caller's
+    transaction; it takes the campaign's stock like a claim. None when none is left, or the campaign is
+    off or over: the caller's own writes stand."""
+    campaign = await session.get(CouponCampaign, campaign_id)
+    if campaign is None:
+        return None
+    try:
+        async with session.begin_nested():
+            await _take_stock(session, campaign, now)
+            coupon = await _issue(session, campaign_id, person_id, now)
+    except DomainError:
+        return None
+    emit(session, campaign_topic(campaign_id), "GRANTED", {"campaignId": campaign_id, "couponId": coupon.id}, now)
+    return coupon

@@ -44,7 +44,7 @@ from ..common.validation import Validator
 from ..identity.hooks import on_merge
 from ..identity.persons import root_person
 from . import qr
-from .claims import CODE_PATTERN
+from .claims import CODE_PATTERN, grant_coupon
 from .errors import CouponErrorCode as Code
 from .models import Coupon, CouponCampaign, CouponClaimCount, CouponStatus, RedemptionChannel
 from .pricing import CartLine, Terms, discounts, refusal
@@ -54,7 +54,7 @@ MAX_CODES = 10
 _coupon = table_of(Coupon)
 _counts = table_of(CouponClaimCount)
 
-__all__ = ["MAX_CODES", "AppliedCoupon", "CartLine", "apply_coupons", "redeem"]
+__all__ = ["MAX_CODES", "AppliedCoupon", "CartLine", "apply_coupons", "grant_coupon", "redeem"]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ..common.validation import Validator
 from ..identity.touches import Touch, livestream_touches
 from ..livestreams.services import livestreams_by_ids
 from ..orders.models import SalesOrder
+from ..social.services import referrer_of
 from ..tasks.lookups import assignees_by_booking
 from .models import AttributionRule
 
@@ -78,7 +79,7 @@ async def build_journey(session: AsyncSession, order: SalesOrder, paid_at: datet
         livestream_id=livestream_id,
         team_id=livestream.team_id if livestream else None,
         guide_id=guide_id,
-        referrer_id=None,  # the share loop's referrals join here when the social domain lands
+        referrer_id=await referrer_of(session, order.person_id),
         rule=rule,
     )
 

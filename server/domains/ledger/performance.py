@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..bookings.stats import VisitFigures, VisitScope, visit_figures
 from ..livestreams.services import livestream_listing
+from ..social.services import count_posts
 from ..stores.services import store_listing
 from .models import LedgerEntry, OrderAttribution, Participant
 from .periods import Window
@@ -42,6 +43,7 @@ class Figures:
     aov_others: int | None
     visits: VisitFigures
     paying_visits: int
+    ugc_posts: int
 
     @property
     def arrival_rate(self) -> float | None:
@@ -135,6 +137,14 @@ async def figures(session: AsyncSession, target: Target, window: Window) -> Figu
     guide_id = int(target.key or 0) if target.scope is BoardScope.GUIDE else None
     visits = await visit_figures(session, VisitScope(store_ids, livestream_ids, guide_id), window.start, window.end)
     paying = {booking for _, booking in sales if booking is not None} & set(visits.checked_in_ids)
+    posts = await count_posts(
+        session,
+        store_ids=store_ids,
+        livestream_ids=livestream_ids,
+        booking_ids=visits.checked_in_ids if guide_id is not None else None,
+        since=window.start,
+        until=window.end,
+    )
     return Figures(
         revenue=revenue,
         commission=commission,
@@ -144,4 +154,5 @@ async def figures(session: AsyncSession, target: Target, window: Window) -> Figu
         aov_others=_average([total for total, booking in sales if booking is None]),
         visits=visits,
         paying_visits=len(paying),
+        ugc_posts=posts,
     )

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...outbox import Deferred, OutboxMessage, emit, register_durable, unhandled_by
 from ..catalog.services import products_by_ids
 from ..common.rows import exec_any, saved_id, select_columns
+from ..coupons.services import grant_coupon
 from ..orders import services as orders
 from ..orders.models import OrderLine, SalesOrder
 from ..orders.topics import ALL_ORDERS_TOPIC
@@ -83,7 +84,19 @@ async def credit_paid_order(session: AsyncSession, order_id: int, now: datetime,
         weights = resolve_shares(plan.shares, _present(order, journey), order.store_id)
         parts[saved_id(line)] = split(line.total, commission_on(line.total, plan.rate_basis_points), weights)
     _post(session, posting, parts, plans, now)
+    await _reward_referrer(session, journey, plans, now)
     return None
+
+
+async def _reward_referrer(
+    session: AsyncSession, journey: Journey, plans: dict[int, FrozenPlan], now: datetime
+) -> None:
+    """A referred sale gives her referrer a coupon of each reward campaign its plans name (once per sale:
+    this runs once per PAID event)."""
+    if journey.referrer_id is None:
+        return
+    for campaign_id in sorted({p.reward_campaign_id for p in plans.values() if p.reward_campaign_id}):
+        await grant_coupon(session, campaign_id, journey.referrer_id, now)
 
 
 async def _plans_for(

@@ -28,6 +28,7 @@ SEND_BATCH = 100
 class MessageKind(StrEnum):
     BOOKING_REMINDER = "BOOKING_REMINDER"
     ORDER_READY_FOR_PICKUP = "ORDER_READY_FOR_PICKUP"
+    SHARE_INVITATION = "SHARE_INVITATION"
 
 
 class MessageStatus(StrEnum):
@@ -71,6 +72,8 @@ async def withdraw(session: AsyncSession, dedupe_key: str) -> None:
 def render(message: OutboundMessage) -> Rendered:
     if message.kind == MessageKind.ORDER_READY_FOR_PICKUP.value:
         return _render_pickup(message.params)
+    if message.kind == MessageKind.SHARE_INVITATION.value:
+        return _render_share_invitation(message.params)
     params = message.params
     local = datetime.fromisoformat(params["slotStart"]).astimezone(ZoneInfo(params["timezone"]))
     when = local.strftime("%m月%d日 %H:%M")
@@ -94,6 +97,15 @@ def _render_pickup(params: dict[str, Any]) -> Rendered:
             "number3": str(params["pickupCode"]),
         },
         page=f"pages/order/detail?id={params['orderId']}",
+    )
+
+
+def _render_share_invitation(params: dict[str, Any]) -> Rendered:
+    return Rendered(
+        text=f"【{params['brand']}】感谢您光临 {params['storeName']}！欢迎分享您的到店体验，好友通过您的链接"
+        f"首次购买，您将获得奖励：{params['shareUrl']}",
+        fields={"thing1": params["storeName"][:20], "thing2": "分享到店体验，邀请好友得奖励"},
+        page=f"pages/share/new?booking={params['bookingId']}",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.server.bookings.helpers import arrive, book, customer, give_shifts, next_local
 from tests.server.coupons.helpers import add_livestream
 from tests.server.orders.conftest import stock
+from tests.server.social.test_ugc import SUBMIT
 from tests.world import gid
 
 from .helpers import drain, month, sell, standard_plans
@@ -14,7 +15,7 @@ PERFORMANCE = """query($scope: PerformanceScope, $id: ID, $period: String!) {
     scope period creditedRevenue { amount } commission { amount } orders gmv { amount }
     averageOrderValueBooked { amount } averageOrderValueOthers { amount } aovUpliftPercent
     bookings checkIns noShows arrivalRate purchaseRate acknowledgementSecondsP50 acknowledgementSecondsP90
-    slaBreaches } }"""
+    slaBreaches ugcPosts } }"""
 TASKS = "query { myTaskList(first: 10) { edges { node { id booking { id } } } } }"
 ACK = "mutation($id: ID!) { taskAcknowledge(id: $id) { task { status } errors { code } } }"
 CHECK_IN = """mutation($input: BookingCheckInInput!) {
@@ -42,6 +43,9 @@ async def visit_and_buy(api, db, world, clock, token_for) -> None:
     guide = await token_for("sh.guide")
     assert (await api.data(CHECK_IN, {"input": {"bookingId": first}}, guide))["bookingCheckIn"]["errors"] == []
     await sell(api, world, token_for, buyer, 2, bookingId=first)
+    share = {"platform": "WEIBO", "url": "https://weibo.com/1/abc", "bookingId": first}
+    shared = await api.data(SUBMIT, {"input": share}, (await customer(api, "13900000001"))[0])
+    assert shared["ugcSubmit"]["errors"] == []
     _, walk_in = await customer(api, "13900000003")
     await sell(api, world, token_for, walk_in, 1)
     await drain(api)
@@ -60,6 +64,7 @@ async def test_a_store_month_has_credit_sales_visits_and_rates(api, db, world, c
     assert (found["bookings"], found["checkIns"], found["noShows"]) == (2, 1, 0)
     assert (found["arrivalRate"], found["purchaseRate"]) == (0.5, 1.0)
     assert found["acknowledgementSecondsP50"] == 120.0
+    assert found["ugcPosts"] == 1
 
 
 async def test_a_guide_sees_her_own_figures_and_not_a_colleagues(api, db, world, clock, token_for):
@@ -69,7 +74,7 @@ async def test_a_guide_sees_her_own_figures_and_not_a_colleagues(api, db, world,
     mine = {"scope": "GUIDE", "id": world.gid("StaffUser", "sh.guide"), "period": month(clock)}
     found = (await api.data(PERFORMANCE, mine, guide))["performance"]
     assert found["creditedRevenue"]["amount"] == 124600 + 89000  # 70 % of the livestream sale, all the walk-in
-    assert (found["bookings"], found["checkIns"]) == (2, 1)
+    assert (found["bookings"], found["checkIns"], found["ugcPosts"]) == (2, 1, 1)
     refused = await api(PERFORMANCE, mine, await token_for("bj.guide"))
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     brand = (await api.data(PERFORMANCE, {"period": month(clock)}, await token_for("analyst")))["performance"]

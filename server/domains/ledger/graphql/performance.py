@@ -53,6 +53,7 @@ class Performance:
     acknowledgement_seconds_p50: float | None = strawberry.field(description="Median time to acknowledge a task.")
     acknowledgement_seconds_p90: float | None = strawberry.field(description="90th percentile of it.")
     sla_breaches: int = strawberry.field(description="Tasks acknowledged late or escalated.")
+    ugc_posts: int = strawberry.field(description="Customers' posts about its visits submitted in the period.")
 
 
 def _may_measure(actor: Actor, scope: BoardScopeValue | None, key: int | str | None, guide_store: int | None) -> bool:
@@ -133,4 +134,5 @@ def _present(found: performance.Figures, scope: BoardScope | None, period: str, 
         acknowledgement_seconds_p50=found.acknowledgement_percentile(50),
         acknowledgement_seconds_p90=found.acknowledgement_percentile(90),
         sla_breaches=found.visits.sla_breaches,
+        ugc_posts=found.ugc_posts,
     )

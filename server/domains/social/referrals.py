@@ -1,0 +1,102 @@
+"""Referral codes and arrivals: a new customer who comes through another's share link is hers.
+
+New means: no purchase on her timeline yet (POS_PURCHASE, in store or online) and no referrer yet. She
+cannot be her own referrer. The referrer is credited by the ledger when the referred customer buys
+(a REFERRER share, and/or a reward coupon, per commission plan).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ...unit_of_work import use_case
+from ..common.actor import Actor, ActorKind
+from ..common.dialect import insert_ignore
+from ..common.errors import DomainError, Forbidden
+from ..common.validation import Validator
+from ..identity.events import EventType
+from ..identity.view import has_any_event
+from .errors import SocialErrorCode as Code
+from .models import Referral, ReferralCode
+
+# Unambiguous characters (no 0/O, 1/I/L): read aloud or typed from a poster.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+CODE_PATTERN = f"[{ALPHABET}]{{{CODE_LENGTH}}}"
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+async def code_of(session: AsyncSession, person_id: int, now: datetime) -> str:
+    """Her code, made on first use (a race with herself, or a clash of codes, is settled by the unique keys)."""
+    while True:
+        existing = await session.get(ReferralCode, person_id, populate_existing=True)
+        if existing is not None:
+            return existing.code
+        values = {"person_id": person_id, "code": _new_code(), "created_at": now}
+        await session.exec(insert_ignore(session, ReferralCode, values))
+
+
+@use_case
+async def my_code(session: AsyncSession, person_id: int, now: datetime) -> str:
+    """Her code, made now if she has none (its own transaction)."""
+    return await code_of(session, person_id, now)
+
+
+def share_url(public_url: str, code: str, path: str = "/share") -> str:
+    return f"{public_url.rstrip('/')}{path}?ref={code}"
+
+
+def _require_customer(actor: Actor) -> None:
+    if actor.kind is not ActorKind.CUSTOMER:
+        raise Forbidden("customers accept referrals")
+
+
+@use_case
+async def accept(session: AsyncSession, actor: Actor, code: str, now: datetime) -> Referral:
+    """She arrived through ``code``'s share link: record who brought her, if she is new."""
+    _require_customer(actor)
+    check = Validator()
+    given = check.text(
+        ("code",),
+        code.upper() if code else code,
+        max_length=CODE_LENGTH,
+        pattern=CODE_PATTERN,
+        pattern_hint="8 letters and digits",
+    )
+    check.raise_if_any()
+    owner = (await session.exec(select(ReferralCode).where(col(ReferralCode.code) == given))).first()
+    if owner is None:
+        raise DomainError.single(Code.REFERRAL_CODE_UNKNOWN, "no customer has this code", ("code",))
+    if owner.person_id == actor.id:
+        raise DomainError.single(Code.REFERRAL_OWN_CODE, "your own code", ("code",))
+    if await session.get(Referral, actor.id) is not None:
+        raise DomainError.single(Code.ALREADY_REFERRED, "you were referred already", ("code",))
+    if await has_any_event(session, actor.id, [EventType.POS_PURCHASE.value]):
+        raise DomainError.single(
+            Code.NOT_A_NEW_CUSTOMER, "referrals are for customers who have not bought yet", ("code",)
+        )
+    result = await session.exec(
+        insert_ignore(
+            session,
+            Referral,
+            {"referred_id": actor.id, "referrer_id": owner.person_id, "code": given, "created_at": now},
+        )
+    )
+    if (result.rowcount or 0) != 1:  # a second tap raced the first
+        raise DomainError.single(Code.ALREADY_REFERRED, "you were referred already", ("code",))
+    referral = await session.get(Referral, actor.id)
+    assert referral is not None
+    return referral
+
+
+async def referrer_of(session: AsyncSession, person_id: int) -> int | None:
+    """Who brought her (the ledger's REFERRER), if anyone did."""
+    referral = await session.get(Referral, person_id)
+    return referral.referrer_id if referral else None
