@@ -11,7 +11,7 @@ from .helpers import drain, later, livestream_sale, month, standard_plans
 
 ADJUST = """mutation($input: LedgerAdjustInput!) { ledgerAdjust(input: $input) {
   entry { kind beneficiaryKind revenue { amount } commission { amount } period note } errors { code field } } }"""
-CLOSE = "mutation($p: String!) { periodClose(period: $p) { errors { code } } }"
+CLOSE = "mutation($p: String!) { periodClose(input: {period: $p}) { errors { code } } }"
 
 
 def adjustment(world, order_id: str, **more) -> dict:

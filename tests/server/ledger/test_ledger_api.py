@@ -127,7 +127,9 @@ async def test_a_closed_period_never_changes_and_late_refunds_land_in_the_open_o
     sale = await livestream_sale(api, db, world, clock, token_for)
     await drain(api)
     first_month = month(clock)
-    close = "mutation($p: String!) { periodClose(period: $p) { period { period closed } errors { code field } } }"
+    close = (
+        "mutation($p: String!) { periodClose(input: {period: $p}) { period { period closed } errors { code field } } }"
+    )
     admin = await token_for("admin")
     early = (await api.data(close, {"p": first_month}, admin))["periodClose"]
     assert early["errors"][0]["code"] == "PERIOD_NOT_OVER"

@@ -14,7 +14,7 @@ from tests.server.orders.conftest import stock
 from tests.world import gid
 
 MY_REFERRAL = "query { myReferral { code shareUrl referredCount } }"
-ACCEPT = "mutation($c: String!) { referralAccept(code: $c) { accepted errors { code field } } }"
+ACCEPT = "mutation($c: String!) { referralAccept(input: {code: $c}) { accepted errors { code field } } }"
 CAMPAIGN = """mutation($input: CouponCampaignCreateInput!) { couponCampaignCreate(input: $input) {
   campaign { id } errors { code } } }"""
 

@@ -19,9 +19,10 @@ from tests.world import gid
 
 SUBMIT = """mutation($input: UgcSubmitInput!) { ugcSubmit(input: $input) {
   post { id status platform storeId livestreamId customerId } errors { code field } } }"""
-MODERATE = """mutation($id: ID!, $d: UgcDecision!, $r: String) { ugcModerate(postId: $id, decision: $d, reason: $r) {
-  post { status rejectReason } errors { code field } } }"""
-FEATURE = """mutation($id: ID!, $l: ID!) { ugcFeature(postId: $id, livestreamId: $l) {
+MODERATE = """mutation($id: ID!, $d: UgcDecision!, $r: String) {
+  ugcModerate(input: {postId: $id, decision: $d, reason: $r}) {
+    post { status rejectReason } errors { code field } } }"""
+FEATURE = """mutation($id: ID!, $l: ID!) { ugcFeature(input: {postId: $id, livestreamId: $l}) {
   post { status featuredLivestreamId } errors { code field } } }"""
 FEATURED = """query($id: ID!) { node(id: $id) { ... on Livestream { featuredUgc { id url customerId } } } }"""
 POSTS = "query($s: UgcStatus) { ugcPosts(status: $s, first: 10) { edges { node { id status customerId } } } }"
@@ -113,6 +114,8 @@ async def test_featured_posts_cost_the_same_statements_for_one_or_many(api, db, 
             post = (await api.data(SUBMIT, {"input": post_input()}, visit["token"]))["ugcSubmit"]["post"]["id"]
             await api.data(MODERATE, {"id": post, "d": "APPROVE"}, ops)
             await api.data(FEATURE, {"id": post, "l": livestream}, ops)
+        await api.data(FEATURED, {"id": livestream}, ops)  # the relay has published the mutations' news by then
+        await api.app.state.relay.idle.wait()
         with StatementCounter(api) as counter:
             shown = (await api.data(FEATURED, {"id": livestream}, ops))["node"]["featuredUgc"]
         assert len(shown) == n

@@ -46,5 +46,5 @@ class DashboardSubscription:
             while True:
                 snapshot = await board.next_after(seen)
                 seen = snapshot.sequence
-                context.require_actor()  # a token that expired ends the stream
+                await context.viewer()  # a token that expired ends the stream
                 yield LiveDashboard.of(snapshot, currency)

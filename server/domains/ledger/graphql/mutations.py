@@ -75,6 +75,16 @@ class CommissionPlanPayload:
     errors: list[LedgerUserError] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
+@strawberry.input(description="The attribution window.")
+class AttributionRuleSetInput:
+    window_days: int = strawberry.field(description="1 to 90 days looked back before the booking (or payment).")
+
+
+@strawberry.input(description="A month to close.")
+class PeriodCloseInput:
+    period: str = strawberry.field(description="YYYY-MM, a month that is over.")
+
+
 @strawberry.type(description="The attribution rule in force.")
 class AttributionRule:
     model: str = strawberry.field(description="LAST_TOUCH_LIVESTREAM.")
@@ -188,13 +198,15 @@ class LedgerMutation:
         "Errors: OUT_OF_RANGE.",
     )
     async def attribution_rule_set(
-        self, info: strawberry.Info, window_days: Annotated[int, strawberry.argument(description="1 to 90.")]
+        self,
+        info: strawberry.Info,
+        input: Annotated[AttributionRuleSetInput, strawberry.argument(description="The window.")],
     ) -> AttributionRulePayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session: AsyncSession) -> dict[str, Any]:
-            row = await attribution.set_rule(session, actor, window_days, now)
+            row = await attribution.set_rule(session, actor, input.window_days, now)
             return {"rule": AttributionRule(model=row.model, window_days=row.window_days, created_at=row.created_at)}
 
         return await mutate(info, AttributionRulePayload, LedgerUserError, action)
@@ -240,13 +252,14 @@ class LedgerMutation:
         "PERIOD_CLOSED.",
     )
     async def period_close(
-        self, info: strawberry.Info, period: Annotated[str, strawberry.argument(description="YYYY-MM.")]
+        self, info: strawberry.Info, input: Annotated[PeriodCloseInput, strawberry.argument(description="Which month.")]
     ) -> PeriodClosePayload:
         actor = await info.context.viewer()
         runtime = info.context.runtime
 
         async def action(session: AsyncSession) -> dict[str, Any]:
-            row = await periods.close_period(session, actor, period, runtime.clock.now(), runtime.settings.brand_zone)
+            zone = runtime.settings.brand_zone
+            row = await periods.close_period(session, actor, input.period, runtime.clock.now(), zone)
             return {"period": LedgerPeriod(period=row.period, closed=row.closed, closed_at=row.closed_at)}
 
         return await mutate(info, PeriodClosePayload, LedgerUserError, action)

@@ -38,6 +38,24 @@ class UgcSubmitInput:
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
+@strawberry.input(description="A moderator's decision on a post.")
+class UgcModerateInput:
+    post_id: strawberry.ID = strawberry.field(description="The post (PENDING).")
+    decision: UgcDecision = strawberry.field(description="APPROVE or REJECT.")
+    reason: str | None = strawberry.field(default=None, description="Why, 1-200 characters (required to reject).")
+
+
+@strawberry.input(description="A post to feature in a livestream.")
+class UgcFeatureInput:
+    post_id: strawberry.ID = strawberry.field(description="The post (APPROVED).")
+    livestream_id: strawberry.ID = strawberry.field(description="The Livestream.")
+
+
+@strawberry.input(description="The referral code of the link she arrived through.")
+class ReferralAcceptInput:
+    code: str = strawberry.field(description="8 letters and digits.")
+
+
 @strawberry.type(description="The answer to ugcSubmit, ugcModerate and ugcFeature.")
 class UgcPostPayload:
     post: UgcPost | None = strawberry.field(default=None, description="The post; null on errors.")
@@ -89,15 +107,14 @@ class SocialMutation:
     async def ugc_moderate(
         self,
         info: strawberry.Info,
-        post_id: Annotated[strawberry.ID, strawberry.argument(description="The post.")],
-        decision: Annotated[UgcDecision, strawberry.argument(description="APPROVE or REJECT.")],
-        reason: Annotated[str | None, strawberry.argument(description="Why (required to reject).")] = None,
+        input: Annotated[UgcModerateInput, strawberry.argument(description="The post and the decision.")],
     ) -> UgcPostPayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session: AsyncSession) -> dict[str, Any]:
-            row = await posts.moderate(session, actor, _post_id(post_id), posts.Decision(decision), reason, now)
+            decision = posts.Decision(input.decision)
+            row = await posts.moderate(session, actor, _post_id(input.post_id), decision, input.reason, now)
             return {"post": UgcPost.from_row(row)}
 
         return await mutate(info, UgcPostPayload, SocialUserError, action)
@@ -110,15 +127,14 @@ class SocialMutation:
     async def ugc_feature(
         self,
         info: strawberry.Info,
-        post_id: Annotated[strawberry.ID, strawberry.argument(description="The post.")],
-        livestream_id: Annotated[strawberry.ID, strawberry.argument(description="The Livestream.")],
+        input: Annotated[UgcFeatureInput, strawberry.argument(description="The post and the livestream.")],
     ) -> UgcPostPayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session: AsyncSession) -> dict[str, Any]:
-            livestream = local_id(livestream_id, "Livestream")
-            row = await posts.feature(session, actor, _post_id(post_id), livestream, now)
+            livestream = local_id(input.livestream_id, "Livestream")
+            row = await posts.feature(session, actor, _post_id(input.post_id), livestream, now)
             return {"post": UgcPost.from_row(row)}
 
         return await mutate(info, UgcPostPayload, SocialUserError, action)
@@ -131,13 +147,13 @@ class SocialMutation:
         "NOT_A_NEW_CUSTOMER, INVALID_FORMAT.",
     )
     async def referral_accept(
-        self, info: strawberry.Info, code: Annotated[str, strawberry.argument(description="The code.")]
+        self, info: strawberry.Info, input: Annotated[ReferralAcceptInput, strawberry.argument(description="The code.")]
     ) -> ReferralAcceptPayload:
         actor = await info.context.viewer()
         now = info.context.runtime.clock.now()
 
         async def action(session: AsyncSession) -> dict[str, Any]:
-            await referrals.accept(session, actor, code, now)
+            await referrals.accept(session, actor, input.code, now)
             return {"accepted": True}
 
         return await mutate(info, ReferralAcceptPayload, SocialUserError, action)
