@@ -17,6 +17,7 @@ from ..presenters.performance import Bar, BoardRow, Figures, PerformancePresente
 from .widgets import Announcer
 
 BAR_GAP = dp(12)
+BAR_WIDEST = dp(48)
 NAME_HEIGHT = dp(20)  # below each bar: the guide's name
 VALUE_HEIGHT = dp(18)  # above each bar: her revenue
 
@@ -80,7 +81,7 @@ class BarChart(Widget):
     def _draw_bar(self, bar: Bar, left: float, slot: float, theme) -> None:
         room = self.height - NAME_HEIGHT - VALUE_HEIGHT
         height = max(dp(2), room * bar.height)
-        width = max(dp(8), slot - BAR_GAP)
+        width = min(BAR_WIDEST, max(dp(8), slot - BAR_GAP))
         x = left + (slot - width) / 2
         Color(rgba=theme.primaryColor if bar.mine else theme.secondaryContainerColor)
         RoundedRectangle(pos=(x, self.y + NAME_HEIGHT), size=(width, height), radius=[dp(4), dp(4), 0, 0])
