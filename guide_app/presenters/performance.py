@@ -152,6 +152,8 @@ class PerformancePresenter(Presenter):
         live, self.live = self.live, None
         if live is not None:
             await live.stop()
+        if self._loading is not None:
+            self._loading.cancel()  # an answer arriving after she signed out is not shown
         self.boards, self._city, self.loaded, self.offline = {}, None, False, False
 
     def _follow(self, month: str) -> None:
