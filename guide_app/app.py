@@ -25,7 +25,7 @@ from .screens.checkout import CheckoutScreen  # noqa: F401 - registers the class
 from .screens.customer import CustomerScreen  # noqa: F401
 from .screens.inbox import InboxScreen  # noqa: F401
 from .screens.payment import PaymentScreen  # noqa: F401
-from .screens.placeholder import PlaceholderScreen  # noqa: F401
+from .screens.performance import PerformanceScreen  # noqa: F401
 from .screens.profile import ProfileScreen  # noqa: F401
 from .screens.qr_wait import QrScreen  # noqa: F401
 from .screens.receipt import ReceiptScreen  # noqa: F401
@@ -109,6 +109,7 @@ class GuideApp(MDApp):
             starting.cancel()
             if self.session is not None:
                 await self.session.inbox.stop()
+                await self.session.performance.stop()
                 await self.session.api.close()
 
     async def _start_session(self) -> None:

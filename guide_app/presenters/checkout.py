@@ -34,7 +34,15 @@ from ..api.client import GuideApi
 from ..api.live import Backoff, LiveSubscription
 from ..i18n import N_, _
 from .base import RECOVERABLE, Presenter
-from .formatting import coupon_terms, day_and_time, distance, fulfillment, money, payment_method, phone
+from .formatting import (
+    coupon_terms,
+    day_and_time,
+    distance,
+    fulfillment,
+    payment_method,
+    phone,
+    shown_money,
+)
 from .messages import user_error_message
 from .qrimage import qr_modules
 from .scanning import decode_product_code, decode_qr, decoder_available
@@ -81,11 +89,6 @@ def sku_name(sku: dict) -> str:
         for a in sku.get("attributes") or []
     )
     return f"{product} · {variant}" if variant else product
-
-
-def shown_money(value: dict | None) -> str:
-    value = value or {}
-    return money(value.get("amount", 0), value.get("currency") or "CNY")
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,12 @@ def money(amount: int, currency: str) -> str:
     return f"{symbol}{amount // 100:,}.{amount % 100:02d}"
 
 
+def shown_money(value: dict | None) -> str:
+    """A GraphQL ``Money`` ({amount, currency}) as :func:`money` shows it (nothing given: ¥0.00)."""
+    value = value or {}
+    return money(value.get("amount", 0), value.get("currency") or "CNY")
+
+
 ROLE = {
     "HQ_ADMIN": N_("HQ administrator"),
     "STORE_MANAGER": N_("Store manager"),

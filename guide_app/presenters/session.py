@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,18 +17,19 @@ from .checkout import STAGE_SCREENS, CheckoutPresenter
 from .customer import CustomerPresenter
 from .inbox import InboxPresenter
 from .notifier import Notifier
+from .performance import PerformancePresenter
 from .reception import ReceptionPresenter
 from .search import CustomerSearchPresenter
 from .signin import SignInPresenter
 
 log = logging.getLogger("guide_app")
 
-# Bottom navigation: the performance screen comes in a later issue ("me": her profile, sign-out).
+# Bottom navigation ("me": her profile, sign-out).
 TABS = [
-    ("inbox", N_("Tasks"), True),
-    ("checkout", N_("Checkout"), True),
-    ("performance", N_("Performance"), False),
-    ("me", N_("Me"), True),
+    ("inbox", N_("Tasks")),
+    ("checkout", N_("Checkout")),
+    ("performance", N_("Performance")),
+    ("me", N_("Me")),
 ]
 # The 收银 tab's screens: finding the customer (a walk-in), then the sale's stages.
 CHECKOUT_SCREENS = frozenset({"checkout_start", *STAGE_SCREENS.values()})
@@ -54,6 +56,8 @@ class SessionPresenter(Presenter):
         self.checkout_search: CustomerSearchPresenter | None = None
         self.checkout_origin = "checkout_start"  # where the sale was started: "reception" or the 收银 tab
         self.confirming_sign_out = False  # the screen shows the "Sign out?" dialog while True
+        self.performance = PerformancePresenter(api, self._viewer, clock=clock, backoff=backoff)
+        self._opening: set[asyncio.Future] = set()  # tabs' loads started from a tap
 
     def _viewer(self) -> dict:
         tokens = self.api.tokens
@@ -96,6 +100,7 @@ class SessionPresenter(Presenter):
 
     async def session_expired(self) -> None:
         await self.inbox.stop()
+        await self.performance.stop()
         await self._close_checkout()
         self.api.store.clear()
         self.reception = self.customer = self.search = None
@@ -126,6 +131,7 @@ class SessionPresenter(Presenter):
     async def sign_out(self) -> None:
         """Revoke the refresh token on the server, forget the session and the password on the phone."""
         await self.inbox.stop()
+        await self.performance.stop()
         await self._close_checkout()
         await self.api.sign_out()
         log.info("signed out")
@@ -238,11 +244,23 @@ class SessionPresenter(Presenter):
         else:
             await checkout.close()
 
+    # --- 业绩 ---------------------------------------------------------------------------------------
+
+    async def open_performance(self) -> PerformancePresenter:
+        """The 业绩 tab: her figures, loaded the first time and live from then on."""
+        self._show("performance")
+        await self.run(self.performance.start())
+        return self.performance
+
     def go(self, screen: str) -> None:
         if screen == "checkout":
             self.open_checkout()
-            return
-        self._show(screen)
+        elif screen == "performance":
+            opening = asyncio.ensure_future(self.open_performance())
+            self._opening.add(opening)  # the loop keeps only a weak reference
+            opening.add_done_callback(self._opening.discard)
+        else:
+            self._show(screen)
 
     def _show(self, screen: str) -> None:
         self.screen = screen

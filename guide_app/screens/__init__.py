@@ -11,7 +11,7 @@ KV_FILES = [
     "inbox.kv",
     "reception.kv",
     "customer.kv",
-    "placeholder.kv",
+    "performance.kv",
     "profile.kv",
     "search.kv",
     "checkout.kv",

@@ -78,6 +78,7 @@ class Shell(MDBoxLayout):
         ids.signin.bind_presenter(session.signin)
         ids.inbox.bind_presenter(session.inbox)
         ids.me.bind_presenter(session)
+        ids.performance.bind_presenter(session.performance)
         session.subscribe(lambda _: self.redraw())
         session.inbox.subscribe(lambda _: self.redraw_banners())
         self.redraw()
@@ -85,7 +86,7 @@ class Shell(MDBoxLayout):
     def _build_tabs(self) -> None:
         nav = self.ids.nav
         nav.clear_widgets()
-        for name, label, _available in TABS:  # unavailable tabs open a screen saying 即将推出
+        for name, label in TABS:
             nav.add_widget(NavItem(screen=name, icon=TAB_ICONS.get(name, "circle-outline"), text=_(label)))
 
     def switch_tab(self, item: NavItem) -> None:

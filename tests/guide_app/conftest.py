@@ -279,3 +279,45 @@ async def paying_server(start_server, world, vendor) -> LiveServer:
         payments_sandbox_keys_dir=vendor.keys_dir,
         public_url=f"http://127.0.0.1:{port}",
     )
+
+
+# --- credited sales: a commission plan, cash sales through the API, the ledger drained ------------------
+
+
+async def staff_token(server: LiveServer, username: str) -> str:
+    return (await server.graphql(STAFF_LOGIN, {"u": username, "p": PASSWORD}))["staffLogin"]["session"]["accessToken"]
+
+
+async def commission_plan(server: LiveServer, clock) -> None:
+    """HQ's DEFAULT plan from now: every sale credited to its guide, 5 % commission."""
+    from tests.server.ledger.helpers import PLAN_CREATE, plan_input
+
+    admin = await staff_token(server, "admin")
+    made = (await server.graphql(PLAN_CREATE, {"input": plan_input(clock)}, admin))["commissionPlanCreate"]
+    assert made["errors"] == [], made
+
+
+async def cash_sale(server: LiveServer, world, seller: str, units: int, phone: str = "13900000001") -> None:
+    """``seller`` (a Shanghai staff member) sells ``units`` serums (¥890.00 each) to a customer for cash;
+    the ledger credits the seller as the guide once it is drained (:func:`credit`)."""
+    from tests.server.bookings.helpers import CUSTOMER_LOGIN as LOGIN_WITH_ID
+    from tests.server.ledger.helpers import ORDER_CREATE, PAY
+
+    customer_id = (await server.graphql(LOGIN_WITH_ID, {"phone": phone}))["customerLogin"]["session"]["viewer"]["id"]
+    token = await staff_token(server, seller)
+    given = {
+        "storeId": world.gid("Store", "shanghai"),
+        "customerId": customer_id,
+        "lines": [{"skuId": world.gid("Sku", "sku:serum"), "quantity": units}],
+    }
+    created = (await server.graphql(ORDER_CREATE, {"input": given}, token))["orderCreate"]
+    assert created["errors"] == [], created
+    pay = {"orderId": created["order"]["id"], "method": "CASH"}
+    paid = (await server.graphql(PAY, {"input": pay}, token))["orderPay"]
+    assert paid["errors"] == [], paid
+
+
+async def credit(server: LiveServer) -> int:
+    """What the ledger's background consumer does seconds after a payment (the tests' servers run no
+    scheduler): credit every paid order not credited yet."""
+    return await server.app.state.ledger.drain()

@@ -21,7 +21,16 @@ from guide_app.presenters.notifier import RecordingNotifier
 from tests.conftest import IN_CI
 from tests.world import PASSWORD
 
-from .conftest import claimed_coupon, customer_books, eventually, livestream, stock
+from .conftest import (
+    cash_sale,
+    claimed_coupon,
+    commission_plan,
+    credit,
+    customer_books,
+    eventually,
+    livestream,
+    stock,
+)
 from .test_camera import use_provider
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "guide_app"
@@ -210,11 +219,13 @@ async def test_each_screen_renders_with_server_data(
     await stock(guide_database, world, 2)  # 精华: 2 here, 20 in the warehouse; 唇膏 999: 6 here
     await stock(guide_database, world, 20, location="warehouse")
     await stock(guide_database, world, 6, sku="sku:lip-red")
+    await commission_plan(server, clock)  # every sale credited to its guide, at 5 %
     app = GuideApp(server=server.base_url, data_dir=tmp_path, notifier=RecordingNotifier())
     running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
     try:
         await eventually(lambda: app.shell is not None and app.session.screen == "signin", what="the app")
         app.session.inbox.clock = clock.now  # the countdowns count on the server's (frozen) time
+        app.session.performance.clock = clock.now  # and 业绩 asks for the server's today
         await visit_sign_in(app)
         other = await visit_inbox(app, server, world, clock, show)
         await visit_tabs(app)
@@ -223,6 +234,7 @@ async def test_each_screen_renders_with_server_data(
         await visit_done_task(app)
         await visit_find_customer(app)
         await visit_checkout(app, server, clock, show, other, vendor)
+        await visit_performance(app, server, world, guide_database)
         await visit_sign_out(app)
     finally:
         app.stop()
@@ -307,7 +319,8 @@ async def pull_to_refresh(screen) -> None:
 
 
 async def visit_tabs(app) -> None:
-    """收银 with no sale under way finds the customer first; 业绩 says 即将推出; 我的 shows her and sign-out."""
+    """收银 with no sale under way finds the customer first; 业绩 before any credited sale; 我的 shows her and
+    sign-out."""
     app.session.go("checkout")
     await frames()
     assert app.shell.ids.screens.current == "checkout_start"
@@ -317,8 +330,10 @@ async def visit_tabs(app) -> None:
     check_layout(app.shell, expect_targets=6)  # the field, the search button, the tabs
     screenshot("7-checkout-find-customer")
     app.session.go("performance")
+    await eventually(lambda: app.session.performance.loaded, what="业绩")
     await frames()
-    assert {"业绩", "即将推出"} <= set(texts(app.shell.ids.performance))
+    shown = set(texts(app.shell.ids.performance))
+    assert {"今日业绩", "本月业绩", "¥0.00", "店内 未上榜", "同城 未上榜", "本店本月还没有入账的业绩。"} <= shown
     check_layout(app.shell, expect_targets=4)  # the tabs
     app.session.go("me")
     await frames()
@@ -329,6 +344,50 @@ async def visit_tabs(app) -> None:
     tabs = {item.screen: item for item in app.shell.ids.nav.children}
     tabs["inbox"].dispatch("on_release")  # back through the bottom navigation
     await eventually(lambda: app.session.screen == "inbox", what="the 任务 tab")
+
+
+async def visit_performance(app, server, world, database) -> None:
+    """业绩: sales credited by the ledger (hers from 收银, and her manager's) show as her figures and ranks,
+    in the chart and on both boards; a sale of hers credited later moves her up, live."""
+    await stock(database, world, 22)
+    await cash_sale(server, world, "sh.manager", 10)  # ¥8,900.00: her manager leads
+    await credit(server)
+    performance, screen = app.session.performance, app.shell.ids.performance
+    app.session.go("performance")
+    ranked = {
+        "店内 第 2 名 / 共 2 人",
+        "同城 第 2 名 / 共 2 人",
+    }  # the month's ranks, pushed, then today's and the city's
+    await eventually(lambda: ranked <= set(texts(screen.ids.today)) | set(texts(screen.ids.month)), what="her ranks")
+    await frames()
+    shown = set(texts(screen))
+    mine = performance.this_month()
+    assert {
+        "今日业绩",
+        "本月业绩",
+        "本店本月排行",
+        "上海本月排行",
+        "Sh.Manager",
+        "¥8,900.00",
+        "Sh.Guide（我）",
+    } <= shown
+    assert {mine.revenue, f"佣金 {mine.commission}", *ranked} <= shown
+    assert [(bar.name, bar.mine) for bar in screen.ids.chart.bars] == [("Sh.Manager", False), ("Sh.Guide", True)]
+    check_layout(app.shell, expect_targets=4)  # the tabs
+    screenshot("21-performance")
+
+    await cash_sale(server, world, "sh.guide", 12)  # ¥10,680.00 more: she goes first
+    await credit(server)
+    first = {"店内 第 1 名 / 共 2 人", "同城 第 1 名 / 共 2 人"}
+    await eventually(lambda: first <= set(texts(screen.ids.today)), what="her new ranks today, live")
+    await eventually(lambda: first <= set(texts(screen.ids.month)), what="and this month")
+    await frames()
+    assert [(bar.name, bar.mine) for bar in screen.ids.chart.bars] == [("Sh.Guide", True), ("Sh.Manager", False)]
+    assert performance.this_month().revenue in texts(screen) and mine.revenue not in texts(screen)
+    check_layout(app.shell, expect_targets=4)
+    await scroll_to(screen, screen.ids.city_board)  # the city's board below her store's
+    assert "上海本月排行" in texts(screen)
+    screenshot("22-performance-live")
 
 
 async def visit_reception(app, server, booked) -> None:
