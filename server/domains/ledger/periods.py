@@ -99,7 +99,7 @@ async def close_period(session: AsyncSession, actor: Actor, period: str, now: da
     if row.closed:
         raise DomainError.single(Code.PERIOD_CLOSED, f"{period} is closed already", ("period",))
     row.closed, row.closed_at, row.closed_by = True, now, actor.key
-    emit(session, LEDGER_TOPIC, "PERIOD_CLOSED", {"period": period}, now)
+    emit(session, LEDGER_TOPIC, "CLOSED", {"period": period}, now)
     return row
 
 
