@@ -27,6 +27,7 @@ ARRIVE_BEFORE = timedelta(minutes=10)
 CHECK_IN_OPENS = timedelta(minutes=60)
 NO_SHOW_AFTER = timedelta(minutes=31)
 FIRST_SLOT, LAST_SLOT, SLOT = time(10, 0), time(21, 30), timedelta(minutes=30)
+FEATURED_POSTS = 3  # the best posts feed the next livestream
 
 Tick = Callable[[], None]
 
@@ -44,6 +45,8 @@ class Tally:
     booked_sales: int = 0
     walk_in_sales: int = 0
     refunds: int = 0
+    ugc_posts: int = 0
+    featured: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -87,6 +90,7 @@ class Day:
     tally: Tally = field(default_factory=Tally)
     live: Live | None = None
     day_start: datetime | None = None
+    buyers: list[Visit] = field(default_factory=list)
 
     async def run(self) -> None:
         ops_account = await self.api.staff_login("ops1", data.DEMO_PASSWORD)
@@ -102,6 +106,7 @@ class Day:
         await self.guides_acknowledge(crews, visits)
         sales = await self.open_the_stores(plan, visits, crews, {s.code: s for s in stores}, skus)
         await self.close_the_day(sales, crews)
+        await self.customers_share(ops_account)
         await self.server.settle_ledger()
 
     @property
@@ -249,6 +254,7 @@ class Day:
         }
         sale = await self._sell(host, visit.store.code, order, visit.viewer.basket, skus)
         self.tally.booked_sales += 1
+        self.buyers.append(visit)
         return sale if visit.viewer.refunds else None
 
     async def serve_walk_in(self, walk_in: WalkIn, crew: Crew, store: StorePlace, skus) -> Sale | None:
@@ -292,6 +298,34 @@ class Day:
             tick()
 
         await asyncio.gather(*(self._guarded(refund(sale)) for sale in sales))
+
+    # Evening: some buyers share their visit; ops approve the posts and feature the first few.
+
+    async def customers_share(self, ops_account: Account) -> None:
+        assert self.live is not None
+        sharing = sorted((v for v in self.buyers if v.viewer.posts), key=lambda v: v.viewer.number)
+        tick = self.progress.phase("customers share, ops feature", len(sharing))
+        for number, visit in enumerate(sharing):
+            post = {
+                "platform": "XIAOHONGSHU",
+                "url": f"https://www.xiaohongshu.com/explore/sim{self.options.seed}x{visit.viewer.number}",
+                "text": "直播间约的到店体验，导购很专业",
+                "bookingId": visit.booking_id,
+            }
+            made = await self._guarded(self.api.mutate(visit.account, ops.UGC_SUBMIT, {"input": post}, "ugcSubmit"))
+            if made is not None:
+                self.tally.ugc_posts += 1
+                await self._feature(ops_account, made["post"]["id"], number < FEATURED_POSTS)
+            tick()
+
+    async def _feature(self, ops_account: Account, post_id: str, featured: bool) -> None:
+        assert self.live is not None
+        decision = {"input": {"postId": post_id, "decision": "APPROVE"}}
+        await self._guarded(self.api.mutate(ops_account, ops.UGC_MODERATE, decision, "ugcModerate"))
+        if featured:
+            chosen = {"input": {"postId": post_id, "livestreamId": self.live.livestream_id}}
+            if await self._guarded(self.api.mutate(ops_account, ops.UGC_FEATURE, chosen, "ugcFeature")) is not None:
+                self.tally.featured += 1
 
     async def _guarded(self, step: Awaitable):
         """The step's result; a refusal is counted as a failure and the day goes on."""

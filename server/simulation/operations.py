@@ -71,7 +71,17 @@ PERFORMANCE = f"""query($period: String!, $scope: PerformanceScope, $id: ID) {{
   performance(period: $period, scope: $scope, id: $id) {{
     creditedRevenue {MONEY} commission {MONEY} orders gmv {MONEY}
     averageOrderValueBooked {MONEY} averageOrderValueOthers {MONEY} aovUpliftPercent
-    bookings checkIns noShows arrivalRate purchaseRate acknowledgementSecondsP50 slaBreaches }} }}"""
+    bookings checkIns noShows arrivalRate purchaseRate acknowledgementSecondsP50 slaBreaches ugcPosts }} }}"""
+
+UGC_SUBMIT = (
+    """mutation($input: UgcSubmitInput!) { ugcSubmit(input: $input) { post { id } errors { code message } } }"""
+)
+
+UGC_MODERATE = """mutation($input: UgcModerateInput!) { ugcModerate(input: $input) {
+  post { id status } errors { code message } } }"""
+
+UGC_FEATURE = """mutation($input: UgcFeatureInput!) { ugcFeature(input: $input) {
+  post { id status } errors { code message } } }"""
 
 LEADERBOARD = f"""query($scope: PerformanceScope!, $period: String!, $first: Int!) {{
   leaderboard(scope: $scope, period: $period, first: $first) {{

@@ -21,6 +21,7 @@ class Options:
     arrival_share: float = 0.85
     walk_in_share: float = 0.3  # walk-ins, as a share of the viewers
     refund_share: float = 0.08
+    post_share: float = 0.3  # buyers who share their visit (UGC)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Viewer:
     buys: bool
     basket: tuple[str, ...]  # SKU codes, one unit each
     refunds: bool
+    posts: bool = False  # she shares her visit afterwards
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def draw_day(options: Options, stores: list[StorePlace], prices: dict[str, int],
 def _viewer(options: Options, rng: random.Random, number: int, home: StorePlace, basket) -> Viewer:
     latitude, longitude = offset_point(home.latitude, home.longitude, 0.3 * rng.random(), rng.uniform(0, 2 * math.pi))
     arrives = rng.random() < options.arrival_share
+    buys = arrives and rng.random() < options.buy_share
     return Viewer(
         number=number,
         phone=_phone(options.seed, number),
@@ -101,9 +104,10 @@ def _viewer(options: Options, rng: random.Random, number: int, home: StorePlace,
         longitude=longitude,
         slot_pick=rng.random(),
         arrives=arrives,
-        buys=arrives and rng.random() < options.buy_share,
+        buys=buys,
         basket=basket(rng.randint(2, 3), COUPON_MIN_SPEND),
         refunds=rng.random() < options.refund_share,
+        posts=buys and rng.random() < options.post_share,
     )
 
 

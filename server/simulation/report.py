@@ -71,6 +71,7 @@ def kpi_table(kpis: Kpis) -> Table:
         ("Commission", lambda p: yuan(p["commission"])),
         ("Acknowledged in (p50)", lambda p: _seconds(p["acknowledgementSecondsP50"])),
         ("SLA breaches", lambda p: str(p["slaBreaches"])),
+        ("UGC posts", lambda p: str(p["ugcPosts"])),
     ):
         table.add_row(label, show(brand), show(live))
     table.add_row("Commission to GUIDE", fen_as_yuan(kpis.commission_to_guides), "")
@@ -98,7 +99,7 @@ def actions_line(tally: Tally) -> str:
         f"Simulated: {tally.viewers} viewers signed in, {tally.coupons} coupons claimed, {tally.bookings} bookings "
         f"({tally.without_seat} found no seat), {tally.acknowledged} tasks acknowledged, {tally.check_ins} "
         f"check-ins, {tally.booked_sales} booked and {tally.walk_in_sales} walk-in sales paid, {tally.refunds} "
-        f"refunds; {len(tally.failures)} refused."
+        f"refunds, {tally.ugc_posts} posts shared ({tally.featured} featured); {len(tally.failures)} refused."
     )
 
 

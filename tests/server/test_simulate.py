@@ -52,4 +52,7 @@ async def test_a_small_day_prints_what_the_database_holds(fresh_url):
     assert fen(kpis["Commission to LIVESTREAM_TEAM"]) == await one(fresh_url, by_kind.format("LIVESTREAM_TEAM")) > 0
     booked = "SELECT count(*) FROM sales_order WHERE paid_at IS NOT NULL AND booking_id IS NOT NULL"
     assert 0 < await one(fresh_url, booked) < int(kpis["Orders credited"])  # booked and walk-in sales both
+    assert int(kpis["UGC posts"]) == await one(fresh_url, "SELECT count(*) FROM ugc_post") > 0
+    featured = "SELECT count(*) FROM ugc_post WHERE status = 'FEATURED'"
+    assert 0 < await one(fresh_url, featured) <= 3
     assert "Top guides" in result.stdout and "Wall time" in result.stdout
