@@ -245,7 +245,8 @@ const percent = (rate) => (rate === null || rate === undefined ? "–" : `${(rat
 
 function money(value) {
   const locale = state.language === "zh-CN" ? "zh-CN" : "en-US";
-  return new Intl.NumberFormat(locale, { style: "currency", currency: value.currency }).format(value.amount / 100);
+  const style = { style: "currency", currency: value.currency, currencyDisplay: "narrowSymbol" };
+  return new Intl.NumberFormat(locale, style).format(value.amount / 100);
 }
 
 function render(figures) {
@@ -303,6 +304,15 @@ function noData(chart) {
   chart.append(svgElement("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "empty" }, text("noData")));
 }
 
+// A label cut to about ``room`` pixels of 12 px text, keeping its end (a store's city and mall tell it apart).
+function fitted(label, room) {
+  const width = (text) => [...text].reduce((sum, c) => sum + (c.charCodeAt(0) > 0x2e80 ? 12 : 7), 0);
+  if (width(label) <= room) return label;
+  let kept = [...label];
+  while (kept.length > 1 && width("…" + kept.join("")) > room) kept = kept.slice(1);
+  return "…" + kept.join("");
+}
+
 // Horizontal bars: [label, value] pairs, largest first; values are counts, or Money with shown = money.
 function drawBars(chart, rows, variant, format = String) {
   prepare(chart);
@@ -316,7 +326,7 @@ function drawBars(chart, rows, variant, format = String) {
   shown.forEach(([label, value], index) => {
     const y = index * row + (row - barHeight) / 2;
     const width = ((WIDTH - labelWidth - 110) * size(value)) / largest;
-    chart.append(svgElement("text", { x: labelWidth - 8, y: y + barHeight / 2 + 4, "text-anchor": "end" }, label));
+    chart.append(svgElement("text", { x: labelWidth - 8, y: y + barHeight / 2 + 4, "text-anchor": "end" }, fitted(label, labelWidth - 12)));
     const bar = svgElement("rect", { x: labelWidth, y, width: Math.max(width, 1), height: barHeight, rx: 3, class: `bar ${variant}` });
     bar.append(svgElement("title", {}, `${label}: ${format(value)}`));
     chart.append(bar);
