@@ -34,6 +34,7 @@ logger = logging.getLogger("irs.bus")
 SUBSCRIBER_BUFFER = 1000
 RELAY_BATCH = 500
 SWEEP_SECONDS = 2.0
+PER_TRANSACTION = 50  # a durable consumer's messages per transaction
 CHANNEL_PREFIX = "irs:"
 
 
@@ -282,7 +283,8 @@ class DurableConsumer:
         return total
 
     async def consume_once(self) -> int:
-        """One batch, each message in its own transaction; returns how many this run handled."""
+        """One batch of pending messages, PER_TRANSACTION of them per transaction (each in a savepoint of
+        its own, so one deferred or failing message leaves the others handled); returns how many."""
         async with self.db.reader() as session:
             statement = (
                 select(OutboxMessage.id)
@@ -290,19 +292,24 @@ class DurableConsumer:
                 .order_by(col(OutboxMessage.id))
                 .limit(self.batch)
             )
-            ids = list((await session.exec(statement)).all())
+            ids = [message_id or 0 for message_id in (await session.exec(statement)).all()]
         handled = 0
-        for message_id in ids:
+        for start in range(0, len(ids), PER_TRANSACTION):
             if self._loop.stopping:
                 break
-            handled += await self._handle_one(message_id)
+            handled += await self._handle_some(ids[start : start + PER_TRANSACTION])
         return handled
 
-    async def _handle_one(self, message_id: int | None) -> int:
+    async def _handle_some(self, ids: Sequence[int]) -> int:
+        async with self.db.writer() as session, unit_of_work(session):
+            now = self.clock.now()
+            return sum([await self._handle_one(session, message_id, now) for message_id in ids])
+
+    async def _handle_one(self, session: AsyncSession, message_id: int, now: datetime) -> int:
+        """1 when this consumer handled the message now; 0 when another did, or it is deferred or failed."""
         try:
-            async with self.db.writer() as session, unit_of_work(session):
-                now = self.clock.now()
-                if not await take_receipt(session, self.name, message_id or 0, now):
+            async with session.begin_nested():
+                if not await take_receipt(session, self.name, message_id, now):
                     return 0
                 message = await session.get(OutboxMessage, message_id)
                 outcome = await self.handle(session, message, now) if message else "MESSAGE_GONE"

@@ -24,6 +24,7 @@ from ..livestreams.services import livestreams_by_ids
 from ..orders.models import SalesOrder
 from ..social.services import referrer_of
 from ..tasks.lookups import assignees_by_booking
+from . import cache
 from .models import AttributionRule
 
 DEFAULT_RULE: dict[str, Any] = {"model": "LAST_TOUCH_LIVESTREAM", "windowDays": 7}
@@ -50,7 +51,7 @@ class Journey:
 
 
 async def rule_in_force(session: AsyncSession) -> dict[str, Any]:
-    rule = await rule_row(session)
+    rule = await cache.once(session, "rule", lambda: rule_row(session))
     return {"model": rule.model, "windowDays": rule.window_days} if rule else dict(DEFAULT_RULE)
 
 
@@ -69,7 +70,9 @@ async def build_journey(session: AsyncSession, order: SalesOrder, paid_at: datet
     if booking is not None and booking.livestream_id is not None:
         touches = [Touch(booking.livestream_id, "BOOKING", booking.created_at), *touches]
     livestream_id = max(touches, key=lambda t: t.at).livestream_id if touches else None
-    livestream = (await livestreams_by_ids(session, [livestream_id])).get(livestream_id) if livestream_id else None
+    livestream = None
+    if livestream_id is not None:
+        livestream = (await cache.rows(session, "livestreams", [livestream_id], livestreams_by_ids)).get(livestream_id)
     guide_id = order.guide_id
     if booking is not None:
         guide_id = (await assignees_by_booking(session, [booking.id or 0])).get(booking.id or 0) or guide_id

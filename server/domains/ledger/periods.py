@@ -18,6 +18,7 @@ from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
+from . import cache
 from .errors import LedgerErrorCode as Code
 from .models import LedgerPeriod
 from .topics import LEDGER_TOPIC
@@ -77,13 +78,21 @@ async def _period_row(session: AsyncSession, period: str, for_update: bool) -> L
 
 
 async def posting_period(session: AsyncSession, at: datetime, now: datetime, zone: ZoneInfo) -> str:
-    """The period something that happened ``at`` is posted in: its own month while open, else this one."""
+    """The period something that happened ``at`` is posted in: its own month while open, else this one.
+    Each period's row is read (and share-locked) once per transaction."""
     own = period_of(at, zone)
-    if not (await _period_row(session, own, for_update=False)).closed:
+    if not await _closed(session, own):
         return own
     current = period_of(now, zone)
-    await _period_row(session, current, for_update=False)
+    await _closed(session, current)
     return current
+
+
+async def _closed(session: AsyncSession, period: str) -> bool:
+    async def read() -> bool:
+        return (await _period_row(session, period, for_update=False)).closed
+
+    return await cache.once(session, f"period:{period}", read)
 
 
 @use_case

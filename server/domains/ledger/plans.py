@@ -25,6 +25,7 @@ from ..common.idempotency import create_once
 from ..common.validation import Path, Validator, is_row_id, not_found
 from ..coupons.models import CouponCampaign
 from ..livestreams.models import Livestream
+from . import cache
 from .errors import LedgerErrorCode as Code
 from .models import CommissionPlan, Participant, PlanScope
 from .splits import BASIS_POINTS
@@ -250,16 +251,15 @@ async def end_plan(
     return plan
 
 
-def _in_force(at: datetime) -> Any:
-    return sa.and_(
-        col(CommissionPlan.effective_from) <= at,
-        sa.or_(col(CommissionPlan.effective_to).is_(None), col(CommissionPlan.effective_to) > at),
-    )
-
-
 async def plans_in_force(session: AsyncSession, at: datetime) -> list[CommissionPlan]:
-    """Every plan in force at ``at`` (a handful: one per scope and scope id)."""
-    return list((await session.exec(select(CommissionPlan).where(_in_force(at)))).all())
+    """Every plan in force at ``at`` (a handful: one per scope and scope id), from the plans read once
+    per batch (there are few: a handful per scope over the years)."""
+
+    async def every_plan() -> list[CommissionPlan]:
+        return list((await session.exec(select(CommissionPlan))).all())
+
+    plans = await cache.once(session, "plans", every_plan)
+    return [p for p in plans if p.effective_from <= at and (p.effective_to is None or p.effective_to > at)]
 
 
 def plan_for_line(

@@ -25,6 +25,7 @@ from ..coupons.services import grant_coupon
 from ..orders import services as orders
 from ..orders.models import OrderLine, SalesOrder
 from ..orders.topics import ALL_ORDERS_TOPIC
+from . import cache
 from .attribution import Journey, build_journey
 from .errors import LedgerErrorCode as Code
 from .models import EntryKind, LedgerEntry, OrderAttribution, Participant
@@ -52,9 +53,14 @@ class Posting:
 async def handle_order_event(
     session: AsyncSession, message: OutboxMessage, now: datetime, zone: ZoneInfo
 ) -> str | None:
-    if message.event == "PAID":
-        return await credit_paid_order(session, message.payload["orderId"], now, zone)
-    return await reverse_refund(session, message, now, zone)
+    try:
+        if message.event == "PAID":
+            return await credit_paid_order(session, message.payload["orderId"], now, zone)
+        return await reverse_refund(session, message, now, zone)
+    except BaseException:
+        # Its savepoint is rolled back, and with it a period row's share lock this event may have taken.
+        cache.forget(session, "period:")
+        raise
 
 
 async def credit_paid_order(session: AsyncSession, order_id: int, now: datetime, zone: ZoneInfo) -> str | None:
@@ -103,7 +109,7 @@ async def _plans_for(
     session: AsyncSession, lines: Sequence[OrderLine], campaigns: list[int], journey: Journey, paid_at: datetime
 ) -> dict[int, FrozenPlan]:
     in_force = await plans_in_force(session, paid_at)
-    products = await products_by_ids(session, sorted({line.product_id for line in lines}))
+    products = await cache.rows(session, "products", sorted({line.product_id for line in lines}), products_by_ids)
     return {
         saved_id(line): plan_for_line(
             in_force,
