@@ -5,7 +5,7 @@ every store, of one livestream or of one store, from an instant on (the catch-up
 after a dropped socket). The (livestream_id, updated_at, id) index also serves
 lookups by livestream alone, so it replaces ix_booking_livestream_id.
 
-Revision ID: 0024
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-07 10:00:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0024"
+revision: str = "0023"
 down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -3,8 +3,8 @@
 Customers' posts about their visits (moderated, featured in livestreams), their referral codes,
 who brought whom, and the share invitations sent after completed visits.
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-04 12:40:10.912149
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0025"
-down_revision: str | None = "0024"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
