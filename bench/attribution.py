@@ -436,7 +436,7 @@ async def run() -> dict:
 
 
 async def _ready(client: httpx.AsyncClient) -> None:
-    for _ in range(300):
+    for _ in range(1200):
         try:
             if (await client.get("/readyz")).status_code == 200:
                 return
