@@ -283,6 +283,17 @@ async def bookings_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int
     return await rows_by_id(session, Booking, ids)
 
 
+def completed_visits(since: datetime, excluding: SelectOfScalar[int] | None = None) -> SelectOfScalar[Booking]:
+    """Bookings COMPLETED from ``since`` on, oldest first, but for the booking ids ``excluding`` selects
+    (a later domain's follow-up already done): a SELECT for the caller to limit and claim."""
+    statement = select(Booking).where(
+        col(Booking.status) == BookingStatus.COMPLETED.value, col(Booking.completed_at) >= since
+    )
+    if excluding is not None:
+        statement = statement.where(col(Booking.id).not_in(excluding))
+    return statement.order_by(col(Booking.completed_at), col(Booking.id))
+
+
 async def product_ids_by_booking(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[int]]:
     rows = await session.exec(
         select(BookingProduct)

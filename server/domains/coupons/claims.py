@@ -18,18 +18,18 @@ from sqlmodel.sql.expression import SelectOfScalar
 from ...outbox import emit
 from ...unit_of_work import use_case
 from ..common.actor import Actor, ActorKind
-from ..common.dialect import dialect_of, increment_below, is_in
+from ..common.dialect import dialect_of, increment_below, insert_ignore, is_in
 from ..common.errors import DomainError, Forbidden, Problem
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
-from ..common.rows import exec_any, table_of
+from ..common.rows import exec_any, saved_id, table_of
 from ..common.validation import not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.services import record_person_event
 from ..livestreams.models import Livestream, LivestreamStatus
 from ..stores.models import Store
 from .errors import CouponErrorCode as Code
-from .models import Coupon, CouponCampaign, CouponClaimCount, CouponStatus, RedemptionChannel
+from .models import Coupon, CouponCampaign, CouponClaimCount, CouponGrant, CouponStatus, RedemptionChannel
 from .topics import campaign_topic
 
 # Scope of idempotency keys, stored with each key's record: renaming it forgets the keys given.
@@ -41,6 +41,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 CODE_PATTERN = f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}"
 _ISSUE_ATTEMPTS = 5
+MAX_REASON_KEY = 128
 
 _campaign = table_of(CouponCampaign)
 
@@ -242,10 +243,22 @@ async def coupons_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int,
     return await rows_by_id(session, Coupon, ids)
 
 
-async def grant_coupon(session: AsyncSession, campaign_id: int, person_id: int, now: datetime) -> Coupon | None:
+class _GrantedMeanwhile(Exception):
+    """Another transaction granted for the same reason first (its coupon stands, ours is undone)."""
+
+
+async def grant_coupon(
+    session: AsyncSession, campaign_id: int, person_id: int, now: datetime, *, reason_key: str | None = None
+) -> int | None:
     """One coupon of a campaign given to her outside the claim flow (a referral reward), in the caller's
-    transaction; it takes the campaign's stock like a claim. None when none is left, or the campaign is
-    off or over: the caller's own writes stand."""
+    transaction; it takes the campaign's stock like a claim (one conditional UPDATE). With a
+    ``reason_key`` (at most 128 characters) it is given once per key: asked again, even at the same time,
+    it answers the first coupon's id. None when none is left, or the campaign is off, over or unknown:
+    the caller's own writes stand."""
+    if reason_key is not None:
+        _check_reason_key(reason_key)
+        if (granted := await _granted_for(session, reason_key)) is not None:
+            return granted
     campaign = await session.get(CouponCampaign, campaign_id)
     if campaign is None:
         return None
@@ -253,7 +266,27 @@ async def grant_coupon(session: AsyncSession, campaign_id: int, person_id: int, 
         async with session.begin_nested():
             await _take_stock(session, campaign, now)
             coupon = await _issue(session, campaign_id, person_id, now)
+            if reason_key is not None:
+                await _record_grant(session, reason_key, saved_id(coupon), now)
     except DomainError:
         return None
+    except _GrantedMeanwhile:
+        return await _granted_for(session, reason_key or "")
     emit(session, campaign_topic(campaign_id), "GRANTED", {"campaignId": campaign_id, "couponId": coupon.id}, now)
-    return coupon
+    return saved_id(coupon)
+
+
+def _check_reason_key(reason_key: str) -> None:
+    if not 0 < len(reason_key) <= MAX_REASON_KEY:
+        raise ValueError(f"a grant's reason key has 1-{MAX_REASON_KEY} characters")
+
+
+async def _granted_for(session: AsyncSession, reason_key: str) -> int | None:
+    statement = select(CouponGrant.coupon_id).where(col(CouponGrant.reason_key) == reason_key)
+    return (await session.exec(statement)).first()
+
+
+async def _record_grant(session: AsyncSession, reason_key: str, coupon_id: int, now: datetime) -> None:
+    values = {"reason_key": reason_key, "coupon_id": coupon_id, "created_at": now}
+    if ((await session.exec(insert_ignore(session, CouponGrant, values))).rowcount or 0) != 1:
+        raise _GrantedMeanwhile(reason_key)

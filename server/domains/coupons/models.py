@@ -80,3 +80,13 @@ class Coupon(SQLModel, table=True):
     redeemed_at: datetime | None = utc_field(nullable=True, default=None)
     redeemed_order_id: int | None = Field(default=None)
     redeemed_store_id: int | None = Field(default=None, foreign_key="store.id")
+
+
+class CouponGrant(SQLModel, table=True):
+    """A coupon given outside the claim flow (a referral reward): one per reason, however often asked."""
+
+    __tablename__ = "coupon_grant"
+
+    reason_key: str = Field(primary_key=True, max_length=128)
+    coupon_id: int = Field(foreign_key="coupon.id", unique=True)
+    created_at: datetime = utc_field(default_factory=utcnow)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...db import claim
 from ...unit_of_work import use_case
-from ..bookings.models import Booking, BookingStatus
+from ..bookings.models import Booking
+from ..bookings.services import completed_visits
 from ..common.dialect import insert_ignore
 from ..messaging.services import MessageKind, queue
-from ..stores.models import Store
+from ..stores.services import stores_by_ids
 from .models import ShareInvitation
 from .referrals import code_of, share_url
 
@@ -22,24 +25,15 @@ INVITE_WITHIN = timedelta(days=2)  # a visit completed longer ago is not worth i
 @use_case
 async def invite_to_share(session: AsyncSession, public_url: str, brand: str, now: datetime) -> int:
     """Queue a share invitation for each visit completed lately without one. Safe on N replicas: the
-    invitation's key (the booking) lets only one of them queue it."""
-    invited = select(ShareInvitation.booking_id).where(col(ShareInvitation.booking_id) == col(Booking.id))
-    statement = (
-        select(Booking)
-        .where(
-            col(Booking.status) == BookingStatus.COMPLETED.value,
-            col(Booking.completed_at) >= now - INVITE_WITHIN,
-            ~invited.exists(),
-        )
-        .order_by(col(Booking.completed_at))
-        .limit(INVITE_BATCH)
-    )
+    visits are claimed with SKIP LOCKED, and the invitation's key (the booking) lets only one replica
+    queue it should two ever see the same visit."""
+    due = await _visits_to_invite(session, now)
+    stores = await stores_by_ids(session, sorted({b.store_id for b in due}))
     sent = 0
-    for booking in list(await session.exec(statement)):
-        values = {"booking_id": booking.id, "person_id": booking.person_id, "created_at": now}
-        if ((await session.exec(insert_ignore(session, ShareInvitation, values))).rowcount or 0) != 1:
+    for booking in due:
+        if not await _record_invitation(session, booking, now):
             continue  # another replica invited her
-        store = await session.get(Store, booking.store_id)
+        store = stores.get(booking.store_id)
         code = await code_of(session, booking.person_id, now)
         params = {
             "bookingId": booking.id,
@@ -50,3 +44,14 @@ async def invite_to_share(session: AsyncSession, public_url: str, brand: str, no
         await queue(session, booking.person_id, MessageKind.SHARE_INVITATION, f"share:{booking.id}", params, now)
         sent += 1
     return sent
+
+
+async def _visits_to_invite(session: AsyncSession, now: datetime) -> Sequence[Booking]:
+    invited = select(ShareInvitation.booking_id)
+    statement = completed_visits(now - INVITE_WITHIN, excluding=invited).limit(INVITE_BATCH)
+    return list((await session.exec(claim(statement, session))).all())
+
+
+async def _record_invitation(session: AsyncSession, booking: Booking, now: datetime) -> bool:
+    values = {"booking_id": booking.id, "person_id": booking.person_id, "created_at": now}
+    return ((await session.exec(insert_ignore(session, ShareInvitation, values))).rowcount or 0) == 1

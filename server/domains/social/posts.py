@@ -15,15 +15,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...outbox import emit
 from ...unit_of_work import use_case
 from ..bookings.models import Booking, BookingStatus
+from ..bookings.services import bookings_by_ids
 from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.validation import Path, Validator, is_row_id, not_found, text_problem
 from ..identity.events import EventType, RawEvent
 from ..identity.services import record_person_event
-from ..livestreams.models import Livestream
+from ..livestreams.services import livestreams_by_ids
 from .errors import SocialErrorCode as Code
 from .models import Platform, PostStatus, UgcPost
+from .referrals import code_of
 from .topics import UGC_TOPIC
 
 POST_KEY_SCOPE = "ugcSubmit"
@@ -63,14 +65,16 @@ def _check_url(check: Validator, path: Path, value: str) -> None:
 
 
 async def _booking_of(session: AsyncSession, check: Validator, draft: PostDraft, person_id: int) -> Booking | None:
+    """Her booking of the visit, if she names one: hers, and COMPLETED (the visit took place)."""
     if draft.booking_id is None:
         return None
-    booking = await session.get(Booking, draft.booking_id) if is_row_id(draft.booking_id) else None
+    found = await bookings_by_ids(session, [draft.booking_id]) if is_row_id(draft.booking_id) else {}
+    booking = found.get(draft.booking_id)
     if booking is None or booking.person_id != person_id:
         check.add(Code.WRONG_BOOKING, "not one of your bookings", ("bookingId",))
         return None
-    if booking.status not in (BookingStatus.COMPLETED.value, BookingStatus.CHECKED_IN.value):
-        check.add(Code.WRONG_BOOKING, "share a visit you made", ("bookingId",))
+    if booking.status != BookingStatus.COMPLETED.value:
+        check.add(Code.WRONG_BOOKING, "share a visit once it is completed", ("bookingId",))
     return booking
 
 
@@ -110,6 +114,7 @@ async def submit_post(
         )
         session.add(post)
         await session.flush()
+        await code_of(session, actor.id, now)  # her post's share link carries her referral code
         await _record_post(session, post, now)
         _announce(session, post, "SUBMITTED", now)
         return post
@@ -173,7 +178,7 @@ async def moderate(
 async def feature(session: AsyncSession, actor: Actor, post_id: int, livestream_id: int, now: datetime) -> UgcPost:
     """An APPROVED post chosen for a livestream (LIVESTREAM_OPS, HQ_ADMIN): FEATURED."""
     actor.require_role(*MODERATORS)
-    if not is_row_id(livestream_id) or await session.get(Livestream, livestream_id) is None:
+    if not is_row_id(livestream_id) or not await livestreams_by_ids(session, [livestream_id]):
         raise not_found("livestream", ("livestreamId",))
     post = await _post_for_update(session, post_id)
     if post.status != PostStatus.APPROVED.value:

@@ -8,6 +8,7 @@ cannot be her own referrer. The referrer is credited by the ledger when the refe
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -19,6 +20,7 @@ from ..common.dialect import insert_ignore
 from ..common.errors import DomainError, Forbidden
 from ..common.validation import Validator
 from ..identity.events import EventType
+from ..identity.persons import root_person
 from ..identity.view import has_any_event
 from .errors import SocialErrorCode as Code
 from .models import Referral, ReferralCode
@@ -50,12 +52,31 @@ async def my_code(session: AsyncSession, person_id: int, now: datetime) -> str:
 
 
 def share_url(public_url: str, code: str, path: str = "/share") -> str:
+    """``public_url`` + ``path`` carrying her code (``?ref=CODE``): whoever arrives through it is hers."""
     return f"{public_url.rstrip('/')}{path}?ref={code}"
+
+
+def post_share_url(public_url: str, post_id: int, code: str) -> str:
+    """The link to one of her posts, carrying her code like her own share link."""
+    return share_url(public_url, code, path=f"/share/ugc/{post_id}")
+
+
+async def codes_by_person(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, str]:
+    """The codes these customers have (those without one yet are left out)."""
+    rows = await session.exec(select(ReferralCode).where(col(ReferralCode.person_id).in_(list(person_ids))))
+    return {row.person_id: row.code for row in rows}
 
 
 def _require_customer(actor: Actor) -> None:
     if actor.kind is not ActorKind.CUSTOMER:
         raise Forbidden("customers accept referrals")
+
+
+async def _owner_of(session: AsyncSession, code: str) -> int | None:
+    """The customer a code stands for now (a code of a merged id is her survivor's)."""
+    row = (await session.exec(select(ReferralCode).where(col(ReferralCode.code) == code))).first()
+    owner = await root_person(session, row.person_id) if row else None
+    return owner.id if owner else None
 
 
 @use_case
@@ -71,10 +92,10 @@ async def accept(session: AsyncSession, actor: Actor, code: str, now: datetime) 
         pattern_hint="8 letters and digits",
     )
     check.raise_if_any()
-    owner = (await session.exec(select(ReferralCode).where(col(ReferralCode.code) == given))).first()
-    if owner is None:
+    referrer_id = await _owner_of(session, given)
+    if referrer_id is None:
         raise DomainError.single(Code.REFERRAL_CODE_UNKNOWN, "no customer has this code", ("code",))
-    if owner.person_id == actor.id:
+    if referrer_id == actor.id:
         raise DomainError.single(Code.REFERRAL_OWN_CODE, "your own code", ("code",))
     if await session.get(Referral, actor.id) is not None:
         raise DomainError.single(Code.ALREADY_REFERRED, "you were referred already", ("code",))
@@ -86,7 +107,7 @@ async def accept(session: AsyncSession, actor: Actor, code: str, now: datetime) 
         insert_ignore(
             session,
             Referral,
-            {"referred_id": actor.id, "referrer_id": owner.person_id, "code": given, "created_at": now},
+            {"referred_id": actor.id, "referrer_id": referrer_id, "code": given, "created_at": now},
         )
     )
     if (result.rowcount or 0) != 1:  # a second tap raced the first

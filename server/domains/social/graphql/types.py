@@ -14,7 +14,7 @@ from ....api.type_extensions import extends
 from ...common.actor import ActorKind, Role
 from ...common.rows import saved_id
 from ...livestreams.graphql.types import Livestream
-from .. import posts
+from .. import posts, referrals
 from ..errors import SocialErrorCode
 from ..models import Platform as PlatformValue
 from ..models import PostStatus as PostStatusValue
@@ -78,6 +78,19 @@ class UgcPost:
     featured_livestream_id: strawberry.ID | None = strawberry.field(description="The Livestream featuring it.")
     customer_id: strawberry.ID | None = strawberry.field(description="Her Customer id; null for analysts.")
     created_at: dt.datetime = strawberry.field(description="When she submitted it.")
+    person_id: strawberry.Private[int]
+    show_customer: strawberry.Private[bool]
+    row_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The post's share link, carrying its author's referral code (?ref=CODE): a new customer "
+        "arriving through it is hers. Null where customerId is."
+    )
+    async def share_url(self, info: strawberry.Info) -> str | None:
+        if not self.show_customer:
+            return None
+        code = await info.context.loader(referrals.codes_by_person).load(self.person_id)
+        return referrals.post_share_url(info.context.settings.public_url, self.row_id, code) if code else None
 
     @classmethod
     def from_row(cls, row: PostRow, show_customer: bool = True) -> UgcPost:
@@ -95,6 +108,9 @@ class UgcPost:
             featured_livestream_id=_gid("Livestream", row.featured_livestream_id),
             customer_id=_gid("Customer", row.person_id) if show_customer else None,
             created_at=row.created_at,
+            person_id=row.person_id,
+            show_customer=show_customer,
+            row_id=saved_id(row),
         )
 
 
