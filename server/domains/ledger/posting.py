@@ -90,19 +90,20 @@ async def credit_paid_order(session: AsyncSession, order_id: int, now: datetime,
         weights = resolve_shares(plan.shares, _present(order, journey), order.store_id)
         parts[saved_id(line)] = split(line.total, commission_on(line.total, plan.rate_basis_points), weights)
     _post(session, posting, parts, plans, now)
-    await _reward_referrer(session, journey, plans, now)
+    await _reward_referrer(session, order_id, journey, plans, now)
     return None
 
 
 async def _reward_referrer(
-    session: AsyncSession, journey: Journey, plans: dict[int, FrozenPlan], now: datetime
+    session: AsyncSession, order_id: int, journey: Journey, plans: dict[int, FrozenPlan], now: datetime
 ) -> None:
-    """A referred sale gives her referrer a coupon of each reward campaign its plans name (once per sale:
-    this runs once per PAID event)."""
+    """A referred sale gives her referrer a coupon of each reward campaign its plans name, once per sale
+    and campaign (the grant's key; the PAID event is handled once anyway)."""
     if journey.referrer_id is None:
         return
     for campaign_id in sorted({p.reward_campaign_id for p in plans.values() if p.reward_campaign_id}):
-        await grant_coupon(session, campaign_id, journey.referrer_id, now)
+        key = f"referral:{order_id}:{campaign_id}"
+        await grant_coupon(session, campaign_id, journey.referrer_id, now, reason_key=key)
 
 
 async def _plans_for(
