@@ -37,3 +37,23 @@ async def assert_forbidden(api, query: str, variables: dict, token: str) -> None
     body = await api(query, variables, token)
     assert answered_nothing(body), body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+
+
+class ReadsOnly:
+    """Counts the SQL statements the app's engine runs while active, without the outbox relay's: on a
+    loaded machine it may still be publishing what earlier mutations announced, beside the call counted."""
+
+    def __init__(self, api) -> None:
+        self.engine = api.app.state.runtime.db.engine.sync_engine
+        self.count = 0
+
+    def _seen(self, _connection, _cursor, statement: str, *_rest) -> None:
+        if "outbox" not in statement:
+            self.count += 1
+
+    def __enter__(self) -> ReadsOnly:
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)

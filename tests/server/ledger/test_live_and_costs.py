@@ -6,11 +6,10 @@ import sqlalchemy as sa
 
 from server.domains.ledger.models import LedgerEntry
 from tests.live_server import graphql_socket, next_payload, subscribe
-from tests.server.assertions import fetch
+from tests.server.assertions import ReadsOnly, fetch
 from tests.server.bookings.helpers import customer, give_shifts
 from tests.server.live import serve
 from tests.server.orders.conftest import stock
-from tests.server.stores.test_nearby_stores import StatementCounter
 from tests.world import login
 
 from .helpers import BOARD, PLAN_CREATE, drain, month, plan_input, sell, standard_plans
@@ -79,12 +78,15 @@ async def test_leaderboards_and_performance_cost_the_same_statements_whatever_th
     counts = []
     for copies in (0, 40):
         await _clone_entries(db, copies)
-        with StatementCounter(api) as counter:
-            for scope in ("GUIDE", "STORE", "CITY", "TEAM", "LIVESTREAM"):
-                await api.data(BOARD, {"scope": scope, "period": month(clock), "first": 10}, analyst)
-            variables = {"scope": "STORE", "id": world.gid("Store", "shanghai"), "period": month(clock)}
-            await api.data(PERFORMANCE, variables, analyst)
-        counts.append(counter.count)
+        seen = []
+        for _ in range(3):  # the least of three: background work can only add statements
+            with ReadsOnly(api) as counter:
+                for scope in ("GUIDE", "STORE", "CITY", "TEAM", "LIVESTREAM"):
+                    await api.data(BOARD, {"scope": scope, "period": month(clock), "first": 10}, analyst)
+                variables = {"scope": "STORE", "id": world.gid("Store", "shanghai"), "period": month(clock)}
+                await api.data(PERFORMANCE, variables, analyst)
+            seen.append(counter.count)
+        counts.append(min(seen))
     assert counts[0] == counts[1], counts
 
 

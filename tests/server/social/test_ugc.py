@@ -11,10 +11,9 @@ from server.domains.identity.models import CustomerEvent
 from server.domains.messaging.models import OutboundMessage
 from server.domains.social.invitations import invite_to_share
 from server.domains.social.models import ShareInvitation, UgcPost
-from tests.server.assertions import count_tables, fetch
+from tests.server.assertions import ReadsOnly, count_tables, fetch
 from tests.server.bookings.helpers import customer
 from tests.server.ledger.helpers import livestream_sale, standard_plans
-from tests.server.stores.test_nearby_stores import StatementCounter
 from tests.world import gid
 
 SUBMIT = """mutation($input: UgcSubmitInput!) { ugcSubmit(input: $input) {
@@ -114,13 +113,14 @@ async def test_featured_posts_cost_the_same_statements_for_one_or_many(api, db, 
             post = (await api.data(SUBMIT, {"input": post_input()}, visit["token"]))["ugcSubmit"]["post"]["id"]
             await api.data(MODERATE, {"id": post, "d": "APPROVE"}, ops)
             await api.data(FEATURE, {"id": post, "l": livestream}, ops)
-        await api.data(FEATURED, {"id": livestream}, ops)  # the relay has published the mutations' news by then
-        await api.app.state.relay.idle.wait()
-        with StatementCounter(api) as counter:
-            shown = (await api.data(FEATURED, {"id": livestream}, ops))["node"]["featuredUgc"]
+        seen = []
+        for _ in range(3):  # the least of three: background work can only add statements
+            with ReadsOnly(api) as counter:
+                shown = (await api.data(FEATURED, {"id": livestream}, ops))["node"]["featuredUgc"]
+            seen.append(counter.count)
         assert len(shown) == n
-        counts.append(counter.count)
-    assert counts[0] == counts[1]
+        counts.append(min(seen))
+    assert counts[0] == counts[1], counts
 
 
 async def test_a_completed_visit_brings_one_share_invitation_however_many_replicas_run(
