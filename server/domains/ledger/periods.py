@@ -58,7 +58,7 @@ def window_of(name: str, zone: ZoneInfo, path: tuple[str, ...] = ("period",)) ->
         if (day := DAY.fullmatch(name)) is not None:
             first = date(int(day[1]), int(day[2]), int(day[3]))
             return Window(name, _midnight(first, zone), _midnight(first + timedelta(days=1), zone))
-    except ValueError:
+    except (ValueError, OverflowError):  # no such date, or beyond what the brand's zone can express
         pass
     raise DomainError.single(Common.INVALID_FORMAT, "a period is YYYY-MM (a month) or YYYY-MM-DD (a day)", path)
 

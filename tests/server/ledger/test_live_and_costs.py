@@ -99,6 +99,8 @@ async def test_bad_leaderboard_and_statement_arguments_are_clear_errors(api, wor
         {"scope": "GUIDE", "period": "2026-12", "first": 101},
         {"scope": "GUIDE", "period": "2026-12", "first": -1},
         {"scope": "GUIDE", "period": "2026-02-30", "first": 5},
+        {"scope": "GUIDE", "period": "0001-01", "first": 5},
+        {"scope": "GUIDE", "period": "9999-12-31", "first": 5},
         {"scope": "STORE", "period": "2026-12", "first": 5, "store": "U3RvcmU6OTk5OTk5OTk5OTk5"},
         {"scope": "STORE", "period": "2026-12", "first": 5, "store": world.gid("Sku", "sku:serum")},
         {"scope": "CITY", "period": "2026-12", "first": 5, "city": "城" * 65},
