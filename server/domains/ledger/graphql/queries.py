@@ -14,6 +14,7 @@ from ....api.nodes import local_id
 from ....api.permissions import authenticated, roles
 from ...common.actor import Actor, ActorKind, Role
 from ...common.errors import DomainError, Forbidden
+from ...orders.graphql.types import money
 from ...stores.models import Store
 from ...stores.services import store_listing
 from .. import attribution, periods, standings
@@ -164,8 +165,6 @@ class LedgerQuery:
             closed = await periods.is_closed(session, window.name)
             entries = list(await session.exec(standings.entries_of(kind, beneficiary, window).limit(first)))
         currency = info.context.settings.brand_currency
-        from ...orders.graphql.types import money
-
         return CommissionStatement(
             beneficiary_kind=kind,
             beneficiary_id=beneficiary_global_id(kind.value, beneficiary),
