@@ -116,6 +116,23 @@ def increment_below(session, model, key: dict[str, Any], counter: str, limit: in
     )
 
 
+def add_to_sums(session, model, key: Iterable[str], rows: list[dict[str, Any]]):
+    """Add each row's other columns to the row at its ``key`` columns (created from it when missing).
+
+    One ``INSERT … ON CONFLICT DO UPDATE SET c = c + excluded.c`` for all rows; give the rows in one
+    canonical order, so concurrent writers lock shared rows in the same order.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    key = list(key)
+    statement = insert(table).values(rows)
+    summed = [name for name in rows[0] if name not in key]
+    return statement.on_conflict_do_update(
+        index_elements=key, set_={name: table.c[name] + statement.excluded[name] for name in summed}
+    )
+
+
 def is_in(session, column, values: Iterable[Any]):
     """``column IN values``; on PostgreSQL spelt ``column = ANY(:array)``.
 

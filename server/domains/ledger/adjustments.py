@@ -19,6 +19,7 @@ from ..common.validation import Validator, is_row_id
 from ..identity.models import Person
 from ..staff.models import StaffUser, Team
 from ..stores.models import Store
+from . import standings
 from .errors import LedgerErrorCode as Code
 from .models import EntryKind, LedgerEntry, OrderAttribution, Participant
 from .periods import period_of, posting_period, window_of
@@ -90,6 +91,7 @@ async def adjust(
         entry = _entry(draft, attribution, period, actor, now)
         session.add(entry)
         await session.flush()
+        await standings.record(session, [entry], zone)
         emit(session, LEDGER_TOPIC, EntryKind.ADJUSTMENT.value, _announcement(entry), now)
         return entry
 

@@ -131,3 +131,22 @@ class LedgerPeriod(SQLModel, table=True):
     closed: bool = False
     closed_at: datetime | None = utc_field(nullable=True, default=None)
     closed_by: str | None = Field(default=None, max_length=64)
+
+
+class LedgerStanding(SQLModel, table=True):
+    """Running sums of the ledger per board, window and store, kept in the transaction of each entry
+    (standings.record): a leaderboard reads about one row per ranked subject, never the entries.
+
+    Its period is a ledger period (``YYYY-MM``, where an entry was posted) or a day in the brand's zone
+    (``YYYY-MM-DD``, when it happened). Orders counts the orders accrued (an order accrues once).
+    """
+
+    __tablename__ = "ledger_standing"
+
+    period: str = Field(primary_key=True, max_length=10)
+    board: str = Field(primary_key=True, max_length=16, description="GUIDE | TEAM | STORE | LIVESTREAM")
+    subject_id: int = Field(primary_key=True, description="the guide, team, store or livestream")
+    store_id: int = Field(primary_key=True, description="the store of the sales summed")
+    revenue: int = Field(default=0, sa_type=sa.BigInteger)
+    commission: int = Field(default=0, sa_type=sa.BigInteger)
+    orders: int = 0

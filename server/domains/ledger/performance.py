@@ -12,7 +12,6 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,9 +19,9 @@ from ..bookings.stats import VisitFigures, VisitScope, visit_figures
 from ..livestreams.services import livestream_listing
 from ..social.services import count_posts
 from ..stores.services import store_listing
-from .models import LedgerEntry, OrderAttribution, Participant
+from .models import OrderAttribution
 from .periods import Window
-from .standings import BoardScope, in_window
+from .standings import BoardScope, credit_of
 
 
 @dataclass(frozen=True)
@@ -78,22 +77,14 @@ async def _livestream_ids(session: AsyncSession, target: Target) -> list[int] | 
     return None
 
 
-def _entry_conditions(target: Target, store_ids: list[int] | None) -> list[Any]:
-    if target.scope is BoardScope.GUIDE:
-        return [
-            col(LedgerEntry.beneficiary_kind) == Participant.GUIDE.value,
-            col(LedgerEntry.beneficiary_id) == target.key,
-        ]
-    if target.scope is BoardScope.TEAM:
-        return [
-            col(LedgerEntry.beneficiary_kind) == Participant.LIVESTREAM_TEAM.value,
-            col(LedgerEntry.beneficiary_id) == target.key,
-        ]
-    if target.scope is BoardScope.LIVESTREAM:
-        return [col(LedgerEntry.livestream_id) == target.key]
-    if store_ids is not None:
-        return [col(LedgerEntry.store_id).in_(store_ids)]
-    return []
+async def _credit(
+    session: AsyncSession, target: Target, store_ids: list[int] | None, window: Window
+) -> tuple[int, int, int]:
+    """From the leaderboards' sums: a guide's, team's or livestream's own; a store's, a city's or the
+    brand's from the store board (every credit of their sales)."""
+    if target.scope in (BoardScope.GUIDE, BoardScope.TEAM, BoardScope.LIVESTREAM):
+        return await credit_of(session, target.scope, window, int(target.key or 0), None)
+    return await credit_of(session, BoardScope.STORE, window, None, store_ids)
 
 
 def _sale_conditions(target: Target, store_ids: list[int] | None, window: Window) -> list[Any]:
@@ -109,17 +100,6 @@ def _sale_conditions(target: Target, store_ids: list[int] | None, window: Window
     return conditions
 
 
-async def _credit(session: AsyncSession, conditions: list[Any], window: Window) -> tuple[int, int, int]:
-    orders = sa.func.count(sa.distinct(sa.case((col(LedgerEntry.kind) == "ACCRUAL", LedgerEntry.order_id))))
-    statement = select(
-        sa.func.coalesce(sa.func.sum(LedgerEntry.revenue), 0),
-        sa.func.coalesce(sa.func.sum(LedgerEntry.commission), 0),
-        orders,
-    ).where(in_window(window), *conditions)
-    revenue, commission, count = (await session.exec(statement)).one()
-    return int(revenue), int(commission), int(count)
-
-
 async def _sales(session: AsyncSession, conditions: list[Any]) -> list[tuple[int, int | None]]:
     statement = select(OrderAttribution.total, OrderAttribution.booking_id).where(*conditions)
     return [(int(total), booking_id) for total, booking_id in await session.exec(statement)]
@@ -132,7 +112,7 @@ def _average(totals: list[int]) -> int | None:
 async def figures(session: AsyncSession, target: Target, window: Window) -> Figures:
     store_ids = await _store_ids(session, target)
     livestream_ids = await _livestream_ids(session, target)
-    revenue, commission, orders = await _credit(session, _entry_conditions(target, store_ids), window)
+    revenue, commission, orders = await _credit(session, target, store_ids, window)
     sales = await _sales(session, _sale_conditions(target, store_ids, window))
     guide_id = int(target.key or 0) if target.scope is BoardScope.GUIDE else None
     visits = await visit_figures(session, VisitScope(store_ids, livestream_ids, guide_id), window.start, window.end)

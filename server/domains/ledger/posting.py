@@ -25,7 +25,7 @@ from ..coupons.services import grant_coupon
 from ..orders import services as orders
 from ..orders.models import OrderLine, SalesOrder
 from ..orders.topics import ALL_ORDERS_TOPIC
-from . import cache
+from . import cache, standings
 from .attribution import Journey, build_journey
 from .errors import LedgerErrorCode as Code
 from .models import EntryKind, LedgerEntry, OrderAttribution, Participant
@@ -89,7 +89,7 @@ async def credit_paid_order(session: AsyncSession, order_id: int, now: datetime,
         plan = plans[saved_id(line)]
         weights = resolve_shares(plan.shares, _present(order, journey), order.store_id)
         parts[saved_id(line)] = split(line.total, commission_on(line.total, plan.rate_basis_points), weights)
-    _post(session, posting, parts, plans, now)
+    await _post(session, posting, parts, plans, now, zone)
     await _reward_referrer(session, order_id, journey, plans, now)
     return None
 
@@ -147,23 +147,27 @@ def _attribution(order: SalesOrder, journey: Journey, plans: dict[int, FrozenPla
     )
 
 
-def _post(
+async def _post(
     session: AsyncSession,
     posting: Posting,
     parts_by_line: dict[int, list[Part]],
     plans: dict[int, FrozenPlan],
     now: datetime,
+    zone: ZoneInfo,
 ) -> None:
     sign = -1 if posting.kind is EntryKind.REVERSAL else 1
     credited: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    entries = []
     for line_id, parts in parts_by_line.items():
         for part in parts:
             if part.revenue == 0 and part.commission == 0:
                 continue
-            session.add(_entry(posting, line_id, part, sign, plans.get(line_id), now))
+            entries.append(_entry(posting, line_id, part, sign, plans.get(line_id), now))
             key = (part.beneficiary.kind.value, part.beneficiary.id)
             credited[key][0] += sign * part.revenue
             credited[key][1] += sign * part.commission
+    session.add_all(entries)
+    await standings.record(session, entries, zone)
     emit(
         session,
         LEDGER_TOPIC,
@@ -230,7 +234,7 @@ async def reverse_refund(session: AsyncSession, message: OutboxMessage, now: dat
         message.created_at,
     )
     plans = {int(k): FrozenPlan.from_json(v) for k, v in attribution.journey.get("plans", {}).items()}
-    _post(session, posting, parts, plans, now)
+    await _post(session, posting, parts, plans, now, zone)
     return None
 
 

@@ -3,25 +3,31 @@
 A month is a ledger period (what was posted in it, late refunds included); a day is what happened that
 day in the brand's zone. Ranks follow credited revenue, then commission, then the id (ties are ordered
 the same way every time).
+
+Boards read running sums (``ledger_standing``) that every posting adds its entries to in its own
+transaction (``record``), so a board reads about one row per ranked subject however long the ledger.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..common.dialect import add_to_sums
+from ..common.rows import exec_any
 from ..livestreams.services import livestreams_by_ids
 from ..staff.services import staff_by_ids, teams_by_ids
 from ..stores.services import stores_by_ids
-from .models import EntryKind, LedgerEntry, OrderAttribution, Participant
-from .periods import Window
+from .models import EntryKind, LedgerEntry, LedgerStanding, OrderAttribution, Participant
+from .periods import Window, day_of
 
 
 class BoardScope(StrEnum):
@@ -43,47 +49,76 @@ class Standing:
 
 
 Row = tuple[Any, int, int, int]  # key, revenue, commission, orders
-BENEFICIARY_OF = {BoardScope.GUIDE: Participant.GUIDE, BoardScope.TEAM: Participant.LIVESTREAM_TEAM}
-GROUP_COLUMN = {
-    BoardScope.GUIDE: LedgerEntry.beneficiary_id,
-    BoardScope.TEAM: LedgerEntry.beneficiary_id,
-    BoardScope.STORE: LedgerEntry.store_id,
-    BoardScope.CITY: LedgerEntry.store_id,
-    BoardScope.LIVESTREAM: LedgerEntry.livestream_id,
-}
+BOARD_OF_BENEFICIARY = {Participant.GUIDE: BoardScope.GUIDE, Participant.LIVESTREAM_TEAM: BoardScope.TEAM}
+Key = tuple[str, str, int, int]  # period, board, subject, store
+
+
+def _boards(entry: LedgerEntry) -> Iterable[tuple[BoardScope, int]]:
+    """The boards an entry counts on, and for whom: every entry on its store's and its livestream's,
+    a guide's or a team's credit on theirs too (cities fold their stores' sums)."""
+    yield BoardScope.STORE, entry.store_id
+    if entry.livestream_id is not None:
+        yield BoardScope.LIVESTREAM, entry.livestream_id
+    if (board := BOARD_OF_BENEFICIARY.get(Participant(entry.beneficiary_kind))) is not None:
+        yield board, entry.beneficiary_id
 
 
 def in_window(window: Window) -> Any:
+    """Entries of the window (statements read a beneficiary's entries themselves)."""
     if window.is_month:
         return col(LedgerEntry.period) == window.name
     return sa.and_(col(LedgerEntry.occurred_at) >= window.start, col(LedgerEntry.occurred_at) < window.end)
 
 
-def _sums(group: Any, *conditions: Any) -> Any:
-    accrual_orders = sa.func.count(
-        sa.distinct(sa.case((col(LedgerEntry.kind) == EntryKind.ACCRUAL.value, LedgerEntry.order_id)))
-    )
-    return (
-        select(group, sa.func.sum(LedgerEntry.revenue), sa.func.sum(LedgerEntry.commission), accrual_orders)
-        .where(*conditions)
-        .group_by(group)
-    )
+async def record(session: AsyncSession, entries: Sequence[LedgerEntry], zone: ZoneInfo) -> None:
+    """Add entries just written to the standings of their period and of their day (one statement)."""
+    sums: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    accrued: dict[Key, set[int]] = defaultdict(set)
+    for entry in entries:
+        for board, subject in _boards(entry):
+            for period in (entry.period, day_of(entry.occurred_at, zone)):
+                key = (period, board.value, subject, entry.store_id)
+                sums[key][0] += entry.revenue
+                sums[key][1] += entry.commission
+                if entry.kind == EntryKind.ACCRUAL.value:
+                    accrued[key].add(entry.order_id)
+    if not sums:
+        return
+    rows = [
+        {
+            "period": key[0],
+            "board": key[1],
+            "subject_id": key[2],
+            "store_id": key[3],
+            "revenue": revenue,
+            "commission": commission,
+            "orders": len(accrued.get(key, ())),
+        }
+        for key, (revenue, commission) in sorted(sums.items())
+    ]
+    key_columns = ("period", "board", "subject_id", "store_id")
+    await exec_any(session, add_to_sums(session, LedgerStanding, key_columns, rows))
 
 
 async def standings(
     session: AsyncSession, scope: BoardScope, window: Window, store_ids: Sequence[int] | None = None
 ) -> list[Standing]:
     """Every standing of the scope in the window (among ``store_ids``' sales when given), ranked."""
-    group = GROUP_COLUMN[scope]
-    conditions = [in_window(window), col(group).is_not(None)]
-    if (kind := BENEFICIARY_OF.get(scope)) is not None:
-        conditions.append(col(LedgerEntry.beneficiary_kind) == kind.value)
+    board = BoardScope.STORE if scope is BoardScope.CITY else scope
+    conditions = [col(LedgerStanding.period) == window.name, col(LedgerStanding.board) == board.value]
     if store_ids is not None:
-        conditions.append(col(LedgerEntry.store_id).in_(list(store_ids)))
-    rows = [
-        (key, int(revenue), int(commission), orders)
-        for key, revenue, commission, orders in await session.exec(_sums(group, *conditions))
-    ]
+        conditions.append(col(LedgerStanding.store_id).in_(list(store_ids)))
+    statement = (
+        select(
+            LedgerStanding.subject_id,
+            sa.func.sum(LedgerStanding.revenue),
+            sa.func.sum(LedgerStanding.commission),
+            sa.func.sum(LedgerStanding.orders),
+        )
+        .where(*conditions)
+        .group_by(col(LedgerStanding.subject_id))
+    )
+    rows = [(key, int(r), int(c), int(n)) for key, r, c, n in await session.exec(statement)]
     if scope is BoardScope.CITY:
         rows = await _by_city(session, rows)
     names = await _names(session, scope, [row[0] for row in rows])
@@ -92,6 +127,25 @@ async def standings(
         Standing(key, names.get(key, str(key)), revenue, commission, orders, rank)
         for rank, (key, revenue, commission, orders) in enumerate(ranked, start=1)
     ]
+
+
+async def credit_of(
+    session: AsyncSession, board: BoardScope, window: Window, subject: int | None, store_ids: Sequence[int] | None
+) -> tuple[int, int, int]:
+    """Revenue, commission and orders credited on one board in the window: one subject's, or every
+    subject's among ``store_ids`` (None: all)."""
+    conditions = [col(LedgerStanding.period) == window.name, col(LedgerStanding.board) == board.value]
+    if subject is not None:
+        conditions.append(col(LedgerStanding.subject_id) == subject)
+    if store_ids is not None:
+        conditions.append(col(LedgerStanding.store_id).in_(list(store_ids)))
+    statement = select(
+        sa.func.coalesce(sa.func.sum(LedgerStanding.revenue), 0),
+        sa.func.coalesce(sa.func.sum(LedgerStanding.commission), 0),
+        sa.func.coalesce(sa.func.sum(LedgerStanding.orders), 0),
+    ).where(*conditions)
+    revenue, commission, orders = (await session.exec(statement)).one()
+    return int(revenue), int(commission), int(orders)
 
 
 async def _by_city(session: AsyncSession, rows: list[Row]) -> list[Row]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from server.app import ledger_consumer
-from server.domains.ledger.models import LedgerEntry, OrderAttribution
+from server.domains.ledger.models import LedgerEntry, LedgerStanding, OrderAttribution
 from server.outbox import OutboxReceipt, emit
 from tests.conftest import make_settings
 from tests.server.assertions import fetch
@@ -31,6 +31,8 @@ async def test_two_consumers_racing_credit_each_paid_order_once(api, db, world, 
     assert len(await fetch(db, OutboxReceipt)) == SALES
     entries = await fetch(db, LedgerEntry)
     assert len(entries) == SALES and sum(e.revenue for e in entries) == SALES * 89000
+    stores = [row for row in await fetch(db, LedgerStanding) if row.board == "STORE" and len(row.period) == 7]
+    assert [(row.revenue, row.orders) for row in stores] == [(SALES * 89000, SALES)]  # both added, none twice
     assert await asyncio.gather(*(replica.drain() for replica in replicas)) == [0, 0]
 
 
