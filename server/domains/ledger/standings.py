@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +41,7 @@ class BoardScope(StrEnum):
 @dataclass(frozen=True)
 class Standing:
     key: int | str  # staff, store, livestream or team id; a city's name
-    name: str
+    name: str  # "" until named()
     revenue: int
     commission: int
     orders: int
@@ -103,7 +103,7 @@ async def record(session: AsyncSession, entries: Sequence[LedgerEntry], zone: Zo
 async def standings(
     session: AsyncSession, scope: BoardScope, window: Window, store_ids: Sequence[int] | None = None
 ) -> list[Standing]:
-    """Every standing of the scope in the window (among ``store_ids``' sales when given), ranked."""
+    """Every standing of the scope in the window (among ``store_ids``' sales when given), ranked; unnamed."""
     board = BoardScope.STORE if scope is BoardScope.CITY else scope
     conditions = [col(LedgerStanding.period) == window.name, col(LedgerStanding.board) == board.value]
     if store_ids is not None:
@@ -121,12 +121,17 @@ async def standings(
     rows = [(key, int(r), int(c), int(n)) for key, r, c, n in await session.exec(statement)]
     if scope is BoardScope.CITY:
         rows = await _by_city(session, rows)
-    names = await _names(session, scope, [row[0] for row in rows])
     ranked = sorted(rows, key=lambda row: (-row[1], -row[2], str(row[0]).zfill(12)))
     return [
-        Standing(key, names.get(key, str(key)), revenue, commission, orders, rank)
+        Standing(key, "", revenue, commission, orders, rank)
         for rank, (key, revenue, commission, orders) in enumerate(ranked, start=1)
     ]
+
+
+async def named(session: AsyncSession, scope: BoardScope, shown: Sequence[Standing]) -> list[Standing]:
+    """The standings shown, with their names (a board names its page, not every subject it ranks)."""
+    names = await _names(session, scope, [standing.key for standing in shown])
+    return [replace(standing, name=names.get(standing.key, str(standing.key))) for standing in shown]
 
 
 async def credit_of(

@@ -81,14 +81,15 @@ async def _board(
             in_city = [s.id for s in await session.exec(store_listing(city=city))]
             store_ids = [i for i in in_city if store_ids is None or i in store_ids]
         ranked = await standings.standings(session, BoardScope(scope), window, store_ids)
+        mine = actor.id if scope is BoardScope.GUIDE else actor.store_id if scope is BoardScope.STORE else None
+        own = [s for s in ranked if mine is not None and s.key == mine][:1]
+        shown = await standings.named(session, BoardScope(scope), [*ranked[:first], *own])
     currency = info.context.settings.brand_currency
-    mine = actor.id if scope is BoardScope.GUIDE else actor.store_id if scope is BoardScope.STORE else None
-    own = next((s for s in ranked if mine is not None and s.key == mine), None)
     return Leaderboard(
         scope=scope,
         period=window.name,
-        entries=[standing_entry(s, currency, scope, mine) for s in ranked[:first]],
-        me=standing_entry(own, currency, scope, mine) if own else None,
+        entries=[standing_entry(s, currency, scope, mine) for s in shown[: min(first, len(ranked))]],
+        me=standing_entry(shown[-1], currency, scope, mine) if own else None,
         total=len(ranked),
     )
 
