@@ -34,7 +34,7 @@ from .domains.dashboards.web import dashboard_routes
 from .domains.identity.policy import IdentityPolicy
 from .domains.identity.verifiers import Verifiers
 from .domains.ledger.posting import CONSUMER as LEDGER_CONSUMER
-from .domains.ledger.posting import handle_order_event
+from .domains.ledger.posting import handle_order_event, read_ahead
 from .domains.messaging.channels import channels_from_settings
 from .domains.payments.http import notify as payment_notification
 from .domains.payments.setup import SANDBOX_PATH, payment_setup
@@ -79,7 +79,12 @@ def ledger_consumer(db: Database, clock: Clock, settings: Settings) -> DurableCo
     """Credits paid orders and reverses refunds into the commission ledger, once each, on any replica."""
     zone = settings.brand_zone
     return DurableConsumer(
-        db, clock, LEDGER_CONSUMER, lambda s, m, now: handle_order_event(s, m, now, zone), settings.outbox_sweep_seconds
+        db,
+        clock,
+        LEDGER_CONSUMER,
+        lambda s, m, now: handle_order_event(s, m, now, zone),
+        settings.outbox_sweep_seconds,
+        read_ahead=read_ahead,
     )
 
 

@@ -232,6 +232,7 @@ class OutboxRelay:
 
 
 Handler = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[str | None]]
+ReadAhead = Callable[[AsyncSession, Sequence[OutboxMessage]], Awaitable[None]]
 
 
 class DurableConsumer:
@@ -242,7 +243,8 @@ class DurableConsumer:
     in the transaction that records its receipt, so a crash loses nothing and a race between replicas
     (or with a retried run) handles it once. Woken by commits like the relay, and by a periodic sweep.
     The handler returns None, or why it wrote nothing (kept on the receipt); it raises Deferred to
-    leave the message for later.
+    leave the message for later. ``read_ahead``, if given, sees each transaction's messages first, to
+    read what they need in a few statements (it reads only; if it fails, the handler reads alone).
     """
 
     def __init__(
@@ -253,8 +255,9 @@ class DurableConsumer:
         handle: Handler,
         sweep_seconds: float = SWEEP_SECONDS,
         batch: int = RELAY_BATCH,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
-        self.db, self.clock, self.name, self.handle = db, clock, name, handle
+        self.db, self.clock, self.name, self.handle, self.read_ahead = db, clock, name, handle, read_ahead
         self.sweep_seconds, self.batch = sweep_seconds, batch
         if name not in DURABLE_TOPICS:
             raise ValueError(f"{name} is not a registered durable consumer (outbox.register_durable)")
@@ -303,15 +306,28 @@ class DurableConsumer:
     async def _handle_some(self, ids: Sequence[int]) -> int:
         async with self.db.writer() as session, unit_of_work(session):
             now = self.clock.now()
-            return sum([await self._handle_one(session, message_id, now) for message_id in ids])
+            found = await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))))
+            messages = {message.id: message for message in found}
+            await self._read_ahead(session, list(messages.values()))
+            return sum([await self._handle_one(session, i, messages.get(i), now) for i in ids])
 
-    async def _handle_one(self, session: AsyncSession, message_id: int, now: datetime) -> int:
+    async def _read_ahead(self, session: AsyncSession, messages: list[OutboxMessage]) -> None:
+        if self.read_ahead is None or not messages:
+            return
+        try:
+            async with session.begin_nested():
+                await self.read_ahead(session, messages)
+        except Exception:
+            logger.exception("%s could not read ahead; each message reads for itself", self.name)
+
+    async def _handle_one(
+        self, session: AsyncSession, message_id: int, message: OutboxMessage | None, now: datetime
+    ) -> int:
         """1 when this consumer handled the message now; 0 when another did, or it is deferred or failed."""
         try:
             async with session.begin_nested():
                 if not await take_receipt(session, self.name, message_id, now):
                     return 0
-                message = await session.get(OutboxMessage, message_id)
                 outcome = await self.handle(session, message, now) if message else "MESSAGE_GONE"
                 if outcome:
                     await session.exec(

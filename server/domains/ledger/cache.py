@@ -49,3 +49,14 @@ async def rows(
     if missing:
         known.update(await fetch(session, missing))
     return {i: known[i] for i in ids if i in known}
+
+
+def keep(session: AsyncSession, kind: str, found: dict[Any, Any]) -> None:
+    """Keep rows read ahead for the batch (``rows`` and ``known`` find them)."""
+    _cache(session).setdefault(kind, {}).update(found)
+
+
+def known(session: AsyncSession, kind: str) -> dict[Any, Any]:
+    """What was kept under ``kind`` in this session (empty when nothing was)."""
+    found: dict[Any, Any] = _cache(session).get(kind, {})
+    return found

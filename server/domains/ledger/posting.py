@@ -25,7 +25,7 @@ from ..coupons.services import grant_coupon
 from ..orders import services as orders
 from ..orders.models import OrderLine, SalesOrder
 from ..orders.topics import ALL_ORDERS_TOPIC
-from . import cache, standings
+from . import attribution, cache, standings
 from .attribution import Journey, build_journey
 from .errors import LedgerErrorCode as Code
 from .models import EntryKind, LedgerEntry, OrderAttribution, Participant
@@ -58,20 +58,49 @@ async def handle_order_event(
             return await credit_paid_order(session, message.payload["orderId"], now, zone)
         return await reverse_refund(session, message, now, zone)
     except BaseException:
-        # Its savepoint is rolled back, and with it a period row's share lock this event may have taken.
+        # Its savepoint is rolled back, and with it a period row's share lock this event may have taken,
+        # and what it credited.
         cache.forget(session, "period:")
+        if message.event == "PAID" and _is_id(message.payload):
+            cache.keep(session, "credited", {message.payload["orderId"]: None})
         raise
+
+
+async def read_ahead(session: AsyncSession, messages: Sequence[OutboxMessage]) -> None:
+    """Read what crediting a batch's paid orders needs, a statement per kind instead of per order."""
+    order_ids = sorted({m.payload["orderId"] for m in messages if m.event == "PAID" and _is_id(m.payload)})
+    if not order_ids:
+        return
+    found = await cache.rows(session, "orders", order_ids, orders.orders_by_ids)
+    await cache.rows(session, "lines", order_ids, orders.lines_by_order)
+    await cache.rows(session, "coupons", order_ids, orders.coupons_by_order)
+    credited = select(OrderAttribution.order_id).where(col(OrderAttribution.order_id).in_(order_ids))
+    cache.keep(session, "credited", dict.fromkeys(order_ids, False) | dict.fromkeys(await session.exec(credited), True))
+    await attribution.read_ahead(session, list(found.values()))
+
+
+def _is_id(payload: dict[str, Any]) -> bool:
+    return isinstance(payload.get("orderId"), int)
+
+
+async def _credited(session: AsyncSession, order_id: int) -> bool:
+    ahead = cache.known(session, "credited").get(order_id)
+    if ahead is not None:
+        return bool(ahead)
+    return await session.get(OrderAttribution, order_id) is not None
 
 
 async def credit_paid_order(session: AsyncSession, order_id: int, now: datetime, zone: ZoneInfo) -> str | None:
     """Attribute a paid order and credit each line's beneficiaries under the plan in force at payment."""
-    order = (await orders.orders_by_ids(session, [order_id])).get(order_id)
+    order = (await cache.rows(session, "orders", [order_id], orders.orders_by_ids)).get(order_id)
     if order is None or order.paid_at is None:
         return Code.ORDER_NOT_CREDITED.value  # not a paid order (cannot happen for a PAID event)
-    if await session.get(OrderAttribution, order_id) is not None:
+    if await _credited(session, order_id):
         return "ALREADY_CREDITED"
-    lines = (await orders.lines_by_order(session, [order_id]))[order_id]
-    campaigns = [c.campaign_id for c in (await orders.coupons_by_order(session, [order_id]))[order_id]]
+    cache.keep(session, "credited", {order_id: True})
+    lines = (await cache.rows(session, "lines", [order_id], orders.lines_by_order))[order_id]
+    coupons = (await cache.rows(session, "coupons", [order_id], orders.coupons_by_order))[order_id]
+    campaigns = [c.campaign_id for c in coupons]
     journey = await build_journey(session, order, order.paid_at)
     plans = await _plans_for(session, lines, campaigns, journey, order.paid_at)
     attribution = _attribution(order, journey, plans)

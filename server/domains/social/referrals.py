@@ -121,3 +121,14 @@ async def referrer_of(session: AsyncSession, person_id: int) -> int | None:
     """Who brought her (the ledger's REFERRER), if anyone did."""
     referral = await session.get(Referral, person_id)
     return referral.referrer_id if referral else None
+
+
+async def referrers_of(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, int | None]:
+    """Who brought each of them (None: nobody), in one statement."""
+    found: dict[int, int | None] = dict.fromkeys(person_ids)
+    statement = select(Referral.referred_id, Referral.referrer_id).where(
+        col(Referral.referred_id).in_(list(person_ids))
+    )
+    for referred, referrer in await session.exec(statement):
+        found[referred] = referrer
+    return found

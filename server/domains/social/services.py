@@ -13,9 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..identity.hooks import on_merge
 from .models import Referral, ReferralCode, ShareInvitation, UgcPost
-from .referrals import referrer_of
+from .referrals import referrer_of, referrers_of
 
-__all__ = ["count_posts", "referrer_of"]
+__all__ = ["count_posts", "referrer_of", "referrers_of"]
 
 
 async def count_posts(
