@@ -7,8 +7,9 @@ commit loses nothing (unpublished rows are sent when a relay next sweeps).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,13 +77,16 @@ def unhandled_by(consumer: str):
 async def take_receipt(session: AsyncSession, consumer: str, message_id: int, now: datetime) -> bool:
     """Record that ``consumer`` handles ``message_id`` in this transaction; False if another did (or
     does: on PostgreSQL the insert waits for a racing transaction and then finds its row)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboxReceipt)
-        .values(consumer=consumer, message_id=message_id, received_at=now)
-        .on_conflict_do_nothing(index_elements=["consumer", "message_id"])
-    )
-    return ((await session.exec(statement)).rowcount or 0) == 1
+    statement = _receipt_insert(session.get_bind().dialect.name)
+    values = {"consumer": consumer, "message_id": message_id, "received_at": now}
+    return ((await session.exec(statement, params=values)).rowcount or 0) == 1
+
+
+@functools.cache
+def _receipt_insert(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(sa.Table, sa.inspect(OutboxReceipt).local_table)  # Core: a plain insert, with its rowcount
+    return insert(table).on_conflict_do_nothing(index_elements=["consumer", "message_id"])
 
 
 async def purge_published(session: AsyncSession, before: datetime) -> int:

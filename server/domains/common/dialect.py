@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -116,20 +117,19 @@ def increment_below(session, model, key: dict[str, Any], counter: str, limit: in
     )
 
 
-def add_to_sums(session, model, key: Iterable[str], rows: list[dict[str, Any]]):
-    """Add each row's other columns to the row at its ``key`` columns (created from it when missing).
+def add_to_sums(session, model, key: tuple[str, ...], summed: tuple[str, ...]):
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`` for each ``summed`` column: run it
+    with a list of rows (one per key) to add their sums to the rows stored, created when missing. Give
+    the rows in one canonical order, so concurrent writers lock shared rows in the same order."""
+    return _sums_upsert(session.get_bind().dialect.name, model.__table__, key, summed)
 
-    One ``INSERT … ON CONFLICT DO UPDATE SET c = c + excluded.c`` for all rows; give the rows in one
-    canonical order, so concurrent writers lock shared rows in the same order.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    key = list(key)
-    statement = insert(table).values(rows)
-    summed = [name for name in rows[0] if name not in key]
+
+@functools.cache
+def _sums_upsert(dialect: str, table, key: tuple[str, ...], summed: tuple[str, ...]):
+    # Built once: a statement built per call costs more Python than running it.
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return statement.on_conflict_do_update(
-        index_elements=key, set_={name: table.c[name] + statement.excluded[name] for name in summed}
+        index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in summed}
     )
 
 

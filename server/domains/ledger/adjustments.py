@@ -91,7 +91,7 @@ async def adjust(
         entry = _entry(draft, attribution, period, actor, now)
         session.add(entry)
         await session.flush()
-        await standings.record(session, [entry], zone)
+        await standings.record(session, [entry.model_dump()], zone)
         emit(session, LEDGER_TOPIC, EntryKind.ADJUSTMENT.value, _announcement(entry), now)
         return entry
 

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...outbox import Deferred, OutboxMessage, emit, register_durable, unhandled_by
 from ..catalog.services import products_by_ids
-from ..common.rows import exec_any, saved_id, select_columns
+from ..common.rows import exec_any, saved_id, select_columns, table_of
 from ..coupons.services import grant_coupon
 from ..orders import services as orders
 from ..orders.models import OrderLine, SalesOrder
@@ -72,7 +72,9 @@ async def read_ahead(session: AsyncSession, messages: Sequence[OutboxMessage]) -
     if not order_ids:
         return
     found = await cache.rows(session, "orders", order_ids, orders.orders_by_ids)
-    await cache.rows(session, "lines", order_ids, orders.lines_by_order)
+    lines = await cache.rows(session, "lines", order_ids, orders.lines_by_order)
+    product_ids = sorted({line.product_id for found_lines in lines.values() for line in found_lines})
+    await cache.rows(session, "products", product_ids, products_by_ids)
     await cache.rows(session, "coupons", order_ids, orders.coupons_by_order)
     credited = select(OrderAttribution.order_id).where(col(OrderAttribution.order_id).in_(order_ids))
     cache.keep(session, "credited", dict.fromkeys(order_ids, False) | dict.fromkeys(await session.exec(credited), True))
@@ -195,7 +197,8 @@ async def _post(
             key = (part.beneficiary.kind.value, part.beneficiary.id)
             credited[key][0] += sign * part.revenue
             credited[key][1] += sign * part.commission
-    session.add_all(entries)
+    if entries:
+        await exec_any(session, ENTRY_INSERT, entries)
     await standings.record(session, entries, zone)
     emit(
         session,
@@ -215,25 +218,30 @@ async def _post(
     )
 
 
+ENTRY_INSERT = sa.insert(table_of(LedgerEntry))  # entries are written by the batch, not one object each
+
+
 def _entry(
     posting: Posting, line_id: int, part: Part, sign: int, plan: FrozenPlan | None, now: datetime
-) -> LedgerEntry:
-    return LedgerEntry(
-        beneficiary_kind=part.beneficiary.kind.value,
-        beneficiary_id=part.beneficiary.id,
-        order_id=saved_id(posting.order),
-        line_id=line_id,
-        kind=posting.kind.value,
-        revenue=sign * part.revenue,
-        commission=sign * part.commission,
-        period=posting.period,
-        event_key=posting.event_key,
-        store_id=posting.order.store_id,
-        livestream_id=posting.attribution.livestream_id,
-        plan_id=plan.plan_id if plan else None,
-        occurred_at=posting.at,
-        created_at=now,
-    )
+) -> dict[str, Any]:
+    """One entry's column values."""
+    return {
+        "beneficiary_kind": part.beneficiary.kind.value,
+        "beneficiary_id": part.beneficiary.id,
+        "order_id": saved_id(posting.order),
+        "line_id": line_id,
+        "kind": posting.kind.value,
+        "revenue": sign * part.revenue,
+        "commission": sign * part.commission,
+        "period": posting.period,
+        "event_key": posting.event_key,
+        "store_id": posting.order.store_id,
+        "livestream_id": posting.attribution.livestream_id,
+        "plan_id": plan.plan_id if plan else None,
+        "note": None,
+        "occurred_at": posting.at,
+        "created_at": now,
+    }
 
 
 async def reverse_refund(session: AsyncSession, message: OutboxMessage, now: datetime, zone: ZoneInfo) -> str | None:

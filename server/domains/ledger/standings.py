@@ -11,7 +11,7 @@ transaction (``record``), so a board reads about one row per ranked subject howe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -53,14 +53,14 @@ BOARD_OF_BENEFICIARY = {Participant.GUIDE: BoardScope.GUIDE, Participant.LIVESTR
 Key = tuple[str, str, int, int]  # period, board, subject, store
 
 
-def _boards(entry: LedgerEntry) -> Iterable[tuple[BoardScope, int]]:
+def _boards(entry: Mapping[str, Any]) -> Iterable[tuple[BoardScope, int]]:
     """The boards an entry counts on, and for whom: every entry on its store's and its livestream's,
     a guide's or a team's credit on theirs too (cities fold their stores' sums)."""
-    yield BoardScope.STORE, entry.store_id
-    if entry.livestream_id is not None:
-        yield BoardScope.LIVESTREAM, entry.livestream_id
-    if (board := BOARD_OF_BENEFICIARY.get(Participant(entry.beneficiary_kind))) is not None:
-        yield board, entry.beneficiary_id
+    yield BoardScope.STORE, entry["store_id"]
+    if entry["livestream_id"] is not None:
+        yield BoardScope.LIVESTREAM, entry["livestream_id"]
+    if (board := BOARD_OF_BENEFICIARY.get(Participant(entry["beneficiary_kind"]))) is not None:
+        yield board, entry["beneficiary_id"]
 
 
 def in_window(window: Window) -> Any:
@@ -70,34 +70,30 @@ def in_window(window: Window) -> Any:
     return sa.and_(col(LedgerEntry.occurred_at) >= window.start, col(LedgerEntry.occurred_at) < window.end)
 
 
-async def record(session: AsyncSession, entries: Sequence[LedgerEntry], zone: ZoneInfo) -> None:
-    """Add entries just written to the standings of their period and of their day (one statement)."""
+KEY_COLUMNS = ("period", "board", "subject_id", "store_id")
+SUMMED = ("revenue", "commission", "orders")
+
+
+async def record(session: AsyncSession, entries: Sequence[Mapping[str, Any]], zone: ZoneInfo) -> None:
+    """Add entries just written (their column values) to the standings of their period and of their
+    day: one statement."""
     sums: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     accrued: dict[Key, set[int]] = defaultdict(set)
     for entry in entries:
+        day = day_of(entry["occurred_at"], zone)
         for board, subject in _boards(entry):
-            for period in (entry.period, day_of(entry.occurred_at, zone)):
-                key = (period, board.value, subject, entry.store_id)
-                sums[key][0] += entry.revenue
-                sums[key][1] += entry.commission
-                if entry.kind == EntryKind.ACCRUAL.value:
-                    accrued[key].add(entry.order_id)
-    if not sums:
-        return
+            for period in (entry["period"], day):
+                key = (period, board.value, subject, entry["store_id"])
+                sums[key][0] += entry["revenue"]
+                sums[key][1] += entry["commission"]
+                if entry["kind"] == EntryKind.ACCRUAL.value:
+                    accrued[key].add(entry["order_id"])
     rows = [
-        {
-            "period": key[0],
-            "board": key[1],
-            "subject_id": key[2],
-            "store_id": key[3],
-            "revenue": revenue,
-            "commission": commission,
-            "orders": len(accrued.get(key, ())),
-        }
-        for key, (revenue, commission) in sorted(sums.items())
+        {**dict(zip(KEY_COLUMNS, key, strict=True)), "revenue": r, "commission": c, "orders": len(accrued[key])}
+        for key, (r, c) in sorted(sums.items())
     ]
-    key_columns = ("period", "board", "subject_id", "store_id")
-    await exec_any(session, add_to_sums(session, LedgerStanding, key_columns, rows))
+    if rows:
+        await exec_any(session, add_to_sums(session, LedgerStanding, KEY_COLUMNS, SUMMED), rows)
 
 
 async def standings(
