@@ -156,19 +156,18 @@ def create_bus(redis_url: str | None, prefix: str = CHANNEL_PREFIX) -> Bus:
     return RedisBus(redis_url, prefix) if redis_url else InProcessBus()
 
 
-class OutboxRelay:
-    """Publishes committed outbox rows, oldest first, and marks them published.
+class WakeSweepLoop:
+    """A background loop woken by commits (``wake``) and by a periodic sweep, that runs rounds of work.
 
-    On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``: replicas
-    relaying at the same time take different rows, so none is sent twice by
-    two relays. SQLite has one writer at a time anyway.
+    The outbox relay and the durable consumers share it. Each wake or sweep runs ``_round`` again while it
+    says there is more to do; a round that fails is logged and retried at the next sweep.
     """
 
-    def __init__(self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS) -> None:
-        self.db, self.bus, self.clock, self.sweep_seconds = db, bus, clock, sweep_seconds
+    def __init__(self, db: Database, name: str, sweep_seconds: float) -> None:
+        self.db, self.sweep_seconds = db, sweep_seconds
         self._wake = asyncio.Event()
-        self._loop = BackgroundLoop("outbox relay")
-        # Set while the relay waits for a commit or the next sweep, cleared while it relays: an observation
+        self._loop = BackgroundLoop(name)
+        # Set while the loop waits for a commit or the next sweep, cleared while it works: an observation
         # point (tests wait on it rather than sleeping).
         self.idle = asyncio.Event()
 
@@ -181,11 +180,15 @@ class OutboxRelay:
         self._loop.start(self._run)
 
     async def close(self) -> None:
-        """Stop after the batch in hand (rows left pending go out with the next relay to run)."""
+        """Stop after the batch in hand (rows left pending go out with the next loop to run)."""
         with contextlib.suppress(ValueError):
             self.db.commit_listeners.remove(self.wake)
         self._wake.set()
         await self._loop.stop()
+
+    async def _round(self) -> bool:
+        """One round of work; True when there may be more to do at once."""
+        raise NotImplementedError
 
     async def _run(self) -> None:
         while not self._loop.stopping:
@@ -200,12 +203,28 @@ class OutboxRelay:
             if self._loop.stopping:
                 return
             try:
-                while await self.relay_once() == RELAY_BATCH and not self._loop.stopping:
+                while await self._round() and not self._loop.stopping:
                     pass
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("outbox relay failed; retrying at the next sweep")
+                logger.exception("%s failed; retrying at the next sweep", self._loop.name)
+
+
+class OutboxRelay(WakeSweepLoop):
+    """Publishes committed outbox rows, oldest first, and marks them published.
+
+    On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``: replicas
+    relaying at the same time take different rows, so none is sent twice by
+    two relays. SQLite has one writer at a time anyway.
+    """
+
+    def __init__(self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS) -> None:
+        super().__init__(db, "outbox relay", sweep_seconds)
+        self.bus, self.clock = bus, clock
+
+    async def _round(self) -> bool:
+        return await self.relay_once() == RELAY_BATCH  # a full batch: more may be pending
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
@@ -235,7 +254,7 @@ Handler = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[str | None
 ReadAhead = Callable[[AsyncSession, Sequence[OutboxMessage]], Awaitable[None]]
 
 
-class DurableConsumer:
+class DurableConsumer(WakeSweepLoop):
     """Handles every message of some outbox topics exactly once, whatever the number of replicas.
 
     Its topics and events are declared with ``outbox.register_durable``. Unlike subscriptions (best
@@ -257,26 +276,13 @@ class DurableConsumer:
         batch: int = RELAY_BATCH,
         read_ahead: ReadAhead | None = None,
     ) -> None:
-        self.db, self.clock, self.name, self.handle, self.read_ahead = db, clock, name, handle, read_ahead
-        self.sweep_seconds, self.batch = sweep_seconds, batch
         if name not in DURABLE_TOPICS:
             raise ValueError(f"{name} is not a registered durable consumer (outbox.register_durable)")
-        self._wake = asyncio.Event()
-        self._loop = BackgroundLoop(f"{name} consumer")
-        self.idle = asyncio.Event()
+        super().__init__(db, f"{name} consumer", sweep_seconds)
+        self.clock, self.name, self.handle, self.batch, self.read_ahead = clock, name, handle, batch, read_ahead
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def start(self) -> None:
-        self.db.commit_listeners.append(self.wake)
-        self._loop.start(self._run)
-
-    async def close(self) -> None:
-        with contextlib.suppress(ValueError):
-            self.db.commit_listeners.remove(self.wake)
-        self._wake.set()
-        await self._loop.stop()
+    async def _round(self) -> bool:
+        return await self.consume_once() > 0  # handled some: more may be pending
 
     async def drain(self) -> int:
         """Handle everything pending now (tests, `irs` commands); returns how many were handled."""
@@ -342,19 +348,3 @@ class DurableConsumer:
         except Exception:  # one bad message must not hold up the others: it is tried again next run
             logger.exception("%s failed on outbox message %s; it stays pending", self.name, message_id)
             return 0
-
-    async def _run(self) -> None:
-        while not self._loop.stopping:
-            self.idle.set()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.sweep_seconds):
-                    await self._wake.wait()
-            self.idle.clear()
-            self._wake.clear()
-            try:
-                while await self.consume_once() and not self._loop.stopping:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("%s consumer failed; retrying at the next sweep", self.name)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..bookings.stats import VisitFigures, VisitScope, visit_figures
+from ..bookings.tallies import VisitFigures, VisitScope, visit_figures
 from ..livestreams.services import livestream_listing
 from ..social.services import count_posts
 from ..stores.services import store_listing
