@@ -155,7 +155,12 @@ def create_app(
     routes = [
         Route(
             "/graphql",
-            GraphQLHTTPEndpoint(schema, graphiql=bool(settings.graphiql), concurrency=settings.http_concurrency).handle,
+            GraphQLHTTPEndpoint(
+                schema,
+                graphiql=bool(settings.graphiql),
+                concurrency=settings.http_concurrency,
+                staff_concurrency=settings.http_staff_concurrency,
+            ).handle,
             methods=["GET", "POST"],
         ),
         WebSocketRoute("/graphql", GraphQLWebSocket(schema, allowed_origins=settings.cors_origins or [])),

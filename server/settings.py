@@ -166,6 +166,12 @@ class Settings(BaseSettings):
         description="GraphQL operations over HTTP a process runs at "
         "once; more wait their turn, so a surge cannot starve live notifications",
     )
+    http_staff_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="staff operations over HTTP (a guide's catch-up, acknowledge, check-in, checkout) a process "
+        "runs at once in a lane of their own, beside http_concurrency: a surge of customers never queues them",
+    )
     wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")
     wechat_reminder_template_id: str | None = None
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")

@@ -187,15 +187,41 @@ def _is_request_error(result) -> bool:
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
 
 
+@dataclass
+class Lane:
+    """Operations of one kind of caller: at most ``semaphore``'s worth run at once, the others wait."""
+
+    semaphore: asyncio.Semaphore
+    waiting: int = 0  # operations waiting for their turn (an observation point for tests and metrics)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self.semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.semaphore.release()
+
+
 class GraphQLHTTPEndpoint:
-    def __init__(self, schema, graphiql: bool, concurrency: int = 8) -> None:
+    def __init__(self, schema, graphiql: bool, concurrency: int = 8, staff_concurrency: int = 4) -> None:
         self.schema = schema
         self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql") if graphiql else None
-        # Operations beyond this wait here, holding no connection: with every request in
+        # Operations beyond these wait here, holding no connection: with every request in
         # flight at once, each turn of the event loop grows long and live notifications
-        # (a few turns each) reach guides seconds late.
-        self.admission = asyncio.Semaphore(concurrency)
-        self.waiting = 0  # operations waiting for their turn (an observation point for tests and metrics)
+        # (a few turns each) reach guides seconds late. Staff have a lane of their own, so a
+        # surge of customers booking never queues a guide's catch-up or check-in behind it.
+        self.public_lane = Lane(asyncio.Semaphore(concurrency))
+        self.staff_lane = Lane(asyncio.Semaphore(staff_concurrency))
+
+    @property
+    def waiting(self) -> int:
+        """Operations of customers and anonymous callers waiting for their turn."""
+        return self.public_lane.waiting
 
     async def handle(self, request: Request) -> Response:
         if self._wants_graphiql(request):
@@ -205,23 +231,16 @@ class GraphQLHTTPEndpoint:
             return self._errors_response(JSON, [{"message": f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}"}], 406)
         try:
             params = _get_params(request) if request.method == "GET" else await _post_params(request)
-            async with self._turn():
-                return await self._execute(request, params, media_type)
+            context = Context(request.app.state.runtime, request, request.headers.get("authorization"))
+            async with self._lane_of(context).turn():
+                return await self._execute(request, params, media_type, context)
         except RequestError as error:
             return self._errors_response(media_type, [error.formatted], error.status, error.headers)
 
-    @contextlib.asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """Wait for a turn under ``admission`` (counted in ``waiting`` meanwhile), then hold it."""
-        self.waiting += 1
-        try:
-            await self.admission.acquire()
-        finally:
-            self.waiting -= 1
-        try:
-            yield
-        finally:
-            self.admission.release()
+    def _lane_of(self, context: Context) -> Lane:
+        """Staff (by a token signed as theirs; whether still valid is checked when a field needs it)."""
+        actor = context.actor
+        return self.staff_lane if actor is not None and actor.is_staff else self.public_lane
 
     def _wants_graphiql(self, request: Request) -> bool:
         return (
@@ -231,11 +250,10 @@ class GraphQLHTTPEndpoint:
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def _execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+    async def _execute(self, request: Request, params: GraphQLParams, media_type: str, context: Context) -> Response:
         if params.operation_name is None and _operation_count(params.query) > 1:
             error = GraphQLError("Must provide operationName: the document has several operations.")
             return self._request_error(media_type, [error.formatted])
-        context = Context(request.app.state.runtime, request, request.headers.get("authorization"))
         try:
             result = await self.schema.execute(
                 params.query,

@@ -1,4 +1,5 @@
-"""At most ``http_concurrency`` GraphQL operations run at once per process; the others wait, none fails."""
+"""At most ``http_concurrency`` GraphQL operations run at once per process; the others wait, none fails.
+Staff have a lane of their own (``http_staff_concurrency``): customers queueing never hold them up."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from starlette.routing import Route
 
 from server.api.http import GraphQLHTTPEndpoint
+from tests.server.bookings.helpers import customer
 
 
 class GatedSchema:
@@ -56,3 +58,33 @@ async def test_operations_beyond_the_limit_wait_their_turn(app_with_url, migrate
     assert [r.status_code for r in responses] == [200] * 12
     assert all(r.json()["data"] == {"__typename": "Query"} for r in responses)
     assert gated.most == 3 and endpoint.waiting == 0
+
+
+class CustomersHeld(GatedSchema):
+    """Holds the operations of everyone but staff until the test opens the gate."""
+
+    async def execute(self, *args, **kwargs):
+        actor = kwargs["context_value"].actor
+        if actor is not None and actor.is_staff:
+            return await self.schema.execute(*args, **kwargs)
+        return await super().execute(*args, **kwargs)
+
+
+async def test_a_surge_of_customers_never_queues_a_guides_operation(api, world, token_for, monkeypatch):
+    guide = await token_for("sh.guide")
+    customer_token, _ = await customer(api)
+    endpoint = graphql_endpoint(api.app)
+    held = CustomersHeld(endpoint.schema)
+    monkeypatch.setattr(endpoint, "schema", held)
+    surge = [
+        api.client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+        for headers in [{}, {"authorization": f"Bearer {customer_token}"}] * 10
+    ]
+    customers = asyncio.gather(*surge)
+    await until(lambda: held.running == 8 and endpoint.waiting == 12)  # the public lane is full, 12 queue
+
+    answered = await asyncio.wait_for(api.data("{ me { displayName } }", {}, guide), timeout=10)
+    assert answered["me"]["displayName"] and endpoint.waiting == 12 and not customers.done()
+    held.gate.set()
+    responses = await asyncio.wait_for(customers, timeout=30)
+    assert [r.status_code for r in responses] == [200] * 20 and endpoint.staff_lane.waiting == 0
