@@ -7,6 +7,11 @@ for each scenario and prints one JSON line of figures.
     .venv/bin/python bench/graphql_throughput.py                 # SQLite (temp file)
     IRS_BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/irs_bench \
         .venv/bin/python bench/graphql_throughput.py              # PostgreSQL (must exist)
+    IRS_BENCH_CLIENT=wrk .venv/bin/python bench/graphql_throughput.py   # load from wrk (Debian's `wrk`)
+
+Beside requests/s and latency, each scenario reports the CPU it cost, in milliseconds per request: the
+server's processes, PostgreSQL's backends of the bench database, and the load generator (bench.checkout's
+CpuMeter around the scenario). `me_over_typename` is the signed-in floor against the stack's own.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import asyncio
 import json
 import os
 import platform
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -26,8 +33,14 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.checkout import CpuMeter  # noqa: E402
+
 DURATION = float(os.environ.get("IRS_BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("IRS_BENCH_CONCURRENCY", "32"))
+CLIENT = os.environ.get("IRS_BENCH_CLIENT", "python")  # python | wrk
+WRK_SCRIPT = ROOT / "bench" / "wrk_post.lua"
 
 SCENARIOS = {
     "typename": ("{ __typename }", {}),  # the stack's floor: HTTP, GraphQL, the unit of work; no statement
@@ -89,6 +102,7 @@ async def run_scenario(client: httpx.AsyncClient, token: str, query: str, variab
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
+        "requests": len(latencies),
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
@@ -96,7 +110,61 @@ async def run_scenario(client: httpx.AsyncClient, token: str, query: str, variab
     }
 
 
-async def measure(port: int) -> dict:
+async def run_wrk(port: int, token: str, query: str, variables: dict) -> dict:
+    """The scenario from wrk (2 threads, CONCURRENCY connections, DURATION seconds); answers are not read,
+    so a scenario is checked once over HTTP first."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("IRS_BENCH_CLIENT=wrk needs wrk: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as body:
+        json.dump({"query": query, "variables": variables}, body)
+    command = [
+        wrk,
+        "-t2",
+        f"-c{CONCURRENCY}",
+        f"-d{round(DURATION)}s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}/graphql",
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = await asyncio.create_subprocess_exec(*command, "--", body.name, token, stdout=asyncio.subprocess.PIPE)
+    output, _ = await process.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(body.name)
+    try:
+        summary = json.loads(output.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise SystemExit(f"wrk gave no summary: {output.decode()[-2000:]}") from None
+    return {
+        "requests": summary["requests"],
+        "requests_per_s": round(summary["requests"] / summary["seconds"], 1),
+        "p50_ms": summary["latency_ms"]["p50"],
+        "p95_ms": summary["latency_ms"]["p95"],
+        "errors": summary["non_2xx"] + summary["socket_errors"],
+        "wrk_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+    }
+
+
+async def measured(client: httpx.AsyncClient, server: int, database: str, port: int, token: str, scenario) -> dict:
+    query, variables = scenario
+    checked = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"authorization": f"Bearer {token}"}
+    )
+    if checked.status_code != 200 or "errors" in checked.json():
+        raise SystemExit(f"the scenario fails: {checked.text[:300]}")
+    async with CpuMeter(server, database) as meter:
+        if CLIENT == "wrk":
+            figures = await run_wrk(port, token, query, variables)
+        else:
+            figures = await run_scenario(client, token, query, variables)
+    cost = meter.per(figures["requests"], "request")
+    if "wrk_cpu_s" in figures:
+        cost["client_cpu_ms_per_request"] = round(figures.pop("wrk_cpu_s") * 1000 / max(1, figures["requests"]), 3)
+    return {**figures, "cpu": cost}
+
+
+async def measure(port: int, server: int, database: str) -> dict:
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client:
         login = await client.post(
@@ -107,7 +175,10 @@ async def measure(port: int) -> dict:
             },
         )
         token = login.json()["data"]["staffLogin"]["session"]["accessToken"]
-        return {name: await run_scenario(client, token, q, v) for name, (q, v) in SCENARIOS.items()}
+        return {
+            name: await measured(client, server, database, port, token, scenario)
+            for name, scenario in SCENARIOS.items()
+        }
 
 
 def main() -> None:
@@ -117,7 +188,7 @@ def main() -> None:
         port = free_port()
         server = start_server(env, port)
         try:
-            figures = asyncio.run(measure(port))
+            figures = asyncio.run(measure(port, server.pid, database_url.rsplit("/", 1)[1]))
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -128,10 +199,14 @@ def main() -> None:
                 "database": database_url.split(":")[0],
                 "workers": 1,
                 "concurrency": CONCURRENCY,
+                "client": CLIENT,
                 "seconds_per_scenario": DURATION,
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
                 "scenarios": figures,
+                "me_over_typename": round(
+                    figures["me"]["requests_per_s"] / max(1.0, figures["typename"]["requests_per_s"]), 3
+                ),
             },
             ensure_ascii=False,
         )

@@ -12,6 +12,11 @@ the database's ceiling. Prints one JSON line.
     .venv/bin/python bench/livestream_surge.py       # needs PostgreSQL and Redis on 127.0.0.1
     IRS_SURGE_CUSTOMERS=1000 IRS_SURGE_WORKERS=2 ...  # a smaller run, or more server processes
     IRS_SURGE_PROFILE=/tmp/surge.txt ...              # py-spy's collapsed stacks of the server (one worker)
+    IRS_SURGE_CLIENT=wrk ...                          # the booking wave from wrk (Debian's `wrk`), not Python
+
+CPU is measured around the booking wave (bench.checkout.CpuMeter): the server's processes (all workers),
+PostgreSQL's backends of the bench database and the load generator (this process, or wrk), in milliseconds
+per booking, beside throughput: a booking's cost, whatever the machine's speed.
 
 Latency of a task reaching its guide is measured from the moment the booking's
 HTTP response reached the client (the booking had committed by then: a lower
@@ -25,6 +30,8 @@ import asyncio
 import json
 import os
 import random
+import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,6 +50,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.checkout import CpuMeter  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
 
 from server.domains.auth.tokens import TokenPolicy, encode_access_token  # noqa: E402
@@ -52,6 +60,8 @@ REDIS_URL = os.environ.get("IRS_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 CUSTOMERS = int(os.environ.get("IRS_SURGE_CUSTOMERS", "5000"))
 CONCURRENCY = int(os.environ.get("IRS_SURGE_CONCURRENCY", "64"))
 WORKERS = int(os.environ.get("IRS_SURGE_WORKERS", "1"))
+CLIENT = os.environ.get("IRS_SURGE_CLIENT", "python")  # python | wrk
+WRK_SCRIPT = ROOT / "bench" / "wrk_bookings.lua"
 RACERS = 500
 PROFILE = os.environ.get("IRS_SURGE_PROFILE")  # a file: py-spy samples the server during the first wave
 SECRET = "surge-bench-secret-" + "x" * 32
@@ -168,6 +178,7 @@ class Guides:
     def __init__(self, address: str, tokens: dict[int, str]) -> None:
         self.address, self.tokens = address, tokens
         self.arrivals: dict[str, tuple[float, int]] = {}
+        self.arrived_at: dict[str, float] = {}  # wall clock (to compare with the database's created_at)
         self.ready = 0
         self._tasks: list[asyncio.Task] = []
 
@@ -196,6 +207,7 @@ class Guides:
                     task = message["payload"]["data"]["myTasks"]["task"]
                     if task["booking"]:
                         self.arrivals.setdefault(task["booking"]["id"], (time.perf_counter(), guide_id))
+                        self.arrived_at.setdefault(task["booking"]["id"], time.time())
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -239,6 +251,62 @@ async def book_all(client: httpx.AsyncClient, jobs: list[tuple[str, dict]]) -> l
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return results
+
+
+async def book_with_wrk(address: str, url: str, jobs: list[tuple[str, dict]]) -> dict:
+    """The same wave from wrk (2 threads, CONCURRENCY connections): its summary, and its CPU seconds.
+    wrk runs for a set time whatever its script says, so it is interrupted (it prints its summary then)
+    once the database holds as many bookings as the wave made and that number has stopped growing."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("IRS_SURGE_CLIENT=wrk needs wrk: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as prepared:
+        for token, booking_input in jobs:
+            body = json.dumps({"query": BOOK, "variables": {"input": booking_input}}, separators=(",", ":"))
+            prepared.write(f"{token}\t{body}\n")
+    threads = 2
+    longest = max(120, len(jobs) // 10)  # a bound, in case an answer is lost: the wave ends long before
+    command = [wrk, f"-t{threads}", f"-c{CONCURRENCY}", f"-d{longest}s", "--timeout", "60s", "-s", str(WRK_SCRIPT)]
+    command += [f"http://{address}/", "--", prepared.name, str(threads), str(CONCURRENCY // threads)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    await _wave_settled(url, len(jobs), process)
+    if process.returncode is None:
+        process.send_signal(signal.SIGINT)
+    output, _ = await process.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(prepared.name)
+    try:
+        summary = json.loads(output.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise SystemExit(f"wrk gave no summary: {output.decode()[-2000:]}") from None
+    summary["wrk_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return summary
+
+
+async def _wave_settled(url: str, expected: int, process: asyncio.subprocess.Process) -> None:
+    """Until the bookings reach ``expected``, or stop growing for 2 s (a booking refused), or wrk ends."""
+    engine = create_async_engine(url)
+    last, still = -1, 0.0
+    async with engine.connect() as connection:
+        while process.returncode is None and still < 2.0:
+            count = (await connection.execute(sa.text("SELECT count(*) FROM booking"))).scalar() or 0
+            await connection.commit()
+            if count >= expected:
+                break
+            still = still + 0.1 if count == last and count > 0 else 0.0
+            last = count
+            await asyncio.sleep(0.1)
+    await engine.dispose()
+
+
+async def created_times(url: str) -> dict[str, float]:
+    """Each booking's created_at (epoch seconds), by global id: for notification lags of the wrk wave."""
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(sa.text("SELECT id, created_at FROM booking"))).all()
+    await engine.dispose()
+    return {gid("Booking", booking): created.timestamp() for booking, created in rows}
 
 
 async def overbooked(url: str, capacity: dict) -> dict:
@@ -391,9 +459,14 @@ async def main() -> None:
             await guides.start()
             profiler = start_profiler(server.pid)
             started = time.perf_counter()
-            results = await book_all(client, jobs)
+            async with CpuMeter(server.pid, url.rsplit("/", 1)[1]) as meter:
+                if CLIENT == "wrk":
+                    wave, results = await book_with_wrk(address, url, jobs), []
+                else:
+                    wave, results = None, await book_all(client, jobs)
             elapsed = time.perf_counter() - started
             stop_profiler(profiler)
+            created = await created_times(url) if wave is not None else {}  # the first wave's bookings
             await asyncio.sleep(3)  # the last notifications
             # A second wave: 500 more customers race for 50 slots the first wave booked.
             targets = random.Random(8).sample(sorted(set(seats[:CUSTOMERS])), 50)
@@ -416,13 +489,23 @@ async def main() -> None:
     ceiling = pgbench_ceiling(url, world["persons"])
     await drop_database(url)
 
-    booked = [r for r in results if r["booking"]]
-    latencies = [r["answered"] - r["sent"] for r in results]
-    delivered = [(guides.arrivals[r["booking"]], r) for r in booked if r["booking"] in guides.arrivals]
-    to_assignee = sum(1 for (at, guide), r in delivered if checks["assignees"].get(int(_local(r["booking"]))) == guide)
-    after_commit = [at - r["answered"] for (at, _), r in delivered]
-    after_request = [at - r["sent"] for (at, _), r in delivered]
+    if wave is None:
+        booked = [r for r in results if r["booking"]]
+        latencies = [r["answered"] - r["sent"] for r in results]
+        delivered = [(guides.arrivals[r["booking"]], r) for r in booked if r["booking"] in guides.arrivals]
+        after_commit = [at - r["answered"] for (at, _), r in delivered]
+        after_request = [at - r["sent"] for (at, _), r in delivered]
+        latency = {share: percentile(latencies, value) for share, value in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+    else:  # wrk: its own latency figures; a task's lag from its booking's created_at (the same clock)
+        booked = [{"booking": b} for b in created]
+        delivered = [(guides.arrivals[b["booking"]], b) for b in booked if b["booking"] in guides.arrivals]
+        after_commit = after_request = [guides.arrived_at[b["booking"]] - created[b["booking"]] for _, b in delivered]
+        latency = {share: wave["latency_ms"][share] for share in ("p50", "p95", "p99")}
+    to_assignee = sum(1 for (_, guide), r in delivered if checks["assignees"].get(int(_local(r["booking"]))) == guide)
     rate = len(booked) / elapsed
+    cost = meter.per(len(booked), "booking")
+    if wave is not None:
+        cost["client_cpu_ms_per_booking"] = round(wave["wrk_cpu_s"] * 1000 / max(1, len(booked)), 2)
     print(
         json.dumps(
             {
@@ -435,14 +518,12 @@ async def main() -> None:
                 "concurrency": CONCURRENCY,
                 "guides_connected": guides.ready,
                 "booked": len(booked),
-                "errors": _codes(results),
+                "errors": _codes(results) if wave is None else {"refused": wave["refused"]},
                 "seconds": round(elapsed, 1),
                 "bookings_per_s": round(rate),
-                "latency_ms": {
-                    "p50": percentile(latencies, 0.5),
-                    "p95": percentile(latencies, 0.95),
-                    "p99": percentile(latencies, 0.99),
-                },
+                "client": CLIENT,
+                "latency_ms": latency,
+                "cpu": cost,
                 "tasks_delivered_to_assignee": f"{to_assignee} of {len(booked)}",
                 "notify_ms_after_response": {
                     "p50": percentile(after_commit, 0.5),
