@@ -20,8 +20,6 @@ import asyncio
 import json
 import os
 import platform
-import resource
-import shutil
 import socket
 import statistics
 import subprocess
@@ -36,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.checkout import CpuMeter  # noqa: E402
+from bench.wrk import run_wrk  # noqa: E402
 
 DURATION = float(os.environ.get("IRS_BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("IRS_BENCH_CONCURRENCY", "32"))
@@ -110,39 +109,21 @@ async def run_scenario(client: httpx.AsyncClient, token: str, query: str, variab
     }
 
 
-async def run_wrk(port: int, token: str, query: str, variables: dict) -> dict:
+async def scenario_from_wrk(port: int, token: str, query: str, variables: dict) -> dict:
     """The scenario from wrk (2 threads, CONCURRENCY connections, DURATION seconds); answers are not read,
     so a scenario is checked once over HTTP first."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("IRS_BENCH_CLIENT=wrk needs wrk: apt-get install wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as body:
         json.dump({"query": query, "variables": variables}, body)
-    command = [
-        wrk,
-        "-t2",
-        f"-c{CONCURRENCY}",
-        f"-d{round(DURATION)}s",
-        "-s",
-        str(WRK_SCRIPT),
-        f"http://127.0.0.1:{port}/graphql",
-    ]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = await asyncio.create_subprocess_exec(*command, "--", body.name, token, stdout=asyncio.subprocess.PIPE)
-    output, _ = await process.communicate()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    arguments = ["-t2", f"-c{CONCURRENCY}", f"-d{round(DURATION)}s", "-s", str(WRK_SCRIPT)]
+    summary = await run_wrk([*arguments, f"http://127.0.0.1:{port}/graphql", "--", body.name, token])
     os.unlink(body.name)
-    try:
-        summary = json.loads(output.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise SystemExit(f"wrk gave no summary: {output.decode()[-2000:]}") from None
     return {
         "requests": summary["requests"],
         "requests_per_s": round(summary["requests"] / summary["seconds"], 1),
         "p50_ms": summary["latency_ms"]["p50"],
         "p95_ms": summary["latency_ms"]["p95"],
         "errors": summary["non_2xx"] + summary["socket_errors"],
-        "wrk_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "wrk_cpu_s": summary["wrk_cpu_s"],
     }
 
 
@@ -155,7 +136,7 @@ async def measured(client: httpx.AsyncClient, server: int, database: str, port: 
         raise SystemExit(f"the scenario fails: {checked.text[:300]}")
     async with CpuMeter(server, database) as meter:
         if CLIENT == "wrk":
-            figures = await run_wrk(port, token, query, variables)
+            figures = await scenario_from_wrk(port, token, query, variables)
         else:
             figures = await run_scenario(client, token, query, variables)
     cost = meter.per(figures["requests"], "request")

@@ -30,8 +30,6 @@ import asyncio
 import json
 import os
 import random
-import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -52,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.checkout import CpuMeter  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
+from bench.wrk import run_wrk  # noqa: E402
 
 from server.domains.auth.tokens import TokenPolicy, encode_access_token  # noqa: E402
 from server.domains.common.actor import Actor, ActorKind, Role  # noqa: E402
@@ -257,30 +256,16 @@ async def book_with_wrk(address: str, url: str, jobs: list[tuple[str, dict]]) ->
     """The same wave from wrk (2 threads, CONCURRENCY connections): its summary, and its CPU seconds.
     wrk runs for a set time whatever its script says, so it is interrupted (it prints its summary then)
     once the database holds as many bookings as the wave made and that number has stopped growing."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("IRS_SURGE_CLIENT=wrk needs wrk: apt-get install wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as prepared:
         for token, booking_input in jobs:
             body = json.dumps({"query": BOOK, "variables": {"input": booking_input}}, separators=(",", ":"))
             prepared.write(f"{token}\t{body}\n")
     threads = 2
     longest = max(120, len(jobs) // 10)  # a bound, in case an answer is lost: the wave ends long before
-    command = [wrk, f"-t{threads}", f"-c{CONCURRENCY}", f"-d{longest}s", "--timeout", "60s", "-s", str(WRK_SCRIPT)]
-    command += [f"http://{address}/", "--", prepared.name, str(threads), str(CONCURRENCY // threads)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
-    await _wave_settled(url, len(jobs), process)
-    if process.returncode is None:
-        process.send_signal(signal.SIGINT)
-    output, _ = await process.communicate()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    arguments = [f"-t{threads}", f"-c{CONCURRENCY}", f"-d{longest}s", "--timeout", "60s", "-s", str(WRK_SCRIPT)]
+    arguments += [f"http://{address}/", "--", prepared.name, str(threads), str(CONCURRENCY // threads)]
+    summary = await run_wrk(arguments, until=lambda process: _wave_settled(url, len(jobs), process))
     os.unlink(prepared.name)
-    try:
-        summary = json.loads(output.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise SystemExit(f"wrk gave no summary: {output.decode()[-2000:]}") from None
-    summary["wrk_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return summary
 
 
