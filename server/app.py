@@ -27,6 +27,7 @@ from .api.websocket import GraphQLWebSocket
 from .bus import DurableConsumer, OutboxRelay, create_bus
 from .clock import Clock, SystemClock
 from .db import Database
+from .domains.auth.confirmations import StaffConfirmations
 from .domains.auth.tokens import TokenPolicy
 from .domains.common.ratelimits import AbuseLimits, Limiter
 from .domains.dashboards.boards import LiveBoards, figures_reader
@@ -111,6 +112,9 @@ def create_app(
         limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
         the_clock = clock or SystemClock()
         live_boards = LiveBoards(bus, figures_reader(db.live_reader, the_clock), timer=timer)
+        confirmations = StaffConfirmations(bus, settings.account_cache_seconds, timer=timer)
+        await confirmations.start()
+        db.commit_listeners.append(confirmations.forget_committed)
         runtime = Runtime(
             settings=settings,
             db=db,
@@ -122,6 +126,7 @@ def create_app(
             timer=timer,
             limits=AbuseLimits.from_settings(settings, limiter),
             live_boards=live_boards,
+            confirmations=confirmations,
             payments=payments.providers,
         )
         relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
@@ -146,6 +151,7 @@ def create_app(
         finally:
             await scheduler.close()
             await live_boards.close()
+            await confirmations.close()
             await ledger.close()
             await relay.close()
             await bus.close()

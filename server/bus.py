@@ -39,6 +39,10 @@ CHANNEL_PREFIX = "irs:"
 
 
 class Bus(Protocol):
+    # How many times this process may have missed messages (its Redis subscription was lost, then
+    # restored): a cache that the bus keeps current drops what it kept before the count changed.
+    interruptions: int
+
     async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
 
     async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
@@ -56,6 +60,7 @@ class LocalFanout:
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self.interruptions = 0
 
     def subscribers(self, topic: str) -> int:
         """How many subscriptions of this process listen to ``topic``."""
@@ -133,6 +138,8 @@ class RedisBus(LocalFanout):
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.psubscribe(self._prefix + "*")
+                    if self._ready.is_set():
+                        self.interruptions += 1  # what was published while it was lost is gone
                     self._ready.set()
                     async for item in pubsub.listen():
                         if item["type"] == "pmessage":
@@ -141,6 +148,7 @@ class RedisBus(LocalFanout):
             except asyncio.CancelledError:
                 raise
             except Exception:
+                self.interruptions += 1
                 logger.exception("Redis subscription lost; reconnecting")
                 await asyncio.sleep(1)
 
@@ -171,7 +179,7 @@ class WakeSweepLoop:
         # point (tests wait on it rather than sleeping).
         self.idle = asyncio.Event()
 
-    def wake(self) -> None:
+    def wake(self, written: Sequence[Any] = ()) -> None:
         """A transaction that wrote outbox rows has committed."""
         self._wake.set()
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -82,9 +83,11 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     return engine
 
 
-OUTBOX_WRITTEN = "outbox_written"  # session.info flag set by server.outbox.emit
+OUTBOX_WRITTEN = "outbox_written"  # session.info: the outbox messages server.outbox.emit added
 COMMITTED = "committed"  # session.info flag: this writer session committed at least once
 LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 8, 0
+# Called with the outbox messages a commit wrote (rarely, also those of a savepoint it rolled back).
+CommitListener = Callable[[Sequence[Any]], None]
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ class Database:
     """The engine plus a session factory for writing and one for reading.
 
     ``commit_listeners`` are called after a writer session that wrote outbox
-    rows commits (the relay publishes them at once).
+    rows commits, with those rows (the relay publishes them at once; a cache
+    in step with the bus forgets what they change in this process at once).
 
     ``live_writer`` (the outbox relay) and ``live_reader`` (subscriptions
     loading what an event names) have a small pool of their own on
@@ -105,7 +109,7 @@ class Database:
     reader: async_sessionmaker[AsyncSession]
     live_writer: async_sessionmaker[AsyncSession]
     live_reader: async_sessionmaker[AsyncSession]
-    commit_listeners: list[Callable[[], None]] = field(default_factory=list)
+    commit_listeners: list[CommitListener] = field(default_factory=list)
     live_engine: AsyncEngine | None = None  # None: live sessions share ``engine`` (SQLite)
 
     @classmethod
@@ -117,7 +121,7 @@ class Database:
             if is_sqlite(database_url)
             else create_engine(database_url, echo=echo, pool_size=LIVE_POOL_SIZE, max_overflow=LIVE_POOL_OVERFLOW)
         )
-        listeners: list[Callable[[], None]] = []
+        listeners: list[CommitListener] = []
 
         class WriterSession(Session):
             """This database's writer sessions (the after-commit hook is per database)."""
@@ -125,9 +129,10 @@ class Database:
         @event.listens_for(WriterSession, "after_commit")
         def _after_commit(session) -> None:
             session.info[COMMITTED] = True
-            if session.info.pop(OUTBOX_WRITTEN, False):
+            written = session.info.pop(OUTBOX_WRITTEN, None)
+            if written:
                 for listener in list(listeners):
-                    listener()
+                    listener(written)
 
         @event.listens_for(WriterSession, "after_rollback")
         def _after_rollback(session) -> None:

@@ -61,8 +61,9 @@ def register_durable(consumer: str, topics: tuple[str, ...], events: tuple[str, 
 
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
     """Add a message to the caller's unit of work (published after it commits)."""
-    session.add(OutboxMessage(topic=topic, event=event, payload=payload, created_at=now))
-    session.info["outbox_written"] = True  # server.db.OUTBOX_WRITTEN: wakes the relay after commit
+    message = OutboxMessage(topic=topic, event=event, payload=payload, created_at=now)
+    session.add(message)
+    session.info.setdefault("outbox_written", []).append(message)  # server.db.OUTBOX_WRITTEN: told at commit
 
 
 def unhandled_by(consumer: str):

@@ -172,6 +172,13 @@ class Settings(BaseSettings):
         description="staff operations over HTTP (a guide's catch-up, acknowledge, check-in, checkout) a process "
         "runs at once in a lane of their own, beside http_concurrency: a surge of customers never queues them",
     )
+    account_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long a staff member's account, once confirmed, is trusted without reading it again; "
+        "a revocation (sign-out, deactivation, a changed role or store) forgets it on every replica at once "
+        "through the bus. 0: read it at every operation",
+    )
     wechat_reminder_app_id: str | None = Field(default=None, description="mini-program sending reminders")
     wechat_reminder_template_id: str | None = None
     task_ack_sla_minutes: int = Field(default=10, ge=1, le=240, description="a guide acknowledges a task within")

@@ -20,6 +20,7 @@ from strawberry.types.graphql import OperationType
 from ..bus import Bus
 from ..clock import Clock
 from ..db import COMMITTED, Database
+from ..domains.auth.confirmations import StaffConfirmations
 from ..domains.auth.services import current_actor
 from ..domains.auth.tokens import AccessClaims, TokenPolicy, decode_access_token
 from ..domains.common.actor import Actor
@@ -49,6 +50,7 @@ class Runtime:
     bus: Bus
     limits: AbuseLimits
     live_boards: LiveBoards  # the livestream dashboards of this process
+    confirmations: StaffConfirmations  # staff accounts confirmed a moment ago, forgotten at a revocation
     payments: Providers = field(default_factory=lambda: Providers({}, ""))
     timer: Callable[[], float] = time.monotonic  # seconds, for the operations' time budget
 
@@ -201,22 +203,38 @@ class Context:
 
         One statement (the account by primary key, and whether the token's session
         was ended), so a deactivated account, a changed role or an ended session
-        takes effect at once rather than when the access token expires.
+        takes effect at once rather than when the access token expires. A staff
+        member's answer is kept a few seconds (``runtime.confirmations``), until a
+        revocation on the bus says otherwise.
         """
-        if self._actor is None:
+        if self._actor is None or self._confirmed_from_cache():
             return
-        session_id = self._claims.session_id if self._claims else None
+        key, session_id = self._actor.key, self._session_id
         if session is None:
             async with self.runtime.db.reader() as own_session:
-                current = await current_actor(own_session, self._actor.key, session_id)
+                current = await current_actor(own_session, key, session_id)
         else:
-            current = await current_actor(session, self._actor.key, session_id)
+            current = await current_actor(session, key, session_id)
+        self.runtime.confirmations.keep(key, session_id, current)
         self._apply_confirmation(current)
+
+    @property
+    def _session_id(self) -> str | None:
+        return self._claims.session_id if self._claims else None
+
+    def _confirmed_from_cache(self) -> bool:
+        kept = self._actor and self.runtime.confirmations.confirmed(self._actor.key, self._session_id)
+        if kept:
+            self._actor = kept
+        return bool(kept)
 
     async def viewer(self) -> Actor:
         """The confirmed actor of this operation (checked once per operation, in its session)."""
         scope = self._scope()
         if self._actor is not None and not scope.viewer_confirmed:
+            if self._confirmed_from_cache():
+                scope.viewer_confirmed = True
+                return self.require_actor()
             async with self.db() as session:
                 if not scope.viewer_confirmed:  # a sibling field may have done it meanwhile
                     await self.confirm_actor(session)

@@ -29,7 +29,7 @@ from ..staff.services import find_by_username, normalize_username
 from .errors import AuthErrorCode as Code
 from .models import RefreshToken
 from .tokens import TokenPolicy, encode_access_token, hash_refresh_secret, new_refresh_secret
-from .topics import SESSIONS_REVOKED, account_topic
+from .topics import REVOCATIONS_TOPIC, SESSIONS_REVOKED, account_topic
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,10 @@ async def _revoke_family(session: AsyncSession, actor_key: str, family_id: str, 
 
 
 def _announce_revocation(session: AsyncSession, actor_key: str, family_id: str | None, now: datetime) -> None:
-    emit(session, account_topic(actor_key), SESSIONS_REVOKED, {"actorKey": actor_key, "sessionId": family_id}, now)
+    """Her open sockets close (her account's topic); every replica forgets her kept confirmation."""
+    revocation = {"actorKey": actor_key, "sessionId": family_id}
+    emit(session, account_topic(actor_key), SESSIONS_REVOKED, revocation, now)
+    emit(session, REVOCATIONS_TOPIC, SESSIONS_REVOKED, revocation, now)
 
 
 def _session_ended(family_id: str) -> sa.Exists:
