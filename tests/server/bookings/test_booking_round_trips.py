@@ -1,0 +1,50 @@
+"""A booking's round trips to the database, pinned: the hot path of a livestream surge must not creep.
+
+The count is the statements one `bookingCreate` runs, its answer included (store, products), without the outbox
+relay's (it publishes what the booking announced, beside it). SQLite adds its BEGIN IMMEDIATE statements. When a
+change adds a statement on purpose, update the figure here and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from .helpers import BOOK, booking_input, customer, give_shifts, next_local
+
+MONDAY = 0
+ROUND_TRIPS = {"postgresql": 23, "sqlite": 28}
+
+
+class Statements:
+    """The SQL the app's engine runs while active, but the outbox relay's reads and marks."""
+
+    def __init__(self, api) -> None:
+        self.engine = api.app.state.runtime.db.engine.sync_engine
+        self.seen: list[str] = []
+
+    def _seen(self, _connection, _cursor, statement: str, *_rest) -> None:
+        relay = "outbox" in statement and statement.lstrip().upper().startswith(("SELECT", "UPDATE"))
+        if not relay:
+            self.seen.append(" ".join(statement.split())[:120])
+
+    def __enter__(self) -> Statements:
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.mark.parametrize("signed_in_before", [False, True])
+async def test_a_booking_takes_a_fixed_number_of_round_trips(api, db, world, clock, signed_in_before):
+    await give_shifts(db, world)
+    token, _ = await customer(api)
+    if signed_in_before:  # a customer is confirmed at every operation: the count is the same
+        await api.data("{ me { displayName } }", token=token)
+    with Statements(api) as statements:
+        payload = await api.data(BOOK, {"input": booking_input(world, next_local(clock, MONDAY, 15))}, token)
+    assert payload["bookingCreate"]["errors"] == []
+    listing = "\n".join(statements.seen)
+    assert len(statements.seen) == ROUND_TRIPS[db.engine.dialect.name], listing
+    assert sum("FROM person " in each for each in statements.seen) == 1, listing  # her row is read once
