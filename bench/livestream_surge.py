@@ -18,6 +18,10 @@ CPU is measured around the booking wave (bench.checkout.CpuMeter): the server's 
 PostgreSQL's backends of the bench database and the load generator (this process, or wrk), in milliseconds
 per booking, beside throughput: a booking's cost, whatever the machine's speed.
 
+During the wave one guide catches up (`myTaskList(updatedAfter:)`) every 250 ms over a connection of her
+own, as after a dropped socket: `guide_catch_up_ms_during_wave` times those answers (staff have an
+admission lane of their own, so customers queueing must not hold her up).
+
 Latency of a task reaching its guide is measured from the moment the booking's
 HTTP response reached the client (the booking had committed by then: a lower
 bound of commit-to-guide) and from the moment the request was sent (an upper
@@ -27,6 +31,7 @@ bound).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -69,6 +74,9 @@ BOOK = """mutation($input: BookingCreateInput!) { bookingCreate(input: $input) {
 SLOTS = """query($store: ID!, $day: Date!) { availableSlots(storeId: $store, from: $day, to: $day) {
   start remaining } }"""
 MY_TASKS = "subscription { myTasks { kind task { id assignee { id } booking { id } } } }"
+CATCH_UP = """query($after: DateTime!) { myTaskList(updatedAfter: $after, first: 100) {
+  edges { node { id updatedAt } } } }"""
+CATCH_UP_EVERY = 0.25  # seconds between a guide's catch-ups during the wave
 
 
 def gid(kind: str, value: int) -> str:
@@ -212,6 +220,51 @@ class Guides:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class CatchUps:
+    """A guide back from a dropped socket, again and again during the wave: her `myTaskList(updatedAfter:)`
+    over a connection of her own, timed from request to answer. Staff run in their own admission lane
+    (IRS_HTTP_STAFF_CONCURRENCY): customers queueing must not hold her inbox up."""
+
+    def __init__(self, address: str, token: str, since: str) -> None:
+        self.address, self.token, self.since = address, token, since
+        self.seconds: list[float] = []
+        self.failures = 0
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        headers = {"authorization": f"Bearer {self.token}"}
+        body = {"query": CATCH_UP, "variables": {"after": self.since}}
+        async with httpx.AsyncClient(base_url=f"http://{self.address}", timeout=60) as client:
+            while True:
+                sent = time.perf_counter()
+                try:
+                    answer = await client.post("/graphql", json=body, headers=headers)
+                    ok = answer.status_code == 200 and "errors" not in answer.json()
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    self.seconds.append(time.perf_counter() - sent)
+                else:
+                    self.failures += 1
+                await asyncio.sleep(CATCH_UP_EVERY)
+
+    async def stop(self) -> dict:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return {
+            "count": len(self.seconds),
+            "failed": self.failures,
+            "p50": percentile(self.seconds, 0.5),
+            "p99": percentile(self.seconds, 0.99),
+            "max": round(max(self.seconds, default=0) * 1000, 1),
+        }
 
 
 async def post_with_retry(client: httpx.AsyncClient, body: dict, headers: dict) -> httpx.Response:
@@ -443,12 +496,15 @@ async def main() -> None:
             guides = Guides(address, guide_tokens)
             await guides.start()
             profiler = start_profiler(server.pid)
+            catch_ups = CatchUps(address, next(iter(guide_tokens.values())), _iso(datetime.now(UTC)))
             started = time.perf_counter()
             async with CpuMeter(server.pid, url.rsplit("/", 1)[1]) as meter:
+                catch_ups.start()
                 if CLIENT == "wrk":
                     wave, results = await book_with_wrk(address, url, jobs), []
                 else:
                     wave, results = None, await book_all(client, jobs)
+                catch_up = await catch_ups.stop()
             elapsed = time.perf_counter() - started
             stop_profiler(profiler)
             created = await created_times(url) if wave is not None else {}  # the first wave's bookings
@@ -510,6 +566,7 @@ async def main() -> None:
                 "latency_ms": latency,
                 "cpu": cost,
                 "tasks_delivered_to_assignee": f"{to_assignee} of {len(booked)}",
+                "guide_catch_up_ms_during_wave": catch_up,
                 "notify_ms_after_response": {
                     "p50": percentile(after_commit, 0.5),
                     "p99": percentile(after_commit, 0.99),

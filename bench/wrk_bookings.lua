@@ -27,9 +27,16 @@ function init(args)
     line_number = line_number + 1
   end
   filler = wrk.format("POST", "/graphql", { ["Content-Type"] = "application/json" }, '{"query":"{ __typename }"}')
+  -- wrk calls the first thread's request() once before the run to check the request (and never sends it):
+  -- give it the filler, or that thread's first customer would never book.
+  checked = number ~= 0
 end
 
 function request()
+  if not checked then
+    checked = true
+    return filler
+  end
   sent = sent + 1
   if sent > #prepared then
     replays = replays + 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,9 +26,16 @@ async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]
             found[row_id] = row
     missing = [row_id for row_id in set(ids) if row_id not in found]
     if missing:
-        rows = await session.exec(select(model).where(col(model.id).in_(missing)))
+        rows = await session.exec(_by_ids(model), params={"ids": missing})
         found.update({saved_id(row): row for row in rows})
     return found
+
+
+@functools.cache
+def _by_ids(model: type[Row]) -> Any:
+    """Built once per model: a statement object reused keeps its SQL cache key, so each lookup skips
+    building the expression and computing the key again (most of a primary-key read's Python cost)."""
+    return select(model).where(col(model.id).in_(sa.bindparam("ids", expanding=True)))
 
 
 async def links_by_owner(
