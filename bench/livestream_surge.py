@@ -13,6 +13,7 @@ the database's ceiling. Prints one JSON line.
     IRS_SURGE_CUSTOMERS=1000 IRS_SURGE_WORKERS=2 ...  # a smaller run, or more server processes
     IRS_SURGE_PROFILE=/tmp/surge.txt ...              # py-spy's collapsed stacks of the server (one worker)
     IRS_SURGE_CLIENT=wrk ...                          # the booking wave from wrk (Debian's `wrk`), not Python
+    IRS_SURGE_CUSTOMERS=50000 IRS_SURGE_DAYS=7 ...    # a long wave over a week of slots (about 9,600 a day)
 
 CPU is measured around the booking wave (bench.checkout.CpuMeter): the server's processes (all workers),
 PostgreSQL's backends of the bench database and the load generator (this process, or wrk), in milliseconds
@@ -53,7 +54,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.checkout import CpuMeter  # noqa: E402
+from bench.checkout import CpuMeter, process_cpu, process_tree  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
 from bench.wrk import run_wrk  # noqa: E402
 
@@ -65,13 +66,15 @@ CUSTOMERS = int(os.environ.get("IRS_SURGE_CUSTOMERS", "5000"))
 CONCURRENCY = int(os.environ.get("IRS_SURGE_CONCURRENCY", "64"))
 WORKERS = int(os.environ.get("IRS_SURGE_WORKERS", "1"))
 CLIENT = os.environ.get("IRS_SURGE_CLIENT", "python")  # python | wrk
+DAYS = int(os.environ.get("IRS_SURGE_DAYS", "1"))  # the free seats of this many days from the next Monday
+GROWTH_EVERY = 5.0  # seconds between two samples of the server's CPU and memory during the wave
 WRK_SCRIPT = ROOT / "bench" / "wrk_bookings.lua"
 RACERS = 500
 PROFILE = os.environ.get("IRS_SURGE_PROFILE")  # a file: py-spy samples the server during the first wave
 SECRET = "surge-bench-secret-" + "x" * 32
 BOOK = """mutation($input: BookingCreateInput!) { bookingCreate(input: $input) {
   booking { id } errors { code } } }"""
-SLOTS = """query($store: ID!, $day: Date!) { availableSlots(storeId: $store, from: $day, to: $day) {
+SLOTS = """query($store: ID!, $day: Date!, $last: Date!) { availableSlots(storeId: $store, from: $day, to: $last) {
   start remaining } }"""
 MY_TASKS = "subscription { myTasks { kind task { id assignee { id } booking { id } } } }"
 CATCH_UP = """query($after: DateTime!) { myTaskList(updatedAfter: $after, first: 100) {
@@ -162,14 +165,16 @@ def next_weekday(weekday: int) -> str:
     return day.isoformat()
 
 
-async def free_seats(client: httpx.AsyncClient, token: str, stores: list[int], day: str):
-    """Every free seat of the day, one entry per seat: (store, slot start); and each slot's capacity."""
+async def free_seats(client: httpx.AsyncClient, token: str, stores: list[int], day: str, days: int = 1):
+    """Every free seat of ``days`` days from ``day``, one entry per seat: (store, slot start); and each slot's
+    capacity."""
     seats, capacity = [], {}
+    last = (datetime.fromisoformat(day) + timedelta(days=days - 1)).date().isoformat()
     for store in stores:
         body = (
             await client.post(
                 "/graphql",
-                json={"query": SLOTS, "variables": {"store": gid("Store", store), "day": day}},
+                json={"query": SLOTS, "variables": {"store": gid("Store", store), "day": day, "last": last}},
                 headers={"authorization": f"Bearer {token}"},
             )
         ).json()
@@ -220,6 +225,69 @@ class Guides:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class Growth:
+    """The server during a long wave, every GROWTH_EVERY seconds: bookings so far, CPU seconds and resident
+    memory (all its processes). Summed up by tenths of the wave: CPU ms per booking in each, and memory at
+    its end: both should stay flat as the tables grow (every cache bounded, nothing kept per request)."""
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self.server_pid, self.url = server_pid, url
+        self.samples: list[tuple[int, float, float]] = []  # (bookings, server CPU s, resident MB)
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        engine = create_async_engine(self.url)
+        try:
+            while True:
+                async with engine.connect() as connection:
+                    booked = (await connection.execute(sa.text("SELECT count(*) FROM booking"))).scalar_one()
+                pids = process_tree(self.server_pid)
+                cpu = sum(process_cpu(pid) or 0.0 for pid in pids)
+                self.samples.append((booked, cpu, sum(resident_mb(pid) for pid in pids)))
+                await asyncio.sleep(GROWTH_EVERY)
+        finally:
+            await engine.dispose()
+
+    async def stop(self) -> list[dict]:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return self.tenths()
+
+    def tenths(self) -> list[dict]:
+        if len(self.samples) < 2:
+            return []
+        total = self.samples[-1][0]
+        marks, rows, start = [total * n / 10 for n in range(1, 11)], [], self.samples[0]
+        for mark in marks:
+            end = next(sample for sample in self.samples if sample[0] >= mark)
+            if end[0] > start[0]:
+                rows.append(
+                    {
+                        "bookings": end[0],
+                        "server_cpu_ms_per_booking": round((end[1] - start[1]) * 1000 / (end[0] - start[0]), 2),
+                        "server_resident_mb": round(end[2], 1),
+                    }
+                )
+                start = end
+        return rows
+
+
+def resident_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 class CatchUps:
@@ -478,7 +546,9 @@ async def main() -> None:
                     pass
                 await asyncio.sleep(0.1)
             day = next_weekday(0)
-            seats, capacity = await free_seats(client, customer_tokens[0], world["stores"], day)
+            seats, capacity = await free_seats(client, customer_tokens[0], world["stores"], day, DAYS)
+            if len(seats) < CUSTOMERS:
+                raise SystemExit(f"only {len(seats)} free seats for {CUSTOMERS} customers: raise IRS_SURGE_DAYS")
             random.Random(7).shuffle(seats)
             livestream = gid("Livestream", world["livestream"])
             jobs = [
@@ -498,13 +568,16 @@ async def main() -> None:
             profiler = start_profiler(server.pid)
             catch_ups = CatchUps(address, next(iter(guide_tokens.values())), _iso(datetime.now(UTC)))
             started = time.perf_counter()
+            growth = Growth(server.pid, url)
             async with CpuMeter(server.pid, url.rsplit("/", 1)[1]) as meter:
+                growth.start()
                 catch_ups.start()
                 if CLIENT == "wrk":
                     wave, results = await book_with_wrk(address, url, jobs), []
                 else:
                     wave, results = None, await book_all(client, jobs)
                 catch_up = await catch_ups.stop()
+                by_tenth = await growth.stop()
             elapsed = time.perf_counter() - started
             stop_profiler(profiler)
             created = await created_times(url) if wave is not None else {}  # the first wave's bookings
@@ -567,6 +640,8 @@ async def main() -> None:
                 "cpu": cost,
                 "tasks_delivered_to_assignee": f"{to_assignee} of {len(booked)}",
                 "guide_catch_up_ms_during_wave": catch_up,
+                "days_of_slots": DAYS,
+                "server_by_tenth_of_wave": by_tenth,
                 "notify_ms_after_response": {
                     "p50": percentile(after_commit, 0.5),
                     "p99": percentile(after_commit, 0.99),

@@ -3,6 +3,7 @@ in single conditional statements (correct under concurrency on both databases)."
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,10 +25,8 @@ MAX_UPCOMING_PER_CUSTOMER = 3
 
 
 async def take_customer_place(session: AsyncSession, person_id: int) -> None:
-    taken = await session.exec(
-        increment_below(session, CustomerBookingCount, {"person_id": person_id}, "upcoming", MAX_UPCOMING_PER_CUSTOMER)
-    )
-    if taken.rowcount != 1:
+    key = {"person_id": person_id}
+    if not await increment_below(session, CustomerBookingCount, key, "upcoming", MAX_UPCOMING_PER_CUSTOMER):
         raise DomainError.single(
             Code.TOO_MANY_ACTIVE_BOOKINGS,
             f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
@@ -46,31 +45,28 @@ async def refuse_overlap(
 ) -> None:
     """She cannot be in two places at once: her other CONFIRMED or CHECKED_IN booking whose
     [start, end) meets this one, at any store, refuses it. Call it holding her counter row."""
-    statement = select(Booking.id).where(
-        Booking.person_id == person_id,
-        col(Booking.status).in_(HOLDING_STATUSES),
-        Booking.slot_start < end,
-        Booking.slot_end > start,
-    )
-    if moving is not None:
-        statement = statement.where(Booking.id != moving)
-    if (await session.exec(statement.limit(1))).first() is not None:
+    params = {"person": person_id, "start": start, "end": end, **({"moving": moving} if moving is not None else {})}
+    if (await session.exec(_her_booking_meeting(moving is not None), params=params)).first() is not None:
         raise DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("slotStart",))
 
 
-async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
-    taken = (
-        capacity > 0
-        and (
-            await session.exec(
-                increment_below(
-                    session, SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity
-                )
-            )
-        ).rowcount
-        == 1
+@functools.cache
+def _her_booking_meeting(except_one: bool):
+    """Built once (every booking checks it): one of her holding bookings whose [start, end) meets [:start, :end)."""
+    statement = select(Booking.id).where(
+        Booking.person_id == sa.bindparam("person"),
+        col(Booking.status).in_(HOLDING_STATUSES),
+        Booking.slot_start < sa.bindparam("end"),
+        Booking.slot_end > sa.bindparam("start"),
     )
-    if not taken:
+    if except_one:
+        statement = statement.where(Booking.id != sa.bindparam("moving"))
+    return statement.limit(1)
+
+
+async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
+    key = {"store_id": store_id, "slot_start": slot_start}
+    if capacity <= 0 or not await increment_below(session, SlotLedger, key, "booked", capacity):
         raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("slotStart",))
 
 

@@ -100,20 +100,25 @@ def lock_counter(session, model, key: dict[str, Any], counter: str):
     )
 
 
-def increment_below(session, model, key: dict[str, Any], counter: str, limit: int):
-    """Add one to ``counter`` of the row at ``key`` (created at 1) only while it is below ``limit``.
+async def increment_below(session, model, key: dict[str, Any], counter: str, limit: int) -> bool:
+    """Add one to ``counter`` of the row at ``key`` (created at 1) only while it is below ``limit``; whether it did.
 
     One conditional statement: under concurrency the database decides, and
-    ``rowcount`` is 0 when the limit was reached. ``limit`` must be at least 1.
+    nothing changes once the limit was reached. ``limit`` must be at least 1.
     """
     if limit < 1:
         raise ValueError("increment_below needs a limit of at least 1")
-    dialect = session.get_bind().dialect.name
+    statement = _increment_below(dialect_of(session), model.__table__, tuple(key), counter)
+    return (await session.exec(statement, params={**key, "limit": limit})).rowcount == 1
+
+
+@functools.cache
+def _increment_below(dialect: str, table, key: tuple[str, ...], counter: str):
+    # Built once: seats and per-customer places are taken on the hot path of a surge.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    statement = insert(table).values(**key, **{counter: 1})
+    statement = insert(table).values({**{name: sa.bindparam(name) for name in key}, counter: 1})
     return statement.on_conflict_do_update(
-        index_elements=list(key), set_={counter: table.c[counter] + 1}, where=table.c[counter] < limit
+        index_elements=list(key), set_={counter: table.c[counter] + 1}, where=table.c[counter] < sa.bindparam("limit")
     )
 
 
@@ -131,6 +136,15 @@ def _sums_upsert(dialect: str, table, key: tuple[str, ...], summed: tuple[str, .
     return statement.on_conflict_do_update(
         index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in summed}
     )
+
+
+def any_of(column, name: str, dialect: str):
+    """``column`` among the values bound to ``name`` when the statement runs (``params={name: [...]}``): for
+    statements built once and run many times (:func:`is_in` builds its values into the statement). On
+    PostgreSQL ``= ANY(:name)``, one array; elsewhere an expanding ``IN``."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
 
 
 def is_in(session, column, values: Iterable[Any]):

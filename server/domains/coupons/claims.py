@@ -74,8 +74,7 @@ def is_on_air(livestream: Livestream, now: datetime) -> bool:
 
 async def _take_her_place(session: AsyncSession, campaign: CouponCampaign, person_id: int) -> None:
     key = {"campaign_id": campaign.id, "person_id": person_id}
-    statement = increment_below(session, CouponClaimCount, key, "claimed", campaign.per_customer_limit)
-    if (await session.exec(statement)).rowcount != 1:
+    if not await increment_below(session, CouponClaimCount, key, "claimed", campaign.per_customer_limit):
         raise DomainError.single(
             Code.CLAIM_LIMIT_REACHED,
             f"at most {campaign.per_customer_limit} coupons of this campaign per customer",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
-from ..common.dialect import is_in
+from ..common.dialect import any_of, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
@@ -66,10 +67,15 @@ async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -
     known = session.info.setdefault("slot_settings", {})
     missing = sorted(set(store_ids) - known.keys())
     if missing:
-        rows = await session.exec(select(SlotSettings).where(is_in(session, SlotSettings.store_id, missing)))
+        rows = await session.exec(_settings_of_stores(dialect_of(session)), params={"stores": missing})
         found = {row.store_id: row for row in rows}
         known.update({store_id: found.get(store_id) or SlotSettings(store_id=store_id) for store_id in missing})
     return {store_id: known[store_id] for store_id in store_ids}
+
+
+@functools.cache
+def _settings_of_stores(dialect: str):
+    return select(SlotSettings).where(any_of(SlotSettings.store_id, "stores", dialect))
 
 
 @use_case
@@ -279,10 +285,9 @@ async def _duty_by_store(
 ) -> dict[int, dict[date, GuideDuty]]:
     """Per store, per day: the duty of the store's active guides."""
     all_days = {day for days in days_by_store.values() for day in days}
-    patterns = await _guide_rows(
-        session, ShiftPattern, list(days_by_store), ShiftPattern.weekday, {day.weekday() for day in all_days}
-    )
-    exceptions = await _guide_rows(session, ShiftException, list(days_by_store), ShiftException.day, all_days)
+    weekdays = {day.weekday() for day in all_days}
+    patterns = await _guide_rows(session, ShiftPattern, list(days_by_store), "weekday", weekdays)
+    exceptions = await _guide_rows(session, ShiftException, list(days_by_store), "day", all_days)
     return {
         store_id: {day: _guide_duty(patterns[store_id, day.weekday()], exceptions[store_id, day]) for day in days}
         for store_id, days in days_by_store.items()
@@ -293,26 +298,32 @@ async def _guide_rows(
     session: AsyncSession,
     model: type[GuideRow],
     store_ids: Sequence[int],
-    when,
+    when: str,
     values: Collection,
 ) -> dict[tuple, list[GuideRow]]:
     """(store, ``when`` value) -> rows of ``model`` with ``when`` among ``values``, at these stores, of
     guides active at that same store."""
+    statement = _guide_rows_at_stores(model, when, dialect_of(session))
+    rows: dict[tuple, list[GuideRow]] = defaultdict(list)
+    for row in await session.exec(statement, params={"stores": list(store_ids), "values": sorted(values)}):
+        rows[row.store_id, getattr(row, when)].append(row)
+    return rows
+
+
+@functools.cache
+def _guide_rows_at_stores(model: type[GuideRow], when: str, dialect: str):
+    """Built once: the schedule's reads run for every booking and every availableSlots."""
     guide = (col(StaffUser.id) == model.staff_id) & (col(StaffUser.store_id) == model.store_id)
-    statement = (
+    return (
         select(model)
         .join(StaffUser, guide)
         .where(
-            is_in(session, model.store_id, store_ids),
-            is_in(session, when, sorted(values)),
+            any_of(model.store_id, "stores", dialect),
+            any_of(getattr(model, when), "values", dialect),
             col(StaffUser.active),
             StaffUser.role == Role.GUIDE.value,
         )
     )
-    rows: dict[tuple, list[GuideRow]] = defaultdict(list)
-    for row in await session.exec(statement):
-        rows[row.store_id, getattr(row, when.key)].append(row)
-    return rows
 
 
 def _guide_duty(patterns: Sequence[ShiftPattern], exceptions: Sequence[ShiftException]) -> GuideDuty:
@@ -335,13 +346,16 @@ async def _overrides_by_store(
 ) -> dict[tuple[int, date], int]:
     """(store, day) -> the capacity the store set for that date."""
     all_days = sorted({day for days in days_by_store.values() for day in days})
-    rows = await session.exec(
-        select(CapacityOverride).where(
-            is_in(session, CapacityOverride.store_id, list(days_by_store)),
-            is_in(session, CapacityOverride.day, all_days),
-        )
-    )
+    statement = _overrides_at_stores(dialect_of(session))
+    rows = await session.exec(statement, params={"stores": list(days_by_store), "days": all_days})
     return {(row.store_id, row.day): row.capacity for row in rows}
+
+
+@functools.cache
+def _overrides_at_stores(dialect: str):
+    return select(CapacityOverride).where(
+        any_of(CapacityOverride.store_id, "stores", dialect), any_of(CapacityOverride.day, "days", dialect)
+    )
 
 
 async def slot_capacities(session: AsyncSession, store: Store, days: Sequence[date]) -> list[SlotCapacity]:

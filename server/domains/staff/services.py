@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -13,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...unit_of_work import use_case
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
+from ..common.dialect import any_of, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
@@ -210,19 +212,23 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, S
 
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
     """(category ids, service ids) per staff id."""
-    ids = list(staff_ids)
-    categories = sa.select(
-        col(StaffSkillCategory.staff_id), col(StaffSkillCategory.category_id), sa.literal("category")
-    )
-    services = sa.select(col(StaffSkillService.staff_id), col(StaffSkillService.service_id), sa.literal("service"))
-    both = sa.union_all(
-        categories.where(col(StaffSkillCategory.staff_id).in_(ids)),
-        services.where(col(StaffSkillService.staff_id).in_(ids)),
-    ).order_by(sa.literal_column("2"))
     skills: dict[int, tuple[list[int], list[int]]] = {staff_id: ([], []) for staff_id in staff_ids}
-    for staff_id, target, kind in (await exec_any(session, both)).all():
+    statement = _skills_of_staff(dialect_of(session))
+    for staff_id, target, kind in (await exec_any(session, statement, {"ids": list(staff_ids)})).all():
         skills[staff_id][0 if kind == "category" else 1].append(target)
     return skills
+
+
+@functools.cache
+def _skills_of_staff(dialect: str):
+    """Built once (dispatch reads the skills of a store's guides for every booking)."""
+    categories = sa.select(
+        col(StaffSkillCategory.staff_id), col(StaffSkillCategory.category_id), sa.literal("category")
+    ).where(any_of(col(StaffSkillCategory.staff_id), "ids", dialect))
+    services = sa.select(
+        col(StaffSkillService.staff_id), col(StaffSkillService.service_id), sa.literal("service")
+    ).where(any_of(col(StaffSkillService.staff_id), "ids", dialect))
+    return sa.union_all(categories, services).order_by(sa.literal_column("2"))
 
 
 def can_read_staff(actor: Actor, staff: StaffUser) -> bool:

@@ -9,15 +9,18 @@ decided, so a manager can see why.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
+import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
+from ..common.dialect import any_of, dialect_of
 from ..staff.services import skills_by_staff
 from .models import Task
 
@@ -102,19 +105,28 @@ class _Load:
 
 async def _loads(session: AsyncSession, guides: Sequence[int], need: Need) -> dict[int, _Load]:
     """Each guide's load, in one pass over her tasks."""
-    due_at = col(Task.due_at)
-    in_slot = func.count().filter(due_at == need.slot_start, col(Task.status).in_(OPEN_STATES))
-    today = func.count().filter(due_at >= need.day_start, due_at < need.day_end, col(Task.status) != "CANCELLED")
-    rows = await session.exec(
-        select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
-        .where(col(Task.assignee_id).in_(list(guides)))
-        .group_by(col(Task.assignee_id))
-    )
+    window = {"slot_start": need.slot_start, "day_start": need.day_start, "day_end": need.day_end}
+    rows = await session.exec(_loads_of_guides(dialect_of(session)), params={"guides": list(guides), **window})
     loads = {guide: _Load(0, 0, None) for guide in guides}
     for guide, slot_count, day_count, last in rows.all():
         # The WHERE keeps the rows of these guides: assignee_id is set.
         loads[cast(int, guide)] = _Load(slot_count, day_count, aggregate_time(last))
     return loads
+
+
+@functools.cache
+def _loads_of_guides(dialect: str):
+    """Built once (dispatch runs for every booking): tasks in the slot, tasks that day, the last assignment."""
+    due_at, status = col(Task.due_at), col(Task.status)
+    in_slot = func.count().filter(due_at == sa.bindparam("slot_start"), status.in_(OPEN_STATES))
+    today = func.count().filter(
+        due_at >= sa.bindparam("day_start"), due_at < sa.bindparam("day_end"), status != "CANCELLED"
+    )
+    return (
+        select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
+        .where(any_of(col(Task.assignee_id), "guides", dialect))
+        .group_by(col(Task.assignee_id))
+    )
 
 
 async def _standings(

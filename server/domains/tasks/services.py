@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Literal
 
+import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -100,8 +101,12 @@ async def customer_type_of(session: AsyncSession, person_id: int, from_livestrea
 
 
 async def sop_steps(session: AsyncSession, customer_type: CustomerType) -> list[dict]:
-    template = (await session.exec(select(SopTemplate).where(SopTemplate.customer_type == customer_type.value))).first()
+    template = (await session.exec(_sop_template_of, params={"customer_type": customer_type.value})).first()
     return template.steps if template else DEFAULT_STEPS[customer_type]
+
+
+# Built once: every booking's task reads its checklist.
+_sop_template_of = select(SopTemplate).where(SopTemplate.customer_type == sa.bindparam("customer_type"))
 
 
 async def create_reception(session: AsyncSession, reception: Reception, policy: TaskPolicy, now: datetime) -> Task:
