@@ -21,7 +21,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import saved_id, table_of
+from ..common.rows import keep, saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_customers, on_store_relationship
@@ -124,6 +124,7 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
     if products and len(await products_by_ids(session, list(products))) != len(products):
         check.add(Common.NOT_FOUND, "a product was not found", ("productIds",))
     check.raise_if_any()
+    keep(session, store, livestream)  # the booking's answer shows them
     return store, livestream
 
 

@@ -27,6 +27,12 @@ def saved_id(row: Identified) -> int:
     return row_id
 
 
+def keep(session: AsyncSession, *rows: Any) -> None:
+    """Keep ``rows`` referenced as long as ``session`` lives: its identity map holds rows weakly, and the
+    operation's answer (after the commit) would read again what its use case already read."""
+    session.info.setdefault("kept_rows", []).extend(row for row in rows if row is not None)
+
+
 def pk(column: int | None) -> Mapped[int]:
     """A primary key column (``Model.id``) to select: what it reads back is never NULL."""
     return cast("Mapped[int]", col(column))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from .changes_helpers import create_livestream
 from .helpers import BOOK, booking_input, customer, give_shifts, next_local
 
 MONDAY = 0
-ROUND_TRIPS = {"postgresql": 23, "sqlite": 26}  # SQLite inserts rows one by one where PostgreSQL takes a batch
+ROUND_TRIPS = {"postgresql": 22, "sqlite": 25}  # SQLite inserts rows one by one where PostgreSQL takes a batch
+FROM_LIVESTREAM = {"postgresql": 22, "sqlite": 26}
 
 
 class Statements:
@@ -36,6 +38,21 @@ class Statements:
 
     def __exit__(self, *_exc) -> None:
         sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+async def test_a_livestream_booking_takes_a_fixed_number_of_round_trips(api, db, world, clock, token_for):
+    """The surge's booking: from a livestream, so it also lands on her timeline."""
+    await give_shifts(db, world)
+    livestream = await create_livestream(api.data, world, await token_for("ops"), clock)
+    token, _ = await customer(api)
+    booking = booking_input(world, next_local(clock, MONDAY, 15), livestreamId=livestream)
+    with Statements(api) as statements:
+        payload = await api.data(BOOK, {"input": booking}, token)
+    assert payload["bookingCreate"]["errors"] == []
+    listing = "\n".join(statements.seen)
+    assert len(statements.seen) == FROM_LIVESTREAM[db.engine.dialect.name], listing
+    answer_reads = [each for each in statements.seen if each.startswith(("SELECT store.", "SELECT livestream."))]
+    assert len(answer_reads) == 2, listing  # each read once, by the checks: the answer finds them in the session
 
 
 @pytest.mark.parametrize("signed_in_before", [False, True])
