@@ -81,9 +81,6 @@ class OperationScope:
     side_writes: list[asyncio.Task] = field(default_factory=list)
     deadline: float = float("inf")  # by runtime.timer(); subscriptions are not held to it
     writers: list[AsyncSession] = field(default_factory=list)
-    # The viewer's row, kept referenced for the rest of the operation: the session's identity map holds
-    # rows weakly, and the operation's own steps (a booking for her) would read it again.
-    held: list[Any] = field(default_factory=list)
 
     closed: bool = False
 
@@ -201,7 +198,7 @@ class Context:
         else:
             self._actor = self._claims.actor
 
-    async def confirm_actor(self, session: AsyncSession | None = None, keep: list[Any] | None = None) -> None:
+    async def confirm_actor(self, session: AsyncSession | None = None) -> None:
         """Check the token's holder against the database: still active, current role and store.
 
         One statement (the account by primary key, and whether the token's session
@@ -217,7 +214,7 @@ class Context:
             async with self.runtime.db.reader() as own_session:
                 current = await current_actor(own_session, key, session_id)
         else:
-            current = await current_actor(session, key, session_id, keep=keep)
+            current = await current_actor(session, key, session_id)
         self.runtime.confirmations.keep(key, session_id, current)
         self._apply_confirmation(current)
 
@@ -240,7 +237,7 @@ class Context:
                 return self.require_actor()
             async with self.db() as session:
                 if not scope.viewer_confirmed:  # a sibling field may have done it meanwhile
-                    await self.confirm_actor(session, keep=scope.held)
+                    await self.confirm_actor(session)
                     scope.viewer_confirmed = True
         return self.require_actor()
 

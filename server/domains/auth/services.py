@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select, update
@@ -18,7 +17,7 @@ from ...unit_of_work import use_case
 from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import saved_id
+from ..common.rows import keep, saved_id
 from ..identity import login
 from ..identity.persons import root_person
 from ..identity.policy import IdentityPolicy
@@ -134,21 +133,19 @@ def _invalid_refresh() -> DomainError:
     )
 
 
-async def current_actor(
-    session: AsyncSession, actor_key: str, session_id: str | None = None, *, keep: list[Any] | None = None
-) -> Actor | None:
+async def current_actor(session: AsyncSession, actor_key: str, session_id: str | None = None) -> Actor | None:
     """The actor as the database has it now (active, current role and store), or None.
 
     With ``session_id`` (an access token's), None also when that session was
     ended (sign-out, a replayed refresh token, or every session revoked). For
     staff this is one statement: the account by primary key and an index probe.
-    ``keep`` receives the row read (the caller's later steps find it in the session).
+    The row read is kept in the session: the operation's own steps (a booking for her) find it there.
     """
     kind, _, raw_id = actor_key.partition(":")
     if kind == ActorKind.CUSTOMER.value:
         if session_id is not None and (await session.exec(select(_session_ended(session_id)))).one():
             return None
-        return await _current_customer(session, int(raw_id), keep)
+        return await _current_customer(session, int(raw_id))
     if kind != ActorKind.STAFF.value:
         return None
     ended = _session_ended(session_id) if session_id is not None else sa.false()
@@ -158,18 +155,16 @@ async def current_actor(
     staff, session_is_over = row
     if session_is_over or not staff.active:
         return None
-    if keep is not None:
-        keep.append(staff)
+    keep(session, staff)
     return staff_actor(staff)
 
 
-async def _current_customer(session: AsyncSession, person_id: int, keep: list[Any] | None) -> Actor | None:
+async def _current_customer(session: AsyncSession, person_id: int) -> Actor | None:
     """A customer signs in as a person; if that person was merged since, she is the survivor now."""
     person = await root_person(session, person_id)
     if person is None or person.erased_at is not None:
         return None
-    if keep is not None:
-        keep.append(person)
+    keep(session, person)
     return Actor(kind=ActorKind.CUSTOMER, id=saved_id(person))
 
 
