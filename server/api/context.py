@@ -210,12 +210,13 @@ class Context:
         if self._actor is None or self._confirmed_from_cache():
             return
         key, session_id = self._actor.key, self._session_id
+        read_after = self.runtime.confirmations.forgotten
         if session is None:
             async with self.runtime.db.reader() as own_session:
                 current = await current_actor(own_session, key, session_id)
         else:
             current = await current_actor(session, key, session_id)
-        self.runtime.confirmations.keep(key, session_id, current)
+        self.runtime.confirmations.keep(key, session_id, current, read_after)
         self._apply_confirmation(current)
 
     @property

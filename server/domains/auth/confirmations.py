@@ -48,6 +48,7 @@ class StaffConfirmations:
         self._enabled = ttl_seconds > 0
         self._listener: asyncio.Task | None = None
         self._listening = False
+        self.forgotten = 0  # revocations seen so far: a confirmation read across one is not kept
 
     async def start(self) -> None:
         if not self._enabled:
@@ -72,13 +73,20 @@ class StaffConfirmations:
         actor, interruptions = kept
         return actor if interruptions == self._bus.interruptions else None
 
-    def keep(self, actor_key: str, session_id: str | None, actor: Actor | None) -> None:
-        """Remember a confirmation the database just gave (only a staff member's, and only a yes)."""
+    def keep(self, actor_key: str, session_id: str | None, actor: Actor | None, read_after: int) -> None:
+        """Remember a confirmation the database just gave (only a staff member's, and only a yes).
+
+        ``read_after`` is :attr:`forgotten` taken before the read: if a revocation arrived meanwhile, the
+        read may predate its commit, so it is not kept (the next operation reads again).
+        """
+        if read_after != self.forgotten:
+            return
         if self._listening and actor is not None and actor.is_staff and actor.key == actor_key:
             self._kept[(actor_key, session_id)] = (actor, self._bus.interruptions)
 
     def forget(self, revocation: dict[str, Any]) -> None:
         """A SESSIONS_REVOKED payload: one session of the account ended, or (no sessionId) all of them."""
+        self.forgotten += 1
         actor_key, session_id = str(revocation.get("actorKey")), revocation.get("sessionId")
         if session_id is not None:
             self._kept.pop((actor_key, session_id), None)

@@ -12,6 +12,9 @@ import pytest
 import sqlalchemy as sa
 from redis import asyncio as aioredis
 
+from server.bus import InProcessBus
+from server.domains.auth.confirmations import StaffConfirmations
+from server.domains.common.actor import Actor, ActorKind, Role
 from tests.conftest import REDIS_URL
 from tests.live_server import call_graphql
 from tests.server.auth.test_live_revocation import DEACTIVATE, LOGOUT, MOVE, _revoke, _sign_in
@@ -201,3 +204,19 @@ async def _refused_within(address: str, token: str, limit: float = 10.0) -> floa
                 return time.monotonic() - started
             await asyncio.sleep(0.02)
     raise AssertionError(f"still accepted after {limit} s")
+
+
+async def test_a_confirmation_read_while_her_sessions_end_is_not_kept():
+    """The read may have started before the revocation committed: keeping it would outlive the revocation."""
+    confirmations = StaffConfirmations(InProcessBus(), ttl_seconds=10)
+    await confirmations.start()
+    try:
+        guide = Actor(ActorKind.STAFF, 7, Role.GUIDE, 1)
+        read_after = confirmations.forgotten
+        confirmations.forget({"actorKey": "staff:7", "sessionId": None})  # while her account was being read
+        confirmations.keep("staff:7", "s1", guide, read_after)
+        assert confirmations.confirmed("staff:7", "s1") is None
+        confirmations.keep("staff:7", "s1", guide, confirmations.forgotten)  # a read after it: kept
+        assert confirmations.confirmed("staff:7", "s1") == guide
+    finally:
+        await confirmations.close()
