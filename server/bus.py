@@ -70,6 +70,7 @@ class LocalFanout:
         for queue in list(self._queues.get(topic, ())):
             if queue.full():  # a stalled client: drop its oldest, it will catch up with a query
                 queue.get_nowait()
+                self.interruptions += 1  # a cache kept current by the bus cannot trust what it kept
                 logger.warning("subscriber of %s is behind; dropped its oldest message", topic)
             queue.put_nowait(message)
 

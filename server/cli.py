@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import click
@@ -30,6 +31,11 @@ def serve(host: str, port: int, workers: int, run_migrations: bool) -> None:
     if run_migrations:
         migrate.upgrade(settings.database_url)
     settings.signing_secret()  # create the development secret once, before workers race for it
+    if workers > 1 and not settings.redis_url:
+        # Without Redis each worker has a bus of its own: one worker's revocation would not reach the
+        # others' account caches. They read accounts at every operation instead.
+        os.environ["IRS_ACCOUNT_CACHE_SECONDS"] = "0"
+        click.echo("several workers without IRS_REDIS_URL: the account cache is off", err=True)
     click.echo(f"IRS serving on http://{host}:{port}/graphql ({settings.env.value}, {workers} worker(s))")
     # On SIGTERM, guides' sockets get 10 s to close; they reconnect to another replica and catch up.
     uvicorn.run(

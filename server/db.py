@@ -86,7 +86,8 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
 OUTBOX_WRITTEN = "outbox_written"  # session.info: the outbox messages server.outbox.emit added
 COMMITTED = "committed"  # session.info flag: this writer session committed at least once
 LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 8, 0
-# Called with the outbox messages a commit wrote (rarely, also those of a savepoint it rolled back).
+# Called with the outbox messages a commit wrote (also those of a savepoint it rolled back: harmless to
+# the relay, which publishes what is in the table, and to a cache, which then reads again).
 CommitListener = Callable[[Sequence[Any]], None]
 
 
@@ -128,6 +129,8 @@ class Database:
 
         @event.listens_for(WriterSession, "after_commit")
         def _after_commit(session) -> None:
+            if session.in_nested_transaction():
+                return  # a savepoint released: nothing is committed yet
             session.info[COMMITTED] = True
             written = session.info.pop(OUTBOX_WRITTEN, None)
             if written:
@@ -136,7 +139,8 @@ class Database:
 
         @event.listens_for(WriterSession, "after_rollback")
         def _after_rollback(session) -> None:
-            session.info.pop(OUTBOX_WRITTEN, None)
+            if not session.in_nested_transaction():  # a savepoint's rollback leaves the rest to commit
+                session.info.pop(OUTBOX_WRITTEN, None)
 
         return cls(
             engine=engine,

@@ -210,13 +210,17 @@ class Context:
         if self._actor is None or self._confirmed_from_cache():
             return
         key, session_id = self._actor.key, self._session_id
-        read_after = self.runtime.confirmations.forgotten
+        read_at = self.runtime.confirmations.version
+        # SQLite reads from a snapshot taken at its transaction's first read: one already open may
+        # predate a revocation, so what it says is used but not kept.
+        keepable = session is None or not (self.runtime.db.is_sqlite and session.in_transaction())
         if session is None:
             async with self.runtime.db.reader() as own_session:
                 current = await current_actor(own_session, key, session_id)
         else:
             current = await current_actor(session, key, session_id)
-        self.runtime.confirmations.keep(key, session_id, current, read_after)
+        if keepable:
+            self.runtime.confirmations.keep(key, session_id, current, read_at)
         self._apply_confirmation(current)
 
     @property

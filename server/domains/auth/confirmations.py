@@ -73,16 +73,21 @@ class StaffConfirmations:
         actor, interruptions = kept
         return actor if interruptions == self._bus.interruptions else None
 
-    def keep(self, actor_key: str, session_id: str | None, actor: Actor | None, read_after: int) -> None:
+    @property
+    def version(self) -> tuple[int, int]:
+        """Take it before reading an account, give it to :meth:`keep` after."""
+        return self.forgotten, self._bus.interruptions
+
+    def keep(self, actor_key: str, session_id: str | None, actor: Actor | None, read_at: tuple[int, int]) -> None:
         """Remember a confirmation the database just gave (only a staff member's, and only a yes).
 
-        ``read_after`` is :attr:`forgotten` taken before the read: if a revocation arrived meanwhile, the
-        read may predate its commit, so it is not kept (the next operation reads again).
+        ``read_at`` is :attr:`version` taken before the read: if a revocation arrived meanwhile (or the bus
+        may have lost one), the read may predate its commit, so it is not kept (the next operation reads again).
         """
-        if read_after != self.forgotten:
+        if read_at != self.version:
             return
         if self._listening and actor is not None and actor.is_staff and actor.key == actor_key:
-            self._kept[(actor_key, session_id)] = (actor, self._bus.interruptions)
+            self._kept[(actor_key, session_id)] = (actor, read_at[1])
 
     def forget(self, revocation: dict[str, Any]) -> None:
         """A SESSIONS_REVOKED payload: one session of the account ended, or (no sessionId) all of them."""

@@ -116,10 +116,12 @@ async def _revoke_family(session: AsyncSession, actor_key: str, family_id: str, 
 
 
 def _announce_revocation(session: AsyncSession, actor_key: str, family_id: str | None, now: datetime) -> None:
-    """Her open sockets close (her account's topic); every replica forgets her kept confirmation."""
+    """Her open sockets close (her account's topic); every replica forgets a staff member's kept confirmation
+    (customers' are never kept)."""
     revocation = {"actorKey": actor_key, "sessionId": family_id}
     emit(session, account_topic(actor_key), SESSIONS_REVOKED, revocation, now)
-    emit(session, REVOCATIONS_TOPIC, SESSIONS_REVOKED, revocation, now)
+    if actor_key.startswith(f"{ActorKind.STAFF.value}:"):
+        emit(session, REVOCATIONS_TOPIC, SESSIONS_REVOKED, revocation, now)
 
 
 def _session_ended(family_id: str) -> sa.Exists:

@@ -22,7 +22,7 @@ async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]
     found: dict[int, Row] = {}
     for row_id in set(ids):
         row = identity_map.get(identity_key(model, row_id))
-        if row is not None:
+        if row is not None and not sa.inspect(row).expired:  # a rollback expires what the session holds
             found[row_id] = row
     missing = [row_id for row_id in set(ids) if row_id not in found]
     if missing:

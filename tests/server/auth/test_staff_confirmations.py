@@ -5,6 +5,7 @@ sign-out, a role change or a deactivation still takes effect within a second eve
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -96,6 +97,21 @@ async def test_a_revocation_in_this_process_is_obeyed_at_once(api, world, case):
     await api.data(ME, token=session["accessToken"])  # kept
     await _revoke_through(api, case, world, member, session)
     assert _code(await api(ME, token=session["accessToken"])) == "UNAUTHENTICATED"
+
+
+async def test_only_staff_revocations_go_to_every_replicas_cache(api, world, db):
+    """Customers are never kept: their sign-outs reach their own sockets only, not every replica's cache."""
+    login = """mutation { customerLogin(input: {phone: "13812345678", smsCode: "000000"}) {
+      session { refreshToken } } }"""
+    customer = (await api.data(login))["customerLogin"]["session"]
+    assert (await api.data(LOGOUT, {"t": customer["refreshToken"]}))["logout"]["revoked"]
+    staff = await _session(api, "sh.guide")
+    assert (await api.data(LOGOUT, {"t": staff["refreshToken"]}))["logout"]["revoked"]
+    async with db.engine.connect() as connection:
+        broadcast = (await connection.execute(sa.text("SELECT payload FROM outbox WHERE topic = 'accounts'"))).scalars()
+        assert [json.loads(p) if isinstance(p, str) else p for p in broadcast] == [
+            {"actorKey": f"staff:{world.ids['sh.guide']}", "sessionId": None}
+        ]
 
 
 async def test_signing_out_one_session_keeps_her_other_session(api, world):
@@ -212,11 +228,11 @@ async def test_a_confirmation_read_while_her_sessions_end_is_not_kept():
     await confirmations.start()
     try:
         guide = Actor(ActorKind.STAFF, 7, Role.GUIDE, 1)
-        read_after = confirmations.forgotten
+        read_at = confirmations.version
         confirmations.forget({"actorKey": "staff:7", "sessionId": None})  # while her account was being read
-        confirmations.keep("staff:7", "s1", guide, read_after)
+        confirmations.keep("staff:7", "s1", guide, read_at)
         assert confirmations.confirmed("staff:7", "s1") is None
-        confirmations.keep("staff:7", "s1", guide, confirmations.forgotten)  # a read after it: kept
+        confirmations.keep("staff:7", "s1", guide, confirmations.version)  # a read after it: kept
         assert confirmations.confirmed("staff:7", "s1") == guide
     finally:
         await confirmations.close()
