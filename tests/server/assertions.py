@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -39,21 +41,34 @@ async def assert_forbidden(api, query: str, variables: dict, token: str) -> None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
 
 
-class ReadsOnly:
-    """Counts the SQL statements the app's engine runs while active, without the outbox relay's: on a
-    loaded machine it may still be publishing what earlier mutations announced, beside the call counted."""
+class Statements:
+    """The SQL statements the app's engine runs while active for which ``counted(statement)`` holds:
+    ``seen`` (each on one line) and ``count``."""
 
-    def __init__(self, api) -> None:
+    def __init__(self, api, counted: Callable[[str], bool] = lambda _statement: True) -> None:
         self.engine = api.app.state.runtime.db.engine.sync_engine
-        self.count = 0
+        self.counted = counted
+        self.seen: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.seen)
 
     def _seen(self, _connection, _cursor, statement: str, *_rest) -> None:
-        if "outbox" not in statement:
-            self.count += 1
+        if self.counted(statement):
+            self.seen.append(" ".join(statement.split()))
 
-    def __enter__(self) -> ReadsOnly:
+    def __enter__(self) -> Statements:
         sa.event.listen(self.engine, "before_cursor_execute", self._seen)
         return self
 
     def __exit__(self, *_exc) -> None:
         sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+class ReadsOnly(Statements):
+    """Counts the SQL statements the app's engine runs while active, without the outbox relay's: on a
+    loaded machine it may still be publishing what earlier mutations announced, beside the call counted."""
+
+    def __init__(self, api) -> None:
+        super().__init__(api, lambda statement: "outbox" not in statement)

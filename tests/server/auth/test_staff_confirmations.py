@@ -18,6 +18,7 @@ from server.domains.auth.confirmations import StaffConfirmations
 from server.domains.common.actor import Actor, ActorKind, Role
 from tests.conftest import REDIS_URL
 from tests.live_server import call_graphql
+from tests.server.assertions import Statements
 from tests.server.auth.test_live_revocation import DEACTIVATE, LOGOUT, MOVE, _revoke, _sign_in
 from tests.server.live import CUSTOMER_LOGIN, serve, server_process
 from tests.world import LOGIN, PASSWORD
@@ -26,23 +27,9 @@ ME = "{ me { displayName ... on StaffUser { role } } }"
 WITHIN = 1.0  # seconds: how soon a revocation through one replica is obeyed by another
 
 
-class AccountReads:
+def AccountReads(api) -> Statements:
     """Counts the statements that confirm a token's holder (the only ones that ask about ended sessions)."""
-
-    def __init__(self, api) -> None:
-        self.engine = api.app.state.runtime.db.engine.sync_engine
-        self.count = 0
-
-    def _seen(self, _connection, _cursor, statement: str, *_rest) -> None:
-        if "refresh_token" in statement and "revoked_at IS NOT NULL" in statement:
-            self.count += 1
-
-    def __enter__(self) -> AccountReads:
-        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+    return Statements(api, lambda statement: "refresh_token" in statement and "revoked_at IS NOT NULL" in statement)
 
 
 class StepTimer:
