@@ -64,6 +64,7 @@ from .context import UnitOfWork
 from .cost import QueryCostLimit
 from .document_limits import alias_limit, depth_limit
 from .errors import ErrorPolicy, UserError, present_errors_of
+from .execution import Execution
 from .json_input import TextLiteralRule
 from .nodes import decode_global_id
 from .permissions import authenticated
@@ -231,5 +232,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[UserError],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=100),
-        execution_context_class=None if hints else SuggestionFreeExecution,
+        execution_context_class=Execution if hints else SuggestionFreeExecution,
     )

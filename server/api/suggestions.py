@@ -13,15 +13,16 @@ from functools import lru_cache
 
 from graphql import validate
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from .execution import Execution
 
 # The rules strawberry adds to every validation (strawberry.schema.schema.validate_document).
 STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
-class SuggestionFreeExecution(StrawberryGraphQLCoreExecutionContext):
+class SuggestionFreeExecution(Execution):
     """Coercing variables and arguments (queries, mutations, subscriptions) without hints."""
 
     @classmethod

@@ -58,6 +58,15 @@ async def subscribed_then(
     return result, await asyncio.wait_for(listener, timeout=30)
 
 
+async def until_listening(server: LiveServer, topic: str) -> None:
+    """Wait (up to 10 s) until a subscription of ``server`` holds ``topic``."""
+    for _ in range(500):
+        if server.listening(topic):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nothing listens to {topic}")
+
+
 @contextlib.asynccontextmanager
 async def serve(url: str, tmp_root, clock, **overrides):
     server = LiveServer(url, tmp_root, clock, **overrides)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from server.domains.bookings.topics import ALL_BOOKINGS_TOPIC
 from server.domains.tasks.topics import staff_topic, store_queue_topic
 from tests.live_server import call_graphql, close_of, graphql_socket, next_payload, subscribe
 from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
-from tests.server.live import CUSTOMER_LOGIN, MONDAY, book_through, serve, server_process
+from tests.server.live import CUSTOMER_LOGIN, MONDAY, book_through, serve, server_process, until_listening
 from tests.world import LOGIN, PASSWORD
 
 STORE_QUEUE = """subscription($store: ID!) { storeQueue(storeId: $store) {
@@ -47,14 +46,6 @@ async def _revoke(case: str, address: str, world, member: str, session: dict) ->
         assert answer["staffDeactivate"]["errors"] == []
 
 
-async def _until_listening(server, topic: str) -> None:
-    for _ in range(500):
-        if server.listening(topic):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"nothing listens to {topic}")
-
-
 SUBSCRIPTIONS = {  # who subscribes, to what, and which topic carries its events
     "myTasks": ("sh.guide", MY_TASKS, lambda world: staff_topic(world.ids["sh.guide"])),
     "storeQueue": ("sh.manager", STORE_QUEUE, lambda world: store_queue_topic(world.ids["shanghai"])),
@@ -74,7 +65,7 @@ async def test_every_subscription_ends_on_every_replica(db, world, tmp_root, clo
             await subscribe(
                 socket_, document, {"store": world.gid("Store", "shanghai")} if subscription == "storeQueue" else None
             )
-            await _until_listening(a, topic_of(world))
+            await until_listening(a, topic_of(world))
             await book_through(b.address, world, clock)
             assert (await next_payload(socket_))["data"][subscription]  # it streams
             await _revoke("logout everywhere", b.address, world, member, session)
