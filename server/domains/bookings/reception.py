@@ -34,7 +34,7 @@ from ..identity.services import record_person_event
 from ..schedule.services import (
     SlotCapacity,
     settings_of,
-    slot_capacities,
+    slot_at,
 )
 from ..stores.models import Store
 from ..stores.opening_hours import local_day
@@ -126,7 +126,7 @@ async def need_of(
 async def slot_of(session: AsyncSession, store: Store, booking: Booking) -> SlotCapacity | None:
     """The booking's slot as the shifts are now (None when the grid changed under it)."""
     day = local_day(booking.slot_start, store.timezone)
-    return next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == booking.slot_start), None)
+    return await slot_at(session, store, day, booking.slot_start)
 
 
 @dataclass(frozen=True)

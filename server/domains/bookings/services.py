@@ -30,11 +30,7 @@ from ..identity.persons import root_person
 from ..identity.services import record_person_event
 from ..livestreams.models import Livestream
 from ..messaging.services import withdraw
-from ..schedule.services import (
-    SlotCapacity,
-    settings_of,
-    slot_capacities,
-)
+from ..schedule.services import SlotCapacity, settings_of, slot_at
 from ..stores.models import Store
 from ..stores.opening_hours import local_day, opening_interval
 from ..stores.services import service_ids_by_store
@@ -138,7 +134,7 @@ async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: 
     local = slot_start.astimezone(ZoneInfo(store.timezone)).time()
     if interval is None or not interval[0] <= local < interval[1]:
         raise DomainError.single(Code.STORE_CLOSED, "the store is closed at that time", path)
-    slot = next((s for s in await slot_capacities(session, store, [day]) if s.slot.start == slot_start), None)
+    slot = await slot_at(session, store, day, slot_start)
     if slot is None:
         raise DomainError.single(Code.SLOT_NOT_ALIGNED, "slotStart is not the start of a slot", path)
     settings = await settings_of(session, saved_id(store))

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +21,7 @@ from ..common.dialect import any_of, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
-from ..common.rows import saved_id
+from ..common.rows import saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
@@ -312,16 +313,17 @@ async def _guide_rows(
 
 @functools.cache
 def _guide_rows_at_stores(model: type[GuideRow], when: str, dialect: str):
-    """Built once: the schedule's reads run for every booking and every availableSlots."""
+    """Built once: the schedule's reads run for every booking and every availableSlots. Plain rows, not
+    entities: nothing changes them, and loading them into the session costs more than reading them."""
     guide = (col(StaffUser.id) == model.staff_id) & (col(StaffUser.store_id) == model.store_id)
     return (
-        select(model)
+        sa.select(*table_of(model).columns)
         .join(StaffUser, guide)
         .where(
             any_of(model.store_id, "stores", dialect),
             any_of(getattr(model, when), "values", dialect),
             col(StaffUser.active),
-            StaffUser.role == Role.GUIDE.value,
+            col(StaffUser.role) == Role.GUIDE.value,
         )
     )
 
@@ -387,6 +389,20 @@ async def slot_capacities_by_store(
             for slot in _day_slots(store, day, settings[store_id])
         ]
     return capacities
+
+
+async def slot_at(session: AsyncSession, store: Store, day: date, start: datetime) -> SlotCapacity | None:
+    """The store's slot starting at ``start`` on its local ``day``, with its capacity (as
+    :func:`slot_capacities_by_store` counts it); None when no slot starts then. A booking's check: only
+    this slot's capacity is worked out, and a time between slots reads no shifts."""
+    store_id = saved_id(store)
+    settings = await settings_of(session, store_id)
+    slot = next((each for each in _day_slots(store, day, settings) if each.start == start), None)
+    if slot is None:
+        return None
+    duty = (await _duty_by_store(session, {store_id: [day]}))[store_id][day]
+    override = (await _overrides_by_store(session, {store_id: [day]})).get((store_id, day))
+    return _slot_capacity(slot, duty, override, settings.guide_capacity)
 
 
 def _day_slots(store: Store, day: date, settings: SlotSettings) -> list[Slot]:
