@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import utcnow
 from ...columns import utc_field
+from .dialect import dialect_of
 from .errors import CommonErrorCode, DomainError
-from .rows import Identified, saved_id
+from .rows import Identified, saved_id, table_of
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -73,12 +76,13 @@ async def create_once(
     (the use case's name for its keys, stored with the record).
 
     Returns the created object, or the one the first request with this key
-    created (a ``model`` row); the caller's use case commits. With a key or
-    ``duplicate``, ``create`` is flushed in a savepoint: when a concurrent
-    request wins the race anyway, its unique record (or the database's unique
-    constraint on what ``create`` wrote) fails the flush, the savepoint is
-    rolled back, and the first request's result is returned (or ``duplicate``
-    raised).
+    created (a ``model`` row); the caller's use case commits. A key alone is
+    claimed before ``create`` runs, so a concurrent retry waits for the first
+    request's outcome. With ``duplicate``, ``create`` is flushed in a savepoint:
+    when a concurrent request wins the race anyway, its unique record (or the
+    database's unique constraint on what ``create`` wrote) fails the flush, the
+    savepoint is rolled back, and the first request's result is returned (or
+    ``duplicate`` raised).
     """
     fingerprint = request_fingerprint(payload)
     if key is not None:
@@ -88,6 +92,8 @@ async def create_once(
                 "idempotencyKey must have 1-128 characters",
                 ("idempotencyKey",),
             )
+        if duplicate is None:
+            return await _create_under_claim(session, (actor, scope, key), fingerprint, create, model)
         if (record := await _recorded(session, actor, scope, key)) is not None:
             return await _first_result(session, model, record, fingerprint)
     if key is None and duplicate is None:  # no race to recover from: spare the savepoint's round trips
@@ -105,6 +111,44 @@ async def create_once(
             raise
         raise _as_duplicate(error, duplicate) from error
     return created
+
+
+async def _create_under_claim(
+    session: AsyncSession,
+    actor_scope_key: tuple[str, str, str],
+    fingerprint: str,
+    create: Callable[[], Awaitable[Created]],
+    model: type[Created],
+) -> Created:
+    """Claim the key first (INSERT … ON CONFLICT DO NOTHING), then create. A concurrent request with the
+    same key waits on the claim until the first one commits, and answers with its result; or until it
+    rolls back, and creates. Two statements, where a savepoint around the creation took four."""
+    actor, scope, key = actor_scope_key
+    claim = {"actor": actor, "operation": scope, "key": key, "request_hash": fingerprint, "created_at": utcnow()}
+    claim_id = (await session.exec(_claim_key(dialect_of(session)), params=claim)).scalar_one_or_none()
+    if claim_id is None:
+        record = await _recorded(session, actor, scope, key)
+        if record is None:  # the holder's row is gone (purged, or its holder rolled back after all)
+            raise LookupError(f"idempotency key {key!r} was claimed but has no record")
+        return await _first_result(session, model, record, fingerprint)
+    created = await create()
+    await session.flush()
+    await session.exec(_record_result(), params={"claim": claim_id, "result": saved_id(created)})
+    return created
+
+
+@functools.cache
+def _claim_key(dialect: str):
+    table = table_of(IdempotencyRecord)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values: dict[str, Any] = {name: sa.bindparam(name) for name in ("actor", "operation", "key", "request_hash", "created_at")}
+    return insert(table).values(**values, result_id=0).on_conflict_do_nothing().returning(table.c.id)
+
+
+@functools.cache
+def _record_result():
+    table = table_of(IdempotencyRecord)
+    return sa.update(table).where(table.c.id == sa.bindparam("claim")).values(result_id=sa.bindparam("result"))
 
 
 async def _create_and_record(

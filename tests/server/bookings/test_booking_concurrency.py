@@ -118,6 +118,8 @@ async def test_retries_racing_with_one_key_make_one_booking(db, world, clock):
     assert await count_rows(db, "booking") == 1
     async with db.engine.connect() as connection:
         assert (await connection.execute(sa.text("SELECT booked FROM slot_ledger"))).scalar_one() == 1
+        record = (await connection.execute(sa.text("SELECT result_id FROM idempotency_record"))).scalar_one()
+        assert record == (await connection.execute(sa.text("SELECT id FROM booking"))).scalar_one()
 
 
 async def test_one_customer_racing_for_one_moment_at_two_stores_gets_one_booking(db, world, clock):

@@ -54,3 +54,16 @@ async def test_a_booking_takes_a_fixed_number_of_round_trips(api, db, world, clo
     listing = "\n".join(statements.seen)
     assert len(statements.seen) == ROUND_TRIPS[db.engine.dialect.name], listing
     assert sum("FROM person " in each for each in statements.seen) == 1, listing  # her row is read once
+
+
+async def test_an_idempotency_key_costs_two_round_trips(api, db, world, clock):
+    """The surge's customers all send a key: it is claimed (one INSERT) and given the booking (one UPDATE)."""
+    await give_shifts(db, world)
+    token, _ = await customer(api)
+    booking = booking_input(world, next_local(clock, MONDAY, 15), idempotencyKey="tap-1")
+    with Statements(api, _booking_statements) as statements:
+        payload = await api.data(BOOK, {"input": booking}, token)
+    assert payload["bookingCreate"]["errors"] == []
+    listing = "\n".join(statements.seen)
+    assert len(statements.seen) == ROUND_TRIPS[db.engine.dialect.name] + 2, listing
+    assert not any(each.upper().startswith(("SAVEPOINT", "RELEASE")) for each in statements.seen), listing
