@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -189,22 +189,40 @@ def _is_request_error(result) -> bool:
 
 @dataclass
 class Lane:
-    """Operations of one kind of caller: at most ``semaphore``'s worth run at once, the others wait."""
+    """Operations of one kind of caller: at most ``semaphore``'s worth run at once, the others wait.
+
+    A lane that ``yields_to`` another starts nothing while operations wait in that one: they share one
+    CPU, so a free slot here would still slow them down (600 guides catching up at once after a restart
+    took three times as long with customers' retries starting beside them)."""
 
     semaphore: asyncio.Semaphore
+    yields_to: Lane | None = None
     waiting: int = 0  # operations waiting for their turn (an observation point for tests and metrics)
+    _no_one_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self._no_one_waiting.set()
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         self.waiting += 1
+        self._no_one_waiting.clear()
         try:
+            if self.yields_to is not None:
+                await self.yields_to.until_no_one_waits()
             await self.semaphore.acquire()
         finally:
             self.waiting -= 1
+            if not self.waiting:
+                self._no_one_waiting.set()
         try:
             yield
         finally:
             self.semaphore.release()
+
+    async def until_no_one_waits(self) -> None:
+        while self.waiting:
+            await self._no_one_waiting.wait()
 
 
 class GraphQLHTTPEndpoint:
@@ -214,9 +232,10 @@ class GraphQLHTTPEndpoint:
         # Operations beyond these wait here, holding no connection: with every request in
         # flight at once, each turn of the event loop grows long and live notifications
         # (a few turns each) reach guides seconds late. Staff have a lane of their own, so a
-        # surge of customers booking never queues a guide's catch-up or check-in behind it.
-        self.public_lane = Lane(asyncio.Semaphore(concurrency))
+        # surge of customers booking never queues a guide's catch-up or check-in behind it, and
+        # customers wait while staff do.
         self.staff_lane = Lane(asyncio.Semaphore(staff_concurrency))
+        self.public_lane = Lane(asyncio.Semaphore(concurrency), yields_to=self.staff_lane)
 
     @property
     def waiting(self) -> int:

@@ -88,3 +88,46 @@ async def test_a_surge_of_customers_never_queues_a_guides_operation(api, world, 
     held.gate.set()
     responses = await asyncio.wait_for(customers, timeout=30)
     assert [r.status_code for r in responses] == [200] * 20 and endpoint.staff_lane.waiting == 0
+
+
+class StaffHeld(GatedSchema):
+    """Holds staff operations until the test opens the gate; records the order operations start in."""
+
+    def __init__(self, schema) -> None:
+        super().__init__(schema)
+        self.started: list[str] = []
+
+    async def execute(self, *args, **kwargs):
+        actor = kwargs["context_value"].actor
+        if actor is not None and actor.is_staff:
+            self.started.append("staff")
+            return await super().execute(*args, **kwargs)
+        self.started.append("customer")
+        return await self.schema.execute(*args, **kwargs)
+
+
+async def test_customers_wait_while_staff_operations_queue(api, world, token_for, monkeypatch):
+    """Guides catching up all at once after a restart: the customers' lane has room, but starts nothing until
+    the staff queue has drained (they share the CPU)."""
+    guide = await token_for("sh.guide")
+    customer_token, _ = await customer(api)
+    endpoint = graphql_endpoint(api.app)
+    monkeypatch.setattr(endpoint.staff_lane, "semaphore", asyncio.Semaphore(1))
+    held = StaffHeld(endpoint.schema)
+    monkeypatch.setattr(endpoint, "schema", held)
+
+    def calls(token: str, count: int):
+        headers = {"authorization": f"Bearer {token}"}
+        return [api.client.post("/graphql", json={"query": "{ __typename }"}, headers=headers) for _ in range(count)]
+
+    staff = asyncio.gather(*calls(guide, 3))
+    await until(lambda: held.running == 1 and endpoint.staff_lane.waiting == 2)
+    customers = asyncio.gather(*calls(customer_token, 2))
+    await until(lambda: endpoint.waiting == 2)
+    await asyncio.sleep(0.05)
+    assert held.started == ["staff"] and not customers.done()
+    held.gate.set()
+    responses = await asyncio.wait_for(asyncio.gather(staff, customers), timeout=30)
+    assert held.started == ["staff"] * 3 + ["customer"] * 2
+    assert [r.status_code for each in responses for r in each] == [200] * 5
+    assert endpoint.waiting == 0 and endpoint.staff_lane.waiting == 0
