@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-nearby bench-checkout bench-attribution clean
+.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-crash bench-nearby bench-checkout bench-attribution clean
 
 install: $(STAMP)
 
@@ -55,6 +55,9 @@ bench-identity: install
 
 bench-surge: install
 	$(BIN)/python bench/livestream_surge.py
+
+bench-crash: install
+	$(BIN)/python bench/surge_crash.py
 
 bench-nearby: install
 	$(BIN)/python bench/nearby_stores.py
