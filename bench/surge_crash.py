@@ -9,7 +9,7 @@ the customers' retries pour in: staff run in an admission lane of their own, so 
 behind the customers. Prints one JSON line:
 
 - every customer booked exactly once (one booking, one idempotency record, one task per booking), nothing
-  left unpublished in the outbox, no slot over capacity;
+  left unpublished in the outbox, no slot over capacity (else it exits with an error);
 - the outage (kill to /readyz), and how long the customers' wave took;
 - the guides' catch-ups after the restart, timed from /readyz to each answer (p50, p99, max); the same 600
   catch-ups sent at once to the quiet server after the wave, their own floor (how long the server takes to
@@ -106,8 +106,8 @@ async def book_until_answered(client: httpx.AsyncClient, jobs: list[tuple[str, d
                             payload["errors"][0]["code"] if payload["errors"] else "BOOKED"
                         )
                         break
-                except httpx.HTTPError:
-                    pass
+                except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                    pass  # no answer, or not one she can read (a body cut short by the kill): she retries
                 retries += 1
                 if time.perf_counter() > give_up:
                     answers[booking_input["idempotencyKey"]] = "GAVE_UP"
@@ -203,7 +203,7 @@ async def main() -> None:
     finally:
         if outage is not None:
             surge.stop(outage.server)
-    await drop_database(url)
+        await drop_database(url)
     outcomes: dict[str, int] = {}
     for code in wave["answers"].values():
         outcomes[code] = outcomes.get(code, 0) + 1
@@ -236,6 +236,14 @@ async def main() -> None:
             }
         )
     )
+
+    broken = [
+        name
+        for name in ("customers_booked_twice", "bookings_without_one_task", "outbox_unpublished", "overbooked_slots")
+        if checks[name]
+    ]
+    if broken or checks["bookings"] != len(jobs) or outcomes.get("BOOKED") != len(jobs):
+        raise SystemExit(f"the crash lost or duplicated work: {broken or outcomes}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ graphql-core (3.3) memoizes the sub-fields it collects per object type, keyed on
 field list, and keeps that list alive with the entry. Each subscription event collects its root
 fields anew (new lists, new keys), and the per-event executor is a shallow copy sharing its memo
 with the subscription's: a guide's socket grew by every event it was sent, for as long as it
-stayed open (about 2 KB per task event on the surge bench). Here each event gets a memo of its
+stayed open (about 4 KB per task event). Here each event gets a memo of its
 own, dropped with the event.
 """
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -191,13 +192,17 @@ def _is_request_error(result) -> bool:
 class Lane:
     """Operations of one kind of caller: at most ``semaphore``'s worth run at once, the others wait.
 
-    A lane that ``yields_to`` another starts nothing while operations wait in that one: they share one
-    CPU, so a free slot here would still slow them down (600 guides catching up at once after a restart
-    took three times as long with customers' retries starting beside them)."""
+    A lane that ``yields_to`` another starts nothing while operations queue in that one and it is
+    moving (one of its turns began or ended within ``stalled_after`` seconds): they share one CPU, so
+    a free slot here would still slow them down (600 guides catching up at once after a restart took
+    three times as long with customers' retries starting beside them). A stalled lane (its operations
+    waiting on locks, say) is not yielded to: it must not stop every customer."""
 
     semaphore: asyncio.Semaphore
     yields_to: Lane | None = None
+    stalled_after: float = 1.0
     waiting: int = 0  # operations waiting for their turn (an observation point for tests and metrics)
+    _moved_at: float = 0.0  # when a turn last began or ended, or the queue began
     _no_one_waiting: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -205,24 +210,31 @@ class Lane:
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
+        if not self.waiting:
+            self._moved_at = time.monotonic()
         self.waiting += 1
         self._no_one_waiting.clear()
         try:
             if self.yields_to is not None:
-                await self.yields_to.until_no_one_waits()
+                await self.yields_to.until_still_or_drained(self.stalled_after)
             await self.semaphore.acquire()
         finally:
             self.waiting -= 1
             if not self.waiting:
                 self._no_one_waiting.set()
+        self._moved_at = time.monotonic()
         try:
             yield
         finally:
             self.semaphore.release()
+            self._moved_at = time.monotonic()
 
-    async def until_no_one_waits(self) -> None:
-        while self.waiting:
-            await self._no_one_waiting.wait()
+    async def until_still_or_drained(self, stalled_after: float) -> None:
+        """Until no operation queues here, or none has begun or ended for ``stalled_after`` seconds."""
+        while self.waiting and time.monotonic() - self._moved_at < stalled_after:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(stalled_after):  # look again at least this often
+                    await self._no_one_waiting.wait()
 
 
 class GraphQLHTTPEndpoint:

@@ -113,6 +113,7 @@ async def test_customers_wait_while_staff_operations_queue(api, world, token_for
     customer_token, _ = await customer(api)
     endpoint = graphql_endpoint(api.app)
     monkeypatch.setattr(endpoint.staff_lane, "semaphore", asyncio.Semaphore(1))
+    monkeypatch.setattr(endpoint.public_lane, "stalled_after", 60)  # the held staff count as moving
     held = StaffHeld(endpoint.schema)
     monkeypatch.setattr(endpoint, "schema", held)
 
@@ -131,3 +132,24 @@ async def test_customers_wait_while_staff_operations_queue(api, world, token_for
     assert held.started == ["staff"] * 3 + ["customer"] * 2
     assert [r.status_code for each in responses for r in each] == [200] * 5
     assert endpoint.waiting == 0 and endpoint.staff_lane.waiting == 0
+
+
+async def test_customers_do_not_yield_to_stalled_staff(api, world, token_for, monkeypatch):
+    """Staff operations stuck (on locks, say) with more queued behind them: customers start all the same
+    once no staff turn has begun or ended for ``stalled_after`` seconds."""
+    guide = await token_for("sh.guide")
+    customer_token, _ = await customer(api)
+    endpoint = graphql_endpoint(api.app)
+    monkeypatch.setattr(endpoint.staff_lane, "semaphore", asyncio.Semaphore(1))
+    monkeypatch.setattr(endpoint.public_lane, "stalled_after", 0.2)
+    held = StaffHeld(endpoint.schema)
+    monkeypatch.setattr(endpoint, "schema", held)
+    staff_headers = {"authorization": f"Bearer {guide}"}
+    staff = asyncio.gather(
+        *(api.client.post("/graphql", json={"query": "{ __typename }"}, headers=staff_headers) for _ in range(2))
+    )
+    await until(lambda: held.running == 1 and endpoint.staff_lane.waiting == 1)
+    answered = await asyncio.wait_for(api.data("{ __typename }", {}, customer_token), timeout=10)
+    assert answered == {"__typename": "Query"} and endpoint.staff_lane.waiting == 1  # staff still stuck
+    held.gate.set()
+    assert [r.status_code for r in await asyncio.wait_for(staff, timeout=30)] == [200, 200]
