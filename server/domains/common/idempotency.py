@@ -141,7 +141,9 @@ async def _create_under_claim(
 def _claim_key(dialect: str):
     table = table_of(IdempotencyRecord)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values: dict[str, Any] = {name: sa.bindparam(name) for name in ("actor", "operation", "key", "request_hash", "created_at")}
+    values: dict[str, Any] = {
+        name: sa.bindparam(name) for name in ("actor", "operation", "key", "request_hash", "created_at")
+    }
     return insert(table).values(**values, result_id=0).on_conflict_do_nothing().returning(table.c.id)
 
 
