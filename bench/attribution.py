@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.checkout import CpuMeter  # noqa: E402
+from bench.checkout import CpuMeter, wait_ready  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
 from bench.livestream_surge import (  # noqa: E402
     CUSTOMERS,
@@ -425,7 +425,7 @@ async def run() -> dict:
         address = f"127.0.0.1:{port}"
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         async with httpx.AsyncClient(base_url=f"http://{address}", timeout=60, limits=limits) as client:
-            await _ready(client)
+            await wait_ready(client, server, within=120)
             log(f"the server published the build's {await _published(url):,} ledger events")
             ops = staff_token(await ops_of(url), Role.LIVESTREAM_OPS)
             boards = await leaderboard_latency(client, ops)
@@ -452,17 +452,6 @@ async def _published(url: str) -> int:
     finally:
         await engine.dispose()
     return int(total)
-
-
-async def _ready(client: httpx.AsyncClient) -> None:
-    for _ in range(1200):
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not become ready")
 
 
 def main() -> None:

@@ -1094,8 +1094,10 @@ def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=sys.stderr)
 
 
-async def wait_ready(client: httpx.AsyncClient) -> None:
-    for _ in range(300):
+async def wait_ready(client: httpx.AsyncClient, server: subprocess.Popen | None = None, within: float = 30) -> None:
+    """Until /readyz answers 200, or fail the bench (at once if ``server`` exited). The benches' one wait."""
+    deadline = time.perf_counter() + within
+    while time.perf_counter() < deadline and (server is None or server.poll() is None):
         try:
             if (await client.get("/readyz")).status_code == 200:
                 return
@@ -1172,7 +1174,7 @@ async def run(args: argparse.Namespace) -> dict:
         connections = max(args.checkouts, args.redemptions, args.steady_concurrency, args.claim_concurrency)
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits) as client:
-            await wait_ready(client)
+            await wait_ready(client, server)
             api = Api(client)
             cast = await set_up(api, db, world, args)
             await analyze(url)

@@ -54,7 +54,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.checkout import CpuMeter, process_cpu, process_tree  # noqa: E402
+from bench.checkout import CpuMeter, process_cpu, process_tree, wait_ready  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
 from bench.wrk import run_wrk  # noqa: E402
 
@@ -511,19 +511,6 @@ COMMIT;
     return float(line.split("=")[1].split()[0])
 
 
-async def wait_ready(client: httpx.AsyncClient, server: subprocess.Popen, within: float = 120) -> None:
-    """Until /readyz answers 200 (a traced or profiled server starts slowly), or fail the bench."""
-    deadline = time.perf_counter() + within
-    while time.perf_counter() < deadline and server.poll() is None:
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("the server did not become ready")
-
-
 async def main() -> None:
     url = await create_database()
     server = None
@@ -551,7 +538,7 @@ async def main() -> None:
         address = f"127.0.0.1:{port}"
         limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
         async with httpx.AsyncClient(base_url=f"http://{address}", timeout=60, limits=limits) as client:
-            await wait_ready(client, server)
+            await wait_ready(client, server, within=120)  # a traced or profiled server starts slowly
             day = next_weekday(0)
             seats, capacity = await free_seats(client, customer_tokens[0], world["stores"], day, DAYS)
             if len(seats) < CUSTOMERS:

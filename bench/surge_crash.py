@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import livestream_surge as surge  # noqa: E402
+from bench.checkout import wait_ready  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
 
 CUSTOMERS = int(os.environ.get("IRS_SURGE_CUSTOMERS", "2000"))
@@ -69,7 +70,7 @@ class Outage:
         self.server.wait()
         self.killed_at = time.perf_counter()
         self.server = start_server(self.url, self.port)
-        await surge.wait_ready(client, self.server)
+        await wait_ready(client, self.server, within=120)
         self.ready_at = time.perf_counter()
         await on_ready()
 
@@ -165,7 +166,7 @@ async def main() -> None:
         outage = Outage(url, port, start_server(url, port))
         limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
         async with httpx.AsyncClient(base_url=f"http://{address}", timeout=60, limits=limits) as client:
-            await surge.wait_ready(client, outage.server)
+            await wait_ready(client, outage.server, within=120)
             day = surge.next_weekday(0)
             seats, capacity = await surge.free_seats(client, customer_tokens[0], world["stores"], day)
             random.Random(7).shuffle(seats)
