@@ -13,15 +13,15 @@ import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
-from ..common.dialect import any_of, dialect_of
-from ..staff.services import skills_by_staff
+from ..common.dialect import dialect_of
+from ..common.rows import exec_any
+from ..staff.services import staff_with_matching_skills
 from .models import Task
 
 OPEN_STATES = ("OPEN", "ACKNOWLEDGED", "IN_PROGRESS")
@@ -52,8 +52,9 @@ class Choice:
 class _Standing:
     guide_id: int
     relationship: bool
-    skills: int
-    today: int
+    skills: int  # how many of the booked categories and service she is skilled in
+    in_slot: int  # her open tasks due at the slot's start
+    today: int  # her tasks (not cancelled) that local day
     last_assigned: datetime | None
 
 
@@ -61,11 +62,10 @@ async def choose_guide(session: AsyncSession, need: Need, exclude: Collection[in
     pool = [g for g in need.candidates if g not in set(exclude)]
     if not pool:
         return Choice(None, "no guide on shift over this slot" + (" besides those tried" if exclude else ""))
-    loads = await _loads(session, pool, need)
-    free = [g for g in pool if loads[g].in_slot < need.guide_capacity]
+    free = [s for s in await _standings(session, pool, need) if s.in_slot < need.guide_capacity]
     if not free:
         return Choice(None, "every guide on shift is already receiving someone in this slot")
-    ranked = sorted(await _standings(session, free, need, loads), key=_rank)
+    ranked = sorted(free, key=_rank)
     return Choice(ranked[0].guide_id, _explain(ranked, need))
 
 
@@ -96,50 +96,38 @@ def _explain(ranked: list[_Standing], need: Need) -> str:
     return "never assigned before" if best.last_assigned is None else "least recently assigned"
 
 
-@dataclass(frozen=True)
-class _Load:
-    in_slot: int  # open tasks due at the slot's start
-    today: int  # tasks (not cancelled) that local day
-    last_assigned: datetime | None
-
-
-async def _loads(session: AsyncSession, guides: Sequence[int], need: Need) -> dict[int, _Load]:
-    """Each guide's load, in one pass over her tasks."""
-    window = {"slot_start": need.slot_start, "day_start": need.day_start, "day_end": need.day_end}
-    rows = await session.exec(_loads_of_guides(dialect_of(session)), params={"guides": list(guides), **window})
-    loads = {guide: _Load(0, 0, None) for guide in guides}
-    for guide, slot_count, day_count, last in rows.all():
-        # The WHERE keeps the rows of these guides: assignee_id is set.
-        loads[cast(int, guide)] = _Load(slot_count, day_count, aggregate_time(last))
-    return loads
+async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -> list[_Standing]:
+    """Each guide's skills and load, in one statement."""
+    params = {
+        "ids": list(guides),
+        "categories": sorted(need.category_ids),
+        "service_id": need.service_id,
+        "slot_start": need.slot_start,
+        "day_start": need.day_start,
+        "day_end": need.day_end,
+    }
+    rows = await exec_any(session, _standings_of_guides(dialect_of(session)), params)
+    return [
+        _Standing(guide, guide == need.relationship_guide_id, skills, in_slot, today, aggregate_time(last))
+        for guide, skills, in_slot, today, last in rows.all()
+    ]
 
 
 @functools.cache
-def _loads_of_guides(dialect: str):
-    """Built once (dispatch runs for every booking): tasks in the slot, tasks that day, the last assignment."""
+def _standings_of_guides(dialect: str):
+    """Built once (dispatch runs for every booking): each guide's skill matches, her open tasks in the slot,
+    her tasks that day and her last assignment ever. Each count is an index probe of her tasks
+    (``ix_task_assignee_due``, ``ix_task_assignee_assigned``), so the cost does not grow with her history."""
+    guides = staff_with_matching_skills(dialect)
+    guide = guides.selected_columns[0]
     due_at, status = col(Task.due_at), col(Task.status)
-    in_slot = func.count().filter(due_at == sa.bindparam("slot_start"), status.in_(OPEN_STATES))
-    today = func.count().filter(
-        due_at >= sa.bindparam("day_start"), due_at < sa.bindparam("day_end"), status != "CANCELLED"
-    )
-    return (
-        select(Task.assignee_id, in_slot, today, func.max(Task.assigned_at))
-        .where(any_of(col(Task.assignee_id), "guides", dialect))
-        .group_by(col(Task.assignee_id))
-    )
 
+    def her_tasks(aggregate, *where):
+        return select(aggregate).where(col(Task.assignee_id) == guide, *where).scalar_subquery()
 
-async def _standings(
-    session: AsyncSession, guides: Sequence[int], need: Need, loads: dict[int, _Load]
-) -> list[_Standing]:
-    skills = await skills_by_staff(session, guides)
-    standings = []
-    for guide in guides:
-        categories, services = skills[guide]
-        matches = len(need.category_ids & set(categories)) + (1 if need.service_id in services else 0)
-        standings.append(
-            _Standing(
-                guide, guide == need.relationship_guide_id, matches, loads[guide].today, loads[guide].last_assigned
-            )
-        )
-    return standings
+    in_slot = her_tasks(func.count(), due_at == sa.bindparam("slot_start"), status.in_(OPEN_STATES))
+    today = her_tasks(
+        func.count(), due_at >= sa.bindparam("day_start"), due_at < sa.bindparam("day_end"), status != "CANCELLED"
+    )
+    last_assigned = her_tasks(func.max(Task.assigned_at))
+    return guides.add_columns(in_slot, today, last_assigned)

@@ -32,6 +32,9 @@ class Task(SQLModel, table=True):
         sa.Index("ix_task_assignee_updated", "assignee_id", "updated_at"),
         sa.Index("ix_task_store_status", "store_id", "status"),
         sa.Index("ix_task_status_ack_due", "status", "ack_due_at"),
+        # Dispatch's probes of a guide's tasks: in the slot, that day, her last assignment.
+        sa.Index("ix_task_assignee_due", "assignee_id", "due_at"),
+        sa.Index("ix_task_assignee_assigned", "assignee_id", "assigned_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
