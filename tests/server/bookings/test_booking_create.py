@@ -104,6 +104,24 @@ async def test_a_retry_with_the_same_key_returns_the_same_booking(api, db, ready
     assert_user_error(other, "IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"], "booking")
 
 
+async def test_the_answer_names_the_products_booked_as_stored_and_on_a_retry(api, db, ready, clock):
+    """The answer's products are not read back after the booking: they must be the ones stored."""
+    token, _ = await customer(api)
+    wanted = [ready.gid("Product", "serum"), ready.gid("Product", "lipstick"), ready.gid("Product", "serum")]
+    slot = next_local(clock, MONDAY, 15)
+    first = await book(api, token, ready, slot, productIds=wanted, idempotencyKey="tap-1")
+    again = await book(api, token, ready, slot, productIds=wanted, idempotencyKey="tap-1")
+    stored = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on Booking { products { sku } } } }",
+        {"id": first["booking"]["id"]},
+        token,
+    )
+    skus = sorted(p["sku"] for p in stored["node"]["products"])
+    assert len(skus) == 2 and await count_rows(db, "booking_product") == 2
+    assert sorted(p["sku"] for p in first["booking"]["products"]) == skus
+    assert sorted(p["sku"] for p in again["booking"]["products"]) == skus
+
+
 async def test_at_most_three_upcoming_bookings(api, db, ready, clock):
     token, _ = await customer(api)
     base = next_local(clock, MONDAY, 15)

@@ -10,6 +10,7 @@ from ....api.errors import mutate
 from ....api.nodes import local_id
 from ....api.permissions import authenticated, roles
 from ...common.actor import Role
+from ...common.rows import saved_id
 from .. import reception, services
 from .inputs import (
     BookingCancelInput,
@@ -74,15 +75,19 @@ class BookingMutation:
         now = info.context.runtime.clock.now()
 
         async def action(session):
+            request = to_request(input)
             row = await services.create_booking(
                 session,
                 actor,
-                to_request(input),
+                request,
                 input.idempotency_key,
                 now,
                 info.context.runtime.limits,
                 info.context.runtime.task_policy,
             )
+            # The answer's products are the ones booked (a retry's key is refused with others): not read back.
+            products = info.context.loader(services.product_ids_by_booking, default=[])
+            products.prime(saved_id(row), sorted(set(request.product_ids)))
             return {"booking": Booking.from_row(row)}
 
         return await mutate(info, BookingCreatePayload, BookingUserError, action)
