@@ -19,7 +19,7 @@ from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
-from ..common.rows import saved_id
+from ..common.rows import exec_any, saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.view import has_any_event, summaries_of
 from ..staff.models import StaffUser
@@ -110,7 +110,11 @@ _sop_template_of = select(SopTemplate).where(SopTemplate.customer_type == sa.bin
 
 
 async def create_reception(session: AsyncSession, reception: Reception, policy: TaskPolicy, now: datetime) -> Task:
-    """The booking's RECEPTION task, dispatched, in the caller's unit of work."""
+    """The booking's RECEPTION task, dispatched, in the caller's transaction.
+
+    Its rows are written with prebuilt statements, not through the session's unit of work: every booking
+    of a surge creates one, and the returned task is not kept in the session (read it again to change it).
+    """
     customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
     choice = await choose_guide(session, reception.need)
     task = Task(
@@ -127,21 +131,35 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
         updated_at=now,
     )
     _apply_choice(task, choice, policy, now)
-    session.add(task)
-    await session.flush()
-    session.add_all(
-        TaskStep(
-            task_id=saved_id(task),
-            position=n,
-            title=s["title"],
-            guidance=s.get("guidance", ""),
-            required=bool(s.get("required", True)),
-        )
-        for n, s in enumerate(await sop_steps(session, customer_type))
-    )
-    _history(session, task, SYSTEM, TaskAction.CREATED, now, assignee_id=None)
-    _record_assignment(session, task, None, choice, TaskAction.ASSIGNED, now, SYSTEM)
+    task.id = (await session.exec(_INSERT_TASK, params=task.model_dump(exclude={"id"}))).scalar_one()
+    steps = [_step_row(saved_id(task), n, step) for n, step in enumerate(await sop_steps(session, customer_type))]
+    if steps:
+        await exec_any(session, _INSERT_STEPS, steps)
+    history = [
+        _history_row(task, SYSTEM, TaskAction.CREATED, now, assignee_id=None),
+        _assignment_history_row(task, choice, TaskAction.ASSIGNED, now, SYSTEM),
+    ]
+    await exec_any(session, _INSERT_HISTORY, history)
+    _announce_assignment(session, task, None, choice, TaskAction.ASSIGNED, now)
     return task
+
+
+# Built once: every booking writes a task, its steps and its history.
+_INSERT_TASK = sa.insert(table_of(Task)).returning(table_of(Task).c.id)
+_INSERT_STEPS = sa.insert(table_of(TaskStep))
+_INSERT_HISTORY = sa.insert(table_of(TaskHistory))
+
+
+def _step_row(task_id: int, position: int, step: dict) -> dict:
+    return {
+        "task_id": task_id,
+        "position": position,
+        "title": step["title"],
+        "guidance": step.get("guidance", ""),
+        "required": bool(step.get("required", True)),
+        "done_at": None,
+        "done_by": None,
+    }
 
 
 async def _assign(
@@ -177,7 +195,17 @@ def _record_assignment(
     actor: str,
 ) -> None:
     """History, and the news for the new guide, the previous one and the store queue."""
-    _history(session, task, actor, action if choice.guide_id else TaskAction.QUEUED, now, note=choice.reason)
+    session.add(TaskHistory(**_assignment_history_row(task, choice, action, now, actor)))
+    _announce_assignment(session, task, previous, choice, action, now)
+
+
+def _assignment_history_row(task: Task, choice: Choice, action: TaskAction, now: datetime, actor: str) -> dict:
+    return _history_row(task, actor, action if choice.guide_id else TaskAction.QUEUED, now, note=choice.reason)
+
+
+def _announce_assignment(
+    session: AsyncSession, task: Task, previous: int | None, choice: Choice, action: TaskAction, now: datetime
+) -> None:
     event = "CREATED" if action is TaskAction.ASSIGNED else action.value
     if choice.guide_id:
         emit(session, staff_topic(choice.guide_id), event, _message(task), now)
@@ -215,17 +243,26 @@ def _history(
     note: str = "",
     assignee_id: int | Literal[_Current.ASSIGNEE] | None = _CURRENT,
 ) -> None:
-    session.add(
-        TaskHistory(
-            task_id=saved_id(task),
-            at=now,
-            actor=actor,
-            action=action.value,
-            status=task.status,
-            assignee_id=task.assignee_id if assignee_id is _CURRENT else assignee_id,
-            note=note[:200],
-        )
-    )
+    session.add(TaskHistory(**_history_row(task, actor, action, now, note, assignee_id)))
+
+
+def _history_row(
+    task: Task,
+    actor: str,
+    action: TaskAction,
+    now: datetime,
+    note: str = "",
+    assignee_id: int | Literal[_Current.ASSIGNEE] | None = _CURRENT,
+) -> dict:
+    return {
+        "task_id": saved_id(task),
+        "at": now,
+        "actor": actor,
+        "action": action.value,
+        "status": task.status,
+        "assignee_id": task.assignee_id if assignee_id is _CURRENT else assignee_id,
+        "note": note[:200],
+    }
 
 
 # --- the guide's work ----------------------------------------------------------------------------
