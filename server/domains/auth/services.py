@@ -19,6 +19,7 @@ from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
 from ..common.rows import keep, saved_id
 from ..identity import login
+from ..identity.models import Person
 from ..identity.persons import root_person
 from ..identity.policy import IdentityPolicy
 from ..identity.verifiers import Verifiers
@@ -144,13 +145,15 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
     The row read is kept in the session: the operation's own steps (a booking for her) find it there.
     """
     kind, _, raw_id = actor_key.partition(":")
+    ended = _session_ended(session_id) if session_id is not None else sa.false()
     if kind == ActorKind.CUSTOMER.value:
-        if session_id is not None and (await session.exec(select(_session_ended(session_id)))).one():
+        # Her row and her session's end in one statement; the row stays in the session for what follows.
+        found = (await session.exec(select(Person, ended).where(col(Person.id) == int(raw_id)))).first()
+        if found is None or found[1]:
             return None
         return await _current_customer(session, int(raw_id))
     if kind != ActorKind.STAFF.value:
         return None
-    ended = _session_ended(session_id) if session_id is not None else sa.false()
     row = (await session.exec(select(StaffUser, ended).where(col(StaffUser.id) == int(raw_id)))).first()
     if row is None:
         return None
