@@ -21,7 +21,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import keep, saved_id, table_of
+from ..common.rows import exec_any, keep, saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_customers, on_store_relationship
@@ -198,11 +198,10 @@ async def create_booking(
             created_at=now,
             updated_at=now,
         )
-        session.add(booking)
-        await session.flush()
-        session.add_all(
-            [BookingProduct(booking_id=saved_id(booking), product_id=p) for p in sorted(set(request.product_ids))]
-        )
+        booking.id = (await session.exec(_INSERT_BOOKING, params=booking.model_dump(exclude={"id"}))).scalar_one()
+        products = [{"booking_id": booking.id, "product_id": p} for p in sorted(set(request.product_ids))]
+        if products:
+            await exec_any(session, _INSERT_PRODUCTS, products)
         await codes.assign(session, booking)
         await _record_booking_event(session, booking, request, now)
         await open_reception(session, booking, store, slot, sorted(set(request.product_ids)), policy, now)
@@ -218,6 +217,12 @@ async def create_booking(
         create=create,
         model=Booking,
     )
+
+
+# Built once: every booking of a surge writes through them, not through the session's unit of work (the
+# new booking is not kept in the session: read it again to change it).
+_INSERT_BOOKING = sa.insert(table_of(Booking)).returning(table_of(Booking).c.id)
+_INSERT_PRODUCTS = sa.insert(table_of(BookingProduct))
 
 
 async def _record_booking_event(
