@@ -100,15 +100,6 @@ async def customer_type_of(session: AsyncSession, person_id: int, from_livestrea
     return CustomerType.WALK_IN
 
 
-async def sop_steps(session: AsyncSession, customer_type: CustomerType) -> list[dict]:
-    template = (await session.exec(_sop_template_of, params={"customer_type": customer_type.value})).first()
-    return template.steps if template else DEFAULT_STEPS[customer_type]
-
-
-# Built once: every booking's task reads its checklist.
-_sop_template_of = select(SopTemplate).where(SopTemplate.customer_type == sa.bindparam("customer_type"))
-
-
 async def create_reception(session: AsyncSession, reception: Reception, policy: TaskPolicy, now: datetime) -> Task:
     """The booking's RECEPTION task, dispatched, in the caller's transaction.
 
@@ -131,8 +122,10 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
         updated_at=now,
     )
     _apply_choice(task, choice, policy, now)
-    task.id = (await session.exec(_INSERT_TASK, params=task.model_dump(exclude={"id"}))).scalar_one()
-    steps = [_step_row(saved_id(task), n, step) for n, step in enumerate(await sop_steps(session, customer_type))]
+    row = {**task.model_dump(exclude={"id"}), "template_type": customer_type.value}
+    task.id, template = (await session.exec(_INSERT_TASK, params=row)).one()
+    checklist = DEFAULT_STEPS[customer_type] if template is None else template
+    steps = [_step_row(task.id, n, step) for n, step in enumerate(checklist)]
     if steps:
         await exec_any(session, _INSERT_STEPS, steps)
     history = [
@@ -144,8 +137,12 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
     return task
 
 
-# Built once: every booking writes a task, its steps and its history.
-_INSERT_TASK = sa.insert(table_of(Task)).returning(table_of(Task).c.id)
+# Built once: every booking writes a task, its steps and its history. The task's INSERT also returns the
+# steps of HQ's SOP template for her customer type (None: there is none, the default applies).
+_INSERT_TASK = sa.insert(table_of(Task)).returning(
+    table_of(Task).c.id,
+    select(SopTemplate.steps).where(SopTemplate.customer_type == sa.bindparam("template_type")).scalar_subquery(),
+)
 _INSERT_STEPS = sa.insert(table_of(TaskStep))
 _INSERT_HISTORY = sa.insert(table_of(TaskHistory))
 
