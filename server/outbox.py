@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,11 +61,43 @@ def register_durable(consumer: str, topics: tuple[str, ...], events: tuple[str, 
     DURABLE_TOPICS[consumer] = (topics, events)
 
 
+_EMITTED = "outbox_emitted"  # session.info: messages emit added, until a flush writes them
+
+
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
     """Add a message to the caller's unit of work (published after it commits)."""
     message = OutboxMessage(topic=topic, event=event, payload=payload, created_at=now)
     session.add(message)
+    session.info.setdefault(_EMITTED, []).append(message)
     session.info.setdefault("outbox_written", []).append(message)  # server.db.OUTBOX_WRITTEN: told at commit
+
+
+@event.listens_for(Session, "before_flush")
+def _write_emitted(session: Session, _context: Any, _objects: Any) -> None:
+    """Write the flush's emitted messages in one plain INSERT, not through the unit of work: nearly every
+    change emits a few, and nothing reads their ids. They are flushed when the ORM would have flushed them
+    (before a query, a savepoint, the commit), so a savepoint rolled back takes its own with it. A message
+    no longer pending (its transaction rolled back before a flush) is not written."""
+    emitted = session.info.pop(_EMITTED, None)
+    pending = [message for message in emitted or () if message in session.new]
+    if not pending:
+        return
+    for message in pending:
+        session.expunge(message)
+    session.connection().execute(_INSERT_MESSAGES, [_row(message) for message in pending])
+
+
+_INSERT_MESSAGES = sa.insert(cast(sa.Table, sa.inspect(OutboxMessage).local_table))
+
+
+def _row(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "topic": message.topic,
+        "event": message.event,
+        "payload": message.payload,
+        "created_at": message.created_at,
+        "published_at": None,
+    }
 
 
 def unhandled_by(consumer: str):
