@@ -9,7 +9,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import col, delete, select
@@ -21,7 +20,7 @@ from ..common.dialect import any_of, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
-from ..common.rows import saved_id, table_of
+from ..common.rows import exec_any, saved_id, select_columns
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
@@ -277,58 +276,107 @@ async def exceptions_of(session: AsyncSession, staff_id: int, start: date, end: 
 
 # --- capacity ------------------------------------------------------------------------------------
 
-GuideRow = TypeVar("GuideRow", ShiftPattern, ShiftException)
 GuideDuty = dict[int, tuple[list[Interval], list[Interval]]]  # guide -> (working intervals, leave intervals)
 
 
-async def _duty_by_store(
-    session: AsyncSession, days_by_store: Mapping[int, Sequence[date]]
-) -> dict[int, dict[date, GuideDuty]]:
-    """Per store, per day: the duty of the store's active guides."""
-    all_days = {day for days in days_by_store.values() for day in days}
-    weekdays = {day.weekday() for day in all_days}
-    patterns = await _guide_rows(session, ShiftPattern, list(days_by_store), "weekday", weekdays)
-    exceptions = await _guide_rows(session, ShiftException, list(days_by_store), "day", all_days)
-    return {
+@dataclass(frozen=True)
+class _Days:
+    """What the shifts say about some days of some stores: per store and day, the duty of its active
+    guides, and the capacity the store set for that date (if it did)."""
+
+    duty: dict[int, dict[date, GuideDuty]]
+    overrides: dict[tuple[int, date], int]
+
+
+async def _days_by_store(session: AsyncSession, days_by_store: Mapping[int, Sequence[date]]) -> _Days:
+    """One read for every store and day asked: the weekly patterns of those weekdays, the dated
+    exceptions and the capacity overrides (a booking checks its slot with it, availableSlots a week)."""
+    all_days = sorted({day for days in days_by_store.values() for day in days})
+    params = {
+        "stores": list(days_by_store),
+        "weekdays": sorted({day.weekday() for day in all_days}),
+        "days": all_days,
+    }
+    patterns: dict[tuple[int, int], list] = defaultdict(list)
+    exceptions: dict[tuple[int, date], list] = defaultdict(list)
+    overrides: dict[tuple[int, date], int] = {}
+    for row in await exec_any(session, _schedule_of_days(dialect_of(session)), params):
+        if row.source == _PATTERN:
+            patterns[row.store_id, row.weekday].append(row)
+        elif row.source == _EXCEPTION:
+            exceptions[row.store_id, row.day].append(row)
+        else:
+            overrides[row.store_id, row.day] = row.capacity
+    duty = {
         store_id: {day: _guide_duty(patterns[store_id, day.weekday()], exceptions[store_id, day]) for day in days}
         for store_id, days in days_by_store.items()
     }
+    return _Days(duty, overrides)
 
 
-async def _guide_rows(
-    session: AsyncSession,
-    model: type[GuideRow],
-    store_ids: Sequence[int],
-    when: str,
-    values: Collection,
-) -> dict[tuple, list[GuideRow]]:
-    """(store, ``when`` value) -> rows of ``model`` with ``when`` among ``values``, at these stores, of
-    guides active at that same store."""
-    statement = _guide_rows_at_stores(model, when, dialect_of(session))
-    rows: dict[tuple, list[GuideRow]] = defaultdict(list)
-    for row in await session.exec(statement, params={"stores": list(store_ids), "values": sorted(values)}):
-        rows[row.store_id, getattr(row, when)].append(row)
-    return rows
+_PATTERN, _EXCEPTION, _OVERRIDE = "pattern", "exception", "override"
 
 
 @functools.cache
-def _guide_rows_at_stores(model: type[GuideRow], when: str, dialect: str):
-    """Built once: the schedule's reads run for every booking and every availableSlots. Plain rows, not
-    entities: nothing changes them, and loading them into the session costs more than reading them."""
-    guide = (col(StaffUser.id) == model.staff_id) & (col(StaffUser.store_id) == model.store_id)
-    return (
-        sa.select(*table_of(model).columns)
-        .join(StaffUser, guide)
+def _schedule_of_days(dialect: str):
+    """Built once: the schedule's read runs for every booking and every availableSlots. Plain rows (of
+    guides active at that same store), not entities: nothing changes them, and loading them into the
+    session costs more than reading them. Each row says where it comes from."""
+
+    def nothing(type_: sa.types.TypeEngine):
+        return sa.cast(sa.null(), type_)
+
+    def of_guides(model: type[ShiftPattern] | type[ShiftException]):
+        return (col(StaffUser.id) == model.staff_id) & (col(StaffUser.store_id) == model.store_id)
+
+    guides = (col(StaffUser.active), col(StaffUser.role) == Role.GUIDE.value)
+    patterns = (
+        select_columns(
+            sa.literal(_PATTERN).label("source"),
+            col(ShiftPattern.store_id).label("store_id"),
+            col(ShiftPattern.staff_id).label("staff_id"),
+            col(ShiftPattern.weekday).label("weekday"),
+            nothing(sa.Date()).label("day"),
+            col(ShiftPattern.starts).label("starts"),
+            col(ShiftPattern.ends).label("ends"),
+            nothing(sa.String()).label("kind"),
+            nothing(sa.Integer()).label("capacity"),
+        )
+        .join(StaffUser, of_guides(ShiftPattern))
         .where(
-            any_of(model.store_id, "stores", dialect),
-            any_of(getattr(model, when), "values", dialect),
-            col(StaffUser.active),
-            col(StaffUser.role) == Role.GUIDE.value,
+            any_of(ShiftPattern.store_id, "stores", dialect), any_of(ShiftPattern.weekday, "weekdays", dialect), *guides
         )
     )
+    exceptions = (
+        select_columns(
+            sa.literal(_EXCEPTION),
+            ShiftException.store_id,
+            ShiftException.staff_id,
+            nothing(sa.Integer()),
+            ShiftException.day,
+            ShiftException.starts,
+            ShiftException.ends,
+            ShiftException.kind,
+            nothing(sa.Integer()),
+        )
+        .join(StaffUser, of_guides(ShiftException))
+        .where(any_of(ShiftException.store_id, "stores", dialect), any_of(ShiftException.day, "days", dialect), *guides)
+    )
+    overrides = select_columns(
+        sa.literal(_OVERRIDE),
+        CapacityOverride.store_id,
+        nothing(sa.Integer()),
+        nothing(sa.Integer()),
+        CapacityOverride.day,
+        nothing(sa.String()),
+        nothing(sa.String()),
+        nothing(sa.String()),
+        CapacityOverride.capacity,
+    ).where(any_of(CapacityOverride.store_id, "stores", dialect), any_of(CapacityOverride.day, "days", dialect))
+    return sa.union_all(patterns, exceptions, overrides)
 
 
-def _guide_duty(patterns: Sequence[ShiftPattern], exceptions: Sequence[ShiftException]) -> GuideDuty:
+def _guide_duty(patterns: Sequence, exceptions: Sequence) -> GuideDuty:
     """One day's duty: the weekly patterns of the day, then its dated exceptions."""
     duty: GuideDuty = defaultdict(lambda: ([], []))
     for pattern in patterns:
@@ -341,23 +389,6 @@ def _guide_duty(patterns: Sequence[ShiftPattern], exceptions: Sequence[ShiftExce
         )
         duty[exception.staff_id][0 if exception.kind == ExceptionKind.EXTRA else 1].append(interval)
     return dict(duty)
-
-
-async def _overrides_by_store(
-    session: AsyncSession, days_by_store: Mapping[int, Sequence[date]]
-) -> dict[tuple[int, date], int]:
-    """(store, day) -> the capacity the store set for that date."""
-    all_days = sorted({day for days in days_by_store.values() for day in days})
-    statement = _overrides_at_stores(dialect_of(session))
-    rows = await session.exec(statement, params={"stores": list(days_by_store), "days": all_days})
-    return {(row.store_id, row.day): row.capacity for row in rows}
-
-
-@functools.cache
-def _overrides_at_stores(dialect: str):
-    return select(CapacityOverride).where(
-        any_of(CapacityOverride.store_id, "stores", dialect), any_of(CapacityOverride.day, "days", dialect)
-    )
 
 
 async def slot_capacities(session: AsyncSession, store: Store, days: Sequence[date]) -> list[SlotCapacity]:
@@ -378,13 +409,15 @@ async def slot_capacities_by_store(
         return {}
     days_by_store = {saved_id(store): list(days) for store, days in wanted}
     settings = await settings_by_store(session, list(days_by_store))
-    duty = await _duty_by_store(session, days_by_store)
-    overrides = await _overrides_by_store(session, days_by_store)
+    schedule = await _days_by_store(session, days_by_store)
     capacities: dict[int, list[SlotCapacity]] = {}
     for store, days in wanted:
         store_id = saved_id(store)
+        override = schedule.overrides.get
         capacities[store_id] = [
-            _slot_capacity(slot, duty[store_id][day], overrides.get((store_id, day)), settings[store_id].guide_capacity)
+            _slot_capacity(
+                slot, schedule.duty[store_id][day], override((store_id, day)), settings[store_id].guide_capacity
+            )
             for day in days
             for slot in _day_slots(store, day, settings[store_id])
         ]
@@ -400,9 +433,10 @@ async def slot_at(session: AsyncSession, store: Store, day: date, start: datetim
     slot = next((each for each in _day_slots(store, day, settings) if each.start == start), None)
     if slot is None:
         return None
-    duty = (await _duty_by_store(session, {store_id: [day]}))[store_id][day]
-    override = (await _overrides_by_store(session, {store_id: [day]})).get((store_id, day))
-    return _slot_capacity(slot, duty, override, settings.guide_capacity)
+    schedule = await _days_by_store(session, {store_id: [day]})
+    return _slot_capacity(
+        slot, schedule.duty[store_id][day], schedule.overrides.get((store_id, day)), settings.guide_capacity
+    )
 
 
 def _day_slots(store: Store, day: date, settings: SlotSettings) -> list[Slot]:
