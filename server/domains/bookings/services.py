@@ -101,15 +101,13 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
     if request.slot_start.tzinfo is None:
         check.add(Common.INVALID_VALUE, "slotStart needs a time zone", ("slotStart",))
     check.raise_if_any()
-    store = await session.get(Store, request.store_id)
+    found = (await session.exec(_STORE_AND_LIVESTREAM, params=_ids_of(request))).first()
+    store, livestream = found if found else (None, None)
     if store is None or not store.active:
         raise not_found("store", ("storeId",))
     store_id = saved_id(store)
-    livestream = None
-    if request.livestream_id is not None:
-        livestream = await session.get(Livestream, request.livestream_id)
-        if livestream is None:
-            check.add(Common.NOT_FOUND, "livestream not found", ("livestreamId",))
+    if request.livestream_id is not None and livestream is None:
+        check.add(Common.NOT_FOUND, "livestream not found", ("livestreamId",))
     if request.service_id is not None:
         service = (await services_by_ids(session, [request.service_id])).get(request.service_id)
         if service is None or not service.active:
@@ -122,6 +120,18 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
     check.raise_if_any()
     keep(session, store, livestream)  # the booking's answer shows them
     return store, livestream
+
+
+# The store and the livestream the booking names, in one read (the livestream None when none is named).
+_STORE_AND_LIVESTREAM = (
+    select(Store, Livestream)
+    .outerjoin(Livestream, col(Livestream.id) == sa.bindparam("livestream"))
+    .where(col(Store.id) == sa.bindparam("store"))
+)
+
+
+def _ids_of(request: BookingRequest) -> dict[str, int | None]:
+    return {"store": request.store_id, "livestream": request.livestream_id}
 
 
 async def _slot(session: AsyncSession, store: Store, slot_start: datetime, now: datetime) -> SlotCapacity:
