@@ -30,7 +30,8 @@ from ..identity.persons import root_person
 from ..identity.services import record_person_event
 from ..livestreams.models import Livestream
 from ..messaging.services import withdraw
-from ..schedule.services import SlotCapacity, settings_of, slot_at
+from ..schedule.models import SlotSettings
+from ..schedule.services import SlotCapacity, keep_settings, settings_of, slot_at
 from ..stores.models import Store
 from ..stores.opening_hours import local_day, opening_interval
 from ..stores.services import service_ids_by_store
@@ -102,10 +103,11 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
         check.add(Common.INVALID_VALUE, "slotStart needs a time zone", ("slotStart",))
     check.raise_if_any()
     found = (await session.exec(_STORE_AND_LIVESTREAM, params=_ids_of(request))).first()
-    store, livestream = found if found else (None, None)
+    store, livestream, settings = found if found else (None, None, None)
     if store is None or not store.active:
         raise not_found("store", ("storeId",))
     store_id = saved_id(store)
+    keep_settings(session, store_id, settings)
     if request.livestream_id is not None and livestream is None:
         check.add(Common.NOT_FOUND, "livestream not found", ("livestreamId",))
     if request.service_id is not None:
@@ -122,10 +124,13 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
     return store, livestream
 
 
-# The store and the livestream the booking names, in one read (the livestream None when none is named).
+# The store, its slot settings and the livestream the booking names, in one read (the livestream None
+# when none is named, the settings None when the store keeps the defaults).
 _STORE_AND_LIVESTREAM = (
-    select(Store, Livestream)
+    select(Store, Livestream, SlotSettings)
+    .select_from(Store)
     .outerjoin(Livestream, col(Livestream.id) == sa.bindparam("livestream"))
+    .outerjoin(SlotSettings, col(SlotSettings.store_id) == col(Store.id))
     .where(col(Store.id) == sa.bindparam("store"))
 )
 

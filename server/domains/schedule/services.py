@@ -62,9 +62,18 @@ async def settings_of(session: AsyncSession, store_id: int) -> SlotSettings:
     return (await settings_by_store(session, [store_id]))[store_id]
 
 
+_SETTINGS_READ = "slot_settings"  # session.info: store id -> its settings, as read in this session
+
+
+def keep_settings(session: AsyncSession, store_id: int, settings: SlotSettings | None) -> None:
+    """A store's settings (None: it has no row) a caller read in a statement of its own, joined to the
+    store: the session's later asks for them use these."""
+    session.info.setdefault(_SETTINGS_READ, {})[store_id] = settings or SlotSettings(store_id=store_id)
+
+
 async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -> dict[int, SlotSettings]:
     """Slot settings of each store, read once per session (most stores have no row: the defaults)."""
-    known = session.info.setdefault("slot_settings", {})
+    known = session.info.setdefault(_SETTINGS_READ, {})
     missing = sorted(set(store_ids) - known.keys())
     if missing:
         rows = await session.exec(_settings_of_stores(dialect_of(session)), params={"stores": missing})
@@ -103,7 +112,7 @@ async def update_settings(
     check.number_range(("leadMinutes",), lead_minutes, 0, MAX_LEAD_MINUTES)
     check.raise_if_any()
     settings = await session.get(SlotSettings, store_id) or SlotSettings(store_id=store_id)
-    session.info.pop("slot_settings", None)
+    session.info.pop(_SETTINGS_READ, None)
     for name, value in (
         ("slot_minutes", slot_minutes),
         ("guide_capacity", guide_capacity),
