@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...housekeeping import purge
@@ -13,7 +14,7 @@ from ..common.actor import Actor, Role
 from ..common.audit import audit
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
-from ..common.rows import saved_id
+from ..common.rows import saved_id, table_of
 from ..common.validation import not_found
 from ..staff.models import StaffUser
 from .errors import IdentityErrorCode as Code
@@ -43,25 +44,28 @@ async def record_person_event(
             check_projection_event(event.type, event.properties)
         except EventRejected as rejected:
             raise DomainError.single(rejected.code, str(rejected), ()) from None
-    session.add(
-        CustomerEvent(
-            source=source,
-            event_key=event.event_id,
-            type=event.type.value,
-            occurred_at=event.occurred_at,
-            received_at=now,
-            person_id=root_id,
-            home_person_id=root_id,
-            livestream_id=event.livestream_id,
-            store_id=event.store_id,
-            product_id=event.product_id,
-            properties=event.properties,
-        )
-    )
-    await session.flush()
+    row = {
+        "source": source,
+        "event_key": event.event_id,
+        "type": event.type.value,
+        "occurred_at": event.occurred_at,
+        "received_at": now,
+        "person_id": root_id,
+        "home_person_id": root_id,
+        "livestream_id": event.livestream_id,
+        "store_id": event.store_id,
+        "product_id": event.product_id,
+        "properties": event.properties,
+    }
+    await session.exec(_INSERT_EVENT, params=row)
     if check_projection:
         await reproject(session, [root_id])
     return root_id
+
+
+# Built once, and not through the unit of work: every booking from a livestream adds one (the event's id
+# is not needed).
+_INSERT_EVENT = sa.insert(table_of(CustomerEvent))
 
 
 @use_case
