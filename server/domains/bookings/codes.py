@@ -26,7 +26,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...housekeeping import PURGE_BATCH
-from ..common.dialect import insert_ignore
+from ..common.dialect import dialect_of, ignoring_conflicts
+from ..common.rows import table_of
 from .models import Booking, BookingCheckInCode
 
 log = logging.getLogger("irs.bookings")
@@ -54,11 +55,8 @@ async def assign(session: AsyncSession, booking: Booking) -> str | None:
     she is then checked in by her QR code or from her task, as before codes existed."""
     for _attempt in range(DRAWS):
         code = draw()
-        claimed = await session.exec(
-            insert_ignore(
-                session, BookingCheckInCode, {"store_id": booking.store_id, "code": code, "booking_id": booking.id}
-            )
-        )
+        row = {"store_id": booking.store_id, "code": code, "booking_id": booking.id}
+        claimed = await session.exec(ignoring_conflicts(dialect_of(session), table_of(BookingCheckInCode)), params=row)
         if claimed.rowcount == 1:
             return code
     log.warning("no free check-in code for booking %s at store %s after %s draws", booking.id, booking.store_id, DRAWS)

@@ -83,6 +83,14 @@ def insert_ignore(session, model, values: dict[str, Any]):
     return insert(model).values(**values).on_conflict_do_nothing()
 
 
+@functools.cache
+def ignoring_conflicts(dialect: str, table: sa.Table):
+    """:func:`insert_ignore` built once per backend and table, for a hot path: bind the row when it runs
+    (``params=row``)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def lock_counter(session, model, key: dict[str, Any], counter: str):
     """Lock the row at ``key`` for this transaction, creating it (``counter`` 0) when missing.
 
