@@ -8,13 +8,14 @@ commit loses nothing (unpublished rows are sent when a relay next sweeps).
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,36 +62,66 @@ def register_durable(consumer: str, topics: tuple[str, ...], events: tuple[str, 
     DURABLE_TOPICS[consumer] = (topics, events)
 
 
-_EMITTED = "outbox_emitted"  # session.info: messages emit added, until a flush writes them
+@dataclass(frozen=True)
+class Emitted:
+    """A message emitted in a transaction that has not committed yet (what commit listeners are told)."""
+
+    topic: str
+    event: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+_EMITTED = "outbox_emitted"  # session.info: messages emitted in its transaction, not yet written, in order
+_SAVEPOINTS = "outbox_savepoints"  # session.info: savepoint -> how many were emitted when it began
 
 
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
-    """Add a message to the caller's unit of work (published after it commits)."""
-    message = OutboxMessage(topic=topic, event=event, payload=payload, created_at=now)
-    session.add(message)
+    """Add a message to the caller's unit of work (published after it commits).
+
+    The messages are written when the transaction commits, all in one plain INSERT: nearly every change
+    emits a few, and nothing reads their ids. Those of a savepoint rolled back are dropped with it."""
+    message = Emitted(topic, event, payload, now)
     session.info.setdefault(_EMITTED, []).append(message)
     session.info.setdefault("outbox_written", []).append(message)  # server.db.OUTBOX_WRITTEN: told at commit
 
 
-@event.listens_for(Session, "before_flush")
-def _write_emitted(session: Session, _context: Any, _objects: Any) -> None:
-    """Write the flush's emitted messages in one plain INSERT, not through the unit of work: nearly every
-    change emits a few, and nothing reads their ids. They are flushed when the ORM would have flushed them
-    (before a query, a savepoint, the commit), so a savepoint rolled back takes its own with it. A message
-    no longer pending (its transaction rolled back before a flush) is not written."""
+@event.listens_for(Session, "before_commit")
+def _write_emitted(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its messages are written with the rest when the transaction commits
     emitted = session.info.pop(_EMITTED, None)
-    pending = [message for message in emitted or () if message in session.new]
-    if not pending:
-        return
-    for message in pending:
-        session.expunge(message)
-    session.connection().execute(_INSERT_MESSAGES, [_row(message) for message in pending])
+    if emitted:
+        session.connection().execute(_INSERT_MESSAGES, [_row(message) for message in emitted])
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info.get(_EMITTED, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A savepoint rolled back takes the messages emitted since it began; the transaction, all of them."""
+    if not previous_transaction.nested:
+        return  # the transaction's end forgets them (below)
+    began_with = session.info.get(_SAVEPOINTS, {}).pop(previous_transaction, None)
+    if began_with is not None:
+        del session.info.get(_EMITTED, [])[began_with:]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_emitted(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (written), rolled back or closed: nothing is left to write
+        session.info.pop(_EMITTED, None)
+        session.info.pop(_SAVEPOINTS, None)
 
 
 _INSERT_MESSAGES = sa.insert(cast(sa.Table, sa.inspect(OutboxMessage).local_table))
 
 
-def _row(message: OutboxMessage) -> dict[str, Any]:
+def _row(message: Emitted) -> dict[str, Any]:
     return {
         "topic": message.topic,
         "event": message.event,

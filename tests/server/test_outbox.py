@@ -1,0 +1,79 @@
+"""The outbox (server/outbox.py): what a transaction emits is written when, and only if, it commits, in
+the order emitted; a savepoint rolled back takes its own messages with it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.outbox import OutboxMessage, emit
+
+
+async def _written(db) -> list[str]:
+    async with db.reader() as session:
+        rows = await session.exec(sa.select(OutboxMessage.event).order_by(OutboxMessage.id))
+        return list(rows.scalars())
+
+
+async def test_what_a_transaction_emits_is_written_at_its_commit_in_order(db, clock):
+    async with db.writer() as session:
+        for event in ("FIRST", "SECOND", "THIRD"):
+            emit(session, "t", event, {"n": event}, clock.now())
+        assert await _written(db) == []  # nothing before the commit
+        await session.commit()
+    assert await _written(db) == ["FIRST", "SECOND", "THIRD"]
+    async with db.reader() as session:
+        payload = (await session.exec(sa.select(OutboxMessage.payload).limit(1))).scalar_one()
+    assert payload == {"n": "FIRST"}
+
+
+async def test_a_rolled_back_savepoint_drops_what_it_emitted_and_nothing_else(db, clock):
+    async with db.writer() as session:
+        emit(session, "t", "BEFORE", {}, clock.now())
+        savepoint = await session.begin_nested()
+        emit(session, "t", "INSIDE", {}, clock.now())
+        await savepoint.rollback()
+        emit(session, "t", "AFTER", {}, clock.now())
+        await session.commit()
+    assert await _written(db) == ["BEFORE", "AFTER"]
+
+
+async def test_a_released_savepoint_inside_one_rolled_back_goes_with_it(db, clock):
+    async with db.writer() as session:
+        emit(session, "t", "BEFORE", {}, clock.now())
+        outer = await session.begin_nested()
+        emit(session, "t", "OUTER", {}, clock.now())
+        inner = await session.begin_nested()
+        emit(session, "t", "INNER", {}, clock.now())
+        await inner.commit()
+        await outer.rollback()
+        released = await session.begin_nested()
+        emit(session, "t", "RELEASED", {}, clock.now())
+        await released.commit()
+        await session.commit()
+    assert await _written(db) == ["BEFORE", "RELEASED"]
+
+
+async def test_a_rolled_back_transaction_writes_nothing_then_or_later(db, clock):
+    async with db.writer() as session:
+        emit(session, "t", "LOST", {}, clock.now())
+        await session.exec(sa.select(1))
+        await session.rollback()
+        emit(session, "t", "KEPT", {}, clock.now())
+        await session.commit()
+    async with db.writer() as session:
+        emit(session, "t", "CLOSED", {}, clock.now())  # the session closes without committing
+    async with db.writer() as session:
+        await session.commit()
+    assert await _written(db) == ["KEPT"]
+
+
+async def test_commit_listeners_are_told_what_was_emitted(db, clock):
+    told: list = []
+    db.commit_listeners.append(told.extend)
+    try:
+        async with db.writer() as session:
+            emit(session, "t", "TOLD", {"x": 1}, clock.now())
+            await session.commit()
+    finally:
+        db.commit_listeners.remove(told.extend)
+    assert [(m.topic, m.event, m.payload) for m in told] == [("t", "TOLD", {"x": 1})]
