@@ -73,14 +73,16 @@ class Emitted:
 
 
 _EMITTED = "outbox_emitted"  # session.info: messages emitted in its transaction, not yet written, in order
-_SAVEPOINTS = "outbox_savepoints"  # session.info: savepoint -> how many were emitted when it began
+_SAVEPOINTS = "outbox_savepoints"  # session.info: open savepoint -> how many were emitted when it began
 
 
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
     """Add a message to the caller's unit of work (published after it commits).
 
     The messages are written when the transaction commits, all in one plain INSERT: nearly every change
-    emits a few, and nothing reads their ids. Those of a savepoint rolled back are dropped with it."""
+    emits a few, and nothing reads their ids. Those of a savepoint not released are dropped with it."""
+    if not session.in_transaction():
+        session.sync_session.begin()  # as adding a row would: her rollback must find it to forget the message
     message = Emitted(topic, event, payload, now)
     session.info.setdefault(_EMITTED, []).append(message)
     session.info.setdefault("outbox_written", []).append(message)  # server.db.OUTBOX_WRITTEN: told at commit
@@ -88,6 +90,7 @@ def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any],
 
 @event.listens_for(Session, "before_commit")
 def _write_emitted(session: Session) -> None:
+    # Session.commit() releases open savepoints first, so this runs once for the transaction's own commit.
     if session.in_nested_transaction():
         return  # a savepoint released: its messages are written with the rest when the transaction commits
     emitted = session.info.pop(_EMITTED, None)
@@ -101,21 +104,24 @@ def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
         session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info.get(_EMITTED, ()))
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    """A savepoint rolled back takes the messages emitted since it began; the transaction, all of them."""
-    if not previous_transaction.nested:
-        return  # the transaction's end forgets them (below)
-    began_with = session.info.get(_SAVEPOINTS, {}).pop(previous_transaction, None)
-    if began_with is not None:
-        del session.info.get(_EMITTED, [])[began_with:]
+@event.listens_for(Session, "after_commit")
+def _keep_released(session: Session) -> None:
+    """A savepoint released: what it emitted is the transaction's now."""
+    if session.in_nested_transaction():
+        session.info.get(_SAVEPOINTS, {}).pop(session.get_nested_transaction(), None)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_emitted(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # committed (written), rolled back or closed: nothing is left to write
+def _drop_unreleased(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint that ended unreleased (rolled back, or undone by a failed flush) takes the messages
+    emitted since it began; the transaction's end, committed or not, leaves nothing to write."""
+    if transaction.parent is None:
         session.info.pop(_EMITTED, None)
         session.info.pop(_SAVEPOINTS, None)
+    elif transaction.nested:
+        began_with = session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
+        if began_with is not None:
+            del session.info.get(_EMITTED, [])[began_with:]
 
 
 _INSERT_MESSAGES = sa.insert(cast(sa.Table, sa.inspect(OutboxMessage).local_table))

@@ -3,9 +3,11 @@ the order emitted; a savepoint rolled back takes its own messages with it."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
-from server.outbox import OutboxMessage, emit
+from server.outbox import OutboxMessage, OutboxReceipt, emit
 
 
 async def _written(db) -> list[str]:
@@ -63,6 +65,34 @@ async def test_a_rolled_back_transaction_writes_nothing_then_or_later(db, clock)
     async with db.writer() as session:
         emit(session, "t", "CLOSED", {}, clock.now())  # the session closes without committing
     async with db.writer() as session:
+        await session.commit()
+    assert await _written(db) == ["KEPT"]
+
+
+async def test_a_savepoint_undone_by_a_failed_flush_drops_what_it_emitted(db, clock):
+    """The flush's failure rolls the savepoint back without a rollback of its own (it is closed)."""
+    async with db.writer() as session:
+        session.add(OutboxReceipt(consumer="c", message_id=1))
+        await session.commit()
+    async with db.writer() as session:
+        emit(session, "t", "BEFORE", {}, clock.now())
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                emit(session, "t", "INSIDE", {}, clock.now())
+                session.add(OutboxReceipt(consumer="c", message_id=1))  # taken: the flush fails
+                await session.flush()
+        emit(session, "t", "AFTER", {}, clock.now())
+        await session.commit()
+    assert await _written(db) == ["BEFORE", "AFTER"]
+
+
+async def test_a_message_emitted_first_thing_goes_with_a_rollback(db, clock):
+    """Emitting begins the transaction (as adding a row would): a rollback right after forgets it, and
+    the session's next transaction does not write it."""
+    async with db.writer() as session:
+        emit(session, "t", "LOST", {}, clock.now())
+        await session.rollback()
+        emit(session, "t", "KEPT", {}, clock.now())
         await session.commit()
     assert await _written(db) == ["KEPT"]
 
