@@ -20,8 +20,15 @@ from gql.transport.websockets import WebsocketsTransport
 from .client import GuideApi
 from .documents import document
 from .errors import SessionExpired
+from .tokens import parse_instant
 
 log = logging.getLogger("guide_app.live")
+
+
+def older_copy(task: dict, known: dict | None) -> bool:
+    """Whether ``task`` is an older copy of ``known``: a task reaches the app at least once, from the
+    socket, a catch-up, a screen's own read and a mutation's answer, in no promised order."""
+    return known is not None and parse_instant(known["updatedAt"]) > parse_instant(task["updatedAt"])
 
 
 SESSION_REFUSED = 4403  # the server's close code for a token or session it no longer accepts

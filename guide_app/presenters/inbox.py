@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from ..api.client import GuideApi, utcnow
 from ..api.errors import Offline
-from ..api.live import Backoff, LiveHandlers, LiveTasks
+from ..api.live import Backoff, LiveHandlers, LiveTasks, older_copy
 from ..api.tokens import parse_instant
 from ..i18n import N_, _
 from .base import RECOVERABLE, Presenter
@@ -189,10 +189,8 @@ class InboxPresenter(Presenter):
         self.changed()
 
     def _merge(self, task: dict) -> None:
-        known = self.tasks.get(task["id"])
-        if known is not None and parse_instant(known["updatedAt"]) > parse_instant(task["updatedAt"]):
-            return  # an older copy (delivery is at least once, and not ordered across catch-up and socket)
-        self.tasks[task["id"]] = task
+        if not older_copy(task, self.tasks.get(task["id"])):
+            self.tasks[task["id"]] = task
 
     def _alert(self, kind: str, task: dict) -> None:
         """The banner, a system notification and a vibration; once per piece of news."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..api.client import GuideApi
+from ..api.live import older_copy
 from ..i18n import _
 from .base import RECOVERABLE, Presenter
 from .formatting import day_and_time, listing, task_status
@@ -75,7 +76,10 @@ class ReceptionPresenter(Presenter):
         return task is not None
 
     def _take(self, task: dict) -> None:
-        """Keep the detail-only fields (interests, visits) when a mutation answers the shorter task."""
+        """Keep the detail-only fields (interests, visits) when a mutation answers the shorter task;
+        an older copy than the one shown (a late live event or read) changes nothing."""
+        if older_copy(task, self.task):
+            return
         previous = (self.task or {}).get("customer") or {}
         customer = {**previous, **(task.get("customer") or {})} if task.get("customer") else None
         self.task = {**task, "customer": customer}

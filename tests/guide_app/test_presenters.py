@@ -15,6 +15,7 @@ import pytest
 from guide_app.api.errors import Offline, ServerError
 from guide_app.i18n import _
 from guide_app.presenters.customer import CustomerPresenter
+from guide_app.presenters.formatting import task_status
 from guide_app.presenters.inbox import InboxPresenter
 from guide_app.presenters.messages import USER_ERROR_MESSAGES
 from guide_app.presenters.notifier import RecordingNotifier
@@ -133,10 +134,17 @@ def step(position: int, title: str, required: bool = True, done: bool = False) -
     return {"position": position, "title": title, "guidance": "", "required": required, "doneAt": done_at}
 
 
-def task(status: str = "ACKNOWLEDGED", booking_status: str = "CONFIRMED", steps=None, **customer) -> dict:
+def task(
+    status: str = "ACKNOWLEDGED",
+    booking_status: str = "CONFIRMED",
+    steps=None,
+    updated_at: str = "2026-12-07T06:20:00Z",
+    **customer,
+) -> dict:
     return {
         "id": TASK_ID,
         "status": status,
+        "updatedAt": updated_at,
         "store": {"timezone": "Asia/Shanghai"},
         "customer": {"displayName": "王女士", "phone": "+8613812345678", "masked": False, **customer},
         "booking": {
@@ -358,6 +366,22 @@ async def test_a_live_change_of_this_task_is_shown_and_others_are_not():
     assert not presenter.finished
     presenter.apply(task(status="CANCELLED"))
     assert presenter.finished and presenter.tags == ["VIP"]
+
+
+async def test_an_older_copy_arriving_late_does_not_undo_what_is_shown():
+    """The task reaches the screen from the socket, its own reads and mutations' answers, in no promised
+    order: a copy older than the one shown (the check-in's event after the completion) changes nothing."""
+    done = task(status="DONE", booking_status="COMPLETED", updated_at="2026-12-07T07:40:00Z")
+    api = FakeApi(TaskDetail=[detail(), {"node": task(booking_status="CHECKED_IN", updated_at="2026-12-07T07:01:00Z")}])
+    presenter = await loaded(api)
+    drawn = watched(presenter)
+    presenter.apply(done)
+    assert presenter.finished and drawn
+    presenter.apply(task(status="IN_PROGRESS", booking_status="CHECKED_IN", updated_at="2026-12-07T07:01:00Z"))
+    assert await presenter.load()  # a read answered from before the completion
+    assert presenter.finished and presenter.booking["status"] == "COMPLETED"
+    presenter.apply({**done, "status": "CANCELLED"})  # the same instant: the later arrival is shown
+    assert presenter.status == task_status("CANCELLED")
 
 
 def test_without_a_camera_there_is_no_scanning_and_a_note_says_why():

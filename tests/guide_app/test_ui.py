@@ -229,7 +229,7 @@ async def test_each_screen_renders_with_server_data(
         await visit_sign_in(app)
         other = await visit_inbox(app, server, world, clock, show)
         await visit_tabs(app)
-        await visit_reception(app, server, booked)
+        await visit_reception(app, server, clock, booked)
         await visit_customer(app)
         await visit_done_task(app)
         await visit_find_customer(app)
@@ -314,7 +314,7 @@ async def pull_to_refresh(screen) -> None:
     finger.touch_up()
     await eventually(lambda: scroll.refresh_spinner is not None, what="the refresh spinner")
     await eventually(
-        lambda: not screen._refreshing and not scroll._work_spinner, what="the reload and the spinner gone"
+        lambda: not screen._refreshing and not scroll._work_spinner, timeout=30, what="the reload and the spinner gone"
     )
 
 
@@ -390,7 +390,20 @@ async def visit_performance(app, server, world, database) -> None:
     screenshot("22-performance-live")
 
 
-async def visit_reception(app, server, booked) -> None:
+async def tick_required_steps(screen, reception, clock) -> None:
+    """Tap each required row, one after the other, as she would: seconds apart, so each change has its own
+    updatedAt and a late copy of the task is known to be older (the server's clock is frozen otherwise)."""
+    for position in [row.position for row in screen.ids.steps.children if row.required]:
+        clock.advance(seconds=5)
+        row = next(row for row in screen.ids.steps.children if row.position == position)
+        row.dispatch("on_release")  # the whole row is the target
+        await eventually(
+            lambda at=position: any(step.done for step in reception.steps if step.position == at),
+            what=f"step {position} ticked",
+        )
+
+
+async def visit_reception(app, server, clock, booked) -> None:
     from guide_app.screens.widgets import ANNOUNCED
 
     app.shell.ids.inbox.cards[0].open()
@@ -419,12 +432,12 @@ async def visit_reception(app, server, booked) -> None:
     assert screen.ids.code.input_type == "number"  # a phone shows its digit keyboard for her 6 digits
     check_layout(app.shell, expect_targets=9)
     screenshot("4-reception")
-    for step in [s for s in screen.ids.steps.children if s.required]:
-        step.dispatch("on_release")  # the whole row is the target
+    await tick_required_steps(screen, app.session.reception, clock)
     await visit_scanning(screen, app.session.reception)
     screen.ids.code.text = "12345"  # a digit short
     screen.check_in()
     await eventually(lambda: ANNOUNCED[-1:] == ["核销码为 6 位数字，请核对后重新输入。"], what="the refusal")
+    clock.advance(seconds=5)
     screen.check_in_from_task()  # she is here: 签到 from the task itself, no code
     await eventually(lambda: ANNOUNCED[-1:] == ["已签到。"], what="the check-in")
     await eventually(lambda: not app.session.reception.open_required_steps, what="the ticks")
@@ -433,6 +446,7 @@ async def visit_reception(app, server, booked) -> None:
     assert not screen.ids.check_in_card.shown
     check_layout(app.shell, expect_targets=5)
     screenshot("5-reception-checked-in")
+    clock.advance(seconds=5)
     screen.complete()
     await eventually(lambda: app.session.reception.finished, what="the completion")
     await frames()
