@@ -21,6 +21,7 @@ from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
 from ..common.rows import exec_any, saved_id
 from ..common.validation import Validator, not_found
+from ..stores.models import Store
 from ..stores.services import stores_by_ids
 from . import hooks
 from .errors import StaffErrorCode as Code
@@ -208,6 +209,19 @@ async def find_by_username(session: AsyncSession, username: str) -> StaffUser | 
 
 async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, StaffUser]:
     return await rows_by_id(session, StaffUser, ids)
+
+
+async def staff_with_stores(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[StaffUser, Store | None]]:
+    """Staff by id, each with her store (None for HQ roles), in one statement."""
+    rows = await session.exec(_STAFF_WITH_STORES, params={"ids": list(set(ids))})
+    return {saved_id(staff): (staff, store) for staff, store in rows}
+
+
+_STAFF_WITH_STORES = (
+    select(StaffUser, Store)
+    .outerjoin(Store, col(Store.id) == col(StaffUser.store_id))
+    .where(col(StaffUser.id).in_(sa.bindparam("ids", expanding=True)))
+)
 
 
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):

@@ -9,9 +9,11 @@ import strawberry
 from ....api.permissions import authenticated
 from ....api.viewer import Viewer
 from ...common.actor import ActorKind
+from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
-from ...staff.services import staff_by_ids
+from ...staff.services import staff_with_stores
+from ...stores.services import stores_by_ids
 
 
 @strawberry.type
@@ -23,4 +25,8 @@ class AuthQuery:
             # Never None: a signed-in customer's person exists (persons are not deleted). A None would
             # still meet GraphQL's non-null check on `me`: the cast changes nothing at run time.
             return cast(Customer, await open_customer(info, actor.id))
-        return StaffUser.from_row(await info.context.loader(staff_by_ids).load(actor.id))
+        # Her store with her, in one read (`me` is every screen's first question); StaffUser.store finds it primed.
+        staff, store = await info.context.loader(staff_with_stores).load(actor.id)
+        if store is not None:
+            info.context.loader(stores_by_ids).prime(saved_id(store), store)
+        return StaffUser.from_row(staff)
