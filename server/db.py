@@ -83,6 +83,15 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     return engine
 
 
+def _read_options(database_url: str) -> dict[str, Any]:
+    """Reader sessions' connections. On PostgreSQL they read outside a transaction: at READ COMMITTED
+    each statement sees its own snapshot either way, so BEGIN and ROLLBACK would be two round trips
+    that change nothing. (SQLite's reader keeps its transaction: there one snapshot lasts until it ends.)"""
+    if is_sqlite(database_url):
+        return {WRITE_OPTION: False}
+    return {WRITE_OPTION: False, "isolation_level": "AUTOCOMMIT"}
+
+
 OUTBOX_WRITTEN = "outbox_written"  # session.info: the outbox messages server.outbox.emit added
 COMMITTED = "committed"  # session.info flag: this writer session committed at least once
 LIVE_POOL_SIZE, LIVE_POOL_OVERFLOW = 8, 0
@@ -116,7 +125,8 @@ class Database:
     @classmethod
     def connect(cls, database_url: str, *, echo: bool = False) -> Database:
         engine = create_engine(database_url, echo=echo)
-        read_engine = engine.execution_options(**{WRITE_OPTION: False})
+        read_options = _read_options(database_url)
+        read_engine = engine.execution_options(**read_options)
         live_engine = (
             None
             if is_sqlite(database_url)
@@ -150,7 +160,7 @@ class Database:
             reader=async_sessionmaker(read_engine, class_=AsyncSession, expire_on_commit=False),
             live_writer=async_sessionmaker(live_engine or engine, class_=AsyncSession, expire_on_commit=False),
             live_reader=async_sessionmaker(
-                live_engine.execution_options(**{WRITE_OPTION: False}) if live_engine else read_engine,
+                live_engine.execution_options(**read_options) if live_engine else read_engine,
                 class_=AsyncSession,
                 expire_on_commit=False,
             ),
