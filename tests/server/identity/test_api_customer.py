@@ -594,6 +594,15 @@ def _history(prefix: str, phone: str, size: int, world, livestream_id: int) -> l
     return [event(f"{prefix}{i}", phone, minutes=-i, **kinds[i % len(kinds)](i)) for i in range(size)]
 
 
+def _the_views_own(statement: str) -> bool:
+    """Not BEGIN, not the outbox relay's (it may still be publishing what the setup wrote, on the same engine),
+    not her account's confirmation (kept a few seconds, read again when a slow run outlasts them)."""
+    verb = statement.lstrip().upper()
+    relay = "outbox" in statement and verb.startswith(("SELECT", "UPDATE"))
+    confirmation = "refresh_token" in statement and "revoked_at IS NOT NULL" in statement
+    return not (relay or confirmation or verb.startswith("BEGIN"))
+
+
 async def test_statements_per_360_view_do_not_grow_with_history(api, db, world, token_for):
     livestream = await create_livestream(api, token_for, world, "直播")
     small = await person(db, *_history("s", PHONE, 10, world, livestream))
@@ -604,7 +613,8 @@ async def test_statements_per_360_view_do_not_grow_with_history(api, db, world, 
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if _the_views_own(statement):
+            statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
