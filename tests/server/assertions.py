@@ -41,6 +41,16 @@ async def assert_forbidden(api, query: str, variables: dict, token: str) -> None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
 
 
+def relay_statement(statement: str) -> bool:
+    """The outbox relay's reads and marks: it publishes beside a request, on the same engine."""
+    return "outbox" in statement and statement.lstrip().upper().startswith(("SELECT", "UPDATE"))
+
+
+def account_confirmation(statement: str) -> bool:
+    """A token holder's confirmation: the only statement that asks about ended sessions."""
+    return "refresh_token" in statement and "revoked_at IS NOT NULL" in statement
+
+
 class Statements:
     """The SQL statements the app's engine runs while active for which ``counted(statement)`` holds:
     ``seen`` (each on one line) and ``count``."""

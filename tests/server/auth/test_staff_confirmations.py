@@ -18,7 +18,7 @@ from server.domains.auth.confirmations import StaffConfirmations
 from server.domains.common.actor import Actor, ActorKind, Role
 from tests.conftest import REDIS_URL
 from tests.live_server import call_graphql
-from tests.server.assertions import Statements
+from tests.server.assertions import Statements, account_confirmation
 from tests.server.auth.test_live_revocation import DEACTIVATE, LOGOUT, MOVE, _revoke, _sign_in
 from tests.server.live import CUSTOMER_LOGIN, serve, server_process
 from tests.world import LOGIN, PASSWORD
@@ -29,7 +29,7 @@ WITHIN = 1.0  # seconds: how soon a revocation through one replica is obeyed by 
 
 def AccountReads(api) -> Statements:
     """Counts the statements that confirm a token's holder (the only ones that ask about ended sessions)."""
-    return Statements(api, lambda statement: "refresh_token" in statement and "revoked_at IS NOT NULL" in statement)
+    return Statements(api, account_confirmation)
 
 
 class StepTimer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.assertions import Statements
+from tests.server.assertions import Statements, relay_statement
 
 from .changes_helpers import create_livestream
 from .helpers import BOOK, booking_input, customer, give_shifts, next_local
@@ -22,9 +22,7 @@ FROM_LIVESTREAM = {"postgresql": 14, "sqlite": 14}
 
 def _booking_statements(statement: str) -> bool:
     """Every statement but BEGIN and the outbox relay's reads and marks."""
-    verb = statement.lstrip().upper()
-    relay = "outbox" in statement and verb.startswith(("SELECT", "UPDATE"))
-    return not relay and not verb.startswith("BEGIN")
+    return not relay_statement(statement) and not statement.lstrip().upper().startswith("BEGIN")
 
 
 async def test_a_livestream_booking_takes_a_fixed_number_of_round_trips(api, db, world, clock, token_for):
