@@ -4,6 +4,10 @@ Dispatch reads, for each guide on shift, her open tasks at the slot's start, her
 tasks that local day and her last assignment ever. Grouped over all her tasks,
 that read grew with her history; these two indexes make each an index probe.
 
+On PostgreSQL they are built CONCURRENTLY, outside the migration's transaction:
+a plain CREATE INDEX would block every write to `task`, and so every booking,
+while it reads a large table.
+
 Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-05 02:00:00
@@ -19,13 +23,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+INDEXES = {
+    "ix_task_assignee_due": ["assignee_id", "due_at"],
+    "ix_task_assignee_assigned": ["assignee_id", "assigned_at"],
+}
+
+
 def upgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            for name, columns in INDEXES.items():
+                op.create_index(name, "task", columns, postgresql_concurrently=True, if_not_exists=True)
+        return
     with op.batch_alter_table("task", schema=None) as batch_op:
-        batch_op.create_index("ix_task_assignee_due", ["assignee_id", "due_at"], unique=False)
-        batch_op.create_index("ix_task_assignee_assigned", ["assignee_id", "assigned_at"], unique=False)
+        for name, columns in INDEXES.items():
+            batch_op.create_index(name, columns, unique=False)
 
 
 def downgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            for name in reversed(INDEXES):
+                op.drop_index(name, table_name="task", postgresql_concurrently=True, if_exists=True)
+        return
     with op.batch_alter_table("task", schema=None) as batch_op:
-        batch_op.drop_index("ix_task_assignee_assigned")
-        batch_op.drop_index("ix_task_assignee_due")
+        for name in reversed(INDEXES):
+            batch_op.drop_index(name)
