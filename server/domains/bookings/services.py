@@ -174,8 +174,9 @@ async def create_booking(
 
     Calls per customer are limited (RATE_LIMITED), whoever books for her, retries included.
     """
-    # The session's identity map holds rows weakly: keeping the person and the booking referenced
-    # here spares the later steps (timeline, dispatch, the answer) reading them again.
+    # The session's identity map holds rows weakly: keeping the person referenced here spares the
+    # later steps (timeline, dispatch) reading her again. The booking itself is written with a prebuilt
+    # INSERT and is not in the session.
     person = await _booker(session, actor, request)
     try:
         await limits.take(limits.bookings_per_customer, f"customer:{person.id}")

@@ -85,7 +85,9 @@ class BookingMutation:
                 info.context.runtime.limits,
                 info.context.runtime.task_policy,
             )
-            # The answer's products are the ones booked (a retry's key is refused with others): not read back.
+            # The answer's products are the ones booked, not read back: a retry's key is refused with other
+            # products, and a booking's products are written once, with it, and never edited. Should they
+            # ever become editable, read them back here.
             products = info.context.loader(services.product_ids_by_booking, default=[])
             products.prime(saved_id(row), sorted(set(request.product_ids)))
             return {"booking": Booking.from_row(row)}
