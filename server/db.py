@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,7 +68,7 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
     three round trips (BEGIN, the ping, ROLLBACK, for pgbouncer's sake): under load that was 8 % of a
     ``me``. A connection given back a moment ago is alive unless the server went away in that moment; then
     the statement fails as a disconnect, and SQLAlchemy recycles every connection of the pool. A connection
-    that fails its ping is replaced before anyone gets it (the pool's DisconnectionError protocol).
+    that fails its ping is replaced before anyone gets it, and so is every other one pooled before then.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -87,7 +87,9 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
         try:
             dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
         except Exception as error:
-            raise DisconnectionError(f"a pooled connection failed its ping: {error!r}") from error
+            # As pool_pre_ping does: a dead connection most likely means the server restarted, so every
+            # connection pooled before now is replaced at its next checkout, not only this one.
+            raise InvalidatePoolError(f"a pooled connection failed its ping: {error!r}") from error
 
 
 def ensure_sqlite_directory(database_url: str) -> None:

@@ -109,3 +109,25 @@ async def test_a_connection_given_back_a_moment_ago_is_not_pinged(db, pg_url):
         assert sent == [";", "BEGIN;", "ROLLBACK;"]  # one round trip: pinged outside a transaction
     finally:
         await engine.dispose()
+
+
+async def test_a_failed_ping_replaces_every_connection_pooled_before_it(db, pg_url):
+    """The server restarted: every pooled connection is dead, and only the one idle long enough is pinged.
+    Its failed ping has the whole pool replaced, so the one given back a moment ago does not fail a request."""
+    engine = create_engine(
+        pg_url.render_as_string(hide_password=False), pool_size=2, max_overflow=0, ping_after_idle=60
+    )
+    given_back: list = []
+    event.listen(engine.sync_engine, "checkin", lambda _connection, record: given_back.append(record))
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            old = set()
+            for connection in (first, second):
+                old.add((await connection.execute(sa.select(sa.func.pg_backend_pid()))).scalar_one())
+        for pid in old:
+            await _terminate(db.engine, pid)
+        given_back[0].info[LAST_USED] -= 61  # the one the pool hands out first has idled a minute
+        new = {await _backend_pid(engine), await _backend_pid(engine)}
+        assert not new & old
+    finally:
+        await engine.dispose()
