@@ -11,6 +11,7 @@ fragments is counted in time linear in its length.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -70,14 +71,24 @@ class _Weights:
     """A field's declared cost and list size, read from its schema directives once."""
 
     def __init__(self) -> None:
-        self._known: dict[int, tuple[GraphQLField, int | None, int | None]] = {}
+        # By the field's id (graphql-core's fields are not hashable). The field is held weakly: a schema
+        # given up (an app shut down) is freed with its fields, and the entry goes before its id can be
+        # reused. Holding the field itself kept every schema ever built alive.
+        self._known: dict[int, tuple[weakref.ref[GraphQLField], int | None, int | None]] = {}
 
     def of(self, field: GraphQLField) -> tuple[int | None, int | None]:
-        known = self._known.get(id(field))
-        if known is None:  # the field is held beside its figures, so its id is never reused
-            known = (field, *self._read(field))
-            self._known[id(field)] = known
+        key = id(field)
+        known = self._known.get(key)
+        if known is None:
+            known = (weakref.ref(field, lambda _gone: self._known.pop(key, None)), *self._read(field))
+            self._known[key] = known
         return known[1], known[2]
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def __contains__(self, field_id: object) -> bool:
+        return field_id in self._known
 
     @staticmethod
     def _read(field: GraphQLField) -> tuple[int | None, int | None]:
