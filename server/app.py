@@ -177,7 +177,9 @@ def create_app(
     ]
     if payments.sandbox is not None:
         routes.append(Mount(SANDBOX_PATH, app=payments.sandbox))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
+    app.state.schema = schema
+    return app
 
 
 CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-request-id", "x-source-key"]

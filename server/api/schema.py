@@ -14,7 +14,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
@@ -69,8 +68,9 @@ from .json_input import TextLiteralRule
 from .nodes import decode_global_id
 from .permissions import authenticated
 from .scalars import SCALAR_MAP
-from .suggestions import SuggestionFreeExecution, SuggestionFreeValidationCache
+from .suggestions import SuggestionFreeExecution
 from .type_extensions import apply_extensions
+from .validation import CachedValidation, Validations
 
 apply_extensions(BOOKING_EXTENSIONS)
 apply_extensions(TASK_EXTENSIONS)
@@ -148,8 +148,9 @@ class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, Led
 
 
 class IRSSchema(strawberry.Schema):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, hide_suggestions: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.validations = Validations(hide_suggestions)
         nullable_root_fields(self._schema)
         describe_directive_arguments(self._schema)
 
@@ -204,7 +205,7 @@ def describe_directive_arguments(schema: GraphQLSchema) -> None:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    # The rules are built once: ValidationCache keys on the rule classes, and the
+    # The rules are built once: the validation cache keys on the rule classes, and the
     # limits make a new class per call, so per-operation limits would never hit it.
     rules: list[type[ASTValidationRule]] = [
         TextLiteralRule,
@@ -213,14 +214,15 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    # Factories: strawberry builds fresh extensions per operation (the caches live at module level).
+    # Factories: strawberry builds fresh extensions per operation (the parse cache lives at module level,
+    # the validation cache on the schema).
     # Without introspection, errors give no "Did you mean …?" hints either: they would reveal the schema.
     hints = settings.introspection
     extensions = [
         ErrorPolicy,
         UnitOfWork,
         lambda: ParserCache(maxsize=1024),
-        (lambda: ValidationCache(maxsize=1024)) if hints else SuggestionFreeValidationCache,
+        CachedValidation,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: QueryCostLimit(limit=settings.max_query_cost),
@@ -233,4 +235,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=100),
         execution_context_class=Execution if hints else SuggestionFreeExecution,
+        hide_suggestions=not hints,
     )

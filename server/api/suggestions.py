@@ -8,11 +8,6 @@ not ask, so validation and execution are given the option here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
-
-from graphql import validate
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
@@ -28,19 +23,3 @@ class SuggestionFreeExecution(Execution):
     @classmethod
     def build(cls, *args, **kwargs):
         return super().build(*args, **{**kwargs, "hide_suggestions": True})
-
-
-@lru_cache(maxsize=1024)
-def _validate_without_suggestions(schema, document, rules):
-    return validate(schema, document, (*rules, *STRAWBERRY_RULES), hide_suggestions=True)
-
-
-class SuggestionFreeValidationCache(SchemaExtension):
-    """strawberry's ValidationCache, with hints left out of the errors."""
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        context.pre_execution_errors = _validate_without_suggestions(
-            context.schema._schema, context.graphql_document, tuple(context.validation_rules)
-        )
-        yield

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import graphql
 import pytest
-from strawberry.extensions.validation_cache import _get_validate_cache
 
+from server.api.cost import _WEIGHTS as cost_weights
+from server.api.schema import build_schema
 from server.domains.stores.graphql import queries as store_queries
-from tests.conftest import answered_nothing, count_rows
+from tests.conftest import answered_nothing, count_rows, make_settings
 from tests.world import gid
 
 GQL = "application/graphql-response+json"
@@ -255,13 +257,34 @@ async def test_query_within_2000_tokens_is_accepted(api):
 
 
 async def test_repeated_query_hits_the_validation_cache(api):
-    cache = _get_validate_cache(1024)  # the maxsize build_schema gives ValidationCache
+    validations = api.app.state.schema.validations
     query = "query CacheProbe { __typename }"
     await api.data(query)
-    hits = cache.cache_info().hits
+    hits = validations.hits
     await api.data(query)
     await api.data(query)
-    assert cache.cache_info().hits == hits + 2
+    assert validations.hits == hits + 2
+
+
+def test_a_schema_given_up_is_freed(tmp_path):
+    """Nothing at module level holds a schema: strawberry's ValidationCache (keyed on the schema) and the
+    cost limit's memo of field weights (holding the fields) kept every schema built alive, several MB each
+    (the test suite, which builds one per app, grew to 7.7 GB)."""
+    import gc
+    import weakref
+
+    schema = build_schema(make_settings(f"sqlite+aiosqlite:///{tmp_path}/unused.db", tmp_path))
+    document = graphql.parse("query Probe { stores(first: 1) { totalCount } }")
+    assert schema.validations.validate(schema._schema, document, ()) == []  # what each operation does
+    stores = schema._schema.query_type.fields["stores"]
+    cost_weights.of(stores)  # what the cost limit reads of each field
+    assert id(stores) in cost_weights
+    field_id = id(stores)
+    gone = weakref.ref(schema)
+    del schema, stores
+    gc.collect()
+    assert gone() is None
+    assert field_id not in cost_weights  # the field's figures went with it
 
 
 # --- introspection and GraphiQL -----------------------------------------------------------------
