@@ -38,6 +38,20 @@ def configure(connection) -> None:
 
 
 MIGRATION_LOCK = 7_263_001  # any constant: one migration at a time per database
+LOCK_POLL_SECONDS = 0.2
+
+
+async def take_migration_lock(connection) -> None:
+    """Several replicas may start `irs serve` (which migrates) at once: they take turns.
+
+    A replica waits for its turn between tries, outside any statement: one waiting inside
+    pg_advisory_lock holds a snapshot, and an index built CONCURRENTLY waits for every older
+    snapshot, so the build and the wait deadlocked.
+    """
+    while not (await connection.execute(text(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK})"))).scalar():
+        await connection.commit()
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    await connection.commit()
 
 
 async def run_async() -> None:
@@ -45,9 +59,7 @@ async def run_async() -> None:
     async with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
-            # Several replicas may start `irs serve` (which migrates) at once: they take turns.
-            await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-            await connection.commit()
+            await take_migration_lock(connection)
         try:
             await connection.run_sync(configure)
         finally:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -216,3 +219,58 @@ async def test_0019_gives_every_product_one_sku_with_its_code_and_price(fresh_ur
         (2, "OLD-1", 100, "CNY", False, None),
     ]
     assert [i if isinstance(i, list) else json.loads(i) for i in images] == [[], []]
+
+
+async def _invalid_indexes(url: str) -> list[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid"
+                )
+            )
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_replicas_starting_at_once_migrate_in_turn(fresh_url):
+    """Every replica's `irs serve` migrates at start. They take turns, and one waiting for its turn must
+    not hold a snapshot: 0027 builds its indexes CONCURRENTLY, which waits for every older snapshot (a
+    replica waiting inside pg_advisory_lock held one: the build and the wait deadlocked)."""
+    if not fresh_url.startswith("postgresql"):
+        pytest.skip("SQLite: one process opens the file; there are no replicas")
+    await asyncio.to_thread(migrate.upgrade, fresh_url, "0026")
+    replicas = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "server.cli", "db", "upgrade", env={**os.environ, "IRS_DATABASE_URL": fresh_url}
+        )
+        for _ in range(3)
+    ]
+    assert [await replica.wait() for replica in replicas] == [0, 0, 0]
+    assert await _revisions(fresh_url) == migrate.head_revisions()
+    assert await _differences(fresh_url) == []
+    assert await _invalid_indexes(fresh_url) == []
+
+
+async def test_an_index_build_that_failed_half_way_is_built_again(fresh_url):
+    """A CONCURRENTLY build that fails (a cancelled deploy, a timeout) leaves an INVALID index behind: the
+    next run drops and builds it again rather than taking the leftover for the index."""
+    if not fresh_url.startswith("postgresql"):
+        pytest.skip("SQLite builds its indexes in the migration's transaction")
+    await asyncio.to_thread(migrate.upgrade, fresh_url)
+    await asyncio.to_thread(migrate.downgrade, fresh_url, "0026")
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as connection:  # as a build that stopped half way leaves it
+            await connection.execute(sa.text("CREATE INDEX ix_task_assignee_due ON task (assignee_id, due_at)"))
+            await connection.execute(
+                sa.text("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ix_task_assignee_due'::regclass")
+            )
+    finally:
+        await engine.dispose()
+    assert await _invalid_indexes(fresh_url) == ["ix_task_assignee_due"]
+    await asyncio.to_thread(migrate.upgrade, fresh_url)
+    assert await _invalid_indexes(fresh_url) == []
+    assert await _differences(fresh_url) == []
