@@ -66,7 +66,7 @@ async def _backend_pid(engine) -> int:
 
 async def _terminate(admin, pid: int) -> None:
     async with admin.connect() as connection:
-        await connection.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+        await connection.execute(sa.select(sa.func.pg_terminate_backend(pid, 5000)))  # waits for it to end
 
 
 @pytest.fixture
@@ -102,10 +102,12 @@ async def test_a_connection_given_back_a_moment_ago_is_not_pinged(db, pg_url):
             driver.add_query_logger(lambda record: sent.append(record.query))
         sent.clear()
         await _backend_pid(engine)
+        await asyncio.sleep(0)  # asyncpg hands its query log over on the loop's next turn
         assert sent == ["BEGIN;", "ROLLBACK;"]  # the statement's own transaction (prepared statements not logged)
         given_back[-1].info[LAST_USED] -= 61  # the pool's one connection, as if it had idled a minute
         sent.clear()
         await _backend_pid(engine)
+        await asyncio.sleep(0)
         assert sent == [";", "BEGIN;", "ROLLBACK;"]  # one round trip: pinged outside a transaction
     finally:
         await engine.dispose()
@@ -129,5 +131,18 @@ async def test_a_failed_ping_replaces_every_connection_pooled_before_it(db, pg_u
         given_back[0].info[LAST_USED] -= 61  # the one the pool hands out first has idled a minute
         new = {await _backend_pid(engine), await _backend_pid(engine)}
         assert not new & old
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_the_server_closed_a_moment_ago_is_replaced_without_a_ping(db, pg_url):
+    """Given back a moment ago (so not pinged), then ended by the server: asyncpg has seen the socket close,
+    and the checkout replaces it instead of handing it to a request that would fail."""
+    engine = create_engine(pg_url.render_as_string(hide_password=False), pool_size=1, ping_after_idle=60)
+    try:
+        first = await _backend_pid(engine)
+        await _terminate(db.engine, first)
+        await asyncio.sleep(0.1)  # the loop reads the server's goodbye and the socket's end
+        assert await _backend_pid(engine) != first
     finally:
         await engine.dispose()
