@@ -4,17 +4,25 @@
   one typed ``<Domain>UserError`` per domain with its own code enum.
 * Authentication and authorization failures are top-level errors with
   ``extensions.code`` UNAUTHENTICATED or FORBIDDEN.
+* The database or Redis out of reach (down, restarting, the network) is UNAVAILABLE with the
+  request id: the client may try again shortly (a mutation with the same idempotencyKey, where it
+  takes one, is not done twice).
 * Anything unexpected is masked to "Internal error" with the request id, and
   logged with its traceback under that id.
 """
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
+import asyncpg
+import redis.exceptions
 import strawberry
 from graphql import GraphQLError
+from limits.errors import StorageError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from strawberry.extensions import SchemaExtension
 
 from ..domains.common.errors import CommonErrorCode, DomainError, ErrorCode, Forbidden, Unauthenticated
@@ -166,8 +174,40 @@ def present_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, Forbidden):
         return _public(error, "FORBIDDEN", f"forbidden: {original}")
     request_id = current_request_id()
+    if _out_of_reach(original):
+        logger.error("database or Redis out of reach in %s (request %s): %r", error.path, request_id, original)
+        message = (
+            f"Service unavailable: its database or cache cannot be reached; try again shortly (request id {request_id})"
+        )
+        return _public(error, "UNAVAILABLE", message, requestId=request_id)
     logger.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
     return _public(error, "INTERNAL", f"Internal error (request id {request_id})", requestId=request_id)
+
+
+# What a backend out of reach raises: refused or reset connections, DNS failures, PostgreSQL starting up or
+# shutting down, Redis's connection errors, and SQLAlchemy's word that the connection was lost.
+_UNREACHABLE = (
+    ConnectionError,
+    socket.gaierror,
+    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    StorageError,
+    DisconnectionError,
+)
+
+
+def _out_of_reach(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database or Redis could not be reached."""
+    seen: BaseException | None = error
+    for _ in range(10):  # the chain of causes, bounded
+        if seen is None:
+            return False
+        if isinstance(seen, _UNREACHABLE) or (isinstance(seen, DBAPIError) and seen.connection_invalidated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def present_errors_of(result):

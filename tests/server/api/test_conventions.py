@@ -191,6 +191,46 @@ async def test_unexpected_exception_is_masked_with_request_id_and_logged(api, wo
     assert "boom secret" in caplog.text
 
 
+def _unavailable(response) -> dict:
+    """The one error of an answer refused because a backend was out of reach, checked for what it shows."""
+    request_id = response.headers["x-request-id"]
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "UNAVAILABLE", "requestId": request_id}
+    assert error["message"].startswith("Service unavailable") and request_id in error["message"]
+    for leak in ("refused", "Errno", "asyncpg", "redis", "127.0.0.1"):  # no driver or library message
+        assert leak not in response.text
+    return error
+
+
+async def test_a_database_out_of_reach_answers_unavailable_not_internal(db, app_with_url, token_for):
+    """PostgreSQL down or restarting: the client is told to try again shortly, with the request id."""
+    if db.is_sqlite:
+        pytest.skip("SQLite is a file: there is no server to be out of reach")
+    token = await token_for("admin")  # signed with the test secret, as the other app's are
+    unreachable = db.engine.url.set(port=1).render_as_string(hide_password=False)
+    cut_off = await app_with_url(unreachable)
+    response = await cut_off.post(STORES, {"first": 1}, token)
+    assert response.status_code == 200
+    _unavailable(response)
+
+
+async def test_redis_out_of_reach_answers_unavailable_not_internal(api, world, monkeypatch):
+    """The abuse limits count in Redis: with Redis gone, a sign-in is refused as UNAVAILABLE, not INTERNAL."""
+    from server.domains.common.ratelimits import Limiter
+
+    cut_off = Limiter.connect("redis://127.0.0.1:1/0", "irs-test:")
+    monkeypatch.setattr(api.app.state.runtime.limits.limiter, "_strategy", cut_off._strategy)
+    try:
+        response = await api.post(
+            'mutation { staffLogin(username: "ops", password: "wrong-password") { session { accessToken } } }'
+        )
+    finally:
+        await cut_off.close()
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["path"] == ["staffLogin"]
+    _unavailable(response)
+
+
 async def test_expected_errors_are_not_logged_as_unexpected(api, world, caplog):
     with caplog.at_level(logging.ERROR, logger="irs.api"):
         body = await api(STORES, {"first": 1})
