@@ -174,7 +174,7 @@ def present_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, Forbidden):
         return _public(error, "FORBIDDEN", f"forbidden: {original}")
     request_id = current_request_id()
-    if _out_of_reach(original):
+    if out_of_reach(original):
         logger.error("database or Redis out of reach in %s (request %s): %r", error.path, request_id, original)
         message = (
             f"Service unavailable: its database or cache cannot be reached; try again shortly (request id {request_id})"
@@ -198,7 +198,7 @@ _UNREACHABLE = (
 )
 
 
-def _out_of_reach(error: BaseException) -> bool:
+def out_of_reach(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) says the database or Redis could not be reached."""
     seen: BaseException | None = error
     for _ in range(10):  # the chain of causes, bounded

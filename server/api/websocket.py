@@ -4,6 +4,9 @@ An authenticated connection listens on the bus for its account's revocations
 (sign-out, a replayed refresh token, deactivation, a role, store or password
 change), published by whichever replica made the change: when one ends its
 session, the connection is closed with 4403 and every subscription on it ends.
+If the database or Redis cannot be reached to check the token's holder, the
+connection is closed with 1013 (try again later), not refused: 4403 would sign
+the guide out.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from ..domains.auth.topics import SESSIONS_REVOKED, account_topic
 from . import json_input
 from .context import Context
+from .errors import out_of_reach
 
 logger = logging.getLogger("irs.websocket")
 
 SESSION_ENDED = 4403  # as strawberry closes a connection_init it refuses
 INTERNAL_ERROR = 1011
+TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the connection just now
 
 
 class RevocableConnection(BaseGraphQLTransportWSHandler[Context, None]):
@@ -41,7 +46,14 @@ class RevocableConnection(BaseGraphQLTransportWSHandler[Context, None]):
         self._closed = False
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except Exception as error:
+            if not out_of_reach(error):
+                raise
+            logger.error("the database or Redis is out of reach at a connection_init: %r", error)
+            await self._close(TRY_AGAIN_LATER, "service unavailable; try again shortly")
+            return
         account = self.context.account_key
         if self.connection_acknowledged and account is not None and self._watcher is None:
             self._watcher = asyncio.create_task(self._close_on_revocation(account))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import graphql
@@ -420,3 +422,28 @@ async def test_team_members_are_hidden_from_store_roles(api, world, token_for):
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     ops = await api.data("{ teams { edges { node { members { username } } } } }", token=await token_for("ops"))
     assert ops["teams"]["edges"][0]["node"]["members"] == [{"username": "ops"}]
+
+
+async def test_a_socket_opened_while_the_database_is_out_of_reach_is_closed_try_again_later(
+    db, tmp_root, clock, token_for
+):
+    """Not 4403 (the guide app signs out on it): 1013, try again later, and the app reconnects."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.live_server import LiveServer
+
+    if db.is_sqlite:
+        pytest.skip("SQLite is a file: there is no server to be out of reach")
+    token = await token_for("admin")
+    server = LiveServer(db.engine.url.set(port=1).render_as_string(hide_password=False), tmp_root, clock)
+    await server.start()
+    try:
+        async with connect(f"ws://{server.address}/graphql", subprotocols=["graphql-transport-ws"]) as socket_:
+            await socket_.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(30):
+                    await socket_.recv()
+            assert (socket_.close_code, socket_.close_reason) == (1013, "service unavailable; try again shortly")
+    finally:
+        await server.stop()
