@@ -150,7 +150,7 @@ class Subscription(TaskSubscription, BookingSubscription, OrderSubscription, Led
 class IRSSchema(strawberry.Schema):
     def __init__(self, *args, hide_suggestions: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.validations = Validations(hide_suggestions)
+        self.validations = Validations(self._schema, hide_suggestions)
         nullable_root_fields(self._schema)
         describe_directive_arguments(self._schema)
 

@@ -317,7 +317,7 @@ def test_a_schema_given_up_is_freed(tmp_path):
 
     schema = build_schema(make_settings(f"sqlite+aiosqlite:///{tmp_path}/unused.db", tmp_path))
     document = graphql.parse("query Probe { stores(first: 1) { totalCount } }")
-    assert schema.validations.validate(schema._schema, document, ()) == []  # what each operation does
+    assert schema.validations.validate(document, ()) == []  # what each operation does
     stores = schema._schema.query_type.fields["stores"]
     cost_weights.of(stores)  # what the cost limit reads of each field
     assert id(stores) in cost_weights
