@@ -35,7 +35,7 @@ def is_sqlite(url: str) -> bool:
 # A pooled PostgreSQL connection idle this long is pinged before it is handed out (see _ping_when_idle).
 PING_AFTER_IDLE_SECONDS = 2.0
 PING_TIMEOUT_SECONDS = 5.0  # a network that drops packets silently must not hang a checkout for minutes
-_LAST_USED = "irs_last_used"  # connection record info: time.monotonic() when it was last connected or given back
+LAST_USED = "irs_last_used"  # connection record info: time.monotonic() when it was last connected or given back
 
 
 def create_engine(
@@ -75,18 +75,17 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connected(_dbapi_connection, record) -> None:
-        record.info[_LAST_USED] = time.monotonic()
+        record.info[LAST_USED] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _given_back(_dbapi_connection, record) -> None:
-        if record is not None:
-            record.info[_LAST_USED] = time.monotonic()
+        record.info[LAST_USED] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
         if dbapi_connection.driver_connection.is_closed():  # asyncpg saw the server end it: no round trip
             raise InvalidatePoolError("a pooled connection was closed by the server")
-        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < idle_seconds:
+        if time.monotonic() - record.info.get(LAST_USED, 0.0) < idle_seconds:
             return
         try:
             dbapi_connection.run_async(lambda driver: driver.fetchrow(";", timeout=PING_TIMEOUT_SECONDS))

@@ -84,9 +84,6 @@ class _Weights:
             self._known[key] = known
         return known[1], known[2]
 
-    def __len__(self) -> int:
-        return len(self._known)
-
     def __contains__(self, field_id: object) -> bool:
         return field_id in self._known
 

@@ -8,8 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from server.db import _LAST_USED as LAST_USED
-from server.db import LIVE_POOL_SIZE, create_engine
+from server.db import LAST_USED, LIVE_POOL_SIZE, create_engine
 
 
 async def test_bursts_of_live_reads_reuse_the_live_pool(db):
@@ -70,16 +69,23 @@ async def _terminate(admin, pid: int) -> None:
 
 
 @pytest.fixture
-async def pg_url(db):
+async def pg_url(db) -> str:
     if db.is_sqlite:
         pytest.skip("PostgreSQL's pool: SQLite opens its file, there is no server to lose")
-    return db.engine.url
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def _records_given_back(engine) -> list:
+    """The pool's connection records, each time one is given back (to age one as if it had idled)."""
+    given_back: list = []
+    event.listen(engine.sync_engine, "checkin", lambda _connection, record: given_back.append(record))
+    return given_back
 
 
 async def test_an_idle_connection_that_died_is_replaced_before_anyone_gets_it(db, pg_url):
     """The server ended a pooled connection while it idled (a restart, a failover, an idle timeout): the
     next checkout pings it, finds it dead and hands out a new one; the caller sees nothing."""
-    engine = create_engine(pg_url.render_as_string(hide_password=False), pool_size=1, ping_after_idle=0)
+    engine = create_engine(pg_url, pool_size=1, ping_after_idle=0)
     try:
         first = await _backend_pid(engine)
         await _terminate(db.engine, first)
@@ -92,10 +98,9 @@ async def test_an_idle_connection_that_died_is_replaced_before_anyone_gets_it(db
 async def test_a_connection_given_back_a_moment_ago_is_not_pinged(db, pg_url):
     """Under load a connection goes round the pool many times a second: pinging each checkout (three round
     trips on asyncpg) cost 8 % of a `me`. Only a connection idle PING_AFTER_IDLE_SECONDS is pinged."""
-    engine = create_engine(pg_url.render_as_string(hide_password=False), pool_size=1, ping_after_idle=60)
+    engine = create_engine(pg_url, pool_size=1, ping_after_idle=60)
     sent: list[str] = []
-    given_back: list = []
-    event.listen(engine.sync_engine, "checkin", lambda _connection, record: given_back.append(record))
+    given_back = _records_given_back(engine)
     try:
         async with engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
@@ -116,11 +121,8 @@ async def test_a_connection_given_back_a_moment_ago_is_not_pinged(db, pg_url):
 async def test_a_failed_ping_replaces_every_connection_pooled_before_it(db, pg_url):
     """The server restarted: every pooled connection is dead, and only the one idle long enough is pinged.
     Its failed ping has the whole pool replaced, so the one given back a moment ago does not fail a request."""
-    engine = create_engine(
-        pg_url.render_as_string(hide_password=False), pool_size=2, max_overflow=0, ping_after_idle=60
-    )
-    given_back: list = []
-    event.listen(engine.sync_engine, "checkin", lambda _connection, record: given_back.append(record))
+    engine = create_engine(pg_url, pool_size=2, max_overflow=0, ping_after_idle=60)
+    given_back = _records_given_back(engine)
     try:
         async with engine.connect() as first, engine.connect() as second:
             old = set()
@@ -138,7 +140,7 @@ async def test_a_failed_ping_replaces_every_connection_pooled_before_it(db, pg_u
 async def test_a_connection_the_server_closed_a_moment_ago_is_replaced_without_a_ping(db, pg_url):
     """Given back a moment ago (so not pinged), then ended by the server: asyncpg has seen the socket close,
     and the checkout replaces it instead of handing it to a request that would fail."""
-    engine = create_engine(pg_url.render_as_string(hide_password=False), pool_size=1, ping_after_idle=60)
+    engine = create_engine(pg_url, pool_size=1, ping_after_idle=60)
     try:
         first = await _backend_pid(engine)
         await _terminate(db.engine, first)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import json
 import logging
+import weakref
 
 import graphql
 import pytest
+from websockets.asyncio.client import connect
 
 from server.api.cost import _WEIGHTS as cost_weights
 from server.api.schema import build_schema
+from server.domains.common.ratelimits import Limiter
 from server.domains.stores.graphql import queries as store_queries
 from tests.conftest import answered_nothing, count_rows, make_settings
+from tests.live_server import LiveServer, close_of
 from tests.world import gid
 
 GQL = "application/graphql-response+json"
@@ -193,6 +197,11 @@ async def test_unexpected_exception_is_masked_with_request_id_and_logged(api, wo
     assert "boom secret" in caplog.text
 
 
+def _unreachable_url(db) -> str:
+    """The test database's URL on a port where nothing listens: PostgreSQL out of reach."""
+    return db.engine.url.set(port=1).render_as_string(hide_password=False)
+
+
 def _unavailable(response) -> dict:
     """The one error of an answer refused because a backend was out of reach, checked for what it shows."""
     request_id = response.headers["x-request-id"]
@@ -209,8 +218,7 @@ async def test_a_database_out_of_reach_answers_unavailable_not_internal(db, app_
     if db.is_sqlite:
         pytest.skip("SQLite is a file: there is no server to be out of reach")
     token = await token_for("admin")  # signed with the test secret, as the other app's are
-    unreachable = db.engine.url.set(port=1).render_as_string(hide_password=False)
-    cut_off = await app_with_url(unreachable)
+    cut_off = await app_with_url(_unreachable_url(db))
     response = await cut_off.post(STORES, {"first": 1}, token)
     assert response.status_code == 200
     _unavailable(response)
@@ -218,8 +226,6 @@ async def test_a_database_out_of_reach_answers_unavailable_not_internal(db, app_
 
 async def test_redis_out_of_reach_answers_unavailable_not_internal(api, world, monkeypatch):
     """The abuse limits count in Redis: with Redis gone, a sign-in is refused as UNAVAILABLE, not INTERNAL."""
-    from server.domains.common.ratelimits import Limiter
-
     cut_off = Limiter.connect("redis://127.0.0.1:1/0", "irs-test:")
     monkeypatch.setattr(api.app.state.runtime.limits.limiter, "_strategy", cut_off._strategy)
     try:
@@ -312,9 +318,6 @@ def test_a_schema_given_up_is_freed(tmp_path):
     """Nothing at module level holds a schema: strawberry's ValidationCache (keyed on the schema) and the
     cost limit's memo of field weights (holding the fields) kept every schema built alive, several MB each
     (the test suite, which builds one per app, grew to 7.7 GB)."""
-    import gc
-    import weakref
-
     schema = build_schema(make_settings(f"sqlite+aiosqlite:///{tmp_path}/unused.db", tmp_path))
     document = graphql.parse("query Probe { stores(first: 1) { totalCount } }")
     assert schema.validations.validate(document, ()) == []  # what each operation does
@@ -428,22 +431,14 @@ async def test_a_socket_opened_while_the_database_is_out_of_reach_is_closed_try_
     db, tmp_root, clock, token_for
 ):
     """Not 4403 (the guide app signs out on it): 1013, try again later, and the app reconnects."""
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed
-
-    from tests.live_server import LiveServer
-
     if db.is_sqlite:
         pytest.skip("SQLite is a file: there is no server to be out of reach")
     token = await token_for("admin")
-    server = LiveServer(db.engine.url.set(port=1).render_as_string(hide_password=False), tmp_root, clock)
+    server = LiveServer(_unreachable_url(db), tmp_root, clock)
     await server.start()
     try:
         async with connect(f"ws://{server.address}/graphql", subprotocols=["graphql-transport-ws"]) as socket_:
             await socket_.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
-            with pytest.raises(ConnectionClosed):
-                async with asyncio.timeout(30):
-                    await socket_.recv()
-            assert (socket_.close_code, socket_.close_reason) == (1013, "service unavailable; try again shortly")
+            assert await close_of(socket_, within=30) == (1013, "service unavailable; try again shortly")
     finally:
         await server.stop()
