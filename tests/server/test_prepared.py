@@ -1,0 +1,228 @@
+"""Statements run by asyncpg itself (server.prepared): the same rows, counts and errors as through the
+session, in the session's transaction, and the session's own way wherever the short way could differ."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from server.domains.common.idempotency import IdempotencyRecord
+from server.domains.common.rows import table_of
+from server.outbox import OutboxMessage
+from server.prepared import run, run_many
+from tests.server.assertions import SessionWay
+
+OUTBOX = table_of(OutboxMessage)
+KEYS = table_of(IdempotencyRecord)
+INSERT_MESSAGE = sa.insert(OUTBOX).returning(OUTBOX.c.id, OUTBOX.c.payload, OUTBOX.c.created_at)
+MESSAGE = sa.select(OUTBOX.c.payload, OUTBOX.c.created_at, OUTBOX.c.published_at).where(
+    OUTBOX.c.id == sa.bindparam("id")
+)
+INSERT_KEY = sa.insert(KEYS).values(result_id=0)
+KEY_COUNT = sa.select(sa.func.count()).select_from(KEYS).where(KEYS.c.key == sa.bindparam("key"))
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def _key_row(key: str) -> dict:
+    return {"actor": "test", "operation": "prepared", "key": key, "request_hash": "h", "created_at": datetime.now(UTC)}
+
+
+async def _begin(session) -> None:
+    await session.exec(sa.select(sa.literal(1)))  # SQLAlchemy sends BEGIN with its first statement
+
+
+async def test_rows_read_back_alike_either_way(db):
+    """JSON and aware datetimes go in and come back as through the session; rows read by position and name."""
+    payload = {"bookingId": 7, "note": "试用装 ✓", "steps": [1, None, True]}
+    written_at = datetime(2026, 12, 5, 20, 30, tzinfo=SHANGHAI)
+    with SessionWay(db.engine, lambda statement: "outbox" in statement) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            row = {"topic": "t", "event": "CREATED", "payload": payload, "created_at": written_at, "published_at": None}
+            message_id, stored, created_at = (await run(session, INSERT_MESSAGE, row)).one()
+            read = (await run(session, MESSAGE, {"id": message_id})).one()
+            through_session = (await session.exec(MESSAGE, params={"id": message_id})).one()
+            await session.commit()
+    assert stored == payload and read.payload == payload and read[0] == through_session[0]
+    assert created_at == written_at and created_at.tzinfo is not None and created_at.utcoffset() == timedelta(0)
+    assert read.created_at == through_session.created_at and read.published_at is None
+    short_way = not db.is_sqlite
+    assert len(calls.seen) == (1 if short_way else 3)  # on PostgreSQL only the session's own read
+
+
+def _keys_short_way(db):
+    """The statements about keys that reach SQLAlchemy's cursor: none on PostgreSQL, where asyncpg runs them."""
+    return SessionWay(db.engine, lambda statement: "idempotency_record" in statement)
+
+
+def _expected_session_way(db, on_sqlite: int) -> int:
+    return on_sqlite if db.is_sqlite else 0
+
+
+async def test_counts_and_many_rows(db):
+    """An UPDATE's count of rows changed (the seat and her place are taken by such a count), and many rows
+    written in one call."""
+    with _keys_short_way(db) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            await run_many(session, INSERT_KEY, [_key_row("a"), _key_row("b"), _key_row("c")])
+            mark = sa.update(KEYS).where(KEYS.c.key == sa.bindparam("which"), KEYS.c.result_id == 0)
+            mark = mark.values(result_id=9)
+            assert (await run(session, mark, {"which": "b"})).rowcount == 1
+            assert (await run(session, mark, {"which": "b"})).rowcount == 0  # changed already: the WHERE refuses
+            await session.commit()
+    assert len(calls.seen) == _expected_session_way(db, on_sqlite=3)
+    async with db.reader() as session:
+        stored = (await session.exec(sa.select(KEYS.c.key, KEYS.c.result_id).order_by(KEYS.c.key))).all()
+    assert [tuple(row) for row in stored] == [("a", 0), ("b", 9), ("c", 0)]
+
+
+async def test_none_is_converted_by_its_type_as_through_the_session(db):
+    """SQLAlchemy's JSON type stores None as JSON null (the outbox's payload may not be NULL)."""
+    row = {"topic": "t", "event": "E", "payload": None, "created_at": datetime.now(UTC), "published_at": None}
+    with SessionWay(db.engine, lambda statement: "outbox" in statement) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            message_id = (await run(session, INSERT_MESSAGE, row)).one()[0]
+            await session.commit()
+    assert len(calls.seen) == (1 if db.is_sqlite else 0)
+    async with db.reader() as session:
+        payload = (await session.exec(sa.select(OUTBOX.c.payload).where(OUTBOX.c.id == message_id))).one()[0]
+    assert payload is None
+
+
+async def test_a_savepoint_rolled_back_takes_its_statements_with_it(db):
+    with _keys_short_way(db) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            await run(session, INSERT_KEY, _key_row("kept"))
+            savepoint = await session.begin_nested()
+            await run(session, INSERT_KEY, _key_row("undone"))
+            await savepoint.rollback()
+            await session.commit()
+    assert len(calls.seen) == _expected_session_way(db, on_sqlite=2)
+    async with db.reader() as session:
+        stored = (await session.exec(sa.select(KEYS.c.key))).all()
+    assert [row[0] for row in stored] == ["kept"]
+
+
+async def test_a_column_converted_by_the_server_s_type_goes_the_session_s_way(db):
+    """Float and Numeric results convert by the type the server names: known only when it runs."""
+    half = sa.select(sa.cast(sa.bindparam("x", type_=sa.Float), sa.Float).label("half"))
+    async with db.writer() as session:
+        await _begin(session)
+        assert (await run(session, half, {"x": 0.5})).scalar_one() == 0.5
+        await session.rollback()
+
+
+async def test_a_unique_violation_is_raised_as_the_session_raises_it(db):
+    """Callers (idempotent creation, event ingestion) catch SQLAlchemy's IntegrityError and read its SQLSTATE."""
+    raised = []
+    for way in ("short", "session"):
+        with _keys_short_way(db) as calls:
+            async with db.writer() as session:
+                await _begin(session)
+                await run(session, INSERT_KEY, _key_row("twice"))
+                with pytest.raises(sa.exc.IntegrityError) as error:
+                    if way == "short":
+                        await run(session, INSERT_KEY, _key_row("twice"))
+                    else:
+                        await session.exec(INSERT_KEY, params=_key_row("twice"))
+                await session.rollback()
+        on_cursor = {("short", False): 0, ("session", False): 1}.get((way, db.is_sqlite), 2)  # SQLite: both
+        assert len(calls.seen) == on_cursor
+        raised.append(type(error.value.orig))
+        if not db.is_sqlite:
+            assert error.value.orig.sqlstate == "23505"
+    assert raised[0] is raised[1]
+    async with db.reader() as session:
+        assert (await session.exec(KEY_COUNT, params={"key": "twice"})).one()[0] == 0  # rolled back, both times
+
+
+@pytest.mark.parametrize("connected_first", [False, True])
+async def test_the_first_statement_of_a_transaction_begins_it(db, connected_first):
+    """Run first in a session, it must not escape the transaction (asyncpg outside one commits at once), even
+    when the session has its connection already (SQLAlchemy sends BEGIN with the first statement, not then)."""
+    async with db.writer() as session:
+        if connected_first:
+            await session.connection()
+        await run(session, INSERT_KEY, _key_row("first"))
+        await session.rollback()
+    async with db.reader() as session:
+        assert (await session.exec(KEY_COUNT, params={"key": "first"})).one()[0] == 0
+
+
+async def test_rows_waiting_in_the_session_are_flushed_first(db):
+    """The session flushes what was added before a statement runs; the short way must not read around it."""
+    async with db.writer() as session:
+        await _begin(session)
+        session.add(IdempotencyRecord(**_key_row("pending"), result_id=0))
+        assert (await run(session, KEY_COUNT, {"key": "pending"})).scalar_one() == 1
+        await session.rollback()
+
+
+async def test_an_engine_watching_its_statements_sees_every_one(db):
+    """A ``before_cursor_execute`` listener (the round-trip tests, a tracer) sends statements the session's way."""
+    watched: list[str] = []
+
+    def watch(_connection, _cursor, statement, *_rest) -> None:
+        watched.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", watch)
+    try:
+        with SessionWay(db.engine, lambda statement: "idempotency_record" in statement) as calls:
+            async with db.writer() as session:
+                await _begin(session)
+                await run(session, KEY_COUNT, {"key": "x"})
+                await session.rollback()
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", watch)
+    assert len([each for each in watched if "idempotency_record" in each]) == 1
+    assert len(calls.seen) == 1
+
+
+async def test_a_list_expanded_when_it_runs_goes_the_session_s_way(db):
+    among = sa.select(KEYS.c.key).where(KEYS.c.key.in_(sa.bindparam("keys", expanding=True))).order_by(KEYS.c.key)
+    with SessionWay(db.engine, lambda statement: "IN (" in statement) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            await run_many(session, INSERT_KEY, [_key_row("a"), _key_row("b"), _key_row("c")])
+            found = (await run(session, among, {"keys": ["a", "c"]})).all()
+            await session.rollback()
+    assert [row.key for row in found] == ["a", "c"]
+    assert len(calls.seen) == 1
+
+
+async def _backend_pid(session) -> int:
+    return (await session.exec(sa.select(sa.func.pg_backend_pid()))).one()[0]
+
+
+async def test_a_connection_lost_mid_transaction_is_invalidated_with_the_pool(db):
+    """The server ended the connection (a restart, a failover): the error says so, as SQLAlchemy's does (the
+    API answers UNAVAILABLE), and the connection is dropped, with every other one pooled before it (the
+    server most likely restarted): none of them fails the next request."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: SQLite has no server to lose")
+    async with db.writer() as session:
+        await _begin(session)
+        lost = await _backend_pid(session)
+        async with db.writer() as other:
+            pooled_before = await _backend_pid(other)  # given back to the pool, alive
+            await other.rollback()
+        async with db.engine.connect() as admin:
+            await admin.execute(sa.select(sa.func.pg_terminate_backend(lost, 5000)))
+        with pytest.raises(sa.exc.DBAPIError) as error:
+            await run(session, KEY_COUNT, {"key": "x"})
+        assert error.value.connection_invalidated
+        await session.rollback()
+    every_one_pooled = db.engine.sync_engine.pool.checkedin() + 1
+    sessions = [db.writer() for _ in range(every_one_pooled)]
+    try:
+        pids = {await _backend_pid(await each.__aenter__()) for each in sessions}
+    finally:
+        for each in sessions:
+            await each.__aexit__(None, None, None)
+    assert lost not in pids and pooled_before not in pids
