@@ -82,3 +82,33 @@ class ReadsOnly(Statements):
 
     def __init__(self, api) -> None:
         super().__init__(api, lambda statement: "outbox" not in statement)
+
+
+class SessionWay:
+    """The statements SQLAlchemy hands its DB-API cursor while active (the dialect's do_execute and
+    do_executemany), for which ``counted(statement)`` holds: what server.prepared did not run by asyncpg
+    itself. Not an engine event, which would send every statement the session's way."""
+
+    def __init__(self, engine, counted: Callable[[str], bool] = lambda _statement: True) -> None:
+        self.dialect = engine.dialect
+        self.counted = counted
+        self.seen: list[str] = []
+
+    def __enter__(self) -> SessionWay:
+        for name in ("do_execute", "do_executemany"):
+            original = getattr(self.dialect, name)
+
+            def counted(cursor, statement, *rest, _original=original):
+                if self.counted(statement):
+                    self.seen.append(" ".join(statement.split()))
+                return _original(cursor, statement, *rest)
+
+            setattr(self.dialect, name, counted)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for name in ("do_execute", "do_executemany"):
+            delattr(self.dialect, name)  # the dialect's own method again
+
+    def of(self, table: str) -> list[str]:
+        return [each for each in self.seen if table in each]

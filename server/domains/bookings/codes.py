@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...housekeeping import PURGE_BATCH
+from ...prepared import run
 from ..common.dialect import dialect_of, ignoring_conflicts
 from ..common.rows import table_of
 from .models import Booking, BookingCheckInCode
@@ -56,7 +57,7 @@ async def assign(session: AsyncSession, booking: Booking) -> str | None:
     for _attempt in range(DRAWS):
         code = draw()
         row = {"store_id": booking.store_id, "code": code, "booking_id": booking.id}
-        claimed = await session.exec(ignoring_conflicts(dialect_of(session), table_of(BookingCheckInCode)), params=row)
+        claimed = await run(session, ignoring_conflicts(dialect_of(session), table_of(BookingCheckInCode)), row)
         if claimed.rowcount == 1:
             return code
     log.warning("no free check-in code for booking %s at store %s after %s draws", booking.id, booking.store_id, DRAWS)

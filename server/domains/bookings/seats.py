@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...prepared import run
 from ..common.dialect import increment_below, lock_counter
 from ..common.errors import DomainError
 from ..common.rows import table_of
@@ -46,7 +47,7 @@ async def refuse_overlap(
     """She cannot be in two places at once: her other CONFIRMED or CHECKED_IN booking whose
     [start, end) meets this one, at any store, refuses it. Call it holding her counter row."""
     params = {"person": person_id, "start": start, "end": end, **({"moving": moving} if moving is not None else {})}
-    if (await session.exec(_her_booking_meeting(moving is not None), params=params)).first() is not None:
+    if (await run(session, _her_booking_meeting(moving is not None), params)).first() is not None:
         raise DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("slotStart",))
 
 
@@ -55,7 +56,7 @@ def _her_booking_meeting(except_one: bool):
     """Built once (every booking checks it): one of her holding bookings whose [start, end) meets [:start, :end)."""
     statement = select(Booking.id).where(
         Booking.person_id == sa.bindparam("person"),
-        col(Booking.status).in_(HOLDING_STATUSES),
+        col(Booking.status).in_([sa.literal(status) for status in HOLDING_STATUSES]),  # not expanded: built once
         Booking.slot_start < sa.bindparam("end"),
         Booking.slot_end > sa.bindparam("start"),
     )

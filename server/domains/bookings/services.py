@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from ...prepared import run, run_many
 from ...unit_of_work import use_case
 from ..catalog.services import products_by_ids, services_by_ids
 from ..common.actor import Actor, ActorKind, Role
@@ -21,7 +22,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import exec_any, keep, saved_id, table_of
+from ..common.rows import keep, saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_customers, on_store_relationship
@@ -214,10 +215,10 @@ async def create_booking(
             created_at=now,
             updated_at=now,
         )
-        booking.id = (await session.exec(_INSERT_BOOKING, params=booking.model_dump(exclude={"id"}))).scalar_one()
+        booking.id = (await run(session, _INSERT_BOOKING, booking.model_dump(exclude={"id"}))).scalar_one()
         products = [{"booking_id": booking.id, "product_id": p} for p in sorted(set(request.product_ids))]
         if products:
-            await exec_any(session, _INSERT_PRODUCTS, products)
+            await run_many(session, _INSERT_PRODUCTS, products)
         await codes.assign(session, booking)
         await _record_booking_event(session, booking, request, now)
         await open_reception(session, booking, store, slot, sorted(set(request.product_ids)), policy, now)

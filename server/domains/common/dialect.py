@@ -13,6 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ...prepared import run
+
 UNIX_EPOCH_JULIAN_DAY = 2440587.5
 
 
@@ -117,7 +119,7 @@ async def increment_below(session, model, key: dict[str, Any], counter: str, lim
     if limit < 1:
         raise ValueError("increment_below needs a limit of at least 1")
     statement = _increment_below(dialect_of(session), model.__table__, tuple(key), counter)
-    return (await session.exec(statement, params={**key, "limit": limit})).rowcount == 1
+    return (await run(session, statement, {**key, "limit": limit})).rowcount == 1
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import utcnow
 from ...columns import utc_field
+from ...prepared import run
 from .dialect import dialect_of
 from .errors import CommonErrorCode, DomainError
 from .rows import Identified, saved_id, table_of
@@ -125,7 +126,7 @@ async def _create_under_claim(
     rolls back, and creates. Two statements, where a savepoint around the creation took four."""
     actor, scope, key = actor_scope_key
     claim = {"actor": actor, "operation": scope, "key": key, "request_hash": fingerprint, "created_at": utcnow()}
-    claim_id = (await session.exec(_claim_key(dialect_of(session)), params=claim)).scalar_one_or_none()
+    claim_id = (await run(session, _claim_key(dialect_of(session)), claim)).scalar_one_or_none()
     if claim_id is None:
         record = await _recorded(session, actor, scope, key)
         if record is None:  # the holder's row is gone (purged, or its holder rolled back after all)
@@ -133,7 +134,7 @@ async def _create_under_claim(
         return await _first_result(session, model, record, fingerprint)
     created = await create()
     await session.flush()
-    await session.exec(_record_result(), params={"claim": claim_id, "result": saved_id(created)})
+    await run(session, _record_result(), {"claim": claim_id, "result": saved_id(created)})
     return created
 
 

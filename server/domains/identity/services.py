@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...housekeeping import purge
+from ...prepared import run
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.audit import audit
@@ -57,7 +58,7 @@ async def record_person_event(
         "product_id": event.product_id,
         "properties": event.properties,
     }
-    await session.exec(_INSERT_EVENT, params=row)
+    await run(session, _INSERT_EVENT, row)
     if check_projection:
         await reproject(session, [root_id])
     return root_id

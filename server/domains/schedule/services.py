@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...prepared import run
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.dialect import any_of, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
-from ..common.rows import exec_any, saved_id, select_columns
+from ..common.rows import saved_id, select_columns
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
@@ -309,7 +310,7 @@ async def _days_by_store(session: AsyncSession, days_by_store: Mapping[int, Sequ
     patterns: dict[tuple[int, int], list] = defaultdict(list)
     exceptions: dict[tuple[int, date], list] = defaultdict(list)
     overrides: dict[tuple[int, date], int] = {}
-    for row in await exec_any(session, _schedule_of_days(dialect_of(session)), params):
+    for row in await run(session, _schedule_of_days(dialect_of(session)), params):
         if row.source == _PATTERN:
             patterns[row.store_id, row.weekday].append(row)
         elif row.source == _EXCEPTION:

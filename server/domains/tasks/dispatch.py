@@ -19,8 +19,8 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
+from ...prepared import run
 from ..common.dialect import dialect_of
-from ..common.rows import exec_any
 from ..staff.services import staff_with_matching_skills
 from .models import Task
 
@@ -106,7 +106,7 @@ async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -
         "day_start": need.day_start,
         "day_end": need.day_end,
     }
-    rows = await exec_any(session, _standings_of_guides(dialect_of(session)), params)
+    rows = await run(session, _standings_of_guides(dialect_of(session)), params)
     return [
         _Standing(guide, guide == need.relationship_guide_id, skills, in_slot, today, aggregate_time(last))
         for guide, skills, in_slot, today, last in rows.all()
@@ -125,7 +125,9 @@ def _standings_of_guides(dialect: str):
     def her_tasks(aggregate, *where):
         return select(aggregate).where(col(Task.assignee_id) == guide, *where).scalar_subquery()
 
-    in_slot = her_tasks(func.count(), due_at == sa.bindparam("slot_start"), status.in_(OPEN_STATES))
+    in_slot = her_tasks(
+        func.count(), due_at == sa.bindparam("slot_start"), status.in_([sa.literal(state) for state in OPEN_STATES])
+    )
     today = her_tasks(
         func.count(), due_at >= sa.bindparam("day_start"), due_at < sa.bindparam("day_end"), status != "CANCELLED"
     )

@@ -14,12 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
 from ...outbox import emit
+from ...prepared import run, run_many
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
-from ..common.rows import exec_any, saved_id, table_of
+from ..common.rows import saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.view import has_any_event, summaries_of
 from ..staff.models import StaffUser
@@ -123,16 +124,16 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
     )
     _apply_choice(task, choice, policy, now)
     row = {**task.model_dump(exclude={"id"}), "template_type": customer_type.value}
-    task.id, template = (await session.exec(_INSERT_TASK, params=row)).one()
+    task.id, template = (await run(session, _INSERT_TASK, row)).one()
     checklist = DEFAULT_STEPS[customer_type] if template is None else template
     steps = [_step_row(task.id, n, step) for n, step in enumerate(checklist)]
     if steps:
-        await exec_any(session, _INSERT_STEPS, steps)
+        await run_many(session, _INSERT_STEPS, steps)
     history = [
         _history_row(task, SYSTEM, TaskAction.CREATED, now, assignee_id=None),
         _assignment_history_row(task, choice, TaskAction.ASSIGNED, now, SYSTEM),
     ]
-    await exec_any(session, _INSERT_HISTORY, history)
+    await run_many(session, _INSERT_HISTORY, history)
     _announce_assignment(session, task, None, choice, TaskAction.ASSIGNED, now)
     return task
 

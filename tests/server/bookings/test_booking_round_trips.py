@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.assertions import Statements, relay_statement
+from tests.server.assertions import SessionWay, Statements, relay_statement
 
 from .changes_helpers import create_livestream
 from .helpers import BOOK, booking_input, customer, give_shifts, next_local
@@ -65,3 +65,23 @@ async def test_an_idempotency_key_costs_two_round_trips(api, db, world, clock):
     listing = "\n".join(statements.seen)
     assert len(statements.seen) == ROUND_TRIPS[db.engine.dialect.name] + 2, listing
     assert not any(each.upper().startswith(("SAVEPOINT", "RELEASE")) for each in statements.seen), listing
+
+
+async def test_the_surge_booking_s_own_statements_skip_sqlalchemy_s_cursor(api, db, world, clock, token_for):
+    """On PostgreSQL the statements built once (key, seat, place, booking, code, timeline, dispatch, task) run
+    by asyncpg itself (server.prepared): a third of their client CPU. Only what the ORM reads or flushes goes
+    through SQLAlchemy's cursor. A statement that falls back (a list expanded when it runs, say) shows here."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: on SQLite every statement takes the session's way")
+    await give_shifts(db, world)
+    livestream = await create_livestream(api.data, world, await token_for("ops"), clock)
+    token, _ = await customer(api)
+    booking = booking_input(world, next_local(clock, MONDAY, 15), livestreamId=livestream, idempotencyKey="tap-1")
+    with SessionWay(api.app.state.runtime.db.engine, _booking_statements) as session_way:
+        payload = await api.data(BOOK, {"input": booking}, token)
+    assert payload["bookingCreate"]["errors"] == []
+    listing = "\n".join(session_way.seen)
+    # Her account with her person (the ORM's), the store with the livestream (the ORM's: the answer shows
+    # them), and the outbox's rows (flushed by the session at commit).
+    assert len(session_way.seen) == 3, listing
+    assert session_way.seen[-1].startswith("INSERT INTO outbox"), listing
