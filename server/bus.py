@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -25,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .background import BackgroundLoop
 from .clock import Clock
-from .db import Database, claim
+from .db import Database
 from .outbox import DURABLE_TOPICS, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
 from .unit_of_work import unit_of_work
 
@@ -220,6 +221,26 @@ class WakeSweepLoop:
                 logger.exception("%s failed; retrying at the next sweep", self._loop.name)
 
 
+@functools.cache
+def _pending(dialect: str) -> Any:
+    """Built once per backend (the relay runs after every commit that emitted): the oldest unpublished rows,
+    claimed for this replica."""
+    statement = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.published_at).is_(None))
+        .order_by(col(OutboxMessage.id))
+        .limit(RELAY_BATCH)
+    )
+    return statement.with_for_update(skip_locked=True) if dialect == "postgresql" else statement
+
+
+_MARK_PUBLISHED = (
+    sa.update(OutboxMessage)
+    .where(col(OutboxMessage.id).in_(sa.bindparam("ids", expanding=True)))
+    .values(published_at=sa.bindparam("now"))
+)
+
+
 class OutboxRelay(WakeSweepLoop):
     """Publishes committed outbox rows, oldest first, and marks them published.
 
@@ -238,21 +259,11 @@ class OutboxRelay(WakeSweepLoop):
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
         async with self.db.live_writer() as session, unit_of_work(session):
-            statement = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.published_at).is_(None))
-                .order_by(col(OutboxMessage.id))
-                .limit(RELAY_BATCH)
-            )
-            rows = list((await session.exec(claim(statement, session))).all())
+            rows = list((await session.exec(_pending(session.get_bind().dialect.name))).all())
             if not rows:
                 return 0
             await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
-            await session.exec(
-                sa.update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
-                .values(published_at=self._now())
-            )
+            await session.exec(_MARK_PUBLISHED, params={"ids": [row.id for row in rows], "now": self._now()})
             return len(rows)
 
     def _now(self) -> datetime:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select, update
@@ -125,9 +127,18 @@ def _announce_revocation(session: AsyncSession, actor_key: str, family_id: str |
         emit(session, REVOCATIONS_TOPIC, SESSIONS_REVOKED, revocation, now)
 
 
-def _session_ended(family_id: str) -> sa.Exists:
-    """Whether a session was ended: a revoked refresh token of the family (one probe of a partial index)."""
-    return sa.exists().where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_not(None))
+@functools.cache
+def _account_with_session_end(model: type[Person] | type[StaffUser], with_session: bool) -> Any:
+    """Built once (every signed-in customer's operation reads it): the account by id (``:id``) and whether the
+    session ``:family`` was ended, a revoked refresh token of the family (one probe of a partial index)."""
+    ended = (
+        sa.exists().where(
+            col(RefreshToken.family_id) == sa.bindparam("family"), col(RefreshToken.revoked_at).is_not(None)
+        )
+        if with_session
+        else sa.false()
+    )
+    return select(model, ended).where(col(model.id) == sa.bindparam("id"))
 
 
 def _invalid_refresh() -> DomainError:
@@ -145,16 +156,17 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
     The row read is kept in the session: the operation's own steps (a booking for her) find it there.
     """
     kind, _, raw_id = actor_key.partition(":")
-    ended = _session_ended(session_id) if session_id is not None else sa.false()
+    params = {"id": int(raw_id), "family": session_id}
     if kind == ActorKind.CUSTOMER.value:
         # Her row and her session's end in one statement; the row stays in the session for what follows.
-        found = (await session.exec(select(Person, ended).where(col(Person.id) == int(raw_id)))).first()
+        statement = _account_with_session_end(Person, session_id is not None)
+        found = (await session.exec(statement, params=params)).first()
         if found is None or found[1]:
             return None
         return await _current_customer(session, int(raw_id))
     if kind != ActorKind.STAFF.value:
         return None
-    row = (await session.exec(select(StaffUser, ended).where(col(StaffUser.id) == int(raw_id)))).first()
+    row = (await session.exec(_account_with_session_end(StaffUser, session_id is not None), params=params)).first()
     if row is None:
         return None
     staff, session_is_over = row
