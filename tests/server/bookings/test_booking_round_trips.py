@@ -4,6 +4,9 @@ The count is the statements one `bookingCreate` runs, its answer included (store
 relay's (it publishes what the booking announced, beside it) and without BEGIN (SQLite's are statements of their
 own, the relay's among them; PostgreSQL's are not seen here). When a change adds a statement on purpose, update the
 figure here and say why in the commit.
+
+Counting by engine event sends every statement SQLAlchemy's way (server.prepared steps aside for an engine that
+watches its statements); the count is the same either way, and the last test pins which ones asyncpg runs itself.
 """
 
 from __future__ import annotations
