@@ -10,13 +10,19 @@ They take the short way only where it cannot change what the statement sees or d
 it through the session exactly as SQLAlchemy would (on SQLite, always):
 
 - PostgreSQL through asyncpg, the session's transaction already begun on its connection (SQLAlchemy
-  begins it lazily, at the first statement; a savepoint's SAVEPOINT too) and nothing waiting in the
-  session to be flushed (SQLAlchemy would flush it first);
-- a statement SQLAlchemy compiles completely ahead of time, whose rows it hands back as they are: no list
-  expanded at execution, no Python-side column default or computed value, no ORM object built, no
-  column converted by the type the server names (Float, Numeric);
-- no engine listener that watches statements (``before_cursor_execute``, echo): an instrumented engine
-  sees every statement as before (the round-trip tests count them so).
+  begins it lazily, at the first statement; a savepoint's SAVEPOINT is sent when the session is first
+  asked for its connection, which this does once per transaction) and nothing waiting in the session to
+  be flushed (SQLAlchemy would flush it first);
+- a Core statement SQLAlchemy compiles completely ahead of time, whose rows it hands back as they are: no
+  list expanded at execution, no Python-side column default or computed value, no ORM entity (selected,
+  inserted or updated: the session would build or refresh its objects), no column converted by the type
+  the server names (Float, Numeric);
+- no engine listener that watches statements (``before_cursor_execute``, echo) and no session listener
+  of ORM execution: an instrumented engine sees every statement as before (the round-trip tests count
+  them so).
+
+Give it statements built once (module level, or ``functools.cache``): one built per call is compiled
+again each time, which costs more than the session's own cache.
 
 An error is raised as SQLAlchemy raises it (``IntegrityError`` with the dialect's DB-API error as
 ``orig``). A connection lost on the way is invalidated with every connection pooled before it (the server
@@ -91,8 +97,8 @@ class _Compiled:
     defaults: Mapping[str, Any]  # values built into the statement (``.values(result_id=0)``)
     results: tuple[Processor, ...]
     make_row: Callable[[Iterable[Any]], tuple[Any, ...]]  # rows read by position or by column name
-    fetches: bool  # its SQL returns rows (a SELECT, RETURNING: asked for, or the key SQLAlchemy adds)
-    returns_rows: bool  # the caller sees them: SQLAlchemy keeps an implicitly returned key to itself
+    fetches: bool  # its SQL returns rows: a SELECT, a RETURNING asked for, or the key SQLAlchemy adds itself
+    returns_rows: bool  # the caller is given them (SQLAlchemy keeps a key it added to itself)
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """Positional values, each converted by its type as SQLAlchemy does (None too: JSON makes it 'null')."""
@@ -176,7 +182,7 @@ async def _fast_way(
     if engine.echo or engine.dispatch.before_cursor_execute:
         return None
     sync = session.sync_session
-    if sync.new or sync.deleted or sync.dirty:
+    if sync.new or sync.deleted or sync.dirty or sync.dispatch.do_orm_execute:
         return None
     connection = await _connection(session)
     if connection is None or not _driver(connection).is_in_transaction():
@@ -234,12 +240,10 @@ def _compile(statement: Executable, dialect: Dialect, names: tuple[str, ...], ma
     binds = [compiled.binds[name] for name in positions]
     if any(bind.callable is not None for bind in binds):
         return None  # a value computed each time it runs
-    selects = isinstance(statement, (sa.Select, sa.CompoundSelect))
-    columns = list(
-        statement.selected_columns
-        if isinstance(statement, (sa.Select, sa.CompoundSelect))
-        else compiled.effective_returning or []
-    )
+    if isinstance(statement, (sa.Select, sa.CompoundSelect)):
+        selects, columns = True, list(statement.selected_columns)
+    else:
+        selects, columns = False, list(compiled.effective_returning or [])
     try:
         # Some types (Float, Numeric) convert by the type the server names for the column, known only then.
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
@@ -261,8 +265,8 @@ def _plain_rows(statement: object) -> bool:
     """Whether the session would hand back the statement's rows as they are (not objects it builds)."""
     if isinstance(statement, sa.CompoundSelect):
         return all(_plain_rows(each) for each in statement.selects)
-    if not isinstance(statement, sa.Select):
-        return True
+    if not isinstance(statement, sa.Select):  # INSERT, UPDATE, DELETE: of a Core table, not an ORM entity
+        return statement.entity_description.get("entity") is None  # type: ignore[attr-defined]
     return all(
         isinstance(each["expr"], (sa.ColumnElement, QueryableAttribute)) for each in statement.column_descriptions
     )

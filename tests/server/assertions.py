@@ -95,7 +95,8 @@ class SessionWay:
         self.seen: list[str] = []
 
     def __enter__(self) -> SessionWay:
-        for name in ("do_execute", "do_executemany"):
+        self.replaced = {name: self.dialect.__dict__.get(name) for name in ("do_execute", "do_executemany")}
+        for name in self.replaced:
             original = getattr(self.dialect, name)
 
             def counted(cursor, statement, *rest, _original=original):
@@ -107,8 +108,11 @@ class SessionWay:
         return self
 
     def __exit__(self, *_exc) -> None:
-        for name in ("do_execute", "do_executemany"):
-            delattr(self.dialect, name)  # the dialect's own method again
+        for name, before in self.replaced.items():  # an outer SessionWay's counter, or the dialect's own method
+            if before is None:
+                delattr(self.dialect, name)
+            else:
+                setattr(self.dialect, name, before)
 
     def of(self, table: str) -> list[str]:
         return [each for each in self.seen if table in each]

@@ -109,6 +109,23 @@ async def test_a_savepoint_rolled_back_takes_its_statements_with_it(db):
     assert [row[0] for row in stored] == ["kept"]
 
 
+async def test_an_orm_entity_goes_the_session_s_way(db):
+    """An UPDATE of a mapped class also refreshes the objects the session holds; a SELECT of one builds them."""
+    with SessionWay(db.engine, lambda statement: "outbox" in statement) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            row = {"topic": "t", "event": "E", "payload": {}, "created_at": datetime.now(UTC), "published_at": None}
+            message_id = (await run(session, INSERT_MESSAGE, row)).one()[0]
+            message = await session.get(OutboxMessage, message_id)
+            mark = sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(topic="u")
+            await run(session, mark)
+            assert message is not None and message.topic == "u"  # the session refreshed the object it holds
+            found = (await run(session, sa.select(OutboxMessage).where(OutboxMessage.id == message_id))).one()
+            assert found[0] is message
+            await session.rollback()
+    assert len(calls.seen) == (4 if db.is_sqlite else 3)  # get, update and select; on SQLite the insert too
+
+
 async def test_a_column_converted_by_the_server_s_type_goes_the_session_s_way(db):
     """Float and Numeric results convert by the type the server names: known only when it runs."""
     half = sa.select(sa.cast(sa.bindparam("x", type_=sa.Float), sa.Float).label("half"))
