@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 from collections import defaultdict
@@ -221,19 +220,15 @@ class WakeSweepLoop:
                 logger.exception("%s failed; retrying at the next sweep", self._loop.name)
 
 
-@functools.cache
-def _pending(dialect: str) -> Any:
-    """Built once per backend (the relay runs after every commit that emitted): the oldest unpublished rows,
-    claimed for this replica."""
-    statement = (
-        select(OutboxMessage)
-        .where(col(OutboxMessage.published_at).is_(None))
-        .order_by(col(OutboxMessage.id))
-        .limit(RELAY_BATCH)
-    )
-    return statement.with_for_update(skip_locked=True) if dialect == "postgresql" else statement
-
-
+# Built once (the relay runs after every commit that emitted): the oldest unpublished rows, claimed for this
+# replica with FOR UPDATE SKIP LOCKED (SQLite's compiler leaves it out: one writer at a time there anyway).
+_PENDING = (
+    select(OutboxMessage)
+    .where(col(OutboxMessage.published_at).is_(None))
+    .order_by(col(OutboxMessage.id))
+    .limit(RELAY_BATCH)
+    .with_for_update(skip_locked=True)
+)
 _MARK_PUBLISHED = (
     sa.update(OutboxMessage)
     .where(col(OutboxMessage.id).in_(sa.bindparam("ids", expanding=True)))
@@ -259,7 +254,7 @@ class OutboxRelay(WakeSweepLoop):
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
         async with self.db.live_writer() as session, unit_of_work(session):
-            rows = list((await session.exec(_pending(session.get_bind().dialect.name))).all())
+            rows = list((await session.exec(_PENDING)).all())
             if not rows:
                 return 0
             await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])

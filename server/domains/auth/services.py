@@ -156,6 +156,8 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
     The row read is kept in the session: the operation's own steps (a booking for her) find it there.
     """
     kind, _, raw_id = actor_key.partition(":")
+    if kind not in (ActorKind.CUSTOMER.value, ActorKind.STAFF.value):
+        return None
     params = {"id": int(raw_id), "family": session_id}
     if kind == ActorKind.CUSTOMER.value:
         # Her row and her session's end in one statement; the row stays in the session for what follows.
@@ -164,8 +166,6 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
         if found is None or found[1]:
             return None
         return await _current_customer(session, int(raw_id))
-    if kind != ActorKind.STAFF.value:
-        return None
     row = (await session.exec(_account_with_session_end(StaffUser, session_id is not None), params=params)).first()
     if row is None:
         return None

@@ -279,6 +279,18 @@ async def test_logout_ends_that_sessions_access_token_at_once(api, world):
     assert (await api.data(ME, token=tablet["accessToken"]))["me"]["username"] == "sh.guide"
 
 
+async def test_a_customer_s_logout_ends_that_sessions_access_token_at_once(api, world):
+    """A customer is confirmed at every operation (never kept): her session's end is read with her row."""
+    login = """mutation { customerLogin(input: {phone: "13812345678", smsCode: "000000"}) {
+      session { accessToken refreshToken } } }"""
+    phone = (await api.data(login))["customerLogin"]["session"]
+    tablet = (await api.data(login))["customerLogin"]["session"]
+    assert (await api.data(ME, token=phone["accessToken"]))["me"]["displayName"] is not None
+    assert (await api.data(LOGOUT, {"t": phone["refreshToken"]}))["logout"]["revoked"]
+    assert _unauthenticated(await api(ME, token=phone["accessToken"]))
+    assert (await api.data(ME, token=tablet["accessToken"]))["me"] is not None
+
+
 async def test_logout_everywhere_ends_a_token_issued_in_the_same_instant(api, world, clock):
     """The test clock stands still: the token and the revocation share one timestamp."""
     session = (await _login(api, "sh.guide"))["session"]
