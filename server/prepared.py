@@ -40,7 +40,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -82,9 +82,6 @@ class Ran:
         if len(self.rows) > 1:
             raise sa.exc.MultipleResultsFound()
         return self.rows[0][0] if self.rows else None
-
-    def scalars(self) -> list[Any]:
-        return [row[0] for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -138,7 +135,6 @@ async def run(session: AsyncSession, statement: Executable, params: Mapping[str,
         return Ran(rows, len(records))
     except Exception as error:
         await _raise_as_sqlalchemy(connection, compiled.sql, values, error)
-        raise  # unreachable: _raise_as_sqlalchemy always raises
 
 
 async def run_many(session: AsyncSession, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -184,11 +180,13 @@ async def _fast_way(
     sync = session.sync_session
     if sync.new or sync.deleted or sync.dirty or sync.dispatch.do_orm_execute:
         return None
+    compiled = _compiled(statement, engine.dialect, tuple(params), many)
+    if compiled is None:
+        return None
     connection = await _connection(session)
     if connection is None or not _driver(connection).is_in_transaction():
         return None  # SQLAlchemy has not sent BEGIN yet: its first statement does
-    compiled = _compiled(statement, engine.dialect, tuple(params), many)
-    return None if compiled is None else (connection, compiled)
+    return connection, compiled
 
 
 def _driver(connection: Connection) -> Any:
@@ -272,7 +270,7 @@ def _plain_rows(statement: object) -> bool:
     )
 
 
-async def _raise_as_sqlalchemy(connection: Connection, sql: str, values: Any, error: Exception) -> None:
+async def _raise_as_sqlalchemy(connection: Connection, sql: str, values: Any, error: Exception) -> NoReturn:
     """Raise ``error`` as SQLAlchemy would have: asyncpg's errors as the dialect's DB-API errors wrapped in
     ``sa.exc`` (IntegrityError…), others as a StatementError. A lost connection is invalidated, and so is
     every connection pooled before it (the server most likely restarted), as SQLAlchemy does."""

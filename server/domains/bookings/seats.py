@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...prepared import run
-from ..common.dialect import increment_below, lock_counter
+from ..common.dialect import among_constants, increment_below, lock_counter
 from ..common.errors import DomainError
 from ..common.rows import table_of
 from .errors import BookingErrorCode as Code
@@ -56,7 +56,7 @@ def _her_booking_meeting(except_one: bool):
     """Built once (every booking checks it): one of her holding bookings whose [start, end) meets [:start, :end)."""
     statement = select(Booking.id).where(
         Booking.person_id == sa.bindparam("person"),
-        col(Booking.status).in_([sa.literal(status) for status in HOLDING_STATUSES]),  # not expanded: built once
+        among_constants(col(Booking.status), HOLDING_STATUSES),
         Booking.slot_start < sa.bindparam("end"),
         Booking.slot_end > sa.bindparam("start"),
     )

@@ -148,6 +148,12 @@ def _sums_upsert(dialect: str, table, key: tuple[str, ...], summed: tuple[str, .
     )
 
 
+def among_constants(column, values: Iterable[Any]):
+    """``column IN (...)`` of constants, each its own bound value rather than one list expanded when the
+    statement runs: a statement built once with it runs on asyncpg's own connection (server.prepared)."""
+    return column.in_([sa.literal(value) for value in values])
+
+
 def any_of(column, name: str, dialect: str):
     """``column`` among the values bound to ``name`` when the statement runs (``params={name: [...]}``): for
     statements built once and run many times (:func:`is_in` builds its values into the statement). On

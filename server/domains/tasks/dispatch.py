@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
 from ...prepared import run
-from ..common.dialect import dialect_of
+from ..common.dialect import among_constants, dialect_of
 from ..staff.services import staff_with_matching_skills
 from .models import Task
 
@@ -125,9 +125,7 @@ def _standings_of_guides(dialect: str):
     def her_tasks(aggregate, *where):
         return select(aggregate).where(col(Task.assignee_id) == guide, *where).scalar_subquery()
 
-    in_slot = her_tasks(
-        func.count(), due_at == sa.bindparam("slot_start"), status.in_([sa.literal(state) for state in OPEN_STATES])
-    )
+    in_slot = her_tasks(func.count(), due_at == sa.bindparam("slot_start"), among_constants(status, OPEN_STATES))
     today = her_tasks(
         func.count(), due_at >= sa.bindparam("day_start"), due_at < sa.bindparam("day_end"), status != "CANCELLED"
     )
