@@ -8,6 +8,7 @@ for each scenario and prints one JSON line of figures.
     IRS_BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/irs_bench \
         .venv/bin/python bench/graphql_throughput.py              # PostgreSQL (must exist)
     IRS_BENCH_CLIENT=wrk .venv/bin/python bench/graphql_throughput.py   # load from wrk (Debian's `wrk`)
+    IRS_BENCH_SCENARIOS=me .venv/bin/python bench/graphql_throughput.py  # only these scenarios (to profile one)
 
 Beside requests/s and latency, each scenario reports the CPU it cost, in milliseconds per request: the
 server's processes, PostgreSQL's backends of the bench database, and the load generator (bench.checkout's
@@ -40,6 +41,7 @@ DURATION = float(os.environ.get("IRS_BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("IRS_BENCH_CONCURRENCY", "32"))
 CLIENT = os.environ.get("IRS_BENCH_CLIENT", "python")  # python | wrk
 WRK_SCRIPT = ROOT / "bench" / "wrk_post.lua"
+ONLY = [name for name in os.environ.get("IRS_BENCH_SCENARIOS", "").split(",") if name]  # e.g. "me" to profile one
 
 SCENARIOS = {
     "typename": ("{ __typename }", {}),  # the stack's floor: HTTP, GraphQL, the unit of work; no statement
@@ -159,6 +161,7 @@ async def measure(port: int, server: int, database: str) -> dict:
         return {
             name: await measured(client, server, database, port, token, scenario)
             for name, scenario in SCENARIOS.items()
+            if not ONLY or name in ONLY
         }
 
 
@@ -187,7 +190,9 @@ def main() -> None:
                 "scenarios": figures,
                 "me_over_typename": round(
                     figures["me"]["requests_per_s"] / max(1.0, figures["typename"]["requests_per_s"]), 3
-                ),
+                )
+                if {"me", "typename"} <= figures.keys()
+                else None,
             },
             ensure_ascii=False,
         )

@@ -11,12 +11,13 @@ it through the session exactly as SQLAlchemy would (on SQLite, always):
 
 - PostgreSQL through asyncpg, the session's transaction already begun on its connection (SQLAlchemy
   begins it lazily, at the first statement; a savepoint's SAVEPOINT is sent when the session is first
-  asked for its connection, which this does once per transaction) and nothing waiting in the session to
-  be flushed (SQLAlchemy would flush it first);
+  asked for its connection, which this does once per transaction), or a reader's session, which reads
+  outside a transaction (AUTOCOMMIT: nothing to begin), and nothing waiting in the session to be flushed
+  (SQLAlchemy would flush it first);
 - a Core statement SQLAlchemy compiles completely ahead of time, whose rows it hands back as they are: no
   list expanded at execution, no Python-side column default or computed value, no ORM entity (selected,
-  inserted or updated: the session would build or refresh its objects), no column converted by the type
-  the server names (Float, Numeric);
+  inserted or updated: the session would build or refresh its objects) (a column converted by the type
+  the server names, Float or Numeric, is converted so: the server is asked that type once);
 - no engine listener that watches statements (``before_cursor_execute``, echo) and no session listener
   of ORM execution: an instrumented engine sees every statement as before (the round-trip tests count
   them so).
@@ -84,7 +85,7 @@ class Ran:
         return self.rows[0][0] if self.rows else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     """A statement compiled for asyncpg: its SQL and how to turn named parameters into positional values."""
 
@@ -92,7 +93,8 @@ class _Compiled:
     names: tuple[str, ...]
     processors: tuple[Processor, ...]
     defaults: Mapping[str, Any]  # values built into the statement (``.values(result_id=0)``)
-    results: tuple[Processor, ...]
+    result_types: tuple[sa.types.TypeEngine[Any], ...]  # each column's, as the dialect implements it
+    results: tuple[Processor, ...] | None  # None until the server has named the types of its columns
     make_row: Callable[[Iterable[Any]], tuple[Any, ...]]  # rows read by position or by column name
     fetches: bool  # its SQL returns rows: a SELECT, a RETURNING asked for, or the key SQLAlchemy adds itself
     returns_rows: bool  # the caller is given them (SQLAlchemy keeps a key it added to itself)
@@ -106,8 +108,18 @@ class _Compiled:
         return values
 
     def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
+        assert self.results is not None
         return self.make_row(
             value if process is None else process(value) for value, process in zip(record, self.results, strict=True)
+        )
+
+    async def learn_result_types(self, driver: Any, dialect: Dialect) -> None:
+        """Some types (Float, Numeric) convert by the type the server names for a column, as SQLAlchemy does
+        from the cursor's description: asked once, of the statement prepared by the server."""
+        attributes = (await driver.prepare(self.sql)).get_attributes()
+        self.results = tuple(
+            type_.result_processor(dialect, attribute.type.oid)
+            for type_, attribute in zip(self.result_types, attributes, strict=True)
         )
 
 
@@ -130,6 +142,8 @@ async def run(session: AsyncSession, statement: Executable, params: Mapping[str,
         values = compiled.values(params)
         if not compiled.fetches:
             return Ran((), _rowcount(await driver.execute(compiled.sql, *values)))
+        if compiled.results is None:
+            await compiled.learn_result_types(driver, connection.dialect)
         records = await driver.fetch(compiled.sql, *values)
         rows = [compiled.row(record) for record in records] if compiled.returns_rows else ()
         return Ran(rows, len(records))
@@ -183,8 +197,11 @@ async def _fast_way(
     compiled = _compiled(statement, engine.dialect, tuple(params), many)
     if compiled is None:
         return None
-    connection = await _connection(session)
-    if connection is None or not _driver(connection).is_in_transaction():
+    outside_transaction = engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    connection = await _connection(session, begin=outside_transaction)
+    if connection is None:
+        return None
+    if not (_driver(connection).is_in_transaction() or connection.connection.dbapi_connection.autocommit):
         return None  # SQLAlchemy has not sent BEGIN yet: its first statement does
     return connection, compiled
 
@@ -200,12 +217,19 @@ def _row_maker(names: list[str]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
     return namedtuple("Row", names, rename=True)._make  # type: ignore[attr-defined]
 
 
-async def _connection(session: AsyncSession) -> Connection | None:
+async def _connection(session: AsyncSession, *, begin: bool) -> Connection | None:
     """The connection of the session's innermost transaction, kept in ``session.info`` while that transaction
     lasts (asking the session costs a greenlet hop each time). Asking it once per transaction matters: a
-    savepoint's SAVEPOINT is sent when the session is first asked for its connection."""
+    savepoint's SAVEPOINT is sent when the session is first asked for its connection.
+
+    With ``begin`` (a session reading outside a transaction: its BEGIN sends nothing) the session's
+    transaction is begun here, so even its first statement takes the short way."""
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
+    if transaction is None and begin:
+        connection = (await session.connection()).sync_connection
+        session.info[_CONNECTION] = (sync.get_transaction(), connection)
+        return connection
     if transaction is None or not transaction.is_active:
         return None  # none begun, or failed: SQLAlchemy begins one, or says why it cannot go on
     kept = session.info.get(_CONNECTION)
@@ -242,16 +266,18 @@ def _compile(statement: Executable, dialect: Dialect, names: tuple[str, ...], ma
         selects, columns = True, list(statement.selected_columns)
     else:
         selects, columns = False, list(compiled.effective_returning or [])
+    result_types = tuple(column.type.dialect_impl(dialect) for column in columns)
+    results: tuple[Processor, ...] | None
     try:
-        # Some types (Float, Numeric) convert by the type the server names for the column, known only then.
-        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-    except TypeError:
-        return None
+        results = tuple(type_.result_processor(dialect, None) for type_ in result_types)
+    except (TypeError, sa.exc.InvalidRequestError):
+        results = None  # converted by the type the server names (Float, Numeric): asked when it first runs
     return _Compiled(
         sql=compiled.string,
         names=positions,
         processors=tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
         defaults={name: bind.value for name, bind in zip(positions, binds, strict=True) if not bind.required},
+        result_types=result_types,
         results=results,
         make_row=_row_maker([getattr(column, "key", None) or f"_{n}" for n, column in enumerate(columns)]),
         fetches=selects or bool(columns),

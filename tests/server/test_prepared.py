@@ -126,13 +126,26 @@ async def test_an_orm_entity_goes_the_session_s_way(db):
     assert len(calls.seen) == (4 if db.is_sqlite else 3)  # get, update and select; on SQLite the insert too
 
 
-async def test_a_column_converted_by_the_server_s_type_goes_the_session_s_way(db):
-    """Float and Numeric results convert by the type the server names: known only when it runs."""
-    half = sa.select(sa.cast(sa.bindparam("x", type_=sa.Float), sa.Float).label("half"))
-    async with db.writer() as session:
-        await _begin(session)
-        assert (await run(session, half, {"x": 0.5})).scalar_one() == 0.5
-        await session.rollback()
+async def test_columns_converted_by_the_server_s_type_read_back_as_through_the_session(db):
+    """Float and Numeric results convert by the type the server names (as SQLAlchemy does from the cursor's
+    description): a Float the server computes as numeric comes back a float, a Numeric of a double a Decimal;
+    a store's coordinates (double precision) come back as they are. The server is asked those types once."""
+    number = sa.cast(sa.bindparam("x", type_=sa.Numeric), sa.Numeric)
+    double = sa.cast(sa.bindparam("x", type_=sa.Float), sa.Float)
+    mixed = sa.select(
+        sa.type_coerce(number, sa.Float).label("as_float"),
+        sa.type_coerce(double, sa.Numeric(asdecimal=True)).label("as_decimal"),
+        double.label("double"),
+    )
+    with SessionWay(db.engine, lambda statement: "as_float" in statement) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            short = [(await run(session, mixed, {"x": 0.5})).one() for _ in range(2)]
+            through_session = (await session.exec(mixed, params={"x": 0.5})).one()
+            await session.rollback()
+    assert short[0] == short[1] == tuple(through_session) == (0.5, 0.5, 0.5)
+    assert [type(value) for value in short[0]] == [type(value) for value in through_session]
+    assert len(calls.seen) == (3 if db.is_sqlite else 1)  # on PostgreSQL only the session's own
 
 
 async def test_a_unique_violation_is_raised_as_the_session_raises_it(db):
@@ -170,6 +183,25 @@ async def test_the_first_statement_of_a_transaction_begins_it(db, connected_firs
         await session.rollback()
     async with db.reader() as session:
         assert (await session.exec(KEY_COUNT, params={"key": "first"})).one()[0] == 0
+
+
+async def test_a_reader_s_first_statement_takes_the_short_way_and_sees_what_was_committed(db):
+    """A reader's session reads outside a transaction on PostgreSQL (nothing to begin), so even its first
+    statement goes by asyncpg; each of its statements sees what was committed before it, as through the
+    session. A writer's session, by contrast, sends its first statement the session's way (it carries BEGIN)."""
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("read-me"))
+        await session.commit()
+    with _keys_short_way(db) as calls:
+        async with db.reader() as reader:
+            assert (await run(reader, KEY_COUNT, {"key": "read-me"})).scalar_one() == 1
+            async with db.writer() as writer:
+                await run(writer, INSERT_KEY, _key_row("read-me-too"))
+                await writer.commit()
+            if not db.is_sqlite:  # SQLite's reader keeps one snapshot until it ends
+                assert (await run(reader, KEY_COUNT, {"key": "read-me-too"})).scalar_one() == 1
+    expected = ["SELECT", "INSERT"] if db.is_sqlite else ["INSERT"]  # PostgreSQL: only the writer's first
+    assert [statement.split()[0] for statement in calls.seen] == expected
 
 
 async def test_rows_waiting_in_the_session_are_flushed_first(db):

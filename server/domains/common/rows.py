@@ -4,14 +4,18 @@ but does not type."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+import functools
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, make_transient_to_detached
 from sqlalchemy.sql.base import Executable
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
+
+Model = TypeVar("Model", bound=SQLModel)
 
 
 class Identified(Protocol):
@@ -51,3 +55,24 @@ def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
 async def exec_any(session: AsyncSession, statement: Executable, params: Any = None) -> sa.Result[*tuple[Any, ...]]:
     """``session.exec`` of a statement its overloads do not name (text, a UNION): its body runs any."""
     return await session.exec(statement, params=params)  # type: ignore[call-overload]
+
+
+def model_columns(model: type[SQLModel]) -> list[sa.Column[Any]]:
+    """A table model's columns, in the order :func:`as_model` reads them: to select it among other columns in
+    a Core statement (which ``server.prepared`` can run by asyncpg; a select of the model itself the ORM runs)."""
+    return [attribute.columns[0] for attribute in sa.inspect(model).column_attrs]
+
+
+def as_model(model: type[Model], values: Sequence[Any]) -> Model:
+    """The model's row of its columns' values, in :func:`model_columns` order, built as the session builds a
+    row it reads (not validated again; about 5 µs against 30 for the model's constructor), detached: in no
+    session, as a row is once its session ends."""
+    instance = sa.inspect(model).class_manager.new_instance()
+    instance.__dict__.update(zip(_attribute_names(model), values, strict=True))
+    make_transient_to_detached(instance)
+    return cast(Model, instance)
+
+
+@functools.cache
+def _attribute_names(model: type[SQLModel]) -> tuple[str, ...]:
+    return tuple(attribute.key for attribute in sa.inspect(model).column_attrs)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...prepared import run
 from ...unit_of_work import use_case
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
@@ -19,7 +20,7 @@ from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import links_by_owner, rows_by_id
-from ..common.rows import exec_any, saved_id
+from ..common.rows import as_model, exec_any, model_columns, saved_id, select_columns, table_of
 from ..common.validation import Validator, not_found
 from ..stores.models import Store
 from ..stores.services import stores_by_ids
@@ -212,16 +213,27 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, S
 
 
 async def staff_with_stores(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[StaffUser, Store | None]]:
-    """Staff by id, each with her store (None for HQ roles), in one statement."""
-    rows = await session.exec(_STAFF_WITH_STORES, params={"ids": list(set(ids))})
-    return {saved_id(staff): (staff, store) for staff, store in rows}
+    """Staff by id, each with her store (None for HQ roles), in one statement (``me`` asks it every screen)."""
+    rows = await run(session, _staff_with_stores(dialect_of(session)), {"ids": list(set(ids))})
+    found = {}
+    for row in rows:
+        staff = as_model(StaffUser, row[:_STAFF_WIDTH])
+        store = as_model(Store, row[_STAFF_WIDTH:]) if staff.store_id is not None else None
+        found[saved_id(staff)] = (staff, store)
+    return found
 
 
-_STAFF_WITH_STORES = (
-    select(StaffUser, Store)
-    .outerjoin(Store, col(Store.id) == col(StaffUser.store_id))
-    .where(col(StaffUser.id).in_(sa.bindparam("ids", expanding=True)))
-)
+_STAFF_WIDTH = len(model_columns(StaffUser))
+
+
+@functools.cache
+def _staff_with_stores(dialect: str):
+    staff, store = table_of(StaffUser), table_of(Store)
+    return (
+        select_columns(*model_columns(StaffUser), *model_columns(Store))
+        .select_from(staff.outerjoin(store, store.c.id == staff.c.store_id))
+        .where(any_of(staff.c.id, "ids", dialect))
+    )
 
 
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):
