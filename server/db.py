@@ -133,6 +133,11 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     return engine
 
 
+def is_reader(session: AsyncSession) -> bool:
+    """Whether the session is a reader's: it writes nothing, so what it reads need not live in its identity map."""
+    return session.get_bind().get_execution_options().get(WRITE_OPTION, True) is False
+
+
 def _read_options(database_url: str) -> dict[str, Any]:
     """Reader sessions' connections. On PostgreSQL they read outside a transaction: at READ COMMITTED
     each statement sees its own snapshot either way, so BEGIN and ROLLBACK would be two round trips

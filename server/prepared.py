@@ -201,7 +201,8 @@ async def _fast_way(
     connection = await _connection(session, begin=outside_transaction)
     if connection is None:
         return None
-    if not (_driver(connection).is_in_transaction() or connection.connection.dbapi_connection.autocommit):
+    adapter: Any = connection.connection.dbapi_connection  # SQLAlchemy's adapter of asyncpg's connection
+    if not (_driver(connection).is_in_transaction() or adapter.autocommit):
         return None  # SQLAlchemy has not sent BEGIN yet: its first statement does
     return connection, compiled
 

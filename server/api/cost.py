@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, Protocol, cast
 
 import strawberry
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -190,11 +192,33 @@ def document_cost(schema: GraphQLSchema, document, operation_name: str | None, v
     return _Counter(schema, fragments, variables or {}).selections(operation.selection_set, root)
 
 
+class Costs:
+    """A schema's operation costs. A document sent without variables (``me``, a screen's fixed query) costs
+    the same each time: kept by document and operation, least recently used dropped first. With variables
+    (a page size among them) it is counted each time."""
+
+    def __init__(self, schema: GraphQLSchema, capacity: int) -> None:
+        self.schema = schema
+        self.without_variables = lru_cache(maxsize=capacity)(self._without_variables)
+
+    def of(self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None) -> int:
+        if variables:
+            return document_cost(self.schema, document, operation_name, variables)
+        return self.without_variables(document, operation_name)
+
+    def _without_variables(self, document: DocumentNode, operation_name: str | None) -> int:
+        return document_cost(self.schema, document, operation_name, None)
+
+
 def _operation(definitions: Iterable, name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
         return operations[0] if len(operations) == 1 else None
     return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+class _CostingSchema(Protocol):  # server.api.schema.IRSSchema (which imports this module)
+    costs: Costs
 
 
 class QueryCostLimit(SchemaExtension):
@@ -219,9 +243,8 @@ class QueryCostLimit(SchemaExtension):
             )
         if execution.pre_execution_errors or execution.graphql_document is None:
             return  # refused already: the cost of an invalid document means nothing
-        cost = document_cost(
-            execution.schema._schema, execution.graphql_document, execution.operation_name, execution.variables
-        )
+        costs = cast(_CostingSchema, execution.schema).costs
+        cost = costs.of(execution.graphql_document, execution.operation_name, execution.variables)
         if cost > self.limit:
             execution.pre_execution_errors = [
                 GraphQLError(

@@ -60,7 +60,7 @@ from ..domains.tasks.graphql.queries import TaskQuery
 from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
 from .context import UnitOfWork
-from .cost import QueryCostLimit
+from .cost import Costs, QueryCostLimit
 from .document_limits import alias_limit, depth_limit
 from .errors import ErrorPolicy, UserError, present_errors_of
 from .execution import Execution
@@ -70,7 +70,7 @@ from .permissions import authenticated
 from .scalars import SCALAR_MAP
 from .suggestions import SuggestionFreeExecution
 from .type_extensions import apply_extensions
-from .validation import CachedValidation, Validations
+from .validation import DOCUMENTS_KEPT, CachedValidation, Validations
 
 apply_extensions(BOOKING_EXTENSIONS)
 apply_extensions(TASK_EXTENSIONS)
@@ -151,6 +151,7 @@ class IRSSchema(strawberry.Schema):
     def __init__(self, *args, hide_suggestions: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.validations = Validations(self._schema, hide_suggestions)
+        self.costs = Costs(self._schema, DOCUMENTS_KEPT)
         nullable_root_fields(self._schema)
         describe_directive_arguments(self._schema)
 

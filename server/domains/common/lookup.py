@@ -11,13 +11,22 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .rows import Identified, saved_id
+from ...db import is_reader
+from ...prepared import run
+from .dialect import any_of, dialect_of
+from .rows import Identified, as_model, model_columns, saved_id, select_columns, table_of
 
 Row = TypeVar("Row", bound=Identified)
 
 
 async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]) -> dict[int, Row]:
-    """Rows by primary key; rows this session already holds are not read again."""
+    """Rows by primary key; rows this session already holds are not read again. A reader's session (which
+    writes nothing back) reads them as plain columns, run by asyncpg itself on PostgreSQL, and hands back
+    rows in no session; a writer's are the session's own, for its use case to change."""
+    if is_reader(session):
+        statement = _columns_by_ids(model, dialect_of(session))
+        rows = [as_model(model, row) for row in await run(session, statement, {"ids": list(set(ids))})]
+        return {saved_id(row): row for row in rows}
     identity_map = session.sync_session.identity_map
     found: dict[int, Row] = {}
     for row_id in set(ids):
@@ -36,6 +45,12 @@ def _by_ids(model: type[Row]) -> Any:
     """Built once per model: a statement object reused keeps its SQL cache key, so each lookup skips
     building the expression and computing the key again (most of a primary-key read's Python cost)."""
     return select(model).where(col(model.id).in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _columns_by_ids(model: type[SQLModel], dialect: str) -> Any:
+    """The model's columns by primary key, built once per model and database."""
+    return select_columns(*model_columns(model)).where(any_of(table_of(model).c.id, "ids", dialect))
 
 
 async def links_by_owner(

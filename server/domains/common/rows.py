@@ -15,7 +15,7 @@ from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-Model = TypeVar("Model", bound=SQLModel)
+Model = TypeVar("Model")  # a table model
 
 
 class Identified(Protocol):
@@ -68,7 +68,7 @@ def as_model(model: type[Model], values: Sequence[Any]) -> Model:
     row it reads (not validated again; about 5 µs against 30 for the model's constructor), detached: in no
     session, as a row is once its session ends."""
     instance = sa.inspect(model).class_manager.new_instance()
-    instance.__dict__.update(zip(_attribute_names(model), values, strict=True))
+    instance.__dict__.update(zip(_attribute_names(cast(Any, model)), values, strict=True))
     make_transient_to_detached(instance)
     return cast(Model, instance)
 

@@ -65,6 +65,22 @@ async def test_the_size_can_come_from_a_variable(api, world, token_for):
     assert "errors" not in await api(query, {"n": 5}, token)
 
 
+async def test_a_document_without_variables_is_priced_by_the_operation_it_runs_each_time(api, world, token_for):
+    """Its cost is kept by document and operation: the costly operation is refused every time it is sent,
+    and the cheap one of the same document runs every time."""
+    costly = " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ nextFreeSlot {{ start }} }}" for i in range(10))
+    query = f"query Costly {{ {costly} }} query Cheap {{ __typename }}"
+    headers = {"authorization": f"Bearer {await token_for('admin')}"}
+
+    async def run(operation: str) -> dict:
+        body = {"query": query, "operationName": operation}
+        return (await api.client.post("/graphql", json=body, headers=headers)).json()
+
+    for _ in range(2):
+        assert codes(await run("Costly")) == ["QUERY_TOO_COSTLY"]
+        assert await run("Cheap") == {"data": {"__typename": "Query"}}
+
+
 async def test_fragments_are_counted_where_they_are_spread(api, world, token_for):
     query = (
         "fragment Slot on NearbyStore { nextFreeSlot { start } } "
