@@ -120,3 +120,12 @@ async def test_a_relay_stopped_at_any_moment_leaves_the_database_writable(db, cl
             other.execute("ROLLBACK")
         finally:
             other.close()
+
+
+def test_redis_replies_are_parsed_in_c():
+    """Every booking talks to Redis (the abuse limit, the bus): redis-py parses the replies with hiredis, which
+    the project's dependency on ``redis[hiredis]`` installs, not in Python."""
+    from redis._parsers import _AsyncHiredisParser
+    from redis.asyncio.connection import DefaultParser
+
+    assert DefaultParser is _AsyncHiredisParser
