@@ -189,7 +189,17 @@ def document_cost(schema: GraphQLSchema, document, operation_name: str | None, v
     root = schema.get_root_type(operation.operation)
     if root is None:  # validation refuses an operation type the schema lacks (ours has all three)
         return 0
-    return _Counter(schema, fragments, variables or {}).selections(operation.selection_set, root)
+    given = {**_defaults(operation), **(variables or {})}
+    return _Counter(schema, fragments, given).selections(operation.selection_set, root)
+
+
+def _defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
+    """The operation's variables with a default (``query($n: Int = 100)``): a page size left out runs at it."""
+    return {
+        each.variable.name.value: value_from_ast_untyped(each.default_value)
+        for each in operation.variable_definitions or ()
+        if each.default_value is not None
+    }
 
 
 class Costs:

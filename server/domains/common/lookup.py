@@ -20,13 +20,9 @@ Row = TypeVar("Row", bound=Identified)
 
 
 async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]) -> dict[int, Row]:
-    """Rows by primary key; rows this session already holds are not read again. A reader's session (which
-    writes nothing back) reads them as plain columns, run by asyncpg itself on PostgreSQL, and hands back
-    rows in no session; a writer's are the session's own, for its use case to change."""
-    if is_reader(session):
-        statement = _columns_by_ids(model, dialect_of(session))
-        rows = [as_model(model, row) for row in await run(session, statement, {"ids": list(set(ids))})]
-        return {saved_id(row): row for row in rows}
+    """Rows by primary key; rows this session already holds are not read again. The others a writer's
+    session reads as its own, for its use case to change; a reader's (which writes nothing back) reads them
+    as plain columns, run by asyncpg itself on PostgreSQL, and hands them back in no session."""
     identity_map = session.sync_session.identity_map
     found: dict[int, Row] = {}
     for row_id in set(ids):
@@ -34,9 +30,14 @@ async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]
         if row is not None and not sa.inspect(row).expired:  # a rollback expires what the session holds
             found[row_id] = row
     missing = [row_id for row_id in set(ids) if row_id not in found]
-    if missing:
-        rows = await session.exec(_by_ids(model), params={"ids": missing})
-        found.update({saved_id(row): row for row in rows})
+    if not missing:
+        return found
+    if is_reader(session):
+        statement = _columns_by_ids(model, dialect_of(session))
+        rows = [as_model(model, values) for values in await run(session, statement, {"ids": missing})]
+    else:
+        rows = list(await session.exec(_by_ids(model), params={"ids": missing}))
+    found.update({saved_id(row): row for row in rows})
     return found
 
 

@@ -218,8 +218,8 @@ async def staff_with_stores(session: AsyncSession, ids: Sequence[int]) -> dict[i
     found = {}
     for row in rows:
         staff = as_model(StaffUser, row[:_STAFF_WIDTH])
-        store = as_model(Store, row[_STAFF_WIDTH:]) if staff.store_id is not None else None
-        found[saved_id(staff)] = (staff, store)
+        store = as_model(Store, row[_STAFF_WIDTH:])
+        found[saved_id(staff)] = (staff, store if store.id is not None else None)  # HQ roles: no store joined
     return found
 
 

@@ -81,6 +81,19 @@ async def test_a_document_without_variables_is_priced_by_the_operation_it_runs_e
         assert await run("Cheap") == {"data": {"__typename": "Query"}}
 
 
+async def test_a_size_left_to_its_variable_s_default_is_counted_at_that_default(api, world, token_for):
+    """``query($n: Int = 50)`` sent without ``n`` runs 50 items a list: it costs as much as ``first: 50``."""
+    query = (
+        "query($n: Int = 50) { "
+        + " ".join(f"a{i}: nearbyStores({LOCATION}, first: $n) {{ nextFreeSlot {{ start }} }}" for i in range(10))
+        + " }"
+    )
+    token = await token_for("admin")
+    for _ in range(2):
+        assert codes(await api(query, {}, token)) == ["QUERY_TOO_COSTLY"]
+    assert "errors" not in await api(query, {"n": 5}, token)
+
+
 async def test_fragments_are_counted_where_they_are_spread(api, world, token_for):
     query = (
         "fragment Slot on NearbyStore { nextFreeSlot { start } } "

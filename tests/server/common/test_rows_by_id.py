@@ -21,6 +21,7 @@ async def test_a_reader_s_rows_are_read_as_the_session_reads_them_in_one_short_s
     with SessionWay(db.engine, lambda statement: "FROM store" in statement) as calls:
         async with db.reader() as session:
             found = await rows_by_id(session, Store, ids)
+            assert await rows_by_id(session, Store, []) == {}  # nothing to read: no statement
             assert not session.sync_session.identity_map  # rows in no session: the reader writes nothing back
     assert {row_id: row.model_dump() for row_id, row in found.items()} == expected  # float, JSON, aware times
     assert sorted(found) == sorted(ids[:2])  # the unknown id is left out
