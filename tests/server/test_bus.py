@@ -10,6 +10,8 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
+from redis._parsers import _AsyncHiredisParser
+from redis.asyncio.connection import DefaultParser
 
 from server.bus import InProcessBus, OutboxRelay
 from server.outbox import OutboxMessage, emit
@@ -125,7 +127,4 @@ async def test_a_relay_stopped_at_any_moment_leaves_the_database_writable(db, cl
 def test_redis_replies_are_parsed_in_c():
     """Every booking talks to Redis (the abuse limit, the bus): redis-py parses the replies with hiredis, which
     the project's dependency on ``redis[hiredis]`` installs, not in Python."""
-    from redis._parsers import _AsyncHiredisParser
-    from redis.asyncio.connection import DefaultParser
-
     assert DefaultParser is _AsyncHiredisParser

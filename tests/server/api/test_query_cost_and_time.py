@@ -28,6 +28,11 @@ REPORTED = (
 CHEAP = "{ __typename }"
 
 
+def ten_store_lists(first: str) -> str:
+    """Ten aliased store lists of ``first`` items each, with their next free slot: 5,500 at ``first: 50``."""
+    return " ".join(f"a{i}: nearbyStores({LOCATION}, first: {first}) {{ nextFreeSlot {{ start }} }}" for i in range(10))
+
+
 def codes(body: dict) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
 
@@ -55,11 +60,7 @@ async def test_nine_such_aliases_fit_and_run(api, world, token_for):
 
 
 async def test_the_size_can_come_from_a_variable(api, world, token_for):
-    query = (
-        "query($n: Int!) { "
-        + " ".join(f"a{i}: nearbyStores({LOCATION}, first: $n) {{ nextFreeSlot {{ start }} }}" for i in range(10))
-        + " }"
-    )
+    query = f"query($n: Int!) {{ {ten_store_lists('$n')} }}"
     token = await token_for("admin")
     assert codes(await api(query, {"n": 50}, token)) == ["QUERY_TOO_COSTLY"]
     assert "errors" not in await api(query, {"n": 5}, token)
@@ -68,8 +69,7 @@ async def test_the_size_can_come_from_a_variable(api, world, token_for):
 async def test_a_document_without_variables_is_priced_by_the_operation_it_runs_each_time(api, world, token_for):
     """Its cost is kept by document and operation: the costly operation is refused every time it is sent,
     and the cheap one of the same document runs every time."""
-    costly = " ".join(f"a{i}: nearbyStores({LOCATION}, first: 50) {{ nextFreeSlot {{ start }} }}" for i in range(10))
-    query = f"query Costly {{ {costly} }} query Cheap {{ __typename }}"
+    query = f"query Costly {{ {ten_store_lists('50')} }} query Cheap {{ __typename }}"
     headers = {"authorization": f"Bearer {await token_for('admin')}"}
 
     async def run(operation: str) -> dict:
@@ -83,11 +83,7 @@ async def test_a_document_without_variables_is_priced_by_the_operation_it_runs_e
 
 async def test_a_size_left_to_its_variable_s_default_is_counted_at_that_default(api, world, token_for):
     """``query($n: Int = 50)`` sent without ``n`` runs 50 items a list: it costs as much as ``first: 50``."""
-    query = (
-        "query($n: Int = 50) { "
-        + " ".join(f"a{i}: nearbyStores({LOCATION}, first: $n) {{ nextFreeSlot {{ start }} }}" for i in range(10))
-        + " }"
-    )
+    query = f"query($n: Int = 50) {{ {ten_store_lists('$n')} }}"
     token = await token_for("admin")
     for _ in range(2):
         assert codes(await api(query, {}, token)) == ["QUERY_TOO_COSTLY"]
