@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -27,6 +28,7 @@ from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
 from .outbox import DURABLE_TOPICS, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
+from .prepared import any_of, run
 from .unit_of_work import unit_of_work
 
 logger = logging.getLogger("irs.bus")
@@ -222,18 +224,20 @@ class WakeSweepLoop:
 
 # Built once (the relay runs after every commit that emitted): the oldest unpublished rows, claimed for this
 # replica with FOR UPDATE SKIP LOCKED (SQLite's compiler leaves it out: one writer at a time there anyway).
+_OUTBOX = cast(sa.Table, sa.inspect(OutboxMessage).local_table)
 _PENDING = (
-    select(OutboxMessage)
-    .where(col(OutboxMessage.published_at).is_(None))
-    .order_by(col(OutboxMessage.id))
+    sa.select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.event, _OUTBOX.c.payload)
+    .where(_OUTBOX.c.published_at.is_(None))
+    .order_by(_OUTBOX.c.id)
     .limit(RELAY_BATCH)
     .with_for_update(skip_locked=True)
 )
-_MARK_PUBLISHED = (
-    sa.update(OutboxMessage)
-    .where(col(OutboxMessage.id).in_(sa.bindparam("ids", expanding=True)))
-    .values(published_at=sa.bindparam("now"))
-)
+
+
+@functools.cache
+def _mark_published(dialect: str) -> Any:
+    """Built once per database: the relay runs it after every batch."""
+    return sa.update(_OUTBOX).where(any_of(_OUTBOX.c.id, "ids", dialect)).values(published_at=sa.bindparam("now"))
 
 
 class OutboxRelay(WakeSweepLoop):
@@ -254,11 +258,12 @@ class OutboxRelay(WakeSweepLoop):
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
         async with self.db.live_writer() as session, unit_of_work(session):
-            rows = list((await session.exec(_PENDING)).all())
+            rows = (await run(session, _PENDING)).all()
             if not rows:
                 return 0
             await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
-            await session.exec(_MARK_PUBLISHED, params={"ids": [row.id for row in rows], "now": self._now()})
+            mark = _mark_published(session.get_bind().dialect.name)
+            await run(session, mark, {"ids": [row.id for row in rows], "now": self._now()})
             return len(rows)
 
     def _now(self) -> datetime:

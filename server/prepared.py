@@ -9,11 +9,11 @@ and the values, converted by the statement's own column types (aware UTC datetim
 They take the short way only where it cannot change what the statement sees or does, and otherwise run
 it through the session exactly as SQLAlchemy would (on SQLite, always):
 
-- PostgreSQL through asyncpg, the session's transaction already begun on its connection (SQLAlchemy
-  begins it lazily, at the first statement; a savepoint's SAVEPOINT is sent when the session is first
-  asked for its connection, which this does once per transaction), or a reader's session, which reads
-  outside a transaction (AUTOCOMMIT: nothing to begin), and nothing waiting in the session to be flushed
-  (SQLAlchemy would flush it first);
+- PostgreSQL through asyncpg, in the session's transaction: begun here as SQLAlchemy begins it (the session's
+  transaction, then the BEGIN its asyncpg adapter sends before the first statement, with the isolation the
+  adapter was given), or none for a reader's session, which reads outside a transaction (AUTOCOMMIT); a
+  savepoint's SAVEPOINT is sent when the session is first asked for its connection, which this does once
+  per transaction; and nothing waiting in the session to be flushed (SQLAlchemy would flush it first);
 - a Core statement SQLAlchemy compiles completely ahead of time, whose rows it hands back as they are: no
   list expanded at execution, no Python-side column default or computed value, no ORM entity (selected,
   inserted or updated: the session would build or refresh its objects) (a column converted by the type
@@ -29,9 +29,9 @@ An error is raised as SQLAlchemy raises it (``IntegrityError`` with the dialect'
 ``orig``). A connection lost on the way is invalidated with every connection pooled before it (the server
 most likely restarted), so the pool replaces them and the API answers UNAVAILABLE.
 
-This leans on two things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move):
-the asyncpg adapter's error translation (``_handle_exception``) and the pool's generation mark
-(``Pool._invalidate``).
+This leans on three things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move):
+the asyncpg adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), and
+the pool's generation mark (``Pool._invalidate``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession as _SQLAlchemySession
@@ -129,6 +130,15 @@ _CONNECTION = "irs_prepared_connection"  # session.info: (its transaction, its c
 _ROWCOUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 
 
+def any_of(column, name: str, dialect: str):
+    """``column`` among the values bound to ``name`` when the statement runs (``params={name: [...]}``): for
+    statements built once and run many times (``common.dialect.is_in`` builds its values into the statement). On
+    PostgreSQL ``= ANY(:name)``, one array; elsewhere an expanding ``IN``."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
 async def run(session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None) -> Ran:
     """``statement`` run once with ``params``, in the session's transaction."""
     params = params or {}
@@ -197,14 +207,27 @@ async def _fast_way(
     compiled = _compiled(statement, engine.dialect, tuple(params), many)
     if compiled is None:
         return None
-    outside_transaction = engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-    connection = await _connection(session, begin=outside_transaction)
+    connection = await _connection(session)
     if connection is None:
         return None
     adapter: Any = connection.connection.dbapi_connection  # SQLAlchemy's adapter of asyncpg's connection
-    if not (_driver(connection).is_in_transaction() or adapter.autocommit):
-        return None  # SQLAlchemy has not sent BEGIN yet: its first statement does
+    if not (_driver(connection).is_in_transaction() or adapter.autocommit or await _begun(connection, adapter)):
+        return None
     return connection, compiled
+
+
+async def _begun(connection: Connection, adapter: Any) -> bool:
+    """Send the BEGIN SQLAlchemy's adapter sends before its first statement (with the isolation it was
+    given), as the adapter sends it; False (the statement goes SQLAlchemy's way, which sends it) if the
+    adapter no longer begins so or has begun already."""
+    start = getattr(adapter, "_start_transaction", None)
+    if start is None or getattr(adapter, "_transaction", True) is not None:
+        return False
+    try:
+        await start()
+    except Exception as error:
+        await _raise_as_sqlalchemy(connection, "BEGIN", (), error)
+    return adapter._transaction is not None
 
 
 def _driver(connection: Connection) -> Any:
@@ -218,21 +241,21 @@ def _row_maker(names: list[str]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
     return namedtuple("Row", names, rename=True)._make  # type: ignore[attr-defined]
 
 
-async def _connection(session: AsyncSession, *, begin: bool) -> Connection | None:
+async def _connection(session: AsyncSession) -> Connection | None:
     """The connection of the session's innermost transaction, kept in ``session.info`` while that transaction
     lasts (asking the session costs a greenlet hop each time). Asking it once per transaction matters: a
     savepoint's SAVEPOINT is sent when the session is first asked for its connection.
 
-    With ``begin`` (a session reading outside a transaction: its BEGIN sends nothing) the session's
-    transaction is begun here, so even its first statement takes the short way."""
+    A session not begun yet is begun here, as its first statement would begin it: that sends nothing (the
+    asyncpg adapter sends BEGIN before its first statement; see :func:`_begun`)."""
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    if transaction is None and begin:
+    if transaction is None:
         connection = (await session.connection()).sync_connection
         session.info[_CONNECTION] = (sync.get_transaction(), connection)
         return connection
-    if transaction is None or not transaction.is_active:
-        return None  # none begun, or failed: SQLAlchemy begins one, or says why it cannot go on
+    if not transaction.is_active:
+        return None  # failed: SQLAlchemy says why it cannot go on
     kept = session.info.get(_CONNECTION)
     if kept is not None and kept[0] is transaction and not kept[1].invalidated and not kept[1].closed:
         return kept[1]

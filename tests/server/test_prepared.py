@@ -185,10 +185,10 @@ async def test_the_first_statement_of_a_transaction_begins_it(db, connected_firs
         assert (await session.exec(KEY_COUNT, params={"key": "first"})).one()[0] == 0
 
 
-async def test_a_reader_s_first_statement_takes_the_short_way_and_sees_what_was_committed(db):
-    """A reader's session reads outside a transaction on PostgreSQL (nothing to begin), so even its first
-    statement goes by asyncpg; each of its statements sees what was committed before it, as through the
-    session. A writer's session, by contrast, sends its first statement the session's way (it carries BEGIN)."""
+async def test_a_session_s_first_statement_takes_the_short_way_and_sees_what_was_committed(db):
+    """A reader's session reads outside a transaction on PostgreSQL (nothing to begin), and a writer's first
+    statement is preceded by the BEGIN SQLAlchemy's adapter would send: so each session's first statement goes
+    by asyncpg too; each of a reader's statements sees what was committed before it, as through the session."""
     async with db.writer() as session:
         await run(session, INSERT_KEY, _key_row("read-me"))
         await session.commit()
@@ -197,11 +197,35 @@ async def test_a_reader_s_first_statement_takes_the_short_way_and_sees_what_was_
             assert (await run(reader, KEY_COUNT, {"key": "read-me"})).scalar_one() == 1
             async with db.writer() as writer:
                 await run(writer, INSERT_KEY, _key_row("read-me-too"))
+                assert db.is_sqlite or _in_transaction(writer)
                 await writer.commit()
             if not db.is_sqlite:  # SQLite's reader keeps one snapshot until it ends
                 assert (await run(reader, KEY_COUNT, {"key": "read-me-too"})).scalar_one() == 1
-    expected = ["SELECT", "INSERT"] if db.is_sqlite else ["INSERT"]  # PostgreSQL: only the writer's first
+    expected = ["SELECT", "INSERT"] if db.is_sqlite else []
     assert [statement.split()[0] for statement in calls.seen] == expected
+
+
+def _in_transaction(session) -> bool:
+    """Whether asyncpg's connection under the session is in a transaction (PostgreSQL)."""
+    return session.sync_session.connection().connection.driver_connection.is_in_transaction()
+
+
+async def test_a_connection_lost_before_the_first_statement_fails_as_through_the_session(db):
+    """The BEGIN sent before a writer's first statement fails as SQLAlchemy's would: the connection is
+    dropped and the error says so (the API answers UNAVAILABLE); nothing was written."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: SQLite has no server to lose")
+    async with db.writer() as session:
+        connection = await session.connection()  # checked out (and pinged if idle), nothing sent yet
+        lost = connection.sync_connection.connection.driver_connection.get_server_pid()
+        async with db.engine.connect() as admin:
+            await admin.execute(sa.select(sa.func.pg_terminate_backend(lost, 5000)))
+        with pytest.raises(sa.exc.DBAPIError) as error:
+            await run(session, INSERT_KEY, _key_row("lost"))
+        assert error.value.connection_invalidated
+        await session.rollback()
+    async with db.reader() as session:
+        assert (await session.exec(KEY_COUNT, params={"key": "lost"})).one()[0] == 0
 
 
 async def test_rows_waiting_in_the_session_are_flushed_first(db):

@@ -154,15 +154,6 @@ def among_constants(column, values: Iterable[Any]):
     return column.in_([sa.literal(value) for value in values])
 
 
-def any_of(column, name: str, dialect: str):
-    """``column`` among the values bound to ``name`` when the statement runs (``params={name: [...]}``): for
-    statements built once and run many times (:func:`is_in` builds its values into the statement). On
-    PostgreSQL ``= ANY(:name)``, one array; elsewhere an expanding ``IN``."""
-    if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(sa.bindparam(name, expanding=True))
-
-
 def is_in(session, column, values: Iterable[Any]):
     """``column IN values``; on PostgreSQL spelt ``column = ANY(:array)``.
 

@@ -12,8 +12,8 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import is_reader
-from ...prepared import run
-from .dialect import any_of, dialect_of
+from ...prepared import any_of, run
+from .dialect import dialect_of
 from .rows import Identified, as_model, model_columns, saved_id, select_columns, table_of
 
 Row = TypeVar("Row", bound=Identified)

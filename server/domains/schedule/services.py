@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ...prepared import run
+from ...prepared import any_of, run
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
-from ..common.dialect import any_of, dialect_of
+from ..common.dialect import dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ...prepared import run
+from ...prepared import any_of, run
 from ...unit_of_work import use_case
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
-from ..common.dialect import among, any_of, dialect_of
+from ..common.dialect import among, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
