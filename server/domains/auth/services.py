@@ -6,7 +6,7 @@ import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select, update
@@ -15,11 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...clock import Clock
 from ...housekeeping import purge
 from ...outbox import emit
+from ...prepared import run
 from ...unit_of_work import use_case
 from ..common.actor import Actor, ActorKind, Role
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import keep, saved_id
+from ..common.rows import held_by, keep, model_columns, saved_id, select_columns
 from ..identity import login
 from ..identity.models import Person
 from ..identity.persons import root_person
@@ -138,7 +139,7 @@ def _account_with_session_end(model: type[Person] | type[StaffUser], with_sessio
         if with_session
         else sa.false()
     )
-    return select(model, ended).where(col(model.id) == sa.bindparam("id"))
+    return select_columns(*model_columns(model), ended).where(col(model.id) == sa.bindparam("id"))
 
 
 def _invalid_refresh() -> DomainError:
@@ -159,18 +160,16 @@ async def current_actor(session: AsyncSession, actor_key: str, session_id: str |
     if kind not in (ActorKind.CUSTOMER.value, ActorKind.STAFF.value):
         return None
     params = {"id": int(raw_id), "family": session_id}
-    if kind == ActorKind.CUSTOMER.value:
-        # Her row and her session's end in one statement; the row stays in the session for what follows.
-        statement = _account_with_session_end(Person, session_id is not None)
-        found = (await session.exec(statement, params=params)).first()
-        if found is None or found[1]:
-            return None
-        return await _current_customer(session, int(raw_id))
-    row = (await session.exec(_account_with_session_end(StaffUser, session_id is not None), params=params)).first()
-    if row is None:
+    model: type[Person] | type[StaffUser] = Person if kind == ActorKind.CUSTOMER.value else StaffUser
+    # The account and her session's end in one statement; the row is the session's for what follows.
+    found = (await run(session, _account_with_session_end(model, session_id is not None), params)).first()
+    if found is None or found[-1]:
         return None
-    staff, session_is_over = row
-    if session_is_over or not staff.active:
+    account = held_by(session, model, found[:-1])
+    if isinstance(account, Person):
+        return await _current_customer(session, int(raw_id))
+    staff = cast(StaffUser, account)
+    if not staff.active:
         return None
     keep(session, staff)
     return staff_actor(staff)

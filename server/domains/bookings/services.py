@@ -22,7 +22,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import keep, saved_id, table_of
+from ..common.rows import held_rows, keep, model_columns, saved_id, select_columns, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_customers, on_store_relationship
@@ -103,8 +103,8 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
     if request.slot_start.tzinfo is None:
         check.add(Common.INVALID_VALUE, "slotStart needs a time zone", ("slotStart",))
     check.raise_if_any()
-    found = (await session.exec(_STORE_AND_LIVESTREAM, params=_ids_of(request))).first()
-    store, livestream, settings = found if found else (None, None, None)
+    found = (await run(session, _STORE_AND_LIVESTREAM, _ids_of(request))).first()
+    store, livestream, settings = held_rows(session, found, Store, Livestream, SlotSettings) if found else [None] * 3
     if store is None or not store.active:
         raise not_found("store", ("storeId",))
     store_id = saved_id(store)
@@ -128,10 +128,10 @@ async def _check_references(session: AsyncSession, request: BookingRequest) -> t
 # The store, its slot settings and the livestream the booking names, in one read (the livestream None
 # when none is named, the settings None when the store keeps the defaults).
 _STORE_AND_LIVESTREAM = (
-    select(Store, Livestream, SlotSettings)
-    .select_from(Store)
-    .outerjoin(Livestream, col(Livestream.id) == sa.bindparam("livestream"))
-    .outerjoin(SlotSettings, col(SlotSettings.store_id) == col(Store.id))
+    select_columns(*model_columns(Store), *model_columns(Livestream), *model_columns(SlotSettings))
+    .select_from(table_of(Store))
+    .outerjoin(table_of(Livestream), col(Livestream.id) == sa.bindparam("livestream"))
+    .outerjoin(table_of(SlotSettings), col(SlotSettings.store_id) == col(Store.id))
     .where(col(Store.id) == sa.bindparam("store"))
 )
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, make_transient_to_detached
+from sqlalchemy.orm import Mapped, attributes, make_transient_to_detached
 from sqlalchemy.sql.base import Executable
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -76,3 +76,33 @@ def as_model(model: type[Model], values: Sequence[Any]) -> Model:
 @functools.cache
 def _attribute_names(model: type[SQLModel]) -> tuple[str, ...]:
     return tuple(attribute.key for attribute in sa.inspect(model).column_attrs)
+
+
+def held_by(session: AsyncSession, model: type[Model], values: Sequence[Any]) -> Model:
+    """The session's own row of the model's columns' values (:func:`model_columns` order), as if the session
+    had read it: what it holds for that key already, or the row built and taken in (nothing is sent; a later
+    lookup by primary key finds it, and a change to it is flushed). A row the session holds keeps its own
+    values, as the session keeps them when it reads a row again, unless a rollback expired them."""
+    row = as_model(model, values)
+    sync = session.sync_session
+    held = sync.identity_map.get(sa.inspect(row).key)
+    if held is None:
+        sync.add(row)
+        return row
+    if sa.inspect(held).expired:
+        for name, value in zip(_attribute_names(cast(Any, model)), values, strict=True):
+            attributes.set_committed_value(held, name, value)
+    return cast(Model, held)
+
+
+def held_rows(session: AsyncSession, values: Sequence[Any], *models: type[SQLModel]) -> list[Any]:
+    """Each model's row (:func:`held_by`) of a statement's columns, those of each model in turn
+    (:func:`model_columns`); None for a model an outer join found no row of (all its columns NULL)."""
+    rows: list[Any] = []
+    start = 0
+    for model in models:
+        end = start + len(_attribute_names(cast(Any, model)))
+        own = values[start:end]
+        rows.append(held_by(session, model, own) if any(value is not None for value in own) else None)
+        start = end
+    return rows
