@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .clock import utcnow
 from .columns import json_field, utc_field
 from .housekeeping import purge
+from .prepared import run_many
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -88,8 +89,20 @@ def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any],
     session.info.setdefault("outbox_written", []).append(message)  # server.db.OUTBOX_WRITTEN: told at commit
 
 
+async def write_emitted(session: AsyncSession) -> None:
+    """Write what the transaction emitted, now, by asyncpg itself where it can (server.prepared): a use case
+    does this just before it commits, so its commit has nothing left to write. A savepoint's wait for the
+    transaction's commit, as below."""
+    if session.in_nested_transaction():
+        return
+    emitted = session.info.pop(_EMITTED, None)
+    if emitted:
+        await run_many(session, _INSERT_MESSAGES, [_row(message) for message in emitted])
+
+
 @event.listens_for(Session, "before_commit")
 def _write_emitted(session: Session) -> None:
+    """What is left to write when the session commits (a commit not made by a use case)."""
     # Session.commit() releases open savepoints first, so this runs once for the transaction's own commit.
     if session.in_nested_transaction():
         return  # a savepoint released: its messages are written with the rest when the transaction commits

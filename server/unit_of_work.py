@@ -20,6 +20,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .outbox import write_emitted
+
 _DEPTH = "irs_unit_of_work_depth"
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,6 +36,7 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     try:
         yield session
         if depth == 0:
+            await write_emitted(session)
             await session.commit()
     except asyncio.CancelledError:
         raise  # the session's owner discards a cancelled session; a rollback would wait on it
