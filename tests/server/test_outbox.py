@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from server.outbox import OutboxMessage, OutboxReceipt, emit
+from server.unit_of_work import unit_of_work
+from tests.server.assertions import SessionWay
 
 
 async def _written(db) -> list[str]:
@@ -107,3 +109,42 @@ async def test_commit_listeners_are_told_what_was_emitted(db, clock):
     finally:
         db.commit_listeners.remove(told.extend)
     assert [(m.topic, m.event, m.payload) for m in told] == [("t", "TOLD", {"x": 1})]
+
+
+# A use case (server.unit_of_work) writes its messages just before it commits, by asyncpg on PostgreSQL;
+# what the commit listener writes is what is left: a savepoint still open then, or a commit of one's own.
+
+
+async def test_a_use_case_writes_what_it_emitted_before_its_commit_not_through_sqlalchemy_s_cursor(db, clock):
+    with SessionWay(db.engine, lambda statement: "INSERT INTO outbox" in statement) as calls:
+        async with db.writer() as session, unit_of_work(session):
+            for event in ("FIRST", "SECOND", "THIRD"):
+                emit(session, "t", event, {"n": event}, clock.now())
+    assert await _written(db) == ["FIRST", "SECOND", "THIRD"]
+    assert len(calls.seen) == (1 if db.is_sqlite else 0)
+
+
+async def test_a_savepoint_still_open_at_a_use_case_s_commit_is_written_with_the_rest(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        emit(session, "t", "BEFORE", {}, clock.now())
+        await session.begin_nested()
+        emit(session, "t", "INSIDE", {}, clock.now())
+    assert await _written(db) == ["BEFORE", "INSIDE"]
+
+
+async def test_a_savepoint_rolled_back_in_a_use_case_takes_only_its_own(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        emit(session, "t", "BEFORE", {}, clock.now())
+        savepoint = await session.begin_nested()
+        emit(session, "t", "INSIDE", {}, clock.now())
+        await savepoint.rollback()
+        emit(session, "t", "AFTER", {}, clock.now())
+    assert await _written(db) == ["BEFORE", "AFTER"]
+
+
+async def test_a_message_that_cannot_be_written_fails_its_use_case_and_nothing_is_written(db, clock):
+    with pytest.raises(sa.exc.StatementError):
+        async with db.writer() as session, unit_of_work(session):
+            emit(session, "t", "FINE", {}, clock.now())
+            emit(session, "t", "BAD", {"not json": object()}, clock.now())
+    assert await _written(db) == []

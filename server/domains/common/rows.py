@@ -82,17 +82,28 @@ def held_by(session: AsyncSession, model: type[Model], values: Sequence[Any]) ->
     """The session's own row of the model's columns' values (:func:`model_columns` order), as if the session
     had read it: what it holds for that key already, or the row built and taken in (nothing is sent; a later
     lookup by primary key finds it, and a change to it is flushed). A row the session holds keeps its own
-    values, as the session keeps them when it reads a row again, unless a rollback expired them."""
-    row = as_model(model, values)
+    values, as the session keeps them when it reads a row again; only those it has not loaded (expired by a
+    rollback or by ``expire``) are filled in."""
     sync = session.sync_session
-    held = sync.identity_map.get(sa.inspect(row).key)
+    mapper = sa.inspect(model)
+    held = sync.identity_map.get(mapper.identity_key_from_primary_key([values[n] for n in _key_positions(model)]))
     if held is None:
+        row = as_model(model, values)
         sync.add(row)
         return row
-    if sa.inspect(held).expired:
+    unloaded = sa.inspect(held).unloaded
+    if unloaded:
         for name, value in zip(_attribute_names(cast(Any, model)), values, strict=True):
-            attributes.set_committed_value(held, name, value)
+            if name in unloaded:
+                attributes.set_committed_value(held, name, value)
     return cast(Model, held)
+
+
+@functools.cache
+def _key_positions(model: type[SQLModel]) -> tuple[int, ...]:
+    """Where the primary key's columns are among :func:`model_columns`."""
+    columns = model_columns(model)
+    return tuple(next(n for n, each in enumerate(columns) if each is key) for key in sa.inspect(model).primary_key)
 
 
 def held_rows(session: AsyncSession, values: Sequence[Any], *models: type[SQLModel]) -> list[Any]:
