@@ -126,7 +126,9 @@ class _Compiled:
 
 # Per statement (held weakly: a statement built per call is forgotten with it), per parameter names.
 _COMPILED: weakref.WeakKeyDictionary[Executable, dict[tuple[str, ...], _Compiled | None]] = weakref.WeakKeyDictionary()
-_CONNECTION = "irs_prepared_connection"  # session.info: (its transaction, its connection)
+# session.info: (its transaction, weakly: the transaction refers to the session, and a cycle would keep every
+# session until the garbage collector's next full pass; its connection)
+_CONNECTION = "irs_prepared_connection"
 _ROWCOUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 
 
@@ -252,15 +254,15 @@ async def _connection(session: AsyncSession) -> Connection | None:
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     if transaction is None:
         connection = (await session.connection()).sync_connection
-        session.info[_CONNECTION] = (sync.get_transaction(), connection)
+        session.info[_CONNECTION] = (weakref.ref(sync.get_transaction()), connection)
         return connection
     if not transaction.is_active:
         return None  # failed: SQLAlchemy says why it cannot go on
     kept = session.info.get(_CONNECTION)
-    if kept is not None and kept[0] is transaction and not kept[1].invalidated and not kept[1].closed:
+    if kept is not None and kept[0]() is transaction and not kept[1].invalidated and not kept[1].closed:
         return kept[1]
     connection = (await session.connection()).sync_connection
-    session.info[_CONNECTION] = (transaction, connection)
+    session.info[_CONNECTION] = (weakref.ref(transaction), connection)
     return connection
 
 

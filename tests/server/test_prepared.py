@@ -3,6 +3,8 @@ session, in the session's transaction, and the session's own way wherever the sh
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -299,3 +301,20 @@ async def test_a_connection_lost_mid_transaction_is_invalidated_with_the_pool(db
         for each in sessions:
             await each.__aexit__(None, None, None)
     assert lost not in pids and pooled_before not in pids
+
+
+@pytest.mark.parametrize("kind", ["reader", "writer"])
+async def test_a_session_that_ran_statements_so_is_freed_at_once_not_by_the_garbage_collector(db, kind):
+    """What a session keeps of its transaction must not make a cycle: every request's session would then wait
+    for the collector's next full pass (on a surge, thousands of them: tens of MB, and the collector's time)."""
+    gc.disable()
+    try:
+        async with getattr(db, kind)() as session:
+            await run(session, KEY_COUNT, {"key": "x"})
+            await run(session, KEY_COUNT, {"key": "y"})  # the kept connection, asked again
+            await session.rollback()
+        freed = weakref.ref(session.sync_session)
+        del session
+        assert freed() is None
+    finally:
+        gc.enable()
