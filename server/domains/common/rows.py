@@ -86,7 +86,9 @@ def held_by(session: AsyncSession, model: type[Model], values: Sequence[Any]) ->
     rollback or by ``expire``) are filled in."""
     sync = session.sync_session
     mapper = sa.inspect(model)
-    held = sync.identity_map.get(mapper.identity_key_from_primary_key([values[n] for n in _key_positions(model)]))
+    held = sync.identity_map.get(
+        mapper.identity_key_from_primary_key([values[n] for n in _key_positions(cast(Any, model))])
+    )
     if held is None:
         row = as_model(model, values)
         sync.add(row)
