@@ -213,9 +213,15 @@ async def _fast_way(
     if connection is None:
         return None
     adapter: Any = connection.connection.dbapi_connection  # SQLAlchemy's adapter of asyncpg's connection
-    if not (_driver(connection).is_in_transaction() or adapter.autocommit or await _begun(connection, adapter)):
+    if not (adapter.autocommit or _known_transaction(connection, adapter) or await _begun(connection, adapter)):
         return None
     return connection, compiled
+
+
+def _known_transaction(connection: Connection, adapter: Any) -> bool:
+    """Whether the connection is in the transaction SQLAlchemy's adapter began (and will end): one the adapter
+    does not know of (a BEGIN cut short by a cancellation, say) is not run in, but left to the session."""
+    return _driver(connection).is_in_transaction() and getattr(adapter, "_transaction", None) is not None
 
 
 async def _begun(connection: Connection, adapter: Any) -> bool:
@@ -223,7 +229,7 @@ async def _begun(connection: Connection, adapter: Any) -> bool:
     given), as the adapter sends it; False (the statement goes SQLAlchemy's way, which sends it) if the
     adapter no longer begins so or has begun already."""
     start = getattr(adapter, "_start_transaction", None)
-    if start is None or getattr(adapter, "_transaction", True) is not None:
+    if start is None or getattr(adapter, "_transaction", True) is not None or _driver(connection).is_in_transaction():
         return False
     try:
         await start()

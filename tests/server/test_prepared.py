@@ -318,3 +318,20 @@ async def test_a_session_that_ran_statements_so_is_freed_at_once_not_by_the_garb
         assert freed() is None
     finally:
         gc.enable()
+
+
+async def test_a_transaction_sqlalchemy_did_not_begin_is_not_written_in(db):
+    """asyncpg's connection in a transaction its SQLAlchemy adapter knows nothing of (a BEGIN cut short by a
+    cancellation leaves one): SQLAlchemy would never commit it, so the statement is not run in it but left to
+    the session, which refuses it; nothing is written."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: asyncpg's own connection")
+    async with db.writer() as session:
+        driver = (await session.connection()).sync_connection.connection.driver_connection
+        await driver.execute("BEGIN")  # behind the adapter's back
+        with pytest.raises(sa.exc.DBAPIError):
+            await run(session, INSERT_KEY, _key_row("unknown transaction"))
+        await driver.execute("ROLLBACK")
+        await session.rollback()
+    async with db.reader() as session:
+        assert (await session.exec(KEY_COUNT, params={"key": "unknown transaction"})).one()[0] == 0
