@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
-from .outbox import DURABLE_TOPICS, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
+from .outbox import DURABLE_TOPICS, OUTBOX, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
 from .prepared import any_of, run
 from .unit_of_work import unit_of_work
 
@@ -224,11 +224,10 @@ class WakeSweepLoop:
 
 # Built once (the relay runs after every commit that emitted): the oldest unpublished rows, claimed for this
 # replica with FOR UPDATE SKIP LOCKED (SQLite's compiler leaves it out: one writer at a time there anyway).
-_OUTBOX = cast(sa.Table, sa.inspect(OutboxMessage).local_table)
 _PENDING = (
-    sa.select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.event, _OUTBOX.c.payload)
-    .where(_OUTBOX.c.published_at.is_(None))
-    .order_by(_OUTBOX.c.id)
+    sa.select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.event, OUTBOX.c.payload)
+    .where(OUTBOX.c.published_at.is_(None))
+    .order_by(OUTBOX.c.id)
     .limit(RELAY_BATCH)
     .with_for_update(skip_locked=True)
 )
@@ -237,7 +236,7 @@ _PENDING = (
 @functools.cache
 def _mark_published(dialect: str) -> Any:
     """Built once per database: the relay runs it after every batch."""
-    return sa.update(_OUTBOX).where(any_of(_OUTBOX.c.id, "ids", dialect)).values(published_at=sa.bindparam("now"))
+    return sa.update(OUTBOX).where(any_of(OUTBOX.c.id, "ids", dialect)).values(published_at=sa.bindparam("now"))
 
 
 class OutboxRelay(WakeSweepLoop):

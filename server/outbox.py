@@ -137,7 +137,8 @@ def _drop_unreleased(session: Session, transaction: SessionTransaction) -> None:
             del session.info.get(_EMITTED, [])[began_with:]
 
 
-_INSERT_MESSAGES = sa.insert(cast(sa.Table, sa.inspect(OutboxMessage).local_table))
+OUTBOX = cast(sa.Table, sa.inspect(OutboxMessage).local_table)  # its Core table: relayed and written by asyncpg
+_INSERT_MESSAGES = sa.insert(OUTBOX)
 
 
 def _row(message: Emitted) -> dict[str, Any]:

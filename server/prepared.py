@@ -258,17 +258,14 @@ async def _connection(session: AsyncSession) -> Connection | None:
     asyncpg adapter sends BEGIN before its first statement; see :func:`_begun`)."""
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    if transaction is None:
-        connection = (await session.connection()).sync_connection
-        session.info[_CONNECTION] = (weakref.ref(sync.get_transaction()), connection)
-        return connection
-    if not transaction.is_active:
-        return None  # failed: SQLAlchemy says why it cannot go on
-    kept = session.info.get(_CONNECTION)
-    if kept is not None and kept[0]() is transaction and not kept[1].invalidated and not kept[1].closed:
-        return kept[1]
+    if transaction is not None:
+        if not transaction.is_active:
+            return None  # failed: SQLAlchemy says why it cannot go on
+        kept = session.info.get(_CONNECTION)
+        if kept is not None and kept[0]() is transaction and not kept[1].invalidated and not kept[1].closed:
+            return kept[1]
     connection = (await session.connection()).sync_connection
-    session.info[_CONNECTION] = (weakref.ref(transaction), connection)
+    session.info[_CONNECTION] = (weakref.ref(sync.get_nested_transaction() or sync.get_transaction()), connection)
     return connection
 
 
