@@ -58,6 +58,14 @@ class GeoPoint:
     longitude: float = strawberry.field(description="Degrees, -180 to 180.")
 
 
+def _parsed_opening_hours(root: Store) -> list[OpeningHours]:
+    """Parsed from the row's JSON only for an operation that asks for them (most ask a store's code or name)."""
+    return [
+        OpeningHours(weekday=Weekday(d.weekday), opens=d.opens, closes=d.closes)
+        for d in services.hours_from_json(root._opening_hours)
+    ]
+
+
 @strawberry.type(description="A physical store (counter) customers visit.")
 class Store(relay.Node):
     id: relay.NodeID[int]
@@ -70,11 +78,13 @@ class Store(relay.Node):
     )
     timezone: str = strawberry.field(description="IANA time zone; slots and hours are in this zone.")
     opening_hours: list[OpeningHours] = strawberry.field(
-        description="Hours of each open weekday, Monday first; weekdays not listed are closed."
+        resolver=_parsed_opening_hours,
+        description="Hours of each open weekday, Monday first; weekdays not listed are closed.",
     )
     active: bool = strawberry.field(description="Inactive stores are not offered in nearbyStores.")
     created_at: dt.datetime = strawberry.field(description="When it was created (UTC).")
     updated_at: dt.datetime = strawberry.field(description="When it last changed (UTC).")
+    _opening_hours: strawberry.Private[list[dict]]  # as stored (see the field's resolver)
 
     @strawberry.field(description="Services the store offers.")
     async def services(self, info: strawberry.Info) -> list[Service]:
@@ -92,13 +102,10 @@ class Store(relay.Node):
             address=row.address,
             location=GeoPoint(latitude=row.latitude, longitude=row.longitude),
             timezone=row.timezone,
-            opening_hours=[
-                OpeningHours(weekday=Weekday(d.weekday), opens=d.opens, closes=d.closes)
-                for d in services.hours_from_json(row.opening_hours)
-            ],
             active=row.active,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            _opening_hours=row.opening_hours,
         )
 
     @classmethod
