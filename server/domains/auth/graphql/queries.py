@@ -26,7 +26,9 @@ class AuthQuery:
             # still meet GraphQL's non-null check on `me`: the cast changes nothing at run time.
             return cast(Customer, await open_customer(info, actor.id))
         # Her store with her, in one read (`me` is every screen's first question); StaffUser.store finds it primed.
-        staff, store = await info.context.loader(staff_with_stores).load(actor.id)
+        # Read at once, not by a DataLoader: `me` is asked once per operation, so there is nothing to batch.
+        async with info.context.db() as session:
+            staff, store = (await staff_with_stores(session, [actor.id]))[actor.id]
         if store is not None:
             info.context.loader(stores_by_ids).prime(saved_id(store), store)
         return StaffUser.from_row(staff)
