@@ -42,6 +42,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema_directive import Location
 
 from .pagination import DEFAULT_PAGE, MAX_PAGE
+from .validation import ParsedText, document_of, parsed_text
 
 ASSUMED_LIST_SIZE = 10
 
@@ -211,13 +212,16 @@ class Costs:
         self.schema = schema
         self.without_variables = lru_cache(maxsize=capacity)(self._without_variables)
 
-    def of(self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None) -> int:
+    def of(
+        self, text: str | None, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> int:
+        """The cost of ``document``, parsed from ``text`` (kept by the text: see ``api.validation``)."""
         if variables:
             return document_cost(self.schema, document, operation_name, variables)
-        return self.without_variables(document, operation_name)
+        return self.without_variables(parsed_text(text, document), operation_name)
 
-    def _without_variables(self, document: DocumentNode, operation_name: str | None) -> int:
-        return document_cost(self.schema, document, operation_name, None)
+    def _without_variables(self, key: ParsedText | DocumentNode, operation_name: str | None) -> int:
+        return document_cost(self.schema, document_of(key), operation_name, None)
 
 
 def _operation(definitions: Iterable, name: str | None) -> OperationDefinitionNode | None:
@@ -254,7 +258,7 @@ class QueryCostLimit(SchemaExtension):
         if execution.pre_execution_errors or execution.graphql_document is None:
             return  # refused already: the cost of an invalid document means nothing
         costs = cast(_CostingSchema, execution.schema).costs
-        cost = costs.of(execution.graphql_document, execution.operation_name, execution.variables)
+        cost = costs.of(execution.query, execution.graphql_document, execution.operation_name, execution.variables)
         if cost > self.limit:
             execution.pre_execution_errors = [
                 GraphQLError(

@@ -314,6 +314,24 @@ async def test_repeated_query_hits_the_validation_cache(api):
     assert validations.hits == hits + 2
 
 
+async def test_an_operation_s_caches_key_on_its_text_not_its_parsed_document(api, monkeypatch):
+    """graphql-core's AST nodes are frozen dataclasses: hashing a document hashes every node of it, a Python
+    call each. The validation and cost caches key on the text the document was parsed from instead."""
+
+    def refuse(_document):
+        raise AssertionError("a document was hashed")
+
+    query = "query TextKeyed { __typename }"
+    monkeypatch.setattr(graphql.DocumentNode, "__hash__", refuse)
+    validations = api.app.state.schema.validations
+    await api.data(query)
+    hits = validations.hits
+    assert await api.data(" ".join(query.split(" "))) == {"__typename": "Query"}  # equal text, another string
+    assert validations.hits == hits + 1
+    refused = (await api.post(query.replace("__typename", "__typenames"))).json()  # other text: its own answer
+    assert "Cannot query field '__typenames'" in refused["errors"][0]["message"], refused
+
+
 def test_a_schema_given_up_is_freed(tmp_path):
     """Nothing at module level holds a schema: strawberry's ValidationCache (keyed on the schema) and the
     cost limit's memo of field weights (holding the fields) kept every schema built alive, several MB each
