@@ -22,7 +22,7 @@ from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
 from ..common.lookup import rows_by_id
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import held_rows, keep, model_columns, saved_id, select_columns, table_of
+from ..common.rows import held_rows, keep, model_columns, new_row, saved_id, select_columns, table_of
 from ..common.validation import Validator, not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.hooks import on_erasure, on_merge, on_store_customers, on_store_relationship
@@ -200,7 +200,8 @@ async def create_booking(
         source = (
             BookingSource.STAFF if actor.is_staff else BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT
         )
-        booking = Booking(
+        booking = new_row(
+            Booking,
             person_id=person_id,
             store_id=store_id,
             slot_start=slot.slot.start,

@@ -73,6 +73,34 @@ def as_model(model: type[Model], values: Sequence[Any]) -> Model:
     return cast(Model, instance)
 
 
+def new_row(model: type[Model], **values: Any) -> Model:
+    """A new row of the model, in no session, its defaults filled in: what the model's constructor makes,
+    for a row written by a prebuilt statement. A table model's constructor does not validate either; this
+    skips its attribute event per column (about 6 µs against 65 for a task's). A name that is not a column,
+    or a column without a default left out, is refused."""
+    fields = _fields(cast(Any, model))
+    unknown = values.keys() - fields.keys()
+    missing = [name for name, (required, _, _) in fields.items() if required and name not in values]
+    if unknown or missing:
+        raise TypeError(f"{cast(Any, model).__name__}: no column {sorted(unknown)}; missing {missing}")
+    instance = sa.inspect(model).class_manager.new_instance()
+    state = instance.__dict__
+    for name, (required, default, factory) in fields.items():
+        if name in values:
+            state[name] = values[name]
+        elif not required:
+            state[name] = factory() if factory is not None else default
+    return cast(Model, instance)
+
+
+@functools.cache
+def _fields(model: type[SQLModel]) -> dict[str, tuple[bool, Any, Any]]:
+    """Each column's (required, default, default factory), by name."""
+    return {
+        name: (field.is_required(), field.default, field.default_factory) for name, field in model.model_fields.items()
+    }
+
+
 @functools.cache
 def _attribute_names(model: type[SQLModel]) -> tuple[str, ...]:
     return tuple(attribute.key for attribute in sa.inspect(model).column_attrs)

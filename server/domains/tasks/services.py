@@ -20,7 +20,7 @@ from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
-from ..common.rows import saved_id, table_of
+from ..common.rows import new_row, saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.view import has_any_event, summaries_of
 from ..staff.models import StaffUser
@@ -109,7 +109,8 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
     """
     customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
     choice = await choose_guide(session, reception.need)
-    task = Task(
+    task = new_row(
+        Task,
         kind=TaskKind.RECEPTION.value,
         store_id=reception.store_id,
         booking_id=reception.booking_id,
