@@ -21,7 +21,7 @@ from ..common.dialect import dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.lookup import rows_by_id
-from ..common.rows import saved_id, select_columns
+from ..common.rows import new_row, saved_id, select_columns
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
@@ -69,7 +69,12 @@ _SETTINGS_READ = "slot_settings"  # session.info: store id -> its settings, as r
 def keep_settings(session: AsyncSession, store_id: int, settings: SlotSettings | None) -> None:
     """A store's settings (None: it has no row) a caller read in a statement of its own, joined to the
     store: the session's later asks for them use these."""
-    session.info.setdefault(_SETTINGS_READ, {})[store_id] = settings or SlotSettings(store_id=store_id)
+    session.info.setdefault(_SETTINGS_READ, {})[store_id] = settings or _defaults(store_id)
+
+
+def _defaults(store_id: int) -> SlotSettings:
+    """The settings of a store that has no row of its own (most stores; every booking of a surge asks)."""
+    return new_row(SlotSettings, store_id=store_id)
 
 
 async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -> dict[int, SlotSettings]:
@@ -79,7 +84,7 @@ async def settings_by_store(session: AsyncSession, store_ids: Collection[int]) -
     if missing:
         rows = await session.exec(_settings_of_stores(dialect_of(session)), params={"stores": missing})
         found = {row.store_id: row for row in rows}
-        known.update({store_id: found.get(store_id) or SlotSettings(store_id=store_id) for store_id in missing})
+        known.update({store_id: found.get(store_id) or _defaults(store_id) for store_id in missing})
     return {store_id: known[store_id] for store_id in store_ids}
 
 
