@@ -77,9 +77,10 @@ class CachedValidation(SchemaExtension):
     """Validation through the schema's own ``validations``."""
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        schema = cast(_ValidatingSchema, context.schema)
-        context.pre_execution_errors = schema.validations.validate(
-            parsed_text(context.query, context.graphql_document), tuple(context.validation_rules)
-        )
+        context, document = self.execution_context, self.execution_context.graphql_document
+        if document is not None:  # strawberry validates only a document it parsed
+            schema = cast(_ValidatingSchema, context.schema)
+            context.pre_execution_errors = schema.validations.validate(
+                parsed_text(context.query, document), tuple(context.validation_rules)
+            )
         yield
