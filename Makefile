@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-crash bench-nearby bench-checkout bench-attribution clean
+.PHONY: install run app app-screenshots lint test test-sqlite test-guide-app schema bench bench-identity bench-surge bench-crash bench-nearby bench-checkout bench-attribution bench-instructions clean
 
 install: $(STAMP)
 
@@ -70,6 +70,11 @@ bench-checkout: install
 # 5,000-booking surge (PostgreSQL and Redis on 127.0.0.1).
 bench-attribution: install
 	@$(BIN)/python bench/attribution.py
+
+# Instructions per `{ __typename }`, `me` and booking, counted by valgrind's callgrind: repeatable on a noisy
+# machine (PostgreSQL and Redis on 127.0.0.1; apt-get install valgrind).
+bench-instructions: install
+	@$(BIN)/python bench/instructions.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

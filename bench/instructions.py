@@ -1,0 +1,212 @@
+"""Instructions per operation, counted by valgrind's callgrind: a figure that repeats on a shared machine.
+
+On the 2-core machines this project is measured on, the CPU time of one build moves by a quarter from one
+run to the next (other tenants, PostgreSQL on the same cores), which hides changes of a few percent. An
+instruction count of the same code on the same data repeats within about 1 %, whatever else the machine
+does: compare two builds by it, and confirm with the wall-clock benchmarks (an instruction is not a
+nanosecond: cache misses and the kernel's share are not counted).
+
+Each scenario runs the app in a process of its own under callgrind, with counting switched off while it
+starts and warms up; then N operations go straight through the ASGI app (no socket, no HTTP client) one
+after the other, counted. PostgreSQL and Redis on 127.0.0.1, as for the surge; the database is made and
+dropped by the bench. Needs valgrind (`apt-get install valgrind`).
+
+    .venv/bin/python bench/instructions.py                           # typename, me, booking
+    IRS_INSTRUCTIONS_SCENARIOS=me IRS_INSTRUCTIONS_N=400 ...          # one scenario, more operations
+
+Prints one JSON line: instructions per operation, and `me_over_typename` by instructions. Everything the
+process does while counting is counted, the outbox relay that publishes a booking's messages included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import uvloop
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+N = int(os.environ.get("IRS_INSTRUCTIONS_N", "200"))
+WARM = int(os.environ.get("IRS_INSTRUCTIONS_WARM", "100"))  # operations before counting starts
+SCENARIOS = [s for s in os.environ.get("IRS_INSTRUCTIONS_SCENARIOS", "typename,me,booking").split(",") if s]
+os.environ.setdefault("IRS_SURGE_CUSTOMERS", str(N + WARM))  # the surge's world, sized for the bookings
+
+from bench import livestream_surge as surge  # noqa: E402
+from bench.identity_ingest import create_database, drop_database  # noqa: E402
+
+from server.app import create_app_from_env  # noqa: E402
+
+QUERIES = {
+    "typename": "{ __typename }",
+    "me": "{ me { displayName ... on StaffUser { role store { code } } } }",
+}
+STAFF_LOGIN = 'mutation { staffLogin(username: "s001.manager", password: "elegance2026") { session { accessToken } } }'
+
+
+async def asgi_post(app, body: bytes, token: str | None) -> bytes:
+    """One POST /graphql straight through the ASGI app."""
+    headers = [(b"content-type", b"application/json"), (b"host", b"bench")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 80),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    answer: list[bytes] = []
+
+    async def receive():
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()  # the client never disconnects
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            answer.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(answer)
+
+
+async def operations(app, scenario: str, url: str) -> list[tuple[bytes, str | None]]:
+    """The scenario's requests (body, token): WARM + N of them, each booking a seat of its own."""
+    if scenario in QUERIES:
+        login = json.loads(await asgi_post(app, json.dumps({"query": STAFF_LOGIN}).encode(), None))
+        token = login["data"]["staffLogin"]["session"]["accessToken"]
+        body = json.dumps({"query": QUERIES[scenario]}).encode()
+        return [(body, token)] * (WARM + N)
+    world = await surge.prepare(url)
+    customers, _guides = surge.tokens_for(world)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        seats, _ = await surge.free_seats(client, customers[0], world["stores"], surge.next_weekday(0), 2)
+    random.Random(7).shuffle(seats)
+    livestream = surge.gid("Livestream", world["livestream"])
+    return [
+        (
+            json.dumps(
+                {
+                    "query": surge.BOOK,
+                    "variables": {
+                        "input": {
+                            "storeId": surge.gid("Store", store),
+                            "slotStart": start,
+                            "livestreamId": livestream,
+                            "idempotencyKey": f"counted-{n}",
+                        }
+                    },
+                }
+            ).encode(),
+            customers[n],
+        )
+        for n, (store, start) in enumerate(seats[: WARM + N])
+    ]
+
+
+def count(on: bool) -> None:
+    """Switch callgrind's counting for this process (callgrind_control talks to it through valgrind)."""
+    switch = ["callgrind_control", "-i", "on" if on else "off", str(os.getpid())]
+    subprocess.run(switch, check=True, capture_output=True)
+
+
+async def child(scenario: str, url: str) -> None:
+    app = create_app_from_env()
+    async with app.router.lifespan_context(app):
+        requests = await operations(app, scenario, url)
+        for body, token in requests[:WARM]:
+            await asgi_post(app, body, token)
+        count(True)
+        answers = [await asgi_post(app, body, token) for body, token in requests[WARM:]]
+        count(False)
+        refused = [a for a in answers if b'"errors"' in a and b'"errors":[]' not in a]
+        if refused:
+            raise SystemExit(f"{len(refused)} of {N} {scenario} operations failed, e.g. {refused[0][:300]!r}")
+
+
+def counted(scenario: str, url: str) -> int:
+    """Instructions callgrind counted for N operations of the scenario, in a process of its own."""
+    with tempfile.TemporaryDirectory() as scratch:
+        ran = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={scratch}/callgrind.out",
+                sys.executable,
+                __file__,
+                "--child",
+                scenario,
+            ],
+            env={**surge.server_env(url), "IRS_INSTRUCTIONS_URL": url},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    found = re.search(r"Collected : (\d+)", ran.stderr)
+    if ran.returncode != 0 or found is None:
+        raise SystemExit(f"{scenario}: valgrind run failed ({ran.returncode}):\n{ran.stderr[-3000:]}")
+    return int(found.group(1))
+
+
+async def fresh_database(scenario: str) -> str:
+    """A database of its own for the scenario: the demo seeded (the booking's world seeds it itself)."""
+    url = await create_database()
+    if scenario not in QUERIES:
+        return url
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "seed", "demo"],
+        env=surge.server_env(url),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return url
+
+
+def main() -> None:
+    figures: dict[str, dict] = {}
+    for scenario in SCENARIOS:
+        url = asyncio.run(fresh_database(scenario))
+        try:
+            started = time.perf_counter()
+            instructions = counted(scenario, url)
+            figures[scenario] = {
+                "operations": N,
+                "instructions_per_operation": round(instructions / N),
+                "seconds_under_valgrind": round(time.perf_counter() - started, 1),
+            }
+        finally:
+            asyncio.run(drop_database(url))
+    result: dict = {"bench": "instructions", "database": "postgresql", "python": sys.version.split()[0]}
+    result["scenarios"] = figures
+    if "me" in figures and "typename" in figures:
+        typename, me = (figures[s]["instructions_per_operation"] for s in ("typename", "me"))
+        result["me_over_typename"] = round(typename / me, 3)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        uvloop.run(child(sys.argv[2], os.environ["IRS_INSTRUCTIONS_URL"]))
+    else:
+        main()
