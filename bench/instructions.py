@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 N = int(os.environ.get("IRS_INSTRUCTIONS_N", "200"))
 WARM = int(os.environ.get("IRS_INSTRUCTIONS_WARM", "100"))  # operations before counting starts
 SCENARIOS = [s for s in os.environ.get("IRS_INSTRUCTIONS_SCENARIOS", "typename,me,booking").split(",") if s]
-os.environ.setdefault("IRS_SURGE_CUSTOMERS", str(N + WARM))  # the surge's world, sized for the bookings
+os.environ["IRS_SURGE_CUSTOMERS"] = str(N + WARM)  # the surge's world, sized for the bookings
 
 from bench import livestream_surge as surge  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
@@ -133,6 +133,8 @@ async def child(scenario: str, url: str) -> None:
     app = create_app_from_env()
     async with app.router.lifespan_context(app):
         requests = await operations(app, scenario, url)
+        if len(requests) != WARM + N:
+            raise SystemExit(f"{scenario}: {len(requests)} operations to send, not {WARM + N} (too few free seats?)")
         for body, token in requests[:WARM]:
             await asgi_post(app, body, token)
         count(True)

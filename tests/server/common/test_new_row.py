@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.domains.bookings.models import Booking
+from server.domains.catalog.models import ProductSku
 from server.domains.common.rows import new_row
 from server.domains.stores.models import Store
 from server.domains.tasks.models import Task
@@ -52,6 +53,12 @@ def test_each_row_calls_the_default_factories_anew():
     )
     assert first.qr_nonce and first.qr_nonce != second.qr_nonce
     assert first.created_at.tzinfo is not None
+
+
+def test_rows_do_not_share_a_mutable_default():
+    first, second = (new_row(ProductSku, product_id=1, code=code, price_amount=100, currency="CNY") for code in "AB")
+    first.attributes["shade"] = "01"
+    assert second.attributes == {}
 
 
 def test_a_name_that_is_no_column_is_refused():
