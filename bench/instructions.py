@@ -2,7 +2,7 @@
 
 On the 2-core machines this project is measured on, the CPU time of one build moves by a quarter from one
 run to the next (other tenants, PostgreSQL on the same cores), which hides changes of a few percent. An
-instruction count of the same code on the same data repeats within about 1 %, whatever else the machine
+instruction count of the same code on the same data repeats within about 2 %, whatever else the machine
 does: compare two builds by it, and confirm with the wall-clock benchmarks (an instruction is not a
 nanosecond: cache misses and the kernel's share are not counted).
 
