@@ -43,6 +43,8 @@ CLIENT = os.environ.get("IRS_BENCH_CLIENT", "python")  # python | wrk
 WRK_SCRIPT = ROOT / "bench" / "wrk_post.lua"
 ONLY = [name for name in os.environ.get("IRS_BENCH_SCENARIOS", "").split(",") if name]  # e.g. "me" to profile one
 
+# The demo's store manager: every scenario is asked as her.
+STAFF_LOGIN = 'mutation { staffLogin(username: "s001.manager", password: "elegance2026") { session { accessToken } } }'
 SCENARIOS = {
     "typename": ("{ __typename }", {}),  # the stack's floor: HTTP, GraphQL, the unit of work; no statement
     "me": ("{ me { displayName ... on StaffUser { role store { code } } } }", {}),
@@ -150,13 +152,7 @@ async def measured(client: httpx.AsyncClient, server: int, database: str, port: 
 async def measure(port: int, server: int, database: str) -> dict:
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client:
-        login = await client.post(
-            "/graphql",
-            json={
-                "query": 'mutation { staffLogin(username: "s001.manager", '
-                'password: "elegance2026") { session { accessToken } } }'
-            },
-        )
+        login = await client.post("/graphql", json={"query": STAFF_LOGIN})
         token = login.json()["data"]["staffLogin"]["session"]["accessToken"]
         return {
             name: await measured(client, server, database, port, token, scenario)
