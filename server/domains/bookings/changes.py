@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...outbox import emit
+from ..common.rows import row_by_key
 from ..stores.models import Store
 from .models import Booking
 from .topics import ALL_BOOKINGS_TOPIC, livestream_bookings_topic
@@ -62,7 +63,7 @@ def change_message(booking: Booking, store: Store) -> dict[str, Any]:
 
 async def announce_change(session: AsyncSession, booking: Booking, kind: BookingChangeKind, now: datetime) -> None:
     """Queue the change for the feed in the caller's transaction (published once it commits)."""
-    store = await session.get(Store, booking.store_id)  # usually in the session already
+    store = await row_by_key(session, Store, booking.store_id)  # usually in the session already
     assert store is not None, "a booking's store_id is a foreign key"
     message = change_message(booking, store)
     emit(session, ALL_BOOKINGS_TOPIC, kind.value, message, now)

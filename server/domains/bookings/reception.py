@@ -26,7 +26,7 @@ from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError
 from ..common.ratelimits import AbuseLimits, RateLimited
-from ..common.rows import saved_id, table_of
+from ..common.rows import row_by_key, saved_id, table_of
 from ..common.validation import not_found
 from ..identity.events import EventType, RawEvent
 from ..identity.models import Person
@@ -106,7 +106,7 @@ async def need_of(
     session: AsyncSession, booking: Booking, store: Store, slot: SlotCapacity, product_ids: Sequence[int]
 ) -> Need:
     """What dispatch needs to choose a guide for this booking's reception."""
-    person = await session.get(Person, booking.person_id)
+    person = await row_by_key(session, Person, booking.person_id)
     products = await products_by_ids(session, product_ids)
     zone = ZoneInfo(store.timezone)
     store_id = saved_id(store)

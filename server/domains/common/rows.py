@@ -38,6 +38,16 @@ def keep(session: AsyncSession, *rows: Any) -> None:
     session.info.setdefault("kept_rows", []).extend(row for row in rows if row is not None)
 
 
+async def row_by_key(session: AsyncSession, model: type[Model], key: Any) -> Model | None:
+    """``session.get(model, key)``: the row the session holds, loaded, is answered without the greenlet hop
+    that every ``AsyncSession.get`` costs (a booking asks for her, her store… several times); anything else
+    (not held, expired) is the session's own ``get``."""
+    held = session.sync_session.identity_map.get(sa.inspect(model).identity_key_from_primary_key([key]))
+    if held is not None and isinstance(held, model) and not sa.inspect(held).expired:
+        return held
+    return await session.get(model, key)
+
+
 def pk(column: int | None) -> Mapped[int]:
     """A primary key column (``Model.id``) to select: what it reads back is never NULL."""
     return cast("Mapped[int]", col(column))

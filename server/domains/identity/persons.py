@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..common.lookup import rows_by_id
+from ..common.rows import row_by_key
 from .identifiers import IdentifierKey
 from .models import (
     Identifier,
@@ -18,11 +19,11 @@ from .resolution import StaleRead
 
 async def root_person(session: AsyncSession, person_id: int) -> Person | None:
     """The person an id stands for now: merged ids resolve to their survivor (an alias)."""
-    person = await session.get(Person, person_id)
+    person = await row_by_key(session, Person, person_id)
     for _ in range(100):
         if person is None or person.merged_into_id is None:
             return person
-        person = await session.get(Person, person.merged_into_id)
+        person = await row_by_key(session, Person, person.merged_into_id)
     raise RuntimeError(f"merge chain of person {person_id} is too long")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from server.domains.common.rows import held_by, held_rows, model_columns, select_columns, table_of
+from server.domains.common.rows import held_by, held_rows, model_columns, row_by_key, select_columns, table_of
 from server.domains.staff.models import StaffUser
 from server.domains.stores.models import Store
 from server.prepared import run
@@ -103,4 +103,33 @@ async def test_a_store_read_so_equals_the_session_s_own_read(db, world):
         expected = (await session.get(Store, store_id)).model_dump()
     async with db.writer() as session:
         assert held_by(session, Store, await _values(session, Store, store_id)).model_dump() == expected
+        await session.rollback()
+
+
+async def test_a_held_loaded_row_is_found_by_key_without_asking_the_session(db, world):
+    manager = world.ids["sh.manager"]
+    async with db.writer() as session:
+        staff = await session.get(StaffUser, manager)
+
+        async def no_get(*_args, **_kwargs):
+            raise AssertionError("asked the session (a greenlet hop) for a row it holds")
+
+        session.get = no_get
+        assert await row_by_key(session, StaffUser, manager) is staff
+
+
+async def test_a_row_not_held_or_expired_is_read_as_the_session_reads_it(db, world):
+    manager, guide = world.ids["sh.manager"], world.ids["sh.guide"]
+    async with db.writer() as session:
+        staff = await session.get(StaffUser, manager)
+        await session.execute(
+            sa.update(table_of(StaffUser)).where(table_of(StaffUser).c.id == manager).values(display_name="改了")
+        )
+        session.expire(staff)
+        with SessionWay(db.engine, lambda statement: "FROM staff_user" in statement) as calls:
+            assert await row_by_key(session, StaffUser, manager) is staff
+            assert (await row_by_key(session, StaffUser, guide)).id == guide
+        assert len(calls.seen) == 2
+        assert staff.display_name == "改了"
+        assert await row_by_key(session, StaffUser, 10**9) is None
         await session.rollback()
