@@ -36,12 +36,12 @@ the pool's generation mark (``Pool._invalidate``).
 
 from __future__ import annotations
 
-import re
+import functools
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -56,7 +56,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 Processor = Callable[[Any], Any] | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Ran:
     """What a statement returned: its rows (tuples) and how many rows it changed or returned."""
 
@@ -126,10 +126,9 @@ class _Compiled:
 
 # Per statement (held weakly: a statement built per call is forgotten with it), per parameter names.
 _COMPILED: weakref.WeakKeyDictionary[Executable, dict[tuple[str, ...], _Compiled | None]] = weakref.WeakKeyDictionary()
-# session.info: (its transaction, weakly: the transaction refers to the session, and a cycle would keep every
-# session until the garbage collector's next full pass; its connection)
+# session.info: a _Held (its transaction weakly: the transaction refers to the session, and a cycle would keep
+# every session until the garbage collector's next full pass)
 _CONNECTION = "irs_prepared_connection"
-_ROWCOUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 
 
 def any_of(column, name: str, dialect: str):
@@ -147,20 +146,20 @@ async def run(session: AsyncSession, statement: Executable, params: Mapping[str,
     fast = await _fast_way(session, statement, params, many=False)
     if fast is None:
         return _ran(statement, await _SQLAlchemySession.execute(session, statement, params))
-    connection, compiled = fast
-    driver = _driver(connection)
+    held, compiled = fast
+    driver = held.driver
     values: Any = params
     try:
         values = compiled.values(params)
         if not compiled.fetches:
             return Ran((), _rowcount(await driver.execute(compiled.sql, *values)))
         if compiled.results is None:
-            await compiled.learn_result_types(driver, connection.dialect)
+            await compiled.learn_result_types(driver, held.connection.dialect)
         records = await driver.fetch(compiled.sql, *values)
         rows = [compiled.row(record) for record in records] if compiled.returns_rows else ()
         return Ran(rows, len(records))
     except Exception as error:
-        await _raise_as_sqlalchemy(connection, compiled.sql, values, error)
+        await _raise_as_sqlalchemy(held.connection, compiled.sql, values, error)
 
 
 async def run_many(session: AsyncSession, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -171,14 +170,68 @@ async def run_many(session: AsyncSession, statement: Executable, rows: Sequence[
     if fast is None:
         await _SQLAlchemySession.execute(session, statement, list(rows))
         return
-    connection, compiled = fast
-    driver = _driver(connection)
+    held, compiled = fast
     values: Any = rows
     try:
         values = [compiled.values(row) for row in rows]
-        await driver.executemany(compiled.sql, values)
+        await held.driver.executemany(compiled.sql, values)
     except Exception as error:
-        await _raise_as_sqlalchemy(connection, compiled.sql, values, error)
+        await _raise_as_sqlalchemy(held.connection, compiled.sql, values, error)
+
+
+async def run_inserts(session: AsyncSession, *batches: tuple[sa.Table, Sequence[Mapping[str, Any]]]) -> None:
+    """Rows of several tables (each batch's rows with the same names), in the session's transaction, in one round
+    trip on PostgreSQL: one statement, each table's INSERT a data-modifying CTE over arrays of its values.
+    Elsewhere (SQLite, in process) one :func:`run_many` per table."""
+    batches = tuple((table, rows) for table, rows in batches if rows)
+    engine = session.sync_session.bind
+    if not batches:
+        return
+    if engine is None or engine.dialect.name != "postgresql":
+        for table, rows in batches:
+            await run_many(session, _insert_into(table), rows)
+        return
+    shape = tuple((table, tuple(rows[0])) for table, rows in batches)
+    arrays = {
+        f"{n}_{name}": [row[name] for row in rows] for n, (_table, rows) in enumerate(batches) for name in shape[n][1]
+    }
+    await run(session, _inserts_together(shape), arrays)
+
+
+@functools.cache
+def _insert_into(table: sa.Table) -> sa.Insert:
+    return sa.insert(table)
+
+
+@functools.cache
+def _inserts_together(shape: tuple[tuple[sa.Table, tuple[str, ...]], ...]) -> sa.Insert:
+    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … INSERT … SELECT * FROM unnest(…)``."""
+    inserts = [_insert_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(shape)]
+    *earlier, last = inserts
+    return last.add_cte(*(each.cte(f"t{n}") for n, each in enumerate(earlier)))
+
+
+def _insert_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Insert:
+    arrays = [sa.bindparam(f"{prefix}{name}", type_=postgresql.ARRAY(_element_type(table.c[name]))) for name in names]
+    rows = sa.func.unnest(*arrays).table_valued(*names).render_derived()
+    return sa.insert(table).from_select(list(names), sa.select(*(rows.c[name] for name in names)))
+
+
+def _element_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+    """The column's type for an array of its values, without a length: ``$1::VARCHAR(100)[]`` would be an explicit
+    cast, which cuts a longer text short where the column refuses it (SQLModel's strings are decorated VARCHARs)."""
+    type_ = column.type
+    text = type_.impl if isinstance(type_, sa.TypeDecorator) else type_
+    if not isinstance(text, sa.String) or text.length is None:
+        return type_
+    unbounded = text.copy()
+    unbounded.length = None
+    if text is type_:
+        return unbounded
+    decorated = type_.copy()
+    decorated.impl = unbounded
+    decorated.__dict__.pop("impl_instance", None)  # memoized from ``impl`` once used: take the new one
+    return decorated
 
 
 def _ran(statement: Executable, result: Any) -> Ran:
@@ -189,58 +242,69 @@ def _ran(statement: Executable, result: Any) -> Ran:
     return Ran(result.all() if result.returns_rows else (), result.rowcount)
 
 
-def _rowcount(status: str) -> int:
-    found = _ROWCOUNT.match(status or "")
-    return int(found.group(1)) if found else -1
+def _rowcount(status: str | None) -> int:
+    """The count in asyncpg's command tag ("INSERT 0 1", "UPDATE 3"), or -1 for a command without one."""
+    count = (status or "").rpartition(" ")[2]
+    return int(count) if count.isdigit() else -1
+
+
+class _Held(NamedTuple):
+    """The connection of a session's innermost transaction, as this module uses it (kept while it lasts)."""
+
+    transaction: weakref.ReferenceType[Any]  # weakly: it refers to the session, which keeps this in its info
+    connection: Connection
+    adapter: Any  # SQLAlchemy's adapter of asyncpg's connection
+    driver: Any  # asyncpg's own connection
 
 
 async def _fast_way(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any], *, many: bool
-) -> tuple[Connection, _Compiled] | None:
+) -> tuple[_Held, _Compiled] | None:
     """The session's connection and the statement compiled for asyncpg, or None: run it through the session."""
-    engine = session.get_bind()
+    sync = session.sync_session
+    engine = sync.bind  # the sessions here have one engine (no per-table binds)
     if not isinstance(engine, Engine) or engine.dialect.driver != "asyncpg":
         return None
     if engine.echo or engine.dispatch.before_cursor_execute:
         return None
-    sync = session.sync_session
-    if sync.new or sync.deleted or sync.dirty or sync.dispatch.do_orm_execute:
+    # The test SQLAlchemy's own autoflush makes: nothing new, deleted or changed is waiting to be flushed.
+    if not sync._is_clean() or sync.dispatch.do_orm_execute:
         return None
     compiled = _compiled(statement, engine.dialect, tuple(params), many)
     if compiled is None:
         return None
-    connection = await _connection(session)
-    if connection is None:
+    held = await _connection(session)
+    if held is None:
         return None
-    adapter: Any = connection.connection.dbapi_connection  # SQLAlchemy's adapter of asyncpg's connection
-    if not (adapter.autocommit or _known_transaction(connection, adapter) or await _begun(connection, adapter)):
+    adapter = held.adapter
+    if not (adapter.autocommit or _known_transaction(held) or await _begun(held)):
         return None
-    return connection, compiled
+    return held, compiled
 
 
-def _known_transaction(connection: Connection, adapter: Any) -> bool:
+def _known_transaction(held: _Held) -> bool:
     """Whether the connection is in the transaction SQLAlchemy's adapter began (and will end): one the adapter
     does not know of (a BEGIN cut short by a cancellation, say) is not run in, but left to the session."""
-    return _driver(connection).is_in_transaction() and getattr(adapter, "_transaction", None) is not None
+    return held.driver.is_in_transaction() and getattr(held.adapter, "_transaction", None) is not None
 
 
-async def _begun(connection: Connection, adapter: Any) -> bool:
+async def _begun(held: _Held) -> bool:
     """Send the BEGIN SQLAlchemy's adapter sends before its first statement (with the isolation it was
     given), as the adapter sends it; False (the statement goes SQLAlchemy's way, which sends it) if the
     adapter no longer begins so or has begun already."""
+    adapter = held.adapter
     start = getattr(adapter, "_start_transaction", None)
-    if start is None or getattr(adapter, "_transaction", True) is not None or _driver(connection).is_in_transaction():
+    if start is None or getattr(adapter, "_transaction", True) is not None or held.driver.is_in_transaction():
         return False
     try:
         await start()
     except Exception as error:
-        await _raise_as_sqlalchemy(connection, "BEGIN", (), error)
+        await _raise_as_sqlalchemy(held.connection, "BEGIN", (), error)
     return adapter._transaction is not None
 
 
-def _driver(connection: Connection) -> Any:
-    """asyncpg's own connection under SQLAlchemy's."""
-    return connection.connection.driver_connection
+def _usable(connection: Connection) -> bool:
+    return not (connection.invalidated or connection.closed)
 
 
 def _row_maker(names: list[str]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
@@ -249,7 +313,7 @@ def _row_maker(names: list[str]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
     return namedtuple("Row", names, rename=True)._make  # type: ignore[attr-defined]
 
 
-async def _connection(session: AsyncSession) -> Connection | None:
+async def _connection(session: AsyncSession) -> _Held | None:
     """The connection of the session's innermost transaction, kept in ``session.info`` while that transaction
     lasts (asking the session costs a greenlet hop each time). Asking it once per transaction matters: a
     savepoint's SAVEPOINT is sent when the session is first asked for its connection.
@@ -261,17 +325,26 @@ async def _connection(session: AsyncSession) -> Connection | None:
     if transaction is not None:
         if not transaction.is_active:
             return None  # failed: SQLAlchemy says why it cannot go on
-        kept = session.info.get(_CONNECTION)
-        if kept is not None and kept[0]() is transaction and not kept[1].invalidated and not kept[1].closed:
-            return kept[1]
+        kept: _Held | None = session.info.get(_CONNECTION)
+        if kept is not None and kept.transaction() is transaction and _usable(kept.connection):
+            return kept
     connection = (await session.connection()).sync_connection
-    session.info[_CONNECTION] = (weakref.ref(sync.get_nested_transaction() or sync.get_transaction()), connection)
-    return connection
+    fairy = connection.connection
+    held = _Held(
+        weakref.ref(sync.get_nested_transaction() or sync.get_transaction()),
+        connection,
+        fairy.dbapi_connection,
+        fairy.driver_connection,
+    )
+    session.info[_CONNECTION] = held
+    return held
 
 
 def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...], many: bool) -> _Compiled | None:
-    by_names = _COMPILED.setdefault(statement, {})
     key = (*names, "*") if many else names
+    by_names = _COMPILED.get(statement)  # setdefault would make a weak reference with a callback every time
+    if by_names is None:
+        by_names = _COMPILED.setdefault(statement, {})
     if key not in by_names:
         by_names[key] = _compile(statement, dialect, names, many)
     return by_names[key]

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import table_of
 from server.outbox import OutboxMessage
-from server.prepared import run, run_many
+from server.prepared import run, run_inserts, run_many
 from tests.server.assertions import SessionWay
 
 OUTBOX = table_of(OutboxMessage)
@@ -80,6 +80,59 @@ async def test_counts_and_many_rows(db):
     async with db.reader() as session:
         stored = (await session.exec(sa.select(KEYS.c.key, KEYS.c.result_id).order_by(KEYS.c.key))).all()
     assert [tuple(row) for row in stored] == [("a", 0), ("b", 9), ("c", 0)]
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["asyncpg", "watched"])
+async def test_rows_of_several_tables_in_one_round_trip_read_back_as_written(db, watched):
+    """run_inserts: on PostgreSQL one statement (CTEs over arrays), run by asyncpg itself unless the engine is
+    watched; on SQLite one executemany per table. Aware times, JSON and NULLs converted as each column converts
+    them, either way."""
+    noon = datetime(2026, 12, 6, 12, 0, tzinfo=SHANGHAI)
+    messages = [
+        {"topic": "t", "event": "A", "payload": {"n": 1, "名": "丽"}, "created_at": noon, "published_at": None},
+        {"topic": "t", "event": "B", "payload": {}, "created_at": noon, "published_at": noon},
+    ]
+    keys = [{**_key_row("x"), "result_id": 0}, {**_key_row("y"), "result_id": 3}]
+    inserts: list[str] = []
+
+    def watch(_connection, _cursor, statement, *_rest) -> None:
+        if "INSERT" in statement:
+            inserts.append(statement)
+
+    if watched:
+        event.listen(db.engine.sync_engine, "before_cursor_execute", watch)
+    try:
+        with SessionWay(db.engine, lambda statement: "INSERT" in statement) as calls:
+            async with db.writer() as session:
+                await run_inserts(session, (OUTBOX, messages), (KEYS, keys), (OUTBOX, []))
+                await session.commit()
+    finally:
+        if watched:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", watch)
+    if watched:
+        assert len(inserts) == (2 if db.is_sqlite else 1)
+    else:
+        assert len(calls.seen) == _expected_session_way(db, on_sqlite=2)
+    async with db.reader() as session:
+        columns = (OUTBOX.c.event, OUTBOX.c.payload, OUTBOX.c.created_at, OUTBOX.c.published_at)
+        stored = (await session.exec(sa.select(*columns).order_by(OUTBOX.c.event))).all()
+        written_keys = (await session.exec(sa.select(KEYS.c.key, KEYS.c.result_id).order_by(KEYS.c.key))).all()
+    assert [tuple(row) for row in stored] == [("A", {"n": 1, "名": "丽"}, noon, None), ("B", {}, noon, noon)]
+    assert [tuple(row) for row in written_keys] == [("x", 0), ("y", 3)]
+
+
+async def test_a_text_too_long_for_its_column_is_refused_by_run_inserts_not_cut_short(db):
+    """The arrays are typed without the column's length: a cast to VARCHAR(128)[] would cut the text silently."""
+    if db.is_sqlite:
+        pytest.skip("SQLite does not hold a VARCHAR to its length")
+    async with db.writer() as session:
+        with pytest.raises(sa.exc.DBAPIError):
+            message = {"topic": "t", "event": "A", "payload": {}, "created_at": datetime.now(UTC), "published_at": None}
+            await run_inserts(session, (OUTBOX, [message]), (KEYS, [{**_key_row("k" * 129), "result_id": 0}]))
+        await session.rollback()
+    async with db.reader() as session:
+        assert (await session.exec(sa.select(sa.func.count()).select_from(OUTBOX))).one()[0] == 0
+        assert (await session.exec(sa.select(sa.func.count()).select_from(KEYS))).one()[0] == 0
 
 
 async def test_none_is_converted_by_its_type_as_through_the_session(db):
@@ -236,6 +289,30 @@ async def test_rows_waiting_in_the_session_are_flushed_first(db):
         await _begin(session)
         session.add(IdempotencyRecord(**_key_row("pending"), result_id=0))
         assert (await run(session, KEY_COUNT, {"key": "pending"})).scalar_one() == 1
+        await session.rollback()
+
+
+async def test_a_row_changed_in_the_session_is_flushed_first(db):
+    """A row the session read and then changed is flushed before the statement runs, as the session would."""
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("changed"))
+        record = (
+            await session.execute(sa.select(IdempotencyRecord).where(IdempotencyRecord.key == "changed"))
+        ).scalar_one()
+        record.result_id = 7
+        assert (await run(session, KEY_COUNT.where(KEYS.c.result_id == 7), {"key": "changed"})).scalar_one() == 1
+        await session.rollback()
+
+
+async def test_a_row_deleted_in_the_session_is_flushed_first(db):
+    """A row the session was told to delete is gone for the statement, as the session would have it."""
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("deleted"))
+        record = (
+            await session.execute(sa.select(IdempotencyRecord).where(IdempotencyRecord.key == "deleted"))
+        ).scalar_one()
+        await session.delete(record)
+        assert (await run(session, KEY_COUNT, {"key": "deleted"})).scalar_one() == 0
         await session.rollback()
 
 

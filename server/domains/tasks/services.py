@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...db import claim
 from ...outbox import emit
-from ...prepared import run, run_many
+from ...prepared import run, run_inserts
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
@@ -128,25 +128,22 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
     task.id, template = (await run(session, _INSERT_TASK, row)).one()
     checklist = DEFAULT_STEPS[customer_type] if template is None else template
     steps = [_step_row(task.id, n, step) for n, step in enumerate(checklist)]
-    if steps:
-        await run_many(session, _INSERT_STEPS, steps)
     history = [
         _history_row(task, SYSTEM, TaskAction.CREATED, now, assignee_id=None),
         _assignment_history_row(task, choice, TaskAction.ASSIGNED, now, SYSTEM),
     ]
-    await run_many(session, _INSERT_HISTORY, history)
+    await run_inserts(session, (table_of(TaskStep), steps), (table_of(TaskHistory), history))
     _announce_assignment(session, task, None, choice, TaskAction.ASSIGNED, now)
     return task
 
 
-# Built once: every booking writes a task, its steps and its history. The task's INSERT also returns the
-# steps of HQ's SOP template for her customer type (None: there is none, the default applies).
+# Built once: every booking writes a task, then its steps and its history (in one round trip on PostgreSQL). The
+# task's INSERT also returns the steps of HQ's SOP template for her customer type (None: there is none, the
+# default applies).
 _INSERT_TASK = sa.insert(table_of(Task)).returning(
     table_of(Task).c.id,
     select(SopTemplate.steps).where(SopTemplate.customer_type == sa.bindparam("template_type")).scalar_subquery(),
 )
-_INSERT_STEPS = sa.insert(table_of(TaskStep))
-_INSERT_HISTORY = sa.insert(table_of(TaskHistory))
 
 
 def _step_row(task_id: int, position: int, step: dict) -> dict:
