@@ -29,9 +29,13 @@ An error is raised as SQLAlchemy raises it (``IntegrityError`` with the dialect'
 ``orig``). A connection lost on the way is invalidated with every connection pooled before it (the server
 most likely restarted), so the pool replaces them and the API answers UNAVAILABLE.
 
-This leans on three things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move):
-the asyncpg adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), and
-the pool's generation mark (``Pool._invalidate``).
+:func:`run_inserts` writes rows of several tables in one round trip: on PostgreSQL one statement, each table's
+INSERT a data-modifying CTE over arrays of its values (a booking's task steps and history).
+
+This leans on five things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move):
+the asyncpg adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), the
+pool's generation mark (``Pool._invalidate``), the session's own test for a flush (``Session._is_clean``), and a
+TypeDecorator's memoized ``impl_instance``.
 """
 
 from __future__ import annotations
