@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .prepared import ReadingSession
+
 WRITE_OPTION = "irs_write"
 # What the store distance (haversine) and ranking queries use, for SQLite builds without them.
 _SQLITE_MATH = (
@@ -212,11 +214,14 @@ class Database:
             writer=async_sessionmaker(
                 engine, class_=AsyncSession, sync_session_class=WriterSession, expire_on_commit=False
             ),
-            reader=async_sessionmaker(read_engine, class_=AsyncSession, expire_on_commit=False),
+            reader=async_sessionmaker(
+                read_engine, class_=AsyncSession, sync_session_class=ReadingSession, expire_on_commit=False
+            ),
             live_writer=async_sessionmaker(live_engine or engine, class_=AsyncSession, expire_on_commit=False),
             live_reader=async_sessionmaker(
                 live_engine.execution_options(**read_options) if live_engine else read_engine,
                 class_=AsyncSession,
+                sync_session_class=ReadingSession,
                 expire_on_commit=False,
             ),
             commit_listeners=listeners,

@@ -3,6 +3,7 @@ session, in the session's transaction, and the session's own way wherever the sh
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from datetime import UTC, datetime, timedelta, timezone
@@ -412,3 +413,83 @@ async def test_a_transaction_sqlalchemy_did_not_begin_is_not_written_in(db):
         await session.rollback()
     async with db.reader() as session:
         assert (await session.exec(KEY_COUNT, params={"key": "unknown transaction"})).one()[0] == 0
+
+
+# --- a reading session's borrowed connection (PostgreSQL) -------------------------------------------------------
+
+
+def _pool(db):
+    return db.engine.sync_engine.pool
+
+
+def _postgres_only(db) -> None:
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: SQLite's reader keeps a transaction, and its statements take the session's way")
+
+
+async def test_a_reading_session_s_statements_run_on_one_borrowed_connection_given_back_when_it_closes(db):
+    """No SQLAlchemy Connection nor transaction: the pool's connection itself, one for all its statements."""
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    with SessionWay(db.engine) as calls:
+        async with db.reader() as session:
+            assert (await run(session, KEY_COUNT, {"key": "x"})).scalar_one() == 0
+            assert (await run(session, KEY_COUNT, {"key": "y"})).scalar_one() == 0
+            assert session.sync_session.get_transaction() is None
+            assert _pool(db).checkedout() == out_before + 1
+    assert calls.seen == []
+    assert _pool(db).checkedout() == out_before
+
+
+async def test_a_reading_session_gives_its_borrowed_connection_back_before_an_orm_read_takes_one(db):
+    """One operation never holds two connections (under a surge that would wait on the pool against itself)."""
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    async with db.reader() as session:
+        await run(session, KEY_COUNT, {"key": "x"})
+        (await session.exec(sa.select(IdempotencyRecord).where(IdempotencyRecord.key == "x"))).all()
+        assert _pool(db).checkedout() == out_before + 1
+        assert (await run(session, KEY_COUNT, {"key": "x"})).scalar_one() == 0  # now on the session's own
+        assert _pool(db).checkedout() == out_before + 1
+    assert _pool(db).checkedout() == out_before
+
+
+async def test_a_borrowed_connection_whose_statement_was_cancelled_is_not_pooled_again(db):
+    """Cancelled mid-statement, its state is unknown: it is thrown away, and the next reader gets a working one."""
+    _postgres_only(db)
+    async with db.reader() as session:
+        slow = asyncio.ensure_future(run(session, sa.select(sa.func.pg_sleep(5))))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        cancelled = session.info["irs_prepared_borrowed"].driver
+    assert cancelled.is_closed()
+    for _ in range(_pool(db).checkedin() + 1):
+        async with db.reader() as session:
+            assert (await run(session, KEY_COUNT, {"key": "x"})).scalar_one() == 0
+            assert session.info["irs_prepared_borrowed"].driver is not cancelled
+
+
+async def test_an_invalidated_reading_session_discards_its_borrowed_connection(db):
+    _postgres_only(db)
+    async with db.reader() as session:
+        await run(session, KEY_COUNT, {"key": "x"})
+        driver = session.info["irs_prepared_borrowed"].driver
+        await session.invalidate()
+    assert driver.is_closed()
+
+
+async def test_a_borrowed_connection_lost_fails_as_through_the_session_and_is_replaced(db):
+    """The server ended it: UNAVAILABLE's error (connection_invalidated), and no later reader gets it."""
+    _postgres_only(db)
+    async with db.reader() as session:
+        lost = (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one()
+        async with db.engine.connect() as admin:
+            await admin.execute(sa.select(sa.func.pg_terminate_backend(lost, 5000)))
+        with pytest.raises(sa.exc.DBAPIError) as error:
+            await run(session, KEY_COUNT, {"key": "x"})
+        assert error.value.connection_invalidated
+    for _ in range(_pool(db).checkedin() + 1):
+        async with db.reader() as session:
+            assert (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one() != lost
