@@ -15,6 +15,7 @@ would abort the transaction on PostgreSQL, and two bookings racing for one code 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,6 +64,38 @@ async def assign(session: AsyncSession, booking: Booking) -> str | None:
             return code
     log.warning("no free check-in code for booking %s at store %s after %s draws", booking.id, booking.store_id, DRAWS)
     return None
+
+
+async def insert_with_code(session: AsyncSession, insert_booking: sa.Insert, booking: Booking) -> None:
+    """Write the new booking (``insert_booking``, which returns its id and store) and give it a code: on
+    PostgreSQL its first draw goes in the booking's own statement (a data-modifying CTE; the code's INSERT sees
+    the booking's id), so a booking takes one round trip for both; a draw the store holds is drawn again, as by
+    :func:`assign`. Sets ``booking.id``."""
+    row = booking.model_dump(exclude={"id"})
+    if dialect_of(session) != "postgresql":
+        booking.id = (await run(session, insert_booking, row)).scalar_one()
+        await assign(session, booking)
+        return
+    booking.id, code = (await run(session, _with_first_draw(insert_booking), {**row, "code": draw()})).one()
+    if code is None:
+        await assign(session, booking)
+
+
+@functools.cache
+def _with_first_draw(insert_booking: sa.Insert) -> sa.Select:
+    booking = insert_booking.cte("new_booking")
+    codes = table_of(BookingCheckInCode)
+    claim = (
+        postgresql.insert(codes)
+        .from_select(
+            ["store_id", "code", "booking_id"],
+            sa.select(booking.c.store_id, sa.bindparam("code", type_=sa.String()), booking.c.id),
+        )
+        .on_conflict_do_nothing()
+        .returning(codes.c.code)
+        .cte("claimed")
+    )
+    return sa.select(booking.c.id, sa.select(claim.c.code).scalar_subquery())
 
 
 async def release(session: AsyncSession, booking_id: int) -> None:

@@ -216,11 +216,10 @@ async def create_booking(
             created_at=now,
             updated_at=now,
         )
-        booking.id = (await run(session, _INSERT_BOOKING, booking.model_dump(exclude={"id"}))).scalar_one()
+        await codes.insert_with_code(session, _INSERT_BOOKING, booking)
         products = [{"booking_id": booking.id, "product_id": p} for p in sorted(set(request.product_ids))]
         if products:
             await run_many(session, _INSERT_PRODUCTS, products)
-        await codes.assign(session, booking)
         await _record_booking_event(session, booking, request, now)
         await open_reception(session, booking, store, slot, sorted(set(request.product_ids)), policy, now)
         await announce_change(session, booking, BookingChangeKind.CREATED, now)
@@ -239,7 +238,7 @@ async def create_booking(
 
 # Built once: every booking of a surge writes through them, not through the session's unit of work (the
 # new booking is not kept in the session: read it again to change it).
-_INSERT_BOOKING = sa.insert(table_of(Booking)).returning(table_of(Booking).c.id)
+_INSERT_BOOKING = sa.insert(table_of(Booking)).returning(table_of(Booking).c.id, table_of(Booking).c.store_id)
 _INSERT_PRODUCTS = sa.insert(table_of(BookingProduct))
 
 

@@ -19,8 +19,8 @@ from .changes_helpers import create_livestream
 from .helpers import BOOK, booking_input, customer, give_shifts, next_local
 
 MONDAY = 0
-ROUND_TRIPS = {"postgresql": 14, "sqlite": 15}
-FROM_LIVESTREAM = {"postgresql": 13, "sqlite": 14}
+ROUND_TRIPS = {"postgresql": 13, "sqlite": 15}
+FROM_LIVESTREAM = {"postgresql": 12, "sqlite": 14}
 
 
 def _booking_statements(statement: str) -> bool:
