@@ -14,7 +14,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import strawberry
 from graphql import (
@@ -35,10 +35,8 @@ from graphql import (
     get_named_type,
     get_nullable_type,
     is_composite_type,
-    validate,
     value_from_ast_untyped,
 )
-from strawberry.extensions import SchemaExtension
 from strawberry.schema_directive import Location
 
 from .pagination import DEFAULT_PAGE, MAX_PAGE
@@ -231,38 +229,14 @@ def _operation(definitions: Iterable, name: str | None) -> OperationDefinitionNo
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
-class _CostingSchema(Protocol):  # server.api.schema.IRSSchema (which imports this module)
-    costs: Costs
-
-
-class QueryCostLimit(SchemaExtension):
-    """Refuses, before it runs, an operation costing more than the limit (QUERY_TOO_COSTLY).
-
-    Listed after the validation cache: strawberry acts on validation errors before the
-    extensions' hooks resume, so the document is counted here, once the cache has validated it.
-    """
-
-    def __init__(self, *, limit: int) -> None:
-        self.limit = limit
-
-    def on_validate(self):
-        self._check()
-        yield
-
-    def _check(self) -> None:
-        execution = self.execution_context
-        if execution.pre_execution_errors is None and execution.graphql_document is not None:
-            execution.pre_execution_errors = validate(
-                execution.schema._schema, execution.graphql_document, execution.validation_rules
-            )
-        if execution.pre_execution_errors or execution.graphql_document is None:
-            return  # refused already: the cost of an invalid document means nothing
-        costs = cast(_CostingSchema, execution.schema).costs
-        cost = costs.of(execution.query, execution.graphql_document, execution.operation_name, execution.variables)
-        if cost > self.limit:
-            execution.pre_execution_errors = [
-                GraphQLError(
-                    f"the query costs {cost}, above the limit of {self.limit}: ask for fewer items or fields",
-                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.limit},
-                )
-            ]
+def too_costly(
+    costs: Costs, query: str | None, document: DocumentNode, operation: str | None, variables: Any, limit: int
+) -> GraphQLError | None:
+    """QUERY_TOO_COSTLY for a valid document costing more than ``limit``, or None."""
+    cost = costs.of(query, document, operation, variables)
+    if cost <= limit:
+        return None
+    return GraphQLError(
+        f"the query costs {cost}, above the limit of {limit}: ask for fewer items or fields",
+        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
+    )

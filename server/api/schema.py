@@ -10,11 +10,6 @@ import strawberry
 from graphql import GraphQLNonNull, GraphQLSchema
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
@@ -59,8 +54,9 @@ from ..domains.tasks.graphql.mutations import TaskMutation
 from ..domains.tasks.graphql.queries import TaskQuery
 from ..domains.tasks.graphql.subscriptions import TaskSubscription
 from ..settings import Settings
+from .admission import Admission
 from .context import UnitOfWork
-from .cost import Costs, QueryCostLimit
+from .cost import Costs
 from .document_limits import alias_limit, depth_limit
 from .errors import ErrorPolicy, UserError, present_errors_of
 from .execution import Execution
@@ -70,7 +66,7 @@ from .permissions import authenticated
 from .scalars import SCALAR_MAP
 from .suggestions import SuggestionFreeExecution
 from .type_extensions import apply_extensions
-from .validation import DOCUMENTS_KEPT, CachedValidation, Validations
+from .validation import DOCUMENTS_KEPT, Validations
 
 apply_extensions(BOOKING_EXTENSIONS)
 apply_extensions(TASK_EXTENSIONS)
@@ -219,15 +215,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # the validation cache on the schema).
     # Without introspection, errors give no "Did you mean …?" hints either: they would reveal the schema.
     hints = settings.introspection
-    extensions = [
-        ErrorPolicy,
-        UnitOfWork,
-        lambda: ParserCache(maxsize=1024),
-        CachedValidation,
-        lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: QueryCostLimit(limit=settings.max_query_cost),
-    ]
+    tokens, checked, cost = settings.max_query_tokens, tuple(rules), settings.max_query_cost
+    extensions = [ErrorPolicy, UnitOfWork, lambda: Admission(max_tokens=tokens, rules=checked, max_cost=cost)]
     return IRSSchema(
         query=Query,
         mutation=Mutation,

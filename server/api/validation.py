@@ -13,12 +13,9 @@ each, at every request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
-from typing import Protocol, cast
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, validate
-from strawberry.extensions import SchemaExtension
 
 from .suggestions import STRAWBERRY_RULES
 
@@ -67,20 +64,3 @@ class Validations:
     @property
     def hits(self) -> int:
         return self.validate.cache_info().hits
-
-
-class _ValidatingSchema(Protocol):  # server.api.schema.IRSSchema (which imports this module)
-    validations: Validations
-
-
-class CachedValidation(SchemaExtension):
-    """Validation through the schema's own ``validations``."""
-
-    def on_validate(self) -> Iterator[None]:
-        context, document = self.execution_context, self.execution_context.graphql_document
-        if document is not None:  # strawberry validates only a document it parsed
-            schema = cast(_ValidatingSchema, context.schema)
-            context.pre_execution_errors = schema.validations.validate(
-                parsed_text(context.query, document), tuple(context.validation_rules)
-            )
-        yield
