@@ -83,7 +83,10 @@ async def insert_with_code(session: AsyncSession, insert_booking: sa.Insert, boo
 
 @functools.cache
 def _with_first_draw(insert_booking: sa.Insert) -> sa.Select:
-    booking = insert_booking.cte("new_booking")
+    table = insert_booking.table
+    # Named binds: a CTE's INSERT is compiled with every column, its binds named param_N unless named so.
+    named = {column.name: sa.bindparam(column.name, type_=column.type) for column in table.c if not column.primary_key}
+    booking = insert_booking.values(named).cte("new_booking")
     codes = table_of(BookingCheckInCode)
     claim = (
         postgresql.insert(codes)
