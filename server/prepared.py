@@ -32,10 +32,12 @@ most likely restarted), so the pool replaces them and the API answers UNAVAILABL
 :func:`run_inserts` writes rows of several tables in one round trip: on PostgreSQL one statement, each table's
 INSERT a data-modifying CTE over arrays of its values (a booking's task steps and history).
 
-This leans on five things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move):
-the asyncpg adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), the
-pool's generation mark (``Pool._invalidate``), the session's own test for a flush (``Session._is_clean``), and a
-TypeDecorator's memoized ``impl_instance``.
+This leans on things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move): the asyncpg
+adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), the pool's generation
+mark (``Pool._invalidate``), the session's own test for a flush (``Session._is_clean``), where a session connects
+and what its transaction holds (``Session._connection_for_bind``, ``SessionTransaction._connections``), how a
+failed checkout is raised (``Connection._handle_dbapi_exception_noconnection``), and a TypeDecorator's memoized
+``impl_instance``.
 """
 
 from __future__ import annotations
@@ -194,11 +196,14 @@ async def run_many(session: AsyncSession, statement: Executable, rows: Sequence[
 async def run_inserts(session: AsyncSession, *batches: tuple[sa.Table, Sequence[Mapping[str, Any]]]) -> None:
     """Rows of several tables (each batch's rows with the same names), in the session's transaction, in one round
     trip on PostgreSQL: one statement, each table's INSERT a data-modifying CTE over arrays of its values.
-    Elsewhere (SQLite, in process) one :func:`run_many` per table."""
+    Elsewhere (SQLite, in process) one :func:`run_many` per table. Give every column that has a Python-side
+    default (refused otherwise)."""
     batches = tuple((table, rows) for table, rows in batches if rows)
     engine = session.sync_session.bind
     if not batches:
         return
+    for table, rows in batches:
+        _check_defaults_given(table, tuple(rows[0]))
     if engine is None or engine.dialect.name != "postgresql":
         for table, rows in batches:
             await run_many(session, _insert_into(table), rows)
@@ -208,6 +213,15 @@ async def run_inserts(session: AsyncSession, *batches: tuple[sa.Table, Sequence[
         f"{n}_{name}": [row[name] for row in rows] for n, (_table, rows) in enumerate(batches) for name in shape[n][1]
     }
     await run(session, _inserts_together(shape), arrays)
+
+
+@functools.cache
+def _check_defaults_given(table: sa.Table, names: tuple[str, ...]) -> None:
+    """A column with a Python-side default must be given: a CTE's INSERT over arrays would not compute it per row
+    (refused on every database alike, so a test on SQLite finds it too)."""
+    defaulted = [column.name for column in table.c if column.default is not None and column.name not in names]
+    if defaulted:
+        raise TypeError(f"run_inserts into {table.name}: give {defaulted} (their defaults are not computed here)")
 
 
 @functools.cache
@@ -224,9 +238,13 @@ def _inserts_together(shape: tuple[tuple[sa.Table, tuple[str, ...]], ...]) -> sa
 
 
 def _insert_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Insert:
-    arrays = [sa.bindparam(f"{prefix}{name}", type_=postgresql.ARRAY(_element_type(table.c[name]))) for name in names]
+    arrays = [
+        sa.bindparam(f"{prefix}{name}", type_=postgresql.ARRAY(_element_type(table.c[name]), dimensions=1))
+        for name in names
+    ]
     rows = sa.func.unnest(*arrays).table_valued(*names).render_derived()
-    return sa.insert(table).from_select(list(names), sa.select(*(rows.c[name] for name in names)))
+    select = sa.select(*(rows.c[name] for name in names))
+    return sa.insert(table).from_select(list(names), select, include_defaults=False)
 
 
 def _element_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
@@ -350,7 +368,7 @@ async def _connection(session: AsyncSession, engine: Engine) -> _Held | None:
     BEGIN before its first statement; see :func:`_begun`). A reading session not begun borrows one instead."""
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    if transaction is None and isinstance(sync, ReadingSession) and _reads_outside_transactions(engine):
+    if isinstance(sync, ReadingSession) and not sync.connected and _reads_outside_transactions(engine):
         return session.info.get(_BORROWED) or await _borrow(session, engine)
     if transaction is not None:
         if not transaction.is_active:
@@ -375,34 +393,52 @@ async def _connection(session: AsyncSession, engine: Engine) -> _Held | None:
 
 
 class ReadingSession(Session):
-    """A reader's session (``Database.reader``; AUTOCOMMIT on PostgreSQL): the statements run here, before the
-    session begins a transaction of its own, run on a connection it borrows straight from the pool.
+    """A reader's session (``Database.reader``; AUTOCOMMIT on PostgreSQL): the statements run here, until the
+    session connects for an ORM statement of its own, run on a connection it borrows straight from the pool.
 
     SQLAlchemy's own way to a connection (its ``Connection``, the session's transaction, switching the pooled
     connection to AUTOCOMMIT and back) costs about 85 µs of CPU per operation, a tenth of a ``me``; the pool's
     checkout alone about 18. The connection is given back when the session closes, resets or is invalidated,
-    and before the session's first transaction begins (an ORM read): one operation never holds two."""
+    and just before the session connects itself: a session never holds two."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the session's transaction has its connection (rows added to it, as a read's are, begin a
+        transaction without one)."""
+        transaction = self.get_transaction()
+        return transaction is not None and bool(transaction._connections)
+
+    def _connection_for_bind(self, engine: Any, execution_options: Any = None, **kw: Any) -> Connection:
+        _give_back(self.info)  # an ORM statement (or session.connection()) is about to check one out
+        return super()._connection_for_bind(engine, execution_options, **kw)
 
     def close(self) -> None:
-        _give_back(self.info)
-        super().close()
+        try:
+            _give_back(self.info)
+        finally:
+            super().close()
 
     def reset(self) -> None:
-        _give_back(self.info)
-        super().reset()
+        try:
+            _give_back(self.info)
+        finally:
+            super().reset()
 
     def invalidate(self) -> None:
-        _give_back(self.info, discard=True)
-        super().invalidate()
+        try:
+            _give_back(self.info, discard=True)
+        finally:
+            super().invalidate()
 
 
-@sa.event.listens_for(ReadingSession, "after_transaction_create")
-def _before_the_session_connects(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        _give_back(session.info)
+@sa.event.listens_for(ReadingSession, "after_begin")
+def _connected_another_way(session: Session, _transaction: Any, _connection: Any) -> None:
+    """A flush connects without :meth:`ReadingSession._connection_for_bind` (readers do not flush)."""
+    _give_back(session.info)
 
 
 _BORROWED = "irs_prepared_borrowed"  # session.info: the _Held a reading session borrowed from the pool
+_BORROW_ATTEMPTS = 3
 
 
 def _reads_outside_transactions(engine: Engine) -> bool:
@@ -411,21 +447,27 @@ def _reads_outside_transactions(engine: Engine) -> bool:
 
 async def _borrow(session: AsyncSession, engine: Engine) -> _Held:
     """A pooled connection for the reading session: the pool's checkout (its events, the ping of an idle one),
-    without SQLAlchemy's ``Connection``. A failure is raised as ``engine.connect()`` raises it."""
-    try:
-        fairy = await greenlet_spawn(engine.raw_connection)
-    except engine.dialect.loaded_dbapi.Error as error:
-        await greenlet_spawn(Connection._handle_dbapi_exception_noconnection, error, engine.dialect, engine)
-        raise
-    held = _Held(engine, fairy, fairy.driver_connection)
-    session.info[_BORROWED] = held
-    return held
+    without SQLAlchemy's ``Connection``. A failure is raised as ``engine.connect()`` raises it. One left in a
+    transaction its adapter knows nothing of (a BEGIN cut short) is thrown away: it would read inside it."""
+    for _attempt in range(_BORROW_ATTEMPTS):
+        try:
+            fairy = await greenlet_spawn(engine.raw_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            await greenlet_spawn(Connection._handle_dbapi_exception_noconnection, error, engine.dialect, engine)
+            raise
+        driver = fairy.driver_connection
+        if driver is not None and not driver.is_in_transaction():
+            held = _Held(engine, fairy, driver)
+            session.info[_BORROWED] = held
+            return held
+        await greenlet_spawn(fairy.invalidate)
+    raise sa.exc.InvalidatePoolError(f"{_BORROW_ATTEMPTS} pooled connections in turn were inside a transaction")
 
 
 def _give_back(info: dict[Any, Any], *, discard: bool = False) -> None:
-    """Return the borrowed connection to the pool; one whose statement was cut short (a cancellation) or that is
-    to be discarded is invalidated instead: its state is unknown. Neither waits on the server (no transaction
-    to roll back; an invalidated connection is terminated)."""
+    """Return the borrowed connection to the pool (no transaction to roll back: nothing is sent); one whose
+    statement was cut short (a cancellation) or that is to be discarded is invalidated instead, its state
+    unknown (SQLAlchemy closes it, within a greenlet with a graceful close of at most 2 s, else terminates it)."""
     held: _Held | None = info.pop(_BORROWED, None)
     if held is None or held.fairy.dbapi_connection is None:
         return

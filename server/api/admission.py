@@ -27,7 +27,7 @@ class _CheckingSchema(Protocol):  # server.api.schema.IRSSchema (which imports t
 
 @lru_cache(maxsize=DOCUMENTS_KEPT)
 def parsed(text: str, max_tokens: int) -> DocumentNode:
-    """The document of a text (one parse per distinct text in the process; a text refused is not kept)."""
+    """The document of a text, the last 1,024 distinct texts kept for the process (a text refused is not)."""
     return parse(text, max_tokens=max_tokens)
 
 

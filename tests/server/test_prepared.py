@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from server.domains.common.idempotency import IdempotencyRecord
-from server.domains.common.rows import table_of
+from server.domains.common.rows import held_by, model_columns, select_columns, table_of
+from server.domains.staff.models import StaffUser
 from server.outbox import OutboxMessage
 from server.prepared import run, run_inserts, run_many
 from tests.server.assertions import SessionWay
@@ -91,7 +92,7 @@ async def test_rows_of_several_tables_in_one_round_trip_read_back_as_written(db,
     noon = datetime(2026, 12, 6, 12, 0, tzinfo=SHANGHAI)
     messages = [
         {"topic": "t", "event": "A", "payload": {"n": 1, "名": "丽"}, "created_at": noon, "published_at": None},
-        {"topic": "t", "event": "B", "payload": {}, "created_at": noon, "published_at": noon},
+        {"topic": "t", "event": "B", "payload": [[1, 2], ["丽"]], "created_at": noon, "published_at": noon},
     ]
     keys = [{**_key_row("x"), "result_id": 0}, {**_key_row("y"), "result_id": 3}]
     inserts: list[str] = []
@@ -118,8 +119,23 @@ async def test_rows_of_several_tables_in_one_round_trip_read_back_as_written(db,
         columns = (OUTBOX.c.event, OUTBOX.c.payload, OUTBOX.c.created_at, OUTBOX.c.published_at)
         stored = (await session.exec(sa.select(*columns).order_by(OUTBOX.c.event))).all()
         written_keys = (await session.exec(sa.select(KEYS.c.key, KEYS.c.result_id).order_by(KEYS.c.key))).all()
-    assert [tuple(row) for row in stored] == [("A", {"n": 1, "名": "丽"}, noon, None), ("B", {}, noon, noon)]
+    assert [tuple(row) for row in stored] == [
+        ("A", {"n": 1, "名": "丽"}, noon, None),
+        ("B", [[1, 2], ["丽"]], noon, noon),
+    ]
     assert [tuple(row) for row in written_keys] == [("x", 0), ("y", 3)]
+
+
+async def test_run_inserts_refuses_rows_without_a_column_that_has_a_python_default(db):
+    """A CTE's INSERT over arrays would not compute ``created_at``'s default per row: leaving it out is a mistake,
+    refused on every database before anything is written."""
+    message = {"topic": "t", "event": "A", "payload": {}, "published_at": None}
+    async with db.writer() as session:
+        with pytest.raises(TypeError, match="created_at"):
+            await run_inserts(session, (OUTBOX, [message]))
+        await session.rollback()
+    async with db.reader() as session:
+        assert (await session.exec(sa.select(sa.func.count()).select_from(OUTBOX))).one()[0] == 0
 
 
 async def test_a_text_too_long_for_its_column_is_refused_by_run_inserts_not_cut_short(db):
@@ -127,7 +143,7 @@ async def test_a_text_too_long_for_its_column_is_refused_by_run_inserts_not_cut_
     if db.is_sqlite:
         pytest.skip("SQLite does not hold a VARCHAR to its length")
     async with db.writer() as session:
-        with pytest.raises(sa.exc.DBAPIError):
+        with pytest.raises(sa.exc.DBAPIError, match="value too long"):
             message = {"topic": "t", "event": "A", "payload": {}, "created_at": datetime.now(UTC), "published_at": None}
             await run_inserts(session, (OUTBOX, [message]), (KEYS, [{**_key_row("k" * 129), "result_id": 0}]))
         await session.rollback()
@@ -487,9 +503,38 @@ async def test_a_borrowed_connection_lost_fails_as_through_the_session_and_is_re
         lost = (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one()
         async with db.engine.connect() as admin:
             await admin.execute(sa.select(sa.func.pg_terminate_backend(lost, 5000)))
+        driver = session.info["irs_prepared_borrowed"].driver
         with pytest.raises(sa.exc.DBAPIError) as error:
             await run(session, KEY_COUNT, {"key": "x"})
         assert error.value.connection_invalidated
-    for _ in range(_pool(db).checkedin() + 1):
+        assert "irs_prepared_borrowed" not in session.info and driver.is_closed()
+        assert (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one() != lost  # a fresh one
+
+
+async def test_rows_a_reading_session_takes_in_keep_it_on_its_borrowed_connection(db, world):
+    """A read's rows are added to the session (customers are confirmed so at every operation), which begins its
+    transaction without a connection: the statements after it stay on the borrowed one, nothing checked out
+    twice and nothing through SQLAlchemy's cursor."""
+    _postgres_only(db)
+    manager = world.ids["sh.manager"]
+    staff_columns = select_columns(*model_columns(StaffUser)).where(table_of(StaffUser).c.id == sa.bindparam("id"))
+    out_before = _pool(db).checkedout()
+    with SessionWay(db.engine) as calls:
         async with db.reader() as session:
-            assert (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one() != lost
+            held_by(session, StaffUser, (await run(session, staff_columns, {"id": manager})).one())
+            borrowed = session.info["irs_prepared_borrowed"]
+            assert (await run(session, KEY_COUNT, {"key": "x"})).scalar_one() == 0
+            assert session.info["irs_prepared_borrowed"] is borrowed
+            assert _pool(db).checkedout() == out_before + 1
+    assert calls.seen == []
+    assert _pool(db).checkedout() == out_before
+
+
+async def test_a_reading_session_reset_gives_its_borrowed_connection_back(db):
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    async with db.reader() as session:
+        await run(session, KEY_COUNT, {"key": "x"})
+        await session.reset()
+        assert "irs_prepared_borrowed" not in session.info
+        assert _pool(db).checkedout() == out_before
