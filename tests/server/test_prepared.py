@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -438,6 +440,17 @@ def _pool(db):
     return db.engine.sync_engine.pool
 
 
+@contextmanager
+def _one_borrowed(db) -> Iterator[Callable[[], bool]]:
+    """Around a reading session: whether one connection more than before is checked out (asked inside), and
+    after it, nothing sent through SQLAlchemy's cursor and every connection back in the pool."""
+    out_before = _pool(db).checkedout()
+    with SessionWay(db.engine) as calls:
+        yield lambda: _pool(db).checkedout() == out_before + 1
+    assert calls.seen == []
+    assert _pool(db).checkedout() == out_before
+
+
 def _postgres_only(db) -> None:
     if db.is_sqlite:
         pytest.skip("PostgreSQL: SQLite's reader keeps a transaction, and its statements take the session's way")
@@ -446,15 +459,12 @@ def _postgres_only(db) -> None:
 async def test_a_reading_session_s_statements_run_on_one_borrowed_connection_given_back_when_it_closes(db):
     """No SQLAlchemy Connection nor transaction: the pool's connection itself, one for all its statements."""
     _postgres_only(db)
-    out_before = _pool(db).checkedout()
-    with SessionWay(db.engine) as calls:
+    with _one_borrowed(db) as one_checked_out:
         async with db.reader() as session:
             assert (await run(session, KEY_COUNT, {"key": "x"})).scalar_one() == 0
             assert (await run(session, KEY_COUNT, {"key": "y"})).scalar_one() == 0
             assert session.sync_session.get_transaction() is None
-            assert _pool(db).checkedout() == out_before + 1
-    assert calls.seen == []
-    assert _pool(db).checkedout() == out_before
+            assert one_checked_out()
 
 
 async def test_a_reading_session_gives_its_borrowed_connection_back_before_an_orm_read_takes_one(db):
@@ -518,16 +528,13 @@ async def test_rows_a_reading_session_takes_in_keep_it_on_its_borrowed_connectio
     _postgres_only(db)
     manager = world.ids["sh.manager"]
     staff_columns = select_columns(*model_columns(StaffUser)).where(table_of(StaffUser).c.id == sa.bindparam("id"))
-    out_before = _pool(db).checkedout()
-    with SessionWay(db.engine) as calls:
+    with _one_borrowed(db) as one_checked_out:
         async with db.reader() as session:
             held_by(session, StaffUser, (await run(session, staff_columns, {"id": manager})).one())
             borrowed = session.info["irs_prepared_borrowed"]
             assert (await run(session, KEY_COUNT, {"key": "x"})).scalar_one() == 0
             assert session.info["irs_prepared_borrowed"] is borrowed
-            assert _pool(db).checkedout() == out_before + 1
-    assert calls.seen == []
-    assert _pool(db).checkedout() == out_before
+            assert one_checked_out()
 
 
 async def test_a_reading_session_reset_gives_its_borrowed_connection_back(db):
