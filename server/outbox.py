@@ -13,16 +13,14 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .at_commit import insert_at_commit
 from .clock import utcnow
 from .columns import json_field, utc_field
 from .housekeeping import purge
-from .prepared import run_many
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -35,6 +33,9 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = json_field(default_factory=dict)
     created_at: datetime = utc_field(default_factory=utcnow)
     published_at: datetime | None = utc_field(nullable=True, default=None)
+
+
+OUTBOX = cast(sa.Table, sa.inspect(OutboxMessage).local_table)  # its Core table: relayed and written by asyncpg
 
 
 class OutboxReceipt(SQLModel, table=True):
@@ -73,72 +74,15 @@ class Emitted:
     created_at: datetime
 
 
-_EMITTED = "outbox_emitted"  # session.info: messages emitted in its transaction, not yet written, in order
-_SAVEPOINTS = "outbox_savepoints"  # session.info: open savepoint -> how many were emitted when it began
-
-
 def emit(session: AsyncSession, topic: str, event: str, payload: dict[str, Any], now: datetime) -> None:
     """Add a message to the caller's unit of work (published after it commits).
 
-    The messages are written when the transaction commits, all in one plain INSERT: nearly every change
-    emits a few, and nothing reads their ids. Those of a savepoint not released are dropped with it."""
-    if not session.in_transaction():
-        session.sync_session.begin()  # as adding a row would: her rollback must find it to forget the message
+    The messages are written when the transaction commits (server.at_commit), with the other rows it queued:
+    nearly every change emits a few, and nothing reads them before. Those of a savepoint not released are
+    dropped with it."""
     message = Emitted(topic, event, payload, now)
-    session.info.setdefault(_EMITTED, []).append(message)
+    insert_at_commit(session, OUTBOX, (_row(message),))
     session.info.setdefault("outbox_written", []).append(message)  # server.db.OUTBOX_WRITTEN: told at commit
-
-
-async def write_emitted(session: AsyncSession) -> None:
-    """Write what the transaction emitted, now, by asyncpg itself where it can (server.prepared): a use case
-    does this just before it commits, so its commit has nothing left to write. A savepoint's wait for the
-    transaction's commit, as below."""
-    if session.in_nested_transaction():
-        return
-    emitted = session.info.pop(_EMITTED, None)
-    if emitted:
-        await run_many(session, _INSERT_MESSAGES, [_row(message) for message in emitted])
-
-
-@event.listens_for(Session, "before_commit")
-def _write_emitted(session: Session) -> None:
-    """What is left to write when the session commits (a commit not made by a use case)."""
-    # Session.commit() releases open savepoints first, so this runs once for the transaction's own commit.
-    if session.in_nested_transaction():
-        return  # a savepoint released: its messages are written with the rest when the transaction commits
-    emitted = session.info.pop(_EMITTED, None)
-    if emitted:
-        session.connection().execute(_INSERT_MESSAGES, [_row(message) for message in emitted])
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info.get(_EMITTED, ()))
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_released(session: Session) -> None:
-    """A savepoint released: what it emitted is the transaction's now."""
-    if session.in_nested_transaction():
-        session.info.get(_SAVEPOINTS, {}).pop(session.get_nested_transaction(), None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_unreleased(session: Session, transaction: SessionTransaction) -> None:
-    """A savepoint that ended unreleased (rolled back, or undone by a failed flush) takes the messages
-    emitted since it began; the transaction's end, committed or not, leaves nothing to write."""
-    if transaction.parent is None:
-        session.info.pop(_EMITTED, None)
-        session.info.pop(_SAVEPOINTS, None)
-    elif transaction.nested:
-        began_with = session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
-        if began_with is not None:
-            del session.info.get(_EMITTED, [])[began_with:]
-
-
-OUTBOX = cast(sa.Table, sa.inspect(OutboxMessage).local_table)  # its Core table: relayed and written by asyncpg
-_INSERT_MESSAGES = sa.insert(OUTBOX)
 
 
 def _row(message: Emitted) -> dict[str, Any]:

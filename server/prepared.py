@@ -193,26 +193,54 @@ async def run_many(session: AsyncSession, statement: Executable, rows: Sequence[
         await _raise_as_sqlalchemy(session, held, compiled.sql, values, error)
 
 
-async def run_inserts(session: AsyncSession, *batches: tuple[sa.Table, Sequence[Mapping[str, Any]]]) -> None:
+Batch = tuple[sa.Table, Sequence[Mapping[str, Any]]]  # rows of a table, each with the same names
+
+
+async def run_inserts(session: AsyncSession, *batches: Batch) -> None:
     """Rows of several tables (each batch's rows with the same names), in the session's transaction, in one round
     trip on PostgreSQL: one statement, each table's INSERT a data-modifying CTE over arrays of its values.
     Elsewhere (SQLite, in process) one :func:`run_many` per table. Give every column that has a Python-side
     default (refused otherwise)."""
-    batches = tuple((table, rows) for table, rows in batches if rows)
-    engine = session.sync_session.bind
-    if not batches:
+    await run_writes(session, inserts=batches)
+
+
+async def run_writes(session: AsyncSession, inserts: Sequence[Batch] = (), updates: Sequence[Batch] = ()) -> None:
+    """:func:`run_inserts`, with rows updated by primary key in the same statement (each row its key and the
+    columns to set; an UPDATE … FROM arrays of them on PostgreSQL, :func:`run_many` elsewhere). Update rows written
+    before: on PostgreSQL an UPDATE does not see the rows the same statement inserts."""
+    inserts = tuple((table, rows) for table, rows in inserts if rows)
+    updates = tuple((table, rows) for table, rows in updates if rows)
+    if not inserts and not updates:
         return
-    for table, rows in batches:
+    for table, rows in inserts:
         _check_defaults_given(table, tuple(rows[0]))
+    engine = session.sync_session.bind
     if engine is None or engine.dialect.name != "postgresql":
-        for table, rows in batches:
+        for table, rows in inserts:
             await run_many(session, _insert_into(table), rows)
+        for table, rows in updates:
+            await run_many(session, update_by_key(table), [keyed(table, row) for row in rows])
         return
-    shape = tuple((table, tuple(rows[0])) for table, rows in batches)
     arrays = {
-        f"{n}_{name}": [row[name] for row in rows] for n, (_table, rows) in enumerate(batches) for name in shape[n][1]
+        f"{n}_{name}": [row[name] for row in rows]
+        for n, (_table, rows) in enumerate((*inserts, *updates))
+        for name in rows[0]
     }
-    await run(session, _inserts_together(shape), arrays)
+    shape = tuple(tuple((table, tuple(rows[0])) for table, rows in batches) for batches in (inserts, updates))
+    await run(session, _writes_together(*shape), arrays)
+
+
+@functools.cache
+def update_by_key(table: sa.Table) -> sa.Update:
+    """``UPDATE table SET … WHERE <key> = :key_<key>``, the columns set being those of the rows given (run once per
+    row with :func:`keyed` rows, SQLAlchemy's executemany)."""
+    return sa.update(table).where(*(column == sa.bindparam(f"key_{column.name}") for column in table.primary_key))
+
+
+def keyed(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row for :func:`update_by_key`: its key under ``key_<name>``, the rest as given."""
+    key = {column.name for column in table.primary_key}
+    return {(f"key_{name}" if name in key else name): value for name, value in row.items()}
 
 
 @functools.cache
@@ -230,21 +258,41 @@ def _insert_into(table: sa.Table) -> sa.Insert:
 
 
 @functools.cache
-def _inserts_together(shape: tuple[tuple[sa.Table, tuple[str, ...]], ...]) -> sa.Insert:
-    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … INSERT … SELECT * FROM unnest(…)``."""
-    inserts = [_insert_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(shape)]
-    *earlier, last = inserts
+def _writes_together(
+    inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...], updates: tuple[tuple[sa.Table, tuple[str, ...]], ...] = ()
+) -> sa.Insert | sa.Update:
+    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … UPDATE … FROM unnest(…) WHERE <key>``."""
+    writes: list[sa.Insert | sa.Update] = [
+        _insert_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(inserts)
+    ]
+    writes += [_update_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(updates, len(inserts))]
+    *earlier, last = writes
     return last.add_cte(*(each.cte(f"t{n}") for n, each in enumerate(earlier)))
 
 
-def _insert_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Insert:
+def _arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> Any:
+    """``unnest(:<prefix>a, :<prefix>b…) AS (a, b…)``: one row per element."""
     arrays = [
         sa.bindparam(f"{prefix}{name}", type_=postgresql.ARRAY(_element_type(table.c[name]), dimensions=1))
         for name in names
     ]
-    rows = sa.func.unnest(*arrays).table_valued(*names).render_derived()
+    return sa.func.unnest(*arrays).table_valued(*names).render_derived()
+
+
+def _insert_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Insert:
+    rows = _arrays(table, names, prefix)
     select = sa.select(*(rows.c[name] for name in names))
     return sa.insert(table).from_select(list(names), select, include_defaults=False)
+
+
+def _update_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Update:
+    rows = _arrays(table, names, prefix)
+    key = [column.name for column in table.primary_key]
+    return (
+        sa.update(table)
+        .where(*(table.c[name] == rows.c[name] for name in key))
+        .values({name: rows.c[name] for name in names if name not in key})
+    )
 
 
 def _element_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:

@@ -20,7 +20,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .outbox import write_emitted
+from .at_commit import write_queued
 
 _DEPTH = "irs_unit_of_work_depth"
 P = ParamSpec("P")
@@ -36,7 +36,7 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     try:
         yield session
         if depth == 0:
-            await write_emitted(session)
+            await write_queued(session)  # the outbox's messages among them
             await session.commit()
     except asyncio.CancelledError:
         raise  # the session's owner discards a cancelled session; a rollback would wait on it

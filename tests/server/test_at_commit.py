@@ -1,0 +1,150 @@
+"""Rows written at commit (server/at_commit.py): queued rows of several tables go in one statement on PostgreSQL
+just before the use case commits, in the order queued; nothing before the commit, nothing after a rollback, and
+a savepoint rolled back takes the rows queued inside it, whatever their table. (The outbox's messages are such
+rows: tests/server/test_outbox.py.)"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from server.at_commit import insert_at_commit, update_at_commit
+from server.outbox import OUTBOX, OutboxMessage, OutboxReceipt
+from server.unit_of_work import unit_of_work
+
+RECEIPTS = OutboxReceipt.__table__
+
+
+def _message(event: str, clock) -> dict:
+    return {"topic": "t", "event": event, "payload": {"n": event}, "created_at": clock.now(), "published_at": None}
+
+
+def _receipt(consumer: str, clock, message_id: int = 1) -> dict:
+    return {"consumer": consumer, "message_id": message_id, "outcome": None, "received_at": clock.now()}
+
+
+async def _written(db) -> tuple[list[str], list[str]]:
+    async with db.reader() as session:
+        events = (await session.exec(sa.select(OutboxMessage.event).order_by(OutboxMessage.id))).scalars()
+        consumers = (await session.exec(sa.select(OutboxReceipt.consumer).order_by(OutboxReceipt.consumer))).scalars()
+        return list(events), list(consumers)
+
+
+class _Writes:
+    """The INSERT and UPDATE statements the engine runs while active."""
+
+    def __init__(self, db) -> None:
+        self.engine, self.seen = db.engine.sync_engine, []
+
+    def _seen(self, _connection, _cursor, statement: str, *_rest) -> None:
+        if "INSERT" in statement or "UPDATE" in statement:
+            self.seen.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+async def test_rows_of_several_tables_are_written_at_the_commit_in_one_statement_on_postgresql(db, clock):
+    with _Writes(db) as writes:
+        async with db.writer() as session, unit_of_work(session):
+            insert_at_commit(session, OUTBOX, [_message("FIRST", clock), _message("SECOND", clock)])
+            insert_at_commit(session, RECEIPTS, [_receipt("b", clock), _receipt("a", clock)])
+            insert_at_commit(session, OUTBOX, [_message("THIRD", clock)])
+            assert await _written(db) == ([], [])  # nothing before the commit
+            assert writes.seen == []
+    assert await _written(db) == (["FIRST", "SECOND", "THIRD"], ["a", "b"])
+    assert len(writes.seen) == (2 if db.is_sqlite else 1)  # SQLite: one executemany per table
+
+
+async def test_a_rolled_back_use_case_writes_none_of_them_then_or_later(db, clock):
+    async with db.writer() as session:
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(session):
+                insert_at_commit(session, OUTBOX, [_message("GONE", clock)])
+                insert_at_commit(session, RECEIPTS, [_receipt("gone", clock)])
+                raise RuntimeError("refused")
+        async with unit_of_work(session):
+            insert_at_commit(session, RECEIPTS, [_receipt("later", clock)])
+    assert await _written(db) == ([], ["later"])
+
+
+async def test_a_rolled_back_savepoint_takes_the_rows_queued_inside_it_of_every_table(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        insert_at_commit(session, RECEIPTS, [_receipt("before", clock)])
+        savepoint = await session.begin_nested()
+        insert_at_commit(session, OUTBOX, [_message("INSIDE", clock)])
+        insert_at_commit(session, RECEIPTS, [_receipt("inside", clock)])
+        await savepoint.rollback()
+        released = await session.begin_nested()
+        insert_at_commit(session, OUTBOX, [_message("RELEASED", clock)])
+        await released.commit()
+    assert await _written(db) == (["RELEASED"], ["before"])
+
+
+async def test_a_commit_of_one_s_own_writes_them_too(db, clock):
+    """Not through a use case: the session's commit writes what is left (SQLAlchemy's way)."""
+    async with db.writer() as session:
+        insert_at_commit(session, RECEIPTS, [_receipt("own", clock)])
+        await session.commit()
+    assert await _written(db) == ([], ["own"])
+
+
+async def test_a_row_that_cannot_be_written_fails_the_commit_and_nothing_of_the_transaction_is_written(db, clock):
+    """Written late, refused all the same: the same key twice is a unique violation at the commit."""
+    with pytest.raises(sa.exc.IntegrityError):
+        async with db.writer() as session, unit_of_work(session):
+            insert_at_commit(session, OUTBOX, [_message("FINE", clock)])
+            insert_at_commit(session, RECEIPTS, [_receipt("twice", clock), _receipt("twice", clock)])
+    assert await _written(db) == ([], [])
+
+
+async def test_a_column_with_a_python_side_default_must_be_given(db, clock):
+    row = _message("NO TIME", clock)
+    del row["created_at"]  # OutboxMessage.created_at defaults to now in Python
+    with pytest.raises(TypeError, match="created_at"):
+        async with db.writer() as session, unit_of_work(session):
+            insert_at_commit(session, OUTBOX, [row])
+    assert await _written(db) == ([], [])
+
+
+async def test_rows_queued_late_keep_their_times(db, clock):
+    later = clock.now() + timedelta(hours=1)
+    async with db.writer() as session, unit_of_work(session):
+        insert_at_commit(session, OUTBOX, [{**_message("TIMED", clock), "created_at": later}])
+    async with db.reader() as session:
+        assert (await session.exec(sa.select(OutboxMessage.created_at))).scalar_one() == later
+
+
+async def test_rows_written_before_are_updated_by_key_with_the_inserts_in_one_statement_on_postgresql(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        insert_at_commit(session, OUTBOX, [_message("FIRST", clock), _message("SECOND", clock)])
+    async with db.reader() as session:
+        first, second = (await session.exec(sa.select(OutboxMessage.id).order_by(OutboxMessage.id))).scalars()
+    published = clock.now() + timedelta(minutes=5)
+    with _Writes(db) as writes:
+        async with db.writer() as session, unit_of_work(session):
+            update_at_commit(session, OUTBOX, [{"id": second, "published_at": published}])
+            insert_at_commit(session, RECEIPTS, [_receipt("with it", clock, message_id=second)])
+            update_at_commit(session, OUTBOX, [{"id": first, "published_at": published, "event": "RENAMED"}])
+    async with db.reader() as session:
+        rows = (await session.exec(sa.select(OutboxMessage.event, OutboxMessage.published_at).order_by("id"))).all()
+    assert [tuple(row) for row in rows] == [("RENAMED", published), ("SECOND", published)]
+    assert await _written(db) == (["RENAMED", "SECOND"], ["with it"])
+    assert len(writes.seen) == (3 if db.is_sqlite else 1)  # SQLite: the INSERT, then each shape of UPDATE
+
+
+async def test_an_update_queued_in_a_savepoint_rolled_back_is_dropped(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        insert_at_commit(session, OUTBOX, [_message("KEPT", clock)])
+    async with db.writer() as session, unit_of_work(session):
+        message_id = (await session.exec(sa.select(OutboxMessage.id))).scalar_one()
+        savepoint = await session.begin_nested()
+        update_at_commit(session, OUTBOX, [{"id": message_id, "event": "UNDONE"}])
+        await savepoint.rollback()
+    assert await _written(db) == (["KEPT"], [])
