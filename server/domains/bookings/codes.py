@@ -66,27 +66,31 @@ async def assign(session: AsyncSession, booking: Booking) -> str | None:
     return None
 
 
-async def insert_with_code(session: AsyncSession, insert_booking: sa.Insert, booking: Booking) -> None:
-    """Write the new booking (``insert_booking``, which returns its id and store) and give it a code: on
-    PostgreSQL its first draw goes in the booking's own statement (a data-modifying CTE; the code's INSERT sees
-    the booking's id), so a booking takes one round trip for both; a draw the store holds is drawn again, as by
-    :func:`assign`. Sets ``booking.id``."""
+async def insert_with_code(session: AsyncSession, insert_booking: sa.Insert, booking: Booking) -> bool:
+    """Write the new booking (``insert_booking``, its columns bound by name, returning its id and store) and give
+    it a code: on PostgreSQL its first draw goes in the booking's own statement (a data-modifying CTE; the code's
+    INSERT sees the booking's id), so a booking takes one round trip for both; a draw the store holds is drawn
+    again, as by :func:`assign`. Sets ``booking.id``; False (and no code) when the INSERT wrote no row."""
     row = booking.model_dump(exclude={"id"})
     if dialect_of(session) != "postgresql":
-        booking.id = (await run(session, insert_booking, row)).scalar_one()
+        written = (await run(session, insert_booking, row)).first()
+        if written is None:
+            return False
+        booking.id = written[0]
         await assign(session, booking)
-        return
-    booking.id, code = (await run(session, _with_first_draw(insert_booking), {**row, "code": draw()})).one()
+        return True
+    written = (await run(session, _with_first_draw(insert_booking), {**row, "code": draw()})).first()
+    if written is None:
+        return False
+    booking.id, code = written
     if code is None:
         await assign(session, booking)
+    return True
 
 
 @functools.cache
 def _with_first_draw(insert_booking: sa.Insert) -> sa.Select:
-    table = insert_booking.table
-    # Named binds: a CTE's INSERT is compiled with every column, its binds named param_N unless named so.
-    named = {column.name: sa.bindparam(column.name, type_=column.type) for column in table.c if not column.primary_key}
-    booking = insert_booking.values(named).cte("new_booking")
+    booking = insert_booking.cte("new_booking")
     codes = table_of(BookingCheckInCode)
     claim = (
         postgresql.insert(codes)

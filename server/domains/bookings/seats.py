@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -48,21 +49,46 @@ async def refuse_overlap(
     [start, end) meets this one, at any store, refuses it. Call it holding her counter row."""
     params = {"person": person_id, "start": start, "end": end, **({"moving": moving} if moving is not None else {})}
     if (await run(session, _her_booking_meeting(moving is not None), params)).first() is not None:
-        raise DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("slotStart",))
+        raise overlapping()
+
+
+def overlapping() -> DomainError:
+    return DomainError.single(Code.OVERLAPPING_BOOKING, "she already has a booking at that time", ("slotStart",))
 
 
 @functools.cache
 def _her_booking_meeting(except_one: bool):
     """Built once (every booking checks it): one of her holding bookings whose [start, end) meets [:start, :end)."""
-    statement = select(Booking.id).where(
-        Booking.person_id == sa.bindparam("person"),
-        among_constants(col(Booking.status), HOLDING_STATUSES),
-        Booking.slot_start < sa.bindparam("end"),
-        Booking.slot_end > sa.bindparam("start"),
-    )
+    statement = select(Booking.id).where(_meets(sa.bindparam("person"), sa.bindparam("start"), sa.bindparam("end")))
     if except_one:
         statement = statement.where(Booking.id != sa.bindparam("moving"))
     return statement.limit(1)
+
+
+def _meets(person: sa.BindParameter[Any], start: sa.BindParameter[Any], end: sa.BindParameter[Any]) -> Any:
+    """Her holding booking whose [start, end) meets [start, end)."""
+    return sa.and_(
+        col(Booking.person_id) == person,
+        among_constants(col(Booking.status), HOLDING_STATUSES),
+        col(Booking.slot_start) < end,
+        col(Booking.slot_end) > start,
+    )
+
+
+@functools.cache
+def insert_unless_overlapping() -> sa.Insert:
+    """A new booking's INSERT (its columns bound by name, returning its id and store), which writes nothing when
+    she has a holding booking that meets it (:func:`refuse_overlap`'s check in the same statement: a round trip
+    less per booking). Run it holding her counter row."""
+    table = table_of(Booking)
+    named = {column.name: sa.bindparam(column.name, type_=column.type) for column in table.c if not column.primary_key}
+    unless = ~sa.exists().where(_meets(named["person_id"], named["slot_start"], named["slot_end"]))
+    values = sa.select(*(bind.label(name) for name, bind in named.items())).where(unless)
+    return (
+        sa.insert(table)
+        .from_select(list(named), values, include_defaults=False)
+        .returning(table.c.id, table.c.store_id)
+    )
 
 
 async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:

@@ -42,7 +42,16 @@ from .changes import BookingChangeKind, announce_change
 from .errors import BookingErrorCode as Code
 from .models import BOOKING_EVENT_SOURCE, Booking, BookingProduct, BookingSource, BookingStatus, CustomerBookingCount
 from .reception import cancel_reception, move_reception, open_reception
-from .seats import hold_customer, refuse_overlap, release_customer_place, release_seat, take_customer_place, take_seat
+from .seats import (
+    hold_customer,
+    insert_unless_overlapping,
+    overlapping,
+    refuse_overlap,
+    release_customer_place,
+    release_seat,
+    take_customer_place,
+    take_seat,
+)
 
 # Scopes of idempotency keys, stored with each key's record: renaming one forgets the keys given.
 BOOKING_KEY_SCOPE = "bookingCreate"
@@ -195,8 +204,6 @@ async def create_booking(
         slot = await _slot(session, store, request.slot_start, now)
         await take_customer_place(session, person_id)  # locks her counter row
         await take_seat(session, store_id, slot.slot.start, slot.capacity)
-        # After the seat: in a surge at one slot most attempts stop at SLOT_FULL without this read.
-        await refuse_overlap(session, person_id, slot.slot.start, slot.slot.end)
         source = (
             BookingSource.STAFF if actor.is_staff else BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT
         )
@@ -216,7 +223,10 @@ async def create_booking(
             created_at=now,
             updated_at=now,
         )
-        await codes.insert_with_code(session, _INSERT_BOOKING, booking)
+        # Refused when she has another booking then: checked after the seat (in a surge at one slot most
+        # attempts stop at SLOT_FULL), holding her counter row, by the INSERT itself.
+        if not await codes.insert_with_code(session, insert_unless_overlapping(), booking):
+            raise overlapping()
         products = [{"booking_id": booking.id, "product_id": p} for p in sorted(set(request.product_ids))]
         if products:
             await run_many(session, _INSERT_PRODUCTS, products)
@@ -236,9 +246,9 @@ async def create_booking(
     )
 
 
-# Built once: every booking of a surge writes through them, not through the session's unit of work (the
-# new booking is not kept in the session: read it again to change it).
-_INSERT_BOOKING = sa.insert(table_of(Booking)).returning(table_of(Booking).c.id, table_of(Booking).c.store_id)
+# Built once, as the booking's own INSERT (seats.insert_unless_overlapping): every booking of a surge writes
+# through them, not through the session's unit of work (the new booking is not kept in the session: read it
+# again to change it).
 _INSERT_PRODUCTS = sa.insert(table_of(BookingProduct))
 
 
@@ -264,6 +274,7 @@ async def _record_booking_event(
             properties={"bookingId": booking.id, "slotStart": booking.slot_start.isoformat()},
         ),
         now,
+        at_commit=True,
     )
 
 

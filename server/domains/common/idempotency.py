@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...at_commit import update_at_commit
 from ...clock import utcnow
 from ...columns import utc_field
 from ...prepared import run
@@ -123,7 +124,8 @@ async def _create_under_claim(
 ) -> Created:
     """Claim the key first (INSERT … ON CONFLICT DO NOTHING), then create. A concurrent request with the
     same key waits on the claim until the first one commits, and answers with its result; or until it
-    rolls back, and creates. Two statements, where a savepoint around the creation took four."""
+    rolls back, and creates. One statement: the result is written with the commit (server.at_commit), where a
+    savepoint around the creation took four."""
     actor, scope, key = actor_scope_key
     claim = {"actor": actor, "operation": scope, "key": key, "request_hash": fingerprint, "created_at": utcnow()}
     claim_id = (await run(session, _claim_key(dialect_of(session)), claim)).scalar_one_or_none()
@@ -134,7 +136,7 @@ async def _create_under_claim(
         return await _first_result(session, model, record, fingerprint)
     created = await create()
     await session.flush()
-    await run(session, _record_result(), {"claim": claim_id, "result": saved_id(created)})
+    update_at_commit(session, table_of(IdempotencyRecord), [{"id": claim_id, "result_id": saved_id(created)}])
     return created
 
 
@@ -146,12 +148,6 @@ def _claim_key(dialect: str):
         name: sa.bindparam(name) for name in ("actor", "operation", "key", "request_hash", "created_at")
     }
     return insert(table).values(**values, result_id=0).on_conflict_do_nothing().returning(table.c.id)
-
-
-@functools.cache
-def _record_result():
-    table = table_of(IdempotencyRecord)
-    return sa.update(table).where(table.c.id == sa.bindparam("claim")).values(result_id=sa.bindparam("result"))
 
 
 async def _create_and_record(

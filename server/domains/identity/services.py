@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...at_commit import insert_at_commit
 from ...housekeeping import purge
 from ...prepared import run
 from ...unit_of_work import use_case
@@ -32,9 +33,12 @@ from .view import access_for
 
 
 async def record_person_event(
-    session: AsyncSession, person_id: int, source: str, event: RawEvent, now: datetime
+    session: AsyncSession, person_id: int, source: str, event: RawEvent, now: datetime, *, at_commit: bool = False
 ) -> int:
-    """Add an event to a known person's timeline (staff edits, other domains), in the caller's unit of work."""
+    """Add an event to a known person's timeline (staff edits, other domains), in the caller's unit of work.
+
+    ``at_commit``: the caller reads her timeline no more in this transaction, so the event may be written with
+    its commit (server.at_commit); an event her profile is projected from is written at once all the same."""
     person = await root_person(session, person_id)
     if person is None:
         raise not_found("customer", ("customerId",))
@@ -58,9 +62,13 @@ async def record_person_event(
         "product_id": event.product_id,
         "properties": event.properties,
     }
-    await run(session, _INSERT_EVENT, row)
     if check_projection:
+        await run(session, _INSERT_EVENT, row)
         await reproject(session, [root_id])
+    elif at_commit:
+        insert_at_commit(session, table_of(CustomerEvent), (row,))
+    else:
+        await run(session, _INSERT_EVENT, row)
     return root_id
 
 

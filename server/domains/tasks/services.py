@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ...at_commit import insert_at_commit
 from ...db import claim
 from ...outbox import emit
-from ...prepared import run, run_inserts
+from ...prepared import run
 from ...unit_of_work import use_case
 from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
@@ -106,6 +107,7 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
 
     Its rows are written with prebuilt statements, not through the session's unit of work: every booking
     of a surge creates one, and the returned task is not kept in the session (read it again to change it).
+    Its steps and history are written when the transaction commits (server.at_commit).
     """
     customer_type = await customer_type_of(session, reception.person_id, reception.from_livestream)
     choice = await choose_guide(session, reception.need)
@@ -132,14 +134,15 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
         _history_row(task, SYSTEM, TaskAction.CREATED, now, assignee_id=None),
         _assignment_history_row(task, choice, TaskAction.ASSIGNED, now, SYSTEM),
     ]
-    await run_inserts(session, (table_of(TaskStep), steps), (table_of(TaskHistory), history))
+    # Nothing reads them before the booking commits: written with its commit, with its other such rows.
+    insert_at_commit(session, table_of(TaskStep), steps)
+    insert_at_commit(session, table_of(TaskHistory), history)
     _announce_assignment(session, task, None, choice, TaskAction.ASSIGNED, now)
     return task
 
 
-# Built once: every booking writes a task, then its steps and its history (in one round trip on PostgreSQL). The
-# task's INSERT also returns the steps of HQ's SOP template for her customer type (None: there is none, the
-# default applies).
+# Built once: every booking writes a task (its steps and history are written at the commit). The task's INSERT
+# also returns the steps of HQ's SOP template for her customer type (None: there is none, the default applies).
 _INSERT_TASK = sa.insert(table_of(Task)).returning(
     table_of(Task).c.id,
     select(SopTemplate.steps).where(SopTemplate.customer_type == sa.bindparam("template_type")).scalar_subquery(),

@@ -19,8 +19,9 @@ from .changes_helpers import create_livestream
 from .helpers import BOOK, booking_input, customer, give_shifts, next_local
 
 MONDAY = 0
-ROUND_TRIPS = {"postgresql": 13, "sqlite": 15}
-FROM_LIVESTREAM = {"postgresql": 12, "sqlite": 14}
+ROUND_TRIPS = {"postgresql": 11, "sqlite": 14}
+FROM_LIVESTREAM = {"postgresql": 9, "sqlite": 13}
+A_KEY = {"postgresql": 1, "sqlite": 2}  # claimed, and its result written (with the rows written at commit)
 
 
 def _booking_statements(statement: str) -> bool:
@@ -57,8 +58,9 @@ async def test_a_booking_takes_a_fixed_number_of_round_trips(api, db, world, clo
     assert sum("FROM person " in each for each in statements.seen) == 1, listing  # her row is read once
 
 
-async def test_an_idempotency_key_costs_two_round_trips(api, db, world, clock):
-    """The surge's customers all send a key: it is claimed (one INSERT) and given the booking (one UPDATE)."""
+async def test_an_idempotency_key_costs_one_round_trip_on_postgresql(api, db, world, clock):
+    """The surge's customers all send a key: it is claimed (one INSERT) and given the booking (an UPDATE in the
+    statement that writes the rows written at commit, server.at_commit; one of its own on SQLite)."""
     await give_shifts(db, world)
     token, _ = await customer(api)
     booking = booking_input(world, next_local(clock, MONDAY, 15), idempotencyKey="tap-1")
@@ -66,7 +68,7 @@ async def test_an_idempotency_key_costs_two_round_trips(api, db, world, clock):
         payload = await api.data(BOOK, {"input": booking}, token)
     assert payload["bookingCreate"]["errors"] == []
     listing = "\n".join(statements.seen)
-    assert len(statements.seen) == ROUND_TRIPS[db.engine.dialect.name] + 2, listing
+    assert len(statements.seen) == ROUND_TRIPS[db.engine.dialect.name] + A_KEY[db.engine.dialect.name], listing
     assert not any(each.upper().startswith(("SAVEPOINT", "RELEASE")) for each in statements.seen), listing
 
 
