@@ -25,7 +25,7 @@ from ..common.rows import new_row, saved_id, select_columns
 from ..common.validation import Validator, not_found
 from ..staff.models import StaffUser
 from ..stores.models import Store
-from ..stores.opening_hours import Interval, Slot, covered, day_slots, minutes_of, parse_hhmm
+from ..stores.opening_hours import Interval, Slot, covered, day_slots, minutes_of, parse_hhmm, slot_starting_at
 from .errors import ScheduleErrorCode as Code
 from .models import CapacityOverride, ShiftException, ShiftPattern, SlotSettings
 
@@ -445,7 +445,7 @@ async def slot_at(session: AsyncSession, store: Store, day: date, start: datetim
     this slot's capacity is worked out, and a time between slots reads no shifts."""
     store_id = saved_id(store)
     settings = await settings_of(session, store_id)
-    slot = next((each for each in _day_slots(store, day, settings) if each.start == start), None)
+    slot = slot_starting_at(store.opening_hours, store.timezone, day, settings.slot_minutes, start)
     if slot is None:
         return None
     schedule = await _days_by_store(session, {store_id: [day]})

@@ -47,6 +47,37 @@ def day_slots(opening_hours: list[dict], timezone: str, day: date, slot_minutes:
     return slots
 
 
+def slot_starting_at(
+    opening_hours: list[dict], timezone: str, day: date, slot_minutes: int, start: datetime
+) -> Slot | None:
+    """The slot of :func:`day_slots` that starts at ``start`` (aware), or None; without making the day's others
+    (every booking asks for one)."""
+    interval = opening_interval(opening_hours, day)
+    if interval is None:
+        return None
+    zone = ZoneInfo(timezone)
+    opens = datetime.combine(day, interval[0], tzinfo=zone)
+    closes = datetime.combine(day, interval[1], tzinfo=zone)
+    if not _one_offset(opens, closes):  # the clocks change while it is open: as the grid has it
+        return next(
+            (slot for slot in day_slots(opening_hours, timezone, day, slot_minutes) if slot.start == start), None
+        )
+    step = timedelta(minutes=slot_minutes)
+    steps, off_grid = divmod(start.astimezone(zone) - opens, step)  # same zone: wall-clock time, as day_slots steps
+    local_start = opens + steps * step
+    local_end = local_start + step
+    if steps < 0 or off_grid or local_end > closes:
+        return None
+    return Slot(day, local_start.time(), local_end.time(), local_start.astimezone(UTC), local_end.astimezone(UTC))
+
+
+def _one_offset(*moments: datetime) -> bool:
+    """Whether these local times all exist and share one offset from UTC (then wall-clock and UTC steps agree)."""
+    offsets = {moment.utcoffset() for moment in moments}
+    offsets |= {moment.astimezone(UTC).astimezone(moment.tzinfo).utcoffset() for moment in moments}
+    return len(offsets) == 1
+
+
 def local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
