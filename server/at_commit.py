@@ -5,7 +5,8 @@ idempotency key: each of a surge's bookings writes them, and nothing in the same
 Queued in the session, they are written together just before COMMIT (by a use case, :func:`write_queued`), in
 one statement on PostgreSQL (``server.prepared.run_writes``), where each took a round trip of its own. Only for
 such rows: a statement of the same transaction does not see them (SQLAlchemy's own unit of work flushes first;
-this does not).
+this does not). Queue only rows whose write cannot fail in a way the caller would handle: an error fails the
+commit, far from the code that queued the row.
 
 A rollback drops them; a savepoint rolled back drops those queued since it began (a released one's are the
 enclosing transaction's).
@@ -21,19 +22,26 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .prepared import Batch, keyed, run_writes, update_by_key
+from .prepared import Batch, check_defaults_given, keyed, run_writes, update_by_key
 
 _QUEUED = "irs_at_commit"  # session.info: [(insert or update, table, row)] queued in its transaction, in order
 _SAVEPOINTS = "irs_at_commit_savepoints"  # session.info: open savepoint -> how many were queued when it began
 
 
 def insert_at_commit(session: AsyncSession, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Queue ``rows`` of ``table`` (give every column that has a Python-side default) for the commit."""
+    """Queue ``rows`` of ``table`` for the commit; each must give every column that has a Python-side default
+    (refused here, not at the commit). Queue only rows whose write cannot fail in a way the caller would handle:
+    an error (a unique key taken, say) fails the commit."""
+    rows = list(rows)
+    for row in rows:
+        check_defaults_given(table, tuple(row))
     _queue(session, _INSERT, table, rows)
 
 
 def update_at_commit(session: AsyncSession, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Queue updates of rows of ``table`` already written (each its primary key and the columns to set)."""
+    """Queue updates of rows of ``table`` written before (each its primary key and the columns to set; a row
+    updated twice takes the later values). Not of a row queued by :func:`insert_at_commit`: on PostgreSQL the
+    update would not find it."""
     _queue(session, _UPDATE, table, rows)
 
 
@@ -54,12 +62,20 @@ async def write_queued(session: AsyncSession) -> None:
 
 
 def _take(session: Session) -> tuple[list[Batch], list[Batch]]:
-    """The queued inserts and updates, by table and columns in the order first queued; none inside a savepoint."""
+    """The queued inserts and updates, by table and columns (rows in the order queued within each; on PostgreSQL
+    the batches are not written in any one order), an update of a row queued twice merged; none inside a
+    savepoint."""
     if session.in_nested_transaction():
         return [], []
+    merged: dict[tuple[sa.Table, tuple[Any, ...]], dict[str, Any]] = {}  # per row updated
     batches: dict[tuple[str, sa.Table, tuple[str, ...]], list[Mapping[str, Any]]] = {}
     for kind, table, row in session.info.pop(_QUEUED, ()):
-        batches.setdefault((kind, table, tuple(row)), []).append(row)
+        if kind == _UPDATE:
+            merged.setdefault((table, tuple(row[column.name] for column in table.primary_key)), {}).update(row)
+        else:
+            batches.setdefault((kind, table, tuple(row)), []).append(row)
+    for (table, _key), row in merged.items():
+        batches.setdefault((_UPDATE, table, tuple(row)), []).append(row)
     inserts: list[Batch] = [(table, rows) for (kind, table, _names), rows in batches.items() if kind == _INSERT]
     updates: list[Batch] = [(table, rows) for (kind, table, _names), rows in batches.items() if kind == _UPDATE]
     return inserts, updates

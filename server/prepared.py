@@ -29,8 +29,9 @@ An error is raised as SQLAlchemy raises it (``IntegrityError`` with the dialect'
 ``orig``). A connection lost on the way is invalidated with every connection pooled before it (the server
 most likely restarted), so the pool replaces them and the API answers UNAVAILABLE.
 
-:func:`run_inserts` writes rows of several tables in one round trip: on PostgreSQL one statement, each table's
-INSERT a data-modifying CTE over arrays of its values (a booking's task steps and history).
+:func:`run_writes` writes rows of several tables in one round trip: on PostgreSQL one statement, each table's
+INSERT (or UPDATE by key) a data-modifying CTE over arrays of its values (``server.at_commit``: what a booking
+writes with its commit).
 
 This leans on things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move): the asyncpg
 adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), the pool's generation
@@ -213,7 +214,7 @@ async def run_writes(session: AsyncSession, inserts: Sequence[Batch] = (), updat
     if not inserts and not updates:
         return
     for table, rows in inserts:
-        _check_defaults_given(table, tuple(rows[0]))
+        check_defaults_given(table, tuple(rows[0]))
     engine = session.sync_session.bind
     if engine is None or engine.dialect.name != "postgresql":
         for table, rows in inserts:
@@ -244,12 +245,12 @@ def keyed(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @functools.cache
-def _check_defaults_given(table: sa.Table, names: tuple[str, ...]) -> None:
+def check_defaults_given(table: sa.Table, names: tuple[str, ...]) -> None:
     """A column with a Python-side default must be given: a CTE's INSERT over arrays would not compute it per row
-    (refused on every database alike, so a test on SQLite finds it too)."""
+    (refused on every database alike, so a test on SQLite finds it too). Cached per table and names."""
     defaulted = [column.name for column in table.c if column.default is not None and column.name not in names]
     if defaulted:
-        raise TypeError(f"run_inserts into {table.name}: give {defaulted} (their defaults are not computed here)")
+        raise TypeError(f"rows of {table.name} written together: give {defaulted} (their defaults are not computed)")
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """Rows written at commit (server/at_commit.py): queued rows of several tables go in one statement on PostgreSQL
-just before the use case commits, in the order queued; nothing before the commit, nothing after a rollback, and
-a savepoint rolled back takes the rows queued inside it, whatever their table. (The outbox's messages are such
-rows: tests/server/test_outbox.py.)"""
+just before the use case commits, in the order queued within each table; nothing before the commit, nothing after
+a rollback, and a savepoint rolled back takes the rows queued inside it, whatever their table. (The outbox's
+messages are such rows: tests/server/test_outbox.py.)"""
 
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ async def test_rows_of_several_tables_are_written_at_the_commit_in_one_statement
             insert_at_commit(session, OUTBOX, [_message("FIRST", clock), _message("SECOND", clock)])
             insert_at_commit(session, RECEIPTS, [_receipt("b", clock), _receipt("a", clock)])
             insert_at_commit(session, OUTBOX, [_message("THIRD", clock)])
-            assert await _written(db) == ([], [])  # nothing before the commit
-            assert writes.seen == []
+            assert writes.seen == []  # nothing before the commit: the transaction itself does not see them
+            assert (await session.exec(sa.select(sa.func.count()).select_from(OUTBOX))).one()[0] == 0
     assert await _written(db) == (["FIRST", "SECOND", "THIRD"], ["a", "b"])
     assert len(writes.seen) == (2 if db.is_sqlite else 1)  # SQLite: one executemany per table
 
@@ -104,13 +104,33 @@ async def test_a_row_that_cannot_be_written_fails_the_commit_and_nothing_of_the_
     assert await _written(db) == ([], [])
 
 
-async def test_a_column_with_a_python_side_default_must_be_given(db, clock):
+async def test_a_column_with_a_python_side_default_must_be_given_when_queued(db, clock):
     row = _message("NO TIME", clock)
     del row["created_at"]  # OutboxMessage.created_at defaults to now in Python
-    with pytest.raises(TypeError, match="created_at"):
-        async with db.writer() as session, unit_of_work(session):
-            insert_at_commit(session, OUTBOX, [row])
+    async with db.writer() as session:
+        with pytest.raises(TypeError, match="created_at"):
+            insert_at_commit(session, OUTBOX, [row])  # here, not at the commit
+        await session.commit()
     assert await _written(db) == ([], [])
+
+
+async def test_a_row_updated_twice_takes_the_later_values_on_both_databases(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        insert_at_commit(session, OUTBOX, [_message("ONE", clock)])
+    async with db.reader() as session:
+        message_id = (await session.exec(sa.select(OutboxMessage.id))).scalar_one()
+    for commit_of_its_own in (False, True):
+        async with db.writer() as session:
+            update_at_commit(session, OUTBOX, [{"id": message_id, "event": "EARLIER", "topic": "kept"}])
+            update_at_commit(session, OUTBOX, [{"id": message_id, "event": f"LATER-{commit_of_its_own}"}])
+            if commit_of_its_own:
+                await session.commit()  # the commit listener writes them
+            else:
+                async with unit_of_work(session):  # a use case's commit
+                    pass
+        async with db.reader() as session:
+            row = (await session.exec(sa.select(OutboxMessage.event, OutboxMessage.topic))).one()
+        assert tuple(row) == (f"LATER-{commit_of_its_own}", "kept")
 
 
 async def test_rows_queued_late_keep_their_times(db, clock):

@@ -58,7 +58,8 @@ def overlapping() -> DomainError:
 
 @functools.cache
 def _her_booking_meeting(except_one: bool):
-    """Built once (every booking checks it): one of her holding bookings whose [start, end) meets [:start, :end)."""
+    """Built once (a reschedule checks it; a new booking's INSERT has the same test): one of her holding bookings
+    whose [start, end) meets [:start, :end)."""
     statement = select(Booking.id).where(_meets(sa.bindparam("person"), sa.bindparam("start"), sa.bindparam("end")))
     if except_one:
         statement = statement.where(Booking.id != sa.bindparam("moving"))

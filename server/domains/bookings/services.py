@@ -247,8 +247,8 @@ async def create_booking(
 
 
 # Built once, as the booking's own INSERT (seats.insert_unless_overlapping): every booking of a surge writes
-# through them, not through the session's unit of work (the new booking is not kept in the session: read it
-# again to change it).
+# its products through it, not through the session's unit of work (the new booking is not kept in the session:
+# read it again to change it).
 _INSERT_PRODUCTS = sa.insert(table_of(BookingProduct))
 
 

@@ -124,8 +124,8 @@ async def _create_under_claim(
 ) -> Created:
     """Claim the key first (INSERT … ON CONFLICT DO NOTHING), then create. A concurrent request with the
     same key waits on the claim until the first one commits, and answers with its result; or until it
-    rolls back, and creates. One statement: the result is written with the commit (server.at_commit), where a
-    savepoint around the creation took four."""
+    rolls back, and creates. One statement on PostgreSQL: the result is written with the commit (server.at_commit),
+    where a savepoint around the creation took four."""
     actor, scope, key = actor_scope_key
     claim = {"actor": actor, "operation": scope, "key": key, "request_hash": fingerprint, "created_at": utcnow()}
     claim_id = (await run(session, _claim_key(dialect_of(session)), claim)).scalar_one_or_none()
@@ -137,7 +137,11 @@ async def _create_under_claim(
     created = await create()
     await session.flush()
     update_at_commit(session, table_of(IdempotencyRecord), [{"id": claim_id, "result_id": saved_id(created)}])
+    session.info.setdefault(_RESULTS, {})[claim_id] = saved_id(created)  # the record says 0 until the commit
     return created
+
+
+_RESULTS = "irs_idempotency_results"  # session.info: claim id -> its result, written with the commit
 
 
 @functools.cache
@@ -164,7 +168,7 @@ async def _create_and_record(
 async def _first_result(
     session: AsyncSession, model: type[Created], record: IdempotencyRecord, fingerprint: str
 ) -> Created:
-    result_id = _check_same_request(record, fingerprint)
+    result_id = _check_same_request(record, fingerprint) or session.info.get(_RESULTS, {}).get(record.id, 0)
     created = await session.get(model, result_id)
     if created is None:  # no use case deletes a row created through create_once
         raise LookupError(f"idempotent result {model.__name__} {result_id} is gone")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from server.domains.identity.events import EventType, RawEvent
 from server.domains.identity.services import record_person_event
@@ -32,8 +33,20 @@ async def _count(db, kind: EventType) -> int:
 
 async def test_an_event_written_with_the_commit_is_on_her_timeline_after_it(db):
     person_id = await _her(db)
-    async with db.writer() as session, unit_of_work(session):
-        await record_person_event(session, person_id, "test", _click(), NOW, at_commit=True)
+    seen: list[str] = []
+
+    def _seen(_connection, _cursor, statement: str, *_rest) -> None:
+        if "INSERT INTO customer_event" in statement:
+            seen.append(statement)
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", _seen)
+    try:
+        async with db.writer() as session, unit_of_work(session):
+            await record_person_event(session, person_id, "test", _click(), NOW, at_commit=True)
+            assert seen == []  # not yet
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", _seen)
+    assert len(seen) == 1
     assert await _count(db, EventType.LIVESTREAM_BOOK_CLICK) == 1
 
 
