@@ -77,10 +77,14 @@ class LiveServer:
         return await call_graphql(self.address, query, variables, token)
 
 
+CALL_SECONDS = 30  # as long as a test waits for a subscription's next payload
+
+
 async def call_graphql(address: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
     """One call to any server at host:port (a LiveServer, or an `irs serve` process); its data."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(base_url=f"http://{address}") as client:
+    # httpx's default 5 s read timeout: a sign-in (argon2) on a loaded 2-core machine has taken longer in CI.
+    async with httpx.AsyncClient(base_url=f"http://{address}", timeout=CALL_SECONDS) as client:
         response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     body = response.json()
     assert "errors" not in body, body
