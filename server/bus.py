@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 from collections import defaultdict
@@ -28,7 +27,7 @@ from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
 from .outbox import DURABLE_TOPICS, OUTBOX, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
-from .prepared import any_of, run
+from .prepared import run
 from .unit_of_work import unit_of_work
 
 logger = logging.getLogger("irs.bus")
@@ -223,20 +222,24 @@ class WakeSweepLoop:
 
 
 # Built once (the relay runs after every commit that emitted): the oldest unpublished rows, claimed for this
-# replica with FOR UPDATE SKIP LOCKED (SQLite's compiler leaves it out: one writer at a time there anyway).
-_PENDING = (
-    sa.select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.event, OUTBOX.c.payload)
-    .where(OUTBOX.c.published_at.is_(None))
-    .order_by(OUTBOX.c.id)
-    .limit(RELAY_BATCH)
-    .with_for_update(skip_locked=True)
+# replica with FOR UPDATE SKIP LOCKED (SQLite's compiler leaves it out: one writer at a time there anyway)
+# and marked published in the same statement; the relay sends them before it commits, so a failed send
+# rolls the mark back. One statement, not a SELECT and an UPDATE by id: the UPDATE's plan by a list of ids
+# was a sequential scan whenever PostgreSQL planned it while the outbox was small.
+_CLAIM_PENDING = (
+    sa.update(OUTBOX)
+    .where(
+        OUTBOX.c.id.in_(
+            sa.select(OUTBOX.c.id)
+            .where(OUTBOX.c.published_at.is_(None))
+            .order_by(OUTBOX.c.id)
+            .limit(RELAY_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .values(published_at=sa.bindparam("now"))
+    .returning(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.event, OUTBOX.c.payload)
 )
-
-
-@functools.cache
-def _mark_published(dialect: str) -> Any:
-    """Built once per database: the relay runs it after every batch."""
-    return sa.update(OUTBOX).where(any_of(OUTBOX.c.id, "ids", dialect)).values(published_at=sa.bindparam("now"))
 
 
 class OutboxRelay(WakeSweepLoop):
@@ -257,12 +260,9 @@ class OutboxRelay(WakeSweepLoop):
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
         async with self.db.live_writer() as session, unit_of_work(session):
-            rows = (await run(session, _PENDING)).all()
-            if not rows:
-                return 0
-            await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
-            mark = _mark_published(session.get_bind().dialect.name)
-            await run(session, mark, {"ids": [row.id for row in rows], "now": self._now()})
+            rows = sorted((await run(session, _CLAIM_PENDING, {"now": self._now()})).all(), key=lambda row: row.id)
+            if rows:
+                await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
             return len(rows)
 
     def _now(self) -> datetime:
