@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, delete, select
@@ -307,15 +308,16 @@ async def _days_by_store(session: AsyncSession, days_by_store: Mapping[int, Sequ
     """One read for every store and day asked: the weekly patterns of those weekdays, the dated
     exceptions and the capacity overrides (a booking checks its slot with it, availableSlots a week)."""
     all_days = sorted({day for days in days_by_store.values() for day in days})
-    params = {
-        "stores": list(days_by_store),
-        "weekdays": sorted({day.weekday() for day in all_days}),
-        "days": all_days,
-    }
+    params: dict[str, Any] = {"weekdays": sorted({day.weekday() for day in all_days}), "days": all_days}
+    one_store = len(days_by_store) == 1
+    if one_store:
+        params["store"] = next(iter(days_by_store))
+    else:
+        params["stores"] = list(days_by_store)
     patterns: dict[tuple[int, int], list] = defaultdict(list)
     exceptions: dict[tuple[int, date], list] = defaultdict(list)
     overrides: dict[tuple[int, date], int] = {}
-    for row in await run(session, _schedule_of_days(dialect_of(session)), params):
+    for row in await run(session, _schedule_of_days(dialect_of(session), one_store), params):
         if row.source == _PATTERN:
             patterns[row.store_id, row.weekday].append(row)
         elif row.source == _EXCEPTION:
@@ -333,10 +335,16 @@ _PATTERN, _EXCEPTION, _OVERRIDE = "pattern", "exception", "override"
 
 
 @functools.cache
-def _schedule_of_days(dialect: str):
+def _schedule_of_days(dialect: str, one_store: bool):
     """Built once: the schedule's read runs for every booking and every availableSlots. Plain rows (of
     guides active at that same store), not entities: nothing changes them, and loading them into the
-    session costs more than reading them. Each row says where it comes from."""
+    session costs more than reading them. Each row says where it comes from.
+
+    One store (a booking, a store's slots) is bound as one value, not a list: PostgreSQL plans a prepared
+    statement once for any values, and for a list of unknown length it read every guide of every store."""
+
+    def of_stores(column):
+        return column == sa.bindparam("store") if one_store else any_of(column, "stores", dialect)
 
     def nothing(type_: sa.types.TypeEngine):
         return sa.cast(sa.null(), type_)
@@ -358,9 +366,7 @@ def _schedule_of_days(dialect: str):
             nothing(sa.Integer()).label("capacity"),
         )
         .join(StaffUser, of_guides(ShiftPattern))
-        .where(
-            any_of(ShiftPattern.store_id, "stores", dialect), any_of(ShiftPattern.weekday, "weekdays", dialect), *guides
-        )
+        .where(of_stores(ShiftPattern.store_id), any_of(ShiftPattern.weekday, "weekdays", dialect), *guides)
     )
     exceptions = (
         select_columns(
@@ -375,7 +381,7 @@ def _schedule_of_days(dialect: str):
             nothing(sa.Integer()),
         )
         .join(StaffUser, of_guides(ShiftException))
-        .where(any_of(ShiftException.store_id, "stores", dialect), any_of(ShiftException.day, "days", dialect), *guides)
+        .where(of_stores(ShiftException.store_id), any_of(ShiftException.day, "days", dialect), *guides)
     )
     overrides = select_columns(
         sa.literal(_OVERRIDE),
@@ -387,7 +393,7 @@ def _schedule_of_days(dialect: str):
         nothing(sa.String()),
         nothing(sa.String()),
         CapacityOverride.capacity,
-    ).where(any_of(CapacityOverride.store_id, "stores", dialect), any_of(CapacityOverride.day, "days", dialect))
+    ).where(of_stores(CapacityOverride.store_id), any_of(CapacityOverride.day, "days", dialect))
     return sa.union_all(patterns, exceptions, overrides)
 
 
