@@ -222,13 +222,17 @@ async def run_writes(session: AsyncSession, inserts: Sequence[Batch] = (), updat
         for table, rows in updates:
             await run_many(session, update_by_key(table), [keyed(table, row) for row in rows])
         return
-    arrays = {
-        f"{n}_{name}": [row[name] for row in rows]
-        for n, (_table, rows) in enumerate((*inserts, *updates))
-        for name in rows[0]
+    values = {
+        f"{n}_{name}": [row[name] for row in rows] for n, (_table, rows) in enumerate(inserts) for name in rows[0]
     }
-    shape = tuple(tuple((table, tuple(rows[0])) for table, rows in batches) for batches in (inserts, updates))
-    await run(session, _writes_together(*shape), arrays)
+    for n, (_table, rows) in enumerate(updates, len(inserts)):
+        one = len(rows) == 1
+        values.update({f"{n}_{name}": rows[0][name] if one else [row[name] for row in rows] for name in rows[0]})
+    shape = (
+        tuple((table, tuple(rows[0])) for table, rows in inserts),
+        tuple((table, tuple(rows[0]), len(rows) == 1) for table, rows in updates),
+    )
+    await run(session, _writes_together(*shape), values)
 
 
 @functools.cache
@@ -260,13 +264,20 @@ def _insert_into(table: sa.Table) -> sa.Insert:
 
 @functools.cache
 def _writes_together(
-    inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...], updates: tuple[tuple[sa.Table, tuple[str, ...]], ...] = ()
+    inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...],
+    updates: tuple[tuple[sa.Table, tuple[str, ...], bool], ...] = (),
 ) -> sa.Insert | sa.Update:
-    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … UPDATE … FROM unnest(…) WHERE <key>``."""
+    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … UPDATE … FROM unnest(…) WHERE <key>``; an update
+    of one row (``True`` beside its names) is ``UPDATE … WHERE <key> = :<n>_<key>``. PostgreSQL plans the statement
+    once for any values (a generic plan): for a join with arrays of unknown length it may pick a sequential scan
+    of the table, which a single key never gets."""
     writes: list[sa.Insert | sa.Update] = [
         _insert_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(inserts)
     ]
-    writes += [_update_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(updates, len(inserts))]
+    writes += [
+        _update_one(table, names, f"{n}_") if one else _update_from_arrays(table, names, f"{n}_")
+        for n, (table, names, one) in enumerate(updates, len(inserts))
+    ]
     *earlier, last = writes
     return last.add_cte(*(each.cte(f"t{n}") for n, each in enumerate(earlier)))
 
@@ -293,6 +304,15 @@ def _update_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) ->
         sa.update(table)
         .where(*(table.c[name] == rows.c[name] for name in key))
         .values({name: rows.c[name] for name in names if name not in key})
+    )
+
+
+def _update_one(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Update:
+    key = [column.name for column in table.primary_key]
+    return (
+        sa.update(table)
+        .where(*(table.c[name] == sa.bindparam(f"{prefix}{name}") for name in key))
+        .values({name: sa.bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names if name not in key})
     )
 
 

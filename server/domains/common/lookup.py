@@ -33,8 +33,7 @@ async def rows_by_id(session: AsyncSession, model: type[Row], ids: Sequence[int]
     if not missing:
         return found
     if is_reader(session):
-        statement = _columns_by_ids(model, dialect_of(session))
-        rows = [as_model(model, values) for values in await run(session, statement, {"ids": missing})]
+        rows = [as_model(model, values) for values in await _read_columns(session, model, missing)]
     else:
         rows = list(await session.exec(_by_ids(model), params={"ids": missing}))
     found.update({saved_id(row): row for row in rows})
@@ -46,6 +45,20 @@ def _by_ids(model: type[Row]) -> Any:
     """Built once per model: a statement object reused keeps its SQL cache key, so each lookup skips
     building the expression and computing the key again (most of a primary-key read's Python cost)."""
     return select(model).where(col(model.id).in_(sa.bindparam("ids", expanding=True)))
+
+
+async def _read_columns(session: AsyncSession, model: type[Row], ids: list[int]) -> Any:
+    if len(ids) == 1:
+        return await run(session, _columns_by_id(model), {"id": ids[0]})
+    return await run(session, _columns_by_ids(model, dialect_of(session)), {"ids": ids})
+
+
+@functools.cache
+def _columns_by_id(model: type[SQLModel]) -> Any:
+    """The model's columns of one row: ``id = :id``, not ``= ANY(:ids)``. PostgreSQL plans a prepared statement
+    once for any values; for an array of unknown length, planned while the table was small, that plan is a
+    sequential scan, kept as the table grows (until ANALYZE replans it)."""
+    return select_columns(*model_columns(model)).where(table_of(model).c.id == sa.bindparam("id"))
 
 
 @functools.cache
