@@ -159,6 +159,21 @@ async def test_rows_written_before_are_updated_by_key_with_the_inserts_in_one_st
     assert len(writes.seen) == (3 if db.is_sqlite else 1)  # SQLite: the INSERT, then each shape of UPDATE
 
 
+async def test_several_rows_updated_with_the_same_columns_go_in_one_statement_on_postgresql(db, clock):
+    async with db.writer() as session, unit_of_work(session):
+        insert_at_commit(session, OUTBOX, [_message(name, clock) for name in ("A", "B", "C")])
+    async with db.reader() as session:
+        ids = list((await session.exec(sa.select(OutboxMessage.id).order_by(OutboxMessage.id))).scalars())
+    with _Writes(db) as writes:
+        async with db.writer() as session, unit_of_work(session):
+            update_at_commit(session, OUTBOX, [{"id": i, "event": f"{n}-RENAMED"} for n, i in enumerate(ids[:2])])
+            update_at_commit(session, OUTBOX, [{"id": ids[2], "topic": "alone"}])  # columns of its own: one row
+    async with db.reader() as session:
+        rows = (await session.exec(sa.select(OutboxMessage.event, OutboxMessage.topic).order_by("id"))).all()
+    assert [tuple(row) for row in rows] == [("0-RENAMED", "t"), ("1-RENAMED", "t"), ("C", "alone")]
+    assert len(writes.seen) == (2 if db.is_sqlite else 1)
+
+
 async def test_an_update_queued_in_a_savepoint_rolled_back_is_dropped(db, clock):
     async with db.writer() as session, unit_of_work(session):
         insert_at_commit(session, OUTBOX, [_message("KEPT", clock)])

@@ -50,6 +50,32 @@ async def test_rows_left_by_a_dead_relay_are_sent_and_replicas_never_send_one_tw
     assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
 
+class FailingBus(CountingBus):
+    async def publish_many(self, messages) -> None:
+        raise ConnectionError("the bus is down")
+
+
+async def test_a_batch_the_bus_refused_stays_unpublished_and_is_sent_later_in_order(db, clock):
+    """The relay marks its batch published in the statement that claims it, before it sends: a send that
+    fails rolls the mark back."""
+    async with db.writer() as session:
+        for n in range(5):
+            emit(session, "tasks.store:1", "CREATED", {"taskId": n}, clock.now())
+        await session.commit()
+    with pytest.raises(ConnectionError):
+        await OutboxRelay(db, FailingBus(), clock).relay_once()
+    assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 5
+    sent: list[int] = []
+
+    class InOrder(CountingBus):
+        async def publish(self, topic, message) -> None:
+            sent.append(message["taskId"])
+
+    assert await OutboxRelay(db, InOrder(), clock).relay_once() == 5
+    assert sent == [0, 1, 2, 3, 4]
+    assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
 async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):
     """A commit wakes the outbox relay in the same instant shutdown cancels it: close() must return."""
     relay = OutboxRelay(db, InProcessBus(), clock, sweep_seconds=3600)
