@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -146,6 +146,21 @@ def _sums_upsert(dialect: str, table, key: tuple[str, ...], summed: tuple[str, .
     return statement.on_conflict_do_update(
         index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in summed}
     )
+
+
+def among_bound(column, name: str, count: int):
+    """``column IN (:<name>_0, :<name>_1, …)``: ``count`` values, each bound on its own (bind them with
+    :func:`bound_each`); build one statement per count. PostgreSQL plans a prepared statement once for any
+    values, but for ``= ANY(:name)`` it cannot know the list's length and assumes ten: for the two or three
+    guides of a slot that plan looked dearer than planning each execution, which it then did every time."""
+    if count == 0:
+        return sa.false()  # not IN (): SQLAlchemy makes that a list expanded when it runs
+    return column.in_([sa.bindparam(f"{name}_{n}") for n in range(count)])
+
+
+def bound_each(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The values for :func:`among_bound`."""
+    return {f"{name}_{n}": value for n, value in enumerate(values)}
 
 
 def among_constants(column, values: Iterable[Any]):

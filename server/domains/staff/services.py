@@ -15,7 +15,7 @@ from ...prepared import any_of, run
 from ...unit_of_work import use_case
 from ..catalog.services import categories_by_ids, services_by_ids
 from ..common.actor import STORE_ROLES, Actor, Role
-from ..common.dialect import among, dialect_of
+from ..common.dialect import among_bound, dialect_of
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.idempotency import create_once
@@ -258,15 +258,16 @@ def _skills_of_staff(dialect: str):
 
 
 @functools.cache
-def staff_with_matching_skills(dialect: str):
-    """The staff bound as ``ids``, each with how many of the bound ``categories`` (a list) and ``service_id``
-    she is skilled in: a SELECT of (id, matches) built once, for a caller to add columns about each one."""
+def staff_with_matching_skills(staff: int, categories: int):
+    """The ``staff`` staff bound as ``ids``, each with how many of the ``categories`` bound as ``categories``
+    (both with ``common.dialect.bound_each``) and of ``service_id`` she is skilled in: a SELECT of (id,
+    matches) built once per count of each, for a caller to add columns about each one."""
     staff_id = col(StaffUser.id)
-    categories = (
+    category_matches = (
         select(func.count())
         .where(
             col(StaffSkillCategory.staff_id) == staff_id,
-            among(dialect, col(StaffSkillCategory.category_id), "categories"),
+            among_bound(col(StaffSkillCategory.category_id), "categories", categories),
         )
         .scalar_subquery()
     )
@@ -277,7 +278,8 @@ def staff_with_matching_skills(dialect: str):
         )
         .scalar_subquery()
     )
-    return select(staff_id, (categories + service).label("matches")).where(among(dialect, staff_id, "ids"))
+    matches = (category_matches + service).label("matches")
+    return select(staff_id, matches).where(among_bound(staff_id, "ids", staff))
 
 
 def can_read_staff(actor: Actor, staff: StaffUser) -> bool:

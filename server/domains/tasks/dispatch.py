@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
 from ...prepared import run
-from ..common.dialect import among_constants, dialect_of
+from ..common.dialect import among_constants, bound_each
 from ..staff.services import staff_with_matching_skills
 from .models import Task
 
@@ -99,14 +99,14 @@ def _explain(ranked: list[_Standing], need: Need) -> str:
 async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -> list[_Standing]:
     """Each guide's skills and load, in one statement."""
     params = {
-        "ids": list(guides),
-        "categories": sorted(need.category_ids),
+        **bound_each("ids", guides),
+        **bound_each("categories", sorted(need.category_ids)),
         "service_id": need.service_id,
         "slot_start": need.slot_start,
         "day_start": need.day_start,
         "day_end": need.day_end,
     }
-    rows = await run(session, _standings_of_guides(dialect_of(session)), params)
+    rows = await run(session, _standings_of_guides(len(guides), len(need.category_ids)), params)
     return [
         _Standing(guide, guide == need.relationship_guide_id, skills, in_slot, today, aggregate_time(last))
         for guide, skills, in_slot, today, last in rows.all()
@@ -114,12 +114,13 @@ async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -
 
 
 @functools.cache
-def _standings_of_guides(dialect: str):
-    """Built once (dispatch runs for every booking): each guide's skill matches, her open tasks in the slot,
-    her tasks that day and her last assignment ever. Each count is an index probe of her tasks
-    (``ix_task_assignee_due``, ``ix_task_assignee_assigned``), so the cost does not grow with her history."""
-    guides = staff_with_matching_skills(dialect)
-    guide = guides.selected_columns[0]
+def _standings_of_guides(guides: int, categories: int):
+    """Built once per count of guides and of categories (dispatch runs for every booking): each guide's skill
+    matches, her open tasks in the slot, her tasks that day and her last assignment ever. Each count is an index
+    probe of her tasks (``ix_task_assignee_due``, ``ix_task_assignee_assigned``), so the cost does not grow with
+    her history."""
+    standings = staff_with_matching_skills(guides, categories)
+    guide = standings.selected_columns[0]
     due_at, status = col(Task.due_at), col(Task.status)
 
     def her_tasks(aggregate, *where):
@@ -130,4 +131,4 @@ def _standings_of_guides(dialect: str):
         func.count(), due_at >= sa.bindparam("day_start"), due_at < sa.bindparam("day_end"), status != "CANCELLED"
     )
     last_assigned = her_tasks(func.max(Task.assigned_at))
-    return guides.add_columns(in_slot, today, last_assigned)
+    return standings.add_columns(in_slot, today, last_assigned)
