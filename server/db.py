@@ -57,7 +57,7 @@ def create_engine(
         max_overflow=max_overflow,
         # No JIT: PostgreSQL JIT-compiled plans of short OLTP queries for ~100 ms. asyncpg prepares
         # statements, and PostgreSQL keeps one generic plan per statement once it does no worse than
-        # planning for each execution's values (its default): planning every execution was ~40 % of its
+        # planning for each execution's values (its default): planning every execution was a third of its
         # CPU per booking. A generic plan made while a table was small is remade when ANALYZE (autovacuum)
         # updates the table's statistics; with autovacuum off it would be kept as the table grows.
         connect_args={"server_settings": {"jit": "off"}},

@@ -10,13 +10,16 @@ as a fresh database has them: nearly empty, never analyzed.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from server.bus import _CLAIM_PENDING
-from server.domains.common.lookup import _columns_by_id
+from server.domains.common.dialect import bound_each
+from server.domains.common.lookup import _columns_by_id, _columns_by_ids
 from server.domains.schedule.services import _schedule_of_days
+from server.domains.tasks.dispatch import _standings_of_guides
 from server.domains.tasks.models import Task
 from server.outbox import OUTBOX
 from server.prepared import _writes_together
@@ -63,3 +66,37 @@ async def test_the_schedule_of_one_store_reads_that_stores_guides_not_every_guid
 async def test_the_relays_claim_reads_the_unpublished_rows_by_index(db, postgresql_only):
     plan = await _generic_plan(db, _CLAIM_PENDING)
     assert "Seq Scan" not in plan
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param(lambda: _columns_by_ids(Task, "postgresql"), id="lookup by an array of ids"),
+        pytest.param(lambda: _writes_together((), ((OUTBOX, ("id", "published_at"), False),)), id="update from arrays"),
+        pytest.param(lambda: _schedule_of_days("postgresql", False), id="schedule of an array of stores"),
+    ],
+)
+async def test_the_array_shapes_kept_for_several_values_plan_badly_when_planned_once(db, postgresql_only, shape):
+    """Why one value is bound as one value above: the same reads by arrays, planned once on these small
+    tables, scan a whole table or read every guide (their plans are remade only by ANALYZE)."""
+    plan = await _generic_plan(db, shape())
+    assert "Seq Scan" in plan or "ix_staff_user_role" in plan
+
+
+async def test_dispatch_keeps_one_plan_for_its_guides_bound_one_by_one(db, postgresql_only):
+    """Bound as ``= ANY(:ids)``, PostgreSQL assumed ten guides and planned the read at every booking; bound one
+    by one it knows how many, and settles on one plan after its first five executions."""
+    statement = _standings_of_guides(2, 1)
+    compiled = statement.compile(dialect=db.engine.dialect)
+    at = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    given = {"service_id": 1, "slot_start": at, "day_start": at, "day_end": at, **bound_each("ids", [1, 2])}
+    values = compiled.construct_params({**given, **bound_each("categories", [3])})
+    async with db.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        prepared = await driver.prepare(compiled.string)
+        for _ in range(8):
+            await prepared.fetch(*(values[name] for name in compiled.positiontup or ()))
+        generic, custom = await driver.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", compiled.string
+        )
+    assert generic >= 3 and custom <= 5

@@ -150,17 +150,25 @@ def _sums_upsert(dialect: str, table, key: tuple[str, ...], summed: tuple[str, .
 
 def among_bound(column, name: str, count: int):
     """``column IN (:<name>_0, :<name>_1, …)``: ``count`` values, each bound on its own (bind them with
-    :func:`bound_each`); build one statement per count. PostgreSQL plans a prepared statement once for any
-    values, but for ``= ANY(:name)`` it cannot know the list's length and assumes ten: for the two or three
-    guides of a slot that plan looked dearer than planning each execution, which it then did every time."""
+    :func:`bound_each`, and build the statement for :func:`bound_size` of their number). PostgreSQL plans a
+    prepared statement once for any values, but for ``= ANY(:name)`` it cannot know the list's length and
+    assumes ten: for the two or three guides of a slot that plan looked dearer than planning each execution,
+    which it then did every time."""
     if count == 0:
         return sa.false()  # not IN (): SQLAlchemy makes that a list expanded when it runs
     return column.in_([sa.bindparam(f"{name}_{n}") for n in range(count)])
 
 
+def bound_size(count: int) -> int:
+    """The size of statement for ``count`` values: the next power of two, so that a few statements (each
+    prepared on each connection) serve every count."""
+    return 0 if count == 0 else 1 << (count - 1).bit_length()
+
+
 def bound_each(name: str, values: Sequence[Any]) -> dict[str, Any]:
-    """The values for :func:`among_bound`."""
-    return {f"{name}_{n}": value for n, value in enumerate(values)}
+    """The values for :func:`among_bound`, the last repeated up to :func:`bound_size` (IN ignores repeats)."""
+    padded = [*values, *[values[-1]] * (bound_size(len(values)) - len(values))] if values else []
+    return {f"{name}_{n}": value for n, value in enumerate(padded)}
 
 
 def among_constants(column, values: Iterable[Any]):

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...clock import aggregate_time
 from ...prepared import run
-from ..common.dialect import among_constants, bound_each
+from ..common.dialect import among_constants, bound_each, bound_size
 from ..staff.services import staff_with_matching_skills
 from .models import Task
 
@@ -106,7 +106,8 @@ async def _standings(session: AsyncSession, guides: Sequence[int], need: Need) -
         "day_start": need.day_start,
         "day_end": need.day_end,
     }
-    rows = await run(session, _standings_of_guides(len(guides), len(need.category_ids)), params)
+    statement = _standings_of_guides(bound_size(len(guides)), bound_size(len(need.category_ids)))
+    rows = await run(session, statement, params)
     return [
         _Standing(guide, guide == need.relationship_guide_id, skills, in_slot, today, aggregate_time(last))
         for guide, skills, in_slot, today, last in rows.all()
