@@ -260,6 +260,10 @@ class OutboxRelay(WakeSweepLoop):
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many."""
         async with self.db.live_writer() as session, unit_of_work(session):
+            # The clock is read once the transaction holds its connection (on SQLite, the write lock, which
+            # may take a while): a row written during that wait must not be stamped as published before it
+            # was written, or the purge of rows published a day ago would take it.
+            await session.connection()
             rows = sorted((await run(session, _CLAIM_PENDING, {"now": self._now()})).all(), key=lambda row: row.id)
             if rows:
                 await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])

@@ -7,6 +7,7 @@ import asyncio
 import random
 import sqlite3
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from redis.asyncio.connection import DefaultParser
 
 from server.bus import InProcessBus, OutboxRelay
 from server.outbox import OutboxMessage, emit
-from tests.server.assertions import scalar
+from tests.server.assertions import fetch, scalar
 
 
 class CountingBus:
@@ -74,6 +75,25 @@ async def test_a_batch_the_bus_refused_stays_unpublished_and_is_sent_later_in_or
     assert await OutboxRelay(db, InOrder(), clock).relay_once() == 5
     assert sent == [0, 1, 2, 3, 4]
     assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_a_row_is_stamped_published_at_the_time_it_was_claimed_not_when_the_relay_woke(db, clock):
+    """A relay that waits for the write lock (SQLite: another writer holds it) reads the clock once it holds
+    it: a row committed meanwhile is never stamped as published before it was written, which the day's
+    purge would take for a row long published and delete."""
+    written_at = clock.now() + timedelta(days=3)
+    async with db.writer() as holder:
+        await holder.connection()  # SQLite: BEGIN IMMEDIATE, the write lock is held
+        relaying = asyncio.create_task(OutboxRelay(db, CountingBus(), clock).relay_once())
+        await asyncio.sleep(0.2)  # the relay has woken and is waiting (SQLite) or has found nothing (PostgreSQL)
+        clock.current = written_at
+        emit(holder, "tasks.store:1", "REMINDER", {"taskId": 1}, written_at)
+        await holder.commit()
+    await relaying
+    await OutboxRelay(db, CountingBus(), clock).relay_once()
+    assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    published = [row.published_at for row in await fetch(db, OutboxMessage)]
+    assert published == [written_at]
 
 
 async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):
