@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm.util import identity_key
@@ -65,6 +65,40 @@ def _columns_by_id(model: type[SQLModel]) -> Any:
 def _columns_by_ids(model: type[SQLModel], dialect: str) -> Any:
     """The model's columns by primary key, built once per model and database."""
     return select_columns(*model_columns(model)).where(any_of(table_of(model).c.id, "ids", dialect))
+
+
+async def row_and_parents(
+    session: AsyncSession, model: type[Row], row_id: int, parents: tuple[tuple[str, type[SQLModel]], ...]
+) -> tuple[Row | None, dict[str, Any]]:
+    """A reader's row by primary key and the rows its foreign keys (``parents``: column, model) name, in one
+    statement; each parent is None where its key is null. For a live event, whose screen shows the row with
+    those beside it: one round trip rather than one per parent."""
+    if not is_reader(session):
+        raise ValueError("row_and_parents reads plain columns: a reader's session only")
+    found = (await run(session, _row_and_parents(model, parents), {"id": row_id})).first()
+    if found is None:
+        return None, {}
+    start = len(model_columns(cast(Any, model)))
+    row = as_model(model, found[:start])
+    related: dict[str, Any] = {}
+    for key, parent in parents:
+        end = start + len(model_columns(parent))
+        related[key] = None if getattr(row, key) is None else as_model(parent, found[start:end])
+        start = end
+    return row, related
+
+
+@functools.cache
+def _row_and_parents(model: type[SQLModel], parents: tuple[tuple[str, type[SQLModel]], ...]) -> Any:
+    """Built once per model and parents: the row LEFT JOIN each parent by its key, every column of each."""
+    table = table_of(model)
+    columns: list[Any] = list(model_columns(model))
+    joined: Any = table
+    for n, (key, parent) in enumerate(parents):
+        alias = table_of(parent).alias(f"parent_{n}")
+        columns += [alias.corresponding_column(column) for column in model_columns(parent)]
+        joined = joined.outerjoin(alias, alias.c.id == table.c[key])
+    return select_columns(*columns).select_from(joined).where(table.c.id == sa.bindparam("id"))
 
 
 async def links_by_owner(

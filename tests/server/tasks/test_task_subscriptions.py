@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import sqlalchemy as sa
 from gql import GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 
 from server.clock import SystemClock
 from server.domains.tasks.topics import staff_topic, store_queue_topic
 from tests.live_server import call_graphql
+from tests.server.assertions import scalar
 from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
 from tests.server.live import (
     CUSTOMER_LOGIN,
@@ -23,6 +25,7 @@ from tests.server.live import (
     server_process,
     socket_for,
     subscribed_then,
+    until_listening,
 )
 from tests.world import LOGIN, PASSWORD, login
 
@@ -117,3 +120,41 @@ async def test_another_stores_manager_is_refused_the_store_queue(server, world, 
                 pytest.fail("a Beijing manager received a Shanghai task event")
     assert [e["extensions"]["code"] for e in refused.value.errors] == ["FORBIDDEN"]
     assert not server.listening(store_queue_topic(world.ids["shanghai"]))
+
+
+CARD = gql("""subscription { myTasks { kind task {
+  id status assignee { username } store { name } booking { id slotStart } } } }""")
+
+
+async def test_an_event_reads_the_task_with_its_booking_guide_and_store_in_one_statement(
+    db, world, api, tmp_root, clock
+):
+    """What a task's card shows beside it is read with the task: one statement per event, not one per field."""
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with serve(url, tmp_root, clock) as server:
+        booking_id = await book_through(server.address, world, clock)
+        task_id = await scalar(db, "SELECT id FROM task")
+        runtime = server.app.state.runtime
+        engines = {runtime.db.engine.sync_engine, (runtime.db.live_engine or runtime.db.engine).sync_engine}
+        seen: list[str] = []
+
+        def statement(_connection, _cursor, sql: str, *_rest) -> None:
+            if sql.lstrip().upper().startswith("SELECT"):
+                seen.append(" ".join(sql.split()))
+
+        guide = await login(api, "sh.guide")
+        listener = asyncio.create_task(first_event(socket_for(server.address, guide), CARD))
+        await until_listening(server, staff_topic(world.ids["sh.guide"]))
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", statement)
+        try:
+            await runtime.bus.publish(staff_topic(world.ids["sh.guide"]), {"event": "UPDATED", "taskId": task_id})
+            event = await asyncio.wait_for(listener, timeout=30)
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", statement)
+    task = event["myTasks"]["task"]
+    assert (task["assignee"]["username"], task["store"]["name"]) == ("sh.guide", "上海店")
+    assert task["booking"]["id"] == booking_id and task["booking"]["slotStart"]
+    assert len(seen) == 1 and "JOIN booking" in seen[0] and "JOIN staff_user" in seen[0], seen

@@ -12,9 +12,8 @@ from ....api.live import live_messages
 from ....api.nodes import local_id
 from ....api.permissions import roles
 from ...common.actor import Role
-from .. import services
 from ..topics import staff_topic, store_queue_topic
-from .types import Task
+from .types import Task, task_for_event
 
 
 @strawberry.enum(description="What happened to a task.")
@@ -35,10 +34,9 @@ class TaskEvent:
 
 async def _task_events(info: strawberry.Info, topic: str) -> AsyncGenerator[TaskEvent, None]:
     async for message in live_messages(info, topic):
-        async with info.context.db() as session:
-            row = (await services.tasks_by_ids(session, [message["taskId"]])).get(message["taskId"])
-        if row is not None:
-            yield TaskEvent(kind=TaskEventKind(message["event"]), task=Task.from_row(row))
+        task = await task_for_event(info, message["taskId"])
+        if task is not None:
+            yield TaskEvent(kind=TaskEventKind(message["event"]), task=task)
 
 
 @strawberry.type

@@ -12,12 +12,16 @@ from strawberry import relay
 from ....api.errors import UserError, user_error_type
 from ....api.nodes import load_nodes
 from ...bookings.graphql.types import Booking
+from ...bookings.models import Booking as BookingRow
 from ...bookings.services import bookings_by_ids
+from ...common.lookup import row_and_parents
 from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
+from ...staff.models import StaffUser as StaffRow
 from ...staff.services import staff_by_ids
 from ...stores.graphql.types import Store
+from ...stores.models import Store as StoreRow
 from ...stores.services import stores_by_ids
 from .. import services
 from ..errors import TaskErrorCode
@@ -117,6 +121,29 @@ class TaskHistoryEntry:
             return None
         row = await info.context.loader(staff_by_ids).load(self._assignee_id)
         return StaffUser.from_row(row) if row else None
+
+
+# What a task's card shows beside it (the guide app's inbox): a live event reads them with the task, in one
+# statement, and hands them to the loaders its fields would ask.
+_CARD_PARENTS = (
+    ("booking_id", BookingRow, bookings_by_ids),
+    ("assignee_id", StaffRow, staff_by_ids),
+    ("store_id", StoreRow, stores_by_ids),
+)
+
+
+async def task_for_event(info: strawberry.Info, task_id: int) -> Task | None:
+    """The task a live event names, as it is now (None if gone), its booking, guide and store read with it."""
+    async with info.context.db() as session:
+        row, parents = await row_and_parents(
+            session, TaskRow, task_id, tuple((key, model) for key, model, _ in _CARD_PARENTS)
+        )
+    if row is None:
+        return None
+    for key, _, load in _CARD_PARENTS:
+        if parents[key] is not None:
+            info.context.loader(load).prime(getattr(row, key), parents[key])
+    return Task.from_row(row)
 
 
 @strawberry.type(description="Work for a guide: receive a booked customer, following an SOP.")
