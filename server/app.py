@@ -129,7 +129,9 @@ def create_app(
             confirmations=confirmations,
             payments=payments.providers,
         )
-        relay = OutboxRelay(db, bus, runtime.clock, settings.outbox_sweep_seconds)
+        relay = OutboxRelay(
+            db, bus, runtime.clock, settings.outbox_sweep_seconds, settings.outbox_relay_spacing_seconds
+        )
         await relay.start()
         ledger = ledger_consumer(db, runtime.clock, settings)
         if settings.scheduler:

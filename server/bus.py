@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
@@ -173,8 +174,9 @@ class WakeSweepLoop:
     says there is more to do; a round that fails is logged and retried at the next sweep.
     """
 
-    def __init__(self, db: Database, name: str, sweep_seconds: float) -> None:
-        self.db, self.sweep_seconds = db, sweep_seconds
+    def __init__(self, db: Database, name: str, sweep_seconds: float, spacing: float = 0.0) -> None:
+        self.db, self.sweep_seconds, self.spacing = db, sweep_seconds, spacing
+        self._last_round = -spacing
         self._wake = asyncio.Event()
         self._loop = BackgroundLoop(name)
         # Set while the loop waits for a commit or the next sweep, cleared while it works: an observation
@@ -200,6 +202,17 @@ class WakeSweepLoop:
         """One round of work; True when there may be more to do at once."""
         raise NotImplementedError
 
+    async def _spaced(self) -> bool:
+        """Wait, if need be, until ``spacing`` seconds after the last round began: under a stream of commits
+        each round then takes what several wrote, rather than one round per commit. False: asked to stop."""
+        if self._loop.stopping:
+            return False
+        due = self._last_round + self.spacing - time.monotonic()
+        if due > 0:
+            await self._loop.sleep(due)
+        self._last_round = time.monotonic()
+        return not self._loop.stopping
+
     async def _run(self) -> None:
         while not self._loop.stopping:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
@@ -209,9 +222,9 @@ class WakeSweepLoop:
                 async with asyncio.timeout(self.sweep_seconds):
                     await self._wake.wait()
             self.idle.clear()
-            self._wake.clear()
-            if self._loop.stopping:
+            if not await self._spaced():
                 return
+            self._wake.clear()
             try:
                 while await self._round() and not self._loop.stopping:
                     pass
@@ -250,8 +263,10 @@ class OutboxRelay(WakeSweepLoop):
     two relays. SQLite has one writer at a time anyway.
     """
 
-    def __init__(self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS) -> None:
-        super().__init__(db, "outbox relay", sweep_seconds)
+    def __init__(
+        self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS, spacing: float = 0.0
+    ) -> None:
+        super().__init__(db, "outbox relay", sweep_seconds, spacing)
         self.bus, self.clock = bus, clock
 
     async def _round(self) -> bool:

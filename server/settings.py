@@ -155,6 +155,14 @@ class Settings(BaseSettings):
         gt=0,
         description="how often the relay looks for rows a crashed process left (commits wake it at once)",
     )
+    outbox_relay_spacing_seconds: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="the least time between two of the relay's rounds: under a surge of commits each round "
+        "publishes what several wrote (fewer statements per booking) at the cost of at most this much delay; "
+        "0 publishes after every commit",
+    )
     socket_session_check_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -96,6 +96,34 @@ async def test_a_row_is_stamped_published_at_the_time_it_was_claimed_not_when_th
     assert published == [written_at]
 
 
+async def test_under_a_stream_of_commits_the_relay_publishes_what_several_wrote_in_one_round(db, clock):
+    """Rounds are spaced (IRS_OUTBOX_RELAY_SPACING_SECONDS): the first commit goes out at once, the ones that
+    follow within the spacing go out together at its end, rather than one round (three statements) each."""
+    batches: list[int] = []
+    first_sent, all_sent = asyncio.Event(), asyncio.Event()
+
+    class Batches(CountingBus):
+        async def publish_many(self, messages) -> None:
+            batches.append(len(messages))
+            first_sent.set()
+            if sum(batches) == 10:
+                all_sent.set()
+
+    relay = OutboxRelay(db, Batches(), clock, sweep_seconds=3600, spacing=2.0)
+    await relay.start()
+    try:
+        for n in range(10):
+            async with db.writer() as session:
+                emit(session, "tasks.store:1", "CREATED", {"taskId": n}, clock.now())
+                await session.commit()
+            if n == 0:
+                await asyncio.wait_for(first_sent.wait(), 1)  # the first, at once
+        await asyncio.wait_for(all_sent.wait(), 10)
+    finally:
+        await relay.close()
+    assert sum(batches) == 10 and len(batches) <= 3, batches
+
+
 async def test_a_relay_woken_just_as_the_server_stops_still_stops(db, clock):
     """A commit wakes the outbox relay in the same instant shutdown cancels it: close() must return."""
     relay = OutboxRelay(db, InProcessBus(), clock, sweep_seconds=3600)
