@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...prepared import run
-from ..common.dialect import among_constants, increment_below, lock_counter
+from ..common.dialect import among_constants, increment_below, increment_both_below, lock_counter
 from ..common.errors import DomainError
 from ..common.rows import table_of
 from .errors import BookingErrorCode as Code
@@ -29,11 +29,36 @@ MAX_UPCOMING_PER_CUSTOMER = 3
 async def take_customer_place(session: AsyncSession, person_id: int) -> None:
     key = {"person_id": person_id}
     if not await increment_below(session, CustomerBookingCount, key, "upcoming", MAX_UPCOMING_PER_CUSTOMER):
-        raise DomainError.single(
-            Code.TOO_MANY_ACTIVE_BOOKINGS,
-            f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer",
-            (),
-        )
+        raise _too_many()
+
+
+async def take_place_and_seat(
+    session: AsyncSession, person_id: int, store_id: int, slot_start: datetime, capacity: int
+) -> None:
+    """Her place among her upcoming bookings, then a seat in the slot (one statement on PostgreSQL); refused
+    with the first that failed. Her counter row stays locked to the end of the transaction."""
+    if capacity <= 0:
+        await take_customer_place(session, person_id)
+        raise _slot_full()
+    place, seat = await increment_both_below(
+        session,
+        (CustomerBookingCount, {"person_id": person_id}, "upcoming", MAX_UPCOMING_PER_CUSTOMER),
+        (SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity),
+    )
+    if not place:
+        raise _too_many()
+    if not seat:
+        raise _slot_full()
+
+
+def _too_many() -> DomainError:
+    return DomainError.single(
+        Code.TOO_MANY_ACTIVE_BOOKINGS, f"at most {MAX_UPCOMING_PER_CUSTOMER} upcoming bookings per customer", ()
+    )
+
+
+def _slot_full() -> DomainError:
+    return DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("slotStart",))
 
 
 async def hold_customer(session: AsyncSession, person_id: int) -> None:
@@ -95,7 +120,7 @@ def insert_unless_overlapping() -> sa.Insert:
 async def take_seat(session: AsyncSession, store_id: int, slot_start: datetime, capacity: int) -> None:
     key = {"store_id": store_id, "slot_start": slot_start}
     if capacity <= 0 or not await increment_below(session, SlotLedger, key, "booked", capacity):
-        raise DomainError.single(Code.SLOT_FULL, "this slot is fully booked", ("slotStart",))
+        raise _slot_full()
 
 
 async def release_seat(session: AsyncSession, store_id: int, slot_start: datetime) -> None:

@@ -49,7 +49,7 @@ from .seats import (
     refuse_overlap,
     release_customer_place,
     release_seat,
-    take_customer_place,
+    take_place_and_seat,
     take_seat,
 )
 
@@ -202,8 +202,7 @@ async def create_booking(
 
     async def create() -> Booking:
         slot = await _slot(session, store, request.slot_start, now)
-        await take_customer_place(session, person_id)  # locks her counter row
-        await take_seat(session, store_id, slot.slot.start, slot.capacity)
+        await take_place_and_seat(session, person_id, store_id, slot.slot.start, slot.capacity)  # locks her counter
         source = (
             BookingSource.STAFF if actor.is_staff else BookingSource.LIVESTREAM if livestream else BookingSource.DIRECT
         )

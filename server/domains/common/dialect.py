@@ -132,6 +132,52 @@ def _increment_below(dialect: str, table, key: tuple[str, ...], counter: str):
     )
 
 
+Counter = tuple[Any, dict[str, Any], str, int]  # (model, key, counter column, limit), as for increment_below
+
+
+async def increment_both_below(session, first: Counter, second: Counter) -> tuple[bool, bool]:
+    """:func:`increment_below` of two counters; whether each was incremented. On PostgreSQL one statement
+    (both upserts in a CTE, the first's row locked first; each row re-checked under its lock as when run
+    alone). SQLite runs them one after the other and stops at a refusal (the second then says False too).
+    A caller refused by either rolls its transaction back, which takes back what the other added."""
+    (model_a, key_a, counter_a, limit_a), (model_b, key_b, counter_b, limit_b) = first, second
+    if min(limit_a, limit_b) < 1:
+        raise ValueError("increment_both_below needs limits of at least 1")
+    if dialect_of(session) != "postgresql":
+        if not await increment_below(session, *first):
+            return False, False
+        return True, await increment_below(session, *second)
+    statement = _increment_both_below(
+        model_a.__table__, tuple(key_a), counter_a, model_b.__table__, tuple(key_b), counter_b
+    )
+    params = {**{f"a_{k}": v for k, v in key_a.items()}, **{f"b_{k}": v for k, v in key_b.items()}}
+    taken = (await run(session, statement, {**params, "a_limit": limit_a, "b_limit": limit_b})).one()
+    return taken[0] == 1, taken[1] == 1
+
+
+@functools.cache
+def _increment_both_below(
+    table_a, key_a: tuple[str, ...], counter_a: str, table_b, key_b: tuple[str, ...], counter_b: str
+):
+    # Built once: a booking takes her place and a seat with it on the hot path of a surge.
+    def upsert(table, key: tuple[str, ...], counter: str, prefix: str):
+        statement = postgresql.insert(table).values(
+            {**{name: sa.bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in key}, counter: 1}
+        )
+        return statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={counter: table.c[counter] + 1},
+            where=table.c[counter] < sa.bindparam(f"{prefix}_limit"),
+        ).returning(sa.literal(1).label("taken"))
+
+    a = upsert(table_a, key_a, counter_a, "a").cte("first_counter")
+    b = upsert(table_b, key_b, counter_b, "b").cte("second_counter")
+    count = sa.func.count
+    return sa.select(
+        sa.select(count()).select_from(a).scalar_subquery(), sa.select(count()).select_from(b).scalar_subquery()
+    )
+
+
 def add_to_sums(session, model, key: tuple[str, ...], summed: tuple[str, ...]):
     """``INSERT … ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`` for each ``summed`` column: run it
     with a list of rows (one per key) to add their sums to the rows stored, created when missing. Give

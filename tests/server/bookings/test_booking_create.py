@@ -133,6 +133,27 @@ async def test_at_most_three_upcoming_bookings(api, db, ready, clock):
     assert await written(db) == before
 
 
+async def test_a_refused_booking_takes_back_both_counters(api, db, ready, clock):
+    """Her place and the seat are taken together (one statement on PostgreSQL): whichever refuses, the other
+    is given back, and the first rule checked answers (her limit before a full slot)."""
+    counters = "SELECT (SELECT sum(booked) FROM slot_ledger), (SELECT sum(upcoming) FROM customer_booking_count)"
+    slot = next_local(clock, MONDAY, 15)  # one seat
+    first, _ = await customer(api, "13812345678")
+    second, _ = await customer(api, "13912345678")
+    for n in range(3):
+        assert (await book(api, first, ready, slot + timedelta(minutes=30 * n)))["errors"] == []
+    async with db.engine.connect() as connection:
+        before = tuple((await connection.execute(sa.text(counters))).one())
+    assert before == (3, 3)
+    full_for_her = await book(api, first, ready, slot + timedelta(hours=3))  # a free seat, but her limit
+    assert_user_error(full_for_her, "TOO_MANY_ACTIVE_BOOKINGS", ["input"], "booking")
+    both_refuse = await book(api, first, ready, slot)  # her limit and a full slot: her limit answers
+    assert_user_error(both_refuse, "TOO_MANY_ACTIVE_BOOKINGS", ["input"], "booking")
+    assert_user_error(await book(api, second, ready, slot), "SLOT_FULL", ["input", "slotStart"], "booking")
+    async with db.engine.connect() as connection:
+        assert tuple((await connection.execute(sa.text(counters))).one()) == before
+
+
 async def test_cancelling_frees_the_seat_and_her_place(api, db, ready, clock):
     token, _ = await customer(api)
     other, _ = await customer(api, "13912345678")
