@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm.util import identity_key
@@ -75,30 +75,36 @@ async def row_and_parents(
     those beside it: one round trip rather than one per parent."""
     if not is_reader(session):
         raise ValueError("row_and_parents reads plain columns: a reader's session only")
-    found = (await run(session, _row_and_parents(model, parents), {"id": row_id})).first()
+    statement, spans = _row_and_parents(model, parents)
+    found = (await run(session, statement, {"id": row_id})).first()
     if found is None:
         return None, {}
-    start = len(model_columns(cast(Any, model)))
-    row = as_model(model, found[:start])
+    (start, end), *parent_spans = spans
+    row = as_model(model, found[start:end])
     related: dict[str, Any] = {}
-    for key, parent in parents:
-        end = start + len(model_columns(parent))
+    for (key, parent), (start, end) in zip(parents, parent_spans, strict=True):
         related[key] = None if getattr(row, key) is None else as_model(parent, found[start:end])
-        start = end
     return row, related
 
 
 @functools.cache
-def _row_and_parents(model: type[SQLModel], parents: tuple[tuple[str, type[SQLModel]], ...]) -> Any:
-    """Built once per model and parents: the row LEFT JOIN each parent by its key, every column of each."""
+def _row_and_parents(
+    model: type[SQLModel], parents: tuple[tuple[str, type[SQLModel]], ...]
+) -> tuple[Any, tuple[tuple[int, int], ...]]:
+    """Built once per model and parents: the row LEFT JOIN each parent by its key, every column of each; and
+    where each model's columns lie in its result."""
     table = table_of(model)
     columns: list[Any] = list(model_columns(model))
+    spans = [(0, len(columns))]
     joined: Any = table
     for n, (key, parent) in enumerate(parents):
         alias = table_of(parent).alias(f"parent_{n}")
-        columns += [alias.corresponding_column(column) for column in model_columns(parent)]
+        parent_columns = [alias.corresponding_column(column) for column in model_columns(parent)]
+        spans.append((len(columns), len(columns) + len(parent_columns)))
+        columns += parent_columns
         joined = joined.outerjoin(alias, alias.c.id == table.c[key])
-    return select_columns(*columns).select_from(joined).where(table.c.id == sa.bindparam("id"))
+    statement = select_columns(*columns).select_from(joined).where(table.c.id == sa.bindparam("id"))
+    return statement, tuple(spans)
 
 
 async def links_by_owner(
