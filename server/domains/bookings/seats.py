@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ...prepared import run
-from ..common.dialect import among_constants, increment_below, increment_both_below, lock_counter
+from ..common.dialect import among_constants, increment_below, increment_first_then_second_below, lock_counter
 from ..common.errors import DomainError
 from ..common.rows import table_of
 from .errors import BookingErrorCode as Code
@@ -36,11 +36,12 @@ async def take_place_and_seat(
     session: AsyncSession, person_id: int, store_id: int, slot_start: datetime, capacity: int
 ) -> None:
     """Her place among her upcoming bookings, then a seat in the slot (one statement on PostgreSQL); refused
-    with the first that failed. Her counter row stays locked to the end of the transaction."""
+    with the first that failed. Her counter row stays locked to the end of the transaction. Whoever changes
+    both counters takes them in this order (her counter, then the slot's), so two never wait on each other."""
     if capacity <= 0:
-        await take_customer_place(session, person_id)
+        await take_customer_place(session, person_id)  # her limit answers before a slot without seats
         raise _slot_full()
-    place, seat = await increment_both_below(
+    place, seat = await increment_first_then_second_below(
         session,
         (CustomerBookingCount, {"person_id": person_id}, "upcoming", MAX_UPCOMING_PER_CUSTOMER),
         (SlotLedger, {"store_id": store_id, "slot_start": slot_start}, "booked", capacity),

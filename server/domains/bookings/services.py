@@ -294,8 +294,8 @@ async def cancel_booking(
     booking.status = BookingStatus.CANCELLED.value
     booking.cancelled_at, booking.cancelled_by, booking.cancel_reason = now, actor.key, reason or None
     booking.updated_at = now
+    await release_customer_place(session, booking.person_id)  # her counter, then the slot's: as a booking does
     await release_seat(session, booking.store_id, booking.slot_start)
-    await release_customer_place(session, booking.person_id)
     await codes.release(session, saved_id(booking))
     await withdraw(session, reminder_key(booking))
     await cancel_reception(session, booking, actor.key, now)

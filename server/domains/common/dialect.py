@@ -132,22 +132,24 @@ def _increment_below(dialect: str, table, key: tuple[str, ...], counter: str):
     )
 
 
-Counter = tuple[Any, dict[str, Any], str, int]  # (model, key, counter column, limit), as for increment_below
+BoundedCounter = tuple[Any, dict[str, Any], str, int]  # (model, key, counter column, limit), as for increment_below
 
 
-async def increment_both_below(session, first: Counter, second: Counter) -> tuple[bool, bool]:
-    """:func:`increment_below` of two counters; whether each was incremented. On PostgreSQL one statement
-    (both upserts in a CTE, the first's row locked first; each row re-checked under its lock as when run
-    alone). SQLite runs them one after the other and stops at a refusal (the second then says False too).
-    A caller refused by either rolls its transaction back, which takes back what the other added."""
-    (model_a, key_a, counter_a, limit_a), (model_b, key_b, counter_b, limit_b) = first, second
-    if min(limit_a, limit_b) < 1:
-        raise ValueError("increment_both_below needs limits of at least 1")
+async def increment_first_then_second_below(
+    session, first: BoundedCounter, second: BoundedCounter
+) -> tuple[bool, bool]:
+    """:func:`increment_below` of the first counter, then, only if it was incremented, of the second; whether
+    each was. On PostgreSQL one statement: the second upsert reads the first's result, so it runs after it
+    (its row locked second, as when run one after the other) and writes or locks nothing when the first
+    refused. A caller refused by either rolls its transaction back, which takes back what the other added."""
+    if min(first[3], second[3]) < 1:
+        raise ValueError("increment_first_then_second_below needs limits of at least 1")
     if dialect_of(session) != "postgresql":
         if not await increment_below(session, *first):
             return False, False
         return True, await increment_below(session, *second)
-    statement = _increment_both_below(
+    (model_a, key_a, counter_a, limit_a), (model_b, key_b, counter_b, limit_b) = first, second
+    statement = _increment_first_then_second(
         model_a.__table__, tuple(key_a), counter_a, model_b.__table__, tuple(key_b), counter_b
     )
     params = {**{f"a_{k}": v for k, v in key_a.items()}, **{f"b_{k}": v for k, v in key_b.items()}}
@@ -156,25 +158,29 @@ async def increment_both_below(session, first: Counter, second: Counter) -> tupl
 
 
 @functools.cache
-def _increment_both_below(
+def _increment_first_then_second(
     table_a, key_a: tuple[str, ...], counter_a: str, table_b, key_b: tuple[str, ...], counter_b: str
 ):
-    # Built once: a booking takes her place and a seat with it on the hot path of a surge.
-    def upsert(table, key: tuple[str, ...], counter: str, prefix: str):
-        statement = postgresql.insert(table).values(
-            {**{name: sa.bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in key}, counter: 1}
-        )
+    # Built once: a booking takes her place and a seat with it on the hot path of a surge. PostgreSQL runs a
+    # CTE's writes in no promised order; the second's source reading the first is what orders them.
+    def upsert(table, key: tuple[str, ...], counter: str, prefix: str, only_if=None):
+        binds = {name: sa.bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in key}
+        source = sa.select(*(bind.label(name) for name, bind in binds.items()), sa.literal(1).label(counter))
+        if only_if is not None:
+            source = source.where(only_if)
+        statement = postgresql.insert(table).from_select([*key, counter], source)
         return statement.on_conflict_do_update(
             index_elements=list(key),
             set_={counter: table.c[counter] + 1},
             where=table.c[counter] < sa.bindparam(f"{prefix}_limit"),
         ).returning(sa.literal(1).label("taken"))
 
-    a = upsert(table_a, key_a, counter_a, "a").cte("first_counter")
-    b = upsert(table_b, key_b, counter_b, "b").cte("second_counter")
+    first = upsert(table_a, key_a, counter_a, "a").cte("first_counter")
+    second = upsert(table_b, key_b, counter_b, "b", only_if=sa.exists(sa.select(first.c.taken))).cte("second_counter")
     count = sa.func.count
     return sa.select(
-        sa.select(count()).select_from(a).scalar_subquery(), sa.select(count()).select_from(b).scalar_subquery()
+        sa.select(count()).select_from(first).scalar_subquery(),
+        sa.select(count()).select_from(second).scalar_subquery(),
     )
 
 
