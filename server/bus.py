@@ -174,9 +174,9 @@ class WakeSweepLoop:
     says there is more to do; a round that fails is logged and retried at the next sweep.
     """
 
-    def __init__(self, db: Database, name: str, sweep_seconds: float, spacing: float = 0.0) -> None:
-        self.db, self.sweep_seconds, self.spacing = db, sweep_seconds, spacing
-        self._last_round = -spacing
+    def __init__(self, db: Database, name: str, sweep_seconds: float, spacing_seconds: float = 0.0) -> None:
+        self.db, self.sweep_seconds, self.spacing_seconds = db, sweep_seconds, spacing_seconds
+        self._last_round = float("-inf")
         self._wake = asyncio.Event()
         self._loop = BackgroundLoop(name)
         # Set while the loop waits for a commit or the next sweep, cleared while it works: an observation
@@ -202,28 +202,28 @@ class WakeSweepLoop:
         """One round of work; True when there may be more to do at once."""
         raise NotImplementedError
 
-    async def _spaced(self) -> bool:
-        """Wait, if need be, until ``spacing`` seconds after the last round began: under a stream of commits
-        each round then takes what several wrote, rather than one round per commit. False: asked to stop."""
-        if self._loop.stopping:
-            return False
-        due = self._last_round + self.spacing - time.monotonic()
+    async def _wait_for_spacing(self) -> None:
+        """Wait, if need be, until ``spacing_seconds`` after the last round began: under a stream of commits
+        each round then takes what several wrote, rather than one round per commit. A stop cuts the wait
+        short; the round it was waiting for still runs (the batch in hand)."""
+        due = self._last_round + self.spacing_seconds - time.monotonic()
         if due > 0:
             await self._loop.sleep(due)
         self._last_round = time.monotonic()
-        return not self._loop.stopping
 
     async def _run(self) -> None:
         while not self._loop.stopping:
+            if not self._wake.is_set():
+                self.idle.set()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
             # arrives as the wait completes (a commit waking us as the server stops), and close() hung.
-            self.idle.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.sweep_seconds):
                     await self._wake.wait()
             self.idle.clear()
-            if not await self._spaced():
+            if self._loop.stopping:
                 return
+            await self._wait_for_spacing()
             self._wake.clear()
             try:
                 while await self._round() and not self._loop.stopping:
@@ -264,9 +264,14 @@ class OutboxRelay(WakeSweepLoop):
     """
 
     def __init__(
-        self, db: Database, bus: Bus, clock: Clock, sweep_seconds: float = SWEEP_SECONDS, spacing: float = 0.0
+        self,
+        db: Database,
+        bus: Bus,
+        clock: Clock,
+        sweep_seconds: float = SWEEP_SECONDS,
+        spacing_seconds: float = 0.0,
     ) -> None:
-        super().__init__(db, "outbox relay", sweep_seconds, spacing)
+        super().__init__(db, "outbox relay", sweep_seconds, spacing_seconds)
         self.bus, self.clock = bus, clock
 
     async def _round(self) -> bool:
