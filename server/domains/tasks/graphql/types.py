@@ -130,14 +130,13 @@ _CARD_PARENTS = (
     ("assignee_id", StaffRow, staff_by_ids),
     ("store_id", StoreRow, stores_by_ids),
 )
+_CARD_PARENT_ROWS = tuple((key, model) for key, model, _ in _CARD_PARENTS)  # row_and_parents' key for its statement
 
 
 async def task_for_event(info: strawberry.Info, task_id: int) -> Task | None:
     """The task a live event names, as it is now (None if gone), its booking, guide and store read with it."""
     async with info.context.db() as session:
-        row, parents = await row_and_parents(
-            session, TaskRow, task_id, tuple((key, model) for key, model, _ in _CARD_PARENTS)
-        )
+        row, parents = await row_and_parents(session, TaskRow, task_id, _CARD_PARENT_ROWS)
     if row is None:
         return None
     for key, _, load in _CARD_PARENTS:
