@@ -9,11 +9,9 @@ import strawberry
 from ....api.permissions import authenticated
 from ....api.viewer import Viewer
 from ...common.actor import ActorKind
-from ...common.rows import saved_id
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
 from ...staff.services import staff_with_stores
-from ...stores.services import stores_by_ids
 
 
 @strawberry.type
@@ -25,10 +23,8 @@ class AuthQuery:
             # Never None: a signed-in customer's person exists (persons are not deleted). A None would
             # still meet GraphQL's non-null check on `me`: the cast changes nothing at run time.
             return cast(Customer, await open_customer(info, actor.id))
-        # Her store with her, in one read (`me` is every screen's first question); StaffUser.store finds it primed.
+        # Her store with her, in one read (`me` is every screen's first question); StaffUser.store answers it.
         # Read at once, not by a DataLoader: `me` is asked once per operation, so there is nothing to batch.
         async with info.context.db() as session:
             staff, store = (await staff_with_stores(session, [actor.id]))[actor.id]
-        if store is not None:
-            info.context.loader(stores_by_ids).prime(saved_id(store), store)
-        return StaffUser.from_row(staff)
+        return StaffUser.from_row(staff, store)

@@ -17,6 +17,7 @@ from ...catalog.services import categories_by_ids, services_by_ids
 from ...common.actor import Role as RoleValue
 from ...common.rows import saved_id
 from ...stores.graphql.types import Store
+from ...stores.models import Store as StoreRow
 from ...stores.services import stores_by_ids
 from .. import services
 from ..errors import StaffErrorCode
@@ -50,11 +51,14 @@ class StaffUser(relay.Node, Viewer):
     active: bool = strawberry.field(description="False once deactivated: she can no longer sign in.")
     created_at: datetime = strawberry.field(description="When the account was created (UTC).")
     store_id: strawberry.Private[int | None]
+    store_row: strawberry.Private[StoreRow | None] = None  # her store, when it was read with her (``me``)
 
     @strawberry.field(description="The store of a manager or guide; null for HQ roles.")
     async def store(self, info: strawberry.Info) -> Store | None:
         if self.store_id is None:
             return None
+        if self.store_row is not None:
+            return Store.from_row(self.store_row)
         row = await info.context.loader(stores_by_ids).load(self.store_id)
         return Store.from_row(row) if row else None
 
@@ -71,8 +75,9 @@ class StaffUser(relay.Node, Viewer):
         return [Service.from_row(r) for r in rows if r]
 
     @classmethod
-    def from_row(cls, row: StaffRow) -> StaffUser:
+    def from_row(cls, row: StaffRow, store: StoreRow | None = None) -> StaffUser:
         return cls(
+            store_row=store,
             id=saved_id(row),
             username=row.username,
             display_name=row.display_name,
