@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
+import server.models  # noqa: F401  (every table model registered)
 from server.domains.bookings.models import Booking
 from server.domains.catalog.models import ProductSku
 from server.domains.common.rows import new_row
@@ -90,3 +92,24 @@ async def test_a_new_row_added_to_a_session_is_written(db):
     async with db.reader() as session:
         written = await session.get(Store, store_id)
         assert (written.code, written.name, written.active, written.opening_hours) == ("S900", "新店", True, [])
+
+
+TABLE_MODELS = sorted(
+    (mapper.class_ for mapper in SQLModel._sa_registry.mappers if issubclass(mapper.class_, SQLModel)),
+    key=lambda model: model.__name__,
+)
+
+
+@pytest.mark.parametrize("model", TABLE_MODELS, ids=lambda model: model.__name__)
+def test_every_default_of_every_table_is_the_constructors(model):
+    """Given only its required columns, each model's row has what its constructor fills in: the same values,
+    a factory's value of the same type (a nonce, a time: made anew)."""
+    required = {name: f"given-{name}" for name, field in model.model_fields.items() if field.is_required()}
+    built, constructed = new_row(model, **required), model(**required)
+    assert built.__dict__.keys() - {"_sa_instance_state"} == constructed.__dict__.keys() - {"_sa_instance_state"}
+    for name, field in model.model_fields.items():
+        mine, theirs = getattr(built, name), getattr(constructed, name)
+        if field.default_factory is None:
+            assert mine == theirs, name
+        else:
+            assert type(mine) is type(theirs), name
