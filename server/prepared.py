@@ -107,6 +107,7 @@ class _Compiled:
     make_row: Callable[[Iterable[Any]], tuple[Any, ...]]  # rows read by position or by column name
     fetches: bool  # its SQL returns rows: a SELECT, a RETURNING asked for, or the key SQLAlchemy adds itself
     returns_rows: bool  # the caller is given them (SQLAlchemy keeps a key it added to itself)
+    _converted: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None  # results' processors, by position
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """Positional values, each converted by its type as SQLAlchemy does (None too: JSON makes it 'null')."""
@@ -117,10 +118,18 @@ class _Compiled:
         return values
 
     def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        assert self.results is not None
-        return self.make_row(
-            value if process is None else process(value) for value, process in zip(record, self.results, strict=True)
-        )
+        """The record's row, each column converted by its type; most need nothing, and a row none of whose
+        columns do is made straight from the record."""
+        converted = self._converted
+        if converted is None:
+            assert self.results is not None
+            converted = self._converted = tuple((n, process) for n, process in enumerate(self.results) if process)
+        if not converted:
+            return self.make_row(record)
+        values = list(record)
+        for position, process in converted:
+            values[position] = process(values[position])
+        return self.make_row(values)
 
     async def learn_result_types(self, driver: Any, dialect: Dialect) -> None:
         """Some types (Float, Numeric) convert by the type the server names for a column, as SQLAlchemy does
