@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...housekeeping import PURGE_BATCH
 from ...prepared import run
 from ..common.dialect import dialect_of, ignoring_conflicts
-from ..common.rows import table_of
+from ..common.rows import column_values, table_of
 from .models import Booking, BookingCheckInCode
 
 log = logging.getLogger("irs.bookings")
@@ -67,11 +67,12 @@ async def assign(session: AsyncSession, booking: Booking) -> str | None:
 
 
 async def insert_with_code(session: AsyncSession, insert_booking: sa.Insert, booking: Booking) -> bool:
-    """Write the new booking (``insert_booking``, its columns bound by name, returning its id and store) and give
-    it a code: on PostgreSQL its first draw goes in the booking's own statement (a data-modifying CTE; the code's
-    INSERT sees the booking's id), so a booking takes one round trip for both; a draw the store holds is drawn
-    again, as by :func:`assign`. Sets ``booking.id``; False (and no code) when the INSERT wrote no row."""
-    row = booking.model_dump(exclude={"id"})
+    """Write the new booking (a ``new_row``; ``insert_booking``, its columns bound by name, returning its id and
+    store) and give it a code: on PostgreSQL its first draw goes in the booking's own statement (a data-modifying
+    CTE; the code's INSERT sees the booking's id), so a booking takes one round trip for both; a draw the store
+    holds is drawn again, as by :func:`assign`. Sets ``booking.id``; False (and no code) when the INSERT wrote no
+    row."""
+    row = column_values(booking, exclude="id")
     if dialect_of(session) != "postgresql":
         written = (await run(session, insert_booking, row)).first()
         if written is None:

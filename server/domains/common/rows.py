@@ -128,6 +128,13 @@ def new_row(model: type[Model], **values: Any) -> Model:
     return cast(Model, instance)
 
 
+def column_values(row: Any, *, exclude: str | None = None) -> dict[str, Any]:
+    """A row built by :func:`new_row`, as its columns' values by name (for its prebuilt INSERT): what
+    ``model_dump`` gives, without pydantic's serializer."""
+    state = row.__dict__
+    return {name: state[name] for name, _ in _new_row_plan(cast(Any, type(row))).fields if name != exclude}
+
+
 @dataclass(frozen=True, slots=True)
 class _NewRowPlan:
     """What :func:`new_row` needs of a model, worked out once: each field's default made anew per row."""

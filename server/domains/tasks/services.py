@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
@@ -21,7 +21,7 @@ from ..common.actor import Actor, Role
 from ..common.errors import CommonErrorCode as Common
 from ..common.errors import DomainError, Forbidden
 from ..common.lookup import rows_by_id
-from ..common.rows import new_row, saved_id, table_of
+from ..common.rows import column_values, new_row, saved_id, table_of
 from ..common.validation import Validator, not_found
 from ..identity.view import has_any_event, summaries_of
 from ..staff.models import StaffUser
@@ -117,16 +117,14 @@ async def create_reception(session: AsyncSession, reception: Reception, policy: 
         store_id=reception.store_id,
         booking_id=reception.booking_id,
         person_id=reception.person_id,
-        assignment_reason="",
         status=TaskStatus.OPEN.value,
         priority=(TaskPriority.HIGH if reception.from_livestream else TaskPriority.NORMAL).value,
         customer_type=customer_type.value,
         due_at=reception.slot_start,
         created_at=now,
-        updated_at=now,
+        **_assignment_of(choice, policy, now),
     )
-    _apply_choice(task, choice, policy, now)
-    row = {**task.model_dump(exclude={"id"}), "template_type": customer_type.value}
+    row = {**column_values(task, exclude="id"), "template_type": customer_type.value}
     task.id, template = (await run(session, _INSERT_TASK, row)).one()
     checklist = DEFAULT_STEPS[customer_type] if template is None else template
     steps = [_step_row(task.id, n, step) for n, step in enumerate(checklist)]
@@ -177,11 +175,22 @@ async def _assign(
 
 
 def _apply_choice(task: Task, choice: Choice, policy: TaskPolicy, now: datetime) -> None:
-    task.assignee_id, task.assignment_reason, task.updated_at = choice.guide_id, choice.reason, now
-    task.assigned_at = now if choice.guide_id else None
-    task.ack_due_at = now + timedelta(minutes=policy.ack_sla_minutes) if choice.guide_id else None
+    for name, value in _assignment_of(choice, policy, now).items():
+        setattr(task, name, value)
     if task.status == TaskStatus.ACKNOWLEDGED.value:
         task.status = TaskStatus.OPEN.value  # the new guide has not acknowledged it yet
+
+
+def _assignment_of(choice: Choice, policy: TaskPolicy, now: datetime) -> dict[str, Any]:
+    """A task's columns that say who has it (None: the store queue) and by when she acknowledges it."""
+    assigned = choice.guide_id is not None
+    return {
+        "assignee_id": choice.guide_id,
+        "assignment_reason": choice.reason,
+        "updated_at": now,
+        "assigned_at": now if assigned else None,
+        "ack_due_at": now + timedelta(minutes=policy.ack_sla_minutes) if assigned else None,
+    }
 
 
 def _record_assignment(

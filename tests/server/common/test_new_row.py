@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 import server.models  # noqa: F401  (every table model registered)
 from server.domains.bookings.models import Booking
 from server.domains.catalog.models import ProductSku
-from server.domains.common.rows import new_row
+from server.domains.common.rows import column_values, new_row
 from server.domains.stores.models import Store
 from server.domains.tasks.models import Task
 
@@ -113,3 +113,11 @@ def test_every_default_of_every_table_is_the_constructors(model):
             assert mine == theirs, name
         else:
             assert type(mine) is type(theirs), name
+
+
+@pytest.mark.parametrize("model", TABLE_MODELS, ids=lambda model: model.__name__)
+def test_a_new_row_s_column_values_are_its_model_dump(model):
+    required = {name: f"given-{name}" for name, field in model.model_fields.items() if field.is_required()}
+    row = new_row(model, **required)
+    assert list(column_values(row).items()) == list(row.model_dump(warnings=False).items())
+    assert column_values(row, exclude="id") == row.model_dump(exclude={"id"}, warnings=False)
