@@ -38,7 +38,8 @@ def _json_text_sqlite(element: json_text, compiler: Any, **kw: Any) -> str:
 
 def dialect_of(session) -> str:
     """``"postgresql"`` or ``"sqlite"``: statements built once per dialect are cached under it."""
-    return session.get_bind().dialect.name
+    bind = getattr(session, "sync_session", session).bind  # the sessions here have their one engine as bind
+    return (bind if bind is not None else session.get_bind()).dialect.name
 
 
 def among(dialect: str, column, name: str):
