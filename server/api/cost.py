@@ -30,8 +30,12 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     get_nullable_type,
     is_composite_type,
@@ -109,10 +113,20 @@ def _is_connection(named: GraphQLNamedType) -> bool:
 
 class _Counter:
     def __init__(
-        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+        operation: SelectionSetNode,
+        root: GraphQLNamedType,
     ) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
+        self.operation, self.root = operation, root
         self._fragment_costs: dict[tuple[str, int | None], int] = {}
+        self.read_variables = False  # whether a size came from a variable (then the cost depends on its value)
+
+    def count(self) -> int:
+        return self.selections(self.operation, self.root)
 
     def selections(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, page: int | None = None
@@ -174,6 +188,7 @@ class _Counter:
     def _argument(self, node: FieldNode, field: GraphQLField, name: str) -> Any:
         for argument in node.arguments or ():
             if argument.name.value == name:
+                self.read_variables = self.read_variables or _mentions_variable(argument.value)
                 return value_from_ast_untyped(argument.value, self.variables)
         default = field.args[name].default_value if name in field.args else None
         return default if isinstance(default, int) else None
@@ -181,15 +196,32 @@ class _Counter:
 
 def document_cost(schema: GraphQLSchema, document, operation_name: str | None, variables: dict[str, Any] | None) -> int:
     """The cost of the operation the request runs (of a valid document)."""
+    counter = _counter_of(schema, document, operation_name, variables)
+    return 0 if counter is None else counter.count()
+
+
+def _counter_of(
+    schema: GraphQLSchema, document, operation_name: str | None, variables: dict[str, Any] | None
+) -> _Counter | None:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operation = _operation(document.definitions, operation_name)
     if operation is None:
-        return 0
+        return None
     root = schema.get_root_type(operation.operation)
     if root is None:  # validation refuses an operation type the schema lacks (ours has all three)
-        return 0
+        return None
     given = {**_defaults(operation), **(variables or {})}
-    return _Counter(schema, fragments, given).selections(operation.selection_set, root)
+    return _Counter(schema, fragments, given, operation.selection_set, root)
+
+
+def _mentions_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_mentions_variable(each) for each in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_mentions_variable(each.value) for each in value.fields)
+    return False
 
 
 def _defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
@@ -213,13 +245,18 @@ class Costs:
     def of(
         self, text: str | None, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
     ) -> int:
-        """The cost of ``document``, parsed from ``text`` (kept by the text: see ``api.validation``)."""
-        if variables:
+        """The cost of ``document``, parsed from ``text`` (kept by the text: see ``api.validation``). A document
+        whose variables size no list (a booking's ``$input``) costs the same whatever their values: kept too."""
+        cost, sized_by_variables = self.without_variables(parsed_text(text, document), operation_name)
+        if variables and sized_by_variables:
             return document_cost(self.schema, document, operation_name, variables)
-        return self.without_variables(parsed_text(text, document), operation_name)
+        return cost
 
-    def _without_variables(self, key: ParsedText | DocumentNode, operation_name: str | None) -> int:
-        return document_cost(self.schema, document_of(key), operation_name, None)
+    def _without_variables(self, key: ParsedText | DocumentNode, operation_name: str | None) -> tuple[int, bool]:
+        counter = _counter_of(self.schema, document_of(key), operation_name, None)
+        if counter is None:
+            return 0, False
+        return counter.count(), counter.read_variables
 
 
 def _operation(definitions: Iterable, name: str | None) -> OperationDefinitionNode | None:

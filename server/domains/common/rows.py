@@ -126,7 +126,8 @@ def new_row(model: type[Model], **values: Any) -> Model:
     or a column without a default left out, is refused."""
     plan = _new_row_plan(cast(Any, model))
     if not (values.keys() <= plan.names and plan.required <= values.keys()):
-        unknown, missing = values.keys() - plan.names, [n for n in plan.names if n in plan.required - values.keys()]
+        unknown = values.keys() - plan.names
+        missing = [name for name, _ in plan.fields if name in plan.required and name not in values]
         raise TypeError(f"{cast(Any, model).__name__}: no column {sorted(unknown)}; missing {missing}")
     instance = plan.new_instance()
     state = instance.__dict__

@@ -66,6 +66,25 @@ async def test_the_size_can_come_from_a_variable(api, world, token_for):
     assert "errors" not in await api(query, {"n": 5}, token)
 
 
+async def test_a_size_from_a_variable_is_counted_at_each_request_s_value(api, world, token_for):
+    """The cheap values first: a cost kept from them would let the costly ones through."""
+    query = f"query($n: Int!) {{ {ten_store_lists('$n')} }}"
+    token = await token_for("admin")
+    for n, expected in ((5, []), (50, ["QUERY_TOO_COSTLY"]), (5, []), (50, ["QUERY_TOO_COSTLY"])):
+        assert codes(await api(query, {"n": n}, token)) == expected, n
+
+
+async def test_variables_that_size_nothing_do_not_change_the_cost(api, world, token_for):
+    """A document whose variables only place the lists (a booking's ``$input``) costs the same for any value:
+    refused for each, and its cheap twin answered for each."""
+    costly = "query($lat: Float!) { " + ten_store_lists("50").replace("31.23", "$lat") + " }"
+    cheap = "query($lat: Float!) { " + ten_store_lists("5").replace("31.23", "$lat") + " }"
+    token = await token_for("admin")
+    for latitude in (31.23, 31.5, 30.0):
+        assert codes(await api(costly, {"lat": latitude}, token)) == ["QUERY_TOO_COSTLY"]
+        assert codes(await api(cheap, {"lat": latitude}, token)) == []
+
+
 async def test_a_document_without_variables_is_priced_by_the_operation_it_runs_each_time(api, world, token_for):
     """Its cost is kept by document and operation: the costly operation is refused every time it is sent,
     and the cheap one of the same document runs every time."""

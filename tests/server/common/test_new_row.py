@@ -113,6 +113,8 @@ def test_every_default_of_every_table_is_the_constructors(model):
             assert mine == theirs, name
         else:
             assert type(mine) is type(theirs), name
+            if isinstance(mine, (list, dict, set)):  # made anew for each row, never one shared value
+                assert mine is not getattr(new_row(model, **required), name), name
 
 
 @pytest.mark.parametrize("model", TABLE_MODELS, ids=lambda model: model.__name__)
