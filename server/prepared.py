@@ -47,7 +47,7 @@ import functools
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, cast
 
 import sqlalchemy as sa
@@ -107,7 +107,8 @@ class _Compiled:
     make_row: Callable[[Iterable[Any]], tuple[Any, ...]]  # rows read by position or by column name
     fetches: bool  # its SQL returns rows: a SELECT, a RETURNING asked for, or the key SQLAlchemy adds itself
     returns_rows: bool  # the caller is given them (SQLAlchemy keeps a key it added to itself)
-    _converted: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None  # results' processors, by position
+    # The results' processors by position, worked out at the first row (once the results are known).
+    _converted: tuple[tuple[int, Callable[[Any], Any]], ...] | None = field(default=None, init=False, repr=False)
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """Positional values, each converted by its type as SQLAlchemy does (None too: JSON makes it 'null')."""

@@ -97,23 +97,17 @@ def _detached_builder(model: type[SQLModel]) -> Callable[[Sequence[Any]], Any]:
     set: nothing is unloaded to expire, and a new state has no history to commit. A model with any other
     attribute (a relationship, which would be unloaded) goes SQLAlchemy's own way."""
     mapper = sa.inspect(model)
-    new_instance = mapper.class_manager.new_instance
-    names = _attribute_names(model)
-    if len(mapper.attrs) != len(names):
-
-        def built_by_sqlalchemy(values: Sequence[Any]) -> Any:
-            instance = new_instance()
-            instance.__dict__.update(zip(names, values, strict=True))
-            make_transient_to_detached(instance)
-            return instance
-
-        return built_by_sqlalchemy
+    new_instance, names = mapper.class_manager.new_instance, _attribute_names(model)
+    only_columns = len(mapper.attrs) == len(names)
     identity_key, key_positions = mapper.identity_key_from_primary_key, _key_positions(model)
 
     def built(values: Sequence[Any]) -> Any:
         instance = new_instance()
         instance.__dict__.update(zip(names, values, strict=True))
-        attributes.instance_state(instance).key = identity_key([values[n] for n in key_positions])
+        if only_columns:
+            attributes.instance_state(instance).key = identity_key([values[n] for n in key_positions])
+        else:
+            make_transient_to_detached(instance)
         return instance
 
     return built

@@ -9,17 +9,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import SQLModel
 
-import server.models  # noqa: F401  (every table model registered)
 from server.domains.common.rows import as_model, model_columns
 from server.domains.staff.models import StaffUser
 from server.domains.stores.models import Store
+from tests.server.common.table_models import each_table_model
 
-TABLE_MODELS = sorted(
-    (mapper.class_ for mapper in SQLModel._sa_registry.mappers if issubclass(mapper.class_, SQLModel)),
-    key=lambda model: model.__name__,
-)
 STATE = ("key", "identity_token", "committed_state", "expired_attributes", "unloaded", "modified", "expired")
 
 
@@ -35,7 +30,7 @@ def _by_sqlalchemy(model: Any, values: list[Any]) -> Any:
     return instance
 
 
-@pytest.mark.parametrize("model", TABLE_MODELS, ids=lambda model: model.__name__)
+@each_table_model
 def test_a_row_is_what_make_transient_to_detached_makes(model):
     values = _values(model)
     built, expected = as_model(model, values), _by_sqlalchemy(model, values)

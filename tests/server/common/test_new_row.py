@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
-import server.models  # noqa: F401  (every table model registered)
 from server.domains.bookings.models import Booking
 from server.domains.catalog.models import ProductSku
 from server.domains.common.rows import column_values, new_row
 from server.domains.stores.models import Store
 from server.domains.tasks.models import Task
+from tests.server.common.table_models import each_table_model
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 TASK = {
@@ -94,13 +93,7 @@ async def test_a_new_row_added_to_a_session_is_written(db):
         assert (written.code, written.name, written.active, written.opening_hours) == ("S900", "新店", True, [])
 
 
-TABLE_MODELS = sorted(
-    (mapper.class_ for mapper in SQLModel._sa_registry.mappers if issubclass(mapper.class_, SQLModel)),
-    key=lambda model: model.__name__,
-)
-
-
-@pytest.mark.parametrize("model", TABLE_MODELS, ids=lambda model: model.__name__)
+@each_table_model
 def test_every_default_of_every_table_is_the_constructors(model):
     """Given only its required columns, each model's row has what its constructor fills in: the same values,
     a factory's value of the same type (a nonce, a time: made anew)."""
@@ -117,7 +110,7 @@ def test_every_default_of_every_table_is_the_constructors(model):
                 assert mine is not getattr(new_row(model, **required), name), name
 
 
-@pytest.mark.parametrize("model", TABLE_MODELS, ids=lambda model: model.__name__)
+@each_table_model
 def test_a_new_row_s_column_values_are_its_model_dump(model):
     required = {name: f"given-{name}" for name, field in model.model_fields.items() if field.is_required()}
     row = new_row(model, **required)
