@@ -4,18 +4,23 @@ leaves no batch cut in two and no lock held."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import sqlite3
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from redis import asyncio as aioredis
 from redis._parsers import _AsyncHiredisParser
 from redis.asyncio.connection import DefaultParser
 
-from server.bus import InProcessBus, OutboxRelay
+from server.bus import InProcessBus, OutboxRelay, RedisBus
 from server.outbox import OutboxMessage, emit
+from tests.conftest import REDIS_URL
 from tests.server.assertions import fetch, scalar
 
 
@@ -228,3 +233,107 @@ def test_redis_replies_are_parsed_in_c():
     """Every booking talks to Redis (the abuse limit, the bus): redis-py parses the replies with hiredis, which
     the project's dependency on ``redis[hiredis]`` installs, not in Python."""
     assert DefaultParser is _AsyncHiredisParser
+
+
+# --- the Redis bus: what replicas send each other ----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def replicas(prefix: str, count: int) -> AsyncIterator[list[RedisBus]]:
+    buses = [RedisBus(REDIS_URL, prefix) for _ in range(count)]
+    try:
+        for bus in buses:
+            await bus.start()
+        yield buses
+    finally:
+        for bus in buses:
+            await bus.close()
+
+
+async def next_of(messages: AsyncIterator[dict], seconds: float = 5) -> dict:
+    return await asyncio.wait_for(anext(messages), seconds)
+
+
+async def nothing_more(messages: AsyncIterator[dict]) -> bool:
+    try:
+        await next_of(messages, 0.3)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_a_batch_reaches_each_replica_s_subscribers_once_in_order_as_one_redis_message(shared_redis):
+    prefix = shared_redis["bus_channel_prefix"]
+    raw = aioredis.from_url(REDIS_URL)
+    watcher = raw.pubsub()
+    await watcher.psubscribe(prefix + "*")
+    batch = [
+        ("tasks.staff:1", {"event": "CREATED", "n": 1}),
+        ("bookings.all", {"event": "CREATED", "n": 2}),
+        ("tasks.staff:1", {"event": "UPDATED", "n": 3}),
+    ]
+    try:
+        async with (
+            replicas(prefix, 2) as (one, two),
+            one.subscribe("tasks.staff:1") as here,
+            two.subscribe("tasks.staff:1") as there,
+            two.subscribe("bookings.all") as bookings,
+        ):
+            await one.publish_many(batch)
+            for messages in (here, there):
+                assert [(await next_of(messages))["n"] for _ in range(2)] == [1, 3]
+            assert (await next_of(bookings))["n"] == 2
+            assert all([await nothing_more(m) for m in (here, there, bookings)])
+        seen = [m async for m in _pmessages(watcher)]
+        assert [m["channel"] for m in seen] == [f"{prefix}#batch".encode()]  # one PUBLISH for the three
+    finally:
+        await watcher.aclose()
+        await raw.aclose()
+
+
+async def _pmessages(pubsub) -> AsyncIterator[dict]:
+    """What the pattern subscription received, until it has been quiet a moment."""
+    while (message := await pubsub.get_message(timeout=0.3)) is not None:
+        if message["type"] == "pmessage":
+            yield message
+
+
+async def test_a_message_on_its_topic_s_own_channel_is_still_delivered(shared_redis):
+    """As a replica of the earlier release publishes it: both are delivered during a rolling upgrade."""
+    prefix = shared_redis["bus_channel_prefix"]
+    raw = aioredis.from_url(REDIS_URL)
+    try:
+        async with replicas(prefix, 1) as (bus,), bus.subscribe("tasks.store:4") as messages:
+            await raw.publish(prefix + "tasks.store:4", json.dumps({"event": "CREATED", "taskId": 9}))
+            assert await next_of(messages) == {"event": "CREATED", "taskId": 9}
+    finally:
+        await raw.aclose()
+
+
+@pytest.mark.parametrize(
+    "channel, data",
+    [
+        ("#batch", b"not json"),
+        ("#batch", b"\xff\xfe"),
+        ("#batch", b"5"),
+        ("#batch", b'{"tasks.store:4": {}}'),
+        ("#batch", b'[["tasks.store:4", 5]]'),
+        ("#batch", b'[[4, {"event": "CREATED"}]]'),
+        ("#batch", b'[["tasks.store:4", {}, "extra"]]'),
+        ("#batch", b'[["tasks.store:4"]]'),
+        ("tasks.store:4", b"[1, 2]"),
+        ("tasks.store:4", b"{"),
+    ],
+)
+async def test_a_malformed_message_is_dropped_and_the_subscription_goes_on(shared_redis, channel, data):
+    prefix = shared_redis["bus_channel_prefix"]
+    raw = aioredis.from_url(REDIS_URL)
+    try:
+        async with replicas(prefix, 1) as (bus,), bus.subscribe("tasks.store:4") as messages:
+            before = bus.interruptions
+            await raw.publish(prefix + channel, data)
+            await bus.publish("tasks.store:4", {"event": "CREATED", "taskId": 1})
+            assert await next_of(messages) == {"event": "CREATED", "taskId": 1}
+            assert bus.interruptions == before
+    finally:
+        await raw.aclose()
