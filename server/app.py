@@ -107,7 +107,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette):
         db = Database.connect(settings.database_url)
-        bus = create_bus(settings.redis_url, settings.bus_channel_prefix)
+        bus = create_bus(settings.redis_url, settings.bus_channel_prefix, settings.bus_batches)
         await bus.start()
         limiter = Limiter.connect(settings.redis_url, settings.rate_limit_key_prefix)
         the_clock = clock or SystemClock()

@@ -38,7 +38,7 @@ RELAY_BATCH = 500
 SWEEP_SECONDS = 2.0
 PER_TRANSACTION = 50  # a durable consumer's messages per transaction
 CHANNEL_PREFIX = "irs:"
-BATCH_CHANNEL = "#batch"  # after the prefix; no topic starts with '#'
+BATCH_CHANNEL = "#batch"  # after the prefix (topics are "domain.name[:id]"; none starts with '#')
 
 
 class Bus(Protocol):
@@ -114,11 +114,11 @@ class InProcessBus(LocalFanout):
 class RedisBus(LocalFanout):
     """Several replicas: publish to Redis; one pattern subscription per process fans messages out locally."""
 
-    def __init__(self, url: str, prefix: str = CHANNEL_PREFIX) -> None:
+    def __init__(self, url: str, prefix: str = CHANNEL_PREFIX, batches: bool = True) -> None:
         super().__init__()
         from redis.asyncio import Redis
 
-        self._redis, self._prefix = Redis.from_url(url), prefix
+        self._redis, self._prefix, self._batches = Redis.from_url(url), prefix, batches
         self._listener: asyncio.Task | None = None
         self._ready = asyncio.Event()
 
@@ -126,13 +126,20 @@ class RedisBus(LocalFanout):
         await self.publish_many([(topic, message)])
 
     async def publish_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        """The batch as one Redis message, on the batch channel: every replica receives everything anyway
-        (one pattern subscription each), so a message per topic only multiplied the work: sending a
-        booking's four through a pipeline and receiving them again cost a replica about 275k instructions
-        a message. Now one PUBLISH, and one message received, per batch; in order."""
-        if messages:
+        """The batch as one Redis message on the batch channel, which each replica unpacks for its subscribers,
+        in order: every replica receives every message anyway (one pattern subscription each). Without
+        ``batches`` (while replicas of a release that reads only the per-topic channels still run), one PUBLISH
+        per message on its topic's channel, in one round trip."""
+        if not messages:
+            return
+        if self._batches:
             batch = [[topic, message] for topic, message in messages]
             await self._redis.publish(self._prefix + BATCH_CHANNEL, json.dumps(batch))
+            return
+        async with self._redis.pipeline(transaction=False) as pipeline:
+            for topic, message in messages:
+                pipeline.publish(self._prefix + topic, json.dumps(message))
+            await pipeline.execute()
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen())
@@ -148,7 +155,7 @@ class RedisBus(LocalFanout):
                     self._ready.set()
                     async for item in pubsub.listen():
                         if item["type"] == "pmessage":
-                            self._received(item["channel"].decode()[len(self._prefix) :], item["data"])
+                            self._received(item["channel"], item["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -156,20 +163,26 @@ class RedisBus(LocalFanout):
                 logger.exception("Redis subscription lost; reconnecting")
                 await asyncio.sleep(1)
 
-    def _received(self, channel: str, data: bytes) -> None:
-        """A batch, or one message on its topic's own channel (as a replica of an earlier release publishes:
-        in a rolling upgrade both are delivered)."""
+    def _received(self, channel: bytes, data: bytes) -> None:
+        """Hand a batch's messages, or one message on its topic's own channel, to this process's subscribers. What
+        cannot be read is dropped and counted as an interruption (it may have been news), and the subscription
+        goes on: junk published on the bus's channels must not cost the replica its subscription."""
+        name = channel[len(self._prefix.encode()) :].decode(errors="replace")
         try:
             decoded = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
             decoded = None
-        batch = decoded if channel == BATCH_CHANNEL else [[channel, decoded]]
+        batch = decoded if name == BATCH_CHANNEL else [[name, decoded]]
+        dropped = 0
         for entry in batch if isinstance(batch, list) else [batch]:
             match entry:
                 case [str() as topic, dict() as message]:
                     self.deliver(topic, message)
-                case _:  # not what a replica publishes: dropped, the subscription kept
-                    logger.warning("ignored a malformed message on the bus's channel %r", channel)
+                case _:
+                    dropped += 1
+        if dropped:
+            self.interruptions += 1
+            logger.warning("dropped %d unreadable message(s) on the bus's channel %r", dropped, name)
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -179,8 +192,8 @@ class RedisBus(LocalFanout):
         await self._redis.aclose()
 
 
-def create_bus(redis_url: str | None, prefix: str = CHANNEL_PREFIX) -> Bus:
-    return RedisBus(redis_url, prefix) if redis_url else InProcessBus()
+def create_bus(redis_url: str | None, prefix: str = CHANNEL_PREFIX, batches: bool = True) -> Bus:
+    return RedisBus(redis_url, prefix, batches) if redis_url else InProcessBus()
 
 
 class WakeSweepLoop:

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     bus_channel_prefix: str = Field(default="irs:", description="Redis pub/sub channels start with this")
+    bus_batches: bool = Field(
+        default=True,
+        description="publish each relay batch as one Redis message; false: a message per topic's channel, the "
+        "only form releases before 2026-12-07 read. Keep it false while such a replica still runs (a rolling "
+        "upgrade), then set it true; this release reads both",
+    )
     jwt_secret: SecretStr | None = None
     identity_salt: SecretStr | None = None
     identity_blocked_values: list[str] | None = Field(
