@@ -119,6 +119,7 @@ class RedisBus(LocalFanout):
         from redis.asyncio import Redis
 
         self._redis, self._prefix, self._batches = Redis.from_url(url), prefix, batches
+        self._prefix_bytes = len(prefix.encode())  # a received channel's name begins with it
         self._listener: asyncio.Task | None = None
         self._ready = asyncio.Event()
 
@@ -167,7 +168,7 @@ class RedisBus(LocalFanout):
         """Hand a batch's messages, or one message on its topic's own channel, to this process's subscribers. What
         cannot be read is dropped and counted as an interruption (it may have been news), and the subscription
         goes on: junk published on the bus's channels must not cost the replica its subscription."""
-        name = channel[len(self._prefix.encode()) :].decode(errors="replace")
+        name = channel[self._prefix_bytes :].decode(errors="replace")
         try:
             decoded = json.loads(data)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth

@@ -593,7 +593,7 @@ def _compile(statement: Executable, dialect: Dialect, names: tuple[str, ...], ma
     return _Compiled(
         sql=compiled.string,
         names=positions,
-        processors=tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
+        processors=tuple(_bind_processor(bind.type, dialect) for bind in binds),
         defaults={name: bind.value for name, bind in zip(positions, binds, strict=True) if not bind.required},
         result_types=result_types,
         results=results,
@@ -601,6 +601,22 @@ def _compile(statement: Executable, dialect: Dialect, names: tuple[str, ...], ma
         fetches=selects or bool(columns),
         returns_rows=selects or bool(statement.exported_columns),
     )
+
+
+def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:
+    """How a value of the type is converted for asyncpg, or None. An ARRAY of items that need no conversion is
+    given as it is when it is a list: SQLAlchemy's processor would copy it, calling through for each item (the
+    rows written at commit are columns of arrays, a few dozen per booking)."""
+    impl = type_.dialect_impl(dialect)
+    if isinstance(impl, sa.ARRAY) and impl.item_type.dialect_impl(dialect).bind_processor(dialect) is None:
+        return _as_list
+    return impl.bind_processor(dialect)
+
+
+def _as_list(value: Any) -> Any:
+    """An array's value as asyncpg takes it: a list (or None) as it is, any other collection (a set, a generator,
+    a dict's keys) made a list, as SQLAlchemy's processor makes it."""
+    return value if value is None or type(value) is list else list(value)
 
 
 def _plain_rows(statement: object) -> bool:

@@ -18,7 +18,7 @@ from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import held_by, model_columns, select_columns, table_of
 from server.domains.staff.models import StaffUser
 from server.outbox import OutboxMessage
-from server.prepared import run, run_inserts, run_many
+from server.prepared import any_of, run, run_inserts, run_many
 from tests.server.assertions import SessionWay
 
 OUTBOX = table_of(OutboxMessage)
@@ -84,6 +84,36 @@ async def test_counts_and_many_rows(db):
     async with db.reader() as session:
         stored = (await session.exec(sa.select(KEYS.c.key, KEYS.c.result_id).order_by(KEYS.c.key))).all()
     assert [tuple(row) for row in stored] == [("a", 0), ("b", 9), ("c", 0)]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        lambda: [1, 3],
+        lambda: (1, 3),
+        lambda: {1, 3},
+        lambda: {1: "a", 3: "b"},
+        lambda: (n for n in (1, 3)),
+        lambda: {1: "a", 3: "b"}.keys(),
+    ],
+    ids=["list", "tuple", "set", "dict", "generator", "keys"],
+)
+async def test_an_array_of_values_may_be_given_as_any_collection_as_through_the_session(db, given):
+    """A list goes to asyncpg as it is; another collection is made a list first, as SQLAlchemy's processor makes
+    it (a dict gives its keys)."""
+    ids = []
+    position = OUTBOX.c.id - sa.bindparam("first") + 1
+    chosen = sa.select(OUTBOX.c.topic).where(position >= 1, any_of(position, "n", db.engine.dialect.name))
+    with SessionWay(db.engine, lambda statement: "outbox.topic" in statement) as calls:
+        async with db.writer() as session:
+            await _begin(session)
+            for topic in ("one", "two", "three"):
+                row = {"topic": topic, "event": "E", "payload": {}, "created_at": datetime.now(UTC)}
+                ids.append((await run(session, INSERT_MESSAGE, {**row, "published_at": None})).one().id)
+            topics = sorted(row.topic for row in await run(session, chosen, {"first": ids[0], "n": given()}))
+            await session.rollback()
+    assert topics == ["one", "three"]
+    assert len(calls.seen) == _expected_session_way(db, on_sqlite=1)
 
 
 @pytest.mark.parametrize("watched", [False, True], ids=["asyncpg", "watched"])
