@@ -23,7 +23,6 @@ import strawberry
 from graphql import GraphQLError
 from limits.errors import StorageError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from strawberry.extensions import SchemaExtension
 
 from ..domains.common.errors import CommonErrorCode, DomainError, ErrorCode, Forbidden, Unauthenticated
 from .enums import described_enum
@@ -215,23 +214,6 @@ def present_errors_of(result):
     if result is not None and getattr(result, "errors", None):
         result.errors = [present_error(e) for e in result.errors]
     return result
-
-
-class ErrorPolicy(SchemaExtension):
-    """Applies :func:`present_error` to every result, over HTTP and over WebSocket."""
-
-    def __init__(self) -> None:
-        self._streamed = False
-
-    def on_operation(self):
-        yield
-        if not self._streamed:  # streamed results were handled one by one
-            present_errors_of(self.execution_context.result)
-
-    def on_stream_result(self, result):
-        self._streamed = True
-        present_errors_of(result)
-        yield
 
 
 def query_problem(error: DomainError) -> GraphQLError:

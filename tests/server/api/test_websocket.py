@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import sqlalchemy as sa
 from gql import Client, gql
@@ -9,7 +11,9 @@ from gql.transport.exceptions import TransportConnectionFailed, TransportQueryEr
 from gql.transport.websockets import WebsocketsTransport
 
 from server.domains.auth.models import RefreshToken
-from tests.live_server import LiveServer, call_graphql, close_of, graphql_socket, still_open, subscribe
+from server.domains.stores.graphql import queries as store_queries
+from server.domains.tasks.graphql import subscriptions as task_subscriptions
+from tests.live_server import LiveServer, call_graphql, close_of, graphql_socket, next_payload, still_open, subscribe
 from tests.world import LOGIN, PASSWORD, login
 
 ME = gql("{ me { displayName ... on StaffUser { username } } }")
@@ -143,3 +147,43 @@ async def test_a_message_breaking_the_json_limits_closes_the_socket_with_4400(wo
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await socket.recv()
     assert closed.value.rcvd.code == 4400
+
+
+# --- unexpected errors over the socket: masked as over HTTP, logged once ------------------------------------------
+
+
+def _masked(error: dict) -> None:
+    assert error["message"].startswith("Internal error (request id ") and "boom secret" not in error["message"]
+    assert error["extensions"]["code"] == "INTERNAL"
+
+
+async def test_an_unexpected_error_in_a_query_over_the_socket_is_masked_and_logged(
+    api, world, live_server, monkeypatch, caplog
+):
+    def boom(**kwargs):
+        raise RuntimeError("boom secret")
+
+    monkeypatch.setattr(store_queries.services, "store_listing", boom)
+    token = await login(api, "sh.guide")
+    with caplog.at_level(logging.ERROR, logger="irs.api"):
+        async with Client(transport=_transport(live_server, {"authorization": f"Bearer {token}"})) as session:
+            with pytest.raises(TransportQueryError) as raised:
+                await session.execute(gql("{ stores(first: 1) { totalCount } }"))
+    [error] = raised.value.errors
+    _masked(error)
+    assert [record.exc_info[1].args for record in caplog.records if record.exc_info] == [("boom secret",)]
+
+
+async def test_an_unexpected_error_in_a_subscription_is_masked(api, world, live_server, monkeypatch):
+    async def boom(info, topic):
+        raise RuntimeError("boom secret")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(task_subscriptions, "_task_events", boom)
+    token = await login(api, "sh.guide")
+    async with graphql_socket(live_server, token) as socket_:
+        await subscribe(socket_, MY_TASKS)
+        payload = await next_payload(socket_)
+    assert payload.get("data") is None
+    [error] = payload["errors"]
+    _masked(error)
