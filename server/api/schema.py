@@ -152,9 +152,10 @@ class IRSSchema(strawberry.Schema):
         describe_directive_arguments(self._schema)
 
     def process_errors(self, errors, execution_context=None) -> None:
-        """Logging is present_error's job (below): it logs the unexpected errors, not every user mistake."""
+        """Logging is present_error's job (server.api.errors): it logs the unexpected errors, not every user
+        mistake."""
 
-    # Every way an operation runs hands its results to present_error here, errors raised outside resolvers (an
+    # Both ways an operation runs hand its results to present_error here, errors raised outside resolvers (an
     # extension's hook, closing the unit of work) included: no driver message ever reaches a client. Here, not
     # in an extension: strawberry wraps each extension's hooks anew for every operation (5 % of `{ __typename }`).
     async def execute(self, *args, **kwargs) -> ExecutionResult:
@@ -162,13 +163,9 @@ class IRSSchema(strawberry.Schema):
         return present_errors_of(await super().execute(*args, **kwargs))
 
     async def stream(self, *args, **kwargs):
-        """Over WebSocket (graphql-transport-ws): every operation, each result it streams."""
+        """Over WebSocket (graphql-transport-ws): every operation, each result it streams (a refusal before the
+        first included). Strawberry's ``subscribe`` runs through this too."""
         return _each_presented(await super().stream(*args, **kwargs))
-
-    async def subscribe(self, *args, **kwargs):
-        """A subscription's results, or its refusal before the first."""
-        result = await super().subscribe(*args, **kwargs)
-        return _each_presented(result) if isinstance(result, AsyncIterator) else present_errors_of(result)
 
 
 async def _each_presented(results: Any) -> AsyncIterator:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
+from collections.abc import AsyncGenerator
+from contextlib import aclosing, suppress
 
+import pytest
+import strawberry
 from sqlalchemy import text
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
@@ -84,3 +87,22 @@ async def test_errors_outside_resolvers_are_masked_and_logged(caplog):
     assert error.message.startswith("Internal error (request id ") and "sqlite" not in error.message
     assert error.extensions["code"] == "INTERNAL"
     assert "Cannot operate on a closed database" in caplog.text  # the traceback is in the log
+
+
+@strawberry.type
+class FailingSubscription:
+    @strawberry.subscription
+    async def ticks(self) -> AsyncGenerator[int, None]:
+        raise RuntimeError("(sqlite3.ProgrammingError) Cannot operate on a closed database.")
+        yield 0  # pragma: no cover
+
+
+@pytest.mark.parametrize("start", ["subscribe", "stream"])
+async def test_a_subscription_s_unexpected_error_is_masked_however_it_is_started(start):
+    schema = IRSSchema(query=Query, subscription=FailingSubscription, config=StrawberryConfig(scalar_map=SCALAR_MAP))
+    results = await getattr(schema, start)("subscription { ticks }")
+    async with aclosing(results):
+        first = await anext(results)
+    [error] = first.errors
+    assert error.message.startswith("Internal error (request id ") and "sqlite" not in error.message
+    assert error.extensions["code"] == "INTERNAL"
