@@ -28,7 +28,7 @@ from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
 from .outbox import DURABLE_TOPICS, OUTBOX, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
-from .prepared import run
+from .prepared import pooled_transaction, run
 from .unit_of_work import unit_of_work
 
 logger = logging.getLogger("irs.bus")
@@ -308,16 +308,24 @@ class OutboxRelay(WakeSweepLoop):
         return await self.relay_once() == RELAY_BATCH  # a full batch: more may be pending
 
     async def relay_once(self) -> int:
-        """Publish one batch of pending rows; returns how many."""
+        """Publish one batch of pending rows; returns how many. The rows are marked published in the transaction
+        that claims them, which commits only once the bus has taken them: a failed send leaves them pending."""
+        engine = self.db.live_engine or self.db.engine
+        if engine.dialect.driver == "asyncpg":  # a round after nearly every commit: no session around it
+            async with pooled_transaction(engine) as transaction:
+                return await self._publish((await transaction.run(_CLAIM_PENDING, {"now": self._now()})).all())
         async with self.db.live_writer() as session, unit_of_work(session):
             # The clock is read once the transaction holds its connection (on SQLite, the write lock, which
             # may take a while): a row written during that wait must not be stamped as published before it
             # was written, or the purge of rows published a day ago would take it.
             await session.connection()
-            rows = sorted((await run(session, _CLAIM_PENDING, {"now": self._now()})).all(), key=lambda row: row.id)
-            if rows:
-                await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
-            return len(rows)
+            return await self._publish((await run(session, _CLAIM_PENDING, {"now": self._now()})).all())
+
+    async def _publish(self, claimed: Sequence[Any]) -> int:
+        rows = sorted(claimed, key=lambda row: row.id)
+        if rows:
+            await self.bus.publish_many([(row.topic, {"event": row.event, **row.payload}) for row in rows])
+        return len(rows)
 
     def _now(self) -> datetime:
         return self.clock.now()

@@ -18,7 +18,7 @@ from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import held_by, model_columns, select_columns, table_of
 from server.domains.staff.models import StaffUser
 from server.outbox import OutboxMessage
-from server.prepared import any_of, run, run_inserts, run_many
+from server.prepared import any_of, pooled_transaction, run, run_inserts, run_many
 from tests.server.assertions import SessionWay
 
 OUTBOX = table_of(OutboxMessage)
@@ -575,3 +575,77 @@ async def test_a_reading_session_reset_gives_its_borrowed_connection_back(db):
         await session.reset()
         assert "irs_prepared_borrowed" not in session.info
         assert _pool(db).checkedout() == out_before
+
+
+# --- pooled_transaction: a transaction of its own, straight on a pooled connection (the outbox relay's) -----------
+
+
+def _asyncpg_only(db) -> None:
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: a pooled transaction runs on asyncpg (on SQLite the relay takes a session)")
+
+
+async def _keys_written(db) -> list[str]:
+    async with db.reader() as session:
+        return sorted((await session.exec(sa.select(KEYS.c.key))).scalars().all())
+
+
+async def test_a_pooled_transaction_commits_when_its_block_ends_and_gives_its_connection_back(db):
+    _asyncpg_only(db)
+    async with pooled_transaction(db.engine) as transaction:
+        assert (await transaction.run(INSERT_KEY, _key_row("a"))).rowcount == 1
+        assert (await transaction.run(KEY_COUNT, {"key": "a"})).scalar_one() == 1  # its own write, seen
+        assert await _keys_written(db) == []  # not committed yet
+    assert await _keys_written(db) == ["a"]
+    assert _pool(db).checkedout() == 0
+
+
+async def test_a_pooled_transaction_whose_block_raises_writes_nothing_and_pools_its_connection_again(db):
+    _asyncpg_only(db)
+    with pytest.raises(RuntimeError, match="the bus refused"):
+        async with pooled_transaction(db.engine) as transaction:
+            await transaction.run(INSERT_KEY, _key_row("a"))
+            kept = transaction._held.driver
+            raise RuntimeError("the bus refused")
+    assert await _keys_written(db) == [] and _pool(db).checkedout() == 0
+    assert not kept.is_closed() and not kept.is_in_transaction()  # rolled back, and pooled again
+
+
+async def test_a_failed_statement_in_a_pooled_transaction_is_raised_as_sqlalchemy_raises_it(db):
+    _asyncpg_only(db)
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        async with pooled_transaction(db.engine) as transaction:
+            await transaction.run(INSERT_KEY, _key_row("a"))
+            await transaction.run(INSERT_KEY, _key_row("a"))
+    assert "duplicate key" in str(raised.value.orig)
+    assert await _keys_written(db) == [] and _pool(db).checkedout() == 0
+
+
+async def test_a_pooled_transaction_cancelled_mid_statement_discards_its_connection(db):
+    _asyncpg_only(db)
+    held = []
+
+    async def slow() -> None:
+        async with pooled_transaction(db.engine) as transaction:
+            await transaction.run(INSERT_KEY, _key_row("a"))
+            held.append(transaction._held.driver)
+            await transaction.run(sa.select(sa.func.pg_sleep(5)), {})
+
+    running = asyncio.ensure_future(slow())
+    await asyncio.sleep(0.3)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert held[0].is_closed() and _pool(db).checkedout() == 0
+    assert await _keys_written(db) == []  # the server rolled it back with the connection
+    async with pooled_transaction(db.engine) as transaction:
+        assert transaction._held.driver is not held[0]
+        assert (await transaction.run(KEY_COUNT, {"key": "a"})).scalar_one() == 0
+
+
+async def test_a_pooled_transaction_refuses_what_it_cannot_run_and_holds_no_connection(db):
+    """On SQLite it is refused (the relay takes a session there); on PostgreSQL a statement not compiled ahead."""
+    with pytest.raises(TypeError, match=r"asyncpg, not aiosqlite|ahead of time"):
+        async with pooled_transaction(db.engine) as transaction:
+            await transaction.run(sa.text("SELECT 1"), {})
+    assert _pool(db).checkedout() == 0
