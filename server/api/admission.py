@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Protocol, cast
 
-from graphql import DocumentNode, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from .cost import Costs, too_costly
 from .validation import DOCUMENTS_KEPT, Validations, parsed_text
@@ -50,6 +51,8 @@ class Admission(SchemaExtension):
         if document is not None:  # strawberry validates only a document it parsed
             schema = cast(_CheckingSchema, context.schema)
             errors = schema.validations.validate(parsed_text(context.query, document), tuple(context.validation_rules))
+            if not errors and _name_given(context) is None and _operations_in(document) > 1:
+                errors = [GraphQLError("Must provide operationName: the document has several operations.")]
             if not errors:
                 costly = too_costly(
                     schema.costs, context.query, document, context.operation_name, context.variables, self.max_cost
@@ -57,3 +60,14 @@ class Admission(SchemaExtension):
                 errors = [costly] if costly else []
             context.pre_execution_errors = errors
         yield
+
+
+def _name_given(context: ExecutionContext) -> str | None:
+    """The operationName the request gave. GraphQL runs the operation it names, or the document's only one;
+    strawberry's ``operation_name`` would name the first of several (its own field keeps what was given: were it
+    renamed, the tests of a document of several operations without a name fail)."""
+    return getattr(context, "_provided_operation_name", context.operation_name)
+
+
+def _operations_in(document: DocumentNode) -> int:
+    return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)

@@ -23,6 +23,8 @@ import strawberry
 from graphql import GraphQLError
 from limits.errors import StorageError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from ..domains.common.errors import CommonErrorCode, DomainError, ErrorCode, Forbidden, Unauthenticated
 from .enums import described_enum
@@ -166,8 +168,8 @@ def _public(error: GraphQLError, code: str, message: str, **extensions: Any) -> 
 
 def present_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return error  # GraphQL's own errors (syntax, validation, coercion) and deliberate ones
+    if original is None or isinstance(original, (GraphQLError, *_NO_OPERATION_TO_RUN)):
+        return error  # GraphQL's own errors (syntax, validation, coercion), deliberate ones, and strawberry's
     if isinstance(original, Unauthenticated):
         return _public(error, "UNAUTHENTICATED", str(original) or "authentication required")
     if isinstance(original, Forbidden):
@@ -182,6 +184,11 @@ def present_error(error: GraphQLError) -> GraphQLError:
     logger.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
     return _public(error, "INTERNAL", f"Internal error (request id {request_id})", requestId=request_id)
 
+
+# Strawberry's word that the document names no operation it can run (an unknown or missing operationName, an
+# operation type not allowed, no query): the client's mistake, answered as strawberry words it. Over WebSocket
+# strawberry closes the socket with 4400 for an operation it cannot find, as graphql-transport-ws asks.
+_NO_OPERATION_TO_RUN = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 # What a backend out of reach raises: refused or reset connections, DNS failures, PostgreSQL starting up or
 # shutting down, Redis's connection errors, and SQLAlchemy's word that the connection was lost.

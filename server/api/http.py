@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -36,7 +36,6 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1_000_000
 MAX_QUERY_CHARACTERS = 100_000
-MAX_DOCUMENT_TOKENS = 10_000  # a cheap cap for the pre-parse; the schema's own limit is lower
 ALLOWED_ON = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, OperationType.MUTATION}}
 
 
@@ -160,15 +159,6 @@ def _check_json(value: Any) -> None:
 
 
 @lru_cache(maxsize=1024)
-def _operation_count(query: str) -> int:
-    """Operations in the document; 0 when it does not parse (execution reports that)."""
-    try:
-        document = parse(query, max_tokens=MAX_DOCUMENT_TOKENS)
-    except GraphQLError:
-        return 0
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-
-
 async def _capped_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -282,9 +272,6 @@ class GraphQLHTTPEndpoint:
         )
 
     async def _execute(self, request: Request, params: GraphQLParams, media_type: str, context: Context) -> Response:
-        if params.operation_name is None and _operation_count(params.query) > 1:
-            error = GraphQLError("Must provide operationName: the document has several operations.")
-            return self._request_error(media_type, [error.formatted])
         try:
             result = await self.schema.execute(
                 params.query,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -187,3 +188,36 @@ async def test_an_unexpected_error_in_a_subscription_is_masked(api, world, live_
     assert payload.get("data") is None
     [error] = payload["errors"]
     _masked(error)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"query": "query A { __typename } query B { __typename }", "operationName": "Nope"}, 'operation named "Nope"'),
+        ({"query": "{ __typename }", "operationName": "X"}, 'operation named "X"'),
+    ],
+    ids=["unknown name", "a name the document does not give"],
+)
+async def test_an_operation_the_document_does_not_name_closes_the_socket_with_4400_not_internal(
+    api, world, live_server, caplog, payload, reason
+):
+    """graphql-transport-ws: a subscribe message naming no operation the server can run is the client's mistake."""
+    token = await login(api, "sh.guide")
+    with caplog.at_level(logging.ERROR, logger="irs.api"):
+        async with graphql_socket(live_server, token) as socket_:
+            await socket_.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            code, said = await close_of(socket_, within=5)
+    assert code == 4400 and reason in (said or ""), said
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_several_operations_without_a_name_are_refused_over_the_socket_not_the_first_run(api, world, live_server):
+    token = await login(api, "sh.guide")
+    async with graphql_socket(live_server, token) as socket_:
+        await subscribe(socket_, "query A { a: __typename } query B { b: __typename }")
+        answer = json.loads(await socket_.recv())
+        assert await still_open(socket_)
+    assert answer["type"] == "error" and answer["id"] == "1", answer
+    assert [error["message"] for error in answer["payload"]] == [
+        "Must provide operationName: the document has several operations."
+    ]
