@@ -28,7 +28,7 @@ from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
 from .outbox import DURABLE_TOPICS, OUTBOX, Deferred, OutboxMessage, OutboxReceipt, take_receipt, unhandled_by
-from .prepared import pooled_transaction, run
+from .prepared import pooled_transaction, run, takes_pooled_transactions
 from .unit_of_work import unit_of_work
 
 logger = logging.getLogger("irs.bus")
@@ -311,7 +311,7 @@ class OutboxRelay(WakeSweepLoop):
         """Publish one batch of pending rows; returns how many. The rows are marked published in the transaction
         that claims them, which commits only once the bus has taken them: a failed send leaves them pending."""
         engine = self.db.live_engine or self.db.engine
-        if engine.dialect.driver == "asyncpg":  # a round after nearly every commit: no session around it
+        if takes_pooled_transactions(engine):  # a round after nearly every commit: no session around it
             async with pooled_transaction(engine) as transaction:
                 return await self._publish((await transaction.run(_CLAIM_PENDING, {"now": self._now()})).all())
         async with self.db.live_writer() as session, unit_of_work(session):

@@ -391,9 +391,7 @@ async def _fast_way(
     """The session's connection and the statement compiled for asyncpg, or None: run it through the session."""
     sync = session.sync_session
     engine = sync.bind  # the sessions here have one engine (no per-table binds)
-    if not isinstance(engine, Engine) or engine.dialect.driver != "asyncpg":
-        return None
-    if engine.echo or engine.dispatch.before_cursor_execute:
+    if not isinstance(engine, Engine) or not _unwatched_asyncpg(engine):
         return None
     # The test SQLAlchemy's own autoflush makes: nothing new, deleted or changed is waiting to be flushed.
     if not sync._is_clean() or sync.dispatch.do_orm_execute:
@@ -410,6 +408,10 @@ async def _fast_way(
     if not (adapter.autocommit or _known_transaction(held) or await _begun(held)):
         return None
     return held, compiled
+
+
+def _unwatched_asyncpg(engine: Engine) -> bool:
+    return engine.dialect.driver == "asyncpg" and not (engine.echo or engine.dispatch.before_cursor_execute)
 
 
 def _known_transaction(held: _Held) -> bool:
@@ -582,13 +584,25 @@ class PooledTransaction:
 
     def __init__(self, held: _Held) -> None:
         self._held = held
+        self.failed = False  # a statement failed: PostgreSQL would answer the COMMIT with a ROLLBACK
 
     async def run(self, statement: Executable, params: Mapping[str, Any]) -> Ran:
         """As :func:`run` (its rows, its count of rows; an error raised as SQLAlchemy raises it)."""
         compiled = _compiled(statement, self._held.engine.dialect, tuple(params), many=False)
         if compiled is None:
             raise TypeError("pooled_transaction runs Core statements SQLAlchemy compiles completely ahead of time")
-        return await _run_on(self._held, compiled, params, None)
+        try:
+            return await _run_on(self._held, compiled, params, None)
+        except BaseException:
+            self.failed = True
+            raise
+
+
+def takes_pooled_transactions(engine: AsyncEngine) -> bool:
+    """Whether :func:`pooled_transaction` runs on the engine: PostgreSQL through asyncpg, with nothing watching
+    its statements (echo, ``before_cursor_execute``: an instrumented engine sees every statement, through a
+    session)."""
+    return _unwatched_asyncpg(engine.sync_engine)
 
 
 @asynccontextmanager
@@ -600,8 +614,8 @@ async def pooled_transaction(engine: AsyncEngine) -> AsyncIterator[PooledTransac
     For a loop that runs a statement built once after nearly every commit (the outbox relay): a session's
     transaction around it (the session, its ``Connection``, the greenlet hops of BEGIN and COMMIT) cost more
     than the statement, about 0.6M instructions a round."""
-    if engine.dialect.driver != "asyncpg":
-        raise TypeError(f"pooled_transaction runs on asyncpg, not {engine.dialect.driver}: use a session")
+    if not takes_pooled_transactions(engine):
+        raise TypeError("pooled_transaction runs on asyncpg with nothing watching its statements: use a session")
     held = await _checkout(engine.sync_engine)
     discard = True
     try:
@@ -610,8 +624,11 @@ async def pooled_transaction(engine: AsyncEngine) -> AsyncIterator[PooledTransac
             await transaction.start()
         except Exception as error:
             await _raise_as_sqlalchemy(None, held, "BEGIN", (), error)
+        statements = PooledTransaction(held)
         try:
-            yield PooledTransaction(held)
+            yield statements
+            if statements.failed:  # caught in the block: the transaction is aborted, it cannot commit
+                raise sa.exc.PendingRollbackError("a statement of this transaction failed: it was rolled back")
         except BaseException:
             if not held.busy:  # a statement in flight (cancelled) leaves no way to send the ROLLBACK
                 with contextlib.suppress(Exception):

@@ -185,9 +185,10 @@ def present_error(error: GraphQLError) -> GraphQLError:
     return _public(error, "INTERNAL", f"Internal error (request id {request_id})", requestId=request_id)
 
 
-# Strawberry's word that the document names no operation it can run (an unknown or missing operationName, an
-# operation type not allowed, no query): the client's mistake, answered as strawberry words it. Over WebSocket
-# strawberry closes the socket with 4400 for an operation it cannot find, as graphql-transport-ws asks.
+# Strawberry's word that the request names no operation it can run (an operationName the document does not
+# have, a document without operations, an operation type not allowed, no query): the client's mistake, answered
+# as strawberry words it. Over WebSocket strawberry closes the socket with 4400 for an operation it cannot find,
+# as graphql-transport-ws asks.
 _NO_OPERATION_TO_RUN = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 # What a backend out of reach raises: refused or reset connections, DNS failures, PostgreSQL starting up or

@@ -18,7 +18,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError
@@ -158,7 +157,6 @@ def _check_json(value: Any) -> None:
         raise RequestError(str(error), code="BAD_USER_INPUT") from None
 
 
-@lru_cache(maxsize=1024)
 async def _capped_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -286,7 +284,10 @@ class GraphQLHTTPEndpoint:
                 raise RequestError("mutations are sent with POST", 405, {"Allow": "POST"}) from None
             raise RequestError("subscriptions are served over WebSocket (graphql-transport-ws) at this path") from None
         except CannotGetOperationTypeError:
-            missing = GraphQLError(f"operation {params.operation_name or ''} not found or ambiguous; set operationName")
+            named = params.operation_name
+            missing = GraphQLError(
+                f"no operation {named} in the document" if named else "the document has no operation"
+            )
             return self._request_error(media_type, [missing.formatted])
         if _is_request_error(result):
             return self._request_error(media_type, [e.formatted for e in result.errors])

@@ -82,6 +82,26 @@ async def test_a_batch_the_bus_refused_stays_unpublished_and_is_sent_later_in_or
     assert await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
 
+async def test_an_engine_watching_its_statements_sees_the_relay_s_too(db, clock):
+    """On PostgreSQL the relay's round skips the session (server.prepared.pooled_transaction), unless something
+    watches the engine's statements (a tracer, echo): then it takes the session's way, and the watcher sees it."""
+    async with db.writer() as session:
+        emit(session, "tasks.store:1", "CREATED", {"taskId": 1}, clock.now())
+        await session.commit()
+    engine = (db.live_engine or db.engine).sync_engine
+    seen: list[str] = []
+
+    def watch(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert await OutboxRelay(db, CountingBus(), clock).relay_once() == 1
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", watch)
+    assert [each for each in seen if each.lstrip().upper().startswith("UPDATE OUTBOX")], seen
+
+
 async def test_a_row_is_stamped_published_at_the_time_it_was_claimed_not_when_the_relay_woke(db, clock):
     """A relay that waits for the write lock (SQLite: another writer holds it) reads the clock once it holds
     it: a row committed meanwhile is never stamped as published before it was written, which the day's

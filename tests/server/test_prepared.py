@@ -4,6 +4,7 @@ session, in the session's transaction, and the session's own way wherever the sh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import weakref
 from collections.abc import Callable, Iterator
@@ -645,7 +646,19 @@ async def test_a_pooled_transaction_cancelled_mid_statement_discards_its_connect
 
 async def test_a_pooled_transaction_refuses_what_it_cannot_run_and_holds_no_connection(db):
     """On SQLite it is refused (the relay takes a session there); on PostgreSQL a statement not compiled ahead."""
-    with pytest.raises(TypeError, match=r"asyncpg, not aiosqlite|ahead of time"):
+    with pytest.raises(TypeError, match=r"nothing watching|ahead of time"):
         async with pooled_transaction(db.engine) as transaction:
             await transaction.run(sa.text("SELECT 1"), {})
     assert _pool(db).checkedout() == 0
+
+
+async def test_a_pooled_transaction_whose_failed_statement_was_caught_does_not_pass_for_committed(db):
+    """PostgreSQL answers the COMMIT of an aborted transaction with a ROLLBACK and no error: it is refused here, as a
+    session refuses to commit once a statement failed."""
+    _asyncpg_only(db)
+    with pytest.raises(sa.exc.PendingRollbackError):
+        async with pooled_transaction(db.engine) as transaction:
+            await transaction.run(INSERT_KEY, _key_row("a"))
+            with contextlib.suppress(sa.exc.IntegrityError):
+                await transaction.run(INSERT_KEY, _key_row("a"))
+    assert await _keys_written(db) == [] and _pool(db).checkedout() == 0

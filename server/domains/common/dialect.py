@@ -49,7 +49,7 @@ def among(dialect: str, column, name: str):
     built once per dialect serves every call (bind ``name`` to a list).
     """
     if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer)))
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer, dimensions=1)))
     return column.in_(sa.bindparam(name, expanding=True))
 
 
@@ -239,5 +239,5 @@ def is_in(session, column, values: Iterable[Any]):
     """
     values = list(values)
     if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type, dimensions=1)))
     return column.in_(values)

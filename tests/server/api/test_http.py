@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
+from starlette.requests import Request
 
 GQL = "application/graphql-response+json"
 JSON = "application/json"
@@ -114,12 +116,16 @@ async def test_variable_coercion_failure_is_400(api):
 
 
 async def test_unknown_operation_name_is_400(api):
-    assert_request_error(await post_json(api, {"query": "query A { __typename }", "operationName": "B"}))
+    body = assert_request_error(await post_json(api, {"query": "query A { __typename }", "operationName": "B"}))
+    assert [error["message"] for error in body["errors"]] == ["no operation B in the document"]
 
 
 async def test_several_operations_without_operation_name_is_400(api):
     query = "query A { __typename } query B { __typename }"
-    assert_request_error(await post_json(api, {"query": query}))
+    body = assert_request_error(await post_json(api, {"query": query}))
+    assert [error["message"] for error in body["errors"]] == [
+        "Must provide operationName: the document has several operations."
+    ]
 
 
 async def test_operation_name_selects_the_operation(api):
@@ -268,3 +274,13 @@ async def test_query_over_100k_characters_is_413(api):
     query = "{ __typename }" + "#" * 100_001
     response = await api.client.post("/graphql", json={"query": query})
     assert response.status_code == 413
+
+
+async def test_no_request_outlives_its_answer(api):
+    """Nothing keeps a request (its scope, its body, its connection's objects) once it is answered: memory under a
+    surge stays flat."""
+    for _ in range(3):
+        assert (await post_json(api, {"query": TYPENAME})).status_code == 200
+        assert (await post_json(api, {"query": "{ nope }"})).status_code == 400
+    gc.collect()
+    assert [each for each in gc.get_objects() if isinstance(each, Request)] == []
