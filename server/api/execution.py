@@ -1,4 +1,5 @@
-"""How operations are executed: strawberry's execution, with each subscription event's memo its own.
+"""How operations are executed: strawberry's execution, with each subscription event's memo its own, and
+nothing of an operation left for the garbage collector once it is answered.
 
 graphql-core (3.3) memoizes the sub-fields it collects per object type, keyed on the identity of the
 field list, and keeps that list alive with the entry. Each subscription event collects its root
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import ExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -20,3 +22,11 @@ class Execution(StrawberryGraphQLCoreExecutionContext):
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}  # graphql-core's memo (private): this event's alone
         return executor
+
+    def build_response(self, data: dict[str, Any] | None):
+        response = super().build_response(data)
+        if isinstance(response, ExecutionResult):  # complete: no incremental payload to come
+            # graphql-core's helpers hold bound methods of this executor, a cycle: the operation's context, its
+            # request and all they hold then waited for the garbage collector's next pass to be freed.
+            del self.async_helpers
+        return response

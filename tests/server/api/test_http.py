@@ -279,8 +279,42 @@ async def test_query_over_100k_characters_is_413(api):
 async def test_no_request_outlives_its_answer(api):
     """Nothing keeps a request (its scope, its body, its connection's objects) once it is answered: memory under a
     surge stays flat."""
+    gc.collect()
+    before = {id(each) for each in _requests_alive()}  # earlier tests' (a live server's, say)
     for _ in range(3):
         assert (await post_json(api, {"query": TYPENAME})).status_code == 200
         assert (await post_json(api, {"query": "{ nope }"})).status_code == 400
     gc.collect()
-    assert [each for each in gc.get_objects() if isinstance(each, Request)] == []
+    assert [each for each in _requests_alive() if id(each) not in before] == []
+
+
+def _requests_alive() -> list[Request]:
+    return [each for each in gc.get_objects() if isinstance(each, Request)]
+
+
+SERVER_SIDE = ("server.", "starlette.", "strawberry.", "graphql.", "sqlalchemy.", "sqlmodel.", "asyncpg.", "redis.")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["{ __typename }", "{ me { displayName } }", "{ nope }", 'mutation { logout(refreshToken: "x") { revoked } }'],
+    ids=["typename", "me", "invalid", "mutation"],
+)
+async def test_an_answered_operation_leaves_no_garbage_cycle(api, world, token_for, query):
+    """What an operation made is freed as soon as it is answered, not at the garbage collector's next pass (a
+    cycle in graphql-core's executor kept the request and all it held until then)."""
+    token = await token_for("sh.guide")
+    await api.post(query, token=token)  # first use: caches filled
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(3):
+            await api.post(query, token=token)
+        gc.collect()
+        left = sorted({f"{kind.__module__}.{kind.__qualname__}" for kind in map(type, gc.garbage)})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert [kind for kind in left if kind.startswith(SERVER_SIDE)] == []  # the test's client (httpx) makes cycles
