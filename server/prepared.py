@@ -30,8 +30,9 @@ An error is raised as SQLAlchemy raises it (``IntegrityError`` with the dialect'
 most likely restarted), so the pool replaces them and the API answers UNAVAILABLE.
 
 :func:`run_writes` writes rows of several tables in one round trip: on PostgreSQL one statement, each table's
-INSERT (or UPDATE by key) a data-modifying CTE over arrays of its values (``server.at_commit``: what a booking
-writes with its commit).
+INSERT (or UPDATE by key) a data-modifying CTE, of its few rows listed or over arrays of its values
+(``server.at_commit``: what a booking writes with its commit). :func:`pooled_transaction` runs statements in a
+transaction of their own on a connection taken straight from the pool (the outbox relay's round).
 
 This leans on things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move): the asyncpg
 adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), the pool's generation
@@ -217,7 +218,8 @@ Batch = tuple[sa.Table, Sequence[Mapping[str, Any]]]  # rows of a table, each wi
 
 async def run_inserts(session: AsyncSession, *batches: Batch) -> None:
     """Rows of several tables (each batch's rows with the same names), in the session's transaction, in one round
-    trip on PostgreSQL: one statement, each table's INSERT a data-modifying CTE over arrays of its values.
+    trip on PostgreSQL: one statement, each table's INSERT a data-modifying CTE (its rows listed, or over arrays of
+    its values when there are more than ``LISTED_ROWS``).
     Elsewhere (SQLite, in process) one :func:`run_many` per table. Give every column that has a Python-side
     default (refused otherwise)."""
     await run_writes(session, inserts=batches)
@@ -240,17 +242,36 @@ async def run_writes(session: AsyncSession, inserts: Sequence[Batch] = (), updat
         for table, rows in updates:
             await run_many(session, update_by_key(table), [keyed(table, row) for row in rows])
         return
-    values = {
-        f"{n}_{name}": [row[name] for row in rows] for n, (_table, rows) in enumerate(inserts) for name in rows[0]
-    }
+    values: dict[str, Any] = {}
+    for n, (_table, rows) in enumerate(inserts):
+        values.update(_insert_values(f"{n}_", rows))
     for n, (_table, rows) in enumerate(updates, len(inserts)):
         one = len(rows) == 1
         values.update({f"{n}_{name}": rows[0][name] if one else [row[name] for row in rows] for name in rows[0]})
     shape = (
-        tuple((table, tuple(rows[0])) for table, rows in inserts),
+        tuple((table, tuple(rows[0]), _listed(rows)) for table, rows in inserts),
         tuple((table, tuple(rows[0]), len(rows) == 1) for table, rows in updates),
     )
     await run(session, _writes_together(*shape), values)
+
+
+# Up to this many rows of a table are listed in the statement (``VALUES (:0_0_a, …), (:0_1_a, …)``), more go as
+# arrays: asyncpg checks every element of an array, one by one, for being an array itself (two isinstance tests
+# against collections.abc each), which cost a booking's few dozen values more than the rest of their encoding.
+LISTED_ROWS = 8
+
+
+def _listed(rows: Sequence[Mapping[str, Any]]) -> int | None:
+    """How many rows the statement lists, or None: they go as arrays."""
+    return len(rows) if len(rows) <= LISTED_ROWS else None
+
+
+def _insert_values(prefix: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The parameters of one table's rows: ``<prefix><row>_<name>`` each when they are listed, or ``<prefix><name>``
+    an array of each column's values."""
+    if _listed(rows) is None:
+        return {f"{prefix}{name}": [row[name] for row in rows] for name in rows[0]}
+    return {f"{prefix}{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()}
 
 
 @functools.cache
@@ -280,17 +301,19 @@ def _insert_into(table: sa.Table) -> sa.Insert:
     return sa.insert(table)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _writes_together(
-    inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...],
+    inserts: tuple[tuple[sa.Table, tuple[str, ...], int | None], ...],
     updates: tuple[tuple[sa.Table, tuple[str, ...], bool], ...] = (),
 ) -> sa.Insert | sa.Update:
-    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … UPDATE … FROM unnest(…) WHERE <key>``; an update
+    """``WITH t0 AS (INSERT … SELECT * FROM unnest(:0_a, :0_b…)), … UPDATE … FROM unnest(…) WHERE <key>``; a table's
+    few rows (their count beside its names) are listed, ``INSERT … VALUES (:0_0_a, :0_0_b…), (:0_1_a…)``; an update
     of one row (``True`` beside its names) is ``UPDATE … WHERE <key> = :<n>_<key>``. PostgreSQL plans the statement
     once for any values (a generic plan): for a join with arrays of unknown length it may pick a sequential scan
     of the table, which a single key never gets."""
     writes: list[sa.Insert | sa.Update] = [
-        _insert_from_arrays(table, names, f"{n}_") for n, (table, names) in enumerate(inserts)
+        _insert_from_arrays(table, names, f"{n}_") if listed is None else _insert_listed(table, names, listed, f"{n}_")
+        for n, (table, names, listed) in enumerate(inserts)
     ]
     writes += [
         _update_one(table, names, f"{n}_") if one else _update_from_arrays(table, names, f"{n}_")
@@ -313,6 +336,13 @@ def _insert_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) ->
     rows = _arrays(table, names, prefix)
     select = sa.select(*(rows.c[name] for name in names))
     return sa.insert(table).from_select(list(names), select, include_defaults=False)
+
+
+def _insert_listed(table: sa.Table, names: tuple[str, ...], count: int, prefix: str) -> sa.Insert:
+    rows = [
+        {name: sa.bindparam(f"{prefix}{n}_{name}", type_=table.c[name].type) for name in names} for n in range(count)
+    ]
+    return sa.insert(table).values(rows)
 
 
 def _update_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) -> sa.Update:
