@@ -362,6 +362,13 @@ class DurableConsumer(WakeSweepLoop):
         super().__init__(db, f"{name} consumer", sweep_seconds)
         self.clock, self.name, self.handle, self.batch, self.read_ahead = clock, name, handle, batch, read_ahead
 
+    def wake(self, written: Sequence[Any] = ()) -> None:
+        """A transaction that wrote outbox rows has committed: a round if any is one of this consumer's (a
+        booking's commit is not the ledger's business; the sweep finds what another replica wrote)."""
+        topics, events = DURABLE_TOPICS[self.name]
+        if not written or any(message.topic in topics and message.event in events for message in written):
+            super().wake(written)
+
     async def _round(self) -> bool:
         return await self.consume_once() > 0  # handled some: more may be pending
 

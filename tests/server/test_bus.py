@@ -18,7 +18,9 @@ from redis import asyncio as aioredis
 from redis._parsers import _AsyncHiredisParser
 from redis.asyncio.connection import DefaultParser
 
-from server.bus import InProcessBus, OutboxRelay, RedisBus
+from server.bus import DurableConsumer, InProcessBus, OutboxRelay, RedisBus
+from server.domains.ledger.posting import CONSUMER as LEDGER
+from server.domains.orders.topics import ALL_ORDERS_TOPIC
 from server.outbox import OutboxMessage, emit
 from tests.conftest import REDIS_URL
 from tests.server.assertions import fetch, scalar
@@ -247,6 +249,45 @@ async def test_a_relay_stopped_at_any_moment_leaves_the_database_writable(db, cl
             other.execute("ROLLBACK")
         finally:
             other.close()
+
+
+async def test_a_durable_consumer_is_woken_only_by_commits_that_wrote_one_of_its_messages(db, clock):
+    """A booking's commit is not the ledger's business: its consumer stays asleep (each round was a read of the
+    outbox), and wakes at once for a paid order. Its sweep is an hour away, so only a wake runs a round."""
+    handled: list[str] = []
+
+    async def handle(_session, message, _now):
+        handled.append(message.event)
+
+    consumer = DurableConsumer(db, clock, LEDGER, handle, sweep_seconds=3600)
+    rounds = 0
+    consume_once = consumer.consume_once
+
+    async def counted() -> int:
+        nonlocal rounds
+        rounds += 1
+        return await consume_once()
+
+    consumer.consume_once = counted  # type: ignore[method-assign]
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.idle.wait(), 5)
+        for topic, event in [("bookings.store.1", "CREATED"), (ALL_ORDERS_TOPIC, "CREATED")]:
+            async with db.writer() as session:
+                emit(session, topic, event, {"n": 1}, clock.now())
+                await session.commit()
+        await asyncio.sleep(0.2)
+        assert rounds == 0 and handled == []
+        async with db.writer() as session:
+            emit(session, "bookings.store.1", "CREATED", {"n": 2}, clock.now())
+            emit(session, ALL_ORDERS_TOPIC, "PAID", {"n": 3}, clock.now())
+            await session.commit()
+        async with asyncio.timeout(5):
+            while handled != ["PAID"]:
+                await asyncio.sleep(0.01)
+        assert rounds >= 1
+    finally:
+        await consumer.close()
 
 
 def test_redis_replies_are_parsed_in_c():
