@@ -269,9 +269,16 @@ def _listed(rows: Sequence[Mapping[str, Any]]) -> int | None:
 def _insert_values(prefix: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The parameters of one table's rows: ``<prefix><row>_<name>`` each when they are listed, or ``<prefix><name>``
     an array of each column's values."""
+    names = tuple(rows[0])
     if _listed(rows) is None:
-        return {f"{prefix}{name}": [row[name] for row in rows] for name in rows[0]}
-    return {f"{prefix}{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()}
+        return {f"{prefix}{name}": [row[name] for row in rows] for name in names}
+    return dict(zip(_listed_names(prefix, len(rows), names), [row[name] for row in rows for name in names]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _listed_names(prefix: str, count: int, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The parameters' names of ``count`` rows listed, row after row (named once, not at every commit)."""
+    return tuple(f"{prefix}{n}_{name}" for n in range(count) for name in names)
 
 
 @functools.cache
