@@ -272,7 +272,9 @@ def _insert_values(prefix: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, 
     names = tuple(rows[0])
     if _listed(rows) is None:
         return {f"{prefix}{name}": [row[name] for row in rows] for name in names}
-    return dict(zip(_listed_names(prefix, len(rows), names), [row[name] for row in rows for name in names]))
+    return dict(
+        zip(_listed_names(prefix, len(rows), names), [row[name] for row in rows for name in names], strict=True)
+    )
 
 
 @functools.lru_cache(maxsize=1024)
