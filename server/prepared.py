@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -113,13 +114,22 @@ class _Compiled:
     returns_rows: bool  # the caller is given them (SQLAlchemy keeps a key it added to itself)
     # The results' processors by position, worked out at the first row (once the results are known).
     _converted: tuple[tuple[int, Callable[[Any], Any]], ...] | None = field(default=None, init=False, repr=False)
+    _processed: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False)  # the values' by position
+    _given: Callable[[Mapping[str, Any]], Any] = field(init=False, repr=False)  # every value, when all are given
+
+    def __post_init__(self) -> None:
+        self._processed = tuple((n, process) for n, process in enumerate(self.processors) if process is not None)
+        names = self.names
+        self._given = operator.itemgetter(*names) if len(names) > 1 else lambda params: tuple(params[n] for n in names)
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """Positional values, each converted by its type as SQLAlchemy does (None too: JSON makes it 'null')."""
-        values = []
-        for name, process in zip(self.names, self.processors, strict=True):
-            value = params[name] if name in params else self.defaults[name]
-            values.append(value if process is None else process(value))
+        try:
+            values = list(self._given(params))
+        except KeyError:  # some left to the values built into the statement
+            values = [params[name] if name in params else self.defaults[name] for name in self.names]
+        for position, process in self._processed:
+            values[position] = process(values[position])
         return values
 
     def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
