@@ -364,7 +364,8 @@ class DurableConsumer(WakeSweepLoop):
 
     def wake(self, written: Sequence[Any] = ()) -> None:
         """A transaction that wrote outbox rows has committed: a round if any is one of this consumer's (a
-        booking's commit is not the ledger's business; the sweep finds what another replica wrote)."""
+        booking's commit is not the ledger's business). The sweep finds what another replica wrote, and tries
+        again a message deferred (``Deferred``) unless one of this consumer's commits comes first."""
         topics, events = DURABLE_TOPICS[self.name]
         if not written or any(message.topic in topics and message.event in events for message in written):
             super().wake(written)

@@ -124,10 +124,10 @@ class _Compiled:
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """Positional values, each converted by its type as SQLAlchemy does (None too: JSON makes it 'null')."""
-        try:
-            values = list(self._given(params))
-        except KeyError:  # some left to the values built into the statement
+        if self.defaults:  # some may be left to the values built into the statement
             values = [params[name] if name in params else self.defaults[name] for name in self.names]
+        else:
+            values = list(self._given(params))
         for position, process in self._processed:
             values[position] = process(values[position])
         return values

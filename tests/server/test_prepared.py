@@ -19,7 +19,7 @@ from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import held_by, model_columns, select_columns, table_of
 from server.domains.staff.models import StaffUser
 from server.outbox import OutboxMessage
-from server.prepared import any_of, pooled_transaction, run, run_inserts, run_many
+from server.prepared import LISTED_ROWS, any_of, pooled_transaction, run, run_inserts, run_many
 from tests.server.assertions import SessionWay
 
 OUTBOX = table_of(OutboxMessage)
@@ -117,17 +117,21 @@ async def test_an_array_of_values_may_be_given_as_any_collection_as_through_the_
     assert len(calls.seen) == _expected_session_way(db, on_sqlite=1)
 
 
+@pytest.mark.parametrize("extra", [0, LISTED_ROWS], ids=["listed", "arrays"])
 @pytest.mark.parametrize("watched", [False, True], ids=["asyncpg", "watched"])
-async def test_rows_of_several_tables_in_one_round_trip_read_back_as_written(db, watched):
-    """run_inserts: on PostgreSQL one statement (CTEs over arrays), run by asyncpg itself unless the engine is
-    watched; on SQLite one executemany per table. Aware times, JSON and NULLs converted as each column converts
-    them, either way."""
+async def test_rows_of_several_tables_in_one_round_trip_read_back_as_written(db, watched, extra):
+    """run_inserts: on PostgreSQL one statement (CTEs, a few rows listed, more over arrays), run by asyncpg itself
+    unless the engine is watched; on SQLite one executemany per table. Aware times, JSON and NULLs converted as each
+    column converts them, every way."""
     noon = datetime(2026, 12, 6, 12, 0, tzinfo=SHANGHAI)
     messages = [
         {"topic": "t", "event": "A", "payload": {"n": 1, "名": "丽"}, "created_at": noon, "published_at": None},
         {"topic": "t", "event": "B", "payload": [[1, 2], ["丽"]], "created_at": noon, "published_at": noon},
+    ] + [
+        {"topic": "t", "event": f"Z{n}", "payload": {}, "created_at": noon, "published_at": None} for n in range(extra)
     ]
     keys = [{**_key_row("x"), "result_id": 0}, {**_key_row("y"), "result_id": 3}]
+    keys += [{**_key_row(f"z{n}"), "result_id": n} for n in range(extra)]
     inserts: list[str] = []
 
     def watch(_connection, _cursor, statement, *_rest) -> None:
@@ -155,8 +159,8 @@ async def test_rows_of_several_tables_in_one_round_trip_read_back_as_written(db,
     assert [tuple(row) for row in stored] == [
         ("A", {"n": 1, "名": "丽"}, noon, None),
         ("B", [[1, 2], ["丽"]], noon, noon),
-    ]
-    assert [tuple(row) for row in written_keys] == [("x", 0), ("y", 3)]
+    ] + [(f"Z{n}", {}, noon, None) for n in range(extra)]
+    assert [tuple(row) for row in written_keys] == [("x", 0), ("y", 3)] + [(f"z{n}", n) for n in range(extra)]
 
 
 async def test_run_inserts_refuses_rows_without_a_column_that_has_a_python_default(db):
@@ -171,14 +175,17 @@ async def test_run_inserts_refuses_rows_without_a_column_that_has_a_python_defau
         assert (await session.exec(sa.select(sa.func.count()).select_from(OUTBOX))).one()[0] == 0
 
 
-async def test_a_text_too_long_for_its_column_is_refused_by_run_inserts_not_cut_short(db):
-    """The arrays are typed without the column's length: a cast to VARCHAR(128)[] would cut the text silently."""
+@pytest.mark.parametrize("extra", [0, LISTED_ROWS], ids=["listed", "arrays"])
+async def test_a_text_too_long_for_its_column_is_refused_by_run_inserts_not_cut_short(db, extra):
+    """Listed or in arrays, the values are typed without the column's length: a cast to VARCHAR(128)[] would cut
+    the text silently."""
     if db.is_sqlite:
         pytest.skip("SQLite does not hold a VARCHAR to its length")
+    keys = [{**_key_row("k" * 129), "result_id": 0}] + [{**_key_row(f"z{n}"), "result_id": n} for n in range(extra)]
     async with db.writer() as session:
         with pytest.raises(sa.exc.DBAPIError, match="value too long"):
             message = {"topic": "t", "event": "A", "payload": {}, "created_at": datetime.now(UTC), "published_at": None}
-            await run_inserts(session, (OUTBOX, [message]), (KEYS, [{**_key_row("k" * 129), "result_id": 0}]))
+            await run_inserts(session, (OUTBOX, [message]), (KEYS, keys))
         await session.rollback()
     async with db.reader() as session:
         assert (await session.exec(sa.select(sa.func.count()).select_from(OUTBOX))).one()[0] == 0
