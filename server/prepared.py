@@ -252,14 +252,15 @@ async def run_writes(session: AsyncSession, inserts: Sequence[Batch] = (), updat
         for table, rows in updates:
             await run_many(session, update_by_key(table), [keyed(table, row) for row in rows])
         return
+    listed = [_listed(rows) for _table, rows in inserts]
     values: dict[str, Any] = {}
-    for n, (_table, rows) in enumerate(inserts):
-        values.update(_insert_values(f"{n}_", rows))
+    for n, ((_table, rows), count) in enumerate(zip(inserts, listed, strict=True)):
+        values.update(_insert_values(f"{n}_", rows, count))
     for n, (_table, rows) in enumerate(updates, len(inserts)):
         one = len(rows) == 1
         values.update({f"{n}_{name}": rows[0][name] if one else [row[name] for row in rows] for name in rows[0]})
     shape = (
-        tuple((table, tuple(rows[0]), _listed(rows)) for table, rows in inserts),
+        tuple((table, tuple(rows[0]), count) for (table, rows), count in zip(inserts, listed, strict=True)),
         tuple((table, tuple(rows[0]), len(rows) == 1) for table, rows in updates),
     )
     await run(session, _writes_together(*shape), values)
@@ -276,20 +277,19 @@ def _listed(rows: Sequence[Mapping[str, Any]]) -> int | None:
     return len(rows) if len(rows) <= LISTED_ROWS else None
 
 
-def _insert_values(prefix: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _insert_values(prefix: str, rows: Sequence[Mapping[str, Any]], listed: int | None) -> dict[str, Any]:
     """The parameters of one table's rows: ``<prefix><row>_<name>`` each when they are listed, or ``<prefix><name>``
     an array of each column's values."""
     names = tuple(rows[0])
-    if _listed(rows) is None:
+    if listed is None:
         return {f"{prefix}{name}": [row[name] for row in rows] for name in names}
-    return dict(
-        zip(_listed_names(prefix, len(rows), names), [row[name] for row in rows for name in names], strict=True)
-    )
+    return dict(zip(_listed_names(prefix, listed, names), [row[name] for row in rows for name in names], strict=True))
 
 
 @functools.lru_cache(maxsize=1024)
 def _listed_names(prefix: str, count: int, names: tuple[str, ...]) -> tuple[str, ...]:
-    """The parameters' names of ``count`` rows listed, row after row (named once, not at every commit)."""
+    """The parameters' names of ``count`` rows listed, row after row (named once, not at every commit): the
+    statement's and its values'."""
     return tuple(f"{prefix}{n}_{name}" for n in range(count) for name in names)
 
 
@@ -358,9 +358,8 @@ def _insert_from_arrays(table: sa.Table, names: tuple[str, ...], prefix: str) ->
 
 
 def _insert_listed(table: sa.Table, names: tuple[str, ...], count: int, prefix: str) -> sa.Insert:
-    rows = [
-        {name: sa.bindparam(f"{prefix}{n}_{name}", type_=table.c[name].type) for name in names} for n in range(count)
-    ]
+    keys = iter(_listed_names(prefix, count, names))  # row after row, in the order of ``names``
+    rows = [{name: sa.bindparam(next(keys), type_=table.c[name].type) for name in names} for _ in range(count)]
     return sa.insert(table).values(rows)
 
 
