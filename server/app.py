@@ -21,6 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .api.context import Runtime
 from .api.http import GraphQLHTTPEndpoint
+from .api.live import SharedLiveReads
 from .api.request_id import RequestIdMiddleware
 from .api.schema import build_schema
 from .api.websocket import GraphQLWebSocket
@@ -127,6 +128,7 @@ def create_app(
             limits=AbuseLimits.from_settings(settings, limiter),
             live_boards=live_boards,
             confirmations=confirmations,
+            live_reads=SharedLiveReads(db.live_reader),
             payments=payments.providers,
         )
         relay = OutboxRelay(

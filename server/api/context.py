@@ -32,6 +32,7 @@ from ..domains.identity.verifiers import Verifiers
 from ..domains.payments.services import Providers
 from ..domains.tasks.services import TaskPolicy
 from ..settings import Settings
+from .live import SharedLiveReads
 from .request_id import current_request_id
 
 logger = logging.getLogger("irs.api")
@@ -51,6 +52,7 @@ class Runtime:
     limits: AbuseLimits
     live_boards: LiveBoards  # the livestream dashboards of this process
     confirmations: StaffConfirmations  # staff accounts confirmed a moment ago, forgotten at a revocation
+    live_reads: SharedLiveReads  # what live events name, read once for every subscription woken together
     payments: Providers = field(default_factory=lambda: Providers({}, ""))
     timer: Callable[[], float] = time.monotonic  # seconds, for the operations' time budget
 

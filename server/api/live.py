@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import strawberry
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.dataloader import DataLoader
+
+# A read of what live events name: the values found by key (a key not found is left out).
+LiveRead = Callable[[AsyncSession, Sequence[Any]], Awaitable[Mapping[Any, Any]]]
 
 
 async def live_messages(info: strawberry.Info, topic: str) -> AsyncIterator[dict[str, Any]]:
@@ -24,6 +29,35 @@ async def live_messages(info: strawberry.Info, topic: str) -> AsyncIterator[dict
             context.require_actor()
             yield message
             await context.renew_session()
+
+
+class SharedLiveReads:
+    """Reads for live events, shared by this process's subscriptions that the same news woke.
+
+    A bus batch wakes every subscription it concerns in one turn of the event loop: the tasks of a surge's
+    bookings reach their guides together, and one task's change reaches its guide and her store's queue. Each
+    asks for what its message names with :meth:`load`, and one statement reads them all, in a session of its own
+    from the live pool. Nothing is kept: each event reads the rows as they are at that moment.
+    """
+
+    MAX_BATCH = 100
+
+    def __init__(self, session: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]]) -> None:
+        self._session = session
+        self._loaders: dict[Hashable, DataLoader] = {}
+
+    def load(self, read: LiveRead, key: Any) -> Awaitable[Any]:
+        """What ``read`` finds for ``key`` (None: not found), read with the other keys asked in this turn."""
+        loader = self._loaders.get(read)
+        if loader is None:
+
+            async def batch(keys: list[Any]) -> list[Any]:
+                async with self._session() as session:
+                    found = await read(session, keys)
+                return [found.get(key) for key in keys]
+
+            loader = self._loaders[read] = DataLoader(load_fn=batch, cache=False, max_batch_size=self.MAX_BATCH)
+        return loader.load(key)
 
 
 async def coalesced(

@@ -67,32 +67,38 @@ def _columns_by_ids(model: type[SQLModel], dialect: str) -> Any:
     return select_columns(*model_columns(model)).where(any_of(table_of(model).c.id, "ids", dialect))
 
 
-async def row_and_parents(
-    session: AsyncSession, model: type[Row], row_id: int, parents: tuple[tuple[str, type[SQLModel]], ...]
-) -> tuple[Row | None, dict[str, Any]]:
-    """A reader's row by primary key and the rows its foreign keys (``parents``: column, model) name, in one
-    statement; each parent is None where its key is null. For a live event, whose screen shows the row with
-    those beside it: one round trip rather than one per parent."""
+async def rows_and_parents(
+    session: AsyncSession, model: type[Row], ids: Sequence[int], parents: tuple[tuple[str, type[SQLModel]], ...]
+) -> dict[int, tuple[Row, dict[str, Any]]]:
+    """A reader's rows by primary key, each with the rows its foreign keys (``parents``: column, model) name, in
+    one statement; a parent is None where its key is null, and an id not found is left out. For live events,
+    whose screens show the row with those beside it: one round trip rather than one per parent (or per row)."""
     if not is_reader(session):
-        raise ValueError("row_and_parents reads plain columns: a reader's session only")
-    statement, spans = _row_and_parents(model, parents)
-    found = (await run(session, statement, {"id": row_id})).first()
-    if found is None:
-        return None, {}
+        raise ValueError("rows_and_parents reads plain columns: a reader's session only")
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    one = len(wanted) == 1  # ``id = :id``: see _columns_by_id for why one id is not bound as an array
+    statement, spans = _rows_and_parents(model, parents, None if one else dialect_of(session))
     (start, end), *parent_spans = spans
-    row = as_model(model, found[start:end])
-    related: dict[str, Any] = {}
-    for (key, parent), (start, end) in zip(parents, parent_spans, strict=True):
-        related[key] = None if getattr(row, key) is None else as_model(parent, found[start:end])
-    return row, related
+    found: dict[int, tuple[Row, dict[str, Any]]] = {}
+    for values in await run(session, statement, {"id": wanted[0]} if one else {"ids": wanted}):
+        row = as_model(model, values[start:end])
+        related = {
+            key: None if getattr(row, key) is None else as_model(parent, values[first:last])
+            for (key, parent), (first, last) in zip(parents, parent_spans, strict=True)
+        }
+        found[saved_id(row)] = (row, related)
+    return found
 
 
 @functools.cache
-def _row_and_parents(
-    model: type[SQLModel], parents: tuple[tuple[str, type[SQLModel]], ...]
+def _rows_and_parents(
+    model: type[SQLModel], parents: tuple[tuple[str, type[SQLModel]], ...], many_on: str | None
 ) -> tuple[Any, tuple[tuple[int, int], ...]]:
-    """Built once per model and parents: the row LEFT JOIN each parent by its key, every column of each; and
-    where each model's columns lie in its result."""
+    """Built once per model, parents and way of binding (``many_on``: the dialect binding a list of ids; None: one
+    id): the row LEFT JOIN each parent by its key, every column of each; and where each model's columns lie in its
+    result."""
     table = table_of(model)
     columns: list[Any] = list(model_columns(model))
     spans = [(0, len(columns))]
@@ -103,7 +109,8 @@ def _row_and_parents(
         spans.append((len(columns), len(columns) + len(parent_columns)))
         columns += parent_columns
         joined = joined.outerjoin(alias, alias.c.id == table.c[key])
-    statement = select_columns(*columns).select_from(joined).where(table.c.id == sa.bindparam("id"))
+    by_id = table.c.id == sa.bindparam("id") if many_on is None else any_of(table.c.id, "ids", many_on)
+    statement = select_columns(*columns).select_from(joined).where(by_id)
     return statement, tuple(spans)
 
 

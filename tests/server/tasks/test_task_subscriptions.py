@@ -27,7 +27,7 @@ from tests.server.live import (
     subscribed_then,
     until_listening,
 )
-from tests.world import LOGIN, PASSWORD, login
+from tests.world import LOGIN, PASSWORD, gid, login
 
 MY_TASKS = gql("""subscription { myTasks { kind task { id status priority customer { phone } booking { id } } } }""")
 STORE_QUEUE = gql("""subscription($s: ID!) { storeQueue(storeId: $s) {
@@ -162,3 +162,58 @@ async def test_an_event_reads_the_task_with_its_booking_guide_and_store_in_one_s
     assert (task["assignee"]["username"], task["store"]["name"]) == ("sh.guide", "上海店")
     assert task["booking"]["id"] == booking_id and task["booking"]["slotStart"]
     assert len(seen) == 1 and "JOIN booking" in seen[0] and "JOIN staff_user" in seen[0], seen
+
+
+QUEUE_CARD = gql("""subscription($s: ID!) { storeQueue(storeId: $s) { kind task {
+  id assignee { username } store { name } booking { id } } } }""")
+
+
+@pytest.mark.parametrize("tasks", ["one task", "two tasks"])
+async def test_news_that_reaches_several_subscriptions_at_once_is_read_in_one_statement(
+    db, world, api, tmp_root, clock, tasks
+):
+    """One bus batch wakes the guide's inbox and her store's queue: what their messages name (one task, or one
+    each) is read once for both, not once per subscription; each still gets its own task."""
+    await give_shifts(db, world)
+    url = db.engine.url.render_as_string(hide_password=False)
+    async with serve(url, tmp_root, clock) as server:
+        await book_on(server, world, "13812345678", next_local(clock, MONDAY, 15))
+        await book_on(server, world, "13812345679", next_local(clock, MONDAY, 16))
+        first, second = await scalar(db, "SELECT min(id) FROM task"), await scalar(db, "SELECT max(id) FROM task")
+        for _ in range(500):  # the bookings' own events are out before the sockets listen
+            if await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0:
+                break
+            await asyncio.sleep(0.02)
+        runtime = server.app.state.runtime
+        engines = {runtime.db.engine.sync_engine, (runtime.db.live_engine or runtime.db.engine).sync_engine}
+        seen: list[str] = []
+
+        def statement(_connection, _cursor, sql: str, *_rest) -> None:
+            if sql.lstrip().upper().startswith("SELECT"):
+                seen.append(" ".join(sql.split()))
+
+        guide, manager = await login(api, "sh.guide"), await login(api, "sh.manager")
+        inbox = asyncio.create_task(first_event(socket_for(server.address, guide), CARD))
+        queue = asyncio.create_task(
+            first_event(socket_for(server.address, manager), QUEUE_CARD, {"s": world.gid("Store", "shanghai")})
+        )
+        await until_listening(server, staff_topic(world.ids["sh.guide"]))
+        await until_listening(server, store_queue_topic(world.ids["shanghai"]))
+        queued = first if tasks == "one task" else second
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", statement)
+        try:
+            await runtime.bus.publish_many(
+                [
+                    (staff_topic(world.ids["sh.guide"]), {"event": "UPDATED", "taskId": first}),
+                    (store_queue_topic(world.ids["shanghai"]), {"event": "UPDATED", "taskId": queued}),
+                ]
+            )
+            inbox_event, queue_event = await asyncio.wait_for(asyncio.gather(inbox, queue), timeout=30)
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", statement)
+    assert inbox_event["myTasks"]["task"]["id"] == gid("Task", first)
+    assert queue_event["storeQueue"]["task"]["id"] == gid("Task", queued)
+    assert queue_event["storeQueue"]["task"]["store"]["name"] == "上海店"
+    assert len(seen) == 1 and "JOIN booking" in seen[0], seen
