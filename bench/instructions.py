@@ -11,10 +11,15 @@ starts and warms up; then N operations go straight through the ASGI app (no sock
 after the other, counted. PostgreSQL and Redis on 127.0.0.1, as for the surge; the database is made and
 dropped by the bench. Needs valgrind (`apt-get install valgrind`).
 
-    .venv/bin/python bench/instructions.py                           # typename, me, booking
+    .venv/bin/python bench/instructions.py                           # typename, me, booking, watched
     IRS_INSTRUCTIONS_SCENARIOS=me IRS_INSTRUCTIONS_N=400 ...          # one scenario, more operations
     IRS_INSTRUCTIONS_SCHEDULER=true ...                               # with the scheduler and the ledger's
                                                                       # consumer running, as `make run` does
+
+`watched` is the booking with the news reaching its watchers, as in a surge and on the shop floor: every guide
+of the booked stores holds a `myTasks` subscription and every store manager a `storeQueue` one (over the ASGI
+app's WebSocket, graphql-transport-ws), and each booking is counted until its task has reached its guide and
+her store's queue.
 
 Prints one JSON line: instructions per operation, and `me_over_typename` by instructions. Everything the
 process does while counting is counted, the outbox relay that publishes a booking's messages included.
@@ -31,17 +36,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 import uvloop
+from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 N = int(os.environ.get("IRS_INSTRUCTIONS_N", "200"))
 WARM = int(os.environ.get("IRS_INSTRUCTIONS_WARM", "100"))  # operations before counting starts
-SCENARIOS = [s for s in os.environ.get("IRS_INSTRUCTIONS_SCENARIOS", "typename,me,booking").split(",") if s]
+SCENARIOS = [s for s in os.environ.get("IRS_INSTRUCTIONS_SCENARIOS", "typename,me,booking,watched").split(",") if s]
+WATCHED_STORES = 20  # `watched` books at the first stores only: their guides and managers subscribe
 # Off by default, as in the surge: its jobs run on timers, not per operation. On, a cost that only the running
 # scheduler's loops add per operation shows (the ledger's consumer woken by every commit did: 2.86M a booking).
 SCHEDULER = os.environ.get("IRS_INSTRUCTIONS_SCHEDULER", "false").lower() == "true"
@@ -52,6 +61,9 @@ from bench import livestream_surge as surge  # noqa: E402
 from bench.identity_ingest import create_database, drop_database  # noqa: E402
 
 from server.app import create_app_from_env  # noqa: E402
+from server.domains.auth.tokens import TokenPolicy, encode_access_token  # noqa: E402
+from server.domains.common.actor import Actor, ActorKind, Role  # noqa: E402
+from server.domains.tasks.topics import staff_topic, store_queue_topic  # noqa: E402
 
 QUERIES = {name: graphql_throughput.SCENARIOS[name][0] for name in ("typename", "me")}  # asked as that bench asks them
 
@@ -92,20 +104,131 @@ async def asgi_post(app, body: bytes, token: str | None) -> bytes:
     return b"".join(answer)
 
 
-async def operations(app, scenario: str, url: str) -> list[tuple[bytes, str | None]]:
-    """The scenario's requests (body, token): WARM + N of them, each booking a seat of its own."""
+class Tally:
+    """The events the subscriptions were sent, in all; waited for without polling (a poll's wake-ups would be
+    counted with the booking)."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self._target = 0
+        self._reached: asyncio.Future | None = None
+
+    def add(self) -> None:
+        self.events += 1
+        if self._reached is not None and self.events >= self._target and not self._reached.done():
+            self._reached.set_result(None)
+
+    async def until(self, events: int) -> None:
+        if self.events >= events:
+            return
+        self._target, self._reached = events, asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(30):
+                await self._reached
+        except TimeoutError:
+            raise SystemExit(f"the subscriptions were sent {self.events} events of {events}") from None
+
+
+class Watcher:
+    """One subscription over the ASGI app's WebSocket (graphql-transport-ws), as the guide app holds it; adds the
+    events it is sent to the tally."""
+
+    def __init__(self, app, tally: Tally, token: str, query: str, variables: dict | None = None) -> None:
+        self._tally = tally
+        self._to_app: asyncio.Queue = asyncio.Queue()
+        for message in (
+            {"type": "websocket.connect"},
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}},
+            {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}},
+        ):
+            self._to_app.put_nowait(message if "websocket" in message["type"] else _text(message))
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "scheme": "ws",
+            "path": "/graphql",
+            "raw_path": b"/graphql",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"bench"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
+            "subprotocols": ["graphql-transport-ws"],
+            "client": ("127.0.0.1", 40001),
+            "server": ("127.0.0.1", 80),
+        }
+        self._running = asyncio.create_task(app(scope, self._to_app.get, self._send))
+
+    async def _send(self, message: dict) -> None:
+        if message["type"] == "websocket.send":
+            kind = json.loads(message["text"])["type"]
+            if kind == "next":
+                self._tally.add()
+            elif kind != "connection_ack":
+                raise SystemExit(f"a subscription answered {message['text'][:300]}")
+        elif message["type"] == "websocket.close":
+            raise SystemExit(f"a subscription was closed: {message}")
+
+
+def _text(message: dict) -> dict:
+    return {"type": "websocket.receive", "text": json.dumps(message)}
+
+
+MY_TASKS = "subscription { myTasks { kind task { id status assignee { id } booking { id } } } }"
+STORE_QUEUE = "subscription($s: ID!) { storeQueue(storeId: $s) { kind task { id status assignee { id } } } }"
+
+
+async def watchers(app, url: str, stores: list[int], tally: Tally) -> tuple[list[Watcher], dict[int, int]]:
+    """Every guide of ``stores`` on myTasks and every manager on her store's queue (tokens of the bench's session),
+    each subscription in place (listening on the bus) when this returns; and how many events a booking at each
+    store sends (her guide's, and one per manager)."""
+    policy = TokenPolicy(secret=surge.SECRET, access_ttl=timedelta(hours=2))
+    now = datetime.now(UTC)
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        staff = (
+            await connection.execute(
+                sa.text("SELECT id, store_id, role FROM staff_user WHERE active AND store_id = ANY(:stores)"),
+                {"stores": stores},
+            )
+        ).all()
+    await engine.dispose()
+    events, subscribed = dict.fromkeys(stores, 1), []
+    for staff_id, store, role in staff:
+        if role not in (Role.GUIDE.value, Role.STORE_MANAGER.value):
+            continue
+        actor = Actor(ActorKind.STAFF, staff_id, Role(role), store)
+        token = encode_access_token(policy, actor, surge.BENCH_SESSION, now)[0]
+        if role == Role.GUIDE.value:
+            subscribed.append(Watcher(app, tally, token, MY_TASKS))
+        else:
+            subscribed.append(Watcher(app, tally, token, STORE_QUEUE, {"s": surge.gid("Store", store)}))
+            events[store] += 1
+    topics = [staff_topic(staff_id) for staff_id, _, role in staff if role == Role.GUIDE.value]
+    topics += [store_queue_topic(store) for _, store, role in staff if role == Role.STORE_MANAGER.value]
+    bus = app.state.runtime.bus
+    for _ in range(60_000):
+        if all(bus.subscribers(topic) > 0 for topic in topics):
+            return subscribed, events
+        await asyncio.sleep(0.001)
+    raise SystemExit("the subscriptions were not all in place after a minute")
+
+
+async def operations(app, scenario: str, url: str) -> tuple[list[tuple[bytes, str | None, int | None]], list[int]]:
+    """The scenario's requests (body, token, the store a booking is at): WARM + N of them, each booking a seat of
+    its own; and the stores booked at."""
     if scenario in QUERIES:
         login = json.loads(await asgi_post(app, json.dumps({"query": graphql_throughput.STAFF_LOGIN}).encode(), None))
         token = login["data"]["staffLogin"]["session"]["accessToken"]
         body = json.dumps({"query": QUERIES[scenario]}).encode()
-        return [(body, token)] * (WARM + N)
+        return [(body, token, None)] * (WARM + N), []
     world = await surge.prepare(url)
     customers, _guides = surge.tokens_for(world)
+    stores = world["stores"][:WATCHED_STORES] if scenario == "watched" else world["stores"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        seats, _ = await surge.free_seats(client, customers[0], world["stores"], surge.next_weekday(0), 2)
+        seats, _ = await surge.free_seats(client, customers[0], stores, surge.next_weekday(0), 2)
     random.Random(7).shuffle(seats)
     livestream = surge.gid("Livestream", world["livestream"])
-    return [
+    requests = [
         (
             json.dumps(
                 {
@@ -121,9 +244,11 @@ async def operations(app, scenario: str, url: str) -> list[tuple[bytes, str | No
                 }
             ).encode(),
             customers[n],
+            store,
         )
         for n, (store, start) in enumerate(seats[: WARM + N])
     ]
+    return requests, stores
 
 
 def count(on: bool) -> None:
@@ -135,13 +260,22 @@ def count(on: bool) -> None:
 async def child(scenario: str, url: str) -> None:
     app = create_app_from_env()
     async with app.router.lifespan_context(app):
-        requests = await operations(app, scenario, url)
+        requests, stores = await operations(app, scenario, url)
         if len(requests) != WARM + N:
             raise SystemExit(f"{scenario}: {len(requests)} operations to send, not {WARM + N} (too few free seats?)")
-        for body, token in requests[:WARM]:
+        tally = Tally()
+        _subscribed, events = await watchers(app, url, stores, tally) if scenario == "watched" else ([], {})
+        sent = 0  # events the subscriptions are to have been sent so far
+        for body, token, store in requests[:WARM]:
             await asgi_post(app, body, token)
+            sent += events.get(store, 0)
+            await tally.until(sent)
         count(True)
-        answers = [await asgi_post(app, body, token) for body, token in requests[WARM:]]
+        answers = []
+        for body, token, store in requests[WARM:]:
+            answers.append(await asgi_post(app, body, token))
+            sent += events.get(store, 0)
+            await tally.until(sent)
         count(False)
         refused = [a for a in answers if b'"errors"' in a and b'"errors":[]' not in a]
         if refused:
