@@ -213,8 +213,12 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, S
 
 
 async def staff_with_stores(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[StaffUser, Store | None]]:
-    """Staff by id, each with her store (None for HQ roles), in one statement (``me`` asks it every screen)."""
-    rows = await run(session, _staff_with_stores(dialect_of(session)), {"ids": list(set(ids))})
+    """Staff by id, each with her store (None for HQ roles), in one statement (``me`` asks it every screen, for
+    one id: bound as one value, not an array of one)."""
+    wanted = list(set(ids))
+    one = len(wanted) == 1
+    statement = _staff_with_stores(None if one else dialect_of(session))
+    rows = await run(session, statement, {"id": wanted[0]} if one else {"ids": wanted})
     found = {}
     for row in rows:
         staff = as_model(StaffUser, row[:_STAFF_WIDTH])
@@ -227,12 +231,14 @@ _STAFF_WIDTH = len(model_columns(StaffUser))
 
 
 @functools.cache
-def _staff_with_stores(dialect: str):
+def _staff_with_stores(many_on: str | None):
+    """Built once per way of binding the ids (``many_on``: the dialect binding a list; None: one id)."""
     staff, store = table_of(StaffUser), table_of(Store)
+    by_id = staff.c.id == sa.bindparam("id") if many_on is None else any_of(staff.c.id, "ids", many_on)
     return (
         select_columns(*model_columns(StaffUser), *model_columns(Store))
         .select_from(staff.outerjoin(store, store.c.id == staff.c.store_id))
-        .where(any_of(staff.c.id, "ids", dialect))
+        .where(by_id)
     )
 
 
