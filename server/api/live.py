@@ -37,7 +37,9 @@ class SharedLiveReads:
     A bus batch wakes every subscription it concerns in one turn of the event loop: the tasks of a surge's
     bookings reach their guides together, and one task's change reaches its guide and her store's queue. Each
     asks for what its message names with :meth:`load`, and one statement reads them all, in a session of its own
-    from the live pool. Nothing is kept: each event reads the rows as they are at that moment.
+    (from the live pool where there is one). Nothing is kept: each event reads the rows as they are at that
+    moment. A batch that fails is read again key by key, so a failure ends only the subscriptions it concerns
+    (after a database restart, the first statement on a pooled connection fails: the reads again take new ones).
     """
 
     MAX_BATCH = 100
@@ -52,12 +54,27 @@ class SharedLiveReads:
         if loader is None:
 
             async def batch(keys: list[Any]) -> list[Any]:
-                async with self._session() as session:
-                    found = await read(session, keys)
-                return [found.get(key) for key in keys]
+                try:
+                    return await self._read(read, keys)
+                except Exception:
+                    if len(keys) == 1:
+                        raise
+                    return [await self._alone(read, key) for key in keys]
 
             loader = self._loaders[read] = DataLoader(load_fn=batch, cache=False, max_batch_size=self.MAX_BATCH)
         return loader.load(key)
+
+    async def _read(self, read: LiveRead, keys: list[Any]) -> list[Any]:
+        async with self._session() as session:
+            found = await read(session, keys)
+        return [found.get(key) for key in keys]
+
+    async def _alone(self, read: LiveRead, key: Any) -> Any:
+        """``key`` read on its own: its value, or the error its subscription then ends with."""
+        try:
+            return (await self._read(read, [key]))[0]
+        except Exception as error:
+            return error
 
 
 async def coalesced(

@@ -212,34 +212,23 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, S
     return await rows_by_id(session, StaffUser, ids)
 
 
-async def staff_with_stores(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[StaffUser, Store | None]]:
-    """Staff by id, each with her store (None for HQ roles), in one statement (``me`` asks it every screen, for
-    one id: bound as one value, not an array of one)."""
-    wanted = list(set(ids))
-    one = len(wanted) == 1
-    statement = _staff_with_stores(None if one else dialect_of(session))
-    rows = await run(session, statement, {"id": wanted[0]} if one else {"ids": wanted})
-    found = {}
-    for row in rows:
-        staff = as_model(StaffUser, row[:_STAFF_WIDTH])
-        store = as_model(Store, row[_STAFF_WIDTH:])
-        found[saved_id(staff)] = (staff, store if store.id is not None else None)  # HQ roles: no store joined
-    return found
+async def staff_with_store(session: AsyncSession, staff_id: int) -> tuple[StaffUser, Store | None] | None:
+    """A staff member with her store (None for HQ roles), in one statement (``me`` asks it every screen); None
+    if there is no such staff member."""
+    row = (await run(session, _STAFF_WITH_STORE, {"id": staff_id})).first()
+    if row is None:
+        return None
+    store = as_model(Store, row[_STAFF_WIDTH:])
+    return as_model(StaffUser, row[:_STAFF_WIDTH]), store if store.id is not None else None  # HQ: no store joined
 
 
 _STAFF_WIDTH = len(model_columns(StaffUser))
-
-
-@functools.cache
-def _staff_with_stores(many_on: str | None):
-    """Built once per way of binding the ids (``many_on``: the dialect binding a list; None: one id)."""
-    staff, store = table_of(StaffUser), table_of(Store)
-    by_id = staff.c.id == sa.bindparam("id") if many_on is None else any_of(staff.c.id, "ids", many_on)
-    return (
-        select_columns(*model_columns(StaffUser), *model_columns(Store))
-        .select_from(staff.outerjoin(store, store.c.id == staff.c.store_id))
-        .where(by_id)
-    )
+# Her id bound as one value (not an array of one): PostgreSQL's plan of the prepared statement is a key lookup.
+_STAFF_WITH_STORE = (
+    select_columns(*model_columns(StaffUser), *model_columns(Store))
+    .select_from(table_of(StaffUser).outerjoin(table_of(Store), table_of(Store).c.id == table_of(StaffUser).c.store_id))
+    .where(table_of(StaffUser).c.id == sa.bindparam("id"))
+)
 
 
 async def skills_by_staff(session: AsyncSession, staff_ids: Sequence[int]):

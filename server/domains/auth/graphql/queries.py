@@ -9,9 +9,10 @@ import strawberry
 from ....api.permissions import authenticated
 from ....api.viewer import Viewer
 from ...common.actor import ActorKind
+from ...common.errors import Unauthenticated
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
-from ...staff.services import staff_with_stores
+from ...staff.services import staff_with_store
 
 
 @strawberry.type
@@ -26,5 +27,7 @@ class AuthQuery:
         # Her store with her, in one read (`me` is every screen's first question); StaffUser.store answers it.
         # Read at once, not by a DataLoader: `me` is asked once per operation, so there is nothing to batch.
         async with info.context.db() as session:
-            staff, store = (await staff_with_stores(session, [actor.id]))[actor.id]
-        return StaffUser.from_row(staff, store)
+            found = await staff_with_store(session, actor.id)
+        if found is None:  # her account was confirmed in this operation: staff rows are deactivated, not deleted
+            raise Unauthenticated("session ended or account deactivated; sign in again")
+        return StaffUser.from_row(*found)

@@ -18,6 +18,7 @@ from ...bookings.models import Booking as BookingRow
 from ...bookings.services import bookings_by_ids
 from ...common.lookup import rows_and_parents
 from ...common.rows import saved_id
+from ...common.validation import is_row_id
 from ...identity.graphql.types import Customer, open_customer
 from ...staff.graphql.types import StaffUser
 from ...staff.models import StaffUser as StaffRow
@@ -139,10 +140,12 @@ async def _cards(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, tu
     return await rows_and_parents(session, TaskRow, task_ids, _CARD_PARENT_ROWS)
 
 
-async def task_for_event(info: strawberry.Info, task_id: int) -> Task | None:
+async def task_for_event(info: strawberry.Info, task_id: object) -> Task | None:
     """The task a live event names, as it is now (None if gone), its booking, guide and store read with it: in one
     statement with the tasks of the other subscriptions the same news woke (a guide's inbox and her store's queue
-    read one task once)."""
+    read one task once). An id no row can have (junk on the bus) names no task."""
+    if not isinstance(task_id, int) or isinstance(task_id, bool) or not is_row_id(task_id):
+        return None
     found = await info.context.runtime.live_reads.load(_cards, task_id)
     if found is None:
         return None
