@@ -69,18 +69,13 @@ from server.domains.tasks.topics import staff_topic, store_queue_topic  # noqa: 
 QUERIES = {name: graphql_throughput.SCENARIOS[name][0] for name in ("typename", "me")}  # asked as that bench asks them
 
 
-async def asgi_post(app, body: bytes, token: str | None) -> bytes:
-    """One POST /graphql straight through the ASGI app (not httpx's ASGITransport: the client's own work
-    would be counted with the server's)."""
-    headers = [(b"content-type", b"application/json"), (b"host", b"bench")]
-    if token:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    scope = {
-        "type": "http",
+def _scope(kind: str, headers: list[tuple[bytes, bytes]], **more) -> dict:
+    """An ASGI scope of /graphql, as a server would make it for a client on 127.0.0.1."""
+    return {
+        "type": kind,
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
+        "scheme": "http" if kind == "http" else "ws",
         "path": "/graphql",
         "raw_path": b"/graphql",
         "query_string": b"",
@@ -88,7 +83,17 @@ async def asgi_post(app, body: bytes, token: str | None) -> bytes:
         "headers": headers,
         "client": ("127.0.0.1", 40000),
         "server": ("127.0.0.1", 80),
+        **more,
     }
+
+
+async def asgi_post(app, body: bytes, token: str | None) -> bytes:
+    """One POST /graphql straight through the ASGI app (not httpx's ASGITransport: the client's own work
+    would be counted with the server's)."""
+    headers = [(b"content-type", b"application/json"), (b"host", b"bench")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = _scope("http", headers, method="POST")
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     answer: list[bytes] = []
 
@@ -143,20 +148,8 @@ class Watcher:
             {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}},
         ):
             self._to_app.put_nowait(message if "websocket" in message["type"] else _text(message))
-        scope = {
-            "type": "websocket",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "scheme": "ws",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"bench"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
-            "subprotocols": ["graphql-transport-ws"],
-            "client": ("127.0.0.1", 40001),
-            "server": ("127.0.0.1", 80),
-        }
+        headers = [(b"host", b"bench"), (b"sec-websocket-protocol", b"graphql-transport-ws")]
+        scope = _scope("websocket", headers, subprotocols=["graphql-transport-ws"])
         self._running = asyncio.create_task(app(scope, self._to_app.get, self._send))
 
     async def _send(self, message: dict) -> None:

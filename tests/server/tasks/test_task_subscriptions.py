@@ -4,6 +4,7 @@ a store's queue reaches its own manager only."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 import sqlalchemy as sa
@@ -128,6 +129,33 @@ def _session_check(sql: str) -> bool:
     return "refresh_token" in sql
 
 
+async def _outbox_published(db) -> None:
+    """Wait until the relay has published what was written (news sent before a socket listens reaches none)."""
+    for _ in range(500):
+        if await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0:
+            return
+        await asyncio.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _selects_of(runtime):
+    """The SELECTs the server sends meanwhile (on both its engines), the sockets' session checks left out."""
+    engines = {runtime.db.engine.sync_engine, (runtime.db.live_engine or runtime.db.engine).sync_engine}
+    seen: list[str] = []
+
+    def statement(_connection, _cursor, sql: str, *_rest) -> None:
+        if sql.lstrip().upper().startswith("SELECT") and not _session_check(sql):
+            seen.append(" ".join(sql.split()))
+
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", statement)
+
+
 CARD = gql("""subscription { myTasks { kind task {
   id status assignee { username } store { name } booking { id slotStart } } } }""")
 
@@ -141,29 +169,14 @@ async def test_an_event_reads_the_task_with_its_booking_guide_and_store_in_one_s
     async with serve(url, tmp_root, clock) as server:
         booking_id = await book_through(server.address, world, clock)
         task_id = await scalar(db, "SELECT id FROM task")
-        for _ in range(500):  # the booking's own events are out before the socket listens: only ours reaches it
-            if await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0:
-                break
-            await asyncio.sleep(0.02)
+        await _outbox_published(db)  # the booking's own events: only ours reaches the socket
         runtime = server.app.state.runtime
-        engines = {runtime.db.engine.sync_engine, (runtime.db.live_engine or runtime.db.engine).sync_engine}
-        seen: list[str] = []
-
-        def statement(_connection, _cursor, sql: str, *_rest) -> None:
-            if sql.lstrip().upper().startswith("SELECT") and not _session_check(sql):
-                seen.append(" ".join(sql.split()))
-
         guide = await login(api, "sh.guide")
         listener = asyncio.create_task(first_event(socket_for(server.address, guide), CARD))
         await until_listening(server, staff_topic(world.ids["sh.guide"]))
-        for engine in engines:
-            sa.event.listen(engine, "before_cursor_execute", statement)
-        try:
+        with _selects_of(runtime) as seen:
             await runtime.bus.publish(staff_topic(world.ids["sh.guide"]), {"event": "UPDATED", "taskId": task_id})
             event = await asyncio.wait_for(listener, timeout=30)
-        finally:
-            for engine in engines:
-                sa.event.remove(engine, "before_cursor_execute", statement)
     task = event["myTasks"]["task"]
     assert (task["assignee"]["username"], task["store"]["name"]) == ("sh.guide", "上海店")
     assert task["booking"]["id"] == booking_id and task["booking"]["slotStart"]
@@ -186,18 +199,8 @@ async def test_news_that_reaches_several_subscriptions_at_once_is_read_in_one_st
         await book_on(server, world, "13812345678", next_local(clock, MONDAY, 15))
         await book_on(server, world, "13812345679", next_local(clock, MONDAY, 16))
         first, second = await scalar(db, "SELECT min(id) FROM task"), await scalar(db, "SELECT max(id) FROM task")
-        for _ in range(500):  # the bookings' own events are out before the sockets listen
-            if await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0:
-                break
-            await asyncio.sleep(0.02)
+        await _outbox_published(db)  # the bookings' own events are out before the sockets listen
         runtime = server.app.state.runtime
-        engines = {runtime.db.engine.sync_engine, (runtime.db.live_engine or runtime.db.engine).sync_engine}
-        seen: list[str] = []
-
-        def statement(_connection, _cursor, sql: str, *_rest) -> None:
-            if sql.lstrip().upper().startswith("SELECT") and not _session_check(sql):
-                seen.append(" ".join(sql.split()))
-
         guide, manager = await login(api, "sh.guide"), await login(api, "sh.manager")
         inbox = asyncio.create_task(first_event(socket_for(server.address, guide), CARD))
         queue = asyncio.create_task(
@@ -206,9 +209,7 @@ async def test_news_that_reaches_several_subscriptions_at_once_is_read_in_one_st
         await until_listening(server, staff_topic(world.ids["sh.guide"]))
         await until_listening(server, store_queue_topic(world.ids["shanghai"]))
         queued = first if tasks == "one task" else second
-        for engine in engines:
-            sa.event.listen(engine, "before_cursor_execute", statement)
-        try:
+        with _selects_of(runtime) as seen:
             await runtime.bus.publish_many(
                 [
                     (staff_topic(world.ids["sh.guide"]), {"event": "UPDATED", "taskId": first}),
@@ -216,9 +217,6 @@ async def test_news_that_reaches_several_subscriptions_at_once_is_read_in_one_st
                 ]
             )
             inbox_event, queue_event = await asyncio.wait_for(asyncio.gather(inbox, queue), timeout=30)
-        finally:
-            for engine in engines:
-                sa.event.remove(engine, "before_cursor_execute", statement)
     assert inbox_event["myTasks"]["task"]["id"] == gid("Task", first)
     assert queue_event["storeQueue"]["task"]["id"] == gid("Task", queued)
     assert queue_event["storeQueue"]["task"]["store"]["name"] == "上海店"
