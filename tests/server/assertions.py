@@ -55,8 +55,9 @@ class Statements:
     """The SQL statements the app's engine runs while active for which ``counted(statement)`` holds:
     ``seen`` (each on one line) and ``count``."""
 
-    def __init__(self, api, counted: Callable[[str], bool] = lambda _statement: True) -> None:
-        self.engine = api.app.state.runtime.db.engine.sync_engine
+    def __init__(self, api=None, counted: Callable[[str], bool] = lambda _statement: True, *, engines=()) -> None:
+        """``engines`` (sync engines) instead of the app's one: a runtime's live engine beside its main one."""
+        self.engines = list(engines) or [api.app.state.runtime.db.engine.sync_engine]
         self.counted = counted
         self.seen: list[str] = []
 
@@ -69,11 +70,13 @@ class Statements:
             self.seen.append(" ".join(statement.split()))
 
     def __enter__(self) -> Statements:
-        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        for engine in self.engines:
+            sa.event.listen(engine, "before_cursor_execute", self._seen)
         return self
 
     def __exit__(self, *_exc) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+        for engine in self.engines:
+            sa.event.remove(engine, "before_cursor_execute", self._seen)
 
 
 class ReadsOnly(Statements):

@@ -4,17 +4,15 @@ a store's queue reaches its own manager only."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
-import sqlalchemy as sa
 from gql import GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 
 from server.clock import SystemClock
 from server.domains.tasks.topics import staff_topic, store_queue_topic
 from tests.live_server import call_graphql
-from tests.server.assertions import scalar
+from tests.server.assertions import Statements, scalar
 from tests.server.bookings.helpers import BOOK, booking_input, give_shifts, next_local
 from tests.server.live import (
     CUSTOMER_LOGIN,
@@ -137,23 +135,12 @@ async def _outbox_published(db) -> None:
         await asyncio.sleep(0.02)
 
 
-@contextlib.contextmanager
-def _selects_of(runtime):
+def _selects_of(runtime) -> Statements:
     """The SELECTs the server sends meanwhile (on both its engines), the sockets' session checks left out."""
     engines = {runtime.db.engine.sync_engine, (runtime.db.live_engine or runtime.db.engine).sync_engine}
-    seen: list[str] = []
-
-    def statement(_connection, _cursor, sql: str, *_rest) -> None:
-        if sql.lstrip().upper().startswith("SELECT") and not _session_check(sql):
-            seen.append(" ".join(sql.split()))
-
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", statement)
+    return Statements(
+        counted=lambda sql: sql.lstrip().upper().startswith("SELECT") and not _session_check(sql), engines=engines
+    )
 
 
 CARD = gql("""subscription { myTasks { kind task {
@@ -174,12 +161,13 @@ async def test_an_event_reads_the_task_with_its_booking_guide_and_store_in_one_s
         guide = await login(api, "sh.guide")
         listener = asyncio.create_task(first_event(socket_for(server.address, guide), CARD))
         await until_listening(server, staff_topic(world.ids["sh.guide"]))
-        with _selects_of(runtime) as seen:
+        with _selects_of(runtime) as statements:
             await runtime.bus.publish(staff_topic(world.ids["sh.guide"]), {"event": "UPDATED", "taskId": task_id})
             event = await asyncio.wait_for(listener, timeout=30)
     task = event["myTasks"]["task"]
     assert (task["assignee"]["username"], task["store"]["name"]) == ("sh.guide", "上海店")
     assert task["booking"]["id"] == booking_id and task["booking"]["slotStart"]
+    seen = statements.seen
     assert len(seen) == 1 and "JOIN booking" in seen[0] and "JOIN staff_user" in seen[0], seen
 
 
@@ -209,7 +197,7 @@ async def test_news_that_reaches_several_subscriptions_at_once_is_read_in_one_st
         await until_listening(server, staff_topic(world.ids["sh.guide"]))
         await until_listening(server, store_queue_topic(world.ids["shanghai"]))
         queued = first if tasks == "one task" else second
-        with _selects_of(runtime) as seen:
+        with _selects_of(runtime) as statements:
             await runtime.bus.publish_many(
                 [
                     (staff_topic(world.ids["sh.guide"]), {"event": "UPDATED", "taskId": first}),
@@ -220,6 +208,7 @@ async def test_news_that_reaches_several_subscriptions_at_once_is_read_in_one_st
     assert inbox_event["myTasks"]["task"]["id"] == gid("Task", first)
     assert queue_event["storeQueue"]["task"]["id"] == gid("Task", queued)
     assert queue_event["storeQueue"]["task"]["store"]["name"] == "上海店"
+    seen = statements.seen
     assert len(seen) == 1 and "JOIN booking" in seen[0], seen
 
 
