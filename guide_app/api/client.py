@@ -67,7 +67,8 @@ class GuideApi:
         self.clock = clock
         self.refresh_margin = refresh_margin
         self.retry = retry
-        self._client = Client(transport=HTTPXAsyncTransport(url=self.http_url, timeout=timeout))
+        # One deadline for the whole answer (connect, send, read), not httpx's per step.
+        self._client = Client(transport=HTTPXAsyncTransport(url=self.http_url, timeout=None), execute_timeout=timeout)
         self._session = None
         self._refreshing = asyncio.Lock()
         self.session_ended: SessionExpired | None = None  # why the last session ended (the sign-in screen says)
@@ -189,10 +190,11 @@ class GuideApi:
         while True:
             try:
                 return await self._session.execute(request, extra_args={"headers": headers})
-            except TransportConnectionFailed as failure:
+            except (TransportConnectionFailed, TimeoutError) as failure:
+                # Not reached, or no answer in time: ask again (a mutation carries its idempotency key).
                 delay = next(delays, None)
                 if delay is None:
-                    raise Offline(str(failure)) from None
+                    raise Offline(str(failure) or "no answer in time") from None
                 await asyncio.sleep(delay)
             except TransportQueryError as failure:
                 raise _top_level_error(failure) from None

@@ -105,3 +105,24 @@ async def test_a_second_tap_while_the_first_is_out_sends_nothing(hostile, inbox)
     assert await inbox.acknowledge("VGFzazox") is False  # the guide tapped again
     assert await first is False and inbox.message == OFFLINE
     assert hostile.requests == 1
+
+
+async def test_an_answer_that_never_comes_is_asked_again_then_reads_as_offline(hostile):
+    """The app's one deadline (the whole answer) ends a hung request like a dropped one: asked again, then offline
+    with the spinner gone, never an unexpected failure that leaves the inbox busy."""
+    hostile.mode = "hang"
+    now = datetime.now(UTC)
+    signed_in = Tokens("access", now + timedelta(hours=1), "refresh", now + timedelta(days=30), {"displayName": "G"})
+    api = GuideApi(
+        f"http://127.0.0.1:{hostile.port}",
+        MemoryTokenStore(signed_in),
+        retry=RetryPolicy(attempts=2, first_delay=0.01),
+        timeout=0.3,
+    )
+    inbox = InboxPresenter(api, RecordingNotifier(), on_session_expired=_never)
+    try:
+        await inbox.refresh()
+    finally:
+        await api.close()
+    assert inbox.message == OFFLINE and inbox.offline and not inbox.busy
+    assert hostile.requests == 2
