@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from ..api.errors import Offline, ServerError
 from .messages import failure_message
 
 # What a presenter shows in place of a crash; SessionExpired is left to the session presenter.
 RECOVERABLE = (Offline, ServerError)
+
+Action = TypeVar("Action", bound=Callable[..., Awaitable[Any]])
+
+
+def settles(action: Action) -> Action:
+    """For an action that sets ``busy`` and clears it on the ways it expects to end: whatever else ends it (a
+    malformed answer, a bug; the session shows that something went wrong) clears it too, so no spinner turns
+    and no button stays disabled for ever."""
+
+    @functools.wraps(action)
+    async def settled(self: Presenter, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await action(self, *args, **kwargs)
+        except BaseException:
+            if self.busy:
+                self.busy = False
+                self.changed()
+            raise
+
+    return settled  # type: ignore[return-value]
 
 
 class Presenter:

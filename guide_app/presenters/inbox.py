@@ -11,7 +11,7 @@ from ..api.errors import Offline
 from ..api.live import Backoff, LiveHandlers, LiveTasks, older_copy
 from ..api.tokens import parse_instant
 from ..i18n import N_, _
-from .base import RECOVERABLE, Presenter
+from .base import RECOVERABLE, Presenter, settles
 from .formatting import countdown, day_and_time, local, phone, task_status
 from .messages import user_errors_message
 from .notifier import Notifier
@@ -117,6 +117,7 @@ class InboxPresenter(Presenter):
 
     # --- loading -----------------------------------------------------------------------------------
 
+    @settles
     async def refresh(self) -> None:
         """Reload every active task (the manual refresh)."""
         self.busy = True

@@ -13,7 +13,7 @@ from ..api.client import GuideApi, utcnow
 from ..api.errors import Offline
 from ..api.live import Backoff, LiveSubscription
 from ..i18n import _
-from .base import RECOVERABLE, Presenter
+from .base import RECOVERABLE, Presenter, settles
 from .formatting import local, shown_money
 
 # The ledger's periods are days and months in the brand's time zone (the server's IRS_BRAND_TIMEZONE).
@@ -203,6 +203,7 @@ class PerformancePresenter(Presenter):
             self._load_again = False
             await self._load_once()
 
+    @settles
     async def _load_once(self) -> None:
         month, day = periods(self.clock())
         self.busy = True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..api.client import GuideApi
 from ..api.live import older_copy
 from ..i18n import _
-from .base import RECOVERABLE, Presenter
+from .base import RECOVERABLE, Presenter, settles
 from .formatting import day_and_time, listing, task_status
 from .messages import user_errors_message
 from .scanning import decode_qr, decoder_available
@@ -58,6 +58,7 @@ class ReceptionPresenter(Presenter):
 
     # --- loading -----------------------------------------------------------------------------------
 
+    @settles
     async def load(self) -> bool:
         self.busy = True
         self.changed()
@@ -295,6 +296,7 @@ class ReceptionPresenter(Presenter):
             return False
         return await self._task_mutation("TaskComplete", "taskComplete", {"id": self.task_id})
 
+    @settles
     async def _task_mutation(self, operation: str, field: str, variables: dict) -> bool:
         self.busy = True
         self.changed()

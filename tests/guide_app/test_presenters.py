@@ -19,6 +19,7 @@ from guide_app.presenters.formatting import task_status
 from guide_app.presenters.inbox import InboxPresenter
 from guide_app.presenters.messages import USER_ERROR_MESSAGES
 from guide_app.presenters.notifier import RecordingNotifier
+from guide_app.presenters.performance import PerformancePresenter
 from guide_app.presenters.reception import ReceptionPresenter
 from guide_app.presenters.signin import SignInPresenter
 
@@ -579,6 +580,36 @@ async def test_a_refresh_without_a_network_marks_the_inbox_offline_and_keeps_its
     await presenter.refresh()
     assert presenter.offline and not presenter.busy and set(presenter.tasks) == {"T1"}
     assert presenter.message == _("Cannot reach the server. Check the network and try again.")
+
+
+async def test_an_answer_the_app_cannot_read_still_stops_the_spinner():
+    """A malformed answer (or a bug) is the session's to show; the inbox is not left busy for ever."""
+    presenter, _notifier = inbox(FakeApi(MyTaskList=[{"myTaskList": None}]))
+    seen = watched(presenter)
+    with pytest.raises(TypeError):
+        await presenter.refresh()
+    assert not presenter.busy and seen == [True, False]
+
+
+async def test_a_reception_action_that_fails_unexpectedly_leaves_her_buttons_usable():
+    done = [step(1, "到店问候", done=True), step(2, "试用", required=False)]
+    presenter = await loaded(FakeApi(TaskDetail=[detail(steps=done)], TaskComplete=[{}]))
+    seen = watched(presenter)
+    with pytest.raises(KeyError):
+        await presenter.complete()
+    assert not presenter.busy and seen == [True, False]
+    presenter.api.script["TaskDetail"] = [KeyError("node")]
+    with pytest.raises(KeyError):
+        await presenter.load()
+    assert not presenter.busy
+
+
+async def test_her_figures_unreadable_leave_the_performance_tab_not_busy():
+    viewer = {"store": {"id": "U3RvcmU6MQ==", "city": "上海"}}
+    presenter = PerformancePresenter(FakeApi(MyPerformance=[{}]), lambda: viewer, clock=lambda: NOW)
+    with pytest.raises(KeyError):
+        await presenter.load()
+    assert not presenter.busy and not presenter.loaded
 
 
 async def test_an_acknowledgement_refused_because_it_had_landed_counts_as_done():
