@@ -66,9 +66,12 @@ def slot_starting_at(
     steps, off_grid = divmod(start.astimezone(zone) - opens, step)  # same zone: wall-clock time, as day_slots steps
     local_start = opens + steps * step
     local_end = local_start + step
-    if steps < 0 or off_grid or local_end > closes:
+    utc_start = local_start.astimezone(UTC)
+    # An instant in the hour that repeats after the day's hours (02:30 the second time, when the store closes at
+    # 02:45 the first) reads as a wall-clock time of the grid: it is still not that slot's instant.
+    if steps < 0 or off_grid or local_end > closes or utc_start != start:
         return None
-    return Slot(day, local_start.time(), local_end.time(), local_start.astimezone(UTC), local_end.astimezone(UTC))
+    return Slot(day, local_start.time(), local_end.time(), utc_start, local_end.astimezone(UTC))
 
 
 def _one_offset(*moments: datetime) -> bool:

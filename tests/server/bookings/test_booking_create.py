@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from server.domains.bookings.models import Booking
+from server.domains.stores.models import Store
 from tests.conftest import count_rows
 from tests.server.assertions import assert_user_error, fetch
 from tests.world import gid
@@ -174,6 +175,30 @@ async def test_cancelling_frees_the_seat_and_her_place(api, db, ready, clock):
             (await connection.execute(sa.text("SELECT person_id, upcoming FROM customer_booking_count"))).all()
         )
     assert sorted(counts.values()) == [0, 1]
+
+
+async def test_the_hour_that_repeats_when_the_clocks_go_back_books_only_its_own_instants(api, db, world, clock):
+    """Berlin, 25 October 2026: 02:00-03:00 happens twice. A store open 01:00-02:45 (the first time) has a slot at
+    02:00 CEST (00:00 UTC); 02:00 CET (01:00 UTC) is after it closed and is refused, not booked as the other."""
+    async with db.writer() as session:
+        store = await session.get(Store, world.ids["shanghai"])
+        store.timezone = "Europe/Berlin"
+        store.opening_hours = [{"weekday": SUNDAY, "opens": "01:00", "closes": "02:45"}]
+        await session.commit()
+    await give_shifts(db, world, "sh.guide", "00:00", "04:00", weekdays=[SUNDAY])
+    clock.current = datetime(2026, 10, 20, 12, tzinfo=UTC)
+    token, _ = await customer(api)
+    before = await written(db)
+    second_two_o_clock = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+    assert_user_error(
+        await book(api, token, world, second_two_o_clock), "SLOT_NOT_ALIGNED", ["input", "slotStart"], "booking"
+    )
+    assert await written(db) == before
+    first_two_o_clock = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
+    booked = await book(api, token, world, first_two_o_clock)
+    assert booked["errors"] == [] and booked["booking"]["slotStart"] == iso(first_two_o_clock)
+    [row] = await fetch(db, Booking)
+    assert row.slot_start == first_two_o_clock
 
 
 @pytest.mark.parametrize(

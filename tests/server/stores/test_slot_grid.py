@@ -33,6 +33,9 @@ def _hours(day: date, opens: time, closes: time) -> list[dict]:
 @example(
     zone="Europe/Berlin", day=date(2026, 10, 25), opens_minute=60, open_minutes=300, slot_minutes=30, offset_minutes=90
 )  # 02:00-03:00 happens twice there that night
+@example(
+    zone="Europe/Berlin", day=date(2026, 10, 25), opens_minute=60, open_minutes=75, slot_minutes=15, offset_minutes=60
+)  # closed by 02:15 the first time: 02:00 the second time (01:00 UTC) is no slot, not the 02:00 slot of 00:00 UTC
 def test_the_slot_asked_for_is_the_grid_s(zone, day, opens_minute, open_minutes, slot_minutes, offset_minutes):
     opens = time(opens_minute // 60, opens_minute % 60)
     closing_minute = min(opens_minute + open_minutes, 23 * 60 + 59)
