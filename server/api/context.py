@@ -389,6 +389,32 @@ class Context:
             scope.loaders[load] = DataLoader(load_fn=batch)
         return scope.loaders[load]
 
+    def row_field(
+        self,
+        load: Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]],
+        key: Any,
+        build: Callable[[Any], Any],
+    ) -> Any:
+        """A resolver's answer: ``build(row)`` of the row ``load`` finds for ``key`` (None when none is found).
+
+        At once when the operation's loader holds it already (primed with a live event's task, or loaded by a
+        sibling): return this from a plain ``def`` resolver, and graphql-core completes the field without a
+        coroutine, and its parent without gathering its fields. Otherwise an awaitable, which graphql-core awaits
+        as it awaits an ``async def`` resolver's answer (batched with the other loads of the turn).
+        """
+        pending = self.loader(load).load(key)
+        if pending.done():  # type: ignore[attr-defined]  # strawberry's loader hands out futures
+            return _built(pending.result(), build)  # type: ignore[attr-defined]
+        return _built_later(pending, build)
+
+
+def _built(row: Any, build: Callable[[Any], Any]) -> Any:
+    return None if row is None else build(row)
+
+
+async def _built_later(pending: Awaitable[Any], build: Callable[[Any], Any]) -> Any:
+    return _built(await pending, build)
+
 
 class UnitOfWork(SchemaExtension):
     """Opens an operation scope around each operation and closes its session after."""

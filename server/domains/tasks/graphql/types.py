@@ -119,11 +119,10 @@ class TaskHistoryEntry:
     _assignee_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Who held the task after the change.")
-    async def assignee(self, info: strawberry.Info) -> StaffUser | None:
+    def assignee(self, info: strawberry.Info) -> StaffUser | None:
         if self._assignee_id is None:
             return None
-        row = await info.context.loader(staff_by_ids).load(self._assignee_id)
-        return StaffUser.from_row(row) if row else None
+        return info.context.row_field(staff_by_ids, self._assignee_id, StaffUser.from_row)
 
 
 # What a task's card shows beside it (the guide app's inbox): a live event reads them with the task, in one
@@ -183,26 +182,24 @@ class Task(relay.Node):
     _row: strawberry.Private[TaskRow]
 
     @strawberry.field(description="The store where she is received.")
-    async def store(self, info: strawberry.Info) -> Store:
-        return Store.from_row(await info.context.loader(stores_by_ids).load(self._row.store_id))
+    def store(self, info: strawberry.Info) -> Store:
+        return info.context.row_field(stores_by_ids, self._row.store_id, Store.from_row)
 
     @strawberry.field(description="The guide holding it; null while it waits in the store queue.")
-    async def assignee(self, info: strawberry.Info) -> StaffUser | None:
+    def assignee(self, info: strawberry.Info) -> StaffUser | None:
         if self._row.assignee_id is None:
             return None
-        row = await info.context.loader(staff_by_ids).load(self._row.assignee_id)
-        return StaffUser.from_row(row) if row else None
+        return info.context.row_field(staff_by_ids, self._row.assignee_id, StaffUser.from_row)
 
     @strawberry.field(description="The customer's 360° view (masked unless you may see her); null if hidden from you.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await open_customer(info, self._row.person_id, hidden_as_none=True)
 
     @strawberry.field(description="The booking: slot, livestream (title, talking points), products she wants.")
-    async def booking(self, info: strawberry.Info) -> Booking | None:
+    def booking(self, info: strawberry.Info) -> Booking | None:
         if self._row.booking_id is None:
             return None
-        row = await info.context.loader(bookings_by_ids).load(self._row.booking_id)
-        return Booking.from_row(row) if row else None
+        return info.context.row_field(bookings_by_ids, self._row.booking_id, Booking.from_row)
 
     @strawberry.field(
         description="When it was last acknowledged (UTC): a task given to another guide is acknowledged again. "
