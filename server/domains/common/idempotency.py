@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ...at_commit import update_at_commit
 from ...clock import utcnow
 from ...columns import utc_field
-from ...prepared import run
+from ...prepared import flush_pending, run
 from .dialect import dialect_of
 from .errors import CommonErrorCode, DomainError
 from .rows import Identified, saved_id, table_of
@@ -135,7 +135,7 @@ async def _create_under_claim(
             raise LookupError(f"idempotency key {key!r} was claimed but has no record")
         return await _first_result(session, model, record, fingerprint)
     created = await create()
-    await session.flush()
+    await flush_pending(session)
     update_at_commit(session, table_of(IdempotencyRecord), [{"id": claim_id, "result_id": saved_id(created)}])
     session.info.setdefault(_RESULTS, {})[claim_id] = saved_id(created)  # the record says 0 until the commit
     return created
