@@ -22,9 +22,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .prepared import Batch, check_defaults_given, keyed, run_writes, update_by_key
+from .prepared import QUEUED_AT_COMMIT, Batch, check_defaults_given, keyed, run_writes, update_by_key
 
-_QUEUED = "irs_at_commit"  # session.info: [(insert or update, table, row)] queued in its transaction, in order
+_QUEUED = QUEUED_AT_COMMIT  # session.info: [(insert or update, table, row)] queued in its transaction, in order
 _SAVEPOINTS = "irs_at_commit_savepoints"  # session.info: open savepoint -> how many were queued when it began
 
 

@@ -13,10 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .prepared import ReadingSession
+from .prepared import ReadingSession, WritingSession
 
 WRITE_OPTION = "irs_write"
 # What the store distance (haversine) and ranking queries use, for SQLite builds without them.
@@ -193,7 +192,7 @@ class Database:
         )
         listeners: list[CommitListener] = []
 
-        class WriterSession(Session):
+        class WriterSession(WritingSession):
             """This database's writer sessions (the after-commit hook is per database)."""
 
         @event.listens_for(WriterSession, "after_commit")

@@ -32,14 +32,18 @@ most likely restarted), so the pool replaces them and the API answers UNAVAILABL
 :func:`run_writes` writes rows of several tables in one round trip: on PostgreSQL one statement, each table's
 INSERT (or UPDATE by key) a data-modifying CTE, of its few rows listed or over arrays of its values
 (``server.at_commit``: what a booking writes with its commit). :func:`pooled_transaction` runs statements in a
-transaction of their own on a connection taken straight from the pool (the outbox relay's round).
+transaction of their own on a connection taken straight from the pool (the outbox relay's round). A writer's session
+(:class:`WritingSession`) whose first statement takes the short way begins its transaction the same way, and hands
+that connection, in that transaction, to SQLAlchemy the moment SQLAlchemy needs one.
 
 This leans on things SQLAlchemy 2.1 keeps to itself (pinned below 2.2; the tests fail if they move): the asyncpg
 adapter's error translation (``_handle_exception``) and its BEGIN (``_start_transaction``), the pool's generation
 mark (``Pool._invalidate``), the session's own test for a flush (``Session._is_clean``), where a session connects
 and what its transaction holds (``Session._connection_for_bind``, ``SessionTransaction._connections``), how a
-failed checkout is raised (``Connection._handle_dbapi_exception_noconnection``), and a TypeDecorator's memoized
-``impl_instance``.
+failed checkout is raised (``Connection._handle_dbapi_exception_noconnection``), a TypeDecorator's memoized
+``impl_instance``, and, for a writer's own transaction, how a root transaction takes a connection and closes it
+(``SessionTransaction._connection_for_bind``, the autoclose flag in its ``_connections``) and how the adapter ends a
+transaction (``_call_and_discard``).
 """
 
 from __future__ import annotations
@@ -60,9 +64,9 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as _SQLAlchemySession
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, SessionTransaction
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -160,6 +164,7 @@ class _Compiled:
 _COMPILED: weakref.WeakKeyDictionary[Executable, dict[tuple[str, ...], _Compiled | None]] = weakref.WeakKeyDictionary()
 # session.info: the _Held of the session's transaction
 _CONNECTION = "irs_prepared_connection"
+QUEUED_AT_COMMIT = "irs_at_commit"  # session.info: rows server.at_commit writes with the commit (its key, here)
 
 
 def any_of(column, name: str, dialect: str):
@@ -514,6 +519,8 @@ async def _connection(session: AsyncSession, engine: Engine) -> _Held | None:
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     if isinstance(sync, ReadingSession) and not sync.connected and _reads_outside_transactions(engine):
         return session.info.get(_BORROWED) or await _borrow(session, engine)
+    if isinstance(sync, WritingSession) and not sync.connected and not sync.in_nested_transaction():
+        return session.info.get(_OWN) or await _begin_own(session, engine)
     if transaction is not None:
         if not transaction.is_active:
             return None  # failed: SQLAlchemy says why it cannot go on
@@ -549,8 +556,7 @@ class ReadingSession(Session):
     def connected(self) -> bool:
         """Whether the session's transaction has its connection (rows added to it, as a read's are, begin a
         transaction without one)."""
-        transaction = self.get_transaction()
-        return transaction is not None and bool(transaction._connections)
+        return _has_connection(self)
 
     def _connection_for_bind(self, engine: Any, execution_options: Any = None, **kw: Any) -> Connection:
         _give_back(self.info)  # an ORM statement (or session.connection()) is about to check one out
@@ -579,6 +585,11 @@ class ReadingSession(Session):
 def _connected_another_way(session: Session, _transaction: Any, _connection: Any) -> None:
     """A flush connects without :meth:`ReadingSession._connection_for_bind` (readers do not flush)."""
     _give_back(session.info)
+
+
+def _has_connection(session: Session) -> bool:
+    transaction = session.get_transaction()
+    return transaction is not None and bool(transaction._connections)
 
 
 _BORROWED = "irs_prepared_borrowed"  # session.info: the _Held a reading session borrowed from the pool
@@ -629,6 +640,131 @@ def _return(held: _Held, *, discard: bool = False) -> None:
         held.fairy.invalidate()  # gives it back, to be replaced
     else:
         held.fairy.close()
+
+
+# --- a writing session's own transaction --------------------------------------------------------------------------
+
+
+class WritingSession(Session):
+    """A writer's session (``Database.writer``): when its transaction's first statement goes the short way, the
+    transaction is begun here, on a connection checked out straight from the pool, and committed here.
+
+    SQLAlchemy's own way (its ``Connection`` and ``Transaction``, the pool's checkout and return through them, the
+    greenlet hops) cost about 150 µs of CPU per transaction, on top of the round trips: a booking's is one. The
+    moment SQLAlchemy needs a connection itself (an ORM statement, a flush, a savepoint, ``session.connection()``)
+    it is handed this one, in this transaction, and from then on commits or rolls it back as its own: everything a
+    transaction writes, either way, is written on one connection in one transaction. At the commit, with nothing
+    left for SQLAlchemy to write (no flush pending, no row queued for the commit), the transaction is committed here,
+    before SQLAlchemy's own commit (which then has no connection to commit) and its after-commit hooks; a rollback
+    rolls it back; closing the session gives the connection back (the pool rolls back what was not committed)."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether SQLAlchemy's transaction has its connection (handed over, or its own)."""
+        return _has_connection(self)
+
+    def close(self) -> None:
+        try:
+            _give_back_own(self.info)
+        finally:
+            super().close()
+
+    def reset(self) -> None:
+        try:
+            _give_back_own(self.info)
+        finally:
+            super().reset()
+
+    def invalidate(self) -> None:
+        try:
+            _give_back_own(self.info, discard=True)
+        finally:
+            super().invalidate()
+
+
+_OWN = "irs_prepared_own"  # session.info: the _Held a writing session began its transaction on
+
+
+async def _begin_own(session: AsyncSession, engine: Engine) -> _Held:
+    """A pooled connection for the writing session, its transaction begun as SQLAlchemy's adapter begins it (so that
+    the adapter, handed the connection later, knows it is in one)."""
+    held = session.info[_OWN] = await _checkout(engine)
+    if not await _begun(held):
+        raise sa.exc.InvalidRequestError("the asyncpg adapter no longer begins transactions as server.prepared knows")
+    if session.sync_session.get_transaction() is None:
+        session.sync_session.begin()  # as a statement would: its commit and rollback are the session's to call
+    return held
+
+
+@sa.event.listens_for(WritingSession, "after_transaction_create")
+def _hand_own_when_asked(session: Session, transaction: SessionTransaction) -> None:
+    """SQLAlchemy asks its transaction for a connection (a statement of its own, a flush, a savepoint's SAVEPOINT):
+    the root transaction's answer is the session's own connection, while it has one."""
+    if transaction.parent is None:
+        transaction._connection_for_bind = functools.partial(_connection_for_root, session)  # type: ignore[method-assign]
+
+
+def _connection_for_root(session: Session, bind: Any, execution_options: Any) -> Connection:
+    root = session.get_transaction()
+    assert root is not None
+    own: _Held | None = session.info.get(_OWN)
+    if own is None or bind is not own.engine or own.fairy.dbapi_connection is None:
+        return SessionTransaction._connection_for_bind(root, bind, execution_options)
+    session.info.pop(_OWN)
+    handed = Connection(own.engine, connection=own.fairy)
+    connection = SessionTransaction._connection_for_bind(root, handed, execution_options)
+    # SQLAlchemy closes a connection it was given as a Connection only if it checked it out itself: this one is the
+    # session's to give back all the same, as if it had.
+    for key in (handed, handed.engine):
+        kept, begun, should_commit, _autoclose = root._connections[key]
+        root._connections[key] = (kept, begun, should_commit, True)
+    return connection
+
+
+def _give_back_own(info: dict[Any, Any], *, discard: bool = False) -> None:
+    """Return the writing session's own connection to the pool (what it did not commit is rolled back there)."""
+    held: _Held | None = info.pop(_OWN, None)
+    if held is not None:
+        _return(held, discard=discard)
+
+
+@sa.event.listens_for(WritingSession, "before_commit")
+def _commit_own(session: WritingSession) -> None:
+    """The transaction's commit: its own, committed here if nothing is left for SQLAlchemy to write, else handed to
+    SQLAlchemy (which flushes and writes the queued rows on it, then commits it)."""
+    held: _Held | None = session.info.get(_OWN)
+    if held is None or session.in_nested_transaction():
+        return
+    if not session._is_clean() or session.info.get(QUEUED_AT_COMMIT):
+        session.connection()  # handed over (see _connection_for_bind)
+        return
+    _end_own(session, held, commit=True)
+
+
+@sa.event.listens_for(WritingSession, "after_rollback")
+def _roll_back_own(session: WritingSession) -> None:
+    held: _Held | None = session.info.get(_OWN)
+    if held is not None and not session.in_nested_transaction():
+        _end_own(session, held, commit=False)
+
+
+def _end_own(session: Session, held: _Held, *, commit: bool) -> None:
+    """COMMIT or ROLLBACK the session's own transaction (within SQLAlchemy's greenlet, as its adapter does) and give
+    its connection back: discarded if a statement was cut short (its state is unknown) or the COMMIT failed. An error
+    is raised as SQLAlchemy raises it."""
+    session.info.pop(_OWN, None)
+    adapter = held.adapter
+    if held.busy or adapter._transaction is None:
+        _return(held, discard=held.busy)
+        return
+    try:
+        await_only(adapter._call_and_discard(adapter._transaction.commit if commit else adapter._transaction.rollback))
+    except Exception as error:
+        try:
+            await_only(_raise_as_sqlalchemy(None, held, "COMMIT" if commit else "ROLLBACK", (), error))
+        finally:
+            _return(held, discard=True)
+    _return(held)
 
 
 # --- a transaction of its own, on a connection straight from the pool -------------------------------------------
@@ -797,8 +933,8 @@ async def _raise_as_sqlalchemy(
         held.engine.pool._invalidate(fairy, dbapi_error, _checkin=False)
         if held.connection is not None:
             await greenlet_spawn(held.connection.invalidate, dbapi_error)
-        elif session is not None and session.info.get(_BORROWED) is held:
-            session.info.pop(_BORROWED)
+        elif session is not None and held in (session.info.get(_BORROWED), session.info.get(_OWN)):
+            session.info.pop(_BORROWED, None) if session.info.get(_BORROWED) is held else session.info.pop(_OWN)
             await greenlet_spawn(fairy.invalidate, dbapi_error)
     raise DBAPIError.instance(
         sql,

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from server.at_commit import insert_at_commit
 from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import held_by, model_columns, select_columns, table_of
 from server.domains.staff.models import StaffUser
@@ -583,6 +584,134 @@ async def test_a_reading_session_reset_gives_its_borrowed_connection_back(db):
         await session.reset()
         assert "irs_prepared_borrowed" not in session.info
         assert _pool(db).checkedout() == out_before
+
+
+# --- a writing session's own transaction: begun by its first short statement, handed to SQLAlchemy if it needs one --
+
+
+def _own(session):
+    return session.info.get("irs_prepared_own")
+
+
+async def test_a_writer_s_first_short_statement_begins_a_transaction_its_commit_ends(db):
+    """No SQLAlchemy Connection: one pooled connection for the transaction, back in the pool once it commits."""
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    with SessionWay(db.engine, lambda statement: "INSERT" in statement) as calls:
+        async with db.writer() as session:
+            await run(session, INSERT_KEY, _key_row("a"))
+            assert _own(session) is not None and not session.sync_session.connected
+            assert _pool(db).checkedout() == out_before + 1
+            assert await _keys_written(db) == []  # not committed yet: another connection does not see it
+            await session.commit()
+            assert _own(session) is None and _pool(db).checkedout() == out_before
+    assert calls.seen == [] and await _keys_written(db) == ["a"]
+
+
+@pytest.mark.parametrize("end", ["rollback", "close"])
+async def test_a_writer_s_own_transaction_not_committed_writes_nothing_and_gives_its_connection_back(db, end):
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("a"))
+        if end == "rollback":
+            await session.rollback()
+            assert _own(session) is None and _pool(db).checkedout() == out_before
+    assert _pool(db).checkedout() == out_before and await _keys_written(db) == []
+
+
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+async def test_rows_written_the_short_way_then_flushed_by_the_session_are_one_transaction(db, outcome):
+    """SQLAlchemy is handed the transaction's connection when it needs one (here to flush a row): both rows are
+    committed together, or neither is; one connection all along."""
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("short"))
+        session.add(IdempotencyRecord(**_key_row("orm"), result_id=0))
+        await session.flush()
+        assert _own(session) is None and session.sync_session.connected
+        assert _pool(db).checkedout() == out_before + 1
+        await run(session, INSERT_KEY, _key_row("short again"))  # on the handed connection, in the transaction
+        await (session.commit() if outcome == "commit" else session.rollback())
+    assert _pool(db).checkedout() == out_before
+    assert await _keys_written(db) == (["orm", "short", "short again"] if outcome == "commit" else [])
+
+
+async def test_a_savepoint_after_short_statements_is_taken_in_the_same_transaction(db):
+    _postgres_only(db)
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("kept"))
+        with contextlib.suppress(sa.exc.IntegrityError):
+            async with session.begin_nested():
+                await run(session, INSERT_KEY, _key_row("undone"))
+                await run(session, INSERT_KEY, _key_row("kept"))  # the same key: refused, the savepoint rolled back
+        await session.commit()
+    assert await _keys_written(db) == ["kept"]
+
+
+async def test_rows_queued_for_a_commit_not_made_by_a_use_case_are_written_in_the_same_transaction(db):
+    """A plain ``session.commit()`` with rows still queued: SQLAlchemy writes them on the transaction's connection,
+    so a queued row that fails takes the short way's rows with it."""
+    _postgres_only(db)
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("a"))
+        insert_at_commit(session, KEYS, [{**_key_row("b"), "result_id": 0}])
+        await session.commit()
+    assert await _keys_written(db) == ["a", "b"]
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("c"))
+        insert_at_commit(session, KEYS, [{**_key_row("a"), "result_id": 0}])  # taken: the commit fails
+        with pytest.raises(sa.exc.IntegrityError):
+            await session.commit()
+        await session.rollback()
+    assert await _keys_written(db) == ["a", "b"]
+
+
+async def test_after_a_commit_the_next_statements_are_a_transaction_of_their_own(db):
+    """A second use case in the same session: its writes are one transaction too, not written one by one."""
+    _postgres_only(db)
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("first"))
+        await session.commit()
+        await run(session, INSERT_KEY, _key_row("second"))
+        with pytest.raises(sa.exc.IntegrityError):
+            await run(session, INSERT_KEY, _key_row("first"))
+        await session.rollback()
+    assert await _keys_written(db) == ["first"]
+
+
+async def test_a_writer_s_own_connection_whose_statement_was_cancelled_is_not_pooled_again(db):
+    _postgres_only(db)
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("a"))
+        slow = asyncio.ensure_future(run(session, sa.select(sa.func.pg_sleep(5))))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        cancelled = _own(session).driver
+        await session.invalidate()  # what the API does with a session whose statement was cancelled
+    assert cancelled.is_closed() and await _keys_written(db) == []
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("b"))
+        assert _own(session).driver is not cancelled
+        await session.commit()
+    assert await _keys_written(db) == ["b"]
+
+
+async def test_a_writer_s_own_connection_lost_fails_as_through_the_session_and_writes_nothing(db):
+    _postgres_only(db)
+    async with db.writer() as session:
+        lost = (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one()
+        await run(session, INSERT_KEY, _key_row("a"))
+        async with db.engine.connect() as admin:
+            await admin.execute(sa.select(sa.func.pg_terminate_backend(lost, 5000)))
+        with pytest.raises(sa.exc.DBAPIError) as error:
+            await run(session, KEY_COUNT, {"key": "a"})
+        assert error.value.connection_invalidated and _own(session) is None
+        await session.rollback()
+    assert await _keys_written(db) == []
 
 
 # --- pooled_transaction: a transaction of its own, straight on a pooled connection (the outbox relay's) -----------
