@@ -520,7 +520,9 @@ async def _connection(session: AsyncSession, engine: Engine) -> _Held | None:
     if isinstance(sync, ReadingSession) and not sync.connected and _reads_outside_transactions(engine):
         return session.info.get(_BORROWED) or await _borrow(session, engine)
     if isinstance(sync, WritingSession) and not sync.connected and not sync.in_nested_transaction():
-        return session.info.get(_OWN) or await _begin_own(session, engine)
+        if transaction is not None and not transaction.is_active:
+            return None  # failed: SQLAlchemy says why it cannot go on
+        return _own_of(session.info) or await _begin_own(session, engine)
     if transaction is not None:
         if not transaction.is_active:
             return None  # failed: SQLAlchemy says why it cannot go on
@@ -683,14 +685,55 @@ class WritingSession(Session):
 
 
 _OWN = "irs_prepared_own"  # session.info: the _Held a writing session began its transaction on
+_BEGINNING = "beginning"  # session.info[_OWN] while its connection is checked out and its BEGIN sent
+# session.info: its own transaction failed (its connection lost, its COMMIT failed or cut short): refused until the
+# session rolls back, as SQLAlchemy refuses a transaction whose connection was invalidated.
+_OWN_FAILED = "irs_prepared_own_failed"
+
+
+def _own_of(info: dict[Any, Any]) -> _Held | None:
+    """The writing session's own connection, if it has one; refused while it is being begun, and once its
+    transaction failed or a statement of it was cut short (until the session rolls back)."""
+    if info.get(_OWN_FAILED):
+        raise sa.exc.PendingRollbackError(
+            "This transaction's connection failed or was cut short; roll the session back before going on"
+        )
+    own = info.get(_OWN)
+    if own is _BEGINNING:
+        raise sa.exc.InvalidRequestError(
+            "This session is provisioning a new connection; concurrent operations are not permitted"
+        )
+    if own is not None and own.busy:
+        raise sa.exc.PendingRollbackError("A statement of this transaction was cut short; roll the session back")
+    return own
 
 
 async def _begin_own(session: AsyncSession, engine: Engine) -> _Held:
     """A pooled connection for the writing session, its transaction begun as SQLAlchemy's adapter begins it (so that
-    the adapter, handed the connection later, knows it is in one)."""
-    held = session.info[_OWN] = await _checkout(engine)
-    if not await _begun(held):
-        raise sa.exc.InvalidRequestError("the asyncpg adapter no longer begins transactions as server.prepared knows")
+    the adapter, handed the connection later, knows it is in one). A BEGIN that fails or is cut short leaves the
+    session without one, and the connection is thrown away."""
+    info = session.info
+    info[_OWN] = _BEGINNING
+    try:
+        held = await _checkout(engine)
+    except BaseException:
+        info.pop(_OWN, None)
+        raise
+    if info.get(_OWN) is not _BEGINNING:  # closed meanwhile (used from two tasks at once)
+        await greenlet_spawn(_return, held)
+        raise sa.exc.InvalidRequestError("This session was closed while it provisioned a connection")
+    info[_OWN] = held
+    held.busy = True
+    try:
+        if not await _begun(held):
+            raise sa.exc.InvalidRequestError(
+                "the asyncpg adapter no longer begins transactions as server.prepared does"
+            )
+    except BaseException:
+        info.pop(_OWN, None)
+        await greenlet_spawn(_return, held, discard=True)
+        raise
+    held.busy = False
     if session.sync_session.get_transaction() is None:
         session.sync_session.begin()  # as a statement would: its commit and rollback are the session's to call
     return held
@@ -704,15 +747,23 @@ def _hand_own_when_asked(session: Session, transaction: SessionTransaction) -> N
         transaction._connection_for_bind = functools.partial(_connection_for_root, session)  # type: ignore[method-assign]
 
 
+@sa.event.listens_for(WritingSession, "after_transaction_end")
+def _forget_failure(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_OWN_FAILED, None)
+
+
 def _connection_for_root(session: Session, bind: Any, execution_options: Any) -> Connection:
     root = session.get_transaction()
     assert root is not None
-    own: _Held | None = session.info.get(_OWN)
+    own = _own_of(session.info)
     if own is None or bind is not own.engine or own.fairy.dbapi_connection is None:
         return SessionTransaction._connection_for_bind(root, bind, execution_options)
+    if execution_options:  # as for a connection SQLAlchemy holds already: an isolation level would roll back
+        sa.util.warn("Connection is already established for the given bind; execution_options ignored")
     session.info.pop(_OWN)
     handed = Connection(own.engine, connection=own.fairy)
-    connection = SessionTransaction._connection_for_bind(root, handed, execution_options)
+    connection = SessionTransaction._connection_for_bind(root, handed, None)
     # SQLAlchemy closes a connection it was given as a Connection only if it checked it out itself: this one is the
     # session's to give back all the same, as if it had.
     for key in (handed, handed.engine):
@@ -723,8 +774,8 @@ def _connection_for_root(session: Session, bind: Any, execution_options: Any) ->
 
 def _give_back_own(info: dict[Any, Any], *, discard: bool = False) -> None:
     """Return the writing session's own connection to the pool (what it did not commit is rolled back there)."""
-    held: _Held | None = info.pop(_OWN, None)
-    if held is not None:
+    held = info.pop(_OWN, None)
+    if isinstance(held, _Held):
         _return(held, discard=discard)
 
 
@@ -732,36 +783,46 @@ def _give_back_own(info: dict[Any, Any], *, discard: bool = False) -> None:
 def _commit_own(session: WritingSession) -> None:
     """The transaction's commit: its own, committed here if nothing is left for SQLAlchemy to write, else handed to
     SQLAlchemy (which flushes and writes the queued rows on it, then commits it)."""
-    held: _Held | None = session.info.get(_OWN)
-    if held is None or session.in_nested_transaction():
+    if session.in_nested_transaction():
+        return
+    held = _own_of(session.info)
+    if held is None:
         return
     if not session._is_clean() or session.info.get(QUEUED_AT_COMMIT):
-        session.connection()  # handed over (see _connection_for_bind)
+        session.connection()  # handed over (see _connection_for_root)
         return
     _end_own(session, held, commit=True)
 
 
 @sa.event.listens_for(WritingSession, "after_rollback")
 def _roll_back_own(session: WritingSession) -> None:
-    held: _Held | None = session.info.get(_OWN)
-    if held is not None and not session.in_nested_transaction():
+    held = session.info.get(_OWN)
+    if isinstance(held, _Held) and not session.in_nested_transaction():
         _end_own(session, held, commit=False)
 
 
 def _end_own(session: Session, held: _Held, *, commit: bool) -> None:
     """COMMIT or ROLLBACK the session's own transaction (within SQLAlchemy's greenlet, as its adapter does) and give
-    its connection back: discarded if a statement was cut short (its state is unknown) or the COMMIT failed. An error
-    is raised as SQLAlchemy raises it."""
+    its connection back. A statement cut short (its state unknown), or a COMMIT that fails or is cut short, throws
+    the connection away; a COMMIT so is raised (as SQLAlchemy raises it) and the session refuses to go on until it
+    is rolled back."""
     session.info.pop(_OWN, None)
     adapter = held.adapter
     if held.busy or adapter._transaction is None:
         _return(held, discard=held.busy)
+        if held.busy and commit:
+            session.info[_OWN_FAILED] = True
+            raise sa.exc.PendingRollbackError("A statement of this transaction was cut short: it was not committed")
         return
     try:
         await_only(adapter._call_and_discard(adapter._transaction.commit if commit else adapter._transaction.rollback))
-    except Exception as error:
+    except BaseException as error:
+        if commit:
+            session.info[_OWN_FAILED] = True
         try:
-            await_only(_raise_as_sqlalchemy(None, held, "COMMIT" if commit else "ROLLBACK", (), error))
+            if isinstance(error, Exception):
+                await_only(_raise_as_sqlalchemy(None, held, "COMMIT" if commit else "ROLLBACK", (), error))
+            raise
         finally:
             _return(held, discard=True)
     _return(held)
@@ -933,8 +994,12 @@ async def _raise_as_sqlalchemy(
         held.engine.pool._invalidate(fairy, dbapi_error, _checkin=False)
         if held.connection is not None:
             await greenlet_spawn(held.connection.invalidate, dbapi_error)
-        elif session is not None and held in (session.info.get(_BORROWED), session.info.get(_OWN)):
-            session.info.pop(_BORROWED, None) if session.info.get(_BORROWED) is held else session.info.pop(_OWN)
+        elif session is not None and session.info.get(_BORROWED) is held:
+            session.info.pop(_BORROWED)
+            await greenlet_spawn(fairy.invalidate, dbapi_error)
+        elif session is not None and session.info.get(_OWN) is held:
+            session.info.pop(_OWN)
+            session.info[_OWN_FAILED] = True  # what it wrote is gone: no new transaction before a rollback
             await greenlet_spawn(fairy.invalidate, dbapi_error)
     raise DBAPIError.instance(
         sql,

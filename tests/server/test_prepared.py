@@ -701,6 +701,8 @@ async def test_a_writer_s_own_connection_whose_statement_was_cancelled_is_not_po
 
 
 async def test_a_writer_s_own_connection_lost_fails_as_through_the_session_and_writes_nothing(db):
+    """What it wrote is gone with it: the session refuses to go on (a second transaction would pass for the rest of
+    the first) until it is rolled back."""
     _postgres_only(db)
     async with db.writer() as session:
         lost = (await run(session, sa.select(sa.func.pg_backend_pid()))).scalar_one()
@@ -710,8 +712,113 @@ async def test_a_writer_s_own_connection_lost_fails_as_through_the_session_and_w
         with pytest.raises(sa.exc.DBAPIError) as error:
             await run(session, KEY_COUNT, {"key": "a"})
         assert error.value.connection_invalidated and _own(session) is None
+        with pytest.raises(sa.exc.PendingRollbackError):
+            await run(session, INSERT_KEY, _key_row("b"))
+        with pytest.raises(sa.exc.PendingRollbackError):
+            await session.commit()
         await session.rollback()
-    assert await _keys_written(db) == []
+        await run(session, INSERT_KEY, _key_row("c"))  # a transaction of its own, after the rollback
+        await session.commit()
+    assert await _keys_written(db) == ["c"]
+
+
+async def test_a_commit_after_a_statement_cut_short_is_refused_and_writes_nothing(db):
+    _postgres_only(db)
+    out_before = _pool(db).checkedout()
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("a"))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(run(session, sa.select(sa.func.pg_sleep(5))), 0.2)
+        with pytest.raises(sa.exc.PendingRollbackError):
+            await run(session, INSERT_KEY, _key_row("b"))
+        with pytest.raises(sa.exc.PendingRollbackError):
+            await session.commit()
+        await session.rollback()
+    assert await _keys_written(db) == [] and _pool(db).checkedout() == out_before
+
+
+async def test_isolation_asked_of_the_session_s_connection_does_not_roll_back_what_it_wrote(db):
+    """As for a connection SQLAlchemy holds already: the options are ignored, with SQLAlchemy's warning (setting
+    an isolation level on asyncpg's adapter sends a ROLLBACK)."""
+    _postgres_only(db)
+    async with db.writer() as session:
+        await run(session, INSERT_KEY, _key_row("a"))
+        with pytest.warns(sa.exc.SAWarning, match="execution_options ignored"):
+            await session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+        await run(session, INSERT_KEY, _key_row("b"))
+        await session.commit()
+    assert await _keys_written(db) == ["a", "b"]
+
+
+@contextlib.asynccontextmanager
+async def _table_checked_at_commit(db, *, slow: bool):
+    """A table whose rows are checked at COMMIT: a key taken twice fails it; ``slow``, each row makes it wait 2 s."""
+    ddl = ["CREATE TABLE checked_at_commit (id int, CONSTRAINT once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)"]
+    if slow:
+        ddl += [
+            "CREATE FUNCTION checked_slowly() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
+            "CREATE CONSTRAINT TRIGGER slowly AFTER INSERT ON checked_at_commit DEFERRABLE INITIALLY DEFERRED"
+            " FOR EACH ROW EXECUTE FUNCTION checked_slowly()",
+        ]
+    async with db.engine.begin() as connection:
+        for statement in ddl:
+            await connection.execute(sa.text(statement))
+    table = sa.table("checked_at_commit", sa.column("id", sa.Integer))
+    try:
+        yield table
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.execute(sa.text("DROP TABLE checked_at_commit"))
+            await connection.execute(sa.text("DROP FUNCTION IF EXISTS checked_slowly()"))
+
+
+async def test_a_failed_commit_is_raised_and_the_session_refuses_to_go_on_until_rolled_back(db):
+    _postgres_only(db)
+    async with _table_checked_at_commit(db, slow=False) as table:
+        committed: list[bool] = []
+        async with db.writer() as session:
+            sa.event.listen(session.sync_session, "after_commit", lambda _session: committed.append(True))
+            await run(session, INSERT_KEY, _key_row("a"))
+            await run(session, sa.insert(table), {"id": 1})
+            await run(session, sa.insert(table), {"id": 1})
+            with pytest.raises(sa.exc.IntegrityError):
+                await session.commit()
+            with pytest.raises(sa.exc.PendingRollbackError):
+                await run(session, INSERT_KEY, _key_row("b"))
+            await session.rollback()
+        assert committed == [] and await _keys_written(db) == []
+
+
+async def test_a_commit_cut_short_throws_its_connection_away(db):
+    _postgres_only(db)
+    async with _table_checked_at_commit(db, slow=True) as table:
+        out_before = _pool(db).checkedout()
+        session = db.writer()
+        await run(session, sa.insert(table), {"id": 1})
+        driver = _own(session).driver
+        commit = asyncio.ensure_future(session.commit())
+        await asyncio.sleep(0.3)
+        commit.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await commit
+        await session.invalidate()
+        assert _pool(db).checkedout() == out_before and driver.is_closed()
+
+
+async def test_one_writer_used_by_two_tasks_at_once_is_refused_not_split(db):
+    """Misuse, as SQLAlchemy refuses it: the second statement does not begin a transaction of its own beside the
+    first's."""
+    _postgres_only(db)
+    await db.engine.dispose()  # a checkout that connects: the two statements overlap
+    async with db.writer() as session:
+        results = await asyncio.gather(
+            run(session, INSERT_KEY, _key_row("a")), run(session, INSERT_KEY, _key_row("b")), return_exceptions=True
+        )
+        refused = [each for each in results if isinstance(each, Exception)]
+        assert len(refused) == 1 and isinstance(refused[0], sa.exc.InvalidRequestError), results
+        await session.commit()
+    assert len(await _keys_written(db)) == 1 and _pool(db).checkedout() == 0
 
 
 # --- pooled_transaction: a transaction of its own, straight on a pooled connection (the outbox relay's) -----------
