@@ -545,7 +545,39 @@ async def _connection(session: AsyncSession, engine: Engine) -> _Held | None:
 # --- a reading session's own connection -------------------------------------------------------------------------
 
 
-class ReadingSession(Session):
+class _HoldsPooledConnection(Session):
+    """A session that may hold a connection straight from the pool in its info (under ``_holds``): given back when
+    the session closes or resets, thrown away when it is invalidated."""
+
+    _holds: str  # the session.info key of that connection
+
+    @property
+    def connected(self) -> bool:
+        """Whether SQLAlchemy's own transaction has its connection (rows added to the session, as a read's are,
+        begin a transaction without one)."""
+        transaction = self.get_transaction()
+        return transaction is not None and bool(transaction._connections)
+
+    def close(self) -> None:
+        try:
+            _give_back(self.info, self._holds)
+        finally:
+            super().close()
+
+    def reset(self) -> None:
+        try:
+            _give_back(self.info, self._holds)
+        finally:
+            super().reset()
+
+    def invalidate(self) -> None:
+        try:
+            _give_back(self.info, self._holds, discard=True)
+        finally:
+            super().invalidate()
+
+
+class ReadingSession(_HoldsPooledConnection):
     """A reader's session (``Database.reader``; AUTOCOMMIT on PostgreSQL): the statements run here, until the
     session connects for an ORM statement of its own, run on a connection it borrows straight from the pool.
 
@@ -554,47 +586,20 @@ class ReadingSession(Session):
     checkout alone about 18. The connection is given back when the session closes, resets or is invalidated,
     and just before the session connects itself: a session never holds two."""
 
-    @property
-    def connected(self) -> bool:
-        """Whether the session's transaction has its connection (rows added to it, as a read's are, begin a
-        transaction without one)."""
-        return _has_connection(self)
+    _holds = "irs_prepared_borrowed"
 
     def _connection_for_bind(self, engine: Any, execution_options: Any = None, **kw: Any) -> Connection:
-        _give_back(self.info)  # an ORM statement (or session.connection()) is about to check one out
+        _give_back(self.info, _BORROWED)  # an ORM statement (or session.connection()) is about to check one out
         return super()._connection_for_bind(engine, execution_options, **kw)
-
-    def close(self) -> None:
-        try:
-            _give_back(self.info)
-        finally:
-            super().close()
-
-    def reset(self) -> None:
-        try:
-            _give_back(self.info)
-        finally:
-            super().reset()
-
-    def invalidate(self) -> None:
-        try:
-            _give_back(self.info, discard=True)
-        finally:
-            super().invalidate()
 
 
 @sa.event.listens_for(ReadingSession, "after_begin")
 def _connected_another_way(session: Session, _transaction: Any, _connection: Any) -> None:
     """A flush connects without :meth:`ReadingSession._connection_for_bind` (readers do not flush)."""
-    _give_back(session.info)
+    _give_back(session.info, _BORROWED)
 
 
-def _has_connection(session: Session) -> bool:
-    transaction = session.get_transaction()
-    return transaction is not None and bool(transaction._connections)
-
-
-_BORROWED = "irs_prepared_borrowed"  # session.info: the _Held a reading session borrowed from the pool
+_BORROWED = ReadingSession._holds  # session.info: the _Held a reading session borrowed from the pool
 _BORROW_ATTEMPTS = 3
 
 
@@ -625,10 +630,11 @@ async def _checkout(engine: Engine) -> _Held:
     raise sa.exc.InvalidatePoolError(f"{_BORROW_ATTEMPTS} pooled connections in turn were inside a transaction")
 
 
-def _give_back(info: dict[Any, Any], *, discard: bool = False) -> None:
-    """Return the reading session's borrowed connection to the pool (:func:`_return`)."""
-    held: _Held | None = info.pop(_BORROWED, None)
-    if held is not None:
+def _give_back(info: dict[Any, Any], key: str, *, discard: bool = False) -> None:
+    """Return the session's connection held under ``key`` to the pool (:func:`_return`); what it did not commit is
+    rolled back there."""
+    held = info.pop(key, None)
+    if isinstance(held, _Held):  # not the placeholder of one being checked out
         _return(held, discard=discard)
 
 
@@ -647,7 +653,7 @@ def _return(held: _Held, *, discard: bool = False) -> None:
 # --- a writing session's own transaction --------------------------------------------------------------------------
 
 
-class WritingSession(Session):
+class WritingSession(_HoldsPooledConnection):
     """A writer's session (``Database.writer``): when its transaction's first statement goes the short way, the
     transaction is begun here, on a connection checked out straight from the pool, and committed here.
 
@@ -660,31 +666,10 @@ class WritingSession(Session):
     before SQLAlchemy's own commit (which then has no connection to commit) and its after-commit hooks; a rollback
     rolls it back; closing the session gives the connection back (the pool rolls back what was not committed)."""
 
-    @property
-    def connected(self) -> bool:
-        """Whether SQLAlchemy's transaction has its connection (handed over, or its own)."""
-        return _has_connection(self)
-
-    def close(self) -> None:
-        try:
-            _give_back_own(self.info)
-        finally:
-            super().close()
-
-    def reset(self) -> None:
-        try:
-            _give_back_own(self.info)
-        finally:
-            super().reset()
-
-    def invalidate(self) -> None:
-        try:
-            _give_back_own(self.info, discard=True)
-        finally:
-            super().invalidate()
+    _holds = "irs_prepared_own"
 
 
-_OWN = "irs_prepared_own"  # session.info: the _Held a writing session began its transaction on
+_OWN = WritingSession._holds  # session.info: the _Held a writing session began its transaction on
 _BEGINNING = "beginning"  # session.info[_OWN] while its connection is checked out and its BEGIN sent
 # session.info: its own transaction failed (its connection lost, its COMMIT failed or cut short): refused until the
 # session rolls back, as SQLAlchemy refuses a transaction whose connection was invalidated.
@@ -772,13 +757,6 @@ def _connection_for_root(session: Session, bind: Any, execution_options: Any) ->
     return connection
 
 
-def _give_back_own(info: dict[Any, Any], *, discard: bool = False) -> None:
-    """Return the writing session's own connection to the pool (what it did not commit is rolled back there)."""
-    held = info.pop(_OWN, None)
-    if isinstance(held, _Held):
-        _return(held, discard=discard)
-
-
 @sa.event.listens_for(WritingSession, "before_commit")
 def _commit_own(session: WritingSession) -> None:
     """The transaction's commit: its own, committed here if nothing is left for SQLAlchemy to write, else handed to
@@ -808,11 +786,8 @@ def _end_own(session: Session, held: _Held, *, commit: bool) -> None:
     is rolled back."""
     session.info.pop(_OWN, None)
     adapter = held.adapter
-    if held.busy or adapter._transaction is None:
+    if held.busy or adapter._transaction is None:  # a rollback after a statement cut short (a commit refuses it)
         _return(held, discard=held.busy)
-        if held.busy and commit:
-            session.info[_OWN_FAILED] = True
-            raise sa.exc.PendingRollbackError("A statement of this transaction was cut short: it was not committed")
         return
     try:
         await_only(adapter._call_and_discard(adapter._transaction.commit if commit else adapter._transaction.rollback))
