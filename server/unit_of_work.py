@@ -21,6 +21,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .at_commit import write_queued
+from .prepared import commit
 
 _DEPTH = "irs_unit_of_work_depth"
 P = ParamSpec("P")
@@ -37,7 +38,7 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         yield session
         if depth == 0:
             await write_queued(session)  # the outbox's messages among them
-            await session.commit()
+            await commit(session)
     except asyncio.CancelledError:
         raise  # the session's owner discards a cancelled session; a rollback would wait on it
     except BaseException:

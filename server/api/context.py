@@ -31,6 +31,7 @@ from ..domains.identity.policy import IdentityPolicy
 from ..domains.identity.verifiers import Verifiers
 from ..domains.payments.services import Providers
 from ..domains.tasks.services import TaskPolicy
+from ..prepared import close
 from ..settings import Settings
 from .live import SharedLiveReads
 from .request_id import current_request_id
@@ -137,7 +138,7 @@ def out_of_time(budget_seconds: float, committed: bool) -> GraphQLError:
 async def release(session: AsyncSession) -> None:
     """Close a session; if its connection is broken, discard the connection instead of raising."""
     try:
-        await session.close()
+        await close(session)
     except Exception:
         logger.warning(
             "closing a session failed (request %s); its connection is discarded", current_request_id(), exc_info=True

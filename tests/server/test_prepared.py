@@ -16,11 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from server.at_commit import insert_at_commit
+from server.db import COMMITTED
 from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import held_by, model_columns, select_columns, table_of
 from server.domains.staff.models import StaffUser
-from server.outbox import OutboxMessage
-from server.prepared import LISTED_ROWS, any_of, pooled_transaction, run, run_inserts, run_many
+from server.outbox import OutboxMessage, emit
+from server.prepared import LISTED_ROWS, any_of, close, commit, pooled_transaction, run, run_inserts, run_many
+from server.unit_of_work import unit_of_work
 from tests.server.assertions import SessionWay
 
 OUTBOX = table_of(OutboxMessage)
@@ -773,7 +775,13 @@ async def _table_checked_at_commit(db, *, slow: bool):
             await connection.execute(sa.text("DROP FUNCTION IF EXISTS checked_slowly()"))
 
 
-async def test_a_failed_commit_is_raised_and_the_session_refuses_to_go_on_until_rolled_back(db):
+# A transaction's commit: SQLAlchemy's (in which the own transaction commits first, before_commit), or the one every
+# use case ends with (server.prepared.commit: the own transaction's COMMIT, then SQLAlchemy's with nothing to send).
+COMMITS = {"session": lambda session: session.commit(), "use case": commit}
+
+
+@pytest.mark.parametrize("way", COMMITS)
+async def test_a_failed_commit_is_raised_and_the_session_refuses_to_go_on_until_rolled_back(db, way):
     _postgres_only(db)
     async with _table_checked_at_commit(db, slow=False) as table:
         committed: list[bool] = []
@@ -783,27 +791,76 @@ async def test_a_failed_commit_is_raised_and_the_session_refuses_to_go_on_until_
             await run(session, sa.insert(table), {"id": 1})
             await run(session, sa.insert(table), {"id": 1})
             with pytest.raises(sa.exc.IntegrityError):
-                await session.commit()
+                await COMMITS[way](session)
             with pytest.raises(sa.exc.PendingRollbackError):
                 await run(session, INSERT_KEY, _key_row("b"))
             await session.rollback()
         assert committed == [] and await _keys_written(db) == []
 
 
-async def test_a_commit_cut_short_throws_its_connection_away(db):
+@pytest.mark.parametrize("way", COMMITS)
+async def test_a_commit_cut_short_throws_its_connection_away(db, way):
     _postgres_only(db)
     async with _table_checked_at_commit(db, slow=True) as table:
         out_before = _pool(db).checkedout()
         session = db.writer()
         await run(session, sa.insert(table), {"id": 1})
         driver = _own(session).driver
-        commit = asyncio.ensure_future(session.commit())
+        committing = asyncio.ensure_future(COMMITS[way](session))
         await asyncio.sleep(0.3)
-        commit.cancel()
+        committing.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await commit
+            await committing
         await session.invalidate()
         assert _pool(db).checkedout() == out_before and driver.is_closed()
+
+
+async def test_a_use_case_s_transaction_on_its_own_connection_commits_there_and_tells_what_it_wrote(db):
+    """A use case that ran only short statements (the booking): committed on its own connection without SQLAlchemy's,
+    the session's after-commit hooks run as for any commit (the outbox's messages told to the commit listeners), and
+    the session closes holding nothing."""
+    _postgres_only(db)
+    told: list[list[str]] = []
+    db.commit_listeners.append(lambda written: told.append([message.event for message in written]))
+    out_before = _pool(db).checkedout()
+    with SessionWay(db.engine) as calls:
+        session = db.writer()
+        async with unit_of_work(session):
+            await run(session, INSERT_KEY, _key_row("a"))
+            emit(session, "test", "written", {"key": "a"}, datetime.now(UTC))
+        assert session.info.get(COMMITTED) and not session.in_transaction()
+        assert _own(session) is None and _pool(db).checkedout() == out_before
+        await close(session)
+    assert calls.seen == []  # SQLAlchemy's Connection ran nothing: no flush, no COMMIT of its own
+    assert told == [["written"]] and await _keys_written(db) == ["a"]
+    async with db.reader() as reader:
+        written = await reader.exec(sa.select(OutboxMessage.event).where(OutboxMessage.topic == "test"))
+        assert [event for (event,) in written] == ["written"]
+
+
+@pytest.mark.parametrize("pending", ["flush", "savepoint"])
+async def test_a_use_case_s_commit_with_work_left_for_sqlalchemy_hands_it_the_transaction(db, pending):
+    """Rows waiting to be flushed, or a savepoint open: SQLAlchemy commits, on the transaction's one connection."""
+    _postgres_only(db)
+    session = db.writer()
+    async with unit_of_work(session):
+        await run(session, INSERT_KEY, _key_row("a"))
+        if pending == "flush":
+            session.add(IdempotencyRecord(**_key_row("b"), result_id=0))
+        else:
+            await session.begin_nested()
+            await run(session, INSERT_KEY, _key_row("b"))
+    assert not session.in_transaction() and _own(session) is None
+    await close(session)
+    assert await _keys_written(db) == ["a", "b"] and _pool(db).checkedout() == 0
+
+
+async def test_closing_a_writer_whose_own_transaction_was_not_committed_writes_nothing(db):
+    _postgres_only(db)
+    session = db.writer()
+    await run(session, INSERT_KEY, _key_row("a"))
+    await close(session)
+    assert _own(session) is None and _pool(db).checkedout() == 0 and await _keys_written(db) == []
 
 
 async def test_one_writer_used_by_two_tasks_at_once_is_refused_not_split(db):

@@ -72,8 +72,9 @@ def _commits_outside_use_cases(path: Path) -> list[str]:
     return found
 
 
-# A transaction of its own, begun and ended in one place as server/unit_of_work.py's are: the outbox relay's round.
-TRANSACTION_PRIMITIVE = re.compile(r"server/prepared\.py:\d+ in pooled_transaction\(\)")
+# Transactions ended in one place as server/unit_of_work.py's are: the outbox relay's round (a transaction of its own),
+# and the commit every unit of work ends with (its two statements: its own transaction's, then SQLAlchemy's).
+TRANSACTION_PRIMITIVE = re.compile(r"server/prepared\.py:\d+ in (pooled_transaction|commit)\(\)")
 
 
 def test_only_use_cases_commit():
