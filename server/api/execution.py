@@ -26,6 +26,13 @@ class Execution(StrawberryGraphQLCoreExecutionContext):
     # A subscription's sub-fields by (object type, the ids of their field nodes); None outside its events.
     _subfields_of_nodes: dict[tuple[Any, ...], CollectedFields] | None = None
 
+    def __copy__(self) -> Execution:
+        # graphql-core copies the executor, shallowly, for each subscription event and each sub-executor:
+        # copy.copy's generic way (__reduce_ex__, copyreg) cost more than the copy itself.
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
     def build_per_event_executor(self, payload: Any):
         executor = cast(Execution, super().build_per_event_executor(payload))
         executor._relevant_sub_fields = {}  # graphql-core's memo (private): this event's alone
