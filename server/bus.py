@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import defaultdict
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import json_codec
 from .background import BackgroundLoop
 from .clock import Clock
 from .db import Database
@@ -135,11 +135,11 @@ class RedisBus(LocalFanout):
             return
         if self._batches:
             batch = [[topic, message] for topic, message in messages]
-            await self._redis.publish(self._prefix + BATCH_CHANNEL, json.dumps(batch))
+            await self._redis.publish(self._prefix + BATCH_CHANNEL, json_codec.dumps(batch))
             return
         async with self._redis.pipeline(transaction=False) as pipeline:
             for topic, message in messages:
-                pipeline.publish(self._prefix + topic, json.dumps(message))
+                pipeline.publish(self._prefix + topic, json_codec.dumps(message))
             await pipeline.execute()
 
     async def start(self) -> None:
@@ -170,7 +170,7 @@ class RedisBus(LocalFanout):
         goes on: junk published on the bus's channels must not cost the replica its subscription."""
         name = channel[self._prefix_bytes :].decode(errors="replace")
         try:
-            decoded = json.loads(data)
+            decoded = json_codec.loads(data)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
             decoded = None
         batch = decoded if name == BATCH_CHANNEL else [[name, decoded]]

@@ -15,6 +15,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import json_codec
 from .prepared import ReadingSession, WritingSession
 
 WRITE_OPTION = "irs_write"
@@ -60,6 +61,7 @@ def create_engine(
         # CPU per booking. A generic plan made while a table was small is remade when ANALYZE (autovacuum)
         # updates the table's statistics; with autovacuum off it would be kept as the table grows.
         connect_args={"server_settings": {"jit": "off"}},
+        json_deserializer=json_codec.loads,  # JSON columns read by orjson; written by the standard library
     )
     _ping_when_idle(engine, ping_after_idle)
     return engine
@@ -108,7 +110,9 @@ def ensure_sqlite_directory(database_url: str) -> None:
 
 def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     ensure_sqlite_directory(database_url)
-    engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(
+        database_url, echo=echo, connect_args={"timeout": 30}, json_deserializer=json_codec.loads
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -28,6 +28,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from .. import json_codec
 from . import json_input
 from .context import Context
 
@@ -225,6 +226,13 @@ class Lane:
                     await self._no_one_waiting.wait()
 
 
+class _JSON(JSONResponse):
+    """An answer, written by orjson (server.json_codec)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_codec.encode(content)
+
+
 class GraphQLHTTPEndpoint:
     def __init__(self, schema, graphiql: bool, concurrency: int = 8, staff_concurrency: int = 4) -> None:
         self.schema = schema
@@ -296,7 +304,7 @@ class GraphQLHTTPEndpoint:
             body["errors"] = [e.formatted for e in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
-        return JSONResponse(body, media_type=media_type)
+        return _JSON(body, media_type=media_type)
 
     def _request_error(self, media_type: str, errors: Sequence[Mapping[str, Any]]) -> Response:
         status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
@@ -306,4 +314,4 @@ class GraphQLHTTPEndpoint:
     def _errors_response(
         media_type: str, errors: Sequence[Mapping[str, Any]], status: int, headers: dict[str, str] | None = None
     ) -> Response:
-        return JSONResponse({"errors": errors}, status_code=status, media_type=media_type, headers=headers)
+        return _JSON({"errors": errors}, status_code=status, media_type=media_type, headers=headers)

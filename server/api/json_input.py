@@ -11,11 +11,12 @@ Refused before any GraphQL work, whatever field they would reach:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from graphql import GraphQLError, StringValueNode, ValidationRule
+
+from .. import json_codec
 
 MAX_DEPTH = 32
 _UNWANTED = re.compile("[\x00\ud800-\udfff]")
@@ -31,7 +32,7 @@ class UnsafeJSON(ValueError):
 
 def decode(data: str | bytes) -> Any:
     try:
-        value = json.loads(data)
+        value = json_codec.loads(data)  # read as json.loads reads it, raising what it raises
     except RecursionError:
         raise UnsafeJSON(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError:

@@ -25,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
 
+from .. import json_codec
 from ..domains.auth.topics import SESSIONS_REVOKED, account_topic
 from . import json_input
 from .context import Context
@@ -127,6 +128,10 @@ class GraphQLWebSocket(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=allowed_origins,
         )
+
+    def encode_json(self, data: object) -> str:
+        """A message, written by orjson (server.json_codec); as text: graphql-transport-ws sends text frames."""
+        return json_codec.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """Messages meet the limits of HTTP bodies; one that does not closes the socket (4400)."""
