@@ -6,11 +6,14 @@ Refused before any GraphQL work, whatever field they would reach:
 * nesting deeper than MAX_DEPTH (Python's decoder would otherwise hit its recursion limit);
 * NUL characters, which no text of ours holds and PostgreSQL refuses in text and JSONB;
 * lone UTF-16 surrogates ("\\ud800"), which are not Unicode text: they cannot be encoded
-  for the database nor echoed back in an answer.
+  for the database nor echoed back in an answer;
+* NaN and the infinities (``NaN``, ``Infinity``, a number too large for a float such as ``1e400``), which
+  Python's decoder reads but JSON does not have: PostgreSQL refuses them in a JSON column.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -50,6 +53,9 @@ def check(value: Any) -> None:
             raise UnsafeJSON(f"JSON nested deeper than {MAX_DEPTH} levels (at {path or 'the top'})")
         if isinstance(item, str):
             _check_text(item, path)
+        elif isinstance(item, float) and not math.isfinite(item):
+            where = _printable(path) or "the top"
+            raise UnsafeJSON(f"the number at {where} is {item!r}: NaN and infinities are not JSON")
         elif isinstance(item, dict):
             for key, child in item.items():
                 _check_text(key, path)

@@ -86,6 +86,8 @@ def check_event(raw: RawEvent, now: datetime, blocked_values: frozenset[str]) ->
         raise EventRejected(Code.NO_IDENTIFIERS, "an event needs at least one identifier")
     if len(raw.identifiers) > MAX_IDENTIFIERS:
         raise EventRejected(Code.TOO_MANY_IDENTIFIERS, f"an event takes at most {MAX_IDENTIFIERS} identifiers")
+    if not _finite(raw.properties):  # from a literal in the document: a variable's are refused as it is read
+        raise EventRejected(Common.INVALID_VALUE, "properties hold NaN or an infinity, which JSON does not have")
     if _json_size(raw.properties) > MAX_PROPERTIES_BYTES:
         raise EventRejected(Code.PROPERTIES_TOO_LARGE, "properties take at most 8 KB of JSON")
     keys: set[IdentifierKey] = set()
@@ -107,6 +109,17 @@ def _check_limited(keys: set[IdentifierKey]) -> None:
     for key in keys:
         if key.is_limited and seen.setdefault(key.type, key.value) != key.value:
             raise EventRejected(Code.CONFLICTING_IDENTIFIERS, f"two different {key.type.value} values in one event")
+
+
+def _finite(value: Any) -> bool:
+    """Whether every number in ``value`` is one JSON has (PostgreSQL refuses NaN and the infinities)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    except TypeError:
+        return True  # not JSON at all: the size check refuses it
+    return True
 
 
 def _json_size(value: Any) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,6 +80,12 @@ async def create_source(api, token: str, name: str = "mini-program", kind: str =
 async def ingest_raw(api, key: str | None, *events: dict) -> dict:
     headers = {"x-source-key": key} if key else {}
     return await api(INGEST, {"events": list(events)}, **headers)
+
+
+async def ingest_query(api, key: str, query: str) -> dict:
+    body = await api(query, {}, **{"x-source-key": key})
+    assert "errors" not in body, body["errors"]
+    return body["data"]["eventsIngest"]
 
 
 async def ingest(api, key: str, *events: dict) -> dict:
@@ -270,6 +277,40 @@ async def test_properties_over_8_kb_are_rejected(api, key, db):
     too_big = {"note": "x" * (8 * 1024)}
     await assert_rejected(api, key, db, ev("e1", "phone:13812345678", properties=too_big), "PROPERTIES_TOO_LARGE")
     assert (await ingest(api, key, ev("e2", "phone:13812345678", properties={"note": "x" * 8000})))["accepted"] == 1
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+async def test_properties_holding_nan_or_an_infinity_are_refused_as_not_json(api, key, db, number):
+    """Python's decoder reads them; JSON has no such number, and PostgreSQL refused them in the event's row (an
+    internal error once)."""
+    event = json.dumps(ev("e1", "phone:13812345678", properties={"x": 1.5})).replace("1.5", number)
+    body = '{"query": ' + json.dumps(INGEST) + ', "variables": {"events": [' + event + "]}}"
+    headers = {"x-source-key": key, "content-type": "application/json"}
+    response = await api.client.post("/graphql", content=body.encode(), headers=headers)
+    assert response.status_code == 400, response.text
+    errors = response.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"], errors
+    assert "not JSON" in errors[0]["message"] and "properties.x" in errors[0]["message"], errors
+    assert await count_rows(db, "customer_event") == 0 and await count_rows(db, "person") == 0
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400"])
+async def test_properties_written_in_the_document_with_an_infinity_reject_the_event(api, key, db, number):
+    """A float literal too large for a float reads as an infinity: the event is refused, the others go in."""
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+    def event(event_id: str, phone: str, x: str) -> str:
+        identifiers = f'identifiers: [{{type: PHONE, value: "{phone}"}}]'
+        return (
+            f'{{eventId: "{event_id}", type: PRODUCT_VIEW, occurredAt: "{at}", {identifiers}, properties: {{x: {x}}}}}'
+        )
+
+    events = ", ".join([event("e1", "13812345678", number), event("e2", "13912345678", "1.5")])
+    query = f"mutation {{ eventsIngest(events: [{events}]) {{ accepted rejected results {{ status code }} }} }}"
+    done = await ingest_query(api, key, query)
+    assert (done["accepted"], done["rejected"]) == (1, 1), done
+    assert done["results"][0] == {"status": "REJECTED", "code": "INVALID_VALUE"}, done
+    assert await count_rows(db, "customer_event") == 1
 
 
 async def test_event_more_than_24_hours_in_the_future_is_rejected(api, key, db, clock):
