@@ -65,6 +65,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as _SQLAlchemySession
 from sqlalchemy.orm import QueryableAttribute, SessionTransaction
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel import Session
@@ -782,18 +783,20 @@ def _roll_back_own(session: WritingSession) -> None:
 
 def _end_own(session: Session, held: _Held, *, commit: bool) -> None:
     """:func:`_finish_own`, within SQLAlchemy's greenlet (as its adapter ends a transaction)."""
-    await_only(_finish_own(session.info, held, commit=commit))
+    if await_only(_finish_own(session.info, held, commit=commit)):
+        _return(held)  # here, in the greenlet: a pool that is full closes it, which sends a Terminate
 
 
-async def _finish_own(info: dict[Any, Any], held: _Held, *, commit: bool) -> None:
-    """COMMIT or ROLLBACK the session's own transaction and give its connection back. A statement cut short (its
-    state unknown), or a COMMIT that fails or is cut short, throws the connection away; a COMMIT so is raised (as
-    SQLAlchemy raises it) and the session refuses to go on until it is rolled back."""
+async def _finish_own(info: dict[Any, Any], held: _Held, *, commit: bool) -> bool:
+    """COMMIT or ROLLBACK the session's own transaction; True if the connection is the caller's to give back (within
+    a greenlet). A statement cut short (its state unknown), or a COMMIT that fails or is cut short, throws the
+    connection away (given back here); a COMMIT so is raised (as SQLAlchemy raises it) and the session refuses to go
+    on until it is rolled back."""
     info.pop(_OWN, None)
     adapter = held.adapter
     if held.busy or adapter._transaction is None:  # a rollback after a statement cut short (a commit refuses it)
         await greenlet_spawn(_return, held, discard=held.busy)
-        return
+        return False
     try:
         await adapter._call_and_discard(adapter._transaction.commit if commit else adapter._transaction.rollback)
     except BaseException as error:
@@ -805,7 +808,7 @@ async def _finish_own(info: dict[Any, Any], held: _Held, *, commit: bool) -> Non
             raise
         finally:
             await greenlet_spawn(_return, held, discard=True)
-    _return(held)  # sends nothing: the transaction is over, the pool's reset has nothing to roll back
+    return True
 
 
 async def commit(session: AsyncSession) -> None:
@@ -818,8 +821,18 @@ async def commit(session: AsyncSession) -> None:
     if not (isinstance(held, _Held) and _only_own_left(sync, held)):
         await session.commit()
         return
-    await _finish_own(session.info, held, commit=True)
+    if await _finish_own(session.info, held, commit=True):
+        if _pooled_again(held):
+            _return(held)  # sends nothing: the transaction is over, and the pool keeps it
+        else:
+            await greenlet_spawn(_return, held)  # the pool is full: it closes the connection, a round trip
     sync.commit()
+
+
+def _pooled_again(held: _Held) -> bool:
+    """Whether the pool takes the connection back into its queue (it closes one it has no room for)."""
+    pool = held.engine.pool
+    return isinstance(pool, QueuePool) and pool.checkedin() < pool.size()
 
 
 def _only_own_left(session: Session, held: _Held) -> bool:

@@ -66,9 +66,15 @@ def test_what_it_writes_reads_back_as_the_value(value):
     assert _same(json.loads(written), json.loads(json.dumps(value)))
 
 
-def test_nan_and_infinities_which_json_cannot_hold_are_written_as_null():
-    """The standard library writes NaN, which no JSON reader but Python's accepts (Starlette refused it)."""
-    assert json.loads(json_codec.dumps([math.nan, math.inf, -math.inf, 1.5])) == [None, None, None, 1.5]
+@pytest.mark.parametrize("beside", [None, 2**70, "lone \ud800"], ids=["orjson", "wide int", "lone surrogate"])
+def test_nan_and_infinities_which_json_cannot_hold_are_written_as_null(beside):
+    """The standard library writes NaN, which no JSON reader but Python's accepts (Starlette refused it); also
+    where orjson hands the value to the standard library (beside something it refuses)."""
+    value = {"numbers": [math.nan, math.inf, -math.inf, 1.5], "in": ({"x": math.nan},), "beside": beside}
+    written = json_codec.dumps(value)
+    assert "NaN" not in written and "Infinity" not in written
+    expected = {"numbers": [None, None, None, 1.5], "in": [{"x": None}], "beside": beside}
+    assert json.loads(written) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.at_commit import insert_at_commit
 from server.db import COMMITTED
@@ -21,7 +24,17 @@ from server.domains.common.idempotency import IdempotencyRecord
 from server.domains.common.rows import held_by, model_columns, select_columns, table_of
 from server.domains.staff.models import StaffUser
 from server.outbox import OutboxMessage, emit
-from server.prepared import LISTED_ROWS, any_of, close, commit, pooled_transaction, run, run_inserts, run_many
+from server.prepared import (
+    LISTED_ROWS,
+    WritingSession,
+    any_of,
+    close,
+    commit,
+    pooled_transaction,
+    run,
+    run_inserts,
+    run_many,
+)
 from server.unit_of_work import unit_of_work
 from tests.server.assertions import SessionWay
 
@@ -861,6 +874,28 @@ async def test_closing_a_writer_whose_own_transaction_was_not_committed_writes_n
     await run(session, INSERT_KEY, _key_row("a"))
     await close(session)
     assert _own(session) is None and _pool(db).checkedout() == 0 and await _keys_written(db) == []
+
+
+@pytest.mark.parametrize("end", [*COMMITS, "rollback"])
+async def test_a_connection_the_full_pool_has_no_room_for_is_closed_when_its_transaction_ends(db, end, caplog):
+    """One pooled and one of overflow: the second given back finds the pool full, and the pool closes it (a round
+    trip: done within a greenlet, or it failed, was only logged, and left the server's backend behind)."""
+    _postgres_only(db)
+    engine = create_async_engine(db.engine.url, pool_size=1, max_overflow=1)
+    writer = async_sessionmaker(engine, class_=AsyncSession, sync_session_class=WritingSession, expire_on_commit=False)
+    try:
+        first, second = writer(), writer()
+        for session, key in ((first, "a"), (second, "b")):
+            await run(session, INSERT_KEY, _key_row(key))
+        overflow = _own(second).driver
+        for session in (first, second):
+            await (session.rollback() if end == "rollback" else COMMITS[end](session))
+            await close(session)
+        assert overflow.is_closed() and engine.pool.checkedout() == 0
+        assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
+        assert await _keys_written(db) == ([] if end == "rollback" else ["a", "b"])
+    finally:
+        await engine.dispose()
 
 
 async def test_one_writer_used_by_two_tasks_at_once_is_refused_not_split(db):
